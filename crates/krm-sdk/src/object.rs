@@ -1,0 +1,163 @@
+//! Accessors for KRM objects held as `serde_json::Value`, and the annotations kpt uses.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Annotation keys of the KRM Functions Specification and kpt.
+pub mod annotations {
+    /// File of the object, relative to the package root.
+    pub const PATH: &str = "internal.config.kubernetes.io/path";
+    /// Position of the object among the documents of its file.
+    pub const INDEX: &str = "internal.config.kubernetes.io/index";
+    /// Older spelling of [`PATH`] that kpt still writes and checks.
+    pub const LEGACY_PATH: &str = "config.kubernetes.io/path";
+    /// Older spelling of [`INDEX`] that kpt still writes and checks.
+    pub const LEGACY_INDEX: &str = "config.kubernetes.io/index";
+    /// Id kpt uses to copy comments back onto objects a function returns.
+    pub const ID: &str = "config.k8s.io/id";
+    /// Marks configuration that tools read but clusters never receive.
+    pub const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+}
+
+/// Identifies an object, as `resourceRef` of a result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+}
+
+/// Where an object lives in the package, as `file` of a result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FileRef {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub index: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Read and write access to the parts of a KRM object every function touches.
+pub trait ObjectExt {
+    fn api_version(&self) -> &str;
+    fn kind(&self) -> &str;
+    fn name(&self) -> &str;
+    fn namespace(&self) -> &str;
+    fn annotation(&self, key: &str) -> Option<&str>;
+    fn label(&self, key: &str) -> Option<&str>;
+    /// Sets an annotation, creating `metadata.annotations` as needed.
+    fn set_annotation(&mut self, key: &str, value: &str);
+    fn remove_annotation(&mut self, key: &str);
+    fn resource_ref(&self) -> ResourceRef;
+    /// The file and index kpt gave the object, if any.
+    fn file_ref(&self) -> Option<FileRef>;
+    /// Whether the object is marked `config.kubernetes.io/local-config: "true"`.
+    fn is_local_config(&self) -> bool;
+}
+
+fn meta_str<'a>(value: &'a Value, field: &str) -> &'a str {
+    value.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+}
+
+fn string_map_entry<'a>(value: &'a Value, map: &str, key: &str) -> Option<&'a str> {
+    value.get("metadata")?.get(map)?.get(key)?.as_str()
+}
+
+impl ObjectExt for Value {
+    fn api_version(&self) -> &str {
+        self.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+    }
+
+    fn kind(&self) -> &str {
+        self.get("kind").and_then(Value::as_str).unwrap_or("")
+    }
+
+    fn name(&self) -> &str {
+        meta_str(self, "name")
+    }
+
+    fn namespace(&self) -> &str {
+        meta_str(self, "namespace")
+    }
+
+    fn annotation(&self, key: &str) -> Option<&str> {
+        string_map_entry(self, "annotations", key)
+    }
+
+    fn label(&self, key: &str) -> Option<&str> {
+        string_map_entry(self, "labels", key)
+    }
+
+    fn set_annotation(&mut self, key: &str, value: &str) {
+        let Some(object) = self.as_object_mut() else { return };
+        let metadata = object.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+        if !metadata.is_object() {
+            *metadata = Value::Object(Map::new());
+        }
+        let annotations = metadata
+            .as_object_mut()
+            .expect("metadata was made an object above")
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !annotations.is_object() {
+            *annotations = Value::Object(Map::new());
+        }
+        annotations
+            .as_object_mut()
+            .expect("annotations was made an object above")
+            .insert(key.to_string(), Value::String(value.to_string()));
+    }
+
+    fn remove_annotation(&mut self, key: &str) {
+        let annotations = self
+            .get_mut("metadata")
+            .and_then(|m| m.get_mut("annotations"))
+            .and_then(Value::as_object_mut);
+        if let Some(annotations) = annotations {
+            annotations.shift_remove(key);
+        }
+    }
+
+    fn resource_ref(&self) -> ResourceRef {
+        ResourceRef {
+            api_version: self.api_version().to_string(),
+            kind: self.kind().to_string(),
+            name: self.name().to_string(),
+            namespace: self.namespace().to_string(),
+        }
+    }
+
+    fn file_ref(&self) -> Option<FileRef> {
+        let path = self.annotation(annotations::PATH).or_else(|| self.annotation(annotations::LEGACY_PATH))?;
+        let index = self
+            .annotation(annotations::INDEX)
+            .or_else(|| self.annotation(annotations::LEGACY_INDEX))
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(0);
+        Some(FileRef { path: path.to_string(), index })
+    }
+
+    fn is_local_config(&self) -> bool {
+        self.annotation(annotations::LOCAL_CONFIG) == Some("true")
+    }
+}
+
+/// Sets both spellings of the path and index annotations, which kpt requires to agree.
+pub fn set_file(object: &mut Value, file: &FileRef) {
+    let index = file.index.to_string();
+    object.set_annotation(annotations::LEGACY_PATH, &file.path);
+    object.set_annotation(annotations::LEGACY_INDEX, &index);
+    object.set_annotation(annotations::PATH, &file.path);
+    object.set_annotation(annotations::INDEX, &index);
+}
+
+/// Marks an object as local configuration, so `kpt live apply`, kustomize and the
+/// `lummo render` output leave it out of the cluster.
+pub fn set_local_config(object: &mut Value) {
+    object.set_annotation(annotations::LOCAL_CONFIG, "true");
+}

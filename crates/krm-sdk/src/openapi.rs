@@ -1,0 +1,310 @@
+//! Strict validation of objects against the `openAPIV3Schema` of a CRD, as the API
+//! server applies it: unknown fields are errors (the server would prune them) unless
+//! the schema preserves them. CEL rules (`x-kubernetes-validations`) and `pattern`
+//! are not evaluated.
+
+use crate::object::ObjectExt;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+/// One schema violation, at a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", if self.path.is_empty() { "<root>" } else { &self.path }, self.message)
+    }
+}
+
+/// Schemas by apiVersion and kind.
+#[derive(Debug, Clone, Default)]
+pub struct SchemaSet {
+    schemas: HashMap<(String, String), Value>,
+}
+
+impl SchemaSet {
+    /// Loads every `*.json` of `dir` written by the schema extractor: objects with
+    /// `apiVersion`, `kind` and `openAPIV3Schema`.
+    pub fn load_dir(dir: &Path) -> Result<Self, String> {
+        let mut set = SchemaSet::default();
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            set.add_document(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(set)
+    }
+
+    /// Adds one extracted schema document (JSON).
+    pub fn add_document(&mut self, text: &str) -> Result<(), String> {
+        let document: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let schema = document.get("openAPIV3Schema").cloned().ok_or("no openAPIV3Schema")?;
+        self.insert(document.api_version(), document.kind(), schema);
+        Ok(())
+    }
+
+    pub fn insert(&mut self, api_version: &str, kind: &str, schema: Value) {
+        self.schemas.insert((api_version.to_string(), kind.to_string()), schema);
+    }
+
+    pub fn get(&self, api_version: &str, kind: &str) -> Option<&Value> {
+        self.schemas.get(&(api_version.to_string(), kind.to_string()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.schemas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.schemas.is_empty()
+    }
+
+    /// Validates `object` against the schema of its apiVersion and kind; `None` when
+    /// the set has no such schema.
+    pub fn validate(&self, object: &Value) -> Option<Vec<SchemaError>> {
+        let schema = self.get(object.api_version(), object.kind())?;
+        Some(validate(schema, object))
+    }
+}
+
+/// Validates a whole object against a CRD's `openAPIV3Schema`. `metadata` is left to
+/// the API server's own ObjectMeta rules, as CRD schemas leave it.
+pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
+    let mut errors = Vec::new();
+    let Some(map) = object.as_object() else {
+        errors.push(SchemaError { path: String::new(), message: "must be an object".into() });
+        return errors;
+    };
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (key, value) in map {
+        if matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+            continue;
+        }
+        match properties.and_then(|p| p.get(key)) {
+            Some(child) => check(child, value, key.clone(), true, &mut errors),
+            None => errors.push(SchemaError { path: key.clone(), message: "unknown field".into() }),
+        }
+    }
+    check_required(schema, map, "", &mut errors);
+    errors
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn flag(schema: &Value, name: &str) -> bool {
+    schema.get(name).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn check_required(schema: &Value, map: &serde_json::Map<String, Value>, path: &str, errors: &mut Vec<SchemaError>) {
+    for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(name) = required.as_str() {
+            if !map.contains_key(name) {
+                errors.push(SchemaError { path: join(path, name), message: "required field is missing".into() });
+            }
+        }
+    }
+}
+
+/// `structural` is false inside `anyOf`/`oneOf`/`allOf` branches, which only add
+/// constraints and never declare fields.
+fn check(schema: &Value, value: &Value, path: String, structural: bool, errors: &mut Vec<SchemaError>) {
+    let mut fail = |message: String| errors.push(SchemaError { path: path.clone(), message });
+    if value.is_null() {
+        if structural && !flag(schema, "nullable") {
+            fail("null is not allowed here".into());
+        }
+        return;
+    }
+    let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
+    if flag(schema, "x-kubernetes-int-or-string") {
+        if !(value.is_i64() || value.is_u64() || value.is_string()) {
+            fail(format!("expected an integer or a string, found {}", describe(value)));
+        }
+        return;
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => match value.as_object() {
+            None => fail(format!("expected an object, found {}", describe(value))),
+            Some(map) => {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                let additional = schema.get("additionalProperties");
+                for (key, child) in map {
+                    let child_path = join(&path, key);
+                    if let Some(child_schema) = properties.and_then(|p| p.get(key)) {
+                        check(child_schema, child, child_path, structural, errors);
+                    } else if let Some(extra) = additional.filter(|a| a.is_object()) {
+                        check(extra, child, child_path, structural, errors);
+                    } else if structural && !preserve && additional != Some(&Value::Bool(true)) {
+                        errors.push(SchemaError { path: child_path, message: "unknown field".into() });
+                    }
+                }
+                check_count(schema, map.len(), "minProperties", "maxProperties", &path, errors);
+            }
+        },
+        Some("array") => match value.as_array() {
+            None => fail(format!("expected a list, found {}", describe(value))),
+            Some(items) => {
+                if let Some(item_schema) = schema.get("items") {
+                    for (i, item) in items.iter().enumerate() {
+                        check(item_schema, item, format!("{path}[{i}]"), structural, errors);
+                    }
+                }
+                check_count(schema, items.len(), "minItems", "maxItems", &path, errors);
+            }
+        },
+        Some("string") => match value.as_str() {
+            None => fail(format!("expected a string, found {}", describe(value))),
+            Some(s) => check_count(schema, s.chars().count(), "minLength", "maxLength", &path, errors),
+        },
+        Some("integer") => {
+            if !(value.is_i64() || value.is_u64()) {
+                fail(format!("expected an integer, found {}", describe(value)));
+            } else {
+                check_range(schema, value, &path, errors);
+            }
+        }
+        Some("number") => {
+            if !value.is_number() {
+                fail(format!("expected a number, found {}", describe(value)));
+            } else {
+                check_range(schema, value, &path, errors);
+            }
+        }
+        Some("boolean") => {
+            if !value.is_boolean() {
+                fail(format!("expected a boolean, found {}", describe(value)));
+            }
+        }
+        _ => {}
+    }
+    if let Some(map) = value.as_object() {
+        check_required(schema, map, &path, errors);
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(value) {
+            let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
+            errors.push(SchemaError { path: path.clone(), message: format!("must be one of {}", list.join(", ")) });
+        }
+    }
+    check_combinators(schema, value, &path, errors);
+}
+
+fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec<SchemaError>) {
+    let branch_errors = |branch: &Value| {
+        let mut found = Vec::new();
+        check(branch, value, path.to_string(), false, &mut found);
+        found
+    };
+    for branch in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        errors.extend(branch_errors(branch));
+    }
+    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+        if !branches.iter().any(|b| branch_errors(b).is_empty()) {
+            errors.push(SchemaError { path: path.to_string(), message: "matches none of the allowed forms (anyOf)".into() });
+        }
+    }
+    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+        let matching = branches.iter().filter(|b| branch_errors(b).is_empty()).count();
+        if matching != 1 {
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("must match exactly one allowed form (oneOf), matches {matching}"),
+            });
+        }
+    }
+}
+
+fn check_count(schema: &Value, count: usize, min: &str, max: &str, path: &str, errors: &mut Vec<SchemaError>) {
+    if let Some(limit) = schema.get(min).and_then(Value::as_u64) {
+        if (count as u64) < limit {
+            errors.push(SchemaError { path: path.to_string(), message: format!("{min} is {limit}, found {count}") });
+        }
+    }
+    if let Some(limit) = schema.get(max).and_then(Value::as_u64) {
+        if count as u64 > limit {
+            errors.push(SchemaError { path: path.to_string(), message: format!("{max} is {limit}, found {count}") });
+        }
+    }
+}
+
+fn check_range(schema: &Value, value: &Value, path: &str, errors: &mut Vec<SchemaError>) {
+    let Some(n) = value.as_f64() else { return };
+    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
+        let exclusive = flag(schema, "exclusiveMinimum");
+        if n < min || (exclusive && n == min) {
+            errors.push(SchemaError { path: path.to_string(), message: format!("must be at least {min}, found {value}") });
+        }
+    }
+    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
+        let exclusive = flag(schema, "exclusiveMaximum");
+        if n > max || (exclusive && n == max) {
+            errors.push(SchemaError { path: path.to_string(), message: format!("must be at most {max}, found {value}") });
+        }
+    }
+    let int32 = schema.get("format").and_then(Value::as_str) == Some("int32");
+    if int32 && (n < i32::MIN as f64 || n > i32::MAX as f64) {
+        errors.push(SchemaError { path: path.to_string(), message: format!("does not fit int32: {value}") });
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("string {s:?}"),
+        Value::Object(_) => "an object".into(),
+        Value::Array(_) => "a list".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reports_unknown_wrong_and_missing_fields() {
+        let schema = json!({"type": "object", "properties": {
+            "spec": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "port": {"x-kubernetes-int-or-string": true},
+                "mode": {"type": "string", "enum": ["a", "b"]},
+                "list": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+            }}}});
+        let object = json!({"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "n"}, "spec": {
+            "port": "http", "mode": "c", "list": [1, 0], "free": {"any": 1}, "labels": {"a": 1}, "extra": true}});
+        let messages: Vec<String> = validate(&schema, &object).iter().map(ToString::to_string).collect();
+        assert_eq!(messages, vec![
+            "spec.mode: must be one of \"a\", \"b\"",
+            "spec.list[1]: must be at least 1, found 0",
+            "spec.labels.a: expected a string, found 1",
+            "spec.extra: unknown field",
+            "spec.name: required field is missing",
+        ]);
+    }
+
+    #[test]
+    fn applies_one_of_branches_without_declaring_fields() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+            "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}}});
+        assert!(validate(&schema, &json!({"spec": {"a": "x"}})).is_empty());
+        assert_eq!(validate(&schema, &json!({"spec": {"a": "x", "b": "y"}}))[0].message,
+            "must match exactly one allowed form (oneOf), matches 2");
+    }
+}

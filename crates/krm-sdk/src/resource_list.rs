@@ -1,0 +1,266 @@
+//! The `ResourceList` a function reads from stdin and writes to stdout.
+
+use crate::object::ObjectExt;
+use crate::result::ResultItem;
+use crate::yaml::{self, Limits, YamlError};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// The kind and apiVersions of the KRM Functions Specification.
+pub const KIND: &str = "ResourceList";
+pub const API_VERSION: &str = "config.kubernetes.io/v1";
+const LEGACY_API_VERSION: &str = "config.kubernetes.io/v1alpha1";
+
+/// How the input arrived, so the output takes the same shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A `ResourceList` in YAML, as kpt and kustomize send it.
+    Yaml,
+    /// A `ResourceList` in JSON.
+    Json,
+    /// A plain multi-document YAML stream of objects (standalone use).
+    Stream,
+}
+
+/// The function's input and output.
+#[derive(Debug, Clone)]
+pub struct ResourceList {
+    pub api_version: String,
+    /// The package's objects in input order; generated ones are appended.
+    pub items: Vec<Value>,
+    pub function_config: Option<Value>,
+    pub results: Vec<ResultItem>,
+    pub format: Format,
+}
+
+/// Why the input could not be read as a `ResourceList`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    pub message: String,
+    pub yaml: Option<YamlError>,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.yaml {
+            Some(e) => write!(f, "{}: {e}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn input_error(message: impl Into<String>) -> InputError {
+    InputError { message: message.into(), yaml: None }
+}
+
+impl ResourceList {
+    /// A list with these items and nothing else, as a function would receive it.
+    pub fn new(items: Vec<Value>) -> Self {
+        ResourceList {
+            api_version: API_VERSION.to_string(),
+            items,
+            function_config: None,
+            results: Vec::new(),
+            format: Format::Yaml,
+        }
+    }
+
+    /// Reads a `ResourceList` (YAML or JSON) or a plain stream of YAML objects.
+    pub fn parse(input: &str, limits: &Limits) -> Result<Self, InputError> {
+        let trimmed = input.trim_start();
+        if trimmed.starts_with('{') {
+            let value = yaml::parse_json(input, limits)
+                .map_err(|e| InputError { message: "input is not valid JSON".into(), yaml: Some(e) })?;
+            return Self::from_value(value, Format::Json);
+        }
+        let mut documents = yaml::parse_documents(input, limits)
+            .map_err(|e| InputError { message: "input is not valid YAML".into(), yaml: Some(e) })?;
+        let is_list = documents.len() == 1
+            && (documents[0].kind() == KIND || documents[0].get("items").is_some());
+        if is_list {
+            let document = documents.pop().expect("one document checked above");
+            return Self::from_value(document, Format::Yaml);
+        }
+        for (i, document) in documents.iter().enumerate() {
+            if !document.is_object() {
+                return Err(input_error(format!(
+                    "document {} of the input is not a mapping; expected a ResourceList or KRM objects",
+                    i + 1
+                )));
+            }
+        }
+        Ok(ResourceList { format: Format::Stream, ..Self::new(documents) })
+    }
+
+    fn from_value(value: Value, format: Format) -> Result<Self, InputError> {
+        let Value::Object(mut map) = value else {
+            return Err(input_error("input is not a mapping; expected a ResourceList"));
+        };
+        let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind != KIND {
+            return Err(input_error(format!("expected kind `{KIND}`, found `{kind}`")));
+        }
+        let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+        if api_version != API_VERSION && api_version != LEGACY_API_VERSION {
+            return Err(input_error(format!(
+                "expected apiVersion `{API_VERSION}` for a ResourceList, found `{api_version}`"
+            )));
+        }
+        let items = match map.remove("items") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(input_error(format!(
+                    "`items` must be a list of objects, found {}",
+                    type_name(&other)
+                )))
+            }
+        };
+        if let Some(i) = items.iter().position(|item| !item.is_object()) {
+            return Err(input_error(format!(
+                "`items[{i}]` must be an object, found {}",
+                type_name(&items[i])
+            )));
+        }
+        let function_config = map.remove("functionConfig").filter(|fc| !fc.is_null());
+        let results = match map.remove("results") {
+            Some(v @ Value::Array(_)) => serde_json::from_value(v)
+                .map_err(|e| input_error(format!("`results` is malformed: {e}")))?,
+            _ => Vec::new(),
+        };
+        Ok(ResourceList { api_version, items, function_config, results, format })
+    }
+
+    /// Whether any result has severity `error`.
+    pub fn has_errors(&self) -> bool {
+        self.results.iter().any(ResultItem::is_error)
+    }
+
+    /// The whole list as a value, in the specification's field order.
+    pub fn to_value(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("apiVersion".into(), Value::String(self.api_version.clone()));
+        map.insert("kind".into(), Value::String(KIND.into()));
+        map.insert("items".into(), Value::Array(self.items.clone()));
+        if let Some(fc) = &self.function_config {
+            map.insert("functionConfig".into(), fc.clone());
+        }
+        if !self.results.is_empty() {
+            map.insert(
+                "results".into(),
+                serde_json::to_value(&self.results).expect("results always serialize"),
+            );
+        }
+        Value::Object(map)
+    }
+
+    /// Serialises the list in the format it was read in.
+    pub fn write(&self) -> String {
+        match self.format {
+            Format::Json => {
+                let mut text = serde_json::to_string(&self.to_value()).expect("values always serialize");
+                text.push('\n');
+                text
+            }
+            Format::Yaml => self.write_yaml(),
+            Format::Stream => {
+                let mut out = String::new();
+                for (i, item) in self.items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str("---\n");
+                    }
+                    yaml::write_document(&mut out, item);
+                }
+                out
+            }
+        }
+    }
+
+    /// Writes YAML without cloning the items into one value first.
+    fn write_yaml(&self) -> String {
+        let mut out = String::with_capacity(self.items.len() * 512 + 128);
+        let mut head = Map::new();
+        head.insert("apiVersion".into(), Value::String(self.api_version.clone()));
+        head.insert("kind".into(), Value::String(KIND.into()));
+        yaml::write_document(&mut out, &Value::Object(head));
+        if self.items.is_empty() {
+            out.push_str("items: []\n");
+        } else {
+            out.push_str("items:\n");
+            yaml::write_seq_items(&mut out, &self.items);
+        }
+        let mut tail = Map::new();
+        if let Some(fc) = &self.function_config {
+            tail.insert("functionConfig".into(), fc.clone());
+        }
+        if !self.results.is_empty() {
+            tail.insert(
+                "results".into(),
+                serde_json::to_value(&self.results).expect("results always serialize"),
+            );
+        }
+        if !tail.is_empty() {
+            yaml::write_document(&mut out, &Value::Object(tail));
+        }
+        out
+    }
+}
+
+/// A short name of the value's YAML type, for messages.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<ResourceList, InputError> {
+        ResourceList::parse(s, &Limits::default())
+    }
+
+    #[test]
+    fn reads_and_writes_a_resource_list() {
+        let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    country: \"no\"\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n";
+        let list = parse(input).unwrap();
+        assert_eq!(list.items.len(), 1);
+        assert_eq!(list.write(), input);
+    }
+
+    #[test]
+    fn reads_json_and_answers_in_json() {
+        let list = parse(r#"{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[]}"#).unwrap();
+        assert_eq!(list.format, Format::Json);
+        assert_eq!(list.write(), "{\"apiVersion\":\"config.kubernetes.io/v1\",\"kind\":\"ResourceList\",\"items\":[]}\n");
+    }
+
+    #[test]
+    fn reads_a_plain_stream() {
+        let list = parse("kind: A\n---\nkind: B\n").unwrap();
+        assert_eq!(list.format, Format::Stream);
+        assert_eq!(list.write(), "kind: A\n---\nkind: B\n");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_resource_list() {
+        for (input, message) in [
+            ("kind: ResourceLst\nitems: []\n", "expected kind `ResourceList`, found `ResourceLst`"),
+            ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {}\n", "`items` must be a list of objects, found a mapping"),
+            ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [1]\n", "`items[0]` must be an object, found a number"),
+            ("hello\n", "document 1 of the input is not a mapping; expected a ResourceList or KRM objects"),
+        ] {
+            assert_eq!(parse(input).unwrap_err().to_string(), message);
+        }
+        let err = parse("a: [\n").unwrap_err();
+        assert!(err.to_string().starts_with("input is not valid YAML: line "), "{err}");
+    }
+}

@@ -1,0 +1,690 @@
+//! YAML reading and writing over `serde_json::Value` (with key order kept).
+//!
+//! Reading resolves scalars like kyaml and go-yaml v3 do (YAML 1.2 core schema:
+//! `on`, `yes`, `no` are strings), rejects duplicate keys, and bounds nesting depth,
+//! alias expansion and input size, so hostile input costs an error, not memory.
+//! Writing is block style (kyaml's layout) and quotes every string that a YAML 1.1
+//! decoder (Kubernetes' `sigs.k8s.io/yaml`) or a 1.2 decoder would read as anything
+//! other than that string.
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+/// Bounds applied while reading untrusted YAML or JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest nesting of mappings and sequences accepted.
+    pub max_depth: usize,
+    /// Nodes that alias expansion may add to one input, in total.
+    pub max_alias_nodes: usize,
+    /// Largest input accepted, in bytes.
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // Real manifests nest ~35 levels at worst (CRD schemas of pod templates).
+        Limits { max_depth: 64, max_alias_nodes: 100_000, max_bytes: 32 << 20 }
+    }
+}
+
+/// A YAML syntax or limit error, with the 1-based line and column it was found at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return f.write_str(&self.message);
+        }
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+/// Parses every document of a YAML stream. Empty documents are skipped.
+pub fn parse_documents(input: &str, limits: &Limits) -> Result<Vec<Value>, YamlError> {
+    check_size(input, limits)?;
+    Builder::new(limits).run(input)
+}
+
+fn check_size(input: &str, limits: &Limits) -> Result<(), YamlError> {
+    if input.len() <= limits.max_bytes {
+        return Ok(());
+    }
+    Err(YamlError {
+        message: format!(
+            "input is {} bytes, more than the limit of {} bytes",
+            input.len(),
+            limits.max_bytes
+        ),
+        line: 0,
+        column: 0,
+    })
+}
+
+/// Parses JSON with the same depth bound as YAML.
+pub fn parse_json(input: &str, limits: &Limits) -> Result<Value, YamlError> {
+    check_size(input, limits)?;
+    let value: Value = serde_json::from_str(input).map_err(|e| YamlError {
+        message: strip_serde_position(&e.to_string()),
+        line: e.line(),
+        column: e.column(),
+    })?;
+    if depth(&value) > limits.max_depth {
+        return Err(YamlError {
+            message: format!("nesting deeper than {} levels", limits.max_depth),
+            line: 0,
+            column: 0,
+        });
+    }
+    Ok(value)
+}
+
+fn strip_serde_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+enum Frame {
+    Seq { items: Vec<Value>, anchor: usize, nodes: usize },
+    Map {
+        map: Map<String, Value>,
+        key: Option<(String, bool)>,
+        /// Keys that came from a merge key, which explicit keys may override.
+        merged: Vec<String>,
+        anchor: usize,
+        nodes: usize,
+    },
+}
+
+struct Builder<'l> {
+    limits: &'l Limits,
+    stack: Vec<Frame>,
+    anchors: Vec<(usize, Value, usize)>,
+    alias_nodes: usize,
+    documents: Vec<Value>,
+    current: Option<Value>,
+}
+
+fn error_at(span: &Span, message: impl Into<String>) -> YamlError {
+    YamlError { message: message.into(), line: span.start.line(), column: span.start.col() + 1 }
+}
+
+impl<'l> Builder<'l> {
+    fn new(limits: &'l Limits) -> Self {
+        Builder {
+            limits,
+            stack: Vec::new(),
+            anchors: Vec::new(),
+            alias_nodes: 0,
+            documents: Vec::new(),
+            current: None,
+        }
+    }
+
+    fn run(mut self, input: &str) -> Result<Vec<Value>, YamlError> {
+        let mut parser = Parser::new_from_str(input);
+        while let Some(next) = parser.next_event() {
+            let (event, span) = next.map_err(|e| YamlError {
+                message: e.info().to_string(),
+                line: e.marker().line(),
+                column: e.marker().col() + 1,
+            })?;
+            match event {
+                Event::StreamStart | Event::Nothing | Event::StreamEnd => {}
+                Event::DocumentStart(_) => {
+                    self.anchors.clear();
+                    self.current = None;
+                }
+                Event::DocumentEnd => {
+                    if let Some(doc) = self.current.take() {
+                        if !doc.is_null() {
+                            self.documents.push(doc);
+                        }
+                    }
+                }
+                Event::Alias(id) => {
+                    let Some((_, value, nodes)) = self.anchors.iter().rev().find(|(a, _, _)| *a == id)
+                    else {
+                        return Err(error_at(&span, "alias to an unknown anchor"));
+                    };
+                    self.alias_nodes += nodes;
+                    if self.alias_nodes > self.limits.max_alias_nodes {
+                        return Err(error_at(
+                            &span,
+                            format!(
+                                "aliases expand to more than {} nodes (a YAML alias bomb?)",
+                                self.limits.max_alias_nodes
+                            ),
+                        ));
+                    }
+                    let value = value.clone();
+                    let nodes = *nodes;
+                    self.push_value(value, nodes, 0, &span, false)?;
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let plain = style == ScalarStyle::Plain;
+                    let value = resolve_scalar(&text, plain, tag.as_deref());
+                    let merge_key = plain && text == "<<";
+                    self.push_value(value, 1, anchor, &span, merge_key)?;
+                }
+                Event::SequenceStart(anchor, _) => {
+                    self.open(Frame::Seq { items: Vec::new(), anchor, nodes: 1 }, &span)?;
+                }
+                Event::MappingStart(anchor, _) => {
+                    self.open(Frame::Map { map: Map::new(), key: None, merged: Vec::new(), anchor, nodes: 1 }, &span)?;
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let (value, anchor, nodes) = match self.stack.pop() {
+                        Some(Frame::Seq { items, anchor, nodes }) => (Value::Array(items), anchor, nodes),
+                        Some(Frame::Map { map, anchor, nodes, .. }) => (Value::Object(map), anchor, nodes),
+                        None => return Err(error_at(&span, "unbalanced collection end")),
+                    };
+                    self.push_value(value, nodes, anchor, &span, false)?;
+                }
+            }
+        }
+        Ok(self.documents)
+    }
+
+    fn open(&mut self, frame: Frame, span: &Span) -> Result<(), YamlError> {
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            return Err(error_at(span, "mapping keys must be scalars"));
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(error_at(
+                span,
+                format!("nesting deeper than {} levels", self.limits.max_depth),
+            ));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn push_value(
+        &mut self,
+        value: Value,
+        nodes: usize,
+        anchor: usize,
+        span: &Span,
+        merge_key: bool,
+    ) -> Result<(), YamlError> {
+        if anchor != 0 {
+            self.anchors.push((anchor, value.clone(), nodes));
+        }
+        match self.stack.last_mut() {
+            None => self.current = Some(value),
+            Some(Frame::Seq { items, nodes: n, .. }) => {
+                *n += nodes;
+                items.push(value);
+            }
+            Some(Frame::Map { map, key, merged, nodes: n, .. }) => match key.take() {
+                None => {
+                    let name = match value {
+                        Value::String(s) => s,
+                        Value::Null => String::from("null"),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        _ => return Err(error_at(span, "mapping keys must be scalars")),
+                    };
+                    if let Some(i) = merged.iter().position(|k| *k == name) {
+                        merged.swap_remove(i);
+                    } else if !merge_key && map.contains_key(&name) {
+                        return Err(error_at(span, format!("duplicate key `{name}`")));
+                    }
+                    *key = Some((name, merge_key));
+                }
+                Some((_, true)) => {
+                    *n += nodes;
+                    merge_into(map, merged, value).map_err(|m| error_at(span, m))?;
+                }
+                Some((name, false)) => {
+                    *n += nodes;
+                    map.insert(name, value);
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+/// YAML 1.1 merge keys (`<<: *base`), as go-yaml supports them: explicit keys win.
+fn merge_into(
+    map: &mut Map<String, Value>,
+    merged: &mut Vec<String>,
+    value: Value,
+) -> Result<(), &'static str> {
+    match value {
+        Value::Object(source) => {
+            for (k, v) in source {
+                if !map.contains_key(&k) {
+                    merged.push(k.clone());
+                    map.insert(k, v);
+                }
+            }
+            Ok(())
+        }
+        Value::Array(sources) => sources.into_iter().try_for_each(|s| match s {
+            Value::Object(_) => merge_into(map, merged, s),
+            _ => Err("merge key `<<` takes a mapping or a list of mappings"),
+        }),
+        _ => Err("merge key `<<` takes a mapping or a list of mappings"),
+    }
+}
+
+fn resolve_scalar(text: &str, plain: bool, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag {
+        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
+            match tag.suffix.as_str() {
+                "str" => return Value::String(text.to_string()),
+                "int" | "float" | "bool" | "null" => return resolve_plain(text),
+                _ => {}
+            }
+        }
+    }
+    if plain {
+        resolve_plain(text)
+    } else {
+        Value::String(text.to_string())
+    }
+}
+
+/// The YAML 1.2 core schema, which kyaml (go-yaml v3) applies to plain scalars.
+fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
+        if let Some(number) = parse_number(text) {
+            return Value::Number(number);
+        }
+    }
+    Value::String(text.to_string())
+}
+
+fn parse_number(text: &str) -> Option<Number> {
+    let (negative, digits) = match text.as_bytes()[0] {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    if digits.bytes().all(|b| b.is_ascii_digit()) {
+        let body = if text.starts_with('+') { digits } else { text };
+        if let Ok(i) = body.parse::<i64>() {
+            return Some(Number::from(i));
+        }
+        if let Ok(u) = body.parse::<u64>() {
+            return Some(Number::from(u));
+        }
+        return body.parse::<f64>().ok().and_then(Number::from_f64);
+    }
+    let radix = match digits.get(..2) {
+        Some("0x") => Some(16),
+        Some("0o") => Some(8),
+        _ => None,
+    };
+    if let Some(radix) = radix {
+        let magnitude = i64::from_str_radix(&digits[2..], radix).ok()?;
+        return Some(Number::from(if negative { -magnitude } else { magnitude }));
+    }
+    if is_core_float(digits) {
+        return text.parse::<f64>().ok().and_then(Number::from_f64);
+    }
+    None
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn is_core_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let int_digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exp = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
+/// Writes `value` as one block-style YAML document (no `---`).
+pub fn to_string(value: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    write_document(&mut out, value);
+    out
+}
+
+/// Appends `value` as one block-style YAML document (no `---`).
+pub fn write_document(out: &mut String, value: &Value) {
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
+        Value::Array(items) if !items.is_empty() => write_seq(out, items, 0),
+        scalar => {
+            write_scalar(out, scalar, 0);
+            out.push('\n');
+        }
+    }
+}
+
+/// Appends the entries of a top-level sequence (`- ...` lines at column 0).
+pub fn write_seq_items(out: &mut String, items: &[Value]) {
+    write_seq(out, items, 0);
+}
+
+fn indent(out: &mut String, n: usize) {
+    out.extend(std::iter::repeat_n(' ', n));
+}
+
+fn write_map(out: &mut String, map: &Map<String, Value>, level: usize, inline_first: bool) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 || !inline_first {
+            indent(out, level);
+        }
+        write_str(out, key, level, true);
+        out.push(':');
+        write_child(out, value, level, true);
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Value], level: usize) {
+    for item in items {
+        indent(out, level);
+        out.push('-');
+        write_child(out, item, level, false);
+    }
+}
+
+/// Writes what follows `key:` or `-`, ending with a newline.
+fn write_child(out: &mut String, value: &Value, level: usize, in_map: bool) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            if in_map {
+                out.push('\n');
+                write_map(out, map, level + 2, false);
+            } else {
+                out.push(' ');
+                write_map(out, map, level + 2, true);
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            // kyaml style: a sequence under a key sits at the key's indentation.
+            write_seq(out, items, if in_map { level } else { level + 2 });
+        }
+        scalar => {
+            out.push(' ');
+            write_scalar(out, scalar, level + 2);
+            out.push('\n');
+        }
+    }
+}
+
+fn write_scalar(out: &mut String, value: &Value, level: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_str(out, s, level, false),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+fn write_str(out: &mut String, s: &str, level: usize, key: bool) {
+    if is_plain_safe(s) {
+        out.push_str(s);
+    } else if !key && literal_block_fits(s) {
+        out.push('|');
+        if !s.ends_with('\n') {
+            out.push('-');
+        }
+        for line in s.strip_suffix('\n').unwrap_or(s).split('\n') {
+            out.push('\n');
+            if !line.is_empty() {
+                indent(out, level);
+                out.push_str(line);
+            }
+        }
+    } else {
+        write_double_quoted(out, s);
+    }
+}
+
+/// Whether `s` can be written as a plain scalar and read back, by YAML 1.1 and 1.2
+/// decoders alike, as this same string.
+pub fn is_plain_safe(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else { return false };
+    let last = bytes[bytes.len() - 1];
+    if is_ambiguous_word(s) {
+        return false;
+    }
+    match first {
+        b'-' | b'?' | b':' => {
+            if bytes.len() == 1 || matches!(bytes[1], b' ' | b'0'..=b'9' | b'.') {
+                return false;
+            }
+        }
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' | b' ' | b'=' | b'<' => return false,
+        b'0'..=b'9' | b'+' | b'.' => {
+            if looks_numeric(s) {
+                return false;
+            }
+        }
+        _ => {}
+    }
+    if last == b' ' || last == b':' {
+        return false;
+    }
+    let mut previous = 0u8;
+    for ch in s.chars() {
+        let c = ch as u32;
+        if c < 0x20 || (0x7f..=0x9f).contains(&c) || c == 0xfeff {
+            return false;
+        }
+        if (ch == ' ' && previous == b':') || (ch == '#' && previous == b' ') {
+            return false;
+        }
+        previous = if c < 0x80 { c as u8 } else { 0 };
+    }
+    true
+}
+
+/// Words that YAML 1.1 (Kubernetes' decoder) or 1.2 read as null, booleans or floats.
+fn is_ambiguous_word(s: &str) -> bool {
+    if s.len() > 5 {
+        return false;
+    }
+    matches!(
+        s,
+        "~" | "null" | "Null" | "NULL"
+            | "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO"
+            | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+            | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+            | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+            | ".nan" | ".NaN" | ".NAN"
+    )
+}
+
+/// Numbers of either YAML version (ints in any base, `1_000`, sexagesimal `1:30`,
+/// floats) and timestamps (`2001-12-14`): anything of those characters starting
+/// like a number is quoted.
+fn looks_numeric(s: &str) -> bool {
+    let body = s.trim_start_matches(['+', '-']);
+    let starts_like_number = match body.as_bytes() {
+        [d, ..] if d.is_ascii_digit() => true,
+        [b'.', d, ..] if d.is_ascii_digit() => true,
+        _ => false,
+    };
+    starts_like_number
+        && body.bytes().all(|b| {
+            b.is_ascii_hexdigit()
+                || matches!(b, b'_' | b'.' | b':' | b'+' | b'-' | b'x' | b'X' | b'o' | b'O')
+                || matches!(b, b'T' | b't' | b'Z' | b'z' | b' ')
+        })
+}
+
+fn literal_block_fits(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\t', '\n'])
+        && !s.ends_with("\n\n")
+        && !s.contains(" \n")
+        && !s.ends_with(' ')
+        && s.chars().all(|ch| {
+            let c = ch as u32;
+            ch == '\n' || ch == '\t' || !(c < 0x20 || (0x7f..=0x9f).contains(&c) || c == 0xfeff)
+        })
+}
+
+fn write_double_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) || c == '\u{feff}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(s: &str) -> Result<Vec<Value>, YamlError> {
+        parse_documents(s, &Limits::default())
+    }
+
+    #[test]
+    fn resolves_core_schema_scalars() {
+        let docs = parse(
+            "a: on\nb: yes\nc: no\nd: true\ne: 10\nf: 1.5\ng: ~\nh: '10'\ni: 0x1f\nj: 100m\nk: 1e3\nl: !!str 12\n",
+        )
+        .unwrap();
+        assert_eq!(
+            docs[0],
+            json!({"a":"on","b":"yes","c":"no","d":true,"e":10,"f":1.5,"g":null,"h":"10","i":31,"j":"100m","k":1000.0,"l":"12"})
+        );
+    }
+
+    #[test]
+    fn quotes_every_ambiguous_scalar() {
+        for s in [
+            "on", "yes", "no", "y", "N", "Off", "true", "null", "~", "10", "1.5", "0x1f", "1_000", "1:30",
+            "2001-12-14", "1e3", ".inf", "", " a", "a ", "a: b", "a #b", "- a", "-1", "@x", "*x", "&x",
+            "!x", "|", ">", "'a'", "\"a\"", "#x", "a:", "<<", "=", "\u{7f}", "0o17", "+1", ".5",
+        ] {
+            let text = to_string(&json!({ "k": s }));
+            let back = parse(&text).unwrap();
+            assert_eq!(back[0], json!({ "k": s }), "{text}");
+            assert!(!is_plain_safe(s), "{s:?} must be quoted");
+        }
+        for s in ["abc", "100m", "nginx:1.27", "a-b", "-abc", "deadbeef", "a b", "http://x/y", "é"] {
+            assert!(is_plain_safe(s), "{s:?} may be plain");
+        }
+    }
+
+    #[test]
+    fn round_trips_nested_layout() {
+        let value = json!({
+            "apiVersion": "v1",
+            "items": [{"a": 1, "b": [1, [2, 3], {}], "c": {"d": []}}, "x"],
+            "text": "line 1\nline 2\n",
+            "strip": "no newline\nat end",
+            "key with: colon": "v",
+        });
+        let text = to_string(&value);
+        assert_eq!(
+            text,
+            "apiVersion: v1\nitems:\n- a: 1\n  b:\n  - 1\n  -\n    - 2\n    - 3\n  - {}\n  c:\n    d: []\n- x\ntext: |\n  line 1\n  line 2\nstrip: |-\n  no newline\n  at end\n\"key with: colon\": v\n"
+        );
+        assert_eq!(parse(&text).unwrap()[0], value);
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_with_position() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.to_string(), "line 3, column 1: duplicate key `a`");
+    }
+
+    #[test]
+    fn bounds_alias_expansion() {
+        let mut doc = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            doc.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&doc).unwrap_err();
+        assert!(err.message.contains("alias bomb"), "{err}");
+    }
+
+    #[test]
+    fn bounds_depth() {
+        let doc = format!("{}x{}", "[".repeat(100), "]".repeat(100));
+        let err = parse(&doc).unwrap_err();
+        assert_eq!(err.to_string(), "line 1, column 65: nesting deeper than 64 levels");
+        let json = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_json(&json, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn merges_merge_keys() {
+        let docs = parse("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n").unwrap();
+        assert_eq!(docs[0]["d"], json!({"y": 3, "x": 1}));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_position() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.line >= 1 && err.column >= 1, "{err}");
+    }
+}
