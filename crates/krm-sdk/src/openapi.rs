@@ -73,6 +73,28 @@ impl SchemaSet {
         let schema = self.get(object.api_version(), object.kind())?;
         Some(validate(schema, object))
     }
+
+    /// Like [`validate`](Self::validate), but a custom resource without a schema in
+    /// the set is itself an error; built-in kinds without one pass.
+    pub fn validate_strict(&self, object: &Value) -> Vec<String> {
+        match self.validate(object) {
+            Some(errors) => errors.iter().map(ToString::to_string).collect(),
+            None if is_builtin(object.api_version()) => Vec::new(),
+            None => vec![format!("no schema for {} {}", object.api_version(), object.kind())],
+        }
+    }
+}
+
+/// Whether an apiVersion belongs to Kubernetes itself (`v1`, `apps/v1`,
+/// `networking.k8s.io/v1`) rather than to a CRD.
+pub fn is_builtin(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => {
+            !group.contains('.')
+                || (group.ends_with(".k8s.io") && !group.starts_with("gateway.networking."))
+        }
+    }
 }
 
 /// Validates a whole object against a CRD's `openAPIV3Schema`. `metadata` is left to

@@ -1,0 +1,127 @@
+//! Lummo conventions shared by every function: the API group of Lummo kinds, how
+//! specs are found and decoded, ownership of generated objects, labels, name rules
+//! and the restricted pod-security defaults of generated pods.
+//!
+//! It builds on `krm-sdk` and holds no function's own kinds.
+
+pub mod names;
+pub mod pod;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use krm_sdk::{decode, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+/// API group and version of every Lummo kind.
+pub const GROUP: &str = "lummo.dev";
+pub const API_VERSION: &str = "lummo.dev/v1alpha1";
+/// Annotation that marks an object as generated, naming function and spec.
+pub const GENERATED_BY: &str = "lummo.dev/generated-by";
+/// Value of `app.kubernetes.io/managed-by` on generated objects.
+pub const MANAGED_BY: &str = "lummo-krm-functions";
+
+/// The ownership marker of a Lummo function.
+pub const fn generator(function: &'static str) -> Generator {
+    Generator { annotation: GENERATED_BY, function }
+}
+
+/// A decoded spec and the object it came from.
+#[derive(Debug, Clone)]
+pub struct Spec<T> {
+    pub object: Value,
+    pub spec: T,
+}
+
+impl<T> Spec<T> {
+    /// An error result about `spec.<field>` of this spec.
+    pub fn error(&self, field: &str, message: impl Into<String>) -> ResultItem {
+        ResultItem::error(message).for_object(&self.object).field(spec_path(field))
+    }
+
+    pub fn warning(&self, field: &str, message: impl Into<String>) -> ResultItem {
+        ResultItem::warning(message).for_object(&self.object).field(spec_path(field))
+    }
+
+    pub fn name(&self) -> &str {
+        self.object.name()
+    }
+}
+
+fn spec_path(field: &str) -> String {
+    if field.is_empty() {
+        "spec".into()
+    } else {
+        format!("spec.{field}")
+    }
+}
+
+/// Finds and strictly decodes every spec of `kind`: the items of that kind, and the
+/// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
+/// spec there). Problems become error results on `list`.
+pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -> Vec<Spec<T>> {
+    let mut objects: Vec<&Value> = list.items.iter().filter(|item| item.kind() == kind).collect();
+    if let Some(fc) = list.function_config.as_ref().filter(|fc| fc.kind() == kind) {
+        objects.push(fc);
+    }
+    let mut specs = Vec::new();
+    let mut results = Vec::new();
+    for object in objects {
+        match decode_spec(object, kind) {
+            Ok(spec) => specs.push(Spec { object: object.clone(), spec }),
+            Err(error) => results.push(error),
+        }
+    }
+    list.results.extend(results);
+    specs
+}
+
+fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, ResultItem> {
+    let api_version = object.api_version();
+    if api_version != API_VERSION {
+        let found = if api_version.is_empty() { "no apiVersion".to_string() } else { format!("`{api_version}`") };
+        return Err(ResultItem::error(format!(
+            "{kind} needs `apiVersion: {API_VERSION}`, found {found}"
+        ))
+        .for_object(object)
+        .field("apiVersion")
+        .proposed_value(Value::String(API_VERSION.into())));
+    }
+    if object.name().is_empty() {
+        return Err(ResultItem::error(format!("{kind} needs `metadata.name`"))
+            .for_object(object)
+            .field("metadata.name"));
+    }
+    if let Err(message) = names::dns_label(object.name()) {
+        return Err(ResultItem::error(message).for_object(object).field("metadata.name"));
+    }
+    let Some(spec) = object.get("spec") else {
+        return Err(ResultItem::error(format!("{kind} needs a `spec`")).for_object(object).field("spec"));
+    };
+    decode::from_value(spec).map_err(|e| e.into_result(object, "spec"))
+}
+
+/// Labels of every generated object of an app.
+pub fn labels(app: &str, part_of: Option<&str>) -> BTreeMap<String, String> {
+    let mut labels = selector_labels(app);
+    if let Some(part_of) = part_of {
+        labels.insert("app.kubernetes.io/part-of".into(), part_of.into());
+    }
+    labels.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    labels
+}
+
+/// The labels that select an app's pods; stable across releases.
+pub fn selector_labels(app: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("app.kubernetes.io/name".to_string(), app.to_string())])
+}
+
+/// Metadata of a generated object.
+pub fn metadata(name: &str, labels: &BTreeMap<String, String>) -> Value {
+    serde_json::json!({ "name": name, "labels": labels })
+}
+
+/// Serialises a typed Kubernetes object (k8s-openapi) into a value.
+pub fn to_value<T: serde::Serialize>(object: &T) -> Value {
+    serde_json::to_value(object).expect("k8s-openapi types always serialize")
+}

@@ -1,0 +1,134 @@
+//! Repository chores, run through `make`.
+//!
+//! `xtask extract-schemas <crd-dir> <out-dir> [--check]` writes, for every served
+//! version of every CRD in `<crd-dir>`, its `openAPIV3Schema` with descriptions
+//! stripped to `<out-dir>/<group>_<kind>_<version>.json`. With `--check` it writes
+//! nothing and fails when the committed copy differs from what it would write.
+
+use krm_sdk::yaml::{parse_documents, Limits};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["extract-schemas", crds, out] => extract(Path::new(crds), Path::new(out), false),
+        ["extract-schemas", crds, out, "--check"] => extract(Path::new(crds), Path::new(out), true),
+        _ => Err("usage: xtask extract-schemas <crd-dir> <out-dir> [--check]".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn extract(crds: &Path, out: &Path, check: bool) -> Result<(), String> {
+    let wanted = schemas_of(crds)?;
+    if check {
+        return compare(out, &wanted);
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for (name, text) in &wanted {
+        std::fs::write(out.join(name), text).map_err(|e| format!("{name}: {e}"))?;
+    }
+    for stale in json_files(out)?.into_iter().filter(|f| !wanted.contains_key(f)) {
+        std::fs::remove_file(out.join(&stale)).map_err(|e| format!("{stale}: {e}"))?;
+    }
+    eprintln!("xtask: wrote {} schemas to {}", wanted.len(), out.display());
+    Ok(())
+}
+
+fn compare(out: &Path, wanted: &BTreeMap<String, String>) -> Result<(), String> {
+    let mut stale = Vec::new();
+    for (name, text) in wanted {
+        if std::fs::read_to_string(out.join(name)).ok().as_deref() != Some(text.as_str()) {
+            stale.push(name.clone());
+        }
+    }
+    stale.extend(json_files(out)?.into_iter().filter(|f| !wanted.contains_key(f)));
+    if stale.is_empty() {
+        eprintln!("xtask: {} schemas in {} are current", wanted.len(), out.display());
+        return Ok(());
+    }
+    Err(format!("stale schemas (run `make schemas`): {}", stale.join(", ")))
+}
+
+fn json_files(dir: &Path) -> Result<Vec<String>, String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(Vec::new()) };
+    Ok(entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".json"))
+        .collect())
+}
+
+/// File name → pretty JSON of every served version's schema.
+fn schemas_of(crds: &Path) -> Result<BTreeMap<String, String>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(crds)
+        .map_err(|e| format!("{}: {e}", crds.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    files.sort();
+    // CRDs are large and deep: these limits are for trusted upstream files only.
+    let limits = Limits { max_depth: 256, max_alias_nodes: 1_000_000, max_bytes: 64 << 20 };
+    let mut out = BTreeMap::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let documents = parse_documents(&text, &limits).map_err(|e| format!("{}: {e}", file.display()))?;
+        for crd in documents.iter().filter(|d| d["kind"] == "CustomResourceDefinition") {
+            let group = crd["spec"]["group"].as_str().unwrap_or_default();
+            let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or_default();
+            for version in crd["spec"]["versions"].as_array().into_iter().flatten() {
+                if version["served"] != Value::Bool(true) {
+                    continue;
+                }
+                let name = version["name"].as_str().unwrap_or_default();
+                let Some(schema) = version.pointer("/schema/openAPIV3Schema") else { continue };
+                let document = json!({
+                    "apiVersion": format!("{group}/{name}"),
+                    "kind": kind,
+                    "source": file.file_name().map(|f| f.to_string_lossy().to_string()),
+                    "openAPIV3Schema": strip(schema.clone()),
+                });
+                let mut text = serde_json::to_string_pretty(&document).expect("values serialize");
+                text.push('\n');
+                out.insert(format!("{group}_{kind}_{name}.json"), text);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("no CRDs found in {}", crds.display()));
+    }
+    Ok(out)
+}
+
+/// Removes `description` from a schema and every schema nested in it, leaving
+/// properties that happen to be named `description` alone.
+fn strip(mut schema: Value) -> Value {
+    let Some(map) = schema.as_object_mut() else { return schema };
+    map.shift_remove("description");
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        for value in properties.values_mut() {
+            *value = strip(value.take());
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(value) = map.get_mut(key).filter(|v| v.is_object()) {
+            *value = strip(value.take());
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(branches)) = map.get_mut(key) {
+            for branch in branches.iter_mut() {
+                *branch = strip(branch.take());
+            }
+        }
+    }
+    schema
+}

@@ -1,0 +1,750 @@
+//! Validation and generation for one LummoDeployment.
+
+use crate::spec::{self, Analysis, Container, LummoDeploymentSpec, Probe, Scaling, Topology};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use krm_sdk::decode::{self, suggest};
+use krm_sdk::{json, ObjectExt, ResultItem, Value};
+use lummo_core::{names, pod, Spec};
+use std::collections::BTreeMap;
+
+/// What one spec produced: objects, or the reasons it could not.
+pub struct Rendered {
+    pub objects: Vec<Value>,
+    pub results: Vec<ResultItem>,
+}
+
+pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
+    let mut context = Context { spec, results: Vec::new() };
+    let objects = context.objects();
+    let failed = context.results.iter().any(ResultItem::is_error);
+    Rendered { objects: if failed { Vec::new() } else { objects }, results: context.results }
+}
+
+struct Context<'a> {
+    spec: &'a Spec<LummoDeploymentSpec>,
+    results: Vec<ResultItem>,
+}
+
+/// A container port after validation.
+struct DeclaredPort {
+    name: String,
+    port: u16,
+}
+
+const STRATEGY_KEYS: [&str; 3] = ["canary", "blueGreen", "analysis"];
+
+impl Context<'_> {
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        let error = self.spec.error(field, message);
+        self.results.push(error);
+    }
+
+    fn warning(&mut self, field: &str, message: impl Into<String>) {
+        let warning = self.spec.warning(field, message);
+        self.results.push(warning);
+    }
+
+    fn objects(&mut self) -> Vec<Value> {
+        let s = &self.spec.spec;
+        let app = s.app.as_str();
+        if let Err(message) = names::dns_label(app) {
+            self.error("app", message);
+        }
+        let labels = lummo_core::labels(app, s.part_of.as_deref());
+        let (min, max) = self.replica_range();
+        let analysis = self.analysis();
+        let (containers, ports) = self.containers();
+        let metrics_port = self.metrics_port(&ports);
+
+        let mut objects = vec![self.service_account(&labels)];
+        if !ports.is_empty() {
+            objects.push(self.service(&labels, &ports));
+        }
+        objects.push(self.rollout(&labels, containers, metrics_port.as_ref(), analysis.as_ref()));
+        if max > 1 || s.topology == Topology::Ha {
+            objects.push(self.disruption_budget(&labels));
+        }
+        if let Some(scaling) = &s.scaling {
+            objects.extend(self.autoscaling(&labels, scaling, min, max));
+        }
+        if let (Some(prometheus), Some(port)) = (&s.monitoring.prometheus, metrics_port) {
+            objects.push(self.pod_monitor(&labels, &port.name, &prometheus.endpoint));
+        }
+        if let Some(analysis) = &analysis {
+            objects.push(self.analysis_template(&labels, analysis));
+        }
+        let namespace = self.spec.object.namespace();
+        if !namespace.is_empty() {
+            for object in &mut objects {
+                object["metadata"]["namespace"] = json!(namespace);
+            }
+        }
+        objects
+    }
+
+    /// Minimum and maximum replicas the workload can run with.
+    fn replica_range(&mut self) -> (i64, i64) {
+        let s = &self.spec.spec;
+        let floor = if s.topology == Topology::Ha { 2 } else { 1 };
+        let Some(scaling) = &s.scaling else {
+            let replicas = s.replicas.map_or(floor, i64::from);
+            if replicas < floor {
+                self.error("replicas", format!("topology `ha` needs at least 2 replicas, found {replicas}"));
+            }
+            return (replicas, replicas);
+        };
+        if s.replicas.is_some() {
+            self.error("replicas", "set either `replicas` or `scaling`: KEDA owns the replica count when scaling is set");
+        }
+        let min = scaling.min_replicas.unwrap_or(floor);
+        let max = scaling.max_replicas;
+        if min < 0 {
+            self.error("scaling.minreplica", format!("must be 0 or more, found {min}"));
+        }
+        if max < 1 {
+            self.error("scaling.maxreplica", format!("must be at least 1, found {max}"));
+        }
+        if min > max {
+            self.error("scaling.minreplica", format!("minreplica ({min}) is greater than maxreplica ({max})"));
+        }
+        if s.topology == Topology::Ha && min < 2 {
+            self.error("scaling.minreplica", format!("topology `ha` needs minreplica of at least 2, found {min}"));
+        }
+        if min == 0 && scaling.pubsub_topic.is_empty() {
+            self.error("scaling.minreplica", "scaling to 0 needs a pubsubTopic trigger: cpu and memory cannot wake a stopped app");
+        }
+        for (field, target) in [("cpu", &scaling.cpu), ("memory", &scaling.memory)] {
+            if let Some(target) = target.as_ref().map(|t| t.target) {
+                if !(1..=100).contains(&target) {
+                    self.error(&format!("scaling.{field}.target"), format!("must be a percentage from 1 to 100, found {target}"));
+                }
+            }
+        }
+        if scaling.cpu.is_none() && scaling.memory.is_none() && scaling.pubsub_topic.is_empty() {
+            self.error("scaling", "needs at least one trigger: cpu, memory or pubsubTopic");
+        }
+        for (i, trigger) in scaling.pubsub_topic.iter().enumerate() {
+            if trigger.size < 1 {
+                self.error(&format!("scaling.pubsubTopic[{i}].size"), format!("must be a positive number of messages, found {}", trigger.size));
+            }
+            if trigger.activation_size.is_some_and(|a| a < 0) {
+                self.error(&format!("scaling.pubsubTopic[{i}].activationSize"), "must be 0 or more");
+            }
+            if trigger.name.is_empty() {
+                self.error(&format!("scaling.pubsubTopic[{i}].name"), "needs the subscription name");
+            }
+        }
+        (min, max)
+    }
+
+    fn analysis(&mut self) -> Option<Analysis> {
+        let strategy = &self.spec.spec.strategy;
+        for key in strategy.keys() {
+            if !STRATEGY_KEYS.contains(&key.as_str()) {
+                let hint = suggest(key, STRATEGY_KEYS).map(|s| format!(", did you mean `{s}`?")).unwrap_or_default();
+                self.error(&format!("strategy.{key}"), format!("unknown strategy `{key}`{hint} (canary, blueGreen or the analysis shorthand)"));
+            }
+        }
+        let raw = strategy.get("analysis")?;
+        let analysis: Analysis = match decode::from_value(raw) {
+            Ok(analysis) => analysis,
+            Err(e) => {
+                let path = if e.path.is_empty() { "strategy.analysis".to_string() } else { format!("strategy.analysis.{}", e.path) };
+                self.error(&path, e.message);
+                return None;
+            }
+        };
+        if analysis.prometheus.is_some() == analysis.datadog.is_some() {
+            self.error("strategy.analysis", "set exactly one provider: `prometheus` or `datadog`");
+        }
+        if !(analysis.success_rate > 0.0 && analysis.success_rate <= 1.0) {
+            self.error("strategy.analysis.successRate", format!("must be a ratio in (0, 1], found {}", analysis.success_rate));
+        }
+        if strategy.contains_key("blueGreen") {
+            self.error("strategy.analysis", "the analysis shorthand drives canary steps; it cannot be combined with blueGreen");
+        }
+        Some(analysis)
+    }
+
+    fn containers(&mut self) -> (Vec<core::Container>, Vec<DeclaredPort>) {
+        let s = &self.spec.spec;
+        if s.containers.is_empty() {
+            self.error("containers", "needs at least one container");
+        }
+        let mut names_seen: Vec<String> = Vec::new();
+        let mut ports: Vec<DeclaredPort> = Vec::new();
+        let mut containers = Vec::new();
+        for (i, container) in s.containers.iter().enumerate() {
+            let field = |f: &str| format!("containers[{i}].{f}");
+            let name = container.name.clone().unwrap_or_else(|| if i == 0 { s.app.clone() } else { format!("{}-{i}", s.app) });
+            if let Err(message) = names::dns_label(&name) {
+                self.error(&field("name"), message);
+            }
+            if names_seen.contains(&name) {
+                self.error(&field("name"), format!("two containers are named `{name}`; container names must be unique"));
+            }
+            names_seen.push(name.clone());
+            self.check_image(&container.image, &field("image"));
+            for (j, port) in container.ports.iter().enumerate() {
+                if let Err(message) = names::port_name(&port.name) {
+                    self.error(&field(&format!("ports[{j}].name")), message);
+                }
+                if port.port == 0 {
+                    self.error(&field(&format!("ports[{j}].port")), "must be from 1 to 65535");
+                }
+                if ports.iter().any(|p| p.name == port.name) {
+                    self.error(&field(&format!("ports[{j}].name")), format!("port name `{}` is declared twice in the pod", port.name));
+                }
+                ports.push(DeclaredPort { name: port.name.clone(), port: port.port });
+            }
+            let resources = self.resources(container, i);
+            let env = self.env(container, i);
+            let probes = [&container.probes.liveness, &container.probes.readiness, &container.probes.startup]
+                .map(|p| p.as_ref().map(|p| self.probe(p, container, i)));
+            let default_probe = || container.ports.first().map(|p| tcp_probe(&p.name));
+            let (_, tmp_mount) = pod::tmp_volume();
+            containers.push(core::Container {
+                name,
+                image: Some(container.image.clone()),
+                image_pull_policy: Some("IfNotPresent".into()),
+                command: non_empty(container.command.clone()),
+                args: non_empty(container.args.clone()),
+                ports: non_empty(
+                    container
+                        .ports
+                        .iter()
+                        .map(|p| core::ContainerPort {
+                            name: Some(p.name.clone()),
+                            container_port: i32::from(p.port),
+                            protocol: Some("TCP".into()),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                env_from: non_empty(env_from(container)),
+                env,
+                resources,
+                liveness_probe: probes[0].clone().flatten().or_else(default_probe),
+                readiness_probe: probes[1].clone().flatten().or_else(default_probe),
+                startup_probe: probes[2].clone().flatten(),
+                security_context: Some(pod::container_security_context(container.read_only_root_filesystem)),
+                volume_mounts: Some(vec![tmp_mount]),
+                ..Default::default()
+            });
+        }
+        (containers, ports)
+    }
+
+    fn check_image(&mut self, image: &str, field: &str) {
+        let last = image.rsplit('/').next().unwrap_or(image);
+        if image.is_empty() || image.contains(char::is_whitespace) {
+            self.error(field, format!("`{image}` is not an image reference"));
+        } else if !last.contains(':') && !last.contains('@') {
+            self.warning(field, format!("image `{image}` has no tag: pin a version tag or digest so rollouts are reproducible"));
+        } else if last.ends_with(":latest") {
+            self.warning(field, format!("image `{image}` uses `latest`: pin a version tag or digest so rollouts are reproducible"));
+        }
+    }
+
+    fn resources(&mut self, container: &Container, i: usize) -> Option<core::ResourceRequirements> {
+        let field = format!("containers[{i}].resources");
+        let Some(resources) = &container.resources else {
+            self.error(&field, "is required: set requests.cpu and requests.memory (KEDA targets and scheduling depend on them), e.g. `resources: {requests: {cpu: 250m, memory: 256Mi}}`");
+            return None;
+        };
+        let Some(requests) = &resources.requests else {
+            self.error(&format!("{field}.requests"), "is required: set cpu and memory");
+            return None;
+        };
+        let mut quantities = |part: &str, q: &spec::Quantities, required: bool| {
+            let mut map = BTreeMap::new();
+            for (name, value) in [("cpu", &q.cpu), ("memory", &q.memory)] {
+                match value {
+                    Some(value) => {
+                        let text = value.as_string();
+                        if is_quantity(&text) {
+                            map.insert(name.to_string(), Quantity(text));
+                        } else {
+                            self.error(&format!("{field}.{part}.{name}"), format!("`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `512Mi`)"));
+                        }
+                    }
+                    None if required => self.error(&format!("{field}.{part}.{name}"), "is required"),
+                    None => {}
+                }
+            }
+            map
+        };
+        let requests = quantities("requests", requests, true);
+        let mut limits = quantities("limits", &resources.limits, false);
+        if let (None, Some(memory)) = (limits.get("memory"), requests.get("memory")) {
+            limits.insert("memory".into(), memory.clone());
+        }
+        Some(core::ResourceRequirements { requests: Some(requests), limits: Some(limits), claims: None })
+    }
+
+    fn env(&mut self, container: &Container, i: usize) -> Option<Vec<core::EnvVar>> {
+        let mut env = Vec::new();
+        for (name, value) in &container.env {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => {
+                    self.error(&format!("containers[{i}].env.{name}"), "must be a string, number or boolean");
+                    continue;
+                }
+            };
+            env.push(core::EnvVar { name: name.clone(), value: Some(value), value_from: None });
+        }
+        if self.spec.spec.monitoring.datadog {
+            env.extend(datadog_env());
+        }
+        non_empty(env)
+    }
+
+    fn probe(&mut self, probe: &Probe, container: &Container, i: usize) -> Option<core::Probe> {
+        let field = format!("containers[{i}].probes");
+        let port = match &probe.port {
+            Some(Value::String(name)) if container.ports.iter().any(|p| &p.name == name) => IntOrString::String(name.clone()),
+            Some(Value::String(name)) => {
+                self.error(&field, format!("probe port `{name}` is not a declared port of this container"));
+                return None;
+            }
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=65535).contains(&n)) => {
+                IntOrString::Int(n.as_u64().unwrap_or_default() as i32)
+            }
+            Some(other) => {
+                self.error(&field, format!("probe port must be a port name or a number from 1 to 65535, found {other}"));
+                return None;
+            }
+            None => match container.ports.first() {
+                Some(p) => IntOrString::String(p.name.clone()),
+                None if probe.command.is_some() => IntOrString::Int(0),
+                None => {
+                    self.error(&field, "a probe needs a `port` (or `command`) when the container declares no ports");
+                    return None;
+                }
+            },
+        };
+        let mut result = core::Probe {
+            initial_delay_seconds: probe.initial_delay_seconds,
+            period_seconds: probe.period_seconds,
+            timeout_seconds: probe.timeout_seconds,
+            failure_threshold: probe.failure_threshold,
+            ..Default::default()
+        };
+        if let Some(command) = &probe.command {
+            result.exec = Some(core::ExecAction { command: Some(command.clone()) });
+        } else if let Some(path) = &probe.path {
+            if !path.starts_with('/') {
+                self.error(&field, format!("probe path `{path}` must start with `/`"));
+            }
+            result.http_get = Some(core::HTTPGetAction { path: Some(path.clone()), port, ..Default::default() });
+        } else {
+            result.tcp_socket = Some(core::TCPSocketAction { port, host: None });
+        }
+        Some(result)
+    }
+
+    /// The named port Prometheus scrapes; a numeric port not declared by any
+    /// container is declared on the first one as `metrics`.
+    fn metrics_port(&mut self, ports: &[DeclaredPort]) -> Option<DeclaredPort> {
+        let prometheus = self.spec.spec.monitoring.prometheus.as_ref()?;
+        if !prometheus.endpoint.starts_with('/') {
+            self.error("monitoring.prometheus.endpoint", format!("`{}` must start with `/`", prometheus.endpoint));
+        }
+        match &prometheus.port {
+            Value::String(name) => match ports.iter().find(|p| &p.name == name) {
+                Some(p) => Some(DeclaredPort { name: p.name.clone(), port: p.port }),
+                None => {
+                    let known: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+                    let hint = suggest(name, known.iter().copied()).map(|s| format!(", did you mean `{s}`?")).unwrap_or_default();
+                    self.error("monitoring.prometheus.port", format!("no container declares a port named `{name}`{hint}"));
+                    None
+                }
+            },
+            Value::Number(n) => match n.as_u64().filter(|n| (1..=65535).contains(n)) {
+                Some(number) => {
+                    let number = number as u16;
+                    match ports.iter().find(|p| p.port == number) {
+                        Some(p) => Some(DeclaredPort { name: p.name.clone(), port: p.port }),
+                        None => Some(DeclaredPort { name: "metrics".into(), port: number }),
+                    }
+                }
+                None => {
+                    self.error("monitoring.prometheus.port", format!("must be from 1 to 65535, found {n}"));
+                    None
+                }
+            },
+            other => {
+                self.error("monitoring.prometheus.port", format!("must be a port name or number, found {other}"));
+                None
+            }
+        }
+    }
+
+    fn service_account(&self, labels: &BTreeMap<String, String>) -> Value {
+        let account = core::ServiceAccount {
+            metadata: meta(&self.spec.spec.app, labels),
+            automount_service_account_token: Some(false),
+            ..Default::default()
+        };
+        with_type("v1", "ServiceAccount", &account)
+    }
+
+    fn service(&self, labels: &BTreeMap<String, String>, ports: &[DeclaredPort]) -> Value {
+        let service = core::Service {
+            metadata: meta(&self.spec.spec.app, labels),
+            spec: Some(core::ServiceSpec {
+                type_: Some("ClusterIP".into()),
+                selector: Some(lummo_core::selector_labels(&self.spec.spec.app)),
+                ports: Some(
+                    ports
+                        .iter()
+                        .map(|p| core::ServicePort {
+                            name: Some(p.name.clone()),
+                            port: i32::from(p.port),
+                            target_port: Some(IntOrString::String(p.name.clone())),
+                            protocol: Some("TCP".into()),
+                            app_protocol: (p.name == "grpc" || p.name.starts_with("grpc-")).then(|| "kubernetes.io/h2c".to_string()),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            }),
+            status: None,
+        };
+        with_type("v1", "Service", &service)
+    }
+
+    fn rollout(
+        &self,
+        labels: &BTreeMap<String, String>,
+        mut containers: Vec<core::Container>,
+        metrics_port: Option<&DeclaredPort>,
+        analysis: Option<&Analysis>,
+    ) -> Value {
+        let s = &self.spec.spec;
+        if let (Some(port), Some(first)) = (metrics_port, containers.first_mut()) {
+            let ports = first.ports.get_or_insert_with(Vec::new);
+            if !ports.iter().any(|p| p.name.as_deref() == Some(&port.name)) {
+                ports.push(core::ContainerPort {
+                    name: Some(port.name.clone()),
+                    container_port: i32::from(port.port),
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                });
+            }
+        }
+        let mut pod_labels = labels.clone();
+        if s.monitoring.datadog {
+            pod_labels.insert("tags.datadoghq.com/service".into(), s.app.clone());
+            if let Some(version) = s.containers.first().and_then(|c| image_version(&c.image)) {
+                pod_labels.insert("tags.datadoghq.com/version".into(), version);
+            }
+        }
+        let (tmp, _) = pod::tmp_volume();
+        let mut pod_spec = core::PodSpec {
+            service_account_name: Some(s.app.clone()),
+            automount_service_account_token: Some(s.automount_service_account_token),
+            enable_service_links: Some(false),
+            security_context: Some(pod::pod_security_context()),
+            containers,
+            volumes: Some(vec![tmp]),
+            ..Default::default()
+        };
+        if s.topology == Topology::Ha {
+            pod_spec.topology_spread_constraints = Some(spread_constraints(&s.app));
+        }
+        let template = core::PodTemplateSpec {
+            metadata: Some(ObjectMeta { labels: Some(pod_labels), ..Default::default() }),
+            spec: Some(pod_spec),
+        };
+        let configs: Vec<String> = unique(s.containers.iter().flat_map(|c| c.configs.iter().cloned()));
+        let secrets: Vec<String> = unique(s.containers.iter().flat_map(|c| c.secrets.iter().cloned()));
+        let reload = pod::reloader_annotations(&configs, &secrets);
+        let mut metadata = json!({ "name": s.app, "labels": labels });
+        if !reload.is_empty() {
+            metadata["annotations"] = json!(reload);
+        }
+        let mut spec = json!({
+            "revisionHistoryLimit": 3,
+            "selector": { "matchLabels": lummo_core::selector_labels(&s.app) },
+            "template": lummo_core::to_value(&template),
+            "strategy": self.strategy(analysis),
+        });
+        if s.scaling.is_none() {
+            let replicas = s.replicas.unwrap_or(if s.topology == Topology::Ha { 2 } else { 1 });
+            spec["replicas"] = json!(replicas);
+        }
+        json!({ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": metadata, "spec": spec })
+    }
+
+    fn strategy(&self, analysis: Option<&Analysis>) -> Value {
+        let mut strategy = self.spec.spec.strategy.clone();
+        strategy.shift_remove("analysis");
+        if strategy.is_empty() {
+            strategy.insert(
+                "canary".into(),
+                json!({ "steps": [
+                    { "setWeight": 20 }, { "pause": { "duration": "1m" } },
+                    { "setWeight": 50 }, { "pause": { "duration": "1m" } },
+                ]}),
+            );
+        }
+        if analysis.is_some() {
+            let canary = strategy.entry("canary").or_insert_with(|| json!({}));
+            if canary.is_object() {
+                canary["analysis"] = json!({
+                    "templates": [{ "templateName": format!("{}-success-rate", self.spec.spec.app) }],
+                    "startingStep": 1,
+                    "args": [{ "name": "service-name", "value": self.spec.spec.app }],
+                });
+            }
+        }
+        Value::Object(strategy)
+    }
+
+    fn disruption_budget(&self, labels: &BTreeMap<String, String>) -> Value {
+        let budget = PodDisruptionBudget {
+            metadata: meta(&self.spec.spec.app, labels),
+            spec: Some(PodDisruptionBudgetSpec {
+                max_unavailable: Some(IntOrString::Int(1)),
+                selector: Some(LabelSelector {
+                    match_labels: Some(lummo_core::selector_labels(&self.spec.spec.app)),
+                    match_expressions: None,
+                }),
+                ..Default::default()
+            }),
+            status: None,
+        };
+        with_type("policy/v1", "PodDisruptionBudget", &budget)
+    }
+
+    fn autoscaling(&self, labels: &BTreeMap<String, String>, scaling: &Scaling, min: i64, max: i64) -> Vec<Value> {
+        let app = &self.spec.spec.app;
+        let auth = format!("{app}-pubsub");
+        let mut triggers = Vec::new();
+        for (kind, target) in [("cpu", &scaling.cpu), ("memory", &scaling.memory)] {
+            if let Some(target) = target {
+                triggers.push(json!({ "type": kind, "metricType": "Utilization", "metadata": { "value": target.target.to_string() } }));
+            }
+        }
+        for trigger in &scaling.pubsub_topic {
+            let mut metadata = json!({
+                "subscriptionName": trigger.name,
+                "mode": "SubscriptionSize",
+                "value": trigger.size.to_string(),
+            });
+            if let Some(activation) = trigger.activation_size {
+                metadata["activationValue"] = json!(activation.to_string());
+            }
+            triggers.push(json!({ "type": "gcp-pubsub", "metadata": metadata, "authenticationRef": { "name": auth } }));
+        }
+        let mut objects = vec![json!({
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": { "name": app, "labels": labels },
+            "spec": {
+                "scaleTargetRef": { "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": app },
+                "minReplicaCount": min,
+                "maxReplicaCount": max,
+                "triggers": triggers,
+            },
+        })];
+        if !scaling.pubsub_topic.is_empty() {
+            objects.push(json!({
+                "apiVersion": "keda.sh/v1alpha1",
+                "kind": "TriggerAuthentication",
+                "metadata": { "name": auth, "labels": labels },
+                "spec": { "podIdentity": { "provider": "gcp" } },
+            }));
+        }
+        objects
+    }
+
+    fn pod_monitor(&self, labels: &BTreeMap<String, String>, port: &str, path: &str) -> Value {
+        json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": { "name": self.spec.spec.app, "labels": labels },
+            "spec": {
+                "selector": { "matchLabels": lummo_core::selector_labels(&self.spec.spec.app) },
+                "podMetricsEndpoints": [{ "port": port, "path": path }],
+            },
+        })
+    }
+
+    fn analysis_template(&self, labels: &BTreeMap<String, String>, analysis: &Analysis) -> Value {
+        let rate = analysis.success_rate;
+        let (provider, condition) = match (&analysis.prometheus, &analysis.datadog) {
+            (Some(p), _) => {
+                let query = p.query.clone().unwrap_or_else(|| {
+                    "sum(rate(http_requests_total{service=\"{{args.service-name}}\",code!~\"5..\"}[2m])) / \
+                     sum(rate(http_requests_total{service=\"{{args.service-name}}\"}[2m]))"
+                        .to_string()
+                });
+                (json!({ "prometheus": { "address": p.address, "query": query } }), format!("len(result) == 0 || result[0] >= {rate}"))
+            }
+            (None, Some(d)) => {
+                let query = d.query.clone().unwrap_or_else(|| {
+                    "(sum:trace.http.request.hits{service:{{args.service-name}}}.as_count() - \
+                     sum:trace.http.request.errors{service:{{args.service-name}}}.as_count()) / \
+                     sum:trace.http.request.hits{service:{{args.service-name}}}.as_count()"
+                        .to_string()
+                });
+                (json!({ "datadog": { "apiVersion": "v1", "interval": "5m", "query": query } }), format!("default(result, 1) >= {rate}"))
+            }
+            (None, None) => (json!({}), String::new()),
+        };
+        json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "AnalysisTemplate",
+            "metadata": { "name": format!("{}-success-rate", self.spec.spec.app), "labels": labels },
+            "spec": {
+                "args": [{ "name": "service-name" }],
+                "metrics": [{
+                    "name": "success-rate",
+                    "interval": analysis.interval,
+                    "failureLimit": analysis.failure_limit,
+                    "successCondition": condition,
+                    "provider": provider,
+                }],
+            },
+        })
+    }
+}
+
+fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta { name: Some(name.into()), labels: Some(labels.clone()), ..Default::default() }
+}
+
+/// A typed object as a value, laid out as people write manifests: apiVersion,
+/// kind, metadata (name first), then the rest.
+fn with_type<T: serde::Serialize>(api_version: &str, kind: &str, object: &T) -> Value {
+    let mut fields = match lummo_core::to_value(object) {
+        Value::Object(fields) => fields,
+        _ => Default::default(),
+    };
+    let metadata = fields.shift_remove("metadata").unwrap_or_default();
+    let mut value = json!({ "apiVersion": api_version, "kind": kind, "metadata": {
+        "name": metadata["name"], "labels": metadata["labels"] } });
+    for (key, field) in fields {
+        value[key] = field;
+    }
+    value
+}
+
+fn env_from(container: &Container) -> Vec<core::EnvFromSource> {
+    let configs = container.configs.iter().map(|name| core::EnvFromSource {
+        config_map_ref: Some(core::ConfigMapEnvSource { name: name.clone(), optional: None }),
+        ..Default::default()
+    });
+    let secrets = container.secrets.iter().map(|name| core::EnvFromSource {
+        secret_ref: Some(core::SecretEnvSource { name: name.clone(), optional: None }),
+        ..Default::default()
+    });
+    configs.chain(secrets).collect()
+}
+
+/// Datadog unified service tagging, read from the pod's own labels and host.
+fn datadog_env() -> Vec<core::EnvVar> {
+    let field = |name: &str, path: &str| core::EnvVar {
+        name: name.into(),
+        value: None,
+        value_from: Some(core::EnvVarSource {
+            field_ref: Some(core::ObjectFieldSelector { field_path: path.into(), api_version: None }),
+            ..Default::default()
+        }),
+    };
+    vec![
+        field("DD_ENV", "metadata.labels['tags.datadoghq.com/env']"),
+        field("DD_SERVICE", "metadata.labels['tags.datadoghq.com/service']"),
+        field("DD_VERSION", "metadata.labels['tags.datadoghq.com/version']"),
+        field("DD_AGENT_HOST", "status.hostIP"),
+    ]
+}
+
+fn spread_constraints(app: &str) -> Vec<core::TopologySpreadConstraint> {
+    [("kubernetes.io/hostname", "DoNotSchedule"), ("topology.kubernetes.io/zone", "ScheduleAnyway")]
+        .map(|(key, when)| core::TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: key.into(),
+            when_unsatisfiable: when.into(),
+            label_selector: Some(LabelSelector {
+                match_labels: Some(lummo_core::selector_labels(app)),
+                match_expressions: None,
+            }),
+            ..Default::default()
+        })
+        .to_vec()
+}
+
+fn tcp_probe(port: &str) -> core::Probe {
+    core::Probe {
+        tcp_socket: Some(core::TCPSocketAction { port: IntOrString::String(port.into()), host: None }),
+        ..Default::default()
+    }
+}
+
+/// The image tag as a label value, when it is a valid one.
+fn image_version(image: &str) -> Option<String> {
+    let last = image.rsplit('/').next()?;
+    let tag = last.split('@').next()?.split_once(':')?.1;
+    let valid = !tag.is_empty()
+        && tag.len() <= 63
+        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && tag.as_bytes()[0].is_ascii_alphanumeric();
+    valid.then(|| tag.to_string())
+}
+
+/// `250m`, `1`, `0.5`, `512Mi`, `1e3`, `2G`.
+fn is_quantity(text: &str) -> bool {
+    let number_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(text.len());
+    let (number, suffix) = text.split_at(number_end);
+    let number = number.trim_start_matches(['+', '-']);
+    let numeric = !number.is_empty() && number.chars().filter(|c| *c == '.').count() <= 1 && number != ".";
+    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| !e.is_empty() && e.trim_start_matches(['+', '-']).bytes().all(|b| b.is_ascii_digit()));
+    numeric && (exponent || matches!(suffix, "" | "m" | "k" | "M" | "G" | "T" | "P" | "E" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"))
+}
+
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
+fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_quantities() {
+        for q in ["250m", "1", "0.5", "512Mi", "1e3", "2G"] {
+            assert!(is_quantity(q), "{q}");
+        }
+        for q in ["", "abc", "1.2.3", "5 Mi", "10mb"] {
+            assert!(!is_quantity(q), "{q}");
+        }
+    }
+
+    #[test]
+    fn reads_image_versions() {
+        assert_eq!(image_version("gcr.io/x/foobar:1.2.3").as_deref(), Some("1.2.3"));
+        assert_eq!(image_version("localhost:5000/foobar"), None);
+        assert_eq!(image_version("foobar@sha256:abc"), None);
+    }
+}

@@ -1,0 +1,245 @@
+//! The `LummoDeployment` kind, as users write it.
+//!
+//! Spellings follow the product README (`part-of`, `minreplica`, `maxreplica`,
+//! `pubsubTopic`); the conventional camelCase forms (`partOf`, `minReplicas`,
+//! `maxReplicas`) are accepted as aliases everywhere the README is unusual.
+
+use krm_sdk::decode::one_or_many;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LummoDeploymentSpec {
+    /// `app.kubernetes.io/name` and the name of every generated object.
+    pub app: String,
+    /// `app.kubernetes.io/part-of`: the system this app belongs to.
+    #[serde(default, rename = "part-of", alias = "partOf")]
+    pub part_of: Option<String>,
+    /// One container or a list of them; the first is the main one.
+    #[serde(deserialize_with = "one_or_many")]
+    pub containers: Vec<Container>,
+    /// Fixed replica count when there is no `scaling`; default 1 (`ha`: 2).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub monitoring: Monitoring,
+    /// The Argo Rollout strategy, passed through as is, plus the `analysis`
+    /// shorthand. Empty: a stepped canary.
+    #[serde(default)]
+    pub strategy: Map<String, Value>,
+    #[serde(default)]
+    pub scaling: Option<Scaling>,
+    #[serde(default)]
+    pub topology: Topology,
+    /// Mount the ServiceAccount token into pods (off by default).
+    #[serde(default)]
+    pub automount_service_account_token: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Container {
+    /// Default: the app name for the first container, `<app>-<n>` after it.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub image: String,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub ports: Vec<Port>,
+    /// ConfigMap names whose keys become environment variables.
+    #[serde(default)]
+    pub configs: Vec<String>,
+    /// Secret names whose keys become environment variables.
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Extra environment variables, `NAME: value`.
+    #[serde(default)]
+    pub env: Map<String, Value>,
+    /// Required: requests are what KEDA's cpu and memory targets are relative to.
+    pub resources: Option<Resources>,
+    #[serde(default)]
+    pub probes: Probes,
+    /// Keep the root filesystem read-only (a writable `/tmp` is mounted).
+    #[serde(default = "yes")]
+    pub read_only_root_filesystem: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Port {
+    /// IANA service name; LummoNetworking routes to `http` or `grpc`.
+    pub name: String,
+    #[serde(alias = "containerPort")]
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resources {
+    pub requests: Option<Quantities>,
+    /// Default: memory limit = memory request; no CPU limit (throttling hurts).
+    #[serde(default)]
+    pub limits: Quantities,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantities {
+    pub cpu: Option<Quantity>,
+    pub memory: Option<Quantity>,
+}
+
+/// A Kubernetes quantity written as a string (`250m`, `512Mi`) or a number (`1`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Quantity {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Quantity {
+    pub fn as_string(&self) -> String {
+        match self {
+            Quantity::Text(s) => s.clone(),
+            Quantity::Number(n) => n.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probes {
+    pub liveness: Option<Probe>,
+    pub readiness: Option<Probe>,
+    pub startup: Option<Probe>,
+}
+
+/// HTTP GET when `path` is set, exec when `command` is, TCP otherwise.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Probe {
+    pub path: Option<String>,
+    /// A port name or number; default the container's first port.
+    pub port: Option<Value>,
+    pub command: Option<Vec<String>>,
+    pub initial_delay_seconds: Option<i32>,
+    pub period_seconds: Option<i32>,
+    pub timeout_seconds: Option<i32>,
+    pub failure_threshold: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Datadog unified service tagging: `DD_*` env vars and `tags.datadoghq.com/*` labels.
+    #[serde(default)]
+    pub datadog: bool,
+    /// Generates a PodMonitor (Prometheus Operator).
+    pub prometheus: Option<Prometheus>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prometheus {
+    #[serde(default = "metrics_path", alias = "path")]
+    pub endpoint: String,
+    /// A declared port name, or a number (a `metrics` port is then declared).
+    pub port: Value,
+}
+
+fn metrics_path() -> String {
+    "/metrics".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Scaling {
+    #[serde(rename = "minreplica", alias = "minReplicas")]
+    pub min_replicas: Option<i64>,
+    #[serde(rename = "maxreplica", alias = "maxReplicas")]
+    pub max_replicas: i64,
+    pub cpu: Option<Target>,
+    pub memory: Option<Target>,
+    #[serde(default, rename = "pubsubTopic", alias = "pubsub")]
+    pub pubsub_topic: Vec<PubsubTrigger>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Percent of the containers' requests.
+    pub target: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PubsubTrigger {
+    /// The Pub/Sub subscription whose backlog drives scaling.
+    pub name: String,
+    /// Target undelivered messages per replica.
+    pub size: i64,
+    /// Backlog at which scaling from zero starts (KEDA `activationValue`).
+    #[serde(default)]
+    pub activation_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Topology {
+    /// One replica is acceptable; no spreading.
+    #[default]
+    Single,
+    /// At least two replicas, a PodDisruptionBudget, spread across nodes and zones.
+    Ha,
+}
+
+/// The `strategy.analysis` shorthand: judge a canary by a success rate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Analysis {
+    pub prometheus: Option<PrometheusAnalysis>,
+    pub datadog: Option<DatadogAnalysis>,
+    /// Lowest acceptable success rate, 0 < x ≤ 1.
+    #[serde(default = "success_rate")]
+    pub success_rate: f64,
+    #[serde(default = "interval")]
+    pub interval: String,
+    /// Failed measurements tolerated before the canary aborts and rolls back.
+    #[serde(default = "failure_limit")]
+    pub failure_limit: u32,
+}
+
+fn success_rate() -> f64 {
+    0.95
+}
+
+fn interval() -> String {
+    "1m".into()
+}
+
+fn failure_limit() -> u32 {
+    2
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusAnalysis {
+    pub address: String,
+    /// Must return the success rate as one number; default: HTTP non-5xx ratio.
+    pub query: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatadogAnalysis {
+    /// Must return the success rate; default: trace.http.request hits without errors.
+    pub query: Option<String>,
+}
