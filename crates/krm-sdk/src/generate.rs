@@ -6,7 +6,7 @@
 //! touched.
 
 use crate::object::{annotations, set_file, FileRef, ObjectExt};
-use crate::resource_list::ResourceList;
+use crate::resource_list::{Item, ResourceList};
 use crate::result::ResultItem;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -84,7 +84,7 @@ impl Generator {
             return;
         }
         let mut used: HashSet<(String, u32)> = HashSet::new();
-        let mut items: Vec<Value> = Vec::with_capacity(kept.len() + outputs.len() * 4);
+        let mut items: Vec<Item> = Vec::with_capacity(kept.len() + outputs.len() * 4);
         for (i, item) in std::mem::take(&mut list.items).into_iter().enumerate() {
             if kept.binary_search(&i).is_ok() {
                 if let Some(file) = item.file_ref() {
@@ -112,7 +112,7 @@ impl Generator {
                 object.remove_annotation(annotations::ID);
                 object.set_annotation(self.annotation, &format!("{}:{}", self.function, output.spec_id));
                 set_file(&mut object, &FileRef { path, index });
-                items.push(object);
+                items.push(Item::from(object));
             }
         }
         list.items = items;
@@ -158,7 +158,7 @@ mod tests {
         GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])]);
         assert_eq!(list.items.len(), 3, "a-2 is pruned");
         GEN.apply(&mut list, vec![]);
-        assert_eq!(list.items, vec![spec("a"), user]);
+        assert_eq!(list.items, vec![Item::from(spec("a")), Item::from(user)]);
     }
 
     #[test]

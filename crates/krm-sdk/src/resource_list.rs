@@ -5,6 +5,8 @@ use crate::result::ResultItem;
 use crate::yaml::{self, Limits, YamlError};
 use serde_json::{Map, Value};
 use std::fmt;
+use std::ops::{Deref, DerefMut, Range};
+use std::sync::Arc;
 
 /// The kind and apiVersions of the KRM Functions Specification.
 pub const KIND: &str = "ResourceList";
@@ -22,12 +24,69 @@ pub enum Format {
     Stream,
 }
 
+/// One object of the list. While it is not changed it remembers the text it was
+/// read from, and is written back as that very text: styles, quoting and comments
+/// of objects the function does not touch survive byte for byte. Any mutable
+/// access forgets the text.
+#[derive(Debug, Clone)]
+pub struct Item {
+    value: Value,
+    source: Option<(Arc<str>, Range<usize>)>,
+}
+
+impl Item {
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    pub fn into_value(self) -> Value {
+        self.value
+    }
+
+    /// The unchanged source text, if the object was read from YAML and not changed.
+    pub fn source_text(&self) -> Option<&str> {
+        self.source.as_ref().map(|(text, range)| &text[range.clone()])
+    }
+}
+
+impl From<Value> for Item {
+    fn from(value: Value) -> Self {
+        Item { value, source: None }
+    }
+}
+
+impl Deref for Item {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+impl DerefMut for Item {
+    fn deref_mut(&mut self) -> &mut Value {
+        self.source = None;
+        &mut self.value
+    }
+}
+
+impl PartialEq for Item {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl PartialEq<Value> for Item {
+    fn eq(&self, other: &Value) -> bool {
+        &self.value == other
+    }
+}
+
 /// The function's input and output.
 #[derive(Debug, Clone)]
 pub struct ResourceList {
     pub api_version: String,
     /// The package's objects in input order; generated ones are appended.
-    pub items: Vec<Value>,
+    pub items: Vec<Item>,
     pub function_config: Option<Value>,
     pub results: Vec<ResultItem>,
     pub format: Format,
@@ -60,7 +119,7 @@ impl ResourceList {
     pub fn new(items: Vec<Value>) -> Self {
         ResourceList {
             api_version: API_VERSION.to_string(),
-            items,
+            items: items.into_iter().map(Item::from).collect(),
             function_config: None,
             results: Vec::new(),
             format: Format::Yaml,
@@ -75,13 +134,20 @@ impl ResourceList {
                 .map_err(|e| InputError { message: "input is not valid JSON".into(), yaml: Some(e) })?;
             return Self::from_value(value, Format::Json);
         }
-        let mut documents = yaml::parse_documents(input, limits)
+        let (mut documents, sources) = yaml::parse_with_item_sources(input, limits)
             .map_err(|e| InputError { message: "input is not valid YAML".into(), yaml: Some(e) })?;
         let is_list = documents.len() == 1
             && (documents[0].kind() == KIND || documents[0].get("items").is_some());
         if is_list {
             let document = documents.pop().expect("one document checked above");
-            return Self::from_value(document, Format::Yaml);
+            let mut list = Self::from_value(document, Format::Yaml)?;
+            if sources.len() == list.items.len() {
+                let text: Arc<str> = Arc::from(input);
+                for (item, range) in list.items.iter_mut().zip(sources) {
+                    item.source = range.map(|r| (Arc::clone(&text), r));
+                }
+            }
+            return Ok(list);
         }
         for (i, document) in documents.iter().enumerate() {
             if !document.is_object() {
@@ -130,6 +196,7 @@ impl ResourceList {
                 .map_err(|e| input_error(format!("`results` is malformed: {e}")))?,
             _ => Vec::new(),
         };
+        let items = items.into_iter().map(Item::from).collect();
         Ok(ResourceList { api_version, items, function_config, results, format })
     }
 
@@ -143,7 +210,7 @@ impl ResourceList {
         let mut map = Map::new();
         map.insert("apiVersion".into(), Value::String(self.api_version.clone()));
         map.insert("kind".into(), Value::String(KIND.into()));
-        map.insert("items".into(), Value::Array(self.items.clone()));
+        map.insert("items".into(), Value::Array(self.items.iter().map(|i| i.value.clone()).collect()));
         if let Some(fc) = &self.function_config {
             map.insert("functionConfig".into(), fc.clone());
         }
@@ -171,7 +238,7 @@ impl ResourceList {
                     if i > 0 {
                         out.push_str("---\n");
                     }
-                    yaml::write_document(&mut out, item);
+                    yaml::write_document(&mut out, &item.value);
                 }
                 out
             }
@@ -189,7 +256,16 @@ impl ResourceList {
             out.push_str("items: []\n");
         } else {
             out.push_str("items:\n");
-            yaml::write_seq_items(&mut out, &self.items);
+            for item in &self.items {
+                match item.source_text() {
+                    Some(text) => {
+                        out.push_str("- ");
+                        out.push_str(text);
+                        out.push('\n');
+                    }
+                    None => yaml::write_seq_items(&mut out, std::slice::from_ref(&item.value)),
+                }
+            }
         }
         let mut tail = Map::new();
         if let Some(fc) = &self.function_config {
@@ -234,6 +310,18 @@ mod tests {
         let list = parse(input).unwrap();
         assert_eq!(list.items.len(), 1);
         assert_eq!(list.write(), input);
+    }
+
+    #[test]
+    fn writes_unchanged_items_as_they_were_written() {
+        let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1 # why\n  kind: ConfigMap\n  data: {a: 'x', b: [1, 2]}\n- # about it\n  apiVersion: v1\n  kind: Secret\n  stringData:\n    é: 'yes'\n";
+        let mut list = parse(input).unwrap();
+        assert_eq!(list.write(), input);
+        list.items[1]["kind"] = Value::String("ConfigMap".into());
+        assert_eq!(
+            list.write(),
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1 # why\n  kind: ConfigMap\n  data: {a: 'x', b: [1, 2]}\n- apiVersion: v1\n  kind: ConfigMap\n  stringData:\n    é: \"yes\"\n"
+        );
     }
 
     #[test]

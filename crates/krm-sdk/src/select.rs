@@ -29,7 +29,7 @@ impl<'a> Selector<'a> {
     }
 
     /// Indices of matching items, in input order.
-    pub fn select(&self, items: &[Value]) -> Vec<usize> {
+    pub fn select<T: std::ops::Deref<Target = Value>>(&self, items: &[T]) -> Vec<usize> {
         (0..items.len()).filter(|&i| self.matches(&items[i])).collect()
     }
 }
@@ -41,11 +41,14 @@ mod tests {
 
     #[test]
     fn selects_by_group_kind_name_and_annotation() {
-        let items = vec![
+        let items: Vec<crate::resource_list::Item> = vec![
             json!({"apiVersion": "a.dev/v1", "kind": "X", "metadata": {"name": "x", "annotations": {"k": "v"}}}),
             json!({"apiVersion": "b.dev/v1", "kind": "X", "metadata": {"name": "y"}}),
             json!({"apiVersion": "v1", "kind": "Y", "metadata": {"name": "x"}}),
-        ];
+        ]
+        .into_iter()
+        .map(Into::into)
+        .collect();
         assert_eq!(Selector::kinds(&["X"]).select(&items), vec![0, 1]);
         assert_eq!(Selector { group: Some("a.dev"), ..Selector::kinds(&["X"]) }.select(&items), vec![0]);
         assert_eq!(Selector { name: Some("x"), ..Selector::default() }.select(&items), vec![0, 2]);

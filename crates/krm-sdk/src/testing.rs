@@ -91,7 +91,9 @@ fn run_case(case: &Path, name: &str, process: &impl Fn(&mut ResourceList)) -> Ou
 }
 
 fn output_items(stdout: &str) -> Vec<Value> {
-    ResourceList::parse(stdout, &Limits::default()).map(|l| l.items).unwrap_or_default()
+    ResourceList::parse(stdout, &Limits::default())
+        .map(|l| l.items.into_iter().map(|i| i.into_value()).collect())
+        .unwrap_or_default()
 }
 
 fn kind(item: &Value) -> &str {

@@ -10,6 +10,7 @@
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use serde_json::{Map, Number, Value};
 use std::fmt;
+use std::ops::Range;
 
 /// Bounds applied while reading untrusted YAML or JSON.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +52,74 @@ impl std::error::Error for YamlError {}
 /// Parses every document of a YAML stream. Empty documents are skipped.
 pub fn parse_documents(input: &str, limits: &Limits) -> Result<Vec<Value>, YamlError> {
     check_size(input, limits)?;
-    Builder::new(limits).run(input)
+    Builder::new(limits).run(input).map(|(documents, _)| documents)
+}
+
+/// Like [`parse_documents`], and also returns, for each entry of the first
+/// document's top-level `items` sequence, the byte range of its source text when
+/// that text can be copied to the output verbatim: a block mapping laid out as kpt
+/// writes it (`- ` at column 0, keys at column 2) without anchors or aliases.
+pub fn parse_with_item_sources(
+    input: &str,
+    limits: &Limits,
+) -> Result<(Vec<Value>, Vec<Option<Range<usize>>>), YamlError> {
+    check_size(input, limits)?;
+    let (documents, spans) = Builder::new(limits).run(input)?;
+    Ok((documents, spans.into_byte_ranges(input)))
+}
+
+/// Where the entries of the top-level `items` sequence start (char indices).
+#[derive(Default)]
+struct ItemSpans {
+    /// Start, and whether the entry can be copied verbatim.
+    starts: Vec<(usize, bool)>,
+    /// Where the sequence ends.
+    end: usize,
+    state: ItemsState,
+}
+
+#[derive(Default, PartialEq, Eq)]
+enum ItemsState {
+    #[default]
+    Before,
+    Inside,
+    Done,
+}
+
+impl ItemSpans {
+    fn into_byte_ranges(self, input: &str) -> Vec<Option<Range<usize>>> {
+        let mut bounds: Vec<usize> = self.starts.iter().map(|(start, _)| *start).collect();
+        bounds.push(self.end);
+        if !input.is_ascii() {
+            let mut chars = input.char_indices().map(|(b, _)| b).chain(std::iter::once(input.len()));
+            let mut position = 0;
+            let mut byte = chars.next().unwrap_or(0);
+            for bound in bounds.iter_mut() {
+                while position < *bound {
+                    byte = chars.next().unwrap_or(input.len());
+                    position += 1;
+                }
+                *bound = byte;
+            }
+        }
+        // An entry's text starts after its `- ` (so comments before its first key
+        // stay with it) and ends before the next entry's `-` line.
+        let dashes: Vec<Option<usize>> = bounds[..self.starts.len()]
+            .iter()
+            .map(|&start| input.get(..start)?.rfind("\n-").map(|newline| newline + 1))
+            .collect();
+        (0..self.starts.len())
+            .map(|i| {
+                let dash = dashes[i]?;
+                let end = match dashes.get(i + 1) {
+                    Some(next) => (*next)?,
+                    None => bounds[i + 1],
+                };
+                let text = input.get(dash + 1..end)?.strip_prefix(' ')?.trim_end();
+                (self.starts[i].1 && !text.is_empty()).then(|| dash + 2..dash + 2 + text.len())
+            })
+            .collect()
+    }
 }
 
 fn check_size(input: &str, limits: &Limits) -> Result<(), YamlError> {
@@ -121,6 +189,7 @@ struct Builder<'l> {
     alias_nodes: usize,
     documents: Vec<Value>,
     current: Option<Value>,
+    items: ItemSpans,
 }
 
 fn error_at(span: &Span, message: impl Into<String>) -> YamlError {
@@ -136,10 +205,49 @@ impl<'l> Builder<'l> {
             alias_nodes: 0,
             documents: Vec::new(),
             current: None,
+            items: ItemSpans::default(),
         }
     }
 
-    fn run(mut self, input: &str) -> Result<Vec<Value>, YamlError> {
+    /// Notes where entries of the first document's `items` sequence start, and
+    /// which of them may be copied verbatim.
+    fn track_items(&mut self, event: &Event, span: &Span) {
+        let depth = self.stack.len();
+        match self.items.state {
+            ItemsState::Before => {
+                let under_items = depth == 1
+                    && self.documents.is_empty()
+                    && matches!(self.stack.last(), Some(Frame::Map { key: Some((k, false)), .. }) if k == "items");
+                if under_items && matches!(event, Event::SequenceStart(..)) {
+                    self.items.state = ItemsState::Inside;
+                }
+            }
+            ItemsState::Inside => {
+                if depth == 2 && matches!(event, Event::SequenceEnd) {
+                    self.items.end = span.start.index();
+                    self.items.state = ItemsState::Done;
+                    return;
+                }
+                if depth == 2 {
+                    let verbatim = matches!(event, Event::MappingStart(0, None)) && span.start.col() == 2;
+                    self.items.starts.push((span.start.index(), verbatim));
+                }
+                let anchored = match event {
+                    Event::Alias(_) => true,
+                    Event::Scalar(_, _, anchor, _) | Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => *anchor != 0,
+                    _ => false,
+                };
+                if anchored {
+                    if let Some(last) = self.items.starts.last_mut() {
+                        last.1 = false;
+                    }
+                }
+            }
+            ItemsState::Done => {}
+        }
+    }
+
+    fn run(mut self, input: &str) -> Result<(Vec<Value>, ItemSpans), YamlError> {
         let mut parser = Parser::new_from_str(input);
         while let Some(next) = parser.next_event() {
             let (event, span) = next.map_err(|e| YamlError {
@@ -147,6 +255,9 @@ impl<'l> Builder<'l> {
                 line: e.marker().line(),
                 column: e.marker().col() + 1,
             })?;
+            if self.items.state != ItemsState::Done {
+                self.track_items(&event, &span);
+            }
             match event {
                 Event::StreamStart | Event::Nothing | Event::StreamEnd => {}
                 Event::DocumentStart(_) => {
@@ -201,7 +312,7 @@ impl<'l> Builder<'l> {
                 }
             }
         }
-        Ok(self.documents)
+        Ok((self.documents, self.items))
     }
 
     fn open(&mut self, frame: Frame, span: &Span) -> Result<(), YamlError> {

@@ -60,7 +60,7 @@ fn spec_path(field: &str) -> String {
 /// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
 /// spec there). Problems become error results on `list`.
 pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -> Vec<Spec<T>> {
-    let mut objects: Vec<&Value> = list.items.iter().filter(|item| item.kind() == kind).collect();
+    let mut objects: Vec<&Value> = list.items.iter().map(|item| item.value()).filter(|item| item.kind() == kind).collect();
     if let Some(fc) = list.function_config.as_ref().filter(|fc| fc.kind() == kind) {
         objects.push(fc);
     }

@@ -1,0 +1,42 @@
+# One runner for people and CI: `make help`.
+CARGO   ?= cargo
+JOBS    ?= 2
+TARGET  := x86_64-unknown-linux-gnu
+BIN_DIR := target/$(TARGET)/release
+FUNCTIONS := $(notdir $(wildcard functions/*))
+SHARED_CRDS ?= ../shared/crds
+# Static binaries for FROM-scratch images and for kpt `exec:`.
+STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
+
+.PHONY: help build test unit conformance schemas schemas-check demo bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+build: ## Static release binaries of every function
+	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS))
+
+test: build unit schemas-check conformance ## Everything CI runs
+
+unit: ## Unit and golden tests of the workspace
+	$(CARGO) test -j$(JOBS) --workspace
+
+conformance: build ## Render every Kptfile.examples package with the real kpt
+	BIN_DIR=$(BIN_DIR) scripts/kpt-conformance.sh
+
+schemas: ## Re-extract schemas/upstream from ../shared/crds
+	$(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream
+
+schemas-check: ## Fail when schemas/upstream is stale (skipped only when ../shared is absent)
+	@if [ -d $(SHARED_CRDS) ]; then \
+	  $(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream --check; \
+	else echo "schemas-check: $(SHARED_CRDS) absent, using the committed copy"; fi
+
+demo: build ## Render the README's example package and print the result
+	BIN_DIR=$(BIN_DIR) scripts/demo.sh
+
+bench: build ## Benchmarks of BENCHMARKS.md
+	BIN_DIR=$(BIN_DIR) scripts/bench.sh
+
+clean:
+	$(CARGO) clean
