@@ -205,29 +205,18 @@ impl ResourceList {
         self.results.iter().any(ResultItem::is_error)
     }
 
-    /// The whole list as a value, in the specification's field order.
-    pub fn to_value(&self) -> Value {
-        let mut map = Map::new();
-        map.insert("apiVersion".into(), Value::String(self.api_version.clone()));
-        map.insert("kind".into(), Value::String(KIND.into()));
-        map.insert("items".into(), Value::Array(self.items.iter().map(|i| i.value.clone()).collect()));
-        if let Some(fc) = &self.function_config {
-            map.insert("functionConfig".into(), fc.clone());
-        }
-        if !self.results.is_empty() {
-            map.insert(
-                "results".into(),
-                serde_json::to_value(&self.results).expect("results always serialize"),
-            );
-        }
-        Value::Object(map)
-    }
-
     /// Serialises the list in the format it was read in.
     pub fn write(&self) -> String {
         match self.format {
             Format::Json => {
-                let mut text = serde_json::to_string(&self.to_value()).expect("values always serialize");
+                let out = JsonOut {
+                    api_version: &self.api_version,
+                    kind: KIND,
+                    items: self.items.iter().map(Item::value).collect(),
+                    function_config: self.function_config.as_ref(),
+                    results: &self.results,
+                };
+                let mut text = serde_json::to_string(&out).expect("values always serialize");
                 text.push('\n');
                 text
             }
@@ -282,6 +271,19 @@ impl ResourceList {
         }
         out
     }
+}
+
+/// The JSON form of a list, borrowing everything.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonOut<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    items: Vec<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function_config: Option<&'a Value>,
+    #[serde(skip_serializing_if = "<[ResultItem]>::is_empty")]
+    results: &'a [ResultItem],
 }
 
 /// A short name of the value's YAML type, for messages.

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make bench`: builds the benchmark helpers, then prints the figures of BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUSTFLAGS="-C target-feature=+crt-static" cargo build -q -j2 --release --target x86_64-unknown-linux-gnu \
+  -p krm-sdk --example identity --example json_roundtrip
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr)"
+python3 scripts/bench.py
