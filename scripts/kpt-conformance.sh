@@ -22,9 +22,10 @@ fresh_copy() {
     "s#image: ghcr.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+#exec: $bin_dir/\\1#" {} +
 }
 
-# Compares a rendered copy with the committed package, Kptfiles aside.
+# Compares a rendered copy with the committed package, Kptfiles aside. `kpt fn
+# render` (not eval) stamps Config Connector objects with its blueprint attribution.
 same_as_committed() {
-  diff -r -x Kptfile "$1" "$2"
+  diff -r -x Kptfile -I "cnrm.cloud.google.com/blueprint: 'kpt-fn'" "$1" "$2"
 }
 
 check() {
@@ -46,10 +47,16 @@ for pkg in Kptfile.examples/*/; do
   check render-twice "$work/render"
 
   fresh_copy "$pkg" "$work/eval"
-  # The root pipeline's mutators, in order, one `kpt fn eval` each.
-  for fn in $(grep -oE 'lummo-[a-z]+:v[0-9.]+' "$pkg/Kptfile" | cut -d: -f1); do
-    kpt fn eval --exec "$bin_dir/$fn" "$work/eval" >"$work/log" 2>&1 || { cat "$work/log"; }
-  done
+  # The root pipeline's steps, in order, one `kpt fn eval` each (with its configPath).
+  while read -r fn config; do
+    args=(--exec "$bin_dir/$fn")
+    [ -n "$config" ] && args+=(--fn-config "$work/eval/$config")
+    kpt fn eval "${args[@]}" "$work/eval" >"$work/log" 2>&1 || { cat "$work/log"; }
+  done < <(awk '
+    /image: ghcr.io\/lummo\/krm-functions\// { if (fn) print fn, cfg; split($0, a, "krm-functions/"); split(a[2], b, ":"); fn = b[1]; cfg = ""; next }
+    /configPath:/ { cfg = $2; next }
+    /^ *- / { if (fn) print fn, cfg; fn = "" }
+    END { if (fn) print fn, cfg }' "$pkg/Kptfile")
   check eval "$work/eval"
 done
 echo "kpt conformance: $passed passed, $failed failed"

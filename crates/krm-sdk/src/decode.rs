@@ -126,6 +126,15 @@ fn strip_position(message: &str) -> String {
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    // `ackDeadline` for `ackDeadlineSeconds`: a shortened name is a typo too.
+    let prefixed = candidates.iter().copied().find(|c| {
+        let c = c.to_ascii_lowercase();
+        lower.len() >= 4 && (c.starts_with(&lower) || lower.starts_with(&c))
+    });
+    if prefixed.is_some() {
+        return prefixed;
+    }
     candidates
         .into_iter()
         .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
@@ -329,5 +338,6 @@ mod tests {
         assert_eq!(edit_distance("minreplica", "minreplicas"), 1);
         assert_eq!(suggest("minReplica", ["maxReplicas", "minReplicas"]), Some("minReplicas"));
         assert_eq!(suggest("zzz", ["minReplicas"]), None);
+        assert_eq!(suggest("ackDeadline", ["topic", "ackDeadlineSeconds"]), Some("ackDeadlineSeconds"));
     }
 }

@@ -234,6 +234,11 @@ fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec
     for branch in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
         errors.extend(branch_errors(branch));
     }
+    if let Some(negated) = schema.get("not") {
+        if branch_errors(negated).is_empty() {
+            errors.push(SchemaError { path: path.to_string(), message: "matches a form that is not allowed (not)".into() });
+        }
+    }
     if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
         if !branches.iter().any(|b| branch_errors(b).is_empty()) {
             errors.push(SchemaError { path: path.to_string(), message: "matches none of the allowed forms (anyOf)".into() });
@@ -328,5 +333,11 @@ mod tests {
         assert!(validate(&schema, &json!({"spec": {"a": "x"}})).is_empty());
         assert_eq!(validate(&schema, &json!({"spec": {"a": "x", "b": "y"}}))[0].message,
             "must match exactly one allowed form (oneOf), matches 2");
+        let exclusive = json!({"type": "object", "properties": {"ref": {"type": "object",
+            "properties": {"name": {"type": "string"}, "external": {"type": "string"}},
+            "oneOf": [{"not": {"required": ["external"]}, "required": ["name"]},
+                      {"not": {"anyOf": [{"required": ["name"]}]}, "required": ["external"]}]}}});
+        assert!(validate(&exclusive, &json!({"ref": {"name": "x"}})).is_empty());
+        assert!(!validate(&exclusive, &json!({"ref": {"name": "x", "external": "y"}})).is_empty());
     }
 }

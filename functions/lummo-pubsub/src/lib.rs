@@ -1,0 +1,388 @@
+//! `lummo-pubsub`: `LummoTopic` and `LummoSubscription` → Config Connector
+//! `PubSubTopic`, `PubSubSubscription` and, for dead letters, the dead-letter topic,
+//! its subscription and the `IAMPolicyMember` grants of the Pub/Sub service agent.
+//!
+//! Limits enforced are Google's, from <https://cloud.google.com/pubsub/docs/subscription-properties>,
+//! <https://cloud.google.com/pubsub/docs/handling-failures> and
+//! <https://cloud.google.com/pubsub/docs/reference/rest/v1/projects.subscriptions>:
+//! ackDeadlineSeconds 10–600; maxDeliveryAttempts 5–100; retry backoffs 0–600 s;
+//! messageRetentionDuration 10 minutes–31 days (default 7 days; longer retention and
+//! retaining acknowledged messages are billed as storage); expiration ttl ≥ 1 day
+//! and ≥ the retention, or never. Resource names: 3–255 characters, starting with a
+//! letter, of letters, digits and `-_.~+%`, not starting with `goog`
+//! (<https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names>).
+
+pub mod duration;
+mod spec;
+
+use duration::Duration;
+use krm_sdk::{json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use lummo_core::Spec;
+use serde::Deserialize;
+use spec::{LummoSubscriptionSpec, LummoTopicSpec, SubscriptionConfig};
+use std::collections::{BTreeMap, HashSet};
+
+pub const TOPIC_KIND: &str = "LummoTopic";
+pub const SUBSCRIPTION_KIND: &str = "LummoSubscription";
+/// Kind of a typed functionConfig (a ConfigMap with the same keys works too).
+pub const CONFIG_KIND: &str = "LummoPubSubConfig";
+pub const GENERATOR: Generator = lummo_core::generator("lummo-pubsub");
+
+const PUBSUB: &str = "pubsub.cnrm.cloud.google.com/v1beta1";
+const IAM: &str = "iam.cnrm.cloud.google.com/v1beta1";
+
+pub const INFO: FunctionInfo = FunctionInfo {
+    name: "lummo-pubsub",
+    version: env!("CARGO_PKG_VERSION"),
+    about: "Turns LummoTopic and LummoSubscription specs (lummo.dev/v1alpha1) into Config Connector\n\
+            PubSubTopic and PubSubSubscription resources. A subscription with maxDeliveryAttempts gets\n\
+            a dead-letter topic `<prefix><subscription>-dead-letter`, a subscription on it that keeps\n\
+            the failed messages, and the IAMPolicyMember grants the Pub/Sub service agent needs.",
+    config: "    A ConfigMap (or kind LummoPubSubConfig with the same keys under spec):\n      \
+             projectNumber: \"123456789012\"  # needed for dead letters: the service agent's id\n      \
+             strictTopics: \"true\"            # a subscription on a topic no LummoTopic declares is an error, not a warning",
+};
+
+/// Options of the function, from its functionConfig.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub project_number: Option<String>,
+    #[serde(default)]
+    pub strict_topics: bool,
+}
+
+pub fn process(list: &mut ResourceList) {
+    let config: Config = match krm_sdk::function_config(config_source(list), CONFIG_KIND) {
+        Ok(config) => config.unwrap_or_default(),
+        Err(error) => {
+            list.results.push(error);
+            return;
+        }
+    };
+    let topics = lummo_core::collect_specs::<LummoTopicSpec>(list, TOPIC_KIND);
+    let subscriptions = lummo_core::collect_specs::<LummoSubscriptionSpec>(list, SUBSCRIPTION_KIND);
+    let mut renderer = Renderer { config: &config, results: Vec::new(), names: HashSet::new(), declared: HashSet::new() };
+    let mut outputs = Vec::new();
+    for spec in &topics {
+        let objects = renderer.topics(spec);
+        outputs.push(Generated::from_spec(&spec.object, objects));
+    }
+    for spec in &subscriptions {
+        let objects = renderer.subscriptions(spec);
+        outputs.push(Generated::from_spec(&spec.object, objects));
+    }
+    list.results.extend(renderer.results);
+    GENERATOR.apply(list, outputs);
+}
+
+/// The functionConfig, unless it is a spec itself (kustomize plugin mode).
+fn config_source(list: &ResourceList) -> Option<&Value> {
+    list.function_config.as_ref().filter(|fc| !matches!(fc.kind(), TOPIC_KIND | SUBSCRIPTION_KIND))
+}
+
+struct Renderer<'a> {
+    config: &'a Config,
+    results: Vec<ResultItem>,
+    /// Kubernetes names of generated objects, to report collisions precisely.
+    names: HashSet<(String, String)>,
+    /// Pub/Sub topic names the package declares.
+    declared: HashSet<String>,
+}
+
+/// A Pub/Sub resource name and the Kubernetes name of the object managing it.
+struct Name {
+    pubsub: String,
+    kubernetes: String,
+}
+
+impl Renderer<'_> {
+    fn topics(&mut self, spec: &Spec<LummoTopicSpec>) -> Vec<Value> {
+        let labels = lummo_core::labels(spec.name(), None);
+        let mut objects = Vec::new();
+        for (i, topic) in spec.spec.topics.iter().enumerate() {
+            let field = format!("topics[{i}]");
+            let Some(name) = self.name(spec, &field, &spec.spec.prefix, topic, "PubSubTopic") else { continue };
+            self.declared.insert(name.pubsub.clone());
+            objects.push(topic_object(&name, &labels));
+        }
+        objects
+    }
+
+    fn subscriptions(&mut self, spec: &Spec<LummoSubscriptionSpec>) -> Vec<Value> {
+        let labels = lummo_core::labels(spec.name(), None);
+        let mut objects = Vec::new();
+        for (i, entry) in spec.spec.subscriptions.iter().enumerate() {
+            let field = |f: &str| format!("subscriptions[{i}].{f}");
+            let prefix = &spec.spec.prefix;
+            let Some(name) = self.name(spec, &field("subscription"), prefix, &entry.subscription, "PubSubSubscription") else { continue };
+            let Some(topic) = topic_name(prefix, &entry.topic) else {
+                let error = spec.error(&field("topic"), format!("topic `{}` is not a valid Pub/Sub name", entry.topic));
+                self.results.push(error);
+                continue;
+            };
+            if !self.declared.contains(&topic.pubsub) {
+                let message = format!("topic `{}` is not declared by any LummoTopic in this package; it must exist elsewhere", topic.pubsub);
+                let result = if self.config.strict_topics { spec.error(&field("topic"), message) } else { spec.warning(&field("topic"), message) };
+                self.results.push(result);
+            }
+            let settings = entry.overrides().or(&spec.spec.config);
+            let Some(resolved) = self.resolve(spec, i, &settings) else { continue };
+            let mut subscription = json!({
+                "apiVersion": PUBSUB,
+                "kind": "PubSubSubscription",
+                "metadata": { "name": name.kubernetes, "labels": labels },
+                "spec": {
+                    "resourceID": name.pubsub,
+                    "topicRef": { "name": topic.kubernetes },
+                },
+            });
+            let body = &mut subscription["spec"];
+            if let Some(ack) = settings.ack_deadline_seconds {
+                body["ackDeadlineSeconds"] = json!(ack);
+            }
+            if let Some(retention) = resolved.retention {
+                body["messageRetentionDuration"] = json!(retention.to_string());
+            }
+            if let Some(retain) = settings.retain_acked_messages {
+                body["retainAckedMessages"] = json!(retain);
+            }
+            match &resolved.ttl {
+                Some(Expiry::Never) => body["expirationPolicy"] = json!({ "ttl": "" }),
+                Some(Expiry::After(ttl)) => body["expirationPolicy"] = json!({ "ttl": ttl.to_string() }),
+                None => {}
+            }
+            if resolved.minimum_backoff.is_some() || resolved.maximum_backoff.is_some() {
+                let mut retry = json!({});
+                if let Some(min) = resolved.minimum_backoff {
+                    retry["minimumBackoff"] = json!(min.to_string());
+                }
+                if let Some(max) = resolved.maximum_backoff {
+                    retry["maximumBackoff"] = json!(max.to_string());
+                }
+                body["retryPolicy"] = retry;
+            }
+            let dead_letter = settings.max_delivery_attempts.map(|attempts| (attempts, format!("{}-dead-letter", name.pubsub)));
+            if let Some((attempts, dead_letter_name)) = &dead_letter {
+                let Some(project_number) = self.project_number(spec, &field("maxDeliveryAttempts")) else { continue };
+                let Some(dead) = self.name(spec, &field("subscription"), "", dead_letter_name, "PubSubTopic") else { continue };
+                body["deadLetterPolicy"] = json!({ "deadLetterTopicRef": { "name": dead.kubernetes }, "maxDeliveryAttempts": attempts });
+                objects.push(subscription);
+                objects.extend(dead_letter_objects(&name, &dead, &project_number, &labels));
+            } else {
+                objects.push(subscription);
+            }
+        }
+        objects
+    }
+
+    /// Validates a Pub/Sub name and derives the Kubernetes name; reports collisions.
+    fn name<T>(&mut self, spec: &Spec<T>, field: &str, prefix: &str, name: &str, kind: &str) -> Option<Name> {
+        let full = format!("{prefix}{name}");
+        if let Err(message) = check_pubsub_name(&full) {
+            self.results.push(spec.error(field, message));
+            return None;
+        }
+        let kubernetes = kubernetes_name(&full);
+        if !self.names.insert((kind.to_string(), kubernetes.clone())) {
+            let message = format!("`{full}` is declared twice (as {kind} `{kubernetes}`); names must be unique");
+            self.results.push(spec.error(field, message));
+            return None;
+        }
+        Some(Name { pubsub: full, kubernetes })
+    }
+
+    fn project_number<T>(&mut self, spec: &Spec<T>, field: &str) -> Option<String> {
+        match &self.config.project_number {
+            Some(number) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => Some(number.clone()),
+            Some(number) => {
+                self.results.push(spec.error(field, format!("functionConfig projectNumber `{number}` must be the numeric project number")));
+                None
+            }
+            None => {
+                self.results.push(spec.error(
+                    field,
+                    "a dead letter needs the project number for the Pub/Sub service agent's grants: set `projectNumber` in the functionConfig",
+                ));
+                None
+            }
+        }
+    }
+
+    /// Parses durations and checks every setting against Google's limits.
+    fn resolve(&mut self, spec: &Spec<LummoSubscriptionSpec>, i: usize, settings: &SubscriptionConfig) -> Option<Resolved> {
+        let before = self.results.len();
+        let mut check = |field: &str, ok: bool, message: String| {
+            if !ok {
+                let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
+                self.results.push(error);
+            }
+        };
+        if let Some(ack) = settings.ack_deadline_seconds {
+            check("ackDeadlineSeconds", (10..=600).contains(&ack), format!("must be from 10 to 600 seconds, found {ack}"));
+        }
+        if let Some(attempts) = settings.max_delivery_attempts {
+            check("maxDeliveryAttempts", (5..=100).contains(&attempts), format!("must be from 5 to 100, found {attempts}"));
+        }
+        let mut duration = |field: &str, text: &Option<String>| -> Option<Duration> {
+            let text = text.as_ref()?;
+            match Duration::parse(text) {
+                Ok(d) => Some(d),
+                Err(message) => {
+                    self.results.push(spec.error(&format!("subscriptions[{i}].{field}"), message));
+                    None
+                }
+            }
+        };
+        let minimum_backoff = duration("minimumBackoff", &settings.minimum_backoff);
+        let maximum_backoff = duration("maximumBackoff", &settings.maximum_backoff);
+        let retention = duration("messageRetentionDuration", &settings.message_retention_duration);
+        let ttl = match settings.ttl.as_deref() {
+            Some("never" | "") => Some(Expiry::Never),
+            Some(_) => duration("ttl", &settings.ttl).map(Expiry::After),
+            None => None,
+        };
+        let max_backoff = Duration::from_secs(600);
+        let mut check = |field: &str, ok: bool, message: String| {
+            if !ok {
+                let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
+                self.results.push(error);
+            }
+        };
+        for (field, value) in [("minimumBackoff", minimum_backoff), ("maximumBackoff", maximum_backoff)] {
+            if let Some(value) = value {
+                check(field, value <= max_backoff, format!("must be from 0s to 600s, found {value}"));
+            }
+        }
+        if let (Some(min), Some(max)) = (minimum_backoff, maximum_backoff) {
+            check("minimumBackoff", min <= max, format!("minimumBackoff ({min}) is greater than maximumBackoff ({max})"));
+        }
+        let effective_retention = retention.unwrap_or(Duration::from_secs(7 * 86_400));
+        if let Some(retention) = retention {
+            let allowed = (Duration::from_secs(600)..=Duration::from_secs(31 * 86_400)).contains(&retention);
+            check("messageRetentionDuration", allowed, format!("must be from 10 minutes (600s) to 31 days (2678400s), found {retention}"));
+        }
+        if let Some(Expiry::After(ttl)) = ttl {
+            if ttl < Duration::from_secs(86_400) {
+                check("ttl", false, format!("must be at least 1 day (86400s) or `never`, found {ttl}"));
+            } else {
+                check(
+                    "ttl",
+                    ttl >= effective_retention,
+                    format!("must be at least the messageRetentionDuration ({effective_retention}), found {ttl}"),
+                );
+            }
+        }
+        if self.results.len() > before {
+            return None;
+        }
+        if retention.is_some_and(|r| r > Duration::from_secs(7 * 86_400)) || settings.retain_acked_messages == Some(true) {
+            let warning = spec.warning(
+                &format!("subscriptions[{i}].messageRetentionDuration"),
+                "retaining messages for more than 7 days or keeping acknowledged messages is billed as subscription storage",
+            );
+            self.results.push(warning);
+        }
+        Some(Resolved { minimum_backoff, maximum_backoff, retention, ttl })
+    }
+}
+
+enum Expiry {
+    Never,
+    After(Duration),
+}
+
+struct Resolved {
+    minimum_backoff: Option<Duration>,
+    maximum_backoff: Option<Duration>,
+    retention: Option<Duration>,
+    ttl: Option<Expiry>,
+}
+
+fn topic_name(prefix: &str, topic: &str) -> Option<Name> {
+    let full = format!("{prefix}{topic}");
+    check_pubsub_name(&full).ok()?;
+    Some(Name { kubernetes: kubernetes_name(&full), pubsub: full })
+}
+
+fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
+    json!({
+        "apiVersion": PUBSUB,
+        "kind": "PubSubTopic",
+        "metadata": { "name": name.kubernetes, "labels": labels },
+        "spec": { "resourceID": name.pubsub },
+    })
+}
+
+/// The dead-letter topic, a subscription that keeps what lands there, and the
+/// service agent's right to publish to it and to pull from the source subscription.
+fn dead_letter_objects(source: &Name, dead: &Name, project_number: &str, labels: &BTreeMap<String, String>) -> Vec<Value> {
+    let agent = format!("serviceAccount:service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com");
+    let grant = |suffix: &str, role: &str, kind: &str, target: &str| {
+        json!({
+            "apiVersion": IAM,
+            "kind": "IAMPolicyMember",
+            "metadata": { "name": format!("{}-{suffix}", source.kubernetes), "labels": labels },
+            "spec": {
+                "member": agent,
+                "role": role,
+                "resourceRef": { "apiVersion": PUBSUB, "kind": kind, "name": target },
+            },
+        })
+    };
+    vec![
+        topic_object(dead, labels),
+        json!({
+            "apiVersion": PUBSUB,
+            "kind": "PubSubSubscription",
+            "metadata": { "name": dead.kubernetes, "labels": labels },
+            "spec": {
+                "resourceID": dead.pubsub,
+                "topicRef": { "name": dead.kubernetes },
+                "messageRetentionDuration": "604800s",
+                "expirationPolicy": { "ttl": "" },
+            },
+        }),
+        grant("dead-letter-publisher", "roles/pubsub.publisher", "PubSubTopic", &dead.kubernetes),
+        grant("dead-letter-subscriber", "roles/pubsub.subscriber", "PubSubSubscription", &source.kubernetes),
+    ]
+}
+
+fn check_pubsub_name(name: &str) -> Result<(), String> {
+    let valid_chars = name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~+%".contains(&b));
+    if !(3..=255).contains(&name.len()) || !name.as_bytes()[0].is_ascii_alphabetic() || !valid_chars {
+        return Err(format!(
+            "`{name}` is not a valid Pub/Sub name: 3 to 255 letters, digits and `-_.~+%`, starting with a letter"
+        ));
+    }
+    if name.to_ascii_lowercase().starts_with("goog") {
+        return Err(format!("`{name}` must not start with `goog` (reserved by Google)"));
+    }
+    Ok(())
+}
+
+/// Pub/Sub allows upper case and `_~+%`; Kubernetes names do not. The exact Pub/Sub
+/// name goes to `spec.resourceID`.
+fn kubernetes_name(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    mapped.trim_end_matches(['-', '.']).chars().take(253).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_kubernetes_names() {
+        assert_eq!(kubernetes_name("dev-topicA"), "dev-topica");
+        assert_eq!(kubernetes_name("orders_v2+x"), "orders-v2-x");
+        assert!(check_pubsub_name("goog-x").is_err());
+        assert!(check_pubsub_name("1abc").is_err());
+        assert!(check_pubsub_name("ab").is_err());
+        assert!(check_pubsub_name("dev-topicA").is_ok());
+    }
+}

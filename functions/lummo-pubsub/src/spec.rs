@@ -1,0 +1,106 @@
+//! The `LummoTopic` and `LummoSubscription` kinds, as users write them.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LummoTopicSpec {
+    /// Prepended to every topic name (e.g. `dev-`).
+    #[serde(default)]
+    pub prefix: String,
+    /// Topic names; the Pub/Sub name is `<prefix><topic>`.
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LummoSubscriptionSpec {
+    /// Prepended to subscription and topic names.
+    #[serde(default)]
+    pub prefix: String,
+    /// Defaults for every entry.
+    #[serde(default)]
+    pub config: SubscriptionConfig,
+    pub subscriptions: Vec<SubscriptionEntry>,
+}
+
+/// One subscription; any `config` field set here overrides the default.
+/// (The fields are repeated rather than flattened: serde cannot reject unknown
+/// fields of a flattened struct.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubscriptionEntry {
+    /// The topic, without prefix.
+    pub topic: String,
+    /// The subscription, without prefix.
+    pub subscription: String,
+    pub ack_deadline_seconds: Option<i64>,
+    pub max_delivery_attempts: Option<i64>,
+    #[serde(default, deserialize_with = "duration_text")]
+    pub ttl: Option<String>,
+    #[serde(default, deserialize_with = "duration_text")]
+    pub message_retention_duration: Option<String>,
+    pub retain_acked_messages: Option<bool>,
+    #[serde(default, deserialize_with = "duration_text")]
+    pub maximum_backoff: Option<String>,
+    #[serde(default, deserialize_with = "duration_text")]
+    pub minimum_backoff: Option<String>,
+}
+
+impl SubscriptionEntry {
+    pub fn overrides(&self) -> SubscriptionConfig {
+        SubscriptionConfig {
+            ack_deadline_seconds: self.ack_deadline_seconds,
+            max_delivery_attempts: self.max_delivery_attempts,
+            ttl: self.ttl.clone(),
+            message_retention_duration: self.message_retention_duration.clone(),
+            retain_acked_messages: self.retain_acked_messages,
+            maximum_backoff: self.maximum_backoff.clone(),
+            minimum_backoff: self.minimum_backoff.clone(),
+        }
+    }
+}
+
+/// Subscription settings; durations accept `600s`, `10m`, `168h`, `7d`, or seconds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SubscriptionConfig {
+    pub ack_deadline_seconds: Option<i64>,
+    /// Turns on a dead letter after this many delivery attempts.
+    pub max_delivery_attempts: Option<i64>,
+    /// Expiration of an inactive subscription, or `never`.
+    #[serde(default, deserialize_with = "duration_text")]
+    pub ttl: Option<String>,
+    #[serde(default, deserialize_with = "duration_text")]
+    pub message_retention_duration: Option<String>,
+    pub retain_acked_messages: Option<bool>,
+    #[serde(default, deserialize_with = "duration_text")]
+    pub maximum_backoff: Option<String>,
+    #[serde(default, deserialize_with = "duration_text")]
+    pub minimum_backoff: Option<String>,
+}
+
+/// A duration written as text (`10m`) or as a number of seconds (`600`).
+fn duration_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(text)) => Ok(Some(text)),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!("expected a duration like `600s`, found {other}"))),
+    }
+}
+
+impl SubscriptionConfig {
+    /// These settings, with unset ones taken from `defaults`.
+    pub fn or(&self, defaults: &SubscriptionConfig) -> SubscriptionConfig {
+        SubscriptionConfig {
+            ack_deadline_seconds: self.ack_deadline_seconds.or(defaults.ack_deadline_seconds),
+            max_delivery_attempts: self.max_delivery_attempts.or(defaults.max_delivery_attempts),
+            ttl: self.ttl.clone().or_else(|| defaults.ttl.clone()),
+            message_retention_duration: self.message_retention_duration.clone().or_else(|| defaults.message_retention_duration.clone()),
+            retain_acked_messages: self.retain_acked_messages.or(defaults.retain_acked_messages),
+            maximum_backoff: self.maximum_backoff.clone().or_else(|| defaults.maximum_backoff.clone()),
+            minimum_backoff: self.minimum_backoff.clone().or_else(|| defaults.minimum_backoff.clone()),
+        }
+    }
+}
