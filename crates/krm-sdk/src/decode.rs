@@ -33,7 +33,9 @@ impl DecodeError {
             (false, true) => prefix.to_string(),
             (false, false) => format!("{prefix}.{}", self.path),
         };
-        ResultItem::error(self.message).for_object(object).field(path)
+        ResultItem::error(self.message)
+            .for_object(object)
+            .field(path)
     }
 }
 
@@ -42,7 +44,10 @@ impl DecodeError {
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = clean_path(&e.path().to_string());
-        DecodeError { path, message: improve_message(&e.inner().to_string()) }
+        DecodeError {
+            path,
+            message: improve_message(&e.inner().to_string()),
+        }
     })
 }
 
@@ -71,7 +76,9 @@ pub fn function_config<T: DeserializeOwned>(
     function_config: Option<&Value>,
     kind: &str,
 ) -> Result<Option<T>, ResultItem> {
-    let Some(fc) = function_config else { return Ok(None) };
+    let Some(fc) = function_config else {
+        return Ok(None);
+    };
     let empty = Value::Object(Map::new());
     let (body, prefix) = match fc.kind() {
         "ConfigMap" => (fc.get("data").unwrap_or(&empty), "data"),
@@ -85,7 +92,10 @@ pub fn function_config<T: DeserializeOwned>(
     };
     let decoded = match (prefix, body) {
         ("data", Value::Object(data)) => from_string_map(data),
-        ("data", _) => Err(DecodeError { path: String::new(), message: "must be a mapping of strings".into() }),
+        ("data", _) => Err(DecodeError {
+            path: String::new(),
+            message: "must be a mapping of strings".into(),
+        }),
         _ => from_value(body),
     };
     decoded.map(Some).map_err(|e| {
@@ -106,13 +116,20 @@ fn clean_path(path: &str) -> String {
 /// Turns serde's "unknown field `x`, expected one of `a`, `b`" into a suggestion.
 fn improve_message(message: &str) -> String {
     let message = strip_position(message);
-    let Some(rest) = message.strip_prefix("unknown field `") else { return message };
-    let Some((field, expected)) = rest.split_once('`') else { return message };
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message;
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message;
+    };
     let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     match suggest(field, known.iter().copied()) {
         Some(best) => format!("unknown field `{field}`, did you mean `{best}`?"),
         None if known.is_empty() => format!("unknown field `{field}`; no fields are allowed here"),
-        None => format!("unknown field `{field}`; known fields: {}", known.join(", ")),
+        None => format!(
+            "unknown field `{field}`; known fields: {}",
+            known.join(", ")
+        ),
     }
 }
 
@@ -127,20 +144,24 @@ fn strip_position(message: &str) -> String {
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let closest = candidates
+        .iter()
+        .map(|c| {
+            (
+                edit_distance(&lower, &c.to_ascii_lowercase()),
+                edit_distance(word, c),
+                *c,
+            )
+        })
+        .filter(|(d, _, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, exact, _)| (*d, *exact))
+        .map(|(_, _, c)| c);
     // `ackDeadline` for `ackDeadlineSeconds`: a shortened name is a typo too.
-    let prefixed = candidates.iter().copied().find(|c| {
-        let c = c.to_ascii_lowercase();
-        lower.len() >= 4 && (c.starts_with(&lower) || lower.starts_with(&c))
-    });
-    if prefixed.is_some() {
-        return prefixed;
-    }
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+    closest.or_else(|| {
+        candidates
+            .into_iter()
+            .find(|c| lower.len() >= 4 && c.to_ascii_lowercase().starts_with(&lower))
+    })
 }
 
 /// Levenshtein distance over chars.
@@ -171,7 +192,10 @@ impl<'de> IntoDeserializer<'de, serde_json::Error> for ConfigString {
 
 impl ConfigString {
     fn parse<T: std::str::FromStr>(&self, what: &str) -> Result<T, serde_json::Error> {
-        self.0.trim().parse().map_err(|_| de::Error::custom(format!("expected {what}, found `{}`", self.0)))
+        self.0
+            .trim()
+            .parse()
+            .map_err(|_| de::Error::custom(format!("expected {what}, found `{}`", self.0)))
     }
 
     /// Structured values (lists, maps) are written as YAML inside the string.
@@ -201,7 +225,10 @@ impl<'de> de::Deserializer<'de> for ConfigString {
         match self.0.trim() {
             "true" | "True" | "TRUE" => visitor.visit_bool(true),
             "false" | "False" | "FALSE" => visitor.visit_bool(false),
-            _ => Err(de::Error::custom(format!("expected `true` or `false`, found `{}`", self.0))),
+            _ => Err(de::Error::custom(format!(
+                "expected `true` or `false`, found `{}`",
+                self.0
+            ))),
         }
     }
 
@@ -306,38 +333,66 @@ mod tests {
 
     #[test]
     fn accepts_one_or_many_and_keeps_paths() {
-        let spec: Spec = from_value(&json!({"scaling": {"minReplicas": 1}, "list": {"minReplicas": 2}})).unwrap();
+        let spec: Spec =
+            from_value(&json!({"scaling": {"minReplicas": 1}, "list": {"minReplicas": 2}}))
+                .unwrap();
         assert_eq!(spec.list.len(), 1);
         let err = from_value::<Spec>(&json!({"scaling": {"minReplicas": 1}, "list": [{"minReplicas": 2}, {"minReplica": 2}]})).unwrap_err();
-        assert_eq!(err.to_string(), "list[1].minReplica: unknown field `minReplica`, did you mean `minReplicas`?");
+        assert_eq!(
+            err.to_string(),
+            "list[1].minReplica: unknown field `minReplica`, did you mean `minReplicas`?"
+        );
     }
 
     #[test]
     fn suggests_the_closest_field() {
         let err = from_value::<Spec>(&json!({"scaling": {"minReplica": 1}})).unwrap_err();
-        assert_eq!(err.to_string(), "scaling.minReplica: unknown field `minReplica`, did you mean `minReplicas`?");
+        assert_eq!(
+            err.to_string(),
+            "scaling.minReplica: unknown field `minReplica`, did you mean `minReplicas`?"
+        );
     }
 
     #[test]
     fn names_the_path_of_a_wrong_type() {
         let err = from_value::<Spec>(&json!({"scaling": {"minReplicas": "x"}})).unwrap_err();
-        assert_eq!(err.to_string(), "scaling.minReplicas: invalid type: string \"x\", expected u32");
+        assert_eq!(
+            err.to_string(),
+            "scaling.minReplicas: invalid type: string \"x\", expected u32"
+        );
     }
 
     #[test]
     fn converts_config_map_strings() {
         let data = json!({"minReplicas": "3", "enabled": "true", "names": "[a, b]"});
         let scaling: Scaling = from_string_map(data.as_object().unwrap()).unwrap();
-        assert_eq!(scaling, Scaling { min_replicas: 3, enabled: true, names: vec!["a".into(), "b".into()] });
-        let err = from_string_map::<Scaling>(json!({"minReplicas": "three"}).as_object().unwrap()).unwrap_err();
-        assert_eq!(err.to_string(), "minReplicas: expected a non-negative integer, found `three`");
+        assert_eq!(
+            scaling,
+            Scaling {
+                min_replicas: 3,
+                enabled: true,
+                names: vec!["a".into(), "b".into()]
+            }
+        );
+        let err = from_string_map::<Scaling>(json!({"minReplicas": "three"}).as_object().unwrap())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "minReplicas: expected a non-negative integer, found `three`"
+        );
     }
 
     #[test]
     fn edit_distance_counts_edits() {
         assert_eq!(edit_distance("minreplica", "minreplicas"), 1);
-        assert_eq!(suggest("minReplica", ["maxReplicas", "minReplicas"]), Some("minReplicas"));
+        assert_eq!(
+            suggest("minReplica", ["maxReplicas", "minReplicas"]),
+            Some("minReplicas")
+        );
         assert_eq!(suggest("zzz", ["minReplicas"]), None);
-        assert_eq!(suggest("ackDeadline", ["topic", "ackDeadlineSeconds"]), Some("ackDeadlineSeconds"));
+        assert_eq!(
+            suggest("ackDeadline", ["topic", "ackDeadlineSeconds"]),
+            Some("ackDeadlineSeconds")
+        );
     }
 }

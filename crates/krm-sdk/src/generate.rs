@@ -36,7 +36,11 @@ impl Generated {
             "" => format!("{}/{}", spec.kind(), spec.name()),
             ns => format!("{}/{ns}/{}", spec.kind(), spec.name()),
         };
-        Generated { spec_id, spec_file: spec.file_ref(), objects }
+        Generated {
+            spec_id,
+            spec_file: spec.file_ref(),
+            objects,
+        }
     }
 }
 
@@ -58,7 +62,9 @@ impl Generator {
         if list.has_errors() {
             return;
         }
-        let kept: Vec<usize> = (0..list.items.len()).filter(|&i| !self.owns(&list.items[i])).collect();
+        let kept: Vec<usize> = (0..list.items.len())
+            .filter(|&i| !self.owns(&list.items[i]))
+            .collect();
         let mut identities: HashMap<(String, String, String, String), String> = HashMap::new();
         for &i in &kept {
             let item = &list.items[i];
@@ -110,7 +116,10 @@ impl Generator {
                     index += 1;
                 }
                 object.remove_annotation(annotations::ID);
-                object.set_annotation(self.annotation, &format!("{}:{}", self.function, output.spec_id));
+                object.set_annotation(
+                    self.annotation,
+                    &format!("{}:{}", self.function, output.spec_id),
+                );
                 set_file(&mut object, &FileRef { path, index });
                 items.push(Item::from(object));
             }
@@ -120,8 +129,18 @@ impl Generator {
 }
 
 fn identity(object: &Value) -> (String, String, String, String) {
-    let group = object.api_version().rsplit_once('/').map(|(g, _)| g).unwrap_or("").to_string();
-    (group, object.kind().to_string(), object.namespace().to_string(), object.name().to_string())
+    let group = object
+        .api_version()
+        .rsplit_once('/')
+        .map(|(g, _)| g)
+        .unwrap_or("")
+        .to_string();
+    (
+        group,
+        object.kind().to_string(),
+        object.namespace().to_string(),
+        object.name().to_string(),
+    )
 }
 
 fn describe(object: &Value) -> String {
@@ -133,7 +152,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const GEN: Generator = Generator { annotation: "example.com/generated-by", function: "fn" };
+    const GEN: Generator = Generator {
+        annotation: "example.com/generated-by",
+        function: "fn",
+    };
 
     fn spec(name: &str) -> Value {
         json!({"apiVersion": "example.com/v1", "kind": "Spec", "metadata": {"name": name,
@@ -148,14 +170,29 @@ mod tests {
     fn replaces_and_prunes_only_its_own_objects() {
         let user = cm("user");
         let mut list = ResourceList::new(vec![spec("a"), user.clone()]);
-        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-1"), cm("a-2")])]);
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec("a"), vec![cm("a-1"), cm("a-2")])],
+        );
         assert_eq!(list.items.len(), 4);
-        assert_eq!(list.items[2].annotation("config.kubernetes.io/path"), Some("app/generated/configmap_a-1.yaml"));
-        assert_eq!(list.items[2].annotation("example.com/generated-by"), Some("fn:Spec/a"));
+        assert_eq!(
+            list.items[2].annotation("config.kubernetes.io/path"),
+            Some("app/generated/configmap_a-1.yaml")
+        );
+        assert_eq!(
+            list.items[2].annotation("example.com/generated-by"),
+            Some("fn:Spec/a")
+        );
         let once = list.items.clone();
-        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-1"), cm("a-2")])]);
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec("a"), vec![cm("a-1"), cm("a-2")])],
+        );
         assert_eq!(list.items, once, "re-running changes nothing");
-        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])]);
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])],
+        );
         assert_eq!(list.items.len(), 3, "a-2 is pruned");
         GEN.apply(&mut list, vec![]);
         assert_eq!(list.items, vec![Item::from(spec("a")), Item::from(user)]);
@@ -164,7 +201,10 @@ mod tests {
     #[test]
     fn refuses_to_clobber_user_objects() {
         let mut list = ResourceList::new(vec![spec("a"), cm("taken")]);
-        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("taken")])]);
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec("a"), vec![cm("taken")])],
+        );
         assert_eq!(list.items.len(), 2);
         assert_eq!(
             list.results[0].message,

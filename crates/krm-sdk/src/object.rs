@@ -61,7 +61,11 @@ pub trait ObjectExt {
 }
 
 fn meta_str<'a>(value: &'a Value, field: &str) -> &'a str {
-    value.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).unwrap_or("")
+    value
+        .get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 fn string_map_entry<'a>(value: &'a Value, map: &str, key: &str) -> Option<&'a str> {
@@ -94,8 +98,12 @@ impl ObjectExt for Value {
     }
 
     fn set_annotation(&mut self, key: &str, value: &str) {
-        let Some(object) = self.as_object_mut() else { return };
-        let metadata = object.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+        let Some(object) = self.as_object_mut() else {
+            return;
+        };
+        let metadata = object
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new()));
         if !metadata.is_object() {
             *metadata = Value::Object(Map::new());
         }
@@ -133,13 +141,18 @@ impl ObjectExt for Value {
     }
 
     fn file_ref(&self) -> Option<FileRef> {
-        let path = self.annotation(annotations::PATH).or_else(|| self.annotation(annotations::LEGACY_PATH))?;
+        let path = self
+            .annotation(annotations::PATH)
+            .or_else(|| self.annotation(annotations::LEGACY_PATH))?;
         let index = self
             .annotation(annotations::INDEX)
             .or_else(|| self.annotation(annotations::LEGACY_INDEX))
             .and_then(|i| i.parse().ok())
             .unwrap_or(0);
-        Some(FileRef { path: path.to_string(), index })
+        Some(FileRef {
+            path: path.to_string(),
+            index,
+        })
     }
 
     fn is_local_config(&self) -> bool {

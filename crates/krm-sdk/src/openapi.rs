@@ -18,7 +18,16 @@ pub struct SchemaError {
 
 impl fmt::Display for SchemaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", if self.path.is_empty() { "<root>" } else { &self.path }, self.message)
+        write!(
+            f,
+            "{}: {}",
+            if self.path.is_empty() {
+                "<root>"
+            } else {
+                &self.path
+            },
+            self.message
+        )
     }
 }
 
@@ -36,9 +45,14 @@ impl SchemaSet {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            set.add_document(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        for path in paths
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            set.add_document(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         }
         Ok(set)
     }
@@ -46,17 +60,22 @@ impl SchemaSet {
     /// Adds one extracted schema document (JSON).
     pub fn add_document(&mut self, text: &str) -> Result<(), String> {
         let document: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let schema = document.get("openAPIV3Schema").cloned().ok_or("no openAPIV3Schema")?;
+        let schema = document
+            .get("openAPIV3Schema")
+            .cloned()
+            .ok_or("no openAPIV3Schema")?;
         self.insert(document.api_version(), document.kind(), schema);
         Ok(())
     }
 
     pub fn insert(&mut self, api_version: &str, kind: &str, schema: Value) {
-        self.schemas.insert((api_version.to_string(), kind.to_string()), schema);
+        self.schemas
+            .insert((api_version.to_string(), kind.to_string()), schema);
     }
 
     pub fn get(&self, api_version: &str, kind: &str) -> Option<&Value> {
-        self.schemas.get(&(api_version.to_string(), kind.to_string()))
+        self.schemas
+            .get(&(api_version.to_string(), kind.to_string()))
     }
 
     pub fn len(&self) -> usize {
@@ -80,7 +99,11 @@ impl SchemaSet {
         match self.validate(object) {
             Some(errors) => errors.iter().map(ToString::to_string).collect(),
             None if is_builtin(object.api_version()) => Vec::new(),
-            None => vec![format!("no schema for {} {}", object.api_version(), object.kind())],
+            None => vec![format!(
+                "no schema for {} {}",
+                object.api_version(),
+                object.kind()
+            )],
         }
     }
 }
@@ -102,7 +125,10 @@ pub fn is_builtin(api_version: &str) -> bool {
 pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
     let mut errors = Vec::new();
     let Some(map) = object.as_object() else {
-        errors.push(SchemaError { path: String::new(), message: "must be an object".into() });
+        errors.push(SchemaError {
+            path: String::new(),
+            message: "must be an object".into(),
+        });
         return errors;
     };
     let properties = schema.get("properties").and_then(Value::as_object);
@@ -112,7 +138,10 @@ pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
         }
         match properties.and_then(|p| p.get(key)) {
             Some(child) => check(child, value, key.clone(), true, &mut errors),
-            None => errors.push(SchemaError { path: key.clone(), message: "unknown field".into() }),
+            None => errors.push(SchemaError {
+                path: key.clone(),
+                message: "unknown field".into(),
+            }),
         }
     }
     check_required(schema, map, "", &mut errors);
@@ -131,11 +160,24 @@ fn flag(schema: &Value, name: &str) -> bool {
     schema.get(name).and_then(Value::as_bool).unwrap_or(false)
 }
 
-fn check_required(schema: &Value, map: &serde_json::Map<String, Value>, path: &str, errors: &mut Vec<SchemaError>) {
-    for required in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+fn check_required(
+    schema: &Value,
+    map: &serde_json::Map<String, Value>,
+    path: &str,
+    errors: &mut Vec<SchemaError>,
+) {
+    for required in schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(name) = required.as_str() {
             if !map.contains_key(name) {
-                errors.push(SchemaError { path: join(path, name), message: "required field is missing".into() });
+                errors.push(SchemaError {
+                    path: join(path, name),
+                    message: "required field is missing".into(),
+                });
             }
         }
     }
@@ -143,8 +185,19 @@ fn check_required(schema: &Value, map: &serde_json::Map<String, Value>, path: &s
 
 /// `structural` is false inside `anyOf`/`oneOf`/`allOf` branches, which only add
 /// constraints and never declare fields.
-fn check(schema: &Value, value: &Value, path: String, structural: bool, errors: &mut Vec<SchemaError>) {
-    let mut fail = |message: String| errors.push(SchemaError { path: path.clone(), message });
+fn check(
+    schema: &Value,
+    value: &Value,
+    path: String,
+    structural: bool,
+    errors: &mut Vec<SchemaError>,
+) {
+    let mut fail = |message: String| {
+        errors.push(SchemaError {
+            path: path.clone(),
+            message,
+        })
+    };
     if value.is_null() {
         if structural && !flag(schema, "nullable") {
             fail("null is not allowed here".into());
@@ -154,7 +207,10 @@ fn check(schema: &Value, value: &Value, path: String, structural: bool, errors: 
     let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
     if flag(schema, "x-kubernetes-int-or-string") {
         if !(value.is_i64() || value.is_u64() || value.is_string()) {
-            fail(format!("expected an integer or a string, found {}", describe(value)));
+            fail(format!(
+                "expected an integer or a string, found {}",
+                describe(value)
+            ));
         }
         return;
     }
@@ -171,10 +227,20 @@ fn check(schema: &Value, value: &Value, path: String, structural: bool, errors: 
                     } else if let Some(extra) = additional.filter(|a| a.is_object()) {
                         check(extra, child, child_path, structural, errors);
                     } else if structural && !preserve && additional != Some(&Value::Bool(true)) {
-                        errors.push(SchemaError { path: child_path, message: "unknown field".into() });
+                        errors.push(SchemaError {
+                            path: child_path,
+                            message: "unknown field".into(),
+                        });
                     }
                 }
-                check_count(schema, map.len(), "minProperties", "maxProperties", &path, errors);
+                check_count(
+                    schema,
+                    map.len(),
+                    "minProperties",
+                    "maxProperties",
+                    &path,
+                    errors,
+                );
             }
         },
         Some("array") => match value.as_array() {
@@ -182,7 +248,13 @@ fn check(schema: &Value, value: &Value, path: String, structural: bool, errors: 
             Some(items) => {
                 if let Some(item_schema) = schema.get("items") {
                     for (i, item) in items.iter().enumerate() {
-                        check(item_schema, item, format!("{path}[{i}]"), structural, errors);
+                        check(
+                            item_schema,
+                            item,
+                            format!("{path}[{i}]"),
+                            structural,
+                            errors,
+                        );
                     }
                 }
                 check_count(schema, items.len(), "minItems", "maxItems", &path, errors);
@@ -190,7 +262,14 @@ fn check(schema: &Value, value: &Value, path: String, structural: bool, errors: 
         },
         Some("string") => match value.as_str() {
             None => fail(format!("expected a string, found {}", describe(value))),
-            Some(s) => check_count(schema, s.chars().count(), "minLength", "maxLength", &path, errors),
+            Some(s) => check_count(
+                schema,
+                s.chars().count(),
+                "minLength",
+                "maxLength",
+                &path,
+                errors,
+            ),
         },
         Some("integer") => {
             if !(value.is_i64() || value.is_u64()) {
@@ -219,7 +298,10 @@ fn check(schema: &Value, value: &Value, path: String, structural: bool, errors: 
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
         if !allowed.contains(value) {
             let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
-            errors.push(SchemaError { path: path.clone(), message: format!("must be one of {}", list.join(", ")) });
+            errors.push(SchemaError {
+                path: path.clone(),
+                message: format!("must be one of {}", list.join(", ")),
+            });
         }
     }
     check_combinators(schema, value, &path, errors);
@@ -231,21 +313,35 @@ fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec
         check(branch, value, path.to_string(), false, &mut found);
         found
     };
-    for branch in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+    for branch in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         errors.extend(branch_errors(branch));
     }
     if let Some(negated) = schema.get("not") {
         if branch_errors(negated).is_empty() {
-            errors.push(SchemaError { path: path.to_string(), message: "matches a form that is not allowed (not)".into() });
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: "matches a form that is not allowed (not)".into(),
+            });
         }
     }
     if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
         if !branches.iter().any(|b| branch_errors(b).is_empty()) {
-            errors.push(SchemaError { path: path.to_string(), message: "matches none of the allowed forms (anyOf)".into() });
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: "matches none of the allowed forms (anyOf)".into(),
+            });
         }
     }
     if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
-        let matching = branches.iter().filter(|b| branch_errors(b).is_empty()).count();
+        let matching = branches
+            .iter()
+            .filter(|b| branch_errors(b).is_empty())
+            .count();
         if matching != 1 {
             errors.push(SchemaError {
                 path: path.to_string(),
@@ -255,15 +351,28 @@ fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec
     }
 }
 
-fn check_count(schema: &Value, count: usize, min: &str, max: &str, path: &str, errors: &mut Vec<SchemaError>) {
+fn check_count(
+    schema: &Value,
+    count: usize,
+    min: &str,
+    max: &str,
+    path: &str,
+    errors: &mut Vec<SchemaError>,
+) {
     if let Some(limit) = schema.get(min).and_then(Value::as_u64) {
         if (count as u64) < limit {
-            errors.push(SchemaError { path: path.to_string(), message: format!("{min} is {limit}, found {count}") });
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("{min} is {limit}, found {count}"),
+            });
         }
     }
     if let Some(limit) = schema.get(max).and_then(Value::as_u64) {
         if count as u64 > limit {
-            errors.push(SchemaError { path: path.to_string(), message: format!("{max} is {limit}, found {count}") });
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("{max} is {limit}, found {count}"),
+            });
         }
     }
 }
@@ -273,18 +382,27 @@ fn check_range(schema: &Value, value: &Value, path: &str, errors: &mut Vec<Schem
     if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
         let exclusive = flag(schema, "exclusiveMinimum");
         if n < min || (exclusive && n == min) {
-            errors.push(SchemaError { path: path.to_string(), message: format!("must be at least {min}, found {value}") });
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("must be at least {min}, found {value}"),
+            });
         }
     }
     if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
         let exclusive = flag(schema, "exclusiveMaximum");
         if n > max || (exclusive && n == max) {
-            errors.push(SchemaError { path: path.to_string(), message: format!("must be at most {max}, found {value}") });
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("must be at most {max}, found {value}"),
+            });
         }
     }
     let int32 = schema.get("format").and_then(Value::as_str) == Some("int32");
     if int32 && (n < i32::MIN as f64 || n > i32::MAX as f64) {
-        errors.push(SchemaError { path: path.to_string(), message: format!("does not fit int32: {value}") });
+        errors.push(SchemaError {
+            path: path.to_string(),
+            message: format!("does not fit int32: {value}"),
+        });
     }
 }
 
@@ -305,24 +423,30 @@ mod tests {
     #[test]
     fn reports_unknown_wrong_and_missing_fields() {
         let schema = json!({"type": "object", "properties": {
-            "spec": {"type": "object", "required": ["name"], "properties": {
-                "name": {"type": "string"},
-                "port": {"x-kubernetes-int-or-string": true},
-                "mode": {"type": "string", "enum": ["a", "b"]},
-                "list": {"type": "array", "items": {"type": "integer", "minimum": 1}},
-                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
-                "labels": {"type": "object", "additionalProperties": {"type": "string"}}
-            }}}});
+        "spec": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string"},
+            "port": {"x-kubernetes-int-or-string": true},
+            "mode": {"type": "string", "enum": ["a", "b"]},
+            "list": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}}
+        }}}});
         let object = json!({"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "n"}, "spec": {
             "port": "http", "mode": "c", "list": [1, 0], "free": {"any": 1}, "labels": {"a": 1}, "extra": true}});
-        let messages: Vec<String> = validate(&schema, &object).iter().map(ToString::to_string).collect();
-        assert_eq!(messages, vec![
-            "spec.mode: must be one of \"a\", \"b\"",
-            "spec.list[1]: must be at least 1, found 0",
-            "spec.labels.a: expected a string, found 1",
-            "spec.extra: unknown field",
-            "spec.name: required field is missing",
-        ]);
+        let messages: Vec<String> = validate(&schema, &object)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "spec.mode: must be one of \"a\", \"b\"",
+                "spec.list[1]: must be at least 1, found 0",
+                "spec.labels.a: expected a string, found 1",
+                "spec.extra: unknown field",
+                "spec.name: required field is missing",
+            ]
+        );
     }
 
     #[test]
@@ -331,8 +455,10 @@ mod tests {
             "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
             "oneOf": [{"required": ["a"]}, {"required": ["b"]}]}}});
         assert!(validate(&schema, &json!({"spec": {"a": "x"}})).is_empty());
-        assert_eq!(validate(&schema, &json!({"spec": {"a": "x", "b": "y"}}))[0].message,
-            "must match exactly one allowed form (oneOf), matches 2");
+        assert_eq!(
+            validate(&schema, &json!({"spec": {"a": "x", "b": "y"}}))[0].message,
+            "must match exactly one allowed form (oneOf), matches 2"
+        );
         let exclusive = json!({"type": "object", "properties": {"ref": {"type": "object",
             "properties": {"name": {"type": "string"}, "external": {"type": "string"}},
             "oneOf": [{"not": {"required": ["external"]}, "required": ["name"]},

@@ -45,13 +45,18 @@ impl Item {
 
     /// The unchanged source text, if the object was read from YAML and not changed.
     pub fn source_text(&self) -> Option<&str> {
-        self.source.as_ref().map(|(text, range)| &text[range.clone()])
+        self.source
+            .as_ref()
+            .map(|(text, range)| &text[range.clone()])
     }
 }
 
 impl From<Value> for Item {
     fn from(value: Value) -> Self {
-        Item { value, source: None }
+        Item {
+            value,
+            source: None,
+        }
     }
 }
 
@@ -111,7 +116,10 @@ impl fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 fn input_error(message: impl Into<String>) -> InputError {
-    InputError { message: message.into(), yaml: None }
+    InputError {
+        message: message.into(),
+        yaml: None,
+    }
 }
 
 impl ResourceList {
@@ -130,12 +138,17 @@ impl ResourceList {
     pub fn parse(input: &str, limits: &Limits) -> Result<Self, InputError> {
         let trimmed = input.trim_start();
         if trimmed.starts_with('{') {
-            let value = yaml::parse_json(input, limits)
-                .map_err(|e| InputError { message: "input is not valid JSON".into(), yaml: Some(e) })?;
+            let value = yaml::parse_json(input, limits).map_err(|e| InputError {
+                message: "input is not valid JSON".into(),
+                yaml: Some(e),
+            })?;
             return Self::from_value(value, Format::Json);
         }
-        let (mut documents, sources) = yaml::parse_with_item_sources(input, limits)
-            .map_err(|e| InputError { message: "input is not valid YAML".into(), yaml: Some(e) })?;
+        let (mut documents, sources) =
+            yaml::parse_with_item_sources(input, limits).map_err(|e| InputError {
+                message: "input is not valid YAML".into(),
+                yaml: Some(e),
+            })?;
         let is_list = documents.len() == 1
             && (documents[0].kind() == KIND || documents[0].get("items").is_some());
         if is_list {
@@ -157,18 +170,29 @@ impl ResourceList {
                 )));
             }
         }
-        Ok(ResourceList { format: Format::Stream, ..Self::new(documents) })
+        Ok(ResourceList {
+            format: Format::Stream,
+            ..Self::new(documents)
+        })
     }
 
     fn from_value(value: Value, format: Format) -> Result<Self, InputError> {
         let Value::Object(mut map) = value else {
-            return Err(input_error("input is not a mapping; expected a ResourceList"));
+            return Err(input_error(
+                "input is not a mapping; expected a ResourceList",
+            ));
         };
         let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind != KIND {
-            return Err(input_error(format!("expected kind `{KIND}`, found `{kind}`")));
+            return Err(input_error(format!(
+                "expected kind `{KIND}`, found `{kind}`"
+            )));
         }
-        let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+        let api_version = map
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         if api_version != API_VERSION && api_version != LEGACY_API_VERSION {
             return Err(input_error(format!(
                 "expected apiVersion `{API_VERSION}` for a ResourceList, found `{api_version}`"
@@ -197,7 +221,13 @@ impl ResourceList {
             _ => Vec::new(),
         };
         let items = items.into_iter().map(Item::from).collect();
-        Ok(ResourceList { api_version, items, function_config, results, format })
+        Ok(ResourceList {
+            api_version,
+            items,
+            function_config,
+            results,
+            format,
+        })
     }
 
     /// Whether any result has severity `error`.
@@ -328,9 +358,14 @@ mod tests {
 
     #[test]
     fn reads_json_and_answers_in_json() {
-        let list = parse(r#"{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[]}"#).unwrap();
+        let list =
+            parse(r#"{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[]}"#)
+                .unwrap();
         assert_eq!(list.format, Format::Json);
-        assert_eq!(list.write(), "{\"apiVersion\":\"config.kubernetes.io/v1\",\"kind\":\"ResourceList\",\"items\":[]}\n");
+        assert_eq!(
+            list.write(),
+            "{\"apiVersion\":\"config.kubernetes.io/v1\",\"kind\":\"ResourceList\",\"items\":[]}\n"
+        );
     }
 
     #[test]
@@ -343,14 +378,30 @@ mod tests {
     #[test]
     fn rejects_what_is_not_a_resource_list() {
         for (input, message) in [
-            ("kind: ResourceLst\nitems: []\n", "expected kind `ResourceList`, found `ResourceLst`"),
-            ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {}\n", "`items` must be a list of objects, found a mapping"),
-            ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [1]\n", "`items[0]` must be an object, found a number"),
-            ("hello\n", "document 1 of the input is not a mapping; expected a ResourceList or KRM objects"),
+            (
+                "kind: ResourceLst\nitems: []\n",
+                "expected kind `ResourceList`, found `ResourceLst`",
+            ),
+            (
+                "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: {}\n",
+                "`items` must be a list of objects, found a mapping",
+            ),
+            (
+                "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [1]\n",
+                "`items[0]` must be an object, found a number",
+            ),
+            (
+                "hello\n",
+                "document 1 of the input is not a mapping; expected a ResourceList or KRM objects",
+            ),
         ] {
             assert_eq!(parse(input).unwrap_err().to_string(), message);
         }
         let err = parse("a: [\n").unwrap_err();
-        assert!(err.to_string().starts_with("input is not valid YAML: line "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("input is not valid YAML: line "),
+            "{err}"
+        );
     }
 }

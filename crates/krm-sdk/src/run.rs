@@ -96,8 +96,19 @@ fn process_list(
     sort_results(&mut list.results);
     let failed = list.has_errors();
     let stderr = summary(name, &list.results, list.format == Format::Stream);
-    let stdout = if failed && list.format == Format::Stream { String::new() } else { list.write() };
-    (Outcome { stdout, stderr, exit_code: u8::from(failed) }, Some(list))
+    let stdout = if failed && list.format == Format::Stream {
+        String::new()
+    } else {
+        list.write()
+    };
+    (
+        Outcome {
+            stdout,
+            stderr,
+            exit_code: u8::from(failed),
+        },
+        Some(list),
+    )
 }
 
 /// Errors first, then warnings and infos, each in the order they were found.
@@ -109,7 +120,11 @@ fn sort_results(results: &mut [ResultItem]) {
 fn failed_input(name: &str, error: ResultItem) -> Outcome {
     let mut list = ResourceList::new(Vec::new());
     list.results.push(error);
-    Outcome { stdout: list.write(), stderr: summary(name, &list.results, false), exit_code: 1 }
+    Outcome {
+        stdout: list.write(),
+        stderr: summary(name, &list.results, false),
+        exit_code: 1,
+    }
 }
 
 /// Errors in full when there are few; otherwise a count. Stream mode has no
@@ -121,7 +136,10 @@ fn summary(name: &str, results: &[ResultItem], all: bool) -> String {
         out.push_str(&format!("{name}: {result}\n"));
     }
     if shown.len() > 5 && !all {
-        out.push_str(&format!("{name}: ... and {} more errors\n", shown.len() - 5));
+        out.push_str(&format!(
+            "{name}: ... and {} more errors\n",
+            shown.len() - 5
+        ));
     }
     out
 }
@@ -134,10 +152,15 @@ fn read_stdin(max_bytes: usize) -> Result<String, String> {
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read stdin: {e}"))?;
     if bytes.len() > max_bytes {
-        return Err(format!("input is larger than the limit of {max_bytes} bytes"));
+        return Err(format!(
+            "input is larger than the limit of {max_bytes} bytes"
+        ));
     }
     String::from_utf8(bytes).map_err(|e| {
-        format!("input is not UTF-8: invalid byte at offset {}", e.utf8_error().valid_up_to())
+        format!(
+            "input is not UTF-8: invalid byte at offset {}",
+            e.utf8_error().valid_up_to()
+        )
     })
 }
 

@@ -17,20 +17,31 @@ pub struct Selector<'a> {
 impl<'a> Selector<'a> {
     /// Objects of any of these kinds, any group.
     pub fn kinds(kinds: &'a [&'a str]) -> Self {
-        Selector { kinds, ..Self::default() }
+        Selector {
+            kinds,
+            ..Self::default()
+        }
     }
 
     pub fn matches(&self, object: &Value) -> bool {
-        let group = object.api_version().rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+        let group = object
+            .api_version()
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("");
         self.group.is_none_or(|g| g == group)
             && (self.kinds.is_empty() || self.kinds.contains(&object.kind()))
             && self.name.is_none_or(|n| n == object.name())
-            && self.annotation.is_none_or(|(k, v)| object.annotation(k) == Some(v))
+            && self
+                .annotation
+                .is_none_or(|(k, v)| object.annotation(k) == Some(v))
     }
 
     /// Indices of matching items, in input order.
     pub fn select<T: std::ops::Deref<Target = Value>>(&self, items: &[T]) -> Vec<usize> {
-        (0..items.len()).filter(|&i| self.matches(&items[i])).collect()
+        (0..items.len())
+            .filter(|&i| self.matches(&items[i]))
+            .collect()
     }
 }
 
@@ -50,8 +61,29 @@ mod tests {
         .map(Into::into)
         .collect();
         assert_eq!(Selector::kinds(&["X"]).select(&items), vec![0, 1]);
-        assert_eq!(Selector { group: Some("a.dev"), ..Selector::kinds(&["X"]) }.select(&items), vec![0]);
-        assert_eq!(Selector { name: Some("x"), ..Selector::default() }.select(&items), vec![0, 2]);
-        assert_eq!(Selector { annotation: Some(("k", "v")), ..Selector::default() }.select(&items), vec![0]);
+        assert_eq!(
+            Selector {
+                group: Some("a.dev"),
+                ..Selector::kinds(&["X"])
+            }
+            .select(&items),
+            vec![0]
+        );
+        assert_eq!(
+            Selector {
+                name: Some("x"),
+                ..Selector::default()
+            }
+            .select(&items),
+            vec![0, 2]
+        );
+        assert_eq!(
+            Selector {
+                annotation: Some(("k", "v")),
+                ..Selector::default()
+            }
+            .select(&items),
+            vec![0]
+        );
     }
 }

@@ -32,9 +32,16 @@ pub fn check_golden_dir(
     assert!(!cases.is_empty(), "no cases under {}", dir.display());
     let mut failures = Vec::new();
     for case in &cases {
-        let label = case.file_name().unwrap_or_default().to_string_lossy().to_string();
+        let label = case
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
         let outcome = run_case(case, name, &process);
-        for (file, actual) in [("expected.yaml", &outcome.stdout), ("expected.stderr", &outcome.stderr)] {
+        for (file, actual) in [
+            ("expected.yaml", &outcome.stdout),
+            ("expected.stderr", &outcome.stderr),
+        ] {
             let path = case.join(file);
             if update {
                 if actual.is_empty() {
@@ -66,12 +73,21 @@ pub fn check_golden_dir(
             }
             for item in output_items(&outcome.stdout) {
                 for problem in check_item(&item) {
-                    failures.push(format!("{label}: {} `{}`: {problem}", kind(&item), name_of(&item)));
+                    failures.push(format!(
+                        "{label}: {} `{}`: {problem}",
+                        kind(&item),
+                        name_of(&item)
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} golden failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 fn run_case(case: &Path, name: &str, process: &impl Fn(&mut ResourceList)) -> Outcome {
@@ -101,5 +117,7 @@ fn kind(item: &Value) -> &str {
 }
 
 fn name_of(item: &Value) -> &str {
-    item.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?")
+    item.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
 }

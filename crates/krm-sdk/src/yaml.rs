@@ -26,7 +26,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         // Real manifests nest ~35 levels at worst (CRD schemas of pod templates).
-        Limits { max_depth: 64, max_alias_nodes: 100_000, max_bytes: 32 << 20 }
+        Limits {
+            max_depth: 64,
+            max_alias_nodes: 100_000,
+            max_bytes: 32 << 20,
+        }
     }
 }
 
@@ -43,7 +47,11 @@ impl fmt::Display for YamlError {
         if self.line == 0 {
             return f.write_str(&self.message);
         }
-        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
+        )
     }
 }
 
@@ -52,7 +60,9 @@ impl std::error::Error for YamlError {}
 /// Parses every document of a YAML stream. Empty documents are skipped.
 pub fn parse_documents(input: &str, limits: &Limits) -> Result<Vec<Value>, YamlError> {
     check_size(input, limits)?;
-    Builder::new(limits).run(input).map(|(documents, _)| documents)
+    Builder::new(limits)
+        .run(input)
+        .map(|(documents, _)| documents)
 }
 
 /// Like [`parse_documents`], and also returns, for each entry of the first
@@ -91,7 +101,10 @@ impl ItemSpans {
         let mut bounds: Vec<usize> = self.starts.iter().map(|(start, _)| *start).collect();
         bounds.push(self.end);
         if !input.is_ascii() {
-            let mut chars = input.char_indices().map(|(b, _)| b).chain(std::iter::once(input.len()));
+            let mut chars = input
+                .char_indices()
+                .map(|(b, _)| b)
+                .chain(std::iter::once(input.len()));
             let mut position = 0;
             let mut byte = chars.next().unwrap_or(0);
             for bound in bounds.iter_mut() {
@@ -171,7 +184,11 @@ fn depth(value: &Value) -> usize {
 }
 
 enum Frame {
-    Seq { items: Vec<Value>, anchor: usize, nodes: usize },
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        nodes: usize,
+    },
     Map {
         map: Map<String, Value>,
         key: Option<(String, bool)>,
@@ -193,7 +210,11 @@ struct Builder<'l> {
 }
 
 fn error_at(span: &Span, message: impl Into<String>) -> YamlError {
-    YamlError { message: message.into(), line: span.start.line(), column: span.start.col() + 1 }
+    YamlError {
+        message: message.into(),
+        line: span.start.line(),
+        column: span.start.col() + 1,
+    }
 }
 
 impl<'l> Builder<'l> {
@@ -229,12 +250,15 @@ impl<'l> Builder<'l> {
                     return;
                 }
                 if depth == 2 {
-                    let verbatim = matches!(event, Event::MappingStart(0, None)) && span.start.col() == 2;
+                    let verbatim =
+                        matches!(event, Event::MappingStart(0, None)) && span.start.col() == 2;
                     self.items.starts.push((span.start.index(), verbatim));
                 }
                 let anchored = match event {
                     Event::Alias(_) => true,
-                    Event::Scalar(_, _, anchor, _) | Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => *anchor != 0,
+                    Event::Scalar(_, _, anchor, _)
+                    | Event::SequenceStart(anchor, _)
+                    | Event::MappingStart(anchor, _) => *anchor != 0,
                     _ => false,
                 };
                 if anchored {
@@ -272,7 +296,8 @@ impl<'l> Builder<'l> {
                     }
                 }
                 Event::Alias(id) => {
-                    let Some((_, value, nodes)) = self.anchors.iter().rev().find(|(a, _, _)| *a == id)
+                    let Some((_, value, nodes)) =
+                        self.anchors.iter().rev().find(|(a, _, _)| *a == id)
                     else {
                         return Err(error_at(&span, "alias to an unknown anchor"));
                     };
@@ -297,15 +322,37 @@ impl<'l> Builder<'l> {
                     self.push_value(value, 1, anchor, &span, merge_key)?;
                 }
                 Event::SequenceStart(anchor, _) => {
-                    self.open(Frame::Seq { items: Vec::new(), anchor, nodes: 1 }, &span)?;
+                    self.open(
+                        Frame::Seq {
+                            items: Vec::new(),
+                            anchor,
+                            nodes: 1,
+                        },
+                        &span,
+                    )?;
                 }
                 Event::MappingStart(anchor, _) => {
-                    self.open(Frame::Map { map: Map::new(), key: None, merged: Vec::new(), anchor, nodes: 1 }, &span)?;
+                    self.open(
+                        Frame::Map {
+                            map: Map::new(),
+                            key: None,
+                            merged: Vec::new(),
+                            anchor,
+                            nodes: 1,
+                        },
+                        &span,
+                    )?;
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
                     let (value, anchor, nodes) = match self.stack.pop() {
-                        Some(Frame::Seq { items, anchor, nodes }) => (Value::Array(items), anchor, nodes),
-                        Some(Frame::Map { map, anchor, nodes, .. }) => (Value::Object(map), anchor, nodes),
+                        Some(Frame::Seq {
+                            items,
+                            anchor,
+                            nodes,
+                        }) => (Value::Array(items), anchor, nodes),
+                        Some(Frame::Map {
+                            map, anchor, nodes, ..
+                        }) => (Value::Object(map), anchor, nodes),
                         None => return Err(error_at(&span, "unbalanced collection end")),
                     };
                     self.push_value(value, nodes, anchor, &span, false)?;
@@ -342,11 +389,19 @@ impl<'l> Builder<'l> {
         }
         match self.stack.last_mut() {
             None => self.current = Some(value),
-            Some(Frame::Seq { items, nodes: n, .. }) => {
+            Some(Frame::Seq {
+                items, nodes: n, ..
+            }) => {
                 *n += nodes;
                 items.push(value);
             }
-            Some(Frame::Map { map, key, merged, nodes: n, .. }) => match key.take() {
+            Some(Frame::Map {
+                map,
+                key,
+                merged,
+                nodes: n,
+                ..
+            }) => match key.take() {
                 None => {
                     let name = match value {
                         Value::String(s) => s,
@@ -605,7 +660,9 @@ fn write_str(out: &mut String, s: &str, level: usize, key: bool) {
 /// decoders alike, as this same string.
 pub fn is_plain_safe(s: &str) -> bool {
     let bytes = s.as_bytes();
-    let Some(&first) = bytes.first() else { return false };
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
     let last = bytes[bytes.len() - 1];
     if is_ambiguous_word(s) {
         return false;
@@ -649,12 +706,43 @@ fn is_ambiguous_word(s: &str) -> bool {
     }
     matches!(
         s,
-        "~" | "null" | "Null" | "NULL"
-            | "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO"
-            | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-            | "on" | "On" | "ON" | "off" | "Off" | "OFF"
-            | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-            | ".nan" | ".NaN" | ".NAN"
+        "~" | "null"
+            | "Null"
+            | "NULL"
+            | "y"
+            | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "true"
+            | "True"
+            | "TRUE"
+            | "false"
+            | "False"
+            | "FALSE"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+            | ".inf"
+            | ".Inf"
+            | ".INF"
+            | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+            | ".nan"
+            | ".NaN"
+            | ".NAN"
     )
 }
 
@@ -671,7 +759,10 @@ fn looks_numeric(s: &str) -> bool {
     starts_like_number
         && body.bytes().all(|b| {
             b.is_ascii_hexdigit()
-                || matches!(b, b'_' | b'.' | b':' | b'+' | b'-' | b'x' | b'X' | b'o' | b'O')
+                || matches!(
+                    b,
+                    b'_' | b'.' | b':' | b'+' | b'-' | b'x' | b'X' | b'o' | b'O'
+                )
                 || matches!(b, b'T' | b't' | b'Z' | b'z' | b' ')
         })
 }
@@ -730,16 +821,63 @@ mod tests {
     #[test]
     fn quotes_every_ambiguous_scalar() {
         for s in [
-            "on", "yes", "no", "y", "N", "Off", "true", "null", "~", "10", "1.5", "0x1f", "1_000", "1:30",
-            "2001-12-14", "1e3", ".inf", "", " a", "a ", "a: b", "a #b", "- a", "-1", "@x", "*x", "&x",
-            "!x", "|", ">", "'a'", "\"a\"", "#x", "a:", "<<", "=", "\u{7f}", "0o17", "+1", ".5",
+            "on",
+            "yes",
+            "no",
+            "y",
+            "N",
+            "Off",
+            "true",
+            "null",
+            "~",
+            "10",
+            "1.5",
+            "0x1f",
+            "1_000",
+            "1:30",
+            "2001-12-14",
+            "1e3",
+            ".inf",
+            "",
+            " a",
+            "a ",
+            "a: b",
+            "a #b",
+            "- a",
+            "-1",
+            "@x",
+            "*x",
+            "&x",
+            "!x",
+            "|",
+            ">",
+            "'a'",
+            "\"a\"",
+            "#x",
+            "a:",
+            "<<",
+            "=",
+            "\u{7f}",
+            "0o17",
+            "+1",
+            ".5",
         ] {
             let text = to_string(&json!({ "k": s }));
             let back = parse(&text).unwrap();
             assert_eq!(back[0], json!({ "k": s }), "{text}");
             assert!(!is_plain_safe(s), "{s:?} must be quoted");
         }
-        for s in ["abc", "100m", "nginx:1.27", "a-b", "-abc", "deadbeef", "a b", "http://x/y", "é"] {
+        for s in [
+            "abc",
+            "100m",
+            "nginx:1.27",
+            "a-b",
+            "-abc",
+            "deadbeef",
+            "a b",
+            "http://x/y",
+            "é",
+        ] {
             assert!(is_plain_safe(s), "{s:?} may be plain");
         }
     }
@@ -782,7 +920,10 @@ mod tests {
     fn bounds_depth() {
         let doc = format!("{}x{}", "[".repeat(100), "]".repeat(100));
         let err = parse(&doc).unwrap_err();
-        assert_eq!(err.to_string(), "line 1, column 65: nesting deeper than 64 levels");
+        assert_eq!(
+            err.to_string(),
+            "line 1, column 65: nesting deeper than 64 levels"
+        );
         let json = format!("{}1{}", "[".repeat(100), "]".repeat(100));
         assert!(parse_json(&json, &Limits::default()).is_err());
     }

@@ -23,7 +23,10 @@ pub const MANAGED_BY: &str = "lummo-krm-functions";
 
 /// The ownership marker of a Lummo function.
 pub const fn generator(function: &'static str) -> Generator {
-    Generator { annotation: GENERATED_BY, function }
+    Generator {
+        annotation: GENERATED_BY,
+        function,
+    }
 }
 
 /// A decoded spec and the object it came from.
@@ -36,11 +39,15 @@ pub struct Spec<T> {
 impl<T> Spec<T> {
     /// An error result about `spec.<field>` of this spec.
     pub fn error(&self, field: &str, message: impl Into<String>) -> ResultItem {
-        ResultItem::error(message).for_object(&self.object).field(spec_path(field))
+        ResultItem::error(message)
+            .for_object(&self.object)
+            .field(spec_path(field))
     }
 
     pub fn warning(&self, field: &str, message: impl Into<String>) -> ResultItem {
-        ResultItem::warning(message).for_object(&self.object).field(spec_path(field))
+        ResultItem::warning(message)
+            .for_object(&self.object)
+            .field(spec_path(field))
     }
 
     pub fn name(&self) -> &str {
@@ -60,7 +67,12 @@ fn spec_path(field: &str) -> String {
 /// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
 /// spec there). Problems become error results on `list`.
 pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -> Vec<Spec<T>> {
-    let mut objects: Vec<&Value> = list.items.iter().map(|item| item.value()).filter(|item| item.kind() == kind).collect();
+    let mut objects: Vec<&Value> = list
+        .items
+        .iter()
+        .map(|item| item.value())
+        .filter(|item| item.kind() == kind)
+        .collect();
     if let Some(fc) = list.function_config.as_ref().filter(|fc| fc.kind() == kind) {
         objects.push(fc);
     }
@@ -68,7 +80,10 @@ pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -
     let mut results = Vec::new();
     for object in objects {
         match decode_spec(object, kind) {
-            Ok(spec) => specs.push(Spec { object: object.clone(), spec }),
+            Ok(spec) => specs.push(Spec {
+                object: object.clone(),
+                spec,
+            }),
             Err(error) => results.push(error),
         }
     }
@@ -79,7 +94,11 @@ pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -
 fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, ResultItem> {
     let api_version = object.api_version();
     if api_version != API_VERSION {
-        let found = if api_version.is_empty() { "no apiVersion".to_string() } else { format!("`{api_version}`") };
+        let found = if api_version.is_empty() {
+            "no apiVersion".to_string()
+        } else {
+            format!("`{api_version}`")
+        };
         return Err(ResultItem::error(format!(
             "{kind} needs `apiVersion: {API_VERSION}`, found {found}"
         ))
@@ -93,10 +112,14 @@ fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, Res
             .field("metadata.name"));
     }
     if let Err(message) = names::dns_label(object.name()) {
-        return Err(ResultItem::error(message).for_object(object).field("metadata.name"));
+        return Err(ResultItem::error(message)
+            .for_object(object)
+            .field("metadata.name"));
     }
     let Some(spec) = object.get("spec") else {
-        return Err(ResultItem::error(format!("{kind} needs a `spec`")).for_object(object).field("spec"));
+        return Err(ResultItem::error(format!("{kind} needs a `spec`"))
+            .for_object(object)
+            .field("spec"));
     };
     decode::from_value(spec).map_err(|e| e.into_result(object, "spec"))
 }

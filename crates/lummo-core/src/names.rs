@@ -3,9 +3,13 @@
 /// A DNS-1123 label: what Services, ports and most names must be.
 pub fn dns_label(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 63 {
-        return Err(format!("`{name}` must be 1 to 63 characters (DNS-1123 label)"));
+        return Err(format!(
+            "`{name}` must be 1 to 63 characters (DNS-1123 label)"
+        ));
     }
-    let valid = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    let valid = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-');
     if !valid {
@@ -20,7 +24,9 @@ pub fn dns_label(name: &str) -> Result<(), String> {
 pub fn port_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= 15
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && name.bytes().any(|b| b.is_ascii_lowercase())
         && !name.starts_with('-')
         && !name.ends_with('-')

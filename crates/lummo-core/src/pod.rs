@@ -1,8 +1,8 @@
 //! Pod defaults that meet the Pod Security Standards "restricted" profile.
 
 use k8s_openapi::api::core::v1::{
-    Capabilities, EmptyDirVolumeSource, PodSecurityContext, SeccompProfile, SecurityContext, Volume,
-    VolumeMount,
+    Capabilities, EmptyDirVolumeSource, PodSecurityContext, SeccompProfile, SecurityContext,
+    Volume, VolumeMount,
 };
 use std::collections::BTreeMap;
 
@@ -16,7 +16,10 @@ pub fn pod_security_context() -> PodSecurityContext {
         run_as_user: Some(RUN_AS_USER),
         run_as_group: Some(RUN_AS_USER),
         fs_group: Some(RUN_AS_USER),
-        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -26,11 +29,17 @@ pub fn pod_security_context() -> PodSecurityContext {
 pub fn container_security_context(read_only_root_filesystem: bool) -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
-        capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            add: None,
+        }),
         privileged: Some(false),
         read_only_root_filesystem: Some(read_only_root_filesystem),
         run_as_non_root: Some(true),
-        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), ..Default::default() }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -39,10 +48,17 @@ pub fn container_security_context(read_only_root_filesystem: bool) -> SecurityCo
 pub fn tmp_volume() -> (Volume, VolumeMount) {
     let volume = Volume {
         name: "tmp".into(),
-        empty_dir: Some(EmptyDirVolumeSource { size_limit: None, medium: None }),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: None,
+            medium: None,
+        }),
         ..Default::default()
     };
-    let mount = VolumeMount { name: "tmp".into(), mount_path: "/tmp".into(), ..Default::default() };
+    let mount = VolumeMount {
+        name: "tmp".into(),
+        mount_path: "/tmp".into(),
+        ..Default::default()
+    };
     (volume, mount)
 }
 
@@ -50,10 +66,16 @@ pub fn tmp_volume() -> (Volume, VolumeMount) {
 pub fn reloader_annotations(configs: &[String], secrets: &[String]) -> BTreeMap<String, String> {
     let mut annotations = BTreeMap::new();
     if !configs.is_empty() {
-        annotations.insert("configmap.reloader.stakater.com/reload".into(), configs.join(","));
+        annotations.insert(
+            "configmap.reloader.stakater.com/reload".into(),
+            configs.join(","),
+        );
     }
     if !secrets.is_empty() {
-        annotations.insert("secret.reloader.stakater.com/reload".into(), secrets.join(","));
+        annotations.insert(
+            "secret.reloader.stakater.com/reload".into(),
+            secrets.join(","),
+        );
     }
     annotations
 }

@@ -42,37 +42,55 @@ pub fn restricted_pod_problems(object: &Value) -> Vec<String> {
             problems.push(format!("pod sets {flag}"));
         }
     }
-    for volume in pod.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+    for volume in pod
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if volume.get("hostPath").is_some() {
             problems.push("pod mounts a hostPath volume".into());
         }
     }
-    let containers = ["initContainers", "containers"]
-        .iter()
-        .flat_map(|key| pod.get(*key).and_then(Value::as_array).into_iter().flatten());
+    let containers = ["initContainers", "containers"].iter().flat_map(|key| {
+        pod.get(*key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    });
     for container in containers {
         let name = container.get("name").and_then(Value::as_str).unwrap_or("?");
         let context = container.get("securityContext");
         let get = |field: &str| context.and_then(|c| c.get(field));
         if get("allowPrivilegeEscalation") != Some(&Value::Bool(false)) {
-            problems.push(format!("container {name}: allowPrivilegeEscalation must be false"));
+            problems.push(format!(
+                "container {name}: allowPrivilegeEscalation must be false"
+            ));
         }
         if get("privileged") == Some(&Value::Bool(true)) {
             problems.push(format!("container {name}: privileged"));
         }
-        if get("runAsNonRoot") != Some(&Value::Bool(true)) && pod_flag("runAsNonRoot") != Some(&Value::Bool(true)) {
+        if get("runAsNonRoot") != Some(&Value::Bool(true))
+            && pod_flag("runAsNonRoot") != Some(&Value::Bool(true))
+        {
             problems.push(format!("container {name}: runAsNonRoot must be true"));
         }
         let seccomp = get("seccompProfile").or_else(|| pod_flag("seccompProfile"));
         let seccomp_type = seccomp.and_then(|s| s.get("type")).and_then(Value::as_str);
         if !matches!(seccomp_type, Some("RuntimeDefault" | "Localhost")) {
-            problems.push(format!("container {name}: seccompProfile must be RuntimeDefault or Localhost"));
+            problems.push(format!(
+                "container {name}: seccompProfile must be RuntimeDefault or Localhost"
+            ));
         }
-        let drop = get("capabilities").and_then(|c| c.get("drop")).and_then(Value::as_array);
+        let drop = get("capabilities")
+            .and_then(|c| c.get("drop"))
+            .and_then(Value::as_array);
         if !drop.is_some_and(|d| d.iter().any(|c| c == "ALL")) {
             problems.push(format!("container {name}: capabilities must drop ALL"));
         }
-        let added = get("capabilities").and_then(|c| c.get("add")).and_then(Value::as_array);
+        let added = get("capabilities")
+            .and_then(|c| c.get("add"))
+            .and_then(Value::as_array);
         if added.is_some_and(|a| a.iter().any(|c| c != "NET_BIND_SERVICE")) {
             problems.push(format!("container {name}: may only add NET_BIND_SERVICE"));
         }

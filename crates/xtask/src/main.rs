@@ -13,7 +13,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["extract-schemas", crds, out] => extract(Path::new(crds), Path::new(out), false),
         ["extract-schemas", crds, out, "--check"] => extract(Path::new(crds), Path::new(out), true),
         _ => Err("usage: xtask extract-schemas <crd-dir> <out-dir> [--check]".to_string()),
@@ -36,7 +41,10 @@ fn extract(crds: &Path, out: &Path, check: bool) -> Result<(), String> {
     for (name, text) in &wanted {
         std::fs::write(out.join(name), text).map_err(|e| format!("{name}: {e}"))?;
     }
-    for stale in json_files(out)?.into_iter().filter(|f| !wanted.contains_key(f)) {
+    for stale in json_files(out)?
+        .into_iter()
+        .filter(|f| !wanted.contains_key(f))
+    {
         std::fs::remove_file(out.join(&stale)).map_err(|e| format!("{stale}: {e}"))?;
     }
     eprintln!("xtask: wrote {} schemas to {}", wanted.len(), out.display());
@@ -50,16 +58,29 @@ fn compare(out: &Path, wanted: &BTreeMap<String, String>) -> Result<(), String> 
             stale.push(name.clone());
         }
     }
-    stale.extend(json_files(out)?.into_iter().filter(|f| !wanted.contains_key(f)));
+    stale.extend(
+        json_files(out)?
+            .into_iter()
+            .filter(|f| !wanted.contains_key(f)),
+    );
     if stale.is_empty() {
-        eprintln!("xtask: {} schemas in {} are current", wanted.len(), out.display());
+        eprintln!(
+            "xtask: {} schemas in {} are current",
+            wanted.len(),
+            out.display()
+        );
         return Ok(());
     }
-    Err(format!("stale schemas (run `make schemas`): {}", stale.join(", ")))
+    Err(format!(
+        "stale schemas (run `make schemas`): {}",
+        stale.join(", ")
+    ))
 }
 
 fn json_files(dir: &Path) -> Result<Vec<String>, String> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(Vec::new()) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
     Ok(entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().to_string())
@@ -76,12 +97,21 @@ fn schemas_of(crds: &Path) -> Result<BTreeMap<String, String>, String> {
         .collect();
     files.sort();
     // CRDs are large and deep: these limits are for trusted upstream files only.
-    let limits = Limits { max_depth: 256, max_alias_nodes: 1_000_000, max_bytes: 64 << 20 };
+    let limits = Limits {
+        max_depth: 256,
+        max_alias_nodes: 1_000_000,
+        max_bytes: 64 << 20,
+    };
     let mut out = BTreeMap::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let documents = parse_documents(&text, &limits).map_err(|e| format!("{}: {e}", file.display()))?;
-        for crd in documents.iter().filter(|d| d["kind"] == "CustomResourceDefinition") {
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let documents =
+            parse_documents(&text, &limits).map_err(|e| format!("{}: {e}", file.display()))?;
+        for crd in documents
+            .iter()
+            .filter(|d| d["kind"] == "CustomResourceDefinition")
+        {
             let group = crd["spec"]["group"].as_str().unwrap_or_default();
             let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or_default();
             for version in crd["spec"]["versions"].as_array().into_iter().flatten() {
@@ -89,7 +119,9 @@ fn schemas_of(crds: &Path) -> Result<BTreeMap<String, String>, String> {
                     continue;
                 }
                 let name = version["name"].as_str().unwrap_or_default();
-                let Some(schema) = version.pointer("/schema/openAPIV3Schema") else { continue };
+                let Some(schema) = version.pointer("/schema/openAPIV3Schema") else {
+                    continue;
+                };
                 let document = json!({
                     "apiVersion": format!("{group}/{name}"),
                     "kind": kind,
@@ -111,7 +143,9 @@ fn schemas_of(crds: &Path) -> Result<BTreeMap<String, String>, String> {
 /// Removes `description` from a schema and every schema nested in it, leaving
 /// properties that happen to be named `description` alone.
 fn strip(mut schema: Value) -> Value {
-    let Some(map) = schema.as_object_mut() else { return schema };
+    let Some(map) = schema.as_object_mut() else {
+        return schema;
+    };
     map.shift_remove("description");
     if let Some(Value::Object(properties)) = map.get_mut("properties") {
         for value in properties.values_mut() {

@@ -13,7 +13,9 @@ const NANOS_PER_SECOND: u128 = 1_000_000_000;
 
 impl Duration {
     pub const fn from_secs(seconds: u64) -> Self {
-        Duration { nanos: seconds as u128 * NANOS_PER_SECOND }
+        Duration {
+            nanos: seconds as u128 * NANOS_PER_SECOND,
+        }
     }
 
     pub fn as_secs_f64(&self) -> f64 {
@@ -24,7 +26,8 @@ impl Duration {
     /// (`1h30m`); a bare number is seconds.
     pub fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
-        let invalid = || format!("`{text}` is not a duration (write e.g. `600s`, `10m`, `168h`, `7d`)");
+        let invalid =
+            || format!("`{text}` is not a duration (write e.g. `600s`, `10m`, `168h`, `7d`)");
         if trimmed.is_empty() || trimmed.len() > 64 {
             return Err(invalid());
         }
@@ -34,9 +37,13 @@ impl Duration {
         let mut rest = trimmed;
         let mut nanos: u128 = 0;
         while !rest.is_empty() {
-            let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(invalid)?;
+            let number_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .ok_or_else(invalid)?;
             let (number, tail) = rest.split_at(number_len);
-            let unit_len = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
+            let unit_len = tail
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(tail.len());
             let (unit, tail) = tail.split_at(unit_len);
             let scale: u128 = match unit {
                 "ns" => 1,
@@ -48,7 +55,9 @@ impl Duration {
                 "d" => 86_400 * NANOS_PER_SECOND,
                 _ => return Err(invalid()),
             };
-            nanos = nanos.checked_add(scaled(number, scale).ok_or_else(invalid)?).ok_or_else(invalid)?;
+            nanos = nanos
+                .checked_add(scaled(number, scale).ok_or_else(invalid)?)
+                .ok_or_else(invalid)?;
             rest = tail;
         }
         Ok(Duration { nanos })
@@ -61,7 +70,11 @@ fn scaled(number: &str, scale: u128) -> Option<u128> {
     if whole.is_empty() && fraction.is_empty() || fraction.len() > 9 || fraction.contains('.') {
         return None;
     }
-    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut value = whole.checked_mul(scale)?;
     if !fraction.is_empty() {
         let digits: u128 = fraction.parse().ok()?;
@@ -91,10 +104,21 @@ mod tests {
     #[test]
     fn normalises_to_seconds() {
         for (input, output) in [
-            ("600s", "600s"), ("10m", "600s"), ("168h", "604800s"), ("1h30m", "5400s"),
-            ("7d", "604800s"), ("2678400s", "2678400s"), ("0.5s", "0.5s"), ("1500ms", "1.5s"), ("90", "90s"),
+            ("600s", "600s"),
+            ("10m", "600s"),
+            ("168h", "604800s"),
+            ("1h30m", "5400s"),
+            ("7d", "604800s"),
+            ("2678400s", "2678400s"),
+            ("0.5s", "0.5s"),
+            ("1500ms", "1.5s"),
+            ("90", "90s"),
         ] {
-            assert_eq!(Duration::parse(input).unwrap().to_string(), output, "{input}");
+            assert_eq!(
+                Duration::parse(input).unwrap().to_string(),
+                output,
+                "{input}"
+            );
         }
         for bad in ["", "1x", "s", "1.2.3s", "-5s", "10 m", "1.0000000001s"] {
             assert!(Duration::parse(bad).is_err(), "{bad}");

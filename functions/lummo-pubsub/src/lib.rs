@@ -16,7 +16,9 @@ pub mod duration;
 mod spec;
 
 use duration::Duration;
-use krm_sdk::{json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{
+    json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
+};
 use lummo_core::Spec;
 use serde::Deserialize;
 use spec::{LummoSubscriptionSpec, LummoTopicSpec, SubscriptionConfig};
@@ -63,7 +65,12 @@ pub fn process(list: &mut ResourceList) {
     };
     let topics = lummo_core::collect_specs::<LummoTopicSpec>(list, TOPIC_KIND);
     let subscriptions = lummo_core::collect_specs::<LummoSubscriptionSpec>(list, SUBSCRIPTION_KIND);
-    let mut renderer = Renderer { config: &config, results: Vec::new(), names: HashSet::new(), declared: HashSet::new() };
+    let mut renderer = Renderer {
+        config: &config,
+        results: Vec::new(),
+        names: HashSet::new(),
+        declared: HashSet::new(),
+    };
     let mut outputs = Vec::new();
     for spec in &topics {
         let objects = renderer.topics(spec);
@@ -79,7 +86,9 @@ pub fn process(list: &mut ResourceList) {
 
 /// The functionConfig, unless it is a spec itself (kustomize plugin mode).
 fn config_source(list: &ResourceList) -> Option<&Value> {
-    list.function_config.as_ref().filter(|fc| !matches!(fc.kind(), TOPIC_KIND | SUBSCRIPTION_KIND))
+    list.function_config
+        .as_ref()
+        .filter(|fc| !matches!(fc.kind(), TOPIC_KIND | SUBSCRIPTION_KIND))
 }
 
 struct Renderer<'a> {
@@ -103,7 +112,10 @@ impl Renderer<'_> {
         let mut objects = Vec::new();
         for (i, topic) in spec.spec.topics.iter().enumerate() {
             let field = format!("topics[{i}]");
-            let Some(name) = self.name(spec, &field, &spec.spec.prefix, topic, "PubSubTopic") else { continue };
+            let Some(name) = self.name(spec, &field, &spec.spec.prefix, topic, "PubSubTopic")
+            else {
+                continue;
+            };
             self.declared.insert(name.pubsub.clone());
             objects.push(topic_object(&name, &labels));
         }
@@ -116,19 +128,36 @@ impl Renderer<'_> {
         for (i, entry) in spec.spec.subscriptions.iter().enumerate() {
             let field = |f: &str| format!("subscriptions[{i}].{f}");
             let prefix = &spec.spec.prefix;
-            let Some(name) = self.name(spec, &field("subscription"), prefix, &entry.subscription, "PubSubSubscription") else { continue };
+            let Some(name) = self.name(
+                spec,
+                &field("subscription"),
+                prefix,
+                &entry.subscription,
+                "PubSubSubscription",
+            ) else {
+                continue;
+            };
             let Some(topic) = topic_name(prefix, &entry.topic) else {
-                let error = spec.error(&field("topic"), format!("topic `{}` is not a valid Pub/Sub name", entry.topic));
+                let error = spec.error(
+                    &field("topic"),
+                    format!("topic `{}` is not a valid Pub/Sub name", entry.topic),
+                );
                 self.results.push(error);
                 continue;
             };
             if !self.declared.contains(&topic.pubsub) {
                 let message = format!("topic `{}` is not declared by any LummoTopic in this package; it must exist elsewhere", topic.pubsub);
-                let result = if self.config.strict_topics { spec.error(&field("topic"), message) } else { spec.warning(&field("topic"), message) };
+                let result = if self.config.strict_topics {
+                    spec.error(&field("topic"), message)
+                } else {
+                    spec.warning(&field("topic"), message)
+                };
                 self.results.push(result);
             }
             let settings = entry.overrides().or(&spec.spec.config);
-            let Some(resolved) = self.resolve(spec, i, &settings) else { continue };
+            let Some(resolved) = self.resolve(spec, i, &settings) else {
+                continue;
+            };
             let mut subscription = json!({
                 "apiVersion": PUBSUB,
                 "kind": "PubSubSubscription",
@@ -150,7 +179,9 @@ impl Renderer<'_> {
             }
             match &resolved.ttl {
                 Some(Expiry::Never) => body["expirationPolicy"] = json!({ "ttl": "" }),
-                Some(Expiry::After(ttl)) => body["expirationPolicy"] = json!({ "ttl": ttl.to_string() }),
+                Some(Expiry::After(ttl)) => {
+                    body["expirationPolicy"] = json!({ "ttl": ttl.to_string() })
+                }
                 None => {}
             }
             if resolved.minimum_backoff.is_some() || resolved.maximum_backoff.is_some() {
@@ -163,10 +194,23 @@ impl Renderer<'_> {
                 }
                 body["retryPolicy"] = retry;
             }
-            let dead_letter = settings.max_delivery_attempts.map(|attempts| (attempts, format!("{}-dead-letter", name.pubsub)));
+            let dead_letter = settings
+                .max_delivery_attempts
+                .map(|attempts| (attempts, format!("{}-dead-letter", name.pubsub)));
             if let Some((attempts, dead_letter_name)) = &dead_letter {
-                let Some(project_number) = self.project_number(spec, &field("maxDeliveryAttempts")) else { continue };
-                let Some(dead) = self.name(spec, &field("subscription"), "", dead_letter_name, "PubSubTopic") else { continue };
+                let Some(project_number) = self.project_number(spec, &field("maxDeliveryAttempts"))
+                else {
+                    continue;
+                };
+                let Some(dead) = self.name(
+                    spec,
+                    &field("subscription"),
+                    "",
+                    dead_letter_name,
+                    "PubSubTopic",
+                ) else {
+                    continue;
+                };
                 body["deadLetterPolicy"] = json!({ "deadLetterTopicRef": { "name": dead.kubernetes }, "maxDeliveryAttempts": attempts });
                 objects.push(subscription);
                 objects.extend(dead_letter_objects(&name, &dead, &project_number, &labels));
@@ -178,7 +222,14 @@ impl Renderer<'_> {
     }
 
     /// Validates a Pub/Sub name and derives the Kubernetes name; reports collisions.
-    fn name<T>(&mut self, spec: &Spec<T>, field: &str, prefix: &str, name: &str, kind: &str) -> Option<Name> {
+    fn name<T>(
+        &mut self,
+        spec: &Spec<T>,
+        field: &str,
+        prefix: &str,
+        name: &str,
+        kind: &str,
+    ) -> Option<Name> {
         let full = format!("{prefix}{name}");
         if let Err(message) = check_pubsub_name(&full) {
             self.results.push(spec.error(field, message));
@@ -186,16 +237,23 @@ impl Renderer<'_> {
         }
         let kubernetes = kubernetes_name(&full);
         if !self.names.insert((kind.to_string(), kubernetes.clone())) {
-            let message = format!("`{full}` is declared twice (as {kind} `{kubernetes}`); names must be unique");
+            let message = format!(
+                "`{full}` is declared twice (as {kind} `{kubernetes}`); names must be unique"
+            );
             self.results.push(spec.error(field, message));
             return None;
         }
-        Some(Name { pubsub: full, kubernetes })
+        Some(Name {
+            pubsub: full,
+            kubernetes,
+        })
     }
 
     fn project_number<T>(&mut self, spec: &Spec<T>, field: &str) -> Option<String> {
         match &self.config.project_number {
-            Some(number) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => Some(number.clone()),
+            Some(number) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(number.clone())
+            }
             Some(number) => {
                 self.results.push(spec.error(field, format!("functionConfig projectNumber `{number}` must be the numeric project number")));
                 None
@@ -211,7 +269,12 @@ impl Renderer<'_> {
     }
 
     /// Parses durations and checks every setting against Google's limits.
-    fn resolve(&mut self, spec: &Spec<LummoSubscriptionSpec>, i: usize, settings: &SubscriptionConfig) -> Option<Resolved> {
+    fn resolve(
+        &mut self,
+        spec: &Spec<LummoSubscriptionSpec>,
+        i: usize,
+        settings: &SubscriptionConfig,
+    ) -> Option<Resolved> {
         let before = self.results.len();
         let mut check = |field: &str, ok: bool, message: String| {
             if !ok {
@@ -220,24 +283,36 @@ impl Renderer<'_> {
             }
         };
         if let Some(ack) = settings.ack_deadline_seconds {
-            check("ackDeadlineSeconds", (10..=600).contains(&ack), format!("must be from 10 to 600 seconds, found {ack}"));
+            check(
+                "ackDeadlineSeconds",
+                (10..=600).contains(&ack),
+                format!("must be from 10 to 600 seconds, found {ack}"),
+            );
         }
         if let Some(attempts) = settings.max_delivery_attempts {
-            check("maxDeliveryAttempts", (5..=100).contains(&attempts), format!("must be from 5 to 100, found {attempts}"));
+            check(
+                "maxDeliveryAttempts",
+                (5..=100).contains(&attempts),
+                format!("must be from 5 to 100, found {attempts}"),
+            );
         }
         let mut duration = |field: &str, text: &Option<String>| -> Option<Duration> {
             let text = text.as_ref()?;
             match Duration::parse(text) {
                 Ok(d) => Some(d),
                 Err(message) => {
-                    self.results.push(spec.error(&format!("subscriptions[{i}].{field}"), message));
+                    self.results
+                        .push(spec.error(&format!("subscriptions[{i}].{field}"), message));
                     None
                 }
             }
         };
         let minimum_backoff = duration("minimumBackoff", &settings.minimum_backoff);
         let maximum_backoff = duration("maximumBackoff", &settings.maximum_backoff);
-        let retention = duration("messageRetentionDuration", &settings.message_retention_duration);
+        let retention = duration(
+            "messageRetentionDuration",
+            &settings.message_retention_duration,
+        );
         let ttl = match settings.ttl.as_deref() {
             Some("never" | "") => Some(Expiry::Never),
             Some(_) => duration("ttl", &settings.ttl).map(Expiry::After),
@@ -250,22 +325,42 @@ impl Renderer<'_> {
                 self.results.push(error);
             }
         };
-        for (field, value) in [("minimumBackoff", minimum_backoff), ("maximumBackoff", maximum_backoff)] {
+        for (field, value) in [
+            ("minimumBackoff", minimum_backoff),
+            ("maximumBackoff", maximum_backoff),
+        ] {
             if let Some(value) = value {
-                check(field, value <= max_backoff, format!("must be from 0s to 600s, found {value}"));
+                check(
+                    field,
+                    value <= max_backoff,
+                    format!("must be from 0s to 600s, found {value}"),
+                );
             }
         }
         if let (Some(min), Some(max)) = (minimum_backoff, maximum_backoff) {
-            check("minimumBackoff", min <= max, format!("minimumBackoff ({min}) is greater than maximumBackoff ({max})"));
+            check(
+                "minimumBackoff",
+                min <= max,
+                format!("minimumBackoff ({min}) is greater than maximumBackoff ({max})"),
+            );
         }
         let effective_retention = retention.unwrap_or(Duration::from_secs(7 * 86_400));
         if let Some(retention) = retention {
-            let allowed = (Duration::from_secs(600)..=Duration::from_secs(31 * 86_400)).contains(&retention);
-            check("messageRetentionDuration", allowed, format!("must be from 10 minutes (600s) to 31 days (2678400s), found {retention}"));
+            let allowed =
+                (Duration::from_secs(600)..=Duration::from_secs(31 * 86_400)).contains(&retention);
+            check(
+                "messageRetentionDuration",
+                allowed,
+                format!("must be from 10 minutes (600s) to 31 days (2678400s), found {retention}"),
+            );
         }
         if let Some(Expiry::After(ttl)) = ttl {
             if ttl < Duration::from_secs(86_400) {
-                check("ttl", false, format!("must be at least 1 day (86400s) or `never`, found {ttl}"));
+                check(
+                    "ttl",
+                    false,
+                    format!("must be at least 1 day (86400s) or `never`, found {ttl}"),
+                );
             } else {
                 check(
                     "ttl",
@@ -277,14 +372,21 @@ impl Renderer<'_> {
         if self.results.len() > before {
             return None;
         }
-        if retention.is_some_and(|r| r > Duration::from_secs(7 * 86_400)) || settings.retain_acked_messages == Some(true) {
+        if retention.is_some_and(|r| r > Duration::from_secs(7 * 86_400))
+            || settings.retain_acked_messages == Some(true)
+        {
             let warning = spec.warning(
                 &format!("subscriptions[{i}].messageRetentionDuration"),
                 "retaining messages for more than 7 days or keeping acknowledged messages is billed as subscription storage",
             );
             self.results.push(warning);
         }
-        Some(Resolved { minimum_backoff, maximum_backoff, retention, ttl })
+        Some(Resolved {
+            minimum_backoff,
+            maximum_backoff,
+            retention,
+            ttl,
+        })
     }
 }
 
@@ -303,7 +405,10 @@ struct Resolved {
 fn topic_name(prefix: &str, topic: &str) -> Option<Name> {
     let full = format!("{prefix}{topic}");
     check_pubsub_name(&full).ok()?;
-    Some(Name { kubernetes: kubernetes_name(&full), pubsub: full })
+    Some(Name {
+        kubernetes: kubernetes_name(&full),
+        pubsub: full,
+    })
 }
 
 fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
@@ -317,8 +422,14 @@ fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
 
 /// The dead-letter topic, a subscription that keeps what lands there, and the
 /// service agent's right to publish to it and to pull from the source subscription.
-fn dead_letter_objects(source: &Name, dead: &Name, project_number: &str, labels: &BTreeMap<String, String>) -> Vec<Value> {
-    let agent = format!("serviceAccount:service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com");
+fn dead_letter_objects(
+    source: &Name,
+    dead: &Name,
+    project_number: &str,
+    labels: &BTreeMap<String, String>,
+) -> Vec<Value> {
+    let agent =
+        format!("serviceAccount:service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com");
     let grant = |suffix: &str, role: &str, kind: &str, target: &str| {
         json!({
             "apiVersion": IAM,
@@ -344,20 +455,35 @@ fn dead_letter_objects(source: &Name, dead: &Name, project_number: &str, labels:
                 "expirationPolicy": { "ttl": "" },
             },
         }),
-        grant("dead-letter-publisher", "roles/pubsub.publisher", "PubSubTopic", &dead.kubernetes),
-        grant("dead-letter-subscriber", "roles/pubsub.subscriber", "PubSubSubscription", &source.kubernetes),
+        grant(
+            "dead-letter-publisher",
+            "roles/pubsub.publisher",
+            "PubSubTopic",
+            &dead.kubernetes,
+        ),
+        grant(
+            "dead-letter-subscriber",
+            "roles/pubsub.subscriber",
+            "PubSubSubscription",
+            &source.kubernetes,
+        ),
     ]
 }
 
 fn check_pubsub_name(name: &str) -> Result<(), String> {
-    let valid_chars = name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~+%".contains(&b));
-    if !(3..=255).contains(&name.len()) || !name.as_bytes()[0].is_ascii_alphabetic() || !valid_chars {
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.~+%".contains(&b));
+    if !(3..=255).contains(&name.len()) || !name.as_bytes()[0].is_ascii_alphabetic() || !valid_chars
+    {
         return Err(format!(
             "`{name}` is not a valid Pub/Sub name: 3 to 255 letters, digits and `-_.~+%`, starting with a letter"
         ));
     }
     if name.to_ascii_lowercase().starts_with("goog") {
-        return Err(format!("`{name}` must not start with `goog` (reserved by Google)"));
+        return Err(format!(
+            "`{name}` must not start with `goog` (reserved by Google)"
+        ));
     }
     Ok(())
 }
@@ -367,9 +493,19 @@ fn check_pubsub_name(name: &str) -> Result<(), String> {
 fn kubernetes_name(name: &str) -> String {
     let mapped: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
-    mapped.trim_end_matches(['-', '.']).chars().take(253).collect()
+    mapped
+        .trim_end_matches(['-', '.'])
+        .chars()
+        .take(253)
+        .collect()
 }
 
 #[cfg(test)]

@@ -81,12 +81,16 @@ pub struct SubscriptionConfig {
 }
 
 /// A duration written as text (`10m`) or as a number of seconds (`600`).
-fn duration_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+fn duration_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     match Option::<serde_json::Value>::deserialize(deserializer)? {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(text)) => Ok(Some(text)),
         Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(serde::de::Error::custom(format!("expected a duration like `600s`, found {other}"))),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected a duration like `600s`, found {other}"
+        ))),
     }
 }
 
@@ -95,12 +99,25 @@ impl SubscriptionConfig {
     pub fn or(&self, defaults: &SubscriptionConfig) -> SubscriptionConfig {
         SubscriptionConfig {
             ack_deadline_seconds: self.ack_deadline_seconds.or(defaults.ack_deadline_seconds),
-            max_delivery_attempts: self.max_delivery_attempts.or(defaults.max_delivery_attempts),
+            max_delivery_attempts: self
+                .max_delivery_attempts
+                .or(defaults.max_delivery_attempts),
             ttl: self.ttl.clone().or_else(|| defaults.ttl.clone()),
-            message_retention_duration: self.message_retention_duration.clone().or_else(|| defaults.message_retention_duration.clone()),
-            retain_acked_messages: self.retain_acked_messages.or(defaults.retain_acked_messages),
-            maximum_backoff: self.maximum_backoff.clone().or_else(|| defaults.maximum_backoff.clone()),
-            minimum_backoff: self.minimum_backoff.clone().or_else(|| defaults.minimum_backoff.clone()),
+            message_retention_duration: self
+                .message_retention_duration
+                .clone()
+                .or_else(|| defaults.message_retention_duration.clone()),
+            retain_acked_messages: self
+                .retain_acked_messages
+                .or(defaults.retain_acked_messages),
+            maximum_backoff: self
+                .maximum_backoff
+                .clone()
+                .or_else(|| defaults.maximum_backoff.clone()),
+            minimum_backoff: self
+                .minimum_backoff
+                .clone()
+                .or_else(|| defaults.minimum_backoff.clone()),
         }
     }
 }

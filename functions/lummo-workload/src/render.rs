@@ -18,10 +18,16 @@ pub struct Rendered {
 }
 
 pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
-    let mut context = Context { spec, results: Vec::new() };
+    let mut context = Context {
+        spec,
+        results: Vec::new(),
+    };
     let objects = context.objects();
     let failed = context.results.iter().any(ResultItem::is_error);
-    Rendered { objects: if failed { Vec::new() } else { objects }, results: context.results }
+    Rendered {
+        objects: if failed { Vec::new() } else { objects },
+        results: context.results,
+    }
 }
 
 struct Context<'a> {
@@ -64,7 +70,12 @@ impl Context<'_> {
         if !ports.is_empty() {
             objects.push(self.service(&labels, &ports));
         }
-        objects.push(self.rollout(&labels, containers, metrics_port.as_ref(), analysis.as_ref()));
+        objects.push(self.rollout(
+            &labels,
+            containers,
+            metrics_port.as_ref(),
+            analysis.as_ref(),
+        ));
         if max > 1 || s.topology == Topology::Ha {
             objects.push(self.disruption_budget(&labels));
         }
@@ -93,7 +104,10 @@ impl Context<'_> {
         let Some(scaling) = &s.scaling else {
             let replicas = s.replicas.map_or(floor, i64::from);
             if replicas < floor {
-                self.error("replicas", format!("topology `ha` needs at least 2 replicas, found {replicas}"));
+                self.error(
+                    "replicas",
+                    format!("topology `ha` needs at least 2 replicas, found {replicas}"),
+                );
             }
             return (replicas, replicas);
         };
@@ -103,16 +117,28 @@ impl Context<'_> {
         let min = scaling.min_replicas.unwrap_or(floor);
         let max = scaling.max_replicas;
         if min < 0 {
-            self.error("scaling.minreplica", format!("must be 0 or more, found {min}"));
+            self.error(
+                "scaling.minreplica",
+                format!("must be 0 or more, found {min}"),
+            );
         }
         if max < 1 {
-            self.error("scaling.maxreplica", format!("must be at least 1, found {max}"));
+            self.error(
+                "scaling.maxreplica",
+                format!("must be at least 1, found {max}"),
+            );
         }
         if min > max {
-            self.error("scaling.minreplica", format!("minreplica ({min}) is greater than maxreplica ({max})"));
+            self.error(
+                "scaling.minreplica",
+                format!("minreplica ({min}) is greater than maxreplica ({max})"),
+            );
         }
         if s.topology == Topology::Ha && min < 2 {
-            self.error("scaling.minreplica", format!("topology `ha` needs minreplica of at least 2, found {min}"));
+            self.error(
+                "scaling.minreplica",
+                format!("topology `ha` needs minreplica of at least 2, found {min}"),
+            );
         }
         if min == 0 && scaling.pubsub_topic.is_empty() {
             self.error("scaling.minreplica", "scaling to 0 needs a pubsubTopic trigger: cpu and memory cannot wake a stopped app");
@@ -120,22 +146,40 @@ impl Context<'_> {
         for (field, target) in [("cpu", &scaling.cpu), ("memory", &scaling.memory)] {
             if let Some(target) = target.as_ref().map(|t| t.target) {
                 if !(1..=100).contains(&target) {
-                    self.error(&format!("scaling.{field}.target"), format!("must be a percentage from 1 to 100, found {target}"));
+                    self.error(
+                        &format!("scaling.{field}.target"),
+                        format!("must be a percentage from 1 to 100, found {target}"),
+                    );
                 }
             }
         }
         if scaling.cpu.is_none() && scaling.memory.is_none() && scaling.pubsub_topic.is_empty() {
-            self.error("scaling", "needs at least one trigger: cpu, memory or pubsubTopic");
+            self.error(
+                "scaling",
+                "needs at least one trigger: cpu, memory or pubsubTopic",
+            );
         }
         for (i, trigger) in scaling.pubsub_topic.iter().enumerate() {
             if trigger.size < 1 {
-                self.error(&format!("scaling.pubsubTopic[{i}].size"), format!("must be a positive number of messages, found {}", trigger.size));
+                self.error(
+                    &format!("scaling.pubsubTopic[{i}].size"),
+                    format!(
+                        "must be a positive number of messages, found {}",
+                        trigger.size
+                    ),
+                );
             }
             if trigger.activation_size.is_some_and(|a| a < 0) {
-                self.error(&format!("scaling.pubsubTopic[{i}].activationSize"), "must be 0 or more");
+                self.error(
+                    &format!("scaling.pubsubTopic[{i}].activationSize"),
+                    "must be 0 or more",
+                );
             }
             if trigger.name.is_empty() {
-                self.error(&format!("scaling.pubsubTopic[{i}].name"), "needs the subscription name");
+                self.error(
+                    &format!("scaling.pubsubTopic[{i}].name"),
+                    "needs the subscription name",
+                );
             }
         }
         (min, max)
@@ -145,7 +189,9 @@ impl Context<'_> {
         let strategy = &self.spec.spec.strategy;
         for key in strategy.keys() {
             if !STRATEGY_KEYS.contains(&key.as_str()) {
-                let hint = suggest(key, STRATEGY_KEYS).map(|s| format!(", did you mean `{s}`?")).unwrap_or_default();
+                let hint = suggest(key, STRATEGY_KEYS)
+                    .map(|s| format!(", did you mean `{s}`?"))
+                    .unwrap_or_default();
                 self.error(&format!("strategy.{key}"), format!("unknown strategy `{key}`{hint} (canary, blueGreen or the analysis shorthand)"));
             }
         }
@@ -153,19 +199,32 @@ impl Context<'_> {
         let analysis: Analysis = match decode::from_value(raw) {
             Ok(analysis) => analysis,
             Err(e) => {
-                let path = if e.path.is_empty() { "strategy.analysis".to_string() } else { format!("strategy.analysis.{}", e.path) };
+                let path = if e.path.is_empty() {
+                    "strategy.analysis".to_string()
+                } else {
+                    format!("strategy.analysis.{}", e.path)
+                };
                 self.error(&path, e.message);
                 return None;
             }
         };
         if analysis.prometheus.is_some() == analysis.datadog.is_some() {
-            self.error("strategy.analysis", "set exactly one provider: `prometheus` or `datadog`");
+            self.error(
+                "strategy.analysis",
+                "set exactly one provider: `prometheus` or `datadog`",
+            );
         }
         if !(analysis.success_rate > 0.0 && analysis.success_rate <= 1.0) {
-            self.error("strategy.analysis.successRate", format!("must be a ratio in (0, 1], found {}", analysis.success_rate));
+            self.error(
+                "strategy.analysis.successRate",
+                format!("must be a ratio in (0, 1], found {}", analysis.success_rate),
+            );
         }
         if strategy.contains_key("blueGreen") {
-            self.error("strategy.analysis", "the analysis shorthand drives canary steps; it cannot be combined with blueGreen");
+            self.error(
+                "strategy.analysis",
+                "the analysis shorthand drives canary steps; it cannot be combined with blueGreen",
+            );
         }
         Some(analysis)
     }
@@ -180,12 +239,21 @@ impl Context<'_> {
         let mut containers = Vec::new();
         for (i, container) in s.containers.iter().enumerate() {
             let field = |f: &str| format!("containers[{i}].{f}");
-            let name = container.name.clone().unwrap_or_else(|| if i == 0 { s.app.clone() } else { format!("{}-{i}", s.app) });
+            let name = container.name.clone().unwrap_or_else(|| {
+                if i == 0 {
+                    s.app.clone()
+                } else {
+                    format!("{}-{i}", s.app)
+                }
+            });
             if let Err(message) = names::dns_label(&name) {
                 self.error(&field("name"), message);
             }
             if names_seen.contains(&name) {
-                self.error(&field("name"), format!("two containers are named `{name}`; container names must be unique"));
+                self.error(
+                    &field("name"),
+                    format!("two containers are named `{name}`; container names must be unique"),
+                );
             }
             names_seen.push(name.clone());
             self.check_image(&container.image, &field("image"));
@@ -194,17 +262,30 @@ impl Context<'_> {
                     self.error(&field(&format!("ports[{j}].name")), message);
                 }
                 if port.port == 0 {
-                    self.error(&field(&format!("ports[{j}].port")), "must be from 1 to 65535");
+                    self.error(
+                        &field(&format!("ports[{j}].port")),
+                        "must be from 1 to 65535",
+                    );
                 }
                 if ports.iter().any(|p| p.name == port.name) {
-                    self.error(&field(&format!("ports[{j}].name")), format!("port name `{}` is declared twice in the pod", port.name));
+                    self.error(
+                        &field(&format!("ports[{j}].name")),
+                        format!("port name `{}` is declared twice in the pod", port.name),
+                    );
                 }
-                ports.push(DeclaredPort { name: port.name.clone(), port: port.port });
+                ports.push(DeclaredPort {
+                    name: port.name.clone(),
+                    port: port.port,
+                });
             }
             let resources = self.resources(container, i);
             let env = self.env(container, i);
-            let probes = [&container.probes.liveness, &container.probes.readiness, &container.probes.startup]
-                .map(|p| p.as_ref().map(|p| self.probe(p, container, i)));
+            let probes = [
+                &container.probes.liveness,
+                &container.probes.readiness,
+                &container.probes.startup,
+            ]
+            .map(|p| p.as_ref().map(|p| self.probe(p, container, i)));
             let default_probe = || container.ports.first().map(|p| tcp_probe(&p.name));
             let (_, tmp_mount) = pod::tmp_volume();
             containers.push(core::Container {
@@ -231,7 +312,9 @@ impl Context<'_> {
                 liveness_probe: probes[0].clone().flatten().or_else(default_probe),
                 readiness_probe: probes[1].clone().flatten().or_else(default_probe),
                 startup_probe: probes[2].clone().flatten(),
-                security_context: Some(pod::container_security_context(container.read_only_root_filesystem)),
+                security_context: Some(pod::container_security_context(
+                    container.read_only_root_filesystem,
+                )),
                 volume_mounts: Some(vec![tmp_mount]),
                 ..Default::default()
             });
@@ -257,7 +340,10 @@ impl Context<'_> {
             return None;
         };
         let Some(requests) = &resources.requests else {
-            self.error(&format!("{field}.requests"), "is required: set cpu and memory");
+            self.error(
+                &format!("{field}.requests"),
+                "is required: set cpu and memory",
+            );
             return None;
         };
         let mut quantities = |part: &str, q: &spec::Quantities, required: bool| {
@@ -272,7 +358,9 @@ impl Context<'_> {
                             self.error(&format!("{field}.{part}.{name}"), format!("`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `512Mi`)"));
                         }
                     }
-                    None if required => self.error(&format!("{field}.{part}.{name}"), "is required"),
+                    None if required => {
+                        self.error(&format!("{field}.{part}.{name}"), "is required")
+                    }
                     None => {}
                 }
             }
@@ -283,7 +371,11 @@ impl Context<'_> {
         if let (None, Some(memory)) = (limits.get("memory"), requests.get("memory")) {
             limits.insert("memory".into(), memory.clone());
         }
-        Some(core::ResourceRequirements { requests: Some(requests), limits: Some(limits), claims: None })
+        Some(core::ResourceRequirements {
+            requests: Some(requests),
+            limits: Some(limits),
+            claims: None,
+        })
     }
 
     fn env(&mut self, container: &Container, i: usize) -> Option<Vec<core::EnvVar>> {
@@ -294,11 +386,18 @@ impl Context<'_> {
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
                 _ => {
-                    self.error(&format!("containers[{i}].env.{name}"), "must be a string, number or boolean");
+                    self.error(
+                        &format!("containers[{i}].env.{name}"),
+                        "must be a string, number or boolean",
+                    );
                     continue;
                 }
             };
-            env.push(core::EnvVar { name: name.clone(), value: Some(value), value_from: None });
+            env.push(core::EnvVar {
+                name: name.clone(),
+                value: Some(value),
+                value_from: None,
+            });
         }
         if self.spec.spec.monitoring.datadog {
             env.extend(datadog_env());
@@ -309,16 +408,26 @@ impl Context<'_> {
     fn probe(&mut self, probe: &Probe, container: &Container, i: usize) -> Option<core::Probe> {
         let field = format!("containers[{i}].probes");
         let port = match &probe.port {
-            Some(Value::String(name)) if container.ports.iter().any(|p| &p.name == name) => IntOrString::String(name.clone()),
+            Some(Value::String(name)) if container.ports.iter().any(|p| &p.name == name) => {
+                IntOrString::String(name.clone())
+            }
             Some(Value::String(name)) => {
-                self.error(&field, format!("probe port `{name}` is not a declared port of this container"));
+                self.error(
+                    &field,
+                    format!("probe port `{name}` is not a declared port of this container"),
+                );
                 return None;
             }
             Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=65535).contains(&n)) => {
                 IntOrString::Int(n.as_u64().unwrap_or_default() as i32)
             }
             Some(other) => {
-                self.error(&field, format!("probe port must be a port name or a number from 1 to 65535, found {other}"));
+                self.error(
+                    &field,
+                    format!(
+                        "probe port must be a port name or a number from 1 to 65535, found {other}"
+                    ),
+                );
                 return None;
             }
             None => match container.ports.first() {
@@ -338,12 +447,18 @@ impl Context<'_> {
             ..Default::default()
         };
         if let Some(command) = &probe.command {
-            result.exec = Some(core::ExecAction { command: Some(command.clone()) });
+            result.exec = Some(core::ExecAction {
+                command: Some(command.clone()),
+            });
         } else if let Some(path) = &probe.path {
             if !path.starts_with('/') {
                 self.error(&field, format!("probe path `{path}` must start with `/`"));
             }
-            result.http_get = Some(core::HTTPGetAction { path: Some(path.clone()), port, ..Default::default() });
+            result.http_get = Some(core::HTTPGetAction {
+                path: Some(path.clone()),
+                port,
+                ..Default::default()
+            });
         } else {
             result.tcp_socket = Some(core::TCPSocketAction { port, host: None });
         }
@@ -355,15 +470,26 @@ impl Context<'_> {
     fn metrics_port(&mut self, ports: &[DeclaredPort]) -> Option<DeclaredPort> {
         let prometheus = self.spec.spec.monitoring.prometheus.as_ref()?;
         if !prometheus.endpoint.starts_with('/') {
-            self.error("monitoring.prometheus.endpoint", format!("`{}` must start with `/`", prometheus.endpoint));
+            self.error(
+                "monitoring.prometheus.endpoint",
+                format!("`{}` must start with `/`", prometheus.endpoint),
+            );
         }
         match &prometheus.port {
             Value::String(name) => match ports.iter().find(|p| &p.name == name) {
-                Some(p) => Some(DeclaredPort { name: p.name.clone(), port: p.port }),
+                Some(p) => Some(DeclaredPort {
+                    name: p.name.clone(),
+                    port: p.port,
+                }),
                 None => {
                     let known: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
-                    let hint = suggest(name, known.iter().copied()).map(|s| format!(", did you mean `{s}`?")).unwrap_or_default();
-                    self.error("monitoring.prometheus.port", format!("no container declares a port named `{name}`{hint}"));
+                    let hint = suggest(name, known.iter().copied())
+                        .map(|s| format!(", did you mean `{s}`?"))
+                        .unwrap_or_default();
+                    self.error(
+                        "monitoring.prometheus.port",
+                        format!("no container declares a port named `{name}`{hint}"),
+                    );
                     None
                 }
             },
@@ -371,17 +497,29 @@ impl Context<'_> {
                 Some(number) => {
                     let number = number as u16;
                     match ports.iter().find(|p| p.port == number) {
-                        Some(p) => Some(DeclaredPort { name: p.name.clone(), port: p.port }),
-                        None => Some(DeclaredPort { name: "metrics".into(), port: number }),
+                        Some(p) => Some(DeclaredPort {
+                            name: p.name.clone(),
+                            port: p.port,
+                        }),
+                        None => Some(DeclaredPort {
+                            name: "metrics".into(),
+                            port: number,
+                        }),
                     }
                 }
                 None => {
-                    self.error("monitoring.prometheus.port", format!("must be from 1 to 65535, found {n}"));
+                    self.error(
+                        "monitoring.prometheus.port",
+                        format!("must be from 1 to 65535, found {n}"),
+                    );
                     None
                 }
             },
             other => {
-                self.error("monitoring.prometheus.port", format!("must be a port name or number, found {other}"));
+                self.error(
+                    "monitoring.prometheus.port",
+                    format!("must be a port name or number, found {other}"),
+                );
                 None
             }
         }
@@ -410,7 +548,8 @@ impl Context<'_> {
                             port: i32::from(p.port),
                             target_port: Some(IntOrString::String(p.name.clone())),
                             protocol: Some("TCP".into()),
-                            app_protocol: (p.name == "grpc" || p.name.starts_with("grpc-")).then(|| "kubernetes.io/h2c".to_string()),
+                            app_protocol: (p.name == "grpc" || p.name.starts_with("grpc-"))
+                                .then(|| "kubernetes.io/h2c".to_string()),
                             ..Default::default()
                         })
                         .collect(),
@@ -462,11 +601,16 @@ impl Context<'_> {
             pod_spec.topology_spread_constraints = Some(spread_constraints(&s.app));
         }
         let template = core::PodTemplateSpec {
-            metadata: Some(ObjectMeta { labels: Some(pod_labels), ..Default::default() }),
+            metadata: Some(ObjectMeta {
+                labels: Some(pod_labels),
+                ..Default::default()
+            }),
             spec: Some(pod_spec),
         };
-        let configs: Vec<String> = unique(s.containers.iter().flat_map(|c| c.configs.iter().cloned()));
-        let secrets: Vec<String> = unique(s.containers.iter().flat_map(|c| c.secrets.iter().cloned()));
+        let configs: Vec<String> =
+            unique(s.containers.iter().flat_map(|c| c.configs.iter().cloned()));
+        let secrets: Vec<String> =
+            unique(s.containers.iter().flat_map(|c| c.secrets.iter().cloned()));
         let reload = pod::reloader_annotations(&configs, &secrets);
         let mut metadata = json!({ "name": s.app, "labels": labels });
         if !reload.is_empty() {
@@ -479,7 +623,9 @@ impl Context<'_> {
             "strategy": self.strategy(analysis),
         });
         if s.scaling.is_none() {
-            let replicas = s.replicas.unwrap_or(if s.topology == Topology::Ha { 2 } else { 1 });
+            let replicas = s
+                .replicas
+                .unwrap_or(if s.topology == Topology::Ha { 2 } else { 1 });
             spec["replicas"] = json!(replicas);
         }
         json!({ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": metadata, "spec": spec })
@@ -526,7 +672,13 @@ impl Context<'_> {
         with_type("policy/v1", "PodDisruptionBudget", &budget)
     }
 
-    fn autoscaling(&self, labels: &BTreeMap<String, String>, scaling: &Scaling, min: i64, max: i64) -> Vec<Value> {
+    fn autoscaling(
+        &self,
+        labels: &BTreeMap<String, String>,
+        scaling: &Scaling,
+        min: i64,
+        max: i64,
+    ) -> Vec<Value> {
         let app = &self.spec.spec.app;
         let auth = format!("{app}-pubsub");
         let mut triggers = Vec::new();
@@ -589,7 +741,10 @@ impl Context<'_> {
                      sum(rate(http_requests_total{service=\"{{args.service-name}}\"}[2m]))"
                         .to_string()
                 });
-                (json!({ "prometheus": { "address": p.address, "query": query } }), format!("len(result) == 0 || result[0] >= {rate}"))
+                (
+                    json!({ "prometheus": { "address": p.address, "query": query } }),
+                    format!("len(result) == 0 || result[0] >= {rate}"),
+                )
             }
             (None, Some(d)) => {
                 let query = d.query.clone().unwrap_or_else(|| {
@@ -598,7 +753,10 @@ impl Context<'_> {
                      sum:trace.http.request.hits{service:{{args.service-name}}}.as_count()"
                         .to_string()
                 });
-                (json!({ "datadog": { "apiVersion": "v1", "interval": "5m", "query": query } }), format!("default(result, 1) >= {rate}"))
+                (
+                    json!({ "datadog": { "apiVersion": "v1", "interval": "5m", "query": query } }),
+                    format!("default(result, 1) >= {rate}"),
+                )
             }
             (None, None) => (json!({}), String::new()),
         };
@@ -621,7 +779,11 @@ impl Context<'_> {
 }
 
 fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
-    ObjectMeta { name: Some(name.into()), labels: Some(labels.clone()), ..Default::default() }
+    ObjectMeta {
+        name: Some(name.into()),
+        labels: Some(labels.clone()),
+        ..Default::default()
+    }
 }
 
 /// A typed object as a value, laid out as people write manifests: apiVersion,
@@ -642,11 +804,17 @@ fn with_type<T: serde::Serialize>(api_version: &str, kind: &str, object: &T) -> 
 
 fn env_from(container: &Container) -> Vec<core::EnvFromSource> {
     let configs = container.configs.iter().map(|name| core::EnvFromSource {
-        config_map_ref: Some(core::ConfigMapEnvSource { name: name.clone(), optional: None }),
+        config_map_ref: Some(core::ConfigMapEnvSource {
+            name: name.clone(),
+            optional: None,
+        }),
         ..Default::default()
     });
     let secrets = container.secrets.iter().map(|name| core::EnvFromSource {
-        secret_ref: Some(core::SecretEnvSource { name: name.clone(), optional: None }),
+        secret_ref: Some(core::SecretEnvSource {
+            name: name.clone(),
+            optional: None,
+        }),
         ..Default::default()
     });
     configs.chain(secrets).collect()
@@ -658,36 +826,51 @@ fn datadog_env() -> Vec<core::EnvVar> {
         name: name.into(),
         value: None,
         value_from: Some(core::EnvVarSource {
-            field_ref: Some(core::ObjectFieldSelector { field_path: path.into(), api_version: None }),
+            field_ref: Some(core::ObjectFieldSelector {
+                field_path: path.into(),
+                api_version: None,
+            }),
             ..Default::default()
         }),
     };
     vec![
         field("DD_ENV", "metadata.labels['tags.datadoghq.com/env']"),
-        field("DD_SERVICE", "metadata.labels['tags.datadoghq.com/service']"),
-        field("DD_VERSION", "metadata.labels['tags.datadoghq.com/version']"),
+        field(
+            "DD_SERVICE",
+            "metadata.labels['tags.datadoghq.com/service']",
+        ),
+        field(
+            "DD_VERSION",
+            "metadata.labels['tags.datadoghq.com/version']",
+        ),
         field("DD_AGENT_HOST", "status.hostIP"),
     ]
 }
 
 fn spread_constraints(app: &str) -> Vec<core::TopologySpreadConstraint> {
-    [("kubernetes.io/hostname", "DoNotSchedule"), ("topology.kubernetes.io/zone", "ScheduleAnyway")]
-        .map(|(key, when)| core::TopologySpreadConstraint {
-            max_skew: 1,
-            topology_key: key.into(),
-            when_unsatisfiable: when.into(),
-            label_selector: Some(LabelSelector {
-                match_labels: Some(lummo_core::selector_labels(app)),
-                match_expressions: None,
-            }),
-            ..Default::default()
-        })
-        .to_vec()
+    [
+        ("kubernetes.io/hostname", "DoNotSchedule"),
+        ("topology.kubernetes.io/zone", "ScheduleAnyway"),
+    ]
+    .map(|(key, when)| core::TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: key.into(),
+        when_unsatisfiable: when.into(),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(lummo_core::selector_labels(app)),
+            match_expressions: None,
+        }),
+        ..Default::default()
+    })
+    .to_vec()
 }
 
 fn tcp_probe(port: &str) -> core::Probe {
     core::Probe {
-        tcp_socket: Some(core::TCPSocketAction { port: IntOrString::String(port.into()), host: None }),
+        tcp_socket: Some(core::TCPSocketAction {
+            port: IntOrString::String(port.into()),
+            host: None,
+        }),
         ..Default::default()
     }
 }
@@ -698,19 +881,46 @@ fn image_version(image: &str) -> Option<String> {
     let tag = last.split('@').next()?.split_once(':')?.1;
     let valid = !tag.is_empty()
         && tag.len() <= 63
-        && tag.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && tag.as_bytes()[0].is_ascii_alphanumeric();
     valid.then(|| tag.to_string())
 }
 
 /// `250m`, `1`, `0.5`, `512Mi`, `1e3`, `2G`.
 fn is_quantity(text: &str) -> bool {
-    let number_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-')).unwrap_or(text.len());
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(text.len());
     let (number, suffix) = text.split_at(number_end);
     let number = number.trim_start_matches(['+', '-']);
-    let numeric = !number.is_empty() && number.chars().filter(|c| *c == '.').count() <= 1 && number != ".";
-    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| !e.is_empty() && e.trim_start_matches(['+', '-']).bytes().all(|b| b.is_ascii_digit()));
-    numeric && (exponent || matches!(suffix, "" | "m" | "k" | "M" | "G" | "T" | "P" | "E" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"))
+    let numeric =
+        !number.is_empty() && number.chars().filter(|c| *c == '.').count() <= 1 && number != ".";
+    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| {
+        !e.is_empty()
+            && e.trim_start_matches(['+', '-'])
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+    });
+    numeric
+        && (exponent
+            || matches!(
+                suffix,
+                "" | "m"
+                    | "k"
+                    | "M"
+                    | "G"
+                    | "T"
+                    | "P"
+                    | "E"
+                    | "Ki"
+                    | "Mi"
+                    | "Gi"
+                    | "Ti"
+                    | "Pi"
+                    | "Ei"
+            ))
 }
 
 fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
@@ -743,7 +953,10 @@ mod tests {
 
     #[test]
     fn reads_image_versions() {
-        assert_eq!(image_version("gcr.io/x/foobar:1.2.3").as_deref(), Some("1.2.3"));
+        assert_eq!(
+            image_version("gcr.io/x/foobar:1.2.3").as_deref(),
+            Some("1.2.3")
+        );
         assert_eq!(image_version("localhost:5000/foobar"), None);
         assert_eq!(image_version("foobar@sha256:abc"), None);
     }

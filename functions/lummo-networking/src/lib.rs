@@ -1,0 +1,517 @@
+//! `lummo-networking`: `LummoNetworking` → Traefik IngressRoutes (HTTPS routes and
+//! an HTTP→HTTPS redirect), Middlewares and a cert-manager Certificate; or, in
+//! `gateway-api` mode, an HTTPRoute / GRPCRoute attached to a Gateway.
+//!
+//! Route rules are parsed ([`rule`]) and rebuilt from the AST, never spliced as text.
+
+pub mod rule;
+mod spec;
+
+use krm_sdk::{
+    json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
+};
+use lummo_core::{names, Spec};
+use rule::{Matcher, Rule};
+pub use spec::{Config, LummoNetworkingSpec, Mode};
+use std::collections::BTreeMap;
+
+pub const KIND: &str = "LummoNetworking";
+pub const CONFIG_KIND: &str = "LummoNetworkingConfig";
+pub const GENERATOR: Generator = lummo_core::generator("lummo-networking");
+
+pub const INFO: FunctionInfo = FunctionInfo {
+    name: "lummo-networking",
+    version: env!("CARGO_PKG_VERSION"),
+    about: "Turns every LummoNetworking (lummo.dev/v1alpha1) into HTTPS-only Traefik IngressRoutes\n\
+            (with an HTTP→HTTPS redirect Middleware), VPN restrictions and a cert-manager\n\
+            Certificate; or, with mode gateway-api, into a Gateway API HTTPRoute or GRPCRoute.",
+    config: "    A ConfigMap (or kind LummoNetworkingConfig, same keys under spec):\n      \
+             mode: traefik | gateway-api            (default traefik)\n      \
+             vpnMiddleware: vpn-only                 platform Middleware for vpn routes\n      \
+             vpnMiddlewareNamespace: traefik\n      \
+             vpnSourceRanges: \"[10.8.0.0/16]\"        generate an ipAllowList Middleware instead\n      \
+             ipStrategyDepth: \"1\"                     behind a load balancer: X-Forwarded-For depth\n      \
+             ipStrategyExcludedIPs: \"[...]\"          or the proxies to skip\n      \
+             clusterIssuer: letsencrypt\n      \
+             allowWildcardDomains: \"false\"           true only with a DNS-01 clusterIssuer\n      \
+             tlsEntryPoint: websecure / httpEntryPoint: web\n      \
+             gateway: public / gatewayNamespace / gatewaySectionName (gateway-api mode)",
+};
+
+pub fn process(list: &mut ResourceList) {
+    let source = list.function_config.as_ref().filter(|fc| fc.kind() != KIND);
+    let config: Config = match krm_sdk::function_config(source, CONFIG_KIND) {
+        Ok(config) => config.unwrap_or_default(),
+        Err(error) => {
+            list.results.push(error);
+            return;
+        }
+    };
+    if let Some(error) = check_config(&config, list.function_config.as_ref()) {
+        list.results.push(error);
+        return;
+    }
+    let specs = lummo_core::collect_specs::<LummoNetworkingSpec>(list, KIND);
+    let mut outputs = Vec::new();
+    for spec in &specs {
+        let mut renderer = Renderer {
+            spec,
+            config: &config,
+            results: Vec::new(),
+        };
+        let objects = renderer.render(list);
+        let failed = renderer.results.iter().any(ResultItem::is_error);
+        list.results.extend(renderer.results);
+        outputs.push(Generated::from_spec(
+            &spec.object,
+            if failed { Vec::new() } else { objects },
+        ));
+    }
+    GENERATOR.apply(list, outputs);
+}
+
+fn check_config(config: &Config, source: Option<&Value>) -> Option<ResultItem> {
+    let error = |message: String| {
+        let result = ResultItem::error(format!("invalid functionConfig: {message}"));
+        Some(match source {
+            Some(source) => result.for_object(source),
+            None => result,
+        })
+    };
+    for range in config
+        .vpn_source_ranges
+        .iter()
+        .chain(&config.ip_strategy_excluded_ips)
+    {
+        if let Err(message) = rule::cidr(range) {
+            return error(message);
+        }
+    }
+    None
+}
+
+struct Renderer<'a> {
+    spec: &'a Spec<LummoNetworkingSpec>,
+    config: &'a Config,
+    results: Vec<ResultItem>,
+}
+
+/// A route after parsing, with its place in the spec.
+struct ParsedRoute {
+    index: usize,
+    rule: Rule,
+    vpn: bool,
+}
+
+impl Renderer<'_> {
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        let error = self.spec.error(field, message);
+        self.results.push(error);
+    }
+
+    fn render(&mut self, list: &ResourceList) -> Vec<Value> {
+        let s = &self.spec.spec;
+        if let Err(message) = names::dns_label(&s.app) {
+            self.error("app", message);
+        }
+        self.check_domains();
+        let routes = self.parse_routes();
+        if self.results.iter().any(ResultItem::is_error) {
+            return Vec::new();
+        }
+        let labels = lummo_core::labels(&s.app, None);
+        match self.config.mode {
+            Mode::Traefik => self.traefik(&routes, &labels),
+            Mode::GatewayApi => self.gateway_api(&routes, &labels, list),
+        }
+    }
+
+    fn check_domains(&mut self) {
+        let domains = self.spec.spec.domains.clone();
+        if domains.is_empty() {
+            self.error("domains", "needs at least one domain");
+        }
+        for (i, domain) in domains.iter().enumerate() {
+            let field = format!("domains[{i}]");
+            if let Some(base) = domain.strip_prefix("*.") {
+                if !self.config.allow_wildcard_domains {
+                    self.error(&field, format!(
+                        "wildcard domain `{domain}` needs a DNS-01 certificate issuer; if clusterIssuer `{}` solves DNS-01, set allowWildcardDomains: \"true\" in the functionConfig",
+                        self.config.cluster_issuer
+                    ));
+                } else if let Err(message) = rule::hostname(base) {
+                    self.error(&field, message);
+                }
+            } else if let Err(message) = rule::hostname(domain) {
+                self.error(&field, message);
+            }
+            if domains[..i].contains(domain) {
+                self.error(&field, format!("`{domain}` is listed twice"));
+            }
+        }
+    }
+
+    fn parse_routes(&mut self) -> Vec<ParsedRoute> {
+        let routes = self.spec.spec.routes.clone();
+        if routes.is_empty() {
+            self.error("routes", "needs at least one route");
+        }
+        let mut parsed: Vec<ParsedRoute> = Vec::new();
+        for (index, route) in routes.iter().enumerate() {
+            let field = format!("routes[{index}].match");
+            let result = match rule::parse(&route.rule) {
+                Ok(result) => result,
+                Err(error) => {
+                    self.error(&field, error.excerpt(&route.rule));
+                    continue;
+                }
+            };
+            for note in result.notes {
+                let warning = self.spec.warning(&field, note);
+                self.results.push(warning);
+            }
+            for (matcher, args) in result.rule.matchers() {
+                if matcher == Matcher::Host && !self.spec.spec.domains.contains(&args[0]) {
+                    let domains = self.spec.spec.domains.join(", ");
+                    self.error(&field, format!(
+                        "Host(`{}`) conflicts with domains [{domains}]: routes already match only the domains; list the host under domains or drop the matcher",
+                        args[0]
+                    ));
+                }
+            }
+            if let Some(twin) = parsed.iter().find(|p| p.rule == result.rule) {
+                let message = format!("same rule as routes[{}]: `{}`", twin.index, result.rule);
+                self.error(&field, message);
+            }
+            parsed.push(ParsedRoute {
+                index,
+                rule: result.rule,
+                vpn: route.vpn,
+            });
+        }
+        // More specific paths first; ties keep the spec's order.
+        parsed.sort_by_key(|route| (std::cmp::Reverse(specificity(&route.rule)), route.index));
+        parsed
+    }
+
+    /// `Host(d1) || Host(d2)` for literal domains, `HostRegexp` for wildcards.
+    fn hosts(&self) -> Rule {
+        self.spec
+            .spec
+            .domains
+            .iter()
+            .map(|domain| match domain.strip_prefix("*.") {
+                Some(base) => Rule::Match(
+                    Matcher::HostRegexp,
+                    vec![format!("^[a-z0-9-]+\\.{}$", base.replace('.', "\\."))],
+                ),
+                None => Rule::Match(Matcher::Host, vec![domain.clone()]),
+            })
+            .reduce(|l, r| Rule::Or(Box::new(l), Box::new(r)))
+            .expect("domains were checked to be non-empty")
+    }
+
+    fn service_port(&self) -> &'static str {
+        if self.spec.spec.grpc {
+            "grpc"
+        } else {
+            "http"
+        }
+    }
+
+    fn traefik(&mut self, routes: &[ParsedRoute], labels: &BTreeMap<String, String>) -> Vec<Value> {
+        let app = &self.spec.spec.app;
+        let config = self.config;
+        let mut service = json!({ "name": app, "port": self.service_port() });
+        if self.spec.spec.grpc {
+            service["scheme"] = json!("h2c");
+        }
+        let vpn_middleware = if config.vpn_source_ranges.is_empty() {
+            json!({ "name": config.vpn_middleware, "namespace": config.vpn_middleware_namespace })
+        } else {
+            json!({ "name": format!("{app}-vpn") })
+        };
+        let hosts = self.hosts();
+        let count = routes.len();
+        let https_routes: Vec<Value> = routes
+            .iter()
+            .enumerate()
+            .map(|(rank, route)| {
+                let rule = Rule::And(Box::new(hosts.clone()), Box::new(route.rule.clone()));
+                let mut entry = json!({
+                    "kind": "Rule",
+                    "match": rule.to_string(),
+                    "priority": (count - rank) * 10,
+                    "services": [service],
+                });
+                if route.vpn {
+                    entry["middlewares"] = json!([vpn_middleware]);
+                }
+                entry
+            })
+            .collect();
+        let metadata = |name: String| json!({ "name": name, "labels": labels });
+        let mut objects = vec![
+            json!({
+                "apiVersion": "traefik.io/v1alpha1",
+                "kind": "IngressRoute",
+                "metadata": metadata(app.clone()),
+                "spec": {
+                    "entryPoints": [config.tls_entry_point],
+                    "routes": https_routes,
+                    "tls": { "secretName": format!("{app}-tls") },
+                },
+            }),
+            json!({
+                "apiVersion": "traefik.io/v1alpha1",
+                "kind": "IngressRoute",
+                "metadata": metadata(format!("{app}-http")),
+                "spec": {
+                    "entryPoints": [config.http_entry_point],
+                    "routes": [{
+                        "kind": "Rule",
+                        "match": hosts.to_string(),
+                        "middlewares": [{ "name": format!("{app}-redirect-https") }],
+                        "services": [service],
+                    }],
+                },
+            }),
+            json!({
+                "apiVersion": "traefik.io/v1alpha1",
+                "kind": "Middleware",
+                "metadata": metadata(format!("{app}-redirect-https")),
+                "spec": { "redirectScheme": { "scheme": "https", "permanent": true } },
+            }),
+        ];
+        if routes.iter().any(|r| r.vpn) && !config.vpn_source_ranges.is_empty() {
+            objects.push(self.allow_list(labels));
+        }
+        objects.push(json!({
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": metadata(app.clone()),
+            "spec": {
+                "secretName": format!("{app}-tls"),
+                "dnsNames": self.spec.spec.domains,
+                "issuerRef": { "name": config.cluster_issuer, "kind": "ClusterIssuer", "group": "cert-manager.io" },
+            },
+        }));
+        objects
+    }
+
+    /// The ipAllowList Middleware for vpn routes, judging the client address as
+    /// configured (behind a load balancer the direct peer is the balancer).
+    fn allow_list(&self, labels: &BTreeMap<String, String>) -> Value {
+        let config = self.config;
+        let mut allow = json!({ "sourceRange": config.vpn_source_ranges });
+        if let Some(depth) = config.ip_strategy_depth {
+            allow["ipStrategy"] = json!({ "depth": depth });
+        } else if !config.ip_strategy_excluded_ips.is_empty() {
+            allow["ipStrategy"] = json!({ "excludedIPs": config.ip_strategy_excluded_ips });
+        }
+        json!({
+            "apiVersion": "traefik.io/v1alpha1",
+            "kind": "Middleware",
+            "metadata": { "name": format!("{}-vpn", self.spec.spec.app), "labels": labels },
+            "spec": { "ipAllowList": allow },
+        })
+    }
+
+    fn gateway_api(
+        &mut self,
+        routes: &[ParsedRoute],
+        labels: &BTreeMap<String, String>,
+        list: &ResourceList,
+    ) -> Vec<Value> {
+        let app = self.spec.spec.app.clone();
+        let port_name = self.service_port();
+        let Some(port) = service_port_number(list, &app, self.spec.object.namespace(), port_name)
+        else {
+            self.error("app", format!(
+                "gateway-api mode needs the number of port `{port_name}` of Service `{app}`: put the Service in the package (run lummo-workload before lummo-networking)"
+            ));
+            return Vec::new();
+        };
+        let grpc = self.spec.spec.grpc;
+        let mut rules = Vec::new();
+        for route in routes {
+            let field = format!("routes[{}].match", route.index);
+            let Some(dnf) = route.rule.disjunctive_normal_form() else {
+                self.error(
+                    &field,
+                    format!("`{}`: Gateway API matches cannot express `!`", route.rule),
+                );
+                continue;
+            };
+            let mut matches = Vec::new();
+            for conjunction in &dnf {
+                match if grpc {
+                    grpc_match(conjunction)
+                } else {
+                    http_match(conjunction)
+                } {
+                    Ok(m) => matches.push(m),
+                    Err(message) => self.error(&field, message),
+                }
+            }
+            let mut rule =
+                json!({ "matches": matches, "backendRefs": [{ "name": app, "port": port }] });
+            if route.vpn {
+                if self.config.vpn_source_ranges.is_empty() {
+                    self.error(&field.replace(".match", ".vpn"), format!(
+                        "gateway-api mode cannot reference the Middleware `{}` in namespace `{}`; set vpnSourceRanges so the function generates one beside the route",
+                        self.config.vpn_middleware, self.config.vpn_middleware_namespace
+                    ));
+                }
+                rule["filters"] = json!([{ "type": "ExtensionRef", "extensionRef": { "group": "traefik.io", "kind": "Middleware", "name": format!("{app}-vpn") } }]);
+            }
+            rules.push(rule);
+        }
+        let parent = |section: &str| {
+            let mut parent = json!({ "name": self.config.gateway, "sectionName": section });
+            if let Some(ns) = &self.config.gateway_namespace {
+                parent["namespace"] = json!(ns);
+            }
+            parent
+        };
+        let https = self
+            .config
+            .gateway_section_name
+            .clone()
+            .unwrap_or_else(|| "https".into());
+        let mut objects = vec![
+            json!({
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": if grpc { "GRPCRoute" } else { "HTTPRoute" },
+                "metadata": { "name": app, "labels": labels },
+                "spec": { "parentRefs": [parent(&https)], "hostnames": self.spec.spec.domains, "rules": rules },
+            }),
+            json!({
+                "apiVersion": "gateway.networking.k8s.io/v1",
+                "kind": "HTTPRoute",
+                "metadata": { "name": format!("{app}-http"), "labels": labels },
+                "spec": {
+                    "parentRefs": [parent("http")],
+                    "hostnames": self.spec.spec.domains,
+                    "rules": [{ "filters": [{ "type": "RequestRedirect", "requestRedirect": { "scheme": "https", "statusCode": 301 } }] }],
+                },
+            }),
+        ];
+        if routes.iter().any(|r| r.vpn) && !self.config.vpn_source_ranges.is_empty() {
+            objects.push(self.allow_list(labels));
+        }
+        objects
+    }
+}
+
+/// How specific a rule's paths are: exact and longer paths win.
+fn specificity(rule: &Rule) -> usize {
+    rule.matchers()
+        .iter()
+        .map(|(matcher, args)| match matcher {
+            Matcher::Path => args[0].len() * 2 + 1,
+            Matcher::PathPrefix | Matcher::PathRegexp => args[0].len() * 2,
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn service_port_number(list: &ResourceList, app: &str, namespace: &str, port: &str) -> Option<i64> {
+    let service = list.items.iter().find(|item| {
+        item.kind() == "Service"
+            && item.api_version() == "v1"
+            && item.name() == app
+            && item.namespace() == namespace
+    })?;
+    service
+        .pointer("/spec/ports")?
+        .as_array()?
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(port))?
+        .get("port")?
+        .as_i64()
+}
+
+fn unsupported(matcher: Matcher, args: &[String]) -> String {
+    let rule = Rule::Match(matcher, args.to_vec());
+    format!("`{rule}` cannot be expressed as a Gateway API match; use mode traefik for this route")
+}
+
+fn http_match(conjunction: &[(Matcher, Vec<String>)]) -> Result<Value, String> {
+    let mut result = json!({});
+    let mut headers = Vec::new();
+    let mut query = Vec::new();
+    for (matcher, args) in conjunction {
+        let exact = |kind: &str| json!({ "type": kind, "name": args[0], "value": args[1] });
+        match matcher {
+            Matcher::Path | Matcher::PathPrefix | Matcher::PathRegexp => {
+                if result.get("path").is_some() {
+                    return Err(format!(
+                        "`{}` tests the path twice; a Gateway API match has one path",
+                        Rule::Match(*matcher, args.clone())
+                    ));
+                }
+                let kind = match matcher {
+                    Matcher::Path => "Exact",
+                    Matcher::PathPrefix => "PathPrefix",
+                    _ => "RegularExpression",
+                };
+                result["path"] = json!({ "type": kind, "value": args[0] });
+            }
+            Matcher::Method => {
+                if result.get("method").is_some() {
+                    return Err(
+                        "a Gateway API match tests one method; write `||` between methods".into(),
+                    );
+                }
+                result["method"] = json!(args[0]);
+            }
+            Matcher::Header => headers.push(exact("Exact")),
+            Matcher::HeaderRegexp => headers.push(exact("RegularExpression")),
+            Matcher::Query => query.push(exact("Exact")),
+            Matcher::QueryRegexp => query.push(exact("RegularExpression")),
+            Matcher::Host | Matcher::HostRegexp | Matcher::ClientIP => {
+                return Err(unsupported(*matcher, args))
+            }
+        }
+    }
+    if !headers.is_empty() {
+        result["headers"] = json!(headers);
+    }
+    if !query.is_empty() {
+        result["queryParams"] = json!(query);
+    }
+    Ok(result)
+}
+
+/// gRPC calls are `POST /package.Service/Method`: paths become service and method.
+fn grpc_match(conjunction: &[(Matcher, Vec<String>)]) -> Result<Value, String> {
+    let mut result = json!({});
+    let mut headers = Vec::new();
+    for (matcher, args) in conjunction {
+        match matcher {
+            Matcher::Path | Matcher::PathPrefix => {
+                let parts: Vec<&str> = args[0].trim_start_matches('/').split('/').collect();
+                let method = match (matcher, parts.as_slice()) {
+                    (Matcher::Path, [service, method]) if !service.is_empty() && !method.is_empty() => {
+                        json!({ "type": "Exact", "service": service, "method": method })
+                    }
+                    (Matcher::PathPrefix, [service] | [service, ""]) if !service.is_empty() => json!({ "type": "Exact", "service": service }),
+                    _ => return Err(format!("`{}` is not a gRPC path: write Path(`/package.Service/Method`) or PathPrefix(`/package.Service/`)", Rule::Match(*matcher, args.clone()))),
+                };
+                result["method"] = method;
+            }
+            Matcher::Header => {
+                headers.push(json!({ "type": "Exact", "name": args[0], "value": args[1] }))
+            }
+            Matcher::HeaderRegexp => headers
+                .push(json!({ "type": "RegularExpression", "name": args[0], "value": args[1] })),
+            _ => return Err(unsupported(*matcher, args)),
+        }
+    }
+    if !headers.is_empty() {
+        result["headers"] = json!(headers);
+    }
+    Ok(result)
+}

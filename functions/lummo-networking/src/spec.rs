@@ -1,0 +1,122 @@
+//! The `LummoNetworking` kind and the function's configuration.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LummoNetworkingSpec {
+    /// The workload whose Service (named like the app) receives the traffic.
+    pub app: String,
+    /// Route to the Service's `grpc` port over h2c instead of `http`.
+    #[serde(default)]
+    pub grpc: bool,
+    /// Hostnames served; every route matches only these.
+    pub domains: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// A Traefik v3 rule, e.g. ``Path(`/hello`)``; always served over HTTPS.
+    #[serde(rename = "match")]
+    pub rule: String,
+    /// Only reachable from the VPN.
+    #[serde(default)]
+    pub vpn: bool,
+}
+
+/// Which resources to generate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Traefik IngressRoutes and Middlewares, with a cert-manager Certificate.
+    #[default]
+    Traefik,
+    /// Gateway API HTTPRoute (GRPCRoute for grpc) attached to a Gateway.
+    GatewayApi,
+}
+
+/// Options of the function (functionConfig: a ConfigMap or `LummoNetworkingConfig`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub mode: Mode,
+    /// The platform-wide Traefik Middleware that admits only VPN clients.
+    #[serde(default = "vpn_middleware")]
+    pub vpn_middleware: String,
+    #[serde(default = "traefik_namespace")]
+    pub vpn_middleware_namespace: String,
+    /// When set, the function generates its own ipAllowList Middleware with these
+    /// ranges instead of referencing `vpnMiddleware`.
+    #[serde(default)]
+    pub vpn_source_ranges: Vec<String>,
+    /// Behind a load balancer that appends to X-Forwarded-For: how many addresses
+    /// from the right to skip to find the client (Traefik `ipStrategy.depth`).
+    #[serde(default)]
+    pub ip_strategy_depth: Option<u32>,
+    /// Proxies' addresses to skip in X-Forwarded-For (Traefik `ipStrategy.excludedIPs`).
+    #[serde(default)]
+    pub ip_strategy_excluded_ips: Vec<String>,
+    #[serde(default = "cluster_issuer")]
+    pub cluster_issuer: String,
+    /// Wildcard domains need a DNS-01 capable issuer; say that `clusterIssuer` is one.
+    #[serde(default)]
+    pub allow_wildcard_domains: bool,
+    #[serde(default = "websecure")]
+    pub tls_entry_point: String,
+    #[serde(default = "web")]
+    pub http_entry_point: String,
+    /// Gateway API mode: the Gateway routes attach to.
+    #[serde(default = "gateway")]
+    pub gateway: String,
+    #[serde(default)]
+    pub gateway_namespace: Option<String>,
+    #[serde(default)]
+    pub gateway_section_name: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::default(),
+            vpn_middleware: vpn_middleware(),
+            vpn_middleware_namespace: traefik_namespace(),
+            vpn_source_ranges: Vec::new(),
+            ip_strategy_depth: None,
+            ip_strategy_excluded_ips: Vec::new(),
+            cluster_issuer: cluster_issuer(),
+            allow_wildcard_domains: false,
+            tls_entry_point: websecure(),
+            http_entry_point: web(),
+            gateway: gateway(),
+            gateway_namespace: None,
+            gateway_section_name: None,
+        }
+    }
+}
+
+fn vpn_middleware() -> String {
+    "vpn-only".into()
+}
+
+fn traefik_namespace() -> String {
+    "traefik".into()
+}
+
+fn cluster_issuer() -> String {
+    "letsencrypt".into()
+}
+
+fn websecure() -> String {
+    "websecure".into()
+}
+
+fn web() -> String {
+    "web".into()
+}
+
+fn gateway() -> String {
+    "public".into()
+}
