@@ -8,7 +8,7 @@ SHARED_CRDS ?= ../shared/crds
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help build test unit conformance schemas schemas-check demo bench clean
+.PHONY: help build test unit conformance schemas schemas-check examples demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -31,6 +31,9 @@ schemas-check: ## Fail when schemas/upstream is stale (skipped only when ../shar
 	@if [ -d $(SHARED_CRDS) ]; then \
 	  $(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream --check; \
 	else echo "schemas-check: $(SHARED_CRDS) absent, using the committed copy"; fi
+
+examples: build ## Re-render Kptfile.examples in place (review the diff)
+	BIN_DIR=$(BIN_DIR) scripts/render-examples.sh
 
 demo: build ## Render the README's example package and print the result
 	BIN_DIR=$(BIN_DIR) scripts/demo.sh

@@ -148,3 +148,29 @@ pub fn metadata(name: &str, labels: &BTreeMap<String, String>) -> Value {
 pub fn to_value<T: serde::Serialize>(object: &T) -> Value {
     serde_json::to_value(object).expect("k8s-openapi types always serialize")
 }
+
+/// A typed object as a value, laid out as people write manifests: apiVersion,
+/// kind, metadata (name, labels, annotations), then the rest.
+pub fn typed_object<T: serde::Serialize>(api_version: &str, kind: &str, object: &T) -> Value {
+    let mut fields = match to_value(object) {
+        Value::Object(fields) => fields,
+        _ => Default::default(),
+    };
+    let mut metadata = match fields.shift_remove("metadata") {
+        Some(Value::Object(metadata)) => metadata,
+        _ => Default::default(),
+    };
+    let mut ordered = krm_sdk::Map::new();
+    for key in ["name", "namespace", "labels", "annotations"] {
+        if let Some(value) = metadata.shift_remove(key) {
+            ordered.insert(key.into(), value);
+        }
+    }
+    ordered.extend(metadata);
+    let mut value =
+        serde_json::json!({ "apiVersion": api_version, "kind": kind, "metadata": ordered });
+    for (key, field) in fields {
+        value[key] = field;
+    }
+    value
+}

@@ -531,7 +531,7 @@ impl Context<'_> {
             automount_service_account_token: Some(false),
             ..Default::default()
         };
-        with_type("v1", "ServiceAccount", &account)
+        lummo_core::typed_object("v1", "ServiceAccount", &account)
     }
 
     fn service(&self, labels: &BTreeMap<String, String>, ports: &[DeclaredPort]) -> Value {
@@ -558,7 +558,7 @@ impl Context<'_> {
             }),
             status: None,
         };
-        with_type("v1", "Service", &service)
+        lummo_core::typed_object("v1", "Service", &service)
     }
 
     fn rollout(
@@ -669,7 +669,7 @@ impl Context<'_> {
             }),
             status: None,
         };
-        with_type("policy/v1", "PodDisruptionBudget", &budget)
+        lummo_core::typed_object("policy/v1", "PodDisruptionBudget", &budget)
     }
 
     fn autoscaling(
@@ -784,22 +784,6 @@ fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
         labels: Some(labels.clone()),
         ..Default::default()
     }
-}
-
-/// A typed object as a value, laid out as people write manifests: apiVersion,
-/// kind, metadata (name first), then the rest.
-fn with_type<T: serde::Serialize>(api_version: &str, kind: &str, object: &T) -> Value {
-    let mut fields = match lummo_core::to_value(object) {
-        Value::Object(fields) => fields,
-        _ => Default::default(),
-    };
-    let metadata = fields.shift_remove("metadata").unwrap_or_default();
-    let mut value = json!({ "apiVersion": api_version, "kind": kind, "metadata": {
-        "name": metadata["name"], "labels": metadata["labels"] } });
-    for (key, field) in fields {
-        value[key] = field;
-    }
-    value
 }
 
 fn env_from(container: &Container) -> Vec<core::EnvFromSource> {

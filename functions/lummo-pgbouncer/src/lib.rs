@@ -1,0 +1,694 @@
+//! `lummo-pgbouncer`: `LummoPgBouncer` → a pgbouncer Deployment, Service,
+//! PodDisruptionBudget and ConfigMap, the app-facing `<app>-db` ConfigMap and, with
+//! `vault`, the Vault Secrets Operator resource that materialises the credentials.
+//!
+//! pgbouncer needs the password in its auth file, and generated files must never hold
+//! a secret: an init container renders `pgbouncer.ini` and `userlist.txt` from the
+//! ConfigMap's template and the Secret's keys into a memory-backed emptyDir.
+//! A Deployment, not a Rollout: a connection pooler has no traffic to canary.
+
+mod spec;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use krm_sdk::decode::suggest;
+use krm_sdk::{
+    json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
+};
+use lummo_core::{names, pod, typed_object, Spec};
+pub use spec::LummoPgBouncerSpec;
+use spec::{Vault, VaultKind};
+use std::collections::BTreeMap;
+
+pub const KIND: &str = "LummoPgBouncer";
+/// The product README's first spelling: `apiVersion: LummoKRM`, `kind: pgbouncer`.
+pub const LITERAL_KIND: &str = "pgbouncer";
+pub const GENERATOR: Generator = lummo_core::generator("lummo-pgbouncer");
+/// A widely used pgbouncer image (Alpine, pgbouncer 1.23.1), pinned.
+pub const DEFAULT_IMAGE: &str = "edoburu/pgbouncer:1.23.1-p2";
+pub const PORT: i32 = 6432;
+
+pub const INFO: FunctionInfo = FunctionInfo {
+    name: "lummo-pgbouncer",
+    version: env!("CARGO_PKG_VERSION"),
+    about: "Turns every LummoPgBouncer (lummo.dev/v1alpha1) into a pgbouncer Deployment, Service\n\
+            (port 6432), PodDisruptionBudget and ConfigMap, a ConfigMap `<app>-db` pointing the app\n\
+            at pgbouncer, and with `vault` a VaultStaticSecret or VaultDynamicSecret for the\n\
+            connection Secret (keys host, port, database, username, password).",
+    config: "    None needed. Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the\n    functionConfig.",
+};
+
+/// pgbouncer.ini settings accepted in `config`, with their kind of value.
+const SETTINGS: [(&str, Setting); 12] = [
+    ("pool_mode", Setting::PoolMode),
+    ("default_pool_size", Setting::Positive),
+    ("max_client_conn", Setting::Positive),
+    ("min_pool_size", Setting::NonNegative),
+    ("reserve_pool_size", Setting::NonNegative),
+    ("reserve_pool_timeout", Setting::NonNegative),
+    ("max_db_connections", Setting::NonNegative),
+    ("max_user_connections", Setting::NonNegative),
+    ("server_idle_timeout", Setting::NonNegative),
+    ("server_lifetime", Setting::NonNegative),
+    ("query_wait_timeout", Setting::NonNegative),
+    ("ignore_startup_parameters", Setting::Text),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Setting {
+    PoolMode,
+    Positive,
+    NonNegative,
+    Text,
+}
+
+pub fn process(list: &mut ResourceList) {
+    let mut specs = lummo_core::collect_specs::<LummoPgBouncerSpec>(list, KIND);
+    specs.extend(literal_specs(list));
+    let mut outputs = Vec::new();
+    for spec in &specs {
+        let mut renderer = Renderer {
+            spec,
+            results: Vec::new(),
+        };
+        let objects = renderer.render();
+        let failed = renderer.results.iter().any(ResultItem::is_error);
+        list.results.extend(renderer.results);
+        outputs.push(Generated::from_spec(
+            &spec.object,
+            if failed { Vec::new() } else { objects },
+        ));
+    }
+    GENERATOR.apply(list, outputs);
+}
+
+/// Specs in the README's literal form, answered with a warning showing the
+/// canonical form.
+fn literal_specs(list: &mut ResourceList) -> Vec<Spec<LummoPgBouncerSpec>> {
+    let mut specs = Vec::new();
+    let mut results = Vec::new();
+    let literal = |item: &&krm_sdk::Item| {
+        item.kind() == LITERAL_KIND
+            && matches!(item.api_version(), "LummoKRM" | lummo_core::API_VERSION)
+    };
+    for item in list.items.iter().filter(literal) {
+        let object = item.value();
+        let outer = object.get("spec").cloned().unwrap_or(json!({}));
+        let mut canonical = krm_sdk::Map::new();
+        for key in ["app", "part-of"] {
+            if let Some(value) = outer.get(key) {
+                canonical.insert(key.into(), value.clone());
+            }
+        }
+        canonical.extend(
+            outer
+                .get("spec")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let canonical = Value::Object(canonical);
+        let suggestion = json!({ "apiVersion": lummo_core::API_VERSION, "kind": KIND, "metadata": { "name": object.name() }, "spec": canonical });
+        results.push(
+            ResultItem::warning(format!(
+                "`apiVersion: {}`, `kind: {LITERAL_KIND}` with a nested spec.spec is the README's draft form; write it as:\n{}",
+                object.api_version(),
+                krm_sdk::yaml::to_string(&suggestion)
+            ))
+            .for_object(object)
+            .field("kind")
+            .proposed_value(json!(KIND)),
+        );
+        match krm_sdk::from_value::<LummoPgBouncerSpec>(&canonical) {
+            Ok(spec) => specs.push(Spec {
+                object: object.clone(),
+                spec,
+            }),
+            Err(e) => results.push(e.into_result(object, "spec.spec")),
+        }
+    }
+    list.results.extend(results);
+    specs
+}
+
+struct Renderer<'a> {
+    spec: &'a Spec<LummoPgBouncerSpec>,
+    results: Vec<ResultItem>,
+}
+
+impl Renderer<'_> {
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        let error = self.spec.error(field, message);
+        self.results.push(error);
+    }
+
+    fn render(&mut self) -> Vec<Value> {
+        let s = &self.spec.spec;
+        let name = self.spec.name().to_string();
+        for (field, value) in [("app", &s.app), ("metadata.name", &name)] {
+            if let Err(message) = names::dns_label(value) {
+                self.error(field, message);
+            }
+        }
+        if s.replicas < 1 {
+            self.error(
+                "replicas",
+                format!("must be at least 1, found {}", s.replicas),
+            );
+        }
+        let settings = self.settings();
+        let secret = self.connection_secret();
+        self.check_vault();
+        let resources = self.resources();
+        if self.results.iter().any(ResultItem::is_error) {
+            return Vec::new();
+        }
+        let Some(secret) = secret else {
+            return Vec::new();
+        };
+        let mut labels = lummo_core::labels(&name, s.part_of.as_deref());
+        labels.insert("app.kubernetes.io/component".into(), "pgbouncer".into());
+        let mut objects = vec![
+            self.config_map(&name, &labels, &settings),
+            self.deployment(&name, &labels, &secret, resources),
+            self.service(&name, &labels),
+        ];
+        if s.replicas > 1 {
+            objects.push(self.disruption_budget(&name, &labels));
+        }
+        objects.push(self.app_config(&name, &labels));
+        if let Some(vault) = &s.vault {
+            objects.extend(self.vault_objects(vault, &name, &labels, &secret));
+        }
+        let namespace = self.spec.object.namespace();
+        if !namespace.is_empty() {
+            for object in &mut objects {
+                object["metadata"]["namespace"] = json!(namespace);
+            }
+        }
+        objects
+    }
+
+    /// `config` validated and keyed by pgbouncer.ini names, in a stable order.
+    fn settings(&mut self) -> BTreeMap<&'static str, String> {
+        let mut settings = BTreeMap::from([("pool_mode", "transaction".to_string())]);
+        let config = self.spec.spec.config.clone();
+        for (key, value) in &config {
+            let field = format!("config.{key}");
+            let ini = match key.as_str() {
+                "POOL_SIZE" => "default_pool_size".to_string(),
+                other => other.to_ascii_lowercase(),
+            };
+            let Some((name, kind)) = SETTINGS.iter().find(|(name, _)| *name == ini) else {
+                let mut known: Vec<String> = SETTINGS
+                    .iter()
+                    .map(|(n, _)| n.to_ascii_uppercase())
+                    .collect();
+                known.push("POOL_SIZE".into());
+                let hint = suggest(key, known.iter().map(String::as_str))
+                    .map(|s| format!(", did you mean `{s}`?"))
+                    .unwrap_or_default();
+                self.error(&field, format!("unknown pgbouncer setting `{key}`{hint}"));
+                continue;
+            };
+            let text = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => other.to_string(),
+            };
+            let valid = match kind {
+                Setting::PoolMode => {
+                    matches!(text.as_str(), "session" | "transaction" | "statement")
+                }
+                Setting::Positive => text.parse::<u64>().is_ok_and(|n| n > 0),
+                Setting::NonNegative => text.parse::<u64>().is_ok(),
+                Setting::Text => !text.contains(['\n', '\r']),
+            };
+            if !valid {
+                let expected = match kind {
+                    Setting::PoolMode => "one of session, transaction, statement".to_string(),
+                    Setting::Positive => "a positive integer".to_string(),
+                    Setting::NonNegative => "an integer of 0 or more".to_string(),
+                    Setting::Text => "a single line".to_string(),
+                };
+                self.error(
+                    &field,
+                    format!("`{key}` must be {expected}, found `{text}`"),
+                );
+                continue;
+            }
+            settings.insert(name, text);
+        }
+        settings
+    }
+
+    fn connection_secret(&mut self) -> Option<String> {
+        let s = &self.spec.spec;
+        match (&s.connection_secret, &s.vault) {
+            (Some(secret), _) => {
+                if let Err(message) = lummo_core::names::dns_label(secret) {
+                    self.error("connectionSecret", message);
+                }
+                Some(secret.clone())
+            }
+            (None, Some(_)) => Some(format!("{}-postgres", s.app)),
+            (None, None) => {
+                self.error("connectionSecret", "needs the name of the Secret with the Postgres connection (keys host, port, database, username, password), or `vault` to create it");
+                None
+            }
+        }
+    }
+
+    fn check_vault(&mut self) {
+        let Some(vault) = self.spec.spec.vault.clone() else {
+            return;
+        };
+        if vault.kind.is_none() {
+            self.error("vault.type", format!(
+                "vault path `{}` needs its secret type: `static` (KV v2 holding host, port, database, username, password) or `dynamic` (database secrets engine credentials)",
+                vault.path
+            ));
+        }
+        if split_mount(&vault).is_none() {
+            self.error(
+                "vault.path",
+                format!(
+                    "`{}` needs a mount and a path (`<mount>/<path>`), or set `mount`",
+                    vault.path
+                ),
+            );
+        }
+        if vault.kind == Some(VaultKind::Dynamic) && self.spec.spec.database.is_none() {
+            self.error("database", "dynamic Vault credentials carry only a username and password: set `database: {host, port, name}`");
+        }
+        if vault.role.is_some() && vault.auth_ref.is_some() {
+            self.error(
+                "vault.role",
+                "set either `role` (a VaultAuth is generated) or `authRef` (an existing VaultAuth)",
+            );
+        }
+    }
+
+    fn resources(&mut self) -> core::ResourceRequirements {
+        let quantities = |defaults: &[(&str, &str)],
+                          given: Option<&krm_sdk::Map<String, Value>>| {
+            let mut map: BTreeMap<String, Quantity> = defaults
+                .iter()
+                .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                .collect();
+            for (key, value) in given.into_iter().flatten() {
+                let text = value
+                    .as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| value.to_string());
+                map.insert(key.clone(), Quantity(text));
+            }
+            map
+        };
+        let given = self.spec.spec.resources.as_ref();
+        for (key, _) in given
+            .and_then(|r| r.requests.as_ref())
+            .into_iter()
+            .flatten()
+            .chain(given.and_then(|r| r.limits.as_ref()).into_iter().flatten())
+        {
+            if key != "cpu" && key != "memory" {
+                self.error(
+                    &format!("resources.{key}"),
+                    "only `cpu` and `memory` are supported",
+                );
+            }
+        }
+        core::ResourceRequirements {
+            requests: Some(quantities(
+                &[("cpu", "50m"), ("memory", "64Mi")],
+                given.and_then(|r| r.requests.as_ref()),
+            )),
+            limits: Some(quantities(
+                &[("memory", "128Mi")],
+                given.and_then(|r| r.limits.as_ref()),
+            )),
+            claims: None,
+        }
+    }
+
+    fn config_map(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+        settings: &BTreeMap<&'static str, String>,
+    ) -> Value {
+        let database = self.spec.spec.database.as_ref();
+        let mut ini = String::from("[databases]\n");
+        let target = match database {
+            Some(db) => format!("host={} port={}", db.host, db.port),
+            None => "host=${DB_HOST} port=${DB_PORT}".to_string(),
+        };
+        match database.and_then(|d| d.name.as_ref()) {
+            Some(db_name) => ini.push_str(&format!("{db_name} = {target} dbname={db_name}\n")),
+            None => ini.push_str(&format!("* = {target}\n")),
+        }
+        ini.push_str(&format!(
+            "\n[pgbouncer]\nlisten_addr = 0.0.0.0\nlisten_port = {PORT}\nunix_socket_dir =\nauth_type = scram-sha-256\nauth_file = /etc/pgbouncer/userlist.txt\n"
+        ));
+        for (key, value) in settings {
+            ini.push_str(&format!("{key} = {value}\n"));
+        }
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": { "name": name, "labels": labels },
+            "data": { "pgbouncer.ini": ini },
+        })
+    }
+
+    fn deployment(
+        &self,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+        secret: &str,
+        resources: core::ResourceRequirements,
+    ) -> Value {
+        let s = &self.spec.spec;
+        let image = s.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into());
+        let secret_env = |env: &str, key: &str| core::EnvVar {
+            name: env.into(),
+            value: None,
+            value_from: Some(core::EnvVarSource {
+                secret_key_ref: Some(core::SecretKeySelector {
+                    name: secret.into(),
+                    key: key.into(),
+                    optional: None,
+                }),
+                ..Default::default()
+            }),
+        };
+        let mut env = vec![
+            secret_env("DB_USER", "username"),
+            secret_env("DB_PASSWORD", "password"),
+        ];
+        if s.database.is_none() {
+            env.insert(0, secret_env("DB_HOST", "host"));
+            env.insert(1, secret_env("DB_PORT", "port"));
+        }
+        let mount = |volume: &str, path: &str, read_only: bool| core::VolumeMount {
+            name: volume.into(),
+            mount_path: path.into(),
+            read_only: Some(read_only),
+            ..Default::default()
+        };
+        let security = Some(pod::container_security_context(true));
+        // pgbouncer's auth file holds the password: render it at start, in memory.
+        let render = core::Container {
+            name: "render-config".into(),
+            image: Some(image.clone()),
+            image_pull_policy: Some("IfNotPresent".into()),
+            command: Some(vec!["/bin/sh".into(), "-c".into(), RENDER_SCRIPT.into()]),
+            env: Some(env),
+            resources: Some(resources.clone()),
+            security_context: security.clone(),
+            volume_mounts: Some(vec![
+                mount("template", "/config", true),
+                mount("runtime", "/etc/pgbouncer", false),
+            ]),
+            ..Default::default()
+        };
+        let probe = |initial: i32| core::Probe {
+            tcp_socket: Some(core::TCPSocketAction {
+                port: IntOrString::String("pgbouncer".into()),
+                host: None,
+            }),
+            initial_delay_seconds: Some(initial),
+            period_seconds: Some(10),
+            ..Default::default()
+        };
+        let (tmp, tmp_mount) = pod::tmp_volume();
+        let pgbouncer = core::Container {
+            name: "pgbouncer".into(),
+            image: Some(image),
+            image_pull_policy: Some("IfNotPresent".into()),
+            command: Some(vec![
+                "pgbouncer".into(),
+                "/etc/pgbouncer/pgbouncer.ini".into(),
+            ]),
+            ports: Some(vec![core::ContainerPort {
+                name: Some("pgbouncer".into()),
+                container_port: PORT,
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            resources: Some(resources),
+            readiness_probe: Some(probe(2)),
+            liveness_probe: Some(probe(10)),
+            security_context: security,
+            volume_mounts: Some(vec![mount("runtime", "/etc/pgbouncer", true), tmp_mount]),
+            ..Default::default()
+        };
+        let memory_dir = |volume: &str| core::Volume {
+            name: volume.into(),
+            empty_dir: Some(core::EmptyDirVolumeSource {
+                medium: Some("Memory".into()),
+                size_limit: Some(Quantity("1Mi".into())),
+            }),
+            ..Default::default()
+        };
+        let template_volume = core::Volume {
+            name: "template".into(),
+            config_map: Some(core::ConfigMapVolumeSource {
+                name: name.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let selector = lummo_core::selector_labels(name);
+        let service_account = s
+            .vault
+            .as_ref()
+            .and_then(|v| v.role.as_ref())
+            .map(|_| name.to_string());
+        let pod_spec = core::PodSpec {
+            automount_service_account_token: Some(false),
+            service_account_name: service_account,
+            enable_service_links: Some(false),
+            security_context: Some(pod::pod_security_context()),
+            init_containers: Some(vec![render]),
+            containers: vec![pgbouncer],
+            volumes: Some(vec![template_volume, memory_dir("runtime"), tmp]),
+            topology_spread_constraints: Some(vec![core::TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "kubernetes.io/hostname".into(),
+                when_unsatisfiable: "DoNotSchedule".into(),
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(selector.clone()),
+                    match_expressions: None,
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let annotations = pod::reloader_annotations(&[name.to_string()], &[secret.to_string()]);
+        let deployment = Deployment {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                labels: Some(labels.clone()),
+                annotations: Some(annotations),
+                ..Default::default()
+            },
+            spec: Some(DeploymentSpec {
+                replicas: Some(s.replicas),
+                revision_history_limit: Some(3),
+                selector: LabelSelector {
+                    match_labels: Some(selector),
+                    match_expressions: None,
+                },
+                template: core::PodTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(labels.clone()),
+                        ..Default::default()
+                    }),
+                    spec: Some(pod_spec),
+                },
+                ..Default::default()
+            }),
+            status: None,
+        };
+        typed_object("apps/v1", "Deployment", &deployment)
+    }
+
+    fn service(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
+        let service = core::Service {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            },
+            spec: Some(core::ServiceSpec {
+                type_: Some("ClusterIP".into()),
+                selector: Some(lummo_core::selector_labels(name)),
+                ports: Some(vec![core::ServicePort {
+                    name: Some("pgbouncer".into()),
+                    port: PORT,
+                    target_port: Some(IntOrString::String("pgbouncer".into())),
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            status: None,
+        };
+        typed_object("v1", "Service", &service)
+    }
+
+    fn disruption_budget(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
+        let budget = PodDisruptionBudget {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                labels: Some(labels.clone()),
+                ..Default::default()
+            },
+            spec: Some(PodDisruptionBudgetSpec {
+                max_unavailable: Some(IntOrString::Int(1)),
+                selector: Some(LabelSelector {
+                    match_labels: Some(lummo_core::selector_labels(name)),
+                    match_expressions: None,
+                }),
+                ..Default::default()
+            }),
+            status: None,
+        };
+        typed_object("policy/v1", "PodDisruptionBudget", &budget)
+    }
+
+    /// What the app lists in `configs` to connect through pgbouncer; credentials
+    /// stay in the connection Secret, which the app lists in `secrets`.
+    fn app_config(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
+        let host = match self.spec.object.namespace() {
+            "" => name.to_string(),
+            namespace => format!("{name}.{namespace}.svc.cluster.local"),
+        };
+        let mut data = json!({ "DB_HOST": host, "DB_PORT": PORT.to_string(), "PGHOST": host, "PGPORT": PORT.to_string() });
+        if let Some(db_name) = self
+            .spec
+            .spec
+            .database
+            .as_ref()
+            .and_then(|d| d.name.as_ref())
+        {
+            data["DB_NAME"] = json!(db_name);
+            data["PGDATABASE"] = json!(db_name);
+        }
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": { "name": format!("{}-db", self.spec.spec.app), "labels": labels },
+            "data": data,
+        })
+    }
+
+    fn vault_objects(
+        &self,
+        vault: &Vault,
+        name: &str,
+        labels: &BTreeMap<String, String>,
+        secret: &str,
+    ) -> Vec<Value> {
+        let (mount, path) = split_mount(vault).expect("checked before rendering");
+        let mut objects = Vec::new();
+        let auth = match (&vault.role, &vault.auth_ref) {
+            (Some(role), _) => {
+                let account = core::ServiceAccount {
+                    metadata: ObjectMeta {
+                        name: Some(name.into()),
+                        labels: Some(labels.clone()),
+                        ..Default::default()
+                    },
+                    automount_service_account_token: Some(false),
+                    ..Default::default()
+                };
+                objects.push(typed_object("v1", "ServiceAccount", &account));
+                objects.push(json!({
+                    "apiVersion": "secrets.hashicorp.com/v1beta1",
+                    "kind": "VaultAuth",
+                    "metadata": { "name": name, "labels": labels },
+                    "spec": { "method": "kubernetes", "mount": "kubernetes", "kubernetes": { "role": role, "serviceAccount": name } },
+                }));
+                Some(name.to_string())
+            }
+            (None, Some(reference)) => Some(reference.clone()),
+            (None, None) => None,
+        };
+        let mut destination = json!({ "name": secret, "create": true, "overwrite": true });
+        let restart = json!([{ "kind": "Deployment", "name": name }]);
+        let mut body = match vault.kind {
+            Some(VaultKind::Dynamic) => {
+                let database = self
+                    .spec
+                    .spec
+                    .database
+                    .as_ref()
+                    .expect("checked before rendering");
+                let mut templates = json!({
+                    "host": { "text": database.host },
+                    "port": { "text": database.port.to_string() },
+                    "username": { "text": "{{ get .Secrets \"username\" }}" },
+                    "password": { "text": "{{ get .Secrets \"password\" }}" },
+                });
+                if let Some(db_name) = &database.name {
+                    templates["database"] = json!({ "text": db_name });
+                }
+                destination["transformation"] = json!({ "templates": templates });
+                json!({ "mount": mount, "path": path, "destination": destination, "rolloutRestartTargets": restart })
+            }
+            _ => json!({
+                "type": "kv-v2",
+                "mount": mount,
+                "path": path,
+                "refreshAfter": "1h",
+                "destination": destination,
+                "rolloutRestartTargets": restart,
+            }),
+        };
+        if let Some(auth) = auth {
+            body["vaultAuthRef"] = json!(auth);
+        }
+        let kind = if vault.kind == Some(VaultKind::Dynamic) {
+            "VaultDynamicSecret"
+        } else {
+            "VaultStaticSecret"
+        };
+        objects.push(json!({
+            "apiVersion": "secrets.hashicorp.com/v1beta1",
+            "kind": kind,
+            "metadata": { "name": name, "labels": labels },
+            "spec": body,
+        }));
+        objects
+    }
+}
+
+/// Runs in the init container: the ini from its template, and the auth file.
+const RENDER_SCRIPT: &str = r#"set -eu
+sed -e "s|\${DB_HOST}|${DB_HOST:-}|g" -e "s|\${DB_PORT}|${DB_PORT:-}|g" /config/pgbouncer.ini > /etc/pgbouncer/pgbouncer.ini
+user=$(printf '%s' "$DB_USER" | sed 's/"/""/g')
+password=$(printf '%s' "$DB_PASSWORD" | sed 's/"/""/g')
+printf '"%s" "%s"\n' "$user" "$password" > /etc/pgbouncer/userlist.txt
+"#;
+
+/// `mount` and `path` for the Vault Secrets Operator.
+fn split_mount(vault: &Vault) -> Option<(String, String)> {
+    let path = vault.path.trim_matches('/');
+    match &vault.mount {
+        Some(mount) if !path.is_empty() => {
+            Some((mount.trim_matches('/').to_string(), path.to_string()))
+        }
+        Some(_) => None,
+        None => path
+            .split_once('/')
+            .filter(|(m, p)| !m.is_empty() && !p.is_empty())
+            .map(|(m, p)| (m.to_string(), p.to_string())),
+    }
+}
