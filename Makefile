@@ -5,10 +5,13 @@ TARGET  := x86_64-unknown-linux-gnu
 BIN_DIR := target/$(TARGET)/release
 FUNCTIONS := $(notdir $(wildcard functions/*))
 SHARED_CRDS ?= ../shared/crds
+REGISTRY ?= ghcr.io/lummo/krm-functions
+# Conformance also renders with the images (needs Docker); KPT_IMAGES=0 skips that.
+KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help build test unit conformance schemas schemas-check examples demo bench clean
+.PHONY: help build test unit images conformance schemas schemas-check examples demo bench clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -16,13 +19,16 @@ help: ## List the targets
 build: ## Static release binaries of every function
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS))
 
-test: build unit schemas-check conformance ## Everything CI runs
+test: build unit schemas-check images conformance ## Everything CI runs
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
 
-conformance: build ## Render every Kptfile.examples package with the real kpt
-	BIN_DIR=$(BIN_DIR) scripts/kpt-conformance.sh
+images: build ## One FROM-scratch image per function, tagged $(REGISTRY)/<fn>:v<version>
+	BIN_DIR=$(BIN_DIR) REGISTRY=$(REGISTRY) scripts/images.sh
+
+conformance: build ## Render every Kptfile.examples package with the real kpt (exec and images)
+	BIN_DIR=$(BIN_DIR) KPT_IMAGES=$(KPT_IMAGES) scripts/kpt-conformance.sh
 
 schemas: ## Re-extract schemas/upstream from ../shared/crds
 	$(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream

@@ -13,11 +13,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
 
-# Copies a package without its generated output, with image steps run as exec.
+# Copies a package without its generated output; with `exec` as $3, image steps
+# become exec steps running the freshly built binaries.
 fresh_copy() {
   rm -rf "$2"
   cp -r "$1" "$2"
   find "$2" -type d -name generated -prune -exec rm -rf {} +
+  [ "${3:-}" = exec ] || return 0
   find "$2" -name Kptfile -exec sed -i -E \
     "s#image: ghcr.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+#exec: $bin_dir/\\1#" {} +
 }
@@ -37,16 +39,25 @@ check() {
   fi
 }
 
+# With KPT_IMAGES=1 the same packages also render with the images of `make images`.
+images=${KPT_IMAGES:-0}
+
 for pkg in Kptfile.examples/*/; do
   pkg=${pkg%/}
   [ -f "$pkg/Kptfile" ] || continue
-  fresh_copy "$pkg" "$work/render"
+  fresh_copy "$pkg" "$work/render" exec
   kpt fn render --allow-exec "$work/render" >"$work/log" 2>&1 || { cat "$work/log"; }
   check render "$work/render"
   kpt fn render --allow-exec "$work/render" >"$work/log" 2>&1 || { cat "$work/log"; }
   check render-twice "$work/render"
 
-  fresh_copy "$pkg" "$work/eval"
+  if [ "$images" = 1 ]; then
+    fresh_copy "$pkg" "$work/image"
+    kpt fn render --image-pull-policy never "$work/image" >"$work/log" 2>&1 || { cat "$work/log"; }
+    check render-images "$work/image"
+  fi
+
+  fresh_copy "$pkg" "$work/eval" exec
   # The root pipeline's steps, in order, one `kpt fn eval` each (with its configPath).
   while read -r fn config; do
     args=(--exec "$bin_dir/$fn")
@@ -59,5 +70,22 @@ for pkg in Kptfile.examples/*/; do
     END { if (fn) print fn, cfg }' "$pkg/Kptfile")
   check eval "$work/eval"
 done
+if [ "$images" = 1 ]; then
+  # One eval with an image, and every image's documentation through kpt.
+  pkg=Kptfile.examples/networking
+  fresh_copy "$pkg" "$work/eval-image"
+  version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+  kpt fn eval --image "ghcr.io/lummo/krm-functions/lummo-networking:v$version" --image-pull-policy never \
+    "$work/eval-image" >"$work/log" 2>&1 || cat "$work/log"
+  check eval-image "$work/eval-image"
+  for dir in functions/*/; do
+    fn=$(basename "$dir")
+    if kpt fn doc --image "ghcr.io/lummo/krm-functions/$fn:v$version" 2>/dev/null | grep -q "^$fn $version"; then
+      passed=$((passed + 1)); echo "ok   kpt fn doc --image $fn"
+    else
+      failed=$((failed + 1)); echo "FAIL kpt fn doc --image $fn"
+    fi
+  done
+fi
 echo "kpt conformance: $passed passed, $failed failed"
 [ "$failed" = 0 ]
