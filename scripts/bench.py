@@ -115,8 +115,44 @@ def main():
         floor_wall = floor_wall or wall
         print(f"| {label} | {wall * 1000:.1f} ms | {fastest * 1000:.1f} ms | {peak:.1f} MiB | {wall / floor_wall:.2f}× |")
     print()
-    for name in ["lummo-workload"]:
-        print(f"binary size of {name} (static, stripped): {os.path.getsize(os.path.join(BIN, name)) / 1e6:.2f} MB")
+    for name in sorted(os.listdir("functions")):
+        print(f"- {name}: binary {os.path.getsize(os.path.join(BIN, name)) / 1e6:.2f} MB (static, stripped)")
+    kpt_render_figures(work)
+
+
+def kpt_render_figures(work):
+    """Wall time of `kpt fn render` on the whole-app example: exec vs images."""
+    import shutil, re
+    if shutil.which("kpt") is None:
+        print("kpt not installed: no render figures")
+        return
+    version = re.search(r'^version = "(.*)"', open("Cargo.toml").read(), re.M).group(1)
+    images = shutil.which("docker") is not None and subprocess.run(
+        ["docker", "image", "inspect", f"ghcr.io/lummo/krm-functions/lummo-workload:v{version}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+    modes = ["exec"] + (["images"] if images else [])
+    print(f"\n`kpt fn render` of Kptfile.examples/tokko-api (4 functions), {min(RUNS, 5)} runs:\n")
+    print("| mode | median wall | min wall |")
+    print("|---|---:|---:|")
+    for mode in modes:
+        walls = []
+        for _ in range(min(RUNS, 5)):
+            pkg = os.path.join(work, "tokko-api")
+            shutil.rmtree(pkg, ignore_errors=True)
+            shutil.copytree("Kptfile.examples/tokko-api", pkg, ignore=shutil.ignore_patterns("generated"))
+            args = ["kpt", "fn", "render", pkg]
+            if mode == "exec":
+                kptfile = os.path.join(pkg, "Kptfile")
+                text = re.sub(r"image: ghcr.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+",
+                              lambda m: "exec: " + os.path.abspath(os.path.join(BIN, m.group(1))), open(kptfile).read())
+                open(kptfile, "w").write(text)
+                args.append("--allow-exec")
+            else:
+                args += ["--image-pull-policy", "never"]
+            start = time.perf_counter()
+            subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            walls.append(time.perf_counter() - start)
+        print(f"| {mode} | {statistics.median(walls) * 1000:.0f} ms | {min(walls) * 1000:.0f} ms |")
 
 
 main()

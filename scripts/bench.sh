@@ -6,3 +6,8 @@ RUSTFLAGS="-C target-feature=+crt-static" cargo build -q -j2 --release --target 
   -p krm-sdk --example identity --example json_roundtrip
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr)"
 python3 scripts/bench.py
+if command -v docker >/dev/null; then
+  echo
+  echo "image sizes:"
+  docker images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep krm-functions | sort
+fi
