@@ -68,6 +68,16 @@ impl SchemaSet {
         Ok(())
     }
 
+    /// Adds the schemas of a CustomResourceDefinition object; returns how many.
+    pub fn add_crd(&mut self, crd: &Value) -> usize {
+        let schemas = crd_schemas(crd);
+        let count = schemas.len();
+        for s in schemas {
+            self.insert(&s.api_version, &s.kind, s.schema);
+        }
+        count
+    }
+
     pub fn insert(&mut self, api_version: &str, kind: &str, schema: Value) {
         self.schemas
             .insert((api_version.to_string(), kind.to_string()), schema);
@@ -106,6 +116,73 @@ impl SchemaSet {
             )],
         }
     }
+}
+
+/// One served version of a CRD: its apiVersion, kind and `openAPIV3Schema` with
+/// descriptions stripped (structure only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrdSchema {
+    pub api_version: String,
+    pub kind: String,
+    pub schema: Value,
+}
+
+/// The schemas of every served version of a CustomResourceDefinition object;
+/// nothing for other objects.
+pub fn crd_schemas(crd: &Value) -> Vec<CrdSchema> {
+    if crd.kind() != "CustomResourceDefinition" {
+        return Vec::new();
+    }
+    let group = crd
+        .pointer("/spec/group")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = crd
+        .pointer("/spec/names/kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let versions = crd.pointer("/spec/versions").and_then(Value::as_array);
+    versions
+        .into_iter()
+        .flatten()
+        .filter(|version| version.get("served") == Some(&Value::Bool(true)))
+        .filter_map(|version| {
+            let name = version.get("name")?.as_str()?;
+            let schema = version.pointer("/schema/openAPIV3Schema")?;
+            Some(CrdSchema {
+                api_version: format!("{group}/{name}"),
+                kind: kind.to_string(),
+                schema: strip_descriptions(schema.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Removes `description` from a schema and every schema nested in it, leaving
+/// properties that happen to be named `description` alone.
+pub fn strip_descriptions(mut schema: Value) -> Value {
+    let Some(map) = schema.as_object_mut() else {
+        return schema;
+    };
+    map.shift_remove("description");
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        for value in properties.values_mut() {
+            *value = strip_descriptions(value.take());
+        }
+    }
+    for key in ["items", "additionalProperties", "not"] {
+        if let Some(value) = map.get_mut(key).filter(|v| v.is_object()) {
+            *value = strip_descriptions(value.take());
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf"] {
+        if let Some(Value::Array(branches)) = map.get_mut(key) {
+            for branch in branches.iter_mut() {
+                *branch = strip_descriptions(branch.take());
+            }
+        }
+    }
+    schema
 }
 
 /// Whether an apiVersion belongs to Kubernetes itself (`v1`, `apps/v1`,

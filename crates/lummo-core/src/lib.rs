@@ -18,6 +18,9 @@ pub const GROUP: &str = "lummo.dev";
 pub const API_VERSION: &str = "lummo.dev/v1alpha1";
 /// Annotation that marks an object as generated, naming function and spec.
 pub const GENERATED_BY: &str = "lummo.dev/generated-by";
+/// Tag of results that depend on a function's own functionConfig; lummo-validate,
+/// which runs without it, leaves them to the function.
+pub const NEEDS_CONFIG_TAG: &str = "lummo.dev/needs-function-config";
 /// Value of `app.kubernetes.io/managed-by` on generated objects.
 pub const MANAGED_BY: &str = "lummo-krm-functions";
 

@@ -5,8 +5,9 @@
 //! stripped to `<out-dir>/<group>_<kind>_<version>.json`. With `--check` it writes
 //! nothing and fails when the committed copy differs from what it would write.
 
+use krm_sdk::openapi::crd_schemas;
 use krm_sdk::yaml::{parse_documents, Limits};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -108,29 +109,18 @@ fn schemas_of(crds: &Path) -> Result<BTreeMap<String, String>, String> {
             std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
         let documents =
             parse_documents(&text, &limits).map_err(|e| format!("{}: {e}", file.display()))?;
-        for crd in documents
-            .iter()
-            .filter(|d| d["kind"] == "CustomResourceDefinition")
-        {
-            let group = crd["spec"]["group"].as_str().unwrap_or_default();
-            let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or_default();
-            for version in crd["spec"]["versions"].as_array().into_iter().flatten() {
-                if version["served"] != Value::Bool(true) {
-                    continue;
-                }
-                let name = version["name"].as_str().unwrap_or_default();
-                let Some(schema) = version.pointer("/schema/openAPIV3Schema") else {
-                    continue;
-                };
+        for crd in &documents {
+            for schema in crd_schemas(crd) {
+                let (group, version) = schema.api_version.split_once('/').unwrap_or_default();
                 let document = json!({
-                    "apiVersion": format!("{group}/{name}"),
-                    "kind": kind,
+                    "apiVersion": schema.api_version,
+                    "kind": schema.kind,
                     "source": file.file_name().map(|f| f.to_string_lossy().to_string()),
-                    "openAPIV3Schema": strip(schema.clone()),
+                    "openAPIV3Schema": schema.schema,
                 });
                 let mut text = serde_json::to_string_pretty(&document).expect("values serialize");
                 text.push('\n');
-                out.insert(format!("{group}_{kind}_{name}.json"), text);
+                out.insert(format!("{group}_{}_{version}.json", schema.kind), text);
             }
         }
     }
@@ -138,31 +128,4 @@ fn schemas_of(crds: &Path) -> Result<BTreeMap<String, String>, String> {
         return Err(format!("no CRDs found in {}", crds.display()));
     }
     Ok(out)
-}
-
-/// Removes `description` from a schema and every schema nested in it, leaving
-/// properties that happen to be named `description` alone.
-fn strip(mut schema: Value) -> Value {
-    let Some(map) = schema.as_object_mut() else {
-        return schema;
-    };
-    map.shift_remove("description");
-    if let Some(Value::Object(properties)) = map.get_mut("properties") {
-        for value in properties.values_mut() {
-            *value = strip(value.take());
-        }
-    }
-    for key in ["items", "additionalProperties", "not"] {
-        if let Some(value) = map.get_mut(key).filter(|v| v.is_object()) {
-            *value = strip(value.take());
-        }
-    }
-    for key in ["anyOf", "oneOf", "allOf"] {
-        if let Some(Value::Array(branches)) = map.get_mut(key) {
-            for branch in branches.iter_mut() {
-                *branch = strip(branch.take());
-            }
-        }
-    }
-    schema
 }

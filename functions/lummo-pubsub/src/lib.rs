@@ -259,10 +259,13 @@ impl Renderer<'_> {
                 None
             }
             None => {
-                self.results.push(spec.error(
-                    field,
-                    "a dead letter needs the project number for the Pub/Sub service agent's grants: set `projectNumber` in the functionConfig",
-                ));
+                self.results.push(
+                    spec.error(
+                        field,
+                        "a dead letter needs the project number for the Pub/Sub service agent's grants: set `projectNumber` in the functionConfig",
+                    )
+                    .tag(lummo_core::NEEDS_CONFIG_TAG, "projectNumber"),
+                );
                 None
             }
         }

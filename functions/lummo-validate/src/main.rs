@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    krm_sdk::run(&lummo_validate::INFO, lummo_validate::process)
+}
