@@ -70,31 +70,30 @@ fn spec_path(field: &str) -> String {
 /// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
 /// spec there). Problems become error results on `list`.
 pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -> Vec<Spec<T>> {
-    let mut objects: Vec<&Value> = list
-        .items
-        .iter()
-        .map(|item| item.value())
-        .filter(|item| item.kind() == kind)
-        .collect();
-    if let Some(fc) = list.function_config.as_ref().filter(|fc| fc.kind() == kind) {
-        objects.push(fc);
-    }
     let mut specs = Vec::new();
-    let mut results = Vec::new();
-    for object in objects {
-        match decode_spec(object, kind) {
-            Ok(spec) => specs.push(Spec {
-                object: object.clone(),
-                spec,
-            }),
-            Err(error) => results.push(error),
+    for object in spec_objects(list, kind) {
+        match decode_spec(&object, kind) {
+            Ok(spec) => specs.push(Spec { object, spec }),
+            Err(error) => list.results.push(error),
         }
     }
-    list.results.extend(results);
     specs
 }
 
-fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, ResultItem> {
+/// The objects of `kind` that [`collect_specs`] would decode, for functions that
+/// rewrite a spec (e.g. resolve templates) before decoding it.
+pub fn spec_objects(list: &ResourceList, kind: &str) -> Vec<Value> {
+    let items = list
+        .items
+        .iter()
+        .map(|item| item.value())
+        .filter(|item| item.kind() == kind);
+    let config = list.function_config.as_ref().filter(|fc| fc.kind() == kind);
+    items.chain(config).cloned().collect()
+}
+
+/// Checks apiVersion and name of a spec object and strictly decodes its `spec`.
+pub fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, ResultItem> {
     let api_version = object.api_version();
     if api_version != API_VERSION {
         let found = if api_version.is_empty() {

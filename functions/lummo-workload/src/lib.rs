@@ -1,15 +1,22 @@
 //! `lummo-workload`: `LummoDeployment` → Argo Rollout, Service, ServiceAccount,
 //! PodDisruptionBudget, KEDA ScaledObject (+ TriggerAuthentication), PodMonitor and
-//! AnalysisTemplate.
+//! AnalysisTemplate; `LummoJob` → Job (a migration: an ArgoCD PreSync hook);
+//! `LummoCronJob` → CronJob. Containers may extend `LummoContainer` templates.
 //!
 //! [`process`] is the whole function: a pure transform of the ResourceList. It never
 //! emits an HPA (KEDA owns scaling) and never edits objects it did not generate.
 
+mod containers;
+pub mod jobs;
 mod render;
 pub mod spec;
+pub mod templates;
 
-use krm_sdk::{FunctionInfo, Generated, Generator, ResourceList};
-use spec::LummoDeploymentSpec;
+use krm_sdk::{FunctionInfo, Generated, Generator, ResourceList, ResultItem};
+use lummo_core::Spec;
+use serde::de::DeserializeOwned;
+use spec::{LummoDeploymentSpec, LummoJobSpec};
+use templates::Templates;
 
 /// The kind this function reads.
 pub const KIND: &str = "LummoDeployment";
@@ -21,20 +28,53 @@ pub const INFO: FunctionInfo = FunctionInfo {
     version: env!("CARGO_PKG_VERSION"),
     about: "Turns every LummoDeployment (lummo.dev/v1alpha1) in the package into an Argo Rollout,\n\
             Service, ServiceAccount, PodDisruptionBudget, KEDA ScaledObject and TriggerAuthentication,\n\
-            Prometheus PodMonitor and Argo AnalysisTemplate, with restricted pod security by default.\n\
+            Prometheus PodMonitor and Argo AnalysisTemplate, with restricted pod security by default;\n\
+            every LummoJob into a Job (`migration: true`: an ArgoCD PreSync hook) and every\n\
+            LummoCronJob into a CronJob. Containers may extend LummoContainer templates.\n\
             Generated files go to generated/ beside each spec; re-running replaces them.",
     config: "    None needed. Under kustomize (KRM exec plugin) the LummoDeployment itself is the\n    functionConfig.\n\n\
              EXAMPLE:\n    apiVersion: lummo.dev/v1alpha1\n    kind: LummoDeployment\n    metadata:\n      name: foobar-api\n    spec:\n      app: foobar-api\n      containers:\n        image: foobar:1.0.0\n        ports: [{name: http, port: 8080}]\n        resources: {requests: {cpu: 250m, memory: 256Mi}}",
 };
 
-/// Renders every LummoDeployment of `list`, replacing this function's earlier output.
+/// Renders every LummoDeployment, LummoJob and LummoCronJob of `list` (containers
+/// resolved against the LummoContainer templates), replacing this function's
+/// earlier output.
 pub fn process(list: &mut ResourceList) {
-    let specs = lummo_core::collect_specs::<LummoDeploymentSpec>(list, KIND);
-    let mut outputs = Vec::with_capacity(specs.len());
-    for spec in &specs {
-        let rendered = render::render(spec);
-        list.results.extend(rendered.results);
+    let mut results = Vec::new();
+    let templates = Templates::collect(list, &mut results);
+    let mut outputs = Vec::new();
+    for spec in specs::<LummoDeploymentSpec>(list, KIND, &templates, &mut results) {
+        let rendered = render::render(&spec);
+        results.extend(rendered.results);
         outputs.push(Generated::from_spec(&spec.object, rendered.objects));
     }
+    for (kind, cron) in [(jobs::JOB_KIND, false), (jobs::CRON_JOB_KIND, true)] {
+        for spec in specs::<LummoJobSpec>(list, kind, &templates, &mut results) {
+            let (objects, found) = jobs::render(&spec, cron);
+            results.extend(found);
+            outputs.push(Generated::from_spec(&spec.object, objects));
+        }
+    }
+    list.results.extend(results);
     GENERATOR.apply(list, outputs);
+}
+
+/// Specs of `kind` with their containers' templates merged in, decoded strictly.
+fn specs<T: DeserializeOwned>(
+    list: &ResourceList,
+    kind: &str,
+    templates: &Templates,
+    results: &mut Vec<ResultItem>,
+) -> Vec<Spec<T>> {
+    let mut specs = Vec::new();
+    for object in lummo_core::spec_objects(list, kind) {
+        let Some(resolved) = templates.resolve(&object, results) else {
+            continue;
+        };
+        match lummo_core::decode_spec(&resolved, kind) {
+            Ok(spec) => specs.push(Spec { object, spec }),
+            Err(error) => results.push(error),
+        }
+    }
+    specs
 }

@@ -1,9 +1,9 @@
 //! Validation and generation for one LummoDeployment.
 
-use crate::spec::{self, Analysis, Container, LummoDeploymentSpec, Probe, Scaling, Topology};
+use crate::containers::{self, image_version, unique, DeclaredPort, PodInput, Report};
+use crate::spec::{Analysis, LummoDeploymentSpec, Scaling, Topology};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
@@ -20,38 +20,26 @@ pub struct Rendered {
 pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
     let mut context = Context {
         spec,
-        results: Vec::new(),
+        report: Report::new(&spec.object),
     };
     let objects = context.objects();
-    let failed = context.results.iter().any(ResultItem::is_error);
+    let failed = context.report.failed();
     Rendered {
         objects: if failed { Vec::new() } else { objects },
-        results: context.results,
+        results: context.report.results,
     }
 }
 
 struct Context<'a> {
     spec: &'a Spec<LummoDeploymentSpec>,
-    results: Vec<ResultItem>,
-}
-
-/// A container port after validation.
-struct DeclaredPort {
-    name: String,
-    port: u16,
+    report: Report<'a>,
 }
 
 const STRATEGY_KEYS: [&str; 3] = ["canary", "blueGreen", "analysis"];
 
 impl Context<'_> {
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        let error = self.spec.error(field, message);
-        self.results.push(error);
-    }
-
-    fn warning(&mut self, field: &str, message: impl Into<String>) {
-        let warning = self.spec.warning(field, message);
-        self.results.push(warning);
+        self.report.error(field, message);
     }
 
     fn objects(&mut self) -> Vec<Value> {
@@ -63,7 +51,13 @@ impl Context<'_> {
         let labels = lummo_core::labels(app, s.part_of.as_deref());
         let (min, max) = self.replica_range();
         let analysis = self.analysis();
-        let (containers, ports) = self.containers();
+        let input = PodInput {
+            app,
+            containers: &s.containers,
+            datadog: s.monitoring.datadog,
+            long_running: true,
+        };
+        let (containers, ports) = containers::build(&mut self.report, &input);
         let metrics_port = self.metrics_port(&ports);
 
         let mut objects = vec![self.service_account(&labels)];
@@ -227,242 +221,6 @@ impl Context<'_> {
             );
         }
         Some(analysis)
-    }
-
-    fn containers(&mut self) -> (Vec<core::Container>, Vec<DeclaredPort>) {
-        let s = &self.spec.spec;
-        if s.containers.is_empty() {
-            self.error("containers", "needs at least one container");
-        }
-        let mut names_seen: Vec<String> = Vec::new();
-        let mut ports: Vec<DeclaredPort> = Vec::new();
-        let mut containers = Vec::new();
-        for (i, container) in s.containers.iter().enumerate() {
-            let field = |f: &str| format!("containers[{i}].{f}");
-            let name = container.name.clone().unwrap_or_else(|| {
-                if i == 0 {
-                    s.app.clone()
-                } else {
-                    format!("{}-{i}", s.app)
-                }
-            });
-            if let Err(message) = names::dns_label(&name) {
-                self.error(&field("name"), message);
-            }
-            if names_seen.contains(&name) {
-                self.error(
-                    &field("name"),
-                    format!("two containers are named `{name}`; container names must be unique"),
-                );
-            }
-            names_seen.push(name.clone());
-            self.check_image(&container.image, &field("image"));
-            for (j, port) in container.ports.iter().enumerate() {
-                if let Err(message) = names::port_name(&port.name) {
-                    self.error(&field(&format!("ports[{j}].name")), message);
-                }
-                if port.port == 0 {
-                    self.error(
-                        &field(&format!("ports[{j}].port")),
-                        "must be from 1 to 65535",
-                    );
-                }
-                if ports.iter().any(|p| p.name == port.name) {
-                    self.error(
-                        &field(&format!("ports[{j}].name")),
-                        format!("port name `{}` is declared twice in the pod", port.name),
-                    );
-                }
-                ports.push(DeclaredPort {
-                    name: port.name.clone(),
-                    port: port.port,
-                });
-            }
-            let resources = self.resources(container, i);
-            let env = self.env(container, i);
-            let probes = [
-                &container.probes.liveness,
-                &container.probes.readiness,
-                &container.probes.startup,
-            ]
-            .map(|p| p.as_ref().map(|p| self.probe(p, container, i)));
-            let default_probe = || container.ports.first().map(|p| tcp_probe(&p.name));
-            let (_, tmp_mount) = pod::tmp_volume();
-            containers.push(core::Container {
-                name,
-                image: Some(container.image.clone()),
-                image_pull_policy: Some("IfNotPresent".into()),
-                command: non_empty(container.command.clone()),
-                args: non_empty(container.args.clone()),
-                ports: non_empty(
-                    container
-                        .ports
-                        .iter()
-                        .map(|p| core::ContainerPort {
-                            name: Some(p.name.clone()),
-                            container_port: i32::from(p.port),
-                            protocol: Some("TCP".into()),
-                            ..Default::default()
-                        })
-                        .collect(),
-                ),
-                env_from: non_empty(env_from(container)),
-                env,
-                resources,
-                liveness_probe: probes[0].clone().flatten().or_else(default_probe),
-                readiness_probe: probes[1].clone().flatten().or_else(default_probe),
-                startup_probe: probes[2].clone().flatten(),
-                security_context: Some(pod::container_security_context(
-                    container.read_only_root_filesystem,
-                )),
-                volume_mounts: Some(vec![tmp_mount]),
-                ..Default::default()
-            });
-        }
-        (containers, ports)
-    }
-
-    fn check_image(&mut self, image: &str, field: &str) {
-        let last = image.rsplit('/').next().unwrap_or(image);
-        if image.is_empty() || image.contains(char::is_whitespace) {
-            self.error(field, format!("`{image}` is not an image reference"));
-        } else if !last.contains(':') && !last.contains('@') {
-            self.warning(field, format!("image `{image}` has no tag: pin a version tag or digest so rollouts are reproducible"));
-        } else if last.ends_with(":latest") {
-            self.warning(field, format!("image `{image}` uses `latest`: pin a version tag or digest so rollouts are reproducible"));
-        }
-    }
-
-    fn resources(&mut self, container: &Container, i: usize) -> Option<core::ResourceRequirements> {
-        let field = format!("containers[{i}].resources");
-        let Some(resources) = &container.resources else {
-            self.error(&field, "is required: set requests.cpu and requests.memory (KEDA targets and scheduling depend on them), e.g. `resources: {requests: {cpu: 250m, memory: 256Mi}}`");
-            return None;
-        };
-        let Some(requests) = &resources.requests else {
-            self.error(
-                &format!("{field}.requests"),
-                "is required: set cpu and memory",
-            );
-            return None;
-        };
-        let mut quantities = |part: &str, q: &spec::Quantities, required: bool| {
-            let mut map = BTreeMap::new();
-            for (name, value) in [("cpu", &q.cpu), ("memory", &q.memory)] {
-                match value {
-                    Some(value) => {
-                        let text = value.as_string();
-                        if is_quantity(&text) {
-                            map.insert(name.to_string(), Quantity(text));
-                        } else {
-                            self.error(&format!("{field}.{part}.{name}"), format!("`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `512Mi`)"));
-                        }
-                    }
-                    None if required => {
-                        self.error(&format!("{field}.{part}.{name}"), "is required")
-                    }
-                    None => {}
-                }
-            }
-            map
-        };
-        let requests = quantities("requests", requests, true);
-        let mut limits = quantities("limits", &resources.limits, false);
-        if let (None, Some(memory)) = (limits.get("memory"), requests.get("memory")) {
-            limits.insert("memory".into(), memory.clone());
-        }
-        Some(core::ResourceRequirements {
-            requests: Some(requests),
-            limits: Some(limits),
-            claims: None,
-        })
-    }
-
-    fn env(&mut self, container: &Container, i: usize) -> Option<Vec<core::EnvVar>> {
-        let mut env = Vec::new();
-        for (name, value) in &container.env {
-            let value = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => {
-                    self.error(
-                        &format!("containers[{i}].env.{name}"),
-                        "must be a string, number or boolean",
-                    );
-                    continue;
-                }
-            };
-            env.push(core::EnvVar {
-                name: name.clone(),
-                value: Some(value),
-                value_from: None,
-            });
-        }
-        if self.spec.spec.monitoring.datadog {
-            env.extend(datadog_env());
-        }
-        non_empty(env)
-    }
-
-    fn probe(&mut self, probe: &Probe, container: &Container, i: usize) -> Option<core::Probe> {
-        let field = format!("containers[{i}].probes");
-        let port = match &probe.port {
-            Some(Value::String(name)) if container.ports.iter().any(|p| &p.name == name) => {
-                IntOrString::String(name.clone())
-            }
-            Some(Value::String(name)) => {
-                self.error(
-                    &field,
-                    format!("probe port `{name}` is not a declared port of this container"),
-                );
-                return None;
-            }
-            Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=65535).contains(&n)) => {
-                IntOrString::Int(n.as_u64().unwrap_or_default() as i32)
-            }
-            Some(other) => {
-                self.error(
-                    &field,
-                    format!(
-                        "probe port must be a port name or a number from 1 to 65535, found {other}"
-                    ),
-                );
-                return None;
-            }
-            None => match container.ports.first() {
-                Some(p) => IntOrString::String(p.name.clone()),
-                None if probe.command.is_some() => IntOrString::Int(0),
-                None => {
-                    self.error(&field, "a probe needs a `port` (or `command`) when the container declares no ports");
-                    return None;
-                }
-            },
-        };
-        let mut result = core::Probe {
-            initial_delay_seconds: probe.initial_delay_seconds,
-            period_seconds: probe.period_seconds,
-            timeout_seconds: probe.timeout_seconds,
-            failure_threshold: probe.failure_threshold,
-            ..Default::default()
-        };
-        if let Some(command) = &probe.command {
-            result.exec = Some(core::ExecAction {
-                command: Some(command.clone()),
-            });
-        } else if let Some(path) = &probe.path {
-            if !path.starts_with('/') {
-                self.error(&field, format!("probe path `{path}` must start with `/`"));
-            }
-            result.http_get = Some(core::HTTPGetAction {
-                path: Some(path.clone()),
-                port,
-                ..Default::default()
-            });
-        } else {
-            result.tcp_socket = Some(core::TCPSocketAction { port, host: None });
-        }
-        Some(result)
     }
 
     /// The named port Prometheus scrapes; a numeric port not declared by any
@@ -786,51 +544,6 @@ fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
     }
 }
 
-fn env_from(container: &Container) -> Vec<core::EnvFromSource> {
-    let configs = container.configs.iter().map(|name| core::EnvFromSource {
-        config_map_ref: Some(core::ConfigMapEnvSource {
-            name: name.clone(),
-            optional: None,
-        }),
-        ..Default::default()
-    });
-    let secrets = container.secrets.iter().map(|name| core::EnvFromSource {
-        secret_ref: Some(core::SecretEnvSource {
-            name: name.clone(),
-            optional: None,
-        }),
-        ..Default::default()
-    });
-    configs.chain(secrets).collect()
-}
-
-/// Datadog unified service tagging, read from the pod's own labels and host.
-fn datadog_env() -> Vec<core::EnvVar> {
-    let field = |name: &str, path: &str| core::EnvVar {
-        name: name.into(),
-        value: None,
-        value_from: Some(core::EnvVarSource {
-            field_ref: Some(core::ObjectFieldSelector {
-                field_path: path.into(),
-                api_version: None,
-            }),
-            ..Default::default()
-        }),
-    };
-    vec![
-        field("DD_ENV", "metadata.labels['tags.datadoghq.com/env']"),
-        field(
-            "DD_SERVICE",
-            "metadata.labels['tags.datadoghq.com/service']",
-        ),
-        field(
-            "DD_VERSION",
-            "metadata.labels['tags.datadoghq.com/version']",
-        ),
-        field("DD_AGENT_HOST", "status.hostIP"),
-    ]
-}
-
 fn spread_constraints(app: &str) -> Vec<core::TopologySpreadConstraint> {
     [
         ("kubernetes.io/hostname", "DoNotSchedule"),
@@ -847,101 +560,4 @@ fn spread_constraints(app: &str) -> Vec<core::TopologySpreadConstraint> {
         ..Default::default()
     })
     .to_vec()
-}
-
-fn tcp_probe(port: &str) -> core::Probe {
-    core::Probe {
-        tcp_socket: Some(core::TCPSocketAction {
-            port: IntOrString::String(port.into()),
-            host: None,
-        }),
-        ..Default::default()
-    }
-}
-
-/// The image tag as a label value, when it is a valid one.
-fn image_version(image: &str) -> Option<String> {
-    let last = image.rsplit('/').next()?;
-    let tag = last.split('@').next()?.split_once(':')?.1;
-    let valid = !tag.is_empty()
-        && tag.len() <= 63
-        && tag
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && tag.as_bytes()[0].is_ascii_alphanumeric();
-    valid.then(|| tag.to_string())
-}
-
-/// `250m`, `1`, `0.5`, `512Mi`, `1e3`, `2G`.
-fn is_quantity(text: &str) -> bool {
-    let number_end = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(number_end);
-    let number = number.trim_start_matches(['+', '-']);
-    let numeric =
-        !number.is_empty() && number.chars().filter(|c| *c == '.').count() <= 1 && number != ".";
-    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| {
-        !e.is_empty()
-            && e.trim_start_matches(['+', '-'])
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-    });
-    numeric
-        && (exponent
-            || matches!(
-                suffix,
-                "" | "m"
-                    | "k"
-                    | "M"
-                    | "G"
-                    | "T"
-                    | "P"
-                    | "E"
-                    | "Ki"
-                    | "Mi"
-                    | "Gi"
-                    | "Ti"
-                    | "Pi"
-                    | "Ei"
-            ))
-}
-
-fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
-    (!items.is_empty()).then_some(items)
-}
-
-fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recognises_quantities() {
-        for q in ["250m", "1", "0.5", "512Mi", "1e3", "2G"] {
-            assert!(is_quantity(q), "{q}");
-        }
-        for q in ["", "abc", "1.2.3", "5 Mi", "10mb"] {
-            assert!(!is_quantity(q), "{q}");
-        }
-    }
-
-    #[test]
-    fn reads_image_versions() {
-        assert_eq!(
-            image_version("gcr.io/x/foobar:1.2.3").as_deref(),
-            Some("1.2.3")
-        );
-        assert_eq!(image_version("localhost:5000/foobar"), None);
-        assert_eq!(image_version("foobar@sha256:abc"), None);
-    }
 }

@@ -243,3 +243,78 @@ pub struct DatadogAnalysis {
     /// Must return the success rate; default: trace.http.request hits without errors.
     pub query: Option<String>,
 }
+
+/// A `LummoContainer` template: every container field optional, plus `extends`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PartialContainer {
+    pub extends: Option<String>,
+    pub name: Option<String>,
+    pub image: Option<String>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub ports: Option<Vec<Port>>,
+    pub configs: Option<Vec<String>>,
+    pub secrets: Option<Vec<String>>,
+    pub env: Option<Map<String, Value>>,
+    pub resources: Option<Resources>,
+    pub probes: Option<Probes>,
+    pub read_only_root_filesystem: Option<bool>,
+}
+
+/// `LummoJob` (run once) and `LummoCronJob` (on a schedule).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LummoJobSpec {
+    pub app: String,
+    #[serde(default, rename = "part-of", alias = "partOf")]
+    pub part_of: Option<String>,
+    #[serde(deserialize_with = "one_or_many")]
+    pub containers: Vec<Container>,
+    /// Only `datadog` applies to jobs.
+    #[serde(default)]
+    pub monitoring: JobMonitoring,
+    /// A schema migration: an ArgoCD PreSync hook, run before the new Rollout.
+    #[serde(default)]
+    pub migration: bool,
+    #[serde(default)]
+    pub restart_policy: RestartPolicy,
+    pub backoff_limit: Option<i32>,
+    pub active_deadline_seconds: Option<i64>,
+    pub ttl_seconds_after_finished: Option<i32>,
+    #[serde(default)]
+    pub automount_service_account_token: bool,
+    pub service_account_name: Option<String>,
+    /// LummoCronJob only: a cron expression (5 fields, or `@hourly`, `@daily`, ...).
+    pub schedule: Option<String>,
+    /// LummoCronJob only: an IANA time zone, e.g. `Asia/Jakarta`.
+    pub time_zone: Option<String>,
+    /// LummoCronJob only; default `Forbid` (runs never overlap).
+    pub concurrency_policy: Option<ConcurrencyPolicy>,
+    pub starting_deadline_seconds: Option<i64>,
+    pub successful_jobs_history_limit: Option<i32>,
+    pub failed_jobs_history_limit: Option<i32>,
+    #[serde(default)]
+    pub suspend: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobMonitoring {
+    #[serde(default)]
+    pub datadog: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum RestartPolicy {
+    #[default]
+    Never,
+    OnFailure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ConcurrencyPolicy {
+    Allow,
+    Forbid,
+    Replace,
+}

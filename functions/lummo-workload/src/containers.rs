@@ -1,0 +1,466 @@
+//! Containers of every Lummo workload kind: validation and the pod's containers,
+//! with restricted security contexts.
+
+use crate::spec::{self, Container, Probe};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use krm_sdk::{ResultItem, Value};
+use lummo_core::{names, pod};
+use std::collections::BTreeMap;
+
+/// Results about one spec object; fields are relative to its `spec`.
+pub(crate) struct Report<'a> {
+    pub object: &'a Value,
+    pub results: Vec<ResultItem>,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(object: &'a Value) -> Self {
+        Report {
+            object,
+            results: Vec::new(),
+        }
+    }
+
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.results.push(
+            ResultItem::error(message)
+                .for_object(self.object)
+                .field(format!("spec.{field}")),
+        );
+    }
+
+    pub fn warning(&mut self, field: &str, message: impl Into<String>) {
+        self.results.push(
+            ResultItem::warning(message)
+                .for_object(self.object)
+                .field(format!("spec.{field}")),
+        );
+    }
+
+    pub fn failed(&self) -> bool {
+        self.results.iter().any(ResultItem::is_error)
+    }
+}
+
+/// What the containers of one pod are built from.
+pub(crate) struct PodInput<'a> {
+    pub app: &'a str,
+    pub containers: &'a [Container],
+    pub datadog: bool,
+    /// Servers get default TCP probes on their first port; jobs do not.
+    pub long_running: bool,
+}
+
+/// A container port after validation.
+pub(crate) struct DeclaredPort {
+    pub name: String,
+    pub port: u16,
+}
+
+/// Containers of a pod, validated; and the ports they declare.
+pub(crate) fn build(
+    report: &mut Report,
+    input: &PodInput,
+) -> (Vec<core::Container>, Vec<DeclaredPort>) {
+    if input.containers.is_empty() {
+        report.error("containers", "needs at least one container");
+    }
+    let mut names_seen: Vec<String> = Vec::new();
+    let mut ports: Vec<DeclaredPort> = Vec::new();
+    let mut containers = Vec::new();
+    for (i, container) in input.containers.iter().enumerate() {
+        let field = |f: &str| format!("containers[{i}].{f}");
+        let name = container.name.clone().unwrap_or_else(|| {
+            if i == 0 {
+                input.app.to_string()
+            } else {
+                format!("{}-{i}", input.app)
+            }
+        });
+        if let Err(message) = names::dns_label(&name) {
+            report.error(&field("name"), message);
+        }
+        if names_seen.contains(&name) {
+            report.error(
+                &field("name"),
+                format!("two containers are named `{name}`; container names must be unique"),
+            );
+        }
+        names_seen.push(name.clone());
+        check_image(report, &container.image, &field("image"));
+        for (j, port) in container.ports.iter().enumerate() {
+            if let Err(message) = names::port_name(&port.name) {
+                report.error(&field(&format!("ports[{j}].name")), message);
+            }
+            if port.port == 0 {
+                report.error(
+                    &field(&format!("ports[{j}].port")),
+                    "must be from 1 to 65535",
+                );
+            }
+            if ports.iter().any(|p| p.name == port.name) {
+                report.error(
+                    &field(&format!("ports[{j}].name")),
+                    format!("port name `{}` is declared twice in the pod", port.name),
+                );
+            }
+            ports.push(DeclaredPort {
+                name: port.name.clone(),
+                port: port.port,
+            });
+        }
+        let resources = resources(report, container, i);
+        let env = env(report, input.datadog, container, i);
+        let probes = [
+            &container.probes.liveness,
+            &container.probes.readiness,
+            &container.probes.startup,
+        ]
+        .map(|p| p.as_ref().map(|p| probe(report, p, container, i)));
+        let default_probe = || {
+            container
+                .ports
+                .first()
+                .filter(|_| input.long_running)
+                .map(|p| tcp_probe(&p.name))
+        };
+        let (_, tmp_mount) = pod::tmp_volume();
+        containers.push(core::Container {
+            name,
+            image: Some(container.image.clone()),
+            image_pull_policy: Some("IfNotPresent".into()),
+            command: non_empty(container.command.clone()),
+            args: non_empty(container.args.clone()),
+            ports: non_empty(
+                container
+                    .ports
+                    .iter()
+                    .map(|p| core::ContainerPort {
+                        name: Some(p.name.clone()),
+                        container_port: i32::from(p.port),
+                        protocol: Some("TCP".into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            env_from: non_empty(env_from(container)),
+            env,
+            resources,
+            liveness_probe: probes[0].clone().flatten().or_else(default_probe),
+            readiness_probe: probes[1].clone().flatten().or_else(default_probe),
+            startup_probe: probes[2].clone().flatten(),
+            security_context: Some(pod::container_security_context(
+                container.read_only_root_filesystem,
+            )),
+            volume_mounts: Some(vec![tmp_mount]),
+            ..Default::default()
+        });
+    }
+    (containers, ports)
+}
+
+fn check_image(report: &mut Report, image: &str, field: &str) {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    if image.is_empty() || image.contains(char::is_whitespace) {
+        report.error(field, format!("`{image}` is not an image reference"));
+    } else if !last.contains(':') && !last.contains('@') {
+        report.warning(field, format!("image `{image}` has no tag: pin a version tag or digest so rollouts are reproducible"));
+    } else if last.ends_with(":latest") {
+        report.warning(field, format!("image `{image}` uses `latest`: pin a version tag or digest so rollouts are reproducible"));
+    }
+}
+
+fn resources(
+    report: &mut Report,
+    container: &Container,
+    i: usize,
+) -> Option<core::ResourceRequirements> {
+    let field = format!("containers[{i}].resources");
+    let Some(resources) = &container.resources else {
+        report.error(&field, "is required: set requests.cpu and requests.memory (KEDA targets and scheduling depend on them), e.g. `resources: {requests: {cpu: 250m, memory: 256Mi}}`");
+        return None;
+    };
+    let Some(requests) = &resources.requests else {
+        report.error(
+            &format!("{field}.requests"),
+            "is required: set cpu and memory",
+        );
+        return None;
+    };
+    let mut quantities = |part: &str, q: &spec::Quantities, required: bool| {
+        let mut map = BTreeMap::new();
+        for (name, value) in [("cpu", &q.cpu), ("memory", &q.memory)] {
+            match value {
+                Some(value) => {
+                    let text = value.as_string();
+                    if is_quantity(&text) {
+                        map.insert(name.to_string(), Quantity(text));
+                    } else {
+                        report.error(
+                            &format!("{field}.{part}.{name}"),
+                            format!(
+                                "`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `512Mi`)"
+                            ),
+                        );
+                    }
+                }
+                None if required => report.error(&format!("{field}.{part}.{name}"), "is required"),
+                None => {}
+            }
+        }
+        map
+    };
+    let requests = quantities("requests", requests, true);
+    let mut limits = quantities("limits", &resources.limits, false);
+    if let (None, Some(memory)) = (limits.get("memory"), requests.get("memory")) {
+        limits.insert("memory".into(), memory.clone());
+    }
+    Some(core::ResourceRequirements {
+        requests: Some(requests),
+        limits: Some(limits),
+        claims: None,
+    })
+}
+
+fn env(
+    report: &mut Report,
+    datadog: bool,
+    container: &Container,
+    i: usize,
+) -> Option<Vec<core::EnvVar>> {
+    let mut env = Vec::new();
+    for (name, value) in &container.env {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                report.error(
+                    &format!("containers[{i}].env.{name}"),
+                    "must be a string, number or boolean",
+                );
+                continue;
+            }
+        };
+        env.push(core::EnvVar {
+            name: name.clone(),
+            value: Some(value),
+            value_from: None,
+        });
+    }
+    if datadog {
+        env.extend(datadog_env());
+    }
+    non_empty(env)
+}
+
+fn probe(
+    report: &mut Report,
+    probe: &Probe,
+    container: &Container,
+    i: usize,
+) -> Option<core::Probe> {
+    let field = format!("containers[{i}].probes");
+    let port = match &probe.port {
+        Some(Value::String(name)) if container.ports.iter().any(|p| &p.name == name) => {
+            IntOrString::String(name.clone())
+        }
+        Some(Value::String(name)) => {
+            report.error(
+                &field,
+                format!("probe port `{name}` is not a declared port of this container"),
+            );
+            return None;
+        }
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=65535).contains(&n)) => {
+            IntOrString::Int(n.as_u64().unwrap_or_default() as i32)
+        }
+        Some(other) => {
+            report.error(
+                &field,
+                format!(
+                    "probe port must be a port name or a number from 1 to 65535, found {other}"
+                ),
+            );
+            return None;
+        }
+        None => {
+            match container.ports.first() {
+                Some(p) => IntOrString::String(p.name.clone()),
+                None if probe.command.is_some() => IntOrString::Int(0),
+                None => {
+                    report.error(&field, "a probe needs a `port` (or `command`) when the container declares no ports");
+                    return None;
+                }
+            }
+        }
+    };
+    let mut result = core::Probe {
+        initial_delay_seconds: probe.initial_delay_seconds,
+        period_seconds: probe.period_seconds,
+        timeout_seconds: probe.timeout_seconds,
+        failure_threshold: probe.failure_threshold,
+        ..Default::default()
+    };
+    if let Some(command) = &probe.command {
+        result.exec = Some(core::ExecAction {
+            command: Some(command.clone()),
+        });
+    } else if let Some(path) = &probe.path {
+        if !path.starts_with('/') {
+            report.error(&field, format!("probe path `{path}` must start with `/`"));
+        }
+        result.http_get = Some(core::HTTPGetAction {
+            path: Some(path.clone()),
+            port,
+            ..Default::default()
+        });
+    } else {
+        result.tcp_socket = Some(core::TCPSocketAction { port, host: None });
+    }
+    Some(result)
+}
+
+pub(crate) fn env_from(container: &Container) -> Vec<core::EnvFromSource> {
+    let configs = container.configs.iter().map(|name| core::EnvFromSource {
+        config_map_ref: Some(core::ConfigMapEnvSource {
+            name: name.clone(),
+            optional: None,
+        }),
+        ..Default::default()
+    });
+    let secrets = container.secrets.iter().map(|name| core::EnvFromSource {
+        secret_ref: Some(core::SecretEnvSource {
+            name: name.clone(),
+            optional: None,
+        }),
+        ..Default::default()
+    });
+    configs.chain(secrets).collect()
+}
+
+/// Datadog unified service tagging, read from the pod's own labels and host.
+pub(crate) fn datadog_env() -> Vec<core::EnvVar> {
+    let field = |name: &str, path: &str| core::EnvVar {
+        name: name.into(),
+        value: None,
+        value_from: Some(core::EnvVarSource {
+            field_ref: Some(core::ObjectFieldSelector {
+                field_path: path.into(),
+                api_version: None,
+            }),
+            ..Default::default()
+        }),
+    };
+    vec![
+        field("DD_ENV", "metadata.labels['tags.datadoghq.com/env']"),
+        field(
+            "DD_SERVICE",
+            "metadata.labels['tags.datadoghq.com/service']",
+        ),
+        field(
+            "DD_VERSION",
+            "metadata.labels['tags.datadoghq.com/version']",
+        ),
+        field("DD_AGENT_HOST", "status.hostIP"),
+    ]
+}
+
+pub(crate) fn tcp_probe(port: &str) -> core::Probe {
+    core::Probe {
+        tcp_socket: Some(core::TCPSocketAction {
+            port: IntOrString::String(port.into()),
+            host: None,
+        }),
+        ..Default::default()
+    }
+}
+
+/// The image tag as a label value, when it is a valid one.
+pub(crate) fn image_version(image: &str) -> Option<String> {
+    let last = image.rsplit('/').next()?;
+    let tag = last.split('@').next()?.split_once(':')?.1;
+    let valid = !tag.is_empty()
+        && tag.len() <= 63
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && tag.as_bytes()[0].is_ascii_alphanumeric();
+    valid.then(|| tag.to_string())
+}
+
+/// `250m`, `1`, `0.5`, `512Mi`, `1e3`, `2G`.
+pub(crate) fn is_quantity(text: &str) -> bool {
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(number_end);
+    let number = number.trim_start_matches(['+', '-']);
+    let numeric =
+        !number.is_empty() && number.chars().filter(|c| *c == '.').count() <= 1 && number != ".";
+    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| {
+        !e.is_empty()
+            && e.trim_start_matches(['+', '-'])
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+    });
+    numeric
+        && (exponent
+            || matches!(
+                suffix,
+                "" | "m"
+                    | "k"
+                    | "M"
+                    | "G"
+                    | "T"
+                    | "P"
+                    | "E"
+                    | "Ki"
+                    | "Mi"
+                    | "Gi"
+                    | "Ti"
+                    | "Pi"
+                    | "Ei"
+            ))
+}
+
+pub(crate) fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
+}
+
+pub(crate) fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_quantities() {
+        for q in ["250m", "1", "0.5", "512Mi", "1e3", "2G"] {
+            assert!(is_quantity(q), "{q}");
+        }
+        for q in ["", "abc", "1.2.3", "5 Mi", "10mb"] {
+            assert!(!is_quantity(q), "{q}");
+        }
+    }
+
+    #[test]
+    fn reads_image_versions() {
+        assert_eq!(
+            image_version("gcr.io/x/foobar:1.2.3").as_deref(),
+            Some("1.2.3")
+        );
+        assert_eq!(image_version("localhost:5000/foobar"), None);
+        assert_eq!(image_version("foobar@sha256:abc"), None);
+    }
+}

@@ -1,0 +1,348 @@
+//! `LummoJob` → Job and `LummoCronJob` → CronJob: the container model of
+//! LummoDeployment, pod security defaults, no Reloader (a job's pods are not
+//! restarted when configuration changes), no probes.
+
+use crate::containers::{self, PodInput, Report};
+use crate::spec::{ConcurrencyPolicy, LummoJobSpec, RestartPolicy};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use krm_sdk::{json, ObjectExt, ResultItem, Value};
+use lummo_core::{names, pod, Spec};
+use std::collections::BTreeMap;
+
+pub const JOB_KIND: &str = "LummoJob";
+pub const CRON_JOB_KIND: &str = "LummoCronJob";
+const CRON_ONLY: [&str; 6] = [
+    "schedule",
+    "timeZone",
+    "concurrencyPolicy",
+    "startingDeadlineSeconds",
+    "successfulJobsHistoryLimit",
+    "failedJobsHistoryLimit",
+];
+
+pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultItem>) {
+    let mut report = Report::new(&spec.object);
+    let s = &spec.spec;
+    let name = spec.name();
+    if let Err(message) = names::dns_label(&s.app) {
+        report.error("app", message);
+    }
+    check_job_fields(&mut report, spec, cron);
+    let input = PodInput {
+        app: &s.app,
+        containers: &s.containers,
+        datadog: s.monitoring.datadog,
+        long_running: false,
+    };
+    let (containers, _) = containers::build(&mut report, &input);
+    if report.failed() {
+        return (Vec::new(), report.results);
+    }
+    let mut labels = lummo_core::labels(&s.app, s.part_of.as_deref());
+    labels.insert(
+        "app.kubernetes.io/component".into(),
+        if cron { "cronjob" } else { "job" }.into(),
+    );
+    let (tmp, _) = pod::tmp_volume();
+    let template = core::PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels.clone()),
+            ..Default::default()
+        }),
+        spec: Some(core::PodSpec {
+            restart_policy: Some(
+                if s.restart_policy == RestartPolicy::OnFailure {
+                    "OnFailure"
+                } else {
+                    "Never"
+                }
+                .into(),
+            ),
+            automount_service_account_token: Some(s.automount_service_account_token),
+            service_account_name: s.service_account_name.clone(),
+            enable_service_links: Some(false),
+            security_context: Some(pod::pod_security_context()),
+            containers,
+            volumes: Some(vec![tmp]),
+            ..Default::default()
+        }),
+    };
+    let job = JobSpec {
+        backoff_limit: s.backoff_limit,
+        active_deadline_seconds: s.active_deadline_seconds,
+        ttl_seconds_after_finished: s.ttl_seconds_after_finished,
+        template,
+        ..Default::default()
+    };
+    let mut metadata = ObjectMeta {
+        name: Some(name.into()),
+        labels: Some(labels.clone()),
+        ..Default::default()
+    };
+    let object = if cron {
+        let cron_job = CronJob {
+            metadata,
+            spec: Some(CronJobSpec {
+                schedule: s.schedule.clone().unwrap_or_default(),
+                time_zone: s.time_zone.clone(),
+                concurrency_policy: Some(format!(
+                    "{:?}",
+                    s.concurrency_policy.unwrap_or(ConcurrencyPolicy::Forbid)
+                )),
+                starting_deadline_seconds: s.starting_deadline_seconds,
+                successful_jobs_history_limit: s.successful_jobs_history_limit,
+                failed_jobs_history_limit: s.failed_jobs_history_limit,
+                suspend: s.suspend.then_some(true),
+                job_template: JobTemplateSpec {
+                    metadata: Some(ObjectMeta {
+                        labels: Some(labels),
+                        ..Default::default()
+                    }),
+                    spec: Some(job),
+                },
+            }),
+            status: None,
+        };
+        lummo_core::typed_object("batch/v1", "CronJob", &cron_job)
+    } else {
+        if s.migration {
+            // ArgoCD runs PreSync hooks, and waits for them, before syncing the
+            // new Rollout; the previous run's Job is deleted when the next starts.
+            metadata.annotations = Some(BTreeMap::from([
+                ("argocd.argoproj.io/hook".to_string(), "PreSync".to_string()),
+                (
+                    "argocd.argoproj.io/hook-delete-policy".to_string(),
+                    "BeforeHookCreation".to_string(),
+                ),
+            ]));
+        }
+        lummo_core::typed_object(
+            "batch/v1",
+            "Job",
+            &Job {
+                metadata,
+                spec: Some(job),
+                status: None,
+            },
+        )
+    };
+    let mut objects = vec![object];
+    let namespace = spec.object.namespace();
+    if !namespace.is_empty() {
+        objects[0]["metadata"]["namespace"] = json!(namespace);
+    }
+    (objects, report.results)
+}
+
+fn check_job_fields(report: &mut Report, spec: &Spec<LummoJobSpec>, cron: bool) {
+    let s = &spec.spec;
+    let given = spec.object.get("spec").and_then(Value::as_object);
+    if !cron {
+        for field in CRON_ONLY
+            .iter()
+            .filter(|f| given.is_some_and(|g| g.contains_key(**f)))
+        {
+            report.error(
+                field,
+                format!("`{field}` belongs to LummoCronJob; a LummoJob runs once"),
+            );
+        }
+    } else {
+        if s.migration {
+            report.error(
+                "migration",
+                "a migration is a LummoJob run before each rollout, not a LummoCronJob",
+            );
+        }
+        match &s.schedule {
+            None => report.error(
+                "schedule",
+                "a LummoCronJob needs a `schedule`, e.g. `*/15 * * * *` or `@daily`",
+            ),
+            Some(schedule) => {
+                if let Err(message) = check_cron(schedule) {
+                    report.error("schedule", message);
+                }
+            }
+        }
+        if let Some(zone) = &s.time_zone {
+            if let Err(message) = check_time_zone(zone) {
+                report.error("timeZone", message);
+            }
+        }
+    }
+    for (field, value) in [
+        ("backoffLimit", s.backoff_limit.map(i64::from)),
+        ("activeDeadlineSeconds", s.active_deadline_seconds),
+        (
+            "ttlSecondsAfterFinished",
+            s.ttl_seconds_after_finished.map(i64::from),
+        ),
+        ("startingDeadlineSeconds", s.starting_deadline_seconds),
+        (
+            "successfulJobsHistoryLimit",
+            s.successful_jobs_history_limit.map(i64::from),
+        ),
+        (
+            "failedJobsHistoryLimit",
+            s.failed_jobs_history_limit.map(i64::from),
+        ),
+    ] {
+        if value.is_some_and(|v| v < 0) || (field == "activeDeadlineSeconds" && value == Some(0)) {
+            report.error(
+                field,
+                format!(
+                    "must be {}, found {}",
+                    if field == "activeDeadlineSeconds" {
+                        "positive"
+                    } else {
+                        "0 or more"
+                    },
+                    value.unwrap_or_default()
+                ),
+            );
+        }
+    }
+}
+
+const FIELDS: [(&str, u32, u32, &[&str]); 5] = [
+    ("minute", 0, 59, &[]),
+    ("hour", 0, 23, &[]),
+    ("day-of-month", 1, 31, &[]),
+    (
+        "month",
+        1,
+        12,
+        &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
+    ),
+    (
+        "day-of-week",
+        0,
+        7,
+        &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
+    ),
+];
+
+/// A cron expression as Kubernetes' CronJob controller parses it.
+pub fn check_cron(schedule: &str) -> Result<(), String> {
+    let trimmed = schedule.trim();
+    if trimmed.starts_with("TZ=") || trimmed.starts_with("CRON_TZ=") {
+        return Err("Kubernetes rejects a time zone inside the schedule: use `timeZone`".into());
+    }
+    if let Some(macro_name) = trimmed.strip_prefix('@') {
+        return match macro_name {
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
+                Ok(())
+            }
+            _ => Err(format!(
+                "`{trimmed}` is not a schedule macro (@yearly, @monthly, @weekly, @daily, @hourly)"
+            )),
+        };
+    }
+    let fields: Vec<&str> = trimmed.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(format!(
+            "`{trimmed}` has {} fields; a schedule has 5: minute hour day-of-month month day-of-week",
+            fields.len()
+        ));
+    }
+    for (text, (name, min, max, names)) in fields.iter().zip(FIELDS) {
+        for part in text.split(',') {
+            check_cron_part(part, min, max, names)
+                .map_err(|why| format!("{name} field `{text}`: {why}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_cron_part(part: &str, min: u32, max: u32, names: &[&str]) -> Result<(), String> {
+    let (range, step) = match part.split_once('/') {
+        Some((range, step)) => (range, Some(step)),
+        None => (part, None),
+    };
+    if let Some(step) = step {
+        match step.parse::<u32>() {
+            Ok(n) if n >= 1 => {}
+            _ => return Err(format!("step `{step}` must be a positive number")),
+        }
+    }
+    if range == "*" || range == "?" {
+        return Ok(());
+    }
+    let value = |text: &str| -> Result<u32, String> {
+        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+            return Ok(i as u32 + min);
+        }
+        match text.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            Ok(n) => Err(format!("{n} is out of range {min}-{max}")),
+            Err(_) => Err(format!("`{text}` is not a number")),
+        }
+    };
+    match range.split_once('-') {
+        Some((low, high)) => {
+            let (low, high) = (value(low)?, value(high)?);
+            if low > high {
+                return Err(format!("range {low}-{high} runs backwards"));
+            }
+        }
+        None => {
+            value(range)?;
+        }
+    }
+    Ok(())
+}
+
+/// An IANA zone name in form (`UTC`, `Asia/Jakarta`); the cluster checks it exists.
+fn check_time_zone(zone: &str) -> Result<(), String> {
+    let valid = !zone.is_empty()
+        && zone != "Local"
+        && !zone.contains("..")
+        && zone.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+'))
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{zone}` is not an IANA time zone name (e.g. `UTC`, `Asia/Jakarta`)"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_cron_expressions() {
+        for ok in [
+            "*/15 * * * *",
+            "0 3 * * MON-FRI",
+            "30 2 1,15 * ?",
+            "@daily",
+            "0 0 1 JAN *",
+            "5-10/2 */6 * * 0-7",
+        ] {
+            assert!(check_cron(ok).is_ok(), "{ok}");
+        }
+        for (bad, message) in [
+            ("61 * * * *", "minute field `61`: 61 is out of range 0-59"),
+            ("* * * *", "`* * * *` has 4 fields; a schedule has 5: minute hour day-of-month month day-of-week"),
+            ("0 0 * FOO *", "month field `FOO`: `FOO` is not a number"),
+            ("*/0 * * * *", "minute field `*/0`: step `0` must be a positive number"),
+            ("0 5-3 * * *", "hour field `5-3`: range 5-3 runs backwards"),
+            ("@every 5m", "`@every 5m` is not a schedule macro (@yearly, @monthly, @weekly, @daily, @hourly)"),
+            ("CRON_TZ=UTC 0 * * * *", "Kubernetes rejects a time zone inside the schedule: use `timeZone`"),
+        ] {
+            assert_eq!(check_cron(bad).unwrap_err(), message, "{bad}");
+        }
+    }
+}
