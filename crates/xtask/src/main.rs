@@ -1,5 +1,8 @@
 //! Repository chores, run through `make`.
 //!
+//! `xtask generate [--check]` writes the JSON Schema, CRD and reference page of every
+//! Lummo kind from the Rust types.
+//!
 //! `xtask extract-schemas <crd-dir> <out-dir> [--check]` writes, for every served
 //! version of every CRD in `<crd-dir>`, its `openAPIV3Schema` with descriptions
 //! stripped to `<out-dir>/<group>_<kind>_<version>.json`. With `--check` it writes
@@ -12,6 +15,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod kinds;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args
@@ -20,9 +25,14 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
+        ["generate"] => generate(false),
+        ["generate", "--check"] => generate(true),
         ["extract-schemas", crds, out] => extract(Path::new(crds), Path::new(out), false),
         ["extract-schemas", crds, out, "--check"] => extract(Path::new(crds), Path::new(out), true),
-        _ => Err("usage: xtask extract-schemas <crd-dir> <out-dir> [--check]".to_string()),
+        _ => Err(
+            "usage: xtask extract-schemas <crd-dir> <out-dir> [--check] | xtask generate [--check]"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -31,6 +41,40 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes (or with `check`, compares) the JSON Schemas, CRDs and reference docs of
+/// the Lummo kinds.
+fn generate(check: bool) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let files = kinds::generated_files(&root);
+    let mut stale = Vec::new();
+    for (path, text) in &files {
+        let target = root.join(path);
+        if std::fs::read_to_string(&target).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if check {
+            stale.push(path.clone());
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        std::fs::write(&target, text).map_err(|e| format!("{path}: {e}"))?;
+    }
+    if !stale.is_empty() {
+        return Err(format!(
+            "generated files are stale (run `make generate`): {}",
+            stale.join(", ")
+        ));
+    }
+    eprintln!(
+        "xtask: {} generated files {}",
+        files.len(),
+        if check { "are current" } else { "written" }
+    );
+    Ok(())
 }
 
 fn extract(crds: &Path, out: &Path, check: bool) -> Result<(), String> {

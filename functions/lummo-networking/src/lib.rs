@@ -5,7 +5,7 @@
 //! Route rules are parsed ([`rule`]) and rebuilt from the AST, never spliced as text.
 
 pub mod rule;
-mod spec;
+pub mod spec;
 
 use krm_sdk::{
     json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,

@@ -1,8 +1,9 @@
 //! The `LummoNetworking` kind and the function's configuration.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LummoNetworkingSpec {
     /// The workload whose Service (named like the app) receives the traffic.
@@ -15,7 +16,7 @@ pub struct LummoNetworkingSpec {
     pub routes: Vec<Route>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     /// A Traefik v3 rule, e.g. ``Path(`/hello`)``; always served over HTTPS.
@@ -27,7 +28,7 @@ pub struct Route {
 }
 
 /// Which resources to generate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// Traefik IngressRoutes and Middlewares, with a cert-manager Certificate.
@@ -38,7 +39,7 @@ pub enum Mode {
 }
 
 /// Options of the function (functionConfig: a ConfigMap or `LummoNetworkingConfig`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
     #[serde(default)]

@@ -7,7 +7,7 @@
 //! ConfigMap's template and the Secret's keys into a memory-backed emptyDir.
 //! A Deployment, not a Rollout: a connection pooler has no traffic to canary.
 
-mod spec;
+pub mod spec;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1 as core;

@@ -1,10 +1,11 @@
 //! The `LummoPgBouncer` kind.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// A pgbouncer in front of an app's Postgres database.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LummoPgBouncerSpec {
     /// The app that connects through this pgbouncer; its connection settings go
@@ -40,14 +41,14 @@ fn two() -> i32 {
     2
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
     pub requests: Option<Map<String, Value>>,
     pub limits: Option<Map<String, Value>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Vault {
     /// e.g. `infra/postgres/tokko-api-postgres/creds`: the first segment is the
@@ -66,14 +67,14 @@ pub struct Vault {
     pub auth_ref: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum VaultKind {
     Static,
     Dynamic,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Database {
     pub host: String,

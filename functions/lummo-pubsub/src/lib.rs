@@ -13,13 +13,14 @@
 //! (<https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names>).
 
 pub mod duration;
-mod spec;
+pub mod spec;
 
 use duration::Duration;
 use krm_sdk::{
     json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
 };
 use lummo_core::Spec;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use spec::{LummoSubscriptionSpec, LummoTopicSpec, SubscriptionConfig};
 use std::collections::{BTreeMap, HashSet};
@@ -46,7 +47,7 @@ pub const INFO: FunctionInfo = FunctionInfo {
 };
 
 /// Options of the function, from its functionConfig.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
     #[serde(default)]

@@ -1,8 +1,9 @@
 //! The `LummoTopic` and `LummoSubscription` kinds, as users write them.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LummoTopicSpec {
     /// Prepended to every topic name (e.g. `dev-`).
@@ -12,7 +13,7 @@ pub struct LummoTopicSpec {
     pub topics: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LummoSubscriptionSpec {
     /// Prepended to subscription and topic names.
@@ -27,7 +28,7 @@ pub struct LummoSubscriptionSpec {
 /// One subscription; any `config` field set here overrides the default.
 /// (The fields are repeated rather than flattened: serde cannot reject unknown
 /// fields of a flattened struct.)
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SubscriptionEntry {
     /// The topic, without prefix.
@@ -62,11 +63,13 @@ impl SubscriptionEntry {
 }
 
 /// Subscription settings; durations accept `600s`, `10m`, `168h`, `7d`, or seconds.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SubscriptionConfig {
+    #[schemars(range(min = 10, max = 600))]
     pub ack_deadline_seconds: Option<i64>,
     /// Turns on a dead letter after this many delivery attempts.
+    #[schemars(range(min = 5, max = 100))]
     pub max_delivery_attempts: Option<i64>,
     /// Expiration of an inactive subscription, or `never`.
     #[serde(default, deserialize_with = "duration_text")]

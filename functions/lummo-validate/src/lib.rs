@@ -10,6 +10,7 @@
 use krm_sdk::openapi::{self, SchemaSet};
 use krm_sdk::yaml::{parse_documents, Limits};
 use krm_sdk::{FunctionInfo, ObjectExt, ResourceList, ResultItem, Value};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -34,7 +35,7 @@ const GENERATORS: [(&str, fn(&mut ResourceList)); 4] = [
     ("lummo-pgbouncer", lummo_pgbouncer::process),
 ];
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
     #[serde(default)]

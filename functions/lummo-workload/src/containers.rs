@@ -89,7 +89,15 @@ pub(crate) fn build(
             );
         }
         names_seen.push(name.clone());
-        check_image(report, &container.image, &field("image"));
+        let image = container.image.clone().unwrap_or_default();
+        if container.image.is_none() {
+            report.error(
+                &field("image"),
+                "is required (here or in the LummoContainer template)",
+            );
+        } else {
+            check_image(report, &image, &field("image"));
+        }
         for (j, port) in container.ports.iter().enumerate() {
             if let Err(message) = names::port_name(&port.name) {
                 report.error(&field(&format!("ports[{j}].name")), message);
@@ -129,7 +137,7 @@ pub(crate) fn build(
         let (_, tmp_mount) = pod::tmp_volume();
         containers.push(core::Container {
             name,
-            image: Some(container.image.clone()),
+            image: Some(image),
             image_pull_policy: Some("IfNotPresent".into()),
             command: non_empty(container.command.clone()),
             args: non_empty(container.args.clone()),

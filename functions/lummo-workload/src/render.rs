@@ -341,7 +341,12 @@ impl Context<'_> {
         let mut pod_labels = labels.clone();
         if s.monitoring.datadog {
             pod_labels.insert("tags.datadoghq.com/service".into(), s.app.clone());
-            if let Some(version) = s.containers.first().and_then(|c| image_version(&c.image)) {
+            if let Some(version) = s
+                .containers
+                .first()
+                .and_then(|c| c.image.as_deref())
+                .and_then(image_version)
+            {
                 pod_labels.insert("tags.datadoghq.com/version".into(), version);
             }
         }

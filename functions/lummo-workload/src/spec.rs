@@ -5,10 +5,11 @@
 //! `maxReplicas`) are accepted as aliases everywhere the README is unusual.
 
 use krm_sdk::decode::one_or_many;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LummoDeploymentSpec {
     /// `app.kubernetes.io/name` and the name of every generated object.
@@ -18,6 +19,7 @@ pub struct LummoDeploymentSpec {
     pub part_of: Option<String>,
     /// One container or a list of them; the first is the main one.
     #[serde(deserialize_with = "one_or_many")]
+    #[schemars(with = "OneOrMany<Container>")]
     pub containers: Vec<Container>,
     /// Fixed replica count when there is no `scaling`; default 1 (`ha`: 2).
     #[serde(default)]
@@ -37,13 +39,18 @@ pub struct LummoDeploymentSpec {
     pub automount_service_account_token: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Container {
     /// Default: the app name for the first container, `<app>-<n>` after it.
     #[serde(default)]
     pub name: Option<String>,
-    pub image: String,
+    /// Required, here or in the template.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// A LummoContainer whose fields this container extends (`extends` works too).
+    #[serde(default, alias = "extends")]
+    pub template: Option<String>,
     #[serde(default)]
     pub command: Vec<String>,
     #[serde(default)]
@@ -72,7 +79,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Port {
     /// IANA service name; LummoNetworking routes to `http` or `grpc`.
@@ -81,7 +88,7 @@ pub struct Port {
     pub port: u16,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Resources {
     pub requests: Option<Quantities>,
@@ -90,7 +97,7 @@ pub struct Resources {
     pub limits: Quantities,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quantities {
     pub cpu: Option<Quantity>,
@@ -98,7 +105,7 @@ pub struct Quantities {
 }
 
 /// A Kubernetes quantity written as a string (`250m`, `512Mi`) or a number (`1`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Quantity {
     Text(String),
@@ -114,7 +121,7 @@ impl Quantity {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Probes {
     pub liveness: Option<Probe>,
@@ -123,7 +130,7 @@ pub struct Probes {
 }
 
 /// HTTP GET when `path` is set, exec when `command` is, TCP otherwise.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Probe {
     pub path: Option<String>,
@@ -136,7 +143,7 @@ pub struct Probe {
     pub failure_threshold: Option<i32>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
     /// Datadog unified service tagging: `DD_*` env vars and `tags.datadoghq.com/*` labels.
@@ -146,7 +153,7 @@ pub struct Monitoring {
     pub prometheus: Option<Prometheus>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prometheus {
     #[serde(default = "metrics_path", alias = "path")]
@@ -159,8 +166,21 @@ fn metrics_path() -> String {
     "/metrics".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// One container written as a map, or a list of containers (the schema of `containers`).
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OneOrMany<T> {
+    Many(Vec<T>),
+    One(T),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "!has(self.minreplica) || self.minreplica <= self.maxreplica",
+    "message": "minreplica must not be greater than maxreplica"
+}]))]
 pub struct Scaling {
     #[serde(rename = "minreplica", alias = "minReplicas")]
     pub min_replicas: Option<i64>,
@@ -172,14 +192,15 @@ pub struct Scaling {
     pub pubsub_topic: Vec<PubsubTrigger>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// Percent of the containers' requests.
+    #[schemars(range(min = 1, max = 100))]
     pub target: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PubsubTrigger {
     /// The Pub/Sub subscription whose backlog drives scaling.
@@ -191,7 +212,7 @@ pub struct PubsubTrigger {
     pub activation_size: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Topology {
     /// One replica is acceptable; no spreading.
@@ -202,7 +223,7 @@ pub enum Topology {
 }
 
 /// The `strategy.analysis` shorthand: judge a canary by a success rate.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Analysis {
     pub prometheus: Option<PrometheusAnalysis>,
@@ -229,7 +250,7 @@ fn failure_limit() -> u32 {
     2
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrometheusAnalysis {
     pub address: String,
@@ -237,7 +258,7 @@ pub struct PrometheusAnalysis {
     pub query: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatadogAnalysis {
     /// Must return the success rate; default: trace.http.request hits without errors.
@@ -245,7 +266,7 @@ pub struct DatadogAnalysis {
 }
 
 /// A `LummoContainer` template: every container field optional, plus `extends`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PartialContainer {
     pub extends: Option<String>,
@@ -263,13 +284,14 @@ pub struct PartialContainer {
 }
 
 /// `LummoJob` (run once) and `LummoCronJob` (on a schedule).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LummoJobSpec {
     pub app: String,
     #[serde(default, rename = "part-of", alias = "partOf")]
     pub part_of: Option<String>,
     #[serde(deserialize_with = "one_or_many")]
+    #[schemars(with = "OneOrMany<Container>")]
     pub containers: Vec<Container>,
     /// Only `datadog` applies to jobs.
     #[serde(default)]
@@ -298,21 +320,21 @@ pub struct LummoJobSpec {
     pub suspend: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobMonitoring {
     #[serde(default)]
     pub datadog: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum RestartPolicy {
     #[default]
     Never,
     OnFailure,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum ConcurrencyPolicy {
     Allow,
     Forbid,
