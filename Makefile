@@ -16,8 +16,8 @@ STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-build: ## Static release binaries of every function
-	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS))
+build: ## Static release binaries of every function and of the lummo CLI
+	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
 test: build unit schemas-check generate-check images conformance ## Everything CI runs
 

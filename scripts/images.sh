@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds one FROM-scratch image per function from the static release binaries and
+# Builds one FROM-scratch image per function (and one for the lummo CLI) from the static release binaries and
 # tags it $REGISTRY/<function>:v<version>. Pulls nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +9,8 @@ version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 command -v docker >/dev/null || { echo "images: docker is required" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for dir in functions/*/; do
-  fn=$(basename "$dir")
+# One image per function, and `lummo` (the CLI, for ArgoCD's plugin sidecar).
+for fn in $(ls functions) lummo; do
   rm -rf "$work/ctx" && mkdir -p "$work/ctx"
   cp "$bin_dir/$fn" "$work/ctx/function"
   cp images/passwd images/group "$work/ctx/"

@@ -2,7 +2,8 @@
 # kpt conformance: every package under Kptfile.examples/ is rendered from scratch
 # (its generated/ folders removed) by the real kpt, with the functions run as
 # `exec:` binaries, and must come out exactly as committed; a second render must
-# change nothing; `kpt fn eval --exec` of the pipeline's functions must agree.
+# change nothing; `kpt fn eval --exec` of the pipeline's functions and `lummo render`
+# (in-process, no kpt) must agree byte for byte.
 # Fails when kpt is missing: it never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,11 @@ for pkg in Kptfile.examples/*/; do
     kpt fn render --image-pull-policy never "$work/image" >"$work/log" 2>&1 || { cat "$work/log"; }
     check render-images "$work/image"
   fi
+
+  # lummo render, in-process, must write what kpt wrote.
+  fresh_copy "$pkg" "$work/lummo"
+  "$bin_dir/lummo" render "$work/lummo" >"$work/log" 2>&1 || cat "$work/log"
+  check lummo-render "$work/lummo"
 
   fresh_copy "$pkg" "$work/eval" exec
   # The root pipeline's steps, in order, one `kpt fn eval` each (with its configPath).

@@ -57,15 +57,21 @@ pub fn run(info: &FunctionInfo, process: impl FnOnce(&mut ResourceList)) -> Exit
     if std::io::stdin().is_terminal() {
         return print(&info.help(), 0);
     }
+    run_stdin(info.name, process)
+}
+
+/// The body of [`run`] without argument parsing: stdin in, stdout and stderr out,
+/// the exit code back. For programs that pick the function themselves.
+pub fn run_stdin(name: &str, process: impl FnOnce(&mut ResourceList)) -> ExitCode {
     let limits = Limits::default();
     let input = match read_stdin(limits.max_bytes) {
         Ok(input) => input,
         Err(message) => {
-            let outcome = failed_input(info.name, ResultItem::error(message));
+            let outcome = failed_input(name, ResultItem::error(message));
             return emit(outcome);
         }
     };
-    let (outcome, list) = process_list(info.name, &input, &limits, process);
+    let (outcome, list) = process_list(name, &input, &limits, process);
     // The process ends right after: freeing thousands of small values one by one
     // would only cost time (10% of a 10,000-object run).
     std::mem::forget(list);

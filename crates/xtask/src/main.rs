@@ -15,8 +15,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-mod kinds;
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args
@@ -47,7 +45,7 @@ fn main() -> ExitCode {
 /// the Lummo kinds.
 fn generate(check: bool) -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let files = kinds::generated_files(&root);
+    let files = lummo_schemas::generated_files(&root);
     let mut stale = Vec::new();
     for (path, text) in &files {
         let target = root.join(path);

@@ -1,5 +1,6 @@
 //! The JSON Schema, CustomResourceDefinition and reference page of every Lummo kind,
-//! all generated from the Rust types (schemars) and their doc comments.
+//! all generated from the Rust types (schemars) and their doc comments. `xtask
+//! generate` writes them into the repository; the `lummo` CLI prints them.
 
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;

@@ -1,0 +1,228 @@
+//! `lummo`: every Lummo function in one process. `lummo render` renders a kpt
+//! package without kpt's containers or processes (for ArgoCD and CI), with the same
+//! files as `kpt fn render` writes.
+
+mod package;
+
+use anyhow::{bail, Result};
+use clap::{Parser, Subcommand};
+use krm_sdk::{ResultItem, Severity};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "lummo",
+    version,
+    about = "Lummo's KRM functions in one process: render, eval, validate and document."
+)]
+struct Cli {
+    /// Print what each step did and how long it took.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a package's Kptfile pipeline in-process, as `kpt fn render` does.
+    Render {
+        /// The package (a folder with a Kptfile).
+        package: PathBuf,
+        /// `stdout` (or `-`): print the manifests meant for a cluster; a folder:
+        /// write the rendered package there; default: render in place.
+        #[arg(short, long)]
+        output: Option<String>,
+    },
+    /// Run one function on a ResourceList from stdin, like its own binary.
+    Eval {
+        /// A function (lummo-workload, ...) or a kind it reads (LummoDeployment, ...).
+        function: String,
+    },
+    /// Check a package without changing it (lummo-validate).
+    Validate { package: PathBuf },
+    /// Print the JSON Schema of a Lummo kind.
+    Schema {
+        /// e.g. LummoDeployment; `--list` to see them all.
+        kind: Option<String>,
+        #[arg(long)]
+        list: bool,
+    },
+    /// Print the reference documentation of every Lummo kind (Markdown).
+    Docs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{}: {error:#}", paint("error", Severity::Error));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Render { package, output } => render(&package, output.as_deref(), cli.verbose),
+        Command::Eval { function } => {
+            let f = eval_function(&function)?;
+            Ok(krm_sdk::run::run_stdin(f.name, f.process))
+        }
+        Command::Validate { package } => validate(&package),
+        Command::Schema { kind, list } => schema(kind.as_deref(), list),
+        Command::Docs => {
+            let root = std::env::current_dir()?;
+            for kind in lummo_schemas::kinds() {
+                println!("{}", kind.reference(&root));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn render(package: &std::path::Path, output: Option<&str>, verbose: bool) -> Result<ExitCode> {
+    let start = std::time::Instant::now();
+    let rendered = package::render(package)?;
+    if verbose {
+        for (pkg, function, ms) in &rendered.timings {
+            eprintln!("[{pkg}] {function}: {ms:.1} ms");
+        }
+    }
+    report(&rendered);
+    if rendered.failed() {
+        return Ok(ExitCode::from(1));
+    }
+    match output {
+        Some("stdout" | "-") => print!("{}", rendered.manifests()),
+        Some(dir) => {
+            rendered.write(std::path::Path::new(dir))?;
+        }
+        None => {
+            let root = package.canonicalize()?;
+            let written = rendered.write(&root)?;
+            if verbose {
+                eprintln!("{written} files written");
+            }
+        }
+    }
+    if verbose {
+        eprintln!(
+            "rendered {} resources in {:.1} ms",
+            rendered.items.len(),
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(package: &std::path::Path) -> Result<ExitCode> {
+    let mut read = package::read(package)?;
+    let mut list = krm_sdk::ResourceList::new(read.items.clone());
+    lummo_validate::process(&mut list);
+    let failed = list.has_errors();
+    read.findings = list
+        .results
+        .into_iter()
+        .map(|result| package::Finding {
+            package: ".".into(),
+            function: "lummo-validate".into(),
+            result,
+        })
+        .collect();
+    report(&read);
+    if !failed {
+        eprintln!("{} resources checked, no errors", read.items.len());
+    }
+    Ok(ExitCode::from(u8::from(failed)))
+}
+
+fn schema(kind: Option<&str>, list: bool) -> Result<ExitCode> {
+    let kinds = lummo_schemas::kinds();
+    if list || kind.is_none() {
+        for k in &kinds {
+            println!("{:<24} {}", k.kind, k.about);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let wanted = kind.unwrap_or_default();
+    let Some(found) = kinds.iter().find(|k| k.kind.eq_ignore_ascii_case(wanted)) else {
+        let names: Vec<&str> = kinds.iter().map(|k| k.kind).collect();
+        let hint = krm_sdk::decode::suggest(wanted, names.iter().copied())
+            .map(|s| format!(", did you mean `{s}`?"))
+            .unwrap_or_default();
+        bail!("unknown kind `{wanted}`{hint} (see `lummo schema --list`)");
+    };
+    println!("{}", serde_json::to_string_pretty(&found.json_schema())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A function by name, or by a kind it reads.
+fn eval_function(name: &str) -> Result<&'static package::Function> {
+    let by_kind = match name {
+        "LummoDeployment" | "LummoJob" | "LummoCronJob" | "LummoContainer" => {
+            Some("lummo-workload")
+        }
+        "LummoNetworking" => Some("lummo-networking"),
+        "LummoTopic" | "LummoSubscription" => Some("lummo-pubsub"),
+        "LummoPgBouncer" => Some("lummo-pgbouncer"),
+        _ => None,
+    };
+    let name = by_kind.unwrap_or(name);
+    let name = if name.starts_with("lummo-") {
+        name.to_string()
+    } else {
+        format!("lummo-{name}")
+    };
+    package::function(&name).ok_or_else(|| {
+        let names = package::FUNCTIONS.map(|f| f.name);
+        anyhow::anyhow!("unknown function `{name}`; one of {}", names.join(", "))
+    })
+}
+
+/// Results as `severity: file:line: Kind/name: field: message`, colored on a terminal.
+fn report(rendered: &package::Rendered) {
+    for finding in &rendered.findings {
+        let result: &ResultItem = &finding.result;
+        let mut line = String::new();
+        if let Some(file) = &result.file {
+            match rendered.line_of(&file.path, file.index) {
+                Some(n) => line.push_str(&format!("{}:{n}: ", file.path)),
+                None => line.push_str(&format!("{}: ", file.path)),
+            }
+        }
+        if let Some(r) = &result.resource_ref {
+            line.push_str(&format!("{}/{}: ", r.kind, r.name));
+        }
+        if let Some(field) = result.field.as_ref().filter(|f| !f.path.is_empty()) {
+            line.push_str(&format!("{}: ", field.path));
+        }
+        line.push_str(&result.message);
+        let label = match result.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        let origin = if finding.package == "." {
+            finding.function.clone()
+        } else {
+            format!("{} in {}", finding.function, finding.package)
+        };
+        eprintln!("{} [{origin}] {line}", paint(label, result.severity));
+    }
+}
+
+fn paint(text: &str, severity: Severity) -> String {
+    if !std::io::stderr().is_terminal() {
+        return text.to_string();
+    }
+    let color = match severity {
+        Severity::Error => "31",
+        Severity::Warning => "33",
+        Severity::Info => "36",
+    };
+    format!("\x1b[1;{color}m{text}\x1b[0m")
+}
