@@ -9,7 +9,7 @@ pub mod pod;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-use krm_sdk::{decode, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{decode, Generated, Generator, Map, ObjectExt, ResourceList, ResultItem, Value};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
@@ -124,6 +124,32 @@ pub fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T,
             .field("spec"));
     };
     decode::from_value(spec).map_err(|e| e.into_result(object, "spec"))
+}
+
+/// What one spec generated, each object in the spec's namespace (unless it names its
+/// own), placed right after its name.
+pub fn generated(spec: &Value, mut objects: Vec<Value>) -> Generated {
+    let namespace = spec.namespace();
+    if !namespace.is_empty() {
+        for object in &mut objects {
+            let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            if metadata.contains_key("namespace") {
+                continue;
+            }
+            let mut ordered = Map::new();
+            for (key, value) in std::mem::take(metadata) {
+                let after_name = key == "name";
+                ordered.insert(key, value);
+                if after_name {
+                    ordered.insert("namespace".into(), Value::String(namespace.to_string()));
+                }
+            }
+            *metadata = ordered;
+        }
+    }
+    Generated::from_spec(spec, objects)
 }
 
 /// Labels of every generated object of an app.

@@ -7,9 +7,7 @@
 pub mod rule;
 pub mod spec;
 
-use krm_sdk::{
-    json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
-};
+use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::{names, Spec};
 use rule::{Matcher, Rule};
 pub use spec::{Config, LummoNetworkingSpec, Mode};
@@ -62,7 +60,7 @@ pub fn process(list: &mut ResourceList) {
         let objects = renderer.render(list);
         let failed = renderer.results.iter().any(ResultItem::is_error);
         list.results.extend(renderer.results);
-        outputs.push(Generated::from_spec(
+        outputs.push(lummo_core::generated(
             &spec.object,
             if failed { Vec::new() } else { objects },
         ));

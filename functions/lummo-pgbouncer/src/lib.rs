@@ -16,9 +16,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::suggest;
-use krm_sdk::{
-    json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
-};
+use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::{names, pod, typed_object, Spec};
 pub use spec::LummoPgBouncerSpec;
 use spec::{Vault, VaultKind};
@@ -78,7 +76,7 @@ pub fn process(list: &mut ResourceList) {
         let objects = renderer.render();
         let failed = renderer.results.iter().any(ResultItem::is_error);
         list.results.extend(renderer.results);
-        outputs.push(Generated::from_spec(
+        outputs.push(lummo_core::generated(
             &spec.object,
             if failed { Vec::new() } else { objects },
         ));
@@ -183,12 +181,6 @@ impl Renderer<'_> {
         objects.push(self.app_config(&name, &labels));
         if let Some(vault) = &s.vault {
             objects.extend(self.vault_objects(vault, &name, &labels, &secret));
-        }
-        let namespace = self.spec.object.namespace();
-        if !namespace.is_empty() {
-            for object in &mut objects {
-                object["metadata"]["namespace"] = json!(namespace);
-            }
         }
         objects
     }

@@ -16,9 +16,7 @@ pub mod duration;
 pub mod spec;
 
 use duration::Duration;
-use krm_sdk::{
-    json, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
-};
+use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::Spec;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -75,11 +73,11 @@ pub fn process(list: &mut ResourceList) {
     let mut outputs = Vec::new();
     for spec in &topics {
         let objects = renderer.topics(spec);
-        outputs.push(Generated::from_spec(&spec.object, objects));
+        outputs.push(lummo_core::generated(&spec.object, objects));
     }
     for spec in &subscriptions {
         let objects = renderer.subscriptions(spec);
-        outputs.push(Generated::from_spec(&spec.object, objects));
+        outputs.push(lummo_core::generated(&spec.object, objects));
     }
     list.results.extend(renderer.results);
     GENERATOR.apply(list, outputs);

@@ -7,7 +7,7 @@ use crate::spec::{ConcurrencyPolicy, LummoJobSpec, RestartPolicy};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use krm_sdk::{json, ObjectExt, ResultItem, Value};
+use krm_sdk::{ResultItem, Value};
 use lummo_core::{names, pod, Spec};
 use std::collections::BTreeMap;
 
@@ -128,12 +128,7 @@ pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultI
             },
         )
     };
-    let mut objects = vec![object];
-    let namespace = spec.object.namespace();
-    if !namespace.is_empty() {
-        objects[0]["metadata"]["namespace"] = json!(namespace);
-    }
-    (objects, report.results)
+    (vec![object], report.results)
 }
 
 fn check_job_fields(report: &mut Report, spec: &Spec<LummoJobSpec>, cron: bool) {

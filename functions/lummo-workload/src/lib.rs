@@ -12,7 +12,7 @@ mod render;
 pub mod spec;
 pub mod templates;
 
-use krm_sdk::{FunctionInfo, Generated, Generator, ResourceList, ResultItem};
+use krm_sdk::{FunctionInfo, Generator, ResourceList, ResultItem};
 use lummo_core::Spec;
 use serde::de::DeserializeOwned;
 use spec::{LummoDeploymentSpec, LummoJobSpec};
@@ -46,13 +46,13 @@ pub fn process(list: &mut ResourceList) {
     for spec in specs::<LummoDeploymentSpec>(list, KIND, &templates, &mut results) {
         let rendered = render::render(&spec);
         results.extend(rendered.results);
-        outputs.push(Generated::from_spec(&spec.object, rendered.objects));
+        outputs.push(lummo_core::generated(&spec.object, rendered.objects));
     }
     for (kind, cron) in [(jobs::JOB_KIND, false), (jobs::CRON_JOB_KIND, true)] {
         for spec in specs::<LummoJobSpec>(list, kind, &templates, &mut results) {
             let (objects, found) = jobs::render(&spec, cron);
             results.extend(found);
-            outputs.push(Generated::from_spec(&spec.object, objects));
+            outputs.push(lummo_core::generated(&spec.object, objects));
         }
     }
     list.results.extend(results);

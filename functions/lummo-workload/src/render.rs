@@ -7,7 +7,7 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
-use krm_sdk::{json, ObjectExt, ResultItem, Value};
+use krm_sdk::{json, ResultItem, Value};
 use lummo_core::{names, pod, Spec};
 use std::collections::BTreeMap;
 
@@ -81,12 +81,6 @@ impl Context<'_> {
         }
         if let Some(analysis) = &analysis {
             objects.push(self.analysis_template(&labels, analysis));
-        }
-        let namespace = self.spec.object.namespace();
-        if !namespace.is_empty() {
-            for object in &mut objects {
-                object["metadata"]["namespace"] = json!(namespace);
-            }
         }
         objects
     }
