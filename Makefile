@@ -11,7 +11,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help build test unit images conformance schemas schemas-check generate generate-check examples demo bench clean images
+.PHONY: help build test unit images conformance schemas schemas-check generate generate-check examples demo bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,7 +19,7 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: build unit schemas-check generate-check images conformance ## Everything CI runs
+test: build unit schemas-check generate-check images conformance bench-smoke ## Everything CI runs
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
@@ -50,8 +50,11 @@ generate-check: ## Fail when generated schemas, CRDs or docs are stale
 demo: build ## Render the README's example package and print the result
 	BIN_DIR=$(BIN_DIR) scripts/demo.sh
 
-bench: build ## Benchmarks of BENCHMARKS.md
+bench: build ## Benchmarks of BENCHMARKS.md (several minutes)
 	BIN_DIR=$(BIN_DIR) scripts/bench.sh
+
+bench-smoke: build ## The benchmarks, quickly, to prove they run (CI)
+	BENCH_QUICK=1 BIN_DIR=$(BIN_DIR) scripts/bench.sh
 
 clean:
 	$(CARGO) clean

@@ -45,7 +45,13 @@ pub struct Config {
 /// The upstream schemas, minified from `schemas/upstream` at build time.
 const EMBEDDED: &str = include_str!(concat!(env!("OUT_DIR"), "/upstream-schemas.json"));
 
-pub fn embedded_schemas() -> SchemaSet {
+/// The embedded schemas, parsed once per process (the CLI validates many packages).
+pub fn embedded_schemas() -> &'static SchemaSet {
+    static SCHEMAS: std::sync::OnceLock<SchemaSet> = std::sync::OnceLock::new();
+    SCHEMAS.get_or_init(parse_embedded)
+}
+
+fn parse_embedded() -> SchemaSet {
     let mut set = SchemaSet::default();
     let documents: Vec<Value> =
         serde_json::from_str(EMBEDDED).expect("build.rs writes a JSON array");
@@ -226,7 +232,7 @@ fn references(list: &ResourceList) -> Vec<ResultItem> {
 /// CRDs, and from `schemaDirs`.
 fn custom_resources(list: &ResourceList, config: &Config) -> Vec<ResultItem> {
     let mut results = Vec::new();
-    let mut schemas = embedded_schemas();
+    let mut schemas = SchemaSet::default();
     for item in &list.items {
         schemas.add_crd(item);
     }
@@ -244,7 +250,7 @@ fn custom_resources(list: &ResourceList, config: &Config) -> Vec<ResultItem> {
         if group == lummo_core::GROUP || openapi::is_builtin(item.api_version()) {
             continue;
         }
-        let Some(errors) = schemas.validate(item) else {
+        let Some(errors) = schemas.validate(item).or_else(|| embedded_schemas().validate(item)) else {
             continue;
         };
         for error in errors {
