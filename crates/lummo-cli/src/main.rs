@@ -36,10 +36,16 @@ enum Command {
         #[arg(short, long)]
         output: Option<String>,
     },
-    /// Run one function on a ResourceList from stdin, like its own binary.
+    /// Run functions on a ResourceList or a YAML stream from stdin, in order; one
+    /// function behaves exactly like its own binary.
     Eval {
-        /// A function (lummo-workload, ...) or a kind it reads (LummoDeployment, ...).
-        function: String,
+        /// Functions (lummo-workload, workload, ...) or kinds they read (LummoDeployment, ...).
+        #[arg(required = true)]
+        functions: Vec<String>,
+        /// Print only what a cluster should get: no Lummo specs, no local-config,
+        /// no kpt annotations (e.g. `kubectl kustomize env/prod | lummo eval ... --manifests`).
+        #[arg(long)]
+        manifests: bool,
     },
     /// Check a package without changing it (lummo-validate).
     Validate { package: PathBuf },
@@ -68,9 +74,18 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Render { package, output } => render(&package, output.as_deref(), cli.verbose),
-        Command::Eval { function } => {
-            let f = eval_function(&function)?;
-            Ok(krm_sdk::run::run_stdin(f.name, f.process))
+        Command::Eval {
+            functions,
+            manifests,
+        } => {
+            let chain = functions
+                .iter()
+                .map(|f| eval_function(f))
+                .collect::<Result<Vec<_>>>()?;
+            if let ([only], false) = (chain.as_slice(), manifests) {
+                return Ok(krm_sdk::run::run_stdin(only.name, only.process));
+            }
+            eval_chain(&chain, manifests)
         }
         Command::Validate { package } => validate(&package),
         Command::Schema { kind, list } => schema(kind.as_deref(), list),
@@ -117,6 +132,46 @@ fn render(package: &std::path::Path, output: Option<&str>, verbose: bool) -> Res
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Several functions over one input, in process: stops at the first error.
+fn eval_chain(chain: &[&'static package::Function], manifests: bool) -> Result<ExitCode> {
+    use std::io::Read;
+    let limits = krm_sdk::yaml::Limits::default();
+    let mut input = String::new();
+    std::io::stdin()
+        .take(limits.max_bytes as u64 + 1)
+        .read_to_string(&mut input)?;
+    let mut list = krm_sdk::ResourceList::parse(&input, &limits)?;
+    for function in chain {
+        (function.process)(&mut list);
+        let failed = list.has_errors();
+        for result in std::mem::take(&mut list.results) {
+            eprintln!(
+                "{} [{}] {result}",
+                paint(severity_label(result.severity), result.severity),
+                function.name
+            );
+        }
+        if failed {
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if manifests {
+        let items: Vec<krm_sdk::Value> = list.items.into_iter().map(|i| i.into_value()).collect();
+        print!("{}", package::manifests(&items));
+    } else {
+        print!("{}", list.write());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
 }
 
 fn validate(package: &std::path::Path) -> Result<ExitCode> {
@@ -201,11 +256,7 @@ fn report(rendered: &package::Rendered) {
             line.push_str(&format!("{}: ", field.path));
         }
         line.push_str(&result.message);
-        let label = match result.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let label = severity_label(result.severity);
         let origin = if finding.package == "." {
             finding.function.clone()
         } else {

@@ -153,6 +153,26 @@ impl Rendered {
     }
 }
 
+/// The resources meant for a cluster, as a YAML stream: no local-config, no Lummo
+/// specs, no Kptfile, no kpt annotations.
+pub fn manifests(items: &[Value]) -> String {
+    let mut out = String::new();
+    let for_cluster = |item: &&Value| {
+        !item.is_local_config()
+            && item.kind() != "Kptfile"
+            && !item
+                .api_version()
+                .starts_with(&format!("{}/", lummo_core::GROUP))
+    };
+    for item in items.iter().filter(for_cluster) {
+        if !out.is_empty() {
+            out.push_str("---\n");
+        }
+        out.push_str(&serialize(&clean(item)));
+    }
+    out
+}
+
 /// Reads and renders the package at `root` (and its subpackages).
 pub fn render(root: &Path) -> Result<Rendered> {
     let root = root

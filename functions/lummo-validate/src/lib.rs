@@ -250,7 +250,10 @@ fn custom_resources(list: &ResourceList, config: &Config) -> Vec<ResultItem> {
         if group == lummo_core::GROUP || openapi::is_builtin(item.api_version()) {
             continue;
         }
-        let Some(errors) = schemas.validate(item).or_else(|| embedded_schemas().validate(item)) else {
+        let Some(errors) = schemas
+            .validate(item)
+            .or_else(|| embedded_schemas().validate(item))
+        else {
             continue;
         };
         for error in errors {
