@@ -37,7 +37,9 @@ def make_monorepo(root, copies, mode):
 
 
 def timed(args, cwd=None):
-    """Wall seconds and peak RSS (MiB) of one run."""
+    """Wall seconds and peak RSS (MiB) of one run, after flushing the files the
+    setup just wrote (their write-back would otherwise land in the measurement)."""
+    os.sync()
     with tempfile.NamedTemporaryFile("r") as report:
         start = time.perf_counter()
         result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *args], cwd=cwd,
