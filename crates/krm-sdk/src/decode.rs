@@ -117,14 +117,19 @@ fn clean_path(path: &str) -> String {
 /// and explains YAML 1.1 booleans (`yes`, `no`, `on`, `off`) that YAML 1.2 reads as strings.
 fn improve_message(message: &str) -> String {
     let message = strip_position(message);
-    if let Some(word) = message.strip_prefix("invalid type: string \"").and_then(|m| m.strip_suffix("\", expected a boolean")) {
+    if let Some(word) = message
+        .strip_prefix("invalid type: string \"")
+        .and_then(|m| m.strip_suffix("\", expected a boolean"))
+    {
         let value = match word.to_ascii_lowercase().as_str() {
             "yes" | "y" | "on" => Some("true"),
             "no" | "n" | "off" => Some("false"),
             _ => None,
         };
         if let Some(value) = value {
-            return format!("{message}; `{word}` is a string in YAML 1.2 (kpt, kyaml): write `{value}`");
+            return format!(
+                "{message}; `{word}` is a string in YAML 1.2 (kpt, kyaml): write `{value}`"
+            );
         }
     }
     let Some(rest) = message.strip_prefix("unknown field `") else {

@@ -9,13 +9,25 @@ use std::process::{Command, Stdio};
 fn bad_inputs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bad-inputs");
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
-    let mut cases: Vec<_> = std::fs::read_dir(&root).expect("tests/bad-inputs exists").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/bad-inputs exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 40, "only {} bad-input cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
-        let name = case.file_name().unwrap_or_default().to_string_lossy().to_string();
-        let function = std::fs::read_to_string(case.join("function")).expect("function file").trim().to_string();
+        let name = case
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let function = std::fs::read_to_string(case.join("function"))
+            .expect("function file")
+            .trim()
+            .to_string();
         let input = std::fs::read(case.join("input.yaml")).expect("input.yaml");
         let mut child = Command::new(env!("CARGO_BIN_EXE_lummo"))
             .args(["eval", &function])
@@ -24,13 +36,27 @@ fn bad_inputs() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("lummo runs");
-        child.stdin.take().expect("piped stdin").write_all(&input).expect("stdin accepts the input");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(&input)
+            .expect("stdin accepts the input");
         let output = child.wait_with_output().expect("lummo finishes");
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let results = stdout.find("\nresults:\n").map(|i| &stdout[i + 1..]).unwrap_or("");
-        let actual = format!("exit: {}\n--- stderr\n{stderr}--- results\n{results}", output.status.code().unwrap_or(-1));
-        if output.status.code() != Some(1) || stderr.contains("panicked") || !(results.contains("severity: error") || stderr.contains("error")) {
+        let results = stdout
+            .find("\nresults:\n")
+            .map(|i| &stdout[i + 1..])
+            .unwrap_or("");
+        let actual = format!(
+            "exit: {}\n--- stderr\n{stderr}--- results\n{results}",
+            output.status.code().unwrap_or(-1)
+        );
+        if output.status.code() != Some(1)
+            || stderr.contains("panicked")
+            || !(results.contains("severity: error") || stderr.contains("error"))
+        {
             failures.push(format!("{name}: must exit 1 with an error, got:\n{actual}"));
         }
         let expected_path = case.join("expected.txt");
@@ -40,8 +66,16 @@ fn bad_inputs() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if expected != actual {
-            failures.push(format!("{name}/expected.txt differs (UPDATE_GOLDEN=1 rewrites it):\n{}", pretty_assertions::StrComparison::new(&expected, &actual)));
+            failures.push(format!(
+                "{name}/expected.txt differs (UPDATE_GOLDEN=1 rewrites it):\n{}",
+                pretty_assertions::StrComparison::new(&expected, &actual)
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} bad-input failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} bad-input failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
