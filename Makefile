@@ -11,7 +11,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help build test unit images conformance schemas schemas-check generate generate-check examples demo environments k8s-validate bench bench-smoke clean images
+.PHONY: help build test unit images conformance schemas schemas-check generate generate-check examples demo environments k8s-validate checkov bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,7 +19,7 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: build unit schemas-check generate-check k8s-validate images conformance environments bench-smoke ## Everything CI runs
+test: build unit schemas-check generate-check k8s-validate images conformance environments checkov bench-smoke ## Everything CI runs
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
@@ -40,6 +40,9 @@ schemas-check: ## Fail when schemas/upstream is stale (skipped only when ../shar
 
 examples: build ## Re-render Kptfile.examples in place (review the diff)
 	BIN_DIR=$(BIN_DIR) scripts/render-examples.sh
+
+checkov: build ## checkov on every rendered example and environment (skips, with reasons, in security/checkov.yaml)
+	BIN_DIR=$(BIN_DIR) scripts/checkov.sh
 
 k8s-validate: ## Every built-in object of every golden and example against the Kubernetes 1.33 schema
 	python3 scripts/k8s_validate.py
