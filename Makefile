@@ -11,7 +11,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help build test unit images conformance schemas schemas-check generate generate-check examples demo environments k8s-validate checkov bench bench-smoke clean images
+.PHONY: help build test unit images conformance schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -40,6 +40,9 @@ schemas-check: ## Fail when schemas/upstream is stale (skipped only when ../shar
 
 examples: build ## Re-render Kptfile.examples in place (review the diff)
 	BIN_DIR=$(BIN_DIR) scripts/render-examples.sh
+
+fuzz: ## Every fuzz target for FUZZ_SECONDS (default 60) each (cargo install cargo-fuzz)
+	scripts/fuzz.sh
 
 checkov: build ## checkov on every rendered example and environment (skips, with reasons, in security/checkov.yaml)
 	BIN_DIR=$(BIN_DIR) scripts/checkov.sh

@@ -357,6 +357,18 @@ mod tests {
     }
 
     #[test]
+    fn keeps_block_scalars_that_end_the_items_verbatim() {
+        for tail in ["  ", "\n\n", "\n  \n"] {
+            let input = format!(
+                "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n  data: |+\n    x\n{tail}\n- kind: B\n  data: |\n    y\n{tail}"
+            );
+            let list = parse(&input).unwrap();
+            let again = parse(&list.write()).unwrap();
+            assert_eq!(again.items, list.items, "{input:?} → {:?}", list.write());
+        }
+    }
+
+    #[test]
     fn reads_json_and_answers_in_json() {
         let list =
             parse(r#"{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[]}"#)

@@ -116,7 +116,8 @@ impl ItemSpans {
             }
         }
         // An entry's text starts after its `- ` (so comments before its first key
-        // stay with it) and ends before the next entry's `-` line.
+        // stay with it) and ends at the line break before the next entry's `-` line
+        // (or where the sequence ends).
         let dashes: Vec<Option<usize>> = bounds[..self.starts.len()]
             .iter()
             .map(|&start| input.get(..start)?.rfind("\n-").map(|newline| newline + 1))
@@ -128,8 +129,13 @@ impl ItemSpans {
                     Some(next) => (*next)?,
                     None => bounds[i + 1],
                 };
-                let text = input.get(dash + 1..end)?.strip_prefix(' ')?.trim_end();
-                (self.starts[i].1 && !text.is_empty()).then(|| dash + 2..dash + 2 + text.len())
+                // Only the line break before the next entry goes: trailing spaces
+                // and blank lines may belong to a block scalar (`|`, `|+`).
+                let text = input.get(dash + 1..end)?.strip_prefix(' ')?;
+                let text = text.strip_suffix('\n').unwrap_or(text);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                (self.starts[i].1 && !text.trim().is_empty())
+                    .then(|| dash + 2..dash + 2 + text.len())
             })
             .collect()
     }

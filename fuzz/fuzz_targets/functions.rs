@@ -1,0 +1,23 @@
+//! Every function's transform on arbitrary YAML: no panic, exit code 1 exactly when
+//! an error result is reported.
+#![no_main]
+use krm_sdk::yaml::Limits;
+use krm_sdk::{process_text, ResourceList};
+use libfuzzer_sys::fuzz_target;
+
+const FUNCTIONS: [(&str, fn(&mut ResourceList)); 5] = [
+    ("lummo-workload", lummo_workload::process),
+    ("lummo-networking", lummo_networking::process),
+    ("lummo-pubsub", lummo_pubsub::process),
+    ("lummo-pgbouncer", lummo_pgbouncer::process),
+    ("lummo-validate", lummo_validate::process),
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    for (name, process) in FUNCTIONS {
+        let outcome = process_text(name, text, &Limits::default(), process);
+        let reported = outcome.stdout.contains("severity: error") || outcome.stderr.contains(": error:");
+        assert_eq!(outcome.exit_code == 1, reported, "{name}");
+    }
+});
