@@ -69,6 +69,16 @@ pub struct Rendered {
 }
 
 impl Rendered {
+    fn new(root: PathBuf) -> Self {
+        Rendered {
+            root,
+            sources: BTreeMap::new(),
+            items: Vec::new(),
+            findings: Vec::new(),
+            timings: Vec::new(),
+        }
+    }
+
     pub fn failed(&self) -> bool {
         self.findings.iter().any(|f| f.result.is_error())
     }
@@ -181,13 +191,7 @@ pub fn render(root: &Path) -> Result<Rendered> {
     if !root.join("Kptfile").is_file() {
         bail!("{} is not a kpt package: it has no Kptfile", root.display());
     }
-    let mut rendered = Rendered {
-        root: root.clone(),
-        sources: BTreeMap::new(),
-        items: Vec::new(),
-        findings: Vec::new(),
-        timings: Vec::new(),
-    };
+    let mut rendered = Rendered::new(root);
     rendered.items = render_package(&mut rendered, "")?;
     Ok(rendered)
 }
@@ -197,13 +201,7 @@ pub fn read(root: &Path) -> Result<Rendered> {
     let root = root
         .canonicalize()
         .with_context(|| format!("cannot open package {}", root.display()))?;
-    let mut rendered = Rendered {
-        root: root.clone(),
-        sources: BTreeMap::new(),
-        items: Vec::new(),
-        findings: Vec::new(),
-        timings: Vec::new(),
-    };
+    let mut rendered = Rendered::new(root);
     let mut items = Vec::new();
     read_files(&mut rendered, "", &mut items, true)?;
     rendered.items = items;

@@ -152,6 +152,17 @@ pub fn generated(spec: &Value, mut objects: Vec<Value>) -> Generated {
     Generated::from_spec(spec, objects)
 }
 
+/// [`generated`], or nothing at all when `results` hold an error: a spec with a
+/// problem generates no half of its objects.
+pub fn generated_unless_failed(
+    spec: &Value,
+    objects: Vec<Value>,
+    results: &[ResultItem],
+) -> Generated {
+    let failed = results.iter().any(ResultItem::is_error);
+    generated(spec, if failed { Vec::new() } else { objects })
+}
+
 /// Labels of every generated object of an app.
 pub fn labels(app: &str, part_of: Option<&str>) -> BTreeMap<String, String> {
     let mut labels = selector_labels(app);

@@ -58,12 +58,12 @@ pub fn process(list: &mut ResourceList) {
             results: Vec::new(),
         };
         let objects = renderer.render(list);
-        let failed = renderer.results.iter().any(ResultItem::is_error);
-        list.results.extend(renderer.results);
-        outputs.push(lummo_core::generated(
+        outputs.push(lummo_core::generated_unless_failed(
             &spec.object,
-            if failed { Vec::new() } else { objects },
+            objects,
+            &renderer.results,
         ));
+        list.results.extend(renderer.results);
     }
     GENERATOR.apply(list, outputs);
 }
