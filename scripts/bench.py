@@ -86,8 +86,10 @@ def measure(command, stdin_path):
 def main():
     work = tempfile.mkdtemp()
     files = {}
+    validate_package = [configmap(i) for i in range(9500)] + [deployment(i) for i in range(500)]
     for name, items in [("10k", [configmap(i) for i in range(10000)]), ("empty", []),
-                        ("1k-deployments", [deployment(i) for i in range(1000)])]:
+                        ("1k-deployments", [deployment(i) for i in range(1000)]),
+                        ("validate-10k", validate_package)]:
         doc = resource_list(items)
         files[name + ".yaml"] = os.path.join(work, name + ".yaml")
         with open(files[name + ".yaml"], "w") as f:
@@ -105,6 +107,7 @@ def main():
         (f"identity via krm-sdk, 10,000 objects (JSON)", identity, "10k.json"),
         ("identity via krm-sdk, empty list (start-up)", identity, "empty.yaml"),
         ("lummo-workload, 1,000 LummoDeployments (YAML)", workload, "1k-deployments.yaml"),
+        ("lummo-validate, 10,000 objects with 500 LummoDeployments (YAML)", [os.path.join(BIN, "lummo-validate")], "validate-10k.yaml"),
     ]
     print(f"runs per case: {RUNS}\n")
     print("| case | median wall | min wall | peak RSS | median vs floor |")

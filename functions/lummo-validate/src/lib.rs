@@ -83,9 +83,24 @@ pub fn process(list: &mut ResourceList) {
 /// that generator's own functionConfig, which only the generator's step has.
 fn generator_results(list: &ResourceList) -> Vec<ResultItem> {
     let mut results: Vec<ResultItem> = Vec::new();
+    // What the generators read: Lummo specs (both spellings of pgbouncer's), and the
+    // Services gateway-api routes resolve ports from. Copying the other objects would
+    // cost more than it finds (a generated name colliding with a hand-written object
+    // is reported by the generator's own step).
+    let inputs: Vec<krm_sdk::Item> = list
+        .items
+        .iter()
+        .filter(|item| {
+            let api_version = item.api_version();
+            api_version.starts_with("lummo.dev/")
+                || api_version == "LummoKRM"
+                || item.kind() == "Service"
+        })
+        .cloned()
+        .collect();
     for (_, generate) in GENERATORS {
         let mut copy = ResourceList::new(Vec::new());
-        copy.items = list.items.clone();
+        copy.items = inputs.clone();
         generate(&mut copy);
         for result in copy.results {
             if !result.tags.contains_key(lummo_core::NEEDS_CONFIG_TAG) && !results.contains(&result)
