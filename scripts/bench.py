@@ -134,7 +134,7 @@ def kpt_render_figures(work):
         ["docker", "image", "inspect", f"ghcr.io/lummo/krm-functions/lummo-workload:v{version}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
     modes = ["exec"] + (["images"] if images else [])
-    print(f"\n`kpt fn render` of Kptfile.examples/tokko-api (4 functions), {min(RUNS, 5)} runs:\n")
+    print(f"\n`kpt fn render` of Kptfile.examples/tokko-api (5 steps), {min(RUNS, 5)} runs:\n")
     print("| mode | median wall | min wall |")
     print("|---|---:|---:|")
     for mode in modes:
