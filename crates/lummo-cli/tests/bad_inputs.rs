@@ -79,3 +79,34 @@ fn bad_inputs() {
         failures.join("\n\n")
     );
 }
+
+/// Inputs over the 32 MiB limit are refused before parsing, whatever they hold.
+#[test]
+fn refuses_a_50_mb_input() {
+    let mut input =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    let item = "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: big}\n  data: {k: \"0123456789012345678901234567890123456789\"}\n";
+    while input.len() < 50 << 20 {
+        input.push_str(item);
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(["eval", "workload"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lummo runs");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    // The function stops reading at the limit; a broken pipe after that is expected.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().expect("lummo finishes");
+    let _ = writer.join();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("input is larger than the limit of 33554432 bytes"),
+        "{stderr}"
+    );
+}

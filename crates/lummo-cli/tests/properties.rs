@@ -121,3 +121,48 @@ proptest! {
         }
     }
 }
+
+/// A LummoTopic with these topics, as a package item.
+fn topics_spec(topics: &[String]) -> Value {
+    serde_json::json!({"apiVersion": "lummo.dev/v1alpha1", "kind": "LummoTopic",
+        "metadata": {"name": "topics", "annotations": {"config.kubernetes.io/path": "topics.yaml"}},
+        "spec": {"prefix": "dev-", "topics": topics}})
+}
+
+fn render(items: Vec<Value>) -> Vec<Value> {
+    let input = ResourceList::new(items).write();
+    let outcome = process_text(
+        "lummo-pubsub",
+        &input,
+        &Limits::default(),
+        lummo_pubsub::process,
+    );
+    assert_eq!(outcome.exit_code, 0, "{}", outcome.stderr);
+    let list = ResourceList::parse(&outcome.stdout, &Limits::default()).expect("output parses");
+    list.items.into_iter().map(|i| i.into_value()).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Removing spec entries from a rendered package and rendering again gives what
+    /// rendering the smaller spec from scratch gives: exactly the removed entries'
+    /// objects are pruned, user objects stay.
+    #[test]
+    fn removing_spec_entries_prunes_exactly_their_objects(
+        topics in prop::collection::btree_set("[a-z]{3,8}", 1..6),
+        keep in prop::collection::vec(any::<bool>(), 6),
+        user in user_object(),
+    ) {
+        let topics: Vec<String> = topics.into_iter().collect();
+        let kept: Vec<String> = topics.iter().zip(&keep).filter(|(_, k)| **k).map(|(t, _)| t.clone()).collect();
+        let rendered = render(vec![topics_spec(&topics), user.clone()]);
+        let mut edited = rendered.clone();
+        edited[0] = topics_spec(&kept);
+        let again = render(edited);
+        let scratch = render(vec![topics_spec(&kept), user.clone()]);
+        prop_assert_eq!(&again, &scratch);
+        prop_assert_eq!(&again[1], &user);
+        prop_assert_eq!(again.len(), 2 + kept.len());
+    }
+}
