@@ -2,16 +2,10 @@
 //! an error result is reported.
 #![no_main]
 use krm_sdk::yaml::Limits;
-use krm_sdk::{process_text, ResourceList};
+use krm_sdk::process_text;
 use libfuzzer_sys::fuzz_target;
 
-const FUNCTIONS: [(&str, fn(&mut ResourceList)); 5] = [
-    ("lummo-workload", lummo_workload::process),
-    ("lummo-networking", lummo_networking::process),
-    ("lummo-pubsub", lummo_pubsub::process),
-    ("lummo-pgbouncer", lummo_pgbouncer::process),
-    ("lummo-validate", lummo_validate::process),
-];
+use lummo_validate::FUNCTIONS;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

@@ -135,7 +135,7 @@ fn render(package: &std::path::Path, output: Option<&str>, verbose: bool) -> Res
 }
 
 /// Several functions over one input, in process: stops at the first error.
-fn eval_chain(chain: &[&'static package::Function], manifests: bool) -> Result<ExitCode> {
+fn eval_chain(chain: &[package::Function], manifests: bool) -> Result<ExitCode> {
     use std::io::Read;
     let limits = krm_sdk::yaml::Limits::default();
     let mut input = String::new();
@@ -216,7 +216,7 @@ fn schema(kind: Option<&str>, list: bool) -> Result<ExitCode> {
 }
 
 /// A function by name, or by a kind it reads.
-fn eval_function(name: &str) -> Result<&'static package::Function> {
+fn eval_function(name: &str) -> Result<package::Function> {
     let by_kind = match name {
         "LummoDeployment" | "LummoJob" | "LummoCronJob" | "LummoContainer" => {
             Some("lummo-workload")
@@ -233,8 +233,10 @@ fn eval_function(name: &str) -> Result<&'static package::Function> {
         format!("lummo-{name}")
     };
     package::function(&name).ok_or_else(|| {
-        let names = package::FUNCTIONS.map(|f| f.name);
-        anyhow::anyhow!("unknown function `{name}`; one of {}", names.join(", "))
+        anyhow::anyhow!(
+            "unknown function `{name}`; one of {}",
+            package::function_names()
+        )
     })
 }
 

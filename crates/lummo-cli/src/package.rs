@@ -18,36 +18,23 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// A function the CLI runs in-process.
+#[derive(Clone, Copy)]
 pub struct Function {
     pub name: &'static str,
     pub process: fn(&mut ResourceList),
 }
 
-pub const FUNCTIONS: [Function; 5] = [
-    Function {
-        name: "lummo-workload",
-        process: lummo_workload::process,
-    },
-    Function {
-        name: "lummo-networking",
-        process: lummo_networking::process,
-    },
-    Function {
-        name: "lummo-pubsub",
-        process: lummo_pubsub::process,
-    },
-    Function {
-        name: "lummo-pgbouncer",
-        process: lummo_pgbouncer::process,
-    },
-    Function {
-        name: "lummo-validate",
-        process: lummo_validate::process,
-    },
-];
+/// The function of that name, from the one list of every Lummo function.
+pub fn function(name: &str) -> Option<Function> {
+    lummo_validate::FUNCTIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(name, process)| Function { name, process })
+}
 
-pub fn function(name: &str) -> Option<&'static Function> {
-    FUNCTIONS.iter().find(|f| f.name == name)
+/// Every function's name, for messages.
+pub fn function_names() -> String {
+    lummo_validate::FUNCTIONS.map(|(name, _)| name).join(", ")
 }
 
 /// A result and the package it came from.
@@ -263,7 +250,7 @@ fn render_package(rendered: &mut Rendered, relative: &str) -> Result<Vec<Value>>
 }
 
 /// The Lummo function a pipeline step names, by image or exec path.
-fn step_function(step: &Value) -> Result<&'static Function> {
+fn step_function(step: &Value) -> Result<Function> {
     let reference = step
         .get("image")
         .or_else(|| step.get("exec"))
@@ -275,7 +262,7 @@ fn step_function(step: &Value) -> Result<&'static Function> {
     let last = reference.rsplit('/').next().unwrap_or(reference);
     let name = last.split([':', '@']).next().unwrap_or(last);
     function(name).ok_or_else(|| {
-        anyhow!("step `{reference}` is not a Lummo function ({}); render this package with kpt fn render", FUNCTIONS.map(|f| f.name).join(", "))
+        anyhow!("step `{reference}` is not a Lummo function ({}); render this package with kpt fn render", function_names())
     })
 }
 

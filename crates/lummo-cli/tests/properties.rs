@@ -9,13 +9,7 @@ use krm_sdk::yaml::{parse_documents, to_string, Limits};
 use krm_sdk::{process_text, ResourceList, Value};
 use proptest::prelude::*;
 
-const FUNCTIONS: [(&str, fn(&mut ResourceList)); 5] = [
-    ("lummo-workload", lummo_workload::process),
-    ("lummo-networking", lummo_networking::process),
-    ("lummo-pubsub", lummo_pubsub::process),
-    ("lummo-pgbouncer", lummo_pgbouncer::process),
-    ("lummo-validate", lummo_validate::process),
-];
+use lummo_validate::FUNCTIONS;
 
 /// Scalars that trip YAML 1.1/1.2 readers and writers.
 fn tricky_string() -> impl Strategy<Value = String> {

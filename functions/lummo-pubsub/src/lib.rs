@@ -157,15 +157,7 @@ impl Renderer<'_> {
             let Some(resolved) = self.resolve(spec, i, &settings) else {
                 continue;
             };
-            let mut subscription = json!({
-                "apiVersion": PUBSUB,
-                "kind": "PubSubSubscription",
-                "metadata": { "name": name.kubernetes, "labels": labels },
-                "spec": {
-                    "resourceID": name.pubsub,
-                    "topicRef": { "name": topic.kubernetes },
-                },
-            });
+            let mut subscription = subscription_object(&name, &topic, &labels);
             let body = &mut subscription["spec"];
             if let Some(ack) = settings.ack_deadline_seconds {
                 body["ackDeadlineSeconds"] = json!(ack);
@@ -422,6 +414,15 @@ fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
     })
 }
 
+fn subscription_object(name: &Name, topic: &Name, labels: &BTreeMap<String, String>) -> Value {
+    json!({
+        "apiVersion": PUBSUB,
+        "kind": "PubSubSubscription",
+        "metadata": { "name": name.kubernetes, "labels": labels },
+        "spec": { "resourceID": name.pubsub, "topicRef": { "name": topic.kubernetes } },
+    })
+}
+
 /// The dead-letter topic, a subscription that keeps what lands there, and the
 /// service agent's right to publish to it and to pull from the source subscription.
 fn dead_letter_objects(
@@ -446,17 +447,12 @@ fn dead_letter_objects(
     };
     vec![
         topic_object(dead, labels),
-        json!({
-            "apiVersion": PUBSUB,
-            "kind": "PubSubSubscription",
-            "metadata": { "name": dead.kubernetes, "labels": labels },
-            "spec": {
-                "resourceID": dead.pubsub,
-                "topicRef": { "name": dead.kubernetes },
-                "messageRetentionDuration": "604800s",
-                "expirationPolicy": { "ttl": "" },
-            },
-        }),
+        {
+            let mut keeper = subscription_object(dead, dead, labels);
+            keeper["spec"]["messageRetentionDuration"] = json!("604800s");
+            keeper["spec"]["expirationPolicy"] = json!({ "ttl": "" });
+            keeper
+        },
         grant(
             "dead-letter-publisher",
             "roles/pubsub.publisher",

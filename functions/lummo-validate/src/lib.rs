@@ -27,12 +27,24 @@ pub const INFO: FunctionInfo = FunctionInfo {
              schemaDirs: \"[/crds]\"   more CRD files to validate against (mount them with kpt --mount)",
 };
 
+/// A Lummo function: its name and its transform.
+pub type Function = (&'static str, fn(&mut ResourceList));
+
 /// The generators whose checks run on Lummo specs.
-const GENERATORS: [(&str, fn(&mut ResourceList)); 4] = [
+pub const GENERATORS: [Function; 4] = [
     ("lummo-workload", lummo_workload::process),
     ("lummo-networking", lummo_networking::process),
     ("lummo-pubsub", lummo_pubsub::process),
     ("lummo-pgbouncer", lummo_pgbouncer::process),
+];
+
+/// Every Lummo function, for programs that run them all in one process.
+pub const FUNCTIONS: [Function; 5] = [
+    GENERATORS[0],
+    GENERATORS[1],
+    GENERATORS[2],
+    GENERATORS[3],
+    ("lummo-validate", process),
 ];
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
