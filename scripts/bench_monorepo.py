@@ -80,8 +80,8 @@ def main():
                      wall * COPIES / IMAGE_COPIES, peak))
 
     make_monorepo(os.path.join(work, "stdout"), COPIES, "lummo")
-    wall, peak, manifests = timed([lummo, "render", os.path.join(work, "stdout"), "-o", "stdout"])
-    rows.append((f"lummo render -o stdout (ArgoCD), {COPIES} packages", wall, peak))
+    wall, peak, manifests = timed([lummo, "render", os.path.join(work, "stdout"), "--manifests"])
+    rows.append((f"lummo render --manifests (ArgoCD), {COPIES} packages", wall, peak))
     plain = os.path.join(work, "plain")
     os.makedirs(plain)
     open(os.path.join(plain, "all.yaml"), "wb").write(manifests)

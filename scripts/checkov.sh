@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for pkg in Kptfile.examples/*/; do
   name=$(basename "$pkg")
-  "$lummo" render "$pkg" -o stdout > "$work/$name.yaml"
+  "$lummo" render "$pkg" --manifests > "$work/$name.yaml"
 done
 for env in environments/*/expected.yaml; do
   cp "$env" "$work/environment-$(basename "$(dirname "$env")").yaml"

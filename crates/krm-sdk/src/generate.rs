@@ -27,6 +27,9 @@ pub struct Generated {
     pub spec_id: String,
     /// Where the spec lives; generated files go to `generated/` beside it.
     pub spec_file: Option<FileRef>,
+    /// kpt's package of the spec: generated objects belong to the same package,
+    /// so kpt (which makes paths relative to it) writes them beside the spec.
+    pub spec_package: Option<String>,
     pub objects: Vec<Value>,
 }
 
@@ -39,6 +42,9 @@ impl Generated {
         Generated {
             spec_id,
             spec_file: spec.file_ref(),
+            spec_package: spec
+                .annotation(annotations::PACKAGE_PATH)
+                .map(str::to_string),
             objects,
         }
     }
@@ -89,12 +95,15 @@ impl Generator {
             list.results.extend(errors);
             return;
         }
-        let mut used: HashSet<(String, u32)> = HashSet::new();
+        let mut used: HashSet<(Option<String>, String, u32)> = HashSet::new();
         let mut items: Vec<Item> = Vec::with_capacity(kept.len() + outputs.len() * 4);
         for (i, item) in std::mem::take(&mut list.items).into_iter().enumerate() {
             if kept.binary_search(&i).is_ok() {
                 if let Some(file) = item.file_ref() {
-                    used.insert((file.path, file.index));
+                    let package = item
+                        .annotation(annotations::PACKAGE_PATH)
+                        .map(str::to_string);
+                    used.insert((package, file.path, file.index));
                 }
                 items.push(item);
             }
@@ -112,8 +121,11 @@ impl Generator {
                     object.name()
                 );
                 let mut index = 0;
-                while !used.insert((path.clone(), index)) {
+                while !used.insert((output.spec_package.clone(), path.clone(), index)) {
                     index += 1;
+                }
+                if let Some(package) = &output.spec_package {
+                    object.set_annotation(annotations::PACKAGE_PATH, package);
                 }
                 object.remove_annotation(annotations::ID);
                 object.set_annotation(
@@ -196,6 +208,21 @@ mod tests {
         assert_eq!(list.items.len(), 3, "a-2 is pruned");
         GEN.apply(&mut list, vec![]);
         assert_eq!(list.items, vec![Item::from(spec("a")), Item::from(user)]);
+    }
+
+    #[test]
+    fn generated_objects_belong_to_the_package_of_their_spec() {
+        let mut spec = spec("a");
+        spec.set_annotation(annotations::PACKAGE_PATH, "/pkg/sub");
+        let mut list = ResourceList::new(vec![spec.clone()]);
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec, vec![cm("a-1")])],
+        );
+        assert_eq!(
+            list.items[1].annotation(annotations::PACKAGE_PATH),
+            Some("/pkg/sub")
+        );
     }
 
     #[test]

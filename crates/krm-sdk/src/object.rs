@@ -15,6 +15,9 @@ pub mod annotations {
     pub const LEGACY_INDEX: &str = "config.kubernetes.io/index";
     /// Id kpt uses to copy comments back onto objects a function returns.
     pub const ID: &str = "config.k8s.io/id";
+    /// The package an object belongs to, as kpt sets it while rendering nested
+    /// packages; kpt makes `PATH` relative to that package.
+    pub const PACKAGE_PATH: &str = "internal.config.kubernetes.io/package-path";
     /// Marks configuration that tools read but clusters never receive.
     pub const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 }

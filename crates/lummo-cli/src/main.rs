@@ -2,6 +2,7 @@
 //! package without kpt's containers or processes (for ArgoCD and CI), with the same
 //! files as `kpt fn render` writes.
 
+mod kptfile;
 mod package;
 
 use anyhow::{bail, Result};
@@ -31,10 +32,22 @@ enum Command {
     Render {
         /// The package (a folder with a Kptfile).
         package: PathBuf,
-        /// `stdout` (or `-`): print the manifests meant for a cluster; a folder:
-        /// write the rendered package there; default: render in place.
+        /// As kpt: `stdout` prints the rendered package as a ResourceList,
+        /// `unwrap` as a YAML stream, a folder gets a copy of the rendered package
+        /// (it must not exist yet and must lie outside the package); default:
+        /// render in place.
         #[arg(short, long)]
         output: Option<String>,
+        /// Print only what a cluster should get and write nothing (for ArgoCD):
+        /// no Kptfile, Lummo spec, functionConfig named by a step or local-config.
+        #[arg(long, conflicts_with = "output")]
+        manifests: bool,
+        /// Allow `exec:` steps, as kpt requires (only Lummo functions run, in-process).
+        #[arg(long)]
+        allow_exec: bool,
+        /// Write the functions' results to DIR/results.yaml, as kpt does.
+        #[arg(long, value_name = "DIR")]
+        results_dir: Option<PathBuf>,
     },
     /// Run functions on a ResourceList or a YAML stream from stdin, in order; one
     /// function behaves exactly like its own binary.
@@ -65,7 +78,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{}: {error:#}", paint("error", Severity::Error));
+            // kpt's wording, so scripts and people see the same first word.
+            eprintln!("{}: {error:#}", paint("Error", Severity::Error));
             ExitCode::from(1)
         }
     }
@@ -73,7 +87,28 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Render { package, output } => render(&package, output.as_deref(), cli.verbose),
+        Command::Render {
+            package,
+            output,
+            manifests,
+            allow_exec,
+            results_dir,
+        } => {
+            let output = match (manifests, output.as_deref()) {
+                (true, _) => Output::Manifests,
+                (false, None) => Output::InPlace,
+                (false, Some("stdout")) => Output::Stdout,
+                (false, Some("unwrap")) => Output::Unwrap,
+                (false, Some(dir)) => Output::Dir(PathBuf::from(dir)),
+            };
+            render(
+                &package,
+                output,
+                allow_exec,
+                results_dir.as_deref(),
+                cli.verbose,
+            )
+        }
         Command::Eval {
             functions,
             manifests,
@@ -91,37 +126,76 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Schema { kind, list } => schema(kind.as_deref(), list),
         Command::Docs => {
             let root = std::env::current_dir()?;
+            let mut text = String::new();
             for kind in lummo_schemas::kinds() {
-                println!("{}", kind.reference(&root));
+                text.push_str(&kind.reference(&root));
+                text.push('\n');
             }
+            emit(&text);
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn render(package: &std::path::Path, output: Option<&str>, verbose: bool) -> Result<ExitCode> {
+/// Where `lummo render` puts the rendered package.
+enum Output {
+    InPlace,
+    Stdout,
+    Unwrap,
+    Dir(PathBuf),
+    Manifests,
+}
+
+fn render(
+    package: &std::path::Path,
+    output: Output,
+    allow_exec: bool,
+    results_dir: Option<&std::path::Path>,
+    verbose: bool,
+) -> Result<ExitCode> {
     let start = std::time::Instant::now();
-    let rendered = package::render(package)?;
+    // Refuse an output folder before doing any work, as kpt does.
+    if let Output::Dir(dir) = &output {
+        if dir.exists() {
+            bail!(
+                "directory {:?} already exists, please delete the directory and retry",
+                dir.display().to_string()
+            );
+        }
+    }
+    let rendered = package::render(package, allow_exec)?;
     if verbose {
         for (pkg, function, ms) in &rendered.timings {
             eprintln!("[{pkg}] {function}: {ms:.1} ms");
         }
     }
     report(&rendered);
+    if let Some(dir) = results_dir {
+        write_results(dir, &rendered)?;
+    }
     if rendered.failed() {
         return Ok(ExitCode::from(1));
     }
     match output {
-        Some("stdout" | "-") => print!("{}", rendered.manifests()),
-        Some(dir) => {
-            rendered.write(std::path::Path::new(dir))?;
+        Output::Stdout => emit(&rendered.resource_list()),
+        Output::Unwrap => emit(&rendered.unwrapped()),
+        Output::Manifests => {
+            let configs = package::function_config_paths(package)?;
+            emit(&package::manifests(&rendered.items, &configs));
         }
-        None => {
-            let root = package.canonicalize()?;
-            let written = rendered.write(&root)?;
+        Output::Dir(dir) => {
+            let written = rendered.write_to(&dir)?;
             if verbose {
-                eprintln!("{written} files written");
+                eprintln!("{written} files written to {}", dir.display());
             }
+        }
+        Output::InPlace => {
+            let (created, updated, deleted) = rendered.write_in_place()?;
+            eprintln!(
+                "Successfully executed {} function(s) in {} package(s): {created} file(s) created, {updated} updated, {deleted} pruned.",
+                rendered.functions_run(),
+                rendered.packages
+            );
         }
     }
     if verbose {
@@ -132,6 +206,58 @@ fn render(package: &std::path::Path, output: Option<&str>, verbose: bool) -> Res
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// kpt's `--results-dir`: a FunctionResultList in DIR/results.yaml, one entry per
+/// function that ran, with its results.
+fn write_results(dir: &std::path::Path, rendered: &package::Rendered) -> Result<()> {
+    let mut items: Vec<serde_json::Value> = Vec::new();
+    for (_, function, _) in &rendered.timings {
+        if items.iter().any(|i| i["image"] == function.as_str()) {
+            continue;
+        }
+        let results: Vec<serde_json::Value> = rendered
+            .findings
+            .iter()
+            .filter(|f| &f.function == function)
+            .map(|f| serde_json::to_value(&f.result))
+            .collect::<Result<_, _>>()?;
+        let failed = rendered
+            .findings
+            .iter()
+            .any(|f| &f.function == function && f.result.is_error());
+        let mut item = serde_json::json!({ "image": function, "exitCode": u8::from(failed) });
+        if !results.is_empty() {
+            item["results"] = serde_json::Value::Array(results);
+        }
+        items.push(item);
+    }
+    let list = serde_json::json!({
+        "apiVersion": "kpt.dev/v1",
+        "kind": "FunctionResultList",
+        "metadata": { "name": "fnresults" },
+        "exitCode": u8::from(rendered.failed()),
+        "items": items,
+    });
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("results.yaml"), krm_sdk::yaml::to_string(&list))?;
+    Ok(())
+}
+
+/// Writes to stdout; a reader that went away (`| head`) ends the program quietly.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {error}");
+        std::process::exit(1);
+    }
 }
 
 /// Several functions over one input, in process: stops at the first error.
@@ -159,9 +285,9 @@ fn eval_chain(chain: &[package::Function], manifests: bool) -> Result<ExitCode> 
     }
     if manifests {
         let items: Vec<krm_sdk::Value> = list.items.into_iter().map(|i| i.into_value()).collect();
-        print!("{}", package::manifests(&items));
+        emit(&package::manifests(&items, &Default::default()));
     } else {
-        print!("{}", list.write());
+        emit(&list.write());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -198,9 +324,11 @@ fn validate(package: &std::path::Path) -> Result<ExitCode> {
 fn schema(kind: Option<&str>, list: bool) -> Result<ExitCode> {
     let kinds = lummo_schemas::kinds();
     if list || kind.is_none() {
+        let mut text = String::new();
         for k in &kinds {
-            println!("{:<24} {}", k.kind, k.about);
+            text.push_str(&format!("{:<24} {}\n", k.kind, k.about));
         }
+        emit(&text);
         return Ok(ExitCode::SUCCESS);
     }
     let wanted = kind.unwrap_or_default();
@@ -211,22 +339,16 @@ fn schema(kind: Option<&str>, list: bool) -> Result<ExitCode> {
             .unwrap_or_default();
         bail!("unknown kind `{wanted}`{hint} (see `lummo schema --list`)");
     };
-    println!("{}", serde_json::to_string_pretty(&found.json_schema())?);
+    emit(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(&found.json_schema())?
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
 /// A function by name, or by a kind it reads.
 fn eval_function(name: &str) -> Result<package::Function> {
-    let by_kind = match name {
-        "LummoDeployment" | "LummoJob" | "LummoCronJob" | "LummoContainer" => {
-            Some("lummo-workload")
-        }
-        "LummoNetworking" => Some("lummo-networking"),
-        "LummoTopic" | "LummoSubscription" => Some("lummo-pubsub"),
-        "LummoPgBouncer" => Some("lummo-pgbouncer"),
-        _ => None,
-    };
-    let name = by_kind.unwrap_or(name);
+    let name = package::function_of_kind(name).unwrap_or(name);
     let name = if name.starts_with("lummo-") {
         name.to_string()
     } else {

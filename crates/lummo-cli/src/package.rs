@@ -1,21 +1,40 @@
-//! Rendering a kpt package in-process, as `kpt fn render` would.
+//! Rendering a kpt package in-process, as `kpt fn render` (kpt v1.0.0-beta.56) does.
 //!
-//! Subpackages (folders with a Kptfile) render first, depth first in name order;
-//! a package's pipeline then sees its own resources and its subpackages'. Every
-//! pipeline step must be a Lummo function, matched by image name or exec path.
-//! Files are written the way kpt writes them: generated files in our block style
-//! (which is kyaml's), `---` between documents, kpt's annotations stripped, and
-//! Config Connector objects stamped `cnrm.cloud.google.com/blueprint: 'kpt-fn'`.
-//! A file whose resources did not change is left untouched, so a package already in
-//! kpt's format renders byte for byte as kpt renders it.
+//! The rules follow kpt's `internal/util/render/executor.go` and `internal/pkg`,
+//! and are proven on kpt's own e2e cases (`scripts/kpt-e2e.py`):
+//! - A package is a folder with a Kptfile; its resources are its `*.yaml`, `*.yml`
+//!   and `Kptfile` files, minus what its `.krmignore` (gitignore syntax) names and
+//!   minus subpackages. Subpackages are every folder below holding a Kptfile that
+//!   is not inside another subpackage; they render first, in path order.
+//! - Every resource must be KRM (`apiVersion`, `kind`, `metadata.name`), except
+//!   kustomization files (kpt `IsKRM`).
+//! - A pipeline sees paths relative to its own package and the
+//!   `internal.config.kubernetes.io/package-path` of each resource; paths are
+//!   rebased onto the root at the end, so what a subpackage's spec generates lands
+//!   in that subpackage, as with kpt.
+//! - A step's `configPath` is read from the resources as they are when the step
+//!   runs (earlier steps may have changed it), and must be one document of the
+//!   package itself.
+//! - Files whose documents are unchanged are left byte for byte; changed files are
+//!   written whole in kyaml's block style, each replaced atomically; files whose
+//!   resources all went away are deleted, and nothing else is. Nothing is written
+//!   unless the whole pipeline of every package succeeded.
 
+use crate::kptfile::{self, Kptfile, Step};
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::{annotations, set_file, FileRef};
 use krm_sdk::yaml::{parse_documents, Limits};
 use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// kpt's annotation for the package a resource belongs to (an absolute path).
+pub const PACKAGE_PATH: &str = "internal.config.kubernetes.io/package-path";
+/// kyaml's record of a file's sequence indentation (`compact` or `wide`).
+const SEQ_INDENT: &str = "internal.config.kubernetes.io/seqindent";
+/// The version of the Lummo functions built into this binary, as images are tagged.
+pub const BUILT_IN_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 
 /// A function the CLI runs in-process.
 #[derive(Clone, Copy)]
@@ -37,6 +56,19 @@ pub fn function_names() -> String {
     lummo_validate::FUNCTIONS.map(|(name, _)| name).join(", ")
 }
 
+/// The function that reads a Lummo kind.
+pub fn function_of_kind(kind: &str) -> Option<&'static str> {
+    match kind {
+        "LummoDeployment" | "LummoJob" | "LummoCronJob" | "LummoContainer" => {
+            Some("lummo-workload")
+        }
+        "LummoNetworking" => Some("lummo-networking"),
+        "LummoTopic" | "LummoSubscription" => Some("lummo-pubsub"),
+        "LummoPgBouncer" => Some("lummo-pgbouncer"),
+        _ => None,
+    }
+}
+
 /// A result and the package it came from.
 pub struct Finding {
     pub package: String,
@@ -44,15 +76,25 @@ pub struct Finding {
     pub result: ResultItem,
 }
 
+/// One file as read: its text and documents.
+struct Source {
+    text: String,
+    documents: Vec<Value>,
+}
+
 /// A package as read from disk, then rendered.
 pub struct Rendered {
     root: PathBuf,
-    /// Files read, by path relative to the root: text and documents.
-    sources: BTreeMap<String, (String, Vec<Value>)>,
+    /// Files read as resources, by path relative to the root.
+    sources: BTreeMap<String, Source>,
     pub items: Vec<Value>,
     pub findings: Vec<Finding>,
     /// (package, function, milliseconds) per step.
     pub timings: Vec<(String, String, f64)>,
+    /// Which functions ran in which package (root-relative folder, "" for the root).
+    ran: BTreeMap<String, BTreeSet<&'static str>>,
+    pub packages: usize,
+    allow_exec: bool,
 }
 
 impl Rendered {
@@ -63,6 +105,9 @@ impl Rendered {
             items: Vec::new(),
             findings: Vec::new(),
             timings: Vec::new(),
+            ran: BTreeMap::new(),
+            packages: 0,
+            allow_exec: false,
         }
     }
 
@@ -70,157 +115,354 @@ impl Rendered {
         self.findings.iter().any(|f| f.result.is_error())
     }
 
-    /// The 1-based line where document `index` of `path` starts, if known.
-    pub fn line_of(&self, path: &str, index: u32) -> Option<usize> {
-        let (text, _) = self.sources.get(path)?;
-        document_starts(text).get(index as usize).copied()
+    pub fn functions_run(&self) -> usize {
+        self.timings.len()
     }
 
-    /// Every resource meant for a cluster: no local-config, no kpt annotations.
-    pub fn manifests(&self) -> String {
-        let mut out = String::new();
-        for item in self
+    /// The 1-based line where document `index` of `path` starts, if known.
+    pub fn line_of(&self, path: &str, index: u32) -> Option<usize> {
+        let source = self.sources.get(path)?;
+        document_starts(&source.text).get(index as usize).copied()
+    }
+
+    fn finding(&mut self, package: &str, function: &str, result: ResultItem) {
+        self.findings.push(Finding {
+            package: display_package(package),
+            function: function.to_string(),
+            result,
+        });
+    }
+
+    /// The rendered package as kpt's `-o stdout` prints it: a ResourceList whose
+    /// items keep their path, index and sequence-indent annotations.
+    pub fn resource_list(&self) -> String {
+        let items: Vec<Value> = self
             .items
             .iter()
-            .filter(|i| !i.is_local_config() && i.kind() != "Kptfile")
-        {
-            if !out.is_empty() {
-                out.push_str("---\n");
-            }
-            out.push_str(&serialize(&clean(item)));
+            .map(|item| {
+                let file = item.file_ref();
+                let mut item = strip_kpt_annotations(item);
+                if let Some(file) = file {
+                    let indent = self
+                        .sources
+                        .get(&file.path)
+                        .map(|s| seq_indent(&s.text))
+                        .unwrap_or("compact");
+                    let index = file.index.to_string();
+                    item.set_annotation(annotations::LEGACY_INDEX, &index);
+                    item.set_annotation(annotations::LEGACY_PATH, &file.path);
+                    item.set_annotation(annotations::INDEX, &index);
+                    item.set_annotation(annotations::PATH, &file.path);
+                    item.set_annotation(SEQ_INDENT, indent);
+                }
+                item
+            })
+            .collect();
+        let mut out = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
+        if items.is_empty() {
+            out.push_str("items: []\n");
+        } else {
+            out.push_str("items:\n");
+            krm_sdk::yaml::write_seq_items(&mut out, &items);
         }
         out
     }
 
-    /// Writes the package's files to `target` (the package itself, or a copy):
-    /// changed and new files written, files whose resources all went away removed,
-    /// the rest untouched.
-    pub fn write(&self, target: &Path) -> Result<usize> {
-        if target != self.root {
-            copy_tree(&self.root, target)?;
-        }
-        let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
-        for item in &self.items {
-            let file = item
-                .file_ref()
-                .ok_or_else(|| anyhow!("{} {} has no path", item.kind(), item.name()))?;
-            files
-                .entry(file.path)
-                .or_default()
-                .push((file.index, clean(item)));
-        }
-        let mut changed: Vec<(String, String)> = Vec::new();
-        for (path, mut documents) in files {
-            documents.sort_by_key(|(index, _)| *index);
-            let values: Vec<Value> = documents.into_iter().map(|(_, v)| v).collect();
-            let unchanged = self
-                .sources
-                .get(&path)
-                .is_some_and(|(_, old)| old.iter().map(clean).eq(values.iter().cloned()));
-            if !unchanged {
-                let text = values
-                    .iter()
-                    .map(serialize)
-                    .collect::<Vec<_>>()
-                    .join("---\n");
-                changed.push((path, text));
+    /// kpt's `-o unwrap`: the resources as a YAML stream, without the package's
+    /// Kptfiles and without kpt's annotations.
+    pub fn unwrapped(&self) -> String {
+        stream(self.items.iter().filter(|i| !is_kpt_meta(i)))
+    }
+
+    /// Writes the rendered package in place: changed and new files replaced
+    /// atomically, files whose resources all went away deleted, the rest untouched.
+    /// Returns (created, updated, deleted).
+    pub fn write_in_place(&self) -> Result<(usize, usize, usize)> {
+        let files = self.files();
+        let mut changed = Vec::new();
+        let (mut created, mut updated) = (0, 0);
+        for (path, values) in &files {
+            match self.sources.get(path) {
+                Some(source)
+                    if source
+                        .documents
+                        .iter()
+                        .map(clean)
+                        .eq(values.iter().cloned()) => {}
+                Some(_) => {
+                    updated += 1;
+                    changed.push((path.clone(), file_text(values)));
+                }
+                None => {
+                    created += 1;
+                    changed.push((path.clone(), file_text(values)));
+                }
             }
         }
-        let mut written = changed.len();
-        write_files(target, &changed)?;
-        let remaining: std::collections::HashSet<String> = self
-            .items
-            .iter()
-            .filter_map(|i| i.file_ref())
-            .map(|f| f.path)
-            .collect();
-        for path in self.sources.keys().filter(|p| !remaining.contains(*p)) {
-            let doomed = target.join(path);
+        write_files(&self.root, &changed)?;
+        let mut deleted = 0;
+        for path in self.sources.keys().filter(|p| !files.contains_key(*p)) {
+            let doomed = self.root.join(path);
             if doomed.exists() {
                 std::fs::remove_file(&doomed).with_context(|| doomed.display().to_string())?;
-                written += 1;
+                deleted += 1;
             }
         }
-        Ok(written)
+        Ok((created, updated, deleted))
+    }
+
+    /// kpt's `-o DIR`: a new folder outside the package with the Kptfiles and
+    /// resources of the rendered package, and nothing else.
+    pub fn write_to(&self, dir: &Path) -> Result<usize> {
+        if dir.exists() {
+            bail!(
+                "directory {:?} already exists, please delete the directory and retry",
+                dir.display().to_string()
+            );
+        }
+        let absolute = absolute(dir)?;
+        if absolute.starts_with(&self.root) {
+            bail!(
+                "output directory {} lies inside the package {}; choose a folder outside it",
+                dir.display(),
+                self.root.display()
+            );
+        }
+        let files: Vec<(String, String)> = self
+            .files()
+            .into_iter()
+            .map(|(path, values)| {
+                let text = match self.sources.get(&path) {
+                    Some(source)
+                        if source
+                            .documents
+                            .iter()
+                            .map(clean)
+                            .eq(values.iter().cloned()) =>
+                    {
+                        source.text.clone()
+                    }
+                    _ => file_text(&values),
+                };
+                (path, text)
+            })
+            .collect();
+        std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
+        write_files(&absolute, &files)?;
+        Ok(files.len())
+    }
+
+    /// The rendered documents of every file, in index order, as they will be written.
+    fn files(&self) -> BTreeMap<String, Vec<Value>> {
+        let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
+        for item in &self.items {
+            if let Some(file) = item.file_ref() {
+                files
+                    .entry(file.path)
+                    .or_default()
+                    .push((file.index, clean(item)));
+            }
+        }
+        files
+            .into_iter()
+            .map(|(path, mut documents)| {
+                documents.sort_by_key(|(index, _)| *index);
+                (path, documents.into_iter().map(|(_, v)| v).collect())
+            })
+            .collect()
     }
 }
 
-/// The resources meant for a cluster, as a YAML stream: no local-config, no Lummo
-/// specs, no Kptfile, no kpt annotations.
-pub fn manifests(items: &[Value]) -> String {
-    let mut out = String::new();
-    let for_cluster = |item: &&Value| {
-        !item.is_local_config()
-            && item.kind() != "Kptfile"
-            && !item
-                .api_version()
-                .starts_with(&format!("{}/", lummo_core::GROUP))
+/// A path made absolute against the working directory, `..` resolved through the
+/// parent that exists (the folder itself does not exist yet).
+fn absolute(path: &Path) -> Result<PathBuf> {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
     };
-    for item in items.iter().filter(for_cluster) {
+    let mut existing = joined.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name().map(|n| n.to_os_string()));
+        if !existing.pop() {
+            break;
+        }
+    }
+    let mut resolved = existing.canonicalize().unwrap_or(existing);
+    for part in rest.into_iter().rev() {
+        match part {
+            Some(name) => resolved.push(name),
+            None => {
+                resolved.pop();
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+fn file_text(values: &[Value]) -> String {
+    values
+        .iter()
+        .map(serialize)
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+fn display_package(relative: &str) -> String {
+    if relative.is_empty() {
+        ".".into()
+    } else {
+        relative.into()
+    }
+}
+
+/// Objects a cluster never gets from kpt: Kptfiles (kpt.dev).
+fn is_kpt_meta(item: &Value) -> bool {
+    item.api_version().starts_with("kpt.dev/") || item.kind() == "Kptfile"
+}
+
+fn stream<'a>(items: impl Iterator<Item = &'a Value>) -> String {
+    let mut out = String::new();
+    for item in items {
         if !out.is_empty() {
             out.push_str("---\n");
         }
-        out.push_str(&serialize(&clean(item)));
+        out.push_str(&serialize(&strip_kpt_annotations(item)));
     }
     out
 }
 
+/// The resources meant for a cluster, as a YAML stream (what ArgoCD applies):
+/// no Kptfile, no Lummo spec, no functionConfig named by a step, nothing
+/// local-config, no kpt annotations.
+pub fn manifests(items: &[Value], function_configs: &BTreeSet<String>) -> String {
+    stream(items.iter().filter(|item| {
+        !item.is_local_config()
+            && !is_kpt_meta(item)
+            && !is_lummo(item)
+            && !item
+                .file_ref()
+                .is_some_and(|f| function_configs.contains(&f.path))
+    }))
+}
+
+fn is_lummo(item: &Value) -> bool {
+    item.api_version()
+        .split('/')
+        .next()
+        .is_some_and(|group| group == lummo_core::GROUP)
+}
+
 /// Reads and renders the package at `root` (and its subpackages).
-pub fn render(root: &Path) -> Result<Rendered> {
+pub fn render(root: &Path, allow_exec: bool) -> Result<Rendered> {
+    let root = open(root)?;
+    let mut rendered = Rendered::new(root.clone());
+    rendered.allow_exec = allow_exec;
+    let items = render_package(&mut rendered, &root, "")?;
+    if rendered.failed() {
+        return Ok(rendered);
+    }
+    rendered.items = rebase(&root, items)?;
+    check_staleness(&mut rendered);
+    Ok(rendered)
+}
+
+/// The package folder, which must hold a Kptfile (kpt: "No Kptfile found at").
+fn open(root: &Path) -> Result<PathBuf> {
     let root = root
         .canonicalize()
         .with_context(|| format!("cannot open package {}", root.display()))?;
     if !root.join("Kptfile").is_file() {
-        bail!("{} is not a kpt package: it has no Kptfile", root.display());
+        bail!(
+            "No Kptfile found at {:?}: a kpt package is a folder with a Kptfile (`kpt pkg init` or `lummo init` makes one)",
+            root.display().to_string()
+        );
     }
-    let mut rendered = Rendered::new(root);
-    rendered.items = render_package(&mut rendered, "")?;
-    Ok(rendered)
+    Ok(root)
 }
 
-/// Reads a package that will not be rendered (for `lummo validate`).
+/// Reads a package that will not be rendered (for `lummo validate`): every
+/// resource of the package and its subpackages, with root-relative paths.
 pub fn read(root: &Path) -> Result<Rendered> {
-    let root = root
-        .canonicalize()
-        .with_context(|| format!("cannot open package {}", root.display()))?;
-    let mut rendered = Rendered::new(root);
+    let root = open(root)?;
+    let mut rendered = Rendered::new(root.clone());
     let mut items = Vec::new();
-    read_files(&mut rendered, "", &mut items, true)?;
-    rendered.items = items;
+    read_tree(&mut rendered, &root, "", &mut items)?;
+    rendered.items = rebase(&root, items)?;
     Ok(rendered)
 }
 
-fn render_package(rendered: &mut Rendered, relative: &str) -> Result<Vec<Value>> {
+fn read_tree(
+    rendered: &mut Rendered,
+    root: &Path,
+    relative: &str,
+    items: &mut Vec<Value>,
+) -> Result<()> {
+    for sub in subpackages(root, relative)? {
+        read_tree(rendered, root, &sub, items)?;
+    }
+    items.extend(read_local(rendered, root, relative)?);
+    Ok(())
+}
+
+/// Every path of the functionConfigs that some pipeline of the package names.
+pub fn function_config_paths(root: &Path) -> Result<BTreeSet<String>> {
+    let root = open(root)?;
+    let mut paths = BTreeSet::new();
+    let mut pending = vec![String::new()];
+    while let Some(relative) = pending.pop() {
+        let kptfile_path = join(&relative, "Kptfile");
+        let text = std::fs::read_to_string(root.join(&kptfile_path))
+            .with_context(|| kptfile_path.clone())?;
+        let kptfile = kptfile::parse(&kptfile_path, &text)?;
+        for step in kptfile.steps().filter(|s| !s.config_path.is_empty()) {
+            paths.insert(join(&relative, &kptfile::clean(&step.config_path)));
+        }
+        pending.extend(subpackages(&root, &relative)?);
+    }
+    Ok(paths)
+}
+
+fn render_package(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Vec<Value>> {
+    let kptfile_path = join(relative, "Kptfile");
+    let text = std::fs::read_to_string(root.join(&kptfile_path))
+        .with_context(|| format!("{kptfile_path} can't be read"))?;
+    let kptfile = kptfile::parse(&kptfile_path, &text)?;
+    rendered.packages += 1;
     let mut items = Vec::new();
-    for sub in subpackages(&rendered.root.join(relative))? {
-        items.extend(render_package(rendered, &join(relative, &sub))?);
+    for sub in subpackages(root, relative)? {
+        items.extend(render_package(rendered, root, &sub)?);
         if rendered.failed() {
             return Ok(items);
         }
     }
-    read_files(rendered, relative, &mut items, false)?;
-    let kptfile_path = join(relative, "Kptfile");
-    let kptfile = rendered
-        .sources
-        .get(&kptfile_path)
-        .and_then(|(_, docs)| docs.first().cloned())
-        .unwrap_or(Value::Null);
-    let package = if relative.is_empty() {
-        ".".to_string()
-    } else {
-        relative.to_string()
-    };
-    for (stage, validator) in [("mutators", false), ("validators", true)] {
-        let steps = kptfile
-            .pointer(&format!("/pipeline/{stage}"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (i, step) in steps.iter().enumerate() {
-            let function = step_function(step)
-                .with_context(|| format!("{kptfile_path}: pipeline.{stage}[{i}]"))?;
-            let config = step_config(rendered, relative, step)
-                .with_context(|| format!("{kptfile_path}: pipeline.{stage}[{i}]"))?;
+    let local = read_local(rendered, root, relative)?;
+    check_config_paths(&kptfile, &local)?;
+    items.extend(local);
+    // kpt checks every input of every package, pipeline or not (kpt `AreKRM`).
+    for item in &items {
+        if let Err(reason) = is_krm(item) {
+            let path = item.file_ref().map(|f| f.path).unwrap_or_default();
+            bail!("input resource list must contain only KRM resources: {path}: {reason}");
+        }
+    }
+    let package = display_package(relative);
+    for (stage, steps) in [
+        ("mutators", &kptfile.mutators),
+        ("validators", &kptfile.validators),
+    ] {
+        for step in steps {
+            if !step.exec.is_empty() && !rendered.allow_exec {
+                bail!("must run with `--allow-exec` option to allow running function binaries");
+            }
+            let function =
+                step_function(step).with_context(|| format!("{kptfile_path}: {}", step.field))?;
+            if let Some(warning) = version_warning(step, function.name) {
+                rendered.finding(relative, function.name, warning);
+            }
+            let package_path = root.join(relative).display().to_string();
+            let config = step_config(&package_path, step, &items)?;
             let mut list = ResourceList::new(items.clone());
             list.function_config = config;
             let start = Instant::now();
@@ -230,90 +472,300 @@ fn render_package(rendered: &mut Rendered, relative: &str) -> Result<Vec<Value>>
                 function.name.to_string(),
                 start.elapsed().as_secs_f64() * 1000.0,
             ));
+            rendered
+                .ran
+                .entry(relative.to_string())
+                .or_default()
+                .insert(function.name);
             let failed = list.has_errors();
             for result in list.results {
-                rendered.findings.push(Finding {
-                    package: package.clone(),
-                    function: function.name.to_string(),
-                    result,
-                });
+                rendered.finding(relative, function.name, result);
             }
             if failed {
                 return Ok(items);
             }
-            if !validator {
-                items = list.items.into_iter().map(|i| i.into_value()).collect();
+            if stage == "mutators" {
+                items = list
+                    .items
+                    .into_iter()
+                    .map(|i| {
+                        let mut item = i.into_value();
+                        // kpt's runner: what a function adds belongs to the package
+                        // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
+                        if item.annotation(PACKAGE_PATH).is_none() {
+                            item.set_annotation(PACKAGE_PATH, &package_path);
+                        }
+                        item
+                    })
+                    .collect();
+                enforce_path_invariants(&items)?;
             }
         }
     }
     Ok(items)
 }
 
-/// The Lummo function a pipeline step names, by image or exec path.
-fn step_function(step: &Value) -> Result<Function> {
-    let reference = step
-        .get("image")
-        .or_else(|| step.get("exec"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| anyhow!("a step needs `image` or `exec`"))?;
-    if step.get("selectors").is_some() || step.get("exclude").is_some() {
-        bail!("step `{reference}` uses selectors, which lummo render does not support; use kpt fn render");
+/// kpt `IsKRM`: apiVersion, kind and metadata.name, except kustomization files.
+fn is_krm(item: &Value) -> std::result::Result<(), &'static str> {
+    let file = item.file_ref().map(|f| f.path).unwrap_or_default();
+    let base = file.rsplit('/').next().unwrap_or("");
+    let kustomization = matches!(
+        base,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    ) || item.api_version().starts_with("kustomize.config.k8s.io")
+        || (item.api_version().is_empty() && item.kind() == "Kustomization");
+    if kustomization {
+        return Ok(());
     }
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    let name = last.split([':', '@']).next().unwrap_or(last);
+    if item.api_version().is_empty() {
+        return Err("resource must have `apiVersion`");
+    }
+    if item.kind().is_empty() {
+        return Err("resource must have `kind`");
+    }
+    if item.name().is_empty() {
+        return Err("resource must have `metadata.name`");
+    }
+    Ok(())
+}
+
+/// kpt's `enforcePathInvariants` after every function: no path outside the
+/// package, no two resources at the same path and index.
+fn enforce_path_invariants(items: &[Value]) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for item in items {
+        let Some(file) = item.file_ref() else {
+            continue;
+        };
+        let path = kptfile::clean(&file.path);
+        if path == ".." || path.starts_with("../") {
+            bail!(
+                "function must not modify resources outside of package: resource has path {}",
+                file.path
+            );
+        }
+        let key = (
+            item.annotation(PACKAGE_PATH).unwrap_or("").to_string(),
+            path.clone(),
+            file.index,
+        );
+        if !seen.insert(key) {
+            bail!(
+                "resource at path {path:?} and index \"{}\" already exists",
+                file.index
+            );
+        }
+    }
+    Ok(())
+}
+
+/// kpt's `ValidatePipeline`: a `configPath` names one KRM document among the
+/// package's own resources (not a subpackage's, not a missing file).
+fn check_config_paths(kptfile: &Kptfile, local: &[Value]) -> Result<()> {
+    for step in kptfile.steps().filter(|s| !s.config_path.is_empty()) {
+        let wanted = kptfile::clean(&step.config_path);
+        let documents: Vec<&Value> = local
+            .iter()
+            .filter(|i| {
+                i.file_ref()
+                    .is_some_and(|f| kptfile::clean(&f.path) == wanted)
+            })
+            .collect();
+        let field = format!("{}.configPath", step.field);
+        match documents.as_slice() {
+            [] => {
+                return Err(kptfile::invalid(
+                    &field,
+                    &step.config_path,
+                    "functionConfig must exist in the current package",
+                ))
+            }
+            [one] => {
+                if let Err(reason) = is_krm(one) {
+                    bail!("functionConfig {:?}: {reason}", step.config_path);
+                }
+            }
+            more => bail!(
+                "functionConfig {:?} must not contain more than one config, got {}",
+                step.config_path,
+                more.len()
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// The step's functionConfig: the `configPath` document as the earlier steps left
+/// it (kpt reads it when the step runs), or `configMap` as a ConfigMap.
+fn step_config(package_path: &str, step: &Step, items: &[Value]) -> Result<Option<Value>> {
+    if !step.config_path.is_empty() {
+        let wanted = kptfile::clean(&step.config_path);
+        let found = items.iter().find(|i| {
+            i.file_ref()
+                .is_some_and(|f| kptfile::clean(&f.path) == wanted)
+                && i.annotation(PACKAGE_PATH) == Some(package_path)
+        });
+        return match found {
+            Some(config) => Ok(Some(strip_kpt_annotations(config))),
+            None => Err(kptfile::invalid(
+                &format!("{}.configPath", step.field),
+                &step.config_path,
+                "functionConfig must exist in the current package (an earlier step removed it)",
+            )),
+        };
+    }
+    Ok(step.config_map.as_ref().map(|data| {
+        krm_sdk::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": { "name": "function-input" },
+            "data": data,
+        })
+    }))
+}
+
+/// The function a pipeline step names, by image or exec path.
+fn step_function(step: &Step) -> Result<Function> {
+    let reference = step.reference();
+    if step.has_selectors {
+        bail!("step `{reference}` uses selectors or exclude, which lummo render does not support yet; use kpt fn render");
+    }
+    let name = image_name(reference);
     function(name).ok_or_else(|| {
         anyhow!("step `{reference}` is not a Lummo function ({}); render this package with kpt fn render", function_names())
     })
 }
 
-/// A step's functionConfig: the document of `configPath`, or `configMap` as a ConfigMap.
-fn step_config(rendered: &Rendered, relative: &str, step: &Value) -> Result<Option<Value>> {
-    if let Some(path) = step.get("configPath").and_then(Value::as_str) {
-        let key = join(relative, path);
-        let (_, documents) = rendered
-            .sources
-            .get(&key)
-            .ok_or_else(|| anyhow!("configPath `{path}` is not a file of the package"))?;
-        return Ok(documents.first().map(clean));
-    }
-    if let Some(data) = step.get("configMap") {
-        return Ok(Some(
-            krm_sdk::json!({ "apiVersion": "v1", "kind": "ConfigMap", "metadata": { "name": "function-input" }, "data": data }),
-        ));
-    }
-    Ok(None)
+/// `ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0` → `lummo-workload`.
+fn image_name(reference: &str) -> &str {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    last.split([':', '@']).next().unwrap_or(last)
 }
 
-/// Folders under `dir` holding their own Kptfile, in name order.
-fn subpackages(dir: &Path) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| dir.display().to_string())? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        if entry.file_type()?.is_dir()
-            && !name.starts_with('.')
-            && entry.path().join("Kptfile").is_file()
-        {
-            names.push(name);
+/// A step pinned to another version than the one built in runs the built-in one:
+/// say so, naming both.
+fn version_warning(step: &Step, name: &str) -> Option<ResultItem> {
+    let tag = step.image.rsplit('/').next()?.split_once(':')?.1;
+    (tag != BUILT_IN_VERSION).then(|| {
+        ResultItem::warning(format!(
+            "{}: `{}` asks for {name} {tag}, but lummo render runs its built-in {name} {BUILT_IN_VERSION}; \
+             pin {BUILT_IN_VERSION} in the Kptfile, or render with kpt fn render to run {tag}",
+            step.field, step.image
+        ))
+    })
+}
+
+/// Safety after a render: a Lummo spec no pipeline step reads, and files generated
+/// by a function that is no longer in the pipeline, would silently stay as they are
+/// (still deployed); both are errors.
+fn check_staleness(rendered: &mut Rendered) {
+    let ran_for = |rendered: &Rendered, path: &str, function: &str| {
+        let mut folder = path
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or("")
+            .to_string();
+        loop {
+            if rendered
+                .ran
+                .get(&folder)
+                .is_some_and(|f| f.contains(function))
+            {
+                return true;
+            }
+            if folder.is_empty() {
+                return false;
+            }
+            folder = folder
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default();
+        }
+    };
+    let mut stale: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for item in &rendered.items {
+        let path = item.file_ref().map(|f| f.path).unwrap_or_default();
+        if is_lummo(item) {
+            if let Some(function) = function_of_kind(item.kind()) {
+                if !ran_for(rendered, &path, function) {
+                    problems.push(
+                        ResultItem::error(format!(
+                            "no pipeline step runs {function}, so this {} generates nothing; \
+                             add `- image: ghcr.io/lummo/krm-functions/{function}:{BUILT_IN_VERSION}` \
+                             to the mutators of the Kptfile of its package",
+                            item.kind()
+                        ))
+                        .for_object(item),
+                    );
+                }
+            }
+        }
+        if let Some(owner) = item.annotation(lummo_core::GENERATED_BY) {
+            let function = owner.split(':').next().unwrap_or("");
+            if let Some(&(known, _)) = lummo_validate::FUNCTIONS
+                .iter()
+                .find(|(n, _)| *n == function)
+            {
+                if !ran_for(rendered, &path, known) {
+                    stale.entry(known).or_default().insert(path);
+                }
+            }
         }
     }
-    names.sort();
-    Ok(names)
+    for (function, files) in stale {
+        let files: Vec<String> = files.into_iter().collect();
+        problems.push(ResultItem::error(format!(
+            "{} generated by {function}, which no pipeline runs any more, would stay as they are \
+             (and stay deployed): add {function} back to the Kptfile's pipeline, or delete {}",
+            files.join(", "),
+            if files.len() == 1 {
+                "that file"
+            } else {
+                "those files"
+            },
+        )));
+    }
+    for problem in problems {
+        rendered.finding("", "lummo render", problem);
+    }
 }
 
-/// Reads the package's own YAML files (not its subpackages'), in path order, as
-/// items annotated with their path and index like kpt does.
-fn read_files(
-    rendered: &mut Rendered,
-    relative: &str,
-    items: &mut Vec<Value>,
-    with_subpackages: bool,
-) -> Result<()> {
-    let base = rendered.root.join(relative);
+/// Folders below `relative` holding a Kptfile that are not inside another
+/// subpackage (kpt `DirectSubpackages`), in path order; `.git` is never searched.
+fn subpackages(root: &Path, relative: &str) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending = vec![relative.to_string()];
+    while let Some(dir) = pending.pop() {
+        let absolute = root.join(&dir);
+        for entry in std::fs::read_dir(&absolute).with_context(|| absolute.display().to_string())? {
+            let entry = entry?;
+            if !entry.file_type()?.is_dir() || entry.file_name() == ".git" {
+                continue;
+            }
+            let path = join(&dir, &entry.file_name().to_string_lossy());
+            if entry.path().join("Kptfile").is_file() {
+                found.push(path);
+            } else {
+                pending.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The package's own resources (not its subpackages'), in path order, annotated
+/// with their path relative to the package, index and package path as kpt does.
+fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Vec<Value>> {
+    let base = root.join(relative);
+    let ignore = krmignore(&base)?;
     let mut files = Vec::new();
-    collect_files(&base, "", &mut files, with_subpackages)?;
+    collect_files(&base, "", &ignore, &mut files)?;
     files.sort();
     let limits = Limits::default();
+    let package_path = base.display().to_string();
+    let mut items = Vec::new();
     for file in files {
         let path = join(relative, &file);
         let text = std::fs::read_to_string(base.join(&file)).with_context(|| path.clone())?;
@@ -327,40 +779,91 @@ fn read_files(
             set_file(
                 &mut item,
                 &FileRef {
-                    path: path.clone(),
+                    path: file.clone(),
                     index: index as u32,
                 },
             );
+            item.set_annotation(PACKAGE_PATH, &package_path);
             items.push(item);
         }
-        rendered.sources.insert(path, (text, documents));
+        rendered.sources.insert(path, Source { text, documents });
     }
-    Ok(())
+    Ok(items)
+}
+
+/// The package's `.krmignore` (gitignore syntax), as kyaml's LocalPackageReader reads it.
+fn krmignore(base: &Path) -> Result<ignore::gitignore::Gitignore> {
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(base);
+    let file = base.join(".krmignore");
+    if file.is_file() {
+        if let Some(error) = builder.add(&file) {
+            bail!("{}: {error}", file.display());
+        }
+    }
+    builder
+        .build()
+        .with_context(|| format!("{}", file.display()))
 }
 
 fn collect_files(
     base: &Path,
     relative: &str,
+    ignore: &ignore::gitignore::Gitignore,
     out: &mut Vec<String>,
-    with_subpackages: bool,
 ) -> Result<()> {
     let dir = base.join(relative);
     for entry in std::fs::read_dir(&dir).with_context(|| dir.display().to_string())? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().to_string();
         let path = join(relative, &name);
-        if name.starts_with('.') {
+        let is_dir = entry.file_type()?.is_dir();
+        if name == ".git" || ignore.matched(base.join(&path), is_dir).is_ignore() {
             continue;
         }
-        if entry.file_type()?.is_dir() {
-            if with_subpackages || !entry.path().join("Kptfile").is_file() {
-                collect_files(base, &path, out, with_subpackages)?;
+        if is_dir {
+            if !entry.path().join("Kptfile").is_file() {
+                collect_files(base, &path, ignore, out)?;
             }
         } else if name == "Kptfile" || name.ends_with(".yaml") || name.ends_with(".yml") {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// kpt's `adjustRelPath`: every path becomes relative to the root package.
+fn rebase(root: &Path, items: Vec<Value>) -> Result<Vec<Value>> {
+    items
+        .into_iter()
+        .map(|mut item| {
+            let package = item.annotation(PACKAGE_PATH).unwrap_or("").to_string();
+            if let Some(file) = item.file_ref() {
+                let prefix = Path::new(&package)
+                    .strip_prefix(root)
+                    .map_err(|_| {
+                        anyhow!(
+                            "{} {} belongs to {package}, outside the package {}",
+                            item.kind(),
+                            item.name(),
+                            root.display()
+                        )
+                    })?
+                    .to_string_lossy()
+                    .to_string();
+                let path = join(&prefix, &kptfile::clean(&file.path));
+                set_file(
+                    &mut item,
+                    &FileRef {
+                        path,
+                        index: file.index,
+                    },
+                );
+            }
+            item.remove_annotation(PACKAGE_PATH);
+            drop_empty_annotations(&mut item);
+            Ok(item)
+        })
+        .collect()
 }
 
 fn join(relative: &str, name: &str) -> String {
@@ -371,11 +874,31 @@ fn join(relative: &str, name: &str) -> String {
     }
 }
 
-/// An item as kpt writes it: its own annotations only, and Config Connector
-/// objects stamped with kpt's attribution.
-fn clean(item: &Value) -> Value {
+/// Removes `metadata.annotations` when kpt's annotations were all it held, and
+/// `metadata` when nothing is left (a non-KRM document such as a kustomization
+/// never had one: it must come back as the user wrote it).
+fn drop_empty_annotations(item: &mut Value) {
+    let Some(object) = item.as_object_mut() else {
+        return;
+    };
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if metadata
+        .get("annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.is_empty())
+    {
+        metadata.shift_remove("annotations");
+    }
+    if metadata.is_empty() {
+        object.shift_remove("metadata");
+    }
+}
+
+/// An item without the annotations kpt adds while it renders.
+fn strip_kpt_annotations(item: &Value) -> Value {
     let mut item = item.clone();
-    let mut drop_annotations = false;
     if let Some(map) = item
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
@@ -386,13 +909,15 @@ fn clean(item: &Value) -> Value {
                 || key == annotations::ID
                 || key.starts_with("internal.config.kubernetes.io/"))
         });
-        drop_annotations = map.is_empty();
     }
-    if drop_annotations {
-        if let Some(metadata) = item.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.shift_remove("annotations");
-        }
-    }
+    drop_empty_annotations(&mut item);
+    item
+}
+
+/// An item as kpt writes it: its own annotations only, and Config Connector
+/// objects stamped with kpt's attribution.
+fn clean(item: &Value) -> Value {
+    let mut item = strip_kpt_annotations(item);
     let group = item.api_version().split('/').next().unwrap_or("");
     if group.ends_with("cnrm.cloud.google.com") && item.annotation(BLUEPRINT).is_none() {
         item.set_annotation(BLUEPRINT, "kpt-fn");
@@ -410,6 +935,30 @@ fn serialize(item: &Value) -> String {
     )
 }
 
+/// kyaml's `DeriveSeqIndentStyle`: `wide` when the first block sequence of the
+/// text is indented under its key, `compact` otherwise (and by default).
+fn seq_indent(text: &str) -> &'static str {
+    let mut previous: Option<(usize, bool)> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if trimmed.starts_with("- ") || trimmed == "-" {
+            if let Some((key_indent, true)) = previous {
+                return if indent > key_indent {
+                    "wide"
+                } else {
+                    "compact"
+                };
+            }
+        }
+        previous = Some((indent, trimmed.ends_with(':')));
+    }
+    "compact"
+}
+
 /// The line (1-based) where each document of a YAML file starts.
 fn document_starts(text: &str) -> Vec<usize> {
     let mut starts = vec![1];
@@ -421,8 +970,10 @@ fn document_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Creating thousands of files is the file system's work, not ours: two writers
-/// (this machine's two cores) halve it for a monorepo.
+/// Writes each file through a temporary file in its folder and a rename, so an
+/// interrupted run leaves either the old or the new file, never half of one.
+/// Creating thousands of files is the file system's work: two writers (this
+/// machine's two cores) halve it for a monorepo.
 fn write_files(target: &Path, files: &[(String, String)]) -> Result<()> {
     let write = |chunk: &[(String, String)]| -> Result<()> {
         for (path, text) in chunk {
@@ -430,7 +981,16 @@ fn write_files(target: &Path, files: &[(String, String)]) -> Result<()> {
             if let Some(parent) = destination.parent() {
                 std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
             }
-            std::fs::write(&destination, text)
+            let name = destination
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let temporary = destination.with_file_name(format!(".{name}.lummo-tmp"));
+            std::fs::write(&temporary, text).with_context(|| temporary.display().to_string())?;
+            if let Ok(metadata) = std::fs::metadata(&destination) {
+                let _ = std::fs::set_permissions(&temporary, metadata.permissions());
+            }
+            std::fs::rename(&temporary, &destination)
                 .with_context(|| destination.display().to_string())?;
         }
         Ok(())
@@ -449,16 +1009,27 @@ fn write_files(target: &Path, files: &[(String, String)]) -> Result<()> {
     })
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| to.display().to_string())?;
-    for entry in std::fs::read_dir(from).with_context(|| from.display().to_string())? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target).with_context(|| target.display().to_string())?;
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_indentation_styles() {
+        assert_eq!(seq_indent("a:\n- b\n"), "compact");
+        assert_eq!(seq_indent("a:\n  - b\n"), "wide");
+        assert_eq!(
+            seq_indent("# c\nkind: X\nspec:\n  items:\n    - 1\n"),
+            "wide"
+        );
+        assert_eq!(seq_indent("kind: X\n"), "compact");
     }
-    Ok(())
+
+    #[test]
+    fn image_names() {
+        assert_eq!(
+            image_name("ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0"),
+            "lummo-workload"
+        );
+        assert_eq!(image_name("lummo-pubsub@sha256:abc"), "lummo-pubsub");
+    }
 }

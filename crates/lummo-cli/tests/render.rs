@@ -1,0 +1,307 @@
+//! `lummo render` through the real binary, on packages built in a temporary
+//! folder: kpt's output modes, its package rules, and the safety rules that keep
+//! a render from losing or silently keeping what a user wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const SPEC: &str = "apiVersion: lummo.dev/v1alpha1
+kind: LummoDeployment
+metadata:
+  name: api
+  annotations:
+    config.kubernetes.io/local-config: \"true\"
+spec:
+  part-of: shop
+  app: api
+  containers:
+    image: api:1.0.0
+    ports:
+    - name: http
+      port: 8080
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+";
+
+fn kptfile(steps: &[&str]) -> String {
+    let mut text = String::from("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\n");
+    if !steps.is_empty() {
+        text.push_str("pipeline:\n  mutators:\n");
+        for step in steps {
+            text.push_str(&format!("  - image: {step}\n"));
+        }
+    }
+    text
+}
+
+const WORKLOAD: &str = "ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0";
+
+/// A fresh folder holding `files` (path, text).
+fn package(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lummo-render-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (path, text) in files {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    dir
+}
+
+fn lummo(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .expect("lummo runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// Every file below `dir` with its bytes, for before/after comparisons.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(entry.path());
+            } else {
+                files.push((entry.path(), std::fs::read(entry.path()).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn output_into_the_package_itself_is_refused_and_loses_nothing() {
+    let pkg = package(
+        "self",
+        &[
+            ("Kptfile", &kptfile(&[WORKLOAD])),
+            ("app.yaml", SPEC),
+            (".git/HEAD", "ref: x\n"),
+        ],
+    );
+    let before = snapshot(&pkg);
+    let out = lummo(&["render", ".", "-o", "."], &pkg);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(snapshot(&pkg), before, "nothing written or truncated");
+}
+
+#[test]
+fn output_folder_inside_the_package_is_refused() {
+    let pkg = package(
+        "inside",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
+    let before = snapshot(&pkg);
+    let out = lummo(&["render", ".", "-o", "sub/../sub"], &pkg);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("inside the package"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(snapshot(&pkg), before);
+}
+
+#[test]
+fn output_folder_gets_only_the_rendered_package() {
+    let pkg = package(
+        "outdir",
+        &[
+            ("Kptfile", &kptfile(&[WORKLOAD])),
+            ("app.yaml", SPEC),
+            ("README.md", "# app\n"),
+            (".git/HEAD", "x\n"),
+        ],
+    );
+    let out_dir = pkg.with_extension("out");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = lummo(&["render", ".", "-o", out_dir.to_str().unwrap()], &pkg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out_dir.join("Kptfile").is_file() && out_dir.join("app.yaml").is_file());
+    assert!(out_dir.join("generated/rollout_api.yaml").is_file());
+    assert!(!out_dir.join("README.md").exists() && !out_dir.join(".git").exists());
+    assert!(
+        !pkg.join("generated").exists(),
+        "the package itself is untouched"
+    );
+}
+
+#[test]
+fn stdout_is_a_resource_list_and_unwrap_a_stream() {
+    let pkg = package(
+        "stdout",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
+    let out = lummo(&["render", ".", "-o", "stdout"], &pkg);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("config.kubernetes.io/path: generated/rollout_api.yaml"),
+        "{text}"
+    );
+    let out = lummo(&["render", ".", "-o", "unwrap"], &pkg);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("ResourceList") && !text.contains("kind: Kptfile"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kind: Rollout") && !text.contains("config.kubernetes.io/path"),
+        "{text}"
+    );
+    assert!(
+        !pkg.join("generated").exists(),
+        "-o writes nothing into the package"
+    );
+    let out = lummo(&["render", ".", "--manifests"], &pkg);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("kind: Rollout") && !text.contains("kind: LummoDeployment"),
+        "{text}"
+    );
+}
+
+#[test]
+fn non_krm_and_ignored_files_stay_byte_for_byte() {
+    let kustomization =
+        "# Header comment\n\n# kustomization.yaml contents\nresources:\n- app.yaml\n";
+    let pkg = package(
+        "nonkrm",
+        &[
+            ("Kptfile", &kptfile(&[WORKLOAD])),
+            ("app.yaml", SPEC),
+            ("kustomization.yaml", kustomization),
+            (".krmignore", "notes/\n"),
+            ("notes/scratch.yaml", "just: some text\n"),
+        ],
+    );
+    let out = lummo(&["render", "."], &pkg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(pkg.join("kustomization.yaml")).unwrap(),
+        kustomization
+    );
+    assert_eq!(
+        std::fs::read_to_string(pkg.join("notes/scratch.yaml")).unwrap(),
+        "just: some text\n"
+    );
+}
+
+#[test]
+fn non_krm_files_are_refused_as_kpt_refuses_them() {
+    let pkg = package(
+        "notkrm",
+        &[
+            ("Kptfile", &kptfile(&[WORKLOAD])),
+            ("app.yaml", SPEC),
+            ("values.yaml", "replicas: 3\n"),
+        ],
+    );
+    let out = lummo(&["render", "."], &pkg);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("input resource list must contain only KRM resources: values.yaml: resource must have `apiVersion`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!pkg.join("generated").exists(), "nothing written on error");
+}
+
+#[test]
+fn a_subpackage_spec_generates_into_its_own_package() {
+    let sub = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: api\n";
+    let pkg = package(
+        "nested",
+        &[
+            ("Kptfile", &kptfile(&[WORKLOAD])),
+            ("apps/api/Kptfile", sub),
+            ("apps/api/app.yaml", SPEC),
+        ],
+    );
+    let out = lummo(&["render", "."], &pkg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(pkg.join("apps/api/generated/rollout_api.yaml").is_file());
+    assert!(!pkg.join("generated").exists());
+}
+
+#[test]
+fn a_spec_without_its_function_is_an_error() {
+    let pkg = package("nostep", &[("Kptfile", &kptfile(&[])), ("app.yaml", SPEC)]);
+    let out = lummo(&["render", "."], &pkg);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no pipeline step runs lummo-workload"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn generated_files_of_a_removed_step_are_an_error() {
+    let pkg = package(
+        "removed",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
+    assert!(lummo(&["render", "."], &pkg).status.success());
+    // The user removes the step and the spec: the generated files would stay deployed.
+    std::fs::write(pkg.join("Kptfile"), kptfile(&[])).unwrap();
+    std::fs::remove_file(pkg.join("app.yaml")).unwrap();
+    let before = snapshot(&pkg);
+    let out = lummo(&["render", "."], &pkg);
+    assert_eq!(out.status.code(), Some(1));
+    let message = stderr(&out);
+    assert!(
+        message.contains("generated/rollout_api.yaml")
+            && message.contains("add lummo-workload back"),
+        "{message}"
+    );
+    assert_eq!(snapshot(&pkg), before);
+}
+
+#[test]
+fn another_version_tag_is_a_warning_naming_both() {
+    let pkg = package(
+        "version",
+        &[
+            (
+                "Kptfile",
+                &kptfile(&["ghcr.io/lummo/krm-functions/lummo-workload:v0.2.0"]),
+            ),
+            ("app.yaml", SPEC),
+        ],
+    );
+    let out = lummo(&["render", "."], &pkg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("v0.2.0") && stderr(&out).contains("built-in lummo-workload v0.1.0"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .arg("docs")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0));
+}

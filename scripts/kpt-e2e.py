@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""kpt's own e2e cases (../shared/kpt-e2e/fn-render) run against `lummo render`.
+
+Each case runs the way kpt's e2e runner (kpt v1.0.0-beta.56, pkg/test/runner)
+runs it: a case is a folder with `.expected/`; the package is copied to a
+temporary folder, `git init`ed and committed; `.expected/exec.sh` (or
+`kpt fn render <pkg>`) runs `runCount` times (default 2: the second run must
+change nothing), with `kpt` on PATH being a shim that runs `lummo render`; then
+the exit code, stdout (where given), stderr (every line kpt's expected stderr
+has, minus kpt's progress lines) and `git diff` against the first commit
+(trimmed) are compared with `.expected/`.
+
+A case runs when every step of every Kptfile in it is a function `lummo render`
+runs in-process; a case that expects an error also runs when kpt fails before
+any step (an invalid Kptfile, say), and counts as "cannot run" when the only
+failure is a step we cannot run. Cases that need Docker, wasm or `kpt fn eval`
+are listed with the reason. Prints `kpt-e2e: N passed, M failed`.
+
+Usage: kpt-e2e.py LUMMO_BINARY [CASES_DIR] [CASE...]
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+NATIVE = re.compile(r"(^|/)lummo-(workload|networking|pubsub|pgbouncer|validate)(:|@|$)")
+PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Successfully executed|For complete results|Stderr:|Exit code:|\"?$)")
+# Cases where lummo render fails as kpt does but words it differently, each with
+# the reason; they are listed, and counted neither as passed nor as failed.
+KNOWN = {
+    "invalid-kptfile": "same exit code and \"can't be read\", but the YAML syntax error is saphyr's "
+    "(\"line 4: simple key expect ':'\"), not go-yaml's (\"line 3: could not find expected ':'\")",
+}
+CANNOT_RUN = ("is not a Lummo function", "which lummo render does not support", "shim: unsupported")
+
+SHIM = """#!/bin/sh
+# kpt, as far as these cases use it, played by lummo render.
+if [ "$1" = fn ] && [ "$2" = render ]; then
+  shift 2
+  pkg=.
+  case "$1" in ""|-*) ;; *) pkg=$1; shift ;; esac
+  exec "{lummo}" render "$pkg" "$@"
+fi
+echo "shim: unsupported: kpt $*" >&2
+exit 3
+"""
+
+
+def steps(case_dir):
+    """Every step reference (image or exec) of every Kptfile of the case."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(case_dir):
+        dirnames[:] = [d for d in dirnames if d != ".expected"]
+        if "Kptfile" not in filenames:
+            continue
+        try:
+            with open(os.path.join(dirpath, "Kptfile")) as f:
+                doc = yaml.safe_load(f) or {}
+        except yaml.YAMLError:
+            continue
+        pipeline = doc.get("pipeline") or {} if isinstance(doc, dict) else {}
+        for stage in ("mutators", "validators"):
+            for step in pipeline.get(stage) or []:
+                if isinstance(step, dict):
+                    found.append(str(step.get("image") or step.get("exec") or ""))
+    return found
+
+
+def git(cwd, *args):
+    return subprocess.run(
+        ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def run_case(lummo, case_dir, work):
+    """Returns ("pass"|"fail"|"cannot", detail)."""
+    name = os.path.basename(case_dir)
+    expected_dir = os.path.join(case_dir, ".expected")
+    config = {}
+    if os.path.exists(os.path.join(expected_dir, "config.yaml")):
+        with open(os.path.join(expected_dir, "config.yaml")) as f:
+            config = yaml.safe_load(f) or {}
+    if config.get("skip"):
+        return "cannot", "kpt skips it"
+    for needs in ("allowWasm", "imagePullPolicy"):
+        if config.get(needs):
+            return "cannot", f"needs {needs} (container or wasm runtimes)"
+    if os.path.exists(os.path.join(expected_dir, "setup.sh")):
+        return "cannot", "its setup.sh needs Docker images or wasm"
+    exec_sh = os.path.join(expected_dir, "exec.sh")
+    if os.path.exists(exec_sh):
+        with open(exec_sh) as f:
+            script = f.read()
+        if "kpt fn eval" in script:
+            return "cannot", "its exec.sh pipes into `kpt fn eval` with catalog images"
+        if "ln -s" in script:
+            return "cannot", "renders through a symlink (kpt's symlink warning)"
+    foreign = [s for s in steps(case_dir) if not NATIVE.search(s)]
+    exit_code = int(config.get("exitCode", 0))
+    if foreign and exit_code == 0:
+        return "cannot", "steps lummo render does not run natively: " + ", ".join(sorted(set(foreign)))
+
+    pkg = os.path.join(work, name)
+    shutil.copytree(case_dir, pkg, symlinks=True)
+    git(pkg, "init", "-q")
+    git(pkg, "add", "-A")
+    git(pkg, "commit", "-q", "-m", "first")
+    initial = git(pkg, "rev-parse", "HEAD").strip()
+    bindir = os.path.join(work, "bin")
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
+
+    for run in range(int(config.get("runCount", 2))):
+        if os.path.exists(exec_sh):
+            proc = subprocess.run(["bash", os.path.abspath(exec_sh)], cwd=pkg, env=env, capture_output=True, text=True, timeout=120)
+        else:
+            proc = subprocess.run([lummo, "render", pkg], cwd=work, env=env, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0 and any(m in proc.stderr for m in CANNOT_RUN):
+            return "cannot", "fails on a step lummo render does not run: " + proc.stderr.strip().splitlines()[-1][:160]
+        if proc.returncode != exit_code:
+            return "fail", f"run {run + 1}: exit code {proc.returncode}, expected {exit_code}\n{proc.stderr[-2000:]}"
+        if "stdOut" in config and proc.stdout.strip() != str(config["stdOut"]).strip():
+            return "fail", f"run {run + 1}: stdout differs\n--- expected\n{config['stdOut']}\n--- actual\n{proc.stdout}"
+        if "stdErr" in config:
+            missing = [
+                line for line in str(config["stdErr"]).splitlines()
+                if line.strip() and not PROGRESS.match(line) and line.strip() not in proc.stderr
+            ]
+            if missing:
+                return "fail", f"run {run + 1}: stderr lacks kpt's lines {missing!r}\n--- actual\n{proc.stderr}"
+        if proc.returncode != 0:
+            break
+
+    git(pkg, "add", "-A")
+    git(pkg, "commit", "-q", "--allow-empty", "-m", "second")
+    actual = git(pkg, "diff", initial, "HEAD").strip()
+    expected = ""
+    if os.path.exists(os.path.join(expected_dir, "diff.patch")):
+        with open(os.path.join(expected_dir, "diff.patch")) as f:
+            expected = f.read().strip()
+    if actual != expected:
+        return "fail", f"git diff differs\n--- expected\n{expected}\n--- actual\n{actual}"
+    return "pass", ""
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    lummo = os.path.abspath(sys.argv[1])
+    cases_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "../../shared/kpt-e2e/fn-render")
+    only = set(sys.argv[3:])
+    if not os.path.isdir(cases_dir):
+        sys.exit(f"kpt-e2e: {cases_dir} not found")
+    passed, failed, cannot, not_cases, known = [], [], [], [], []
+    with tempfile.TemporaryDirectory() as work:
+        os.makedirs(os.path.join(work, "bin"))
+        shim = os.path.join(work, "bin", "kpt")
+        with open(shim, "w") as f:
+            f.write(SHIM.replace("{lummo}", lummo))
+        os.chmod(shim, 0o755)
+        for name in sorted(os.listdir(cases_dir)):
+            case_dir = os.path.join(cases_dir, name)
+            if only and name not in only:
+                continue
+            if not os.path.isdir(os.path.join(case_dir, ".expected")):
+                not_cases.append(name)
+                continue
+            outcome, detail = run_case(lummo, case_dir, work)
+            if outcome == "fail" and name in KNOWN:
+                outcome, detail = "known", KNOWN[name]
+            if outcome == "known":
+                known.append((name, detail))
+            elif outcome == "pass":
+                passed.append(name)
+                print(f"ok     {name}")
+            elif outcome == "fail":
+                failed.append(name)
+                print(f"FAIL   {name}: {detail}")
+            else:
+                cannot.append((name, detail))
+    for name, why in known:
+        print(f"known difference: {name}: {why}")
+    print(f"\n{len(cannot)} cases lummo render cannot run yet:")
+    for name, why in cannot:
+        print(f"  {name}: {why}")
+    print(f"not cases (no .expected, as kpt's runner decides): {', '.join(not_cases)}")
+    print(f"kpt-e2e: {len(passed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
