@@ -62,6 +62,15 @@ for pkg in Kptfile.examples/*/; do
   fresh_copy "$pkg" "$work/lummo"
   "$bin_dir/lummo" render "$work/lummo" >"$work/log" 2>&1 || cat "$work/log"
   check lummo-render "$work/lummo"
+  # Each tool accepts the other's output as final: kpt after lummo changes
+  # nothing, and lummo after kpt changes nothing.
+  rm -rf "$work/lummo-then-kpt"; cp -r "$work/lummo" "$work/lummo-then-kpt"
+  find "$work/lummo-then-kpt" -name Kptfile -exec sed -i -E \
+    "s#image: ghcr.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+#exec: $bin_dir/\\1#" {} +
+  kpt fn render --allow-exec "$work/lummo-then-kpt" >"$work/log" 2>&1 || cat "$work/log"
+  check lummo-then-kpt "$work/lummo-then-kpt"
+  "$bin_dir/lummo" render --allow-exec "$work/render" >"$work/log" 2>&1 || cat "$work/log"
+  check kpt-then-lummo "$work/render"
 
   fresh_copy "$pkg" "$work/eval" exec
   # The root pipeline's steps, in order, one `kpt fn eval` each (with its configPath).

@@ -19,7 +19,8 @@ pub struct Step {
     pub exec: String,
     pub config_path: String,
     pub config_map: Option<krm_sdk::Map<String, Value>>,
-    pub has_selectors: bool,
+    pub selectors: Vec<Value>,
+    pub excludes: Vec<Value>,
     /// `pipeline.mutators[0]` and the like, for messages.
     pub field: String,
 }
@@ -266,7 +267,8 @@ pub fn parse(path: &str, text: &str) -> Result<Kptfile> {
                 exec: text_of("exec"),
                 config_path: text_of("configPath"),
                 config_map: step.get("configMap").and_then(Value::as_object).cloned(),
-                has_selectors: step.get("selectors").is_some() || step.get("exclude").is_some(),
+                selectors: list_of(step, "selectors"),
+                excludes: list_of(step, "exclude"),
                 field: format!("pipeline.{stage}[{i}]"),
             };
             validate_step(&step)?;
@@ -274,6 +276,10 @@ pub fn parse(path: &str, text: &str) -> Result<Kptfile> {
         }
     }
     Ok(kptfile)
+}
+
+fn list_of(step: &Value, key: &str) -> Vec<Value> {
+    step.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 /// kpt's `ValidateError`, printed as kpt prints it.

@@ -4,6 +4,7 @@
 
 mod kptfile;
 mod package;
+mod runtime;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
@@ -42,9 +43,15 @@ enum Command {
         /// no Kptfile, Lummo spec, functionConfig named by a step or local-config.
         #[arg(long, conflicts_with = "output")]
         manifests: bool,
-        /// Allow `exec:` steps, as kpt requires (only Lummo functions run, in-process).
+        /// Allow `exec:` steps that are not Lummo functions to run, as kpt requires.
         #[arg(long)]
         allow_exec: bool,
+        /// Give container steps the network, as kpt's `--allow-network`.
+        #[arg(long)]
+        allow_network: bool,
+        /// Pull images of container steps: Always, IfNotPresent (default) or Never.
+        #[arg(long, value_name = "POLICY")]
+        image_pull_policy: Option<String>,
         /// Write the functions' results to DIR/results.yaml, as kpt does.
         #[arg(long, value_name = "DIR")]
         results_dir: Option<PathBuf>,
@@ -92,8 +99,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             manifests,
             allow_exec,
+            allow_network,
+            image_pull_policy,
             results_dir,
         } => {
+            let pull = match image_pull_policy.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("ifnotpresent") => "missing",
+                Some("always") => "always",
+                Some("never") => "never",
+                Some(other) => bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never"),
+            };
+            let settings = package::Settings {
+                allow_exec,
+                allow_network,
+                pull: Some(pull.to_string()),
+            };
             let output = match (manifests, output.as_deref()) {
                 (true, _) => Output::Manifests,
                 (false, None) => Output::InPlace,
@@ -101,13 +121,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some("unwrap")) => Output::Unwrap,
                 (false, Some(dir)) => Output::Dir(PathBuf::from(dir)),
             };
-            render(
-                &package,
-                output,
-                allow_exec,
-                results_dir.as_deref(),
-                cli.verbose,
-            )
+            render(&package, output, settings, results_dir.as_deref(), cli.verbose)
         }
         Command::Eval {
             functions,
@@ -149,7 +163,7 @@ enum Output {
 fn render(
     package: &std::path::Path,
     output: Output,
-    allow_exec: bool,
+    settings: package::Settings,
     results_dir: Option<&std::path::Path>,
     verbose: bool,
 ) -> Result<ExitCode> {
@@ -163,7 +177,7 @@ fn render(
             );
         }
     }
-    let rendered = package::render(package, allow_exec)?;
+    let mut rendered = package::render(package, settings, matches!(output, Output::InPlace))?;
     if verbose {
         for (pkg, function, ms) in &rendered.timings {
             eprintln!("[{pkg}] {function}: {ms:.1} ms");
@@ -174,6 +188,7 @@ fn render(
         write_results(dir, &rendered)?;
     }
     if rendered.failed() {
+        rendered.commit()?;
         return Ok(ExitCode::from(1));
     }
     match output {
@@ -181,6 +196,9 @@ fn render(
         Output::Unwrap => emit(&rendered.unwrapped()),
         Output::Manifests => {
             let configs = package::function_config_paths(package)?;
+            for warning in package::unmarked_local_config(&rendered.items, &configs) {
+                eprintln!("{}: {warning}", paint("warning", Severity::Warning));
+            }
             emit(&package::manifests(&rendered.items, &configs));
         }
         Output::Dir(dir) => {
@@ -190,7 +208,7 @@ fn render(
             }
         }
         Output::InPlace => {
-            let (created, updated, deleted) = rendered.write_in_place()?;
+            let (created, updated, deleted) = rendered.commit()?;
             eprintln!(
                 "Successfully executed {} function(s) in {} package(s): {created} file(s) created, {updated} updated, {deleted} pruned.",
                 rendered.functions_run(),

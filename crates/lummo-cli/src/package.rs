@@ -21,6 +21,7 @@
 //!   unless the whole pipeline of every package succeeded.
 
 use crate::kptfile::{self, Kptfile, Step};
+use crate::runtime;
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::{annotations, set_file, FileRef};
 use krm_sdk::yaml::{parse_documents, Limits};
@@ -69,6 +70,23 @@ pub fn function_of_kind(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// kpt's permissions and runtime options for steps that are not run in-process.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub allow_exec: bool,
+    pub allow_network: bool,
+    /// Docker's `--pull`: `always`, `missing` or `never` (kpt's Always,
+    /// IfNotPresent, Never); default `missing`.
+    pub pull: Option<String>,
+}
+
+/// How one step runs.
+enum Runner {
+    Native(Function),
+    Exec(Vec<String>),
+    Container(String),
+}
+
 /// A result and the package it came from.
 pub struct Finding {
     pub package: String,
@@ -94,7 +112,27 @@ pub struct Rendered {
     /// Which functions ran in which package (root-relative folder, "" for the root).
     ran: BTreeMap<String, BTreeSet<&'static str>>,
     pub packages: usize,
-    allow_exec: bool,
+    settings: Settings,
+    /// In-place renders stage each finished subtree on disk (see [`Staging`]).
+    staging: Option<Staging>,
+    /// Source files read since the last staged subtree.
+    unstaged_sources: Vec<String>,
+    /// Where each document of each file read starts (1-based lines), for messages.
+    starts: BTreeMap<String, Vec<usize>>,
+}
+
+/// An in-place render of a monorepo: a subtree no ancestor pipeline will touch is
+/// written to temporary files as soon as it is rendered and dropped from memory,
+/// so memory follows the largest package with a pipeline, not the tree. The
+/// temporary files are renamed over their targets only when every package has
+/// rendered; otherwise they are removed and nothing changes.
+#[derive(Default)]
+struct Staging {
+    /// (temporary file, destination)
+    renames: Vec<(PathBuf, PathBuf)>,
+    deletions: Vec<PathBuf>,
+    created: usize,
+    updated: usize,
 }
 
 impl Rendered {
@@ -107,7 +145,10 @@ impl Rendered {
             timings: Vec::new(),
             ran: BTreeMap::new(),
             packages: 0,
-            allow_exec: false,
+            settings: Settings::default(),
+            staging: None,
+            unstaged_sources: Vec::new(),
+            starts: BTreeMap::new(),
         }
     }
 
@@ -121,11 +162,15 @@ impl Rendered {
 
     /// The 1-based line where document `index` of `path` starts, if known.
     pub fn line_of(&self, path: &str, index: u32) -> Option<usize> {
-        let source = self.sources.get(path)?;
-        document_starts(&source.text).get(index as usize).copied()
+        self.starts.get(path)?.get(index as usize).copied()
     }
 
-    fn finding(&mut self, package: &str, function: &str, result: ResultItem) {
+    /// A result of a step of the package at `package`; its file path, relative to
+    /// that package as the function saw it, becomes root-relative.
+    fn finding(&mut self, package: &str, function: &str, mut result: ResultItem) {
+        if let Some(file) = result.file.as_mut() {
+            file.path = join(package, &kptfile::clean(&file.path));
+        }
         self.findings.push(Finding {
             package: display_package(package),
             function: function.to_string(),
@@ -174,41 +219,74 @@ impl Rendered {
         stream(self.items.iter().filter(|i| !is_kpt_meta(i)))
     }
 
-    /// Writes the rendered package in place: changed and new files replaced
-    /// atomically, files whose resources all went away deleted, the rest untouched.
-    /// Returns (created, updated, deleted).
-    pub fn write_in_place(&self) -> Result<(usize, usize, usize)> {
-        let files = self.files();
-        let mut changed = Vec::new();
-        let (mut created, mut updated) = (0, 0);
-        for (path, values) in &files {
-            match self.sources.get(path) {
-                Some(source)
-                    if source
-                        .documents
-                        .iter()
-                        .map(clean)
-                        .eq(values.iter().cloned()) => {}
-                Some(_) => {
-                    updated += 1;
-                    changed.push((path.clone(), file_text(values)));
-                }
-                None => {
-                    created += 1;
-                    changed.push((path.clone(), file_text(values)));
-                }
+    /// Stages a rendered subtree whose paths are root-relative: changed and new
+    /// files go to temporary files, files whose resources all went away are
+    /// marked for deletion; its items and sources are dropped.
+    fn stage(&mut self, items: Vec<Value>) -> Result<()> {
+        let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
+        for item in items {
+            if let Some(file) = item.file_ref() {
+                files.entry(file.path).or_default().push((file.index, clean(&item)));
             }
         }
-        write_files(&self.root, &changed)?;
+        let mut staging = self.staging.take().unwrap_or_default();
+        let mut changed = Vec::new();
+        for (path, mut documents) in files {
+            documents.sort_by_key(|(index, _)| *index);
+            let values: Vec<Value> = documents.into_iter().map(|(_, v)| v).collect();
+            match self.sources.get(&path) {
+                Some(source) if source.documents.iter().map(clean).eq(values.iter().cloned()) => {}
+                Some(_) => {
+                    staging.updated += 1;
+                    changed.push((path.clone(), file_text(&values)));
+                }
+                None => {
+                    staging.created += 1;
+                    changed.push((path.clone(), file_text(&values)));
+                }
+            }
+            self.sources.remove(&path);
+        }
+        for path in std::mem::take(&mut self.unstaged_sources) {
+            if self.sources.remove(&path).is_some() {
+                staging.deletions.push(self.root.join(&path));
+            }
+        }
+        let result = write_temporary(&self.root, &changed, &mut staging.renames);
+        self.staging = Some(staging);
+        result
+    }
+
+    /// Renames every staged file over its target and deletes pruned files; on a
+    /// failed render, removes the temporary files instead. Returns (created,
+    /// updated, deleted).
+    pub fn commit(&mut self) -> Result<(usize, usize, usize)> {
+        if self.failed() {
+            self.discard();
+            return Ok((0, 0, 0));
+        }
+        let staging = self.staging.take().unwrap_or_default();
+        for (temporary, destination) in &staging.renames {
+            std::fs::rename(temporary, destination)
+                .with_context(|| destination.display().to_string())?;
+        }
         let mut deleted = 0;
-        for path in self.sources.keys().filter(|p| !files.contains_key(*p)) {
-            let doomed = self.root.join(path);
+        for doomed in &staging.deletions {
             if doomed.exists() {
-                std::fs::remove_file(&doomed).with_context(|| doomed.display().to_string())?;
+                std::fs::remove_file(doomed).with_context(|| doomed.display().to_string())?;
                 deleted += 1;
             }
         }
-        Ok((created, updated, deleted))
+        Ok((staging.created, staging.updated, deleted))
+    }
+
+    /// Removes the staged temporary files: the package stays as it was.
+    fn discard(&mut self) {
+        if let Some(staging) = self.staging.take() {
+            for (temporary, _) in &staging.renames {
+                let _ = std::fs::remove_file(temporary);
+            }
+        }
     }
 
     /// kpt's `-o DIR`: a new folder outside the package with the Kptfiles and
@@ -347,6 +425,33 @@ pub fn manifests(items: &[Value], function_configs: &BTreeSet<String>) -> String
     }))
 }
 
+/// Lummo specs and functionConfigs that `manifests` leaves out by kind or by
+/// reference although they lack the local-config annotation: other tools
+/// (`kpt live apply`, a plain `kubectl apply -f`) would send them to the cluster.
+pub fn unmarked_local_config(items: &[Value], function_configs: &BTreeSet<String>) -> Vec<String> {
+    items
+        .iter()
+        .filter(|item| !item.is_local_config())
+        .filter_map(|item| {
+            let path = item.file_ref().map(|f| f.path).unwrap_or_default();
+            let what = if is_lummo(item) {
+                "a Lummo spec"
+            } else if function_configs.contains(&path) {
+                "the functionConfig of a pipeline step"
+            } else {
+                return None;
+            };
+            Some(format!(
+                "{path}: {} {} is {what}, left out of the manifests, but it lacks \
+                 `config.kubernetes.io/local-config: \"true\"`; add that annotation so that \
+                 kpt and kubectl leave it out too",
+                item.kind(),
+                item.name()
+            ))
+        })
+        .collect()
+}
+
 fn is_lummo(item: &Value) -> bool {
     item.api_version()
         .split('/')
@@ -355,17 +460,43 @@ fn is_lummo(item: &Value) -> bool {
 }
 
 /// Reads and renders the package at `root` (and its subpackages).
-pub fn render(root: &Path, allow_exec: bool) -> Result<Rendered> {
+///
+/// With `in_place`, the result is staged on disk as it renders and [`Rendered::commit`]
+/// puts it in place; otherwise `items` holds the whole rendered tree.
+pub fn render(root: &Path, settings: Settings, in_place: bool) -> Result<Rendered> {
     let root = open(root)?;
     let mut rendered = Rendered::new(root.clone());
-    rendered.allow_exec = allow_exec;
-    let items = render_package(&mut rendered, &root, "")?;
-    if rendered.failed() {
-        return Ok(rendered);
+    rendered.settings = settings;
+    if in_place {
+        rendered.staging = Some(Staging::default());
     }
-    rendered.items = rebase(&root, items)?;
-    check_staleness(&mut rendered);
+    let outcome = render_package(&mut rendered, &root, "", true).and_then(|items| {
+        if !rendered.failed() {
+            finish(&mut rendered, &root, items)?;
+        }
+        Ok(())
+    });
+    if let Err(error) = outcome {
+        rendered.discard();
+        return Err(error);
+    }
     Ok(rendered)
+}
+
+/// A finished subtree (root-relative after rebasing): checked for staleness, then
+/// staged on disk, or kept in `items` for the other outputs.
+fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Value>) -> Result<()> {
+    let items = rebase(root, items)?;
+    check_staleness(rendered, &items);
+    if rendered.failed() {
+        return Ok(());
+    }
+    if rendered.staging.is_some() {
+        rendered.stage(items)
+    } else {
+        rendered.items.extend(items);
+        Ok(())
+    }
 }
 
 /// The package folder, which must hold a Kptfile (kpt: "No Kptfile found at").
@@ -424,17 +555,31 @@ pub fn function_config_paths(root: &Path) -> Result<BTreeSet<String>> {
     Ok(paths)
 }
 
-fn render_package(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Vec<Value>> {
+/// Renders the package at `relative` after its subpackages. `alone` says that no
+/// ancestor has a pipeline: then a subtree is finished as soon as it is rendered
+/// (and, in place, staged on disk), and nothing is returned for it.
+fn render_package(
+    rendered: &mut Rendered,
+    root: &Path,
+    relative: &str,
+    alone: bool,
+) -> Result<Vec<Value>> {
     let kptfile_path = join(relative, "Kptfile");
     let text = std::fs::read_to_string(root.join(&kptfile_path))
         .with_context(|| format!("{kptfile_path} can't be read"))?;
     let kptfile = kptfile::parse(&kptfile_path, &text)?;
     rendered.packages += 1;
+    let has_pipeline = kptfile.steps().next().is_some();
     let mut items = Vec::new();
     for sub in subpackages(root, relative)? {
-        items.extend(render_package(rendered, root, &sub)?);
+        let sub_items = render_package(rendered, root, &sub, alone && !has_pipeline)?;
         if rendered.failed() {
             return Ok(items);
+        }
+        if alone && !has_pipeline {
+            finish(rendered, root, sub_items)?;
+        } else {
+            items.extend(sub_items);
         }
     }
     let local = read_local(rendered, root, relative)?;
@@ -453,39 +598,78 @@ fn render_package(rendered: &mut Rendered, root: &Path, relative: &str) -> Resul
         ("validators", &kptfile.validators),
     ] {
         for step in steps {
-            if !step.exec.is_empty() && !rendered.allow_exec {
-                bail!("must run with `--allow-exec` option to allow running function binaries");
-            }
-            let function =
-                step_function(step).with_context(|| format!("{kptfile_path}: {}", step.field))?;
-            if let Some(warning) = version_warning(step, function.name) {
-                rendered.finding(relative, function.name, warning);
+            let runner = step_runner(step, &rendered.settings).map_err(|e| {
+                // kpt says this one bare; scripts match on it.
+                if e.to_string() == NEEDS_ALLOW_EXEC {
+                    e
+                } else {
+                    e.context(format!("{kptfile_path}: {}", step.field))
+                }
+            })?;
+            let label = match &runner {
+                Runner::Native(function) => function.name.to_string(),
+                _ => step.reference().to_string(),
+            };
+            if let Runner::Native(function) = &runner {
+                if let Some(warning) = version_warning(step, function.name) {
+                    rendered.finding(relative, function.name, warning);
+                }
             }
             let package_path = root.join(relative).display().to_string();
             let config = step_config(&package_path, step, &items)?;
-            let mut list = ResourceList::new(items.clone());
+            let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
+            let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
+            let input: Vec<Value> = items
+                .iter()
+                .zip(&chosen)
+                .enumerate()
+                .filter(|(_, (_, chosen))| **chosen)
+                .map(|(i, (item, _))| {
+                    let mut item = item.clone();
+                    if selective {
+                        item.set_annotation(runtime::RESOURCE_ID, &i.to_string());
+                    }
+                    item
+                })
+                .collect();
+            let mut list = ResourceList::new(input);
             list.function_config = config;
             let start = Instant::now();
-            (function.process)(&mut list);
-            rendered.timings.push((
-                package.clone(),
-                function.name.to_string(),
-                start.elapsed().as_secs_f64() * 1000.0,
-            ));
-            rendered
-                .ran
-                .entry(relative.to_string())
-                .or_default()
-                .insert(function.name);
+            match &runner {
+                Runner::Native(function) => (function.process)(&mut list),
+                Runner::Exec(words) => {
+                    eprintln!("[RUNNING] \"{label}\"");
+                    let mut command = std::process::Command::new(&words[0]);
+                    // As kpt: the program runs in the caller's working directory.
+                    command.args(&words[1..]);
+                    let stderr = runtime::run_external(command, &label, &mut list)?;
+                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
+                }
+                Runner::Container(image) => {
+                    eprintln!("[RUNNING] \"{label}\"");
+                    let pull = rendered.settings.pull.as_deref().unwrap_or("missing");
+                    let command = runtime::docker_command(image, pull, rendered.settings.allow_network)?;
+                    let stderr = runtime::run_external(command, &label, &mut list)?;
+                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
+                }
+            }
+            rendered.timings.push((package.clone(), label.clone(), start.elapsed().as_secs_f64() * 1000.0));
+            if let Runner::Native(function) = &runner {
+                rendered
+                    .ran
+                    .entry(relative.to_string())
+                    .or_default()
+                    .insert(function.name);
+            }
             let failed = list.has_errors();
             for result in list.results {
-                rendered.finding(relative, function.name, result);
+                rendered.finding(relative, &label, result);
             }
             if failed {
                 return Ok(items);
             }
             if stage == "mutators" {
-                items = list
+                let output: Vec<Value> = list
                     .items
                     .into_iter()
                     .map(|i| {
@@ -498,6 +682,11 @@ fn render_package(rendered: &mut Rendered, root: &Path, relative: &str) -> Resul
                         item
                     })
                     .collect();
+                items = if selective {
+                    runtime::merge(items, &chosen, output)
+                } else {
+                    output
+                };
                 enforce_path_invariants(&items)?;
             }
         }
@@ -624,16 +813,64 @@ fn step_config(package_path: &str, step: &Step, items: &[Value]) -> Result<Optio
     }))
 }
 
-/// The function a pipeline step names, by image or exec path.
-fn step_function(step: &Step) -> Result<Function> {
-    let reference = step.reference();
-    if step.has_selectors {
-        bail!("step `{reference}` uses selectors or exclude, which lummo render does not support yet; use kpt fn render");
+/// kpt's words when an `exec:` step meets a render without `--allow-exec`.
+pub const NEEDS_ALLOW_EXEC: &str =
+    "must run with `--allow-exec` option to allow running function binaries";
+
+/// How a step runs: a Lummo function named by image or by exec path runs
+/// in-process; another `exec:` runs as a program (with `--allow-exec`, as kpt
+/// requires), another image in Docker.
+fn step_runner(step: &Step, settings: &Settings) -> Result<Runner> {
+    if !step.exec.is_empty() {
+        if !settings.allow_exec {
+            return Err(anyhow!(NEEDS_ALLOW_EXEC));
+        }
+        let words = runtime::split_words(&step.exec)?;
+        if let [only] = words.as_slice() {
+            if let Some(function) = function(image_name(only)) {
+                return Ok(Runner::Native(function));
+            }
+        }
+        if words.is_empty() {
+            bail!("`exec:` is empty");
+        }
+        return Ok(Runner::Exec(words));
     }
-    let name = image_name(reference);
-    function(name).ok_or_else(|| {
-        anyhow!("step `{reference}` is not a Lummo function ({}); render this package with kpt fn render", function_names())
-    })
+    if let Some(function) = function(image_name(&step.image)) {
+        return Ok(Runner::Native(function));
+    }
+    // kpt expands a short name to the catalog's registry.
+    let image = if step.image.contains('/') {
+        step.image.clone()
+    } else {
+        format!("gcr.io/kpt-fn/{}", step.image)
+    };
+    Ok(Runner::Container(image))
+}
+
+/// A program's outcome as kpt prints it (`printer.go`): `[PASS]`/`[FAIL]` and
+/// its stderr, quoted, cut to four lines unless `--truncate-output=false`.
+fn print_outcome(label: &str, failed: bool, seconds: f64, stderr: &str) {
+    eprintln!(
+        "[{}] \"{label}\" in {}s",
+        if failed { "FAIL" } else { "PASS" },
+        seconds.round()
+    );
+    if stderr.is_empty() {
+        return;
+    }
+    // kpt splits on "\n", so a final newline counts as one more (empty) line.
+    let lines: Vec<&str> = stderr.split('\n').collect();
+    eprintln!("  Stderr:");
+    for line in lines.iter().take(4) {
+        eprintln!("    {line:?}");
+    }
+    if lines.len() > 4 {
+        eprintln!(
+            "    ...({} line(s) truncated, use '--truncate-output=false' to disable)",
+            lines.len() - 4
+        );
+    }
 }
 
 /// `ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0` → `lummo-workload`.
@@ -658,7 +895,7 @@ fn version_warning(step: &Step, name: &str) -> Option<ResultItem> {
 /// Safety after a render: a Lummo spec no pipeline step reads, and files generated
 /// by a function that is no longer in the pipeline, would silently stay as they are
 /// (still deployed); both are errors.
-fn check_staleness(rendered: &mut Rendered) {
+fn check_staleness(rendered: &mut Rendered, items: &[Value]) {
     let ran_for = |rendered: &Rendered, path: &str, function: &str| {
         let mut folder = path
             .rsplit_once('/')
@@ -684,7 +921,7 @@ fn check_staleness(rendered: &mut Rendered) {
     };
     let mut stale: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
     let mut problems = Vec::new();
-    for item in &rendered.items {
+    for item in items {
         let path = item.file_ref().map(|f| f.path).unwrap_or_default();
         if is_lummo(item) {
             if let Some(function) = function_of_kind(item.kind()) {
@@ -786,6 +1023,8 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
             item.set_annotation(PACKAGE_PATH, &package_path);
             items.push(item);
         }
+        rendered.unstaged_sources.push(path.clone());
+        rendered.starts.insert(path.clone(), document_starts(&text));
         rendered.sources.insert(path, Source { text, documents });
     }
     Ok(items)
@@ -970,43 +1209,43 @@ fn document_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Writes each file through a temporary file in its folder and a rename, so an
-/// interrupted run leaves either the old or the new file, never half of one.
-/// Creating thousands of files is the file system's work: two writers (this
-/// machine's two cores) halve it for a monorepo.
-fn write_files(target: &Path, files: &[(String, String)]) -> Result<()> {
-    let write = |chunk: &[(String, String)]| -> Result<()> {
-        for (path, text) in chunk {
-            let destination = target.join(path);
-            if let Some(parent) = destination.parent() {
-                std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
-            }
-            let name = destination
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            let temporary = destination.with_file_name(format!(".{name}.lummo-tmp"));
-            std::fs::write(&temporary, text).with_context(|| temporary.display().to_string())?;
-            if let Ok(metadata) = std::fs::metadata(&destination) {
-                let _ = std::fs::set_permissions(&temporary, metadata.permissions());
-            }
-            std::fs::rename(&temporary, &destination)
-                .with_context(|| destination.display().to_string())?;
+/// Writes each file to a temporary file beside its destination (same file
+/// system, so the later rename is atomic: an interrupted run leaves the old file
+/// or the new one, never half of one) and records the rename.
+fn write_temporary(
+    target: &Path,
+    files: &[(String, String)],
+    renames: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<()> {
+    for (path, text) in files {
+        let destination = target.join(path);
+        if let Some(parent) = destination.parent() {
+            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
         }
-        Ok(())
-    };
-    if files.len() < 64 {
-        return write(files);
+        let name = destination
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let temporary = destination.with_file_name(format!(".{name}.lummo-tmp"));
+        std::fs::write(&temporary, text).with_context(|| temporary.display().to_string())?;
+        if let Ok(metadata) = std::fs::metadata(&destination) {
+            let _ = std::fs::set_permissions(&temporary, metadata.permissions());
+        }
+        renames.push((temporary, destination));
     }
-    let (first, second) = files.split_at(files.len() / 2);
-    std::thread::scope(|scope| {
-        let other = scope.spawn(|| write(second));
-        let mine = write(first);
-        other
-            .join()
-            .unwrap_or_else(|_| Err(anyhow!("a file writer stopped")))?;
-        mine
-    })
+    Ok(())
+}
+
+/// Writes whole files into a new folder (nothing there to protect).
+fn write_files(target: &Path, files: &[(String, String)]) -> Result<()> {
+    for (path, text) in files {
+        let destination = target.join(path);
+        if let Some(parent) = destination.parent() {
+            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+        }
+        std::fs::write(&destination, text).with_context(|| destination.display().to_string())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

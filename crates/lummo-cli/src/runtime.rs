@@ -1,0 +1,245 @@
+//! How a pipeline step runs: in-process (Lummo functions), as an `exec:` binary,
+//! or as a container image through Docker, each the way kpt runs it
+//! (kpt `internal/fnruntime`: `exec.go`, `container.go`), and kpt's `selectors`
+//! and `exclude` (`fnruntime.SelectInput`, `MergeWithInput`).
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use krm_sdk::yaml::Limits;
+use krm_sdk::{ObjectExt, ResourceList, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// Runs an external function (a binary or a container) over `list`: the
+/// ResourceList on stdin, the ResourceList it prints on stdout back into `list`
+/// (items and results), its stderr returned for the report.
+pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) -> Result<String> {
+    let input = list.write();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {label}"))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| anyhow!("no stdin for {label}"))?;
+    // Write on another thread: a function may print before it has read everything.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().with_context(|| label.to_string())?;
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let parsed = if stdout.trim().is_empty() {
+        None
+    } else {
+        Some(ResourceList::parse(&stdout, &Limits::default()).map_err(|e| {
+            anyhow!("{label} printed something that is not a ResourceList: {e}")
+        })?)
+    };
+    if let Some(parsed) = parsed {
+        list.results.extend(parsed.results);
+        if output.status.success() {
+            list.items = parsed.items;
+        }
+    }
+    if !output.status.success() {
+        let code = output.status.code().map_or("a signal".to_string(), |c| c.to_string());
+        if !list.has_errors() {
+            list.results.push(krm_sdk::ResultItem::error(format!(
+                "{label} failed with exit code {code}{}",
+                if stderr.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", stderr.trim())
+                }
+            )));
+        }
+    }
+    Ok(stderr)
+}
+
+/// kpt splits `exec:` into words like a shell would (quotes, backslashes), without a shell.
+pub fn split_words(text: &str) -> Result<Vec<String>> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut in_word = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => current.push(c),
+                        None => bail!("unterminated ' in `{text}`"),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c) => current.push(c),
+                            None => bail!("unterminated \" in `{text}`"),
+                        },
+                        Some(c) => current.push(c),
+                        None => bail!("unterminated \" in `{text}`"),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(c) = chars.next() {
+                    current.push(c);
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut current));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                current.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(current);
+    }
+    Ok(words)
+}
+
+/// kpt's container runtime: `docker run --rm -i --network none --user nobody
+/// --security-opt=no-new-privileges` (network only with `--allow-network`), the
+/// pull policy as asked.
+pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command> {
+    let available = Command::new("docker")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !available {
+        bail!(
+            "step `{image}` needs a container runtime, and Docker is not available here; \
+             use a function lummo runs natively, an `exec:` step, or `kpt fn render`"
+        );
+    }
+    let mut command = Command::new("docker");
+    command.args(["run", "--rm", "-i", "--pull", pull]);
+    command.args(["--network", if network { "host" } else { "none" }]);
+    command.args(["--user", "nobody", "--security-opt=no-new-privileges"]);
+    command.args(["-e", "LOG_TO_STDERR=true", "-e", "STRUCTURED_RESULTS=true"]);
+    command.arg(image);
+    Ok(command)
+}
+
+/// kpt's `Selector`: every field given must match (labels and annotations as subsets).
+fn matches(item: &Value, selector: &Value) -> bool {
+    let field = |key: &str| selector.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let subset = |key: &str, get: &dyn Fn(&str) -> Option<String>| {
+        selector
+            .get(key)
+            .and_then(Value::as_object)
+            .is_none_or(|wanted| {
+                wanted
+                    .iter()
+                    .all(|(k, v)| get(k).as_deref() == v.as_str())
+            })
+    };
+    field("apiVersion").is_none_or(|v| v == item.api_version())
+        && field("kind").is_none_or(|v| v == item.kind())
+        && field("name").is_none_or(|v| v == item.name())
+        && field("namespace").is_none_or(|v| v == item.namespace())
+        && subset("labels", &|k| item.label(k).map(str::to_string))
+        && subset("annotations", &|k| item.annotation(k).map(str::to_string))
+}
+
+/// Which items a step sees (kpt `SelectInput`): those matching any selector (all
+/// when there is none) and no exclude.
+pub fn selected(items: &[Value], selectors: &[Value], excludes: &[Value]) -> Vec<bool> {
+    items
+        .iter()
+        .map(|item| {
+            (selectors.is_empty() || selectors.iter().any(|s| matches(item, s)))
+                && !excludes.iter().any(|e| matches(item, e))
+        })
+        .collect()
+}
+
+/// Temporary identity of an item while a step with selectors runs (kpt's
+/// `config.k8s.io/kpt-resource-id`).
+pub const RESOURCE_ID: &str = "internal.config.k8s.io/kpt-resource-id";
+
+/// kpt's `MergeWithInput`: selected items are replaced by what the function
+/// returned for them (or dropped when it returned nothing), others stay in
+/// place, and new items are appended.
+pub fn merge(input: Vec<Value>, chosen: &[bool], output: Vec<Value>) -> Vec<Value> {
+    let mut by_id: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+    let mut new = Vec::new();
+    for mut item in output {
+        match item.annotation(RESOURCE_ID).map(str::to_string) {
+            Some(id) => {
+                item.remove_annotation(RESOURCE_ID);
+                by_id.insert(id, item);
+            }
+            None => new.push(item),
+        }
+    }
+    let mut merged = Vec::new();
+    for (i, item) in input.into_iter().enumerate() {
+        if chosen[i] {
+            if let Some(out) = by_id.remove(&i.to_string()) {
+                merged.push(out);
+            }
+        } else {
+            merged.push(item);
+        }
+    }
+    merged.extend(new);
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use krm_sdk::json;
+
+    #[test]
+    fn words_as_a_shell_splits_them() {
+        assert_eq!(split_words("sed -e 's/foo/bar/'").unwrap(), ["sed", "-e", "s/foo/bar/"]);
+        assert_eq!(split_words(r#"a "b c" d\ e"#).unwrap(), ["a", "b c", "d e"]);
+        assert!(split_words("a 'b").is_err());
+    }
+
+    #[test]
+    fn selectors_and_excludes() {
+        let items = vec![
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "labels": {"tier": "db"}}}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "b"}}),
+        ];
+        assert_eq!(selected(&items, &[json!({"kind": "Deployment"})], &[]), [true, false, true]);
+        assert_eq!(
+            selected(&items, &[json!({"kind": "Deployment"})], &[json!({"labels": {"tier": "db"}})]),
+            [false, false, true]
+        );
+        assert_eq!(selected(&items, &[], &[json!({"name": "a"})]), [false, false, true]);
+    }
+
+    #[test]
+    fn merge_keeps_order_and_appends_new() {
+        let input = vec![json!({"n": 0}), json!({"n": 1}), json!({"n": 2})];
+        let mut changed = json!({"n": 10, "metadata": {"annotations": {}}});
+        changed.set_annotation(RESOURCE_ID, "1");
+        let merged = merge(input, &[false, true, true], vec![changed, json!({"n": 3})]);
+        let ns: Vec<i64> = merged.iter().map(|v| v["n"].as_i64().unwrap()).collect();
+        assert_eq!(ns, [0, 10, 3], "item 2 was selected and not returned: deleted");
+    }
+}
