@@ -37,6 +37,8 @@ pub const INFO: FunctionInfo = FunctionInfo {
 };
 
 pub fn process(list: &mut ResourceList) {
+    let kinds = lummo_core::check_kinds(list);
+    list.results.extend(kinds);
     let source = list.function_config.as_ref().filter(|fc| fc.kind() != KIND);
     let config: Config = match krm_sdk::function_config(source, CONFIG_KIND) {
         Ok(config) => config.unwrap_or_default(),
