@@ -279,6 +279,7 @@ impl<'l> Builder<'l> {
 
     fn run(mut self, input: &str) -> Result<(Vec<Value>, ItemSpans), YamlError> {
         let mut parser = Parser::new_from_str(input);
+        let mut input_chars: Option<usize> = None;
         while let Some(next) = parser.next_event() {
             let (event, span) = next.map_err(|e| YamlError {
                 message: e.info().to_string(),
@@ -321,8 +322,19 @@ impl<'l> Builder<'l> {
                     let nodes = *nodes;
                     self.push_value(value, nodes, 0, &span, false)?;
                 }
-                Event::Scalar(text, style, anchor, tag) => {
+                Event::Scalar(mut text, style, anchor, tag) => {
                     let plain = style == ScalarStyle::Plain;
+                    // saphyr ends a block scalar that runs to the end of an input
+                    // without a final line break with one anyway; YAML 1.2 (8.1.1.2)
+                    // keeps a final line break only when there is one.
+                    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                    if block
+                        && text.ends_with('\n')
+                        && !input.trim_end_matches([' ', '\t']).ends_with(['\n', '\r'])
+                        && span.end.index() >= *input_chars.get_or_insert_with(|| input.chars().count())
+                    {
+                        text.to_mut().pop();
+                    }
                     let value =
                         resolve_scalar(&text, plain, tag.as_deref()).map_err(|m| error_at(&span, m))?;
                     let merge_key = plain && text == "<<";
@@ -1134,5 +1146,19 @@ mod tests {
     fn reports_syntax_errors_with_position() {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.line >= 1 && err.column >= 1, "{err}");
+    }
+}
+
+#[cfg(test)]
+mod eof_tests {
+    use super::*;
+
+    /// YAML 1.2 §8.1.1.2: clip keeps the final line break only when there is one.
+    #[test]
+    fn block_scalar_at_eof_without_newline_gains_none() {
+        let docs = parse_documents("x: |\n  text", &Limits::default()).unwrap();
+        assert_eq!(docs[0]["x"], "text");
+        let docs = parse_documents("x: >\n  a\n  b", &Limits::default()).unwrap();
+        assert_eq!(docs[0]["x"], "a b");
     }
 }
