@@ -29,7 +29,7 @@ pub const INFO: FunctionInfo = FunctionInfo {
              vpnMiddlewareNamespace: traefik\n      \
              vpnSourceRanges: \"[10.8.0.0/16]\"        generate an ipAllowList Middleware instead\n      \
              ipStrategyDepth: \"1\"                     behind a load balancer: X-Forwarded-For depth\n      \
-             ipStrategyExcludedIPs: \"[...]\"          or the proxies to skip\n      \
+             ipStrategyExcludedIps: \"[...]\"          or the proxies to skip\n      \
              clusterIssuer: letsencrypt\n      \
              allowWildcardDomains: \"false\"           true only with a DNS-01 clusterIssuer\n      \
              tlsEntryPoint: websecure / httpEntryPoint: web\n      \
