@@ -11,7 +11,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test unit images conformance kpt-e2e schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test unit yaml-suite images conformance kpt-e2e schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,12 +19,13 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: deps build unit schemas-check generate-check k8s-validate images conformance kpt-e2e environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite schemas-check generate-check k8s-validate images conformance kpt-e2e environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Python tools the checks use (from PyPI), installed when missing
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
 	@command -v checkov >/dev/null || python3 -m pip install -q 'checkov==3.3.30'
-	@python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q 'PyYAML==6.0.3'
+	@python3 -c 'import yaml; assert yaml.__version__ == "6.0.3"' 2>/dev/null || python3 -m pip install -q 'PyYAML==6.0.3'
+	@python3 -c 'import ruamel.yaml as r; assert r.__version__ == "0.18.10"' 2>/dev/null || python3 -m pip install -q 'ruamel.yaml==0.18.10'
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
@@ -38,6 +39,13 @@ conformance: build ## Render every Kptfile.examples package with the real kpt (e
 kpt-e2e: build ## kpt's own fn-render e2e cases (../shared/kpt-e2e) against lummo render
 	@if [ -d ../shared/kpt-e2e ]; then python3 scripts/kpt-e2e.py $(BIN_DIR)/lummo ../shared/kpt-e2e/fn-render; \
 	else echo "kpt-e2e: ../shared/kpt-e2e absent, nothing to run"; fi
+
+yaml-suite: deps ## ../shared/yaml-test-suite through the reader; the writer's output read back by PyYAML and ruamel.yaml
+	@if [ -d ../shared/yaml-test-suite ]; then \
+	  $(CARGO) run -q -j$(JOBS) -p krm-sdk --example yaml_suite -- ../shared/yaml-test-suite \
+	    crates/krm-sdk/tests/yaml-test-suite.expected target/yaml-writer-cases.jsonl; reader=$$?; \
+	  python3 scripts/yaml_writer_roundtrip.py target/yaml-writer-cases.jsonl && exit $$reader; \
+	else echo "yaml-suite: ../shared/yaml-test-suite absent, skipped"; fi
 
 schemas: ## Re-extract schemas/upstream from ../shared/crds
 	$(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream

@@ -44,11 +44,126 @@ impl DecodeError {
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = clean_path(&e.path().to_string());
-        DecodeError {
-            path,
-            message: improve_message(&e.inner().to_string()),
+        let mut message = improve_message(&e.inner().to_string());
+        // Numbers keep their source text (serde_json's arbitrary_precision), and an
+        // integer field parses that text: all serde can say then is "invalid number".
+        if message == "invalid number" {
+            if let Some(Value::Number(n)) = value_at(value, &path) {
+                message = format!(
+                    "`{n}` is not a number this field takes: a whole number{} within its range",
+                    if n.as_f64().is_some_and(|f| f < 0.0) { " (maybe not negative)" } else { "" }
+                );
+            }
         }
+        DecodeError { path, message }
     })
+}
+
+/// `#[serde(deserialize_with = "krm_sdk::decode::exact_scalars")]` for a mapping of
+/// scalars whose numbers must keep the text the user wrote (`1.10`, `1e3`), e.g. env
+/// values: `serde_json::Value`'s own `Deserialize` re-parses a number's text and
+/// normalises it (`1e3` → `1e+3`).
+pub fn exact_scalars<'de, D: de::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Map<String, Value>, D::Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let value = map.next_value::<ExactScalar>()?.0;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Entries)
+}
+
+/// A value whose number keeps its exact text; other values as `Value` reads them.
+struct ExactScalar(Value);
+
+impl<'de> Deserialize<'de> for ExactScalar {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Scalar;
+        impl<'de> Visitor<'de> for Scalar {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+                Ok(Value::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+                Ok(Value::from(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+                Ok(Value::from(v))
+            }
+            fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+                // serde_json only takes this path when `v`'s plain decimal is the text.
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+                Ok(Value::String(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Value, E> {
+                Ok(Value::String(v))
+            }
+            fn visit_unit<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_none<E>(self) -> Result<Value, E> {
+                Ok(Value::Null)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Value>()? {
+                    items.push(item);
+                }
+                Ok(Value::Array(items))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    // serde_json hands a number whose text is not the canonical one
+                    // as this one-entry map holding the text itself.
+                    if key == "$serde_json::private::Number" {
+                        let text: String = map.next_value()?;
+                        return Ok(Value::Number(serde_json::Number::from_string_unchecked(text)));
+                    }
+                    out.insert(key, map.next_value()?);
+                }
+                Ok(Value::Object(out))
+            }
+        }
+        deserializer.deserialize_any(Scalar).map(ExactScalar)
+    }
+}
+
+/// The value at a path as [`from_value`] reports it (`a.b[0].c`).
+fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
+    let mut current = value;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, indices) = part.split_once('[').map_or((part, ""), |(k, rest)| (k, rest));
+        if !key.is_empty() {
+            current = current.get(key)?;
+        }
+        for index in indices.split('[').filter(|i| !i.is_empty()) {
+            current = current.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(current)
 }
 
 /// Decodes a ConfigMap's `data` (all strings) into `T`: each string is converted to

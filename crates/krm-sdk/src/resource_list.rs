@@ -137,20 +137,32 @@ impl ResourceList {
     /// Reads a `ResourceList` (YAML or JSON) or a plain stream of YAML objects.
     pub fn parse(input: &str, limits: &Limits) -> Result<Self, InputError> {
         let trimmed = input.trim_start();
+        // JSON first when it looks like JSON; a flow mapping that is not JSON
+        // (`{kind: A}`) is YAML, and a JSON object other than a ResourceList is a
+        // one-object stream (`kubectl get -o json`).
+        let mut json_error = None;
         if trimmed.starts_with('{') {
-            let value = yaml::parse_json(input, limits).map_err(|e| InputError {
-                message: "input is not valid JSON".into(),
-                yaml: Some(e),
-            })?;
-            return Self::from_value(value, Format::Json);
+            match yaml::parse_json(input, limits) {
+                Ok(value) if value.kind() == KIND => return Self::from_value(value, Format::Json),
+                Ok(_) => {}
+                Err(e) => json_error = Some(e),
+            }
         }
         let (mut documents, sources) =
-            yaml::parse_with_item_sources(input, limits).map_err(|e| InputError {
-                message: "input is not valid YAML".into(),
-                yaml: Some(e),
+            yaml::parse_with_item_sources(input, limits).map_err(|e| match json_error {
+                // Neither JSON nor YAML: what looked like JSON gets JSON's error.
+                Some(json) => InputError {
+                    message: "input is not valid JSON".into(),
+                    yaml: Some(json),
+                },
+                None => InputError {
+                    message: "input is not valid YAML".into(),
+                    yaml: Some(e),
+                },
             })?;
         let is_list = documents.len() == 1
-            && (documents[0].kind() == KIND || documents[0].get("items").is_some());
+            && (documents[0].kind() == KIND
+                || (documents[0].get("items").is_some() && documents[0].kind() != "List"));
         if is_list {
             let document = documents.pop().expect("one document checked above");
             let mut list = Self::from_value(document, Format::Yaml)?;
@@ -162,6 +174,22 @@ impl ResourceList {
             }
             return Ok(list);
         }
+        // A `List` (`kubectl get -o yaml/json`) stands for its items.
+        let documents: Vec<Value> = documents
+            .into_iter()
+            .flat_map(|document| match document {
+                Value::Object(mut map)
+                    if map.get("kind").and_then(Value::as_str) == Some("List")
+                        && map.get("items").is_some_and(Value::is_array) =>
+                {
+                    match map.shift_remove("items") {
+                        Some(Value::Array(items)) => items,
+                        _ => Vec::new(),
+                    }
+                }
+                other => vec![other],
+            })
+            .collect();
         for (i, document) in documents.iter().enumerate() {
             if !document.is_object() {
                 return Err(input_error(format!(
@@ -415,5 +443,23 @@ mod tests {
                 .starts_with("input is not valid YAML: line "),
             "{err}"
         );
+    }
+
+    /// Issue 17: a top-level flow mapping is YAML, a plain JSON object and a `List`
+    /// (`kubectl get -o json`) are accepted as objects.
+    #[test]
+    fn reads_flow_mappings_json_objects_and_lists() {
+        let limits = Limits::default();
+        let list = ResourceList::parse("{kind: A, apiVersion: v1, metadata: {name: a}}\n", &limits).unwrap();
+        assert_eq!(list.format, Format::Stream);
+        assert_eq!(list.items[0].kind(), "A");
+        let list = ResourceList::parse(r#"{"kind": "B", "apiVersion": "v1", "metadata": {"name": "b"}}"#, &limits).unwrap();
+        assert_eq!(list.items[0].kind(), "B");
+        let json = r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "d"}}]}"#;
+        let list = ResourceList::parse(json, &limits).unwrap();
+        let kinds: Vec<&str> = list.items.iter().map(|i| i.kind()).collect();
+        assert_eq!(kinds, ["ConfigMap", "Secret"]);
+        let err = ResourceList::parse("{\"kind\": ", &limits).unwrap_err();
+        assert!(err.message.contains("JSON"), "{err}");
     }
 }

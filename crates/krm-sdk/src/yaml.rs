@@ -279,6 +279,7 @@ impl<'l> Builder<'l> {
 
     fn run(mut self, input: &str) -> Result<(Vec<Value>, ItemSpans), YamlError> {
         let mut parser = Parser::new_from_str(input);
+        let mut input_chars: Option<usize> = None;
         while let Some(next) = parser.next_event() {
             let (event, span) = next.map_err(|e| YamlError {
                 message: e.info().to_string(),
@@ -321,9 +322,21 @@ impl<'l> Builder<'l> {
                     let nodes = *nodes;
                     self.push_value(value, nodes, 0, &span, false)?;
                 }
-                Event::Scalar(text, style, anchor, tag) => {
+                Event::Scalar(mut text, style, anchor, tag) => {
                     let plain = style == ScalarStyle::Plain;
-                    let value = resolve_scalar(&text, plain, tag.as_deref());
+                    // saphyr ends a block scalar that runs to the end of an input
+                    // without a final line break with one anyway; YAML 1.2 (8.1.1.2)
+                    // keeps a final line break only when there is one.
+                    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                    if block
+                        && text.ends_with('\n')
+                        && !input.trim_end_matches([' ', '\t']).ends_with(['\n', '\r'])
+                        && span.end.index() >= *input_chars.get_or_insert_with(|| input.chars().count())
+                    {
+                        text.to_mut().pop();
+                    }
+                    let value =
+                        resolve_scalar(&text, plain, tag.as_deref()).map_err(|m| error_at(&span, m))?;
                     let merge_key = plain && text == "<<";
                     self.push_value(value, 1, anchor, &span, merge_key)?;
                 }
@@ -461,24 +474,47 @@ fn merge_into(
     }
 }
 
-fn resolve_scalar(text: &str, plain: bool, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!" {
-            match tag.suffix.as_str() {
-                "str" => return Value::String(text.to_string()),
-                "int" | "float" | "bool" | "null" => return resolve_plain(text),
-                _ => {}
-            }
+/// Resolves a scalar as go-yaml v3 (kyaml, kpt) does: `resolve()` in go-yaml v3's
+/// resolve.go. Untagged plain scalars go through the core schema; quoted and block
+/// scalars, and any tag other than the core ones (`!`, `!foo`, `!!binary`,
+/// `!!timestamp`), are strings; a core tag must fit its text (`!!int abc` is an error).
+fn resolve_scalar(text: &str, plain: bool, tag: Option<&Tag>) -> Result<Value, String> {
+    let Some(tag) = tag else {
+        return Ok(if plain {
+            resolve_plain(text)
+        } else {
+            Value::String(text.to_string())
+        });
+    };
+    let core = tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!";
+    let wanted = if core { tag.suffix.as_str() } else { "" };
+    let value = resolve_plain(text);
+    let fits = match (wanted, &value) {
+        ("str" | "binary" | "timestamp", _) | ("", _) => {
+            return Ok(Value::String(text.to_string()));
         }
+        ("null", Value::Null) | ("bool", Value::Bool(_)) => true,
+        ("int", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        // go-yaml turns an int under `!!float` into a float.
+        ("float", Value::Number(_)) => true,
+        _ => false,
+    };
+    if !fits {
+        return Err(format!("cannot read `{text}` as a !!{wanted}"));
     }
-    if plain {
-        resolve_plain(text)
-    } else {
-        Value::String(text.to_string())
-    }
+    Ok(value)
 }
 
-/// The YAML 1.2 core schema, which kyaml (go-yaml v3) applies to plain scalars.
+/// An untagged plain scalar under go-yaml v3's rules: the null and boolean words,
+/// then integers as Go's `strconv.ParseInt(s, 0, 64)` reads them after removing `_`
+/// (so `0644` is octal 420, as in YAML 1.1, and `0x1F`, `0o17`, `0b11` work), then
+/// floats matching `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`. `.inf` and
+/// `.nan` have no JSON value and stay strings.
+///
+/// A number keeps the exact text the user wrote when that text is a JSON number
+/// (`1.10`, `1e3`, `0.000001`, integers beyond 64 bits): writing it re-emits that
+/// text, not a rounded or reformatted one. Other spellings (`0644`, `0x1F`, `+1`,
+/// `.5`, `1_000`) become the decimal of the same value.
 fn resolve_plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -486,47 +522,98 @@ fn resolve_plain(text: &str) -> Value {
         "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
     }
-    let first = text.as_bytes()[0];
-    if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
-        if let Some(number) = parse_number(text) {
+    match text.as_bytes()[0] {
+        b'0'..=b'9' | b'-' | b'+' => {}
+        b'.' => {
+            // go-yaml: `strconv.ParseFloat(in, 64)` on the text as written.
+            return go_float(text)
+                .and_then(|_| float_number(text))
+                .map_or_else(|| Value::String(text.to_string()), Value::Number);
+        }
+        _ => return Value::String(text.to_string()),
+    }
+    // A timestamp (`2001-12-14`) is neither an int nor a float below, so it stays
+    // the string kyaml keeps.
+    let plain = text.replace('_', "");
+    if let Some(number) = go_int(&plain) {
+        // The exact text when it is a JSON integer with the same value.
+        if let Some(exact) = exact_number(text) {
+            let wide = |n: &Number| n.to_string().parse::<i128>().ok();
+            if wide(&exact) == wide(&number) {
+                return Value::Number(exact);
+            }
+        }
+        return Value::Number(number);
+    }
+    if is_core_float(plain.trim_start_matches(['-', '+'])) {
+        if let Some(number) = go_float(&plain).and_then(|_| float_number_or(&plain, text)) {
             return Value::Number(number);
         }
     }
     Value::String(text.to_string())
 }
 
-fn parse_number(text: &str) -> Option<Number> {
-    let (negative, digits) = match text.as_bytes()[0] {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
+/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint(s, 0, 64)`: an optional sign
+/// (ParseUint takes none), then `0x`/`0o`/`0b` or a leading `0` for octal.
+fn go_int(s: &str) -> Option<Number> {
+    let (negative, unsigned) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
     };
-    if digits.is_empty() {
+    let bytes = unsigned.as_bytes();
+    let (radix, digits) = match bytes {
+        [b'0', p, _, ..] if p.eq_ignore_ascii_case(&b'x') => (16, &unsigned[2..]),
+        [b'0', p, _, ..] if p.eq_ignore_ascii_case(&b'o') => (8, &unsigned[2..]),
+        [b'0', p, _, ..] if p.eq_ignore_ascii_case(&b'b') => (2, &unsigned[2..]),
+        [b'0'] => return Some(Number::from(0)),
+        [b'0', ..] => (8, &unsigned[1..]),
+        _ => (10, unsigned),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    if digits.bytes().all(|b| b.is_ascii_digit()) {
-        let body = if text.starts_with('+') { digits } else { text };
-        if let Ok(i) = body.parse::<i64>() {
-            return Some(Number::from(i));
-        }
-        if let Ok(u) = body.parse::<u64>() {
-            return Some(Number::from(u));
-        }
-        return body.parse::<f64>().ok().and_then(Number::from_f64);
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if negative {
+        // i64::MIN's magnitude is one more than i64::MAX.
+        let value = 0i64.checked_sub_unsigned(magnitude)?;
+        return Some(Number::from(value));
     }
-    let radix = match digits.get(..2) {
-        Some("0x") => Some(16),
-        Some("0o") => Some(8),
-        _ => None,
-    };
-    if let Some(radix) = radix {
-        let magnitude = i64::from_str_radix(&digits[2..], radix).ok()?;
-        return Some(Number::from(if negative { -magnitude } else { magnitude }));
+    if s.starts_with('+') && magnitude > i64::MAX as u64 {
+        return None; // ParseInt overflows and ParseUint refuses the sign.
     }
-    if is_core_float(digits) {
-        return text.parse::<f64>().ok().and_then(Number::from_f64);
+    Some(Number::from(magnitude))
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` over the decimal forms YAML lets through: a
+/// finite value, or `None` when the text overflows (go-yaml then keeps a string).
+fn go_float(s: &str) -> Option<f64> {
+    let body = s.trim_start_matches(['-', '+']);
+    if !is_core_float(body) || s.len() - body.len() > 1 {
+        return None;
     }
-    None
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// A float with the user's text when that is a JSON number, otherwise the
+/// shortest decimal of its value.
+fn float_number(text: &str) -> Option<Number> {
+    float_number_or(text, text)
+}
+
+fn float_number_or(plain: &str, text: &str) -> Option<Number> {
+    if let Some(exact) = exact_number(text) {
+        return Some(exact);
+    }
+    Number::from_f64(plain.parse::<f64>().ok()?)
+}
+
+/// `text` itself as a number, when it is JSON number syntax (so JSON output stays
+/// valid). serde_json's parser would normalise `1E3` to `1e+3`, hence the unchecked
+/// constructor (serde_json's `arbitrary_precision` representation is that text).
+fn exact_number(text: &str) -> Option<Number> {
+    serde_json::from_str::<Number>(text).ok()?;
+    Some(Number::from_string_unchecked(text.to_string()))
 }
 
 /// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
@@ -571,7 +658,9 @@ pub fn write_document(out: &mut String, value: &Value) {
         Value::Object(map) if !map.is_empty() => write_map(out, map, 0, false),
         Value::Array(items) if !items.is_empty() => write_seq(out, items, 0),
         scalar => {
-            write_scalar(out, scalar, 0);
+            // A block scalar's lines indented: YAML 1.1 readers (PyYAML) take a line
+            // at column 0 for a new document's content.
+            write_scalar(out, scalar, 2);
             out.push('\n');
         }
     }
@@ -586,12 +675,23 @@ fn indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
+/// Longest key written as an implicit (`key: value`) key: YAML limits implicit keys
+/// to 1024 characters, quotes included, so longer ones are explicit (`? key`).
+const MAX_IMPLICIT_KEY: usize = 1000;
+
 fn write_map(out: &mut String, map: &Map<String, Value>, level: usize, inline_first: bool) {
     for (i, (key, value)) in map.iter().enumerate() {
         if i > 0 || !inline_first {
             indent(out, level);
         }
-        write_str(out, key, level, true);
+        if key.chars().count() > MAX_IMPLICIT_KEY {
+            out.push_str("? ");
+            write_double_quoted(out, key);
+            out.push('\n');
+            indent(out, level);
+        } else {
+            write_str(out, key, level, true);
+        }
         out.push(':');
         write_child(out, value, level, true);
     }
@@ -635,11 +735,35 @@ fn write_scalar(out: &mut String, value: &Value, level: usize) {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::Number(n) => write_number(out, &n.to_string()),
         Value::String(s) => write_str(out, s, level, false),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
     }
+}
+
+/// A number's text (the user's own, see [`resolve_plain`]) when YAML 1.1 reads it as
+/// that number too; otherwise the same value in a form it does: YAML 1.1 floats need
+/// a `.` and a signed exponent (`1e3` and `1e-6` are strings to PyYAML), so `1e3` is
+/// written `1.0e+3`. Integers of any size are written digit for digit.
+fn write_number(out: &mut String, text: &str) {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], Some((&text[i..i + 1], &text[i + 1..]))),
+        None => (text, None),
+    };
+    let Some((e, exponent)) = exponent else {
+        out.push_str(text);
+        return;
+    };
+    out.push_str(mantissa);
+    if !mantissa.contains('.') {
+        out.push_str(".0");
+    }
+    out.push_str(e);
+    if !exponent.starts_with(['+', '-']) {
+        out.push('+');
+    }
+    out.push_str(exponent);
 }
 
 fn write_str(out: &mut String, s: &str, level: usize, key: bool) {
@@ -691,10 +815,14 @@ pub fn is_plain_safe(s: &str) -> bool {
     if last == b' ' || last == b':' {
         return false;
     }
+    // `--- a` or `... a` at column 0 would be a document marker.
+    if s.starts_with("---") || s.starts_with("...") {
+        return false;
+    }
     let mut previous = 0u8;
     for ch in s.chars() {
         let c = ch as u32;
-        if c < 0x20 || (0x7f..=0x9f).contains(&c) || c == 0xfeff {
+        if needs_escape(ch) {
             return false;
         }
         if (ch == ' ' && previous == b':') || (ch == '#' && previous == b' ') {
@@ -779,10 +907,18 @@ fn literal_block_fits(s: &str) -> bool {
         && !s.ends_with("\n\n")
         && !s.contains(" \n")
         && !s.ends_with(' ')
-        && s.chars().all(|ch| {
-            let c = ch as u32;
-            ch == '\n' || ch == '\t' || !(c < 0x20 || (0x7f..=0x9f).contains(&c) || c == 0xfeff)
-        })
+        && s.chars().all(|ch| ch == '\n' || ch == '\t' || !needs_escape(ch))
+}
+
+/// Characters a YAML reader would not give back from a plain or block scalar:
+/// controls (C0, DEL, C1 including NEL U+0085), the BOM, the line and paragraph
+/// separators U+2028/U+2029 (libyaml and go-yaml take them for line breaks), and
+/// the non-characters U+FFFE/U+FFFF (not allowed in a YAML stream at all).
+fn needs_escape(ch: char) -> bool {
+    let c = ch as u32;
+    c < 0x20
+        || (0x7f..=0x9f).contains(&c)
+        || matches!(c, 0xfeff | 0x2028 | 0x2029 | 0xfffe | 0xffff)
 }
 
 fn write_double_quoted(out: &mut String, s: &str) {
@@ -794,7 +930,10 @@ fn write_double_quoted(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || (0x7f..=0x9f).contains(&(c as u32)) || c == '\u{feff}' => {
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if needs_escape(c) => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),
@@ -818,10 +957,73 @@ mod tests {
             "a: on\nb: yes\nc: no\nd: true\ne: 10\nf: 1.5\ng: ~\nh: '10'\ni: 0x1f\nj: 100m\nk: 1e3\nl: !!str 12\n",
         )
         .unwrap();
+        let mut doc = docs[0].clone();
+        assert_eq!(doc["k"].to_string(), "1e3");
+        doc["k"] = json!(1000);
         assert_eq!(
-            docs[0],
-            json!({"a":"on","b":"yes","c":"no","d":true,"e":10,"f":1.5,"g":null,"h":"10","i":31,"j":"100m","k":1000.0,"l":"12"})
+            doc,
+            json!({"a":"on","b":"yes","c":"no","d":true,"e":10,"f":1.5,"g":null,"h":"10","i":31,"j":"100m","k":1000,"l":"12"})
         );
+    }
+
+    /// go-yaml v3's `resolve()` (resolve.go) and its decode_test.go cases: the value,
+    /// and the text a number keeps for writing.
+    #[test]
+    fn resolves_plain_scalars_as_go_yaml_v3() {
+        for (text, expected) in [
+            ("0644", "420"),
+            ("0400", "256"),
+            ("0o17", "15"),
+            ("-0o17", "-15"),
+            ("0x1F", "31"),
+            ("-0x1f", "-31"),
+            ("0b101", "5"),
+            ("-0b101", "-5"),
+            ("+12", "12"),
+            ("1_000", "1000"),
+            ("0", "0"),
+            ("-0", "-0"),
+            ("09", "9.0"),
+            ("1.10", "1.10"),
+            ("1e3", "1e3"),
+            ("1E3", "1E3"),
+            ("0.000001", "0.000001"),
+            (".5", "0.5"),
+            ("-.5", "-0.5"),
+            ("1.", "1.0"),
+            ("123456789012345678901234567890", "123456789012345678901234567890"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("-9223372036854775808", "-9223372036854775808"),
+        ] {
+            let value = &parse(&format!("v: {text}\n")).unwrap()[0]["v"];
+            assert!(value.is_number(), "{text} is a number: {value:?}");
+            assert_eq!(value.to_string(), expected, "{text}");
+            let mut map = Map::new();
+            map.insert("v".into(), value.clone());
+            // Written as YAML 1.1 reads it too (`1e3` → `1.0e+3`), digits kept.
+            let written = match expected {
+                "1e3" => "1.0e+3",
+                "1E3" => "1.0E+3",
+                other => other,
+            };
+            assert_eq!(to_string(&Value::Object(map)), format!("v: {written}\n"));
+        }
+        for text in [
+            "1e400", ".inf", "-.Inf", ".nan", "0x", "1:30", "2001-12-14", "1_", "._5", "+", ".",
+            "0b2", "0o8", "1__0x", "yes", "on", "y",
+        ] {
+            let value = &parse(&format!("v: {text}\n")).unwrap()[0]["v"];
+            if text == "1_" {
+                // `1_` without its underscore is 1 (go-yaml removes every `_`).
+                assert_eq!(value.to_string(), "1");
+                continue;
+            }
+            assert_eq!(value, &json!(text), "{text}");
+        }
+        let docs = parse("a: ! 12\nb: !foo 12\nc: !!int \"12\"\nd: !!float 1\ne: !!binary aGk=\nf: !!null ''\n").unwrap();
+        assert_eq!(docs[0], json!({"a": "12", "b": "12", "c": 12, "d": 1, "e": "aGk=", "f": null}));
+        assert!(parse("a: !!int abc\n").is_err());
+        assert!(parse("a: !!bool 1\n").is_err());
     }
 
     #[test]
@@ -944,5 +1146,19 @@ mod tests {
     fn reports_syntax_errors_with_position() {
         let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(err.line >= 1 && err.column >= 1, "{err}");
+    }
+}
+
+#[cfg(test)]
+mod eof_tests {
+    use super::*;
+
+    /// YAML 1.2 §8.1.1.2: clip keeps the final line break only when there is one.
+    #[test]
+    fn block_scalar_at_eof_without_newline_gains_none() {
+        let docs = parse_documents("x: |\n  text", &Limits::default()).unwrap();
+        assert_eq!(docs[0]["x"], "text");
+        let docs = parse_documents("x: >\n  a\n  b", &Limits::default()).unwrap();
+        assert_eq!(docs[0]["x"], "a b");
     }
 }

@@ -66,6 +66,98 @@ fn spec_path(field: &str) -> String {
     }
 }
 
+/// Every Lummo kind of every function. The functions cannot see each other's crates,
+/// yet each must recognise a typo of any Lummo kind (a spec no function reads is a
+/// silent no-op, and its generated objects get pruned), so the list lives here; a test
+/// in lummo-schemas checks it is exactly the kinds the functions define.
+pub const KINDS: [&str; 11] = [
+    "LummoDeployment",
+    "LummoJob",
+    "LummoCronJob",
+    "LummoContainer",
+    "LummoNetworking",
+    "LummoNetworkingConfig",
+    "LummoTopic",
+    "LummoSubscription",
+    "LummoPubSubConfig",
+    "LummoPgBouncer",
+    "LummoValidateConfig",
+];
+
+/// Kinds of the product README's draft forms (`apiVersion: LummoKRM`, `kind:
+/// pgbouncer`) that a function reads and answers with a warning; not suggested.
+pub const DRAFT_KINDS: [&str; 1] = ["pgbouncer"];
+
+/// Whether `object` claims to be a Lummo spec: its apiVersion is in the `lummo.dev`
+/// group, or its kind starts with `Lummo` (any case) or is a near-miss of one.
+pub fn looks_like_lummo(object: &Value) -> bool {
+    let group = object.api_version().split('/').next().unwrap_or("");
+    if group.eq_ignore_ascii_case(GROUP) {
+        return true;
+    }
+    let kind = object.kind().to_ascii_lowercase();
+    // Two edits: `LumoDeployment`, `LummoDeploymnet`; no Kubernetes kind is that
+    // close to a Lummo kind (`Deployment` is five edits from `LummoDeployment`).
+    kind.starts_with("lummo")
+        || KINDS
+            .iter()
+            .any(|k| decode::edit_distance(&kind, &k.to_ascii_lowercase()) <= 2)
+}
+
+/// Error results for every object (and the functionConfig) that looks like a Lummo
+/// spec but that no function would read: an unknown kind, or a known kind with a
+/// missing, foreign or unknown apiVersion. Every function reports them, so a typo
+/// never silently prunes what the spec generated before.
+pub fn check_kinds(list: &ResourceList) -> Vec<ResultItem> {
+    let items = list.items.iter().map(|item| item.value());
+    let mut results = Vec::new();
+    for object in items.chain(list.function_config.as_ref()) {
+        if let Some(result) = check_kind(object) {
+            results.push(result);
+        }
+    }
+    results
+}
+
+fn check_kind(object: &Value) -> Option<ResultItem> {
+    let kind = object.kind();
+    let api_version = object.api_version();
+    if DRAFT_KINDS.contains(&kind) || !looks_like_lummo(object) {
+        return None;
+    }
+    if !KINDS.contains(&kind) {
+        let mut result = ResultItem::error(format!(
+            "unknown Lummo kind `{kind}`: no Lummo function reads it, so it generates nothing{}",
+            match decode::suggest(kind, KINDS) {
+                Some(best) => format!("; did you mean `{best}`?"),
+                None => format!("; the Lummo kinds are {}", KINDS.join(", ")),
+            }
+        ))
+        .for_object(object)
+        .field("kind");
+        if let Some(best) = decode::suggest(kind, KINDS) {
+            result = result.proposed_value(Value::String(best.into()));
+        }
+        return Some(result);
+    }
+    if api_version == API_VERSION {
+        return None;
+    }
+    let found = if api_version.is_empty() {
+        "no apiVersion".to_string()
+    } else {
+        format!("`{api_version}`")
+    };
+    Some(
+        ResultItem::error(format!(
+            "{kind} needs `apiVersion: {API_VERSION}`, found {found}"
+        ))
+        .for_object(object)
+        .field("apiVersion")
+        .proposed_value(Value::String(API_VERSION.into())),
+    )
+}
+
 /// Finds and strictly decodes every spec of `kind`: the items of that kind, and the
 /// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
 /// spec there). Problems become error results on `list`.
@@ -81,33 +173,18 @@ pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -
 }
 
 /// The objects of `kind` that [`collect_specs`] would decode, for functions that
-/// rewrite a spec (e.g. resolve templates) before decoding it.
+/// rewrite a spec (e.g. resolve templates) before decoding it. One with another
+/// apiVersion is not a spec; [`check_kinds`] reports it.
 pub fn spec_objects(list: &ResourceList, kind: &str) -> Vec<Value> {
-    let items = list
-        .items
-        .iter()
-        .map(|item| item.value())
-        .filter(|item| item.kind() == kind);
-    let config = list.function_config.as_ref().filter(|fc| fc.kind() == kind);
+    let is_spec = |object: &&Value| object.kind() == kind && object.api_version() == API_VERSION;
+    let items = list.items.iter().map(|item| item.value()).filter(is_spec);
+    let config = list.function_config.as_ref().filter(is_spec);
     items.chain(config).cloned().collect()
 }
 
-/// Checks apiVersion and name of a spec object and strictly decodes its `spec`.
+/// Checks the name of a spec object and strictly decodes its `spec` (the apiVersion
+/// is [`check_kinds`]' business).
 pub fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, ResultItem> {
-    let api_version = object.api_version();
-    if api_version != API_VERSION {
-        let found = if api_version.is_empty() {
-            "no apiVersion".to_string()
-        } else {
-            format!("`{api_version}`")
-        };
-        return Err(ResultItem::error(format!(
-            "{kind} needs `apiVersion: {API_VERSION}`, found {found}"
-        ))
-        .for_object(object)
-        .field("apiVersion")
-        .proposed_value(Value::String(API_VERSION.into())));
-    }
     if object.name().is_empty() {
         return Err(ResultItem::error(format!("{kind} needs `metadata.name`"))
             .for_object(object)

@@ -459,3 +459,29 @@ pub fn generated_files(root: &Path) -> BTreeMap<String, String> {
     }
     files
 }
+
+#[cfg(test)]
+mod kind_list {
+    /// `lummo_core::KINDS`, which every function checks kinds against, is exactly
+    /// the kinds the functions define and document.
+    #[test]
+    fn core_kinds_are_the_functions_kinds() {
+        let documented: Vec<&str> = super::kinds().iter().map(|k| k.kind).collect();
+        assert_eq!(documented, lummo_core::KINDS);
+        let defined = [
+            lummo_workload::KIND,
+            lummo_workload::jobs::JOB_KIND,
+            lummo_workload::jobs::CRON_JOB_KIND,
+            lummo_workload::templates::KIND,
+            lummo_networking::KIND,
+            lummo_networking::CONFIG_KIND,
+            lummo_pubsub::TOPIC_KIND,
+            lummo_pubsub::SUBSCRIPTION_KIND,
+            lummo_pubsub::CONFIG_KIND,
+            lummo_pgbouncer::KIND,
+            lummo_validate::CONFIG_KIND,
+        ];
+        assert_eq!(defined, lummo_core::KINDS);
+        assert_eq!(lummo_core::DRAFT_KINDS, [lummo_pgbouncer::LITERAL_KIND]);
+    }
+}

@@ -29,7 +29,7 @@ pub const INFO: FunctionInfo = FunctionInfo {
              vpnMiddlewareNamespace: traefik\n      \
              vpnSourceRanges: \"[10.8.0.0/16]\"        generate an ipAllowList Middleware instead\n      \
              ipStrategyDepth: \"1\"                     behind a load balancer: X-Forwarded-For depth\n      \
-             ipStrategyExcludedIPs: \"[...]\"          or the proxies to skip\n      \
+             ipStrategyExcludedIps: \"[...]\"          or the proxies to skip\n      \
              clusterIssuer: letsencrypt\n      \
              allowWildcardDomains: \"false\"           true only with a DNS-01 clusterIssuer\n      \
              tlsEntryPoint: websecure / httpEntryPoint: web\n      \
@@ -37,6 +37,8 @@ pub const INFO: FunctionInfo = FunctionInfo {
 };
 
 pub fn process(list: &mut ResourceList) {
+    let kinds = lummo_core::check_kinds(list);
+    list.results.extend(kinds);
     let source = list.function_config.as_ref().filter(|fc| fc.kind() != KIND);
     let config: Config = match krm_sdk::function_config(source, CONFIG_KIND) {
         Ok(config) => config.unwrap_or_default(),

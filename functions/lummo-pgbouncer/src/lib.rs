@@ -65,6 +65,8 @@ enum Setting {
 }
 
 pub fn process(list: &mut ResourceList) {
+    let kinds = lummo_core::check_kinds(list);
+    list.results.extend(kinds);
     let mut specs = lummo_core::collect_specs::<LummoPgBouncerSpec>(list, KIND);
     specs.extend(literal_specs(list));
     let mut outputs = Vec::new();

@@ -55,6 +55,8 @@ pub struct Config {
 }
 
 pub fn process(list: &mut ResourceList) {
+    let kinds = lummo_core::check_kinds(list);
+    list.results.extend(kinds);
     let config: Config = match krm_sdk::function_config(config_source(list), CONFIG_KIND) {
         Ok(config) => config.unwrap_or_default(),
         Err(error) => {

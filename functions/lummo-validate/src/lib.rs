@@ -104,7 +104,7 @@ fn generator_results(list: &ResourceList) -> Vec<ResultItem> {
         .iter()
         .filter(|item| {
             let api_version = item.api_version();
-            api_version.starts_with("lummo.dev/")
+            lummo_core::looks_like_lummo(item)
                 || api_version == "LummoKRM"
                 || item.kind() == "Service"
         })

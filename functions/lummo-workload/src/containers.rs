@@ -242,8 +242,17 @@ fn env(
     for (name, value) in &container.env {
         let value = match value {
             Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
+            // The number's own text (`1.10` stays `1.10`); Kubernetes itself would
+            // reject an unquoted number in an env value, so say so.
+            Value::Number(_) | Value::Bool(_) => {
+                let text = value.to_string();
+                report.warning(
+                    &format!("containers[{i}].env.{name}"),
+                    format!("YAML reads this unquoted value as the {} `{text}`, and Kubernetes wants a string: quote it as you mean it (`{name}: \"...\"`)",
+                        if value.is_number() { "number" } else { "boolean" }),
+                );
+                text
+            }
             _ => {
                 report.error(
                     &format!("containers[{i}].env.{name}"),

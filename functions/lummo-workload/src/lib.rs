@@ -40,7 +40,7 @@ pub const INFO: FunctionInfo = FunctionInfo {
 /// resolved against the LummoContainer templates), replacing this function's
 /// earlier output.
 pub fn process(list: &mut ResourceList) {
-    let mut results = Vec::new();
+    let mut results = lummo_core::check_kinds(list);
     let templates = Templates::collect(list, &mut results);
     let mut outputs = Vec::new();
     for spec in specs::<LummoDeploymentSpec>(list, KIND, &templates, &mut results) {

@@ -64,7 +64,7 @@ pub struct Container {
     #[serde(default)]
     pub secrets: Vec<String>,
     /// Extra environment variables, `NAME: value`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "krm_sdk::decode::exact_scalars")]
     pub env: Map<String, Value>,
     /// Required: requests are what KEDA's cpu and memory targets are relative to.
     pub resources: Option<Resources>,
