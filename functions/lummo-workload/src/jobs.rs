@@ -56,6 +56,22 @@ pub fn render(
         return (Vec::new(), report.results);
     }
     let labels = job_labels(name, &s.app, s.part_of.as_deref(), cron);
+    // The job's traces belong to its app's Datadog service.
+    let datadog = if s.monitoring.datadog {
+        containers::datadog_labels(
+            &mut report,
+            &s.app,
+            s.environment.as_deref(),
+            s.containers.first().and_then(|c| c.image.as_deref()),
+        )
+    } else {
+        BTreeMap::new()
+    };
+    if report.failed() {
+        return (Vec::new(), report.results);
+    }
+    let mut labels = labels;
+    labels.extend(datadog);
     let (tmp, _) = pod::tmp_volume();
     let template = core::PodTemplateSpec {
         metadata: Some(ObjectMeta {

@@ -1,6 +1,6 @@
 //! Validation and generation for one LummoDeployment.
 
-use crate::containers::{self, image_version, unique, DeclaredPort, PodInput, Report};
+use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
 use crate::spec::{Analysis, LummoDeploymentSpec, Scaling, Topology};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
@@ -64,8 +64,19 @@ impl Context<'_> {
         if !ports.is_empty() {
             objects.push(self.service(&labels, &ports));
         }
+        let datadog = if s.monitoring.datadog {
+            containers::datadog_labels(
+                &mut self.report,
+                app,
+                s.environment.as_deref(),
+                s.containers.first().and_then(|c| c.image.as_deref()),
+            )
+        } else {
+            BTreeMap::new()
+        };
         objects.push(self.rollout(
             &labels,
+            datadog,
             containers,
             metrics_port.as_ref(),
             analysis.as_ref(),
@@ -334,6 +345,7 @@ impl Context<'_> {
     fn rollout(
         &self,
         labels: &BTreeMap<String, String>,
+        datadog: BTreeMap<String, String>,
         mut containers: Vec<core::Container>,
         metrics_port: Option<&DeclaredPort>,
         analysis: Option<&Analysis>,
@@ -351,17 +363,7 @@ impl Context<'_> {
             }
         }
         let mut pod_labels = labels.clone();
-        if s.monitoring.datadog {
-            pod_labels.insert("tags.datadoghq.com/service".into(), s.app.clone());
-            if let Some(version) = s
-                .containers
-                .first()
-                .and_then(|c| c.image.as_deref())
-                .and_then(image_version)
-            {
-                pod_labels.insert("tags.datadoghq.com/version".into(), version);
-            }
-        }
+        pod_labels.extend(datadog.clone());
         let (tmp, _) = pod::tmp_volume();
         let mut pod_spec = core::PodSpec {
             service_account_name: Some(s.app.clone()),
@@ -387,7 +389,9 @@ impl Context<'_> {
         let secrets: Vec<String> =
             unique(s.containers.iter().flat_map(|c| c.secrets.iter().cloned()));
         let reload = pod::reloader_annotations(&configs, &secrets);
-        let mut metadata = json!({ "name": s.app, "labels": labels });
+        let mut object_labels = labels.clone();
+        object_labels.extend(datadog);
+        let mut metadata = json!({ "name": s.app, "labels": object_labels });
         if !reload.is_empty() {
             metadata["annotations"] = json!(reload);
         }

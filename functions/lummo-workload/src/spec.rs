@@ -17,6 +17,11 @@ pub struct LummoDeploymentSpec {
     /// `app.kubernetes.io/part-of`: the system this app belongs to.
     #[serde(default, rename = "part-of", alias = "partOf")]
     pub part_of: Option<String>,
+    /// The environment this app runs in (`dev`, `prod`): Datadog's `env` tag
+    /// (`tags.datadoghq.com/env` on the workload and its pods, hence DD_ENV). An
+    /// environment overlay sets it, e.g. a kustomize patch of `/spec/environment`.
+    #[serde(default)]
+    pub environment: Option<String>,
     /// One container or a list of them; the first is the main one.
     #[serde(deserialize_with = "one_or_many")]
     #[schemars(with = "OneOrMany<Container>")]
@@ -294,6 +299,11 @@ pub struct LummoJobSpec {
     #[serde(deserialize_with = "one_or_many")]
     #[schemars(with = "OneOrMany<Container>")]
     pub containers: Vec<Container>,
+    /// The environment this app runs in (`dev`, `prod`): Datadog's `env` tag
+    /// (`tags.datadoghq.com/env` on the workload and its pods, hence DD_ENV). An
+    /// environment overlay sets it, e.g. a kustomize patch of `/spec/environment`.
+    #[serde(default)]
+    pub environment: Option<String>,
     /// Only `datadog` applies to jobs.
     #[serde(default)]
     pub monitoring: JobMonitoring,
