@@ -188,7 +188,15 @@ def main():
                                        "-c", f"unix_socket_directories={tmp}/pg"], preexec_fn=demote,
                                       stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/postgres.log", "w")))
         wait_port(pg_port)
-        connect("127.0.0.1", pg_port, "postgres", "superpass", "postgres")
+        deadline = time.time() + 20
+        while True:  # listening comes before accepting logins ("starting up")
+            try:
+                connect("127.0.0.1", pg_port, "postgres", "superpass", "postgres")
+                break
+            except ConnectionError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
         admin = lambda sql: run(["psql", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql],
                                 env={**os.environ, "PGPASSWORD": "superpass"})
         admin("CREATE ROLE app LOGIN PASSWORD 'first-password'")
