@@ -11,7 +11,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test unit yaml-suite images conformance kpt-e2e schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test unit yaml-suite models analysis pgbouncer-real images conformance kpt-e2e schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,13 +19,16 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: deps build unit yaml-suite schemas-check generate-check k8s-validate images conformance kpt-e2e environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite schemas-check generate-check k8s-validate models analysis pgbouncer-real images conformance kpt-e2e environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Python tools the checks use (from PyPI), installed when missing
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
 	@command -v checkov >/dev/null || python3 -m pip install -q 'checkov==3.3.30'
 	@python3 -c 'import yaml; assert yaml.__version__ == "6.0.3"' 2>/dev/null || python3 -m pip install -q 'PyYAML==6.0.3'
 	@python3 -c 'import ruamel.yaml as r; assert r.__version__ == "0.18.10"' 2>/dev/null || python3 -m pip install -q 'ruamel.yaml==0.18.10'
+	@# Real components of the production-semantics tests (Debian packages).
+	@command -v promtool >/dev/null && command -v pgbouncer >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus pgbouncer postgresql; }
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
@@ -66,6 +69,15 @@ checkov: build ## checkov on every rendered example and environment (skips, with
 
 k8s-validate: ## Every built-in object of every golden and example against the Kubernetes 1.33 schema
 	python3 scripts/k8s_validate.py
+
+models: ## Selector-overlap and Argo CD sync-order models over every golden, example and environment
+	python3 scripts/models.py
+
+analysis: ## Generated AnalysisTemplate queries through the real promtool, judged as Argo Rollouts does
+	python3 scripts/analysis_promtool.py
+
+pgbouncer-real: build ## Generated pgbouncer with the real pgbouncer and PostgreSQL, credential rotation included
+	BIN_DIR=$(BIN_DIR) python3 scripts/pgbouncer_real.py
 
 environments: build ## Render environments/<env> (kustomize overlays of one base) and compare
 	BIN_DIR=$(BIN_DIR) scripts/environments.sh

@@ -21,6 +21,33 @@ pub const GENERATED_BY: &str = "lummo.dev/generated-by";
 /// Tag of results that depend on a function's own functionConfig; lummo-validate,
 /// which runs without it, leaves them to the function.
 pub const NEEDS_CONFIG_TAG: &str = "lummo.dev/needs-function-config";
+/// Argo CD's sync-wave annotation. Argo CD applies a sync phase wave by wave and
+/// starts a wave only when every resource of the earlier ones is synced and
+/// healthy (argo-cd docs/user-guide/sync-waves.md; gitops-engine
+/// pkg/sync/sync_tasks.go orders by phase, wave, kind, name). Unannotated objects
+/// (ConfigMaps, Secrets, pgbouncer, the Vault secrets) are in wave 0.
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+/// Wave of LummoJobs: after the configuration, the secrets and pgbouncer they use.
+pub const JOB_WAVE: &str = "1";
+/// Wave of a LummoDeployment's objects: after its migration.
+pub const APP_WAVE: &str = "2";
+
+/// Sets `metadata.annotations[key]` of a generated object.
+pub fn annotate(object: &mut Value, key: &str, value: &str) {
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let annotations = metadata
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.insert(key.into(), Value::String(value.into()));
+    }
+}
+
+/// The app a generated job or pooler belongs to; no selector uses it, so it
+/// groups objects without making their pods match the app's selectors.
+pub const APP_LABEL: &str = "lummo.dev/app";
 /// Value of `app.kubernetes.io/managed-by` on generated objects.
 pub const MANAGED_BY: &str = "lummo-krm-functions";
 

@@ -154,6 +154,14 @@ impl Renderer<'_> {
                 self.error(field, message);
             }
         }
+        if name == s.app {
+            // pgbouncer's pods are labelled `app.kubernetes.io/name: <name>`: the
+            // app's Service, PDB and PodMonitor would select them.
+            self.error(
+                "app",
+                format!("the LummoPgBouncer is named like its app `{name}`, so the app's Service and PodDisruptionBudget would select pgbouncer's pods: name it e.g. `{name}-pgbouncer`"),
+            );
+        }
         if s.replicas < 1 {
             self.error(
                 "replicas",
@@ -189,7 +197,13 @@ impl Renderer<'_> {
 
     /// `config` validated and keyed by pgbouncer.ini names, in a stable order.
     fn settings(&mut self) -> BTreeMap<&'static str, String> {
-        let mut settings = BTreeMap::from([("pool_mode", "transaction".to_string())]);
+        // What the edoburu/pgbouncer entrypoint would set had we let it write the
+        // ini: JDBC (and asyncpg) send `extra_float_digits` at startup, which
+        // pgbouncer refuses ("unsupported startup parameter") unless ignored.
+        let mut settings = BTreeMap::from([
+            ("pool_mode", "transaction".to_string()),
+            ("ignore_startup_parameters", "extra_float_digits".to_string()),
+        ]);
         let config = self.spec.spec.config.clone();
         for (key, value) in &config {
             let field = format!("config.{key}");
@@ -236,6 +250,24 @@ impl Renderer<'_> {
                 continue;
             }
             settings.insert(name, text);
+        }
+        // pgbouncer's default max_client_conn is 100 (pgbouncer.org/config.html):
+        // with a pool of 100 every client beyond it is refused, though the point of
+        // a pooler is many clients over few server connections.
+        let pool = settings
+            .get("default_pool_size")
+            .and_then(|p| p.parse::<u64>().ok())
+            .unwrap_or(20);
+        let clients = settings
+            .entry("max_client_conn")
+            .or_insert_with(|| (pool * 10).max(1000).to_string())
+            .parse::<u64>()
+            .unwrap_or_default();
+        if clients < pool {
+            self.error(
+                "config.max_client_conn",
+                format!("max_client_conn ({clients}) is below the pool size ({pool}): pgbouncer refuses clients beyond it, so the pool never fills; raise it (e.g. {})", pool * 10),
+            );
         }
         settings
     }
@@ -484,7 +516,15 @@ impl Renderer<'_> {
             }]),
             ..Default::default()
         };
-        let annotations = pod::reloader_annotations(&[name.to_string()], &[secret.to_string()]);
+        // With `vault`, the Vault Secrets Operator restarts pgbouncer on rotation
+        // (rolloutRestartTargets); Reloader watching the same Secret would restart
+        // it a second time.
+        let watched: Vec<String> = if s.vault.is_some() {
+            Vec::new()
+        } else {
+            vec![secret.to_string()]
+        };
+        let annotations = pod::reloader_annotations(&[name.to_string()], &watched);
         let deployment = Deployment {
             metadata: ObjectMeta {
                 name: Some(name.into()),
@@ -616,7 +656,17 @@ impl Renderer<'_> {
             (None, None) => None,
         };
         let mut destination = json!({ "name": secret, "create": true, "overwrite": true });
-        let restart = json!([{ "kind": "Deployment", "name": name }]);
+        // Rotation: pgbouncer's auth file and the app's DB_USER/DB_PASSWORD come
+        // from this one Secret (the app authenticates to pgbouncer with the
+        // database credentials, which pgbouncer passes on to Postgres). Both must
+        // restart when it changes, or the app keeps presenting the old password
+        // and is locked out. VSO restarts each target with a rollout restart
+        // (VaultStaticSecret spec.rolloutRestartTargets; `argo.Rollout` for the
+        // app's Rollout).
+        let restart = json!([
+            { "kind": "Deployment", "name": name },
+            { "kind": "argo.Rollout", "name": self.spec.spec.app },
+        ]);
         let mut body = match vault.kind {
             Some(VaultKind::Dynamic) => {
                 let database = self

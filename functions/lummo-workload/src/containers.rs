@@ -268,7 +268,13 @@ fn env(
         });
     }
     if datadog {
-        env.extend(datadog_env());
+        // A variable the spec sets itself wins: a second DD_ENV would be a
+        // duplicate entry, and the kubelet keeps the last one silently.
+        env.extend(
+            datadog_env()
+                .into_iter()
+                .filter(|dd| !container.env.contains_key(&dd.name)),
+        );
     }
     non_empty(env)
 }
@@ -358,7 +364,10 @@ pub(crate) fn env_from(container: &Container) -> Vec<core::EnvFromSource> {
     configs.chain(secrets).collect()
 }
 
-/// Datadog unified service tagging, read from the pod's own labels and host.
+/// Datadog unified service tagging, read from the pod's own labels and host
+/// (docs.datadoghq.com/getting_started/tagging/unified_service_tagging: the
+/// `tags.datadoghq.com/{env,service,version}` pod labels, exposed to the tracer
+/// through the downward API). [`datadog_labels`] sets those labels.
 pub(crate) fn datadog_env() -> Vec<core::EnvVar> {
     let field = |name: &str, path: &str| core::EnvVar {
         name: name.into(),
@@ -383,6 +392,52 @@ pub(crate) fn datadog_env() -> Vec<core::EnvVar> {
         ),
         field("DD_AGENT_HOST", "status.hostIP"),
     ]
+}
+
+/// The unified service tagging labels of a workload and its pod template: every
+/// kind gets them, so DD_ENV, DD_SERVICE and DD_VERSION are never empty when the
+/// spec names its environment.
+pub(crate) fn datadog_labels(
+    report: &mut Report,
+    app: &str,
+    environment: Option<&str>,
+    image: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::from([("tags.datadoghq.com/service".to_string(), app.to_string())]);
+    match environment {
+        Some(env) => match label_value(env) {
+            Ok(()) => {
+                labels.insert("tags.datadoghq.com/env".into(), env.into());
+            }
+            Err(message) => report.error("environment", message),
+        },
+        None => report.warning(
+            "environment",
+            "with datadog, name the environment (e.g. `environment: prod`, patched in by each overlay): otherwise DD_ENV is empty and traces land in no env",
+        ),
+    }
+    if let Some(version) = image.and_then(image_version) {
+        labels.insert("tags.datadoghq.com/version".into(), version);
+    }
+    labels
+}
+
+/// A Kubernetes label value: at most 63 characters of `[A-Za-z0-9_.-]`, starting
+/// and ending alphanumeric (apimachinery validation.IsValidLabelValue).
+fn label_value(value: &str) -> Result<(), String> {
+    let bytes = value.as_bytes();
+    let valid = !value.is_empty()
+        && value.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric();
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{value}` is not a label value: up to 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"))
+    }
 }
 
 pub(crate) fn tcp_probe(port: &str) -> core::Probe {

@@ -22,10 +22,25 @@ const CRON_ONLY: [&str; 6] = [
     "failedJobsHistoryLimit",
 ];
 
-pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultItem>) {
+/// `apps`: the apps of the package's LummoDeployments, whose selectors the job's
+/// pods must not match.
+pub fn render(
+    spec: &Spec<LummoJobSpec>,
+    cron: bool,
+    apps: &[&str],
+) -> (Vec<Value>, Vec<ResultItem>) {
     let mut report = Report::new(&spec.object);
     let s = &spec.spec;
     let name = spec.name();
+    if apps.contains(&name) {
+        report.results.push(
+            ResultItem::error(format!(
+                "a job named `{name}` would label its pods `app.kubernetes.io/name: {name}`, which the LummoDeployment of app `{name}` selects: name it e.g. `{name}-job`"
+            ))
+            .for_object(&spec.object)
+            .field("metadata.name"),
+        );
+    }
     if let Err(message) = names::dns_label(&s.app) {
         report.error("app", message);
     }
@@ -40,11 +55,23 @@ pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultI
     if report.failed() {
         return (Vec::new(), report.results);
     }
-    let mut labels = lummo_core::labels(&s.app, s.part_of.as_deref());
-    labels.insert(
-        "app.kubernetes.io/component".into(),
-        if cron { "cronjob" } else { "job" }.into(),
-    );
+    let labels = job_labels(name, &s.app, s.part_of.as_deref(), cron);
+    // The job's traces belong to its app's Datadog service.
+    let datadog = if s.monitoring.datadog {
+        containers::datadog_labels(
+            &mut report,
+            &s.app,
+            s.environment.as_deref(),
+            s.containers.first().and_then(|c| c.image.as_deref()),
+        )
+    } else {
+        BTreeMap::new()
+    };
+    if report.failed() {
+        return (Vec::new(), report.results);
+    }
+    let mut labels = labels;
+    labels.extend(datadog);
     let (tmp, _) = pod::tmp_volume();
     let template = core::PodTemplateSpec {
         metadata: Some(ObjectMeta {
@@ -107,17 +134,8 @@ pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultI
         };
         lummo_core::typed_object("batch/v1", "CronJob", &cron_job)
     } else {
-        if s.migration {
-            // ArgoCD runs PreSync hooks, and waits for them, before syncing the
-            // new Rollout; the previous run's Job is deleted when the next starts.
-            metadata.annotations = Some(BTreeMap::from([
-                ("argocd.argoproj.io/hook".to_string(), "PreSync".to_string()),
-                (
-                    "argocd.argoproj.io/hook-delete-policy".to_string(),
-                    "BeforeHookCreation".to_string(),
-                ),
-            ]));
-        }
+        // Every LummoJob is an Argo CD Sync hook in wave 1 (see `hook_annotations`).
+        metadata.annotations = Some(hook_annotations());
         lummo_core::typed_object(
             "batch/v1",
             "Job",
@@ -129,6 +147,58 @@ pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultI
         )
     };
     (vec![object], report.results)
+}
+
+/// How a Job runs under Argo CD (deploy/argocd/application.yaml: automated sync
+/// with prune and selfHeal).
+///
+/// A Sync hook, not a PreSync one: PreSync runs before anything of the Sync phase
+/// is applied, so a first sync deadlocks on the app's ConfigMaps, the database
+/// Secret and the pgbouncer Service the migration needs. In wave 1 it runs after
+/// wave 0 (configuration, secrets, pgbouncer) is healthy and before the app's
+/// wave 2 ([`lummo_core::APP_WAVE`]): a migration still precedes the new Rollout.
+///
+/// A hook for plain jobs too: as an ordinary resource, a finished Job deleted by
+/// `ttlSecondsAfterFinished` is missing from the cluster, so self-heal recreates
+/// it and it runs again, forever; and a changed image cannot be applied to it (a
+/// Job's pod template is immutable). Hooks are not part of the Application's
+/// sync status (argo-cd controller/state.go skips them), and `BeforeHookCreation`
+/// deletes the previous run when the next sync creates it (gitops-engine
+/// pkg/sync/doc.go: a named hook persists across syncs unless a deletion policy
+/// removes it). So a LummoJob runs once per sync operation of its Application.
+pub fn hook_annotations() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("argocd.argoproj.io/hook".to_string(), "Sync".to_string()),
+        (
+            "argocd.argoproj.io/hook-delete-policy".to_string(),
+            "BeforeHookCreation".to_string(),
+        ),
+        (
+            lummo_core::SYNC_WAVE.to_string(),
+            lummo_core::JOB_WAVE.to_string(),
+        ),
+    ])
+}
+
+/// Labels of a job and its pods. A job's pods must not match any selector of its
+/// app (`app.kubernetes.io/name: <app>`): the app's Service would send them
+/// traffic, its PodDisruptionBudget would count completed job pods as unavailable
+/// (and block node drains) and KEDA's HPA would average their CPU into the app's
+/// (checked by the selector model, scripts/models.py). So a job is named after
+/// itself and points at its app with `lummo.dev/app`, which no selector uses.
+pub fn job_labels(
+    name: &str,
+    app: &str,
+    part_of: Option<&str>,
+    cron: bool,
+) -> BTreeMap<String, String> {
+    let mut labels = lummo_core::labels(name, part_of);
+    labels.insert(
+        "app.kubernetes.io/component".into(),
+        if cron { "cronjob" } else { "job" }.into(),
+    );
+    labels.insert(lummo_core::APP_LABEL.into(), app.into());
+    labels
 }
 
 fn check_job_fields(report: &mut Report, spec: &Spec<LummoJobSpec>, cron: bool) {

@@ -1,6 +1,7 @@
 //! `lummo-workload`: `LummoDeployment` → Argo Rollout, Service, ServiceAccount,
 //! PodDisruptionBudget, KEDA ScaledObject (+ TriggerAuthentication), PodMonitor and
-//! AnalysisTemplate; `LummoJob` → Job (a migration: an ArgoCD PreSync hook);
+//! AnalysisTemplate; `LummoJob` → Job (an Argo CD Sync hook in wave 1, before the
+//! app's wave 2);
 //! `LummoCronJob` → CronJob. Containers may extend `LummoContainer` templates.
 //!
 //! [`process`] is the whole function: a pure transform of the ResourceList. It never
@@ -29,7 +30,7 @@ pub const INFO: FunctionInfo = FunctionInfo {
     about: "Turns every LummoDeployment (lummo.dev/v1alpha1) in the package into an Argo Rollout,\n\
             Service, ServiceAccount, PodDisruptionBudget, KEDA ScaledObject and TriggerAuthentication,\n\
             Prometheus PodMonitor and Argo AnalysisTemplate, with restricted pod security by default;\n\
-            every LummoJob into a Job (`migration: true`: an ArgoCD PreSync hook) and every\n\
+            every LummoJob into a Job (an ArgoCD Sync hook, run before the app's Rollout) and every\n\
             LummoCronJob into a CronJob. Containers may extend LummoContainer templates.\n\
             Generated files go to generated/ beside each spec; re-running replaces them.",
     config: "    None needed. Under kustomize (KRM exec plugin) the LummoDeployment itself is the\n    functionConfig.\n\n\
@@ -43,14 +44,16 @@ pub fn process(list: &mut ResourceList) {
     let mut results = lummo_core::check_kinds(list);
     let templates = Templates::collect(list, &mut results);
     let mut outputs = Vec::new();
-    for spec in specs::<LummoDeploymentSpec>(list, KIND, &templates, &mut results) {
-        let rendered = render::render(&spec);
+    let deployments = specs::<LummoDeploymentSpec>(list, KIND, &templates, &mut results);
+    let apps: Vec<&str> = deployments.iter().map(|d| d.spec.app.as_str()).collect();
+    for spec in &deployments {
+        let rendered = render::render(spec);
         results.extend(rendered.results);
         outputs.push(lummo_core::generated(&spec.object, rendered.objects));
     }
     for (kind, cron) in [(jobs::JOB_KIND, false), (jobs::CRON_JOB_KIND, true)] {
         for spec in specs::<LummoJobSpec>(list, kind, &templates, &mut results) {
-            let (objects, found) = jobs::render(&spec, cron);
+            let (objects, found) = jobs::render(&spec, cron, &apps);
             results.extend(found);
             outputs.push(lummo_core::generated(&spec.object, objects));
         }

@@ -1,6 +1,6 @@
 //! Validation and generation for one LummoDeployment.
 
-use crate::containers::{self, image_version, unique, DeclaredPort, PodInput, Report};
+use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
 use crate::spec::{Analysis, LummoDeploymentSpec, Scaling, Topology};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
@@ -64,8 +64,19 @@ impl Context<'_> {
         if !ports.is_empty() {
             objects.push(self.service(&labels, &ports));
         }
+        let datadog = if s.monitoring.datadog {
+            containers::datadog_labels(
+                &mut self.report,
+                app,
+                s.environment.as_deref(),
+                s.containers.first().and_then(|c| c.image.as_deref()),
+            )
+        } else {
+            BTreeMap::new()
+        };
         objects.push(self.rollout(
             &labels,
+            datadog,
             containers,
             metrics_port.as_ref(),
             analysis.as_ref(),
@@ -81,6 +92,11 @@ impl Context<'_> {
         }
         if let Some(analysis) = &analysis {
             objects.push(self.analysis_template(&labels, analysis));
+        }
+        // After the app's migration (a Sync hook in wave 1): no new pod starts on
+        // an old schema, and KEDA's ScaledObject never targets a missing Rollout.
+        for object in &mut objects {
+            lummo_core::annotate(object, lummo_core::SYNC_WAVE, lummo_core::APP_WAVE);
         }
         objects
     }
@@ -202,6 +218,19 @@ impl Context<'_> {
                 "set exactly one provider: `prometheus` or `datadog`",
             );
         }
+        let default_query = analysis.prometheus.as_ref().is_some_and(|p| p.query.is_none());
+        if default_query && self.spec.spec.monitoring.prometheus.is_none() {
+            self.error(
+                "strategy.analysis.prometheus",
+                "the default query reads the canary's `http_requests_total` as the app's PodMonitor scrapes it, and there is none: set `monitoring.prometheus` (e.g. `{endpoint: /metrics, port: http}`) or give `strategy.analysis.prometheus.query`",
+            );
+        }
+        if analysis.datadog.as_ref().is_some_and(|d| d.query.is_none()) {
+            self.error(
+                "strategy.analysis.datadog.query",
+                "is required: Datadog trace metrics are named after the framework's span (e.g. trace.flask.request, trace.grpc.server), so no default fits every app; give a query returning the success rate scoped to the canary's env and version, e.g. `1 - (sum:trace.flask.request.errors{service:{{args.service-name}},env:prod}.as_count() / sum:trace.flask.request.hits{service:{{args.service-name}},env:prod}.as_count())`",
+            );
+        }
         if !(analysis.success_rate > 0.0 && analysis.success_rate <= 1.0) {
             self.error(
                 "strategy.analysis.successRate",
@@ -316,6 +345,7 @@ impl Context<'_> {
     fn rollout(
         &self,
         labels: &BTreeMap<String, String>,
+        datadog: BTreeMap<String, String>,
         mut containers: Vec<core::Container>,
         metrics_port: Option<&DeclaredPort>,
         analysis: Option<&Analysis>,
@@ -333,17 +363,7 @@ impl Context<'_> {
             }
         }
         let mut pod_labels = labels.clone();
-        if s.monitoring.datadog {
-            pod_labels.insert("tags.datadoghq.com/service".into(), s.app.clone());
-            if let Some(version) = s
-                .containers
-                .first()
-                .and_then(|c| c.image.as_deref())
-                .and_then(image_version)
-            {
-                pod_labels.insert("tags.datadoghq.com/version".into(), version);
-            }
-        }
+        pod_labels.extend(datadog.clone());
         let (tmp, _) = pod::tmp_volume();
         let mut pod_spec = core::PodSpec {
             service_account_name: Some(s.app.clone()),
@@ -369,7 +389,9 @@ impl Context<'_> {
         let secrets: Vec<String> =
             unique(s.containers.iter().flat_map(|c| c.secrets.iter().cloned()));
         let reload = pod::reloader_annotations(&configs, &secrets);
-        let mut metadata = json!({ "name": s.app, "labels": labels });
+        let mut object_labels = labels.clone();
+        object_labels.extend(datadog);
+        let mut metadata = json!({ "name": s.app, "labels": object_labels });
         if !reload.is_empty() {
             metadata["annotations"] = json!(reload);
         }
@@ -406,7 +428,11 @@ impl Context<'_> {
                 canary["analysis"] = json!({
                     "templates": [{ "templateName": format!("{}-success-rate", self.spec.spec.app) }],
                     "startingStep": 1,
-                    "args": [{ "name": "service-name", "value": self.spec.spec.app }],
+                    "args": [
+                        { "name": "service-name", "value": self.spec.spec.app },
+                        { "name": "namespace", "valueFrom": { "fieldRef": { "fieldPath": "metadata.namespace" } } },
+                        { "name": "canary-hash", "valueFrom": { "podTemplateHashValue": "Latest" } },
+                    ],
                 });
             }
         }
@@ -485,54 +511,79 @@ impl Context<'_> {
             "spec": {
                 "selector": { "matchLabels": lummo_core::selector_labels(&self.spec.spec.app) },
                 "podMetricsEndpoints": [{ "port": port, "path": path }],
+                // Argo Rollouts labels each ReplicaSet's pods with this hash; as a
+                // series label it tells canary from stable in the analysis query.
+                "podTargetLabels": ["rollouts-pod-template-hash"],
             },
         })
     }
 
+    /// The canary's AnalysisTemplate. Argo Rollouts evaluates each measurement
+    /// with successCondition and failureCondition (utils/evaluate/evaluate.go):
+    /// failure wins, success needs its condition true, and when neither holds the
+    /// measurement is Inconclusive, which pauses the Rollout for a person to
+    /// promote or abort it (docs/features/analysis.md, "Inconclusive Runs").
+    /// Both conditions demand a value, so no data (an empty vector from Prometheus,
+    /// no points from Datadog) and no traffic (0/0 = NaN, false in every
+    /// comparison) are Inconclusive: never a silent pass, never a rollback of a
+    /// canary nobody called. Proven with the real promtool by
+    /// scripts/analysis-promtool.py.
     fn analysis_template(&self, labels: &BTreeMap<String, String>, analysis: &Analysis) -> Value {
         let rate = analysis.success_rate;
-        let (provider, condition) = match (&analysis.prometheus, &analysis.datadog) {
+        let (provider, success, failure) = match (&analysis.prometheus, &analysis.datadog) {
             (Some(p), _) => {
-                let query = p.query.clone().unwrap_or_else(|| {
-                    "sum(rate(http_requests_total{service=\"{{args.service-name}}\",code!~\"5..\"}[2m])) / \
-                     sum(rate(http_requests_total{service=\"{{args.service-name}}\"}[2m]))"
-                        .to_string()
-                });
+                let query = p
+                    .query
+                    .clone()
+                    .unwrap_or_else(|| prometheus_query(&self.spec.spec.app));
                 (
                     json!({ "prometheus": { "address": p.address, "query": query } }),
-                    format!("len(result) == 0 || result[0] >= {rate}"),
+                    format!("len(result) == 1 && result[0] >= {rate}"),
+                    format!("len(result) == 1 && result[0] < {rate}"),
                 )
             }
-            (None, Some(d)) => {
-                let query = d.query.clone().unwrap_or_else(|| {
-                    "(sum:trace.http.request.hits{service:{{args.service-name}}}.as_count() - \
-                     sum:trace.http.request.errors{service:{{args.service-name}}}.as_count()) / \
-                     sum:trace.http.request.hits{service:{{args.service-name}}}.as_count()"
-                        .to_string()
-                });
-                (
-                    json!({ "datadog": { "apiVersion": "v1", "interval": "5m", "query": query } }),
-                    format!("default(result, 1) >= {rate}"),
-                )
-            }
-            (None, None) => (json!({}), String::new()),
+            (None, Some(d)) => (
+                // Checked before rendering: Datadog has no query that fits every app.
+                json!({ "datadog": { "apiVersion": "v1", "interval": "5m", "query": d.query.clone().unwrap_or_default() } }),
+                format!("result != nil && result >= {rate}"),
+                format!("result != nil && result < {rate}"),
+            ),
+            (None, None) => (json!({}), String::new(), String::new()),
         };
         json!({
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "AnalysisTemplate",
             "metadata": { "name": format!("{}-success-rate", self.spec.spec.app), "labels": labels },
             "spec": {
-                "args": [{ "name": "service-name" }],
+                "args": [{ "name": "service-name" }, { "name": "namespace" }, { "name": "canary-hash" }],
                 "metrics": [{
                     "name": "success-rate",
                     "interval": analysis.interval,
                     "failureLimit": analysis.failure_limit,
-                    "successCondition": condition,
+                    "successCondition": success,
+                    "failureCondition": failure,
                     "provider": provider,
                 }],
             },
         })
     }
+}
+
+/// The canary's HTTP success rate, from the series the app's PodMonitor scrapes.
+/// A PodMonitor target is labelled namespace, pod, container, endpoint and
+/// `job: <namespace>/<PodMonitor name>`, plus its podTargetLabels
+/// (prometheus-operator pkg/prometheus/promcfg.go); there is no `service` label,
+/// which only ServiceMonitor targets get. `rollouts_pod_template_hash` (from
+/// podTargetLabels) keeps the canary's pods apart from the stable ones. The
+/// error ratio is taken from the 5xx series `or vector(0)`, so a canary that
+/// answers only errors (no non-5xx series at all) still yields a number.
+fn prometheus_query(app: &str) -> String {
+    let selector = format!(
+        "namespace=\"{{{{args.namespace}}}}\",job=\"{{{{args.namespace}}}}/{app}\",rollouts_pod_template_hash=\"{{{{args.canary-hash}}}}\""
+    );
+    format!(
+        "1 - (sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[2m])) or vector(0)) / sum(rate(http_requests_total{{{selector}}}[2m]))"
+    )
 }
 
 fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {

@@ -17,6 +17,11 @@ pub struct LummoDeploymentSpec {
     /// `app.kubernetes.io/part-of`: the system this app belongs to.
     #[serde(default, rename = "part-of", alias = "partOf")]
     pub part_of: Option<String>,
+    /// The environment this app runs in (`dev`, `prod`): Datadog's `env` tag
+    /// (`tags.datadoghq.com/env` on the workload and its pods, hence DD_ENV). An
+    /// environment overlay sets it, e.g. a kustomize patch of `/spec/environment`.
+    #[serde(default)]
+    pub environment: Option<String>,
     /// One container or a list of them; the first is the main one.
     #[serde(deserialize_with = "one_or_many")]
     #[schemars(with = "OneOrMany<Container>")]
@@ -254,14 +259,15 @@ fn failure_limit() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct PrometheusAnalysis {
     pub address: String,
-    /// Must return the success rate as one number; default: HTTP non-5xx ratio.
+    /// Must return the success rate as one number; default: the canary pods'
+    /// non-5xx ratio of `http_requests_total{code}` as the PodMonitor scrapes it.
     pub query: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatadogAnalysis {
-    /// Must return the success rate; default: trace.http.request hits without errors.
+    /// Required: the success rate (trace metric names depend on the framework).
     pub query: Option<String>,
 }
 
@@ -293,10 +299,18 @@ pub struct LummoJobSpec {
     #[serde(deserialize_with = "one_or_many")]
     #[schemars(with = "OneOrMany<Container>")]
     pub containers: Vec<Container>,
+    /// The environment this app runs in (`dev`, `prod`): Datadog's `env` tag
+    /// (`tags.datadoghq.com/env` on the workload and its pods, hence DD_ENV). An
+    /// environment overlay sets it, e.g. a kustomize patch of `/spec/environment`.
+    #[serde(default)]
+    pub environment: Option<String>,
     /// Only `datadog` applies to jobs.
     #[serde(default)]
     pub monitoring: JobMonitoring,
-    /// A schema migration: an ArgoCD PreSync hook, run before the new Rollout.
+    /// A schema migration. Every LummoJob runs as an Argo CD Sync hook in wave 1,
+    /// after the configuration, secrets and pgbouncer of wave 0 and before the
+    /// app's Rollout (wave 2); `migration` states that intent and is refused on a
+    /// LummoCronJob.
     #[serde(default)]
     pub migration: bool,
     #[serde(default)]

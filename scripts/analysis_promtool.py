@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Every generated Prometheus AnalysisTemplate query (every golden, example and
+environment), evaluated by the real Prometheus query engine (`promtool test rules`)
+over series labelled exactly as the app's PodMonitor scrape labels them, then judged
+the way Argo Rollouts judges a measurement.
+
+Series labels (prometheus-operator pkg/prometheus/promcfg.go, PodMonitor): the
+metric's own labels, namespace, container, pod, `job: <namespace>/<PodMonitor>`,
+`endpoint: <port name>`, and each podTargetLabels entry with `-`/`.`/`/` made `_`.
+
+Argo Rollouts (v1.x): the Prometheus provider turns a vector into []float64
+(metricproviders/prometheus/prometheus.go processResponse) and EvaluateResult
+(utils/evaluate/evaluate.go) applies successCondition/failureCondition with
+expr-lang: failure if the failure condition holds (or, without one, if the success
+condition does not), success if the success condition holds, else Inconclusive.
+
+Scenarios, each checked for its vector (by promtool) and its outcome (by the model):
+  healthy         canary answers without errors, stable pods fail  -> Successful
+  errors          20% of the canary's requests are 5xx             -> Failed
+  only-errors     the canary has only 5xx series                   -> Failed
+  no-series       nothing scraped from the canary                  -> Inconclusive
+  no-traffic      canary series exist, no requests                 -> Inconclusive
+A missing promtool fails the run.
+Prints `analysis-promtool: N passed, M failed`.
+"""
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import models  # noqa: E402
+
+NAMESPACE = "shop"
+CANARY = "6c9f7b5d4"
+STABLE = "58d4c7f9b"
+STEPS = 40  # 15s apart: 10 minutes of samples
+
+SCENARIOS = {
+    # name: (canary series {code: increment per 15s}, expected vector, outcome)
+    "healthy": ({"200": 100, "500": 0}, [1.0], "Successful"),
+    "errors": ({"200": 80, "500": 20}, [0.8], "Failed"),
+    "only-errors": ({"500": 30}, [0.0], "Failed"),
+    "no-series": ({}, [], "Inconclusive"),
+    "no-traffic": ({"200": 0, "500": 0}, [math.nan], "Inconclusive"),
+}
+
+
+def sanitize(label):
+    return re.sub(r"[^a-zA-Z0-9_]", "_", label)
+
+
+def series(pod_monitor, container, code_increments, hash_value, pod):
+    endpoint = pod_monitor["spec"]["podMetricsEndpoints"][0].get("port", "metrics")
+    labels = {
+        "namespace": NAMESPACE,
+        "container": container,
+        "pod": pod,
+        "job": f"{NAMESPACE}/{pod_monitor['metadata']['name']}",
+        "endpoint": endpoint,
+    }
+    for label in pod_monitor["spec"].get("podTargetLabels") or []:
+        if label == "rollouts-pod-template-hash":
+            labels[sanitize(label)] = hash_value
+    out = []
+    for code, increment in code_increments.items():
+        text = ",".join(f'{k}="{v}"' for k, v in sorted({**labels, "code": code}.items()))
+        out.append({"series": f"http_requests_total{{{text}}}", "values": f"0+{increment}x{STEPS}"})
+    return out
+
+
+def argo_outcome(result, success, failure):
+    """utils/evaluate/evaluate.go EvaluateResult over a vector result."""
+    def evaluate(condition):
+        python = condition.replace("&&", " and ").replace("||", " or ").replace("nil", "None")
+        return bool(eval(python, {"__builtins__": {}}, {"result": result, "len": len}))  # noqa: S307
+    succeeded = evaluate(success) if success else False
+    failed = evaluate(failure) if failure else False
+    if not success and not failure:
+        return "Successful"
+    if success and not failure:
+        failed = not succeeded
+    if failure and not success:
+        succeeded = not failed
+    if failed:
+        return "Failed"
+    if not succeeded:
+        return "Inconclusive"
+    return "Successful"
+
+
+def spec_analysis(objects, template):
+    """The `strategy.analysis.prometheus` of the LummoDeployment behind a template."""
+    source = models.annotations(template)["lummo.dev/generated-by"].split(":", 1)[1]
+    name = source.rsplit("/", 1)[-1]
+    for spec in objects:
+        if spec.get("kind") == "LummoDeployment" and models.name(spec) == name:
+            return ((spec.get("spec") or {}).get("strategy") or {}).get("analysis", {}).get("prometheus")
+    return None
+
+
+def cases():
+    for path, everything in models.packages():
+        if path.startswith("functions/lummo-validate/"):
+            continue  # frozen snapshots that lummo-validate reads, not this build's output
+        objects = models.rendered(everything)
+        # Generated ones only: a spec's own `query` reads whatever metric it names.
+        templates = [o for o in objects if o.get("kind") == "AnalysisTemplate"
+                     and models.annotations(o).get("lummo.dev/generated-by", "").startswith("lummo-workload:")
+                     and "query" not in (spec_analysis(everything, o) or {})]
+        for template in templates:
+            metric = template["spec"]["metrics"][0]
+            prometheus = metric["provider"].get("prometheus")
+            if not prometheus:
+                continue
+            rollout = next(o for o in objects if o.get("kind") == "Rollout" and any(
+                t.get("templateName") == template["metadata"]["name"]
+                for t in o["spec"]["strategy"]["canary"]["analysis"]["templates"]))
+            args = {a["name"]: a.get("value") for a in rollout["spec"]["strategy"]["canary"]["analysis"]["args"]}
+            app = args["service-name"]
+            pod_monitor = next((o for o in objects if o.get("kind") == "PodMonitor" and o["metadata"]["name"] == app), None)
+            yield path, template, metric, prometheus["query"], pod_monitor, rollout
+
+
+def main():
+    if shutil.which("promtool") is None:
+        print("analysis-promtool: promtool is required (apt-get install -y prometheus)", file=sys.stderr)
+        print("analysis-promtool: 0 passed, 1 failed")
+        return 1
+    passed = failed = 0
+    for path, template, metric, query, pod_monitor, rollout in cases():
+        where = f"{path} {template['metadata']['name']}"
+        if pod_monitor is None:
+            failed += 1
+            print(f"FAIL {where}: the query reads the PodMonitor's series, but the package has no PodMonitor `{rollout['metadata']['name']}`")
+            continue
+        container = rollout["spec"]["template"]["spec"]["containers"][0]["name"]
+        app = rollout["metadata"]["name"]
+        resolved = (query.replace("{{args.namespace}}", NAMESPACE)
+                    .replace("{{args.canary-hash}}", CANARY)
+                    .replace("{{args.service-name}}", app))
+        tests = []
+        for name, (canary, vector, _) in SCENARIOS.items():
+            input_series = series(pod_monitor, container, canary, CANARY, f"{app}-{CANARY}-x7k2p")
+            # Stable pods failing every request, and the same app in another
+            # namespace: the canary's query must see neither.
+            input_series += series(pod_monitor, container, {"200": 5, "500": 95}, STABLE, f"{app}-{STABLE}-q4m8z")
+            other = series(pod_monitor, container, {"500": 50}, CANARY, f"{app}-{CANARY}-other")
+            for s in other:
+                s["series"] = s["series"].replace(f'namespace="{NAMESPACE}"', 'namespace="elsewhere"').replace(
+                    f'job="{NAMESPACE}/', 'job="elsewhere/')
+            input_series += other
+            if any(math.isnan(v) for v in vector):
+                # promtool compares NaN unequal to NaN; `x != bool x` is 1 only for NaN.
+                check = {"expr": f"({resolved}) != bool ({resolved})",
+                         "exp_samples": [{"labels": "{}", "value": 1}]}
+            else:
+                check = {"expr": resolved, "exp_samples": [{"labels": "{}", "value": v} for v in vector]}
+            tests.append({
+                "interval": "15s",
+                "input_series": input_series,
+                "promql_expr_test": [{**check, "eval_time": "10m"}],
+            })
+        with tempfile.TemporaryDirectory() as tmp:
+            test_file = os.path.join(tmp, "analysis.test.yaml")
+            with open(test_file, "w") as out:
+                yaml.safe_dump({"tests": tests}, out)
+            run = subprocess.run(["promtool", "test", "rules", test_file], capture_output=True, text=True, timeout=60)
+        if run.returncode != 0:
+            failed += len(SCENARIOS)
+            print(f"FAIL {where}: promtool disagrees with the expected vectors:\n{run.stdout}{run.stderr}")
+            continue
+        for name, (_, vector, outcome) in SCENARIOS.items():
+            got = argo_outcome(vector, metric.get("successCondition", ""), metric.get("failureCondition", ""))
+            if got == outcome:
+                passed += 1
+            else:
+                failed += 1
+                print(f"FAIL {where} {name}: Argo Rollouts would judge {vector} {got}, expected {outcome}")
+    if passed + failed == 0:
+        failed += 1
+        print("FAIL: no generated Prometheus AnalysisTemplate found")
+    print(f"analysis-promtool: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
