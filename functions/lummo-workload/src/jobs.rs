@@ -26,8 +26,14 @@ pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultI
     let mut report = Report::new(&spec.object);
     let s = &spec.spec;
     let name = spec.name();
-    if let Err(message) = names::dns_label(&s.app) {
+    if let Err(message) = names::app(&s.app) {
         report.error("app", message);
+    }
+    if cron {
+        if let Err(message) = names::cron_job_name(name) {
+            let error = ResultItem::error(message).for_object(&spec.object).field("metadata.name");
+            report.results.push(error);
+        }
     }
     check_job_fields(&mut report, spec, cron);
     let input = PodInput {
