@@ -494,7 +494,9 @@ fn within_paths(inner: &Rule, outer: &Rule) -> bool {
         .collect();
     !prefixes.is_empty()
         && !paths.is_empty()
-        && paths.iter().all(|p| prefixes.iter().any(|v| p.starts_with(v)))
+        && paths
+            .iter()
+            .all(|p| prefixes.iter().any(|v| p.starts_with(v)))
 }
 
 /// How specific a rule's paths are: exact and longer paths win.

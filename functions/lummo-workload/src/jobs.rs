@@ -31,7 +31,9 @@ pub fn render(spec: &Spec<LummoJobSpec>, cron: bool) -> (Vec<Value>, Vec<ResultI
     }
     if cron {
         if let Err(message) = names::cron_job_name(name) {
-            let error = ResultItem::error(message).for_object(&spec.object).field("metadata.name");
+            let error = ResultItem::error(message)
+                .for_object(&spec.object)
+                .field("metadata.name");
             report.results.push(error);
         }
     }
