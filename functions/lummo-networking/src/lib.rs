@@ -27,6 +27,7 @@ pub const INFO: FunctionInfo = FunctionInfo {
              mode: traefik | gateway-api            (default traefik)\n      \
              vpnMiddleware: vpn-only                 platform Middleware for vpn routes\n      \
              vpnMiddlewareNamespace: traefik\n      \
+             allowCrossNamespace: \"false\"          true only if Traefik allows cross-namespace refs\n      \
              vpnSourceRanges: \"[10.8.0.0/16]\"        generate an ipAllowList Middleware instead\n      \
              ipStrategyDepth: \"1\"                     behind a load balancer: X-Forwarded-For depth\n      \
              ipStrategyExcludedIps: \"[...]\"          or the proxies to skip\n      \
@@ -111,11 +112,12 @@ impl Renderer<'_> {
 
     fn render(&mut self, list: &ResourceList) -> Vec<Value> {
         let s = &self.spec.spec;
-        if let Err(message) = names::dns_label(&s.app) {
+        if let Err(message) = names::app(&s.app) {
             self.error("app", message);
         }
         self.check_domains();
         let routes = self.parse_routes();
+        self.check_vpn_middleware(&routes);
         if self.results.iter().any(ResultItem::is_error) {
             return Vec::new();
         }
@@ -189,9 +191,72 @@ impl Renderer<'_> {
                 vpn: route.vpn,
             });
         }
-        // More specific paths first; ties keep the spec's order.
-        parsed.sort_by_key(|route| (std::cmp::Reverse(specificity(&route.rule)), route.index));
+        // VPN routes first, then more specific paths first; ties keep the spec's order.
+        // A request that a vpn route matches is VPN-only, whatever public route also
+        // matches it: ordering by path alone let `PathPrefix(/)` outrank a vpn
+        // `Method(DELETE)` route and serve every DELETE publicly.
+        parsed.sort_by_key(|route| {
+            (
+                !route.vpn,
+                std::cmp::Reverse(specificity(&route.rule)),
+                route.index,
+            )
+        });
+        self.warn_nested_public(&parsed);
         parsed
+    }
+
+    /// A public route inside a vpn route's paths (`PathPrefix(/) vpn` with a public
+    /// `Path(/healthz)`) used to win by specificity; now the vpn route does. Say so,
+    /// and how to keep those requests public.
+    fn warn_nested_public(&mut self, routes: &[ParsedRoute]) {
+        for public in routes.iter().filter(|r| !r.vpn) {
+            for vpn in routes.iter().filter(|r| r.vpn) {
+                if specificity(&public.rule) > specificity(&vpn.rule)
+                    && within_paths(&public.rule, &vpn.rule)
+                {
+                    let suggestion = Rule::And(
+                        Box::new(vpn.rule.clone()),
+                        Box::new(Rule::Not(Box::new(public.rule.clone()))),
+                    );
+                    let message = format!(
+                        "routes[{}] is vpn: true and matches requests of this public route too; those requests are VPN-only. To serve them publicly, exclude them from the vpn route: `{suggestion}`",
+                        vpn.index
+                    );
+                    let warning = self
+                        .spec
+                        .warning(&format!("routes[{}].match", public.index), message);
+                    self.results.push(warning);
+                }
+            }
+        }
+    }
+
+    /// Refuses a vpn Middleware that Traefik would not resolve: with
+    /// `allowCrossNamespace: false` (the kubernetescrd provider's default) a route
+    /// whose Middleware is in another namespace is skipped, "middleware %s/%s is not
+    /// in the IngressRoute namespace %s" (traefik pkg/provider/kubernetes/crd/
+    /// kubernetes_http.go, makeMiddlewareKeys, then `continue`), and its requests
+    /// fall through to any public route.
+    fn check_vpn_middleware(&mut self, routes: &[ParsedRoute]) {
+        let config = self.config;
+        let Some(first) = routes.iter().filter(|r| r.vpn).map(|r| r.index).min() else {
+            return;
+        };
+        if config.mode != Mode::Traefik
+            || !config.vpn_source_ranges.is_empty()
+            || config.allow_cross_namespace
+            || self.spec.object.namespace() == config.vpn_middleware_namespace
+        {
+            return;
+        }
+        // Tagged: lummo-validate, which runs without this function's config, leaves it.
+        let error = self.spec.error(&format!("routes[{first}].vpn"), format!(
+            "the VPN Middleware `{}/{}` is in another namespace than the IngressRoute; Traefik's kubernetescrd provider skips such a route unless it runs with allowCrossNamespace: true. Set vpnSourceRanges in the functionConfig so the function generates the Middleware beside the route, or, if the cluster's Traefik sets providers.kubernetesCRD.allowCrossNamespace, say allowCrossNamespace: \"true\"",
+            config.vpn_middleware_namespace, config.vpn_middleware
+        ));
+        let error = error.tag(lummo_core::NEEDS_CONFIG_TAG, "vpnSourceRanges");
+        self.results.push(error);
     }
 
     /// `Host(d1) || Host(d2)` for literal domains, `HostRegexp` for wildcards.
@@ -233,11 +298,21 @@ impl Renderer<'_> {
         };
         let hosts = self.hosts();
         let count = routes.len();
+        // Every public route also excludes the vpn routes' requests: should Traefik
+        // drop a vpn route (its Middleware missing or refused), those requests then
+        // match no route (404) instead of falling through to a public one.
+        let vpn_rules: Vec<&Rule> = routes.iter().filter(|r| r.vpn).map(|r| &r.rule).collect();
         let https_routes: Vec<Value> = routes
             .iter()
             .enumerate()
             .map(|(rank, route)| {
-                let rule = Rule::And(Box::new(hosts.clone()), Box::new(route.rule.clone()));
+                let mut rule = Rule::And(Box::new(hosts.clone()), Box::new(route.rule.clone()));
+                if !route.vpn {
+                    for vpn_rule in &vpn_rules {
+                        let not = Rule::Not(Box::new((*vpn_rule).clone()));
+                        rule = Rule::And(Box::new(rule), Box::new(not));
+                    }
+                }
                 let mut entry = json!({
                     "kind": "Rule",
                     "match": rule.to_string(),
@@ -402,6 +477,28 @@ impl Renderer<'_> {
         }
         objects
     }
+}
+
+/// Whether every path `inner` tests lies under a path prefix of `outer` (which
+/// tests paths only by prefix), so that `outer` matches requests of `inner`.
+fn within_paths(inner: &Rule, outer: &Rule) -> bool {
+    let prefixes: Vec<&str> = outer
+        .matchers()
+        .into_iter()
+        .filter(|(m, _)| *m == Matcher::PathPrefix)
+        .map(|(_, args)| args[0].as_str())
+        .collect();
+    let paths: Vec<&str> = inner
+        .matchers()
+        .into_iter()
+        .filter(|(m, _)| matches!(m, Matcher::Path | Matcher::PathPrefix))
+        .map(|(_, args)| args[0].as_str())
+        .collect();
+    !prefixes.is_empty()
+        && !paths.is_empty()
+        && paths
+            .iter()
+            .all(|p| prefixes.iter().any(|v| p.starts_with(v)))
 }
 
 /// How specific a rule's paths are: exact and longer paths win.

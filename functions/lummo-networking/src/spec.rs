@@ -49,6 +49,12 @@ pub struct Config {
     pub vpn_middleware: String,
     #[serde(default = "traefik_namespace")]
     pub vpn_middleware_namespace: String,
+    /// The cluster's Traefik runs its kubernetescrd provider with
+    /// `allowCrossNamespace: true`. Without it (Traefik's default) a route that
+    /// references `vpnMiddleware` from another namespace is dropped, so the function
+    /// refuses such a reference and asks for `vpnSourceRanges` instead.
+    #[serde(default)]
+    pub allow_cross_namespace: bool,
     /// When set, the function generates its own ipAllowList Middleware with these
     /// ranges instead of referencing `vpnMiddleware`.
     #[serde(default)]
@@ -84,6 +90,7 @@ impl Default for Config {
             mode: Mode::default(),
             vpn_middleware: vpn_middleware(),
             vpn_middleware_namespace: traefik_namespace(),
+            allow_cross_namespace: false,
             vpn_source_ranges: Vec::new(),
             ip_strategy_depth: None,
             ip_strategy_excluded_ips: Vec::new(),

@@ -149,10 +149,16 @@ impl Renderer<'_> {
     fn render(&mut self) -> Vec<Value> {
         let s = &self.spec.spec;
         let name = self.spec.name().to_string();
-        for (field, value) in [("app", &s.app), ("metadata.name", &name)] {
-            if let Err(message) = names::dns_label(value) {
-                self.error(field, message);
-            }
+        // The app is a label value and prefixes `<app>-db`; the name names a Service.
+        if let Err(message) = names::app(&s.app) {
+            self.error("app", message);
+        }
+        if let Err(message) = names::dns1035_label(&name) {
+            let message = format!("{message}; it names the pgbouncer Service");
+            let error = ResultItem::error(message)
+                .for_object(&self.spec.object)
+                .field("metadata.name");
+            self.results.push(error);
         }
         if name == s.app {
             // pgbouncer's pods are labelled `app.kubernetes.io/name: <name>`: the

@@ -41,8 +41,16 @@ pub fn render(
             .field("metadata.name"),
         );
     }
-    if let Err(message) = names::dns_label(&s.app) {
+    if let Err(message) = names::app(&s.app) {
         report.error("app", message);
+    }
+    if cron {
+        if let Err(message) = names::cron_job_name(name) {
+            let error = ResultItem::error(message)
+                .for_object(&spec.object)
+                .field("metadata.name");
+            report.results.push(error);
+        }
     }
     check_job_fields(&mut report, spec, cron);
     let input = PodInput {

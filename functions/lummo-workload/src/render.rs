@@ -45,7 +45,7 @@ impl Context<'_> {
     fn objects(&mut self) -> Vec<Value> {
         let s = &self.spec.spec;
         let app = s.app.as_str();
-        if let Err(message) = names::dns_label(app) {
+        if let Err(message) = names::app(app) {
             self.error("app", message);
         }
         let labels = lummo_core::labels(app, s.part_of.as_deref());
