@@ -1,0 +1,59 @@
+//! `parity <original dir> <kpt-rendered dir> [--show N]`: compares `format(original)`
+//! with what `kpt fn render` wrote, file by file (scripts/kyaml-format-parity.sh
+//! builds the two folders). Prints `kyaml-format: N passed, M failed`.
+use std::path::{Path, PathBuf};
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(p);
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 3 {
+        eprintln!("usage: parity <original dir> <rendered dir> [--show N]");
+        std::process::exit(2);
+    }
+    let show: usize = args.iter().position(|a| a == "--show").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let (orig, rendered) = (Path::new(&args[1]), Path::new(&args[2]));
+    let mut files = Vec::new();
+    walk(orig, &mut files);
+    let (mut passed, mut failed) = (0, 0);
+    for f in &files {
+        let rel = f.strip_prefix(orig).unwrap();
+        let input = std::fs::read_to_string(f).unwrap_or_default();
+        let expected = std::fs::read_to_string(rendered.join(rel)).unwrap_or_default();
+        match kyaml_format::format(&input) {
+            Ok(got) if got == expected => passed += 1,
+            Ok(got) => {
+                failed += 1;
+                println!("FAIL {}", rel.display());
+                if failed <= show {
+                    let (g, e): (Vec<_>, Vec<_>) = (got.lines().collect(), expected.lines().collect());
+                    if let Some(i) = (0..g.len().max(e.len())).find(|&i| g.get(i) != e.get(i)) {
+                        for j in i.saturating_sub(2)..(i + 3) {
+                            println!("  got {:>4}: {:?}", j + 1, g.get(j).unwrap_or(&"<eof>"));
+                            println!("  kpt {:>4}: {:?}", j + 1, e.get(j).unwrap_or(&"<eof>"));
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                println!("FAIL {}: {e}", rel.display());
+            }
+        }
+    }
+    println!("kyaml-format: {passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
