@@ -103,21 +103,31 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
                 let mut node = Node::scalar(&value, st);
                 node.tag = tag.map(|t| long_tag(&t.handle, &t.suffix));
                 let path = path_of_next(&stack);
-                let (s, e) = (span.start.index(), span.end.index().min(chars.len()));
-                let (sl, sc) = (span.start.line() - 1, span.start.col());
+                // saphyr's span ends are unreliable (they may cover a trailing comment)
+                // and a block scalar's span starts at its content: find the extent here.
+                let s = span.start.index().min(chars.len());
+                let (mut sl, mut sc) = (span.start.line() - 1, span.start.col());
                 if matches!(st, Style::Literal | Style::Folded) {
-                    let from = line_starts.get(sl + 1).copied().unwrap_or(chars.len());
-                    for m in masked.iter_mut().take(e).skip(from) {
-                        *m = true;
+                    if let Some((hl, hc, content_end)) = block_scalar_extent(&chars, &line_starts, sl) {
+                        let from = line_starts.get(hl + 1).copied().unwrap_or(chars.len());
+                        for m in masked.iter_mut().take(content_end).skip(from) {
+                            *m = true;
+                        }
+                        ends.push((hl, hc + 1, path.clone()));
+                        sl = hl;
+                        sc = hc;
                     }
-                    ends.push((sl, sc + 1, path.clone()));
                 } else {
-                    for m in masked.iter_mut().take(e).skip(s) {
-                        *m = true;
+                    let e = scalar_end(&chars, s, st);
+                    if st != Style::Plain {
+                        for m in masked.iter_mut().take(e).skip(s) {
+                            *m = true;
+                        }
                     }
-                    let el = span.end.line() - 1;
-                    ends.push((el, span.end.col(), path.clone()));
+                    let el = line_starts.partition_point(|&ls| ls <= e.saturating_sub(1).max(s)) - 1;
+                    ends.push((el, e - line_starts[el], path.clone()));
                 }
+                let s = line_starts.get(sl).map_or(s, |ls| ls + sc);
                 add_point(&mut points, &stack, &chars, &masked, &line_starts, sl, sc, s, &path);
                 push_node(&mut stack, &mut root, node);
             }
@@ -143,7 +153,7 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
                 let frame = stack.pop().ok_or_else(|| Error::Unsupported("unbalanced events".into()))?;
                 if frame.node.style == Style::Flow {
                     let path = path_of_next(&stack);
-                    ends.push((span.end.line() - 1, span.end.col(), path));
+                    ends.push((span.start.line() - 1, span.start.col() + 1, path));
                 }
                 push_node(&mut stack, &mut root, frame.node);
             }
@@ -165,6 +175,102 @@ fn long_tag(handle: &str, suffix: &str) -> String {
         "!!" => format!("tag:yaml.org,2002:{suffix}"),
         _ => format!("{handle}{suffix}"),
     }
+}
+
+/// Where a quoted or plain scalar starting at `s` ends (exclusive char index).
+fn scalar_end(chars: &[char], s: usize, style: Style) -> usize {
+    let mut i = s;
+    match style {
+        Style::Double => {
+            i += 1;
+            while i < chars.len() {
+                match chars[i] {
+                    '\\' => i += 2,
+                    '"' => return i + 1,
+                    _ => i += 1,
+                }
+            }
+            chars.len()
+        }
+        Style::Single => {
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    return i + 1;
+                }
+                i += 1;
+            }
+            chars.len()
+        }
+        _ => {
+            // Plain: to the end of the line, a ` #`, or a flow indicator / `: `.
+            while i < chars.len() {
+                let c = chars[i];
+                if c == '\n' || (c == '#' && i > s && chars[i - 1] == ' ') {
+                    break;
+                }
+                if matches!(c, ',' | ']' | '}') || (c == ':' && chars.get(i + 1).is_none_or(|n| n.is_whitespace())) {
+                    break;
+                }
+                i += 1;
+            }
+            while i > s && chars[i - 1] == ' ' {
+                i -= 1;
+            }
+            i
+        }
+    }
+}
+
+/// A block scalar whose content (per saphyr) starts on line `content_line`:
+/// the header line, the column of its `|` or `>`, and where the content ends.
+fn block_scalar_extent(chars: &[char], line_starts: &[usize], content_line: usize) -> Option<(usize, usize, usize)> {
+    let line_text = |l: usize| -> &[char] {
+        let start = line_starts[l];
+        let end = line_starts.get(l + 1).map_or(chars.len(), |n| n - 1);
+        &chars[start..end]
+    };
+    let indent_of = |t: &[char]| t.iter().take_while(|c| **c == ' ').count();
+    let is_blank = |t: &[char]| t.iter().all(|c| c.is_whitespace());
+    // The header: the nearest line at or before the content line with a `|` or `>`
+    // indicator followed by hints, then a space, a comment or the line end.
+    let mut header = None;
+    for l in (0..=content_line.min(line_starts.len() - 1)).rev() {
+        let t = line_text(l);
+        let found = (0..t.len()).rev().find(|&i| {
+            (t[i] == '|' || t[i] == '>')
+                && (i == 0 || t[i - 1] == ' ')
+                && t[i + 1..].iter().take_while(|c| !c.is_whitespace()).all(|c| matches!(c, '-' | '+' | '0'..='9'))
+                && t[i + 1..].iter().skip_while(|c| !c.is_whitespace()).collect::<String>().trim_start().chars().next().is_none_or(|c| c == '#')
+        });
+        if let Some(col) = found {
+            if l < content_line || t[..col].iter().collect::<String>().contains(':') || t[..col].iter().any(|c| *c == '-') {
+                header = Some((l, col));
+                break;
+            }
+        }
+    }
+    let (hl, hc) = header?;
+    let header_indent = indent_of(line_text(hl));
+    let mut content_indent = None;
+    let mut end = line_starts.get(hl + 1).copied().unwrap_or(chars.len());
+    for l in hl + 1..line_starts.len() {
+        let t = line_text(l);
+        if is_blank(t) {
+            continue;
+        }
+        let ind = indent_of(t);
+        let ci = *content_indent.get_or_insert(ind);
+        if ind < ci || ind <= header_indent {
+            break;
+        }
+        end = line_starts.get(l + 1).map_or(chars.len(), |n| n - 1);
+    }
+    Some((hl, hc, end))
 }
 
 fn push_node(stack: &mut [Frame], root: &mut Option<Node>, node: Node) {
@@ -362,6 +468,14 @@ fn resolve(
             None => true,
             Some(p) => seen_point && (col > p.col || (gi == 0 && !blank_before && *blank_after)),
         };
+        // After the last node, when that node is a top-level key (nothing nested to close),
+        // a comment belongs to the document (written after a blank line); otherwise it is
+        // the foot of the key or item at its indentation.
+        let last_col = stack.last().map(|&i| points[i].col);
+        if next.is_none() && last_col.is_none_or(|c| c == 0) {
+            append(&mut doc.foot, &text, "\n");
+            continue;
+        }
         if as_foot {
             match foot_target(col) {
                 Some(p) => {
