@@ -24,7 +24,6 @@ pub(crate) enum EventType {
     StreamEnd,
     DocumentStart,
     DocumentEnd,
-    Alias,
     Scalar,
     SequenceStart,
     SequenceEnd,
@@ -569,10 +568,6 @@ impl Emitter {
         self.mapping_context = mapping;
         self.simple_key_context = simple_key;
         match ev.typ {
-            EventType::Alias => {
-                self.process_anchor();
-                self.pop_state();
-            }
             EventType::Scalar => self.emit_scalar(ev),
             EventType::SequenceStart => {
                 self.process_anchor();
@@ -615,7 +610,6 @@ impl Emitter {
         let anchor_len = self.anchor.as_ref().map_or(0, |a| a.0.len());
         let tag_len = self.tag_handle.len() + self.tag_suffix.len();
         let length = match self.events[self.events_head].typ {
-            EventType::Alias => anchor_len,
             EventType::Scalar => {
                 if self.scalar.multiline {
                     return false;
@@ -948,7 +942,6 @@ impl Emitter {
             self.tail_comment = ev.tail_comment.clone();
         }
         match ev.typ {
-            EventType::Alias => self.anchor = Some((ev.anchor.clone(), true)),
             EventType::Scalar | EventType::SequenceStart | EventType::MappingStart => {
                 if !ev.anchor.is_empty() {
                     self.anchor = Some((ev.anchor.clone(), false));

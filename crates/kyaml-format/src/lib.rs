@@ -17,7 +17,7 @@ use emit::{Emitter, Event, EventType, ScalarStyle};
 use node::{Document, Kind, Node, Style};
 use std::fmt;
 
-pub use value::format_value;
+pub use value::{format_value, format_values};
 
 /// How block sequences nested in a mapping are indented (kyaml's `seqindent`
 /// annotation): `compact` puts `-` under the key, `wide` two columns right of it.
@@ -59,12 +59,41 @@ pub fn format(text: &str) -> Result<String, Error> {
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for piece in split_documents(text)? {
-        if let Some(doc) = parse::parse_document(&piece)? {
+        if let Some(mut doc) = parse::parse_document(&piece)? {
+            clear_empty_annotations(&mut doc.root);
             indents.push(derive_seq_indent(&piece));
             docs.push(doc);
         }
     }
     Ok(emit_documents(&docs, &indents))
+}
+
+/// kyaml's `ClearEmptyAnnotations`, run by the ByteWriter after it removes the
+/// reader's annotations: an empty (or null) `metadata.annotations` goes away.
+pub(crate) fn clear_empty_annotations(root: &mut Node) {
+    let Some(metadata) = root
+        .children
+        .chunks_mut(2)
+        .find(|p| p[0].value == "metadata" && p.len() == 2)
+        .map(|p| &mut p[1])
+    else {
+        return;
+    };
+    if metadata.kind != Kind::Mapping {
+        return;
+    }
+    let empty = |n: &Node| match n.kind {
+        Kind::Mapping => n.children.is_empty(),
+        Kind::Scalar => n.style == Style::Plain && matches!(n.value.as_str(), "" | "~" | "null" | "Null" | "NULL"),
+        Kind::Sequence => false,
+    };
+    if let Some(i) = metadata
+        .children
+        .chunks(2)
+        .position(|p| p[0].value == "annotations" && p.get(1).is_some_and(empty))
+    {
+        metadata.children.drain(2 * i..2 * i + 2);
+    }
 }
 
 /// kyaml's `splitDocuments`: `\r\n` becomes `\n`, then the text is cut at every
@@ -197,14 +226,6 @@ fn encode(node: &Node, tail: &str, out: &mut Vec<Event>) {
             end.foot_comment = node.foot.clone().into_bytes();
             end.flow = node.style == Style::Flow;
             out.push(end);
-        }
-        Kind::Alias => {
-            let mut ev = Event::new(EventType::Alias);
-            ev.anchor = node.value.clone().into_bytes();
-            ev.head_comment = node.head.clone().into_bytes();
-            ev.line_comment = node.line.clone().into_bytes();
-            ev.foot_comment = node.foot.clone().into_bytes();
-            out.push(ev);
         }
         Kind::Scalar => {
             let style = match node.style {

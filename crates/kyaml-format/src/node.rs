@@ -6,7 +6,6 @@ pub(crate) enum Kind {
     Scalar,
     Mapping,
     Sequence,
-    Alias,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -29,7 +28,7 @@ pub(crate) struct Node {
     /// An explicit tag from the source (long form), written back as it was.
     pub tag: Option<String>,
     pub anchor: String,
-    /// Scalar text, or the alias name.
+    /// Scalar text.
     pub value: String,
     pub head: String,
     pub line: String,
