@@ -30,6 +30,23 @@ fn data(text: &str) -> Option<Vec<serde_json::Value>> {
     Some(docs)
 }
 
+/// `format_values` with every document's own data must also give kpt's bytes.
+fn unchanged_value(text: &str) -> Option<String> {
+    let limits = krm_sdk::yaml::Limits::default();
+    let pieces = kyaml_format::split_documents(text).ok()?;
+    let mut values = Vec::new();
+    for piece in &pieces {
+        for v in krm_sdk::yaml::parse_documents(piece, &limits).ok()? {
+            values.push((piece.as_str(), v));
+        }
+    }
+    let docs: Vec<_> = values
+        .iter()
+        .map(|(p, v)| (Some(*p), v, kyaml_format::derive_seq_indent(p)))
+        .collect();
+    Some(kyaml_format::format_values(&docs))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
@@ -48,7 +65,9 @@ fn main() {
         match kyaml_format::format(&input) {
             // Properties too: idempotent, and kpt's output reads as the same data.
             Ok(got) if got == expected => match kyaml_format::format(&got) {
-                Ok(again) if again == got && data(&input) == data(&got) => passed += 1,
+                Ok(again) if again == got && data(&input) == data(&got) && unchanged_value(&input) == Some(got) => {
+                    passed += 1
+                }
                 _ => {
                     failed += 1;
                     println!("FAIL {}: not idempotent, or the data changed", rel.display());

@@ -98,7 +98,7 @@ pub(crate) fn clear_empty_annotations(root: &mut Node) {
 
 /// kyaml's `splitDocuments`: `\r\n` becomes `\n`, then the text is cut at every
 /// `\n---...\n`; each piece but the last gets its `\n` back.
-pub(crate) fn split_documents(text: &str) -> Result<Vec<String>, Error> {
+pub fn split_documents(text: &str) -> Result<Vec<String>, Error> {
     let s = text.replace("\r\n", "\n");
     let mut docs = Vec::new();
     if s.is_empty() {
