@@ -11,7 +11,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test unit images conformance kpt-e2e schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test unit images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,7 +19,7 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: deps build unit schemas-check generate-check k8s-validate images conformance kpt-e2e environments checkov bench-smoke ## Everything CI runs
+test: deps build unit schemas-check generate-check k8s-validate images conformance kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Python tools the checks use (from PyPI), installed when missing
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -38,6 +38,9 @@ conformance: build ## Render every Kptfile.examples package with the real kpt (e
 kpt-e2e: build ## kpt's own fn-render e2e cases (../shared/kpt-e2e) against lummo render
 	@if [ -d ../shared/kpt-e2e ]; then python3 scripts/kpt-e2e.py $(BIN_DIR)/lummo ../shared/kpt-e2e/fn-render; \
 	else echo "kpt-e2e: ../shared/kpt-e2e absent, nothing to run"; fi
+
+kyaml-format-parity: ## kyaml-format against the real kpt on every file of ../shared (upstream-manifests, kpt-e2e)
+	scripts/kyaml-format-parity.sh
 
 schemas: ## Re-extract schemas/upstream from ../shared/crds
 	$(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream

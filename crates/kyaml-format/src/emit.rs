@@ -7,6 +7,7 @@
 //! The functions keep upstream's names (`yaml_emitter_*` without the prefix) so a
 //! reader can put the two side by side; quirks are kept on purpose, e.g. the
 //! folded-scalar writer's extra line break (it tests `value[k]` from `k = 0`).
+#![allow(clippy::collapsible_match)]
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum ScalarStyle {
@@ -291,7 +292,8 @@ impl Emitter {
             if self.states.last() == Some(&State::BlockSequenceItem) {
                 self.indent += 2;
             } else {
-                self.indent = self.best_indent * ((self.indent + self.best_indent) / self.best_indent);
+                self.indent =
+                    self.best_indent * ((self.indent + self.best_indent) / self.best_indent);
             }
             if compact_seq {
                 self.indent -= 2;
@@ -428,7 +430,9 @@ impl Emitter {
     }
 
     fn pending_comments(&self) -> bool {
-        !self.line_comment.is_empty() || !self.foot_comment.is_empty() || !self.tail_comment.is_empty()
+        !self.line_comment.is_empty()
+            || !self.foot_comment.is_empty()
+            || !self.tail_comment.is_empty()
     }
 
     fn emit_flow_mapping_key(&mut self, ev: &Event, first: bool, trail: bool) {
@@ -438,7 +442,9 @@ impl Emitter {
             self.flow_level += 1;
         }
         if ev.typ == EventType::MappingEnd {
-            if (!self.head_comment.is_empty() || !self.foot_comment.is_empty() || !self.tail_comment.is_empty())
+            if (!self.head_comment.is_empty()
+                || !self.foot_comment.is_empty()
+                || !self.tail_comment.is_empty())
                 && !first
                 && !trail
             {
@@ -497,7 +503,9 @@ impl Emitter {
 
     fn emit_block_sequence_item(&mut self, ev: &Event, first: bool) {
         if first {
-            let seq = self.mapping_context && (self.column == 0 || !self.indention) && self.compact_sequence_indent;
+            let seq = self.mapping_context
+                && (self.column == 0 || !self.indention)
+                && self.compact_sequence_indent;
             self.increase_indent(false, false, seq);
         }
         if ev.typ == EventType::SequenceEnd {
@@ -550,7 +558,9 @@ impl Emitter {
                 if self.line_comment.is_empty() {
                     self.line_comment = std::mem::take(&mut self.key_line_comment);
                 }
-            } else if !ev.flow && (ev.typ == EventType::MappingStart || ev.typ == EventType::SequenceStart) {
+            } else if !ev.flow
+                && (ev.typ == EventType::MappingStart || ev.typ == EventType::SequenceStart)
+            {
                 std::mem::swap(&mut self.line_comment, &mut self.key_line_comment);
                 self.process_line_comment(false);
                 std::mem::swap(&mut self.line_comment, &mut self.key_line_comment);
@@ -562,7 +572,14 @@ impl Emitter {
         self.process_foot_comment();
     }
 
-    fn emit_node(&mut self, ev: &Event, root: bool, sequence: bool, mapping: bool, simple_key: bool) {
+    fn emit_node(
+        &mut self,
+        ev: &Event,
+        root: bool,
+        sequence: bool,
+        mapping: bool,
+        simple_key: bool,
+    ) {
         self.root_context = root;
         self.sequence_context = sequence;
         self.mapping_context = mapping;
@@ -572,7 +589,10 @@ impl Emitter {
             EventType::SequenceStart => {
                 self.process_anchor();
                 self.process_tag();
-                if self.flow_level > 0 || ev.flow || self.check_empty(EventType::SequenceStart, EventType::SequenceEnd) {
+                if self.flow_level > 0
+                    || ev.flow
+                    || self.check_empty(EventType::SequenceStart, EventType::SequenceEnd)
+                {
                     self.state = State::FlowSequenceFirstItem;
                 } else {
                     self.state = State::BlockSequenceFirstItem;
@@ -581,7 +601,10 @@ impl Emitter {
             EventType::MappingStart => {
                 self.process_anchor();
                 self.process_tag();
-                if self.flow_level > 0 || ev.flow || self.check_empty(EventType::MappingStart, EventType::MappingEnd) {
+                if self.flow_level > 0
+                    || ev.flow
+                    || self.check_empty(EventType::MappingStart, EventType::MappingEnd)
+                {
                     self.state = State::FlowMappingFirstKey;
                 } else {
                     self.state = State::BlockMappingFirstKey;
@@ -711,8 +734,24 @@ impl Emitter {
             let c = value[i];
             let must_write = matches!(
                 c,
-                b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b',' | b'_' | b'.' | b'~' | b'*' | b'\''
-                    | b'(' | b')' | b'[' | b']'
+                b';' | b'/'
+                    | b'?'
+                    | b':'
+                    | b'@'
+                    | b'&'
+                    | b'='
+                    | b'+'
+                    | b'$'
+                    | b','
+                    | b'_'
+                    | b'.'
+                    | b'~'
+                    | b'*'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'['
+                    | b']'
             ) || c.is_ascii_alphanumeric()
                 || c == b'-';
             if must_write {
@@ -799,7 +838,8 @@ impl Emitter {
         let (mut block_indicators, mut flow_indicators, mut line_breaks, mut special_characters) =
             (false, false, false, false);
         let mut tab_characters = false;
-        let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+        let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+            (false, false, false, false);
         let (mut break_space, mut space_break) = (false, false);
         let (mut previous_space, mut previous_break) = (false, false);
         if value.len() >= 3 && (value.starts_with(b"---") || value.starts_with(b"...")) {
@@ -813,8 +853,8 @@ impl Emitter {
             let followed_by_whitespace = i + w >= value.len() || is_blank(value, i + w);
             if i == 0 {
                 match value[i] {
-                    b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%'
-                    | b'@' | b'`' => {
+                    b'#' | b',' | b'[' | b']' | b'{' | b'}' | b'&' | b'*' | b'!' | b'|' | b'>'
+                    | b'\'' | b'"' | b'%' | b'@' | b'`' => {
                         flow_indicators = true;
                         block_indicators = true;
                     }
@@ -964,7 +1004,10 @@ impl Emitter {
 
     /// Default tag directives: `!` -> `!`, `!!` -> `tag:yaml.org,2002:`.
     fn analyze_tag(&mut self, tag: &[u8]) {
-        for (handle, prefix) in [(&b"!"[..], &b"!"[..]), (&b"!!"[..], &b"tag:yaml.org,2002:"[..])] {
+        for (handle, prefix) in [
+            (&b"!"[..], &b"!"[..]),
+            (&b"!!"[..], &b"tag:yaml.org,2002:"[..]),
+        ] {
             if tag.starts_with(prefix) {
                 self.tag_handle = handle.to_vec();
                 self.tag_suffix = tag[prefix.len()..].to_vec();
@@ -990,7 +1033,13 @@ impl Emitter {
         self.foot_indent = -1;
     }
 
-    fn write_indicator(&mut self, indicator: &[u8], need_whitespace: bool, is_whitespace: bool, is_indention: bool) {
+    fn write_indicator(
+        &mut self,
+        indicator: &[u8],
+        need_whitespace: bool,
+        is_whitespace: bool,
+        is_indention: bool,
+    ) {
         if need_whitespace && !self.whitespace {
             self.put(b' ');
         }
@@ -1009,7 +1058,11 @@ impl Emitter {
         let mut i = 0;
         while i < value.len() {
             if is_space(value, i) {
-                if allow_breaks && !spaces && self.column > self.best_width && !is_space(value, i + 1) {
+                if allow_breaks
+                    && !spaces
+                    && self.column > self.best_width
+                    && !is_space(value, i + 1)
+                {
                     self.write_indent();
                     i += 1;
                 } else {
@@ -1090,7 +1143,11 @@ impl Emitter {
         self.write_indicator(b"\"", true, false, false);
         let mut i = 0;
         while i < value.len() {
-            if !is_printable(value, i) || is_bom(value, i) || is_break(value, i) || value[i] == b'"' || value[i] == b'\\'
+            if !is_printable(value, i)
+                || is_bom(value, i)
+                || is_break(value, i)
+                || value[i] == b'"'
+                || value[i] == b'\\'
             {
                 let octet = value[i];
                 let (w, mut v): (usize, u32) = match octet {
@@ -1141,7 +1198,12 @@ impl Emitter {
                 }
                 spaces = false;
             } else if is_space(value, i) {
-                if allow_breaks && !spaces && self.column > self.best_width && i > 0 && i < value.len() - 1 {
+                if allow_breaks
+                    && !spaces
+                    && self.column > self.best_width
+                    && i > 0
+                    && i < value.len() - 1
+                {
                     self.write_indent();
                     if is_space(value, i + 1) {
                         self.put(b'\\');
@@ -1245,7 +1307,11 @@ impl Emitter {
                     self.write_indent();
                     leading_spaces = is_blank(value, i);
                 }
-                if !breaks && is_space(value, i) && !is_space(value, i + 1) && self.column > self.best_width {
+                if !breaks
+                    && is_space(value, i)
+                    && !is_space(value, i + 1)
+                    && self.column > self.best_width
+                {
                     self.write_indent();
                     i += 1;
                 } else {

@@ -31,7 +31,11 @@ pub enum SeqIndent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// The YAML does not parse (1-based line and column).
-    Syntax { line: usize, column: usize, message: String },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// A document separator line with content after `---` (kyaml rejects it too).
     Separator { line: usize, text: String },
     /// Input this crate does not reproduce yet; callers keep the text as it is.
@@ -41,7 +45,11 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Syntax { line, column, message } => write!(f, "line {line}, column {column}: {message}"),
+            Error::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}, column {column}: {message}"),
             Error::Separator { line, text } => write!(
                 f,
                 "line {line}: invalid document separator `{text}`: only a comment may follow `---`"
@@ -84,7 +92,10 @@ pub(crate) fn clear_empty_annotations(root: &mut Node) {
     }
     let empty = |n: &Node| match n.kind {
         Kind::Mapping => n.children.is_empty(),
-        Kind::Scalar => n.style == Style::Plain && matches!(n.value.as_str(), "" | "~" | "null" | "Null" | "NULL"),
+        Kind::Scalar => {
+            n.style == Style::Plain
+                && matches!(n.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        }
         Kind::Sequence => false,
     };
     if let Some(i) = metadata
@@ -104,23 +115,26 @@ pub fn split_documents(text: &str) -> Result<Vec<String>, Error> {
     if s.is_empty() {
         return Ok(docs);
     }
-    let bytes = s.as_bytes();
     let mut prev = 0;
     let mut i = 0;
     // Regex `\n---.*\n`, non-overlapping, leftmost first.
     while let Some(off) = s[i..].find("\n---") {
         let start = i + off;
-        let Some(nl) = s[start + 4..].find('\n') else { break };
+        let Some(nl) = s[start + 4..].find('\n') else {
+            break;
+        };
         let end = start + 4 + nl + 1;
         let rest = s[start + 4..end - 1].trim();
         if !rest.is_empty() && !rest.starts_with('#') {
             let line = s[..start + 1].matches('\n').count() + 1;
-            return Err(Error::Separator { line, text: s[start + 1..end - 1].trim().to_string() });
+            return Err(Error::Separator {
+                line,
+                text: s[start + 1..end - 1].trim().to_string(),
+            });
         }
         docs.push(format!("{}\n", &s[prev..start]));
         prev = end;
         i = end;
-        let _ = bytes;
     }
     docs.push(s[prev..].to_string());
     Ok(docs)
@@ -132,12 +146,16 @@ pub fn split_documents(text: &str) -> Result<Vec<String>, Error> {
 pub fn derive_seq_indent(original: &str) -> SeqIndent {
     let lines: Vec<&str> = original.split('\n').collect();
     for (i, line) in lines.iter().enumerate() {
-        let Some((prefix, _)) = line.split_once("- ") else { continue };
+        let Some((prefix, _)) = line.split_once("- ") else {
+            continue;
+        };
         if !prefix.trim_matches(' ').is_empty() {
             continue;
         }
         let seq_spaces = prefix.len();
-        let Some(key_line) = key_line_before(&lines, i) else { continue };
+        let Some(key_line) = key_line_before(&lines, i) else {
+            continue;
+        };
         if key_line.is_empty() {
             continue;
         }
@@ -192,7 +210,11 @@ fn encode(node: &Node, tail: &str, out: &mut Vec<Event>) {
     match node.kind {
         Kind::Mapping | Kind::Sequence => {
             let is_map = node.kind == Kind::Mapping;
-            let mut ev = Event::new(if is_map { EventType::MappingStart } else { EventType::SequenceStart });
+            let mut ev = Event::new(if is_map {
+                EventType::MappingStart
+            } else {
+                EventType::SequenceStart
+            });
             ev.anchor = node.anchor.clone().into_bytes();
             ev.tag = tag.clone().into_bytes();
             ev.implicit = tag.is_empty();
@@ -218,7 +240,11 @@ fn encode(node: &Node, tail: &str, out: &mut Vec<Event>) {
                     encode(item, "", out);
                 }
             }
-            let mut end = Event::new(if is_map { EventType::MappingEnd } else { EventType::SequenceEnd });
+            let mut end = Event::new(if is_map {
+                EventType::MappingEnd
+            } else {
+                EventType::SequenceEnd
+            });
             if is_map {
                 end.tail_comment = tail.into_bytes();
             }

@@ -108,7 +108,9 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
                 let s = span.start.index().min(chars.len());
                 let (mut sl, mut sc) = (span.start.line() - 1, span.start.col());
                 if matches!(st, Style::Literal | Style::Folded) {
-                    if let Some((hl, hc, content_end)) = block_scalar_extent(&chars, &line_starts, sl) {
+                    if let Some((hl, hc, content_end)) =
+                        block_scalar_extent(&chars, &line_starts, sl)
+                    {
                         let from = line_starts.get(hl + 1).copied().unwrap_or(chars.len());
                         for m in masked.iter_mut().take(content_end).skip(from) {
                             *m = true;
@@ -124,11 +126,22 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
                             *m = true;
                         }
                     }
-                    let el = line_starts.partition_point(|&ls| ls <= e.saturating_sub(1).max(s)) - 1;
+                    let el =
+                        line_starts.partition_point(|&ls| ls <= e.saturating_sub(1).max(s)) - 1;
                     ends.push((el, e - line_starts[el], path.clone()));
                 }
                 let s = line_starts.get(sl).map_or(s, |ls| ls + sc);
-                add_point(&mut points, &stack, &chars, &masked, &line_starts, sl, sc, s, &path);
+                add_point(
+                    &mut points,
+                    &stack,
+                    &chars,
+                    &masked,
+                    &line_starts,
+                    sl,
+                    sc,
+                    s,
+                    &path,
+                );
                 push_node(&mut stack, &mut root, node);
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
@@ -139,18 +152,37 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
                 let s = span.start.index();
                 let flow = chars.get(s).is_some_and(|c| *c == '[' || *c == '{');
                 let mut node = Node::new(
-                    if is_map { Kind::Mapping } else { Kind::Sequence },
+                    if is_map {
+                        Kind::Mapping
+                    } else {
+                        Kind::Sequence
+                    },
                     if flow { Style::Flow } else { Style::Block },
                     "",
                 );
                 node.tag = tag.map(|t| long_tag(&t.handle, &t.suffix));
                 let path = path_of_next(&stack);
                 let (sl, sc) = (span.start.line() - 1, span.start.col());
-                add_point(&mut points, &stack, &chars, &masked, &line_starts, sl, sc, s, &path);
-                stack.push(Frame { node, expect_key: true });
+                add_point(
+                    &mut points,
+                    &stack,
+                    &chars,
+                    &masked,
+                    &line_starts,
+                    sl,
+                    sc,
+                    s,
+                    &path,
+                );
+                stack.push(Frame {
+                    node,
+                    expect_key: true,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let frame = stack.pop().ok_or_else(|| Error::Unsupported("unbalanced events".into()))?;
+                let frame = stack
+                    .pop()
+                    .ok_or_else(|| Error::Unsupported("unbalanced events".into()))?;
                 if frame.node.style == Style::Flow {
                     let path = path_of_next(&stack);
                     ends.push((span.start.line() - 1, span.start.col() + 1, path));
@@ -161,10 +193,18 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
     }
     let Some(root) = root else { return Ok(None) };
     // A document that is only `null` or empty is skipped by kyaml (IsMissingOrNull).
-    if root.kind == Kind::Scalar && root.style == Style::Plain && matches!(root.value.as_str(), "" | "~" | "null" | "Null" | "NULL") && root.tag.is_none() {
+    if root.kind == Kind::Scalar
+        && root.style == Style::Plain
+        && matches!(root.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        && root.tag.is_none()
+    {
         return Ok(None);
     }
-    let mut doc = Document { head: String::new(), foot: String::new(), root };
+    let mut doc = Document {
+        head: String::new(),
+        foot: String::new(),
+        root,
+    };
     let comments = scan_comments(&chars, &masked, &line_starts);
     attach(&mut doc, comments, &points, &ends, &chars, &line_starts);
     Ok(Some(doc))
@@ -213,7 +253,9 @@ fn scalar_end(chars: &[char], s: usize, style: Style) -> usize {
                 if c == '\n' || (c == '#' && i > s && chars[i - 1] == ' ') {
                     break;
                 }
-                if matches!(c, ',' | ']' | '}') || (c == ':' && chars.get(i + 1).is_none_or(|n| n.is_whitespace())) {
+                if matches!(c, ',' | ']' | '}')
+                    || (c == ':' && chars.get(i + 1).is_none_or(|n| n.is_whitespace()))
+                {
                     break;
                 }
                 i += 1;
@@ -228,7 +270,11 @@ fn scalar_end(chars: &[char], s: usize, style: Style) -> usize {
 
 /// A block scalar whose content (per saphyr) starts on line `content_line`:
 /// the header line, the column of its `|` or `>`, and where the content ends.
-fn block_scalar_extent(chars: &[char], line_starts: &[usize], content_line: usize) -> Option<(usize, usize, usize)> {
+fn block_scalar_extent(
+    chars: &[char],
+    line_starts: &[usize],
+    content_line: usize,
+) -> Option<(usize, usize, usize)> {
     let line_text = |l: usize| -> &[char] {
         let start = line_starts[l];
         let end = line_starts.get(l + 1).map_or(chars.len(), |n| n - 1);
@@ -244,11 +290,24 @@ fn block_scalar_extent(chars: &[char], line_starts: &[usize], content_line: usiz
         let found = (0..t.len()).rev().find(|&i| {
             (t[i] == '|' || t[i] == '>')
                 && (i == 0 || t[i - 1] == ' ')
-                && t[i + 1..].iter().take_while(|c| !c.is_whitespace()).all(|c| matches!(c, '-' | '+' | '0'..='9'))
-                && t[i + 1..].iter().skip_while(|c| !c.is_whitespace()).collect::<String>().trim_start().chars().next().is_none_or(|c| c == '#')
+                && t[i + 1..]
+                    .iter()
+                    .take_while(|c| !c.is_whitespace())
+                    .all(|c| matches!(c, '-' | '+' | '0'..='9'))
+                && t[i + 1..]
+                    .iter()
+                    .skip_while(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .trim_start()
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c == '#')
         });
         if let Some(col) = found {
-            if l < content_line || t[..col].iter().collect::<String>().contains(':') || t[..col].iter().any(|c| *c == '-') {
+            if l < content_line
+                || t[..col].iter().collect::<String>().contains(':')
+                || t[..col].contains(&'-')
+            {
                 header = Some((l, col));
                 break;
             }
@@ -305,7 +364,12 @@ fn add_point(
     let depth = stack.len();
     if parent.node.kind == Kind::Mapping {
         if parent.expect_key {
-            points.push(Point { line, col, depth, path: path.to_vec() });
+            points.push(Point {
+                line,
+                col,
+                depth,
+                path: path.to_vec(),
+            });
         }
         return;
     }
@@ -315,11 +379,21 @@ fn add_point(
         i -= 1;
         if chars[i] == '-' && !masked[i] {
             let l = line_starts.partition_point(|&s| s <= i) - 1;
-            points.push(Point { line: l, col: i - line_starts[l], depth, path: path.to_vec() });
+            points.push(Point {
+                line: l,
+                col: i - line_starts[l],
+                depth,
+                path: path.to_vec(),
+            });
             return;
         }
     }
-    points.push(Point { line, col, depth, path: path.to_vec() });
+    points.push(Point {
+        line,
+        col,
+        depth,
+        path: path.to_vec(),
+    });
 }
 
 fn scan_comments(chars: &[char], masked: &[bool], line_starts: &[usize]) -> Vec<Comment> {
@@ -328,7 +402,6 @@ fn scan_comments(chars: &[char], masked: &[bool], line_starts: &[usize]) -> Vec<
         let end = line_starts.get(l + 1).map_or(chars.len(), |n| n - 1);
         let mut only_space = true;
         let mut prev_blank = true;
-        let mut in_flow_quote = false;
         for i in start..end {
             let c = chars[i];
             if masked[i] {
@@ -336,26 +409,31 @@ fn scan_comments(chars: &[char], masked: &[bool], line_starts: &[usize]) -> Vec<
                 prev_blank = false;
                 continue;
             }
-            let _ = in_flow_quote;
             if c == '#' && prev_blank {
                 let mut text: String = chars[i..end].iter().collect();
                 let trimmed = text.trim_end_matches([' ', '\t', '\r']).len();
                 text.truncate(trimmed);
-                out.push(Comment { line: l, col: i - start, text, full_line: only_space });
+                out.push(Comment {
+                    line: l,
+                    col: i - start,
+                    text,
+                    full_line: only_space,
+                });
                 break;
             }
             prev_blank = c == ' ' || c == '\t';
             if !prev_blank {
                 only_space = false;
             }
-            in_flow_quote = false;
         }
     }
     out
 }
 
 fn is_blank_line(chars: &[char], line_starts: &[usize], l: usize) -> bool {
-    let Some(&start) = line_starts.get(l) else { return true };
+    let Some(&start) = line_starts.get(l) else {
+        return true;
+    };
     let end = line_starts.get(l + 1).map_or(chars.len(), |n| n - 1);
     chars[start..end].iter().all(|c| c.is_whitespace())
 }
@@ -416,7 +494,16 @@ fn attach(
             ci += 1;
         }
         if !pending.is_empty() {
-            resolve(doc, &pending, next_point, &stack, points, seen_point, chars, line_starts);
+            resolve(
+                doc,
+                &pending,
+                next_point,
+                &stack,
+                points,
+                seen_point,
+                chars,
+                line_starts,
+            );
         }
         let Some(p) = next_point else { break };
         // Keep, per depth, the latest point: the chain of open keys and items.
@@ -457,12 +544,20 @@ fn resolve(
         g.2 = is_blank_line(chars, line_starts, last + 1) && line_starts.get(last + 1).is_some();
     }
     let foot_target = |col: usize| -> Option<&Point> {
-        stack.iter().rev().map(|&i| &points[i]).find(|p| p.col <= col)
+        stack
+            .iter()
+            .rev()
+            .map(|&i| &points[i])
+            .find(|p| p.col <= col)
     };
     let mut head = String::new();
     let mut doc_head = String::new();
     for (gi, (lines, blank_before, blank_after)) in groups.iter().enumerate() {
-        let text = lines.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join("\n");
+        let text = lines
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
         let col = lines[0].col;
         let as_foot = match next {
             None => true,

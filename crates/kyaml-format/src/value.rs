@@ -43,7 +43,9 @@ fn build(value: &Value, orig: Option<&Node>) -> Node {
             }
             for (k, v) in map {
                 let pair = orig.and_then(|o| {
-                    o.children.chunks(2).find(|p| p[0].kind == Kind::Scalar && p[0].value == *k)
+                    o.children
+                        .chunks(2)
+                        .find(|p| p[0].kind == Kind::Scalar && p[0].value == *k)
                 });
                 let key = match pair {
                     Some(p) => p[0].clone(),
@@ -99,7 +101,9 @@ fn match_item<'a>(orig: &'a Node, item: &Value, index: usize) -> Option<&'a Node
     if let Some(name) = item.get("name").and_then(Value::as_str) {
         let by_name = orig.children.iter().find(|c| {
             c.kind == Kind::Mapping
-                && c.children.chunks(2).any(|p| p[0].value == "name" && p.get(1).is_some_and(|v| v.value == name))
+                && c.children
+                    .chunks(2)
+                    .any(|p| p[0].value == "name" && p.get(1).is_some_and(|v| v.value == name))
         });
         if by_name.is_some() {
             return by_name;
@@ -113,7 +117,8 @@ fn match_item<'a>(orig: &'a Node, item: &Value, index: usize) -> Option<&'a Node
 fn new_scalar(s: &str) -> Node {
     let style = if s.contains('\n') {
         Style::Literal
-    } else if is_old_bool(s) || is_base60_float(s) || !matches!(resolve_plain(s), Value::String(_)) {
+    } else if is_old_bool(s) || is_base60_float(s) || !matches!(resolve_plain(s), Value::String(_))
+    {
         Style::Double
     } else {
         Style::Plain
@@ -124,7 +129,21 @@ fn new_scalar(s: &str) -> Node {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -138,7 +157,11 @@ fn is_base60_float(s: &str) -> bool {
         && !first.is_empty()
         && first.chars().all(|c| c.is_ascii_digit() || c == '_')
         && rest.iter().enumerate().all(|(i, p)| {
-            let p = if i + 1 == rest.len() { p.split('.').next().unwrap_or("") } else { p };
+            let p = if i + 1 == rest.len() {
+                p.split('.').next().unwrap_or("")
+            } else {
+                p
+            };
             !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit())
         })
 }
@@ -164,8 +187,8 @@ fn resolve_plain(s: &str) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN"
-        | ".NAN" => return Value::String(format!("\u{0}float:{s}")),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => return Value::String(format!("\u{0}float:{s}")),
         _ => {}
     }
     let plain = s.replace('_', "");
@@ -187,8 +210,13 @@ fn resolve_plain(s: &str) -> Value {
             return Value::from(i);
         }
     }
-    let looks_numeric = plain.chars().next().is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
-        && plain.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
+    let looks_numeric = plain
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
+        && plain
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
     if looks_numeric {
         if let Ok(f) = plain.parse::<f64>() {
             if let Some(n) = serde_json::Number::from_f64(f) {

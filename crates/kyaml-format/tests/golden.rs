@@ -8,7 +8,11 @@ use std::path::Path;
 
 fn cases() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/format");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 5, "testdata/format holds the cases");
     cases
@@ -19,7 +23,9 @@ fn data(text: &str) -> Vec<Value> {
     let mut docs = krm_sdk::yaml::parse_documents(text, &krm_sdk::yaml::Limits::default()).unwrap();
     for d in docs.iter_mut() {
         if let Some(meta) = d.get_mut("metadata").and_then(Value::as_object_mut) {
-            let empty = meta.get("annotations").is_some_and(|a| a.is_null() || a.as_object().is_some_and(|o| o.is_empty()));
+            let empty = meta
+                .get("annotations")
+                .is_some_and(|a| a.is_null() || a.as_object().is_some_and(|o| o.is_empty()));
             if empty {
                 meta.remove("annotations");
             }
@@ -36,7 +42,10 @@ fn format_gives_kpts_bytes() {
         let expected = std::fs::read_to_string(case.join("kpt.yaml")).unwrap();
         let got = kyaml_format::format(&input).unwrap();
         if got != expected {
-            failures.push(format!("{}:\n--- kpt\n{expected}\n--- format\n{got}", case.display()));
+            failures.push(format!(
+                "{}:\n--- kpt\n{expected}\n--- format\n{got}",
+                case.display()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -48,7 +57,17 @@ fn format_is_idempotent_and_keeps_the_data() {
         let input = std::fs::read_to_string(case.join("input.yaml")).unwrap();
         let once = kyaml_format::format(&input).unwrap();
         let twice = kyaml_format::format(&once).unwrap();
-        assert_eq!(once, twice, "{}: format(format(x)) != format(x)", case.display());
-        assert_eq!(data(&input), data(&once), "{}: data changed", case.display());
+        assert_eq!(
+            once,
+            twice,
+            "{}: format(format(x)) != format(x)",
+            case.display()
+        );
+        assert_eq!(
+            data(&input),
+            data(&once),
+            "{}: data changed",
+            case.display()
+        );
     }
 }

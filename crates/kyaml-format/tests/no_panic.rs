@@ -17,14 +17,33 @@ fn check(text: &str) -> Result<(), String> {
 #[test]
 fn snippets_never_panic() {
     for text in [
-        "", "---", "--- x", "a: [", "\"", "a: |\n", "- |\n  x\n- >\n", "a: &x 1\nb: *x\n", "? a\n: b\n",
-        "a: b\n--- junk\nc: d\n", "# only\n# comments\n", "\t", "a:\n  - b\n  -\n", "{a: 1, b: [2, {c: 3}]} # c\n",
-        "a: \"\\u00e9 \\U0001F600\"\n", "- # c\n  a: 1\n",
+        "",
+        "---",
+        "--- x",
+        "a: [",
+        "\"",
+        "a: |\n",
+        "- |\n  x\n- >\n",
+        "a: &x 1\nb: *x\n",
+        "? a\n: b\n",
+        "a: b\n--- junk\nc: d\n",
+        "# only\n# comments\n",
+        "\t",
+        "a:\n  - b\n  -\n",
+        "{a: 1, b: [2, {c: 3}]} # c\n",
+        "a: \"\\u00e9 \\U0001F600\"\n",
+        "- # c\n  a: 1\n",
     ] {
         check(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
     }
-    assert!(matches!(kyaml_format::format("a: 1\n--- junk\nb: 2\n"), Err(kyaml_format::Error::Separator { .. })));
-    assert!(matches!(kyaml_format::format("a: &x 1\nb: *x\n"), Err(kyaml_format::Error::Unsupported(_))));
+    assert!(matches!(
+        kyaml_format::format("a: 1\n--- junk\nb: 2\n"),
+        Err(kyaml_format::Error::Separator { .. })
+    ));
+    assert!(matches!(
+        kyaml_format::format("a: &x 1\nb: *x\n"),
+        Err(kyaml_format::Error::Unsupported(_))
+    ));
 }
 
 #[test]
@@ -53,5 +72,11 @@ fn yaml_test_suite_never_panics() {
             failures.push(format!("{}: {e}", f.display()));
         }
     }
-    assert!(failures.is_empty(), "{} of {}:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {}:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

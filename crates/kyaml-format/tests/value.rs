@@ -9,13 +9,23 @@ fn read(text: &str) -> Vec<Value> {
 }
 
 fn check(original: Option<&str>, value: &Value) -> String {
-    let indent = original.map_or(kyaml_format::SeqIndent::Compact, kyaml_format::derive_seq_indent);
+    let indent = original.map_or(
+        kyaml_format::SeqIndent::Compact,
+        kyaml_format::derive_seq_indent,
+    );
     let out = kyaml_format::format_value(original, value, indent);
-    assert_eq!(kyaml_format::format(&out).unwrap(), out, "not a fixed point of format:\n{out}");
+    assert_eq!(
+        kyaml_format::format(&out).unwrap(),
+        out,
+        "not a fixed point of format:\n{out}"
+    );
     // kyaml's writer drops an empty `metadata.annotations`; nothing else changes.
     let mut expected = value.clone();
     if let Some(meta) = expected.get_mut("metadata").and_then(Value::as_object_mut) {
-        if meta.get("annotations").is_some_and(|a| a.as_object().is_some_and(|o| o.is_empty())) {
+        if meta
+            .get("annotations")
+            .is_some_and(|a| a.as_object().is_some_and(|o| o.is_empty()))
+        {
             meta.remove("annotations");
         }
     }
@@ -36,8 +46,16 @@ fn unchanged_data_gives_kpts_bytes() {
                 docs.push((piece.as_str(), v));
             }
         }
-        let args: Vec<_> = docs.iter().map(|(p, v)| (Some(*p), v, kyaml_format::derive_seq_indent(p))).collect();
-        assert_eq!(kyaml_format::format_values(&args), expected, "{}", case.path().display());
+        let args: Vec<_> = docs
+            .iter()
+            .map(|(p, v)| (Some(*p), v, kyaml_format::derive_seq_indent(p)))
+            .collect();
+        assert_eq!(
+            kyaml_format::format_values(&args),
+            expected,
+            "{}",
+            case.path().display()
+        );
     }
 }
 
@@ -67,13 +85,32 @@ data:
         "data": {"list": ["keep"], "added": "line one\nline two\n"}
     });
     let out = check(Some(original), &value);
-    for kept in ["# head of the document", "# line of apiVersion", "# head of name", "# about a", "a: '1' # kept quoted", "- keep # stays"] {
+    for kept in [
+        "# head of the document",
+        "# line of apiVersion",
+        "# head of name",
+        "# about a",
+        "a: '1' # kept quoted",
+        "- keep # stays",
+    ] {
         assert!(out.contains(kept), "lost {kept:?}:\n{out}");
     }
-    assert!(!out.contains("dropped"), "comment of a removed key kept:\n{out}");
-    assert!(out.contains("new: \"yes\"\n") && out.contains("num: \"123\"\n"), "strings that read as other types are quoted:\n{out}");
-    assert!(out.contains("  list:\n    - keep"), "the original's wide sequence indent is kept:\n{out}");
-    assert!(out.contains("added: |\n    line one\n"), "multi-line strings are literal blocks:\n{out}");
+    assert!(
+        !out.contains("dropped"),
+        "comment of a removed key kept:\n{out}"
+    );
+    assert!(
+        out.contains("new: \"yes\"\n") && out.contains("num: \"123\"\n"),
+        "strings that read as other types are quoted:\n{out}"
+    );
+    assert!(
+        out.contains("  list:\n    - keep"),
+        "the original's wide sequence indent is kept:\n{out}"
+    );
+    assert!(
+        out.contains("added: |\n    line one\n"),
+        "multi-line strings are literal blocks:\n{out}"
+    );
 }
 
 #[test]
