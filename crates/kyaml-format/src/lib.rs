@@ -1,0 +1,279 @@
+//! Writes YAML the way kyaml writes it when `kpt fn render` rewrites a package:
+//! `kio.LocalPackageReader` (with `PreserveSeqIndent`) reads each file, split into
+//! documents on `\n---` lines, into go-yaml v3 nodes with comments; the
+//! `LocalPackageWriter`'s `ByteWriter` encodes them again with indent 2 and each
+//! document's sequence indent (`compact` or `wide`).
+//!
+//! [`format`] gives the bytes kpt writes for a file no function changed;
+//! [`format_value`] gives the bytes for a document a function replaced, keeping the
+//! comments of the original's keys and items that still exist.
+
+mod emit;
+mod node;
+mod parse;
+mod value;
+
+use emit::{Emitter, Event, EventType, ScalarStyle};
+use node::{Document, Kind, Node, Style};
+use std::fmt;
+
+pub use value::{format_value, format_values};
+
+/// How block sequences nested in a mapping are indented (kyaml's `seqindent`
+/// annotation): `compact` puts `-` under the key, `wide` two columns right of it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SeqIndent {
+    Compact,
+    Wide,
+}
+
+/// Why a text could not be formatted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The YAML does not parse (1-based line and column).
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A document separator line with content after `---` (kyaml rejects it too).
+    Separator { line: usize, text: String },
+    /// Input this crate does not reproduce yet; callers keep the text as it is.
+    Unsupported(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}, column {column}: {message}"),
+            Error::Separator { line, text } => write!(
+                f,
+                "line {line}: invalid document separator `{text}`: only a comment may follow `---`"
+            ),
+            Error::Unsupported(what) => write!(f, "not supported: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The text `kpt fn render` writes for this file when no function changed it.
+/// Documents that are empty or only comments are dropped, as kyaml drops them.
+pub fn format(text: &str) -> Result<String, Error> {
+    let mut docs = Vec::new();
+    let mut indents = Vec::new();
+    for piece in split_documents(text)? {
+        if let Some(mut doc) = parse::parse_document(&piece)? {
+            clear_empty_annotations(&mut doc.root);
+            indents.push(derive_seq_indent(&piece));
+            docs.push(doc);
+        }
+    }
+    Ok(emit_documents(&docs, &indents))
+}
+
+/// kyaml's `ClearEmptyAnnotations`, run by the ByteWriter after it removes the
+/// reader's annotations: an empty (or null) `metadata.annotations` goes away.
+pub(crate) fn clear_empty_annotations(root: &mut Node) {
+    let Some(metadata) = root
+        .children
+        .chunks_mut(2)
+        .find(|p| p[0].value == "metadata" && p.len() == 2)
+        .map(|p| &mut p[1])
+    else {
+        return;
+    };
+    if metadata.kind != Kind::Mapping {
+        return;
+    }
+    let empty = |n: &Node| match n.kind {
+        Kind::Mapping => n.children.is_empty(),
+        Kind::Scalar => {
+            n.style == Style::Plain
+                && matches!(n.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        }
+        Kind::Sequence => false,
+    };
+    if let Some(i) = metadata
+        .children
+        .chunks(2)
+        .position(|p| p[0].value == "annotations" && p.get(1).is_some_and(empty))
+    {
+        metadata.children.drain(2 * i..2 * i + 2);
+    }
+}
+
+/// kyaml's `splitDocuments`: `\r\n` becomes `\n`, then the text is cut at every
+/// `\n---...\n`; each piece but the last gets its `\n` back.
+pub fn split_documents(text: &str) -> Result<Vec<String>, Error> {
+    let s = text.replace("\r\n", "\n");
+    let mut docs = Vec::new();
+    if s.is_empty() {
+        return Ok(docs);
+    }
+    let mut prev = 0;
+    let mut i = 0;
+    // Regex `\n---.*\n`, non-overlapping, leftmost first.
+    while let Some(off) = s[i..].find("\n---") {
+        let start = i + off;
+        let Some(nl) = s[start + 4..].find('\n') else {
+            break;
+        };
+        let end = start + 4 + nl + 1;
+        let rest = s[start + 4..end - 1].trim();
+        if !rest.is_empty() && !rest.starts_with('#') {
+            let line = s[..start + 1].matches('\n').count() + 1;
+            return Err(Error::Separator {
+                line,
+                text: s[start + 1..end - 1].trim().to_string(),
+            });
+        }
+        docs.push(format!("{}\n", &s[prev..start]));
+        prev = end;
+        i = end;
+    }
+    docs.push(s[prev..].to_string());
+    Ok(docs)
+}
+
+/// kyaml's `DeriveSeqIndentStyle`: the first `- ` line whose key line (the line
+/// before it, skipping comments) ends with its only `:` decides; `compact` when
+/// nothing decides.
+pub fn derive_seq_indent(original: &str) -> SeqIndent {
+    let lines: Vec<&str> = original.split('\n').collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some((prefix, _)) = line.split_once("- ") else {
+            continue;
+        };
+        if !prefix.trim_matches(' ').is_empty() {
+            continue;
+        }
+        let seq_spaces = prefix.len();
+        let Some(key_line) = key_line_before(&lines, i) else {
+            continue;
+        };
+        if key_line.is_empty() {
+            continue;
+        }
+        let key_spaces = key_line.len() - key_line.trim_start_matches(' ').len();
+        let trimmed = key_line.trim_matches(' ');
+        if trimmed.matches(':').count() != 1 || !trimmed.ends_with(':') {
+            continue;
+        }
+        if seq_spaces == key_spaces {
+            return SeqIndent::Compact;
+        }
+        if seq_spaces == key_spaces + 2 {
+            return SeqIndent::Wide;
+        }
+    }
+    SeqIndent::Compact
+}
+
+fn key_line_before<'a>(lines: &[&'a str], i: usize) -> Option<&'a str> {
+    for j in (0..i).rev() {
+        let line = lines[j];
+        if line.trim_matches(' ').starts_with('#') {
+            continue;
+        }
+        return Some(line.split('#').next().unwrap_or(""));
+    }
+    None
+}
+
+pub(crate) fn emit_documents(docs: &[Document], indents: &[SeqIndent]) -> String {
+    let mut events = vec![Event::new(EventType::StreamStart)];
+    for doc in docs {
+        let mut start = Event::new(EventType::DocumentStart);
+        start.head_comment = doc.head.clone().into_bytes();
+        events.push(start);
+        encode(&doc.root, "", &mut events);
+        let mut end = Event::new(EventType::DocumentEnd);
+        end.foot_comment = doc.foot.clone().into_bytes();
+        events.push(end);
+    }
+    events.push(Event::new(EventType::StreamEnd));
+    let compact: Vec<bool> = indents.iter().map(|i| *i == SeqIndent::Compact).collect();
+    let mut emitter = Emitter::new(events);
+    emitter.run(&compact);
+    String::from_utf8(emitter.out).unwrap_or_default()
+}
+
+/// encode.go `(*encoder).node`: a node to events; a key's foot comment travels as
+/// the next key's (or the mapping end's) tail comment.
+fn encode(node: &Node, tail: &str, out: &mut Vec<Event>) {
+    let tag = node.tag.clone().unwrap_or_default();
+    match node.kind {
+        Kind::Mapping | Kind::Sequence => {
+            let is_map = node.kind == Kind::Mapping;
+            let mut ev = Event::new(if is_map {
+                EventType::MappingStart
+            } else {
+                EventType::SequenceStart
+            });
+            ev.anchor = node.anchor.clone().into_bytes();
+            ev.tag = tag.clone().into_bytes();
+            ev.implicit = tag.is_empty();
+            ev.flow = node.style == Style::Flow;
+            ev.head_comment = node.head.clone().into_bytes();
+            if is_map {
+                ev.tail_comment = tail.as_bytes().to_vec();
+            }
+            out.push(ev);
+            let mut tail = String::new();
+            if is_map {
+                for pair in node.children.chunks(2) {
+                    let mut key = pair[0].clone();
+                    let foot = std::mem::take(&mut key.foot);
+                    encode(&key, &tail, out);
+                    tail = foot;
+                    if let Some(v) = pair.get(1) {
+                        encode(v, "", out);
+                    }
+                }
+            } else {
+                for item in &node.children {
+                    encode(item, "", out);
+                }
+            }
+            let mut end = Event::new(if is_map {
+                EventType::MappingEnd
+            } else {
+                EventType::SequenceEnd
+            });
+            if is_map {
+                end.tail_comment = tail.into_bytes();
+            }
+            end.line_comment = node.line.clone().into_bytes();
+            end.foot_comment = node.foot.clone().into_bytes();
+            end.flow = node.style == Style::Flow;
+            out.push(end);
+        }
+        Kind::Scalar => {
+            let style = match node.style {
+                Style::Double => ScalarStyle::Double,
+                Style::Single => ScalarStyle::Single,
+                Style::Literal => ScalarStyle::Literal,
+                Style::Folded => ScalarStyle::Folded,
+                _ if node.value.contains('\n') => ScalarStyle::Literal,
+                _ => ScalarStyle::Plain,
+            };
+            let mut ev = Event::new(EventType::Scalar);
+            ev.anchor = node.anchor.clone().into_bytes();
+            ev.tag = tag.clone().into_bytes();
+            ev.implicit = tag.is_empty();
+            ev.quoted_implicit = tag.is_empty();
+            ev.value = node.value.clone().into_bytes();
+            ev.scalar_style = style;
+            ev.head_comment = node.head.clone().into_bytes();
+            ev.line_comment = node.line.clone().into_bytes();
+            ev.foot_comment = node.foot.clone().into_bytes();
+            ev.tail_comment = tail.as_bytes().to_vec();
+            out.push(ev);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The tree go-yaml v3 decodes into (`yaml.Node`): kind, style, tag, anchor,
+//! value and the three comments it keeps per node.
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    Scalar,
+    Mapping,
+    Sequence,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Style {
+    Plain,
+    Single,
+    Double,
+    Literal,
+    Folded,
+    /// Flow mapping or sequence.
+    Flow,
+    /// Block mapping or sequence.
+    Block,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    pub style: Style,
+    /// An explicit tag from the source (long form), written back as it was.
+    pub tag: Option<String>,
+    pub anchor: String,
+    /// Scalar text.
+    pub value: String,
+    pub head: String,
+    pub line: String,
+    pub foot: String,
+    /// Mappings: key, value, key, value, ...
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    pub fn scalar(value: &str, style: Style) -> Node {
+        Node::new(Kind::Scalar, style, value)
+    }
+    pub fn new(kind: Kind, style: Style, value: &str) -> Node {
+        Node {
+            kind,
+            style,
+            tag: None,
+            anchor: String::new(),
+            value: value.to_string(),
+            head: String::new(),
+            line: String::new(),
+            foot: String::new(),
+            children: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Document {
+    pub head: String,
+    pub foot: String,
+    pub root: Node,
+}

@@ -1,0 +1,228 @@
+//! Formatting a document a function changed: the new data laid out as kyaml
+//! writes it, with the comments (and scalar styles) of the original document's
+//! keys and items that still exist, as kpt keeps them for fields that survive.
+
+use crate::node::{Document, Kind, Node, Style};
+use crate::{emit_documents, parse, SeqIndent};
+use serde_json::Value;
+
+/// The text kpt writes for one document whose data is now `value`. `original` is
+/// that document's text before the change (one piece of the file between `---`
+/// lines), if it had one: comments on keys and items still present are kept, and
+/// so is the style of each scalar whose value did not change. New content is
+/// written as go-yaml v3 encodes Go values: plain where the text reads back as the
+/// same string, double quotes where it would read as another type (`"123"`,
+/// `"yes"`), `|` for multi-line strings. `seq_indent` is the document's sequence
+/// indent: [`crate::derive_seq_indent`] of the original, `Compact` for new files.
+pub fn format_value(original: Option<&str>, value: &Value, seq_indent: SeqIndent) -> String {
+    format_values(&[(original, value, seq_indent)])
+}
+
+/// Several documents of one file, separated by `---` lines as kyaml writes them.
+pub fn format_values(documents: &[(Option<&str>, &Value, SeqIndent)]) -> String {
+    let mut docs = Vec::new();
+    let mut indents = Vec::new();
+    for (original, value, indent) in documents {
+        let orig = original.and_then(|t| parse::parse_document(t).ok().flatten());
+        let mut root = build(value, orig.as_ref().map(|d| &d.root));
+        crate::clear_empty_annotations(&mut root);
+        let (head, foot) = orig.map(|d| (d.head, d.foot)).unwrap_or_default();
+        docs.push(Document { head, foot, root });
+        indents.push(*indent);
+    }
+    emit_documents(&docs, &indents)
+}
+
+fn build(value: &Value, orig: Option<&Node>) -> Node {
+    match value {
+        Value::Object(map) => {
+            let orig = orig.filter(|o| o.kind == Kind::Mapping);
+            let mut node = Node::new(Kind::Mapping, orig.map_or(Style::Block, |o| o.style), "");
+            if let Some(o) = orig {
+                copy_comments(&mut node, o);
+            }
+            for (k, v) in map {
+                let pair = orig.and_then(|o| {
+                    o.children
+                        .chunks(2)
+                        .find(|p| p[0].kind == Kind::Scalar && p[0].value == *k)
+                });
+                let key = match pair {
+                    Some(p) => p[0].clone(),
+                    None => new_scalar(k),
+                };
+                let val = build(v, pair.and_then(|p| p.get(1)));
+                node.children.push(key);
+                node.children.push(val);
+            }
+            node
+        }
+        Value::Array(items) => {
+            let orig = orig.filter(|o| o.kind == Kind::Sequence);
+            let mut node = Node::new(Kind::Sequence, orig.map_or(Style::Block, |o| o.style), "");
+            if let Some(o) = orig {
+                copy_comments(&mut node, o);
+            }
+            for (i, item) in items.iter().enumerate() {
+                let matched = orig.and_then(|o| match_item(o, item, i));
+                node.children.push(build(item, matched));
+            }
+            node
+        }
+        scalar => {
+            let orig = orig.filter(|o| o.kind == Kind::Scalar);
+            if let Some(o) = orig {
+                if same_scalar(o, scalar) {
+                    return o.clone();
+                }
+            }
+            let mut node = match scalar {
+                Value::String(s) => new_scalar(s),
+                Value::Null => Node::scalar("null", Style::Plain),
+                other => Node::scalar(&other.to_string(), Style::Plain),
+            };
+            if let Some(o) = orig {
+                copy_comments(&mut node, o);
+            }
+            node
+        }
+    }
+}
+
+fn copy_comments(to: &mut Node, from: &Node) {
+    to.head = from.head.clone();
+    to.line = from.line.clone();
+    to.foot = from.foot.clone();
+}
+
+/// The original item for a new one: lists of objects match on `name` (kpt's
+/// associative key for most Kubernetes lists), everything else on position.
+fn match_item<'a>(orig: &'a Node, item: &Value, index: usize) -> Option<&'a Node> {
+    if let Some(name) = item.get("name").and_then(Value::as_str) {
+        let by_name = orig.children.iter().find(|c| {
+            c.kind == Kind::Mapping
+                && c.children
+                    .chunks(2)
+                    .any(|p| p[0].value == "name" && p.get(1).is_some_and(|v| v.value == name))
+        });
+        if by_name.is_some() {
+            return by_name;
+        }
+    }
+    orig.children.get(index)
+}
+
+/// go-yaml v3 `encode.go` `stringv`: plain unless the text would read back as
+/// something else; multi-line text is a literal block.
+fn new_scalar(s: &str) -> Node {
+    let style = if s.contains('\n') {
+        Style::Literal
+    } else if is_old_bool(s) || is_base60_float(s) || !matches!(resolve_plain(s), Value::String(_))
+    {
+        Style::Double
+    } else {
+        Style::Plain
+    };
+    Node::scalar(s, style)
+}
+
+fn is_old_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    )
+}
+
+/// YAML 1.1 sexagesimal floats (`1:20`), which go-yaml quotes.
+fn is_base60_float(s: &str) -> bool {
+    let t = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut parts = t.split(':');
+    let first = parts.next().unwrap_or("");
+    let rest: Vec<&str> = parts.collect();
+    !rest.is_empty()
+        && !first.is_empty()
+        && first.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && rest.iter().enumerate().all(|(i, p)| {
+            let p = if i + 1 == rest.len() {
+                p.split('.').next().unwrap_or("")
+            } else {
+                p
+            };
+            !p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// Whether an original scalar node holds the same data as `value`.
+fn same_scalar(node: &Node, value: &Value) -> bool {
+    if node.tag.is_some() {
+        return false;
+    }
+    let data = match node.style {
+        Style::Plain => resolve_plain(&node.value),
+        _ => Value::String(node.value.clone()),
+    };
+    match (&data, value) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => data == *value,
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar, as go-yaml v3 `resolve.go`.
+fn resolve_plain(s: &str) -> Value {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => return Value::String(format!("\u{0}float:{s}")),
+        _ => {}
+    }
+    let plain = s.replace('_', "");
+    if let Ok(i) = plain.parse::<i64>() {
+        return Value::from(i);
+    }
+    if let Some(h) = plain.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(h, 16) {
+            return Value::from(i);
+        }
+    }
+    if let Some(o) = plain.strip_prefix("0o") {
+        if let Ok(i) = i64::from_str_radix(o, 8) {
+            return Value::from(i);
+        }
+    }
+    if let Some(b) = plain.strip_prefix("0b") {
+        if let Ok(i) = i64::from_str_radix(b, 2) {
+            return Value::from(i);
+        }
+    }
+    let looks_numeric = plain
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
+        && plain
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
+    if looks_numeric {
+        if let Ok(f) = plain.parse::<f64>() {
+            if let Some(n) = serde_json::Number::from_f64(f) {
+                return Value::Number(n);
+            }
+        }
+    }
+    Value::String(s.to_string())
+}

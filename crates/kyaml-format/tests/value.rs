@@ -1,0 +1,125 @@
+//! `format_value` for documents a function changed. Its output must be a fixed
+//! point of `format` (so a later `kpt fn render` changes nothing), read back as the
+//! new data, and keep the comments of keys and items that survive.
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn read(text: &str) -> Vec<Value> {
+    krm_sdk::yaml::parse_documents(text, &krm_sdk::yaml::Limits::default()).unwrap()
+}
+
+fn check(original: Option<&str>, value: &Value) -> String {
+    let indent = original.map_or(
+        kyaml_format::SeqIndent::Compact,
+        kyaml_format::derive_seq_indent,
+    );
+    let out = kyaml_format::format_value(original, value, indent);
+    assert_eq!(
+        kyaml_format::format(&out).unwrap(),
+        out,
+        "not a fixed point of format:\n{out}"
+    );
+    // kyaml's writer drops an empty `metadata.annotations`; nothing else changes.
+    let mut expected = value.clone();
+    if let Some(meta) = expected.get_mut("metadata").and_then(Value::as_object_mut) {
+        if meta
+            .get("annotations")
+            .is_some_and(|a| a.as_object().is_some_and(|o| o.is_empty()))
+        {
+            meta.remove("annotations");
+        }
+    }
+    assert_eq!(read(&out), vec![expected], "data differs:\n{out}");
+    out
+}
+
+#[test]
+fn unchanged_data_gives_kpts_bytes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/format");
+    for case in std::fs::read_dir(dir).unwrap().flatten() {
+        let input = std::fs::read_to_string(case.path().join("input.yaml")).unwrap();
+        let expected = std::fs::read_to_string(case.path().join("kpt.yaml")).unwrap();
+        let mut docs = Vec::new();
+        let pieces = kyaml_format::split_documents(&input).unwrap();
+        for piece in &pieces {
+            for v in read(piece) {
+                docs.push((piece.as_str(), v));
+            }
+        }
+        let args: Vec<_> = docs
+            .iter()
+            .map(|(p, v)| (Some(*p), v, kyaml_format::derive_seq_indent(p)))
+            .collect();
+        assert_eq!(
+            kyaml_format::format_values(&args),
+            expected,
+            "{}",
+            case.path().display()
+        );
+    }
+}
+
+#[test]
+fn surviving_fields_keep_their_comments() {
+    let original = "\
+# head of the document
+
+apiVersion: v1 # line of apiVersion
+kind: ConfigMap
+metadata:
+  # head of name
+  name: x
+  labels:
+    # about a
+    a: '1' # kept quoted
+    gone: y # dropped with its key
+data:
+  list:
+    - keep # stays
+    - drop
+";
+    let value = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x", "labels": {"a": "1", "new": "yes", "num": "123"}},
+        "data": {"list": ["keep"], "added": "line one\nline two\n"}
+    });
+    let out = check(Some(original), &value);
+    for kept in [
+        "# head of the document",
+        "# line of apiVersion",
+        "# head of name",
+        "# about a",
+        "a: '1' # kept quoted",
+        "- keep # stays",
+    ] {
+        assert!(out.contains(kept), "lost {kept:?}:\n{out}");
+    }
+    assert!(
+        !out.contains("dropped"),
+        "comment of a removed key kept:\n{out}"
+    );
+    assert!(
+        out.contains("new: \"yes\"\n") && out.contains("num: \"123\"\n"),
+        "strings that read as other types are quoted:\n{out}"
+    );
+    assert!(
+        out.contains("  list:\n    - keep"),
+        "the original's wide sequence indent is kept:\n{out}"
+    );
+    assert!(
+        out.contains("added: |\n    line one\n"),
+        "multi-line strings are literal blocks:\n{out}"
+    );
+}
+
+#[test]
+fn new_documents_use_kyaml_defaults() {
+    let value = json!({"apiVersion": "v1", "kind": "List", "metadata": {"name": "demo", "annotations": {}},
+        "items": [{"a": null, "b": true, "c": 1.5, "d": "", "e": " padded", "f": "- dash", "g": "on", "h": "n"}]});
+    let out = check(None, &value.clone());
+    assert_eq!(
+        out,
+        "apiVersion: v1\nkind: List\nmetadata:\n  name: demo\nitems:\n- a: null\n  b: true\n  c: 1.5\n  d: \"\"\n  e: ' padded'\n  f: '- dash'\n  g: \"on\"\n  h: \"n\"\n"
+    );
+}
