@@ -233,19 +233,19 @@ impl Rendered {
         let mut changed = Vec::new();
         for (path, mut documents) in files {
             documents.sort_by_key(|(index, _)| *index);
-            let values: Vec<Value> = documents.into_iter().map(|(_, v)| v).collect();
-            match self.sources.get(&path) {
-                Some(source) if source.documents.iter().map(clean).eq(values.iter().cloned()) => {}
+            let source = self.sources.remove(&path);
+            let text = file_text(source.as_ref(), &documents);
+            match source {
+                Some(source) if source.text == text => {}
                 Some(_) => {
                     staging.updated += 1;
-                    changed.push((path.clone(), file_text(&values)));
+                    changed.push((path, text));
                 }
                 None => {
                     staging.created += 1;
-                    changed.push((path.clone(), file_text(&values)));
+                    changed.push((path, text));
                 }
             }
-            self.sources.remove(&path);
         }
         for path in std::mem::take(&mut self.unstaged_sources) {
             if self.sources.remove(&path).is_some() {
@@ -309,19 +309,8 @@ impl Rendered {
         let files: Vec<(String, String)> = self
             .files()
             .into_iter()
-            .map(|(path, values)| {
-                let text = match self.sources.get(&path) {
-                    Some(source)
-                        if source
-                            .documents
-                            .iter()
-                            .map(clean)
-                            .eq(values.iter().cloned()) =>
-                    {
-                        source.text.clone()
-                    }
-                    _ => file_text(&values),
-                };
+            .map(|(path, documents)| {
+                let text = file_text(self.sources.get(&path), &documents);
                 (path, text)
             })
             .collect();
@@ -330,8 +319,8 @@ impl Rendered {
         Ok(files.len())
     }
 
-    /// The rendered documents of every file, in index order, as they will be written.
-    fn files(&self) -> BTreeMap<String, Vec<Value>> {
+    /// The rendered documents of every file with their indexes, in index order.
+    fn files(&self) -> BTreeMap<String, Vec<(u32, Value)>> {
         let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
         for item in &self.items {
             if let Some(file) = item.file_ref() {
@@ -345,7 +334,7 @@ impl Rendered {
             .into_iter()
             .map(|(path, mut documents)| {
                 documents.sort_by_key(|(index, _)| *index);
-                (path, documents.into_iter().map(|(_, v)| v).collect())
+                (path, documents)
             })
             .collect()
     }
@@ -379,12 +368,60 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     Ok(resolved)
 }
 
-fn file_text(values: &[Value]) -> String {
-    values
-        .iter()
-        .map(serialize)
-        .collect::<Vec<_>>()
-        .join("---\n")
+/// The text of a file as kpt writes it: every document through kyaml's formatter
+/// (comments of the original kept where its fields survive), so that `kpt fn
+/// render` after `lummo render` changes nothing. `documents` are (index in the
+/// original file, cleaned value). Where the formatter cannot read the original
+/// (anchors, a construct saphyr rejects), an unchanged file stays as it is and a
+/// changed one is written in our block style.
+fn file_text(source: Option<&Source>, documents: &[(u32, Value)]) -> String {
+    let unchanged = source.is_some_and(|s| {
+        s.documents.len() == documents.len()
+            && s.documents.iter().map(clean).eq(documents.iter().map(|(_, v)| v.clone()))
+    });
+    let pieces = match source {
+        Some(source) => original_pieces(&source.text),
+        None => Some(Vec::new()),
+    };
+    let formatted = pieces.and_then(|pieces| {
+        let entries: Vec<(Option<&str>, &Value, kyaml_format::SeqIndent)> = documents
+            .iter()
+            .map(|(index, value)| {
+                let piece = pieces.get(*index as usize).map(String::as_str);
+                let indent = piece.map_or(kyaml_format::SeqIndent::Compact, kyaml_format::derive_seq_indent);
+                (piece, value, indent)
+            })
+            .collect();
+        let text = kyaml_format::format_values(&entries);
+        // The formatter must never change what the file says.
+        let same = parse_documents(&text, &Limits::default())
+            .is_ok_and(|read| read.iter().eq(documents.iter().map(|(_, v)| v)));
+        same.then_some(text)
+    });
+    match (formatted, source) {
+        (Some(text), _) => attribution_quoted(text),
+        (None, Some(source)) if unchanged => source.text.clone(),
+        (None, _) => documents
+            .iter()
+            .map(|(_, v)| serialize(v))
+            .collect::<Vec<_>>()
+            .join("---\n"),
+    }
+}
+
+/// The original text of each document, by index as `parse_documents` counts
+/// them (kyaml's split, minus pieces that hold no document).
+fn original_pieces(text: &str) -> Option<Vec<String>> {
+    let limits = Limits::default();
+    let mut pieces = Vec::new();
+    for piece in kyaml_format::split_documents(text).ok()? {
+        match parse_documents(&piece, &limits).ok()?.len() {
+            0 => {}
+            1 => pieces.push(piece),
+            _ => return None,
+        }
+    }
+    Some(pieces)
 }
 
 fn display_package(relative: &str) -> String {
@@ -1168,7 +1205,12 @@ const BLUEPRINT: &str = "cnrm.cloud.google.com/blueprint";
 
 /// One document in our block style, with kpt's quoting of its attribution.
 fn serialize(item: &Value) -> String {
-    krm_sdk::yaml::to_string(item).replace(
+    attribution_quoted(krm_sdk::yaml::to_string(item))
+}
+
+/// kpt's attributor writes its annotation single-quoted.
+fn attribution_quoted(text: String) -> String {
+    text.replace(
         &format!("    {BLUEPRINT}: kpt-fn\n"),
         &format!("    {BLUEPRINT}: 'kpt-fn'\n"),
     )
