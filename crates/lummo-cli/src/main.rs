@@ -52,6 +52,10 @@ enum Command {
         /// Pull images of container steps: Always, IfNotPresent (default) or Never.
         #[arg(long, value_name = "POLICY")]
         image_pull_policy: Option<String>,
+        /// Write nothing; exit 1 with a unified diff of every file a render would
+        /// change (the CI gate for "rendered output is committed and current").
+        #[arg(long, conflicts_with_all = ["output", "manifests"])]
+        check: bool,
         /// Write the functions' results to DIR/results.yaml, as kpt does.
         #[arg(long, value_name = "DIR")]
         results_dir: Option<PathBuf>,
@@ -101,13 +105,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             allow_exec,
             allow_network,
             image_pull_policy,
+            check,
             results_dir,
         } => {
-            let pull = match image_pull_policy.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            let pull = match image_pull_policy
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
                 None | Some("ifnotpresent") => "missing",
                 Some("always") => "always",
                 Some("never") => "never",
-                Some(other) => bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never"),
+                Some(other) => {
+                    bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never")
+                }
             };
             let settings = package::Settings {
                 allow_exec,
@@ -115,13 +126,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 pull: Some(pull.to_string()),
             };
             let output = match (manifests, output.as_deref()) {
+                _ if check => Output::Check,
                 (true, _) => Output::Manifests,
                 (false, None) => Output::InPlace,
                 (false, Some("stdout")) => Output::Stdout,
                 (false, Some("unwrap")) => Output::Unwrap,
                 (false, Some(dir)) => Output::Dir(PathBuf::from(dir)),
             };
-            render(&package, output, settings, results_dir.as_deref(), cli.verbose)
+            render(
+                &package,
+                output,
+                settings,
+                results_dir.as_deref(),
+                cli.verbose,
+            )
         }
         Command::Eval {
             functions,
@@ -158,6 +176,7 @@ enum Output {
     Unwrap,
     Dir(PathBuf),
     Manifests,
+    Check,
 }
 
 fn render(
@@ -207,13 +226,50 @@ fn render(
                 eprintln!("{written} files written to {}", dir.display());
             }
         }
-        Output::InPlace => {
-            let (created, updated, deleted) = rendered.commit()?;
+        Output::Check => {
+            let changes = rendered.changes();
+            if changes.is_empty() {
+                eprintln!("{}: rendered output is current", package.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut text = String::new();
+            for change in &changes {
+                text.push_str(&unified_diff(change));
+            }
+            emit(&text);
             eprintln!(
-                "Successfully executed {} function(s) in {} package(s): {created} file(s) created, {updated} updated, {deleted} pruned.",
-                rendered.functions_run(),
-                rendered.packages
+                "{} file(s) would change: {}; run `lummo render {}` and commit the result",
+                changes.len(),
+                changes
+                    .iter()
+                    .map(|c| c.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                package.display()
             );
+            return Ok(ExitCode::from(1));
+        }
+        Output::InPlace => {
+            let summary = rendered.commit()?;
+            eprintln!(
+                "Successfully executed {} function(s) in {} package(s): {} file(s) created, {} updated, {} pruned.",
+                rendered.functions_run(),
+                rendered.packages,
+                summary.created.len(),
+                summary.updated.len(),
+                summary.deleted.len()
+            );
+            if verbose {
+                for (what, paths) in [
+                    ("created", &summary.created),
+                    ("updated", &summary.updated),
+                    ("pruned", &summary.deleted),
+                ] {
+                    for path in paths {
+                        eprintln!("  {what} {path}");
+                    }
+                }
+            }
         }
     }
     if verbose {
@@ -260,6 +316,29 @@ fn write_results(dir: &std::path::Path, rendered: &package::Rendered) -> Result<
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("results.yaml"), krm_sdk::yaml::to_string(&list))?;
     Ok(())
+}
+
+/// A `git diff`-style unified diff of one file (a/ and b/ prefixes, /dev/null for
+/// a new or deleted file).
+fn unified_diff(change: &package::Change) -> String {
+    let old = change.old.as_deref().unwrap_or("");
+    let new = change.new.as_deref().unwrap_or("");
+    let from = if change.old.is_some() {
+        format!("a/{}", change.path)
+    } else {
+        "/dev/null".into()
+    };
+    let to = if change.new.is_some() {
+        format!("b/{}", change.path)
+    } else {
+        "/dev/null".into()
+    };
+    let diff = similar::TextDiff::from_lines(old, new);
+    format!(
+        "diff --git a/{path} b/{path}\n{}",
+        diff.unified_diff().context_radius(3).header(&from, &to),
+        path = change.path
+    )
 }
 
 /// Writes to stdout; a reader that went away (`| head`) ends the program quietly.

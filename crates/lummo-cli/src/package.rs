@@ -131,8 +131,25 @@ struct Staging {
     /// (temporary file, destination)
     renames: Vec<(PathBuf, PathBuf)>,
     deletions: Vec<PathBuf>,
-    created: usize,
-    updated: usize,
+    /// Root-relative paths of the files created and updated, for `-v`.
+    created: Vec<String>,
+    updated: Vec<String>,
+}
+
+/// One file a render would change: its old text (none when new) and its new
+/// text (none when pruned).
+pub struct Change {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// What an in-place render did, file by file.
+#[derive(Default)]
+pub struct Summary {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub deleted: Vec<String>,
 }
 
 impl Rendered {
@@ -226,7 +243,10 @@ impl Rendered {
         let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
         for item in items {
             if let Some(file) = item.file_ref() {
-                files.entry(file.path).or_default().push((file.index, clean(&item)));
+                files
+                    .entry(file.path)
+                    .or_default()
+                    .push((file.index, clean(&item)));
             }
         }
         let mut staging = self.staging.take().unwrap_or_default();
@@ -238,11 +258,11 @@ impl Rendered {
             match source {
                 Some(source) if source.text == text => {}
                 Some(_) => {
-                    staging.updated += 1;
+                    staging.updated.push(path.clone());
                     changed.push((path, text));
                 }
                 None => {
-                    staging.created += 1;
+                    staging.created.push(path.clone());
                     changed.push((path, text));
                 }
             }
@@ -258,26 +278,60 @@ impl Rendered {
     }
 
     /// Renames every staged file over its target and deletes pruned files; on a
-    /// failed render, removes the temporary files instead. Returns (created,
-    /// updated, deleted).
-    pub fn commit(&mut self) -> Result<(usize, usize, usize)> {
+    /// failed render, removes the temporary files instead.
+    pub fn commit(&mut self) -> Result<Summary> {
         if self.failed() {
             self.discard();
-            return Ok((0, 0, 0));
+            return Ok(Summary::default());
         }
         let staging = self.staging.take().unwrap_or_default();
         for (temporary, destination) in &staging.renames {
             std::fs::rename(temporary, destination)
                 .with_context(|| destination.display().to_string())?;
         }
-        let mut deleted = 0;
+        let mut deleted = Vec::new();
         for doomed in &staging.deletions {
             if doomed.exists() {
                 std::fs::remove_file(doomed).with_context(|| doomed.display().to_string())?;
-                deleted += 1;
+                let relative = doomed.strip_prefix(&self.root).unwrap_or(doomed);
+                deleted.push(relative.display().to_string());
             }
         }
-        Ok((staging.created, staging.updated, deleted))
+        Ok(Summary {
+            created: staging.created,
+            updated: staging.updated,
+            deleted,
+        })
+    }
+
+    /// Every file an in-place render would create, change or delete, with both
+    /// texts; nothing is written (`lummo render --check`).
+    pub fn changes(&self) -> Vec<Change> {
+        let files = self.files();
+        let mut changes = Vec::new();
+        for (path, documents) in &files {
+            let source = self.sources.get(path);
+            let new = file_text(source, documents);
+            if source.is_some_and(|s| s.text == new) {
+                continue;
+            }
+            changes.push(Change {
+                path: path.clone(),
+                old: source.map(|s| s.text.clone()),
+                new: Some(new),
+            });
+        }
+        for (path, source) in &self.sources {
+            if !files.contains_key(path) {
+                changes.push(Change {
+                    path: path.clone(),
+                    old: Some(source.text.clone()),
+                    new: None,
+                });
+            }
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        changes
     }
 
     /// Removes the staged temporary files: the package stays as it was.
@@ -377,7 +431,10 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 fn file_text(source: Option<&Source>, documents: &[(u32, Value)]) -> String {
     let unchanged = source.is_some_and(|s| {
         s.documents.len() == documents.len()
-            && s.documents.iter().map(clean).eq(documents.iter().map(|(_, v)| v.clone()))
+            && s.documents
+                .iter()
+                .map(clean)
+                .eq(documents.iter().map(|(_, v)| v.clone()))
     });
     let pieces = match source {
         Some(source) => original_pieces(&source.text),
@@ -388,7 +445,10 @@ fn file_text(source: Option<&Source>, documents: &[(u32, Value)]) -> String {
             .iter()
             .map(|(index, value)| {
                 let piece = pieces.get(*index as usize).map(String::as_str);
-                let indent = piece.map_or(kyaml_format::SeqIndent::Compact, kyaml_format::derive_seq_indent);
+                let indent = piece.map_or(
+                    kyaml_format::SeqIndent::Compact,
+                    kyaml_format::derive_seq_indent,
+                );
                 (piece, value, indent)
             })
             .collect();
@@ -680,17 +740,32 @@ fn render_package(
                     // As kpt: the program runs in the caller's working directory.
                     command.args(&words[1..]);
                     let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
+                    print_outcome(
+                        &label,
+                        list.has_errors(),
+                        start.elapsed().as_secs_f64(),
+                        &stderr,
+                    );
                 }
                 Runner::Container(image) => {
                     eprintln!("[RUNNING] \"{label}\"");
                     let pull = rendered.settings.pull.as_deref().unwrap_or("missing");
-                    let command = runtime::docker_command(image, pull, rendered.settings.allow_network)?;
+                    let command =
+                        runtime::docker_command(image, pull, rendered.settings.allow_network)?;
                     let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
+                    print_outcome(
+                        &label,
+                        list.has_errors(),
+                        start.elapsed().as_secs_f64(),
+                        &stderr,
+                    );
                 }
             }
-            rendered.timings.push((package.clone(), label.clone(), start.elapsed().as_secs_f64() * 1000.0));
+            rendered.timings.push((
+                package.clone(),
+                label.clone(),
+                start.elapsed().as_secs_f64() * 1000.0,
+            ));
             if let Runner::Native(function) = &runner {
                 rendered
                     .ran

@@ -176,18 +176,43 @@ fn stdout_is_a_resource_list_and_unwrap_a_stream() {
 
 #[test]
 fn manifests_leave_out_specs_and_configs_by_kind_and_reference() {
-    let unmarked = SPEC.replace("  annotations:\n    config.kubernetes.io/local-config: \"true\"\n", "");
-    let kptfile = format!("{}    configPath: workload-config.yaml\n", kptfile(&[WORKLOAD]));
+    let unmarked = SPEC.replace(
+        "  annotations:\n    config.kubernetes.io/local-config: \"true\"\n",
+        "",
+    );
+    let kptfile = format!(
+        "{}    configPath: workload-config.yaml\n",
+        kptfile(&[WORKLOAD])
+    );
     let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: workload-config\ndata: {}\n";
-    let pkg = package("manifests", &[("Kptfile", &kptfile), ("app.yaml", &unmarked), ("workload-config.yaml", config)]);
+    let pkg = package(
+        "manifests",
+        &[
+            ("Kptfile", &kptfile),
+            ("app.yaml", &unmarked),
+            ("workload-config.yaml", config),
+        ],
+    );
     let out = lummo(&["render", ".", "--manifests"], &pkg);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains("kind: LummoDeployment") && !text.contains("name: workload-config"), "{text}");
-    assert!(!text.contains("kind: Kptfile") && text.contains("kind: Rollout"), "{text}");
+    assert!(
+        !text.contains("kind: LummoDeployment") && !text.contains("name: workload-config"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("kind: Kptfile") && text.contains("kind: Rollout"),
+        "{text}"
+    );
     let warnings = stderr(&out);
-    assert!(warnings.contains("app.yaml: LummoDeployment api is a Lummo spec"), "{warnings}");
-    assert!(warnings.contains("workload-config.yaml: ConfigMap workload-config is the functionConfig"), "{warnings}");
+    assert!(
+        warnings.contains("app.yaml: LummoDeployment api is a Lummo spec"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("workload-config.yaml: ConfigMap workload-config is the functionConfig"),
+        "{warnings}"
+    );
 }
 
 #[test]
@@ -320,4 +345,38 @@ fn a_closed_pipe_ends_quietly() {
     let out = child.wait_with_output().unwrap();
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
     assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn check_fails_on_a_stale_package_and_passes_after_render() {
+    let pkg = package(
+        "check",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
+    let before = snapshot(&pkg);
+    let out = lummo(&["render", ".", "--check"], &pkg);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        diff.contains("+++ b/generated/rollout_api.yaml") && diff.contains("+kind: Rollout"),
+        "{diff}"
+    );
+    assert_eq!(snapshot(&pkg), before, "--check writes nothing");
+    let out = lummo(&["-v", "render", "."], &pkg);
+    assert!(
+        stderr(&out).contains("created generated/rollout_api.yaml"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lummo(&["render", ".", "--check"], &pkg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A hand edit of generated output makes the package stale again.
+    let rollout = pkg.join("generated/rollout_api.yaml");
+    let text = std::fs::read_to_string(&rollout)
+        .unwrap()
+        .replace("api:1.0.0", "api:6.6.6");
+    std::fs::write(&rollout, text).unwrap();
+    let out = lummo(&["render", ".", "--check"], &pkg);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("-      - image: api:6.6.6"));
 }
