@@ -43,6 +43,33 @@ impl Item {
         self.value
     }
 
+    /// Replaces the object. Unlike a mutable borrow, this keeps the text of every
+    /// part that did not change (styles, quoting, comments), editing only what did
+    /// (see [`crate::edit`]); an equal value changes nothing at all.
+    pub fn set(&mut self, value: Value) {
+        if value == self.value {
+            return;
+        }
+        let text = self
+            .source_text()
+            .and_then(|text| crate::edit::update_item_text(text, &self.value, &value));
+        self.value = value;
+        self.source = text.map(|text| {
+            let len = text.len();
+            (Arc::from(text), 0..len)
+        });
+    }
+
+    /// Changes a copy of the object with `change` and keeps it as [`Item::set`]
+    /// does; whether anything changed.
+    pub fn update(&mut self, change: impl FnOnce(&mut Value)) -> bool {
+        let mut value = self.value.clone();
+        change(&mut value);
+        let changed = value != self.value;
+        self.set(value);
+        changed
+    }
+
     /// The unchanged source text, if the object was read from YAML and not changed.
     pub fn source_text(&self) -> Option<&str> {
         self.source

@@ -1,0 +1,422 @@
+//! Changing an object while keeping the text of everything that did not change.
+//!
+//! kpt copies comments back onto the objects a function returns, but not the
+//! style of scalars and collections (`"quoted"`, `'single'`, `[flow]`): a function
+//! that re-serialises an object it changed loses them, and `git diff` after
+//! `kpt fn render` shows lines the function never meant to touch. The catalog's Go
+//! functions edit kyaml nodes in place and so keep them. This module does the same
+//! on text: it compares the old and the new value over the old text's node tree and
+//! edits only the nodes that differ (a scalar's text, entries added at the end of a
+//! block mapping, entries removed, a block sequence replaced). The result is parsed
+//! again and must equal the new value; whenever anything is out of reach (flow
+//! collections that changed, a type change, anchors) the caller falls back to
+//! writing the object afresh, so the output is always right and at worst restyled.
+
+use crate::yaml::{self, Limits};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use serde_json::{Map, Value};
+
+/// One node of the old text: its byte range, and its children.
+#[derive(Debug)]
+struct Node {
+    start: usize,
+    end: usize,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Scalar(ScalarStyle),
+    Seq { flow: bool, items: Vec<Node> },
+    Map { flow: bool, entries: Vec<(String, Node, Node)> },
+}
+
+/// The text of an item of a ResourceList (first line without its `- `, further
+/// lines indented by two) after changing its value from `old` to `new`; `None`
+/// when the change cannot be made on the text.
+pub fn update_item_text(text: &str, old: &Value, new: &Value) -> Option<String> {
+    // Two spaces in front make the text a document whose columns are the item's.
+    let doc = format!("  {text}");
+    let root = parse_tree(&doc)?;
+    let mut edits = Vec::new();
+    diff(&doc, &root, old, new, &mut edits)?;
+    edits.sort_by_key(|(start, end, _)| (*start, *end));
+    let mut out = String::with_capacity(doc.len() + 64);
+    let mut at = 0;
+    for (start, end, replacement) in edits {
+        if start < at || start < 2 {
+            return None;
+        }
+        out.push_str(&doc[at..start]);
+        out.push_str(&replacement);
+        at = end;
+    }
+    out.push_str(&doc[at..]);
+    let reparsed = yaml::parse_documents(&out, &Limits::default()).ok()?;
+    if reparsed.len() != 1 || &reparsed[0] != new {
+        return None;
+    }
+    Some(out[2..].to_string())
+}
+
+fn parse_tree(doc: &str) -> Option<Node> {
+    // Markers count characters; edits need bytes.
+    let bytes: Vec<usize> = if doc.is_ascii() {
+        Vec::new()
+    } else {
+        doc.char_indices()
+            .map(|(b, _)| b)
+            .chain(std::iter::once(doc.len()))
+            .collect()
+    };
+    let byte = |char_index: usize| -> usize {
+        if bytes.is_empty() {
+            char_index
+        } else {
+            bytes.get(char_index).copied().unwrap_or(doc.len())
+        }
+    };
+    let mut parser = Parser::new_from_str(doc);
+    // Open collections: the node and, for mappings, a key waiting for its value.
+    let mut stack: Vec<(Node, Option<(String, Node)>)> = Vec::new();
+    let mut root = None;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.ok()?;
+        let start = byte(span.start.index());
+        let node = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => continue,
+            Event::DocumentStart(_) | Event::DocumentEnd => continue,
+            Event::Alias(_) => return None,
+            Event::Scalar(ref value, style, anchor, ref tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                // The parser's end marker may lie past a trailing comment.
+                let end = scalar_end(doc, start, style, value, byte(span.end.index()))?;
+                Some(Node {
+                    start,
+                    end,
+                    kind: Kind::Scalar(style),
+                })
+            }
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                if anchor != 0 || tag.is_some() {
+                    return None;
+                }
+                let flow = matches!(doc.as_bytes().get(start), Some(b'[' | b'{'));
+                let kind = if matches!(event, Event::SequenceStart(..)) {
+                    Kind::Seq {
+                        flow,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Kind::Map {
+                        flow,
+                        entries: Vec::new(),
+                    }
+                };
+                stack.push((
+                    Node {
+                        start,
+                        end: start,
+                        kind,
+                    },
+                    None,
+                ));
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (mut node, pending) = stack.pop()?;
+                if pending.is_some() {
+                    return None;
+                }
+                node.end = match &node.kind {
+                    // A flow collection ends at its bracket, which the end event marks.
+                    Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. } => {
+                        let from = byte(span.start.index());
+                        doc[from..].find([']', '}']).map(|i| from + i + 1)?
+                    }
+                    Kind::Seq { items, .. } => items.last().map_or(node.start, |n| n.end),
+                    Kind::Map { entries, .. } => {
+                        entries.last().map_or(node.start, |(_, _, v)| v.end)
+                    }
+                    Kind::Scalar(_) => unreachable!("only collections are pushed"),
+                };
+                Some(node)
+            }
+        };
+        let Some(node) = node else { continue };
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some((parent, pending)) => match &mut parent.kind {
+                Kind::Seq { items, .. } => items.push(node),
+                Kind::Map { entries, .. } => match pending.take() {
+                    None => {
+                        let Kind::Scalar(_) = node.kind else {
+                            return None;
+                        };
+                        let key = scalar_text(doc, &node)?;
+                        *pending = Some((key, node));
+                    }
+                    Some((key, key_node)) => entries.push((key, key_node, node)),
+                },
+                Kind::Scalar(_) => return None,
+            },
+        }
+    }
+    root
+}
+
+/// Where the scalar's own text ends: after its closing quote, or after the last
+/// character of a one-line plain scalar. Block scalars keep the parser's end.
+fn scalar_end(doc: &str, start: usize, style: ScalarStyle, value: &str, end: usize) -> Option<usize> {
+    let rest = doc.get(start..)?;
+    match style {
+        ScalarStyle::DoubleQuoted => {
+            let mut escaped = false;
+            for (i, c) in rest.char_indices().skip(1) {
+                match c {
+                    '\\' if !escaped => escaped = true,
+                    '"' if !escaped => return Some(start + i + 1),
+                    '\n' => return None,
+                    _ => escaped = false,
+                }
+            }
+            None
+        }
+        ScalarStyle::SingleQuoted => {
+            let bytes = rest.as_bytes();
+            let mut i = 1;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 2,
+                    b'\'' => return Some(start + i + 1),
+                    b'\n' => return None,
+                    _ => i += 1,
+                }
+            }
+            None
+        }
+        ScalarStyle::Plain => {
+            if value.is_empty() {
+                return Some(start);
+            }
+            rest.starts_with(value).then(|| start + value.len())
+        }
+        _ => Some(end),
+    }
+}
+
+/// The key of a mapping entry: only plain and quoted keys without escapes.
+fn scalar_text(doc: &str, node: &Node) -> Option<String> {
+    let raw = &doc[node.start..node.end];
+    let text = match node.kind {
+        Kind::Scalar(ScalarStyle::Plain) => raw,
+        Kind::Scalar(ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) => {
+            let inner = raw.get(1..raw.len().checked_sub(1)?)?;
+            if inner.contains(['\\', '\'', '"']) {
+                return None;
+            }
+            inner
+        }
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+type Edit = (usize, usize, String);
+
+fn diff(doc: &str, node: &Node, old: &Value, new: &Value, edits: &mut Vec<Edit>) -> Option<()> {
+    if old == new {
+        return Some(());
+    }
+    match (&node.kind, old, new) {
+        (Kind::Scalar(style), _, _) if !new.is_object() && !new.is_array() => {
+            if old.is_object() || old.is_array() || node.start == node.end {
+                return None;
+            }
+            edits.push((node.start, node.end, render_scalar(new, *style)?));
+            Some(())
+        }
+        (
+            Kind::Map {
+                flow: false,
+                entries,
+            },
+            Value::Object(old_map),
+            Value::Object(new_map),
+        ) => diff_map(doc, node, entries, old_map, new_map, edits),
+        (Kind::Seq { flow: false, items }, Value::Array(old_items), Value::Array(new_items)) => {
+            if old_items.len() == new_items.len() && items.len() == old_items.len() {
+                for ((child, o), n) in items.iter().zip(old_items).zip(new_items) {
+                    diff(doc, child, o, n, edits)?;
+                }
+                return Some(());
+            }
+            replace_block(doc, node, new, edits)
+        }
+        _ => None,
+    }
+}
+
+fn diff_map(
+    doc: &str,
+    node: &Node,
+    entries: &[(String, Node, Node)],
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    edits: &mut Vec<Edit>,
+) -> Option<()> {
+    if entries.len() != old.len() {
+        return None;
+    }
+    let column = column_of(doc, node.start)?;
+    for (key, key_node, value_node) in entries {
+        let old_value = old.get(key)?;
+        match new.get(key) {
+            Some(new_value) => diff(doc, value_node, old_value, new_value, edits)?,
+            None => {
+                // The entry's lines go, from its key's line to its value's last line.
+                let start = line_start(doc, key_node.start)?;
+                let end = line_end(doc, value_node.end);
+                edits.push((start, end, String::new()));
+            }
+        }
+    }
+    let added: Map<String, Value> = new
+        .iter()
+        .filter(|(k, _)| !old.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if added.is_empty() {
+        return Some(());
+    }
+    let text = indent(&yaml::to_string(&Value::Object(added)), column);
+    let end = entries.last()?.2.end;
+    let at = line_end(doc, end);
+    if at == doc.len() && !doc.ends_with('\n') {
+        edits.push((at, at, format!("\n{}", text.trim_end_matches('\n'))));
+    } else {
+        edits.push((at, at, text));
+    }
+    Some(())
+}
+
+/// Replaces a whole block collection with the new value written afresh, at the
+/// same column; comments on the line of its parent key stay.
+fn replace_block(doc: &str, node: &Node, new: &Value, edits: &mut Vec<Edit>) -> Option<()> {
+    let start = line_start(doc, node.start)?;
+    let column = node.start - start;
+    let end = line_end(doc, node.end);
+    if new.as_array().is_some_and(Vec::is_empty) || new.as_object().is_some_and(Map::is_empty) {
+        return None;
+    }
+    let mut text = indent(&yaml::to_string(new), column);
+    if end == doc.len() && !doc.ends_with('\n') {
+        text.truncate(text.trim_end_matches('\n').len());
+    }
+    edits.push((start, end, text));
+    Some(())
+}
+
+/// The start of the line `at` is on, when only spaces precede `at` on it.
+fn line_start(doc: &str, at: usize) -> Option<usize> {
+    let start = doc[..at].rfind('\n').map_or(0, |i| i + 1);
+    doc[start..at].bytes().all(|b| b == b' ').then_some(start)
+}
+
+fn column_of(doc: &str, at: usize) -> Option<usize> {
+    line_start(doc, at).map(|start| at - start)
+}
+
+/// Just after the line break that ends the line `at` is on (or the text's end).
+fn line_end(doc: &str, at: usize) -> usize {
+    doc[at..].find('\n').map_or(doc.len(), |i| at + i + 1)
+}
+
+fn indent(text: &str, column: usize) -> String {
+    let pad = " ".repeat(column);
+    let mut out = String::with_capacity(text.len() + column * 8);
+    for line in text.split_inclusive('\n') {
+        if line != "\n" {
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// A scalar in the style it had, where that style can hold the new value.
+fn render_scalar(value: &Value, style: ScalarStyle) -> Option<String> {
+    match (value, style) {
+        (Value::String(s), ScalarStyle::DoubleQuoted) => serde_json::to_string(s).ok(),
+        (Value::String(s), ScalarStyle::SingleQuoted) if !s.contains('\n') => {
+            Some(format!("'{}'", s.replace('\'', "''")))
+        }
+        (Value::String(s), _) if s.contains('\n') => serde_json::to_string(s).ok(),
+        _ => {
+            // The writer's own rules for a plain or quoted scalar, on one line.
+            let text = yaml::to_string(value);
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            (!text.contains('\n')).then(|| text.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(text: &str, change: impl FnOnce(&mut Value), expected: &str) {
+        let doc = format!("  {text}");
+        let old = yaml::parse_documents(&doc, &Limits::default()).unwrap().remove(0);
+        let mut new = old.clone();
+        change(&mut new);
+        assert_eq!(update_item_text(text, &old, &new).as_deref(), Some(expected));
+    }
+
+    #[test]
+    fn keeps_styles_and_comments_of_what_did_not_change() {
+        check(
+            "kind: A # c\n  spec:\n    name: \"x\" # keep\n    list: [\"a\"]\n    n: 'y'",
+            |v| {
+                v["spec"]["name"] = json!("z");
+                v["spec"]["n"] = json!("it's");
+            },
+            "kind: A # c\n  spec:\n    name: \"z\" # keep\n    list: [\"a\"]\n    n: 'it''s'",
+        );
+    }
+
+    #[test]
+    fn adds_entries_at_the_end_of_a_mapping() {
+        check(
+            "kind: A\n  metadata:\n    name: a\n  spec:\n    x: [1]\n",
+            |v| {
+                v["metadata"]["labels"] = json!({"app": "new", "n": "3"});
+            },
+            "kind: A\n  metadata:\n    name: a\n    labels:\n      app: new\n      \"n\": \"3\"\n  spec:\n    x: [1]\n",
+        );
+        check("kind: A", |v| v["spec"] = json!({"a": 1}), "kind: A\n  spec:\n    a: 1");
+    }
+
+    #[test]
+    fn replaces_a_block_sequence_and_removes_entries() {
+        check(
+            "kind: A\n  env: # set\n    - dev\n    - stage\n  gone: 1\n  last: x",
+            |v| {
+                v["env"] = json!(["prod", "dev"]);
+                v.as_object_mut().unwrap().shift_remove("gone");
+            },
+            "kind: A\n  env: # set\n    - prod\n    - dev\n  last: x",
+        );
+    }
+
+    #[test]
+    fn gives_up_on_what_it_cannot_edit() {
+        let text = "kind: A\n  list: [a]";
+        let old = json!({"kind": "A", "list": ["a"]});
+        let new = json!({"kind": "A", "list": ["a", "b"]});
+        assert_eq!(update_item_text(text, &old, &new), None);
+    }
+}
