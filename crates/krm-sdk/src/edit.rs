@@ -59,6 +59,49 @@ pub fn update_item_text(text: &str, old: &Value, new: &Value) -> Option<String> 
     Some(out[2..].to_string())
 }
 
+/// The line comments of an item's text (`field: value # comment`), each with the
+/// JSON pointer of the node it follows: a scalar, or the block collection whose
+/// key carries the comment (`list: # comment`). Setters (`# kpt-set: ${name}`)
+/// live there; a `Value` has no comments.
+pub fn line_comments(text: &str) -> Vec<(String, String)> {
+    let doc = format!("  {text}");
+    let Some(root) = parse_tree(&doc) else { return Vec::new() };
+    let mut out = Vec::new();
+    collect_comments(&doc, &root, String::new(), None, &mut out);
+    out
+}
+
+fn comment_after(doc: &str, at: usize) -> Option<String> {
+    let rest = &doc[at..];
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let trimmed = line.trim_start_matches([' ', ':']).trim_start();
+    trimmed.strip_prefix('#').map(|c| c.trim().to_string())
+}
+
+fn collect_comments(doc: &str, node: &Node, pointer: String, key_end: Option<usize>, out: &mut Vec<(String, String)>) {
+    let comment = match &node.kind {
+        Kind::Scalar(_) => comment_after(doc, node.end),
+        _ => key_end.and_then(|end| comment_after(doc, end)),
+    };
+    if let Some(comment) = comment {
+        out.push((pointer.clone(), comment));
+    }
+    match &node.kind {
+        Kind::Scalar(_) => {}
+        Kind::Seq { items, .. } => {
+            for (i, item) in items.iter().enumerate() {
+                collect_comments(doc, item, format!("{pointer}/{i}"), None, out);
+            }
+        }
+        Kind::Map { entries, .. } => {
+            for (key, key_node, value) in entries {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                collect_comments(doc, value, format!("{pointer}/{escaped}"), Some(key_node.end), out);
+            }
+        }
+    }
+}
+
 fn parse_tree(doc: &str) -> Option<Node> {
     // Markers count characters; edits need bytes.
     let bytes: Vec<usize> = if doc.is_ascii() {
@@ -409,6 +452,19 @@ mod tests {
                 v.as_object_mut().unwrap().shift_remove("gone");
             },
             "kind: A\n  env: # set\n    - prod\n    - dev\n  last: x",
+        );
+    }
+
+    #[test]
+    fn finds_line_comments() {
+        let text = "kind: A\n  spec:\n    n: 4 # kpt-set: ${n}\n    env: # kpt-set: ${env}\n      - a\n    image: \"x\" # y";
+        assert_eq!(
+            line_comments(text),
+            vec![
+                ("/spec/n".to_string(), "kpt-set: ${n}".to_string()),
+                ("/spec/env".to_string(), "kpt-set: ${env}".to_string()),
+                ("/spec/image".to_string(), "y".to_string()),
+            ]
         );
     }
 
