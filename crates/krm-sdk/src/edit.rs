@@ -313,7 +313,6 @@ fn diff_map(
     if entries.len() != old.len() {
         return None;
     }
-    let column = column_of(doc, node.start)?;
     for (key, key_node, value_node) in entries {
         let old_value = old.get(key)?;
         match new.get(key) {
@@ -334,6 +333,7 @@ fn diff_map(
     if added.is_empty() {
         return Some(());
     }
+    let column = column_of(doc, node.start)?;
     let text = indent(&yaml::to_string(&Value::Object(added)), column);
     let end = entries.last()?.2.end;
     let at = line_end(doc, end);
@@ -368,8 +368,10 @@ fn line_start(doc: &str, at: usize) -> Option<usize> {
     doc[start..at].bytes().all(|b| b == b' ').then_some(start)
 }
 
+/// The column of `at`, when only spaces and sequence dashes (`- - key:`) precede it.
 fn column_of(doc: &str, at: usize) -> Option<usize> {
-    line_start(doc, at).map(|start| at - start)
+    let start = doc[..at].rfind('\n').map_or(0, |i| i + 1);
+    doc[start..at].bytes().all(|b| b == b' ' || b == b'-').then_some(at - start)
 }
 
 /// Just after the line break that ends the line `at` is on (or the text's end).
@@ -441,6 +443,12 @@ mod tests {
             "kind: A\n  metadata:\n    name: a\n    labels:\n      app: new\n      \"n\": \"3\"\n  spec:\n    x: [1]\n",
         );
         check("kind: A", |v| v["spec"] = json!({"a": 1}), "kind: A\n  spec:\n    a: 1");
+        // A mapping that starts on its sequence entry's line (`- name: x`).
+        check(
+            "kind: A\n  list:\n  - name: x\n    size: \"1\"",
+            |v| v["list"][0]["labels"] = json!({"a": "b"}),
+            "kind: A\n  list:\n  - name: x\n    size: \"1\"\n    labels:\n      a: b",
+        );
     }
 
     #[test]
