@@ -112,7 +112,11 @@ def run_example(src):
             if not built_in(image):
                 raise NotBuiltIn(image)
             args = [f"{k}={v}" for k, v in config.get("args", {}).items()]
-            cmd = [KPT, "fn", "eval", ".", "--exec", f"{BIN} {image}", "--", *args]
+            cmd = [KPT, "fn", "eval", ".", "--exec", f"{BIN} {image}"]
+            if config.get("fnConfig"):
+                # Relative to .expected/, as kpt's e2e runner reads it.
+                cmd += ["--fn-config", os.path.normpath(os.path.join(expected_dir, config["fnConfig"]))]
+            cmd += ["--", *args] if args else []
             env = os.environ
         else:
             cmd = [KPT, "fn", "render", ".", "--allow-exec"]

@@ -11,10 +11,12 @@
 use krm_sdk::ResourceList;
 
 pub mod apply_setters;
+pub mod remove_local_config_resources;
 pub mod set_annotations;
 pub mod set_image;
 pub mod set_labels;
 pub mod set_namespace;
+pub mod upsert_resource;
 pub mod util;
 
 /// A catalog function resolved from an image reference.
@@ -45,6 +47,8 @@ pub const NAMES: &[&str] = &[
     "set-annotations",
     "set-image",
     "apply-setters",
+    "upsert-resource",
+    "remove-local-config-resources",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -90,6 +94,11 @@ pub fn lookup(image: &str) -> Option<Function> {
         "set-annotations" => ("set-annotations", set_annotations::process),
         "set-image" => ("set-image", set_image::process),
         "apply-setters" => ("apply-setters", apply_setters::process),
+        "upsert-resource" => ("upsert-resource", upsert_resource::process),
+        "remove-local-config-resources" => (
+            "remove-local-config-resources",
+            remove_local_config_resources::process,
+        ),
         _ => return None,
     };
     Some(Function {
@@ -137,7 +146,7 @@ mod tests {
         assert!(lookup("gcr.io/other/set-namespace:v0.1").is_none());
         assert!(lookup("gcr.io/kpt-fn/not-exist:v0.1").is_none());
         assert!(unsupported("gcr.io/kpt-fn/starlark:v0.4").unwrap().contains("Starlark"));
-        assert_eq!(unsupported("nginx:1.2"), Some("catalog function `nginx` is not built in; run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has: set-namespace, set-labels, set-annotations, set-image, apply-setters".into()));
+        assert_eq!(unsupported("nginx:1.2"), Some("catalog function `nginx` is not built in; run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has: set-namespace, set-labels, set-annotations, set-image, apply-setters, upsert-resource, remove-local-config-resources".into()));
     }
 
     #[test]
