@@ -11,7 +11,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test unit images conformance schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test unit catalog images conformance schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -19,7 +19,7 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: deps build unit schemas-check generate-check k8s-validate images conformance environments checkov bench-smoke ## Everything CI runs
+test: deps build unit catalog schemas-check generate-check k8s-validate images conformance environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Python tools the checks use (from PyPI), installed when missing
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -27,6 +27,12 @@ deps: ## Python tools the checks use (from PyPI), installed when missing
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
+
+catalog: ## The kpt function catalog's own examples with our kpt-catalog binary, through the real kpt (when ../shared is present)
+	@if [ -d ../shared/catalog-examples ]; then \
+	  $(CARGO) build -q -j$(JOBS) -p kpt-catalog --bin kpt-catalog && \
+	  python3 scripts/catalog-examples.py target/debug/kpt-catalog ../shared/catalog-examples; \
+	else echo "catalog: ../shared/catalog-examples absent, skipped"; fi
 
 images: build ## One FROM-scratch image per function, tagged $(REGISTRY)/<fn>:v<version>
 	BIN_DIR=$(BIN_DIR) REGISTRY=$(REGISTRY) scripts/images.sh
