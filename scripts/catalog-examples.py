@@ -76,6 +76,20 @@ def rewrite_kptfile(path):
     return [i for _, i in images]
 
 
+def kptfiles(pkg):
+    for folder, _, files in os.walk(pkg):
+        if "Kptfile" in files and ".git" not in folder:
+            yield os.path.join(folder, "Kptfile")
+
+
+def restore_kptfile(path):
+    """Undoes rewrite_kptfile, so `git diff` shows only what the functions did."""
+    text = open(path).read()
+    # kpt may write the Kptfile back (a function changed it) without the quotes.
+    text = re.sub(r'exec: "?' + re.escape(BIN) + r' ([^"\s]+)"?', r"image: \1", text)
+    open(path, "w").write(text)
+
+
 class NotBuiltIn(Exception):
     pass
 
@@ -93,11 +107,12 @@ def run_example(src):
         config = read_config(os.path.join(expected_dir, "config.yaml"))
         exec_sh = os.path.join(expected_dir, "exec.sh")
         eval_mode = config is not None and config.get("testType") == "eval"
-        if not eval_mode:
-            rewrite_kptfile(os.path.join(pkg, "Kptfile"))
         git(pkg, "init", "-q")
         git(pkg, "add", "-A")
         git(pkg, "commit", "-qm", "example")
+        if not eval_mode:
+            for kptfile in kptfiles(pkg):
+                rewrite_kptfile(kptfile)
         if os.path.exists(exec_sh):
             cmd = ["bash", exec_sh]
             # exec.sh calls `kpt fn render`, which needs --allow-exec for our steps.
@@ -125,6 +140,8 @@ def run_example(src):
         want_exit = int((config or {}).get("exitCode", 0))
         if out.returncode != want_exit:
             return f"exit code {out.returncode}, expected {want_exit}:\n{out.stderr[-2000:]}"
+        for kptfile in kptfiles(pkg):
+            restore_kptfile(kptfile)
         git(pkg, "add", "-A")
         actual = git(pkg, "diff", "--cached")
         expected_path = os.path.join(src, ".expected", "diff.patch")

@@ -93,6 +93,8 @@ pub fn lookup(image: &str) -> Option<Function> {
         // v0.1 was kustomize's commonLabels transformer (creates selectors and templates).
         "set-labels" if before(0, 2) => ("set-labels", set_labels::process_v0_1),
         "set-labels" => ("set-labels", set_labels::process),
+        // v0.1 round-tripped objects through a kustomize resmap (styles lost).
+        "set-annotations" if before(0, 2) => ("set-annotations", set_annotations::process_v0_1),
         "set-annotations" => ("set-annotations", set_annotations::process),
         "set-image" => ("set-image", set_image::process),
         "apply-setters" => ("apply-setters", apply_setters::process),

@@ -23,6 +23,21 @@ const COMMON_ANNOTATIONS: &[StaticSpec] = &[
     FieldSpec::new("CronJob", "spec/jobTemplate/spec/template/metadata/annotations", true).group("batch"),
 ];
 
+/// v0.1.x: the same transformer, but the release round-tripped every object
+/// through a kustomize resmap, so all of them come back restyled (quotes and flow
+/// style gone; kpt restores comments only): kpt's e2e case
+/// `fn-render/resource-has-pkgname-prefix` records `'PROJECT_ID'` → `PROJECT_ID`.
+pub fn process_v0_1(list: &mut ResourceList) {
+    process(list);
+    if list.has_errors() {
+        return;
+    }
+    for item in &mut list.items {
+        // A mutable borrow forgets the source text: the item is written afresh.
+        let _: &mut Value = &mut *item;
+    }
+}
+
 pub fn process(list: &mut ResourceList) {
     let mut specs: Vec<FieldSpec> = COMMON_ANNOTATIONS.iter().map(|s| s.to_spec()).collect();
     let annotations = match util::config(list.function_config.as_ref(), KIND) {
