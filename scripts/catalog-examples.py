@@ -67,11 +67,11 @@ def rewrite_kptfile(path):
     if not os.path.exists(path):
         return []
     text = open(path).read()
-    images = re.findall(r"^(\s*-?\s*)image:\s*(\S+)\s*$", text, re.M)
+    images = re.findall(r"^([ \t]*-?[ \t]*)image:[ \t]*(\S+)[ \t]*$", text, re.M)
     for _, image in images:
         if not built_in(image):
             raise NotBuiltIn(image)
-    text = re.sub(r"^(\s*-?\s*)image:\s*(\S+)\s*$", lambda m: f'{m.group(1)}exec: "{BIN} {m.group(2)}"', text, flags=re.M)
+    text = re.sub(r"^([ \t]*-?[ \t]*)image:[ \t]*(\S+)[ \t]*$", lambda m: f'{m.group(1)}exec: "{BIN} {m.group(2)}"', text, flags=re.M)
     open(path, "w").write(text)
     return [i for _, i in images]
 

@@ -218,11 +218,25 @@ const COMMON_LABELS: &[StaticSpec] = &[
     FieldSpec::new("NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false).group("networking.k8s.io"),
 ];
 
+/// The typed config of v0.1 (`SetLabelConfig`, later renamed `SetLabels`).
+const KIND_V0_1: &str = "SetLabelConfig";
+
 /// v0.1.x: kustomize's commonLabels transformer over every object.
 pub fn process_v0_1(list: &mut ResourceList) {
-    let labels = match labels(list) {
-        Ok(Some(l)) => l,
-        Ok(None) => Vec::new(),
+    // Without a config v0.1 fails (kpt e2e `fn-render/no-fnconfig` records the message).
+    let fc = list.function_config.as_ref();
+    let labels = match util::config(fc, KIND_V0_1) {
+        Ok(Config::ConfigMap(data)) => {
+            let fc = Value::Object(Map::from_iter([("data".to_string(), Value::Object(data.clone()))]));
+            util::string_map(&fc, "data")
+        }
+        Ok(Config::Typed(fc)) => util::check_fields(fc, &["labels"]).and_then(|_| util::string_map(fc, "labels")),
+        Ok(Config::None) | Err(_) => Err(ResultItem::error(
+            "failed to configure function: function config must be a ConfigMap or SetLabelConfig",
+        )),
+    };
+    let labels = match labels {
+        Ok(l) => l,
         Err(e) => return list.results.push(e),
     };
     if labels.is_empty() {
