@@ -94,6 +94,30 @@ class NotBuiltIn(Exception):
     pass
 
 
+KPT_WRAPPER = """#!{python}
+import os, sys
+args = sys.argv[1:]
+if args[:2] == ["fn", "render"]:
+    args.append("--allow-exec")
+if args[:2] == ["fn", "eval"]:
+    out, i = [], 0
+    while i < len(args):
+        a = args[i]
+        if a == "--" or a.startswith("-- "):
+            out += args[i:]
+            break
+        if a == "--image":
+            out += ["--exec", "{bin} " + args[i + 1]]; i += 2; continue
+        if a.startswith("--image="):
+            out += ["--exec", "{bin} " + a.split("=", 1)[1]]; i += 1; continue
+        if a == "--image-pull-policy":
+            i += 2; continue
+        out.append(a); i += 1
+    args = out
+os.execv("{kpt}", ["{kpt}"] + args)
+"""
+
+
 def git(pkg, *args):
     return subprocess.run(["git", *args], cwd=pkg, env=GIT_ENV, capture_output=True, text=True, check=True).stdout
 
@@ -115,11 +139,12 @@ def run_example(src):
                 rewrite_kptfile(kptfile)
         if os.path.exists(exec_sh):
             cmd = ["bash", exec_sh]
-            # exec.sh calls `kpt fn render`, which needs --allow-exec for our steps.
+            # exec.sh calls kpt: `fn render` needs --allow-exec for our steps, and
+            # `fn eval --image <catalog image>` becomes `--exec "<bin> <image>"`.
             wrapper = os.path.join(tmp, "bin")
             os.makedirs(wrapper)
             with open(os.path.join(wrapper, "kpt"), "w") as f:
-                f.write(f'#!/bin/sh\nif [ "$1 $2" = "fn render" ]; then exec {KPT} "$@" --allow-exec; fi\nexec {KPT} "$@"\n')
+                f.write(KPT_WRAPPER.format(python=sys.executable, kpt=KPT, bin=BIN))
             os.chmod(os.path.join(wrapper, "kpt"), 0o755)
             env = dict(os.environ, PATH=wrapper + os.pathsep + os.environ["PATH"])
         elif eval_mode:

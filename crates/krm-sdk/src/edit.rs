@@ -71,6 +71,80 @@ pub fn line_comments(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// JSON pointers of the quoted scalars of an item's text: a setter or a
+/// replacement keeps a quoted field a string, as kyaml keeps the node's style.
+pub fn quoted_scalars(text: &str) -> Vec<String> {
+    let doc = format!("  {text}");
+    let Some(root) = parse_tree(&doc) else { return Vec::new() };
+    let mut out = Vec::new();
+    walk(&root, String::new(), &mut |pointer, node, _| {
+        if matches!(node.kind, Kind::Scalar(ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)) {
+            out.push(pointer.to_string());
+        }
+    });
+    out
+}
+
+/// The text with a line comment put after each node named by a JSON pointer
+/// (after a scalar, or after the key of a collection), replacing the comment that
+/// was there; `None` when a node is not found or is not on a line of its own.
+pub fn set_line_comments(text: &str, comments: &[(String, String)]) -> Option<String> {
+    let doc = format!("  {text}");
+    let root = parse_tree(&doc)?;
+    let mut ends = std::collections::HashMap::new();
+    walk(&root, String::new(), &mut |pointer, node, key_end| {
+        let end = match node.kind {
+            Kind::Scalar(ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) => Some(node.end),
+            Kind::Scalar(_) => None,
+            _ => key_end.map(|end| end + doc[end..].find(':').map_or(0, |i| i + 1)),
+        };
+        ends.insert(pointer.to_string(), end);
+    });
+    let mut edits: Vec<Edit> = Vec::new();
+    for (pointer, comment) in comments {
+        let at = (*ends.get(pointer)?)?;
+        let line_end = doc[at..].find('\n').map_or(doc.len(), |i| at + i);
+        let rest = doc[at..line_end].trim_start();
+        if !rest.is_empty() && !rest.starts_with('#') {
+            return None;
+        }
+        edits.push((at, line_end, format!(" # {comment}")));
+    }
+    edits.sort_by_key(|(start, end, _)| (*start, *end));
+    edits.dedup_by_key(|(start, _, _)| *start);
+    let mut out = String::with_capacity(doc.len() + 64);
+    let mut at = 0;
+    for (start, end, replacement) in edits {
+        out.push_str(&doc[at..start]);
+        out.push_str(&replacement);
+        at = end;
+    }
+    out.push_str(&doc[at..]);
+    Some(out[2..].to_string())
+}
+
+fn walk(node: &Node, pointer: String, f: &mut dyn FnMut(&str, &Node, Option<usize>)) {
+    walk_inner(node, pointer, None, f)
+}
+
+fn walk_inner(node: &Node, pointer: String, key_end: Option<usize>, f: &mut dyn FnMut(&str, &Node, Option<usize>)) {
+    f(&pointer, node, key_end);
+    match &node.kind {
+        Kind::Scalar(_) => {}
+        Kind::Seq { items, .. } => {
+            for (i, item) in items.iter().enumerate() {
+                walk_inner(item, format!("{pointer}/{i}"), None, f);
+            }
+        }
+        Kind::Map { entries, .. } => {
+            for (key, key_node, value) in entries {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                walk_inner(value, format!("{pointer}/{escaped}"), Some(key_node.end), f);
+            }
+        }
+    }
+}
+
 fn comment_after(doc: &str, at: usize) -> Option<String> {
     let rest = &doc[at..];
     let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
@@ -474,6 +548,21 @@ mod tests {
                 ("/spec/image".to_string(), "y".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn puts_line_comments() {
+        let text = "kind: A\n  data:\n    a: x # old\n    b: \"y\"\n    list:\n    - 1";
+        let comments = [
+            ("/data/a".to_string(), "kpt-set: ${a}".to_string()),
+            ("/data/b".to_string(), "b".to_string()),
+            ("/data/list".to_string(), "l".to_string()),
+        ];
+        assert_eq!(
+            set_line_comments(text, &comments).as_deref(),
+            Some("kind: A\n  data:\n    a: x # kpt-set: ${a}\n    b: \"y\" # b\n    list: # l\n    - 1")
+        );
+        assert_eq!(quoted_scalars(text), vec!["/data/b".to_string()]);
     }
 
     #[test]

@@ -70,6 +70,21 @@ impl Item {
         changed
     }
 
+    /// Puts line comments after the nodes named by JSON pointers (see
+    /// [`crate::edit::set_line_comments`]); the value does not change. `false`, and
+    /// nothing changed, when the item has no source text or a node is not found.
+    pub fn set_line_comments(&mut self, comments: &[(String, String)]) -> bool {
+        let Some(text) = self
+            .source_text()
+            .and_then(|text| crate::edit::set_line_comments(text, comments))
+        else {
+            return false;
+        };
+        let len = text.len();
+        self.source = Some((Arc::from(text), 0..len));
+        true
+    }
+
     /// The unchanged source text, if the object was read from YAML and not changed.
     pub fn source_text(&self) -> Option<&str> {
         self.source
