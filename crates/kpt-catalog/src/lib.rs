@@ -10,6 +10,7 @@
 
 use krm_sdk::ResourceList;
 
+pub mod apply_replacements;
 pub mod apply_setters;
 pub mod ensure_name_substring;
 pub mod remove_local_config_resources;
@@ -53,6 +54,7 @@ pub const NAMES: &[&str] = &[
     "remove-local-config-resources",
     "ensure-name-substring",
     "search-replace",
+    "apply-replacements",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -101,6 +103,7 @@ pub fn lookup(image: &str) -> Option<Function> {
         "set-image" => ("set-image", set_image::process),
         "apply-setters" => ("apply-setters", apply_setters::process),
         "ensure-name-substring" => ("ensure-name-substring", ensure_name_substring::process),
+        "apply-replacements" => ("apply-replacements", apply_replacements::process),
         "search-replace" => ("search-replace", search_replace::process),
         "upsert-resource" => ("upsert-resource", upsert_resource::process),
         "remove-local-config-resources" => (
@@ -154,7 +157,7 @@ mod tests {
         assert!(lookup("gcr.io/other/set-namespace:v0.1").is_none());
         assert!(lookup("gcr.io/kpt-fn/not-exist:v0.1").is_none());
         assert!(unsupported("gcr.io/kpt-fn/starlark:v0.4").unwrap().contains("Starlark"));
-        assert_eq!(unsupported("nginx:1.2"), Some("catalog function `nginx` is not built in; run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has: set-namespace, set-labels, set-annotations, set-image, apply-setters, upsert-resource, remove-local-config-resources, ensure-name-substring, search-replace".into()));
+        assert_eq!(unsupported("nginx:1.2"), Some("catalog function `nginx` is not built in; run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has: set-namespace, set-labels, set-annotations, set-image, apply-setters, upsert-resource, remove-local-config-resources, ensure-name-substring, search-replace, apply-replacements".into()));
     }
 
     #[test]
