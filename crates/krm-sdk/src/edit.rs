@@ -363,6 +363,25 @@ fn diff(doc: &str, node: &Node, old: &Value, new: &Value, edits: &mut Vec<Edit>)
             Value::Object(old_map),
             Value::Object(new_map),
         ) => diff_map(doc, node, entries, old_map, new_map, edits),
+        // A flow collection keeps its text when only scalars inside it changed.
+        (Kind::Map { flow: true, entries }, Value::Object(old_map), Value::Object(new_map))
+            if old_map.len() == new_map.len()
+                && entries.len() == old_map.len()
+                && old_map.keys().all(|k| new_map.contains_key(k)) =>
+        {
+            for (key, _, value_node) in entries {
+                diff(doc, value_node, old_map.get(key)?, new_map.get(key)?, edits)?;
+            }
+            Some(())
+        }
+        (Kind::Seq { flow: true, items }, Value::Array(old_items), Value::Array(new_items))
+            if old_items.len() == new_items.len() && items.len() == old_items.len() =>
+        {
+            for ((child, o), n) in items.iter().zip(old_items).zip(new_items) {
+                diff(doc, child, o, n, edits)?;
+            }
+            Some(())
+        }
         (Kind::Seq { flow: false, items }, Value::Array(old_items), Value::Array(new_items)) => {
             if old_items.len() == new_items.len() && items.len() == old_items.len() {
                 for ((child, o), n) in items.iter().zip(old_items).zip(new_items) {
@@ -563,6 +582,15 @@ mod tests {
             Some("kind: A\n  data:\n    a: x # kpt-set: ${a}\n    b: \"y\" # b\n    list: # l\n    - 1")
         );
         assert_eq!(quoted_scalars(text), vec!["/data/b".to_string()]);
+    }
+
+    #[test]
+    fn edits_scalars_inside_flow_collections() {
+        check(
+            "kind: A\n  ports: [{port: 80, name: 'x'}] # c",
+            |v| v["ports"][0]["port"] = json!(8080),
+            "kind: A\n  ports: [{port: 8080, name: 'x'}] # c",
+        );
     }
 
     #[test]
