@@ -154,7 +154,10 @@ fn comment_after(doc: &str, at: usize) -> Option<String> {
 
 fn collect_comments(doc: &str, node: &Node, pointer: String, key_end: Option<usize>, out: &mut Vec<(String, String)>) {
     let comment = match &node.kind {
-        Kind::Scalar(_) => comment_after(doc, node.end),
+        // A flow collection carries its comment after its closing bracket.
+        Kind::Scalar(_) | Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. } => {
+            comment_after(doc, node.end)
+        }
         _ => key_end.and_then(|end| comment_after(doc, end)),
     };
     if let Some(comment) = comment {
@@ -409,7 +412,14 @@ fn diff_map(
     for (key, key_node, value_node) in entries {
         let old_value = old.get(key)?;
         match new.get(key) {
-            Some(new_value) => diff(doc, value_node, old_value, new_value, edits)?,
+            Some(new_value) => {
+                let mut attempt = Vec::new();
+                if diff(doc, value_node, old_value, new_value, &mut attempt).is_some() {
+                    edits.extend(attempt);
+                } else {
+                    edits.push(flow_to_block(doc, key_node, value_node, new_value)?);
+                }
+            }
             None => {
                 // The entry's lines go, from its key's line to its value's last line.
                 let start = line_start(doc, key_node.start)?;
@@ -436,6 +446,26 @@ fn diff_map(
         edits.push((at, at, text));
     }
     Some(())
+}
+
+/// A flow collection that changed shape becomes a block one under its key, as
+/// kyaml writes a sequence it replaced; the line's comment stays on the key line.
+fn flow_to_block(doc: &str, key_node: &Node, value_node: &Node, new: &Value) -> Option<Edit> {
+    let flow = matches!(value_node.kind, Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. });
+    let non_empty = new.as_array().is_some_and(|a| !a.is_empty()) || new.as_object().is_some_and(|m| !m.is_empty());
+    if !flow || !non_empty {
+        return None;
+    }
+    let line_end = doc[value_node.end..].find('\n').map_or(doc.len(), |i| value_node.end + i);
+    let comment = doc[value_node.end..line_end].trim();
+    if !comment.is_empty() && !comment.starts_with('#') {
+        return None;
+    }
+    let colon = key_node.end + doc[key_node.end..value_node.start].find(':')? + 1;
+    let column = column_of(doc, key_node.start)?;
+    let body = indent(&yaml::to_string(new), column + 2);
+    let head = if comment.is_empty() { String::new() } else { format!(" {comment}") };
+    Some((colon, line_end, format!("{head}\n{}", body.trim_end_matches('\n'))))
 }
 
 /// Replaces a whole block collection with the new value written afresh, at the
@@ -594,10 +624,19 @@ mod tests {
     }
 
     #[test]
+    fn writes_a_flow_collection_that_changed_shape_as_a_block() {
+        check(
+            "kind: A\n  list: [a] # keep\n  b: 1",
+            |v| v["list"] = json!(["a", "b"]),
+            "kind: A\n  list: # keep\n    - a\n    - b\n  b: 1",
+        );
+    }
+
+    #[test]
     fn gives_up_on_what_it_cannot_edit() {
-        let text = "kind: A\n  list: [a]";
-        let old = json!({"kind": "A", "list": ["a"]});
-        let new = json!({"kind": "A", "list": ["a", "b"]});
+        let text = "kind: A\n  list: [a]\n  n: !!str 1";
+        let old = json!({"kind": "A", "list": ["a"], "n": "1"});
+        let new = json!({"kind": "A", "list": ["a"], "n": "2"});
         assert_eq!(update_item_text(text, &old, &new), None);
     }
 }
