@@ -26,12 +26,18 @@ fn text(v: &Value, key: &str) -> String {
 /// A kustomize ResId selector: every field it sets must match.
 fn selected(o: &Value, selector: &Value) -> bool {
     let (group, version) = util::group_version(o.api_version());
-    [("group", group), ("version", version), ("kind", o.kind()), ("name", o.name()), ("namespace", o.namespace())]
-        .iter()
-        .all(|(key, actual)| {
-            let wanted = text(selector, key);
-            wanted.is_empty() || wanted == *actual
-        })
+    [
+        ("group", group),
+        ("version", version),
+        ("kind", o.kind()),
+        ("name", o.name()),
+        ("namespace", o.namespace()),
+    ]
+    .iter()
+    .all(|(key, actual)| {
+        let wanted = text(selector, key);
+        wanted.is_empty() || wanted == *actual
+    })
 }
 
 fn selector_string(s: &Value) -> String {
@@ -67,13 +73,17 @@ fn split_path(path: &str) -> Vec<String> {
 }
 
 fn lookup<'a>(node: &'a Value, path: &[String]) -> Option<&'a Value> {
-    let Some((first, rest)) = path.split_first() else { return Some(node) };
+    let Some((first, rest)) = path.split_first() else {
+        return Some(node);
+    };
     let child = match node {
         Value::Object(map) => map.get(first.as_str())?,
         Value::Array(items) => {
             if let Some(inner) = first.strip_prefix('[').and_then(|f| f.strip_suffix(']')) {
                 let (key, value) = inner.split_once('=')?;
-                items.iter().find(|i| i.get(key).and_then(scalar_string).as_deref() == Some(value))?
+                items
+                    .iter()
+                    .find(|i| i.get(key).and_then(scalar_string).as_deref() == Some(value))?
             } else {
                 items.get(first.parse::<usize>().ok()?)?
             }
@@ -94,7 +104,12 @@ fn scalar_string(v: &Value) -> Option<String> {
 
 /// kyaml's PathMatcher: every node the path reaches (`*` and `[k=v]` may reach
 /// several); with `create`, missing fields are made on the way.
-fn targets(node: &mut Value, path: &[String], create: Option<&Value>, out: &mut dyn FnMut(&mut Value)) {
+fn targets(
+    node: &mut Value,
+    path: &[String],
+    create: Option<&Value>,
+    out: &mut dyn FnMut(&mut Value),
+) {
     let Some((first, rest)) = path.split_first() else {
         out(node);
         return;
@@ -107,7 +122,9 @@ fn targets(node: &mut Value, path: &[String], create: Option<&Value>, out: &mut 
                 }
                 return;
             }
-            if !map.contains_key(first.as_str()) || map.get(first.as_str()).is_some_and(Value::is_null) {
+            if !map.contains_key(first.as_str())
+                || map.get(first.as_str()).is_some_and(Value::is_null)
+            {
                 let Some(value) = create else { return };
                 let fresh = if rest.is_empty() {
                     match value {
@@ -122,7 +139,12 @@ fn targets(node: &mut Value, path: &[String], create: Option<&Value>, out: &mut 
                 };
                 map.insert(first.clone(), fresh);
             }
-            targets(map.get_mut(first.as_str()).expect("present"), rest, create, out);
+            targets(
+                map.get_mut(first.as_str()).expect("present"),
+                rest,
+                create,
+                out,
+            );
         }
         Value::Array(items) => {
             if first == "*" {
@@ -130,7 +152,9 @@ fn targets(node: &mut Value, path: &[String], create: Option<&Value>, out: &mut 
                     targets(child, rest, create, out);
                 }
             } else if let Some(inner) = first.strip_prefix('[').and_then(|f| f.strip_suffix(']')) {
-                let Some((key, value)) = inner.split_once('=') else { return };
+                let Some((key, value)) = inner.split_once('=') else {
+                    return;
+                };
                 let mut any = false;
                 for child in items.iter_mut() {
                     if child.get(key).and_then(scalar_string).as_deref() == Some(value) {
@@ -156,7 +180,11 @@ fn targets(node: &mut Value, path: &[String], create: Option<&Value>, out: &mut 
 
 fn options(v: &Value) -> (String, i64, bool) {
     let o = v.get("options").cloned().unwrap_or(Value::Null);
-    (text(&o, "delimiter"), o.get("index").and_then(Value::as_i64).unwrap_or(0), o.get("create").and_then(Value::as_bool).unwrap_or(false))
+    (
+        text(&o, "delimiter"),
+        o.get("index").and_then(Value::as_i64).unwrap_or(0),
+        o.get("create").and_then(Value::as_bool).unwrap_or(false),
+    )
 }
 
 pub fn process(list: &mut ResourceList) {
@@ -172,7 +200,11 @@ pub fn process(list: &mut ResourceList) {
     if let Err(e) = util::check_fields(&fc, &["replacements"]) {
         return list.results.push(e);
     }
-    let replacements = fc.get("replacements").and_then(Value::as_array).cloned().unwrap_or_default();
+    let replacements = fc
+        .get("replacements")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for (i, r) in replacements.iter().enumerate() {
         if let Err(e) = apply(list, r, &fc, i) {
             list.results.push(e);
@@ -184,45 +216,113 @@ pub fn process(list: &mut ResourceList) {
 fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(), ResultItem> {
     let at = format!("replacements[{i}]");
     if r.get("path").is_some() {
-        return Err(err("replacements from a `path` are not supported; write the replacement inline", fc, format!("{at}.path")));
+        return Err(err(
+            "replacements from a `path` are not supported; write the replacement inline",
+            fc,
+            format!("{at}.path"),
+        ));
     }
-    let (Some(source), Some(target_list)) = (r.get("source"), r.get("targets").and_then(Value::as_array)) else {
-        return Err(err("replacements must specify a source and at least one target", fc, at));
+    let (Some(source), Some(target_list)) =
+        (r.get("source"), r.get("targets").and_then(Value::as_array))
+    else {
+        return Err(err(
+            "replacements must specify a source and at least one target",
+            fc,
+            at,
+        ));
     };
-    let matches: Vec<usize> = (0..list.items.len()).filter(|&j| selected(&list.items[j], source)).collect();
+    let matches: Vec<usize> = (0..list.items.len())
+        .filter(|&j| selected(&list.items[j], source))
+        .collect();
     let source_index = match matches.as_slice() {
         [one] => *one,
-        [] => return Err(err(format!("nothing selected by {}", selector_string(source)), fc, format!("{at}.source"))),
-        _ => return Err(err(format!("multiple matches for selector {}", selector_string(source)), fc, format!("{at}.source"))),
+        [] => {
+            return Err(err(
+                format!("nothing selected by {}", selector_string(source)),
+                fc,
+                format!("{at}.source"),
+            ))
+        }
+        _ => {
+            return Err(err(
+                format!("multiple matches for selector {}", selector_string(source)),
+                fc,
+                format!("{at}.source"),
+            ))
+        }
     };
-    let field_path = Some(text(source, "fieldPath")).filter(|p| !p.is_empty()).unwrap_or_else(|| "metadata.name".into());
+    let field_path = Some(text(source, "fieldPath"))
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "metadata.name".into());
     let value = lookup(&list.items[source_index], &split_path(&field_path))
         .filter(|v| !v.is_null() && v.as_object().is_none_or(|m| !m.is_empty()))
         .cloned()
-        .ok_or_else(|| err(format!("fieldPath `{field_path}` is missing for replacement source {}", selector_string(source)), fc, format!("{at}.source.fieldPath")))?;
+        .ok_or_else(|| {
+            err(
+                format!(
+                    "fieldPath `{field_path}` is missing for replacement source {}",
+                    selector_string(source)
+                ),
+                fc,
+                format!("{at}.source.fieldPath"),
+            )
+        })?;
     let (delimiter, index, _) = options(source);
     let value = if delimiter.is_empty() {
         value
     } else {
-        let s = scalar_string(&value).ok_or_else(|| err("delimiter option can only be used with scalar nodes", fc, format!("{at}.source.options")))?;
-        let parts: Vec<&str> = s.split(delimiter.as_str()).collect();
-        let part = usize::try_from(index).ok().and_then(|k| parts.get(k)).ok_or_else(|| {
-            err(format!("options.index {index} is out of bounds for value {s}"), fc, format!("{at}.source.options.index"))
+        let s = scalar_string(&value).ok_or_else(|| {
+            err(
+                "delimiter option can only be used with scalar nodes",
+                fc,
+                format!("{at}.source.options"),
+            )
         })?;
+        let parts: Vec<&str> = s.split(delimiter.as_str()).collect();
+        let part = usize::try_from(index)
+            .ok()
+            .and_then(|k| parts.get(k))
+            .ok_or_else(|| {
+                err(
+                    format!("options.index {index} is out of bounds for value {s}"),
+                    fc,
+                    format!("{at}.source.options.index"),
+                )
+            })?;
         Value::String(part.to_string())
     };
     for (t, target) in target_list.iter().enumerate() {
         let Some(select) = target.get("select") else {
-            return Err(err("target must specify resources to select", fc, format!("{at}.targets[{t}]")));
+            return Err(err(
+                "target must specify resources to select",
+                fc,
+                format!("{at}.targets[{t}]"),
+            ));
         };
-        let rejects = target.get("reject").and_then(Value::as_array).cloned().unwrap_or_default();
-        let mut paths: Vec<String> = target.get("fieldPaths").and_then(Value::as_array).map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let rejects = target
+            .get("reject")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut paths: Vec<String> = target
+            .get("fieldPaths")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
         if paths.is_empty() {
             paths.push("metadata.name".into());
         }
         let (delimiter, index, create) = options(target);
         for item in list.items.iter_mut() {
-            if !selected(item, select) || rejects.iter().any(|r| r.as_object().is_some_and(|m| !m.is_empty()) && selected(item, r)) {
+            if !selected(item, select)
+                || rejects
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(|m| !m.is_empty()) && selected(item, r))
+            {
                 continue;
             }
             let mut failure = None;
@@ -231,15 +331,22 @@ fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(),
                 for path in &paths {
                     let mut found = 0;
                     let mut problem = None;
-                    targets(o, &split_path(path), create.then_some(&value), &mut |node| {
-                        found += 1;
-                        if let Err(e) = set_field(node, &value, &delimiter, index) {
-                            problem.get_or_insert(e);
-                        }
-                    });
+                    targets(
+                        o,
+                        &split_path(path),
+                        create.then_some(&value),
+                        &mut |node| {
+                            found += 1;
+                            if let Err(e) = set_field(node, &value, &delimiter, index) {
+                                problem.get_or_insert(e);
+                            }
+                        },
+                    );
                     if found == 0 {
                         let verb = if create { "find or create" } else { "find" };
-                        problem = Some(format!("unable to {verb} field {path:?} in replacement target"));
+                        problem = Some(format!(
+                            "unable to {verb} field {path:?} in replacement target"
+                        ));
                     }
                     if problem.is_some() {
                         failure = problem;
@@ -252,7 +359,8 @@ fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(),
             }
             if let Some(message) = failure {
                 // The object is left as it was; kpt discards the output of a failed step.
-                return Err(err(message, fc, format!("{at}.targets[{t}]")).tag("target", format!("{}/{}", item.kind(), item.name())));
+                return Err(err(message, fc, format!("{at}.targets[{t}]"))
+                    .tag("target", format!("{}/{}", item.kind(), item.name())));
             }
         }
     }
@@ -263,7 +371,8 @@ fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(),
 fn set_field(node: &mut Value, value: &Value, delimiter: &str, index: i64) -> Result<(), String> {
     let mut value = value.clone();
     if !delimiter.is_empty() {
-        let current = scalar_string(node).ok_or("delimiter option can only be used with scalar nodes")?;
+        let current =
+            scalar_string(node).ok_or("delimiter option can only be used with scalar nodes")?;
         let v = scalar_string(&value).unwrap_or_default();
         let mut parts: Vec<String> = current.split(delimiter).map(str::to_string).collect();
         if index < 0 {

@@ -14,7 +14,9 @@ const MARKER: &str = "kpt-set:";
 
 fn setter_names(pattern: &str) -> Vec<String> {
     let re = Regex::new(r"\$\{([^}]*)\}").expect("valid");
-    re.find_iter(pattern).map(|m| m.as_str().to_string()).collect()
+    re.find_iter(pattern)
+        .map(|m| m.as_str().to_string())
+        .collect()
 }
 
 fn clean(name: &str) -> &str {
@@ -28,16 +30,26 @@ fn current_values(pattern: &str, value: &str) -> Vec<(String, String)> {
     for name in &names {
         regex = regex.replace(&regex_lite::escape(name), "(.*)");
     }
-    let Ok(re) = Regex::new(&format!("^(?s:{regex})$")).or_else(|_| Regex::new(&regex)) else { return Vec::new() };
-    let Some(groups) = re.captures(value) else { return Vec::new() };
+    let Ok(re) = Regex::new(&format!("^(?s:{regex})$")).or_else(|_| Regex::new(&regex)) else {
+        return Vec::new();
+    };
+    let Some(groups) = re.captures(value) else {
+        return Vec::new();
+    };
     if groups.len() - 1 != names.len() {
         return Vec::new();
     }
-    let values: Vec<String> = (1..groups.len()).map(|i| groups.get(i).map_or("", |m| m.as_str()).to_string()).collect();
+    let values: Vec<String> = (1..groups.len())
+        .map(|i| groups.get(i).map_or("", |m| m.as_str()).to_string())
+        .collect();
     if values.iter().any(String::is_empty) {
         return Vec::new();
     }
-    names.iter().map(|n| clean(n).to_string()).zip(values).collect()
+    names
+        .iter()
+        .map(|n| clean(n).to_string())
+        .zip(values)
+        .collect()
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -55,15 +67,23 @@ pub fn process(list: &mut ResourceList) {
         .as_ref()
         .and_then(|fc| fc.get("data"))
         .and_then(Value::as_object)
-        .map(|data| data.iter().map(|(k, v)| (k.clone(), scalar_text(v))).collect())
+        .map(|data| {
+            data.iter()
+                .map(|(k, v)| (k.clone(), scalar_text(v)))
+                .collect()
+        })
         .unwrap_or_default();
     setters.sort();
     let mut results = Vec::new();
     for item in &mut list.items {
-        let Some(text) = item.source_text() else { continue };
+        let Some(text) = item.source_text() else {
+            continue;
+        };
         let marked: Vec<(String, String)> = krm_sdk::edit::line_comments(text)
             .into_iter()
-            .filter_map(|(pointer, comment)| Some((pointer, comment.strip_prefix(MARKER)?.trim().to_string())))
+            .filter_map(|(pointer, comment)| {
+                Some((pointer, comment.strip_prefix(MARKER)?.trim().to_string()))
+            })
             .collect();
         if marked.is_empty() {
             continue;
@@ -73,9 +93,16 @@ pub fn process(list: &mut ResourceList) {
         let file = object.file_ref();
         let mut changed = object.clone();
         for (pointer, pattern) in &marked {
-            let Some(node) = changed.pointer_mut(pointer) else { continue };
+            let Some(node) = changed.pointer_mut(pointer) else {
+                continue;
+            };
             let names = setter_names(pattern);
-            let given = |name: &str| setters.iter().find(|(k, _)| k == clean(name)).map(|(_, v)| v.clone());
+            let given = |name: &str| {
+                setters
+                    .iter()
+                    .find(|(k, _)| k == clean(name))
+                    .map(|(_, v)| v.clone())
+            };
             if !names.iter().any(|n| given(n).is_some()) {
                 continue;
             }
@@ -98,7 +125,10 @@ pub fn process(list: &mut ResourceList) {
                 }
                 let unresolved = setter_names(&value);
                 if !unresolved.is_empty() {
-                    Err(format!("values for setters [{}] must be provided", unresolved.join(" ")))
+                    Err(format!(
+                        "values for setters [{}] must be provided",
+                        unresolved.join(" ")
+                    ))
                 } else {
                     *node = typed(&value, quoted.contains(pointer));
                     Ok(value)
@@ -106,13 +136,18 @@ pub fn process(list: &mut ResourceList) {
             };
             match result {
                 Ok(value) => {
-                    let mut r = ResultItem::info(format!("set field value to {value:?}")).field(field);
+                    let mut r =
+                        ResultItem::info(format!("set field value to {value:?}")).field(field);
                     r.file = file.clone();
                     r.resource_ref = Some(object.resource_ref());
                     results.push(r);
                 }
                 Err(message) => {
-                    list.results.push(ResultItem::error(format!("failed to apply setters: {message}")).for_object(&object).field(field));
+                    list.results.push(
+                        ResultItem::error(format!("failed to apply setters: {message}"))
+                            .for_object(&object)
+                            .field(field),
+                    );
                     return;
                 }
             }
@@ -138,17 +173,28 @@ fn typed(text: &str, quoted: bool) -> Value {
         .unwrap_or_else(|| Value::String(text.to_string()))
 }
 
-fn array_value(pattern: &str, names: &[String], given: &dyn Fn(&str) -> Option<String>) -> Result<Value, String> {
+fn array_value(
+    pattern: &str,
+    names: &[String],
+    given: &dyn Fn(&str) -> Option<String>,
+) -> Result<Value, String> {
     if names.len() != 1 || !pattern.starts_with("${") || !pattern.ends_with('}') {
-        return Err(format!("invalid setter pattern for array node: {pattern:?}"));
+        return Err(format!(
+            "invalid setter pattern for array node: {pattern:?}"
+        ));
     }
     let text = given(&names[0]).unwrap_or_default();
     if text.is_empty() {
         return Ok(Value::Array(Vec::new()));
     }
-    match krm_sdk::yaml::parse_documents(&text, &Default::default()).ok().and_then(|d| d.into_iter().next()) {
+    match krm_sdk::yaml::parse_documents(&text, &Default::default())
+        .ok()
+        .and_then(|d| d.into_iter().next())
+    {
         Some(Value::Array(items)) => Ok(Value::Array(items)),
-        _ => Err(format!("input to array setter must be an array of values, but found {text:?}")),
+        _ => Err(format!(
+            "input to array setter must be an array of values, but found {text:?}"
+        )),
     }
 }
 
@@ -157,8 +203,15 @@ mod tests {
     #[test]
     fn derives_unset_setters_from_the_current_value() {
         assert_eq!(
-            super::current_values("my-app-layer.${stage}.${domain}.${tld}", "my-app-layer.dev.example.com"),
-            vec![("stage".into(), "dev".into()), ("domain".into(), "example".into()), ("tld".into(), "com".into())]
+            super::current_values(
+                "my-app-layer.${stage}.${domain}.${tld}",
+                "my-app-layer.dev.example.com"
+            ),
+            vec![
+                ("stage".into(), "dev".into()),
+                ("domain".into(), "example".into()),
+                ("tld".into(), "com".into())
+            ]
         );
     }
 }

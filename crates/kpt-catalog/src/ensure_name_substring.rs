@@ -116,7 +116,13 @@ pub fn process(list: &mut ResourceList) {
     let lookup: HashSet<(String, String, String)> = list
         .items
         .iter()
-        .map(|o| (util::group_version(o.api_version()).0.to_string(), o.kind().to_string(), o.name().to_string()))
+        .map(|o| {
+            (
+                util::group_version(o.api_version()).0.to_string(),
+                o.kind().to_string(),
+                o.name().to_string(),
+            )
+        })
         .collect();
     // (kind, namespace, old name) → new name, for the references.
     let mut renamed: HashMap<(String, String, String), String> = HashMap::new();
@@ -128,11 +134,23 @@ pub fn process(list: &mut ResourceList) {
             let mut touched = false;
             if !o.name().contains(&settings.substring) {
                 let new = settings.apply(o.name());
-                renamed.insert((o.kind().to_string(), o.namespace().to_string(), o.name().to_string()), new.clone());
+                renamed.insert(
+                    (
+                        o.kind().to_string(),
+                        o.namespace().to_string(),
+                        o.name().to_string(),
+                    ),
+                    new.clone(),
+                );
                 crate::set_namespace::set_metadata(o, "name", new);
                 touched = true;
             }
-            let specs: Vec<FieldSpec> = settings.extra.iter().filter(|s| s.matches(o)).cloned().collect();
+            let specs: Vec<FieldSpec> = settings
+                .extra
+                .iter()
+                .filter(|s| s.matches(o))
+                .cloned()
+                .collect();
             for spec in specs {
                 util::visit_path(o, &spec.path, false, &mut |node| {
                     if let Some(s) = node.as_str() {
@@ -154,18 +172,33 @@ pub fn process(list: &mut ResourceList) {
             for key in BUILD_ANNOTATIONS {
                 o.remove_annotation(key);
             }
-            let empty = o.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|m| m.is_empty());
+            let empty = o
+                .pointer("/metadata/annotations")
+                .and_then(Value::as_object)
+                .is_some_and(|m| m.is_empty());
             if empty {
-                o["metadata"].as_object_mut().expect("has annotations").shift_remove("annotations");
+                o["metadata"]
+                    .as_object_mut()
+                    .expect("has annotations")
+                    .shift_remove("annotations");
             }
         });
     }
 }
 
-fn update_depends_on(o: &mut Value, settings: &Settings, lookup: &HashSet<(String, String, String)>) {
-    let Some(annotation) = o.annotation(DEPENDS_ON).map(str::to_string) else { return };
+fn update_depends_on(
+    o: &mut Value,
+    settings: &Settings,
+    lookup: &HashSet<(String, String, String)>,
+) {
+    let Some(annotation) = o.annotation(DEPENDS_ON).map(str::to_string) else {
+        return;
+    };
     let mut segments: Vec<String> = annotation.split('/').map(str::to_string).collect();
-    let valid = |s: &str| s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+    let valid = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
+    };
     if !segments.iter().all(|s| valid(s)) {
         return;
     }
@@ -174,7 +207,11 @@ fn update_depends_on(o: &mut Value, settings: &Settings, lookup: &HashSet<(Strin
         3 => (1, 2),
         _ => return,
     };
-    let key = (segments[0].clone(), segments[kind_index].clone(), segments[name_index].clone());
+    let key = (
+        segments[0].clone(),
+        segments[kind_index].clone(),
+        segments[name_index].clone(),
+    );
     if !lookup.contains(&key) {
         return;
     }
@@ -189,7 +226,11 @@ fn fix_references(o: &mut Value, renamed: &HashMap<(String, String, String), Str
         return;
     }
     let namespace = o.namespace().to_string();
-    let lookup = |kind: &str, ns: &str, name: &str| renamed.get(&(kind.to_string(), ns.to_string(), name.to_string())).cloned();
+    let lookup = |kind: &str, ns: &str, name: &str| {
+        renamed
+            .get(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .cloned()
+    };
     let set = |node: Option<&mut Value>, kind: &str, ns: &str| {
         if let Some(node) = node {
             if let Some(new) = node.as_str().and_then(|n| lookup(kind, ns, n)) {
@@ -201,53 +242,147 @@ fn fix_references(o: &mut Value, renamed: &HashMap<(String, String, String), Str
     let pod_specs: Vec<&str> = match kind.as_str() {
         "Pod" => vec!["/spec"],
         "CronJob" => vec!["/spec/jobTemplate/spec/template/spec"],
-        "Deployment" | "ReplicaSet" | "DaemonSet" | "StatefulSet" | "Job" | "ReplicationController" => vec!["/spec/template/spec"],
+        "Deployment"
+        | "ReplicaSet"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "Job"
+        | "ReplicationController" => vec!["/spec/template/spec"],
         _ => vec![],
     };
     for pointer in pod_specs {
-        let Some(spec) = o.pointer_mut(pointer) else { continue };
-        set(spec.get_mut("serviceAccountName"), "ServiceAccount", &namespace);
+        let Some(spec) = o.pointer_mut(pointer) else {
+            continue;
+        };
+        set(
+            spec.get_mut("serviceAccountName"),
+            "ServiceAccount",
+            &namespace,
+        );
         set(spec.get_mut("serviceAccount"), "ServiceAccount", &namespace);
-        for secret in spec.get_mut("imagePullSecrets").and_then(Value::as_array_mut).into_iter().flatten() {
+        for secret in spec
+            .get_mut("imagePullSecrets")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
             set(secret.get_mut("name"), "Secret", &namespace);
         }
         for list in ["containers", "initContainers", "ephemeralContainers"] {
-            for c in spec.get_mut(list).and_then(Value::as_array_mut).into_iter().flatten() {
-                for env in c.get_mut("env").and_then(Value::as_array_mut).into_iter().flatten() {
-                    set(env.pointer_mut("/valueFrom/configMapKeyRef/name"), "ConfigMap", &namespace);
-                    set(env.pointer_mut("/valueFrom/secretKeyRef/name"), "Secret", &namespace);
+            for c in spec
+                .get_mut(list)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                for env in c
+                    .get_mut("env")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    set(
+                        env.pointer_mut("/valueFrom/configMapKeyRef/name"),
+                        "ConfigMap",
+                        &namespace,
+                    );
+                    set(
+                        env.pointer_mut("/valueFrom/secretKeyRef/name"),
+                        "Secret",
+                        &namespace,
+                    );
                 }
-                for from in c.get_mut("envFrom").and_then(Value::as_array_mut).into_iter().flatten() {
-                    set(from.pointer_mut("/configMapRef/name"), "ConfigMap", &namespace);
+                for from in c
+                    .get_mut("envFrom")
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    set(
+                        from.pointer_mut("/configMapRef/name"),
+                        "ConfigMap",
+                        &namespace,
+                    );
                     set(from.pointer_mut("/secretRef/name"), "Secret", &namespace);
                 }
             }
         }
-        for volume in spec.get_mut("volumes").and_then(Value::as_array_mut).into_iter().flatten() {
-            set(volume.pointer_mut("/configMap/name"), "ConfigMap", &namespace);
-            set(volume.pointer_mut("/secret/secretName"), "Secret", &namespace);
-            set(volume.pointer_mut("/persistentVolumeClaim/claimName"), "PersistentVolumeClaim", &namespace);
-            for source in volume.pointer_mut("/projected/sources").and_then(Value::as_array_mut).into_iter().flatten() {
-                set(source.pointer_mut("/configMap/name"), "ConfigMap", &namespace);
+        for volume in spec
+            .get_mut("volumes")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            set(
+                volume.pointer_mut("/configMap/name"),
+                "ConfigMap",
+                &namespace,
+            );
+            set(
+                volume.pointer_mut("/secret/secretName"),
+                "Secret",
+                &namespace,
+            );
+            set(
+                volume.pointer_mut("/persistentVolumeClaim/claimName"),
+                "PersistentVolumeClaim",
+                &namespace,
+            );
+            for source in volume
+                .pointer_mut("/projected/sources")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                set(
+                    source.pointer_mut("/configMap/name"),
+                    "ConfigMap",
+                    &namespace,
+                );
                 set(source.pointer_mut("/secret/name"), "Secret", &namespace);
             }
         }
     }
     match kind.as_str() {
         "RoleBinding" | "ClusterRoleBinding" => {
-            let role_kind = o.pointer("/roleRef/kind").and_then(Value::as_str).unwrap_or("").to_string();
-            let role_ns = if role_kind == "Role" { namespace.clone() } else { String::new() };
+            let role_kind = o
+                .pointer("/roleRef/kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let role_ns = if role_kind == "Role" {
+                namespace.clone()
+            } else {
+                String::new()
+            };
             set(o.pointer_mut("/roleRef/name"), &role_kind, &role_ns);
-            for s in o.get_mut("subjects").and_then(Value::as_array_mut).into_iter().flatten() {
+            for s in o
+                .get_mut("subjects")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
                 if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount") {
-                    let ns = s.get("namespace").and_then(Value::as_str).unwrap_or(&namespace).to_string();
+                    let ns = s
+                        .get("namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or(&namespace)
+                        .to_string();
                     set(s.get_mut("name"), "ServiceAccount", &ns);
                 }
             }
         }
         "HorizontalPodAutoscaler" => {
-            let target = o.pointer("/spec/scaleTargetRef/kind").and_then(Value::as_str).unwrap_or("").to_string();
-            set(o.pointer_mut("/spec/scaleTargetRef/name"), &target, &namespace);
+            let target = o
+                .pointer("/spec/scaleTargetRef/kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            set(
+                o.pointer_mut("/spec/scaleTargetRef/name"),
+                &target,
+                &namespace,
+            );
         }
         "StatefulSet" => set(o.pointer_mut("/spec/serviceName"), "Service", &namespace),
         _ => {}

@@ -81,7 +81,9 @@ pub fn version(tag: &str) -> Option<(u32, u32, u32)> {
     let mut parts = tag.strip_prefix('v')?.split('.');
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-    let patch = parts.next().map_or(Some(0), |p| p.split('-').next()?.parse().ok())?;
+    let patch = parts
+        .next()
+        .map_or(Some(0), |p| p.split('-').next()?.parse().ok())?;
     Some((major, minor, patch))
 }
 
@@ -126,11 +128,15 @@ pub fn unsupported(image: &str) -> Option<String> {
     if lookup(image).is_some() {
         return None;
     }
-    let alternatives = "run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has";
+    let alternatives =
+        "run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has";
     Some(if name == "starlark" {
         format!("the starlark catalog function is not built in (it needs a Starlark interpreter); {alternatives}: {}", NAMES.join(", "))
     } else {
-        format!("catalog function `{name}` is not built in; {alternatives}: {}", NAMES.join(", "))
+        format!(
+            "catalog function `{name}` is not built in; {alternatives}: {}",
+            NAMES.join(", ")
+        )
     })
 }
 
@@ -147,17 +153,41 @@ mod tests {
         ] {
             let f = lookup(image).unwrap();
             assert_eq!((f.name, f.tag.as_str()), ("set-namespace", "v0.4.1"));
-            assert_eq!(f.process as usize, set_namespace::process as usize);
+            assert_eq!(
+                kptfile_namespace(&f),
+                None,
+                "v0.4 leaves local config alone"
+            );
         }
+        let old = lookup("set-namespace:v0.1.3").unwrap();
         assert_eq!(
-            lookup("set-namespace:v0.1.3").unwrap().process as usize,
-            set_namespace::process_v0_1 as usize
+            kptfile_namespace(&old).as_deref(),
+            Some("prod"),
+            "v0.1 sets it on the Kptfile"
         );
         assert_eq!(lookup("gcr.io/kpt-fn/set-labels").unwrap().tag, "latest");
         assert!(lookup("gcr.io/other/set-namespace:v0.1").is_none());
         assert!(lookup("gcr.io/kpt-fn/not-exist:v0.1").is_none());
-        assert!(unsupported("gcr.io/kpt-fn/starlark:v0.4").unwrap().contains("Starlark"));
+        assert!(unsupported("gcr.io/kpt-fn/starlark:v0.4")
+            .unwrap()
+            .contains("Starlark"));
         assert_eq!(unsupported("nginx:1.2"), Some("catalog function `nginx` is not built in; run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has: set-namespace, set-labels, set-annotations, set-image, apply-setters, upsert-resource, remove-local-config-resources, ensure-name-substring, search-replace, apply-replacements".into()));
+    }
+
+    /// The namespace the function gives a Kptfile (which is local config).
+    fn kptfile_namespace(f: &Function) -> Option<String> {
+        let mut list = ResourceList::new(vec![krm_sdk::json!({
+            "apiVersion": "kpt.dev/v1", "kind": "Kptfile",
+            "metadata": {"name": "app", "annotations": {"config.kubernetes.io/local-config": "true"}}
+        })]);
+        list.function_config = Some(
+            krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"namespace": "prod"}}),
+        );
+        f.run(&mut list);
+        list.items[0]
+            .pointer("/metadata/namespace")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub fn process(list: &mut ResourceList) {
         pruned.push(result);
         false
     });
-    list.results.push(ResultItem::info(format!("Number of resources pruned: {}", pruned.len())));
+    list.results.push(ResultItem::info(format!(
+        "Number of resources pruned: {}",
+        pruned.len()
+    )));
     list.results.extend(pruned);
 }

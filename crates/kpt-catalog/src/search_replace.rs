@@ -11,7 +11,14 @@ use crate::util::{self, Config};
 use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
 use regex_lite::Regex;
 
-const MATCHERS: &[&str] = &["by-value", "by-file-path", "by-value-regex", "by-path", "put-value", "put-comment"];
+const MATCHERS: &[&str] = &[
+    "by-value",
+    "by-file-path",
+    "by-value-regex",
+    "by-path",
+    "put-value",
+    "put-comment",
+];
 
 #[derive(Default)]
 struct Settings {
@@ -35,8 +42,15 @@ fn settings(list: &ResourceList) -> Result<Settings, ResultItem> {
     for key in data.keys() {
         if !MATCHERS.contains(&key.as_str()) {
             let quoted: Vec<String> = MATCHERS.iter().map(|m| format!("{m:?}")).collect();
-            let hint = krm_sdk::decode::suggest(key, MATCHERS.iter().copied()).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
-            return Err(ResultItem::error(format!("invalid matcher {key:?}, must be one of [{}]{hint}", quoted.join(" "))).for_object(fc).field(format!("data.{key}")));
+            let hint = krm_sdk::decode::suggest(key, MATCHERS.iter().copied())
+                .map(|s| format!("; did you mean {s:?}?"))
+                .unwrap_or_default();
+            return Err(ResultItem::error(format!(
+                "invalid matcher {key:?}, must be one of [{}]{hint}",
+                quoted.join(" ")
+            ))
+            .for_object(fc)
+            .field(format!("data.{key}")));
         }
     }
     let get = |k: &str| match data.get(k) {
@@ -54,12 +68,21 @@ fn settings(list: &ResourceList) -> Result<Settings, ResultItem> {
         ..Default::default()
     };
     if !s.by_value.is_empty() && !s.by_value_regex_text.is_empty() {
-        return Err(ResultItem::error("only one of [\"by-value\", \"by-value-regex\"] can be provided").for_object(fc).field("data"));
+        return Err(ResultItem::error(
+            "only one of [\"by-value\", \"by-value-regex\"] can be provided",
+        )
+        .for_object(fc)
+        .field("data"));
     }
     if !s.by_value_regex_text.is_empty() {
         // Go's regexp matches anywhere unless anchored, as `find` does.
         s.by_value_regex = Some(Regex::new(&s.by_value_regex_text).map_err(|e| {
-            ResultItem::error(format!("failed to compile input pattern {:?}: {e}", s.by_value_regex_text)).for_object(fc).field("data.by-value-regex")
+            ResultItem::error(format!(
+                "failed to compile input pattern {:?}: {e}",
+                s.by_value_regex_text
+            ))
+            .for_object(fc)
+            .field("data.by-value-regex")
         })?);
     }
     Ok(s)
@@ -77,24 +100,32 @@ impl Settings {
 
     fn value_match(&self, value: &str) -> bool {
         (!self.by_value.is_empty() && self.by_value == value)
-            || self.by_value_regex.as_ref().is_some_and(|r| r.is_match(value))
+            || self
+                .by_value_regex
+                .as_ref()
+                .is_some_and(|r| r.is_match(value))
     }
 
     fn criteria_match(&self, value: &str, path: &str) -> bool {
         let path_match = self.path_match(path);
         let value_match = self.value_match(value);
-        (value_match && path_match)
-            || (value_match && self.by_path.is_empty())
+        // searchCriteriaMatch: value and path, value alone, or path alone.
+        (value_match && (path_match || self.by_path.is_empty()))
             || (path_match && self.by_value.is_empty() && self.by_value_regex.is_none())
     }
 
     /// resolvePattern: `${n}` from the regex's capture groups.
     fn resolve(&self, value: &str, pattern: &str) -> Result<String, String> {
-        let Some(regex) = &self.by_value_regex else { return Ok(pattern.to_string()) };
+        let Some(regex) = &self.by_value_regex else {
+            return Ok(pattern.to_string());
+        };
         let mut out = pattern.to_string();
         if let Some(groups) = regex.captures(value) {
             for i in 1..groups.len() {
-                out = out.replace(&format!("${{{i}}}"), groups.get(i).map_or("", |m| m.as_str()));
+                out = out.replace(
+                    &format!("${{{i}}}"),
+                    groups.get(i).map_or("", |m| m.as_str()),
+                );
             }
         }
         let unresolved = Regex::new(r"\$\{[0-9]+\}").expect("valid");
@@ -105,8 +136,15 @@ impl Settings {
     }
 
     fn put_by_path(&self) -> bool {
-        let abs = !self.by_path.is_empty() && self.by_path.split('.').all(|e| !e.is_empty() && !e.contains('*'));
-        abs && !self.by_path.contains('[') && self.by_value.is_empty() && self.by_value_regex.is_none() && !self.put_value.is_empty()
+        let abs = !self.by_path.is_empty()
+            && self
+                .by_path
+                .split('.')
+                .all(|e| !e.is_empty() && !e.contains('*'));
+        abs && !self.by_path.contains('[')
+            && self.by_value.is_empty()
+            && self.by_value_regex.is_none()
+            && !self.put_value.is_empty()
     }
 }
 
@@ -153,10 +191,17 @@ fn glob(pattern: &str, path: &str) -> bool {
         match p.first() {
             None => s.is_empty(),
             Some(b'*') if p.get(1) == Some(&b'*') => {
-                let rest = if p.get(2) == Some(&b'/') { &p[3..] } else { &p[2..] };
-                (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && go(rest, &s[i..])) || go(rest, s)
+                let rest = if p.get(2) == Some(&b'/') {
+                    &p[3..]
+                } else {
+                    &p[2..]
+                };
+                (0..=s.len()).any(|i| (i == 0 || s[i - 1] == b'/') && go(rest, &s[i..]))
+                    || go(rest, s)
             }
-            Some(b'*') => (0..=s.len()).take_while(|&i| i == 0 || s[i - 1] != b'/').any(|i| go(&p[1..], &s[i..])),
+            Some(b'*') => (0..=s.len())
+                .take_while(|&i| i == 0 || s[i - 1] != b'/')
+                .any(|i| go(&p[1..], &s[i..])),
             Some(b'?') => !s.is_empty() && s[0] != b'/' && go(&p[1..], &s[1..]),
             Some(c) => s.first() == Some(c) && go(&p[1..], &s[1..]),
         }
@@ -196,22 +241,46 @@ struct Found {
     sequence: bool,
 }
 
-fn walk(s: &Settings, v: &Value, pointer: &str, path: &str, out: &mut Vec<Found>, err: &mut Option<String>) {
+fn walk(
+    s: &Settings,
+    v: &Value,
+    pointer: &str,
+    path: &str,
+    out: &mut Vec<Found>,
+    err: &mut Option<String>,
+) {
     match v {
         Value::Object(map) => {
             for (key, child) in map {
-                let child_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let child_pointer =
+                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                 let child_path = format!("{path}.{key}");
                 // visitMapping: put-comment on the key of a sequence matched by path.
-                if !s.put_comment.is_empty() && child.as_array().is_some_and(|a| !a.is_empty()) && s.path_match(child_path.trim_start_matches('.')) {
-                    out.push(Found { pointer: child_pointer.clone(), path: child_path.clone(), new_value: None, comment: Some(s.put_comment.clone()), sequence: true });
+                if !s.put_comment.is_empty()
+                    && child.as_array().is_some_and(|a| !a.is_empty())
+                    && s.path_match(child_path.trim_start_matches('.'))
+                {
+                    out.push(Found {
+                        pointer: child_pointer.clone(),
+                        path: child_path.clone(),
+                        new_value: None,
+                        comment: Some(s.put_comment.clone()),
+                        sequence: true,
+                    });
                 }
                 walk(s, child, &child_pointer, &child_path, out, err);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                walk(s, child, &format!("{pointer}/{i}"), &format!("{path}[{i}]"), out, err);
+                walk(
+                    s,
+                    child,
+                    &format!("{pointer}/{i}"),
+                    &format!("{path}[{i}]"),
+                    out,
+                    err,
+                );
             }
         }
         scalar => {
@@ -220,7 +289,10 @@ fn walk(s: &Settings, v: &Value, pointer: &str, path: &str, out: &mut Vec<Found>
                 return;
             }
             let resolve = |pattern: &str| -> Option<String> {
-                (!pattern.is_empty()).then(|| s.resolve(&text, pattern))?.map_err(|e| e).ok()
+                if pattern.is_empty() {
+                    return None;
+                }
+                s.resolve(&text, pattern).ok()
             };
             if (!s.put_comment.is_empty() && s.resolve(&text, &s.put_comment).is_err())
                 || (!s.put_value.is_empty() && s.resolve(&text, &s.put_value).is_err())
@@ -253,7 +325,10 @@ pub fn process(list: &mut ResourceList) {
         }
         if s.put_by_path() {
             let segments: Vec<&str> = s.by_path.split('.').collect();
-            let quoted = item.source_text().map(krm_sdk::edit::quoted_scalars).unwrap_or_default();
+            let quoted = item
+                .source_text()
+                .map(krm_sdk::edit::quoted_scalars)
+                .unwrap_or_default();
             let pointer = format!("/{}", segments.join("/"));
             let value = typed(&s.put_value, quoted.contains(&pointer));
             item.update(|o| {
@@ -271,7 +346,11 @@ pub fn process(list: &mut ResourceList) {
                     node[*segments.last().expect("non-empty")] = value.clone();
                 }
             });
-            results.push(ResultItem::info(format!("Mutated field value to {:?}", s.put_value)).for_object(item).field(s.by_path.clone()));
+            results.push(
+                ResultItem::info(format!("Mutated field value to {:?}", s.put_value))
+                    .for_object(item)
+                    .field(s.by_path.clone()),
+            );
             count += 1;
             continue;
         }
@@ -286,7 +365,10 @@ pub fn process(list: &mut ResourceList) {
             continue;
         }
         count += found.len();
-        let quoted = item.source_text().map(krm_sdk::edit::quoted_scalars).unwrap_or_default();
+        let quoted = item
+            .source_text()
+            .map(krm_sdk::edit::quoted_scalars)
+            .unwrap_or_default();
         let object = item.value().clone();
         item.update(|o| {
             for f in found.iter().filter(|f| !f.sequence) {
@@ -295,16 +377,36 @@ pub fn process(list: &mut ResourceList) {
                 }
             }
         });
-        let comments: Vec<(String, String)> = found.iter().filter_map(|f| Some((f.pointer.clone(), f.comment.clone()?))).collect();
+        let comments: Vec<(String, String)> = found
+            .iter()
+            .filter_map(|f| Some((f.pointer.clone(), f.comment.clone()?)))
+            .collect();
         if !comments.is_empty() && !item.set_line_comments(&comments) {
-            results.push(ResultItem::warning("cannot put the comments: the object has no YAML text to put them in").for_object(&object));
+            results.push(
+                ResultItem::warning(
+                    "cannot put the comments: the object has no YAML text to put them in",
+                )
+                .for_object(&object),
+            );
         }
         for f in &found {
-            let action = if f.new_value.is_some() || f.comment.is_some() { "Mutated" } else { "Matched" };
-            results.push(ResultItem::info(format!("{action} field {}", f.path.trim_start_matches('.'))).for_object(&object).field(f.path.trim_start_matches('.').to_string()));
+            let action = if f.new_value.is_some() || f.comment.is_some() {
+                "Mutated"
+            } else {
+                "Matched"
+            };
+            results.push(
+                ResultItem::info(format!("{action} field {}", f.path.trim_start_matches('.')))
+                    .for_object(&object)
+                    .field(f.path.trim_start_matches('.').to_string()),
+            );
         }
     }
-    let action = if s.put_comment.is_empty() && s.put_value.is_empty() { "Matched" } else { "Mutated" };
+    let action = if s.put_comment.is_empty() && s.put_value.is_empty() {
+        "Matched"
+    } else {
+        "Mutated"
+    };
     results.push(ResultItem::info(format!("{action} {count} field(s)")));
     list.results.extend(results);
 }
@@ -315,7 +417,12 @@ mod tests {
 
     #[test]
     fn matches_paths_as_the_catalog_does() {
-        let m = |path: &str, pattern: &str| back_track_match(&path.split('.').collect::<Vec<_>>(), &pattern.split('.').collect::<Vec<_>>());
+        let m = |path: &str, pattern: &str| {
+            back_track_match(
+                &path.split('.').collect::<Vec<_>>(),
+                &pattern.split('.').collect::<Vec<_>>(),
+            )
+        };
         assert!(m("a.a.b.c.e.b", "a.*.b.**.b"));
         assert!(m("data.FQDN", "data.**"));
         assert!(m("spec.containers[0].image", "spec.containers[*].image"));

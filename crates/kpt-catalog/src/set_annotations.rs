@@ -12,15 +12,25 @@ use serde_json::Map;
 const KIND: &str = "SetAnnotations";
 
 const COMMON_ANNOTATIONS: &[StaticSpec] = &[
-    FieldSpec::new("", "metadata/annotations", true),
-    FieldSpec::new("ReplicationController", "spec/template/metadata/annotations", true).version("v1"),
-    FieldSpec::new("Deployment", "spec/template/metadata/annotations", true),
-    FieldSpec::new("ReplicaSet", "spec/template/metadata/annotations", true),
-    FieldSpec::new("DaemonSet", "spec/template/metadata/annotations", true),
-    FieldSpec::new("StatefulSet", "spec/template/metadata/annotations", true),
-    FieldSpec::new("Job", "spec/template/metadata/annotations", true).group("batch"),
-    FieldSpec::new("CronJob", "spec/jobTemplate/metadata/annotations", true).group("batch"),
-    FieldSpec::new("CronJob", "spec/jobTemplate/spec/template/metadata/annotations", true).group("batch"),
+    StaticSpec::new("", "metadata/annotations", true),
+    StaticSpec::new(
+        "ReplicationController",
+        "spec/template/metadata/annotations",
+        true,
+    )
+    .version("v1"),
+    StaticSpec::new("Deployment", "spec/template/metadata/annotations", true),
+    StaticSpec::new("ReplicaSet", "spec/template/metadata/annotations", true),
+    StaticSpec::new("DaemonSet", "spec/template/metadata/annotations", true),
+    StaticSpec::new("StatefulSet", "spec/template/metadata/annotations", true),
+    StaticSpec::new("Job", "spec/template/metadata/annotations", true).group("batch"),
+    StaticSpec::new("CronJob", "spec/jobTemplate/metadata/annotations", true).group("batch"),
+    StaticSpec::new(
+        "CronJob",
+        "spec/jobTemplate/spec/template/metadata/annotations",
+        true,
+    )
+    .group("batch"),
 ];
 
 /// v0.1.x: the same transformer, but the release round-tripped every object
@@ -43,7 +53,10 @@ pub fn process(list: &mut ResourceList) {
     let annotations = match util::config(list.function_config.as_ref(), KIND) {
         Ok(Config::None) => Vec::new(),
         Ok(Config::ConfigMap(data)) => {
-            let fc = Value::Object(Map::from_iter([("data".to_string(), Value::Object(data.clone()))]));
+            let fc = Value::Object(Map::from_iter([(
+                "data".to_string(),
+                Value::Object(data.clone()),
+            )]));
             match util::string_map(&fc, "data") {
                 Ok(a) => a,
                 Err(e) => return list.results.push(e),

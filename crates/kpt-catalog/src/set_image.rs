@@ -19,23 +19,44 @@ struct Image {
     digest: String,
 }
 
-fn image_from(map: &serde_json::Map<String, Value>, fc: &Value, prefix: &str) -> Result<Image, ResultItem> {
+fn image_from(
+    map: &serde_json::Map<String, Value>,
+    fc: &Value,
+    prefix: &str,
+) -> Result<Image, ResultItem> {
     let known = ["name", "newName", "newTag", "digest"];
-    for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
-        let hint = krm_sdk::decode::suggest(key, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_else(|| format!("; known keys: {}", known.join(", ")));
-        return Err(ResultItem::error(format!("unknown key `{key}`{hint}")).for_object(fc).field(format!("{prefix}.{key}")));
+    if let Some(key) = map.keys().find(|k| !known.contains(&k.as_str())) {
+        let hint = krm_sdk::decode::suggest(key, known)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_else(|| format!("; known keys: {}", known.join(", ")));
+        return Err(ResultItem::error(format!("unknown key `{key}`{hint}"))
+            .for_object(fc)
+            .field(format!("{prefix}.{key}")));
     }
     let get = |k: &str| match map.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
     };
-    let image = Image { name: get("name"), new_name: get("newName"), new_tag: get("newTag"), digest: get("digest") };
+    let image = Image {
+        name: get("name"),
+        new_name: get("newName"),
+        new_tag: get("newTag"),
+        digest: get("digest"),
+    };
     if image.name.is_empty() {
-        return Err(ResultItem::error("must specify the image name to match, e.g. `name: nginx`").for_object(fc).field(format!("{prefix}.name")));
+        return Err(
+            ResultItem::error("must specify the image name to match, e.g. `name: nginx`")
+                .for_object(fc)
+                .field(format!("{prefix}.name")),
+        );
     }
     if image.new_name.is_empty() && image.new_tag.is_empty() && image.digest.is_empty() {
-        return Err(ResultItem::error("must specify one of `newName`, `newTag` or `digest`").for_object(fc).field(prefix.to_string()));
+        return Err(
+            ResultItem::error("must specify one of `newName`, `newTag` or `digest`")
+                .for_object(fc)
+                .field(prefix.to_string()),
+        );
     }
     Ok(image)
 }
@@ -80,7 +101,11 @@ pub fn process(list: &mut ResourceList) {
         if name != image.name {
             return;
         }
-        let name = if image.new_name.is_empty() { name } else { &image.new_name };
+        let name = if image.new_name.is_empty() {
+            name
+        } else {
+            &image.new_name
+        };
         let tag = if !image.digest.is_empty() {
             format!("@{}", image.digest)
         } else if !image.new_tag.is_empty() {
@@ -103,7 +128,9 @@ pub fn process(list: &mut ResourceList) {
             }
         });
     }
-    list.results.push(ResultItem::info(format!("summary: updated a total of {count} image(s)")));
+    list.results.push(ResultItem::info(format!(
+        "summary: updated a total of {count} image(s)"
+    )));
 }
 
 /// Every `image` of every `containers` and `initContainers` list in the object.
@@ -134,7 +161,10 @@ mod tests {
     #[test]
     fn splits_names_tags_and_digests() {
         assert_eq!(super::split("nginx:1.2"), ("nginx", ":1.2"));
-        assert_eq!(super::split("localhost:5000/nginx"), ("localhost:5000/nginx", ""));
+        assert_eq!(
+            super::split("localhost:5000/nginx"),
+            ("localhost:5000/nginx", "")
+        );
         assert_eq!(super::split("a/b@sha256:x"), ("a/b", "@sha256:x"));
     }
 }

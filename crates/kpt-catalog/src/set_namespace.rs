@@ -29,12 +29,36 @@ const UPSTREAM: &str = "internal.kpt.dev/upstream-identifier";
 /// Kinds the SDK's OpenAPI knows as namespaced; any other kind counts as
 /// namespaced only when it has a namespace (krm-functions-sdk `IsNamespaceScoped`).
 const NAMESPACED: &[&str] = &[
-    "Binding", "ConfigMap", "ControllerRevision", "CronJob", "CSIStorageCapacity", "DaemonSet",
-    "Deployment", "EndpointSlice", "Endpoints", "Event", "HorizontalPodAutoscaler", "Ingress",
-    "Job", "Lease", "LimitRange", "LocalSubjectAccessReview", "NetworkPolicy",
-    "PersistentVolumeClaim", "Pod", "PodDisruptionBudget", "PodTemplate", "ReplicaSet",
-    "ReplicationController", "ResourceQuota", "Role", "RoleBinding", "Secret", "Service",
-    "ServiceAccount", "StatefulSet",
+    "Binding",
+    "ConfigMap",
+    "ControllerRevision",
+    "CronJob",
+    "CSIStorageCapacity",
+    "DaemonSet",
+    "Deployment",
+    "EndpointSlice",
+    "Endpoints",
+    "Event",
+    "HorizontalPodAutoscaler",
+    "Ingress",
+    "Job",
+    "Lease",
+    "LimitRange",
+    "LocalSubjectAccessReview",
+    "NetworkPolicy",
+    "PersistentVolumeClaim",
+    "Pod",
+    "PodDisruptionBudget",
+    "PodTemplate",
+    "ReplicaSet",
+    "ReplicationController",
+    "ResourceQuota",
+    "Role",
+    "RoleBinding",
+    "Secret",
+    "Service",
+    "ServiceAccount",
+    "StatefulSet",
 ];
 
 struct Settings {
@@ -49,14 +73,25 @@ fn settings(list: &ResourceList) -> Result<Settings, ResultItem> {
             "FunctionConfig is missing. Expect `ConfigMap.v1` or `{KIND}.v1alpha1.fn.kpt.dev`"
         ))),
         Config::ConfigMap(data) => {
-            let get = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let get = |k: &str| {
+                data.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             let name = fc.map(|f| f.name()).unwrap_or("");
             let matcher = get("namespaceMatcher");
             if !get("namespace").is_empty() {
-                return Ok(Settings { namespace: get("namespace"), matcher });
+                return Ok(Settings {
+                    namespace: get("namespace"),
+                    matcher,
+                });
             }
             if !get("name").is_empty() && name == PACKAGE_CONTEXT {
-                return Ok(Settings { namespace: get("name"), matcher });
+                return Ok(Settings {
+                    namespace: get("name"),
+                    matcher,
+                });
             }
             let message = if name == PACKAGE_CONTEXT {
                 "`data.name` should not be empty"
@@ -73,7 +108,10 @@ fn settings(list: &ResourceList) -> Result<Settings, ResultItem> {
                     .for_object(fc)
                     .field("namespace"));
             }
-            Ok(Settings { namespace: get("namespace"), matcher: get("namespaceMatcher") })
+            Ok(Settings {
+                namespace: get("namespace"),
+                matcher: get("namespaceMatcher"),
+            })
         }
     }
 }
@@ -112,7 +150,11 @@ fn origin(o: &Value) -> Option<Vec<String>> {
 
 fn depends_on_key(o: &Value) -> String {
     let group = util::group_version(o.api_version()).0;
-    let ns = if o.namespace().is_empty() { "default" } else { o.namespace() };
+    let ns = if o.namespace().is_empty() {
+        "default"
+    } else {
+        o.namespace()
+    };
     format!("{group}/namespaces/{ns}/{}/{}", o.kind(), o.name())
 }
 
@@ -153,7 +195,10 @@ pub fn process(list: &mut ResourceList) {
                 }
                 origins.insert(parts[2].clone());
             }
-            None => results.push(ResultItem::warning(format!("{} does not have upstream origin.", short(o)))),
+            None => results.push(ResultItem::warning(format!(
+                "{} does not have upstream origin.",
+                short(o)
+            ))),
         }
     }
     if matcher.is_empty() && origins.len() > 1 {
@@ -166,25 +211,28 @@ pub fn process(list: &mut ResourceList) {
     let mut count = 0;
     let mut old_nss = BTreeSet::new();
     // The visitor of WalkAndReplace: `origin` None is the SDK's unknown namespace.
-    let mut visit = |origin: &str, current: &mut String, id: &str, results: &mut Vec<ResultItem>| {
-        if current.is_empty() {
-            *current = "default".into();
-        }
-        if current == new_ns {
-            return;
-        }
-        let change = matcher.is_empty() || {
-            if matcher == origin {
-                results.push(ResultItem::info(format!("[{id}] has matching origin {origin}")));
+    let mut visit =
+        |origin: &str, current: &mut String, id: &str, results: &mut Vec<ResultItem>| {
+            if current.is_empty() {
+                *current = "default".into();
             }
-            matcher == current || matcher == origin
+            if current == new_ns {
+                return;
+            }
+            let change = matcher.is_empty() || {
+                if matcher == origin {
+                    results.push(ResultItem::info(format!(
+                        "[{id}] has matching origin {origin}"
+                    )));
+                }
+                matcher == current || matcher == origin
+            };
+            if change {
+                old_nss.insert(current.clone());
+                *current = new_ns.to_string();
+                count += 1;
+            }
         };
-        if change {
-            old_nss.insert(current.clone());
-            *current = new_ns.to_string();
-            count += 1;
-        }
-    };
     // VisitSpecialClusterResource, then VisitNamespaceResource, as the catalog does.
     for &i in &objects {
         if is_namespaced(&list.items[i]) {
@@ -196,14 +244,18 @@ pub fn process(list: &mut ResourceList) {
         let group = group.to_string();
         item.update(|o| match (group.as_str(), kind.as_str()) {
             ("", "Namespace") => {
-                let origin_name = origin(o).map(|p| p[3].clone()).unwrap_or_else(|| o.name().to_string());
+                let origin_name = origin(o)
+                    .map(|p| p[3].clone())
+                    .unwrap_or_else(|| o.name().to_string());
                 let mut name = o.name().to_string();
                 let id = short(o);
                 visit(&origin_name, &mut name, &id, &mut results);
                 o["metadata"]["name"] = Value::String(name);
             }
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                if let Some(ns) = o.pointer_mut("/spec/conversion/webhook/clientConfig/service/namespace") {
+                if let Some(ns) =
+                    o.pointer_mut("/spec/conversion/webhook/clientConfig/service/namespace")
+                {
                     let mut current = ns.as_str().unwrap_or("").to_string();
                     visit("", &mut current, "", &mut results);
                     *ns = Value::String(current);
@@ -235,7 +287,9 @@ pub fn process(list: &mut ResourceList) {
             continue;
         }
         list.items[i].update(|o| {
-            let origin_ns = origin(o).map(|p| p[2].clone()).unwrap_or_else(|| o.namespace().to_string());
+            let origin_ns = origin(o)
+                .map(|p| p[2].clone())
+                .unwrap_or_else(|| o.namespace().to_string());
             let mut ns = o.namespace().to_string();
             let id = short(o);
             visit(&origin_ns, &mut ns, &id, &mut results);
@@ -258,7 +312,9 @@ pub fn process(list: &mut ResourceList) {
     let mut count = 0;
     let mut old_nss = BTreeSet::new();
     for &i in &objects {
-        let Some(annotation) = list.items[i].annotation(DEPENDS_ON).map(str::to_string) else { continue };
+        let Some(annotation) = list.items[i].annotation(DEPENDS_ON).map(str::to_string) else {
+            continue;
+        };
         let segments: Vec<&str> = annotation.split('/').collect();
         let namespaced = segments.len() == 5 && segments[1] == "namespaces";
         if !namespaced || !depends_on.contains(&annotation) || segments[2] == new_ns {
@@ -301,8 +357,14 @@ pub(crate) fn set_metadata(o: &mut Value, field: &str, value: String) {
 /// v0.1.x: kustomize's namespace transformer.
 pub fn process_v0_1(list: &mut ResourceList) {
     let namespace = match util::config(list.function_config.as_ref(), KIND) {
-        Ok(Config::ConfigMap(data)) => data.get("namespace").and_then(Value::as_str).map(str::to_string),
-        Ok(Config::Typed(fc)) => fc.get("namespace").and_then(Value::as_str).map(str::to_string),
+        Ok(Config::ConfigMap(data)) => data
+            .get("namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        Ok(Config::Typed(fc)) => fc
+            .get("namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         Ok(Config::None) => None,
         Err(e) => return list.results.push(e),
     };
@@ -323,7 +385,10 @@ pub fn process_v0_1(list: &mut ResourceList) {
             if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
                 // roleBindingHack: only subjects named `default` get the namespace.
                 if let Some(subjects) = o.get_mut("subjects").and_then(Value::as_array_mut) {
-                    for s in subjects.iter_mut().filter(|s| s.get("name").and_then(Value::as_str) == Some("default")) {
+                    for s in subjects
+                        .iter_mut()
+                        .filter(|s| s.get("name").and_then(Value::as_str) == Some("default"))
+                    {
                         if let Some(map) = s.as_object_mut() {
                             map.insert("namespace".into(), Value::String(namespace.clone()));
                         }

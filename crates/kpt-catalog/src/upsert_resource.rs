@@ -13,7 +13,12 @@ const TARGET_PATH: &str = "config.kubernetes.io/target-path";
 
 fn id(o: &Value) -> (String, String, String, String) {
     let group = crate::util::group_version(o.api_version()).0.to_string();
-    (group, o.kind().to_string(), o.namespace().to_string(), o.name().to_string())
+    (
+        group,
+        o.kind().to_string(),
+        o.namespace().to_string(),
+        o.name().to_string(),
+    )
 }
 
 pub fn process(list: &mut ResourceList) {
@@ -23,7 +28,10 @@ pub fn process(list: &mut ResourceList) {
         ));
     };
     let objects: Vec<Value> = if fc.kind() == "List" {
-        fc.get("items").and_then(Value::as_array).cloned().unwrap_or_default()
+        fc.get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     } else {
         vec![fc.clone()]
     };
@@ -32,7 +40,11 @@ pub fn process(list: &mut ResourceList) {
             list.results.push(
                 ResultItem::error("the object to upsert needs `kind` and `metadata.name`")
                     .for_object(&fc)
-                    .field(if fc.kind() == "List" { format!("items[{i}]") } else { "metadata.name".into() }),
+                    .field(if fc.kind() == "List" {
+                        format!("items[{i}]")
+                    } else {
+                        "metadata.name".into()
+                    }),
             );
             continue;
         }
@@ -47,14 +59,23 @@ pub fn process(list: &mut ResourceList) {
             .filter(|&i| {
                 let item = &list.items[i];
                 id(item) == wanted
-                    && target.as_deref().is_none_or(|t| item.file_ref().is_some_and(|f| f.path == t))
+                    && target
+                        .as_deref()
+                        .is_none_or(|t| item.file_ref().is_some_and(|f| f.path == t))
             })
             .collect();
         if found.is_empty() {
             if let Some(path) = &target {
-                set_file(&mut object, &FileRef { path: path.clone(), index: 0 });
+                set_file(
+                    &mut object,
+                    &FileRef {
+                        path: path.clone(),
+                        index: 0,
+                    },
+                );
             }
-            list.results.push(ResultItem::info("added resource").for_object(&object));
+            list.results
+                .push(ResultItem::info("added resource").for_object(&object));
             list.items.push(object.into());
             continue;
         }
@@ -63,11 +84,16 @@ pub fn process(list: &mut ResourceList) {
                 let old = list.items[index].value().clone();
                 let mut new = object.clone();
                 // The object keeps its place in the package (kpt's internal annotations).
-                if let Some(old_annotations) = old.pointer("/metadata/annotations").and_then(Value::as_object) {
+                if let Some(old_annotations) = old
+                    .pointer("/metadata/annotations")
+                    .and_then(Value::as_object)
+                {
                     for (key, value) in old_annotations {
                         let internal = key.starts_with("internal.config.kubernetes.io/")
-                            || key == annotations::PATH || key == annotations::INDEX
-                            || key == annotations::LEGACY_PATH || key == annotations::LEGACY_INDEX
+                            || key == annotations::PATH
+                            || key == annotations::INDEX
+                            || key == annotations::LEGACY_PATH
+                            || key == annotations::LEGACY_INDEX
                             || key == annotations::ID;
                         if internal {
                             new.set_annotation(key, value.as_str().unwrap_or(""));
@@ -75,14 +101,18 @@ pub fn process(list: &mut ResourceList) {
                     }
                 }
                 list.items[index].set(new);
-                list.results.push(ResultItem::info("replaced resource").for_object(&old));
+                list.results
+                    .push(ResultItem::info("replaced resource").for_object(&old));
             }
         }
     }
 }
 
 fn drop_empty_annotations(o: &mut Value) {
-    let empty = o.pointer("/metadata/annotations").and_then(Value::as_object).is_some_and(|m| m.is_empty());
+    let empty = o
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.is_empty());
     if empty {
         if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.shift_remove("annotations");

@@ -18,7 +18,9 @@ static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new
 /// Classifies the functionConfig; `kind` is the function's typed kind
 /// (`SetNamespace`, ...). Any other kind is an error naming both accepted ones.
 pub fn config<'a>(fc: Option<&'a Value>, kind: &str) -> Result<Config<'a>, ResultItem> {
-    let Some(fc) = fc else { return Ok(Config::None) };
+    let Some(fc) = fc else {
+        return Ok(Config::None);
+    };
     match fc.kind() {
         // `kpt fn render` passes `{}` for a step without config.
         "" if fc.as_object().is_none_or(|m| m.is_empty()) => Ok(Config::None),
@@ -38,7 +40,9 @@ pub fn config<'a>(fc: Option<&'a Value>, kind: &str) -> Result<Config<'a>, Resul
 
 /// A string-to-string map field of a typed config; an error names the field.
 pub fn string_map(fc: &Value, field: &str) -> Result<Vec<(String, String)>, ResultItem> {
-    let Some(value) = fc.get(field) else { return Ok(Vec::new()) };
+    let Some(value) = fc.get(field) else {
+        return Ok(Vec::new());
+    };
     if value.is_null() {
         return Ok(Vec::new());
     }
@@ -67,17 +71,23 @@ pub fn string_map(fc: &Value, field: &str) -> Result<Vec<(String, String)>, Resu
 /// Rejects fields of a typed config that the function does not know, with a
 /// suggestion, as the catalog's strict decoding does.
 pub fn check_fields(fc: &Value, known: &[&str]) -> Result<(), ResultItem> {
-    let Some(map) = fc.as_object() else { return Ok(()) };
+    let Some(map) = fc.as_object() else {
+        return Ok(());
+    };
     for key in map.keys() {
-        if ["apiVersion", "kind", "metadata"].contains(&key.as_str()) || known.contains(&key.as_str()) {
+        if ["apiVersion", "kind", "metadata"].contains(&key.as_str())
+            || known.contains(&key.as_str())
+        {
             continue;
         }
         let hint = krm_sdk::decode::suggest(key, known.iter().copied())
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_else(|| format!("; known fields: {}", known.join(", ")));
-        return Err(ResultItem::error(format!("unknown field `{key}` in {}{hint}", fc.kind()))
-            .for_object(fc)
-            .field(key.clone()));
+        return Err(
+            ResultItem::error(format!("unknown field `{key}` in {}{hint}", fc.kind()))
+                .for_object(fc)
+                .field(key.clone()),
+        );
     }
     Ok(())
 }
@@ -102,10 +112,6 @@ pub struct FieldSpec {
 }
 
 impl FieldSpec {
-    pub const fn new(kind: &'static str, path: &'static str, create: bool) -> StaticSpec {
-        StaticSpec { group: "", version: "", kind, path, create }
-    }
-
     pub fn matches(&self, object: &Value) -> bool {
         let (group, version) = group_version(object.api_version());
         (self.kind.is_empty() || self.kind == object.kind())
@@ -115,17 +121,21 @@ impl FieldSpec {
 
     /// Reads `additionalXFields` entries of a typed config.
     pub fn list(fc: &Value, field: &str) -> Result<Vec<FieldSpec>, ResultItem> {
-        let Some(list) = fc.get(field).filter(|v| !v.is_null()) else { return Ok(Vec::new()) };
+        let Some(list) = fc.get(field).filter(|v| !v.is_null()) else {
+            return Ok(Vec::new());
+        };
         let Some(list) = list.as_array() else {
-            return Err(ResultItem::error(format!("`{field}` must be a list of field specs"))
-                .for_object(fc)
-                .field(field));
+            return Err(
+                ResultItem::error(format!("`{field}` must be a list of field specs"))
+                    .for_object(fc)
+                    .field(field),
+            );
         };
         let mut specs = Vec::new();
         for (i, entry) in list.iter().enumerate() {
             let known = ["group", "version", "kind", "path", "create"];
             if let Some(map) = entry.as_object() {
-                for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
+                if let Some(key) = map.keys().find(|k| !known.contains(&k.as_str())) {
                     let hint = krm_sdk::decode::suggest(key, known)
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
@@ -134,13 +144,22 @@ impl FieldSpec {
                         .field(format!("{field}[{i}].{key}")));
                 }
             }
-            let text = |k: &str| entry.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let text = |k: &str| {
+                entry
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             let spec = FieldSpec {
                 group: text("group"),
                 version: text("version"),
                 kind: text("kind"),
                 path: text("path"),
-                create: entry.get("create").and_then(Value::as_bool).unwrap_or(false),
+                create: entry
+                    .get("create")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             };
             if spec.path.is_empty() {
                 return Err(ResultItem::error("a field spec needs a `path`")
@@ -164,6 +183,16 @@ pub struct StaticSpec {
 }
 
 impl StaticSpec {
+    pub const fn new(kind: &'static str, path: &'static str, create: bool) -> Self {
+        StaticSpec {
+            group: "",
+            version: "",
+            kind,
+            path,
+            create,
+        }
+    }
+
     pub const fn group(mut self, group: &'static str) -> Self {
         self.group = group;
         self
@@ -203,12 +232,18 @@ fn visit(node: &mut Value, segments: &[&str], create: bool, f: &mut dyn FnMut(&m
         return;
     };
     let key = first.strip_suffix("[]").unwrap_or(first);
-    let Some(map) = node.as_object_mut() else { return };
+    let Some(map) = node.as_object_mut() else {
+        return;
+    };
     if !map.contains_key(key) || map.get(key).is_some_and(Value::is_null) {
         if !create || first.ends_with("[]") {
             return;
         }
-        let fresh = if rest.is_empty() { Value::Null } else { Value::Object(Map::new()) };
+        let fresh = if rest.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(Map::new())
+        };
         map.insert(key.to_string(), fresh);
     }
     let child = map.get_mut(key).expect("inserted above");
@@ -221,7 +256,9 @@ pub fn set_entries(node: &mut Value, entries: &[(String, String)]) {
     if node.is_null() {
         *node = Value::Object(Map::new());
     }
-    let Some(map) = node.as_object_mut() else { return };
+    let Some(map) = node.as_object_mut() else {
+        return;
+    };
     let mut sorted: Vec<&(String, String)> = entries.iter().collect();
     sorted.sort();
     for (k, v) in sorted {

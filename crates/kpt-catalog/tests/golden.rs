@@ -13,13 +13,22 @@ use krm_sdk::{process_text, ResourceList};
 use std::fs;
 use std::path::Path;
 
-fn run(function: &kpt_catalog::Function, input: &str, config: Option<krm_sdk::Value>) -> krm_sdk::Outcome {
-    process_text(function.name, input, &Limits::default(), |list: &mut ResourceList| {
-        if config.is_some() {
-            list.function_config = config.clone();
-        }
-        function.run(list)
-    })
+fn run(
+    function: &kpt_catalog::Function,
+    input: &str,
+    config: Option<krm_sdk::Value>,
+) -> krm_sdk::Outcome {
+    process_text(
+        function.name,
+        input,
+        &Limits::default(),
+        |list: &mut ResourceList| {
+            if config.is_some() {
+                list.function_config = config.clone();
+            }
+            function.run(list)
+        },
+    )
 }
 
 fn items(stdout: &str) -> Vec<krm_sdk::Value> {
@@ -41,16 +50,28 @@ fn golden() {
     assert!(!cases.is_empty());
     let mut failures = Vec::new();
     for case in &cases {
-        let folder = case.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        let folder = case
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let label = format!("{folder}/{}", case.file_name().unwrap().to_string_lossy());
         let image = folder.replacen('_', ":", 1);
-        let function = kpt_catalog::lookup(&image).unwrap_or_else(|| panic!("{label}: `{image}` is not a catalog function"));
+        let function = kpt_catalog::lookup(&image)
+            .unwrap_or_else(|| panic!("{label}: `{image}` is not a catalog function"));
         let input = fs::read_to_string(case.join("input.yaml")).expect("input.yaml");
-        let config = fs::read_to_string(case.join("config.yaml"))
-            .ok()
-            .map(|c| yaml::parse_documents(&c, &Limits::default()).expect("config.yaml is YAML").remove(0));
+        let config = fs::read_to_string(case.join("config.yaml")).ok().map(|c| {
+            yaml::parse_documents(&c, &Limits::default())
+                .expect("config.yaml is YAML")
+                .remove(0)
+        });
         let outcome = run(&function, &input, config.clone());
-        for (file, actual) in [("expected.yaml", &outcome.stdout), ("expected.stderr", &outcome.stderr)] {
+        for (file, actual) in [
+            ("expected.yaml", &outcome.stdout),
+            ("expected.stderr", &outcome.stderr),
+        ] {
             let path = case.join(file);
             if update {
                 if actual.is_empty() {
@@ -62,15 +83,25 @@ fn golden() {
             }
             let expected = fs::read_to_string(&path).unwrap_or_default();
             if &expected != actual {
-                failures.push(format!("{label}/{file} differs:\n--- expected\n{expected}\n--- actual\n{actual}"));
+                failures.push(format!(
+                    "{label}/{file} differs:\n--- expected\n{expected}\n--- actual\n{actual}"
+                ));
             }
         }
         if outcome.exit_code == 0 {
             let again = run(&function, &outcome.stdout, config);
             if items(&again.stdout) != items(&outcome.stdout) {
-                failures.push(format!("{label}: a second run changed the items:\n{}", again.stdout));
+                failures.push(format!(
+                    "{label}: a second run changed the items:\n{}",
+                    again.stdout
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} golden failure(s):\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden failure(s):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

@@ -27,8 +27,14 @@ struct Node {
 #[derive(Debug)]
 enum Kind {
     Scalar(ScalarStyle),
-    Seq { flow: bool, items: Vec<Node> },
-    Map { flow: bool, entries: Vec<(String, Node, Node)> },
+    Seq {
+        flow: bool,
+        items: Vec<Node>,
+    },
+    Map {
+        flow: bool,
+        entries: Vec<(String, Node, Node)>,
+    },
 }
 
 /// The text of an item of a ResourceList (first line without its `- `, further
@@ -65,7 +71,9 @@ pub fn update_item_text(text: &str, old: &Value, new: &Value) -> Option<String> 
 /// live there; a `Value` has no comments.
 pub fn line_comments(text: &str) -> Vec<(String, String)> {
     let doc = format!("  {text}");
-    let Some(root) = parse_tree(&doc) else { return Vec::new() };
+    let Some(root) = parse_tree(&doc) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     collect_comments(&doc, &root, String::new(), None, &mut out);
     out
@@ -75,10 +83,15 @@ pub fn line_comments(text: &str) -> Vec<(String, String)> {
 /// replacement keeps a quoted field a string, as kyaml keeps the node's style.
 pub fn quoted_scalars(text: &str) -> Vec<String> {
     let doc = format!("  {text}");
-    let Some(root) = parse_tree(&doc) else { return Vec::new() };
+    let Some(root) = parse_tree(&doc) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     walk(&root, String::new(), &mut |pointer, node, _| {
-        if matches!(node.kind, Kind::Scalar(ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)) {
+        if matches!(
+            node.kind,
+            Kind::Scalar(ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
+        ) {
             out.push(pointer.to_string());
         }
     });
@@ -94,7 +107,9 @@ pub fn set_line_comments(text: &str, comments: &[(String, String)]) -> Option<St
     let mut ends = std::collections::HashMap::new();
     walk(&root, String::new(), &mut |pointer, node, key_end| {
         let end = match node.kind {
-            Kind::Scalar(ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted) => Some(node.end),
+            Kind::Scalar(
+                ScalarStyle::Plain | ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted,
+            ) => Some(node.end),
             Kind::Scalar(_) => None,
             _ => key_end.map(|end| end + doc[end..].find(':').map_or(0, |i| i + 1)),
         };
@@ -127,7 +142,12 @@ fn walk(node: &Node, pointer: String, f: &mut dyn FnMut(&str, &Node, Option<usiz
     walk_inner(node, pointer, None, f)
 }
 
-fn walk_inner(node: &Node, pointer: String, key_end: Option<usize>, f: &mut dyn FnMut(&str, &Node, Option<usize>)) {
+fn walk_inner(
+    node: &Node,
+    pointer: String,
+    key_end: Option<usize>,
+    f: &mut dyn FnMut(&str, &Node, Option<usize>),
+) {
     f(&pointer, node, key_end);
     match &node.kind {
         Kind::Scalar(_) => {}
@@ -152,7 +172,13 @@ fn comment_after(doc: &str, at: usize) -> Option<String> {
     trimmed.strip_prefix('#').map(|c| c.trim().to_string())
 }
 
-fn collect_comments(doc: &str, node: &Node, pointer: String, key_end: Option<usize>, out: &mut Vec<(String, String)>) {
+fn collect_comments(
+    doc: &str,
+    node: &Node,
+    pointer: String,
+    key_end: Option<usize>,
+    out: &mut Vec<(String, String)>,
+) {
     let comment = match &node.kind {
         // A flow collection carries its comment after its closing bracket.
         Kind::Scalar(_) | Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. } => {
@@ -173,7 +199,13 @@ fn collect_comments(doc: &str, node: &Node, pointer: String, key_end: Option<usi
         Kind::Map { entries, .. } => {
             for (key, key_node, value) in entries {
                 let escaped = key.replace('~', "~0").replace('/', "~1");
-                collect_comments(doc, value, format!("{pointer}/{escaped}"), Some(key_node.end), out);
+                collect_comments(
+                    doc,
+                    value,
+                    format!("{pointer}/{escaped}"),
+                    Some(key_node.end),
+                    out,
+                );
             }
         }
     }
@@ -289,7 +321,13 @@ fn parse_tree(doc: &str) -> Option<Node> {
 
 /// Where the scalar's own text ends: after its closing quote, or after the last
 /// character of a one-line plain scalar. Block scalars keep the parser's end.
-fn scalar_end(doc: &str, start: usize, style: ScalarStyle, value: &str, end: usize) -> Option<usize> {
+fn scalar_end(
+    doc: &str,
+    start: usize,
+    style: ScalarStyle,
+    value: &str,
+    end: usize,
+) -> Option<usize> {
     let rest = doc.get(start..)?;
     match style {
         ScalarStyle::DoubleQuoted => {
@@ -367,10 +405,16 @@ fn diff(doc: &str, node: &Node, old: &Value, new: &Value, edits: &mut Vec<Edit>)
             Value::Object(new_map),
         ) => diff_map(doc, node, entries, old_map, new_map, edits),
         // A flow collection keeps its text when only scalars inside it changed.
-        (Kind::Map { flow: true, entries }, Value::Object(old_map), Value::Object(new_map))
-            if old_map.len() == new_map.len()
-                && entries.len() == old_map.len()
-                && old_map.keys().all(|k| new_map.contains_key(k)) =>
+        (
+            Kind::Map {
+                flow: true,
+                entries,
+            },
+            Value::Object(old_map),
+            Value::Object(new_map),
+        ) if old_map.len() == new_map.len()
+            && entries.len() == old_map.len()
+            && old_map.keys().all(|k| new_map.contains_key(k)) =>
         {
             for (key, _, value_node) in entries {
                 diff(doc, value_node, old_map.get(key)?, new_map.get(key)?, edits)?;
@@ -451,12 +495,18 @@ fn diff_map(
 /// A flow collection that changed shape becomes a block one under its key, as
 /// kyaml writes a sequence it replaced; the line's comment stays on the key line.
 fn flow_to_block(doc: &str, key_node: &Node, value_node: &Node, new: &Value) -> Option<Edit> {
-    let flow = matches!(value_node.kind, Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. });
-    let non_empty = new.as_array().is_some_and(|a| !a.is_empty()) || new.as_object().is_some_and(|m| !m.is_empty());
+    let flow = matches!(
+        value_node.kind,
+        Kind::Seq { flow: true, .. } | Kind::Map { flow: true, .. }
+    );
+    let non_empty = new.as_array().is_some_and(|a| !a.is_empty())
+        || new.as_object().is_some_and(|m| !m.is_empty());
     if !flow || !non_empty {
         return None;
     }
-    let line_end = doc[value_node.end..].find('\n').map_or(doc.len(), |i| value_node.end + i);
+    let line_end = doc[value_node.end..]
+        .find('\n')
+        .map_or(doc.len(), |i| value_node.end + i);
     let comment = doc[value_node.end..line_end].trim();
     if !comment.is_empty() && !comment.starts_with('#') {
         return None;
@@ -464,8 +514,16 @@ fn flow_to_block(doc: &str, key_node: &Node, value_node: &Node, new: &Value) -> 
     let colon = key_node.end + doc[key_node.end..value_node.start].find(':')? + 1;
     let column = column_of(doc, key_node.start)?;
     let body = indent(&yaml::to_string(new), column + 2);
-    let head = if comment.is_empty() { String::new() } else { format!(" {comment}") };
-    Some((colon, line_end, format!("{head}\n{}", body.trim_end_matches('\n'))))
+    let head = if comment.is_empty() {
+        String::new()
+    } else {
+        format!(" {comment}")
+    };
+    Some((
+        colon,
+        line_end,
+        format!("{head}\n{}", body.trim_end_matches('\n')),
+    ))
 }
 
 /// Replaces a whole block collection with the new value written afresh, at the
@@ -494,7 +552,10 @@ fn line_start(doc: &str, at: usize) -> Option<usize> {
 /// The column of `at`, when only spaces and sequence dashes (`- - key:`) precede it.
 fn column_of(doc: &str, at: usize) -> Option<usize> {
     let start = doc[..at].rfind('\n').map_or(0, |i| i + 1);
-    doc[start..at].bytes().all(|b| b == b' ' || b == b'-').then_some(at - start)
+    doc[start..at]
+        .bytes()
+        .all(|b| b == b' ' || b == b'-')
+        .then_some(at - start)
 }
 
 /// Just after the line break that ends the line `at` is on (or the text's end).
@@ -538,10 +599,15 @@ mod tests {
 
     fn check(text: &str, change: impl FnOnce(&mut Value), expected: &str) {
         let doc = format!("  {text}");
-        let old = yaml::parse_documents(&doc, &Limits::default()).unwrap().remove(0);
+        let old = yaml::parse_documents(&doc, &Limits::default())
+            .unwrap()
+            .remove(0);
         let mut new = old.clone();
         change(&mut new);
-        assert_eq!(update_item_text(text, &old, &new).as_deref(), Some(expected));
+        assert_eq!(
+            update_item_text(text, &old, &new).as_deref(),
+            Some(expected)
+        );
     }
 
     #[test]
@@ -565,7 +631,11 @@ mod tests {
             },
             "kind: A\n  metadata:\n    name: a\n    labels:\n      app: new\n      \"n\": \"3\"\n  spec:\n    x: [1]\n",
         );
-        check("kind: A", |v| v["spec"] = json!({"a": 1}), "kind: A\n  spec:\n    a: 1");
+        check(
+            "kind: A",
+            |v| v["spec"] = json!({"a": 1}),
+            "kind: A\n  spec:\n    a: 1",
+        );
         // A mapping that starts on its sequence entry's line (`- name: x`).
         check(
             "kind: A\n  list:\n  - name: x\n    size: \"1\"",
