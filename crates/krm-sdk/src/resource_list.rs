@@ -43,6 +43,41 @@ impl Item {
         self.value
     }
 
+    /// An item read from one YAML document as it sits in a file (keys at column 0),
+    /// keeping its text, so that functions which read comments (setters) or keep
+    /// styles work in process as they do under kpt. Without a usable text (the text
+    /// does not read back as the same value) the item has only its value.
+    pub fn from_document(text: &str, limits: &Limits) -> Result<Item, YamlError> {
+        let mut documents = yaml::parse_documents(text, limits)?;
+        if documents.len() != 1 {
+            return Err(YamlError {
+                message: format!("expected one YAML document, found {}", documents.len()),
+                line: 0,
+                column: 0,
+            });
+        }
+        let value = documents.pop().expect("one document");
+        let body = text.trim_end_matches(['\n', '\r']);
+        let body = body.strip_prefix("---\n").unwrap_or(body);
+        let mut indented = String::with_capacity(body.len() + body.len() / 8);
+        for (i, line) in body.split('\n').enumerate() {
+            if i > 0 {
+                indented.push('\n');
+                if !line.is_empty() {
+                    indented.push_str("  ");
+                }
+            }
+            indented.push_str(line);
+        }
+        let same = yaml::parse_documents(&format!("  {indented}"), limits)
+            .is_ok_and(|d| d.len() == 1 && d[0] == value);
+        let len = indented.len();
+        Ok(Item {
+            value,
+            source: same.then(|| (Arc::from(indented), 0..len)),
+        })
+    }
+
     /// Replaces the object. Unlike a mutable borrow, this keeps the text of every
     /// part that did not change (styles, quoting, comments), editing only what did
     /// (see [`crate::edit`]); an equal value changes nothing at all.
@@ -408,6 +443,19 @@ mod tests {
             let again = parse(&list.write()).unwrap();
             assert_eq!(again.items, list.items, "{input:?} → {:?}", list.write());
         }
+    }
+
+    #[test]
+    fn items_from_file_documents_keep_their_text() {
+        let doc = "# head\napiVersion: v1\nkind: ConfigMap # c\ndata:\n  a: |\n    x\n\n    y\n  b: 'q'\n";
+        let item = Item::from_document(doc, &Limits::default()).unwrap();
+        assert_eq!(item["data"]["a"], "x\n\ny\n");
+        let mut list = ResourceList::new(Vec::new());
+        list.items.push(item);
+        assert_eq!(
+            list.write(),
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- # head\n  apiVersion: v1\n  kind: ConfigMap # c\n  data:\n    a: |\n      x\n\n      y\n    b: 'q'\n"
+        );
     }
 
     #[test]
