@@ -69,7 +69,13 @@ fn split_path(path: &str) -> Vec<String> {
         current.push(c);
     }
     out.push(current);
-    out
+    // `[a.b]` names a field whose key holds dots; `[k=v]` selects list elements.
+    out.into_iter()
+        .map(|segment| match segment.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+            Some(inner) if !inner.contains('=') => inner.to_string(),
+            _ => segment,
+        })
+        .collect()
 }
 
 fn lookup<'a>(node: &'a Value, path: &[String]) -> Option<&'a Value> {
@@ -396,4 +402,17 @@ fn set_field(node: &mut Value, value: &Value, delimiter: &str, index: i64) -> Re
         _ => *node = value,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn splits_field_paths_as_kyaml_does() {
+        assert_eq!(
+            super::split_path("spec.containers.[name=nginx].image"),
+            vec!["spec", "containers", "[name=nginx]", "image"]
+        );
+        // kpt e2e fn-render/fnconfig-updated-in-render targets such a key.
+        assert_eq!(super::split_path("data.[app.kubernetes.io/app]"), vec!["data", "app.kubernetes.io/app"]);
+    }
 }
