@@ -703,6 +703,18 @@ mod tests {
     }
 
     #[test]
+    fn counts_bytes_after_non_ascii_text() {
+        check(
+            "kind: A # café\n  data:\n    é: 'naïve'\n    n: \"ß\"",
+            |v| {
+                v["data"]["n"] = json!("ü");
+                v["data"]["z"] = json!("ok");
+            },
+            "kind: A # café\n  data:\n    é: 'naïve'\n    n: \"ü\"\n    z: ok",
+        );
+    }
+
+    #[test]
     fn gives_up_on_what_it_cannot_edit() {
         let text = "kind: A\n  list: [a]\n  n: !!str 1";
         let old = json!({"kind": "A", "list": ["a"], "n": "1"});
