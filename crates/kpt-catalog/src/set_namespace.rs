@@ -252,21 +252,16 @@ pub fn process(list: &mut ResourceList) {
                 visit(&origin_name, &mut name, &id, &mut results);
                 o["metadata"]["name"] = Value::String(name);
             }
+            // A service reference without a namespace means `default` and gets
+            // the new one; a URL webhook or no conversion webhook is left alone
+            // (catalog tests crd-no-webhook-strategy and apiservice-no-service).
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                if let Some(ns) =
-                    o.pointer_mut("/spec/conversion/webhook/clientConfig/service/namespace")
-                {
-                    let mut current = ns.as_str().unwrap_or("").to_string();
-                    visit("", &mut current, "", &mut results);
-                    *ns = Value::String(current);
-                }
+                visit_service(o, "/spec/conversion/webhook/clientConfig/service", &mut |c| {
+                    visit("", c, "", &mut results)
+                });
             }
             ("apiregistration.k8s.io", "APIService") => {
-                if let Some(ns) = o.pointer_mut("/spec/service/namespace") {
-                    let mut current = ns.as_str().unwrap_or("").to_string();
-                    visit("", &mut current, "", &mut results);
-                    *ns = Value::String(current);
-                }
+                visit_service(o, "/spec/service", &mut |c| visit("", c, "", &mut results));
             }
             (_, "ClusterRoleBinding" | "RoleBinding") => {
                 if let Some(subjects) = o.get_mut("subjects").and_then(Value::as_array_mut) {
@@ -339,6 +334,23 @@ pub fn process(list: &mut ResourceList) {
         )
     }));
     list.results.extend(results);
+}
+
+/// Visits the namespace of the service reference at `pointer`, when there is one.
+fn visit_service(o: &mut Value, pointer: &str, visit: &mut dyn FnMut(&mut String)) {
+    let Some(service) = o.pointer_mut(pointer).and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut current = service
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let before = current.clone();
+    visit(&mut current);
+    if current != before {
+        service.insert("namespace".into(), Value::String(current));
+    }
 }
 
 /// Go's `%v` of a string slice: `[a b]`.
