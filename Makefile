@@ -16,8 +16,8 @@ STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-build: ## Static release binaries of every function and of the lummo CLI
-	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
+build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
+	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
 test: deps build unit catalog schemas-check generate-check k8s-validate images conformance environments checkov bench-smoke ## Everything CI runs
 
