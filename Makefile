@@ -13,15 +13,15 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test unit yaml-suite models analysis pgbouncer-real traefik k8s-names images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test unit yaml-suite catalog models analysis pgbouncer-real traefik k8s-names images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
 
-build: ## Static release binaries of every function and of the lummo CLI
-	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
+build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
+	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
-test: deps build unit yaml-suite schemas-check generate-check k8s-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -35,6 +35,12 @@ deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at 
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
+
+catalog: ## The kpt function catalog's own examples with our kpt-catalog binary, through the real kpt (when ../shared is present)
+	@if [ -d ../shared/catalog-examples ]; then \
+	  $(CARGO) build -q -j$(JOBS) -p kpt-catalog --bin kpt-catalog && \
+	  python3 scripts/catalog-examples.py target/debug/kpt-catalog ../shared/catalog-examples; \
+	else echo "catalog: ../shared/catalog-examples absent, skipped"; fi
 
 images: build ## One FROM-scratch image per function, tagged $(REGISTRY)/<fn>:v<version>
 	BIN_DIR=$(BIN_DIR) REGISTRY=$(REGISTRY) scripts/images.sh

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod decode;
+pub mod edit;
 pub mod generate;
 pub mod object;
 pub mod openapi;

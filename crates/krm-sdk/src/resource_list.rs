@@ -43,6 +43,83 @@ impl Item {
         self.value
     }
 
+    /// An item read from one YAML document as it sits in a file (keys at column 0),
+    /// keeping its text, so that functions which read comments (setters) or keep
+    /// styles work in process as they do under kpt. Without a usable text (the text
+    /// does not read back as the same value) the item has only its value.
+    pub fn from_document(text: &str, limits: &Limits) -> Result<Item, YamlError> {
+        let mut documents = yaml::parse_documents(text, limits)?;
+        if documents.len() != 1 {
+            return Err(YamlError {
+                message: format!("expected one YAML document, found {}", documents.len()),
+                line: 0,
+                column: 0,
+            });
+        }
+        let value = documents.pop().expect("one document");
+        let body = text.trim_end_matches(['\n', '\r']);
+        let body = body.strip_prefix("---\n").unwrap_or(body);
+        let mut indented = String::with_capacity(body.len() + body.len() / 8);
+        for (i, line) in body.split('\n').enumerate() {
+            if i > 0 {
+                indented.push('\n');
+                if !line.is_empty() {
+                    indented.push_str("  ");
+                }
+            }
+            indented.push_str(line);
+        }
+        let same = yaml::parse_documents(&format!("  {indented}"), limits)
+            .is_ok_and(|d| d.len() == 1 && d[0] == value);
+        let len = indented.len();
+        Ok(Item {
+            value,
+            source: same.then(|| (Arc::from(indented), 0..len)),
+        })
+    }
+
+    /// Replaces the object. Unlike a mutable borrow, this keeps the text of every
+    /// part that did not change (styles, quoting, comments), editing only what did
+    /// (see [`crate::edit`]); an equal value changes nothing at all.
+    pub fn set(&mut self, value: Value) {
+        if value == self.value {
+            return;
+        }
+        let text = self
+            .source_text()
+            .and_then(|text| crate::edit::update_item_text(text, &self.value, &value));
+        self.value = value;
+        self.source = text.map(|text| {
+            let len = text.len();
+            (Arc::from(text), 0..len)
+        });
+    }
+
+    /// Changes a copy of the object with `change` and keeps it as [`Item::set`]
+    /// does; whether anything changed.
+    pub fn update(&mut self, change: impl FnOnce(&mut Value)) -> bool {
+        let mut value = self.value.clone();
+        change(&mut value);
+        let changed = value != self.value;
+        self.set(value);
+        changed
+    }
+
+    /// Puts line comments after the nodes named by JSON pointers (see
+    /// [`crate::edit::set_line_comments`]); the value does not change. `false`, and
+    /// nothing changed, when the item has no source text or a node is not found.
+    pub fn set_line_comments(&mut self, comments: &[(String, String)]) -> bool {
+        let Some(text) = self
+            .source_text()
+            .and_then(|text| crate::edit::set_line_comments(text, comments))
+        else {
+            return false;
+        };
+        let len = text.len();
+        self.source = Some((Arc::from(text), 0..len));
+        true
+    }
+
     /// The unchanged source text, if the object was read from YAML and not changed.
     pub fn source_text(&self) -> Option<&str> {
         self.source
@@ -394,6 +471,19 @@ mod tests {
             let again = parse(&list.write()).unwrap();
             assert_eq!(again.items, list.items, "{input:?} → {:?}", list.write());
         }
+    }
+
+    #[test]
+    fn items_from_file_documents_keep_their_text() {
+        let doc = "# head\napiVersion: v1\nkind: ConfigMap # c\ndata:\n  a: |\n    x\n\n    y\n  b: 'q'\n";
+        let item = Item::from_document(doc, &Limits::default()).unwrap();
+        assert_eq!(item["data"]["a"], "x\n\ny\n");
+        let mut list = ResourceList::new(Vec::new());
+        list.items.push(item);
+        assert_eq!(
+            list.write(),
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- # head\n  apiVersion: v1\n  kind: ConfigMap # c\n  data:\n    a: |\n      x\n\n      y\n    b: 'q'\n"
+        );
     }
 
     #[test]

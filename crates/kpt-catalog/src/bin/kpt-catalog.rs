@@ -1,0 +1,29 @@
+//! `kpt-catalog <function>`: one catalog function over a ResourceList on stdin,
+//! for kpt's `exec:` steps and `kpt fn eval --exec`.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = format!(
+        "usage: kpt-catalog <function>[:<tag>] < resource-list.yaml\nfunctions: {}\n",
+        kpt_catalog::NAMES.join(", ")
+    );
+    let Some(name) = args.first() else {
+        eprint!("{usage}");
+        return ExitCode::from(1);
+    };
+    if name == "-h" || name == "--help" {
+        print!("{usage}");
+        return ExitCode::SUCCESS;
+    }
+    if args.len() > 1 {
+        eprintln!("kpt-catalog: unexpected argument `{}`\n{usage}", args[1]);
+        return ExitCode::from(1);
+    }
+    let Some(function) = kpt_catalog::lookup(name) else {
+        eprintln!("kpt-catalog: unknown function `{name}`\n{usage}");
+        return ExitCode::from(1);
+    };
+    krm_sdk::run::run_stdin(function.name, function.process)
+}

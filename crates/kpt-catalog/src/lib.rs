@@ -1,0 +1,199 @@
+//! Functions of the kpt function catalog (kptdev/krm-functions-catalog, formerly
+//! GoogleContainerTools/kpt-functions-catalog) in Rust, so a pipeline step that names
+//! a catalog image runs in process, without a container.
+//!
+//! Each module is one function with the catalog's configuration (a ConfigMap's
+//! `data`, or the function's typed kind) and semantics; `process` has the shape of
+//! every function of this workspace. [`lookup`] maps an image reference to the
+//! function and, where old releases behave differently (set-namespace and set-labels
+//! before v0.2 were kustomize transformers), to the behaviour of that release.
+
+use krm_sdk::ResourceList;
+
+pub mod apply_replacements;
+pub mod apply_setters;
+pub mod ensure_name_substring;
+pub mod remove_local_config_resources;
+pub mod search_replace;
+pub mod set_annotations;
+pub mod set_image;
+pub mod set_labels;
+pub mod set_namespace;
+pub mod upsert_resource;
+pub mod util;
+
+/// A catalog function resolved from an image reference.
+#[derive(Debug, Clone)]
+pub struct Function {
+    /// The catalog name, e.g. `set-namespace`.
+    pub name: &'static str,
+    /// The tag of the image (`v0.4.1`, `unstable`, `latest` when none was given).
+    pub tag: String,
+    /// Processes a list as the release named by `tag` does.
+    pub process: fn(&mut ResourceList),
+}
+
+impl Function {
+    pub fn run(&self, list: &mut ResourceList) {
+        (self.process)(list)
+    }
+}
+
+/// The registries kpt and the catalog publish under; a name without a registry is
+/// expanded by kpt to the first one.
+const PREFIXES: &[&str] = &["gcr.io/kpt-fn/", "ghcr.io/kptdev/krm-functions-catalog/"];
+
+/// Every function this crate implements, by catalog name.
+pub const NAMES: &[&str] = &[
+    "set-namespace",
+    "set-labels",
+    "set-annotations",
+    "set-image",
+    "apply-setters",
+    "upsert-resource",
+    "remove-local-config-resources",
+    "ensure-name-substring",
+    "search-replace",
+    "apply-replacements",
+];
+
+/// The catalog name and tag of an image reference, when it names the catalog:
+/// `gcr.io/kpt-fn/<name>:<tag>`, `ghcr.io/kptdev/krm-functions-catalog/<name>:<tag>`
+/// or `<name>:<tag>` (which kpt expands to gcr.io/kpt-fn). A digest is ignored.
+pub fn parse_image(image: &str) -> Option<(&str, &str)> {
+    let image = image.split('@').next().unwrap_or(image);
+    let rest = PREFIXES
+        .iter()
+        .find_map(|p| image.strip_prefix(p))
+        .or_else(|| (!image.contains('/')).then_some(image))?;
+    if rest.contains('/') || rest.is_empty() {
+        return None;
+    }
+    Some(match rest.split_once(':') {
+        Some((name, tag)) => (name, tag),
+        None => (rest, "latest"),
+    })
+}
+
+/// A release version `vX.Y[.Z]`; `None` for `unstable`, `latest` and the like,
+/// which mean the newest behaviour.
+pub fn version(tag: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = tag.strip_prefix('v')?.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+    let patch = parts
+        .next()
+        .map_or(Some(0), |p| p.split('-').next()?.parse().ok())?;
+    Some((major, minor, patch))
+}
+
+/// The catalog function an image names, with the behaviour of its tag.
+pub fn lookup(image: &str) -> Option<Function> {
+    let (name, tag) = parse_image(image)?;
+    let v = version(tag);
+    let before = |major: u32, minor: u32| v.is_some_and(|(a, b, _)| (a, b) < (major, minor));
+    let (name, process): (&'static str, fn(&mut ResourceList)) = match name {
+        // v0.1 was kustomize's namespace transformer; v0.2 and later are the SDK rewrite.
+        "set-namespace" if before(0, 2) => ("set-namespace", set_namespace::process_v0_1),
+        "set-namespace" => ("set-namespace", set_namespace::process),
+        // v0.1 was kustomize's commonLabels transformer (creates selectors and templates).
+        "set-labels" if before(0, 2) => ("set-labels", set_labels::process_v0_1),
+        "set-labels" => ("set-labels", set_labels::process),
+        // v0.1 round-tripped objects through a kustomize resmap (styles lost).
+        "set-annotations" if before(0, 2) => ("set-annotations", set_annotations::process_v0_1),
+        "set-annotations" => ("set-annotations", set_annotations::process),
+        "set-image" => ("set-image", set_image::process),
+        "apply-setters" => ("apply-setters", apply_setters::process),
+        "ensure-name-substring" => ("ensure-name-substring", ensure_name_substring::process),
+        "apply-replacements" => ("apply-replacements", apply_replacements::process),
+        "search-replace" => ("search-replace", search_replace::process),
+        "upsert-resource" => ("upsert-resource", upsert_resource::process),
+        "remove-local-config-resources" => (
+            "remove-local-config-resources",
+            remove_local_config_resources::process,
+        ),
+        _ => return None,
+    };
+    Some(Function {
+        name,
+        tag: tag.to_string(),
+        process,
+    })
+}
+
+/// Why an image of the catalog cannot run here, for the error of a step; `None`
+/// when [`lookup`] finds it or the image is not the catalog's.
+pub fn unsupported(image: &str) -> Option<String> {
+    let (name, _) = parse_image(image)?;
+    if lookup(image).is_some() {
+        return None;
+    }
+    let alternatives =
+        "run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has";
+    Some(if name == "starlark" {
+        format!("the starlark catalog function is not built in (it needs a Starlark interpreter); {alternatives}: {}", NAMES.join(", "))
+    } else {
+        format!(
+            "catalog function `{name}` is not built in; {alternatives}: {}",
+            NAMES.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_every_spelling_of_an_image() {
+        for image in [
+            "gcr.io/kpt-fn/set-namespace:v0.4.1",
+            "ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1",
+            "set-namespace:v0.4.1",
+        ] {
+            let f = lookup(image).unwrap();
+            assert_eq!((f.name, f.tag.as_str()), ("set-namespace", "v0.4.1"));
+            assert_eq!(
+                kptfile_namespace(&f),
+                None,
+                "v0.4 leaves local config alone"
+            );
+        }
+        let old = lookup("set-namespace:v0.1.3").unwrap();
+        assert_eq!(
+            kptfile_namespace(&old).as_deref(),
+            Some("prod"),
+            "v0.1 sets it on the Kptfile"
+        );
+        assert_eq!(lookup("gcr.io/kpt-fn/set-labels").unwrap().tag, "latest");
+        assert!(lookup("gcr.io/other/set-namespace:v0.1").is_none());
+        assert!(lookup("gcr.io/kpt-fn/not-exist:v0.1").is_none());
+        assert!(unsupported("gcr.io/kpt-fn/starlark:v0.4")
+            .unwrap()
+            .contains("Starlark"));
+        assert_eq!(unsupported("nginx:1.2"), Some("catalog function `nginx` is not built in; run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has: set-namespace, set-labels, set-annotations, set-image, apply-setters, upsert-resource, remove-local-config-resources, ensure-name-substring, search-replace, apply-replacements".into()));
+    }
+
+    /// The namespace the function gives a Kptfile (which is local config).
+    fn kptfile_namespace(f: &Function) -> Option<String> {
+        let mut list = ResourceList::new(vec![krm_sdk::json!({
+            "apiVersion": "kpt.dev/v1", "kind": "Kptfile",
+            "metadata": {"name": "app", "annotations": {"config.kubernetes.io/local-config": "true"}}
+        })]);
+        list.function_config = Some(
+            krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"namespace": "prod"}}),
+        );
+        f.run(&mut list);
+        list.items[0]
+            .pointer("/metadata/namespace")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    }
+
+    #[test]
+    fn reads_versions() {
+        assert_eq!(version("v0.1.3"), Some((0, 1, 3)));
+        assert_eq!(version("v0.1"), Some((0, 1, 0)));
+        assert_eq!(version("unstable"), None);
+    }
+}

@@ -1,0 +1,372 @@
+//! `set-labels`: sets labels on objects and on the selectors and templates that
+//! must carry them.
+//!
+//! v0.2 and later follow kptdev/krm-functions-catalog
+//! `functions/go/set-labels/setlabels/transformer.go`: config from a ConfigMap's
+//! `data` or `SetLabels.labels`; local-config objects are left alone; keys are set
+//! in sorted order; `metadata.labels` is created everywhere, `spec.selector` of
+//! Service/ReplicationController and `spec.selector.matchLabels` of
+//! Deployment/ReplicaSet/DaemonSet/StatefulSet are created, while the selectors of
+//! Job, PodDisruptionBudget, NetworkPolicy, topology spread constraints and volume
+//! claim templates only have existing keys updated; pod templates (also under a
+//! CronJob's jobTemplate) and volume claim templates get labels.
+//!
+//! v0.1 was kustomize's commonLabels transformer (field specs of
+//! sigs.k8s.io/kustomize/api/konfig/builtinpluginconsts/commonlabels.go), which
+//! also labels local-config objects such as the Kptfile.
+
+use crate::util::{self, Config, FieldSpec, StaticSpec};
+use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
+use serde_json::Map;
+
+const KIND: &str = "SetLabels";
+
+fn labels(list: &ResourceList) -> Result<Option<Vec<(String, String)>>, ResultItem> {
+    match util::config(list.function_config.as_ref(), KIND)? {
+        Config::None => Ok(None),
+        Config::ConfigMap(data) => {
+            let fc = Value::Object(Map::from_iter([(
+                "data".to_string(),
+                Value::Object(data.clone()),
+            )]));
+            util::string_map(&fc, "data").map(Some)
+        }
+        Config::Typed(fc) => {
+            util::check_fields(fc, &["labels"])?;
+            util::string_map(fc, "labels").map(Some)
+        }
+    }
+}
+
+/// The newest behaviour (v0.2 and later, `unstable`).
+pub fn process(list: &mut ResourceList) {
+    let labels = match labels(list) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return list.results.push(ResultItem::error(
+                "functionConfig is missing; give the labels as a ConfigMap's `data` or a `SetLabels` with `labels`",
+            ))
+        }
+        Err(e) => return list.results.push(e),
+    };
+    if !list.items.iter().any(|i| !i.is_local_config()) {
+        return list.results.push(ResultItem::info("no input resources"));
+    }
+    if labels.is_empty() {
+        return list.results.push(ResultItem::warning(
+            "no `labels` arguments are given in FunctionConfig",
+        ));
+    }
+    let mut count = 0usize;
+    for item in list.items.iter_mut().filter(|i| !i.is_local_config()) {
+        item.update(|o| set_all(o, &labels, &mut count));
+    }
+    list.results
+        .push(ResultItem::info(format!("set {count} labels in total")));
+}
+
+fn is(o: &Value, group: Option<&str>, kind: &str) -> bool {
+    o.kind() == kind && group.is_none_or(|g| util::group_version(o.api_version()).0 == g)
+}
+
+/// updateLabels: every key counts; a key is written when it exists with another
+/// value, or is missing and `create` is set.
+fn update(
+    node: Option<&mut Value>,
+    path: &[&str],
+    labels: &[(String, String)],
+    create: bool,
+    count: &mut usize,
+) {
+    let Some(node) = node else { return };
+    let mut keys: Vec<&(String, String)> = labels.iter().collect();
+    keys.sort();
+    for (key, value) in keys {
+        *count += 1;
+        let mut target = &mut *node;
+        let mut missing = false;
+        for segment in path {
+            if !target.is_object() {
+                missing = true;
+                break;
+            }
+            if target.get(*segment).is_none_or(Value::is_null) {
+                if !create {
+                    missing = true;
+                    break;
+                }
+                target[*segment] = Value::Object(Map::new());
+            }
+            target = target.get_mut(*segment).expect("present or created");
+        }
+        if missing || !target.is_object() {
+            continue;
+        }
+        let exists = target.get(key).is_some();
+        if exists || create {
+            target[key.as_str()] = Value::String(value.clone());
+        }
+    }
+}
+
+fn meta(node: Option<&mut Value>, labels: &[(String, String)], count: &mut usize) {
+    update(node, &["metadata", "labels"], labels, true, count);
+}
+
+fn map_field<'a>(node: &'a mut Value, key: &str) -> Option<&'a mut Value> {
+    node.get_mut(key).filter(|v| v.is_object())
+}
+
+fn set_all(o: &mut Value, labels: &[(String, String)], count: &mut usize) {
+    meta(Some(o), labels, count);
+    // setLabelsInSelector
+    if is(o, Some(""), "Service") || is(o, Some(""), "ReplicationController") {
+        update(Some(o), &["spec", "selector"], labels, true, count);
+    }
+    let (found, create) = if is(o, None, "Deployment")
+        || is(o, None, "ReplicaSet")
+        || is(o, None, "DaemonSet")
+        || is(o, Some("apps"), "StatefulSet")
+    {
+        (true, true)
+    } else if is(o, Some("batch"), "Job") || is(o, Some("policy"), "PodDisruptionBudget") {
+        (true, false)
+    } else {
+        (false, false)
+    };
+    if found {
+        update(
+            Some(o),
+            &["spec", "selector", "matchLabels"],
+            labels,
+            create,
+            count,
+        );
+    }
+    let network_policy = is(o, Some("networking.k8s.io"), "NetworkPolicy");
+    if network_policy {
+        update(
+            Some(o),
+            &["spec", "podSelector", "matchLabels"],
+            labels,
+            false,
+            count,
+        );
+    }
+    let pod = is(o, Some(""), "ReplicationController")
+        || is(o, None, "Deployment")
+        || is(o, None, "ReplicaSet")
+        || is(o, None, "DaemonSet")
+        || is(o, Some("apps"), "StatefulSet")
+        || is(o, Some("batch"), "Job");
+    let cron = is(o, Some("batch"), "CronJob");
+    let volumes = is(o, Some("apps"), "StatefulSet");
+    let Some(spec) = map_field(o, "spec") else {
+        return;
+    };
+    if pod {
+        set_pod(map_field(spec, "template"), labels, count);
+    }
+    if cron {
+        if let Some(job) = map_field(spec, "jobTemplate") {
+            meta(Some(job), labels, count);
+            if let Some(job_spec) = map_field(job, "spec") {
+                update(
+                    Some(job_spec),
+                    &["selector", "matchLabels"],
+                    labels,
+                    false,
+                    count,
+                );
+                set_pod(map_field(job_spec, "template"), labels, count);
+            }
+        }
+    }
+    if volumes {
+        if let Some(claims) = spec
+            .get_mut("volumeClaimTemplates")
+            .and_then(Value::as_array_mut)
+        {
+            for claim in claims.iter_mut().filter(|c| c.is_object()) {
+                meta(Some(claim), labels, count);
+                update(
+                    Some(claim),
+                    &["selector", "matchLabels"],
+                    labels,
+                    false,
+                    count,
+                );
+            }
+        }
+    }
+    if network_policy {
+        for (rules, peers) in [("ingress", "from"), ("egress", "to")] {
+            for rule in spec
+                .get_mut(rules)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                for peer in rule
+                    .get_mut(peers)
+                    .and_then(Value::as_array_mut)
+                    .into_iter()
+                    .flatten()
+                {
+                    update(
+                        Some(peer),
+                        &["podSelector", "matchLabels"],
+                        labels,
+                        false,
+                        count,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn set_pod(pod: Option<&mut Value>, labels: &[(String, String)], count: &mut usize) {
+    let Some(pod) = pod else { return };
+    meta(Some(pod), labels, count);
+    let Some(spec) = map_field(pod, "spec") else {
+        return;
+    };
+    for constraint in spec
+        .get_mut("topologySpreadConstraints")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        update(
+            Some(constraint),
+            &["labelSelector", "matchLabels"],
+            labels,
+            false,
+            count,
+        );
+    }
+    // The catalog reads the affinity terms from `affinity` itself, not from
+    // `podAffinity`/`podAntiAffinity` (transformer.go setLabelsInPodSpec), so in
+    // valid specs it finds none; kept as the catalog behaves.
+    if let Some(affinity) = map_field(spec, "affinity") {
+        let has_pod_affinity = ["podAffinity", "podAntiAffinity"]
+            .iter()
+            .any(|k| affinity.get(*k).is_some_and(Value::is_object));
+        if has_pod_affinity {
+            for term in affinity
+                .get_mut("preferredDuringSchedulingIgnoredDuringExecution")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                update(
+                    map_field(term, "podAffinityTerm"),
+                    &["labelSelector", "matchLabels"],
+                    labels,
+                    false,
+                    count,
+                );
+            }
+            for term in affinity
+                .get_mut("requiredDuringSchedulingIgnoredDuringExecution")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                update(
+                    Some(term),
+                    &["labelSelector", "matchLabels"],
+                    labels,
+                    false,
+                    count,
+                );
+            }
+        }
+    }
+}
+
+/// kustomize's commonLabels field specs, as set-labels v0.1 applied them.
+const COMMON_LABELS: &[StaticSpec] = &[
+    StaticSpec::new("", "metadata/labels", true),
+    StaticSpec::new("Service", "spec/selector", true).version("v1"),
+    StaticSpec::new("ReplicationController", "spec/selector", true).version("v1"),
+    StaticSpec::new("ReplicationController", "spec/template/metadata/labels", true).version("v1"),
+    StaticSpec::new("Deployment", "spec/selector/matchLabels", true),
+    StaticSpec::new("Deployment", "spec/template/metadata/labels", true),
+    StaticSpec::new("Deployment", "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("Deployment", "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("Deployment", "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("Deployment", "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("ReplicaSet", "spec/selector/matchLabels", true),
+    StaticSpec::new("ReplicaSet", "spec/template/metadata/labels", true),
+    StaticSpec::new("DaemonSet", "spec/selector/matchLabels", true),
+    StaticSpec::new("DaemonSet", "spec/template/metadata/labels", true),
+    StaticSpec::new("StatefulSet", "spec/selector/matchLabels", true).group("apps"),
+    StaticSpec::new("StatefulSet", "spec/template/metadata/labels", true).group("apps"),
+    StaticSpec::new("StatefulSet", "spec/template/spec/affinity/podAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("StatefulSet", "spec/template/spec/affinity/podAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("StatefulSet", "spec/template/spec/affinity/podAntiAffinity/preferredDuringSchedulingIgnoredDuringExecution/podAffinityTerm/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("StatefulSet", "spec/template/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/labelSelector/matchLabels", false).group("apps"),
+    StaticSpec::new("StatefulSet", "spec/volumeClaimTemplates[]/metadata/labels", true).group("apps"),
+    StaticSpec::new("Job", "spec/selector/matchLabels", false).group("batch"),
+    StaticSpec::new("Job", "spec/template/metadata/labels", true).group("batch"),
+    StaticSpec::new("CronJob", "spec/jobTemplate/spec/selector/matchLabels", false).group("batch"),
+    StaticSpec::new("CronJob", "spec/jobTemplate/metadata/labels", true).group("batch"),
+    StaticSpec::new("CronJob", "spec/jobTemplate/spec/template/metadata/labels", true).group("batch"),
+    StaticSpec::new("PodDisruptionBudget", "spec/selector/matchLabels", false).group("policy"),
+    StaticSpec::new("NetworkPolicy", "spec/podSelector/matchLabels", false).group("networking.k8s.io"),
+    StaticSpec::new("NetworkPolicy", "spec/ingress/from/podSelector/matchLabels", false).group("networking.k8s.io"),
+    StaticSpec::new("NetworkPolicy", "spec/egress/to/podSelector/matchLabels", false).group("networking.k8s.io"),
+];
+
+/// The typed config of v0.1 (`SetLabelConfig`, later renamed `SetLabels`).
+const KIND_V0_1: &str = "SetLabelConfig";
+
+/// v0.1.x: kustomize's commonLabels transformer over every object.
+pub fn process_v0_1(list: &mut ResourceList) {
+    // Without a config v0.1 fails (kpt e2e `fn-render/no-fnconfig` records the message).
+    let fc = list.function_config.as_ref();
+    let labels = match util::config(fc, KIND_V0_1) {
+        Ok(Config::ConfigMap(data)) => {
+            let fc = Value::Object(Map::from_iter([(
+                "data".to_string(),
+                Value::Object(data.clone()),
+            )]));
+            util::string_map(&fc, "data")
+        }
+        Ok(Config::Typed(fc)) => {
+            util::check_fields(fc, &["labels"]).and_then(|_| util::string_map(fc, "labels"))
+        }
+        Ok(Config::None) | Err(_) => Err(ResultItem::error(
+            "failed to configure function: function config must be a ConfigMap or SetLabelConfig",
+        )),
+    };
+    let labels = match labels {
+        Ok(l) => l,
+        Err(e) => return list.results.push(e),
+    };
+    if labels.is_empty() {
+        return;
+    }
+    let specs: Vec<FieldSpec> = COMMON_LABELS.iter().map(|s| s.to_spec()).collect();
+    apply_specs(list, &specs, &labels);
+}
+
+/// Writes the entries at every matching field spec (kustomize's fsslice filter).
+pub(crate) fn apply_specs(
+    list: &mut ResourceList,
+    specs: &[FieldSpec],
+    entries: &[(String, String)],
+) {
+    for item in &mut list.items {
+        item.update(|o| {
+            let matching: Vec<&FieldSpec> = specs.iter().filter(|s| s.matches(o)).collect();
+            for spec in matching {
+                util::visit_path(o, &spec.path, spec.create, &mut |node| {
+                    util::set_entries(node, entries)
+                });
+            }
+        });
+    }
+}
