@@ -27,7 +27,6 @@ import tempfile
 
 import yaml
 
-NATIVE = re.compile(r"(^|/)lummo-(workload|networking|pubsub|pgbouncer|validate)(:|@|$)")
 PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Successfully executed|For complete results|Stderr:|Exit code:|\"?$)")
 # Cases where lummo render fails as kpt does but words it differently, each with
 # the reason; they are listed, and counted neither as passed nor as failed.
@@ -41,7 +40,8 @@ KNOWN = {
 CANNOT_RUN = (
     "is not a Lummo function", "which lummo render does not support", "shim: unsupported",
     # a container step whose catalog image cannot be pulled here
-    "Unable to find image", "pull access denied", "needs a container runtime", "failed to resolve reference",
+    "Unable to find image", "No such image", "pull access denied", "needs a container runtime",
+    "failed to resolve reference",
 )
 
 SHIM = """#!/bin/sh
@@ -50,7 +50,8 @@ if [ "$1" = fn ] && [ "$2" = render ]; then
   shift 2
   pkg=.
   case "$1" in ""|-*) ;; *) pkg=$1; shift ;; esac
-  exec "{lummo}" render "$pkg" "$@"
+  # Never pull: the tests reach no registry.
+  exec "{lummo}" render "$pkg" --image-pull-policy Never "$@"
 fi
 echo "shim: unsupported: kpt $*" >&2
 exit 3
@@ -111,10 +112,7 @@ def run_case(lummo, case_dir, work):
         if "ln -s" in script:
             return "cannot", "renders through a symlink (kpt's symlink warning)"
     allow_exec = bool(config.get("allowExec"))
-    foreign = [ref for kind, ref in steps(case_dir) if not NATIVE.search(ref) and not (kind == "exec" and allow_exec)]
     exit_code = int(config.get("exitCode", 0))
-    if foreign and exit_code == 0:
-        return "cannot", "steps lummo render does not run natively: " + ", ".join(sorted(set(foreign)))
 
     pkg = os.path.join(work, name)
     shutil.copytree(case_dir, pkg, symlinks=True)
@@ -129,7 +127,7 @@ def run_case(lummo, case_dir, work):
         if os.path.exists(exec_sh):
             proc = subprocess.run(["bash", os.path.abspath(exec_sh)], cwd=pkg, env=env, capture_output=True, text=True, timeout=120)
         else:
-            args = [lummo, "render", pkg] + (["--allow-exec"] if allow_exec else [])
+            args = [lummo, "render", pkg, "--image-pull-policy", "Never"] + (["--allow-exec"] if allow_exec else [])
             proc = subprocess.run(args, cwd=work, env=env, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0 and any(m in proc.stderr for m in CANNOT_RUN):
             return "cannot", "fails on a step lummo render does not run: " + proc.stderr.strip().splitlines()[-1][:160]

@@ -33,6 +33,51 @@ pub fn format_values(documents: &[(Option<&str>, &Value, SeqIndent)]) -> String 
     emit_documents(&docs, &indents)
 }
 
+/// Like [`format_values`] for documents a function rewrote without keeping their
+/// text: kpt copies the comments of the original back onto a function's output
+/// but keeps the styles the function printed, which for a Go function are
+/// go-yaml's defaults. So for a document marked `restyled`, comments come from
+/// `original` and every scalar's style from go-yaml's encoding of the value.
+/// A document marked `changed` went through a function's ResourceList, where its
+/// head comment sits right above its item: a document head comment and the first
+/// key's head comment come back as one block (kpt e2e krm-check-exclude-kustomize).
+/// Other documents are formatted as [`format_values`] does.
+pub fn format_values_restyled(
+    documents: &[(Option<&str>, &Value, SeqIndent, bool, bool)],
+) -> String {
+    let mut docs = Vec::new();
+    let mut indents = Vec::new();
+    for (original, value, indent, restyled, changed) in documents {
+        let orig = original.and_then(|t| parse::parse_document(t).ok().flatten());
+        let mut root = build(value, orig.as_ref().map(|d| &d.root));
+        if *restyled {
+            copy_scalar_styles(&mut root, &build(value, None));
+        }
+        crate::clear_empty_annotations(&mut root);
+        let (mut head, foot) = orig.map(|d| (d.head, d.foot)).unwrap_or_default();
+        if *changed && !head.is_empty() {
+            if let Some(first) = root.children.first_mut().filter(|k| !k.head.is_empty()) {
+                first.head = format!("{head}\n{}", first.head);
+                head.clear();
+            }
+        }
+        docs.push(Document { head, foot, root });
+        indents.push(*indent);
+    }
+    emit_documents(&docs, &indents)
+}
+
+/// Both trees come from one value, so they have the same shape.
+fn copy_scalar_styles(to: &mut Node, from: &Node) {
+    if to.kind == Kind::Scalar && from.kind == Kind::Scalar {
+        to.style = from.style;
+        return;
+    }
+    for (t, f) in to.children.iter_mut().zip(&from.children) {
+        copy_scalar_styles(t, f);
+    }
+}
+
 fn build(value: &Value, orig: Option<&Node>) -> Node {
     match value {
         Value::Object(map) => {

@@ -381,8 +381,7 @@ fn eval_chain(chain: &[package::Function], manifests: bool) -> Result<ExitCode> 
         }
     }
     if manifests {
-        let items: Vec<krm_sdk::Value> = list.items.into_iter().map(|i| i.into_value()).collect();
-        emit(&package::manifests(&items, &Default::default()));
+        emit(&package::manifests(&list.items, &Default::default()));
     } else {
         emit(&list.write());
     }
@@ -399,7 +398,8 @@ fn severity_label(severity: Severity) -> &'static str {
 
 fn validate(package: &std::path::Path) -> Result<ExitCode> {
     let mut read = package::read(package)?;
-    let mut list = krm_sdk::ResourceList::new(read.items.clone());
+    let mut list = krm_sdk::ResourceList::new(Vec::new());
+    list.items = read.items.clone();
     lummo_validate::process(&mut list);
     let failed = list.has_errors();
     read.findings = list

@@ -25,7 +25,7 @@ use crate::runtime;
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::{annotations, set_file, FileRef};
 use krm_sdk::yaml::{parse_documents, Limits};
-use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -83,6 +83,8 @@ pub struct Settings {
 /// How one step runs.
 enum Runner {
     Native(Function),
+    /// A function of the kpt catalog, in process (crates/kpt-catalog).
+    Catalog(kpt_catalog::Function),
     Exec(Vec<String>),
     Container(String),
 }
@@ -105,7 +107,9 @@ pub struct Rendered {
     root: PathBuf,
     /// Files read as resources, by path relative to the root.
     sources: BTreeMap<String, Source>,
-    pub items: Vec<Value>,
+    /// The rendered resources; each keeps the text of its document (comments,
+    /// styles) through the functions that leave it or edit it in place.
+    pub items: Vec<Item>,
     pub findings: Vec<Finding>,
     /// (package, function, milliseconds) per step.
     pub timings: Vec<(String, String, f64)>,
@@ -198,34 +202,40 @@ impl Rendered {
     /// The rendered package as kpt's `-o stdout` prints it: a ResourceList whose
     /// items keep their path, index and sequence-indent annotations.
     pub fn resource_list(&self) -> String {
-        let items: Vec<Value> = self
-            .items
-            .iter()
-            .map(|item| {
-                let file = item.file_ref();
-                let mut item = strip_kpt_annotations(item);
-                if let Some(file) = file {
-                    let indent = self
-                        .sources
-                        .get(&file.path)
-                        .map(|s| seq_indent(&s.text))
-                        .unwrap_or("compact");
-                    let index = file.index.to_string();
-                    item.set_annotation(annotations::LEGACY_INDEX, &index);
-                    item.set_annotation(annotations::LEGACY_PATH, &file.path);
-                    item.set_annotation(annotations::INDEX, &index);
-                    item.set_annotation(annotations::PATH, &file.path);
-                    item.set_annotation(SEQ_INDENT, indent);
-                }
-                item
-            })
-            .collect();
         let mut out = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
-        if items.is_empty() {
+        if self.items.is_empty() {
             out.push_str("items: []\n");
-        } else {
-            out.push_str("items:\n");
-            krm_sdk::yaml::write_seq_items(&mut out, &items);
+            return out;
+        }
+        out.push_str("items:\n");
+        for item in &self.items {
+            // The item with its comments, as kyaml's ByteWriter prints it:
+            // sequences compact, a head comment at column 0 before the `- `.
+            let original = item.source_text().map(unindent_item);
+            let text = kyaml_format::format_value(
+                original.as_deref(),
+                item.value(),
+                kyaml_format::SeqIndent::Compact,
+            );
+            let mut content = false;
+            for line in text.lines() {
+                if !content && line.is_empty() {
+                    // kyaml drops the blank line between a head comment and the item
+                    continue;
+                } else if !content && line.starts_with('#') {
+                    out.push_str(line);
+                } else if !content {
+                    content = true;
+                    out.push_str("- ");
+                    out.push_str(line);
+                } else if line.is_empty() {
+                    // an empty line stays empty
+                } else {
+                    out.push_str("  ");
+                    out.push_str(line);
+                }
+                out.push('\n');
+            }
         }
         out
     }
@@ -233,26 +243,17 @@ impl Rendered {
     /// kpt's `-o unwrap`: the resources as a YAML stream, without the package's
     /// Kptfiles and without kpt's annotations.
     pub fn unwrapped(&self) -> String {
-        stream(self.items.iter().filter(|i| !is_kpt_meta(i)))
+        stream(self.items.iter().map(|i| i.value()).filter(|i| !is_kpt_meta(i)))
     }
 
     /// Stages a rendered subtree whose paths are root-relative: changed and new
     /// files go to temporary files, files whose resources all went away are
     /// marked for deletion; its items and sources are dropped.
-    fn stage(&mut self, items: Vec<Value>) -> Result<()> {
-        let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
-        for item in items {
-            if let Some(file) = item.file_ref() {
-                files
-                    .entry(file.path)
-                    .or_default()
-                    .push((file.index, clean(&item)));
-            }
-        }
+    fn stage(&mut self, items: Vec<Item>) -> Result<()> {
+        let files = group_files(&items);
         let mut staging = self.staging.take().unwrap_or_default();
         let mut changed = Vec::new();
-        for (path, mut documents) in files {
-            documents.sort_by_key(|(index, _)| *index);
+        for (path, documents) in files {
             let source = self.sources.remove(&path);
             let text = file_text(source.as_ref(), &documents);
             match source {
@@ -353,11 +354,18 @@ impl Rendered {
             );
         }
         let absolute = absolute(dir)?;
-        if absolute.starts_with(&self.root) {
+        if absolute == self.root {
             bail!(
-                "output directory {} lies inside the package {}; choose a folder outside it",
-                dir.display(),
-                self.root.display()
+                "output directory {} is the package itself; render in place without -o, or choose a new folder",
+                dir.display()
+            );
+        }
+        // kpt writes a new folder inside the package too (its e2e case
+        // out-of-place-dir); only the resources go there, never the folder itself.
+        if absolute.starts_with(&self.root) {
+            eprintln!(
+                "warning: {} lies inside the package: the next render reads it as part of the package; add it to .krmignore",
+                dir.display()
             );
         }
         let files: Vec<(String, String)> = self
@@ -365,7 +373,7 @@ impl Rendered {
             .into_iter()
             .map(|(path, documents)| {
                 let text = file_text(self.sources.get(&path), &documents);
-                (path, text)
+                (path, without_head_gaps(&text))
             })
             .collect();
         std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
@@ -373,25 +381,47 @@ impl Rendered {
         Ok(files.len())
     }
 
-    /// The rendered documents of every file with their indexes, in index order.
-    fn files(&self) -> BTreeMap<String, Vec<(u32, Value)>> {
-        let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
-        for item in &self.items {
-            if let Some(file) = item.file_ref() {
-                files
-                    .entry(file.path)
-                    .or_default()
-                    .push((file.index, clean(item)));
-            }
-        }
-        files
-            .into_iter()
-            .map(|(path, mut documents)| {
-                documents.sort_by_key(|(index, _)| *index);
-                (path, documents)
-            })
-            .collect()
+    /// The rendered documents of every file, in index order.
+    fn files(&self) -> BTreeMap<String, Vec<Document>> {
+        group_files(&self.items)
     }
+}
+
+/// One document of a file to write: its index in the original file, the value
+/// as it will be written, and the text whose comments and styles it keeps (as a
+/// document at column 0): the text the functions kept, or for an object a
+/// Lummo function generated, the text our function binaries print (kpt keeps the
+/// styles a function prints, so that is what kpt writes).
+pub struct Document {
+    index: u32,
+    value: Value,
+    text: Option<String>,
+}
+
+/// The documents of every file, in index order.
+fn group_files(items: &[Item]) -> BTreeMap<String, Vec<Document>> {
+    let mut files: BTreeMap<String, Vec<Document>> = BTreeMap::new();
+    for item in items {
+        if let Some(file) = item.file_ref() {
+            let value = clean(item);
+            let text = match item.source_text() {
+                Some(text) => Some(unindent_item(text)),
+                None if item.annotation(lummo_core::GENERATED_BY).is_some() => {
+                    Some(krm_sdk::yaml::to_string(&value))
+                }
+                None => None,
+            };
+            files.entry(file.path).or_default().push(Document {
+                index: file.index,
+                value,
+                text,
+            });
+        }
+    }
+    for documents in files.values_mut() {
+        documents.sort_by_key(|d| d.index);
+    }
+    files
 }
 
 /// A path made absolute against the working directory, `..` resolved through the
@@ -428,34 +458,55 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 /// original file, cleaned value). Where the formatter cannot read the original
 /// (anchors, a construct saphyr rejects), an unchanged file stays as it is and a
 /// changed one is written in our block style.
-fn file_text(source: Option<&Source>, documents: &[(u32, Value)]) -> String {
+fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
     let unchanged = source.is_some_and(|s| {
         s.documents.len() == documents.len()
             && s.documents
                 .iter()
                 .map(clean)
-                .eq(documents.iter().map(|(_, v)| v.clone()))
+                .eq(documents.iter().map(|d| d.value.clone()))
     });
     let pieces = match source {
         Some(source) => original_pieces(&source.text),
         None => Some(Vec::new()),
     };
     let formatted = pieces.and_then(|pieces| {
-        let entries: Vec<(Option<&str>, &Value, kyaml_format::SeqIndent)> = documents
+        // The text a function kept (its edits, comments and styles) is the
+        // original of a document; else the file's own piece.
+        let originals: Vec<Option<String>> = documents
             .iter()
-            .map(|(index, value)| {
-                let piece = pieces.get(*index as usize).map(String::as_str);
-                let indent = piece.map_or(
-                    kyaml_format::SeqIndent::Compact,
-                    kyaml_format::derive_seq_indent,
-                );
-                (piece, value, indent)
+            .map(|d| {
+                d.text
+                    .clone()
+                    .or_else(|| pieces.get(d.index as usize).cloned())
             })
             .collect();
-        let text = kyaml_format::format_values(&entries);
+        // A document a function changed without keeping its text (it printed it
+        // afresh) keeps the comments of the original but not its styles, as kpt.
+        let entries: Vec<(Option<&str>, &Value, kyaml_format::SeqIndent, bool, bool)> = documents
+            .iter()
+            .zip(&originals)
+            .map(|(d, original)| {
+                // kyaml keeps the sequence indentation of the file as read.
+                let indent = pieces
+                    .get(d.index as usize)
+                    .or(original.as_ref())
+                    .map_or(kyaml_format::SeqIndent::Compact, |p| {
+                        kyaml_format::derive_seq_indent(p)
+                    });
+                let changed = source.is_some_and(|s| {
+                    s.documents
+                        .get(d.index as usize)
+                        .is_some_and(|old| clean(old) != d.value)
+                });
+                let restyled = changed && d.text.is_none();
+                (original.as_deref(), &d.value, indent, restyled, changed)
+            })
+            .collect();
+        let text = kyaml_format::format_values_restyled(&entries);
         // The formatter must never change what the file says.
         let same = parse_documents(&text, &Limits::default())
-            .is_ok_and(|read| read.iter().eq(documents.iter().map(|(_, v)| v)));
+            .is_ok_and(|read| read.iter().eq(documents.iter().map(|d| &d.value)));
         same.then_some(text)
     });
     match (formatted, source) {
@@ -463,10 +514,53 @@ fn file_text(source: Option<&Source>, documents: &[(u32, Value)]) -> String {
         (None, Some(source)) if unchanged => source.text.clone(),
         (None, _) => documents
             .iter()
-            .map(|(_, v)| serialize(v))
+            .map(|d| serialize(&d.value))
             .collect::<Vec<_>>()
             .join("---\n"),
     }
+}
+
+/// kpt's `-o DIR` writes the files back from a ResourceList, where a document's
+/// head comment sits right above its item: the blank lines between a head
+/// comment and the content are gone (kpt e2e out-of-place-dir).
+fn without_head_gaps(text: &str) -> String {
+    let Ok(documents) = kyaml_format::split_documents(text) else {
+        return text.to_string();
+    };
+    let mut out = Vec::new();
+    for document in documents {
+        let mut content = false;
+        let mut kept = String::new();
+        for line in document.split_inclusive('\n') {
+            if !content && line.trim().is_empty() {
+                continue;
+            }
+            if !line.starts_with('#') {
+                content = true;
+            }
+            kept.push_str(line);
+        }
+        out.push(kept);
+    }
+    out.join("---\n")
+}
+
+/// An item's text in a ResourceList (after `- `, the rest indented by two) as
+/// a document at column 0.
+fn unindent_item(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(line.strip_prefix("  ").unwrap_or(line));
+        } else {
+            out.push_str(line);
+        }
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
 }
 
 /// The original text of each document, by index as `parse_documents` counts
@@ -511,8 +605,8 @@ fn stream<'a>(items: impl Iterator<Item = &'a Value>) -> String {
 /// The resources meant for a cluster, as a YAML stream (what ArgoCD applies):
 /// no Kptfile, no Lummo spec, no functionConfig named by a step, nothing
 /// local-config, no kpt annotations.
-pub fn manifests(items: &[Value], function_configs: &BTreeSet<String>) -> String {
-    stream(items.iter().filter(|item| {
+pub fn manifests(items: &[Item], function_configs: &BTreeSet<String>) -> String {
+    stream(items.iter().map(|i| i.value()).filter(|item| {
         !item.is_local_config()
             && !is_kpt_meta(item)
             && !is_lummo(item)
@@ -525,7 +619,7 @@ pub fn manifests(items: &[Value], function_configs: &BTreeSet<String>) -> String
 /// Lummo specs and functionConfigs that `manifests` leaves out by kind or by
 /// reference although they lack the local-config annotation: other tools
 /// (`kpt live apply`, a plain `kubectl apply -f`) would send them to the cluster.
-pub fn unmarked_local_config(items: &[Value], function_configs: &BTreeSet<String>) -> Vec<String> {
+pub fn unmarked_local_config(items: &[Item], function_configs: &BTreeSet<String>) -> Vec<String> {
     items
         .iter()
         .filter(|item| !item.is_local_config())
@@ -582,7 +676,7 @@ pub fn render(root: &Path, settings: Settings, in_place: bool) -> Result<Rendere
 
 /// A finished subtree (root-relative after rebasing): checked for staleness, then
 /// staged on disk, or kept in `items` for the other outputs.
-fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Value>) -> Result<()> {
+fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> Result<()> {
     let items = rebase(root, items)?;
     check_staleness(rendered, &items);
     if rendered.failed() {
@@ -625,7 +719,7 @@ fn read_tree(
     rendered: &mut Rendered,
     root: &Path,
     relative: &str,
-    items: &mut Vec<Value>,
+    items: &mut Vec<Item>,
 ) -> Result<()> {
     for sub in subpackages(root, relative)? {
         read_tree(rendered, root, &sub, items)?;
@@ -660,7 +754,7 @@ fn render_package(
     root: &Path,
     relative: &str,
     alone: bool,
-) -> Result<Vec<Value>> {
+) -> Result<Vec<Item>> {
     let kptfile_path = join(relative, "Kptfile");
     let text = std::fs::read_to_string(root.join(&kptfile_path))
         .with_context(|| format!("{kptfile_path} can't be read"))?;
@@ -707,6 +801,9 @@ fn render_package(
                 Runner::Native(function) => function.name.to_string(),
                 _ => step.reference().to_string(),
             };
+            if let Runner::Catalog(_) = &runner {
+                eprintln!("[RUNNING] \"{label}\"");
+            }
             if let Runner::Native(function) = &runner {
                 if let Some(warning) = version_warning(step, function.name) {
                     rendered.finding(relative, function.name, warning);
@@ -716,7 +813,7 @@ fn render_package(
             let config = step_config(&package_path, step, &items)?;
             let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
             let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
-            let input: Vec<Value> = items
+            let input: Vec<Item> = items
                 .iter()
                 .zip(&chosen)
                 .enumerate()
@@ -724,16 +821,21 @@ fn render_package(
                 .map(|(i, (item, _))| {
                     let mut item = item.clone();
                     if selective {
-                        item.set_annotation(runtime::RESOURCE_ID, &i.to_string());
+                        item.update(|v| v.set_annotation(runtime::RESOURCE_ID, &i.to_string()));
                     }
                     item
                 })
                 .collect();
-            let mut list = ResourceList::new(input);
+            let mut list = ResourceList::new(Vec::new());
+            list.items = input;
             list.function_config = config;
             let start = Instant::now();
             match &runner {
                 Runner::Native(function) => (function.process)(&mut list),
+                Runner::Catalog(function) => {
+                    function.run(&mut list);
+                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), "");
+                }
                 Runner::Exec(words) => {
                     eprintln!("[RUNNING] \"{label}\"");
                     let mut command = std::process::Command::new(&words[0]);
@@ -781,15 +883,14 @@ fn render_package(
                 return Ok(items);
             }
             if stage == "mutators" {
-                let output: Vec<Value> = list
+                let output: Vec<Item> = list
                     .items
                     .into_iter()
-                    .map(|i| {
-                        let mut item = i.into_value();
+                    .map(|mut item| {
                         // kpt's runner: what a function adds belongs to the package
                         // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
                         if item.annotation(PACKAGE_PATH).is_none() {
-                            item.set_annotation(PACKAGE_PATH, &package_path);
+                            item.update(|v| v.set_annotation(PACKAGE_PATH, &package_path));
                         }
                         item
                     })
@@ -832,7 +933,7 @@ fn is_krm(item: &Value) -> std::result::Result<(), &'static str> {
 
 /// kpt's `enforcePathInvariants` after every function: no path outside the
 /// package, no two resources at the same path and index.
-fn enforce_path_invariants(items: &[Value]) -> Result<()> {
+fn enforce_path_invariants(items: &[Item]) -> Result<()> {
     let mut seen = BTreeSet::new();
     for item in items {
         let Some(file) = item.file_ref() else {
@@ -862,10 +963,10 @@ fn enforce_path_invariants(items: &[Value]) -> Result<()> {
 
 /// kpt's `ValidatePipeline`: a `configPath` names one KRM document among the
 /// package's own resources (not a subpackage's, not a missing file).
-fn check_config_paths(kptfile: &Kptfile, local: &[Value]) -> Result<()> {
+fn check_config_paths(kptfile: &Kptfile, local: &[Item]) -> Result<()> {
     for step in kptfile.steps().filter(|s| !s.config_path.is_empty()) {
         let wanted = kptfile::clean(&step.config_path);
-        let documents: Vec<&Value> = local
+        let documents: Vec<&Item> = local
             .iter()
             .filter(|i| {
                 i.file_ref()
@@ -898,7 +999,7 @@ fn check_config_paths(kptfile: &Kptfile, local: &[Value]) -> Result<()> {
 
 /// The step's functionConfig: the `configPath` document as the earlier steps left
 /// it (kpt reads it when the step runs), or `configMap` as a ConfigMap.
-fn step_config(package_path: &str, step: &Step, items: &[Value]) -> Result<Option<Value>> {
+fn step_config(package_path: &str, step: &Step, items: &[Item]) -> Result<Option<Value>> {
     if !step.config_path.is_empty() {
         let wanted = kptfile::clean(&step.config_path);
         let found = items.iter().find(|i| {
@@ -950,6 +1051,16 @@ fn step_runner(step: &Step, settings: &Settings) -> Result<Runner> {
     }
     if let Some(function) = function(image_name(&step.image)) {
         return Ok(Runner::Native(function));
+    }
+    if let Some(function) = kpt_catalog::lookup(&step.image) {
+        return Ok(Runner::Catalog(function));
+    }
+    // A catalog function we do not have (Starlark, kubeval...) runs in Docker when
+    // it is there; without Docker, say what else would do.
+    if let Some(message) = kpt_catalog::unsupported(&step.image) {
+        if !runtime::docker_available() {
+            bail!("{message}");
+        }
     }
     // kpt expands a short name to the catalog's registry.
     let image = if step.image.contains('/') {
@@ -1007,7 +1118,7 @@ fn version_warning(step: &Step, name: &str) -> Option<ResultItem> {
 /// Safety after a render: a Lummo spec no pipeline step reads, and files generated
 /// by a function that is no longer in the pipeline, would silently stay as they are
 /// (still deployed); both are errors.
-fn check_staleness(rendered: &mut Rendered, items: &[Value]) {
+fn check_staleness(rendered: &mut Rendered, items: &[Item]) {
     let ran_for = |rendered: &Rendered, path: &str, function: &str| {
         let mut folder = path
             .rsplit_once('/')
@@ -1106,7 +1217,7 @@ fn subpackages(root: &Path, relative: &str) -> Result<Vec<String>> {
 
 /// The package's own resources (not its subpackages'), in path order, annotated
 /// with their path relative to the package, index and package path as kpt does.
-fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Vec<Value>> {
+fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Vec<Item>> {
     let base = root.join(relative);
     let ignore = krmignore(&base)?;
     let mut files = Vec::new();
@@ -1120,19 +1231,28 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
         let text = std::fs::read_to_string(base.join(&file)).with_context(|| path.clone())?;
         let documents = parse_documents(&text, &limits)
             .map_err(|e| anyhow!("{path}:{}:{}: {}", e.line, e.column, e.message))?;
+        // Each item keeps its document's text (comments, `# kpt-set:` markers,
+        // styles) for the functions that read or keep it, as under kpt.
+        let pieces = original_pieces(&text).filter(|p| p.len() == documents.len());
         for (index, document) in documents.iter().enumerate() {
             if !document.is_object() {
                 bail!("{path}: document {} is not a mapping", index + 1);
             }
-            let mut item = document.clone();
-            set_file(
-                &mut item,
-                &FileRef {
-                    path: file.clone(),
-                    index: index as u32,
-                },
-            );
-            item.set_annotation(PACKAGE_PATH, &package_path);
+            let mut item = pieces
+                .as_ref()
+                .and_then(|p| Item::from_document(&p[index], &limits).ok())
+                .filter(|item| item.value() == document)
+                .unwrap_or_else(|| Item::from(document.clone()));
+            item.update(|v| {
+                // kyaml's reader annotations, in the order kpt prints them.
+                let index = index.to_string();
+                v.set_annotation(annotations::LEGACY_INDEX, &index);
+                v.set_annotation(annotations::LEGACY_PATH, &file);
+                v.set_annotation(annotations::INDEX, &index);
+                v.set_annotation(annotations::PATH, &file);
+                v.set_annotation(SEQ_INDENT, seq_indent(&text));
+                v.set_annotation(PACKAGE_PATH, &package_path);
+            });
             items.push(item);
         }
         rendered.unstaged_sources.push(path.clone());
@@ -1183,11 +1303,12 @@ fn collect_files(
 }
 
 /// kpt's `adjustRelPath`: every path becomes relative to the root package.
-fn rebase(root: &Path, items: Vec<Value>) -> Result<Vec<Value>> {
+fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
     items
         .into_iter()
         .map(|mut item| {
             let package = item.annotation(PACKAGE_PATH).unwrap_or("").to_string();
+            let mut path = None;
             if let Some(file) = item.file_ref() {
                 let prefix = Path::new(&package)
                     .strip_prefix(root)
@@ -1201,17 +1322,18 @@ fn rebase(root: &Path, items: Vec<Value>) -> Result<Vec<Value>> {
                     })?
                     .to_string_lossy()
                     .to_string();
-                let path = join(&prefix, &kptfile::clean(&file.path));
-                set_file(
-                    &mut item,
-                    &FileRef {
-                        path,
-                        index: file.index,
-                    },
-                );
+                path = Some(FileRef {
+                    path: join(&prefix, &kptfile::clean(&file.path)),
+                    index: file.index,
+                });
             }
-            item.remove_annotation(PACKAGE_PATH);
-            drop_empty_annotations(&mut item);
+            item.update(|v| {
+                if let Some(file) = &path {
+                    set_file(v, file);
+                }
+                v.remove_annotation(PACKAGE_PATH);
+                drop_empty_annotations(v);
+            });
             Ok(item)
         })
         .collect()

@@ -5,7 +5,7 @@
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::yaml::Limits;
-use krm_sdk::{ObjectExt, ResourceList, Value};
+use krm_sdk::{Item, ObjectExt, ResourceList, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -127,15 +127,19 @@ pub fn split_words(text: &str) -> Result<Vec<String>> {
 /// kpt's container runtime: `docker run --rm -i --network none --user nobody
 /// --security-opt=no-new-privileges` (network only with `--allow-network`), the
 /// pull policy as asked.
-pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command> {
-    let available = Command::new("docker")
+/// Whether a Docker engine answers.
+pub fn docker_available() -> bool {
+    Command::new("docker")
         .arg("version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .map(|s| s.success())
-        .unwrap_or(false);
-    if !available {
+        .unwrap_or(false)
+}
+
+pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command> {
+    if !docker_available() {
         bail!(
             "step `{image}` needs a container runtime, and Docker is not available here; \
              use a function lummo runs natively, an `exec:` step, or `kpt fn render`"
@@ -174,7 +178,7 @@ fn matches(item: &Value, selector: &Value) -> bool {
 
 /// Which items a step sees (kpt `SelectInput`): those matching any selector (all
 /// when there is none) and no exclude.
-pub fn selected(items: &[Value], selectors: &[Value], excludes: &[Value]) -> Vec<bool> {
+pub fn selected(items: &[Item], selectors: &[Value], excludes: &[Value]) -> Vec<bool> {
     items
         .iter()
         .map(|item| {
@@ -191,13 +195,13 @@ pub const RESOURCE_ID: &str = "internal.config.k8s.io/kpt-resource-id";
 /// kpt's `MergeWithInput`: selected items are replaced by what the function
 /// returned for them (or dropped when it returned nothing), others stay in
 /// place, and new items are appended.
-pub fn merge(input: Vec<Value>, chosen: &[bool], output: Vec<Value>) -> Vec<Value> {
-    let mut by_id: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+pub fn merge(input: Vec<Item>, chosen: &[bool], output: Vec<Item>) -> Vec<Item> {
+    let mut by_id: std::collections::HashMap<String, Item> = std::collections::HashMap::new();
     let mut new = Vec::new();
     for mut item in output {
         match item.annotation(RESOURCE_ID).map(str::to_string) {
             Some(id) => {
-                item.remove_annotation(RESOURCE_ID);
+                item.update(|v| v.remove_annotation(RESOURCE_ID));
                 by_id.insert(id, item);
             }
             None => new.push(item),
@@ -234,10 +238,10 @@ mod tests {
 
     #[test]
     fn selectors_and_excludes() {
-        let items = vec![
-            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "labels": {"tier": "db"}}}),
-            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}}),
-            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "b"}}),
+        let items: Vec<Item> = vec![
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "labels": {"tier": "db"}}}).into(),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}}).into(),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "b"}}).into(),
         ];
         assert_eq!(
             selected(&items, &[json!({"kind": "Deployment"})], &[]),
@@ -259,10 +263,10 @@ mod tests {
 
     #[test]
     fn merge_keeps_order_and_appends_new() {
-        let input = vec![json!({"n": 0}), json!({"n": 1}), json!({"n": 2})];
+        let input: Vec<Item> = vec![json!({"n": 0}).into(), json!({"n": 1}).into(), json!({"n": 2}).into()];
         let mut changed = json!({"n": 10, "metadata": {"annotations": {}}});
         changed.set_annotation(RESOURCE_ID, "1");
-        let merged = merge(input, &[false, true, true], vec![changed, json!({"n": 3})]);
+        let merged = merge(input, &[false, true, true], vec![changed.into(), json!({"n": 3}).into()]);
         let ns: Vec<i64> = merged.iter().map(|v| v["n"].as_i64().unwrap()).collect();
         assert_eq!(
             ns,

@@ -96,20 +96,19 @@ fn output_into_the_package_itself_is_refused_and_loses_nothing() {
 }
 
 #[test]
-fn output_folder_inside_the_package_is_refused() {
-    let pkg = package(
-        "inside",
-        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
-    );
-    let before = snapshot(&pkg);
+fn output_folder_inside_the_package_gets_the_resources_once() {
+    // kpt allows a new folder inside the package (its e2e case out-of-place-dir);
+    // the old `lummo render -o sub` copied the package into itself until the
+    // file-name limit.
+    let pkg = package("inside", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
     let out = lummo(&["render", ".", "-o", "sub/../sub"], &pkg);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("inside the package"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(snapshot(&pkg), before);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("inside the package"), "{}", stderr(&out));
+    assert!(pkg.join("sub/app.yaml").is_file());
+    assert!(pkg.join("sub/generated/rollout_api.yaml").is_file());
+    assert!(!pkg.join("sub/sub").exists(), "no copy of the copy");
+    let out = lummo(&["render", ".", "-o", "."], &pkg);
+    assert_eq!(out.status.code(), Some(1), "the package itself is refused");
 }
 
 #[test]
@@ -379,4 +378,18 @@ fn check_fails_on_a_stale_package_and_passes_after_render() {
     let out = lummo(&["render", ".", "--check"], &pkg);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("-      - image: api:6.6.6"));
+}
+
+#[test]
+fn results_dir_gets_a_function_result_list() {
+    let bad = SPEC.replace("image: api:1.0.0", "image: ''");
+    let pkg = package("results", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", &bad)]);
+    let results = pkg.with_extension("results");
+    let _ = std::fs::remove_dir_all(&results);
+    let out = lummo(&["render", ".", "--results-dir", results.to_str().unwrap()], &pkg);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = std::fs::read_to_string(results.join("results.yaml")).unwrap();
+    assert!(text.starts_with("apiVersion: kpt.dev/v1\nkind: FunctionResultList\n"), "{text}");
+    assert!(text.contains("exitCode: 1") && text.contains("image: lummo-workload"), "{text}");
+    assert!(text.contains("severity: error"), "{text}");
 }
