@@ -78,6 +78,44 @@ enum Command {
     },
     /// Print the reference documentation of every Lummo kind (Markdown).
     Docs,
+    /// Scaffold a package for an app in DIR (default: here); prompts for what the
+    /// flags leave out when run on a terminal.
+    Init(InitArgs),
+}
+
+/// `lummo init`'s flags (see `lummo_cli::init::InitParams`).
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The folder of the new package; created when missing.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// The app's name (required without a terminal).
+    #[arg(long)]
+    name: Option<String>,
+    /// The system the app is part of (default: the name).
+    #[arg(long)]
+    part_of: Option<String>,
+    /// The container image with its tag (required without a terminal).
+    #[arg(long)]
+    image: Option<String>,
+    /// A container port, NAME=PORT (repeatable; default http=8080).
+    #[arg(long = "port", value_name = "NAME=PORT")]
+    ports: Vec<String>,
+    /// A public domain routed to the app (repeatable): adds lummo-networking.
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// A Pub/Sub topic the app owns (repeatable): adds lummo-pubsub.
+    #[arg(long = "topic")]
+    topics: Vec<String>,
+    /// The Secret with the Postgres connection: adds lummo-pgbouncer.
+    #[arg(long, value_name = "SECRET")]
+    database: Option<String>,
+    /// The numeric GCP project number (dead-letter grants of lummo-pubsub).
+    #[arg(long)]
+    project_number: Option<String>,
+    /// Never prompt, even on a terminal.
+    #[arg(long, short)]
+    yes: bool,
 }
 
 fn main() -> ExitCode {
@@ -137,6 +175,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eval_chain(&chain, manifests)
         }
         Command::Validate { package } => validate(&package),
+        Command::Init(args) => init(args),
         Command::Schema { kind, list } => schema(kind.as_deref(), list),
         Command::Docs => {
             let root = std::env::current_dir()?;
@@ -149,6 +188,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn init(args: InitArgs) -> Result<ExitCode> {
+    let flags = lummo_cli::init::Flags {
+        name: args.name,
+        part_of: args.part_of,
+        image: args.image,
+        ports: args.ports,
+        domains: args.domains,
+        topics: args.topics,
+        database: args.database,
+        project_number: args.project_number,
+        yes: args.yes,
+    };
+    let written = lummo_cli::init::run(&args.dir, flags)?;
+    eprintln!(
+        "Created {} file(s) in {}: {}\nNext: lummo render {}",
+        written.len(),
+        args.dir.display(),
+        written.join(", "),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where `lummo render` puts the rendered package.

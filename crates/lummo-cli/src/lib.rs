@@ -1,0 +1,4 @@
+//! The parts of the `lummo` CLI other crates reuse (the Backstage template
+//! scaffolds exactly what `lummo init` writes).
+
+pub mod init;
