@@ -2,6 +2,7 @@
 //! package without kpt's containers or processes (for ArgoCD and CI), with the same
 //! files as `kpt fn render` writes.
 
+mod eval;
 mod kptfile;
 mod package;
 mod runtime;
@@ -66,6 +67,12 @@ enum Command {
         /// no kpt annotations (e.g. `kubectl kustomize env/prod | lummo eval ... --manifests`).
         #[arg(long)]
         manifests: bool,
+        /// FUNCTION=FILE: the functionConfig of one function (repeatable). Without
+        /// it a function takes the input ResourceList's functionConfig, else the
+        /// object of the stream annotated `lummo.dev/function-config: FUNCTION`,
+        /// else the one of its config kind (LummoNetworkingConfig, ...).
+        #[arg(long = "config", value_name = "FUNCTION=FILE")]
+        configs: Vec<String>,
     },
     /// Check a package without changing it (lummo-validate).
     Validate { package: PathBuf },
@@ -141,11 +148,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             image_pull_policy,
             results_dir,
         } => {
-            let pull = match image_pull_policy.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            let pull = match image_pull_policy
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
                 None | Some("ifnotpresent") => "missing",
                 Some("always") => "always",
                 Some("never") => "never",
-                Some(other) => bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never"),
+                Some(other) => {
+                    bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never")
+                }
             };
             let settings = package::Settings {
                 allow_exec,
@@ -159,21 +172,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some("unwrap")) => Output::Unwrap,
                 (false, Some(dir)) => Output::Dir(PathBuf::from(dir)),
             };
-            render(&package, output, settings, results_dir.as_deref(), cli.verbose)
+            render(
+                &package,
+                output,
+                settings,
+                results_dir.as_deref(),
+                cli.verbose,
+            )
         }
         Command::Eval {
             functions,
             manifests,
-        } => {
-            let chain = functions
-                .iter()
-                .map(|f| eval_function(f))
-                .collect::<Result<Vec<_>>>()?;
-            if let ([only], false) = (chain.as_slice(), manifests) {
-                return Ok(krm_sdk::run::run_stdin(only.name, only.process));
-            }
-            eval_chain(&chain, manifests)
-        }
+            configs,
+        } => eval::run(&functions, &configs, manifests),
         Command::Validate { package } => validate(&package),
         Command::Init(args) => init(args),
         Command::Schema { kind, list } => schema(kind.as_deref(), list),
@@ -338,38 +349,6 @@ fn emit(text: &str) {
         eprintln!("error: cannot write to stdout: {error}");
         std::process::exit(1);
     }
-}
-
-/// Several functions over one input, in process: stops at the first error.
-fn eval_chain(chain: &[package::Function], manifests: bool) -> Result<ExitCode> {
-    use std::io::Read;
-    let limits = krm_sdk::yaml::Limits::default();
-    let mut input = String::new();
-    std::io::stdin()
-        .take(limits.max_bytes as u64 + 1)
-        .read_to_string(&mut input)?;
-    let mut list = krm_sdk::ResourceList::parse(&input, &limits)?;
-    for function in chain {
-        (function.process)(&mut list);
-        let failed = list.has_errors();
-        for result in std::mem::take(&mut list.results) {
-            eprintln!(
-                "{} [{}] {result}",
-                paint(severity_label(result.severity), result.severity),
-                function.name
-            );
-        }
-        if failed {
-            return Ok(ExitCode::from(1));
-        }
-    }
-    if manifests {
-        let items: Vec<krm_sdk::Value> = list.items.into_iter().map(|i| i.into_value()).collect();
-        emit(&package::manifests(&items, &Default::default()));
-    } else {
-        emit(&list.write());
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn severity_label(severity: Severity) -> &'static str {

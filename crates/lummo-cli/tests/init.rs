@@ -33,7 +33,12 @@ fn files(dir: &Path) -> Vec<(String, String)> {
             if entry.file_type().unwrap().is_dir() {
                 pending.push(entry.path());
             } else {
-                let path = entry.path().strip_prefix(dir).unwrap().display().to_string();
+                let path = entry
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .display()
+                    .to_string();
                 found.push((path, std::fs::read_to_string(entry.path()).unwrap()));
             }
         }
@@ -97,7 +102,10 @@ fn scaffold_renders_and_validates_as_is_and_render_keeps_the_specs() {
         "generated/pubsubtopic_payments.yaml",
         "generated/deployment_shop-api-pgbouncer.yaml",
     ] {
-        assert!(rendered.iter().any(|(p, _)| p == wanted), "{wanted} not rendered");
+        assert!(
+            rendered.iter().any(|(p, _)| p == wanted),
+            "{wanted} not rendered"
+        );
     }
     // The render rewrote none of the scaffolded files: they are already in kpt's format.
     for (path, text) in &scaffolded {
@@ -127,12 +135,12 @@ fn each_spec_names_the_published_schema_of_its_kind() {
             .strip_prefix("# yaml-language-server: $schema=")
             .unwrap_or_else(|| panic!("{path}: no modeline: {first}"));
         let file = url.rsplit('/').next().unwrap();
-        let kind = text
-            .lines()
-            .find_map(|l| l.strip_prefix("kind: "))
-            .unwrap();
+        let kind = text.lines().find_map(|l| l.strip_prefix("kind: ")).unwrap();
         assert_eq!(file, format!("{kind}.json"), "{path}");
-        assert!(schemas.join(file).is_file(), "{path}: {file} is not published");
+        assert!(
+            schemas.join(file).is_file(),
+            "{path}: {file} is not published"
+        );
     }
 }
 
@@ -153,8 +161,16 @@ fn bad_values_are_refused_with_the_flag_and_the_rule() {
     let dir = workdir("bad");
     let out = lummo(
         &[
-            "init", "app", "--name", "Shop_API", "--image", "shop:1", "--port", "http=0",
-            "--domain", "localhost",
+            "init",
+            "app",
+            "--name",
+            "Shop_API",
+            "--image",
+            "shop:1",
+            "--port",
+            "http=0",
+            "--domain",
+            "localhost",
         ],
         &dir,
     );
@@ -163,9 +179,18 @@ fn bad_values_are_refused_with_the_flag_and_the_rule() {
     assert!(err.contains("--name `Shop_API`: only lowercase"), "{err}");
     assert!(err.contains("--port `http=0`"), "{err}");
     assert!(err.contains("--domain `localhost`"), "{err}");
-    let out = lummo(&["init", "app", "--name", "a", "--image", "b", "--port", "web=x"], &dir);
+    let out = lummo(
+        &[
+            "init", "app", "--name", "a", "--image", "b", "--port", "web=x",
+        ],
+        &dir,
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("expected NAME=PORT"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expected NAME=PORT"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!dir.join("app").exists());
 }
 
@@ -223,7 +248,10 @@ sys.exit(proc.wait(timeout=30))
     let deployment = std::fs::read_to_string(pkg.join("deployment.yaml")).unwrap();
     assert!(deployment.contains("name: shop-api"), "{deployment}");
     assert!(deployment.contains("part-of: shop-api"), "{deployment}");
-    assert!(deployment.contains("image: gcr.io/lummo/shop:2.0.0"), "{deployment}");
+    assert!(
+        deployment.contains("image: gcr.io/lummo/shop:2.0.0"),
+        "{deployment}"
+    );
     assert!(pkg.join("networking.yaml").is_file());
     assert!(!pkg.join("pubsub.yaml").exists());
     let out = lummo(&["render", "shop-api"], &dir);
