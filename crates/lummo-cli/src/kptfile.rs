@@ -279,10 +279,7 @@ pub fn parse(path: &str, text: &str) -> Result<Kptfile> {
 }
 
 fn list_of(step: &Value, key: &str) -> Vec<Value> {
-    step.get(key)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
+    step.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 /// kpt's `ValidateError`, printed as kpt prints it.

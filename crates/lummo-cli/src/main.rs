@@ -148,17 +148,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             image_pull_policy,
             results_dir,
         } => {
-            let pull = match image_pull_policy
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
+            let pull = match image_pull_policy.as_deref().map(str::to_ascii_lowercase).as_deref() {
                 None | Some("ifnotpresent") => "missing",
                 Some("always") => "always",
                 Some("never") => "never",
-                Some(other) => {
-                    bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never")
-                }
+                Some(other) => bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never"),
             };
             let settings = package::Settings {
                 allow_exec,
@@ -172,13 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (false, Some("unwrap")) => Output::Unwrap,
                 (false, Some(dir)) => Output::Dir(PathBuf::from(dir)),
             };
-            render(
-                &package,
-                output,
-                settings,
-                results_dir.as_deref(),
-                cli.verbose,
-            )
+            render(&package, output, settings, results_dir.as_deref(), cli.verbose)
         }
         Command::Eval {
             functions,

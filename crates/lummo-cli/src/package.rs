@@ -226,10 +226,7 @@ impl Rendered {
         let mut files: BTreeMap<String, Vec<(u32, Value)>> = BTreeMap::new();
         for item in items {
             if let Some(file) = item.file_ref() {
-                files
-                    .entry(file.path)
-                    .or_default()
-                    .push((file.index, clean(&item)));
+                files.entry(file.path).or_default().push((file.index, clean(&item)));
             }
         }
         let mut staging = self.staging.take().unwrap_or_default();
@@ -380,10 +377,7 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 fn file_text(source: Option<&Source>, documents: &[(u32, Value)]) -> String {
     let unchanged = source.is_some_and(|s| {
         s.documents.len() == documents.len()
-            && s.documents
-                .iter()
-                .map(clean)
-                .eq(documents.iter().map(|(_, v)| v.clone()))
+            && s.documents.iter().map(clean).eq(documents.iter().map(|(_, v)| v.clone()))
     });
     let pieces = match source {
         Some(source) => original_pieces(&source.text),
@@ -394,10 +388,7 @@ fn file_text(source: Option<&Source>, documents: &[(u32, Value)]) -> String {
             .iter()
             .map(|(index, value)| {
                 let piece = pieces.get(*index as usize).map(String::as_str);
-                let indent = piece.map_or(
-                    kyaml_format::SeqIndent::Compact,
-                    kyaml_format::derive_seq_indent,
-                );
+                let indent = piece.map_or(kyaml_format::SeqIndent::Compact, kyaml_format::derive_seq_indent);
                 (piece, value, indent)
             })
             .collect();
@@ -689,32 +680,17 @@ fn render_package(
                     // As kpt: the program runs in the caller's working directory.
                     command.args(&words[1..]);
                     let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(
-                        &label,
-                        list.has_errors(),
-                        start.elapsed().as_secs_f64(),
-                        &stderr,
-                    );
+                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
                 }
                 Runner::Container(image) => {
                     eprintln!("[RUNNING] \"{label}\"");
                     let pull = rendered.settings.pull.as_deref().unwrap_or("missing");
-                    let command =
-                        runtime::docker_command(image, pull, rendered.settings.allow_network)?;
+                    let command = runtime::docker_command(image, pull, rendered.settings.allow_network)?;
                     let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(
-                        &label,
-                        list.has_errors(),
-                        start.elapsed().as_secs_f64(),
-                        &stderr,
-                    );
+                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
                 }
             }
-            rendered.timings.push((
-                package.clone(),
-                label.clone(),
-                start.elapsed().as_secs_f64() * 1000.0,
-            ));
+            rendered.timings.push((package.clone(), label.clone(), start.elapsed().as_secs_f64() * 1000.0));
             if let Runner::Native(function) = &runner {
                 rendered
                     .ran

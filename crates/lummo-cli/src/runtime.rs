@@ -20,28 +20,21 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot start {label}"))?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| anyhow!("no stdin for {label}"))?;
+    let mut stdin = child.stdin.take().ok_or_else(|| anyhow!("no stdin for {label}"))?;
     // Write on another thread: a function may print before it has read everything.
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(input.as_bytes());
     });
-    let output = child
-        .wait_with_output()
-        .with_context(|| label.to_string())?;
+    let output = child.wait_with_output().with_context(|| label.to_string())?;
     let _ = writer.join();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let parsed = if stdout.trim().is_empty() {
         None
     } else {
-        Some(
-            ResourceList::parse(&stdout, &Limits::default()).map_err(|e| {
-                anyhow!("{label} printed something that is not a ResourceList: {e}")
-            })?,
-        )
+        Some(ResourceList::parse(&stdout, &Limits::default()).map_err(|e| {
+            anyhow!("{label} printed something that is not a ResourceList: {e}")
+        })?)
     };
     if let Some(parsed) = parsed {
         list.results.extend(parsed.results);
@@ -50,10 +43,7 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
         }
     }
     if !output.status.success() {
-        let code = output
-            .status
-            .code()
-            .map_or("a signal".to_string(), |c| c.to_string());
+        let code = output.status.code().map_or("a signal".to_string(), |c| c.to_string());
         if !list.has_errors() {
             list.results.push(krm_sdk::ResultItem::error(format!(
                 "{label} failed with exit code {code}{}",
@@ -152,17 +142,16 @@ pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command>
 
 /// kpt's `Selector`: every field given must match (labels and annotations as subsets).
 fn matches(item: &Value, selector: &Value) -> bool {
-    let field = |key: &str| {
-        selector
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
+    let field = |key: &str| selector.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     let subset = |key: &str, get: &dyn Fn(&str) -> Option<String>| {
         selector
             .get(key)
             .and_then(Value::as_object)
-            .is_none_or(|wanted| wanted.iter().all(|(k, v)| get(k).as_deref() == v.as_str()))
+            .is_none_or(|wanted| {
+                wanted
+                    .iter()
+                    .all(|(k, v)| get(k).as_deref() == v.as_str())
+            })
     };
     field("apiVersion").is_none_or(|v| v == item.api_version())
         && field("kind").is_none_or(|v| v == item.kind())
@@ -224,10 +213,7 @@ mod tests {
 
     #[test]
     fn words_as_a_shell_splits_them() {
-        assert_eq!(
-            split_words("sed -e 's/foo/bar/'").unwrap(),
-            ["sed", "-e", "s/foo/bar/"]
-        );
+        assert_eq!(split_words("sed -e 's/foo/bar/'").unwrap(), ["sed", "-e", "s/foo/bar/"]);
         assert_eq!(split_words(r#"a "b c" d\ e"#).unwrap(), ["a", "b c", "d e"]);
         assert!(split_words("a 'b").is_err());
     }
@@ -239,22 +225,12 @@ mod tests {
             json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a"}}),
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "b"}}),
         ];
+        assert_eq!(selected(&items, &[json!({"kind": "Deployment"})], &[]), [true, false, true]);
         assert_eq!(
-            selected(&items, &[json!({"kind": "Deployment"})], &[]),
-            [true, false, true]
-        );
-        assert_eq!(
-            selected(
-                &items,
-                &[json!({"kind": "Deployment"})],
-                &[json!({"labels": {"tier": "db"}})]
-            ),
+            selected(&items, &[json!({"kind": "Deployment"})], &[json!({"labels": {"tier": "db"}})]),
             [false, false, true]
         );
-        assert_eq!(
-            selected(&items, &[], &[json!({"name": "a"})]),
-            [false, false, true]
-        );
+        assert_eq!(selected(&items, &[], &[json!({"name": "a"})]), [false, false, true]);
     }
 
     #[test]
@@ -264,10 +240,6 @@ mod tests {
         changed.set_annotation(RESOURCE_ID, "1");
         let merged = merge(input, &[false, true, true], vec![changed, json!({"n": 3})]);
         let ns: Vec<i64> = merged.iter().map(|v| v["n"].as_i64().unwrap()).collect();
-        assert_eq!(
-            ns,
-            [0, 10, 3],
-            "item 2 was selected and not returned: deleted"
-        );
+        assert_eq!(ns, [0, 10, 3], "item 2 was selected and not returned: deleted");
     }
 }

@@ -169,60 +169,24 @@ fn every_function_reports_an_unknown_lummo_kind() {
         "annotations": {"lummo.dev/generated-by": "lummo-workload:LummoDeployment/web",
             "config.kubernetes.io/path": "generated/service_web.yaml"}}});
     for (api_version, kind, expected) in [
-        (
-            "lummo.dev/v1alpha1",
-            "LummoDeploymnet",
-            "did you mean `LummoDeployment`?",
-        ),
-        (
-            "lummo.dev/v1alpha1",
-            "lummodeployment",
-            "did you mean `LummoDeployment`?",
-        ),
+        ("lummo.dev/v1alpha1", "LummoDeploymnet", "did you mean `LummoDeployment`?"),
+        ("lummo.dev/v1alpha1", "lummodeployment", "did you mean `LummoDeployment`?"),
         ("", "LummoDeploymnet", "did you mean `LummoDeployment`?"),
-        (
-            "apps/v1",
-            "LumoNetworking",
-            "did you mean `LummoNetworking`?",
-        ),
-        (
-            "lummo.dev/v1alpha1",
-            "LummoThing",
-            "the Lummo kinds are LummoDeployment,",
-        ),
-        (
-            "lummo.dev/v1alpha2",
-            "LummoDeployment",
-            "needs `apiVersion: lummo.dev/v1alpha1`, found `lummo.dev/v1alpha2`",
-        ),
-        (
-            "",
-            "LummoTopic",
-            "needs `apiVersion: lummo.dev/v1alpha1`, found no apiVersion",
-        ),
+        ("apps/v1", "LumoNetworking", "did you mean `LummoNetworking`?"),
+        ("lummo.dev/v1alpha1", "LummoThing", "the Lummo kinds are LummoDeployment,"),
+        ("lummo.dev/v1alpha2", "LummoDeployment", "needs `apiVersion: lummo.dev/v1alpha1`, found `lummo.dev/v1alpha2`"),
+        ("", "LummoTopic", "needs `apiVersion: lummo.dev/v1alpha1`, found no apiVersion"),
     ] {
-        let mut spec =
-            serde_json::json!({"kind": kind, "metadata": {"name": "web"}, "spec": {"app": "web"}});
+        let mut spec = serde_json::json!({"kind": kind, "metadata": {"name": "web"}, "spec": {"app": "web"}});
         if !api_version.is_empty() {
             spec["apiVersion"] = Value::String(api_version.into());
         }
         let input = ResourceList::new(vec![spec, generated.clone()]).write();
         for (name, process) in FUNCTIONS {
             let outcome = process_text(name, &input, &Limits::default(), process);
-            assert_eq!(
-                outcome.exit_code, 1,
-                "{name} on {api_version} {kind}: {}",
-                outcome.stdout
-            );
-            assert!(
-                outcome.stderr.contains(expected),
-                "{name} on {api_version} {kind}: {}",
-                outcome.stderr
-            );
-            assert!(
-                outcome.stdout.contains("service_web.yaml"),
-                "{name} pruned on {kind}"
-            );
+            assert_eq!(outcome.exit_code, 1, "{name} on {api_version} {kind}: {}", outcome.stdout);
+            assert!(outcome.stderr.contains(expected), "{name} on {api_version} {kind}: {}", outcome.stderr);
+            assert!(outcome.stdout.contains("service_web.yaml"), "{name} pruned on {kind}");
         }
     }
 }

@@ -176,43 +176,18 @@ fn stdout_is_a_resource_list_and_unwrap_a_stream() {
 
 #[test]
 fn manifests_leave_out_specs_and_configs_by_kind_and_reference() {
-    let unmarked = SPEC.replace(
-        "  annotations:\n    config.kubernetes.io/local-config: \"true\"\n",
-        "",
-    );
-    let kptfile = format!(
-        "{}    configPath: workload-config.yaml\n",
-        kptfile(&[WORKLOAD])
-    );
+    let unmarked = SPEC.replace("  annotations:\n    config.kubernetes.io/local-config: \"true\"\n", "");
+    let kptfile = format!("{}    configPath: workload-config.yaml\n", kptfile(&[WORKLOAD]));
     let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: workload-config\ndata: {}\n";
-    let pkg = package(
-        "manifests",
-        &[
-            ("Kptfile", &kptfile),
-            ("app.yaml", &unmarked),
-            ("workload-config.yaml", config),
-        ],
-    );
+    let pkg = package("manifests", &[("Kptfile", &kptfile), ("app.yaml", &unmarked), ("workload-config.yaml", config)]);
     let out = lummo(&["render", ".", "--manifests"], &pkg);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        !text.contains("kind: LummoDeployment") && !text.contains("name: workload-config"),
-        "{text}"
-    );
-    assert!(
-        !text.contains("kind: Kptfile") && text.contains("kind: Rollout"),
-        "{text}"
-    );
+    assert!(!text.contains("kind: LummoDeployment") && !text.contains("name: workload-config"), "{text}");
+    assert!(!text.contains("kind: Kptfile") && text.contains("kind: Rollout"), "{text}");
     let warnings = stderr(&out);
-    assert!(
-        warnings.contains("app.yaml: LummoDeployment api is a Lummo spec"),
-        "{warnings}"
-    );
-    assert!(
-        warnings.contains("workload-config.yaml: ConfigMap workload-config is the functionConfig"),
-        "{warnings}"
-    );
+    assert!(warnings.contains("app.yaml: LummoDeployment api is a Lummo spec"), "{warnings}");
+    assert!(warnings.contains("workload-config.yaml: ConfigMap workload-config is the functionConfig"), "{warnings}");
 }
 
 #[test]
