@@ -10,8 +10,7 @@ use std::path::Path;
 
 /// Where editors fetch the JSON Schema of a Lummo kind (`schemas/lummo/`, published
 /// with the repository; `schemas/catalog.json` maps file names to the same URLs).
-pub const SCHEMA_BASE: &str =
-    "https://raw.githubusercontent.com/lummo/krm-functions/main/schemas/lummo";
+pub use lummo_schemas::SCHEMA_BASE;
 
 /// The functions' images, as `make images` tags them.
 pub const REGISTRY: &str = "ghcr.io/lummo/krm-functions";

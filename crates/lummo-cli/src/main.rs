@@ -2,6 +2,7 @@
 //! package without kpt's containers or processes (for ArgoCD and CI), with the same
 //! files as `kpt fn render` writes.
 
+mod completions;
 mod eval;
 mod kptfile;
 mod package;
@@ -88,6 +89,9 @@ enum Command {
     /// Scaffold a package for an app in DIR (default: here); prompts for what the
     /// flags leave out when run on a terminal.
     Init(InitArgs),
+    /// Print the completion script of SHELL (bash, zsh, fish, elvish, powershell),
+    /// e.g. `lummo completions bash > /etc/bash_completion.d/lummo`.
+    Completions { shell: clap_complete::Shell },
 }
 
 /// `lummo init`'s flags (see `lummo_cli::init::InitParams`).
@@ -175,6 +179,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => eval::run(&functions, &configs, manifests),
         Command::Validate { package } => validate(&package),
         Command::Init(args) => init(args),
+        Command::Completions { shell } => {
+            completions::print(shell);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { kind, list } => schema(kind.as_deref(), list),
         Command::Docs => {
             let root = std::env::current_dir()?;
@@ -437,8 +445,11 @@ fn report(rendered: &package::Rendered) {
     }
 }
 
+/// Colors only on a terminal, and never with `NO_COLOR` set to anything but the
+/// empty string (https://no-color.org).
 fn paint(text: &str, severity: Severity) -> String {
-    if !std::io::stderr().is_terminal() {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color || !std::io::stderr().is_terminal() {
         return text.to_string();
     }
     let color = match severity {
