@@ -56,6 +56,16 @@ for pkg in Kptfile.examples/*/; do
     fresh_copy "$pkg" "$work/image"
     kpt fn render --image-pull-policy never "$work/image" >"$work/log" 2>&1 || { cat "$work/log"; }
     check render-images "$work/image"
+    # lummo render runs an image it does not know in Docker, as kpt does: our
+    # images under foreign names must give the same files.
+    fresh_copy "$pkg" "$work/lummo-docker"
+    for img in $(grep -ho 'ghcr.io/lummo/krm-functions/lummo-[a-z]*:v[0-9.]*' "$pkg/Kptfile" | sort -u); do
+      docker tag "$img" "localhost/foreign/$(basename "${img%%:*}"):v1"
+    done
+    sed -i -E "s#image: ghcr.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+#image: localhost/foreign/\\1:v1#" "$work/lummo-docker/Kptfile"
+    "$bin_dir/lummo" render --image-pull-policy Never "$work/lummo-docker" >"$work/log" 2>&1 || cat "$work/log"
+    grep -q '\[RUNNING\] "localhost/foreign/' "$work/log" || { echo "no container step ran"; cat "$work/log"; }
+    check lummo-render-docker "$work/lummo-docker"
   fi
 
   # lummo render, in-process, must write what kpt wrote.

@@ -836,31 +836,11 @@ fn render_package(
                     function.run(&mut list);
                     print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), "");
                 }
-                Runner::Exec(words) => {
+                Runner::Exec(_) | Runner::Container(_) => {
                     eprintln!("[RUNNING] \"{label}\"");
-                    let mut command = std::process::Command::new(&words[0]);
-                    // As kpt: the program runs in the caller's working directory.
-                    command.args(&words[1..]);
+                    let command = external_command(&runner, &rendered.settings)?;
                     let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(
-                        &label,
-                        list.has_errors(),
-                        start.elapsed().as_secs_f64(),
-                        &stderr,
-                    );
-                }
-                Runner::Container(image) => {
-                    eprintln!("[RUNNING] \"{label}\"");
-                    let pull = rendered.settings.pull.as_deref().unwrap_or("missing");
-                    let command =
-                        runtime::docker_command(image, pull, rendered.settings.allow_network)?;
-                    let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(
-                        &label,
-                        list.has_errors(),
-                        start.elapsed().as_secs_f64(),
-                        &stderr,
-                    );
+                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
                 }
             }
             rendered.timings.push((
@@ -1069,6 +1049,24 @@ fn step_runner(step: &Step, settings: &Settings) -> Result<Runner> {
         format!("gcr.io/kpt-fn/{}", step.image)
     };
     Ok(Runner::Container(image))
+}
+
+/// The program an `exec:` or container step runs.
+fn external_command(runner: &Runner, settings: &Settings) -> Result<std::process::Command> {
+    match runner {
+        Runner::Exec(words) => {
+            // As kpt: the program runs in the caller's working directory.
+            let mut command = std::process::Command::new(&words[0]);
+            command.args(&words[1..]);
+            Ok(command)
+        }
+        Runner::Container(image) => runtime::docker_command(
+            image,
+            settings.pull.as_deref().unwrap_or("missing"),
+            settings.allow_network,
+        ),
+        Runner::Native(_) | Runner::Catalog(_) => bail!("an in-process step has no program"),
+    }
 }
 
 /// A program's outcome as kpt prints it (`printer.go`): `[PASS]`/`[FAIL]` and
