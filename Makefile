@@ -13,7 +13,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test unit yaml-suite models analysis pgbouncer-real traefik k8s-names images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test init-kpt unit yaml-suite models analysis pgbouncer-real traefik k8s-names images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -21,7 +21,7 @@ help: ## List the targets
 build: ## Static release binaries of every function and of the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p lummo-cli
 
-test: deps build unit yaml-suite schemas-check generate-check k8s-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite schemas-check generate-check k8s-validate models analysis pgbouncer-real k8s-names traefik images conformance init-kpt kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -41,6 +41,9 @@ images: build ## One FROM-scratch image per function, tagged $(REGISTRY)/<fn>:v<
 
 conformance: build ## Render every Kptfile.examples package with the real kpt (exec and images)
 	BIN_DIR=$(BIN_DIR) KPT_IMAGES=$(KPT_IMAGES) scripts/kpt-conformance.sh
+
+init-kpt: build ## `lummo init` scaffolds rendered by the real kpt (exec) and by lummo: same files, no errors
+	BIN_DIR=$(BIN_DIR) scripts/init-kpt.sh
 
 kpt-e2e: build ## kpt's own fn-render e2e cases (../shared/kpt-e2e) against lummo render
 	@if [ -d ../shared/kpt-e2e ]; then python3 scripts/kpt-e2e.py $(BIN_DIR)/lummo ../shared/kpt-e2e/fn-render; \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Environments: every environments/<env> overlay (kustomize patches over the base
-# specs) is rendered by the functions in-process and must match its expected.yaml.
+# specs and function configs) is rendered by the functions in-process (each
+# function picks its config out of the stream) and must match its expected.yaml.
 # UPDATE_GOLDEN=1 rewrites the expectations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ passed=0 failed=0
 for env in environments/*/; do
   env=${env%/}
   [ "$(basename "$env")" = base ] && continue
-  actual=$(kubectl kustomize "$env" | "$lummo" eval workload networking pubsub --manifests)
+  actual=$(kubectl kustomize "$env" | "$lummo" eval workload networking pubsub pgbouncer validate --manifests)
   if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
     printf '%s\n' "$actual" > "$env/expected.yaml"
   fi
@@ -20,5 +21,14 @@ for env in environments/*/; do
     failed=$((failed + 1)); echo "FAIL $env"
   fi
 done
+# The port is faithful: dev is Kptfile.examples/tokko-api's manifests but for the
+# namespace kustomize sets and dev's own domain.
+if diff -u <("$lummo" render Kptfile.examples/tokko-api --manifests) \
+     <(sed -e '/^  namespace: foobar-dev$/d' -e 's#/foobar-dev/#/#' -e 's#\.foobar-dev\.svc\.cluster\.local##' \
+           -e 's#api\.dev\.foobar#api.foobar#' environments/dev/expected.yaml); then
+  passed=$((passed + 1)); echo "ok   environments/dev is Kptfile.examples/tokko-api"
+else
+  failed=$((failed + 1)); echo "FAIL environments/dev is Kptfile.examples/tokko-api"
+fi
 echo "environments: $passed passed, $failed failed"
 [ "$failed" = 0 ]

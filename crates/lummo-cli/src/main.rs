@@ -2,6 +2,8 @@
 //! package without kpt's containers or processes (for ArgoCD and CI), with the same
 //! files as `kpt fn render` writes.
 
+mod completions;
+mod eval;
 mod kptfile;
 mod package;
 mod runtime;
@@ -66,6 +68,12 @@ enum Command {
         /// no kpt annotations (e.g. `kubectl kustomize env/prod | lummo eval ... --manifests`).
         #[arg(long)]
         manifests: bool,
+        /// FUNCTION=FILE: the functionConfig of one function (repeatable). Without
+        /// it a function takes the input ResourceList's functionConfig, else the
+        /// object of the stream annotated `lummo.dev/function-config: FUNCTION`,
+        /// else the one of its config kind (LummoNetworkingConfig, ...).
+        #[arg(long = "config", value_name = "FUNCTION=FILE")]
+        configs: Vec<String>,
     },
     /// Check a package without changing it (lummo-validate).
     Validate { package: PathBuf },
@@ -78,6 +86,47 @@ enum Command {
     },
     /// Print the reference documentation of every Lummo kind (Markdown).
     Docs,
+    /// Scaffold a package for an app in DIR (default: here); prompts for what the
+    /// flags leave out when run on a terminal.
+    Init(InitArgs),
+    /// Print the completion script of SHELL (bash, zsh, fish, elvish, powershell),
+    /// e.g. `lummo completions bash > /etc/bash_completion.d/lummo`.
+    Completions { shell: clap_complete::Shell },
+}
+
+/// `lummo init`'s flags (see `lummo_cli::init::InitParams`).
+#[derive(clap::Args)]
+struct InitArgs {
+    /// The folder of the new package; created when missing.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// The app's name (required without a terminal).
+    #[arg(long)]
+    name: Option<String>,
+    /// The system the app is part of (default: the name).
+    #[arg(long)]
+    part_of: Option<String>,
+    /// The container image with its tag (required without a terminal).
+    #[arg(long)]
+    image: Option<String>,
+    /// A container port, NAME=PORT (repeatable; default http=8080).
+    #[arg(long = "port", value_name = "NAME=PORT")]
+    ports: Vec<String>,
+    /// A public domain routed to the app (repeatable): adds lummo-networking.
+    #[arg(long = "domain")]
+    domains: Vec<String>,
+    /// A Pub/Sub topic the app owns (repeatable): adds lummo-pubsub.
+    #[arg(long = "topic")]
+    topics: Vec<String>,
+    /// The Secret with the Postgres connection: adds lummo-pgbouncer.
+    #[arg(long, value_name = "SECRET")]
+    database: Option<String>,
+    /// The numeric GCP project number (dead-letter grants of lummo-pubsub).
+    #[arg(long)]
+    project_number: Option<String>,
+    /// Never prompt, even on a terminal.
+    #[arg(long, short)]
+    yes: bool,
 }
 
 fn main() -> ExitCode {
@@ -126,17 +175,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval {
             functions,
             manifests,
-        } => {
-            let chain = functions
-                .iter()
-                .map(|f| eval_function(f))
-                .collect::<Result<Vec<_>>>()?;
-            if let ([only], false) = (chain.as_slice(), manifests) {
-                return Ok(krm_sdk::run::run_stdin(only.name, only.process));
-            }
-            eval_chain(&chain, manifests)
-        }
+            configs,
+        } => eval::run(&functions, &configs, manifests),
         Command::Validate { package } => validate(&package),
+        Command::Init(args) => init(args),
+        Command::Completions { shell } => {
+            completions::print(shell);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema { kind, list } => schema(kind.as_deref(), list),
         Command::Docs => {
             let root = std::env::current_dir()?;
@@ -149,6 +195,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn init(args: InitArgs) -> Result<ExitCode> {
+    let flags = lummo_cli::init::Flags {
+        name: args.name,
+        part_of: args.part_of,
+        image: args.image,
+        ports: args.ports,
+        domains: args.domains,
+        topics: args.topics,
+        database: args.database,
+        project_number: args.project_number,
+        yes: args.yes,
+    };
+    let written = lummo_cli::init::run(&args.dir, flags)?;
+    eprintln!(
+        "Created {} file(s) in {}: {}\nNext: lummo render {}",
+        written.len(),
+        args.dir.display(),
+        written.join(", "),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where `lummo render` puts the rendered package.
@@ -278,38 +347,6 @@ fn emit(text: &str) {
     }
 }
 
-/// Several functions over one input, in process: stops at the first error.
-fn eval_chain(chain: &[package::Function], manifests: bool) -> Result<ExitCode> {
-    use std::io::Read;
-    let limits = krm_sdk::yaml::Limits::default();
-    let mut input = String::new();
-    std::io::stdin()
-        .take(limits.max_bytes as u64 + 1)
-        .read_to_string(&mut input)?;
-    let mut list = krm_sdk::ResourceList::parse(&input, &limits)?;
-    for function in chain {
-        (function.process)(&mut list);
-        let failed = list.has_errors();
-        for result in std::mem::take(&mut list.results) {
-            eprintln!(
-                "{} [{}] {result}",
-                paint(severity_label(result.severity), result.severity),
-                function.name
-            );
-        }
-        if failed {
-            return Ok(ExitCode::from(1));
-        }
-    }
-    if manifests {
-        let items: Vec<krm_sdk::Value> = list.items.into_iter().map(|i| i.into_value()).collect();
-        emit(&package::manifests(&items, &Default::default()));
-    } else {
-        emit(&list.write());
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 fn severity_label(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -408,8 +445,11 @@ fn report(rendered: &package::Rendered) {
     }
 }
 
+/// Colors only on a terminal, and never with `NO_COLOR` set to anything but the
+/// empty string (https://no-color.org).
 fn paint(text: &str, severity: Severity) -> String {
-    if !std::io::stderr().is_terminal() {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color || !std::io::stderr().is_terminal() {
         return text.to_string();
     }
     let color = match severity {

@@ -1,0 +1,5 @@
+//! The parts of the `lummo` CLI other crates reuse (the Backstage template
+//! scaffolds exactly what `lummo init` writes).
+
+pub mod function_config;
+pub mod init;
