@@ -86,14 +86,6 @@ impl Variant {
         format!("${{{{ {} }}}}", parts.join(" and "))
     }
 
-    /// The variant of concrete parameters.
-    pub fn of(params: &InitParams) -> Variant {
-        Variant {
-            networking: !params.domains.is_empty(),
-            pubsub: !params.topics.is_empty(),
-            postgres: params.database.is_some(),
-        }
-    }
 }
 
 /// The template's files, `(path, text)`: `template.yaml` and every skeleton.
@@ -249,10 +241,19 @@ fn form_type(kind: &str, path: &[&str]) -> Result<String> {
     found.with_context(|| format!("{kind} {}: no type", path.join(".")))
 }
 
-/// A DNS-1123 label, as `lummo init` checks names, topics and Secrets.
-const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-const DNS_NAME: &str =
-    "^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$";
+// The form's patterns are what `lummo init` accepts, narrowed to values that
+// `scaffold` writes as plain YAML scalars: the skeleton substitutes them as they
+// are, while `scaffold` would quote e.g. `*.example.com` or an all-digit value
+// (tests/backstage.rs proves the skeleton equals scaffold's output).
+/// A DNS-1035 label (starts with a letter): names, systems, topics, Secrets.
+const DNS_LABEL: &str = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+/// The same, or empty (an optional field the form submits as `""`).
+const OPTIONAL_DNS_LABEL: &str = "^([a-z]([-a-z0-9]*[a-z0-9])?)?$";
+/// A DNS name whose last label starts with a letter; no wildcard (scaffold quotes
+/// `*`: add wildcard domains to networking.yaml afterwards).
+const DNS_NAME: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?\\.)+[a-z]([-a-z0-9]*[a-z0-9])?$";
+/// An image with a tag or a digest.
+const IMAGE_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._/:-]*(:[A-Za-z0-9._-]+|@sha256:[a-f0-9]+)$";
 
 /// The form: one page about the app, one about what it uses, one for the
 /// repository. Only keywords react-jsonschema-form renders: `type`, `title`,
@@ -276,10 +277,10 @@ pub fn parameters() -> Result<Value> {
             "name": string("LummoDeployment", &["spec", "app"], "Name",
                 json!({"pattern": DNS_LABEL, "maxLength": 63, "ui:autofocus": true}))?,
             "partOf": string("LummoDeployment", &["spec", "part-of"], "Part of",
-                json!({"pattern": DNS_LABEL, "maxLength": 63,
+                json!({"pattern": OPTIONAL_DNS_LABEL, "maxLength": 63, "default": "",
                        "ui:help": "Empty: the app's name."}))?,
             "image": string("LummoDeployment", &["spec", "containers", "image"], "Image",
-                json!({"pattern": "^[^\\s]+$", "ui:help": "With its tag, e.g. gcr.io/lummo/shop:1.0.0."}))?,
+                json!({"pattern": IMAGE_PATTERN, "ui:help": "With its tag, e.g. gcr.io/lummo/shop:1.0.0."}))?,
             "ports": {
                 "title": "Ports",
                 "type": "array",
@@ -324,10 +325,10 @@ pub fn parameters() -> Result<Value> {
                 "default": [],
             },
             "projectNumber": string("LummoPubSubConfig", &["spec", "projectNumber"], "GCP project number",
-                json!({"pattern": "^[0-9]+$",
+                json!({"pattern": "^[0-9]*$", "default": "",
                        "ui:help": "Needed for dead letters: the Pub/Sub service agent's grants."}))?,
             "database": string("LummoPgBouncer", &["spec", "connectionSecret"], "Postgres connection Secret",
-                json!({"pattern": DNS_LABEL, "maxLength": 63, "default": "",
+                json!({"pattern": OPTIONAL_DNS_LABEL, "maxLength": 63, "default": "",
                        "ui:help": "Empty: no Postgres. Set: the app reaches it through pgbouncer."}))?,
         },
     });

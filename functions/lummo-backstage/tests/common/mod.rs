@@ -16,8 +16,9 @@ pub const SCHEMA_FILES: [&str; 9] = [
     "plugins/scaffolder-common/src/Template.v1beta3.schema.json",
 ];
 
+/// From any crate two levels below the root (lummo-cli's tests include this file).
 pub fn schema_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/backstage-schemas")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions/lummo-backstage/tests/backstage-schemas")
 }
 
 /// The `$id`s are relative (`Entity`, `common#relation`); they resolve against the
