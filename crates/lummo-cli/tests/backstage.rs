@@ -487,3 +487,65 @@ fn catalog_without_an_owner_fails_naming_the_fix() {
     assert!(!ok && entities.is_empty());
     assert!(stderr.contains("--owner"), "{stderr}");
 }
+
+/// In a Kptfile pipeline: `generated/catalog-info.yaml` beside the specs, never in
+/// what a cluster gets, and rendering again changes nothing.
+#[test]
+fn pipeline_step_writes_catalog_info_and_keeps_it_off_the_cluster() {
+    let lummo = env!("CARGO_BIN_EXE_lummo");
+    let dir = std::env::temp_dir().join(format!("lummo-backstage-pipeline-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = repo().join("Kptfile.examples/tokko-api");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let entry = entry.unwrap();
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+    }
+    let kptfile = std::fs::read_to_string(dir.join("Kptfile")).unwrap().replace(
+        "  validators:\n",
+        &format!("  - image: ghcr.io/lummo/krm-functions/lummo-backstage:v{VERSION}\n    configPath: backstage-config.yaml\n  validators:\n"),
+    );
+    std::fs::write(dir.join("Kptfile"), kptfile).unwrap();
+    std::fs::write(
+        dir.join("backstage-config.yaml"),
+        "apiVersion: lummo.dev/v1alpha1\nkind: LummoBackstageConfig\nmetadata:\n  name: backstage-config\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  owner: group:payments\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(lummo).args(args).arg(&dir).output().unwrap();
+        assert!(out.status.success(), "lummo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["render"]);
+    let catalog = std::fs::read_to_string(dir.join("generated/catalog-info.yaml")).unwrap();
+    let entities = krm_sdk::yaml::parse_documents(&catalog, &Default::default()).unwrap();
+    let kinds: Vec<&str> = entities.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["Resource", "Resource", "Resource", "Component"]);
+    let schemas = schemas::Schemas::load();
+    for entity in &entities {
+        assert_eq!(schemas.problems(entity), Vec::<String>::new());
+    }
+    let before: Vec<(std::path::PathBuf, Vec<u8>)> = walk(&dir);
+    run(&["render"]);
+    assert!(before == walk(&dir), "a second render changed files");
+    let manifests = run(&["render", "--manifests"]);
+    assert!(!manifests.contains("backstage.io/"), "an entity reached the manifests");
+    run(&["validate"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn walk(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files.sort();
+    files
+}
