@@ -85,7 +85,6 @@ impl Variant {
         .collect();
         format!("${{{{ {} }}}}", parts.join(" and "))
     }
-
 }
 
 /// The template's files, `(path, text)`: `template.yaml` and every skeleton.
@@ -109,8 +108,16 @@ pub fn skeleton(variant: Variant, version: &str) -> Result<Vec<(String, String)>
         part_of: PART_OF.into(),
         image: IMAGE.into(),
         ports: vec![(PORT_NAME.into(), PORT)],
-        domains: if variant.networking { vec![DOMAIN.into()] } else { Vec::new() },
-        topics: if variant.pubsub { vec![TOPIC.into()] } else { Vec::new() },
+        domains: if variant.networking {
+            vec![DOMAIN.into()]
+        } else {
+            Vec::new()
+        },
+        topics: if variant.pubsub {
+            vec![TOPIC.into()]
+        } else {
+            Vec::new()
+        },
         database: variant.postgres.then(|| DATABASE.into()),
         project_number: project.map(str::to_string),
         version: version.into(),
@@ -208,7 +215,11 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
             .unwrap_or(node),
         None => node,
     };
-    match node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Value::as_array) {
+    match node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         Some(forms) => forms
             .iter()
             .map(|form| resolve(root, form))
@@ -372,7 +383,12 @@ pub fn template(version: &str) -> Result<Value> {
         "projectNumber",
     ]
     .iter()
-    .map(|key| (key.to_string(), json!(format!("${{{{ parameters.{key} }}}}"))))
+    .map(|key| {
+        (
+            key.to_string(),
+            json!(format!("${{{{ parameters.{key} }}}}")),
+        )
+    })
     .collect();
     let mut steps: Vec<Value> = Variant::all()
         .iter()
@@ -466,7 +482,11 @@ pub fn catalog_config(options: &CatalogOptions) -> Result<Value> {
             let mut documents = krm_sdk::yaml::parse_documents(&text, &Default::default())
                 .with_context(|| format!("{}", path.display()))?;
             if documents.len() != 1 {
-                bail!("{}: expected one LummoBackstageConfig or ConfigMap, found {} documents", path.display(), documents.len());
+                bail!(
+                    "{}: expected one LummoBackstageConfig or ConfigMap, found {} documents",
+                    path.display(),
+                    documents.len()
+                );
             }
             documents.remove(0)
         }
@@ -477,7 +497,11 @@ pub fn catalog_config(options: &CatalogOptions) -> Result<Value> {
             "spec": {},
         }),
     };
-    let section = if config.get("kind") == Some(&json!("ConfigMap")) { "data" } else { "spec" };
+    let section = if config.get("kind") == Some(&json!("ConfigMap")) {
+        "data"
+    } else {
+        "spec"
+    };
     for (key, value) in [
         ("owner", &options.owner),
         ("system", &options.system),
@@ -497,7 +521,10 @@ pub fn catalog_config(options: &CatalogOptions) -> Result<Value> {
 /// kpt's bookkeeping annotations removed, and the ownership annotation too: a file
 /// written outside a pipeline must not look like a step's output to `lummo render`
 /// (which would call it stale); errors are the function's results.
-pub fn catalog(items: Vec<Value>, config: Value) -> std::result::Result<String, Vec<krm_sdk::ResultItem>> {
+pub fn catalog(
+    items: Vec<Value>,
+    config: Value,
+) -> std::result::Result<String, Vec<krm_sdk::ResultItem>> {
     let mut list = krm_sdk::ResourceList::new(items);
     list.function_config = Some(config);
     lummo_backstage::process(&mut list);
@@ -518,7 +545,9 @@ pub fn catalog(items: Vec<Value>, config: Value) -> std::result::Result<String, 
                 !key.starts_with("internal.config.kubernetes.io/")
                     && !matches!(
                         key.as_str(),
-                        "config.kubernetes.io/path" | "config.kubernetes.io/index" | lummo_core::GENERATED_BY
+                        "config.kubernetes.io/path"
+                            | "config.kubernetes.io/index"
+                            | lummo_core::GENERATED_BY
                     )
             });
         }

@@ -7,7 +7,11 @@ use lummo_cli::backstage::{catalog, catalog_config, CatalogOptions};
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn run(packages: &[std::path::PathBuf], options: &CatalogOptions, output: Option<&Path>) -> Result<ExitCode> {
+pub fn run(
+    packages: &[std::path::PathBuf],
+    options: &CatalogOptions,
+    output: Option<&Path>,
+) -> Result<ExitCode> {
     let config = catalog_config(options)?;
     if let Some(dir) = output {
         if dir.exists() {
@@ -21,7 +25,9 @@ pub fn run(packages: &[std::path::PathBuf], options: &CatalogOptions, output: Op
         let name = read
             .items
             .iter()
-            .find(|item| item.kind() == "Kptfile" && item.file_ref().is_some_and(|f| f.path == "Kptfile"))
+            .find(|item| {
+                item.kind() == "Kptfile" && item.file_ref().is_some_and(|f| f.path == "Kptfile")
+            })
             .map(|item| item.name().to_string())
             .unwrap_or_else(|| path.display().to_string());
         match catalog(read.items.clone(), config.clone()) {
@@ -45,7 +51,11 @@ pub fn run(packages: &[std::path::PathBuf], options: &CatalogOptions, output: Op
     }
     match output {
         None => {
-            let stream: Vec<String> = texts.into_iter().map(|(_, _, text)| text).filter(|t| !t.is_empty()).collect();
+            let stream: Vec<String> = texts
+                .into_iter()
+                .map(|(_, _, text)| text)
+                .filter(|t| !t.is_empty())
+                .collect();
             crate::emit(&stream.join("---\n"));
         }
         Some(dir) => {
@@ -66,8 +76,13 @@ pub fn run(packages: &[std::path::PathBuf], options: &CatalogOptions, output: Op
                 std::fs::write(folder.join(lummo_backstage::CATALOG_FILE), text)
                     .with_context(|| format!("writing {}", folder.display()))?;
             }
-            std::fs::rename(&staging, dir).with_context(|| format!("creating {}", dir.display()))?;
-            eprintln!("{} catalog file(s) written to {}", texts.len(), dir.display());
+            std::fs::rename(&staging, dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
+            eprintln!(
+                "{} catalog file(s) written to {}",
+                texts.len(),
+                dir.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -50,7 +50,9 @@ fn expression<'a>(scope: &'a Map<String, Value>, text: &str) -> Option<&'a Value
     for operand in text.split(" or ") {
         let operand = operand.trim();
         assert!(
-            operand.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'),
+            operand
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'),
             "outside the modelled Nunjucks: `{text}`"
         );
         last = lookup(scope, operand);
@@ -70,13 +72,20 @@ fn output(value: Option<&Value>) -> String {
 }
 
 /// Renders `text`; returns the output and the rest after a closing tag in `stop`.
-fn render<'t>(text: &'t str, scope: &Map<String, Value>, stop: &[&str]) -> (String, &'t str, String) {
+fn render<'t>(
+    text: &'t str,
+    scope: &Map<String, Value>,
+    stop: &[&str],
+) -> (String, &'t str, String) {
     let mut out = String::new();
     let mut rest = text;
     loop {
         let variable = rest.find("${{");
         let block = rest.find("{%");
-        assert!(!rest.contains("{#"), "Nunjucks comments are outside the model");
+        assert!(
+            !rest.contains("{#"),
+            "Nunjucks comments are outside the model"
+        );
         match (variable, block) {
             (None, None) => {
                 out.push_str(rest);
@@ -106,11 +115,18 @@ fn render<'t>(text: &'t str, scope: &Map<String, Value>, stop: &[&str]) -> (Stri
                     } else {
                         (String::new(), after)
                     };
-                    out.push_str(if truthy(expression(scope, cond)) { &yes } else { &no });
+                    out.push_str(if truthy(expression(scope, cond)) {
+                        &yes
+                    } else {
+                        &no
+                    });
                     rest = after;
                 } else if let Some(head) = tag.strip_prefix("for ") {
                     let (var, list) = head.split_once(" in ").expect("for x in list");
-                    let items = expression(scope, list).and_then(Value::as_array).cloned().unwrap_or_default();
+                    let items = expression(scope, list)
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
                     let mut after_loop = None;
                     for item in &items {
                         let mut inner = scope.clone();
@@ -138,7 +154,10 @@ fn render<'t>(text: &'t str, scope: &Map<String, Value>, stop: &[&str]) -> (Stri
 /// `${{ (parameters.x | length > 0) and not (...) }}` as Nunjucks evaluates it
 /// (`length` of undefined is 0).
 fn step_runs(condition: &str, parameters: &Map<String, Value>) -> bool {
-    let body = condition.strip_prefix("${{").and_then(|c| c.strip_suffix("}}")).expect("${{ }}");
+    let body = condition
+        .strip_prefix("${{")
+        .and_then(|c| c.strip_suffix("}}"))
+        .expect("${{ }}");
     body.split(" and ").all(|atom| {
         let atom = atom.trim();
         let (negate, atom) = match atom.strip_prefix("not ") {
@@ -199,13 +218,19 @@ fn scaffolded(parameters: &Map<String, Value>) -> Vec<(String, String)> {
     }
     let mut scope = Map::new();
     scope.insert("values".into(), Value::Object(values));
-    let prefix = format!("{}/", input["url"].as_str().unwrap().trim_start_matches("./"));
+    let prefix = format!(
+        "{}/",
+        input["url"].as_str().unwrap().trim_start_matches("./")
+    );
     files
         .iter()
         .filter_map(|(path, text)| Some((path.strip_prefix(&prefix)?.to_string(), text)))
         .map(|(path, text)| {
             let (out, rest, closer) = render(text, &scope, &[]);
-            assert!(rest.is_empty() && closer.is_empty(), "{path}: unbalanced tags");
+            assert!(
+                rest.is_empty() && closer.is_empty(),
+                "{path}: unbalanced tags"
+            );
             (path, out)
         })
         .collect()
@@ -213,9 +238,19 @@ fn scaffolded(parameters: &Map<String, Value>) -> Vec<(String, String)> {
 
 /// The InitParams `lummo init` would get for the same answers.
 fn init_params(p: &Map<String, Value>) -> InitParams {
-    let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |k: &str| {
+        p.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let list = |k: &str| -> Vec<String> {
-        p.get(k).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
+        p.get(k)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
     };
     InitParams {
         name: text("name"),
@@ -225,7 +260,12 @@ fn init_params(p: &Map<String, Value>) -> InitParams {
             .as_array()
             .unwrap()
             .iter()
-            .map(|port| (port["name"].as_str().unwrap().to_string(), port["port"].as_u64().unwrap() as u16))
+            .map(|port| {
+                (
+                    port["name"].as_str().unwrap().to_string(),
+                    port["port"].as_u64().unwrap() as u16,
+                )
+            })
             .collect(),
         domains: list("domains"),
         topics: list("topics"),
@@ -243,7 +283,10 @@ fn form_accepts(values: &Map<String, Value>) -> Result<(), String> {
         schema["type"] = json!("object");
         let validator = jsonschema::validator_for(&strip_ui(&schema)).map_err(|e| e.to_string())?;
         let instance = Value::Object(values.clone());
-        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&instance)
+            .map(|e| e.to_string())
+            .collect();
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
@@ -254,7 +297,10 @@ fn form_accepts(values: &Map<String, Value>) -> Result<(), String> {
 fn strip_ui(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
-            map.iter().filter(|(k, _)| !k.starts_with("ui:")).map(|(k, v)| (k.clone(), strip_ui(v))).collect(),
+            map.iter()
+                .filter(|(k, _)| !k.starts_with("ui:"))
+                .map(|(k, v)| (k.clone(), strip_ui(v)))
+                .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(strip_ui).collect()),
         other => other.clone(),
@@ -279,7 +325,10 @@ fn samples() -> Vec<Value> {
 #[test]
 fn template_validates_against_backstages_schema() {
     let template = template(VERSION).unwrap();
-    assert_eq!(schemas::Schemas::load().problems(&template), Vec::<String>::new());
+    assert_eq!(
+        schemas::Schemas::load().problems(&template),
+        Vec::<String>::new()
+    );
     // What the command writes is that template.
     let files = template_files(VERSION).unwrap();
     let written = krm_sdk::yaml::parse_documents(&files[0].1, &Default::default()).unwrap();
@@ -291,8 +340,22 @@ fn template_validates_against_backstages_schema() {
 #[test]
 fn form_uses_only_what_react_jsonschema_form_renders() {
     const ALLOWED: [&str; 16] = [
-        "title", "description", "type", "default", "enum", "pattern", "minLength", "maxLength",
-        "minimum", "maximum", "items", "minItems", "uniqueItems", "required", "properties", "const",
+        "title",
+        "description",
+        "type",
+        "default",
+        "enum",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "items",
+        "minItems",
+        "uniqueItems",
+        "required",
+        "properties",
+        "const",
     ];
     fn walk(value: &Value, path: &str, in_properties: bool, bad: &mut Vec<String>) {
         if let Value::Object(map) = value {
@@ -321,14 +384,49 @@ fn form_uses_only_what_react_jsonschema_form_renders() {
 fn form_fields_carry_our_schemas_descriptions() {
     let form = parameters().unwrap();
     let schema = |kind: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(format!("{}/../../schemas/lummo/{kind}.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap()
+        serde_json::from_str(
+            &std::fs::read_to_string(format!(
+                "{}/../../schemas/lummo/{kind}.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+        )
+        .unwrap()
     };
-    let flat = |s: &Value| s.as_str().unwrap().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert_eq!(form[0]["properties"]["name"]["description"], flat(&schema("LummoDeployment")["properties"]["spec"]["properties"]["app"]["description"]));
-    assert_eq!(form[1]["properties"]["domains"]["description"], flat(&schema("LummoNetworking")["properties"]["spec"]["properties"]["domains"]["description"]));
-    assert_eq!(form[1]["properties"]["topics"]["description"], flat(&schema("LummoTopic")["properties"]["spec"]["properties"]["topics"]["description"]));
-    assert_eq!(form[1]["properties"]["database"]["description"], flat(&schema("LummoPgBouncer")["properties"]["spec"]["properties"]["connectionSecret"]["description"]));
-    assert_eq!(form[0]["required"], json!(["name", "image"]), "what lummo init requires");
+    let flat = |s: &Value| {
+        s.as_str()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        form[0]["properties"]["name"]["description"],
+        flat(&schema("LummoDeployment")["properties"]["spec"]["properties"]["app"]["description"])
+    );
+    assert_eq!(
+        form[1]["properties"]["domains"]["description"],
+        flat(
+            &schema("LummoNetworking")["properties"]["spec"]["properties"]["domains"]
+                ["description"]
+        )
+    );
+    assert_eq!(
+        form[1]["properties"]["topics"]["description"],
+        flat(&schema("LummoTopic")["properties"]["spec"]["properties"]["topics"]["description"])
+    );
+    assert_eq!(
+        form[1]["properties"]["database"]["description"],
+        flat(
+            &schema("LummoPgBouncer")["properties"]["spec"]["properties"]["connectionSecret"]
+                ["description"]
+        )
+    );
+    assert_eq!(
+        form[0]["required"],
+        json!(["name", "image"]),
+        "what lummo init requires"
+    );
 }
 
 /// Every skeleton, rendered as Backstage renders it, is byte for byte what
@@ -340,9 +438,15 @@ fn skeletons_render_to_what_lummo_init_writes() {
     // Every combination of the optional parts, so each of the 8 skeletons is used.
     for bits in 0..8u8 {
         let mut case = json!({"name": format!("app{bits}"), "image": "img:1", "repoUrl": "github.com?owner=o&repo=r"});
-        if bits & 1 != 0 { case["domains"] = json!(["a.example.com"]); }
-        if bits & 2 != 0 { case["topics"] = json!(["t"]); }
-        if bits & 4 != 0 { case["database"] = json!("db"); }
+        if bits & 1 != 0 {
+            case["domains"] = json!(["a.example.com"]);
+        }
+        if bits & 2 != 0 {
+            case["topics"] = json!(["t"]);
+        }
+        if bits & 4 != 0 {
+            case["database"] = json!("db");
+        }
         cases.push(case);
     }
     for case in cases {
@@ -356,7 +460,12 @@ fn skeletons_render_to_what_lummo_init_writes() {
         let mut expected_sorted = expected.clone();
         expected_sorted.sort();
         pretty_assertions::assert_eq!(actual, expected_sorted, "{case}");
-        variants.insert(format!("{}{}{}", !params.domains.is_empty(), !params.topics.is_empty(), params.database.is_some()));
+        variants.insert(format!(
+            "{}{}{}",
+            !params.domains.is_empty(),
+            !params.topics.is_empty(),
+            params.database.is_some()
+        ));
     }
     assert_eq!(variants.len(), 8);
 }
@@ -376,7 +485,10 @@ fn form_refuses_what_lummo_init_refuses() {
         let mut parameters = submitted(bad.clone());
         parameters.insert("repoUrl".into(), json!("github.com?owner=o&repo=r"));
         assert!(form_accepts(&parameters).is_err(), "form accepts {bad}");
-        assert!(!init_params(&parameters).check().is_empty(), "lummo init accepts {bad}");
+        assert!(
+            !init_params(&parameters).check().is_empty(),
+            "lummo init accepts {bad}"
+        );
     }
 }
 
@@ -409,9 +521,16 @@ fn scaffolded_packages_render_and_validate() {
         }
         for args in [vec!["render"], vec!["validate"]] {
             let out = Command::new(lummo).args(&args).arg(&dir).output().unwrap();
-            assert!(out.status.success(), "lummo {args:?} on {case}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "lummo {args:?} on {case}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
-        assert!(dir.join("generated").is_dir(), "render wrote the generated objects");
+        assert!(
+            dir.join("generated").is_dir(),
+            "render wrote the generated objects"
+        );
     }
     std::fs::remove_dir_all(&root).unwrap();
 }
@@ -423,10 +542,19 @@ fn repo() -> &'static Path {
 }
 
 fn catalog(args: &[&str]) -> (bool, Vec<Value>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_lummo")).current_dir(repo()).arg("catalog").args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .current_dir(repo())
+        .arg("catalog")
+        .args(args)
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let documents = krm_sdk::yaml::parse_documents(&text, &Default::default()).unwrap();
-    (out.status.success(), documents, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        documents,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn selector_matches(selector: &str, labels: &Value) -> bool {
@@ -443,7 +571,12 @@ fn selector_matches(selector: &str, labels: &Value) -> bool {
 #[test]
 fn catalog_of_the_examples_validates_and_points_at_the_deployed_objects() {
     let schemas = schemas::Schemas::load();
-    let packages = ["Kptfile.examples/tokko-api", "Kptfile.examples/workload", "Kptfile.examples/pubsub", "Kptfile.examples/pgbouncer"];
+    let packages = [
+        "Kptfile.examples/tokko-api",
+        "Kptfile.examples/workload",
+        "Kptfile.examples/pubsub",
+        "Kptfile.examples/pgbouncer",
+    ];
     let mut args = packages.to_vec();
     args.extend(["--owner", "group:platform"]);
     let (ok, entities, stderr) = catalog(&args);
@@ -451,32 +584,77 @@ fn catalog_of_the_examples_validates_and_points_at_the_deployed_objects() {
     assert!(entities.len() >= 6, "{entities:?}");
     for entity in &entities {
         assert_eq!(schemas.problems(entity), Vec::<String>::new(), "{entity}");
-        assert_eq!(entity["metadata"]["annotations"]["config.kubernetes.io/local-config"], "true");
+        assert_eq!(
+            entity["metadata"]["annotations"]["config.kubernetes.io/local-config"],
+            "true"
+        );
     }
     let rendered: Vec<Value> = packages
         .iter()
         .flat_map(|p| std::fs::read_dir(repo().join(p).join("generated")).unwrap())
-        .flat_map(|f| krm_sdk::yaml::parse_documents(&std::fs::read_to_string(f.unwrap().path()).unwrap(), &Default::default()).unwrap())
+        .flat_map(|f| {
+            krm_sdk::yaml::parse_documents(
+                &std::fs::read_to_string(f.unwrap().path()).unwrap(),
+                &Default::default(),
+            )
+            .unwrap()
+        })
         .collect();
-    let application: Value = krm_sdk::yaml::parse_documents(&std::fs::read_to_string(repo().join("deploy/argocd/application.yaml")).unwrap(), &Default::default()).unwrap().remove(0);
-    let components: Vec<&Value> = entities.iter().filter(|e| e["kind"] == "Component").collect();
-    assert_eq!(components.len(), 2, "foobar-api of tokko-api and of workload");
+    let application: Value = krm_sdk::yaml::parse_documents(
+        &std::fs::read_to_string(repo().join("deploy/argocd/application.yaml")).unwrap(),
+        &Default::default(),
+    )
+    .unwrap()
+    .remove(0);
+    let components: Vec<&Value> = entities
+        .iter()
+        .filter(|e| e["kind"] == "Component")
+        .collect();
+    assert_eq!(
+        components.len(),
+        2,
+        "foobar-api of tokko-api and of workload"
+    );
     for component in components {
         let notes = &component["metadata"]["annotations"];
-        let selector = notes["backstage.io/kubernetes-label-selector"].as_str().unwrap();
+        let selector = notes["backstage.io/kubernetes-label-selector"]
+            .as_str()
+            .unwrap();
         let rollout = rendered
             .iter()
-            .find(|o| o["kind"] == "Rollout" && selector_matches(selector, &o["metadata"]["labels"]))
+            .find(|o| {
+                o["kind"] == "Rollout" && selector_matches(selector, &o["metadata"]["labels"])
+            })
             .unwrap_or_else(|| panic!("{selector} finds no Rollout"));
-        assert!(selector_matches(selector, &rollout["spec"]["template"]["metadata"]["labels"]), "and its pods");
-        let service = rollout["spec"]["template"]["metadata"]["labels"]["tags.datadoghq.com/service"].clone();
+        assert!(
+            selector_matches(selector, &rollout["spec"]["template"]["metadata"]["labels"]),
+            "and its pods"
+        );
+        let service =
+            rollout["spec"]["template"]["metadata"]["labels"]["tags.datadoghq.com/service"].clone();
         assert_eq!(notes["datadoghq.com/service-name"], service);
     }
-    let tokko = entities.iter().find(|e| e["kind"] == "Component" && e["metadata"]["annotations"]["argocd/app-name"] == application["metadata"]["name"]);
-    assert!(tokko.is_some(), "deploy/argocd's Application `{}` is named", application["metadata"]["name"]);
-    let database = entities.iter().find(|e| e["spec"]["type"] == "database").unwrap();
-    let selector = database["metadata"]["annotations"]["backstage.io/kubernetes-label-selector"].as_str().unwrap();
-    assert!(rendered.iter().any(|o| o["kind"] == "Deployment" && selector_matches(selector, &o["spec"]["template"]["metadata"]["labels"])), "pgbouncer's pods");
+    let tokko = entities.iter().find(|e| {
+        e["kind"] == "Component"
+            && e["metadata"]["annotations"]["argocd/app-name"] == application["metadata"]["name"]
+    });
+    assert!(
+        tokko.is_some(),
+        "deploy/argocd's Application `{}` is named",
+        application["metadata"]["name"]
+    );
+    let database = entities
+        .iter()
+        .find(|e| e["spec"]["type"] == "database")
+        .unwrap();
+    let selector = database["metadata"]["annotations"]["backstage.io/kubernetes-label-selector"]
+        .as_str()
+        .unwrap();
+    assert!(
+        rendered.iter().any(|o| o["kind"] == "Deployment"
+            && selector_matches(selector, &o["spec"]["template"]["metadata"]["labels"])),
+        "pgbouncer's pods"
+    );
     // Deterministic.
     assert_eq!(catalog(&args).1, entities);
 }
@@ -515,13 +693,20 @@ fn pipeline_step_writes_catalog_info_and_keeps_it_off_the_cluster() {
     .unwrap();
     let run = |args: &[&str]| {
         let out = Command::new(lummo).args(args).arg(&dir).output().unwrap();
-        assert!(out.status.success(), "lummo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "lummo {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     run(&["render"]);
     let catalog = std::fs::read_to_string(dir.join("generated/catalog-info.yaml")).unwrap();
     let entities = krm_sdk::yaml::parse_documents(&catalog, &Default::default()).unwrap();
-    let kinds: Vec<&str> = entities.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = entities
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["Resource", "Resource", "Resource", "Component"]);
     let schemas = schemas::Schemas::load();
     for entity in &entities {
@@ -531,7 +716,10 @@ fn pipeline_step_writes_catalog_info_and_keeps_it_off_the_cluster() {
     run(&["render"]);
     assert!(before == walk(&dir), "a second render changed files");
     let manifests = run(&["render", "--manifests"]);
-    assert!(!manifests.contains("backstage.io/"), "an entity reached the manifests");
+    assert!(
+        !manifests.contains("backstage.io/"),
+        "an entity reached the manifests"
+    );
     run(&["validate"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -18,7 +18,8 @@ pub const SCHEMA_FILES: [&str; 9] = [
 
 /// From any crate two levels below the root (lummo-cli's tests include this file).
 pub fn schema_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../functions/lummo-backstage/tests/backstage-schemas")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../functions/lummo-backstage/tests/backstage-schemas")
 }
 
 /// The `$id`s are relative (`Entity`, `common#relation`); they resolve against the
