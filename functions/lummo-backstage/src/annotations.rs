@@ -54,9 +54,69 @@ pub fn check_entity_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// An entity reference as `spec.owner`, `dependsOn` and the like take it:
+/// `[kind:][namespace/]name` (backstage/backstage
+/// `packages/catalog-model/src/entity/ref.ts`, `parseEntityRef`), with a valid
+/// name and, when given, a valid namespace (a DNS label) and kind.
+pub fn check_entity_ref(reference: &str) -> Result<(), String> {
+    let (kind, rest) = match reference.split_once(':') {
+        Some((kind, rest)) => (Some(kind), rest),
+        None => (None, reference),
+    };
+    let (namespace, name) = match rest.split_once('/') {
+        Some((namespace, name)) => (Some(namespace), name),
+        None => (None, rest),
+    };
+    if let Some(kind) = kind {
+        let ok = kind.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && kind.chars().all(|c| c.is_ascii_alphanumeric());
+        if !ok {
+            return Err(format!("`{reference}`: the kind `{kind}` must be letters and digits, e.g. `group:payments`"));
+        }
+    }
+    if let Some(namespace) = namespace {
+        let ok = !namespace.is_empty()
+            && namespace.len() <= 63
+            && namespace
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !namespace.starts_with('-')
+            && !namespace.ends_with('-');
+        if !ok {
+            return Err(format!(
+                "`{reference}`: the namespace `{namespace}` must be a DNS label"
+            ));
+        }
+    }
+    check_entity_name(name).map_err(|why| format!("`{reference}`: the name `{name}` {why}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entity_refs_as_backstage_parses_them() {
+        for good in [
+            "payments",
+            "group:payments",
+            "group:default/payments",
+            "api:foobar-rest",
+            "user:jane.doe",
+        ] {
+            assert_eq!(check_entity_ref(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "Payments Team",
+            "group:",
+            "group:Default/x",
+            "gr oup:x",
+            "group:a/b/c",
+        ] {
+            assert!(check_entity_ref(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn entity_names_as_backstage_judges_them() {

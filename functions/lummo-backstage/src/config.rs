@@ -42,6 +42,55 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Entity references Backstage would not parse, and empty lifecycles.
+    pub fn problems(&self) -> Vec<krm_sdk::ResultItem> {
+        let mut problems = Vec::new();
+        let mut refs: Vec<(String, &str)> = Vec::new();
+        let mut lifecycles = vec![("lifecycle".to_string(), self.lifecycle.as_str())];
+        for (field, value) in [("owner", &self.owner), ("system", &self.system)] {
+            if let Some(value) = value {
+                refs.push((field.to_string(), value));
+            }
+        }
+        for (app, config) in &self.apps {
+            for (field, value) in [("owner", &config.owner), ("system", &config.system)] {
+                if let Some(value) = value {
+                    refs.push((format!("apps.{app}.{field}"), value));
+                }
+            }
+            if let Some(lifecycle) = &config.lifecycle {
+                lifecycles.push((format!("apps.{app}.lifecycle"), lifecycle));
+            }
+            for (field, list) in [
+                ("providesApis", &config.provides_apis),
+                ("dependsOn", &config.depends_on),
+            ] {
+                for (i, value) in list.iter().enumerate() {
+                    refs.push((format!("apps.{app}.{field}[{i}]"), value));
+                }
+            }
+        }
+        for (field, value) in refs {
+            if let Err(why) = crate::annotations::check_entity_ref(value) {
+                problems.push(
+                    krm_sdk::ResultItem::error(format!("invalid functionConfig {field}: Backstage cannot parse the entity reference {why}"))
+                        .field(field),
+                );
+            }
+        }
+        for (field, value) in lifecycles {
+            if value.trim().is_empty() {
+                problems.push(
+                    krm_sdk::ResultItem::error(format!("invalid functionConfig {field}: must not be empty (e.g. production, experimental, deprecated)"))
+                        .field(field),
+                );
+            }
+        }
+        problems
+    }
+}
+
 fn production() -> String {
     "production".into()
 }

@@ -64,6 +64,7 @@ pub fn process(list: &mut ResourceList) {
             return;
         }
     };
+    list.results.extend(config.problems());
     let deployments = lummo_core::collect_specs::<LummoDeploymentSpec>(list, "LummoDeployment");
     let topics = lummo_core::collect_specs::<LummoTopicSpec>(list, lummo_pubsub::TOPIC_KIND);
     let subscriptions =
