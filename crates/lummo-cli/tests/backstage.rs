@@ -737,3 +737,30 @@ fn walk(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// `-o DIR`: DIR/<package>/catalog-info.yaml, the printed entities; never into an
+/// existing folder.
+#[test]
+fn catalog_output_folder_has_one_file_per_package() {
+    let dir = std::env::temp_dir().join(format!("lummo-catalog-out-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out_dir = dir.to_str().unwrap();
+    let args = [
+        "Kptfile.examples/tokko-api",
+        "Kptfile.examples/pubsub",
+        "--owner",
+        "group:platform",
+    ];
+    let (ok, _, stderr) = catalog(&[&args[..], &["-o", out_dir]].concat());
+    assert!(ok, "{stderr}");
+    let (_, printed, _) = catalog(&args);
+    let mut written = Vec::new();
+    for package in ["tokko-api", "pubsub"] {
+        let text = std::fs::read_to_string(dir.join(package).join("catalog-info.yaml")).unwrap();
+        written.extend(krm_sdk::yaml::parse_documents(&text, &Default::default()).unwrap());
+    }
+    assert_eq!(written, printed);
+    let (ok, _, stderr) = catalog(&[&args[..], &["-o", out_dir]].concat());
+    assert!(!ok && stderr.contains("already exists"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

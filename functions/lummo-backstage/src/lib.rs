@@ -65,26 +65,25 @@ pub fn process(list: &mut ResourceList) {
         }
     };
     list.results.extend(config.problems());
-    let deployments = lummo_core::collect_specs::<LummoDeploymentSpec>(list, "LummoDeployment");
+    let deployments = lummo_core::collect_specs::<LummoDeploymentSpec>(list, lummo_workload::KIND);
     let topics = lummo_core::collect_specs::<LummoTopicSpec>(list, lummo_pubsub::TOPIC_KIND);
     let subscriptions =
         lummo_core::collect_specs::<LummoSubscriptionSpec>(list, lummo_pubsub::SUBSCRIPTION_KIND);
-    let poolers = lummo_core::collect_specs::<LummoPgBouncerSpec>(list, "LummoPgBouncer");
+    let poolers = lummo_core::collect_specs::<LummoPgBouncerSpec>(list, lummo_pgbouncer::KIND);
     let kptfiles: HashMap<String, String> = list
         .items
         .iter()
         .filter(|item| item.kind() == "Kptfile")
         .filter_map(|item| Some((directory(&item.file_ref()?.path), item.name().to_string())))
         .collect();
-    let catalog = Catalog {
+    let mut catalog = Catalog {
         config: &config,
         kptfiles,
         results: Vec::new(),
     };
     let outputs = catalog.build(&deployments, &topics, &subscriptions, &poolers);
-    let Catalog { results, .. } = outputs.1;
-    list.results.extend(results);
-    GENERATOR.apply(list, outputs.0);
+    list.results.extend(catalog.results);
+    GENERATOR.apply(list, outputs);
     if !list.has_errors() {
         place_in_catalog_files(list);
     }
@@ -113,12 +112,12 @@ struct Ownership {
 
 impl<'a> Catalog<'a> {
     fn build(
-        mut self,
+        &mut self,
         deployments: &[Spec<LummoDeploymentSpec>],
         topics: &[Spec<LummoTopicSpec>],
         subscriptions: &[Spec<LummoSubscriptionSpec>],
         poolers: &[Spec<LummoPgBouncerSpec>],
-    ) -> (Vec<Generated>, Self) {
+    ) -> Vec<Generated> {
         self.check_config_apps(deployments);
         let apps: BTreeSet<&str> = deployments.iter().map(|d| d.spec.app.as_str()).collect();
         // The one app of the package owns what the package declares beside it.
@@ -211,7 +210,7 @@ impl<'a> Catalog<'a> {
             };
             outputs.push(Generated::from_spec(&spec.object, objects));
         }
-        (outputs, self)
+        outputs
     }
 
     /// A `apps.<name>` entry of the config that names no app is a typo.
