@@ -65,6 +65,9 @@ yaml-suite: deps ## ../shared/yaml-test-suite through the reader; the writer's o
 kyaml-format-parity: ## kyaml-format against the real kpt on every file of ../shared (upstream-manifests, kpt-e2e)
 	scripts/kyaml-format-parity.sh
 
+backstage: ## Backstage: entities and template against Backstage's JSON Schemas, the template's skeletons against lummo init (also in `unit`)
+	$(CARGO) test -j$(JOBS) -p lummo-backstage -p lummo-cli --test backstage --test golden --test schemas
+
 schemas: ## Re-extract schemas/upstream from ../shared/crds
 	$(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream
 

@@ -9,7 +9,8 @@
 //! 3. the one object of the stream annotated `lummo.dev/function-config: FUNCTION`
 //!    (any kind the function accepts, e.g. a ConfigMap);
 //! 4. the one object of the stream of the function's typed config kind
-//!    (`LummoNetworkingConfig`, `LummoPubSubConfig`, `LummoValidateConfig`) that
+//!    (`LummoNetworkingConfig`, `LummoPubSubConfig`, `LummoValidateConfig`,
+//!    `LummoBackstageConfig`) that
 //!    carries no such annotation;
 //! 5. none: the function's defaults.
 //!
@@ -30,6 +31,7 @@ pub fn config_kind(function: &str) -> Option<&'static str> {
         "lummo-networking" => Some("LummoNetworkingConfig"),
         "lummo-pubsub" => Some("LummoPubSubConfig"),
         "lummo-validate" => Some("LummoValidateConfig"),
+        "lummo-backstage" => Some("LummoBackstageConfig"),
         _ => None,
     }
 }
@@ -190,6 +192,10 @@ mod tests {
         assert_eq!(
             config_kind("lummo-validate"),
             Some(lummo_validate::CONFIG_KIND)
+        );
+        assert_eq!(
+            config_kind("lummo-backstage"),
+            Some(lummo_backstage::CONFIG_KIND)
         );
     }
 }

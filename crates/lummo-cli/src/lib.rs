@@ -3,3 +3,4 @@
 
 pub mod function_config;
 pub mod init;
+pub mod backstage;

@@ -2,6 +2,7 @@
 //! package without kpt's containers or processes (for ArgoCD and CI), with the same
 //! files as `kpt fn render` writes.
 
+mod catalog;
 mod completions;
 mod eval;
 mod kptfile;
@@ -96,6 +97,34 @@ enum Command {
     /// Print the completion script of SHELL (bash, zsh, fish, elvish, powershell),
     /// e.g. `lummo completions bash > /etc/bash_completion.d/lummo`.
     Completions { shell: clap_complete::Shell },
+    /// Print the Backstage catalog entities of packages (lummo-backstage): a
+    /// Component per app, Resources for its Pub/Sub and Postgres.
+    Catalog {
+        /// Packages (folders with a Kptfile).
+        #[arg(required = true)]
+        packages: Vec<PathBuf>,
+        /// Backstage owner of every entity, e.g. group:payments.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Backstage system when a spec has no part-of.
+        #[arg(long)]
+        system: Option<String>,
+        /// Backstage lifecycle (default production).
+        #[arg(long)]
+        lifecycle: Option<String>,
+        /// A LummoBackstageConfig (or ConfigMap) file; the flags override it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Write DIR/<package>/catalog-info.yaml per package instead of printing.
+        #[arg(short, long, value_name = "DIR")]
+        output: Option<PathBuf>,
+    },
+    /// Write a Backstage Software Template (scaffolder v1beta3) into DIR whose
+    /// skeleton is what `lummo init` writes.
+    BackstageTemplate {
+        /// A new folder for template.yaml and skeleton/.
+        dir: PathBuf,
+    },
 }
 
 /// `lummo init`'s flags (see `lummo_cli::init::InitParams`).
@@ -199,6 +228,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => init(args),
         Command::Completions { shell } => {
             completions::print(shell);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalog {
+            packages,
+            owner,
+            system,
+            lifecycle,
+            config,
+            output,
+        } => {
+            let options = lummo_cli::backstage::CatalogOptions { owner, system, lifecycle, config };
+            catalog::run(&packages, &options, output.as_deref())
+        }
+        Command::BackstageTemplate { dir } => {
+            let count = lummo_cli::backstage::write_template(&dir, env!("CARGO_PKG_VERSION"))?;
+            eprintln!("Wrote the Backstage template {} ({count} files); register {}/template.yaml in Backstage (docs/backstage.md)", dir.display(), dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { kind, list } => schema(kind.as_deref(), list),

@@ -97,7 +97,7 @@ fn spec_path(field: &str) -> String {
 /// yet each must recognise a typo of any Lummo kind (a spec no function reads is a
 /// silent no-op, and its generated objects get pruned), so the list lives here; a test
 /// in lummo-schemas checks it is exactly the kinds the functions define.
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 12] = [
     "LummoDeployment",
     "LummoJob",
     "LummoCronJob",
@@ -109,6 +109,7 @@ pub const KINDS: [&str; 11] = [
     "LummoPubSubConfig",
     "LummoPgBouncer",
     "LummoValidateConfig",
+    "LummoBackstageConfig",
 ];
 
 /// Kinds of the product README's draft forms (`apiVersion: LummoKRM`, `kind:

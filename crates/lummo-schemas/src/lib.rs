@@ -43,6 +43,7 @@ pub fn kinds() -> Vec<Kind> {
         Kind { kind: "LummoPubSubConfig", about: "functionConfig of lummo-pubsub (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<lummo_pubsub::Config> },
         Kind { kind: "LummoPgBouncer", about: "A pgbouncer in front of an app's Postgres, credentials from Vault (lummo-pgbouncer).", example: Some("Kptfile.examples/pgbouncer/pgbouncer.yaml"), schema: schema_of::<lummo_pgbouncer::LummoPgBouncerSpec> },
         Kind { kind: "LummoValidateConfig", about: "functionConfig of lummo-validate (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<lummo_validate::Config> },
+        Kind { kind: "LummoBackstageConfig", about: "functionConfig of lummo-backstage: Backstage owner, system, lifecycle and links of the apps (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<lummo_backstage::config::Config> },
     ]
 }
 
@@ -554,6 +555,7 @@ mod kind_list {
             lummo_pubsub::CONFIG_KIND,
             lummo_pgbouncer::KIND,
             lummo_validate::CONFIG_KIND,
+            lummo_backstage::CONFIG_KIND,
         ];
         assert_eq!(defined, lummo_core::KINDS);
         assert_eq!(lummo_core::DRAFT_KINDS, [lummo_pgbouncer::LITERAL_KIND]);

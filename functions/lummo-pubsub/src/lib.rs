@@ -490,7 +490,7 @@ fn check_pubsub_name(name: &str) -> Result<(), String> {
 
 /// Pub/Sub allows upper case and `_~+%`; Kubernetes names do not. The exact Pub/Sub
 /// name goes to `spec.resourceID`.
-fn kubernetes_name(name: &str) -> String {
+pub fn kubernetes_name(name: &str) -> String {
     let mapped: String = name
         .chars()
         .map(|c| {

@@ -39,12 +39,15 @@ pub const GENERATORS: [Function; 4] = [
 ];
 
 /// Every Lummo function, for programs that run them all in one process.
-pub const FUNCTIONS: [Function; 5] = [
+pub const FUNCTIONS: [Function; 6] = [
     GENERATORS[0],
     GENERATORS[1],
     GENERATORS[2],
     GENERATORS[3],
     ("lummo-validate", process),
+    // Not a generator of cluster objects: its entities are local-config, and its
+    // checks need its functionConfig (the owner), which lummo-validate does not have.
+    ("lummo-backstage", lummo_backstage::process),
 ];
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

@@ -1,0 +1,89 @@
+//! `lummo catalog PKG...`: lummo-backstage on each package as it is on disk.
+
+use crate::package;
+use anyhow::{bail, Context, Result};
+use krm_sdk::ObjectExt;
+use lummo_cli::backstage::{catalog, catalog_config, CatalogOptions};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(
+    packages: &[std::path::PathBuf],
+    options: &CatalogOptions,
+    output: Option<&Path>,
+) -> Result<ExitCode> {
+    let config = catalog_config(options)?;
+    if let Some(dir) = output {
+        if dir.exists() {
+            bail!("{} already exists; lummo catalog -o writes a new folder (delete it or choose another)", dir.display());
+        }
+    }
+    let mut texts = Vec::new();
+    let mut failed = false;
+    for path in packages {
+        let mut read = package::read(path)?;
+        let name = read
+            .items
+            .iter()
+            .find(|item| {
+                item.kind() == "Kptfile" && item.file_ref().is_some_and(|f| f.path == "Kptfile")
+            })
+            .map(|item| item.name().to_string())
+            .unwrap_or_else(|| path.display().to_string());
+        match catalog(read.items.clone(), config.clone()) {
+            Ok(text) => texts.push((name, path, text)),
+            Err(results) => {
+                failed = true;
+                read.findings = results
+                    .into_iter()
+                    .map(|result| package::Finding {
+                        package: path.display().to_string(),
+                        function: "lummo-backstage".into(),
+                        result,
+                    })
+                    .collect();
+                crate::report(&read);
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(1));
+    }
+    match output {
+        None => {
+            let stream: Vec<String> = texts
+                .into_iter()
+                .map(|(_, _, text)| text)
+                .filter(|t| !t.is_empty())
+                .collect();
+            crate::emit(&stream.join("---\n"));
+        }
+        Some(dir) => {
+            let mut seen = std::collections::BTreeMap::new();
+            for (name, path, _) in &texts {
+                if let Some(other) = seen.insert(name.clone(), path.display().to_string()) {
+                    bail!("{other} and {} are both named {name} (their Kptfiles): one catalog folder each is needed", path.display());
+                }
+            }
+            // Everything is computed; write into a temporary sibling and rename.
+            let staging = dir.with_extension("lummo-tmp");
+            if staging.exists() {
+                std::fs::remove_dir_all(&staging)?;
+            }
+            for (name, _, text) in &texts {
+                let folder = staging.join(name);
+                std::fs::create_dir_all(&folder)?;
+                std::fs::write(folder.join(lummo_backstage::CATALOG_FILE), text)
+                    .with_context(|| format!("writing {}", folder.display()))?;
+            }
+            std::fs::rename(&staging, dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
+            eprintln!(
+                "{} catalog file(s) written to {}",
+                texts.len(),
+                dir.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

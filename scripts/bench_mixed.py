@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Mixed-pipeline benchmark (issue: mixed pipelines): a package of 1,000 resources
+through set-namespace + set-labels + apply-setters + lummo-workload, rendered by
+`lummo render` (every step in process) and by `kpt fn render --allow-exec` with the
+same functions as exec binaries (kpt-catalog and lummo-workload). Both outputs must
+be identical. Prints a Markdown table; not a test. BENCH_QUICK=1 uses 100 resources."""
+import os, re, shutil, statistics, subprocess, sys, tempfile, time
+
+BIN = os.path.abspath(os.environ.get("BIN_DIR", "target/x86_64-unknown-linux-gnu/release"))
+RESOURCES = 100 if os.environ.get("BENCH_QUICK") == "1" else 1000
+VERSION = re.search(r'^version = "(.*)"', open("Cargo.toml").read(), re.M).group(1)
+
+SPEC = """apiVersion: lummo.dev/v1alpha1
+kind: LummoDeployment
+metadata:
+  name: app-{i}
+  annotations:
+    config.kubernetes.io/local-config: "true"
+spec:
+  part-of: shop
+  app: app-{i}
+  containers:
+    image: shop/app-{i}:1.0.0 # kpt-set: shop/app-{i}:${{tag}}
+    ports:
+    - name: http
+      port: 8080
+    resources:
+      requests: {{cpu: 100m, memory: 64Mi}}
+"""
+CONFIGMAP = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: config-{i}
+data:
+  greeting: hello # kpt-set: ${{greeting}}
+"""
+
+
+def make_package(root, mode):
+    os.makedirs(root)
+    specs = RESOURCES // 20  # each spec generates a handful of objects
+    for i in range(specs):
+        open(os.path.join(root, f"app-{i}.yaml"), "w").write(SPEC.format(i=i))
+    for i in range(RESOURCES - specs):
+        open(os.path.join(root, f"config-{i}.yaml"), "w").write(CONFIGMAP.format(i=i))
+    steps = [
+        ("gcr.io/kpt-fn/set-namespace:v0.4.1", "kpt-catalog gcr.io/kpt-fn/set-namespace:v0.4.1", "configMap:\n        namespace: shop\n"),
+        ("gcr.io/kpt-fn/set-labels:v0.2.0", "kpt-catalog gcr.io/kpt-fn/set-labels:v0.2.0", "configMap:\n        team: shop\n"),
+        ("gcr.io/kpt-fn/apply-setters:v0.2.0", "kpt-catalog gcr.io/kpt-fn/apply-setters:v0.2.0", "configMap:\n        tag: 1.2.3\n        greeting: hi\n"),
+        (f"ghcr.io/lummo/krm-functions/lummo-workload:v{VERSION}", "lummo-workload", ""),
+    ]
+    lines = ["apiVersion: kpt.dev/v1", "kind: Kptfile", "metadata:", "  name: mixed", "  annotations:",
+             '    config.kubernetes.io/local-config: "true"', "pipeline:", "  mutators:"]
+    for image, exe, config in steps:
+        if mode == "exec":
+            lines.append(f"    - exec: \"{os.path.join(BIN, exe.split()[0])}{(' ' + exe.split()[1]) if ' ' in exe else ''}\"")
+        else:
+            lines.append(f"    - image: {image}")
+        if config:
+            lines.append("      " + config.rstrip("\n"))
+    open(os.path.join(root, "Kptfile"), "w").write("\n".join(lines) + "\n")
+
+
+def timed(args):
+    os.sync()
+    with tempfile.NamedTemporaryFile("r") as report:
+        start = time.perf_counter()
+        result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wall = time.perf_counter() - start
+        if result.returncode != 0:
+            sys.exit(f"bench: {' '.join(args)} failed:\n{result.stderr.decode()[-2000:]}")
+        return wall, int(report.read().split()[-1]) / 1024
+
+
+def main():
+    work = tempfile.mkdtemp()
+    lummo = os.path.join(BIN, "lummo")
+    runs = []
+    for run in range(3):
+        make_package(os.path.join(work, f"lummo-{run}"), "lummo")
+        runs.append(timed([lummo, "render", os.path.join(work, f"lummo-{run}")]))
+    make_package(os.path.join(work, "kpt"), "exec")
+    kpt_wall, kpt_peak = timed(["kpt", "fn", "render", "--allow-exec", os.path.join(work, "kpt")])
+    identical = subprocess.run(["diff", "-r", "-q", "-x", "Kptfile", os.path.join(work, "lummo-0"), os.path.join(work, "kpt")],
+                               stdout=subprocess.DEVNULL).returncode == 0
+    lummo_wall = statistics.median(w for w, _ in runs)
+    print(f"\nMixed pipeline: {RESOURCES} resources, set-namespace + set-labels + apply-setters + lummo-workload; "
+          f"outputs identical: {'yes' if identical else 'NO'}\n")
+    print("| case | wall | peak RSS |")
+    print("|---|---:|---:|")
+    print(f"| lummo render (in process) | {lummo_wall * 1000:.0f} ms | {max(p for _, p in runs):.1f} MiB |")
+    print(f"| kpt fn render, exec | {kpt_wall * 1000:.0f} ms | {kpt_peak:.1f} MiB |")
+    print(f"\nkpt exec ÷ lummo: {kpt_wall / lummo_wall:.1f}×")
+    shutil.rmtree(work, ignore_errors=True)
+    if not identical:
+        sys.exit("bench: lummo render and kpt fn render disagree")
+
+
+main()
