@@ -131,8 +131,14 @@ fn main() {
             }
         }
     }
-    println!("kyaml-format: {passed} passed, {failed} failed");
     let unexpected: Vec<_> = failed_files.iter().filter(|f| !known.contains(f)).collect();
+    // Known failures (each with its reason in parity-known-failures.txt) are
+    // listed, not counted as failed: CI sums the closing lines.
+    println!(
+        "kyaml-format: {passed} passed, {} failed ({} known failures listed above, not counted)",
+        unexpected.len(),
+        failed - unexpected.len()
+    );
     let fixed: Vec<_> = known
         .iter()
         .filter(|k| !failed_files.contains(k) && orig.join(k).is_file())
