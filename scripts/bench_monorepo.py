@@ -63,10 +63,10 @@ def main():
         lummo_walls.append((wall, peak))
     lummo_wall = statistics.median(w for w, _ in lummo_walls)
     rows.append((f"lummo render, {COPIES} packages", lummo_wall, max(p for _, p in lummo_walls)))
-    # The floor: copying the same tree (the goal is lummo within 2x of it).
-    make_monorepo(os.path.join(work, "copy-src"), COPIES, "lummo")
-    wall, peak, _ = timed(["cp", "-r", os.path.join(work, "copy-src"), os.path.join(work, "copy-dst")])
-    rows.append((f"cp -r of the same tree (floor), {COPIES} packages", wall, peak))
+    # The floor: copying the rendered tree, the same files lummo writes (the goal
+    # is lummo render within 2x of it).
+    wall, peak, _ = timed(["cp", "-r", os.path.join(work, "lummo-0"), os.path.join(work, "copy-dst")])
+    rows.append((f"cp -r of the rendered tree (floor), {COPIES} packages", wall, peak))
 
     make_monorepo(os.path.join(work, "exec"), COPIES, "exec")
     wall, peak, _ = timed(["kpt", "fn", "render", "--allow-exec", os.path.join(work, "exec")])

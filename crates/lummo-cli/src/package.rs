@@ -132,7 +132,9 @@ pub struct Rendered {
 /// rendered; otherwise they are removed and nothing changes.
 #[derive(Default)]
 struct Staging {
-    /// (temporary file, destination)
+    /// Writes the temporary files while rendering goes on.
+    writer: Option<Writer>,
+    /// (temporary file, destination), once the writer has finished.
     renames: Vec<(PathBuf, PathBuf)>,
     deletions: Vec<PathBuf>,
     /// Root-relative paths of the files created and updated, for `-v`.
@@ -273,7 +275,10 @@ impl Rendered {
                 staging.deletions.push(self.root.join(&path));
             }
         }
-        let result = write_temporary(&self.root, &changed, &mut staging.renames);
+        let writer = staging.writer.get_or_insert_with(Writer::start);
+        let result = changed
+            .into_iter()
+            .try_for_each(|(path, text)| writer.send(self.root.join(path), text));
         self.staging = Some(staging);
         result
     }
@@ -285,7 +290,18 @@ impl Rendered {
             self.discard();
             return Ok(Summary::default());
         }
-        let staging = self.staging.take().unwrap_or_default();
+        let mut staging = self.staging.take().unwrap_or_default();
+        if let Some(writer) = staging.writer.take() {
+            match writer.finish() {
+                Ok(renames) => staging.renames = renames,
+                Err((error, written)) => {
+                    for (temporary, _) in written {
+                        let _ = std::fs::remove_file(temporary);
+                    }
+                    return Err(error);
+                }
+            }
+        }
         for (temporary, destination) in &staging.renames {
             std::fs::rename(temporary, destination)
                 .with_context(|| destination.display().to_string())?;
@@ -337,7 +353,12 @@ impl Rendered {
 
     /// Removes the staged temporary files: the package stays as it was.
     fn discard(&mut self) {
-        if let Some(staging) = self.staging.take() {
+        if let Some(mut staging) = self.staging.take() {
+            if let Some(writer) = staging.writer.take() {
+                staging.renames = match writer.finish() {
+                    Ok(renames) | Err((_, renames)) => renames,
+                };
+            }
             for (temporary, _) in &staging.renames {
                 let _ = std::fs::remove_file(temporary);
             }
@@ -1446,31 +1467,89 @@ fn document_starts(text: &str) -> Vec<usize> {
     starts
 }
 
-/// Writes each file to a temporary file beside its destination (same file
+/// Two threads that write temporary files beside their destinations (same file
 /// system, so the later rename is atomic: an interrupted run leaves the old file
-/// or the new one, never half of one) and records the rename.
-fn write_temporary(
-    target: &Path,
-    files: &[(String, String)],
-    renames: &mut Vec<(PathBuf, PathBuf)>,
-) -> Result<()> {
-    for (path, text) in files {
-        let destination = target.join(path);
-        if let Some(parent) = destination.parent() {
-            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+/// or the new one, never half of one). Creating thousands of files is the file
+/// system's work, most of a monorepo render's time: it overlaps with rendering.
+struct Writer {
+    sender: Option<std::sync::mpsc::Sender<(PathBuf, String)>>,
+    workers: Vec<std::thread::JoinHandle<(Vec<(PathBuf, PathBuf)>, Option<anyhow::Error>)>>,
+}
+
+impl Writer {
+    fn start() -> Writer {
+        let (sender, receiver) = std::sync::mpsc::channel::<(PathBuf, String)>();
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        let workers = (0..2)
+            .map(|_| {
+                let receiver = receiver.clone();
+                std::thread::spawn(move || {
+                    let mut renames = Vec::new();
+                    loop {
+                        let next = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((destination, text)) = next else { break };
+                        match write_temporary(&destination, &text) {
+                            Ok(temporary) => renames.push((temporary, destination)),
+                            Err(error) => return (renames, Some(error)),
+                        }
+                    }
+                    (renames, None)
+                })
+            })
+            .collect();
+        Writer {
+            sender: Some(sender),
+            workers,
         }
-        let name = destination
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let temporary = destination.with_file_name(format!(".{name}.lummo-tmp"));
-        std::fs::write(&temporary, text).with_context(|| temporary.display().to_string())?;
-        if let Ok(metadata) = std::fs::metadata(&destination) {
-            let _ = std::fs::set_permissions(&temporary, metadata.permissions());
-        }
-        renames.push((temporary, destination));
     }
-    Ok(())
+
+    fn send(&self, destination: PathBuf, text: String) -> Result<()> {
+        self.sender
+            .as_ref()
+            .and_then(|s| s.send((destination, text)).ok())
+            .ok_or_else(|| anyhow!("the file writers stopped"))
+    }
+
+    /// Waits for the writers: every (temporary, destination), or the first error
+    /// with what was written.
+    fn finish(mut self) -> std::result::Result<Vec<(PathBuf, PathBuf)>, (anyhow::Error, Vec<(PathBuf, PathBuf)>)> {
+        drop(self.sender.take());
+        let mut renames = Vec::new();
+        let mut failure = None;
+        for worker in self.workers.drain(..) {
+            match worker.join() {
+                Ok((written, error)) => {
+                    renames.extend(written);
+                    failure = failure.or(error);
+                }
+                Err(_) => failure = failure.or(Some(anyhow!("a file writer stopped"))),
+            }
+        }
+        match failure {
+            None => Ok(renames),
+            Some(error) => Err((error, renames)),
+        }
+    }
+}
+
+/// Writes `text` to a temporary file beside `destination`, with its permissions.
+fn write_temporary(destination: &Path, text: &str) -> Result<PathBuf> {
+    if let Some(parent) = destination.parent() {
+        std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+    }
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let temporary = destination.with_file_name(format!(".{name}.lummo-tmp"));
+    std::fs::write(&temporary, text).with_context(|| temporary.display().to_string())?;
+    if let Ok(metadata) = std::fs::metadata(destination) {
+        let _ = std::fs::set_permissions(&temporary, metadata.permissions());
+    }
+    Ok(temporary)
 }
 
 /// Writes whole files into a new folder (nothing there to protect).
