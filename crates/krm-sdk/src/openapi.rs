@@ -687,4 +687,84 @@ mod tests {
         assert!(validate(&exclusive, &json!({"ref": {"name": "x"}})).is_empty());
         assert!(!validate(&exclusive, &json!({"ref": {"name": "x", "external": "y"}})).is_empty());
     }
+
+    /// The Gateway `spec.addresses` false alarm: a oneOf branch without
+    /// `type: object` still checks the properties it lists, and `type` defaults to
+    /// IPAddress before the branches are tried.
+    #[test]
+    fn one_of_branches_without_type_check_their_properties() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "properties": {"addresses": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"type": {"type": "string", "default": "IPAddress"},
+                               "value": {"type": "string"}},
+                "oneOf": [
+                    {"properties": {"type": {"enum": ["IPAddress"]},
+                                    "value": {"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}}},
+                    {"properties": {"type": {"not": {"enum": ["IPAddress"]}}}}]}}}}}});
+        let object = |addresses: Value| json!({"spec": {"addresses": addresses}});
+        assert_eq!(
+            validate(
+                &schema,
+                &object(json!([{"type": "IPAddress", "value": "10.0.0.1"},
+                               {"type": "Hostname", "value": "a.example"},
+                               {"value": "fd00::1"}]))
+            ),
+            vec![]
+        );
+        let errors = validate(&schema, &object(json!([{"value": "not-an-ip"}])));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "spec.addresses[0]");
+    }
+
+    /// The API server defaults before it validates, and prunes nulls of fields
+    /// that are not nullable (keda TriggerAuthentication `oauth2.type`, VSO
+    /// `VaultConnection.skipTLSVerify`).
+    #[test]
+    fn defaults_and_nulls_before_validation() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "required": ["type", "skip"],
+            "properties": {"type": {"type": "string", "default": "clientCredentials"},
+                           "skip": {"type": "boolean", "default": false},
+                           "optional": {"type": "string"},
+                           "list": {"type": "array", "items": {"type": "string"}},
+                           "maybe": {"type": "string", "nullable": true}}}}});
+        assert_eq!(
+            validate(&schema, &json!({"spec": {"optional": null, "skip": null, "maybe": null}})),
+            vec![]
+        );
+        let errors = validate(&schema, &json!({"spec": {"list": ["a", null]}}));
+        assert_eq!(errors[0].to_string(), "spec.list[1]: null is not allowed here");
+    }
+
+    #[test]
+    fn checks_pattern_format_and_cel_rules() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"},
+                           "ip": {"type": "string", "format": "ipv4"},
+                           "port": {"type": "integer", "format": "int32"},
+                           "min": {"type": "integer"}, "max": {"type": "integer"}},
+            "x-kubernetes-validations": [
+                {"rule": "self.min <= self.max", "message": "min must not exceed max"},
+                {"rule": "self.min == oldSelf.min", "message": "immutable (update only)"}]}}});
+        assert_eq!(
+            validate(&schema, &json!({"spec": {"name": "abc", "ip": "10.0.0.1", "port": 80, "min": 1, "max": 2}})),
+            vec![]
+        );
+        let messages: Vec<String> = validate(
+            &schema,
+            &json!({"spec": {"name": "ABC", "ip": "10.0.0.300", "min": 3, "max": 2}}),
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "spec.name: \"ABC\" does not match the pattern ^[a-z]+$",
+                "spec.ip: \"10.0.0.300\" is not an IPv4 address (format ipv4)",
+                "spec: min must not exceed max",
+            ]
+        );
+    }
 }
