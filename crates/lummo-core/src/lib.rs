@@ -6,6 +6,7 @@
 
 pub mod names;
 pub mod pod;
+pub mod quantity;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -7,6 +7,8 @@
 //! - every custom resource against the upstream CRD schemas embedded in the binary,
 //!   plus CRDs found in the package and in the directories named by `schemaDirs`.
 
+mod builtin;
+
 use krm_sdk::openapi::{self, SchemaSet};
 use krm_sdk::yaml::{parse_documents, Limits};
 use krm_sdk::{FunctionInfo, ObjectExt, ResourceList, ResultItem, Value};
@@ -88,6 +90,7 @@ pub fn process(list: &mut ResourceList) {
     results.extend(generator_results(list));
     results.extend(references(list));
     results.extend(custom_resources(list, &config));
+    results.extend(builtin_objects(list));
     list.results.extend(results);
 }
 
@@ -293,6 +296,27 @@ fn custom_resources(list: &ResourceList, config: &Config) -> Vec<ResultItem> {
                 ))
                 .for_object(item)
                 .field(error.path),
+            );
+        }
+    }
+    results
+}
+
+/// Every object of a built-in kind against the API server's own rules.
+fn builtin_objects(list: &ResourceList) -> Vec<ResultItem> {
+    let mut results = Vec::new();
+    for item in &list.items {
+        // `v1` or `<group>/<version>` of Kubernetes; not pgbouncer's draft
+        // `apiVersion: LummoKRM`, which its function judges.
+        let api_version = item.api_version();
+        if !(api_version == "v1" || (api_version.contains('/') && openapi::is_builtin(api_version))) {
+            continue;
+        }
+        for (field, message) in builtin::check(item) {
+            results.push(
+                ResultItem::error(format!("{message} ({} rules of the API server)", item.kind()))
+                    .for_object(item)
+                    .field(field),
             );
         }
     }
