@@ -342,17 +342,20 @@ impl Renderer<'_> {
             map
         };
         let given = self.spec.spec.resources.as_ref();
-        for (key, _) in given
-            .and_then(|r| r.requests.as_ref())
-            .into_iter()
-            .flatten()
-            .chain(given.and_then(|r| r.limits.as_ref()).into_iter().flatten())
-        {
-            if key != "cpu" && key != "memory" {
-                self.error(
-                    &format!("resources.{key}"),
-                    "only `cpu` and `memory` are supported",
-                );
+        for (part, map) in [
+            ("requests", given.and_then(|r| r.requests.as_ref())),
+            ("limits", given.and_then(|r| r.limits.as_ref())),
+        ] {
+            for (key, value) in map.into_iter().flatten() {
+                if key != "cpu" && key != "memory" {
+                    self.error(
+                        &format!("resources.{key}"),
+                        "only `cpu` and `memory` are supported",
+                    );
+                } else if let Err(message) = lummo_core::quantity::Quantity::from_value(value) {
+                    // The API server refuses the Deployment otherwise (`cpu: -1`, `cpu: lots`).
+                    self.error(&format!("resources.{part}.{key}"), message);
+                }
             }
         }
         core::ResourceRequirements {
