@@ -80,12 +80,18 @@ fn check_metadata_maps(metadata: Option<&Value>, path: &str, problems: &mut Vec<
 }
 
 /// The pod specs of an object, with their paths.
+/// An Argo Rollout's template counts: the Rollout controller copies it into the
+/// ReplicaSets it creates, which the API server judges as any other.
 fn pod_specs(object: &Value) -> Vec<(String, &Value)> {
-    if !matches!(object.api_version(), "v1" | "apps/v1" | "batch/v1") {
+    if !matches!(
+        object.api_version(),
+        "v1" | "apps/v1" | "batch/v1" | "argoproj.io/v1alpha1"
+    ) {
         return Vec::new();
     }
     let (pointer, path) = match object.kind() {
         "Pod" => ("/spec", "spec"),
+        "Rollout" => ("/spec/template/spec", "spec.template.spec"),
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
         | "Job" => ("/spec/template/spec", "spec.template.spec"),
         "CronJob" => (

@@ -295,6 +295,13 @@ fn references(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultIte
             .find(|o| o.kind() == kind && o.name() == name)
     };
     let mut results: Vec<ResultItem> = Vec::new();
+    let mut seen: Vec<(String, String, String)> = Vec::new();
+    let marker_of = |object: &Value| {
+        object
+            .annotation(lummo_core::GENERATED_BY)
+            .unwrap_or_default()
+            .to_string()
+    };
     let mut report = |object: &Value, error: bool, needle: &str, message: String| {
         let Some(spec) = owner(object) else { return };
         let item = if error {
@@ -311,6 +318,28 @@ fn references(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultIte
         }
     };
     for object in &fresh {
+        // What the API server would refuse in a generated object is the spec's
+        // problem (a function missed a check): reported on the spec.
+        if is_builtin_object(object) {
+            for (field, message) in builtin::check(object) {
+                // Once per spec and problem, not once per generated object.
+                let key = (marker_of(object), field.clone(), message.clone());
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                report(
+                    object,
+                    true,
+                    "\u{0}",
+                    format!(
+                        "the {} `{}` generated from this spec would be refused by the API server: {field}: {message}",
+                        object.kind(),
+                        object.name()
+                    ),
+                );
+            }
+        }
         if let Some(spec) = pod_spec(object) {
             for (kind, name) in pod_references(spec) {
                 let present = if kind == "Secret" {
@@ -467,19 +496,27 @@ fn custom_resources(list: &ResourceList, config: &Config) -> Vec<ResultItem> {
     results
 }
 
+/// `v1` or `<group>/<version>` of Kubernetes; not pgbouncer's draft
+/// `apiVersion: LummoKRM`, which its function judges.
+/// An Argo Rollout counts for its pod template, which the Rollout controller
+/// copies into ReplicaSets.
+fn is_builtin_object(object: &Value) -> bool {
+    let api_version = object.api_version();
+    api_version == "v1"
+        || (api_version.contains('/') && openapi::is_builtin(api_version))
+        || (api_version == "argoproj.io/v1alpha1" && object.kind() == "Rollout")
+}
+
 /// Every object of a built-in kind against the API server's own rules.
 fn builtin_objects(list: &ResourceList) -> Vec<ResultItem> {
     let mut results = Vec::new();
     for item in &list.items {
-        // `v1` or `<group>/<version>` of Kubernetes; not pgbouncer's draft
-        // `apiVersion: LummoKRM`, which its function judges.
-        let api_version = item.api_version();
-        if !(api_version == "v1" || (api_version.contains('/') && openapi::is_builtin(api_version))) {
+        if !is_builtin_object(item) {
             continue;
         }
         for (field, message) in builtin::check(item) {
             results.push(
-                ResultItem::error(format!("{message} ({} rules of the API server)", item.kind()))
+                ResultItem::error(format!("{message} (the API server's rules for {})", item.kind()))
                     .for_object(item)
                     .field(field),
             );

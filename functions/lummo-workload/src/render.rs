@@ -48,6 +48,10 @@ impl Context<'_> {
         if let Err(message) = names::app(app) {
             self.error("app", message);
         }
+        // `part-of` becomes the `app.kubernetes.io/part-of` label value.
+        if let Some(Err(message)) = s.part_of.as_deref().map(names::label_value) {
+            self.error("part-of", message);
+        }
         let labels = lummo_core::labels(app, s.part_of.as_deref());
         let (min, max) = self.replica_range();
         let analysis = self.analysis();
