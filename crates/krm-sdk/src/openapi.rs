@@ -235,7 +235,10 @@ pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
         }
     }
     check_required(schema, &map, "", &mut errors);
-    if let Some(rules) = schema.get("x-kubernetes-validations").and_then(Value::as_array) {
+    if let Some(rules) = schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+    {
         check_rules(rules, &Value::Object(map), "", &mut errors);
     }
     errors
@@ -483,7 +486,10 @@ fn check(
     // Rules only live in the structural part of a schema (structural schemas
     // forbid them under the combinators).
     if structural {
-        if let Some(rules) = schema.get("x-kubernetes-validations").and_then(Value::as_array) {
+        if let Some(rules) = schema
+            .get("x-kubernetes-validations")
+            .and_then(Value::as_array)
+        {
             check_rules(rules, value, &path, errors);
         }
     }
@@ -730,11 +736,17 @@ mod tests {
                            "list": {"type": "array", "items": {"type": "string"}},
                            "maybe": {"type": "string", "nullable": true}}}}});
         assert_eq!(
-            validate(&schema, &json!({"spec": {"optional": null, "skip": null, "maybe": null}})),
+            validate(
+                &schema,
+                &json!({"spec": {"optional": null, "skip": null, "maybe": null}})
+            ),
             vec![]
         );
         let errors = validate(&schema, &json!({"spec": {"list": ["a", null]}}));
-        assert_eq!(errors[0].to_string(), "spec.list[1]: null is not allowed here");
+        assert_eq!(
+            errors[0].to_string(),
+            "spec.list[1]: null is not allowed here"
+        );
     }
 
     #[test]
@@ -748,7 +760,10 @@ mod tests {
                 {"rule": "self.min <= self.max", "message": "min must not exceed max"},
                 {"rule": "self.min == oldSelf.min", "message": "immutable (update only)"}]}}});
         assert_eq!(
-            validate(&schema, &json!({"spec": {"name": "abc", "ip": "10.0.0.1", "port": 80, "min": 1, "max": 2}})),
+            validate(
+                &schema,
+                &json!({"spec": {"name": "abc", "ip": "10.0.0.1", "port": 80, "min": 1, "max": 2}})
+            ),
             vec![]
         );
         let messages: Vec<String> = validate(

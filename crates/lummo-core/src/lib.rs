@@ -4,6 +4,7 @@
 //!
 //! It builds on `krm-sdk` and holds no function's own kinds.
 
+pub mod descriptor;
 pub mod names;
 pub mod pod;
 pub mod quantity;

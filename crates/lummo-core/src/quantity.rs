@@ -15,7 +15,9 @@ impl Quantity {
     /// exponent (`e3`, `E-2`).
     pub fn parse(text: &str) -> Result<Quantity, String> {
         let invalid = || {
-            format!("`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `0.5`, `512Mi`, `2G`)")
+            format!(
+                "`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `0.5`, `512Mi`, `2G`)"
+            )
         };
         let body = text.strip_prefix(['+', '-']).unwrap_or(text);
         let number_end = body

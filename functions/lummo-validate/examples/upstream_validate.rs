@@ -39,7 +39,11 @@ fn findings(root: &Path, path: &Path) -> Result<Vec<String>, String> {
     let documents = parse_documents(&text, &Limits::default()).map_err(|e| e.to_string())?;
     let mut list = ResourceList::new(documents.into_iter().filter(|d| !d.is_null()).collect());
     lummo_validate::process(&mut list);
-    let relative = path.strip_prefix(root).unwrap_or(path).display().to_string();
+    let relative = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let mut lines: Vec<String> = list
         .results
         .iter()
@@ -66,7 +70,9 @@ fn findings(root: &Path, path: &Path) -> Result<Vec<String>, String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(dir), Some(expected_path)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: upstream_validate <upstream-manifests dir> <expectations file> [--update]");
+        eprintln!(
+            "usage: upstream_validate <upstream-manifests dir> <expectations file> [--update]"
+        );
         return ExitCode::from(2);
     };
     let update = args.iter().any(|a| a == "--update");
@@ -96,17 +102,25 @@ fn main() -> ExitCode {
     let (mut passed, mut failed) = (0, 0);
     let mut found_all: BTreeSet<String> = BTreeSet::new();
     for path in &paths {
-        let relative = path.strip_prefix(root).unwrap_or(path).display().to_string();
+        let relative = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         let found = match findings(root, path) {
             Ok(found) => found,
             Err(e) => vec![format!("{relative} - -: error: unreadable: {e}")],
         };
         let prefix = format!("{relative} ");
-        let wanted: BTreeSet<&String> = expected.keys().filter(|k| k.starts_with(&prefix)).collect();
+        let wanted: BTreeSet<&String> =
+            expected.keys().filter(|k| k.starts_with(&prefix)).collect();
         let got: BTreeSet<&String> = found.iter().collect();
         let mut ok = wanted == got;
         for line in &found {
-            if expected.get(line).is_some_and(|r| r.is_empty() || r == "TODO") {
+            if expected
+                .get(line)
+                .is_some_and(|r| r.is_empty() || r == "TODO")
+            {
                 eprintln!("no reason given: {line}");
                 ok = false;
             }

@@ -33,7 +33,10 @@ pub fn check(object: &Value) -> Vec<Problem> {
         }
         None => {}
     }
-    if let Some(namespace) = object.pointer("/metadata/namespace").and_then(Value::as_str) {
+    if let Some(namespace) = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+    {
         if let Err(message) = names::dns_label(namespace) {
             problems.push(("metadata.namespace".into(), message));
         }
@@ -92,7 +95,11 @@ fn pod_specs(object: &Value) -> Vec<(String, &Value)> {
     let (pointer, path) = match object.kind() {
         "Pod" => ("/spec", "spec"),
         "Rollout" => ("/spec/template/spec", "spec.template.spec"),
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController"
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
         | "Job" => ("/spec/template/spec", "spec.template.spec"),
         "CronJob" => (
             "/spec/jobTemplate/spec/template/spec",
@@ -123,7 +130,10 @@ fn check_pod(spec: &Value, path: &str, problems: &mut Vec<Problem>) {
                         check_port_number(number, &format!("{port_path}.hostPort"), problems);
                     }
                 }
-                if let Some(Err(message)) = port.get("name").and_then(Value::as_str).map(names::port_name)
+                if let Some(Err(message)) = port
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(names::port_name)
                 {
                     problems.push((format!("{port_path}.name"), message));
                 }
@@ -205,7 +215,10 @@ fn check_service(service: &Value, problems: &mut Vec<Problem>) {
                     problems.push((format!("{path}.name"), message));
                 }
                 if seen.contains(&name) {
-                    problems.push((format!("{path}.name"), format!("`{name}` is used by another port")));
+                    problems.push((
+                        format!("{path}.name"),
+                        format!("`{name}` is used by another port"),
+                    ));
                 }
                 seen.push(name);
             }
@@ -224,7 +237,10 @@ mod tests {
     use krm_sdk::json;
 
     fn fields(object: krm_sdk::Value) -> Vec<String> {
-        check(&object).into_iter().map(|(f, m)| format!("{f}: {m}")).collect()
+        check(&object)
+            .into_iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect()
     }
 
     #[test]
@@ -240,7 +256,9 @@ mod tests {
         assert!(found[1].starts_with("metadata.labels.v: `-bad`"));
         assert!(found[2].starts_with("spec.template.spec.containers[0].resources.requests.cpu: `-1` must be greater than or equal to 0"));
         assert!(found[3].starts_with("spec.template.spec.containers[0].resources.requests.memory: `lots` is not a Kubernetes quantity"));
-        assert!(found[4].starts_with("spec.template.spec.containers[0].ports[0].containerPort: 70000"));
+        assert!(
+            found[4].starts_with("spec.template.spec.containers[0].ports[0].containerPort: 70000")
+        );
 
         let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "9lives"},
             "spec": {"ports": [{"port": 80, "targetPort": "http"}, {"port": 0, "name": "b"}]}});

@@ -12,6 +12,7 @@ mod builtin;
 use krm_sdk::openapi::{self, SchemaSet};
 use krm_sdk::yaml::{parse_documents, Limits};
 use krm_sdk::{FunctionInfo, ObjectExt, ResourceList, ResultItem, Value};
+use lummo_core::descriptor::{Descriptor, KindDoc};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::path::Path;
@@ -28,25 +29,57 @@ pub const INFO: FunctionInfo = FunctionInfo {
              schemaDirs: \"[/crds]\"   more CRD files to validate against (mount them with kpt --mount)",
 };
 
+/// This function, for the programs that run or document every Lummo function.
+pub const DESCRIPTOR: Descriptor = Descriptor {
+    info: &INFO,
+    kinds: &[KindDoc {
+        kind: CONFIG_KIND,
+        about: "functionConfig of lummo-validate (a ConfigMap with the same keys works too).",
+        example: None,
+        schema: lummo_core::descriptor::schema_of::<Config>,
+        function_config: true,
+    }],
+    process,
+};
+
+/// Every Lummo function, in the order of the pipeline (generators, then the
+/// validator). The only list of them: validate, the CLI, schema and documentation
+/// generation, tests and fuzzing iterate it.
+pub const DESCRIPTORS: [&Descriptor; 5] = [
+    &lummo_workload::DESCRIPTOR,
+    &lummo_networking::DESCRIPTOR,
+    &lummo_pubsub::DESCRIPTOR,
+    &lummo_pgbouncer::DESCRIPTOR,
+    &DESCRIPTOR,
+];
+
+/// The generators whose checks run on Lummo specs: every function but this one.
+pub fn generators() -> impl Iterator<Item = &'static Descriptor> {
+    DESCRIPTORS.into_iter().filter(|d| d.info.name != INFO.name)
+}
+
 /// A Lummo function: its name and its transform.
 pub type Function = (&'static str, fn(&mut ResourceList));
 
-/// The generators whose checks run on Lummo specs.
-pub const GENERATORS: [Function; 4] = [
-    ("lummo-workload", lummo_workload::process),
-    ("lummo-networking", lummo_networking::process),
-    ("lummo-pubsub", lummo_pubsub::process),
-    ("lummo-pgbouncer", lummo_pgbouncer::process),
-];
+/// [`DESCRIPTORS`] as (name, transform) pairs, for programs that run them all in
+/// one process.
+pub const FUNCTIONS: [Function; 5] = {
+    let mut functions: [Function; 5] = [("", process); 5];
+    let mut i = 0;
+    while i < DESCRIPTORS.len() {
+        functions[i] = (DESCRIPTORS[i].info.name, DESCRIPTORS[i].process);
+        i += 1;
+    }
+    functions
+};
 
-/// Every Lummo function, for programs that run them all in one process.
-pub const FUNCTIONS: [Function; 5] = [
-    GENERATORS[0],
-    GENERATORS[1],
-    GENERATORS[2],
-    GENERATORS[3],
-    ("lummo-validate", process),
-];
+/// The function that reads a Lummo kind as a spec.
+pub fn function_of_kind(kind: &str) -> Option<&'static str> {
+    DESCRIPTORS
+        .into_iter()
+        .find(|d| d.reads(kind))
+        .map(|d| d.info.name)
+}
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -118,9 +151,9 @@ fn run_pipeline(list: &ResourceList) -> (Vec<ResultItem>, Vec<krm_sdk::Item>) {
         .collect();
     let mut copy = ResourceList::new(Vec::new());
     copy.items = inputs;
-    for (name, generate) in GENERATORS {
-        copy.function_config = stand_in_config(name);
-        generate(&mut copy);
+    for generator in generators() {
+        copy.function_config = stand_in_config(generator.name());
+        (generator.process)(&mut copy);
         for result in std::mem::take(&mut copy.results) {
             if !result.tags.contains_key(lummo_core::NEEDS_CONFIG_TAG) && !results.contains(&result)
             {
@@ -175,9 +208,7 @@ impl<'a> Available<'a> {
                     spec_str(o, "/spec/destination/name") == Some(name)
                         && o.pointer("/spec/destination/create") == Some(&Value::Bool(true))
                 }
-                "ExternalSecret" => {
-                    spec_str(o, "/spec/target/name").unwrap_or(o.name()) == name
-                }
+                "ExternalSecret" => spec_str(o, "/spec/target/name").unwrap_or(o.name()) == name,
                 _ => false,
             })
     }
@@ -193,7 +224,11 @@ fn field_of(value: &Value, needle: &str, path: &str) -> Option<String> {
     match value {
         Value::String(s) if s == needle => Some(path.to_string()),
         Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let child = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
             field_of(v, needle, &child)
         }),
         Value::Array(items) => items
@@ -220,8 +255,18 @@ fn pod_references(spec: &Value) -> Vec<(&'static str, &str)> {
     let mut found = Vec::new();
     let required = |r: &Value| r.get("optional") != Some(&Value::Bool(true));
     for key in ["initContainers", "containers"] {
-        for container in spec.get(key).and_then(Value::as_array).into_iter().flatten() {
-            for source in container.get("envFrom").and_then(Value::as_array).into_iter().flatten() {
+        for container in spec
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for source in container
+                .get("envFrom")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
                     if let Some(r) = source.get(field).filter(|r| required(r)) {
                         if let Some(name) = r.get("name").and_then(Value::as_str) {
@@ -230,9 +275,18 @@ fn pod_references(spec: &Value) -> Vec<(&'static str, &str)> {
                     }
                 }
             }
-            for env in container.get("env").and_then(Value::as_array).into_iter().flatten() {
-                for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
-                    if let Some(r) = env.pointer(&format!("/valueFrom/{field}")).filter(|r| required(r)) {
+            for env in container
+                .get("env")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")]
+                {
+                    if let Some(r) = env
+                        .pointer(&format!("/valueFrom/{field}"))
+                        .filter(|r| required(r))
+                    {
                         if let Some(name) = r.get("name").and_then(Value::as_str) {
                             found.push((kind, name));
                         }
@@ -241,7 +295,12 @@ fn pod_references(spec: &Value) -> Vec<(&'static str, &str)> {
             }
         }
     }
-    for volume in spec.get("volumes").and_then(Value::as_array).into_iter().flatten() {
+    for volume in spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(r) = volume.get("secret").filter(|r| required(r)) {
             if let Some(name) = r.get("secretName").and_then(Value::as_str) {
                 found.push(("Secret", name));
@@ -368,7 +427,10 @@ fn references(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultIte
                     if trigger.get("type").and_then(Value::as_str) != Some("gcp-pubsub") {
                         continue;
                     }
-                    let Some(name) = trigger.pointer("/metadata/subscriptionName").and_then(Value::as_str) else {
+                    let Some(name) = trigger
+                        .pointer("/metadata/subscriptionName")
+                        .and_then(Value::as_str)
+                    else {
                         continue;
                     };
                     if !available.has("PubSubSubscription", name) {
@@ -384,16 +446,33 @@ fn references(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultIte
             "IngressRoute" => {
                 let routes = object.pointer("/spec/routes").and_then(Value::as_array);
                 for route in routes.into_iter().flatten() {
-                    for service in route.get("services").and_then(Value::as_array).into_iter().flatten() {
-                        let kind = service.get("kind").and_then(Value::as_str).unwrap_or("Service");
-                        let Some(name) = service.get("name").and_then(Value::as_str) else { continue };
+                    for service in route
+                        .get("services")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let kind = service
+                            .get("kind")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Service");
+                        let Some(name) = service.get("name").and_then(Value::as_str) else {
+                            continue;
+                        };
                         if kind != "Service" {
                             continue;
                         }
                         check_backend(&available, object, name, service.get("port"), &mut report);
                     }
-                    for middleware in route.get("middlewares").and_then(Value::as_array).into_iter().flatten() {
-                        let Some(name) = middleware.get("name").and_then(Value::as_str) else { continue };
+                    for middleware in route
+                        .get("middlewares")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let Some(name) = middleware.get("name").and_then(Value::as_str) else {
+                            continue;
+                        };
                         // A Middleware of another namespace (the platform's VPN one)
                         // lives with the cluster's Traefik, not in the package.
                         let namespace = middleware.get("namespace").and_then(Value::as_str);
@@ -409,11 +488,27 @@ fn references(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultIte
             "HTTPRoute" | "GRPCRoute" => {
                 let rules = object.pointer("/spec/rules").and_then(Value::as_array);
                 for rule in rules.into_iter().flatten() {
-                    for backend in rule.get("backendRefs").and_then(Value::as_array).into_iter().flatten() {
-                        let kind = backend.get("kind").and_then(Value::as_str).unwrap_or("Service");
-                        let Some(name) = backend.get("name").and_then(Value::as_str) else { continue };
+                    for backend in rule
+                        .get("backendRefs")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let kind = backend
+                            .get("kind")
+                            .and_then(Value::as_str)
+                            .unwrap_or("Service");
+                        let Some(name) = backend.get("name").and_then(Value::as_str) else {
+                            continue;
+                        };
                         if kind == "Service" {
-                            check_backend(&available, object, name, backend.get("port"), &mut report);
+                            check_backend(
+                                &available,
+                                object,
+                                name,
+                                backend.get("port"),
+                                &mut report,
+                            );
                         }
                     }
                 }
@@ -516,9 +611,12 @@ fn builtin_objects(list: &ResourceList) -> Vec<ResultItem> {
         }
         for (field, message) in builtin::check(item) {
             results.push(
-                ResultItem::error(format!("{message} (the API server's rules for {})", item.kind()))
-                    .for_object(item)
-                    .field(field),
+                ResultItem::error(format!(
+                    "{message} (the API server's rules for {})",
+                    item.kind()
+                ))
+                .for_object(item)
+                .field(field),
             );
         }
     }

@@ -222,7 +222,10 @@ impl Context<'_> {
                 "set exactly one provider: `prometheus` or `datadog`",
             );
         }
-        let default_query = analysis.prometheus.as_ref().is_some_and(|p| p.query.is_none());
+        let default_query = analysis
+            .prometheus
+            .as_ref()
+            .is_some_and(|p| p.query.is_none());
         if default_query && self.spec.spec.monitoring.prometheus.is_none() {
             self.error(
                 "strategy.analysis.prometheus",

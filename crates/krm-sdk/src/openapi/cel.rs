@@ -48,10 +48,9 @@ fn root_context() -> Context<'static> {
         "trim",
         |cel::extractors::This(this): cel::extractors::This<Arc<String>>| this.trim().to_string(),
     );
-    context.add_function(
-        "isURL",
-        |value: Arc<String>| super::formats::check("uri", &value).is_none(),
-    );
+    context.add_function("isURL", |value: Arc<String>| {
+        super::formats::check("uri", &value).is_none()
+    });
     context
 }
 
@@ -88,9 +87,9 @@ pub fn evaluate(rules: &[Value], value: &Value) -> Vec<Failure> {
                 Ok(CelValue::Bool(false)) => Some(message(rule, source, &context)),
                 // The API server reports a rule that reads an absent field as an
                 // error too ("no such key"); other errors are our interpreter's.
-                Err(cel::ExecutionError::NoSuchKey(key)) => Some(format!(
-                    "no such key: {key} evaluating rule: {source}"
-                )),
+                Err(cel::ExecutionError::NoSuchKey(key)) => {
+                    Some(format!("no such key: {key} evaluating rule: {source}"))
+                }
                 _ => None,
             };
             message
@@ -176,7 +175,10 @@ mod tests {
             found,
             vec![
                 ("", "min must not exceed max"),
-                ("name", "failed rule: has(self.name) && self.name.matches('^[a-z]+$')"),
+                (
+                    "name",
+                    "failed rule: has(self.name) && self.name.matches('^[a-z]+$')"
+                ),
                 ("", "failed rule: self.name.lowerAscii() == self.name"),
             ]
         );

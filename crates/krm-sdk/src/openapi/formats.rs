@@ -201,14 +201,15 @@ fn is_date_time(value: &str) -> bool {
 /// strfmt `ParseDuration`: Go `time.ParseDuration` (`1h30m`, `-1.5s`) or a number
 /// and a unit word (`3 days`, `1 week`).
 fn is_duration(value: &str) -> bool {
-    go_duration(value) || {
-        static PATTERN: OnceLock<Regex> = OnceLock::new();
-        let re = PATTERN.get_or_init(|| {
+    go_duration(value)
+        || {
+            static PATTERN: OnceLock<Regex> = OnceLock::new();
+            let re = PATTERN.get_or_init(|| {
             Regex::new(r"^(\d+)\s*(ns|us|µs|ms|s|m|h|d|w|nanoseconds?|microseconds?|milliseconds?|seconds?|minutes?|hours?|days?|weeks?|mins?|secs?|hrs?)$")
                 .expect("pattern compiles")
         });
-        re.is_match(value.trim())
-    }
+            re.is_match(value.trim())
+        }
 }
 
 /// Go `time.ParseDuration`.
