@@ -2,7 +2,7 @@
 //! server applies it (see [`validate`]): unknown fields are errors (the server would
 //! prune them) unless the schema preserves them.
 
-mod cel;
+pub mod cel;
 pub mod formats;
 
 use crate::object::ObjectExt;

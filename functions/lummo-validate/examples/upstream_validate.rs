@@ -152,6 +152,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    // A CEL rule the interpreter could not run checks nothing: each one is a gap
+    // to close (a Kubernetes CEL library function to add), reported here.
+    let mut unevaluated = krm_sdk::openapi::cel::unevaluated();
+    unevaluated.sort();
+    unevaluated.dedup();
+    for rule in &unevaluated {
+        eprintln!("CEL rule not evaluated: {rule}");
+    }
+    if !unevaluated.is_empty() {
+        failed += 1;
+    }
     println!("upstream-validate: {passed} passed, {failed} failed");
     if failed == 0 {
         ExitCode::SUCCESS
