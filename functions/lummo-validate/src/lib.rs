@@ -130,7 +130,7 @@ pub fn process(list: &mut ResourceList) {
 
 /// Runs the pipeline's generators, in order, on a copy of the specs and keeps what
 /// they report, except what depends on a generator's own functionConfig, which only
-/// the generator's step has. Returns the results and the copy's items.
+/// the generator's step has. Returns the results and the generated objects.
 fn run_pipeline(list: &ResourceList) -> (Vec<ResultItem>, Vec<krm_sdk::Item>) {
     let mut results: Vec<ResultItem> = Vec::new();
     // What the generators read: Lummo specs (both spellings of pgbouncer's), and the
@@ -150,19 +150,30 @@ fn run_pipeline(list: &ResourceList) -> (Vec<ResultItem>, Vec<krm_sdk::Item>) {
         })
         .cloned()
         .collect();
-    let mut copy = ResourceList::new(Vec::new());
-    copy.items = inputs;
+    // Each generator sees the specs and the Services generated before it (what
+    // gateway-api routes resolve ports from), not the whole growing list: the
+    // other generated objects are none of its business and would only cost time.
+    let mut generated: Vec<krm_sdk::Item> = Vec::new();
     for generator in generators() {
+        let mut copy = ResourceList::new(Vec::new());
+        copy.items = inputs.clone();
+        copy.items
+            .extend(generated.iter().filter(|i| i.kind() == "Service").cloned());
         copy.function_config = stand_in_config(generator.name());
         (generator.process)(&mut copy);
-        for result in std::mem::take(&mut copy.results) {
+        for result in copy.results {
             if !result.tags.contains_key(lummo_core::NEEDS_CONFIG_TAG) && !results.contains(&result)
             {
                 results.push(result);
             }
         }
+        let own = format!("{}:", generator.name());
+        generated.extend(copy.items.into_iter().filter(|item| {
+            item.annotation(lummo_core::GENERATED_BY)
+                .is_some_and(|marker| marker.starts_with(&own))
+        }));
     }
-    (results, copy.items)
+    (results, generated)
 }
 
 /// A functionConfig for a generator's run inside validate, which has none of the
@@ -361,7 +372,6 @@ fn references(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultIte
         .items
         .iter()
         .map(|item| item.value())
-        .filter(|o| lummo_core::looks_like_lummo(o))
         .map(|o| ((o.kind(), o.name()), o))
         .collect();
     // The spec behind a generated object: `<function>:<Kind>/[<namespace>/]<name>`.
