@@ -119,7 +119,15 @@ pub fn evaluate(rules: &[Value], value: &Value) -> Vec<Failure> {
                 }
                 Ok(_) => None,
                 Err(error) => {
-                    UNEVALUATED.with(|u| u.borrow_mut().push(format!("{source}: {error}")));
+                    // Each rule once, and a bounded list: the CLI validates many
+                    // packages in one process.
+                    let entry = format!("{source}: {error}");
+                    UNEVALUATED.with(|u| {
+                        let mut u = u.borrow_mut();
+                        if u.len() < 1000 && !u.contains(&entry) {
+                            u.push(entry);
+                        }
+                    });
                     None
                 }
             };
