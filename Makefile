@@ -13,7 +13,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test init-kpt unit yaml-suite catalog models analysis pgbouncer-real traefik k8s-names images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test init-kpt unit yaml-suite catalog models analysis pgbouncer-real traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -21,7 +21,7 @@ help: ## List the targets
 build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
-test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate models analysis pgbouncer-real k8s-names traefik images conformance init-kpt kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models analysis pgbouncer-real k8s-names traefik images conformance init-kpt kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -61,6 +61,12 @@ yaml-suite: deps ## ../shared/yaml-test-suite through the reader; the writer's o
 	    crates/krm-sdk/tests/yaml-test-suite.expected target/yaml-writer-cases.jsonl; reader=$$?; \
 	  python3 scripts/yaml_writer_roundtrip.py target/yaml-writer-cases.jsonl && exit $$reader; \
 	else echo "yaml-suite: ../shared/yaml-test-suite absent, skipped"; fi
+
+upstream-validate: ## lummo-validate on every real object of ../shared/upstream-manifests; each finding listed with its reason
+	@if [ -d ../shared/upstream-manifests ]; then \
+	  $(CARGO) run -q -j$(JOBS) -p lummo-validate --example upstream_validate -- ../shared/upstream-manifests \
+	    functions/lummo-validate/tests/upstream-expectations.txt; \
+	else echo "upstream-validate: ../shared/upstream-manifests absent, skipped"; fi
 
 kyaml-format-parity: ## kyaml-format against the real kpt on every file of ../shared (upstream-manifests, kpt-e2e)
 	scripts/kyaml-format-parity.sh

@@ -31,6 +31,19 @@ def deployment(i):
                                  "pubsubTopic": [{"name": f"sub-{i}", "size": 100}]}}}
 
 
+def http_route(i):
+    """A Gateway API HTTPRoute: its CRD schema carries CEL rules (x-kubernetes-validations),
+    patterns and defaults, so lummo-validate's schema check is measured with them."""
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": f"app-{i}", "annotations": {"config.kubernetes.io/path": f"routes/app-{i}.yaml"}},
+            "spec": {"parentRefs": [{"name": "gateway", "namespace": "infra"}],
+                     "hostnames": [f"app-{i}.example.com"],
+                     "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/api"}}],
+                                "filters": [{"type": "RequestHeaderModifier",
+                                             "requestHeaderModifier": {"set": [{"name": "X-App", "value": f"app-{i}"}]}}],
+                                "backendRefs": [{"name": f"app-{i}", "port": 8080}]}]}}
+
+
 def yaml_scalar(v):
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -86,7 +99,8 @@ def measure(command, stdin_path):
 def main():
     work = tempfile.mkdtemp()
     files = {}
-    validate_package = [configmap(i) for i in range(9500)] + [deployment(i) for i in range(500)]
+    validate_package = ([configmap(i) for i in range(9000)] + [deployment(i) for i in range(500)]
+                        + [http_route(i) for i in range(500)])
     for name, items in [("10k", [configmap(i) for i in range(10000)]), ("empty", []),
                         ("1k-deployments", [deployment(i) for i in range(1000)]),
                         ("validate-10k", validate_package)]:
@@ -107,7 +121,7 @@ def main():
         (f"identity via krm-sdk, 10,000 objects (JSON)", identity, "10k.json"),
         ("identity via krm-sdk, empty list (start-up)", identity, "empty.yaml"),
         ("lummo-workload, 1,000 LummoDeployments (YAML)", workload, "1k-deployments.yaml"),
-        ("lummo-validate, 10,000 objects with 500 LummoDeployments (YAML)", [os.path.join(BIN, "lummo-validate")], "validate-10k.yaml"),
+        ("lummo-validate, 10,000 objects with 500 LummoDeployments and 500 HTTPRoutes (CEL) (YAML)", [os.path.join(BIN, "lummo-validate")], "validate-10k.yaml"),
     ]
     print(f"runs per case: {RUNS}\n")
     print("| case | median wall | min wall | peak RSS | median vs floor |")

@@ -1,7 +1,9 @@
 //! Strict validation of objects against the `openAPIV3Schema` of a CRD, as the API
-//! server applies it: unknown fields are errors (the server would prune them) unless
-//! the schema preserves them. CEL rules (`x-kubernetes-validations`) and `pattern`
-//! are not evaluated.
+//! server applies it (see [`validate`]): unknown fields are errors (the server would
+//! prune them) unless the schema preserves them.
+
+pub mod cel;
+pub mod formats;
 
 use crate::object::ObjectExt;
 use serde_json::Value;
@@ -197,19 +199,30 @@ pub fn is_builtin(api_version: &str) -> bool {
     }
 }
 
-/// Validates a whole object against a CRD's `openAPIV3Schema`. `metadata` is left to
-/// the API server's own ObjectMeta rules, as CRD schemas leave it.
+/// Validates a whole object against a CRD's `openAPIV3Schema` in the API server's
+/// order (k8s.io/apiextensions-apiserver `pkg/registry/customresource`: decode,
+/// prune, default, validate): `null` on a field that is not `nullable` is dropped
+/// (or replaced by the field's `default`), absent fields with a `default` get it,
+/// then structure, `pattern`, `format`, `enum`, `oneOf/anyOf/allOf/not` and the
+/// CEL rules of `x-kubernetes-validations` are checked. Unknown fields, which the
+/// server would prune, are reported: `kubectl apply` asks for strict field
+/// validation, which turns the pruning into an error. `metadata` is left to the
+/// API server's own ObjectMeta rules, as CRD schemas leave it.
 pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
     let mut errors = Vec::new();
-    let Some(map) = object.as_object() else {
+    let Some(original) = object.as_object() else {
         errors.push(SchemaError {
             path: String::new(),
             message: "must be an object".into(),
         });
         return errors;
     };
+    let mut map = original.clone();
     let properties = schema.get("properties").and_then(Value::as_object);
-    for (key, value) in map {
+    if let Some(properties) = properties {
+        default_fields(properties, &mut map, &["apiVersion", "kind", "metadata"]);
+    }
+    for (key, value) in &map {
         if matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
             continue;
         }
@@ -221,8 +234,75 @@ pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
             }),
         }
     }
-    check_required(schema, map, "", &mut errors);
+    check_required(schema, &map, "", &mut errors);
+    if let Some(rules) = schema
+        .get("x-kubernetes-validations")
+        .and_then(Value::as_array)
+    {
+        check_rules(rules, &Value::Object(map), "", &mut errors);
+    }
     errors
+}
+
+/// The object as the API server stores it before validating: non-nullable nulls
+/// dropped and `default`s applied, recursively (`structuraldefaulting.Default`
+/// and `PruneNonNullableNullsWithoutDefaults`).
+pub fn apply_defaults(schema: &Value, value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+                default_fields(properties, map, &[]);
+            } else if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object())
+            {
+                if !flag(extra, "nullable") {
+                    map.retain(|_, v| !v.is_null());
+                }
+                for child in map.values_mut() {
+                    apply_defaults(extra, child);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items").filter(|i| i.is_object()) {
+                for item in items {
+                    apply_defaults(item_schema, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn default_fields(
+    properties: &serde_json::Map<String, Value>,
+    map: &mut serde_json::Map<String, Value>,
+    skip: &[&str],
+) {
+    for (key, property) in properties {
+        if skip.contains(&key.as_str()) {
+            continue;
+        }
+        let default = property.get("default");
+        match map.get_mut(key) {
+            Some(value) if value.is_null() && !flag(property, "nullable") => match default {
+                Some(default) => *value = default.clone(),
+                None => {
+                    map.shift_remove(key);
+                    continue;
+                }
+            },
+            None => match default {
+                Some(default) => {
+                    map.insert(key.clone(), default.clone());
+                }
+                None => continue,
+            },
+            Some(_) => {}
+        }
+        if let Some(value) = map.get_mut(key) {
+            apply_defaults(property, value);
+        }
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -260,8 +340,38 @@ fn check_required(
     }
 }
 
-/// `structural` is false inside `anyOf`/`oneOf`/`allOf` branches, which only add
-/// constraints and never declare fields.
+fn check_rules(rules: &[Value], value: &Value, path: &str, errors: &mut Vec<SchemaError>) {
+    for failure in cel::evaluate(rules, value) {
+        errors.push(SchemaError {
+            path: if failure.field_path.is_empty() {
+                path.to_string()
+            } else {
+                join(path, &failure.field_path)
+            },
+            message: failure.message,
+        });
+    }
+}
+
+/// Whether `value` has the JSON type a schema's `type` names.
+fn has_type(kind: &str, value: &Value) -> bool {
+    match kind {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        _ => true,
+    }
+}
+
+/// Checks `value` against one schema node. `structural` is false inside
+/// `anyOf`/`oneOf`/`allOf`/`not` branches: they only add value validations and
+/// never declare fields, so a field they do not list is not unknown; but their
+/// `properties`, `items` and `required` apply to the value whatever the branch's
+/// `type` (JSON Schema; a branch without `type: object` still constrains an
+/// object's properties).
 fn check(
     schema: &Value,
     value: &Value,
@@ -269,108 +379,99 @@ fn check(
     structural: bool,
     errors: &mut Vec<SchemaError>,
 ) {
+    if value.is_null() {
+        if structural && !flag(schema, "nullable") {
+            errors.push(SchemaError {
+                path,
+                message: "null is not allowed here".into(),
+            });
+        }
+        return;
+    }
     let mut fail = |message: String| {
         errors.push(SchemaError {
             path: path.clone(),
             message,
         })
     };
-    if value.is_null() {
-        if structural && !flag(schema, "nullable") {
-            fail("null is not allowed here".into());
-        }
-        return;
-    }
-    let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
     if flag(schema, "x-kubernetes-int-or-string") {
         if !(value.is_i64() || value.is_u64() || value.is_string()) {
             fail(format!(
                 "expected an integer or a string, found {}",
                 describe(value)
             ));
+            return;
         }
-        return;
+    } else if let Some(kind) = schema.get("type").and_then(Value::as_str) {
+        if !has_type(kind, value) {
+            let expected = match kind {
+                "object" => "an object",
+                "array" => "a list",
+                "string" => "a string",
+                "integer" => "an integer",
+                "number" => "a number",
+                "boolean" => "a boolean",
+                other => other,
+            };
+            fail(format!("expected {expected}, found {}", describe(value)));
+            return;
+        }
     }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("object") => match value.as_object() {
-            None => fail(format!("expected an object, found {}", describe(value))),
-            Some(map) => {
-                let properties = schema.get("properties").and_then(Value::as_object);
-                let additional = schema.get("additionalProperties");
-                for (key, child) in map {
-                    let child_path = join(&path, key);
-                    if let Some(child_schema) = properties.and_then(|p| p.get(key)) {
-                        check(child_schema, child, child_path, structural, errors);
-                    } else if let Some(extra) = additional.filter(|a| a.is_object()) {
-                        check(extra, child, child_path, structural, errors);
-                    } else if structural && !preserve && additional != Some(&Value::Bool(true)) {
-                        errors.push(SchemaError {
-                            path: child_path,
-                            message: "unknown field".into(),
-                        });
-                    }
+    match value {
+        Value::Object(map) => {
+            let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties");
+            for (key, child) in map {
+                let child_path = join(&path, key);
+                if let Some(child_schema) = properties.and_then(|p| p.get(key)) {
+                    check(child_schema, child, child_path, structural, errors);
+                } else if let Some(extra) = additional.filter(|a| a.is_object()) {
+                    check(extra, child, child_path, structural, errors);
+                } else if structural && !preserve && additional != Some(&Value::Bool(true)) {
+                    errors.push(SchemaError {
+                        path: child_path,
+                        message: "unknown field".into(),
+                    });
                 }
-                check_count(
-                    schema,
-                    map.len(),
-                    "minProperties",
-                    "maxProperties",
-                    &path,
-                    errors,
-                );
             }
-        },
-        Some("array") => match value.as_array() {
-            None => fail(format!("expected a list, found {}", describe(value))),
-            Some(items) => {
-                if let Some(item_schema) = schema.get("items") {
-                    for (i, item) in items.iter().enumerate() {
-                        check(
-                            item_schema,
-                            item,
-                            format!("{path}[{i}]"),
-                            structural,
-                            errors,
-                        );
-                    }
+            check_count(
+                schema,
+                map.len(),
+                "minProperties",
+                "maxProperties",
+                &path,
+                errors,
+            );
+            check_required(schema, map, &path, errors);
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items").filter(|i| i.is_object()) {
+                for (i, item) in items.iter().enumerate() {
+                    check(
+                        item_schema,
+                        item,
+                        format!("{path}[{i}]"),
+                        structural,
+                        errors,
+                    );
                 }
-                check_count(schema, items.len(), "minItems", "maxItems", &path, errors);
             }
-        },
-        Some("string") => match value.as_str() {
-            None => fail(format!("expected a string, found {}", describe(value))),
-            Some(s) => check_count(
+            check_count(schema, items.len(), "minItems", "maxItems", &path, errors);
+        }
+        Value::String(s) => {
+            check_count(
                 schema,
                 s.chars().count(),
                 "minLength",
                 "maxLength",
                 &path,
                 errors,
-            ),
-        },
-        Some("integer") => {
-            if !(value.is_i64() || value.is_u64()) {
-                fail(format!("expected an integer, found {}", describe(value)));
-            } else {
-                check_range(schema, value, &path, errors);
-            }
+            );
+            check_string(schema, s, &path, errors);
         }
-        Some("number") => {
-            if !value.is_number() {
-                fail(format!("expected a number, found {}", describe(value)));
-            } else {
-                check_range(schema, value, &path, errors);
-            }
-        }
-        Some("boolean") => {
-            if !value.is_boolean() {
-                fail(format!("expected a boolean, found {}", describe(value)));
-            }
-        }
+        Value::Number(_) => check_range(schema, value, &path, errors),
         _ => {}
-    }
-    if let Some(map) = value.as_object() {
-        check_required(schema, map, &path, errors);
     }
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
         if !allowed.contains(value) {
@@ -382,6 +483,54 @@ fn check(
         }
     }
     check_combinators(schema, value, &path, errors);
+    // Rules only live in the structural part of a schema (structural schemas
+    // forbid them under the combinators).
+    if structural {
+        if let Some(rules) = schema
+            .get("x-kubernetes-validations")
+            .and_then(Value::as_array)
+        {
+            check_rules(rules, value, &path, errors);
+        }
+    }
+}
+
+/// `pattern` (an RE2 expression, which the `regex` crate implements: both
+/// guarantee linear time and share the syntax) and `format`.
+fn check_string(schema: &Value, s: &str, path: &str, errors: &mut Vec<SchemaError>) {
+    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+        if matches_pattern(pattern, s) == Some(false) {
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("{s:?} does not match the pattern {pattern}"),
+            });
+        }
+    }
+    if let Some(format) = schema.get("format").and_then(Value::as_str) {
+        if let Some(expected) = formats::check(format, s) {
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("{s:?} is not {expected} (format {format})"),
+            });
+        }
+    }
+}
+
+/// `None` when the pattern is not a valid expression (the API server refuses such
+/// a CRD, so it never reaches an object).
+fn matches_pattern(pattern: &str, s: &str) -> Option<bool> {
+    thread_local! {
+        static PATTERNS: std::cell::RefCell<HashMap<String, Option<regex::Regex>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    PATTERNS.with(|patterns| {
+        patterns
+            .borrow_mut()
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).ok())
+            .as_ref()
+            .map(|re| re.is_match(s))
+    })
 }
 
 fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec<SchemaError>) {
@@ -474,12 +623,13 @@ fn check_range(schema: &Value, value: &Value, path: &str, errors: &mut Vec<Schem
             });
         }
     }
-    let int32 = schema.get("format").and_then(Value::as_str) == Some("int32");
-    if int32 && (n < i32::MIN as f64 || n > i32::MAX as f64) {
-        errors.push(SchemaError {
-            path: path.to_string(),
-            message: format!("does not fit int32: {value}"),
-        });
+    if let Some(step) = schema.get("multipleOf").and_then(Value::as_f64) {
+        if step > 0.0 && (n / step).fract() != 0.0 {
+            errors.push(SchemaError {
+                path: path.to_string(),
+                message: format!("must be a multiple of {step}, found {value}"),
+            });
+        }
     }
 }
 
@@ -542,5 +692,94 @@ mod tests {
                       {"not": {"anyOf": [{"required": ["name"]}]}, "required": ["external"]}]}}});
         assert!(validate(&exclusive, &json!({"ref": {"name": "x"}})).is_empty());
         assert!(!validate(&exclusive, &json!({"ref": {"name": "x", "external": "y"}})).is_empty());
+    }
+
+    /// The Gateway `spec.addresses` false alarm: a oneOf branch without
+    /// `type: object` still checks the properties it lists, and `type` defaults to
+    /// IPAddress before the branches are tried.
+    #[test]
+    fn one_of_branches_without_type_check_their_properties() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "properties": {"addresses": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"type": {"type": "string", "default": "IPAddress"},
+                               "value": {"type": "string"}},
+                "oneOf": [
+                    {"properties": {"type": {"enum": ["IPAddress"]},
+                                    "value": {"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}}},
+                    {"properties": {"type": {"not": {"enum": ["IPAddress"]}}}}]}}}}}});
+        let object = |addresses: Value| json!({"spec": {"addresses": addresses}});
+        assert_eq!(
+            validate(
+                &schema,
+                &object(json!([{"type": "IPAddress", "value": "10.0.0.1"},
+                               {"type": "Hostname", "value": "a.example"},
+                               {"value": "fd00::1"}]))
+            ),
+            vec![]
+        );
+        let errors = validate(&schema, &object(json!([{"value": "not-an-ip"}])));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "spec.addresses[0]");
+    }
+
+    /// The API server defaults before it validates, and prunes nulls of fields
+    /// that are not nullable (keda TriggerAuthentication `oauth2.type`, VSO
+    /// `VaultConnection.skipTLSVerify`).
+    #[test]
+    fn defaults_and_nulls_before_validation() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "required": ["type", "skip"],
+            "properties": {"type": {"type": "string", "default": "clientCredentials"},
+                           "skip": {"type": "boolean", "default": false},
+                           "optional": {"type": "string"},
+                           "list": {"type": "array", "items": {"type": "string"}},
+                           "maybe": {"type": "string", "nullable": true}}}}});
+        assert_eq!(
+            validate(
+                &schema,
+                &json!({"spec": {"optional": null, "skip": null, "maybe": null}})
+            ),
+            vec![]
+        );
+        let errors = validate(&schema, &json!({"spec": {"list": ["a", null]}}));
+        assert_eq!(
+            errors[0].to_string(),
+            "spec.list[1]: null is not allowed here"
+        );
+    }
+
+    #[test]
+    fn checks_pattern_format_and_cel_rules() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "properties": {"name": {"type": "string", "pattern": "^[a-z]+$"},
+                           "ip": {"type": "string", "format": "ipv4"},
+                           "port": {"type": "integer", "format": "int32"},
+                           "min": {"type": "integer"}, "max": {"type": "integer"}},
+            "x-kubernetes-validations": [
+                {"rule": "self.min <= self.max", "message": "min must not exceed max"},
+                {"rule": "self.min == oldSelf.min", "message": "immutable (update only)"}]}}});
+        assert_eq!(
+            validate(
+                &schema,
+                &json!({"spec": {"name": "abc", "ip": "10.0.0.1", "port": 80, "min": 1, "max": 2}})
+            ),
+            vec![]
+        );
+        let messages: Vec<String> = validate(
+            &schema,
+            &json!({"spec": {"name": "ABC", "ip": "10.0.0.300", "min": 3, "max": 2}}),
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "spec.name: \"ABC\" does not match the pattern ^[a-z]+$",
+                "spec.ip: \"10.0.0.300\" is not an IPv4 address (format ipv4)",
+                "spec: min must not exceed max",
+            ]
+        );
     }
 }

@@ -59,15 +59,7 @@ pub fn function_names() -> String {
 
 /// The function that reads a Lummo kind.
 pub fn function_of_kind(kind: &str) -> Option<&'static str> {
-    match kind {
-        "LummoDeployment" | "LummoJob" | "LummoCronJob" | "LummoContainer" => {
-            Some("lummo-workload")
-        }
-        "LummoNetworking" => Some("lummo-networking"),
-        "LummoTopic" | "LummoSubscription" => Some("lummo-pubsub"),
-        "LummoPgBouncer" => Some("lummo-pgbouncer"),
-        _ => None,
-    }
+    lummo_validate::function_of_kind(kind)
 }
 
 /// kpt's permissions and runtime options for steps that are not run in-process.

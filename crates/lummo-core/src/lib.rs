@@ -4,8 +4,10 @@
 //!
 //! It builds on `krm-sdk` and holds no function's own kinds.
 
+pub mod descriptor;
 pub mod names;
 pub mod pod;
+pub mod quantity;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -116,6 +118,11 @@ pub const KINDS: [&str; 12] = [
 /// pgbouncer`) that a function reads and answers with a warning; not suggested.
 pub const DRAFT_KINDS: [&str; 1] = ["pgbouncer"];
 
+fn lowercase_kinds() -> &'static [String] {
+    static LOWERCASE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    LOWERCASE.get_or_init(|| KINDS.iter().map(|k| k.to_ascii_lowercase()).collect())
+}
+
 /// Whether `object` claims to be a Lummo spec: its apiVersion is in the `lummo.dev`
 /// group, or its kind starts with `Lummo` (any case) or is a near-miss of one.
 pub fn looks_like_lummo(object: &Value) -> bool {
@@ -127,9 +134,11 @@ pub fn looks_like_lummo(object: &Value) -> bool {
     // Two edits: `LumoDeployment`, `LummoDeploymnet`; no Kubernetes kind is that
     // close to a Lummo kind (`Deployment` is five edits from `LummoDeployment`).
     kind.starts_with("lummo")
-        || KINDS
-            .iter()
-            .any(|k| decode::edit_distance(&kind, &k.to_ascii_lowercase()) <= 2)
+        || lowercase_kinds().iter().any(|k| {
+            // The distance is at least the difference in length: skip the
+            // computation for most kinds (validate asks this of every object).
+            k.len().abs_diff(kind.len()) <= 2 && decode::edit_distance(&kind, k) <= 2
+        })
 }
 
 /// Error results for every object (and the functionConfig) that looks like a Lummo

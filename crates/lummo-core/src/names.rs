@@ -113,6 +113,65 @@ pub fn port_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// A qualified name, what label and annotation keys must be (apimachinery
+/// `IsQualifiedName`): an optional DNS-1123 subdomain prefix and `/`, then at most
+/// 63 characters of `[A-Za-z0-9_.-]` starting and ending with a letter or digit.
+pub fn qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if dns_subdomain(prefix).is_err() {
+            return Err(format!(
+                "key `{key}`: the prefix `{prefix}` must be a DNS-1123 subdomain (e.g. `example.com`)"
+            ));
+        }
+    }
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && edge(name.chars().next())
+        && edge(name.chars().last());
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "key `{key}` is not a qualified name: an optional `prefix/` and at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
+        ))
+    }
+}
+
+/// A path segment name, what RBAC objects' names must be (apimachinery
+/// `ValidatePathSegmentName`): not `.` or `..`, no `/` or `%`.
+pub fn path_segment(name: &str) -> Result<(), String> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '%']) {
+        return Err(format!(
+            "`{name}` is not a valid name: it must not be `.`, `..` or contain `/` or `%`"
+        ));
+    }
+    Ok(())
+}
+
+/// The name rule of an object of a built-in kind, as the API server's
+/// `ValidateObjectMeta` calls it per kind (pkg/apis/core/validation: Service
+/// `ValidateServiceName` = DNS-1035 label, Namespace `ValidateNamespaceName` =
+/// DNS-1123 label; pkg/apis/batch/validation: CronJob at most 52 characters;
+/// pkg/apis/rbac/validation: path segment names; everything else
+/// `NameIsDNSSubdomain`).
+pub fn object_name(kind: &str, name: &str) -> Result<(), String> {
+    match kind {
+        "Service" => dns1035_label(name),
+        "Namespace" => dns_label(name),
+        "CronJob" => cron_job_name(name),
+        "Role" | "ClusterRole" | "RoleBinding" | "ClusterRoleBinding" => path_segment(name),
+        _ => dns_subdomain(name),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +201,19 @@ mod tests {
         assert!(label_value("Foo_bar.1").is_ok());
         assert!(label_value(&"a".repeat(64)).is_err());
         assert!(label_value("-a").is_err());
+    }
+
+    #[test]
+    fn checks_keys_and_names_per_kind() {
+        assert!(qualified_name("app.kubernetes.io/name").is_ok());
+        assert!(qualified_name("team").is_ok());
+        assert!(qualified_name("Bad_Prefix/x").is_err());
+        assert!(qualified_name("a/").is_err());
+        assert!(qualified_name(&"k".repeat(64)).is_err());
+        assert!(object_name("Service", "9lives").is_err());
+        assert!(object_name("Deployment", "9lives").is_ok());
+        assert!(object_name("CronJob", &"a".repeat(53)).is_err());
+        assert!(object_name("ClusterRole", "system:controller:x").is_ok());
+        assert!(object_name("ConfigMap", "My-Config").is_err());
     }
 }

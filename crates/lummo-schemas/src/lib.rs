@@ -2,8 +2,6 @@
 //! all generated from the Rust types (schemars) and their doc comments. `xtask
 //! generate` writes them into the repository; the `lummo` CLI prints them.
 
-use schemars::generate::SchemaSettings;
-use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,29 +20,18 @@ pub struct Kind {
     schema: fn() -> Value,
 }
 
-fn schema_of<T: JsonSchema>() -> Value {
-    SchemaSettings::draft2020_12()
-        .into_generator()
-        .into_root_schema_for::<T>()
-        .to_value()
-}
-
+/// Every kind of every Lummo function, from their descriptors.
 pub fn kinds() -> Vec<Kind> {
-    use lummo_workload::spec as workload;
-    vec![
-        Kind { kind: "LummoDeployment", about: "A long-running app: Argo Rollout, Service, KEDA scaling, monitoring (lummo-workload).", example: Some("Kptfile.examples/workload/foobar-api.yaml"), schema: schema_of::<workload::LummoDeploymentSpec> },
-        Kind { kind: "LummoJob", about: "A Job run once; `migration: true` runs it as an ArgoCD PreSync hook (lummo-workload).", example: Some("Kptfile.examples/tokko-api/migrate.yaml"), schema: schema_of::<workload::LummoJobSpec> },
-        Kind { kind: "LummoCronJob", about: "A Job on a cron schedule (lummo-workload).", example: None, schema: schema_of::<workload::LummoJobSpec> },
-        Kind { kind: "LummoContainer", about: "A container template that LummoDeployment, LummoJob and LummoCronJob containers (and other templates) extend (lummo-workload).", example: Some("Kptfile.examples/tokko-api/containers.yaml"), schema: schema_of::<workload::PartialContainer> },
-        Kind { kind: "LummoNetworking", about: "HTTPS routes for an app: Traefik IngressRoutes, Middlewares, Certificate or Gateway API routes (lummo-networking).", example: Some("Kptfile.examples/networking/networking.yaml"), schema: schema_of::<lummo_networking::LummoNetworkingSpec> },
-        Kind { kind: "LummoNetworkingConfig", about: "functionConfig of lummo-networking (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<lummo_networking::Config> },
-        Kind { kind: "LummoTopic", about: "Pub/Sub topics (lummo-pubsub).", example: Some("Kptfile.examples/pubsub/pubsub.yaml"), schema: schema_of::<lummo_pubsub::spec::LummoTopicSpec> },
-        Kind { kind: "LummoSubscription", about: "Pub/Sub subscriptions with dead letters (lummo-pubsub).", example: Some("Kptfile.examples/pubsub/pubsub.yaml"), schema: schema_of::<lummo_pubsub::spec::LummoSubscriptionSpec> },
-        Kind { kind: "LummoPubSubConfig", about: "functionConfig of lummo-pubsub (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<lummo_pubsub::Config> },
-        Kind { kind: "LummoPgBouncer", about: "A pgbouncer in front of an app's Postgres, credentials from Vault (lummo-pgbouncer).", example: Some("Kptfile.examples/pgbouncer/pgbouncer.yaml"), schema: schema_of::<lummo_pgbouncer::LummoPgBouncerSpec> },
-        Kind { kind: "LummoValidateConfig", about: "functionConfig of lummo-validate (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<lummo_validate::Config> },
-        Kind { kind: "LummoBackstageConfig", about: "functionConfig of lummo-backstage: Backstage owner, system, lifecycle and links of the apps (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<lummo_backstage::config::Config> },
-    ]
+    lummo_validate::DESCRIPTORS
+        .iter()
+        .flat_map(|d| d.kinds)
+        .map(|k| Kind {
+            kind: k.kind,
+            about: k.about,
+            example: k.example,
+            schema: k.schema,
+        })
+        .collect()
 }
 
 impl Kind {

@@ -54,6 +54,19 @@ pub const INFO: FunctionInfo = FunctionInfo {
              apps: '{foobar-api: {providesApis: [foobar-rest], dependsOn: [resource:redis]}}'",
 };
 
+/// This function, for the programs that run or document every Lummo function.
+pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
+    info: &INFO,
+    kinds: &[lummo_core::descriptor::KindDoc {
+        kind: CONFIG_KIND,
+        about: "functionConfig of lummo-backstage: Backstage owner, system, lifecycle and links of the apps (a ConfigMap with the same keys works too).",
+        example: None,
+        schema: lummo_core::descriptor::schema_of::<config::Config>,
+        function_config: true,
+    }],
+    process,
+};
+
 pub fn process(list: &mut ResourceList) {
     let kinds = lummo_core::check_kinds(list);
     list.results.extend(kinds);

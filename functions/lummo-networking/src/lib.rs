@@ -8,6 +8,7 @@ pub mod rule;
 pub mod spec;
 
 use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::{names, Spec};
 use rule::{Matcher, Rule};
 pub use spec::{Config, LummoNetworkingSpec, Mode};
@@ -16,6 +17,16 @@ use std::collections::BTreeMap;
 pub const KIND: &str = "LummoNetworking";
 pub const CONFIG_KIND: &str = "LummoNetworkingConfig";
 pub const GENERATOR: Generator = lummo_core::generator("lummo-networking");
+
+/// This function, for the programs that run or document every Lummo function.
+pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
+    info: &INFO,
+    kinds: &[
+        KindDoc { kind: KIND, about: "HTTPS routes for an app: Traefik IngressRoutes, Middlewares, Certificate or Gateway API routes (lummo-networking).", example: Some("Kptfile.examples/networking/networking.yaml"), schema: schema_of::<LummoNetworkingSpec>, function_config: false },
+        KindDoc { kind: CONFIG_KIND, about: "functionConfig of lummo-networking (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<Config>, function_config: true },
+    ],
+    process,
+};
 
 pub const INFO: FunctionInfo = FunctionInfo {
     name: "lummo-networking",

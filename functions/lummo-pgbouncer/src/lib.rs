@@ -17,6 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::suggest;
 use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::{names, pod, typed_object, Spec};
 pub use spec::LummoPgBouncerSpec;
 use spec::{Vault, VaultKind};
@@ -55,6 +56,20 @@ const SETTINGS: [(&str, Setting); 12] = [
     ("query_wait_timeout", Setting::NonNegative),
     ("ignore_startup_parameters", Setting::Text),
 ];
+
+/// This function, for the programs that run or document every Lummo function.
+pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
+    info: &INFO,
+    kinds: &[KindDoc {
+        kind: KIND,
+        about:
+            "A pgbouncer in front of an app's Postgres, credentials from Vault (lummo-pgbouncer).",
+        example: Some("Kptfile.examples/pgbouncer/pgbouncer.yaml"),
+        schema: schema_of::<LummoPgBouncerSpec>,
+        function_config: false,
+    }],
+    process,
+};
 
 #[derive(Debug, Clone, Copy)]
 enum Setting {
@@ -342,17 +357,20 @@ impl Renderer<'_> {
             map
         };
         let given = self.spec.spec.resources.as_ref();
-        for (key, _) in given
-            .and_then(|r| r.requests.as_ref())
-            .into_iter()
-            .flatten()
-            .chain(given.and_then(|r| r.limits.as_ref()).into_iter().flatten())
-        {
-            if key != "cpu" && key != "memory" {
-                self.error(
-                    &format!("resources.{key}"),
-                    "only `cpu` and `memory` are supported",
-                );
+        for (part, map) in [
+            ("requests", given.and_then(|r| r.requests.as_ref())),
+            ("limits", given.and_then(|r| r.limits.as_ref())),
+        ] {
+            for (key, value) in map.into_iter().flatten() {
+                if key != "cpu" && key != "memory" {
+                    self.error(
+                        &format!("resources.{key}"),
+                        "only `cpu` and `memory` are supported",
+                    );
+                } else if let Err(message) = lummo_core::quantity::Quantity::from_value(value) {
+                    // The API server refuses the Deployment otherwise (`cpu: -1`, `cpu: lots`).
+                    self.error(&format!("resources.{part}.{key}"), message);
+                }
             }
         }
         core::ResourceRequirements {

@@ -17,6 +17,7 @@ pub mod spec;
 
 use duration::Duration;
 use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::Spec;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -42,6 +43,35 @@ pub const INFO: FunctionInfo = FunctionInfo {
     config: "    A ConfigMap (or kind LummoPubSubConfig with the same keys under spec):\n      \
              projectNumber: \"123456789012\"  # needed for dead letters: the service agent's id\n      \
              strictTopics: \"true\"            # a subscription on a topic no LummoTopic declares is an error, not a warning",
+};
+
+/// This function, for the programs that run or document every Lummo function.
+pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
+    info: &INFO,
+    kinds: &[
+        KindDoc {
+            kind: TOPIC_KIND,
+            about: "Pub/Sub topics (lummo-pubsub).",
+            example: Some("Kptfile.examples/pubsub/pubsub.yaml"),
+            schema: schema_of::<spec::LummoTopicSpec>,
+            function_config: false,
+        },
+        KindDoc {
+            kind: SUBSCRIPTION_KIND,
+            about: "Pub/Sub subscriptions with dead letters (lummo-pubsub).",
+            example: Some("Kptfile.examples/pubsub/pubsub.yaml"),
+            schema: schema_of::<spec::LummoSubscriptionSpec>,
+            function_config: false,
+        },
+        KindDoc {
+            kind: CONFIG_KIND,
+            about: "functionConfig of lummo-pubsub (a ConfigMap with the same keys works too).",
+            example: None,
+            schema: schema_of::<Config>,
+            function_config: true,
+        },
+    ],
+    process,
 };
 
 /// Options of the function, from its functionConfig.

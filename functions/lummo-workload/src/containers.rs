@@ -203,15 +203,13 @@ fn resources(
             match value {
                 Some(value) => {
                     let text = value.as_string();
-                    if is_quantity(&text) {
-                        map.insert(name.to_string(), Quantity(text));
-                    } else {
-                        report.error(
-                            &format!("{field}.{part}.{name}"),
-                            format!(
-                                "`{text}` is not a Kubernetes quantity (e.g. `250m`, `1`, `512Mi`)"
-                            ),
-                        );
+                    match lummo_core::quantity::Quantity::parse_resource(&text) {
+                        Ok(_) => {
+                            map.insert(name.to_string(), Quantity(text));
+                        }
+                        Err(message) => {
+                            report.error(&format!("{field}.{part}.{name}"), message);
+                        }
                     }
                 }
                 None if required => report.error(&format!("{field}.{part}.{name}"), "is required"),
@@ -463,41 +461,6 @@ pub(crate) fn image_version(image: &str) -> Option<String> {
     valid.then(|| tag.to_string())
 }
 
-/// `250m`, `1`, `0.5`, `512Mi`, `1e3`, `2G`.
-pub(crate) fn is_quantity(text: &str) -> bool {
-    let number_end = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(number_end);
-    let number = number.trim_start_matches(['+', '-']);
-    let numeric =
-        !number.is_empty() && number.chars().filter(|c| *c == '.').count() <= 1 && number != ".";
-    let exponent = suffix.strip_prefix(['e', 'E']).is_some_and(|e| {
-        !e.is_empty()
-            && e.trim_start_matches(['+', '-'])
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-    });
-    numeric
-        && (exponent
-            || matches!(
-                suffix,
-                "" | "m"
-                    | "k"
-                    | "M"
-                    | "G"
-                    | "T"
-                    | "P"
-                    | "E"
-                    | "Ki"
-                    | "Mi"
-                    | "Gi"
-                    | "Ti"
-                    | "Pi"
-                    | "Ei"
-            ))
-}
-
 pub(crate) fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
     (!items.is_empty()).then_some(items)
 }
@@ -515,16 +478,6 @@ pub(crate) fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn recognises_quantities() {
-        for q in ["250m", "1", "0.5", "512Mi", "1e3", "2G"] {
-            assert!(is_quantity(q), "{q}");
-        }
-        for q in ["", "abc", "1.2.3", "5 Mi", "10mb"] {
-            assert!(!is_quantity(q), "{q}");
-        }
-    }
 
     #[test]
     fn reads_image_versions() {

@@ -14,6 +14,7 @@ pub mod spec;
 pub mod templates;
 
 use krm_sdk::{FunctionInfo, Generator, ResourceList, ResultItem};
+use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::Spec;
 use serde::de::DeserializeOwned;
 use spec::{LummoDeploymentSpec, LummoJobSpec};
@@ -35,6 +36,18 @@ pub const INFO: FunctionInfo = FunctionInfo {
             Generated files go to generated/ beside each spec; re-running replaces them.",
     config: "    None needed. Under kustomize (KRM exec plugin) the LummoDeployment itself is the\n    functionConfig.\n\n\
              EXAMPLE:\n    apiVersion: lummo.dev/v1alpha1\n    kind: LummoDeployment\n    metadata:\n      name: foobar-api\n    spec:\n      app: foobar-api\n      containers:\n        image: foobar:1.0.0\n        ports: [{name: http, port: 8080}]\n        resources: {requests: {cpu: 250m, memory: 256Mi}}",
+};
+
+/// This function, for the programs that run or document every Lummo function.
+pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
+    info: &INFO,
+    kinds: &[
+        KindDoc { kind: "LummoDeployment", about: "A long-running app: Argo Rollout, Service, KEDA scaling, monitoring (lummo-workload).", example: Some("Kptfile.examples/workload/foobar-api.yaml"), schema: schema_of::<spec::LummoDeploymentSpec>, function_config: false },
+        KindDoc { kind: "LummoJob", about: "A Job run once; `migration: true` runs it as an ArgoCD PreSync hook (lummo-workload).", example: Some("Kptfile.examples/tokko-api/migrate.yaml"), schema: schema_of::<spec::LummoJobSpec>, function_config: false },
+        KindDoc { kind: "LummoCronJob", about: "A Job on a cron schedule (lummo-workload).", example: None, schema: schema_of::<spec::LummoJobSpec>, function_config: false },
+        KindDoc { kind: "LummoContainer", about: "A container template that LummoDeployment, LummoJob and LummoCronJob containers (and other templates) extend (lummo-workload).", example: Some("Kptfile.examples/tokko-api/containers.yaml"), schema: schema_of::<spec::PartialContainer>, function_config: false },
+    ],
+    process,
 };
 
 /// Renders every LummoDeployment, LummoJob and LummoCronJob of `list` (containers

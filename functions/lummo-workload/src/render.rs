@@ -48,6 +48,10 @@ impl Context<'_> {
         if let Err(message) = names::app(app) {
             self.error("app", message);
         }
+        // `part-of` becomes the `app.kubernetes.io/part-of` label value.
+        if let Some(Err(message)) = s.part_of.as_deref().map(names::label_value) {
+            self.error("part-of", message);
+        }
         let labels = lummo_core::labels(app, s.part_of.as_deref());
         let (min, max) = self.replica_range();
         let analysis = self.analysis();
@@ -218,7 +222,10 @@ impl Context<'_> {
                 "set exactly one provider: `prometheus` or `datadog`",
             );
         }
-        let default_query = analysis.prometheus.as_ref().is_some_and(|p| p.query.is_none());
+        let default_query = analysis
+            .prometheus
+            .as_ref()
+            .is_some_and(|p| p.query.is_none());
         if default_query && self.spec.spec.monitoring.prometheus.is_none() {
             self.error(
                 "strategy.analysis.prometheus",
