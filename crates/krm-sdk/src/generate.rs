@@ -51,12 +51,21 @@ impl Generated {
 }
 
 impl Generator {
-    /// Whether `object` came from this generator.
+    /// Whether `object` came from this generator: it carries the ownership
+    /// annotation and, when it has a file, sits where generators write (a
+    /// `generated/` folder). A user's copy of a generated object kept in a file of
+    /// their own is theirs, never replaced or pruned: the annotation alone does
+    /// not make an object ours.
     pub fn owns(&self, object: &Value) -> bool {
-        object
+        let marked = object
             .annotation(self.annotation)
             .and_then(|v| v.strip_prefix(self.function))
-            .is_some_and(|rest| rest.starts_with(':'))
+            .is_some_and(|rest| rest.starts_with(':'));
+        marked
+            && object.file_ref().is_none_or(|file| {
+                let folder = file.path.rsplit_once('/').map_or("", |(folder, _)| folder);
+                folder.rsplit('/').next() == Some("generated")
+            })
     }
 
     /// Replaces this generator's earlier output in `list` with `outputs`.
@@ -223,6 +232,23 @@ mod tests {
             list.items[1].annotation(annotations::PACKAGE_PATH),
             Some("/pkg/sub")
         );
+    }
+
+    #[test]
+    fn a_users_copy_of_generated_output_is_theirs() {
+        // Copied from generated output into a file of the user's: kept, and the
+        // regenerated object with the same name is a collision to resolve, not a
+        // silent deletion.
+        let mut copy = cm("a-1");
+        copy.set_annotation("example.com/generated-by", "fn:Spec/a");
+        copy.set_annotation("config.kubernetes.io/path", "app/my-config.yaml");
+        let mut list = ResourceList::new(vec![spec("a"), copy.clone()]);
+        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-2")])]);
+        assert!(list.items.iter().any(|i| i.value() == &copy), "the copy is kept");
+        assert!(!GEN.owns(&copy));
+        let mut ours = copy.clone();
+        ours.set_annotation("config.kubernetes.io/path", "app/generated/configmap_a-1.yaml");
+        assert!(GEN.owns(&ours));
     }
 
     #[test]

@@ -1178,7 +1178,8 @@ fn check_staleness(rendered: &mut Rendered, items: &[Item]) {
                 .iter()
                 .find(|(n, _)| *n == function)
             {
-                if !ran_for(rendered, &path, known) {
+                // A user's copy of generated output is theirs, not stale output.
+                if lummo_core::generator(known).owns(item) && !ran_for(rendered, &path, known) {
                     stale.entry(known).or_default().insert(path);
                 }
             }

@@ -218,9 +218,11 @@ import os, pty, subprocess, sys
 primary, secondary = pty.openpty()
 proc = subprocess.Popen(sys.argv[1:], stdin=secondary, stdout=secondary, stderr=secondary)
 os.close(secondary)
-# App name (default: the folder), part-of, image, ports, domains, topics, database.
-os.write(primary, b"\n\ngcr.io/lummo/shop:2.0.0\n\napi.shop.example.com\n\n\n")
+# App name (default: the folder), part-of, image, ports, domains, topics, database:
+# each answer is typed when its prompt shows, as a person would.
+answers = [b"", b"", b"gcr.io/lummo/shop:2.0.0", b"", b"api.shop.example.com", b"", b""]
 out = b""
+asked = 0
 while True:
     try:
         chunk = os.read(primary, 4096)
@@ -229,6 +231,9 @@ while True:
     if not chunk:
         break
     out += chunk
+    while asked < len(answers) and out.count(b": ") > asked:
+        os.write(primary, answers[asked] + b"\n")
+        asked += 1
 sys.stdout.write(out.decode())
 sys.exit(proc.wait(timeout=30))
 "#;

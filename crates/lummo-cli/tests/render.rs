@@ -393,3 +393,18 @@ fn results_dir_gets_a_function_result_list() {
     assert!(text.contains("exitCode: 1") && text.contains("image: lummo-workload"), "{text}");
     assert!(text.contains("severity: error"), "{text}");
 }
+
+#[test]
+fn a_copy_of_generated_output_in_a_users_file_is_never_deleted() {
+    let pkg = package("copy", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    assert!(lummo(&["render", "."], &pkg).status.success());
+    // The user copies a generated file into one of their own, annotation and all.
+    let copy = std::fs::read_to_string(pkg.join("generated/serviceaccount_api.yaml")).unwrap();
+    std::fs::write(pkg.join("my-serviceaccount.yaml"), &copy).unwrap();
+    let out = lummo(&["render", "."], &pkg);
+    // The copy now collides with what the spec generates: an error to resolve,
+    // and the user's file is still there, unchanged.
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("conflicts with"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(pkg.join("my-serviceaccount.yaml")).unwrap(), copy);
+}
