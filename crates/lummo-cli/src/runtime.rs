@@ -124,7 +124,7 @@ pub fn split_words(text: &str) -> Result<Vec<String>> {
     Ok(words)
 }
 
-/// kpt's container runtime: `docker run --rm -i --network none --user nobody
+/// kpt's container runtime: `docker run --rm -i --network none --user nobody --read-only
 /// --security-opt=no-new-privileges` (network only with `--allow-network`), the
 /// pull policy as asked.
 /// Whether a Docker engine answers.
@@ -148,7 +148,7 @@ pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command>
     let mut command = Command::new("docker");
     command.args(["run", "--rm", "-i", "--pull", pull]);
     command.args(["--network", if network { "host" } else { "none" }]);
-    command.args(["--user", "nobody", "--security-opt=no-new-privileges"]);
+    command.args(["--user", "nobody", "--security-opt=no-new-privileges", "--read-only"]);
     command.args(["-e", "LOG_TO_STDERR=true", "-e", "STRUCTURED_RESULTS=true"]);
     command.arg(image);
     Ok(command)
