@@ -248,10 +248,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Schema { kind, list } => schema(kind.as_deref(), list),
         Command::Docs => {
-            let root = std::env::current_dir()?;
             let mut text = String::new();
             for kind in lummo_schemas::kinds() {
-                text.push_str(&kind.reference(&root));
+                text.push_str(&kind.reference());
                 text.push('\n');
             }
             emit(&text);

@@ -408,3 +408,13 @@ fn a_copy_of_generated_output_in_a_users_file_is_never_deleted() {
     assert!(stderr(&out).contains("conflicts with"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(pkg.join("my-serviceaccount.yaml")).unwrap(), copy);
 }
+
+#[test]
+fn docs_are_the_same_from_any_working_directory() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let here = lummo(&["docs"], &root);
+    let elsewhere = lummo(&["docs"], &std::env::temp_dir());
+    assert!(here.status.success() && elsewhere.status.success());
+    assert_eq!(here.stdout, elsewhere.stdout);
+    assert!(String::from_utf8_lossy(&elsewhere.stdout).contains("## Example"));
+}

@@ -4,7 +4,6 @@
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Where editors fetch the published schemas (`schemas/lummo/<Kind>.json` on the
 /// main branch): the `$schema` modelines `lummo init` writes and the catalog's URLs.
@@ -121,7 +120,7 @@ impl Kind {
     }
 
     /// `docs/reference/<Kind>.md`.
-    pub fn reference(&self, root: &Path) -> String {
+    pub fn reference(&self) -> String {
         let schema = self.json_schema();
         let defs = schema
             .get("$defs")
@@ -148,7 +147,7 @@ impl Kind {
             page.push('\n');
         }
         if let Some(example) = self.example {
-            if let Ok(text) = std::fs::read_to_string(root.join(example)) {
+            if let Some(text) = example_text(example) {
                 let body = text
                     .split("\n---\n")
                     .find(|doc| doc.contains(&format!("kind: {}\n", self.kind)))
@@ -159,6 +158,13 @@ impl Kind {
         }
         page
     }
+}
+
+include!(concat!(env!("OUT_DIR"), "/examples.rs"));
+
+/// The text of an example file, embedded at build time (build.rs).
+fn example_text(path: &str) -> Option<&'static str> {
+    EXAMPLES.iter().find(|(p, _)| *p == path).map(|(_, text)| *text)
 }
 
 /// Resolves a `$ref` to `#/$defs/<name>`.
@@ -463,7 +469,8 @@ pub fn catalog() -> Value {
     })
 }
 
-pub fn generated_files(root: &Path) -> BTreeMap<String, String> {
+/// Every generated file (path from the repository root, text).
+pub fn generated_files() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut catalog = serde_json::to_string_pretty(&catalog()).expect("values serialize");
     catalog.push('\n');
@@ -483,7 +490,7 @@ pub fn generated_files(root: &Path) -> BTreeMap<String, String> {
         );
         files.insert(
             format!("docs/reference/{}.md", kind.kind),
-            kind.reference(root),
+            kind.reference(),
         );
     }
     files

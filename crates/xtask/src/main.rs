@@ -45,7 +45,7 @@ fn main() -> ExitCode {
 /// the Lummo kinds.
 fn generate(check: bool) -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let files = lummo_schemas::generated_files(&root);
+    let files = lummo_schemas::generated_files();
     let mut stale = Vec::new();
     for (path, text) in &files {
         let target = root.join(path);

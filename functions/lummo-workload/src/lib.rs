@@ -43,7 +43,7 @@ pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descripto
     info: &INFO,
     kinds: &[
         KindDoc { kind: "LummoDeployment", about: "A long-running app: Argo Rollout, Service, KEDA scaling, monitoring (lummo-workload).", example: Some("Kptfile.examples/workload/foobar-api.yaml"), schema: schema_of::<spec::LummoDeploymentSpec>, function_config: false },
-        KindDoc { kind: "LummoJob", about: "A Job run once; `migration: true` runs it as an ArgoCD PreSync hook (lummo-workload).", example: Some("Kptfile.examples/tokko-api/migrate.yaml"), schema: schema_of::<spec::LummoJobSpec>, function_config: false },
+        KindDoc { kind: "LummoJob", about: "A Job run once per sync, as an Argo CD Sync hook in wave 1, before the app's objects (lummo-workload).", example: Some("Kptfile.examples/tokko-api/migrate.yaml"), schema: schema_of::<spec::LummoJobSpec>, function_config: false },
         KindDoc { kind: "LummoCronJob", about: "A Job on a cron schedule (lummo-workload).", example: None, schema: schema_of::<spec::LummoJobSpec>, function_config: false },
         KindDoc { kind: "LummoContainer", about: "A container template that LummoDeployment, LummoJob and LummoCronJob containers (and other templates) extend (lummo-workload).", example: Some("Kptfile.examples/tokko-api/containers.yaml"), schema: schema_of::<spec::PartialContainer>, function_config: false },
     ],
