@@ -92,6 +92,9 @@ pub struct Finding {
 struct Source {
     text: String,
     documents: Vec<Value>,
+    /// The text of each document (kyaml's split), read once for the items and
+    /// the writing; `None` when the split and the reader disagree.
+    pieces: Option<Vec<String>>,
 }
 
 /// A package as read from disk, then rendered.
@@ -480,7 +483,7 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
                 .eq(documents.iter().map(|d| d.value.clone()))
     });
     let pieces = match source {
-        Some(source) => original_pieces(&source.text),
+        Some(source) => source.pieces.clone(),
         None => Some(Vec::new()),
     };
     let formatted = pieces.and_then(|pieces| {
@@ -1245,13 +1248,13 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
             .map_err(|e| anyhow!("{path}:{}:{}: {}", e.line, e.column, e.message))?;
         // Each item keeps its document's text (comments, `# kpt-set:` markers,
         // styles) for the functions that read or keep it, as under kpt.
-        let pieces = original_pieces(&text).filter(|p| p.len() == documents.len());
+        let pieces = original_pieces(&text);
+        let aligned = pieces.as_ref().filter(|p| p.len() == documents.len());
         for (index, document) in documents.iter().enumerate() {
             if !document.is_object() {
                 bail!("{path}: document {} is not a mapping", index + 1);
             }
-            let mut item = pieces
-                .as_ref()
+            let mut item = aligned
                 .and_then(|p| Item::from_document(&p[index], &limits).ok())
                 .filter(|item| item.value() == document)
                 .unwrap_or_else(|| Item::from(document.clone()));
@@ -1269,7 +1272,14 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
         }
         rendered.unstaged_sources.push(path.clone());
         rendered.starts.insert(path.clone(), document_starts(&text));
-        rendered.sources.insert(path, Source { text, documents });
+        rendered.sources.insert(
+            path,
+            Source {
+                text,
+                documents,
+                pieces,
+            },
+        );
     }
     Ok(items)
 }
