@@ -22,6 +22,47 @@ pub mod annotations {
     pub const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 }
 
+/// An annotation kpt adds to objects while it renders and removes before it writes
+/// them: where an object came from (`config.kubernetes.io/index`, `.../path`,
+/// `config.k8s.io/id`) and everything under `internal.config.kubernetes.io/` or
+/// `internal.config.k8s.io/`.
+pub fn is_kpt_annotation(key: &str) -> bool {
+    key == annotations::LEGACY_PATH
+        || key == annotations::LEGACY_INDEX
+        || key == annotations::ID
+        || key.starts_with("internal.config.kubernetes.io/")
+        || key.starts_with("internal.config.k8s.io/")
+}
+
+pub fn has_kpt_annotations(object: &Value) -> bool {
+    object
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.keys().any(|k| is_kpt_annotation(k)))
+}
+
+/// The object without kpt's annotations; an `annotations` mapping (and then a
+/// `metadata` mapping) that held nothing else goes too, as it was not there before
+/// kpt added them.
+pub fn without_kpt_annotations(object: &Value) -> Value {
+    let mut object = object.clone();
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return object;
+    };
+    let Some(map) = metadata.get_mut("annotations").and_then(Value::as_object_mut) else {
+        return object;
+    };
+    let before = map.len();
+    map.retain(|key, _| !is_kpt_annotation(key));
+    if map.is_empty() && before > 0 {
+        metadata.shift_remove("annotations");
+        if metadata.is_empty() {
+            object.as_object_mut().map(|o| o.shift_remove("metadata"));
+        }
+    }
+    object
+}
+
 /// Identifies an object, as `resourceRef` of a result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]

@@ -32,6 +32,12 @@ pub enum Format {
 pub struct Item {
     value: Value,
     source: Option<(Arc<str>, Range<usize>)>,
+    /// The text leaves out the annotations kpt adds while it renders
+    /// ([`crate::object::is_kpt_annotation`]): it is the object without them.
+    /// A renderer that reads files sets a handful of them on every object and
+    /// changes them as paths are rebased; none of that is worth an edit of the
+    /// text, and no file is written with them.
+    text_without_kpt: bool,
 }
 
 impl Item {
@@ -45,21 +51,14 @@ impl Item {
 
     /// An item read from one YAML document as it sits in a file (keys at column 0),
     /// keeping its text, so that functions which read comments (setters) or keep
-    /// styles work in process as they do under kpt. Without a usable text (the text
-    /// does not read back as the same value) the item has only its value.
-    pub fn from_document(text: &str, limits: &Limits) -> Result<Item, YamlError> {
-        let mut documents = yaml::parse_documents(text, limits)?;
-        if documents.len() != 1 {
-            return Err(YamlError {
-                message: format!("expected one YAML document, found {}", documents.len()),
-                line: 0,
-                column: 0,
-            });
-        }
-        let value = documents.pop().expect("one document");
+    /// styles work in process as they do under kpt. `document` is the value the
+    /// caller read for it; `None` when the text, made an item of a ResourceList
+    /// (indented by two), does not read back as exactly that one document.
+    pub fn from_document(text: &str, document: &Value, limits: &Limits) -> Option<Item> {
         let body = text.trim_end_matches(['\n', '\r']);
         let body = body.strip_prefix("---\n").unwrap_or(body);
-        let mut indented = String::with_capacity(body.len() + body.len() / 8);
+        let mut indented = String::with_capacity(body.len() + body.len() / 8 + 2);
+        indented.push_str("  ");
         for (i, line) in body.split('\n').enumerate() {
             if i > 0 {
                 indented.push('\n');
@@ -69,12 +68,17 @@ impl Item {
             }
             indented.push_str(line);
         }
-        let same = yaml::parse_documents(&format!("  {indented}"), limits)
-            .is_ok_and(|d| d.len() == 1 && d[0] == value);
+        // One parse: the indented text must say what the document says.
+        let mut read = yaml::parse_documents(&indented, limits).ok()?;
+        if read.len() != 1 || &read[0] != document {
+            return None;
+        }
         let len = indented.len();
-        Ok(Item {
-            value,
-            source: same.then(|| (Arc::from(indented), 0..len)),
+        Some(Item {
+            // A file that already carries kpt's annotations keeps them in its text.
+            text_without_kpt: !crate::object::has_kpt_annotations(document),
+            value: read.pop()?,
+            source: Some((Arc::from(indented), 2..len)),
         })
     }
 
@@ -85,9 +89,19 @@ impl Item {
         if value == self.value {
             return;
         }
-        let text = self
-            .source_text()
-            .and_then(|text| crate::edit::update_item_text(text, &self.value, &value));
+        let text = match self.source_text() {
+            None => None,
+            Some(text) if self.text_without_kpt => {
+                let old = crate::object::without_kpt_annotations(&self.value);
+                let new = crate::object::without_kpt_annotations(&value);
+                if old == new {
+                    self.value = value;
+                    return;
+                }
+                crate::edit::update_item_text(text, &old, &new)
+            }
+            Some(text) => crate::edit::update_item_text(text, &self.value, &value),
+        };
         self.value = value;
         self.source = text.map(|text| {
             let len = text.len();
@@ -120,11 +134,24 @@ impl Item {
         true
     }
 
-    /// The unchanged source text, if the object was read from YAML and not changed.
+    /// The text of the object as read, or as edited since (comments, styles), if
+    /// it has one. It may leave out kpt's own annotations (see
+    /// [`Item::complete_text`]): use it for comments and styles.
     pub fn source_text(&self) -> Option<&str> {
         self.source
             .as_ref()
             .map(|(text, range)| &text[range.clone()])
+    }
+
+    /// The text of the whole object, kpt's annotations included (what a
+    /// ResourceList carries), if it has one.
+    pub fn complete_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        let text = self.source_text()?;
+        if !self.text_without_kpt || !crate::object::has_kpt_annotations(&self.value) {
+            return Some(std::borrow::Cow::Borrowed(text));
+        }
+        let without = crate::object::without_kpt_annotations(&self.value);
+        crate::edit::update_item_text(text, &without, &self.value).map(std::borrow::Cow::Owned)
     }
 }
 
@@ -133,6 +160,7 @@ impl From<Value> for Item {
         Item {
             value,
             source: None,
+            text_without_kpt: false,
         }
     }
 }
@@ -381,10 +409,10 @@ impl ResourceList {
         } else {
             out.push_str("items:\n");
             for item in &self.items {
-                match item.source_text() {
+                match item.complete_text() {
                     Some(text) => {
                         out.push_str("- ");
-                        out.push_str(text);
+                        out.push_str(&text);
                         out.push('\n');
                     }
                     None => yaml::write_seq_items(&mut out, std::slice::from_ref(&item.value)),
@@ -476,14 +504,44 @@ mod tests {
     #[test]
     fn items_from_file_documents_keep_their_text() {
         let doc = "# head\napiVersion: v1\nkind: ConfigMap # c\ndata:\n  a: |\n    x\n\n    y\n  b: 'q'\n";
-        let item = Item::from_document(doc, &Limits::default()).unwrap();
+        let value = yaml::parse_documents(doc, &Limits::default()).unwrap().remove(0);
+        let item = Item::from_document(doc, &value, &Limits::default()).unwrap();
         assert_eq!(item["data"]["a"], "x\n\ny\n");
+        // The text must read back as the document the caller read.
+        let other = serde_json::json!({"kind": "ConfigMap"});
+        assert!(Item::from_document(doc, &other, &Limits::default()).is_none());
         let mut list = ResourceList::new(Vec::new());
         list.items.push(item);
         assert_eq!(
             list.write(),
             "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- # head\n  apiVersion: v1\n  kind: ConfigMap # c\n  data:\n    a: |\n      x\n\n      y\n    b: 'q'\n"
         );
+    }
+
+    /// kpt's annotations set while rendering cost no text edit, are never in the
+    /// text written to a file, and are in the ResourceList a function reads.
+    #[test]
+    fn kpt_annotations_stay_out_of_a_documents_text() {
+        use crate::object::ObjectExt;
+        let doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a # keep\ndata:\n  b: 'q'\n";
+        let limits = Limits::default();
+        let value = yaml::parse_documents(doc, &limits).unwrap().remove(0);
+        let mut item = Item::from_document(doc, &value, &limits).unwrap();
+        item.update(|v| {
+            v.set_annotation("config.kubernetes.io/index", "0");
+            v.set_annotation("internal.config.kubernetes.io/path", "a.yaml");
+        });
+        assert_eq!(item.source_text(), Some("apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a # keep\n  data:\n    b: 'q'"));
+        // A real change is edited into the text, still without kpt's annotations.
+        item.update(|v| v.set_annotation("team", "x"));
+        let text = item.source_text().unwrap();
+        assert!(text.contains("    annotations:\n      team: x") && !text.contains("index"), "{text}");
+        // The ResourceList carries them, with the rest of the text kept.
+        let mut list = ResourceList::new(Vec::new());
+        list.items.push(item.clone());
+        let written = list.write();
+        assert!(written.contains("name: a # keep") && written.contains("b: 'q'"), "{written}");
+        assert_eq!(parse(&written).unwrap().items[0], item);
     }
 
     #[test]

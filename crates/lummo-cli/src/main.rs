@@ -543,6 +543,11 @@ fn eval_function(name: &str) -> Result<package::Function> {
 
 /// Results as `severity: file:line: Kind/name: field: message`, colored on a terminal.
 fn report(rendered: &package::Rendered) {
+    use std::io::Write;
+    // One buffered write: thousands of results (a setter over every file) would
+    // otherwise cost a system call per line, and a terminal check per label.
+    let colored = colors();
+    let mut out = String::new();
     for finding in &rendered.findings {
         let result: &ResultItem = &finding.result;
         let mut line = String::new();
@@ -565,15 +570,24 @@ fn report(rendered: &package::Rendered) {
         } else {
             format!("{} in {}", finding.function, finding.package)
         };
-        eprintln!("{} [{origin}] {line}", paint(label, result.severity));
+        out.push_str(&format!("{} [{origin}] {line}\n", painted(label, result.severity, colored)));
     }
+    let _ = std::io::stderr().lock().write_all(out.as_bytes());
 }
 
 /// Colors only on a terminal, and never with `NO_COLOR` set to anything but the
 /// empty string (https://no-color.org).
 fn paint(text: &str, severity: Severity) -> String {
+    painted(text, severity, colors())
+}
+
+fn colors() -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    if no_color || !std::io::stderr().is_terminal() {
+    !no_color && std::io::stderr().is_terminal()
+}
+
+fn painted(text: &str, severity: Severity, colored: bool) -> String {
+    if !colored {
         return text.to_string();
     }
     let color = match severity {

@@ -247,12 +247,20 @@ impl Rendered {
     /// files go to temporary files, files whose resources all went away are
     /// marked for deletion; its items and sources are dropped.
     fn stage(&mut self, items: Vec<Item>) -> Result<()> {
-        let files = group_files(&items);
+        let files: Vec<(String, Option<Source>, Vec<Document>)> = group_files(&items)
+            .into_iter()
+            .map(|(path, documents)| {
+                let source = self.sources.remove(&path);
+                (path, source, documents)
+            })
+            .collect();
+        drop(items);
+        let texts = parallel_map(&files, |(_, source, documents)| {
+            file_text(source.as_ref(), documents)
+        });
         let mut staging = self.staging.take().unwrap_or_default();
         let mut changed = Vec::new();
-        for (path, documents) in files {
-            let source = self.sources.remove(&path);
-            let text = file_text(source.as_ref(), &documents);
+        for ((path, source, _), text) in files.into_iter().zip(texts) {
             match source {
                 Some(source) if source.text == text => {}
                 Some(_) => {
@@ -475,13 +483,13 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 /// (anchors, a construct saphyr rejects), an unchanged file stays as it is and a
 /// changed one is written in our block style.
 fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
-    let unchanged = source.is_some_and(|s| {
-        s.documents.len() == documents.len()
-            && s.documents
-                .iter()
-                .map(clean)
-                .eq(documents.iter().map(|d| d.value.clone()))
-    });
+    // The documents as read, as kpt would write them back unchanged.
+    let before: Vec<std::borrow::Cow<Value>> = source
+        .map(|s| s.documents.iter().map(clean_borrowed).collect())
+        .unwrap_or_default();
+    let unchanged = source.is_some()
+        && before.len() == documents.len()
+        && before.iter().zip(documents).all(|(old, d)| **old == d.value);
     let pieces = match source {
         Some(source) => source.pieces.clone(),
         None => Some(Vec::new()),
@@ -510,17 +518,19 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
                     .map_or(kyaml_format::SeqIndent::Compact, |p| {
                         kyaml_format::derive_seq_indent(p)
                     });
-                let changed = source.is_some_and(|s| {
-                    s.documents
-                        .get(d.index as usize)
-                        .is_some_and(|old| clean(old) != d.value)
-                });
+                let changed = before
+                    .get(d.index as usize)
+                    .is_some_and(|old| **old != d.value);
                 let restyled = changed && d.text.is_none();
                 (original.as_deref(), &d.value, indent, restyled, changed)
             })
             .collect();
         let text = kyaml_format::format_values_restyled(&entries);
-        // The formatter must never change what the file says.
+        // The formatter must never change what the file says; a file it gives
+        // back byte for byte with the same documents says the same already.
+        if unchanged && source.is_some_and(|s| s.text == text) {
+            return Some(text);
+        }
         let same = parse_documents(&text, &Limits::default())
             .is_ok_and(|read| read.iter().eq(documents.iter().map(|d| &d.value)));
         same.then_some(text)
@@ -580,18 +590,42 @@ fn unindent_item(text: &str) -> String {
 }
 
 /// The original text of each document, by index as `parse_documents` counts
-/// them (kyaml's split, minus pieces that hold no document).
-fn original_pieces(text: &str) -> Option<Vec<String>> {
-    let limits = Limits::default();
-    let mut pieces = Vec::new();
-    for piece in kyaml_format::split_documents(text).ok()? {
-        match parse_documents(&piece, &limits).ok()?.len() {
-            0 => {}
-            1 => pieces.push(piece),
-            _ => return None,
+/// them (kyaml's split, minus pieces that hold no document), or `None` when the
+/// split does not give the same documents; and for each document an item that
+/// keeps its text, where the text reads back the same as an item.
+fn document_texts(
+    text: &str,
+    documents: &[Value],
+    limits: &Limits,
+) -> (Option<Vec<String>>, Vec<Option<Item>>) {
+    let Ok(split) = kyaml_format::split_documents(text) else {
+        return (None, Vec::new());
+    };
+    let mut pieces = Vec::with_capacity(documents.len());
+    let mut items = Vec::with_capacity(documents.len());
+    for piece in split {
+        // The common case costs one parse: the piece as an item is the document.
+        if let Some(item) = documents
+            .get(pieces.len())
+            .and_then(|document| Item::from_document(&piece, document, limits))
+        {
+            pieces.push(piece);
+            items.push(Some(item));
+            continue;
+        }
+        match parse_documents(&piece, limits) {
+            Ok(read) if read.is_empty() => {}
+            Ok(read) if read.len() == 1 && documents.get(pieces.len()) == read.first() => {
+                pieces.push(piece);
+                items.push(None);
+            }
+            _ => return (None, items),
         }
     }
-    Some(pieces)
+    if pieces.len() != documents.len() {
+        return (None, items);
+    }
+    (Some(pieces), items)
 }
 
 fn display_package(relative: &str) -> String {
@@ -829,19 +863,26 @@ fn render_package(
             let config = step_config(&package_path, step, &items)?;
             let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
             let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
-            let input: Vec<Item> = items
-                .iter()
-                .zip(&chosen)
-                .enumerate()
-                .filter(|(_, (_, chosen))| **chosen)
-                .map(|(i, (item, _))| {
-                    let mut item = item.clone();
-                    if selective {
-                        item.update(|v| v.set_annotation(runtime::RESOURCE_ID, &i.to_string()));
-                    }
-                    item
-                })
-                .collect();
+            // A mutator over every item takes them (a failed render writes
+            // nothing); a selective one gets copies marked for merging back, and a
+            // validator copies, as kpt keeps the input whatever it returns.
+            let input: Vec<Item> = if selective || stage != "mutators" {
+                items
+                    .iter()
+                    .zip(&chosen)
+                    .enumerate()
+                    .filter(|(_, (_, chosen))| **chosen)
+                    .map(|(i, (item, _))| {
+                        let mut item = item.clone();
+                        if selective {
+                            item.update(|v| v.set_annotation(runtime::RESOURCE_ID, &i.to_string()));
+                        }
+                        item
+                    })
+                    .collect()
+            } else {
+                std::mem::take(&mut items)
+            };
             let mut list = ResourceList::new(Vec::new());
             list.items = input;
             list.function_config = config;
@@ -876,7 +917,7 @@ fn render_package(
                 rendered.finding(relative, &label, result);
             }
             if failed {
-                return Ok(items);
+                return Ok(if items.is_empty() { list.items } else { items });
             }
             if stage == "mutators" {
                 let output: Vec<Item> = list
@@ -1241,22 +1282,26 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
     let limits = Limits::default();
     let package_path = base.display().to_string();
     let mut items = Vec::new();
-    for file in files {
-        let path = join(relative, &file);
-        let text = std::fs::read_to_string(base.join(&file)).with_context(|| path.clone())?;
+    // Read and parse the files on every core, then annotate in order.
+    let read = parallel_map(&files, |file| -> Result<_> {
+        let path = join(relative, file);
+        let text = std::fs::read_to_string(base.join(file)).with_context(|| path.clone())?;
         let documents = parse_documents(&text, &limits)
             .map_err(|e| anyhow!("{path}:{}:{}: {}", e.line, e.column, e.message))?;
         // Each item keeps its document's text (comments, `# kpt-set:` markers,
         // styles) for the functions that read or keep it, as under kpt.
-        let pieces = original_pieces(&text);
-        let aligned = pieces.as_ref().filter(|p| p.len() == documents.len());
+        let (pieces, texts) = document_texts(&text, &documents, &limits);
+        Ok((path, text, documents, pieces, texts))
+    });
+    for (file, read) in files.iter().zip(read) {
+        let (path, text, documents, pieces, mut texts) = read?;
         for (index, document) in documents.iter().enumerate() {
             if !document.is_object() {
                 bail!("{path}: document {} is not a mapping", index + 1);
             }
-            let mut item = aligned
-                .and_then(|p| Item::from_document(&p[index], &limits).ok())
-                .filter(|item| item.value() == document)
+            let mut item = texts
+                .get_mut(index)
+                .and_then(Option::take)
                 .unwrap_or_else(|| Item::from(document.clone()));
             item.update(|v| {
                 // kyaml's reader annotations, in the order kpt prints them.
@@ -1398,12 +1443,7 @@ fn strip_kpt_annotations(item: &Value) -> Value {
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        map.retain(|key, _| {
-            !(key == annotations::LEGACY_PATH
-                || key == annotations::LEGACY_INDEX
-                || key == annotations::ID
-                || key.starts_with("internal.config.kubernetes.io/"))
-        });
+        map.retain(|key, _| !krm_sdk::object::is_kpt_annotation(key));
     }
     drop_empty_annotations(&mut item);
     item
@@ -1412,6 +1452,25 @@ fn strip_kpt_annotations(item: &Value) -> Value {
 /// An item as kpt writes it: its own annotations only, and Config Connector
 /// objects stamped with kpt's attribution.
 fn clean(item: &Value) -> Value {
+    clean_borrowed(item).into_owned()
+}
+
+/// [`clean`] without a copy when there is nothing to clean (most documents read
+/// from files).
+fn clean_borrowed(item: &Value) -> std::borrow::Cow<'_, Value> {
+    let group = item.api_version().split('/').next().unwrap_or("");
+    let attributed = !group.ends_with("cnrm.cloud.google.com") || item.annotation(BLUEPRINT).is_some();
+    let metadata = item.get("metadata").and_then(Value::as_object);
+    let empties = metadata.is_some_and(|m| {
+        m.is_empty() || m.get("annotations").and_then(Value::as_object).is_some_and(|a| a.is_empty())
+    });
+    if attributed && !empties && !krm_sdk::object::has_kpt_annotations(item) {
+        return std::borrow::Cow::Borrowed(item);
+    }
+    std::borrow::Cow::Owned(clean_owned(item))
+}
+
+fn clean_owned(item: &Value) -> Value {
     let mut item = strip_kpt_annotations(item);
     let group = item.api_version().split('/').next().unwrap_or("");
     if group.ends_with("cnrm.cloud.google.com") && item.annotation(BLUEPRINT).is_none() {
@@ -1468,6 +1527,26 @@ fn document_starts(text: &str) -> Vec<usize> {
         }
     }
     starts
+}
+
+/// `f` over `items` on the machine's cores (at most 4 threads), in order: reading
+/// and formatting files are independent, and most of a render's work.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads < 2 || items.len() < 16 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 /// Two threads that write temporary files beside their destinations (same file

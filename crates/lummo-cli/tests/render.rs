@@ -418,3 +418,23 @@ fn docs_are_the_same_from_any_working_directory() {
     assert_eq!(here.stdout, elsewhere.stdout);
     assert!(String::from_utf8_lossy(&elsewhere.stdout).contains("## Example"));
 }
+
+/// A validator's output is not the package (kpt keeps its input whatever it
+/// returns): rendering with one changes and deletes nothing the mutators made.
+#[test]
+fn a_validator_step_keeps_every_resource() {
+    let kptfile = format!(
+        "{}  validators:\n  - image: ghcr.io/lummo/krm-functions/lummo-validate:v0.1.0\n",
+        kptfile(&[WORKLOAD])
+    );
+    let dir = package("validator", &[("Kptfile", &kptfile), ("app.yaml", SPEC)]);
+    let output = lummo(&["render", "."], &dir);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let first = snapshot(&dir);
+    assert!(first.iter().any(|(p, _)| p.ends_with("app.yaml")), "{first:?}");
+    assert!(first.iter().any(|(p, _)| p.to_string_lossy().contains("generated/")), "{first:?}");
+    let again = lummo(&["render", "."], &dir);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stderr(&again).contains("pruned:") || stderr(&again).contains("0 pruned"), "{}", stderr(&again));
+    assert_eq!(snapshot(&dir), first);
+}
