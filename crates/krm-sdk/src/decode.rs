@@ -13,6 +13,10 @@ use std::fmt;
 pub struct DecodeError {
     pub path: String,
     pub message: String,
+    /// The part of the value this problem makes unreliable, when wider than `path`:
+    /// [`decode_all`] removed the mapping around it. Checks after decoding say
+    /// nothing there (lummo-core's `settle`).
+    pub covers: Option<String>,
 }
 
 impl fmt::Display for DecodeError {
@@ -80,15 +84,26 @@ pub fn decode_all<T: DeserializeOwned>(
         let steps = removed.original(&steps_of(error.path()));
         let message = error.inner().to_string();
         if let Some(field) = missing_field(&message) {
-            // A required field removed for its own problem is not missing too.
-            let mut field_path = steps.clone();
-            field_path.push(Step::Key(field.to_string()));
-            if !removed.keys.contains(&field_path) {
+            // A required field removed for its own problem is not missing too, nor
+            // one beside a removed unknown field (most likely its misspelling).
+            let beside_removed = removed
+                .keys
+                .iter()
+                .any(|key| key.len() == steps.len() + 1 && key.starts_with(&steps));
+            if !beside_removed {
                 problems.push(problem(value, schema.as_ref(), &steps, &message));
             }
-            // The mapping lacking it goes, so that the problems after it are found.
+            // The mapping lacking it goes, so that the problems after it are found;
+            // what is around it is then unreliable too.
             if !removed.remove(&mut working, &steps_of(error.path())) {
                 break;
+            }
+            let (mapping, _) = display_path(schema.as_ref(), value, &steps);
+            let around = parent_path(&mapping);
+            for problem in &mut problems {
+                if within(&problem.path, &mapping) {
+                    problem.covers = Some(around.clone());
+                }
             }
         } else {
             let found = problem(value, schema.as_ref(), &steps, &message);
@@ -193,7 +208,9 @@ impl Removed {
             }
             (Step::Index(i), Value::Array(list)) if *i < list.len() => {
                 list.remove(*i);
-                let (Some(Step::Index(at)), list_path) = (original.last(), &original[..original.len() - 1]) else {
+                let (Some(Step::Index(at)), list_path) =
+                    (original.last(), &original[..original.len() - 1])
+                else {
                     return false;
                 };
                 self.items.push((list_path.to_vec(), *at));
@@ -202,6 +219,20 @@ impl Removed {
             _ => false,
         }
     }
+}
+
+/// `a.b[0]` → `a.b`, `a.b` → `a`, `a` → ``.
+fn parent_path(path: &str) -> String {
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    path[..cut].to_string()
+}
+
+/// Whether `path` is `prefix` or under it (`prefix.x`, `prefix[0]`).
+pub fn within(path: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 fn missing_field(message: &str) -> Option<&str> {
@@ -218,7 +249,11 @@ fn problem(value: &Value, schema: Option<&Value>, steps: &[Step], message: &str)
     let (path, node) = display_path(schema, value, steps);
     let found = value_at_steps(value, steps);
     let message = user_message(&strip_position(message), found, schema.zip(node));
-    DecodeError { path, message }
+    DecodeError {
+        path,
+        message,
+        covers: None,
+    }
 }
 
 fn value_at_steps<'v>(value: &'v Value, steps: &[Step]) -> Option<&'v Value> {
@@ -250,7 +285,9 @@ fn display_path<'s>(
                     path.push('.');
                 }
                 path.push_str(key);
-                node = schema.zip(node).and_then(|(root, n)| schema::property(root, n, key));
+                node = schema
+                    .zip(node)
+                    .and_then(|(root, n)| schema::property(root, n, key));
                 current = current.and_then(|c| c.get(key));
                 if let (Some(root), Some(n), Some(Value::Object(_))) = (schema, node, current) {
                     if let Some(item) = schema::single_for_list(root, n) {
@@ -261,7 +298,9 @@ fn display_path<'s>(
             }
             Step::Index(index) => {
                 path.push_str(&format!("[{index}]"));
-                node = schema.zip(node).and_then(|(root, n)| schema::items(root, n));
+                node = schema
+                    .zip(node)
+                    .and_then(|(root, n)| schema::items(root, n));
                 current = current.and_then(|c| c.get(*index));
             }
         }
@@ -283,7 +322,10 @@ fn user_message(message: &str, found: Option<&Value>, schema: Option<(&Value, &V
             let hint = suggest(variant, known.iter().copied())
                 .map(|best| format!("; did you mean `{best}`?"))
                 .unwrap_or_default();
-            return format!("expected one of: {}, found `{variant}`{hint}", known.join(", "));
+            return format!(
+                "expected one of: {}, found `{variant}`{hint}",
+                known.join(", ")
+            );
         }
     }
     let expected = ["invalid type: ", "invalid value: ", "invalid length "]
@@ -395,7 +437,10 @@ fn unknown_field(rest: &str) -> Option<String> {
     Some(match suggest(field, known.iter().copied()) {
         Some(best) => format!("unknown field `{field}`, did you mean `{best}`?"),
         None if known.is_empty() => format!("unknown field `{field}`; no fields are allowed here"),
-        None => format!("unknown field `{field}`; known fields: {}", known.join(", ")),
+        None => format!(
+            "unknown field `{field}`; known fields: {}",
+            known.join(", ")
+        ),
     })
 }
 
@@ -409,7 +454,10 @@ mod schema {
             let Some(target) = node.get("$ref").and_then(Value::as_str) else {
                 break;
             };
-            match target.strip_prefix('#').and_then(|pointer| root.pointer(pointer)) {
+            match target
+                .strip_prefix('#')
+                .and_then(|pointer| root.pointer(pointer))
+            {
                 Some(next) => node = next,
                 None => break,
             }
@@ -422,7 +470,12 @@ mod schema {
         let node = resolve(root, node);
         let mut out = vec![node];
         for key in ["anyOf", "oneOf", "allOf"] {
-            for branch in node.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for branch in node
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let branch = resolve(root, branch);
                 if branch.get("type").and_then(Value::as_str) != Some("null") {
                     out.push(branch);
@@ -502,7 +555,11 @@ mod schema {
                 "object" => match node.get("properties").and_then(Value::as_object) {
                     Some(fields) if !fields.is_empty() => format!(
                         "a mapping with the fields {}",
-                        fields.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                        fields
+                            .keys()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     _ => "a mapping".into(),
                 },
@@ -606,14 +663,20 @@ impl<'de> Deserialize<'de> for ExactScalar {
                 Ok(Value::from(v))
             }
             fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                    v.to_string(),
+                )))
             }
             fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                    v.to_string(),
+                )))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
                 // serde_json only takes this path when `v`'s plain decimal is the text.
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                    v.to_string(),
+                )))
             }
             fn visit_str<E>(self, v: &str) -> Result<Value, E> {
                 Ok(Value::String(v.to_string()))
@@ -641,7 +704,9 @@ impl<'de> Deserialize<'de> for ExactScalar {
                     // as this one-entry map holding the text itself.
                     if key == "$serde_json::private::Number" {
                         let text: String = map.next_value()?;
-                        return Ok(Value::Number(serde_json::Number::from_string_unchecked(text)));
+                        return Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                            text,
+                        )));
                     }
                     out.insert(key, map.next_value()?);
                 }
@@ -697,6 +762,7 @@ pub fn function_config<T: DeserializeOwned>(
         ("data", _) => Err(DecodeError {
             path: String::new(),
             message: "must be a mapping of strings".into(),
+            covers: None,
         }),
         _ => from_value(body),
     };
@@ -995,7 +1061,8 @@ mod tests {
 
     #[test]
     fn a_single_mapping_for_a_list_is_its_first_item() {
-        let value = json!({"scaling": {"minReplicas": 1}, "list": {"minReplicas": 2, "names": {"a": 1}}});
+        let value =
+            json!({"scaling": {"minReplicas": 1}, "list": {"minReplicas": 2, "names": {"a": 1}}});
         let (_, problems) = decode_all::<Spec>(&value, &|| Some(spec_schema()));
         assert_eq!(
             problems[0].to_string(),
@@ -1019,7 +1086,14 @@ mod tests {
         ];
         for case in cases {
             let message = from_value::<Spec>(&case).unwrap_err().to_string();
-            for word in ["struct", "u32", "sequence", "Scaling", "map,", "expected map"] {
+            for word in [
+                "struct",
+                "u32",
+                "sequence",
+                "Scaling",
+                "map,",
+                "expected map",
+            ] {
                 assert!(!message.contains(word), "{message}");
             }
         }

@@ -243,7 +243,11 @@ pub fn decode_spec<T: DeserializeOwned + JsonSchema>(
                 .field("metadata.name"),
         );
     } else if let Err(message) = names::dns_label(object.name()) {
-        problems.push(ResultItem::error(message).for_object(object).field("metadata.name"));
+        problems.push(
+            ResultItem::error(message)
+                .for_object(object)
+                .field("metadata.name"),
+        );
     }
     let Some(spec) = object.get("spec") else {
         problems.push(
@@ -256,9 +260,11 @@ pub fn decode_spec<T: DeserializeOwned + JsonSchema>(
     let schema = || Some(descriptor::schema_of::<T>());
     let (decoded, errors) = decode::decode_all(spec, &schema);
     for error in errors {
-        let result = error.into_result(object, "spec");
-        let covered = result.field.as_ref().map(|f| f.path.clone()).unwrap_or_default();
-        problems.push(covers(result, &covered));
+        let covered = match error.covers.as_deref().unwrap_or(&error.path) {
+            "" => "spec".to_string(),
+            path => format!("spec.{path}"),
+        };
+        problems.push(covers(error.into_result(object, "spec"), &covered));
     }
     (decoded, problems)
 }
@@ -287,24 +293,19 @@ pub fn settle(results: &mut Vec<ResultItem>) {
     if covering.is_empty() {
         return;
     }
-    let under = |path: &str, prefix: &str| {
-        prefix.is_empty()
-            || path == prefix
-            || path
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-    };
     let mut index = 0;
     results.retain(|result| {
         let i = index;
         index += 1;
         let path = result.field.as_ref().map_or("", |f| f.path.as_str());
-        !covering.iter().any(|(at, cover, prefix)| {
-            i > *at
-                && cover.resource_ref == result.resource_ref
-                && cover.file == result.file
-                && under(path, prefix)
-        })
+        // Covering results are independent problems themselves: all stay.
+        covering.iter().any(|(at, _, _)| *at == i)
+            || !covering.iter().any(|(at, cover, prefix)| {
+                i > *at
+                    && cover.resource_ref == result.resource_ref
+                    && cover.file == result.file
+                    && decode::within(path, prefix)
+            })
     });
 }
 
