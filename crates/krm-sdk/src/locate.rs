@@ -182,15 +182,24 @@ metadata:
     #[test]
     fn finds_the_field_not_the_document() {
         assert_eq!(field_position(TEXT, 1, "spec.app"), Some((6, 3)));
-        assert_eq!(field_position(TEXT, 1, "spec.containers[0].ports[0].port"), Some((10, 20)));
-        assert_eq!(field_position(TEXT, 1, "spec.containers[0].ports[1].prot"), Some((12, 7)));
+        assert_eq!(
+            field_position(TEXT, 1, "spec.containers[0].ports[0].port"),
+            Some((10, 20))
+        );
+        assert_eq!(
+            field_position(TEXT, 1, "spec.containers[0].ports[1].prot"),
+            Some((12, 7))
+        );
         assert_eq!(field_position(TEXT, 1, "spec.list[1]"), Some((15, 5)));
         assert_eq!(
             field_position(TEXT, 1, "metadata.labels['tags.datadoghq.com/env']"),
             Some((17, 12))
         );
         // a missing field: where the mapping that lacks it is
-        assert_eq!(field_position(TEXT, 1, "spec.containers[0].resources"), Some((7, 3)));
+        assert_eq!(
+            field_position(TEXT, 1, "spec.containers[0].resources"),
+            Some((7, 3))
+        );
         assert_eq!(field_position(TEXT, 0, "kind"), Some((2, 1)));
         assert_eq!(field_position(TEXT, 2, "kind"), None);
         assert_eq!(field_position("a: [", 0, "a"), None);

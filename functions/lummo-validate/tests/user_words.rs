@@ -69,8 +69,25 @@ fn bad_specs(schema: &Value) -> Vec<Value> {
 #[test]
 fn no_rust_words_in_decoding_problems() {
     let mut forbidden: Vec<String> = [
-        "struct ", "enum ", "untagged", "u8", "u16", "u32", "u64", "usize", "i8", "i16", "i32",
-        "i64", "isize", "f32", "f64", "a sequence", "a map,", "expected map", "Spec",
+        "struct ",
+        "enum ",
+        "untagged",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "usize",
+        "i8",
+        "i16",
+        "i32",
+        "i64",
+        "isize",
+        "f32",
+        "f64",
+        "a sequence",
+        "a map,",
+        "expected map",
+        "Spec",
     ]
     .map(String::from)
     .to_vec();
@@ -118,7 +135,10 @@ fn no_rust_words_in_decoding_problems() {
                             kind.kind, result.message
                         );
                     }
-                    assert!(result.tags.is_empty() || !result.tags.keys().any(|k| k.starts_with("internal.")));
+                    assert!(
+                        result.tags.is_empty()
+                            || !result.tags.keys().any(|k| k.starts_with("internal."))
+                    );
                 }
             }
         }
