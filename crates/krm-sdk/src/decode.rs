@@ -83,7 +83,7 @@ pub fn decode_all<T: DeserializeOwned>(
     while problems.len() < MAX_PROBLEMS {
         let steps = removed.original(&steps_of(error.path()));
         let message = error.inner().to_string();
-        if let Some(field) = missing_field(&message) {
+        if message.starts_with("missing field `") {
             // A required field removed for its own problem is not missing too, nor
             // one beside a removed unknown field (most likely its misspelling).
             let beside_removed = removed
@@ -233,13 +233,6 @@ pub fn within(path: &str, prefix: &str) -> bool {
         || path
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
-}
-
-fn missing_field(message: &str) -> Option<&str> {
-    message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split_once('`'))
-        .map(|(field, _)| field)
 }
 
 /// The problem serde reported as `message` at `steps` (a path of `value`), with the
