@@ -656,20 +656,14 @@ impl<'de> Deserialize<'de> for ExactScalar {
                 Ok(Value::from(v))
             }
             fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(
-                    v.to_string(),
-                )))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
             }
             fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(
-                    v.to_string(),
-                )))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
                 // serde_json only takes this path when `v`'s plain decimal is the text.
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(
-                    v.to_string(),
-                )))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
             }
             fn visit_str<E>(self, v: &str) -> Result<Value, E> {
                 Ok(Value::String(v.to_string()))
@@ -697,9 +691,7 @@ impl<'de> Deserialize<'de> for ExactScalar {
                     // as this one-entry map holding the text itself.
                     if key == "$serde_json::private::Number" {
                         let text: String = map.next_value()?;
-                        return Ok(Value::Number(serde_json::Number::from_string_unchecked(
-                            text,
-                        )));
+                        return Ok(Value::Number(serde_json::Number::from_string_unchecked(text)));
                     }
                     out.insert(key, map.next_value()?);
                 }

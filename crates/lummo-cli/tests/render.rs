@@ -100,17 +100,10 @@ fn output_folder_inside_the_package_gets_the_resources_once() {
     // kpt allows a new folder inside the package (its e2e case out-of-place-dir);
     // the old `lummo render -o sub` copied the package into itself until the
     // file-name limit.
-    let pkg = package(
-        "inside",
-        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
-    );
+    let pkg = package("inside", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
     let out = lummo(&["render", ".", "-o", "sub/../sub"], &pkg);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("inside the package"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("inside the package"), "{}", stderr(&out));
     assert!(pkg.join("sub/app.yaml").is_file());
     assert!(pkg.join("sub/generated/rollout_api.yaml").is_file());
     assert!(!pkg.join("sub/sub").exists(), "no copy of the copy");
@@ -390,35 +383,20 @@ fn check_fails_on_a_stale_package_and_passes_after_render() {
 #[test]
 fn results_dir_gets_a_function_result_list() {
     let bad = SPEC.replace("image: api:1.0.0", "image: ''");
-    let pkg = package(
-        "results",
-        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", &bad)],
-    );
+    let pkg = package("results", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", &bad)]);
     let results = pkg.with_extension("results");
     let _ = std::fs::remove_dir_all(&results);
-    let out = lummo(
-        &["render", ".", "--results-dir", results.to_str().unwrap()],
-        &pkg,
-    );
+    let out = lummo(&["render", ".", "--results-dir", results.to_str().unwrap()], &pkg);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = std::fs::read_to_string(results.join("results.yaml")).unwrap();
-    assert!(
-        text.starts_with("apiVersion: kpt.dev/v1\nkind: FunctionResultList\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("exitCode: 1") && text.contains("image: lummo-workload"),
-        "{text}"
-    );
+    assert!(text.starts_with("apiVersion: kpt.dev/v1\nkind: FunctionResultList\n"), "{text}");
+    assert!(text.contains("exitCode: 1") && text.contains("image: lummo-workload"), "{text}");
     assert!(text.contains("severity: error"), "{text}");
 }
 
 #[test]
 fn a_copy_of_generated_output_in_a_users_file_is_never_deleted() {
-    let pkg = package(
-        "copy",
-        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
-    );
+    let pkg = package("copy", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
     assert!(lummo(&["render", "."], &pkg).status.success());
     // The user copies a generated file into one of their own, annotation and all.
     let copy = std::fs::read_to_string(pkg.join("generated/serviceaccount_api.yaml")).unwrap();
@@ -428,10 +406,7 @@ fn a_copy_of_generated_output_in_a_users_file_is_never_deleted() {
     // and the user's file is still there, unchanged.
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("conflicts with"), "{}", stderr(&out));
-    assert_eq!(
-        std::fs::read_to_string(pkg.join("my-serviceaccount.yaml")).unwrap(),
-        copy
-    );
+    assert_eq!(std::fs::read_to_string(pkg.join("my-serviceaccount.yaml")).unwrap(), copy);
 }
 
 #[test]
