@@ -396,3 +396,62 @@ pub fn typed_object<T: serde::Serialize>(api_version: &str, kind: &str, object: 
     }
     value
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use krm_sdk::json;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Thing {
+        size: u8,
+        #[serde(default)]
+        colour: Option<String>,
+    }
+
+    #[test]
+    fn a_bad_name_and_every_spec_problem_are_reported_together() {
+        let object = json!({"kind": "LummoThing", "metadata": {"name": "Bad_Name"},
+            "spec": {"size": 300, "color": "red"}});
+        let (spec, problems) = decode_spec::<Thing>(&object, "LummoThing");
+        assert!(spec.is_none(), "`size` is required and was wrong");
+        let fields: Vec<&str> =
+            problems.iter().map(|p| p.field.as_ref().unwrap().path.as_str()).collect();
+        assert_eq!(fields, ["metadata.name", "spec.size", "spec.color"]);
+        assert_eq!(problems[1].message, "expected a whole number (0 to 255), found the number 300");
+    }
+
+    #[test]
+    fn settle_drops_consequences_and_keeps_independent_results() {
+        let object = json!({"kind": "LummoThing", "metadata": {"name": "a"}});
+        let other = json!({"kind": "LummoThing", "metadata": {"name": "b"}});
+        let at = |path: &str, on: &Value| ResultItem::error(path).for_object(on).field(path);
+        let mut results = vec![
+            covers(at("spec.containers[0].template", &object), "spec.containers[0]"),
+            covers(at("spec.containers[0].image", &object), "spec.containers[0].image"),
+            at("spec.containers[0].resources", &object),
+            at("spec.containers[1].image", &object),
+            at("spec.containers[0].image", &other),
+            at("spec.schedule", &object),
+        ];
+        settle(&mut results);
+        let kept: Vec<(&str, &str)> = results
+            .iter()
+            .map(|r| (r.resource_ref.as_ref().unwrap().name.as_str(), r.message.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("a", "spec.containers[0].template"),
+                ("a", "spec.containers[0].image"),
+                ("a", "spec.containers[1].image"),
+                ("b", "spec.containers[0].image"),
+                ("a", "spec.schedule"),
+            ]
+        );
+        assert!(results.iter().all(|r| r.tags.is_empty()));
+    }
+}
