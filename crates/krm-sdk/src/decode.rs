@@ -773,7 +773,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .iter()
         .map(|c| {
             (
-                edit_distance(&lower, &c.to_ascii_lowercase()),
+                typo_distance(&lower, &c.to_ascii_lowercase()),
                 edit_distance(word, c),
                 *c,
             )
@@ -787,6 +787,31 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             .into_iter()
             .find(|c| lower.len() >= 4 && c.to_ascii_lowercase().starts_with(&lower))
     })
+}
+
+/// Edits between `a` and `b` counting two swapped neighbours as one (optimal string
+/// alignment distance): `prot` is one typo away from `port`, as people type.
+fn typo_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Levenshtein distance over chars.
@@ -1112,6 +1137,7 @@ mod tests {
             Some("minReplicas")
         );
         assert_eq!(suggest("zzz", ["minReplicas"]), None);
+        assert_eq!(suggest("prot", ["name", "port"]), Some("port"));
         assert_eq!(
             suggest("ackDeadline", ["topic", "ackDeadlineSeconds"]),
             Some("ackDeadlineSeconds")
