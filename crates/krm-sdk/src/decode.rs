@@ -513,8 +513,13 @@ mod schema {
 
     /// What `node` takes, in the user's words.
     pub fn describe(root: &Value, node: &Value) -> Option<String> {
+        describe_within(root, node, 8)
+    }
+
+    /// [`describe`], going at most `depth` `anyOf`s deep (a schema may refer to itself).
+    fn describe_within(root: &Value, node: &Value, depth: usize) -> Option<String> {
         let node = resolve(root, node);
-        let constants: Option<Vec<String>> = constants(root, node);
+        let constants: Option<Vec<String>> = constants(root, node, depth);
         if let Some(values) = constants.filter(|v| !v.is_empty()) {
             return Some(format!("one of: {}", values.join(", ")));
         }
@@ -525,7 +530,10 @@ mod schema {
             }
         };
         for branch in branches(root, node).into_iter().skip(1) {
-            if let Some(part) = describe(root, branch) {
+            if depth == 0 {
+                break;
+            }
+            if let Some(part) = describe_within(root, branch, depth - 1) {
                 push(part);
             }
         }
@@ -564,7 +572,7 @@ mod schema {
     }
 
     /// The values of an enumeration (`enum`, or branches that are all `const`).
-    fn constants(root: &Value, node: &Value) -> Option<Vec<String>> {
+    fn constants(root: &Value, node: &Value, depth: usize) -> Option<Vec<String>> {
         let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
         if let Some(values) = node.get("enum").and_then(Value::as_array) {
             return Some(values.iter().filter(|v| !v.is_null()).map(text).collect());
@@ -582,7 +590,7 @@ mod schema {
             if branch.get("type").and_then(Value::as_str) == Some("null") {
                 continue;
             }
-            out.extend(constants(root, branch)?);
+            out.extend(constants(root, branch, depth.checked_sub(1)?)?);
         }
         Some(out)
     }
