@@ -13,6 +13,10 @@ use std::fmt;
 pub struct DecodeError {
     pub path: String,
     pub message: String,
+    /// The part of the value this problem makes unreliable, when wider than `path`:
+    /// [`decode_all`] removed the mapping around it. Checks after decoding say
+    /// nothing there (lummo-core's `settle`).
+    pub covers: Option<String>,
 }
 
 impl fmt::Display for DecodeError {
@@ -40,23 +44,578 @@ impl DecodeError {
 }
 
 /// Decodes `value` into `T`; with `#[serde(deny_unknown_fields)]` on `T` an unknown
-/// field is an error naming the closest known one.
+/// field is an error naming the closest known one. The first problem only: see
+/// [`decode_all`] for every problem.
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, DecodeError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = clean_path(&e.path().to_string());
-        let mut message = improve_message(&e.inner().to_string());
-        // Numbers keep their source text (serde_json's arbitrary_precision), and an
-        // integer field parses that text: all serde can say then is "invalid number".
-        if message == "invalid number" {
-            if let Some(Value::Number(n)) = value_at(value, &path) {
-                message = format!(
-                    "`{n}` is not a number this field takes: a whole number{} within its range",
-                    if n.as_f64().is_some_and(|f| f < 0.0) { " (maybe not negative)" } else { "" }
-                );
+    match serde_path_to_error::deserialize(value) {
+        Ok(decoded) => Ok(decoded),
+        Err(e) => {
+            let steps = steps_of(e.path());
+            Err(problem(value, None, &steps, &e.inner().to_string()))
+        }
+    }
+}
+
+/// At most this many problems are reported per value: past that the rest is noise.
+const MAX_PROBLEMS: usize = 50;
+
+/// Decodes `value` into `T`, reporting every independent problem at once (as kyaml
+/// loads a config: schema check, strict decode, then validation, all problems
+/// together). On the fast path this is one serde decode; only when it fails is
+/// `schema` (the JSON Schema of `T`, which names expected types in the user's words
+/// and tells where a single mapping stands for a list) built, and the value decoded
+/// again with each offending field removed, until it decodes or a problem cannot be
+/// removed (a missing required field). Returns the value decoded without its
+/// offending fields, when it decodes, so that the checks that follow decoding still
+/// run and report; it must not generate anything, the problems being errors.
+pub fn decode_all<T: DeserializeOwned>(
+    value: &Value,
+    schema: &dyn Fn() -> Option<Value>,
+) -> (Option<T>, Vec<DecodeError>) {
+    let mut error = match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(decoded) => return (Some(decoded), Vec::new()),
+        Err(e) => e,
+    };
+    let schema = schema();
+    let mut working = value.clone();
+    let mut removed = Removed::default();
+    let mut problems = Vec::new();
+    while problems.len() < MAX_PROBLEMS {
+        let steps = removed.original(&steps_of(error.path()));
+        let message = error.inner().to_string();
+        if message.starts_with("missing field `") {
+            // A required field removed for its own problem is not missing too, nor
+            // one beside a removed unknown field (most likely its misspelling).
+            let beside_removed = removed
+                .keys
+                .iter()
+                .any(|key| key.len() == steps.len() + 1 && key.starts_with(&steps));
+            if !beside_removed {
+                problems.push(problem(value, schema.as_ref(), &steps, &message));
+            }
+            // The mapping lacking it goes, so that the problems after it are found;
+            // what is around it is then unreliable too.
+            if !removed.remove(&mut working, &steps_of(error.path())) {
+                break;
+            }
+            let (mapping, _) = display_path(schema.as_ref(), value, &steps);
+            let around = parent_path(&mapping);
+            for problem in &mut problems {
+                if within(&problem.path, &mapping) {
+                    problem.covers = Some(around.clone());
+                }
+            }
+        } else {
+            let found = problem(value, schema.as_ref(), &steps, &message);
+            if problems.contains(&found) {
+                break;
+            }
+            problems.push(found);
+            if !removed.remove(&mut working, &steps_of(error.path())) {
+                break;
             }
         }
-        DecodeError { path, message }
+        match serde_path_to_error::deserialize::<_, T>(&working) {
+            Ok(decoded) => return (Some(decoded), problems),
+            Err(e) => error = e,
+        }
+    }
+    (None, problems)
+}
+
+/// One step of a field path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn steps_of(path: &serde_path_to_error::Path) -> Vec<Step> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(Step::Index(*index)),
+            Segment::Map { key } => Some(Step::Key(key.clone())),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// What [`decode_all`] removed from its working copy, as paths of the original value.
+#[derive(Default)]
+struct Removed {
+    keys: Vec<Vec<Step>>,
+    /// (the list's path, the removed item's index), both in the original value.
+    items: Vec<(Vec<Step>, usize)>,
+}
+
+impl Removed {
+    /// The path in the original value of `steps`, a path in the working copy
+    /// (indices after a removed item have shifted down).
+    fn original(&self, steps: &[Step]) -> Vec<Step> {
+        let mut out = Vec::with_capacity(steps.len());
+        for step in steps {
+            match step {
+                Step::Index(working) => {
+                    let mut gone: Vec<usize> = self
+                        .items
+                        .iter()
+                        .filter(|(list, _)| *list == out)
+                        .map(|(_, index)| *index)
+                        .collect();
+                    gone.sort_unstable();
+                    let mut index = *working;
+                    for g in gone {
+                        if g <= index {
+                            index += 1;
+                        }
+                    }
+                    out.push(Step::Index(index));
+                }
+                key => out.push(key.clone()),
+            }
+        }
+        out
+    }
+
+    /// Removes the node at `steps` (a working-copy path) from `working`.
+    fn remove(&mut self, working: &mut Value, steps: &[Step]) -> bool {
+        let Some((last, parent)) = steps.split_last() else {
+            return false;
+        };
+        let mut node = &mut *working;
+        for step in parent {
+            node = match (step, node) {
+                (Step::Key(k), Value::Object(map)) => match map.get_mut(k) {
+                    Some(next) => next,
+                    None => return false,
+                },
+                (Step::Index(i), Value::Array(list)) => match list.get_mut(*i) {
+                    Some(next) => next,
+                    None => return false,
+                },
+                _ => return false,
+            };
+        }
+        let original = self.original(steps);
+        match (last, node) {
+            (Step::Key(k), Value::Object(map)) => {
+                let found = map.shift_remove(k).is_some();
+                if found {
+                    self.keys.push(original);
+                }
+                found
+            }
+            (Step::Index(i), Value::Array(list)) if *i < list.len() => {
+                list.remove(*i);
+                let (Some(Step::Index(at)), list_path) =
+                    (original.last(), &original[..original.len() - 1])
+                else {
+                    return false;
+                };
+                self.items.push((list_path.to_vec(), *at));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `a.b[0]` → `a.b`, `a.b` → `a`, `a` → ``.
+fn parent_path(path: &str) -> String {
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    path[..cut].to_string()
+}
+
+/// Whether `path` is `prefix` or under it (`prefix.x`, `prefix[0]`).
+pub fn within(path: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+}
+
+/// The problem serde reported as `message` at `steps` (a path of `value`), with the
+/// path in the one style users see (`containers[0].ports[0]`, also when a single
+/// container is written as a mapping) and the message in the user's words.
+fn problem(value: &Value, schema: Option<&Value>, steps: &[Step], message: &str) -> DecodeError {
+    let (path, node) = display_path(schema, value, steps);
+    let found = value_at_steps(value, steps);
+    let message = user_message(&strip_position(message), found, schema.zip(node));
+    DecodeError {
+        path,
+        message,
+        covers: None,
+    }
+}
+
+fn value_at_steps<'v>(value: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+    let mut current = value;
+    for step in steps {
+        current = match step {
+            Step::Key(k) => current.get(k)?,
+            Step::Index(i) => current.get(*i)?,
+        };
+    }
+    Some(current)
+}
+
+/// `steps` as `a.b[0].c`, and the schema of the node they lead to. Where the schema
+/// takes a list or a single item and `value` holds the single item (a mapping), the
+/// path names it as the list's first item.
+fn display_path<'s>(
+    schema: Option<&'s Value>,
+    value: &Value,
+    steps: &[Step],
+) -> (String, Option<&'s Value>) {
+    let mut path = String::new();
+    let mut node = schema;
+    let mut current = Some(value);
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                node = schema
+                    .zip(node)
+                    .and_then(|(root, n)| schema::property(root, n, key));
+                current = current.and_then(|c| c.get(key));
+                if let (Some(root), Some(n), Some(Value::Object(_))) = (schema, node, current) {
+                    if let Some(item) = schema::single_for_list(root, n) {
+                        path.push_str("[0]");
+                        node = Some(item);
+                    }
+                }
+            }
+            Step::Index(index) => {
+                path.push_str(&format!("[{index}]"));
+                node = schema
+                    .zip(node)
+                    .and_then(|(root, n)| schema::items(root, n));
+                current = current.and_then(|c| c.get(*index));
+            }
+        }
+    }
+    (path, node)
+}
+
+/// serde's message in the user's words: expected types as "a whole number (0 to
+/// 65535)", "a list", "a mapping with the fields a, b" (from the schema when there is
+/// one), the value found as written, never a Rust type name.
+fn user_message(message: &str, found: Option<&Value>, schema: Option<(&Value, &Value)>) -> String {
+    let want = || schema.and_then(|(root, node)| schema::describe(root, node));
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        return unknown_field(rest).unwrap_or_else(|| message.to_string());
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        if let Some((variant, expected)) = rest.split_once('`') {
+            let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let hint = suggest(variant, known.iter().copied())
+                .map(|best| format!("; did you mean `{best}`?"))
+                .unwrap_or_default();
+            return format!(
+                "expected one of: {}, found `{variant}`{hint}",
+                known.join(", ")
+            );
+        }
+    }
+    let expected = ["invalid type: ", "invalid value: ", "invalid length "]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.rsplit_once(", expected "))
+        .map(|(_, expected)| expected);
+    let mismatch = expected.is_some()
+        || message == "invalid number"
+        || message.starts_with("data did not match any variant");
+    if !mismatch {
+        return rust_words(message);
+    }
+    let want = want().unwrap_or_else(|| match expected {
+        Some(expected) => rust_expected(expected),
+        None if message == "invalid number" => "a whole number within its range".into(),
+        None => "another kind of value".into(),
+    });
+    let found_text = match found {
+        Some(value) => describe_value(value),
+        None => "something else".into(),
+    };
+    let mut text = format!("expected {want}, found {found_text}");
+    // YAML 1.1 booleans (`yes`, `no`, `on`, `off`) are strings in YAML 1.2.
+    if let (Some(Value::String(word)), true) = (found, want == "true or false") {
+        let value = match word.to_ascii_lowercase().as_str() {
+            "yes" | "y" | "on" => Some("true"),
+            "no" | "n" | "off" => Some("false"),
+            _ => None,
+        };
+        if let Some(value) = value {
+            text.push_str(&format!(
+                "; `{word}` is a string in YAML 1.2 (kpt, kyaml): write `{value}`"
+            ));
+        }
+    }
+    text
+}
+
+/// A value as a message names it: `the string "x"`, `the number 5`, `a list`.
+fn describe_value(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.chars().count() > 40 => {
+            format!("the string \"{}…\"", s.chars().take(40).collect::<String>())
+        }
+        Value::String(s) => format!("the string {s:?}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Null => "nothing (null)".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+/// serde's `expected ...` (a Rust type or a visitor's words) in the user's words.
+fn rust_expected(expected: &str) -> String {
+    let bounds = |ty: &str| -> Option<(Option<i128>, Option<i128>)> {
+        Some(match ty {
+            "u8" => (Some(0), Some(u8::MAX.into())),
+            "u16" => (Some(0), Some(u16::MAX.into())),
+            "u32" => (Some(0), Some(u32::MAX.into())),
+            "u64" | "u128" | "usize" => (Some(0), None),
+            "i8" => (Some(i8::MIN.into()), Some(i8::MAX.into())),
+            "i16" => (Some(i16::MIN.into()), Some(i16::MAX.into())),
+            "i32" => (Some(i32::MIN.into()), Some(i32::MAX.into())),
+            "i64" | "i128" | "isize" => (None, None),
+            _ => return None,
+        })
+    };
+    if let Some((low, high)) = bounds(expected) {
+        return schema::whole_number(low, high);
+    }
+    match expected {
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "true or false".into(),
+        "a sequence" => "a list".into(),
+        "a map" => "a mapping".into(),
+        "unit" => "nothing (null)".into(),
+        "a borrowed string" | "a string" | "a character" | "char" => "a string".into(),
+        e if e.starts_with("struct ") || e.starts_with("map") => "a mapping".into(),
+        e if e.starts_with("tuple") || e.starts_with("a tuple") => "a list".into(),
+        e if e.starts_with("enum ") => "one of the values this field takes".into(),
+        e => rust_words(e),
+    }
+}
+
+/// Any other message, with Rust type names (`u32`, `struct X`) replaced.
+fn rust_words(message: &str) -> String {
+    let mut out = Vec::new();
+    for word in message.split(' ') {
+        let bare = word.trim_end_matches([',', ';', '.']);
+        let tail = &word[bare.len()..];
+        let replaced = match bare {
+            "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
+            | "i128" | "isize" => format!("{}{tail}", rust_expected(bare)),
+            "f32" | "f64" => format!("a number{tail}"),
+            _ => word.to_string(),
+        };
+        out.push(replaced);
+    }
+    out.join(" ")
+        .replace("expected struct ", "expected a mapping ")
+        .replace("untagged enum ", "")
+}
+
+fn unknown_field(rest: &str) -> Option<String> {
+    let (field, expected) = rest.split_once('`')?;
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    Some(match suggest(field, known.iter().copied()) {
+        Some(best) => format!("unknown field `{field}`, did you mean `{best}`?"),
+        None if known.is_empty() => format!("unknown field `{field}`; no fields are allowed here"),
+        None => format!(
+            "unknown field `{field}`; known fields: {}",
+            known.join(", ")
+        ),
     })
+}
+
+/// Reading the JSON Schema (schemars, draft 2020-12) of a decoded type.
+mod schema {
+    use serde_json::Value;
+
+    /// `node` with its `$ref`s followed (`#/$defs/Name`).
+    pub fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
+        for _ in 0..32 {
+            let Some(target) = node.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
+            match target
+                .strip_prefix('#')
+                .and_then(|pointer| root.pointer(pointer))
+            {
+                Some(next) => node = next,
+                None => break,
+            }
+        }
+        node
+    }
+
+    /// The node and the branches of its `anyOf`/`oneOf`/`allOf`, resolved, nulls left out.
+    fn branches<'s>(root: &'s Value, node: &'s Value) -> Vec<&'s Value> {
+        let node = resolve(root, node);
+        let mut out = vec![node];
+        for key in ["anyOf", "oneOf", "allOf"] {
+            for branch in node
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let branch = resolve(root, branch);
+                if branch.get("type").and_then(Value::as_str) != Some("null") {
+                    out.push(branch);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn property<'s>(root: &'s Value, node: &'s Value, key: &str) -> Option<&'s Value> {
+        let all = branches(root, node);
+        all.iter()
+            .find_map(|b| b.get("properties").and_then(|p| p.get(key)))
+            .or_else(|| {
+                all.iter()
+                    .find_map(|b| b.get("additionalProperties").filter(|a| a.is_object()))
+            })
+    }
+
+    pub fn items<'s>(root: &'s Value, node: &'s Value) -> Option<&'s Value> {
+        branches(root, node).iter().find_map(|b| b.get("items"))
+    }
+
+    fn is_type(node: &Value, wanted: &str) -> bool {
+        match node.get("type") {
+            Some(Value::String(t)) => t == wanted,
+            Some(Value::Array(types)) => types.iter().any(|t| t == wanted),
+            _ => false,
+        }
+    }
+
+    /// Where `node` takes a list or a single item (`containers:` as one mapping),
+    /// the schema of the item.
+    pub fn single_for_list<'s>(root: &'s Value, node: &'s Value) -> Option<&'s Value> {
+        let all = branches(root, node);
+        let item = all.iter().find(|b| is_type(b, "array"))?.get("items")?;
+        let single = all
+            .iter()
+            .any(|b| is_type(b, "object") && std::ptr::eq(*b, resolve(root, item)));
+        single.then_some(item)
+    }
+
+    /// What `node` takes, in the user's words.
+    pub fn describe(root: &Value, node: &Value) -> Option<String> {
+        describe_within(root, node, 8)
+    }
+
+    /// [`describe`], going at most `depth` `anyOf`s deep (a schema may refer to itself).
+    fn describe_within(root: &Value, node: &Value, depth: usize) -> Option<String> {
+        let node = resolve(root, node);
+        let constants: Option<Vec<String>> = constants(root, node, depth);
+        if let Some(values) = constants.filter(|v| !v.is_empty()) {
+            return Some(format!("one of: {}", values.join(", ")));
+        }
+        let mut parts: Vec<String> = Vec::new();
+        let mut push = |part: String| {
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        };
+        for branch in branches(root, node).into_iter().skip(1) {
+            if depth == 0 {
+                break;
+            }
+            if let Some(part) = describe_within(root, branch, depth - 1) {
+                push(part);
+            }
+        }
+        let types: Vec<&str> = match node.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for t in types {
+            let part = match t {
+                "integer" => {
+                    let (low, high) = format_bounds(node.get("format").and_then(Value::as_str));
+                    let number = |key| node.get(key).and_then(Value::as_f64).map(|f| f as i128);
+                    whole_number(number("minimum").or(low), number("maximum").or(high))
+                }
+                "number" => "a number".into(),
+                "string" => "a string".into(),
+                "boolean" => "true or false".into(),
+                "array" => "a list".into(),
+                "object" => match node.get("properties").and_then(Value::as_object) {
+                    Some(fields) if !fields.is_empty() => format!(
+                        "a mapping with the fields {}",
+                        fields
+                            .keys()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    _ => "a mapping".into(),
+                },
+                _ => continue,
+            };
+            push(part);
+        }
+        (!parts.is_empty()).then(|| parts.join(" or "))
+    }
+
+    /// The values of an enumeration (`enum`, or branches that are all `const`).
+    fn constants(root: &Value, node: &Value, depth: usize) -> Option<Vec<String>> {
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+        if let Some(values) = node.get("enum").and_then(Value::as_array) {
+            return Some(values.iter().filter(|v| !v.is_null()).map(text).collect());
+        }
+        if let Some(value) = node.get("const") {
+            return Some(vec![text(value)]);
+        }
+        let branches = node
+            .get("oneOf")
+            .or_else(|| node.get("anyOf"))
+            .and_then(Value::as_array)?;
+        let mut out = Vec::new();
+        for branch in branches {
+            let branch = resolve(root, branch);
+            if branch.get("type").and_then(Value::as_str) == Some("null") {
+                continue;
+            }
+            out.extend(constants(root, branch, depth.checked_sub(1)?)?);
+        }
+        Some(out)
+    }
+
+    fn format_bounds(format: Option<&str>) -> (Option<i128>, Option<i128>) {
+        match format {
+            Some("uint8") => (Some(0), Some(u8::MAX.into())),
+            Some("uint16") => (Some(0), Some(u16::MAX.into())),
+            Some("uint32") => (Some(0), Some(u32::MAX.into())),
+            Some("uint64" | "uint") => (Some(0), None),
+            Some("int8") => (Some(i8::MIN.into()), Some(i8::MAX.into())),
+            Some("int16") => (Some(i16::MIN.into()), Some(i16::MAX.into())),
+            Some("int32") => (Some(i32::MIN.into()), Some(i32::MAX.into())),
+            _ => (None, None),
+        }
+    }
+
+    pub fn whole_number(low: Option<i128>, high: Option<i128>) -> String {
+        match (low, high) {
+            (Some(low), Some(high)) => format!("a whole number ({low} to {high})"),
+            (Some(low), None) => format!("a whole number ({low} or more)"),
+            (None, Some(high)) => format!("a whole number (at most {high})"),
+            (None, None) => "a whole number".into(),
+        }
+    }
 }
 
 /// `#[serde(deserialize_with = "krm_sdk::decode::exact_scalars")]` for a mapping of
@@ -151,21 +710,6 @@ impl<'de> Deserialize<'de> for ExactScalar {
     }
 }
 
-/// The value at a path as [`from_value`] reports it (`a.b[0].c`).
-fn value_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    let mut current = value;
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let (key, indices) = part.split_once('[').map_or((part, ""), |(k, rest)| (k, rest));
-        if !key.is_empty() {
-            current = current.get(key)?;
-        }
-        for index in indices.split('[').filter(|i| !i.is_empty()) {
-            current = current.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
-        }
-    }
-    Some(current)
-}
-
 /// Decodes a ConfigMap's `data` (all strings) into `T`: each string is converted to
 /// the type the field asks for (`"3"` → 3, `"true"` → true, `"[a, b]"` → a list).
 pub fn from_string_map<T: DeserializeOwned>(data: &Map<String, Value>) -> Result<T, DecodeError> {
@@ -179,9 +723,10 @@ pub fn from_string_map<T: DeserializeOwned>(data: &Map<String, Value>) -> Result
         entries.push((key.clone(), ConfigString(text)));
     }
     let deserializer = de::value::MapDeserializer::<_, serde_json::Error>::new(entries.into_iter());
-    serde_path_to_error::deserialize(deserializer).map_err(|e| DecodeError {
-        path: clean_path(&e.path().to_string()),
-        message: improve_message(&e.inner().to_string()),
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let steps = steps_of(e.path());
+        let found = Value::Object(data.clone());
+        problem(&found, None, &steps, &e.inner().to_string())
     })
 }
 
@@ -210,6 +755,7 @@ pub fn function_config<T: DeserializeOwned>(
         ("data", _) => Err(DecodeError {
             path: String::new(),
             message: "must be a mapping of strings".into(),
+            covers: None,
         }),
         _ => from_value(body),
     };
@@ -218,50 +764,6 @@ pub fn function_config<T: DeserializeOwned>(
         result.message = format!("invalid functionConfig: {}", result.message);
         result
     })
-}
-
-fn clean_path(path: &str) -> String {
-    if path == "." {
-        String::new()
-    } else {
-        path.replace(".[", "[").replace("?.", "").replace('?', "")
-    }
-}
-
-/// Turns serde's "unknown field `x`, expected one of `a`, `b`" into a suggestion,
-/// and explains YAML 1.1 booleans (`yes`, `no`, `on`, `off`) that YAML 1.2 reads as strings.
-fn improve_message(message: &str) -> String {
-    let message = strip_position(message);
-    if let Some(word) = message
-        .strip_prefix("invalid type: string \"")
-        .and_then(|m| m.strip_suffix("\", expected a boolean"))
-    {
-        let value = match word.to_ascii_lowercase().as_str() {
-            "yes" | "y" | "on" => Some("true"),
-            "no" | "n" | "off" => Some("false"),
-            _ => None,
-        };
-        if let Some(value) = value {
-            return format!(
-                "{message}; `{word}` is a string in YAML 1.2 (kpt, kyaml): write `{value}`"
-            );
-        }
-    }
-    let Some(rest) = message.strip_prefix("unknown field `") else {
-        return message;
-    };
-    let Some((field, expected)) = rest.split_once('`') else {
-        return message;
-    };
-    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match suggest(field, known.iter().copied()) {
-        Some(best) => format!("unknown field `{field}`, did you mean `{best}`?"),
-        None if known.is_empty() => format!("unknown field `{field}`; no fields are allowed here"),
-        None => format!(
-            "unknown field `{field}`; known fields: {}",
-            known.join(", ")
-        ),
-    }
 }
 
 fn strip_position(message: &str) -> String {
@@ -279,7 +781,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .iter()
         .map(|c| {
             (
-                edit_distance(&lower, &c.to_ascii_lowercase()),
+                typo_distance(&lower, &c.to_ascii_lowercase()),
                 edit_distance(word, c),
                 *c,
             )
@@ -293,6 +795,31 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             .into_iter()
             .find(|c| lower.len() >= 4 && c.to_ascii_lowercase().starts_with(&lower))
     })
+}
+
+/// Edits between `a` and `b` counting two swapped neighbours as one (optimal string
+/// alignment distance): `prot` is one typo away from `port`, as people type.
+fn typo_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// Levenshtein distance over chars.
@@ -489,8 +1016,105 @@ mod tests {
         let err = from_value::<Spec>(&json!({"scaling": {"minReplicas": "x"}})).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "scaling.minReplicas: invalid type: string \"x\", expected u32"
+            "scaling.minReplicas: expected a whole number (0 to 4294967295), found the string \"x\""
         );
+    }
+
+    fn spec_schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "scaling": {"$ref": "#/$defs/Scaling"},
+                "list": {"anyOf": [
+                    {"type": "array", "items": {"$ref": "#/$defs/Scaling"}},
+                    {"$ref": "#/$defs/Scaling"}
+                ]}
+            },
+            "$defs": {"Scaling": {"type": "object", "properties": {
+                "minReplicas": {"type": "integer", "format": "uint32", "minimum": 0},
+                "enabled": {"type": "boolean"},
+                "names": {"type": "array", "items": {"type": "string"}}
+            }}}
+        })
+    }
+
+    #[test]
+    fn reports_every_problem_and_decodes_the_rest() {
+        let value = json!({
+            "scaling": {"minReplicas": 1, "enabld": true, "names": "a"},
+            "list": [{"minReplicas": "x"}, {"minReplicas": 2}, {"minReplicas": 3, "extra": 1}]
+        });
+        let (decoded, problems) = decode_all::<Spec>(&value, &|| Some(spec_schema()));
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "scaling.enabld: unknown field `enabld`, did you mean `enabled`?",
+                "scaling.names: expected a list, found the string \"a\"",
+                "list[0].minReplicas: expected a whole number (0 to 4294967295), found the string \"x\"",
+                // after list[0] was removed, serde saw this one as list[1]
+                "list[2].extra: unknown field `extra`; known fields: minReplicas, enabled, names",
+            ]
+        );
+        // decoded without the offending fields, so the checks after decoding still run
+        let decoded = decoded.unwrap();
+        assert_eq!(decoded.scaling.min_replicas, 1);
+        assert_eq!(decoded.list.len(), 2);
+    }
+
+    #[test]
+    fn a_removed_required_field_is_not_also_missing() {
+        let value = json!({"scaling": {"minReplicas": "x", "enabled": "yes"}});
+        let (decoded, problems) = decode_all::<Spec>(&value, &|| Some(spec_schema()));
+        assert!(decoded.is_none());
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "scaling.minReplicas: expected a whole number (0 to 4294967295), found the string \"x\"",
+                "scaling.enabled: expected true or false, found the string \"yes\"; `yes` is a string in YAML 1.2 (kpt, kyaml): write `true`",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_single_mapping_for_a_list_is_its_first_item() {
+        let value =
+            json!({"scaling": {"minReplicas": 1}, "list": {"minReplicas": 2, "names": {"a": 1}}});
+        let (_, problems) = decode_all::<Spec>(&value, &|| Some(spec_schema()));
+        assert_eq!(
+            problems[0].to_string(),
+            "list[0].names: expected a list, found a mapping"
+        );
+        let (_, problems) = decode_all::<Spec>(&json!({"scaling": "x"}), &|| Some(spec_schema()));
+        assert_eq!(
+            problems[0].to_string(),
+            "scaling: expected a mapping with the fields minReplicas, enabled, names, found the string \"x\""
+        );
+    }
+
+    #[test]
+    fn no_rust_type_names_without_a_schema() {
+        let cases = [
+            json!({"scaling": {"minReplicas": -1}}),
+            json!({"scaling": {"minReplicas": 1.5}}),
+            json!({"scaling": "x"}),
+            json!({"scaling": {"minReplicas": 1}, "list": "x"}),
+            json!({"scaling": {"minReplicas": 1, "names": {"a": 1}}}),
+        ];
+        for case in cases {
+            let message = from_value::<Spec>(&case).unwrap_err().to_string();
+            for word in [
+                "struct",
+                "u32",
+                "sequence",
+                "Scaling",
+                "map,",
+                "expected map",
+            ] {
+                assert!(!message.contains(word), "{message}");
+            }
+        }
     }
 
     #[test]
@@ -521,6 +1145,7 @@ mod tests {
             Some("minReplicas")
         );
         assert_eq!(suggest("zzz", ["minReplicas"]), None);
+        assert_eq!(suggest("prot", ["name", "port"]), Some("port"));
         assert_eq!(
             suggest("ackDeadline", ["topic", "ackDeadlineSeconds"]),
             Some("ackDeadlineSeconds")

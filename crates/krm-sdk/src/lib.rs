@@ -27,6 +27,7 @@
 pub mod decode;
 pub mod edit;
 pub mod generate;
+pub mod locate;
 pub mod object;
 pub mod openapi;
 pub mod resource_list;

@@ -541,7 +541,7 @@ fn eval_function(name: &str) -> Result<package::Function> {
     })
 }
 
-/// Results as `severity: file:line: Kind/name: field: message`, colored on a terminal.
+/// Results as `severity: file:line:column: Kind/name: field: message`, colored on a terminal.
 fn report(rendered: &package::Rendered) {
     use std::io::Write;
     // One buffered write: thousands of results (a setter over every file) would
@@ -552,9 +552,16 @@ fn report(rendered: &package::Rendered) {
         let result: &ResultItem = &finding.result;
         let mut line = String::new();
         if let Some(file) = &result.file {
-            match rendered.line_of(&file.path, file.index) {
-                Some(n) => line.push_str(&format!("{}:{n}: ", file.path)),
-                None => line.push_str(&format!("{}: ", file.path)),
+            // The line and column of the field when the result names one, else
+            // the line where the object's document starts.
+            let field = result.field.as_ref().map(|f| f.path.as_str());
+            let position = field
+                .filter(|f| !f.is_empty())
+                .and_then(|f| rendered.position_of(&file.path, file.index, f));
+            match (position, rendered.line_of(&file.path, file.index)) {
+                (Some((n, column)), _) => line.push_str(&format!("{}:{n}:{column}: ", file.path)),
+                (None, Some(n)) => line.push_str(&format!("{}:{n}: ", file.path)),
+                (None, None) => line.push_str(&format!("{}: ", file.path)),
             }
         }
         if let Some(r) = &result.resource_ref {

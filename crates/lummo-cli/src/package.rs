@@ -183,6 +183,13 @@ impl Rendered {
         self.starts.get(path)?.get(index as usize).copied()
     }
 
+    /// The 1-based line and column of `field` (a result's field path) in document
+    /// `index` of `path`: the file is read again only for a result being reported.
+    pub fn position_of(&self, path: &str, index: u32, field: &str) -> Option<(usize, usize)> {
+        let source = self.sources.get(path)?;
+        krm_sdk::locate::field_position(&source.text, index as usize, field)
+    }
+
     /// A result of a step of the package at `package`; its file path, relative to
     /// that package as the function saw it, becomes root-relative.
     fn finding(&mut self, package: &str, function: &str, mut result: ResultItem) {

@@ -437,4 +437,45 @@ fn a_validator_step_keeps_every_resource() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!stderr(&again).contains("pruned:") || stderr(&again).contains("0 pruned"), "{}", stderr(&again));
     assert_eq!(snapshot(&dir), first);
+
+/// `render` and `validate` point at the line and column of the offending field, not
+/// at the start of its document; a single container written as a mapping is
+/// `containers[0]`, and every problem of the spec is listed.
+#[test]
+fn problems_point_at_the_field_and_are_all_listed() {
+    let spec = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: other}
+---
+apiVersion: lummo.dev/v1alpha1
+kind: LummoDeployment
+metadata:
+  name: api
+spec:
+  app: api
+  replicas: many
+  containers:
+    image: api:1.0.0
+    ports:
+    - {name: http, prot: 8080}
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+";
+    let dir = package(
+        "field-positions",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", spec)],
+    );
+    for command in ["render", "validate"] {
+        let out = lummo(&[command, "."], &dir);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let text = stderr(&out);
+        assert!(
+            text.contains("app.yaml:11:3: LummoDeployment/api: spec.replicas: expected a whole number (0 to 4294967295), found the string \"many\""),
+            "{command}: {text}"
+        );
+        assert!(
+            text.contains("app.yaml:15:20: LummoDeployment/api: spec.containers[0].ports[0].prot: unknown field `prot`"),
+            "{command}: {text}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ pub mod quantity;
 pub mod testing;
 
 use krm_sdk::{decode, Generated, Generator, Map, ObjectExt, ResourceList, ResultItem, Value};
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 
@@ -197,13 +198,20 @@ fn check_kind(object: &Value) -> Option<ResultItem> {
 
 /// Finds and strictly decodes every spec of `kind`: the items of that kind, and the
 /// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
-/// spec there). Problems become error results on `list`.
-pub fn collect_specs<T: DeserializeOwned>(list: &mut ResourceList, kind: &str) -> Vec<Spec<T>> {
+/// spec there). Problems become error results on `list`; a spec with problems that
+/// still decodes without its offending fields is returned, so that the function's
+/// own checks run and report too (the errors keep anything from being generated).
+/// Call [`settle`] on the results before the function returns.
+pub fn collect_specs<T: DeserializeOwned + JsonSchema>(
+    list: &mut ResourceList,
+    kind: &str,
+) -> Vec<Spec<T>> {
     let mut specs = Vec::new();
     for object in spec_objects(list, kind) {
-        match decode_spec(&object, kind) {
-            Ok(spec) => specs.push(Spec { object, spec }),
-            Err(error) => list.results.push(error),
+        let (spec, problems) = decode_spec(&object, kind);
+        list.results.extend(problems);
+        if let Some(spec) = spec {
+            specs.push(Spec { object, spec });
         }
     }
     specs
@@ -220,24 +228,85 @@ pub fn spec_objects(list: &ResourceList, kind: &str) -> Vec<Value> {
 }
 
 /// Checks the name of a spec object and strictly decodes its `spec` (the apiVersion
-/// is [`check_kinds`]' business).
-pub fn decode_spec<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, ResultItem> {
+/// is [`check_kinds`]' business), with every problem at once: see
+/// [`krm_sdk::decode::decode_all`]. The spec is `Some` when it decodes without its
+/// offending fields; each problem's result covers its field (see [`settle`]).
+pub fn decode_spec<T: DeserializeOwned + JsonSchema>(
+    object: &Value,
+    kind: &str,
+) -> (Option<T>, Vec<ResultItem>) {
+    let mut problems = Vec::new();
     if object.name().is_empty() {
-        return Err(ResultItem::error(format!("{kind} needs `metadata.name`"))
-            .for_object(object)
-            .field("metadata.name"));
-    }
-    if let Err(message) = names::dns_label(object.name()) {
-        return Err(ResultItem::error(message)
-            .for_object(object)
-            .field("metadata.name"));
+        problems.push(
+            ResultItem::error(format!("{kind} needs `metadata.name`"))
+                .for_object(object)
+                .field("metadata.name"),
+        );
+    } else if let Err(message) = names::dns_label(object.name()) {
+        problems.push(
+            ResultItem::error(message)
+                .for_object(object)
+                .field("metadata.name"),
+        );
     }
     let Some(spec) = object.get("spec") else {
-        return Err(ResultItem::error(format!("{kind} needs a `spec`"))
-            .for_object(object)
-            .field("spec"));
+        problems.push(
+            ResultItem::error(format!("{kind} needs a `spec`"))
+                .for_object(object)
+                .field("spec"),
+        );
+        return (None, problems);
     };
-    decode::from_value(spec).map_err(|e| e.into_result(object, "spec"))
+    let schema = || Some(descriptor::schema_of::<T>());
+    let (decoded, errors) = decode::decode_all(spec, &schema);
+    for error in errors {
+        let covered = match error.covers.as_deref().unwrap_or(&error.path) {
+            "" => "spec".to_string(),
+            path => format!("spec.{path}"),
+        };
+        problems.push(covers(error.into_result(object, "spec"), &covered));
+    }
+    (decoded, problems)
+}
+
+/// Internal tag of a result whose problem makes every other result about the same
+/// object at or under the tag's field path a consequence (a field removed before
+/// decoding, a container whose template could not be merged). [`settle`] drops those
+/// and the tag.
+const COVERS_TAG: &str = "internal.lummo.dev/covers";
+
+/// `result`, marked as covering `path` of its object (see [`settle`]).
+pub fn covers(result: ResultItem, path: &str) -> ResultItem {
+    result.tag(COVERS_TAG, path)
+}
+
+/// Drops the results that are consequences of a covering result (see [`covers`]):
+/// about the same object, at or under its path, reported after it. Every function
+/// that decodes specs calls it on its results before it returns.
+pub fn settle(results: &mut Vec<ResultItem>) {
+    let mut covering: Vec<(usize, ResultItem, String)> = Vec::new();
+    for (i, result) in results.iter_mut().enumerate() {
+        if let Some(path) = result.tags.remove(COVERS_TAG) {
+            covering.push((i, result.clone(), path));
+        }
+    }
+    if covering.is_empty() {
+        return;
+    }
+    let mut index = 0;
+    results.retain(|result| {
+        let i = index;
+        index += 1;
+        let path = result.field.as_ref().map_or("", |f| f.path.as_str());
+        // Covering results are independent problems themselves: all stay.
+        covering.iter().any(|(at, _, _)| *at == i)
+            || !covering.iter().any(|(at, cover, prefix)| {
+                i > *at
+                    && cover.resource_ref == result.resource_ref
+                    && cover.file == result.file
+                    && decode::within(path, prefix)
+            })
+    });
 }
 
 /// What one spec generated, each object in the spec's namespace (unless it names its
@@ -326,4 +395,63 @@ pub fn typed_object<T: serde::Serialize>(api_version: &str, kind: &str, object: 
         value[key] = field;
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use krm_sdk::json;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Thing {
+        size: u8,
+        #[serde(default)]
+        colour: Option<String>,
+    }
+
+    #[test]
+    fn a_bad_name_and_every_spec_problem_are_reported_together() {
+        let object = json!({"kind": "LummoThing", "metadata": {"name": "Bad_Name"},
+            "spec": {"size": 300, "color": "red"}});
+        let (spec, problems) = decode_spec::<Thing>(&object, "LummoThing");
+        assert!(spec.is_none(), "`size` is required and was wrong");
+        let fields: Vec<&str> =
+            problems.iter().map(|p| p.field.as_ref().unwrap().path.as_str()).collect();
+        assert_eq!(fields, ["metadata.name", "spec.size", "spec.color"]);
+        assert_eq!(problems[1].message, "expected a whole number (0 to 255), found the number 300");
+    }
+
+    #[test]
+    fn settle_drops_consequences_and_keeps_independent_results() {
+        let object = json!({"kind": "LummoThing", "metadata": {"name": "a"}});
+        let other = json!({"kind": "LummoThing", "metadata": {"name": "b"}});
+        let at = |path: &str, on: &Value| ResultItem::error(path).for_object(on).field(path);
+        let mut results = vec![
+            covers(at("spec.containers[0].template", &object), "spec.containers[0]"),
+            covers(at("spec.containers[0].image", &object), "spec.containers[0].image"),
+            at("spec.containers[0].resources", &object),
+            at("spec.containers[1].image", &object),
+            at("spec.containers[0].image", &other),
+            at("spec.schedule", &object),
+        ];
+        settle(&mut results);
+        let kept: Vec<(&str, &str)> = results
+            .iter()
+            .map(|r| (r.resource_ref.as_ref().unwrap().name.as_str(), r.message.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("a", "spec.containers[0].template"),
+                ("a", "spec.containers[0].image"),
+                ("a", "spec.containers[1].image"),
+                ("b", "spec.containers[0].image"),
+                ("a", "spec.schedule"),
+            ]
+        );
+        assert!(results.iter().all(|r| r.tags.is_empty()));
+    }
 }

@@ -96,6 +96,7 @@ pub fn process(list: &mut ResourceList) {
     };
     let outputs = catalog.build(&deployments, &topics, &subscriptions, &poolers);
     list.results.extend(catalog.results);
+    lummo_core::settle(&mut list.results);
     GENERATOR.apply(list, outputs);
     if !list.has_errors() {
         place_in_catalog_files(list);

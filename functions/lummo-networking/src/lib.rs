@@ -79,6 +79,7 @@ pub fn process(list: &mut ResourceList) {
         ));
         list.results.extend(renderer.results);
     }
+    lummo_core::settle(&mut list.results);
     GENERATOR.apply(list, outputs);
 }
 

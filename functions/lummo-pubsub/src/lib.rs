@@ -112,6 +112,7 @@ pub fn process(list: &mut ResourceList) {
         outputs.push(lummo_core::generated(&spec.object, objects));
     }
     list.results.extend(renderer.results);
+    lummo_core::settle(&mut list.results);
     GENERATOR.apply(list, outputs);
 }
 

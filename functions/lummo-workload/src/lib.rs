@@ -71,12 +71,13 @@ pub fn process(list: &mut ResourceList) {
             outputs.push(lummo_core::generated(&spec.object, objects));
         }
     }
+    lummo_core::settle(&mut results);
     list.results.extend(results);
     GENERATOR.apply(list, outputs);
 }
 
 /// Specs of `kind` with their containers' templates merged in, decoded strictly.
-fn specs<T: DeserializeOwned>(
+fn specs<T: DeserializeOwned + schemars::JsonSchema>(
     list: &ResourceList,
     kind: &str,
     templates: &Templates,
@@ -84,12 +85,11 @@ fn specs<T: DeserializeOwned>(
 ) -> Vec<Spec<T>> {
     let mut specs = Vec::new();
     for object in lummo_core::spec_objects(list, kind) {
-        let Some(resolved) = templates.resolve(&object, results) else {
-            continue;
-        };
-        match lummo_core::decode_spec(&resolved, kind) {
-            Ok(spec) => specs.push(Spec { object, spec }),
-            Err(error) => results.push(error),
+        let resolved = templates.resolve(&object, results);
+        let (spec, problems) = lummo_core::decode_spec(&resolved, kind);
+        results.extend(problems);
+        if let Some(spec) = spec {
+            specs.push(Spec { object, spec });
         }
     }
     specs

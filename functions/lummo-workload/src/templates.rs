@@ -14,7 +14,7 @@
 
 use crate::spec::PartialContainer;
 use krm_sdk::{Map, ObjectExt, ResourceList, ResultItem, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const KIND: &str = "LummoContainer";
 const REFERENCE_KEYS: [&str; 2] = ["template", "extends"];
@@ -23,6 +23,8 @@ const REFERENCE_KEYS: [&str; 2] = ["template", "extends"];
 #[derive(Default)]
 pub struct Templates {
     by_name: BTreeMap<String, (Value, Map<String, Value>)>,
+    /// Templates with problems of their own (reported on them).
+    broken: BTreeSet<String>,
 }
 
 impl Templates {
@@ -30,10 +32,11 @@ impl Templates {
     pub fn collect(list: &ResourceList, results: &mut Vec<ResultItem>) -> Templates {
         let mut templates = Templates::default();
         for object in lummo_core::spec_objects(list, KIND) {
-            if let Err(error) = lummo_core::decode_spec::<PartialContainer>(&object, KIND) {
-                results.push(error);
-                continue;
+            let (_, problems) = lummo_core::decode_spec::<PartialContainer>(&object, KIND);
+            if !problems.is_empty() {
+                templates.broken.insert(object.name().to_string());
             }
+            results.extend(problems);
             let spec = object
                 .get("spec")
                 .and_then(Value::as_object)
@@ -47,36 +50,36 @@ impl Templates {
     }
 
     /// `object` with every container's template chain merged in; errors name the
-    /// container's field and the chain.
-    pub fn resolve(&self, object: &Value, results: &mut Vec<ResultItem>) -> Option<Value> {
+    /// container's field and the chain. A container whose chain cannot be merged is
+    /// left as written, without its reference, so that the rest of the spec is still
+    /// decoded and checked; its error covers the container (see `lummo_core::settle`).
+    pub fn resolve(&self, object: &Value, results: &mut Vec<ResultItem>) -> Value {
         let mut resolved = object.clone();
         let containers = match resolved.pointer_mut("/spec/containers") {
-            Some(Value::Array(list)) => list
-                .iter_mut()
-                .enumerate()
-                .map(|(i, c)| (format!("spec.containers[{i}]"), c))
-                .collect(),
-            Some(one @ Value::Object(_)) => vec![("spec.containers".to_string(), one)],
+            Some(Value::Array(list)) => list.iter_mut().collect(),
+            // One container written as a mapping is the list's first item.
+            Some(one @ Value::Object(_)) => vec![one],
             _ => Vec::new(),
         };
-        let mut ok = true;
-        for (field, container) in containers {
+        for (i, container) in containers.into_iter().enumerate() {
             let Value::Object(own) = container else {
                 continue;
             };
+            let field = format!("spec.containers[{i}]");
             match self.merged(own) {
                 Ok(merged) => *container = Value::Object(merged),
                 Err((key, message)) => {
-                    results.push(
-                        ResultItem::error(message)
-                            .for_object(object)
-                            .field(format!("{field}.{key}")),
-                    );
-                    ok = false;
+                    let error = ResultItem::error(message)
+                        .for_object(object)
+                        .field(format!("{field}.{key}"));
+                    results.push(lummo_core::covers(error, &field));
+                    for key in REFERENCE_KEYS {
+                        own.shift_remove(key);
+                    }
                 }
             }
         }
-        ok.then_some(resolved)
+        resolved
     }
 
     /// The container with its chain merged, or the reference key and the problem.
@@ -88,6 +91,12 @@ impl Templates {
         let mut layers = Vec::new();
         let mut current = first;
         loop {
+            if self.broken.contains(&current) {
+                return Err((
+                    key,
+                    format!("LummoContainer `{current}` has errors (reported on it)"),
+                ));
+            }
             let Some((_, spec)) = self.by_name.get(&current) else {
                 let message = if chain.len() == 1 {
                     format!("no LummoContainer named `{current}` in the package")
