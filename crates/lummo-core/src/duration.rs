@@ -273,12 +273,19 @@ mod tests {
 
     #[test]
     fn decodes_strings_and_numbers_of_seconds() {
-        let read = |v: serde_json::Value| serde_json::from_value::<Duration>(v).map_err(|e| e.to_string());
+        let read =
+            |v: serde_json::Value| serde_json::from_value::<Duration>(v).map_err(|e| e.to_string());
         assert_eq!(read(serde_json::json!("10m")).unwrap().to_string(), "600s");
         assert_eq!(read(serde_json::json!(90)).unwrap().to_string(), "90s");
-        assert!(read(serde_json::json!(0.5)).unwrap_err().contains("e.g. `600s`"));
-        assert!(read(serde_json::json!("soon")).unwrap_err().contains("is not a duration"));
-        assert!(read(serde_json::json!(true)).unwrap_err().contains("a duration like"));
+        assert!(read(serde_json::json!(0.5))
+            .unwrap_err()
+            .contains("e.g. `600s`"));
+        assert!(read(serde_json::json!("soon"))
+            .unwrap_err()
+            .contains("is not a duration"));
+        assert!(read(serde_json::json!(true))
+            .unwrap_err()
+            .contains("a duration like"));
     }
 
     /// Cases of Go's src/time/time_test.go `parseDurationTests` and
@@ -287,21 +294,65 @@ mod tests {
     #[test]
     fn reads_go_durations_as_go_does() {
         for good in [
-            "0", "5s", "30s", "1478s", "-5s", "+5s", "-0", "+0", "5.0s", "5.6s", "5.s", ".5s",
-            "1.0s", "1.00s", "1.004s", "1.0040s", "100.00100s", "10ns", "11us", "12µs", "12μs",
-            "13ms", "14s", "15m", "16h", "3h30m", "10.5s4m", "-2m3.4s", "1h2m3s4ms5us6ns",
-            "39h9m14.425s", "52763797000ns", "0.3333333333333333333h", "9007199254740993ns",
-            "9223372036854775807ns", "0.100000000000000000000h",
+            "0",
+            "5s",
+            "30s",
+            "1478s",
+            "-5s",
+            "+5s",
+            "-0",
+            "+0",
+            "5.0s",
+            "5.6s",
+            "5.s",
+            ".5s",
+            "1.0s",
+            "1.00s",
+            "1.004s",
+            "1.0040s",
+            "100.00100s",
+            "10ns",
+            "11us",
+            "12µs",
+            "12μs",
+            "13ms",
+            "14s",
+            "15m",
+            "16h",
+            "3h30m",
+            "10.5s4m",
+            "-2m3.4s",
+            "1h2m3s4ms5us6ns",
+            "39h9m14.425s",
+            "52763797000ns",
+            "0.3333333333333333333h",
+            "9007199254740993ns",
+            "9223372036854775807ns",
+            "0.100000000000000000000h",
         ] {
             assert!(GoDuration::parse(good).is_ok(), "{good}");
         }
         for bad in [
-            "", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "hello \u{FFFD} world",
-            "9223372036854775810ns", "9223372036854776us", "3000000h", "1x",
+            "",
+            "3",
+            "-",
+            "s",
+            ".",
+            "-.",
+            ".s",
+            "+.s",
+            "1d",
+            "hello \u{FFFD} world",
+            "9223372036854775810ns",
+            "9223372036854776us",
+            "3000000h",
+            "1x",
         ] {
             assert!(GoDuration::parse(bad).is_err(), "{bad}");
         }
-        assert!(GoDuration::parse("1d").unwrap_err().contains("write `86400s`"));
+        assert!(GoDuration::parse("1d")
+            .unwrap_err()
+            .contains("write `86400s`"));
     }
 
     /// The schema patterns take exactly what the parsers take, on these cases.
@@ -309,17 +360,29 @@ mod tests {
     fn patterns_match_the_parsers() {
         let people = regex::Regex::new(DURATION_PATTERN).unwrap();
         for text in ["600s", "10m", "1h30m", "7d", "0.5s", "90", "1500ms", " 5s "] {
-            assert!(Duration::parse(text).is_ok() && people.is_match(text), "{text}");
+            assert!(
+                Duration::parse(text).is_ok() && people.is_match(text),
+                "{text}"
+            );
         }
         for text in ["", "1x", "s", "-5s", "10 m"] {
-            assert!(Duration::parse(text).is_err() && !people.is_match(text), "{text}");
+            assert!(
+                Duration::parse(text).is_err() && !people.is_match(text),
+                "{text}"
+            );
         }
         let go = regex::Regex::new(GO_DURATION_PATTERN).unwrap();
         for text in ["0", "-5s", "1h2m3s4ms5us6ns", ".5s", "12μs"] {
-            assert!(GoDuration::parse(text).is_ok() && go.is_match(text), "{text}");
+            assert!(
+                GoDuration::parse(text).is_ok() && go.is_match(text),
+                "{text}"
+            );
         }
         for text in ["", "3", "1d", ".s", "-"] {
-            assert!(GoDuration::parse(text).is_err() && !go.is_match(text), "{text}");
+            assert!(
+                GoDuration::parse(text).is_err() && !go.is_match(text),
+                "{text}"
+            );
         }
     }
 }

@@ -126,18 +126,36 @@ mod tests {
             assert_eq!(PortNumber::new(good).unwrap().get() as i64, good);
         }
         for bad in [0, -1, 65536, 100000] {
-            assert!(PortNumber::new(bad).unwrap_err().contains("1 to 65535"), "{bad}");
+            assert!(
+                PortNumber::new(bad).unwrap_err().contains("1 to 65535"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn reads_a_port_by_number_or_name() {
-        let read = |v: serde_json::Value| serde_json::from_value::<PortRef>(v).map_err(|e| e.to_string());
-        assert_eq!(read(serde_json::json!(8080)), Ok(PortRef::Number(PortNumber(8080))));
-        assert_eq!(read(serde_json::json!("http")), Ok(PortRef::Name(PortName::new("http").unwrap())));
-        assert!(read(serde_json::json!(0)).unwrap_err().contains("1 to 65535"));
-        assert!(read(serde_json::json!(80.5)).unwrap_err().contains("not a port number"));
-        assert!(read(serde_json::json!("http_metrics")).unwrap_err().contains("e.g. `http-metrics`"));
-        assert!(read(serde_json::json!(true)).unwrap_err().contains("a port name or number"));
+        let read =
+            |v: serde_json::Value| serde_json::from_value::<PortRef>(v).map_err(|e| e.to_string());
+        assert_eq!(
+            read(serde_json::json!(8080)),
+            Ok(PortRef::Number(PortNumber(8080)))
+        );
+        assert_eq!(
+            read(serde_json::json!("http")),
+            Ok(PortRef::Name(PortName::new("http").unwrap()))
+        );
+        assert!(read(serde_json::json!(0))
+            .unwrap_err()
+            .contains("1 to 65535"));
+        assert!(read(serde_json::json!(80.5))
+            .unwrap_err()
+            .contains("not a port number"));
+        assert!(read(serde_json::json!("http_metrics"))
+            .unwrap_err()
+            .contains("e.g. `http-metrics`"));
+        assert!(read(serde_json::json!(true))
+            .unwrap_err()
+            .contains("a port name or number"));
     }
 }

@@ -14,9 +14,9 @@
 
 pub mod spec;
 
-use lummo_core::duration::Duration;
 use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
+use lummo_core::duration::Duration;
 use lummo_core::Spec;
 use schemars::JsonSchema;
 use serde::Deserialize;
