@@ -5,9 +5,12 @@
 //! It builds on `krm-sdk` and holds no function's own kinds.
 
 pub mod descriptor;
+pub mod duration;
 pub mod names;
 pub mod pod;
+pub mod port;
 pub mod quantity;
+pub mod scalar;
 #[cfg(feature = "testing")]
 pub mod testing;
 

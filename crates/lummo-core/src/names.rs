@@ -1,10 +1,144 @@
-//! Kubernetes name rules, with messages that say what to change.
+//! Kubernetes name rules, with messages that say what to change, and the value
+//! types that carry them: a spec field typed [`DnsLabel`], [`DnsSubdomain`],
+//! [`Dns1035Label`], [`AppName`] or [`PortName`] is checked while it is decoded
+//! ("parse, don't validate"), so a renderer holding one never checks it again and
+//! each rule lives in one function here. The rules are apimachinery's
+//! `pkg/util/validation/validation.go` (`IsDNS1123Label`, `IsDNS1123Subdomain`,
+//! `IsDNS1035Label`, `IsValidPortName`); the unit tests below take their accept and
+//! reject tables from its `validation_test.go`.
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
+use std::fmt;
+
+/// A string that passed one of the name rules of this module. Deserializing one
+/// runs the rule and fails with its message (serde's `de::Error::custom`, so the
+/// decoder reports it at the field's path); its JSON Schema carries the rule's
+/// `pattern` and `maxLength`, which the generated schemas and CRDs then check too.
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident, $rule:path, $pattern:expr, $max_length:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// `text` if it passes the rule, else the rule's message.
+            pub fn new(text: impl Into<String>) -> Result<Self, String> {
+                let text = text.into();
+                $rule(&text)?;
+                Ok($name(text))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(name: $name) -> String {
+                name.0
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                $name::new(text).map_err(de::Error::custom)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({ "type": "string", "pattern": $pattern, "maxLength": $max_length })
+            }
+        }
+    };
+}
+
+/// validation.go `dns1123LabelFmt`, anchored.
+const DNS1123_LABEL_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+/// validation.go `dns1123SubdomainFmt`: labels joined by `.`.
+const DNS1123_SUBDOMAIN_PATTERN: &str =
+    "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// validation.go `dns1035LabelFmt`.
+const DNS1035_LABEL_PATTERN: &str = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+/// validation.go `IsValidPortName` as one expression: `-`-separated runs of
+/// `[a-z0-9]` (no `-` at either end, no `--`), one of them holding a letter.
+const PORT_NAME_PATTERN: &str = "^([a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$";
+
+name_type!(
+    /// A DNS-1123 label (`IsDNS1123Label`): container and Namespace names.
+    DnsLabel, dns_label, DNS1123_LABEL_PATTERN, 63
+);
+name_type!(
+    /// A DNS-1123 subdomain (`IsDNS1123Subdomain`): what most object names must be,
+    /// e.g. the ConfigMaps, Secrets and ServiceAccount a spec refers to.
+    DnsSubdomain, dns_subdomain, DNS1123_SUBDOMAIN_PATTERN, 253
+);
+name_type!(
+    /// A DNS-1035 label (`IsDNS1035Label`): Service names.
+    Dns1035Label, dns1035_label, DNS1035_LABEL_PATTERN, 63
+);
+name_type!(
+    /// The `app` of a spec: a DNS-1035 label, because it names the app's Service
+    /// (see [`app`]).
+    AppName, app, DNS1035_LABEL_PATTERN, 63
+);
+name_type!(
+    /// An IANA_SVC_NAME (`IsValidPortName`): a named container or Service port.
+    PortName, port_name, PORT_NAME_PATTERN, 15
+);
 
 /// A DNS-1123 label: what Services, ports and most names must be.
 pub fn dns_label(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 63 {
         return Err(format!(
-            "`{name}` must be 1 to 63 characters (DNS-1123 label)"
+            "`{name}` must be 1 to 63 characters (DNS-1123 label){}",
+            for_example(&label_like(name, 63))
         ));
     }
     let valid = name
@@ -14,7 +148,8 @@ pub fn dns_label(name: &str) -> Result<(), String> {
         && !name.ends_with('-');
     if !valid {
         return Err(format!(
-            "`{name}` is not a valid DNS-1123 label: use lower-case letters, digits and `-`, starting and ending with a letter or digit"
+            "`{name}` is not a valid DNS-1123 label: use lower-case letters, digits and `-`, starting and ending with a letter or digit{}",
+            for_example(&label_like(name, 63))
         ));
     }
     Ok(())
@@ -24,7 +159,17 @@ pub fn dns_label(name: &str) -> Result<(), String> {
 /// pkg/apis/core/validation: `ValidateServiceName = NameIsDNS1035Label`): a DNS-1123
 /// label that starts with a letter.
 pub fn dns1035_label(name: &str) -> Result<(), String> {
-    dns_label(name)?;
+    if dns_label(name).is_err() {
+        let label = label_like(name, 61);
+        let suggestion = match label.starts_with(|c: char| c.is_ascii_digit()) {
+            true => format!("x-{label}"),
+            false => label,
+        };
+        return Err(format!(
+            "`{name}` is not a valid DNS-1035 label: at most 63 lower-case letters, digits and `-`, starting with a letter and ending with a letter or digit{}",
+            for_example(&suggestion)
+        ));
+    }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(format!(
             "`{name}` is not a valid DNS-1035 label: it must start with a lower-case letter (e.g. `x-{name}`)"
@@ -45,14 +190,29 @@ pub fn app(app: &str) -> Result<(), String> {
 /// A DNS-1123 subdomain, what most object names must be (apimachinery
 /// `NameIsDNSSubdomain`): at most 253 characters, dot-separated DNS-1123 labels.
 pub fn dns_subdomain(name: &str) -> Result<(), String> {
+    // No 63-character limit per label: `IsDNS1123Subdomain` checks only the whole
+    // length and `dns1123SubdomainFmt`.
     let valid = !name.is_empty()
         && name.len() <= 253
-        && name.split('.').all(|label| dns_label(label).is_ok());
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
     if valid {
         Ok(())
     } else {
+        let suggestion: Vec<String> = name
+            .split('.')
+            .map(|label| label_like(label, 63))
+            .filter(|label| !label.is_empty())
+            .collect();
         Err(format!(
-            "`{name}` is not a valid DNS-1123 subdomain: at most 253 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit"
+            "`{name}` is not a valid DNS-1123 subdomain: at most 253 lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit{}",
+            for_example(&suggestion.join("."))
         ))
     }
 }
@@ -107,8 +267,17 @@ pub fn port_name(name: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
+        let mut suggestion = label_like(name, 15);
+        while suggestion.contains("--") {
+            suggestion = suggestion.replace("--", "-");
+        }
+        let suggestion = if suggestion.bytes().any(|b| b.is_ascii_lowercase()) {
+            format!("`{suggestion}`, ")
+        } else {
+            String::new()
+        };
         Err(format!(
-            "port name `{name}` is not a valid IANA_SVC_NAME: at most 15 lower-case letters, digits and single `-`, with at least one letter (e.g. `http`, `grpc`, `metrics`)"
+            "port name `{name}` is not a valid IANA_SVC_NAME: at most 15 lower-case letters, digits and single `-`, with at least one letter (e.g. {suggestion}`http`, `grpc`, `metrics`)"
         ))
     }
 }
@@ -172,6 +341,27 @@ pub fn object_name(kind: &str, name: &str) -> Result<(), String> {
     }
 }
 
+/// ` (e.g. `suggestion`)`, or nothing when no suggestion is left.
+fn for_example(suggestion: &str) -> String {
+    if suggestion.is_empty() {
+        String::new()
+    } else {
+        format!(" (e.g. `{suggestion}`)")
+    }
+}
+
+/// `text` made into a DNS-1123 label as a person would fix it: lower-cased,
+/// other characters turned into `-`, cut to `max` and trimmed of `-` at the ends.
+fn label_like(text: &str, max: usize) -> String {
+    let mapped: String = text
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
+        .collect();
+    let trimmed = mapped.trim_matches('-');
+    trimmed[..trimmed.len().min(max)].trim_end_matches('-').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,5 +405,98 @@ mod tests {
         assert!(object_name("CronJob", &"a".repeat(53)).is_err());
         assert!(object_name("ClusterRole", "system:controller:x").is_ok());
         assert!(object_name("ConfigMap", "My-Config").is_err());
+    }
+
+    /// The accept and reject tables of apimachinery
+    /// pkg/util/validation/validation_test.go (`TestIsDNS1123Label`,
+    /// `TestIsDNS1123Subdomain`, `TestIsDNS1035Label`, `TestIsValidPortName`), run
+    /// through the types' decoding and their schema patterns.
+    #[test]
+    fn judges_names_as_apimachinery_tests_do() {
+        let long = |n: usize| "a".repeat(n);
+        let label_good = ["a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "01", "012", "1a", "1-a", "1--a--b--2"];
+        let shared_bad = [
+            "", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1", "_", "a_", "_a",
+            "a_b", "1_", "_1", "1_2", ".", "a.", ".a", "1.", ".1", " ", "a ", " a", "a b", "1 ",
+            " 1", "1 2",
+        ];
+        check::<DnsLabel>(
+            DNS1123_LABEL_PATTERN,
+            &[&label_good[..], &[long(63).as_str()]].concat(),
+            &[&shared_bad[..], &["a.b", "1.2", long(64).as_str()]].concat(),
+        );
+        check::<DnsSubdomain>(
+            DNS1123_SUBDOMAIN_PATTERN,
+            &[
+                &label_good[..],
+                &[
+                    "a.a", "ab.a", "abc.a", "a1.a", "a-1.a", "a--1--2--b.a", "a.1", "ab.1", "abc.1",
+                    "a1.1", "a-1.1", "a--1--2--b.1", "0.a", "01.a", "012.a", "1a.a", "1-a.a",
+                    "0.1", "01.1", "012.1", "1a.1", "1-a.1", "1--a--b--2.1", "a.b.c.d.e",
+                    "aa.bb.cc.dd.ee", "1.2.3.4.5", "11.22.33.44.55", long(253).as_str(),
+                ],
+            ]
+            .concat(),
+            &[
+                &shared_bad[..],
+                &[
+                    "a..b", "1..2", "A.a", "aB.a", "ab.A", "A1.a", "a1.A", "A.1", "aB.1", "A1.1",
+                    "1A.1", "0.A", "01.A", "012.A", "1A.a", "1a.A", "A.B.C.D.E", "AA.BB.CC.DD.EE",
+                    "a.B.c.d.e", "aa.bB.cc.dd.ee", "a@b", "a,b", "a;b", "a:b", "a%b", "a?b", "a$b",
+                    long(254).as_str(),
+                ],
+            ]
+            .concat(),
+        );
+        check::<Dns1035Label>(
+            DNS1035_LABEL_PATTERN,
+            &["a", "ab", "abc", "a1", "a-1", "a--1--2--b", long(63).as_str()],
+            &[
+                &["0", "01", "012", "1a", "1-a", "1--a--b--2"][..],
+                &shared_bad[..],
+                &["a.b", "1.2", long(64).as_str()],
+            ]
+            .concat(),
+        );
+        check::<PortName>(
+            PORT_NAME_PATTERN,
+            &["telnet", "re-mail-ck", "pop3", "a", "a-1", "1-a", "a-1-b-2-c", "1-a-2-b-3"],
+            &[
+                "longerthan15characters", "", long(16).as_str(), "12345", "1-2-3-4", "-begin",
+                "end-", "two--hyphens", "whois++",
+            ],
+        );
+    }
+
+    /// `good` decode and match `pattern` (within the schema's maxLength); `bad`
+    /// fail to decode with a message, and the schema refuses them too.
+    fn check<T: serde::de::DeserializeOwned + JsonSchema>(pattern: &str, good: &[&str], bad: &[&str]) {
+        let regex = regex::Regex::new(pattern).unwrap();
+        let schema = schemars::schema_for!(T);
+        let max = schema.get("maxLength").and_then(|m| m.as_u64()).unwrap() as usize;
+        let in_schema = |text: &str| regex.is_match(text) && text.len() <= max;
+        for text in good {
+            assert!(serde_json::from_value::<T>(serde_json::json!(text)).is_ok(), "{text}");
+            assert!(in_schema(text), "{text}");
+        }
+        for text in bad {
+            let error = serde_json::from_value::<T>(serde_json::json!(text)).err();
+            assert!(error.is_some_and(|e| e.to_string().contains(&format!("`{text}`"))), "{text}");
+            assert!(!in_schema(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn suggests_a_name_that_passes() {
+        let message = |result: Result<(), String>| result.unwrap_err();
+        assert!(message(dns_label("My_App")).ends_with("(e.g. `my-app`)"));
+        assert!(message(dns_subdomain("Shop.Example_Com")).ends_with("(e.g. `shop.example-com`)"));
+        assert!(message(dns1035_label("9Lives")).ends_with("(e.g. `x-9lives`)"));
+        assert!(message(port_name("HTTP_Metrics")).contains("(e.g. `http-metrics`, `http`"));
+        assert!(message(port_name("12345")).contains("(e.g. `http`"));
+        for text in ["My_App", "-x-", "A.B", &"z".repeat(80)] {
+            let suggestion = label_like(text, 63);
+            assert!(dns_label(&suggestion).is_ok(), "{text} → {suggestion}");
+        }
     }
 }

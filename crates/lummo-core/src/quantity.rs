@@ -1,6 +1,12 @@
 //! Kubernetes resource quantities (apimachinery `resource.ParseQuantity`), parsed
 //! the way the API server parses them, so a value the server would refuse
-//! (`lots`, `5 Mi`, `1K`) is reported before it reaches a generated object.
+//! (`lots`, `5 Mi`, `1K`) is reported before it reaches a generated object. A spec
+//! field typed [`ResourceQuantity`] is parsed while the spec is decoded.
+
+use crate::scalar::Scalar;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 
 /// A parsed quantity: its sign and its text.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,9 +101,65 @@ impl Quantity {
     }
 }
 
+/// apimachinery's OpenAPI `pattern` of a quantity (`resource.Quantity`
+/// `OpenAPISchemaFormat`), without the `-` a resource amount may not have.
+const RESOURCE_PATTERN: &str = "^\\+?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
+
+/// A quantity a container may request or be limited to: a [`Quantity`] that is
+/// not negative, written as a string (`250m`, `512Mi`) or a bare number (`1`),
+/// whose text is kept as written for the generated object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceQuantity(Quantity);
+
+impl ResourceQuantity {
+    pub fn new(text: &str) -> Result<ResourceQuantity, String> {
+        Quantity::parse_resource(text).map(ResourceQuantity)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The amount in base units (cores, bytes), for comparisons.
+    pub fn value(&self) -> f64 {
+        self.0.value()
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceQuantity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let scalar = Scalar::deserialize(deserializer, "a Kubernetes quantity like `250m` or `512Mi`")?;
+        ResourceQuantity::new(scalar.text()).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for ResourceQuantity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl JsonSchema for ResourceQuantity {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "ResourceQuantity".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "string", "pattern": RESOURCE_PATTERN },
+                { "type": "number", "minimum": 0 },
+            ],
+            "description": "A Kubernetes quantity written as a string (`250m`, `512Mi`) or a number (`1`)."
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Quantity;
+    use super::{Quantity, ResourceQuantity};
 
     #[test]
     fn parses_as_the_api_server() {
@@ -121,5 +183,34 @@ mod tests {
         assert!(Quantity::parse_resource("-1")
             .unwrap_err()
             .contains("greater than or equal to 0"));
+    }
+
+    #[test]
+    fn decodes_resource_quantities_keeping_their_text() {
+        let read = |v: serde_json::Value| {
+            serde_json::from_value::<ResourceQuantity>(v).map_err(|e| e.to_string())
+        };
+        assert_eq!(read(serde_json::json!("250m")).unwrap().as_str(), "250m");
+        assert_eq!(read(serde_json::json!(1)).unwrap().as_str(), "1");
+        let exact: serde_json::Value = serde_json::from_str("1.10").unwrap();
+        assert_eq!(read(exact).unwrap().as_str(), "1.10");
+        assert!(read(serde_json::json!("lots")).unwrap_err().contains("e.g. `250m`"));
+        assert!(read(serde_json::json!(-1)).unwrap_err().contains("greater than or equal to 0"));
+        assert!(read(serde_json::json!([1])).unwrap_err().contains("Kubernetes quantity"));
+    }
+
+    /// The schema's pattern takes what the parser takes, so the generated schemas
+    /// and CRDs judge a quantity as the function does.
+    #[test]
+    fn pattern_matches_the_parser() {
+        let pattern = regex::Regex::new(super::RESOURCE_PATTERN).unwrap();
+        for text in ["250m", "1", "0.5", ".5", "512Mi", "1e3", "2G", "1k", "+1", "1.5E-2"] {
+            assert!(Quantity::parse_resource(text).is_ok(), "{text}");
+            assert!(pattern.is_match(text), "{text}");
+        }
+        for text in ["lots", "5 Mi", "1K", "-1", "Mi", "1.2.3", "10mb"] {
+            assert!(Quantity::parse_resource(text).is_err(), "{text}");
+            assert!(!pattern.is_match(text), "{text}");
+        }
     }
 }

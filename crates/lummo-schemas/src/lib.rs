@@ -196,8 +196,37 @@ fn non_null<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> (&'a Value, 
     (schema, false)
 }
 
+/// A field's description: the field's own (on an `Option`'s `anyOf` when the
+/// value type is inlined), else its type's.
+fn description_of<'a>(field: &'a Value, schema: &'a Value) -> Option<&'a Value> {
+    field.get("description").or_else(|| schema.get("description"))
+}
+
+/// The types of a scalar that takes several forms (`integer or string` for a port
+/// given by number or name), or None when a branch is not a plain scalar.
+fn scalar_types(schema: &Value, defs: &Map<String, Value>, types: &mut Vec<String>) -> Option<()> {
+    let schema = resolve(schema, defs);
+    match ["anyOf", "oneOf"].iter().find_map(|k| schema.get(*k)) {
+        Some(branches) => {
+            for branch in branches.as_array()? {
+                scalar_types(branch, defs, types)?;
+            }
+        }
+        None => {
+            let kind = schema.get("type")?.as_str()?;
+            if !matches!(kind, "string" | "integer" | "number" | "null") {
+                return None;
+            }
+            if kind != "null" && !types.iter().any(|t| t == kind) {
+                types.push(kind.to_string());
+            }
+        }
+    }
+    Some(())
+}
+
 /// The schema's type name, and its allowed values when it is an enumeration.
-fn type_of(schema: &Value) -> (String, Vec<String>) {
+fn type_of(schema: &Value, defs: &Map<String, Value>) -> (String, Vec<String>) {
     if let Some(values) = enumeration(schema) {
         return ("string".into(), values);
     }
@@ -210,7 +239,11 @@ fn type_of(schema: &Value) -> (String, Vec<String>) {
             .collect::<Vec<_>>()
             .join(" | "),
         _ if schema.get("anyOf").is_some() || schema.get("oneOf").is_some() => {
-            "one of several forms".into()
+            let mut types = Vec::new();
+            match scalar_types(schema, defs, &mut types) {
+                Some(()) if !types.is_empty() => types.join(" or "),
+                _ => "one of several forms".into(),
+            }
         }
         _ => "any".into(),
     };
@@ -245,10 +278,10 @@ fn walk(
     required: bool,
     rows: &mut Vec<String>,
 ) {
+    let outer = schema;
     let (schema, _) = non_null(schema, defs);
-    let (kind, allowed) = type_of(schema);
-    let description = schema
-        .get("description")
+    let (kind, allowed) = type_of(schema, defs);
+    let description = description_of(outer, schema)
         .and_then(Value::as_str)
         .unwrap_or("")
         .replace('\n', " ")
@@ -328,9 +361,10 @@ fn range(schema: &Value) -> String {
 /// inlined, `nullable` for options, the `x-kubernetes-*` markers where a field
 /// takes several shapes, and keywords the API server rejects removed.
 fn structural(schema: &Value, defs: &Map<String, Value>) -> Value {
+    let outer = schema;
     let (schema, nullable) = non_null(schema, defs);
     let mut out = Map::new();
-    if let Some(description) = schema.get("description") {
+    if let Some(description) = description_of(outer, schema) {
         out.insert("description".into(), description.clone());
     }
     if let Some(values) = enumeration(schema) {

@@ -9,7 +9,7 @@ pub mod spec;
 
 use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
-use lummo_core::{names, Spec};
+use lummo_core::Spec;
 use rule::{Matcher, Rule};
 pub use spec::{Config, LummoNetworkingSpec, Mode};
 use std::collections::BTreeMap;
@@ -124,9 +124,6 @@ impl Renderer<'_> {
 
     fn render(&mut self, list: &ResourceList) -> Vec<Value> {
         let s = &self.spec.spec;
-        if let Err(message) = names::app(&s.app) {
-            self.error("app", message);
-        }
         self.check_domains();
         let routes = self.parse_routes();
         self.check_vpn_middleware(&routes);
@@ -258,7 +255,7 @@ impl Renderer<'_> {
         if config.mode != Mode::Traefik
             || !config.vpn_source_ranges.is_empty()
             || config.allow_cross_namespace
-            || self.spec.object.namespace() == config.vpn_middleware_namespace
+            || self.spec.object.namespace() == config.vpn_middleware_namespace.as_str()
         {
             return;
         }
@@ -342,7 +339,7 @@ impl Renderer<'_> {
             json!({
                 "apiVersion": "traefik.io/v1alpha1",
                 "kind": "IngressRoute",
-                "metadata": metadata(app.clone()),
+                "metadata": metadata(app.to_string()),
                 "spec": {
                     "entryPoints": [config.tls_entry_point],
                     "routes": https_routes,
@@ -376,7 +373,7 @@ impl Renderer<'_> {
         objects.push(json!({
             "apiVersion": "cert-manager.io/v1",
             "kind": "Certificate",
-            "metadata": metadata(app.clone()),
+            "metadata": metadata(app.to_string()),
             "spec": {
                 "secretName": format!("{app}-tls"),
                 "dnsNames": self.spec.spec.domains,

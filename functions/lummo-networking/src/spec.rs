@@ -1,5 +1,6 @@
 //! The `LummoNetworking` kind and the function's configuration.
 
+use lummo_core::names::{AppName, DnsLabel, DnsSubdomain};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -7,7 +8,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct LummoNetworkingSpec {
     /// The workload whose Service (named like the app) receives the traffic.
-    pub app: String,
+    pub app: AppName,
     /// Route to the Service's `grpc` port over h2c instead of `http`.
     #[serde(default)]
     pub grpc: bool,
@@ -46,9 +47,9 @@ pub struct Config {
     pub mode: Mode,
     /// The platform-wide Traefik Middleware that admits only VPN clients.
     #[serde(default = "vpn_middleware")]
-    pub vpn_middleware: String,
+    pub vpn_middleware: DnsSubdomain,
     #[serde(default = "traefik_namespace")]
-    pub vpn_middleware_namespace: String,
+    pub vpn_middleware_namespace: DnsLabel,
     /// The cluster's Traefik runs its kubernetescrd provider with
     /// `allowCrossNamespace: true`. Without it (Traefik's default) a route that
     /// references `vpnMiddleware` from another namespace is dropped, so the function
@@ -67,7 +68,7 @@ pub struct Config {
     #[serde(default)]
     pub ip_strategy_excluded_ips: Vec<String>,
     #[serde(default = "cluster_issuer")]
-    pub cluster_issuer: String,
+    pub cluster_issuer: DnsSubdomain,
     /// Wildcard domains need a DNS-01 capable issuer; say that `clusterIssuer` is one.
     #[serde(default)]
     pub allow_wildcard_domains: bool,
@@ -77,9 +78,9 @@ pub struct Config {
     pub http_entry_point: String,
     /// Gateway API mode: the Gateway routes attach to.
     #[serde(default = "gateway")]
-    pub gateway: String,
+    pub gateway: DnsSubdomain,
     #[serde(default)]
-    pub gateway_namespace: Option<String>,
+    pub gateway_namespace: Option<DnsLabel>,
     #[serde(default)]
     pub gateway_section_name: Option<String>,
 }
@@ -105,16 +106,16 @@ impl Default for Config {
     }
 }
 
-fn vpn_middleware() -> String {
-    "vpn-only".into()
+fn vpn_middleware() -> DnsSubdomain {
+    DnsSubdomain::new("vpn-only").expect("`vpn-only` is a DNS-1123 subdomain")
 }
 
-fn traefik_namespace() -> String {
-    "traefik".into()
+fn traefik_namespace() -> DnsLabel {
+    DnsLabel::new("traefik").expect("`traefik` is a DNS-1123 label")
 }
 
-fn cluster_issuer() -> String {
-    "letsencrypt".into()
+fn cluster_issuer() -> DnsSubdomain {
+    DnsSubdomain::new("letsencrypt").expect("`letsencrypt` is a DNS-1123 subdomain")
 }
 
 fn websecure() -> String {
@@ -125,6 +126,6 @@ fn web() -> String {
     "web".into()
 }
 
-fn gateway() -> String {
-    "public".into()
+fn gateway() -> DnsSubdomain {
+    DnsSubdomain::new("public").expect("`public` is a DNS-1123 subdomain")
 }

@@ -165,10 +165,7 @@ impl Renderer<'_> {
     fn render(&mut self) -> Vec<Value> {
         let s = &self.spec.spec;
         let name = self.spec.name().to_string();
-        // The app is a label value and prefixes `<app>-db`; the name names a Service.
-        if let Err(message) = names::app(&s.app) {
-            self.error("app", message);
-        }
+        // The app (checked while decoding) prefixes `<app>-db`; the name names a Service.
         if let Err(message) = names::dns1035_label(&name) {
             let message = format!("{message}; it names the pgbouncer Service");
             let error = ResultItem::error(message)
@@ -176,7 +173,7 @@ impl Renderer<'_> {
                 .field("metadata.name");
             self.results.push(error);
         }
-        if name == s.app {
+        if name == s.app.as_str() {
             // pgbouncer's pods are labelled `app.kubernetes.io/name: <name>`: the
             // app's Service, PDB and PodMonitor would select them.
             self.error(
@@ -297,12 +294,8 @@ impl Renderer<'_> {
     fn connection_secret(&mut self) -> Option<String> {
         let s = &self.spec.spec;
         match (&s.connection_secret, &s.vault) {
-            (Some(secret), _) => {
-                if let Err(message) = lummo_core::names::dns_label(secret) {
-                    self.error("connectionSecret", message);
-                }
-                Some(secret.clone())
-            }
+            // A Secret name is a DNS-1123 subdomain (checked while decoding).
+            (Some(secret), _) => Some(secret.to_string()),
             (None, Some(_)) => Some(format!("{}-postgres", s.app)),
             (None, None) => {
                 self.error("connectionSecret", "needs the name of the Secret with the Postgres connection (keys host, port, database, username, password), or `vault` to create it");
@@ -341,39 +334,24 @@ impl Renderer<'_> {
         }
     }
 
-    fn resources(&mut self) -> core::ResourceRequirements {
-        let quantities = |defaults: &[(&str, &str)],
-                          given: Option<&krm_sdk::Map<String, Value>>| {
+    /// The container's resources: the defaults, overridden by what the spec gives
+    /// (quantities checked while decoding).
+    fn resources(&self) -> core::ResourceRequirements {
+        let quantities = |defaults: &[(&str, &str)], given: Option<&spec::Quantities>| {
             let mut map: BTreeMap<String, Quantity> = defaults
                 .iter()
                 .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
                 .collect();
-            for (key, value) in given.into_iter().flatten() {
-                let text = value
-                    .as_str()
-                    .map(String::from)
-                    .unwrap_or_else(|| value.to_string());
-                map.insert(key.clone(), Quantity(text));
+            if let Some(given) = given {
+                for (key, value) in [("cpu", &given.cpu), ("memory", &given.memory)] {
+                    if let Some(value) = value {
+                        map.insert(key.to_string(), Quantity(value.as_str().to_string()));
+                    }
+                }
             }
             map
         };
         let given = self.spec.spec.resources.as_ref();
-        for (part, map) in [
-            ("requests", given.and_then(|r| r.requests.as_ref())),
-            ("limits", given.and_then(|r| r.limits.as_ref())),
-        ] {
-            for (key, value) in map.into_iter().flatten() {
-                if key != "cpu" && key != "memory" {
-                    self.error(
-                        &format!("resources.{key}"),
-                        "only `cpu` and `memory` are supported",
-                    );
-                } else if let Err(message) = lummo_core::quantity::Quantity::from_value(value) {
-                    // The API server refuses the Deployment otherwise (`cpu: -1`, `cpu: lots`).
-                    self.error(&format!("resources.{part}.{key}"), message);
-                }
-            }
-        }
         core::ResourceRequirements {
             requests: Some(quantities(
                 &[("cpu", "50m"), ("memory", "64Mi")],

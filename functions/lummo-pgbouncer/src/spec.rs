@@ -1,5 +1,8 @@
 //! The `LummoPgBouncer` kind.
 
+use lummo_core::names::{AppName, DnsSubdomain};
+use lummo_core::port::PortNumber;
+use lummo_core::quantity::ResourceQuantity;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -10,13 +13,13 @@ use serde_json::{Map, Value};
 pub struct LummoPgBouncerSpec {
     /// The app that connects through this pgbouncer; its connection settings go
     /// to the ConfigMap `<app>-db`.
-    pub app: String,
+    pub app: AppName,
     #[serde(default, rename = "part-of", alias = "partOf")]
     pub part_of: Option<String>,
     /// Secret with the Postgres connection: keys `host`, `port`, `database`,
     /// `username`, `password`. Default with `vault`: `<app>-postgres`.
     #[serde(default)]
-    pub connection_secret: Option<String>,
+    pub connection_secret: Option<DnsSubdomain>,
     /// pgbouncer settings, by pgbouncer.ini name or its upper-case form
     /// (`POOL_SIZE` is `default_pool_size`).
     #[serde(default)]
@@ -44,8 +47,15 @@ fn two() -> i32 {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resources {
-    pub requests: Option<Map<String, Value>>,
-    pub limits: Option<Map<String, Value>>,
+    pub requests: Option<Quantities>,
+    pub limits: Option<Quantities>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quantities {
+    pub cpu: Option<ResourceQuantity>,
+    pub memory: Option<ResourceQuantity>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -79,10 +89,10 @@ pub enum VaultKind {
 pub struct Database {
     pub host: String,
     #[serde(default = "postgres_port")]
-    pub port: u16,
+    pub port: PortNumber,
     pub name: Option<String>,
 }
 
-fn postgres_port() -> u16 {
-    5432
+fn postgres_port() -> PortNumber {
+    PortNumber::new(5432).expect("5432 is a port number")
 }

@@ -12,16 +12,15 @@
 //! letter, of letters, digits and `-_.~+%`, not starting with `goog`
 //! (<https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names>).
 
-pub mod duration;
 pub mod spec;
 
-use duration::Duration;
 use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
+use lummo_core::duration::Duration;
 use lummo_core::Spec;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use spec::{LummoSubscriptionSpec, LummoTopicSpec, SubscriptionConfig};
+use spec::{LummoSubscriptionSpec, LummoTopicSpec, SubscriptionConfig, Ttl};
 use std::collections::{BTreeMap, HashSet};
 
 pub const TOPIC_KIND: &str = "LummoTopic";
@@ -187,33 +186,33 @@ impl Renderer<'_> {
                 self.results.push(result);
             }
             let settings = entry.overrides().or(&spec.spec.config);
-            let Some(resolved) = self.resolve(spec, i, &settings) else {
+            if !self.check_limits(spec, i, &settings) {
                 continue;
-            };
+            }
             let mut subscription = subscription_object(&name, &topic, &labels);
             let body = &mut subscription["spec"];
             if let Some(ack) = settings.ack_deadline_seconds {
                 body["ackDeadlineSeconds"] = json!(ack);
             }
-            if let Some(retention) = resolved.retention {
+            if let Some(retention) = &settings.message_retention_duration {
                 body["messageRetentionDuration"] = json!(retention.to_string());
             }
             if let Some(retain) = settings.retain_acked_messages {
                 body["retainAckedMessages"] = json!(retain);
             }
-            match &resolved.ttl {
-                Some(Expiry::Never) => body["expirationPolicy"] = json!({ "ttl": "" }),
-                Some(Expiry::After(ttl)) => {
+            match &settings.ttl {
+                Some(Ttl::Never) => body["expirationPolicy"] = json!({ "ttl": "" }),
+                Some(Ttl::After(ttl)) => {
                     body["expirationPolicy"] = json!({ "ttl": ttl.to_string() })
                 }
                 None => {}
             }
-            if resolved.minimum_backoff.is_some() || resolved.maximum_backoff.is_some() {
+            if settings.minimum_backoff.is_some() || settings.maximum_backoff.is_some() {
                 let mut retry = json!({});
-                if let Some(min) = resolved.minimum_backoff {
+                if let Some(min) = &settings.minimum_backoff {
                     retry["minimumBackoff"] = json!(min.to_string());
                 }
-                if let Some(max) = resolved.maximum_backoff {
+                if let Some(max) = &settings.maximum_backoff {
                     retry["maximumBackoff"] = json!(max.to_string());
                 }
                 body["retryPolicy"] = retry;
@@ -295,13 +294,14 @@ impl Renderer<'_> {
         }
     }
 
-    /// Parses durations and checks every setting against Google's limits.
-    fn resolve(
+    /// Checks every setting against Google's limits (durations were parsed while
+    /// decoding); false when one is out of them.
+    fn check_limits(
         &mut self,
         spec: &Spec<LummoSubscriptionSpec>,
         i: usize,
         settings: &SubscriptionConfig,
-    ) -> Option<Resolved> {
+    ) -> bool {
         let before = self.results.len();
         let mut check = |field: &str, ok: bool, message: String| {
             if !ok {
@@ -323,28 +323,7 @@ impl Renderer<'_> {
                 format!("must be from 5 to 100, found {attempts}"),
             );
         }
-        let mut duration = |field: &str, text: &Option<String>| -> Option<Duration> {
-            let text = text.as_ref()?;
-            match Duration::parse(text) {
-                Ok(d) => Some(d),
-                Err(message) => {
-                    self.results
-                        .push(spec.error(&format!("subscriptions[{i}].{field}"), message));
-                    None
-                }
-            }
-        };
-        let minimum_backoff = duration("minimumBackoff", &settings.minimum_backoff);
-        let maximum_backoff = duration("maximumBackoff", &settings.maximum_backoff);
-        let retention = duration(
-            "messageRetentionDuration",
-            &settings.message_retention_duration,
-        );
-        let ttl = match settings.ttl.as_deref() {
-            Some("never" | "") => Some(Expiry::Never),
-            Some(_) => duration("ttl", &settings.ttl).map(Expiry::After),
-            None => None,
-        };
+        let retention = settings.message_retention_duration.as_ref();
         let max_backoff = Duration::from_secs(600);
         let mut check = |field: &str, ok: bool, message: String| {
             if !ok {
@@ -353,36 +332,37 @@ impl Renderer<'_> {
             }
         };
         for (field, value) in [
-            ("minimumBackoff", minimum_backoff),
-            ("maximumBackoff", maximum_backoff),
+            ("minimumBackoff", &settings.minimum_backoff),
+            ("maximumBackoff", &settings.maximum_backoff),
         ] {
             if let Some(value) = value {
                 check(
                     field,
-                    value <= max_backoff,
+                    *value <= max_backoff,
                     format!("must be from 0s to 600s, found {value}"),
                 );
             }
         }
-        if let (Some(min), Some(max)) = (minimum_backoff, maximum_backoff) {
+        if let (Some(min), Some(max)) = (&settings.minimum_backoff, &settings.maximum_backoff) {
             check(
                 "minimumBackoff",
                 min <= max,
                 format!("minimumBackoff ({min}) is greater than maximumBackoff ({max})"),
             );
         }
-        let effective_retention = retention.unwrap_or(Duration::from_secs(7 * 86_400));
+        let default_retention = Duration::from_secs(7 * 86_400);
+        let effective_retention = retention.unwrap_or(&default_retention);
         if let Some(retention) = retention {
             let allowed =
-                (Duration::from_secs(600)..=Duration::from_secs(31 * 86_400)).contains(&retention);
+                (Duration::from_secs(600)..=Duration::from_secs(31 * 86_400)).contains(retention);
             check(
                 "messageRetentionDuration",
                 allowed,
                 format!("must be from 10 minutes (600s) to 31 days (2678400s), found {retention}"),
             );
         }
-        if let Some(Expiry::After(ttl)) = ttl {
-            if ttl < Duration::from_secs(86_400) {
+        if let Some(Ttl::After(ttl)) = &settings.ttl {
+            if *ttl < Duration::from_secs(86_400) {
                 check(
                     "ttl",
                     false,
@@ -397,9 +377,9 @@ impl Renderer<'_> {
             }
         }
         if self.results.len() > before {
-            return None;
+            return false;
         }
-        if retention.is_some_and(|r| r > Duration::from_secs(7 * 86_400))
+        if retention.is_some_and(|r| *r > Duration::from_secs(7 * 86_400))
             || settings.retain_acked_messages == Some(true)
         {
             let warning = spec.warning(
@@ -408,25 +388,8 @@ impl Renderer<'_> {
             );
             self.results.push(warning);
         }
-        Some(Resolved {
-            minimum_backoff,
-            maximum_backoff,
-            retention,
-            ttl,
-        })
+        true
     }
-}
-
-enum Expiry {
-    Never,
-    After(Duration),
-}
-
-struct Resolved {
-    minimum_backoff: Option<Duration>,
-    maximum_backoff: Option<Duration>,
-    retention: Option<Duration>,
-    ttl: Option<Expiry>,
 }
 
 fn topic_name(prefix: &str, topic: &str) -> Option<Name> {

@@ -1,7 +1,10 @@
 //! The `LummoTopic` and `LummoSubscription` kinds, as users write them.
 
-use schemars::JsonSchema;
-use serde::Deserialize;
+use lummo_core::duration::Duration;
+use lummo_core::scalar::Scalar;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,15 +40,11 @@ pub struct SubscriptionEntry {
     pub subscription: String,
     pub ack_deadline_seconds: Option<i64>,
     pub max_delivery_attempts: Option<i64>,
-    #[serde(default, deserialize_with = "duration_text")]
-    pub ttl: Option<String>,
-    #[serde(default, deserialize_with = "duration_text")]
-    pub message_retention_duration: Option<String>,
+    pub ttl: Option<Ttl>,
+    pub message_retention_duration: Option<Duration>,
     pub retain_acked_messages: Option<bool>,
-    #[serde(default, deserialize_with = "duration_text")]
-    pub maximum_backoff: Option<String>,
-    #[serde(default, deserialize_with = "duration_text")]
-    pub minimum_backoff: Option<String>,
+    pub maximum_backoff: Option<Duration>,
+    pub minimum_backoff: Option<Duration>,
 }
 
 impl SubscriptionEntry {
@@ -72,28 +71,47 @@ pub struct SubscriptionConfig {
     #[schemars(range(min = 5, max = 100))]
     pub max_delivery_attempts: Option<i64>,
     /// Expiration of an inactive subscription, or `never`.
-    #[serde(default, deserialize_with = "duration_text")]
-    pub ttl: Option<String>,
-    #[serde(default, deserialize_with = "duration_text")]
-    pub message_retention_duration: Option<String>,
+    pub ttl: Option<Ttl>,
+    pub message_retention_duration: Option<Duration>,
     pub retain_acked_messages: Option<bool>,
-    #[serde(default, deserialize_with = "duration_text")]
-    pub maximum_backoff: Option<String>,
-    #[serde(default, deserialize_with = "duration_text")]
-    pub minimum_backoff: Option<String>,
+    pub maximum_backoff: Option<Duration>,
+    pub minimum_backoff: Option<Duration>,
 }
 
-/// A duration written as text (`10m`) or as a number of seconds (`600`).
-fn duration_text<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<String>, D::Error> {
-    match Option::<serde_json::Value>::deserialize(deserializer)? {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(text)) => Ok(Some(text)),
-        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(serde::de::Error::custom(format!(
-            "expected a duration like `600s`, found {other}"
-        ))),
+/// A subscription's expiration: after a duration of inactivity, or never
+/// (`never`, or `""` as Pub/Sub writes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ttl {
+    Never,
+    After(Duration),
+}
+
+impl<'de> Deserialize<'de> for Ttl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let scalar = Scalar::deserialize(deserializer, "a duration like `30d`, or `never`")?;
+        match scalar {
+            Scalar::Text(text) if text == "never" || text.is_empty() => Ok(Ttl::Never),
+            other => Duration::parse(other.text())
+                .map(Ttl::After)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl JsonSchema for Ttl {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Ttl".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                Duration::json_schema(generator),
+                { "type": "string", "enum": ["never", ""] },
+            ]
+        })
     }
 }
 

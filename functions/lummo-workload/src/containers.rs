@@ -6,7 +6,9 @@ use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::{ResultItem, Value};
-use lummo_core::{names, pod};
+use lummo_core::names::{self, PortName};
+use lummo_core::pod;
+use lummo_core::port::{PortNumber, PortRef};
 use std::collections::BTreeMap;
 
 /// Results about one spec object; fields are relative to its `spec`.
@@ -55,8 +57,8 @@ pub(crate) struct PodInput<'a> {
 
 /// A container port after validation.
 pub(crate) struct DeclaredPort {
-    pub name: String,
-    pub port: u16,
+    pub name: PortName,
+    pub port: PortNumber,
 }
 
 /// Containers of a pod, validated; and the ports they declare.
@@ -72,15 +74,17 @@ pub(crate) fn build(
     let mut containers = Vec::new();
     for (i, container) in input.containers.iter().enumerate() {
         let field = |f: &str| format!("containers[{i}].{f}");
-        let name = container.name.clone().unwrap_or_else(|| {
-            if i == 0 {
-                input.app.to_string()
-            } else {
-                format!("{}-{i}", input.app)
+        let name = match &container.name {
+            Some(name) => name.to_string(),
+            None if i == 0 => input.app.to_string(),
+            None => format!("{}-{i}", input.app),
+        };
+        // A name the spec gives was checked while decoding; a derived `<app>-<n>`
+        // may still be over 63 characters.
+        if container.name.is_none() {
+            if let Err(message) = names::dns_label(&name) {
+                report.error(&field("name"), message);
             }
-        });
-        if let Err(message) = names::dns_label(&name) {
-            report.error(&field("name"), message);
         }
         if names_seen.contains(&name) {
             report.error(
@@ -99,15 +103,6 @@ pub(crate) fn build(
             check_image(report, &image, &field("image"));
         }
         for (j, port) in container.ports.iter().enumerate() {
-            if let Err(message) = names::port_name(&port.name) {
-                report.error(&field(&format!("ports[{j}].name")), message);
-            }
-            if port.port == 0 {
-                report.error(
-                    &field(&format!("ports[{j}].port")),
-                    "must be from 1 to 65535",
-                );
-            }
             if ports.iter().any(|p| p.name == port.name) {
                 report.error(
                     &field(&format!("ports[{j}].name")),
@@ -146,8 +141,8 @@ pub(crate) fn build(
                     .ports
                     .iter()
                     .map(|p| core::ContainerPort {
-                        name: Some(p.name.clone()),
-                        container_port: i32::from(p.port),
+                        name: Some(p.name.to_string()),
+                        container_port: p.port.into(),
                         protocol: Some("TCP".into()),
                         ..Default::default()
                     })
@@ -202,15 +197,7 @@ fn resources(
         for (name, value) in [("cpu", &q.cpu), ("memory", &q.memory)] {
             match value {
                 Some(value) => {
-                    let text = value.as_string();
-                    match lummo_core::quantity::Quantity::parse_resource(&text) {
-                        Ok(_) => {
-                            map.insert(name.to_string(), Quantity(text));
-                        }
-                        Err(message) => {
-                            report.error(&format!("{field}.{part}.{name}"), message);
-                        }
-                    }
+                    map.insert(name.to_string(), Quantity(value.as_str().to_string()));
                 }
                 None if required => report.error(&format!("{field}.{part}.{name}"), "is required"),
                 None => {}
@@ -285,31 +272,20 @@ fn probe(
 ) -> Option<core::Probe> {
     let field = format!("containers[{i}].probes");
     let port = match &probe.port {
-        Some(Value::String(name)) if container.ports.iter().any(|p| &p.name == name) => {
-            IntOrString::String(name.clone())
+        Some(PortRef::Name(name)) if container.ports.iter().any(|p| &p.name == name) => {
+            IntOrString::String(name.to_string())
         }
-        Some(Value::String(name)) => {
+        Some(PortRef::Name(name)) => {
             report.error(
                 &field,
                 format!("probe port `{name}` is not a declared port of this container"),
             );
             return None;
         }
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| (1..=65535).contains(&n)) => {
-            IntOrString::Int(n.as_u64().unwrap_or_default() as i32)
-        }
-        Some(other) => {
-            report.error(
-                &field,
-                format!(
-                    "probe port must be a port name or a number from 1 to 65535, found {other}"
-                ),
-            );
-            return None;
-        }
+        Some(PortRef::Number(number)) => IntOrString::Int((*number).into()),
         None => {
             match container.ports.first() {
-                Some(p) => IntOrString::String(p.name.clone()),
+                Some(p) => IntOrString::String(p.name.to_string()),
                 None if probe.command.is_some() => IntOrString::Int(0),
                 None => {
                     report.error(&field, "a probe needs a `port` (or `command`) when the container declares no ports");
@@ -347,14 +323,14 @@ fn probe(
 pub(crate) fn env_from(container: &Container) -> Vec<core::EnvFromSource> {
     let configs = container.configs.iter().map(|name| core::EnvFromSource {
         config_map_ref: Some(core::ConfigMapEnvSource {
-            name: name.clone(),
+            name: name.to_string(),
             optional: None,
         }),
         ..Default::default()
     });
     let secrets = container.secrets.iter().map(|name| core::EnvFromSource {
         secret_ref: Some(core::SecretEnvSource {
-            name: name.clone(),
+            name: name.to_string(),
             optional: None,
         }),
         ..Default::default()

@@ -41,9 +41,6 @@ pub fn render(
             .field("metadata.name"),
         );
     }
-    if let Err(message) = names::app(&s.app) {
-        report.error("app", message);
-    }
     if cron {
         if let Err(message) = names::cron_job_name(name) {
             let error = ResultItem::error(message)
@@ -100,7 +97,7 @@ pub fn render(
                 .into(),
             ),
             automount_service_account_token: Some(s.automount_service_account_token),
-            service_account_name: s.service_account_name.clone(),
+            service_account_name: s.service_account_name.as_ref().map(|n| n.to_string()),
             enable_service_links: Some(false),
             security_context: Some(pod::pod_security_context()),
             containers,

@@ -8,7 +8,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
 use krm_sdk::{json, ResultItem, Value};
-use lummo_core::{names, pod, Spec};
+use lummo_core::names::{self, PortName};
+use lummo_core::port::PortRef;
+use lummo_core::{pod, Spec};
 use std::collections::BTreeMap;
 
 /// What one spec produced: objects, or the reasons it could not.
@@ -45,9 +47,6 @@ impl Context<'_> {
     fn objects(&mut self) -> Vec<Value> {
         let s = &self.spec.spec;
         let app = s.app.as_str();
-        if let Err(message) = names::app(app) {
-            self.error("app", message);
-        }
         // `part-of` becomes the `app.kubernetes.io/part-of` label value.
         if let Some(Err(message)) = s.part_of.as_deref().map(names::label_value) {
             self.error("part-of", message);
@@ -264,7 +263,7 @@ impl Context<'_> {
             );
         }
         match &prometheus.port {
-            Value::String(name) => match ports.iter().find(|p| &p.name == name) {
+            PortRef::Name(name) => match ports.iter().find(|p| &p.name == name) {
                 Some(p) => Some(DeclaredPort {
                     name: p.name.clone(),
                     port: p.port,
@@ -281,35 +280,16 @@ impl Context<'_> {
                     None
                 }
             },
-            Value::Number(n) => match n.as_u64().filter(|n| (1..=65535).contains(n)) {
-                Some(number) => {
-                    let number = number as u16;
-                    match ports.iter().find(|p| p.port == number) {
-                        Some(p) => Some(DeclaredPort {
-                            name: p.name.clone(),
-                            port: p.port,
-                        }),
-                        None => Some(DeclaredPort {
-                            name: "metrics".into(),
-                            port: number,
-                        }),
-                    }
-                }
-                None => {
-                    self.error(
-                        "monitoring.prometheus.port",
-                        format!("must be from 1 to 65535, found {n}"),
-                    );
-                    None
-                }
+            PortRef::Number(number) => match ports.iter().find(|p| p.port == *number) {
+                Some(p) => Some(DeclaredPort {
+                    name: p.name.clone(),
+                    port: p.port,
+                }),
+                None => Some(DeclaredPort {
+                    name: PortName::new("metrics").expect("`metrics` is a port name"),
+                    port: *number,
+                }),
             },
-            other => {
-                self.error(
-                    "monitoring.prometheus.port",
-                    format!("must be a port name or number, found {other}"),
-                );
-                None
-            }
         }
     }
 
@@ -332,9 +312,9 @@ impl Context<'_> {
                     ports
                         .iter()
                         .map(|p| core::ServicePort {
-                            name: Some(p.name.clone()),
-                            port: i32::from(p.port),
-                            target_port: Some(IntOrString::String(p.name.clone())),
+                            name: Some(p.name.to_string()),
+                            port: p.port.into(),
+                            target_port: Some(IntOrString::String(p.name.to_string())),
                             protocol: Some("TCP".into()),
                             app_protocol: (p.name == "grpc" || p.name.starts_with("grpc-"))
                                 .then(|| "kubernetes.io/h2c".to_string()),
@@ -360,10 +340,10 @@ impl Context<'_> {
         let s = &self.spec.spec;
         if let (Some(port), Some(first)) = (metrics_port, containers.first_mut()) {
             let ports = first.ports.get_or_insert_with(Vec::new);
-            if !ports.iter().any(|p| p.name.as_deref() == Some(&port.name)) {
+            if !ports.iter().any(|p| p.name.as_deref() == Some(port.name.as_str())) {
                 ports.push(core::ContainerPort {
-                    name: Some(port.name.clone()),
-                    container_port: i32::from(port.port),
+                    name: Some(port.name.to_string()),
+                    container_port: port.port.into(),
                     protocol: Some("TCP".into()),
                     ..Default::default()
                 });
@@ -373,7 +353,7 @@ impl Context<'_> {
         pod_labels.extend(datadog.clone());
         let (tmp, _) = pod::tmp_volume();
         let mut pod_spec = core::PodSpec {
-            service_account_name: Some(s.app.clone()),
+            service_account_name: Some(s.app.to_string()),
             automount_service_account_token: Some(s.automount_service_account_token),
             enable_service_links: Some(false),
             security_context: Some(pod::pod_security_context()),
@@ -392,9 +372,9 @@ impl Context<'_> {
             spec: Some(pod_spec),
         };
         let configs: Vec<String> =
-            unique(s.containers.iter().flat_map(|c| c.configs.iter().cloned()));
+            unique(s.containers.iter().flat_map(|c| c.configs.iter().map(|n| n.to_string())));
         let secrets: Vec<String> =
-            unique(s.containers.iter().flat_map(|c| c.secrets.iter().cloned()));
+            unique(s.containers.iter().flat_map(|c| c.secrets.iter().map(|n| n.to_string())));
         let reload = pod::reloader_annotations(&configs, &secrets);
         let mut object_labels = labels.clone();
         object_labels.extend(datadog);
@@ -565,7 +545,7 @@ impl Context<'_> {
                 "args": [{ "name": "service-name" }, { "name": "namespace" }, { "name": "canary-hash" }],
                 "metrics": [{
                     "name": "success-rate",
-                    "interval": analysis.interval,
+                    "interval": analysis.interval.as_str(),
                     "failureLimit": analysis.failure_limit,
                     "successCondition": success,
                     "failureCondition": failure,

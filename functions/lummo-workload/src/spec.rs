@@ -5,6 +5,10 @@
 //! `maxReplicas`) are accepted as aliases everywhere the README is unusual.
 
 use krm_sdk::decode::one_or_many;
+use lummo_core::duration::GoDuration;
+use lummo_core::names::{AppName, DnsLabel, DnsSubdomain, PortName};
+use lummo_core::port::{PortNumber, PortRef};
+use lummo_core::quantity::ResourceQuantity;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -13,7 +17,7 @@ use serde_json::{Map, Value};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LummoDeploymentSpec {
     /// `app.kubernetes.io/name` and the name of every generated object.
-    pub app: String,
+    pub app: AppName,
     /// `app.kubernetes.io/part-of`: the system this app belongs to.
     #[serde(default, rename = "part-of", alias = "partOf")]
     pub part_of: Option<String>,
@@ -49,7 +53,7 @@ pub struct LummoDeploymentSpec {
 pub struct Container {
     /// Default: the app name for the first container, `<app>-<n>` after it.
     #[serde(default)]
-    pub name: Option<String>,
+    pub name: Option<DnsLabel>,
     /// Required, here or in the template.
     #[serde(default)]
     pub image: Option<String>,
@@ -64,10 +68,10 @@ pub struct Container {
     pub ports: Vec<Port>,
     /// ConfigMap names whose keys become environment variables.
     #[serde(default)]
-    pub configs: Vec<String>,
+    pub configs: Vec<DnsSubdomain>,
     /// Secret names whose keys become environment variables.
     #[serde(default)]
-    pub secrets: Vec<String>,
+    pub secrets: Vec<DnsSubdomain>,
     /// Extra environment variables, `NAME: value`.
     #[serde(default, deserialize_with = "krm_sdk::decode::exact_scalars")]
     pub env: Map<String, Value>,
@@ -88,9 +92,9 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Port {
     /// IANA service name; LummoNetworking routes to `http` or `grpc`.
-    pub name: String,
+    pub name: PortName,
     #[serde(alias = "containerPort")]
-    pub port: u16,
+    pub port: PortNumber,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -105,25 +109,8 @@ pub struct Resources {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quantities {
-    pub cpu: Option<Quantity>,
-    pub memory: Option<Quantity>,
-}
-
-/// A Kubernetes quantity written as a string (`250m`, `512Mi`) or a number (`1`).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum Quantity {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl Quantity {
-    pub fn as_string(&self) -> String {
-        match self {
-            Quantity::Text(s) => s.clone(),
-            Quantity::Number(n) => n.to_string(),
-        }
-    }
+    pub cpu: Option<ResourceQuantity>,
+    pub memory: Option<ResourceQuantity>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -140,7 +127,7 @@ pub struct Probes {
 pub struct Probe {
     pub path: Option<String>,
     /// A port name or number; default the container's first port.
-    pub port: Option<Value>,
+    pub port: Option<PortRef>,
     pub command: Option<Vec<String>>,
     pub initial_delay_seconds: Option<i32>,
     pub period_seconds: Option<i32>,
@@ -164,7 +151,7 @@ pub struct Prometheus {
     #[serde(default = "metrics_path", alias = "path")]
     pub endpoint: String,
     /// A declared port name, or a number (a `metrics` port is then declared).
-    pub port: Value,
+    pub port: PortRef,
 }
 
 fn metrics_path() -> String {
@@ -236,8 +223,9 @@ pub struct Analysis {
     /// Lowest acceptable success rate, 0 < x ≤ 1.
     #[serde(default = "success_rate")]
     pub success_rate: f64,
+    /// How often to measure, as Argo Rollouts reads it (Go `time.ParseDuration`).
     #[serde(default = "interval")]
-    pub interval: String,
+    pub interval: GoDuration,
     /// Failed measurements tolerated before the canary aborts and rolls back.
     #[serde(default = "failure_limit")]
     pub failure_limit: u32,
@@ -247,8 +235,8 @@ fn success_rate() -> f64 {
     0.95
 }
 
-fn interval() -> String {
-    "1m".into()
+fn interval() -> GoDuration {
+    GoDuration::parse("1m").expect("`1m` is a Go duration")
 }
 
 fn failure_limit() -> u32 {
@@ -276,13 +264,13 @@ pub struct DatadogAnalysis {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PartialContainer {
     pub extends: Option<String>,
-    pub name: Option<String>,
+    pub name: Option<DnsLabel>,
     pub image: Option<String>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
     pub ports: Option<Vec<Port>>,
-    pub configs: Option<Vec<String>>,
-    pub secrets: Option<Vec<String>>,
+    pub configs: Option<Vec<DnsSubdomain>>,
+    pub secrets: Option<Vec<DnsSubdomain>>,
     pub env: Option<Map<String, Value>>,
     pub resources: Option<Resources>,
     pub probes: Option<Probes>,
@@ -293,7 +281,7 @@ pub struct PartialContainer {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LummoJobSpec {
-    pub app: String,
+    pub app: AppName,
     #[serde(default, rename = "part-of", alias = "partOf")]
     pub part_of: Option<String>,
     #[serde(deserialize_with = "one_or_many")]
@@ -320,7 +308,7 @@ pub struct LummoJobSpec {
     pub ttl_seconds_after_finished: Option<i32>,
     #[serde(default)]
     pub automount_service_account_token: bool,
-    pub service_account_name: Option<String>,
+    pub service_account_name: Option<DnsSubdomain>,
     /// LummoCronJob only: a cron expression (5 fields, or `@hourly`, `@daily`, ...).
     pub schedule: Option<String>,
     /// LummoCronJob only: an IANA time zone, e.g. `Asia/Jakarta`.
