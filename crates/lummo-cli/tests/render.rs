@@ -437,6 +437,7 @@ fn a_validator_step_keeps_every_resource() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!stderr(&again).contains("pruned:") || stderr(&again).contains("0 pruned"), "{}", stderr(&again));
     assert_eq!(snapshot(&dir), first);
+}
 
 /// `render` and `validate` point at the line and column of the offending field, not
 /// at the start of its document; a single container written as a mapping is
