@@ -139,6 +139,26 @@ struct Edit {
 impl Edit {
     fn message(&self, spec: &str) -> String {
         let what = match (&self.on_disk, &self.generated) {
+            (Some(Value::String(old)), Some(Value::String(new)))
+                if old.contains('\n') || new.contains('\n') =>
+            {
+                // A multi-line text (a config file): its first differing line.
+                let (n, (old_line, new_line)) = old
+                    .split('\n')
+                    .map(Some)
+                    .chain(std::iter::repeat(None))
+                    .zip(new.split('\n').map(Some).chain(std::iter::repeat(None)))
+                    .enumerate()
+                    .find(|(_, (a, b))| a != b)
+                    .unwrap_or((0, (None, None)));
+                let line = |l: Option<&str>| l.map_or("nothing".to_string(), |l| show(&Value::from(l)));
+                format!(
+                    "edited by hand: line {} of the file's text is {}, its spec generates {}, and this render writes that back",
+                    n + 1,
+                    line(old_line),
+                    line(new_line)
+                )
+            }
             (Some(old), Some(new)) => format!(
                 "edited by hand: the file has {}, its spec generates {}, and this render writes that back",
                 show(old),
@@ -335,6 +355,18 @@ mod tests {
             "labels": {"x": "1", "env": "dev"}},
             "spec": {"selector": {"app": "a", "env": "dev"}, "n": 1.0e3, "image": "a:2"}});
         assert!(edits(disk, emitted.clone(), emitted).is_empty());
+    }
+
+    #[test]
+    fn a_multi_line_text_names_its_first_differing_line() {
+        let edit = Edit {
+            path: "data.conf".into(),
+            on_disk: Some(json!("a\nport = 7000\n")),
+            generated: Some(json!("a\nport = 6432\n")),
+        };
+        assert!(edit
+            .message("S/s")
+            .starts_with("edited by hand: line 2 of the file's text is \"port = 7000\", its spec generates \"port = 6432\""));
     }
 
     #[test]
