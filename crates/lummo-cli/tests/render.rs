@@ -482,19 +482,58 @@ fn a_re_render_or_a_spec_change_is_no_hand_edit() {
 fn later_catalog_steps_are_no_hand_edits() {
     let kptfile = format!(
         "{}  - image: gcr.io/kpt-fn/set-namespace:v0.4.1\n    configMap:\n      namespace: shop-dev\n\
-         \x20 - image: gcr.io/kpt-fn/set-labels:v0.2.0\n    configMap:\n      env: dev\n",
+         \x20 - image: gcr.io/kpt-fn/set-labels:v0.2.0\n    configMap:\n      env: dev\n\
+         \x20 - image: gcr.io/kpt-fn/apply-replacements:v0.1.1\n    configPath: replacements.yaml\n",
         kptfile(&[WORKLOAD])
     );
+    // apply-replacements may change any field: here the pull policy, on every render.
+    let replacements = "apiVersion: fn.kpt.dev/v1alpha1
+kind: ApplyReplacements
+metadata:
+  name: policy
+  annotations:
+    config.kubernetes.io/local-config: \"true\"
+replacements:
+- source:
+    kind: ConfigMap
+    name: settings
+    fieldPath: data.policy
+  targets:
+  - select:
+      kind: Rollout
+    fieldPaths:
+    - spec.template.spec.containers.[name=api].imagePullPolicy
+";
+    let settings = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations:
+    config.kubernetes.io/local-config: \"true\"
+data:
+  policy: Always
+";
     // set-namespace v0.4 renames the namespace the objects have (their origin).
     let spec = SPEC.replacen("  name: api\n", "  name: api\n  namespace: shop\n", 1);
-    let pkg = package("hand-edit-steps", &[("Kptfile", &kptfile), ("app.yaml", &spec)]);
+    let pkg = package(
+        "hand-edit-steps",
+        &[
+            ("Kptfile", &kptfile),
+            ("app.yaml", &spec),
+            ("replacements.yaml", replacements),
+            ("settings.yaml", settings),
+        ],
+    );
     render_ok(&pkg);
     let rollout = std::fs::read_to_string(pkg.join("generated/rollout_api.yaml")).unwrap();
-    assert!(rollout.contains("namespace: shop-dev") && rollout.contains("env: dev"), "{rollout}");
+    for set in ["namespace: shop-dev", "env: dev", "imagePullPolicy: Always"] {
+        assert!(rollout.contains(set), "{set}:\n{rollout}");
+    }
     let err = render_ok(&pkg);
     assert!(!err.contains("by hand"), "{err}");
-    // A field set-namespace writes is theirs, edited or not; replicas is nobody's.
+    // Fields later steps write are theirs, edited or not; replicas is nobody's.
     hand_edit(&pkg, "generated/rollout_api.yaml", "namespace: shop-dev", "namespace: other");
+    hand_edit(&pkg, "generated/rollout_api.yaml", "imagePullPolicy: Always", "imagePullPolicy: Never");
     hand_edit(&pkg, "generated/rollout_api.yaml", "replicas: 1", "replicas: 2");
     let err = render_ok(&pkg);
     assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
