@@ -30,13 +30,19 @@ use krm_sdk::{Item, ObjectExt, ResultItem, Value};
 use lummo_core::GENERATED_HASH;
 use std::collections::HashMap;
 
-/// What a render saw of generated objects: as read and as emitted.
+/// What a render saw of generated objects: as read and as emitted. Both are
+/// dropped when their subtree is checked, so memory follows the largest package
+/// rendered at once, as the render's own does.
 #[derive(Default)]
 pub struct HandEdits {
     /// Generated objects read from disk, by root-relative (path, index): their
     /// recorded hash and content.
     read: HashMap<(String, u32), (String, Value)>,
-    /// Each object a Lummo step of this render generated, by its hash.
+    /// The keys of `read` by recorded hash.
+    read_by_hash: HashMap<String, Vec<(String, u32)>>,
+    /// Objects a Lummo step of this render generated, by hash: only those a file
+    /// read with the same hash differs from (a re-render without edits or later
+    /// steps keeps none).
     emitted: HashMap<String, Value>,
 }
 
@@ -57,8 +63,13 @@ impl HandEdits {
             } else {
                 format!("{package}/{}", file.path)
             };
+            let key = (path, file.index);
+            self.read_by_hash
+                .entry(hash.to_string())
+                .or_default()
+                .push(key.clone());
             self.read.insert(
-                (path, file.index),
+                key,
                 (hash.to_string(), without_location(item.value(), GENERATED_HASH)),
             );
         }
@@ -68,19 +79,31 @@ impl HandEdits {
     pub fn emitted(&mut self, function: &'static str, items: &[Item]) {
         let generator = lummo_core::generator(function);
         for item in items {
-            if let Some(hash) = item.annotation(GENERATED_HASH) {
-                if generator.owns(item) {
-                    self.emitted.insert(
-                        hash.to_string(),
-                        without_location(item.value(), GENERATED_HASH),
-                    );
-                }
+            let Some(hash) = item.annotation(GENERATED_HASH) else {
+                continue;
+            };
+            let Some(keys) = self.read_by_hash.get(hash) else {
+                continue;
+            };
+            if !generator.owns(item) {
+                continue;
+            }
+            let emitted = without_location(item.value(), GENERATED_HASH);
+            let differs = keys.iter().any(|key| {
+                self.read
+                    .get(key)
+                    .is_some_and(|(_, disk)| !same(Some(disk), Some(&emitted)))
+            });
+            if differs {
+                self.emitted.insert(hash.to_string(), emitted);
             }
         }
     }
 
     /// Warnings for the finished (root-relative) `items` whose file, as read,
-    /// was edited by hand.
+    /// was edited by hand. `items` is a whole finished subtree: everything read
+    /// and emitted so far belongs to it or to one checked before, so all is
+    /// forgotten afterwards.
     pub fn check(&mut self, items: &[Item]) -> Vec<ResultItem> {
         let mut warnings = Vec::new();
         for item in items {
@@ -125,6 +148,7 @@ impl HandEdits {
                 );
             }
         }
+        *self = HandEdits::default();
         warnings
     }
 }
