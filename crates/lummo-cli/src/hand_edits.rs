@@ -206,8 +206,9 @@ fn fix(spec: &str) -> String {
     format!("generated files are rewritten on every render: change the spec {spec} instead")
 }
 
-/// `Kind/name (file)` of the spec that generated `item`, from its ownership
-/// annotation (`<function>:<Kind>/<name>` or `<function>:<Kind>/<namespace>/<name>`).
+/// `Kind/name in file` of the spec that generated `item`, from its ownership
+/// annotation (`<function>:<Kind>/<name>` or `<function>:<Kind>/<namespace>/<name>`)
+/// and the folder generated files go to (`<spec folder>/generated/`).
 fn spec_of(item: &Item, items: &[Item]) -> String {
     let id = item
         .annotation(lummo_core::GENERATED_BY)
@@ -216,10 +217,16 @@ fn spec_of(item: &Item, items: &[Item]) -> String {
     let mut parts = id.split('/');
     let kind = parts.next().unwrap_or("");
     let name = parts.next_back().unwrap_or("");
+    let folder = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    let spec_folder = item
+        .file_ref()
+        .map(|file| folder(&folder(&file.path)))
+        .unwrap_or_default();
     let file = items
         .iter()
-        .find(|spec| spec.kind() == kind && spec.name() == name)
-        .and_then(|spec| spec.file_ref());
+        .filter(|spec| spec.kind() == kind && spec.name() == name)
+        .filter_map(|spec| spec.file_ref())
+        .find(|file| folder(&file.path) == spec_folder);
     match file {
         Some(file) => format!("{id} in {}", file.path),
         None => id.to_string(),
