@@ -539,3 +539,27 @@ data:
     assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
     assert!(err.contains("Rollout/api: spec.replicas: edited by hand"), "{err}");
 }
+
+#[test]
+fn a_hand_edit_in_a_subpackage_names_its_own_spec() {
+    // Two packages with the same spec: the warning names the edited one's.
+    let pkg = package(
+        "hand-edit-sub",
+        &[
+            ("Kptfile", &kptfile(&[])),
+            ("a/Kptfile", &kptfile(&[WORKLOAD])),
+            ("a/app.yaml", SPEC),
+            ("b/Kptfile", &kptfile(&[WORKLOAD])),
+            ("b/app.yaml", SPEC),
+        ],
+    );
+    render_ok(&pkg);
+    hand_edit(&pkg, "b/generated/rollout_api.yaml", "replicas: 1", "replicas: 4");
+    let err = render_ok(&pkg);
+    assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
+    assert!(
+        err.contains("b/generated/rollout_api.yaml:1: Rollout/api: spec.replicas: edited by hand: the file has 4"),
+        "{err}"
+    );
+    assert!(err.contains("change the spec LummoDeployment/api in b/app.yaml instead"), "{err}");
+}
