@@ -70,7 +70,10 @@ impl HandEdits {
                 .push(key.clone());
             self.read.insert(
                 key,
-                (hash.to_string(), without_location(item.value(), GENERATED_HASH)),
+                (
+                    hash.to_string(),
+                    without_location(item.value(), GENERATED_HASH),
+                ),
             );
         }
     }
@@ -119,7 +122,13 @@ impl HandEdits {
             };
             let last = without_location(item.value(), GENERATED_HASH);
             let mut edits = Vec::new();
-            compare(&mut Vec::new(), Some(&on_disk), Some(emitted), Some(&last), &mut edits);
+            compare(
+                &mut Vec::new(),
+                Some(&on_disk),
+                Some(emitted),
+                Some(&last),
+                &mut edits,
+            );
             if edits.is_empty() {
                 continue;
             }
@@ -356,7 +365,13 @@ mod tests {
 
     fn edits(disk: Value, emitted: Value, last: Value) -> Vec<String> {
         let mut found = Vec::new();
-        compare(&mut Vec::new(), Some(&disk), Some(&emitted), Some(&last), &mut found);
+        compare(
+            &mut Vec::new(),
+            Some(&disk),
+            Some(&emitted),
+            Some(&last),
+            &mut found,
+        );
         found.into_iter().map(|e| e.path).collect()
     }
 
