@@ -4,11 +4,17 @@
 //! output is recognised by the ownership annotation and replaced as a whole, so an
 //! object whose spec entry disappeared is pruned, and user-written objects are never
 //! touched.
+//!
+//! Each generated object also records, in the caller's hash annotation, the hash of
+//! itself as emitted ([`content_hash`]). The annotation survives the pipeline's later
+//! steps, so a renderer that sees the same hash emitted again knows the spec did not
+//! change and can compare the file it read with that emission (a hand edit).
 
 use crate::object::{annotations, set_file, FileRef, ObjectExt};
 use crate::resource_list::{Item, ResourceList};
 use crate::result::ResultItem;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
 /// Who generates: the annotation that marks ownership and the function's name.
@@ -16,6 +22,9 @@ use std::collections::{HashMap, HashSet};
 pub struct Generator {
     /// Annotation key set on every generated object, e.g. `example.com/generated-by`.
     pub annotation: &'static str,
+    /// Annotation key holding each generated object's [`content_hash`], e.g.
+    /// `example.com/generated-hash`.
+    pub hash_annotation: &'static str,
     /// Function name, the first part of the annotation's value.
     pub function: &'static str,
 }
@@ -141,11 +150,80 @@ impl Generator {
                     self.annotation,
                     &format!("{}:{}", self.function, output.spec_id),
                 );
+                let hash = content_hash(&object, self.hash_annotation);
+                object.set_annotation(self.hash_annotation, &hash);
                 set_file(&mut object, &FileRef { path, index });
                 items.push(Item::from(object));
             }
         }
         list.items = items;
+    }
+}
+
+/// `object` without the annotations that say where it is rather than what it is
+/// (kpt's path, index and package annotations, `config.k8s.io/id`) and without
+/// the annotation `hash_annotation`; `metadata.annotations` goes when emptied.
+pub fn without_location(object: &Value, hash_annotation: &str) -> Value {
+    let mut object = object.clone();
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(map) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+            map.retain(|key, _| {
+                !(key == hash_annotation
+                    || key == annotations::LEGACY_PATH
+                    || key == annotations::LEGACY_INDEX
+                    || key == annotations::ID
+                    || key.starts_with("internal.config.kubernetes.io/"))
+            });
+            if map.is_empty() {
+                metadata.shift_remove("annotations");
+            }
+        }
+    }
+    object
+}
+
+/// The hash a generator records of an object it emits: `sha256:` and the first 16
+/// hex digits of the SHA-256 of its canonical JSON (keys sorted, no whitespace, numbers as
+/// their text) without location annotations ([`without_location`]). A fixed
+/// algorithm over a canonical text, so it is the same for the same object on any
+/// platform, release or key order (std's hashers promise none of that).
+pub fn content_hash(object: &Value, hash_annotation: &str) -> String {
+    let mut text = String::new();
+    canonical(&without_location(object, hash_annotation), &mut text);
+    let digest = Sha256::digest(text.as_bytes());
+    // The prefix names the algorithm and keeps the value a plain string in YAML
+    // (bare hex digits can read as a number).
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
     }
 }
 
@@ -175,8 +253,31 @@ mod tests {
 
     const GEN: Generator = Generator {
         annotation: "example.com/generated-by",
+        hash_annotation: "example.com/generated-hash",
         function: "fn",
     };
+
+    #[test]
+    fn the_recorded_hash_is_of_the_content_only() {
+        let mut list = ResourceList::new(vec![spec("a")]);
+        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])]);
+        let object = list.items[1].value();
+        let hash = object.annotation("example.com/generated-hash").unwrap();
+        assert_eq!(hash, content_hash(object, "example.com/generated-hash"));
+        // Pinned (Python: sha256 of json.dumps(sort_keys=True, separators=(",", ":"),
+        // ensure_ascii=False)): the same on every platform and release (a change here changes
+        // every generated file).
+        assert_eq!(hash, "sha256:ad3f95d33dc65133");
+        // Key order and location annotations do not count; content does.
+        let reordered = json!({"metadata": {"annotations": {
+            "config.kubernetes.io/path": "elsewhere.yaml",
+            "example.com/generated-by": "fn:Spec/a"}, "name": "a-1"},
+            "kind": "ConfigMap", "apiVersion": "v1"});
+        assert_eq!(content_hash(&reordered, "example.com/generated-hash"), hash);
+        let mut changed = reordered.clone();
+        changed["data"] = json!({"k": "v"});
+        assert_ne!(content_hash(&changed, "example.com/generated-hash"), hash);
+    }
 
     fn spec(name: &str) -> Value {
         json!({"apiVersion": "example.com/v1", "kind": "Spec", "metadata": {"name": name,

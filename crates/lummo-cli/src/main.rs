@@ -5,6 +5,7 @@
 mod catalog;
 mod completions;
 mod eval;
+mod hand_edits;
 mod kptfile;
 mod package;
 mod runtime;

@@ -118,6 +118,8 @@ pub struct Rendered {
     unstaged_sources: Vec<String>,
     /// Where each document of each file read starts (1-based lines), for messages.
     starts: BTreeMap<String, Vec<usize>>,
+    /// Generated objects as read and as emitted, to warn of hand edits.
+    hand_edits: crate::hand_edits::HandEdits,
 }
 
 /// An in-place render of a monorepo: a subtree no ancestor pipeline will touch is
@@ -167,6 +169,7 @@ impl Rendered {
             staging: None,
             unstaged_sources: Vec::new(),
             starts: BTreeMap::new(),
+            hand_edits: Default::default(),
         }
     }
 
@@ -739,6 +742,9 @@ fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> Result<()> 
     if rendered.failed() {
         return Ok(());
     }
+    for warning in rendered.hand_edits.check(&items) {
+        rendered.finding("", "lummo render", warning);
+    }
     if rendered.staging.is_some() {
         rendered.stage(items)
     } else {
@@ -927,6 +933,9 @@ fn render_package(
                 return Ok(if items.is_empty() { list.items } else { items });
             }
             if stage == "mutators" {
+                if let Runner::Native(function) = &runner {
+                    rendered.hand_edits.emitted(function.name, &list.items);
+                }
                 let output: Vec<Item> = list
                     .items
                     .into_iter()
@@ -1333,6 +1342,7 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
             },
         );
     }
+    rendered.hand_edits.read(relative, &items);
     Ok(items)
 }
 

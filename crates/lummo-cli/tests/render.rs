@@ -480,3 +480,148 @@ spec:
         );
     }
 }
+
+/// Hand edits of generated files (issue 17): each generated object records the
+/// hash of what its function emitted, so a render whose spec emits the same again
+/// knows that a field differing in the file, which no later step changes, was
+/// edited by hand.
+fn hand_edit(pkg: &Path, file: &str, from: &str, to: &str) {
+    let path = pkg.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} has {from:?}:\n{text}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+fn render_ok(pkg: &Path) -> String {
+    let out = lummo(&["render", "."], pkg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stderr(&out)
+}
+
+#[test]
+fn a_hand_edited_generated_file_is_a_warning_and_is_overwritten() {
+    let pkg = package("hand-edit", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    render_ok(&pkg);
+    let rendered = snapshot(&pkg);
+    hand_edit(&pkg, "generated/rollout_api.yaml", "replicas: 1", "replicas: 3");
+    hand_edit(&pkg, "generated/rollout_api.yaml", "cpu: 100m", "cpu: 250m");
+    let err = render_ok(&pkg);
+    assert!(
+        err.contains(
+            "warning [lummo render] generated/rollout_api.yaml:1: Rollout/api: spec.replicas: \
+             edited by hand: the file has 3, its spec generates 1, and this render writes that back; \
+             generated files are rewritten on every render: change the spec LummoDeployment/api \
+             in app.yaml instead"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "Rollout/api: spec.template.spec.containers[0].resources.requests.cpu: edited by hand: \
+             the file has \"250m\", its spec generates \"100m\""
+        ),
+        "{err}"
+    );
+    assert_eq!(err.matches("edited by hand").count(), 2, "{err}");
+    assert_eq!(snapshot(&pkg), rendered, "the generated content is back");
+    assert!(!render_ok(&pkg).contains("by hand"), "warned once, not on the next render");
+}
+
+#[test]
+fn a_re_render_or_a_spec_change_is_no_hand_edit() {
+    let pkg = package("hand-edit-spec", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    render_ok(&pkg);
+    assert!(!render_ok(&pkg).contains("by hand"));
+    // The spec changes what it emits: the new hash says the file is simply old.
+    hand_edit(&pkg, "app.yaml", "port: 8080", "port: 9090");
+    let err = render_ok(&pkg);
+    assert!(!err.contains("by hand"), "{err}");
+    let rollout = std::fs::read_to_string(pkg.join("generated/rollout_api.yaml")).unwrap();
+    assert!(rollout.contains("containerPort: 9090"), "{rollout}");
+}
+
+#[test]
+fn later_catalog_steps_are_no_hand_edits() {
+    let kptfile = format!(
+        "{}  - image: gcr.io/kpt-fn/set-namespace:v0.4.1\n    configMap:\n      namespace: shop-dev\n\
+         \x20 - image: gcr.io/kpt-fn/set-labels:v0.2.0\n    configMap:\n      env: dev\n\
+         \x20 - image: gcr.io/kpt-fn/apply-replacements:v0.1.1\n    configPath: replacements.yaml\n",
+        kptfile(&[WORKLOAD])
+    );
+    // apply-replacements may change any field: here the pull policy, on every render.
+    let replacements = "apiVersion: fn.kpt.dev/v1alpha1
+kind: ApplyReplacements
+metadata:
+  name: policy
+  annotations:
+    config.kubernetes.io/local-config: \"true\"
+replacements:
+- source:
+    kind: ConfigMap
+    name: settings
+    fieldPath: data.policy
+  targets:
+  - select:
+      kind: Rollout
+    fieldPaths:
+    - spec.template.spec.containers.[name=api].imagePullPolicy
+";
+    let settings = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  annotations:
+    config.kubernetes.io/local-config: \"true\"
+data:
+  policy: Always
+";
+    // set-namespace v0.4 renames the namespace the objects have (their origin).
+    let spec = SPEC.replacen("  name: api\n", "  name: api\n  namespace: shop\n", 1);
+    let pkg = package(
+        "hand-edit-steps",
+        &[
+            ("Kptfile", &kptfile),
+            ("app.yaml", &spec),
+            ("replacements.yaml", replacements),
+            ("settings.yaml", settings),
+        ],
+    );
+    render_ok(&pkg);
+    let rollout = std::fs::read_to_string(pkg.join("generated/rollout_api.yaml")).unwrap();
+    for set in ["namespace: shop-dev", "env: dev", "imagePullPolicy: Always"] {
+        assert!(rollout.contains(set), "{set}:\n{rollout}");
+    }
+    let err = render_ok(&pkg);
+    assert!(!err.contains("by hand"), "{err}");
+    // Fields later steps write are theirs, edited or not; replicas is nobody's.
+    hand_edit(&pkg, "generated/rollout_api.yaml", "namespace: shop-dev", "namespace: other");
+    hand_edit(&pkg, "generated/rollout_api.yaml", "imagePullPolicy: Always", "imagePullPolicy: Never");
+    hand_edit(&pkg, "generated/rollout_api.yaml", "replicas: 1", "replicas: 2");
+    let err = render_ok(&pkg);
+    assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
+    assert!(err.contains("Rollout/api: spec.replicas: edited by hand"), "{err}");
+}
+
+#[test]
+fn a_hand_edit_in_a_subpackage_names_its_own_spec() {
+    // Two packages with the same spec: the warning names the edited one's.
+    let pkg = package(
+        "hand-edit-sub",
+        &[
+            ("Kptfile", &kptfile(&[])),
+            ("a/Kptfile", &kptfile(&[WORKLOAD])),
+            ("a/app.yaml", SPEC),
+            ("b/Kptfile", &kptfile(&[WORKLOAD])),
+            ("b/app.yaml", SPEC),
+        ],
+    );
+    render_ok(&pkg);
+    hand_edit(&pkg, "b/generated/rollout_api.yaml", "replicas: 1", "replicas: 4");
+    let err = render_ok(&pkg);
+    assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
+    assert!(
+        err.contains("b/generated/rollout_api.yaml:1: Rollout/api: spec.replicas: edited by hand: the file has 4"),
+        "{err}"
+    );
+    assert!(err.contains("change the spec LummoDeployment/api in b/app.yaml instead"), "{err}");
+}

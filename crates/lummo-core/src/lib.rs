@@ -24,6 +24,10 @@ pub const GROUP: &str = "lummo.dev";
 pub const API_VERSION: &str = "lummo.dev/v1alpha1";
 /// Annotation that marks an object as generated, naming function and spec.
 pub const GENERATED_BY: &str = "lummo.dev/generated-by";
+/// The hash of a generated object as its function emitted it
+/// (`krm_sdk::generate::content_hash`): `lummo render` compares it with the next
+/// emission to tell a hand edit of a generated file from a spec change.
+pub const GENERATED_HASH: &str = "lummo.dev/generated-hash";
 /// Tag of results that depend on a function's own functionConfig; lummo-validate,
 /// which runs without it, leaves them to the function.
 pub const NEEDS_CONFIG_TAG: &str = "lummo.dev/needs-function-config";
@@ -61,6 +65,7 @@ pub const MANAGED_BY: &str = "lummo-krm-functions";
 pub const fn generator(function: &'static str) -> Generator {
     Generator {
         annotation: GENERATED_BY,
+        hash_annotation: GENERATED_HASH,
         function,
     }
 }
