@@ -76,10 +76,12 @@ pub fn process(list: &mut ResourceList) {
     setters.sort();
     let mut results = Vec::new();
     for item in &mut list.items {
-        let Some(text) = item.source_text() else {
+        // Most objects hold no setter: no need to read their comments.
+        let Some(text) = item.source_text().filter(|t| t.contains(MARKER)) else {
             continue;
         };
-        let marked: Vec<(String, String)> = krm_sdk::edit::line_comments(text)
+        let (comments, quoted) = krm_sdk::edit::comments_and_quoted(text);
+        let marked: Vec<(String, String)> = comments
             .into_iter()
             .filter_map(|(pointer, comment)| {
                 Some((pointer, comment.strip_prefix(MARKER)?.trim().to_string()))
@@ -88,7 +90,6 @@ pub fn process(list: &mut ResourceList) {
         if marked.is_empty() {
             continue;
         }
-        let quoted = krm_sdk::edit::quoted_scalars(text);
         let object = item.value().clone();
         let file = object.file_ref();
         let mut changed = object.clone();

@@ -70,32 +70,35 @@ pub fn update_item_text(text: &str, old: &Value, new: &Value) -> Option<String> 
 /// key carries the comment (`list: # comment`). Setters (`# kpt-set: ${name}`)
 /// live there; a `Value` has no comments.
 pub fn line_comments(text: &str) -> Vec<(String, String)> {
-    let doc = format!("  {text}");
-    let Some(root) = parse_tree(&doc) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    collect_comments(&doc, &root, String::new(), None, &mut out);
-    out
+    comments_and_quoted(text).0
 }
 
 /// JSON pointers of the quoted scalars of an item's text: a setter or a
 /// replacement keeps a quoted field a string, as kyaml keeps the node's style.
 pub fn quoted_scalars(text: &str) -> Vec<String> {
+    comments_and_quoted(text).1
+}
+
+/// [`line_comments`] and [`quoted_scalars`] from one reading of the text.
+pub fn comments_and_quoted(text: &str) -> (Vec<(String, String)>, Vec<String>) {
     let doc = format!("  {text}");
     let Some(root) = parse_tree(&doc) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let mut out = Vec::new();
+    let mut comments = Vec::new();
+    if doc.contains('#') {
+        collect_comments(&doc, &root, String::new(), None, &mut comments);
+    }
+    let mut quoted = Vec::new();
     walk(&root, String::new(), &mut |pointer, node, _| {
         if matches!(
             node.kind,
             Kind::Scalar(ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
         ) {
-            out.push(pointer.to_string());
+            quoted.push(pointer.to_string());
         }
     });
-    out
+    (comments, quoted)
 }
 
 /// The text with a line comment put after each node named by a JSON pointer
