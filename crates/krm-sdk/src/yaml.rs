@@ -747,14 +747,19 @@ fn write_scalar(out: &mut String, value: &Value, level: usize) {
 /// a `.` and a signed exponent (`1e3` and `1e-6` are strings to PyYAML), so `1e3` is
 /// written `1.0e+3`. Integers of any size are written digit for digit.
 fn write_number(out: &mut String, text: &str) {
+    out.push_str(&number_text(text));
+}
+
+/// The text [`write_document`] writes for a number read from `text`.
+pub fn number_text(text: &str) -> std::borrow::Cow<'_, str> {
     let (mantissa, exponent) = match text.find(['e', 'E']) {
         Some(i) => (&text[..i], Some((&text[i..i + 1], &text[i + 1..]))),
         None => (text, None),
     };
     let Some((e, exponent)) = exponent else {
-        out.push_str(text);
-        return;
+        return std::borrow::Cow::Borrowed(text);
     };
+    let mut out = String::with_capacity(text.len() + 3);
     out.push_str(mantissa);
     if !mantissa.contains('.') {
         out.push_str(".0");
@@ -764,12 +769,36 @@ fn write_number(out: &mut String, text: &str) {
         out.push('+');
     }
     out.push_str(exponent);
+    std::borrow::Cow::Owned(out)
+}
+
+/// How [`write_document`] writes a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringStyle {
+    Plain,
+    /// `|` or `|-`.
+    Literal,
+    DoubleQuoted,
+}
+
+/// The style [`write_document`] writes `s` in, as a mapping key or as a value.
+pub fn string_style(s: &str, key: bool) -> StringStyle {
+    if key && s.chars().count() > MAX_IMPLICIT_KEY {
+        StringStyle::DoubleQuoted
+    } else if is_plain_safe(s) {
+        StringStyle::Plain
+    } else if !key && literal_block_fits(s) {
+        StringStyle::Literal
+    } else {
+        StringStyle::DoubleQuoted
+    }
 }
 
 fn write_str(out: &mut String, s: &str, level: usize, key: bool) {
-    if is_plain_safe(s) {
+    let style = string_style(s, key);
+    if style == StringStyle::Plain {
         out.push_str(s);
-    } else if !key && literal_block_fits(s) {
+    } else if style == StringStyle::Literal {
         out.push('|');
         if !s.ends_with('\n') {
             out.push('-');

@@ -43,12 +43,20 @@ pub fn format_values(documents: &[(Option<&str>, &Value, SeqIndent)]) -> String 
 /// key's head comment come back as one block (kpt e2e krm-check-exclude-kustomize).
 /// Other documents are formatted as [`format_values`] does.
 pub fn format_values_restyled(
-    documents: &[(Option<&str>, &Value, SeqIndent, bool, bool)],
+    documents: &[(Original, &Value, SeqIndent, bool, bool)],
 ) -> String {
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for (original, value, indent, restyled, changed) in documents {
-        let orig = original.and_then(|t| parse::parse_document(t).ok().flatten());
+        let orig = match original {
+            Original::None => None,
+            Original::Text(t) => parse::parse_document(t).ok().flatten(),
+            Original::Written => Some(Document {
+                head: String::new(),
+                foot: String::new(),
+                root: written_tree(value),
+            }),
+        };
         let mut root = build(value, orig.as_ref().map(|d| &d.root));
         if *restyled {
             copy_scalar_styles(&mut root, &build(value, None));
@@ -65,6 +73,57 @@ pub fn format_values_restyled(
         indents.push(*indent);
     }
     emit_documents(&docs, &indents)
+}
+
+/// Where the comments and styles of a document come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Original<'a> {
+    /// A new document: go-yaml's default styles.
+    None,
+    /// The document's text before the change.
+    Text(&'a str),
+    /// The document as `krm_sdk::yaml` writes the value (what a function binary
+    /// prints for an object it generated): the same as `Text` of that writing,
+    /// without writing and reading it.
+    Written,
+}
+
+/// The tree read from `krm_sdk::yaml::to_string(value)`: block collections, `{}`
+/// and `[]` when empty, each string in the style that writer picks
+/// (`string_style`), numbers in its text (`number_text`), no comments.
+/// `tests/written.rs` checks it against reading the writer's text.
+fn written_tree(value: &Value) -> Node {
+    match value {
+        Value::Object(map) => {
+            let style = if map.is_empty() { Style::Flow } else { Style::Block };
+            let mut node = Node::new(Kind::Mapping, style, "");
+            node.children.reserve(map.len() * 2);
+            for (key, value) in map {
+                node.children.push(written_string(key, true));
+                node.children.push(written_tree(value));
+            }
+            node
+        }
+        Value::Array(items) => {
+            let style = if items.is_empty() { Style::Flow } else { Style::Block };
+            let mut node = Node::new(Kind::Sequence, style, "");
+            node.children.extend(items.iter().map(written_tree));
+            node
+        }
+        Value::Null => Node::scalar("null", Style::Plain),
+        Value::Bool(b) => Node::scalar(if *b { "true" } else { "false" }, Style::Plain),
+        Value::Number(n) => Node::scalar(&krm_sdk::yaml::number_text(&n.to_string()), Style::Plain),
+        Value::String(s) => written_string(s, false),
+    }
+}
+
+fn written_string(s: &str, key: bool) -> Node {
+    let style = match krm_sdk::yaml::string_style(s, key) {
+        krm_sdk::yaml::StringStyle::Plain => Style::Plain,
+        krm_sdk::yaml::StringStyle::Literal => Style::Literal,
+        krm_sdk::yaml::StringStyle::DoubleQuoted => Style::Double,
+    };
+    Node::scalar(s, style)
 }
 
 /// Both trees come from one value, so they have the same shape.
