@@ -426,10 +426,39 @@ mod tests {
             "spec": {"size": 300, "color": "red"}});
         let (spec, problems) = decode_spec::<Thing>(&object, "LummoThing");
         assert!(spec.is_none(), "`size` is required and was wrong");
-        let fields: Vec<&str> =
-            problems.iter().map(|p| p.field.as_ref().unwrap().path.as_str()).collect();
+        let fields: Vec<&str> = problems
+            .iter()
+            .map(|p| p.field.as_ref().unwrap().path.as_str())
+            .collect();
         assert_eq!(fields, ["metadata.name", "spec.size", "spec.color"]);
-        assert_eq!(problems[1].message, "expected a whole number (0 to 255), found the number 300");
+        assert_eq!(
+            problems[1].message,
+            "expected a whole number (0 to 255), found the number 300"
+        );
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Hosts {
+        domains: Vec<names::Hostname>,
+    }
+
+    /// A bad item goes from its list while decoding; the checks on the shortened
+    /// list (`needs at least one`, an index) are then about a list the user did not
+    /// write, so the item's problem covers the whole list.
+    #[test]
+    fn a_bad_list_item_covers_its_list() {
+        let object = json!({"kind": "LummoThing", "metadata": {"name": "a"},
+            "spec": {"domains": ["Shop.example.com"]}});
+        let (spec, problems) = decode_spec::<Hosts>(&object, "LummoThing");
+        assert!(spec.is_some_and(|s| s.domains.is_empty()));
+        let empty = ResultItem::error("needs at least one domain")
+            .for_object(&object)
+            .field("spec.domains");
+        let mut results = [problems, vec![empty]].concat();
+        settle(&mut results);
+        let messages: Vec<&str> = results.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["`Shop.example.com` is not a valid hostname: use lower case (e.g. `shop.example.com`)"]);
     }
 
     #[test]
@@ -438,8 +467,14 @@ mod tests {
         let other = json!({"kind": "LummoThing", "metadata": {"name": "b"}});
         let at = |path: &str, on: &Value| ResultItem::error(path).for_object(on).field(path);
         let mut results = vec![
-            covers(at("spec.containers[0].template", &object), "spec.containers[0]"),
-            covers(at("spec.containers[0].image", &object), "spec.containers[0].image"),
+            covers(
+                at("spec.containers[0].template", &object),
+                "spec.containers[0]",
+            ),
+            covers(
+                at("spec.containers[0].image", &object),
+                "spec.containers[0].image",
+            ),
             at("spec.containers[0].resources", &object),
             at("spec.containers[1].image", &object),
             at("spec.containers[0].image", &other),
@@ -448,7 +483,12 @@ mod tests {
         settle(&mut results);
         let kept: Vec<(&str, &str)> = results
             .iter()
-            .map(|r| (r.resource_ref.as_ref().unwrap().name.as_str(), r.message.as_str()))
+            .map(|r| {
+                (
+                    r.resource_ref.as_ref().unwrap().name.as_str(),
+                    r.message.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             kept,
