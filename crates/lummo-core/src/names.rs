@@ -346,6 +346,10 @@ fn check_hostname(text: &str, base: &str, wildcard: &str) -> Result<(), String> 
     if base.is_empty() || text.len() > 253 {
         return invalid("1 to 253 characters");
     }
+    if base.contains('*') {
+        // Gateway API: "The wildcard label must appear by itself as the first label."
+        return invalid("a wildcard `*.` is only allowed as the whole first label");
+    }
     if base.bytes().any(|b| b.is_ascii_uppercase()) {
         return invalid("use lower case");
     }
@@ -781,6 +785,7 @@ mod tests {
             message(hostname("*.Shop_EU.example.com")).ends_with("(e.g. `*.shop-eu.example.com`)")
         );
         assert!(message(hostname("*.")).ends_with("(e.g. `shop.example.com`)"));
+        assert!(message(hostname("foo.*.example.com")).contains("whole first label"));
         assert!(message(label_value("Bad Value!")).ends_with("(e.g. `Bad-Value`)"));
         assert!(message(label_value("-x:y.")).ends_with("(e.g. `x-y`)"));
         for text in ["Bad Value!", "-_-", &"é".repeat(40), &"z".repeat(80)] {
