@@ -166,10 +166,7 @@ impl Generator {
 pub fn without_location(object: &Value, hash_annotation: &str) -> Value {
     let mut object = object.clone();
     if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        if let Some(map) = metadata
-            .get_mut("annotations")
-            .and_then(Value::as_object_mut)
-        {
+        if let Some(map) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
             map.retain(|key, _| {
                 !(key == hash_annotation
                     || key == annotations::LEGACY_PATH
@@ -263,10 +260,7 @@ mod tests {
     #[test]
     fn the_recorded_hash_is_of_the_content_only() {
         let mut list = ResourceList::new(vec![spec("a")]);
-        GEN.apply(
-            &mut list,
-            vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])],
-        );
+        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])]);
         let object = list.items[1].value();
         let hash = object.annotation("example.com/generated-hash").unwrap();
         assert_eq!(hash, content_hash(object, "example.com/generated-hash"));
@@ -350,20 +344,11 @@ mod tests {
         copy.set_annotation("example.com/generated-by", "fn:Spec/a");
         copy.set_annotation("config.kubernetes.io/path", "app/my-config.yaml");
         let mut list = ResourceList::new(vec![spec("a"), copy.clone()]);
-        GEN.apply(
-            &mut list,
-            vec![Generated::from_spec(&spec("a"), vec![cm("a-2")])],
-        );
-        assert!(
-            list.items.iter().any(|i| i.value() == &copy),
-            "the copy is kept"
-        );
+        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-2")])]);
+        assert!(list.items.iter().any(|i| i.value() == &copy), "the copy is kept");
         assert!(!GEN.owns(&copy));
         let mut ours = copy.clone();
-        ours.set_annotation(
-            "config.kubernetes.io/path",
-            "app/generated/configmap_a-1.yaml",
-        );
+        ours.set_annotation("config.kubernetes.io/path", "app/generated/configmap_a-1.yaml");
         assert!(GEN.owns(&ours));
     }
 

@@ -49,10 +49,7 @@ pub fn without_kpt_annotations(object: &Value) -> Value {
     let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
         return object;
     };
-    let Some(map) = metadata
-        .get_mut("annotations")
-        .and_then(Value::as_object_mut)
-    else {
+    let Some(map) = metadata.get_mut("annotations").and_then(Value::as_object_mut) else {
         return object;
     };
     let before = map.len();

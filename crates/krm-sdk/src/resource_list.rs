@@ -504,9 +504,7 @@ mod tests {
     #[test]
     fn items_from_file_documents_keep_their_text() {
         let doc = "# head\napiVersion: v1\nkind: ConfigMap # c\ndata:\n  a: |\n    x\n\n    y\n  b: 'q'\n";
-        let value = yaml::parse_documents(doc, &Limits::default())
-            .unwrap()
-            .remove(0);
+        let value = yaml::parse_documents(doc, &Limits::default()).unwrap().remove(0);
         let item = Item::from_document(doc, &value, &Limits::default()).unwrap();
         assert_eq!(item["data"]["a"], "x\n\ny\n");
         // The text must read back as the document the caller read.
@@ -537,18 +535,12 @@ mod tests {
         // A real change is edited into the text, still without kpt's annotations.
         item.update(|v| v.set_annotation("team", "x"));
         let text = item.source_text().unwrap();
-        assert!(
-            text.contains("    annotations:\n      team: x") && !text.contains("index"),
-            "{text}"
-        );
+        assert!(text.contains("    annotations:\n      team: x") && !text.contains("index"), "{text}");
         // The ResourceList carries them, with the rest of the text kept.
         let mut list = ResourceList::new(Vec::new());
         list.items.push(item.clone());
         let written = list.write();
-        assert!(
-            written.contains("name: a # keep") && written.contains("b: 'q'"),
-            "{written}"
-        );
+        assert!(written.contains("name: a # keep") && written.contains("b: 'q'"), "{written}");
         assert_eq!(parse(&written).unwrap().items[0], item);
     }
 
@@ -606,15 +598,10 @@ mod tests {
     #[test]
     fn reads_flow_mappings_json_objects_and_lists() {
         let limits = Limits::default();
-        let list = ResourceList::parse("{kind: A, apiVersion: v1, metadata: {name: a}}\n", &limits)
-            .unwrap();
+        let list = ResourceList::parse("{kind: A, apiVersion: v1, metadata: {name: a}}\n", &limits).unwrap();
         assert_eq!(list.format, Format::Stream);
         assert_eq!(list.items[0].kind(), "A");
-        let list = ResourceList::parse(
-            r#"{"kind": "B", "apiVersion": "v1", "metadata": {"name": "b"}}"#,
-            &limits,
-        )
-        .unwrap();
+        let list = ResourceList::parse(r#"{"kind": "B", "apiVersion": "v1", "metadata": {"name": "b"}}"#, &limits).unwrap();
         assert_eq!(list.items[0].kind(), "B");
         let json = r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "d"}}]}"#;
         let list = ResourceList::parse(json, &limits).unwrap();

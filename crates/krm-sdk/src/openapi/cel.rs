@@ -50,8 +50,7 @@ fn root_context() -> Context<'static> {
     );
     context.add_function(
         "split",
-        |cel::extractors::This(this): cel::extractors::This<Arc<String>>,
-         separator: Arc<String>| {
+        |cel::extractors::This(this): cel::extractors::This<Arc<String>>, separator: Arc<String>| {
             Ok::<_, cel::ExecutionError>(CelValue::List(Arc::new(
                 this.split(separator.as_str())
                     .map(|part| CelValue::String(Arc::new(part.to_string())))
@@ -210,12 +209,7 @@ mod tests {
         let failures = evaluate(rules, &json!({"min": 3, "max": 2, "name": "Abc"}));
         let keys = json!([{"rule": "self.all(key, key.split(\"/\")[0].size() < 3)"}]);
         assert!(evaluate(keys.as_array().unwrap(), &json!({"ab/c": 1})).is_empty());
-        assert_eq!(
-            evaluate(keys.as_array().unwrap(), &json!({"abc/d": 1})).len(),
-            1,
-            "{:?}",
-            unevaluated()
-        );
+        assert_eq!(evaluate(keys.as_array().unwrap(), &json!({"abc/d": 1})).len(), 1, "{:?}", unevaluated());
         assert_eq!(unevaluated(), Vec::<String>::new());
         let found: Vec<(&str, &str)> = failures
             .iter()
