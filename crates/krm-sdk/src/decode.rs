@@ -106,9 +106,15 @@ pub fn decode_all<T: DeserializeOwned>(
                 }
             }
         } else {
-            let found = problem(value, schema.as_ref(), &steps, &message);
+            let mut found = problem(value, schema.as_ref(), &steps, &message);
             if problems.contains(&found) {
                 break;
+            }
+            // A list item goes: the list then holds fewer items, at other indices,
+            // so what is checked on the list after decoding (`needs at least one`,
+            // `listed twice` at `[i]`) would be about a list the user did not write.
+            if let Some((Step::Index(_), list)) = steps.split_last() {
+                found.covers = Some(display_path(schema.as_ref(), value, list).0);
             }
             problems.push(found);
             if !removed.remove(&mut working, &steps_of(error.path())) {

@@ -432,6 +432,30 @@ mod tests {
         assert_eq!(problems[1].message, "expected a whole number (0 to 255), found the number 300");
     }
 
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Hosts {
+        domains: Vec<names::Hostname>,
+    }
+
+    /// A bad item goes from its list while decoding; the checks on the shortened
+    /// list (`needs at least one`, an index) are then about a list the user did not
+    /// write, so the item's problem covers the whole list.
+    #[test]
+    fn a_bad_list_item_covers_its_list() {
+        let object = json!({"kind": "LummoThing", "metadata": {"name": "a"},
+            "spec": {"domains": ["Shop.example.com"]}});
+        let (spec, problems) = decode_spec::<Hosts>(&object, "LummoThing");
+        assert!(spec.is_some_and(|s| s.domains.is_empty()));
+        let empty = ResultItem::error("needs at least one domain")
+            .for_object(&object)
+            .field("spec.domains");
+        let mut results = [problems, vec![empty]].concat();
+        settle(&mut results);
+        let messages: Vec<&str> = results.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["`Shop.example.com` is not a valid hostname: use lower case (e.g. `shop.example.com`)"]);
+    }
+
     #[test]
     fn settle_drops_consequences_and_keeps_independent_results() {
         let object = json!({"kind": "LummoThing", "metadata": {"name": "a"}});

@@ -4,8 +4,9 @@
 //! ("parse, don't validate"), so a renderer holding one never checks it again and
 //! each rule lives in one function here. The rules are apimachinery's
 //! `pkg/util/validation/validation.go` (`IsDNS1123Label`, `IsDNS1123Subdomain`,
-//! `IsDNS1035Label`, `IsValidPortName`); the unit tests below take their accept and
-//! reject tables from its `validation_test.go`.
+//! `IsDNS1035Label`, `IsValidPortName`, `IsValidLabelValue`) and Gateway API's
+//! `Hostname`; the unit tests below take their accept and reject tables from
+//! apimachinery's `validation_test.go`.
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
@@ -106,6 +107,14 @@ const DNS1123_SUBDOMAIN_PATTERN: &str =
     "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 /// validation.go `dns1035LabelFmt`.
 const DNS1035_LABEL_PATTERN: &str = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+/// Gateway API's `Hostname` (apis/v1 shared_types.go, the `pattern` of HTTPRoute
+/// `spec.hostnames[]` in gateway.networking.k8s.io_httproutes.yaml, maxLength 253):
+/// a DNS-1123 subdomain with an optional leading `*.` wildcard label.
+const HOSTNAME_PATTERN: &str =
+    "^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// validation.go `labelValueFmt`, `(qualifiedNameFmt)?`, anchored: empty, or
+/// `[-A-Za-z0-9_.]` starting and ending alphanumeric.
+const LABEL_VALUE_PATTERN: &str = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 /// validation.go `IsValidPortName` as one expression: `-`-separated runs of
 /// `[a-z0-9]` (no `-` at either end, no `--`), one of them holding a letter.
 const PORT_NAME_PATTERN: &str = "^([a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$";
@@ -132,6 +141,25 @@ name_type!(
     /// An IANA_SVC_NAME (`IsValidPortName`): a named container or Service port.
     PortName, port_name, PORT_NAME_PATTERN, 15
 );
+
+name_type!(
+    /// A hostname as Gateway API's `Hostname` takes it (see [`hostname`]): precise
+    /// (`shop.example.com`) or a wildcard (`*.example.com`). Whether a wildcard is
+    /// allowed is the caller's decision (networking's `allowWildcardDomains`).
+    Hostname, hostname, HOSTNAME_PATTERN, 253
+);
+name_type!(
+    /// A label value (`IsValidLabelValue`): `part-of` and `environment`, which
+    /// become the `app.kubernetes.io/part-of` label and Datadog's `env` tag.
+    LabelValue, label_value, LABEL_VALUE_PATTERN, 63
+);
+
+impl Hostname {
+    /// `example.com` of `*.example.com`; `None` for a precise hostname.
+    pub fn wildcard_base(&self) -> Option<&str> {
+        self.0.strip_prefix("*.")
+    }
+}
 
 /// A DNS-1123 label: what Services, ports and most names must be.
 pub fn dns_label(name: &str) -> Result<(), String> {
@@ -248,9 +276,96 @@ pub fn label_value(value: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`{value}` is not a valid label value: at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"
+            "`{value}` is not a valid label value: at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit{}",
+            for_example(&label_value_like(value))
         ))
     }
+}
+
+/// `value` made into a label value: other characters turned into `-`, cut to 63
+/// and trimmed of non-alphanumerics at the ends.
+fn label_value_like(value: &str) -> String {
+    let mapped: String = value
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || matches!(c, '_' | '.') {
+                true => c,
+                false => '-',
+            },
+        )
+        .collect();
+    let not_edge = |c: char| !c.is_ascii_alphanumeric();
+    let trimmed = mapped.trim_matches(not_edge);
+    trimmed[..trimmed.len().min(63)]
+        .trim_end_matches(not_edge)
+        .to_string()
+}
+
+/// A hostname as Gateway API's `Hostname` and cert-manager's `dnsNames` take it:
+/// a precise hostname (see [`precise_hostname`]), optionally prefixed with a
+/// wildcard label `*.` that "must appear by itself as the first label".
+pub fn hostname(text: &str) -> Result<(), String> {
+    match text.strip_prefix("*.") {
+        Some(base) => check_hostname(text, base, "*."),
+        None => check_hostname(text, text, ""),
+    }
+}
+
+/// A hostname without wildcard, what Traefik's `Host` matcher takes: RFC 1123
+/// (at most 253 characters, dot-separated labels of at most 63 lower-case letters,
+/// digits and inner `-`). Unlike Gateway API's pattern it also keeps RFC 1123's
+/// 63-character label limit, which DNS enforces.
+pub fn precise_hostname(text: &str) -> Result<(), String> {
+    if text.starts_with("*.") {
+        return Err(format!(
+            "`{text}` is not a valid hostname here: a wildcard `*.` is not allowed"
+        ));
+    }
+    check_hostname(text, text, "")
+}
+
+/// Checks `base`, the part of `text` after `wildcard`.
+fn check_hostname(text: &str, base: &str, wildcard: &str) -> Result<(), String> {
+    let suggestion = || {
+        let labels: Vec<String> = base
+            .split('.')
+            .map(|label| label_like(label, 63))
+            .filter(|label| !label.is_empty())
+            .collect();
+        match labels.is_empty() {
+            true => " (e.g. `shop.example.com`)".to_string(),
+            false => for_example(&format!("{wildcard}{}", labels.join("."))),
+        }
+    };
+    let invalid = |why: &str| {
+        Err(format!(
+            "`{text}` is not a valid hostname: {why}{}",
+            suggestion()
+        ))
+    };
+    if base.is_empty() || text.len() > 253 {
+        return invalid("1 to 253 characters");
+    }
+    if base.contains('*') {
+        // Gateway API: "The wildcard label must appear by itself as the first label."
+        return invalid("a wildcard `*.` is only allowed as the whole first label");
+    }
+    if base.bytes().any(|b| b.is_ascii_uppercase()) {
+        return invalid("use lower case");
+    }
+    for label in base.split('.') {
+        let ok = !label.is_empty()
+            && label.len() <= 63
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-');
+        if !ok {
+            return invalid("labels of letters, digits and inner `-`, separated by dots");
+        }
+    }
+    Ok(())
 }
 
 /// An IANA_SVC_NAME, what a named container or Service port must be.
@@ -466,6 +581,62 @@ mod tests {
                 "end-", "two--hyphens", "whois++",
             ],
         );
+        // `TestIsValidLabelValue`.
+        check::<LabelValue>(
+            LABEL_VALUE_PATTERN,
+            &[
+                "simple",
+                "now-with-dashes",
+                "1-starts-with-num",
+                "end-with-num-1",
+                "1234",
+                long(63).as_str(),
+                "",
+            ],
+            &[
+                "nospecialchars%^=@",
+                "Tama-nui-te-rā.is.Māori.sun",
+                "\\backslashes\\are\\bad",
+                "-starts-with-dash",
+                "ends-with-dash-",
+                ".starts.with.dot",
+                "ends.with.dot.",
+                long(64).as_str(),
+            ],
+        );
+        // Gateway API's `Hostname` doc comment: precise or one leading `*.` label.
+        let long_host = format!("{}.{}.{}.{}", long(63), long(63), long(63), long(61));
+        check::<Hostname>(
+            HOSTNAME_PATTERN,
+            &[
+                "example.com",
+                "foo.example.com",
+                "*.example.com",
+                "*.a",
+                "a",
+                "0.a-b.c",
+                long_host.as_str(),
+            ],
+            &[
+                "",
+                "*",
+                "*.",
+                "*example.com",
+                "**.example.com",
+                "*.*.example.com",
+                "foo.*.example.com",
+                "Example.com",
+                "example.com.",
+                ".example.com",
+                "a..b",
+                "-a.com",
+                "a-.com",
+                "a_b.com",
+                "example.com:443",
+                "exa mple.com",
+                &format!("{long_host}a"),
+            ],
+        );
     }
 
     /// `good` decode and match `pattern` (within the schema's maxLength); `bad`
@@ -494,9 +665,31 @@ mod tests {
         assert!(message(dns1035_label("9Lives")).ends_with("(e.g. `x-9lives`)"));
         assert!(message(port_name("HTTP_Metrics")).contains("(e.g. `http-metrics`, `http`"));
         assert!(message(port_name("12345")).contains("(e.g. `http`"));
+        assert!(message(hostname("*.Shop_EU.example.com")).ends_with("(e.g. `*.shop-eu.example.com`)"));
+        assert!(message(hostname("*.")).ends_with("(e.g. `shop.example.com`)"));
+        assert!(message(hostname("foo.*.example.com")).contains("whole first label"));
+        assert!(message(label_value("Bad Value!")).ends_with("(e.g. `Bad-Value`)"));
+        assert!(message(label_value("-x:y.")).ends_with("(e.g. `x-y`)"));
+        for text in ["Bad Value!", "-_-", &"é".repeat(40), &"z".repeat(80)] {
+            let suggestion = label_value_like(text);
+            assert!(label_value(&suggestion).is_ok(), "{text} → {suggestion}");
+        }
         for text in ["My_App", "-x-", "A.B", &"z".repeat(80)] {
             let suggestion = label_like(text, 63);
             assert!(dns_label(&suggestion).is_ok(), "{text} → {suggestion}");
         }
+    }
+
+    #[test]
+    fn hostnames_keep_the_dns_label_limit_and_wildcards_only_where_allowed() {
+        // RFC 1123 labels are at most 63 characters; Gateway API's pattern does not say.
+        assert!(hostname(&format!("{}.com", "a".repeat(64))).is_err());
+        assert!(precise_hostname("shop.example.com").is_ok());
+        assert!(precise_hostname("*.example.com")
+            .unwrap_err()
+            .contains("wildcard"));
+        let host = Hostname::new("*.example.com").unwrap();
+        assert_eq!(host.wildcard_base(), Some("example.com"));
+        assert_eq!(Hostname::new("example.com").unwrap().wildcard_base(), None);
     }
 }

@@ -281,7 +281,7 @@ impl<'a> Catalog<'a> {
         let system = app_config
             .system
             .clone()
-            .or_else(|| app.and_then(|a| a.spec.part_of.clone()))
+            .or_else(|| app.and_then(|a| a.spec.part_of.clone().map(String::from)))
             .or_else(|| part_of.map(str::to_string))
             .or_else(|| self.config.system.clone());
         let lifecycle = app_config

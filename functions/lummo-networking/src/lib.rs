@@ -137,6 +137,8 @@ impl Renderer<'_> {
         }
     }
 
+    /// The domains decoded as hostnames (lummo-core `Hostname`); what a spec can
+    /// still get wrong is a wildcard without a DNS-01 issuer, or a repeat.
     fn check_domains(&mut self) {
         let domains = self.spec.spec.domains.clone();
         if domains.is_empty() {
@@ -144,17 +146,11 @@ impl Renderer<'_> {
         }
         for (i, domain) in domains.iter().enumerate() {
             let field = format!("domains[{i}]");
-            if let Some(base) = domain.strip_prefix("*.") {
-                if !self.config.allow_wildcard_domains {
-                    self.error(&field, format!(
-                        "wildcard domain `{domain}` needs a DNS-01 certificate issuer; if clusterIssuer `{}` solves DNS-01, set allowWildcardDomains: \"true\" in the functionConfig",
-                        self.config.cluster_issuer
-                    ));
-                } else if let Err(message) = rule::hostname(base) {
-                    self.error(&field, message);
-                }
-            } else if let Err(message) = rule::hostname(domain) {
-                self.error(&field, message);
+            if domain.wildcard_base().is_some() && !self.config.allow_wildcard_domains {
+                self.error(&field, format!(
+                    "wildcard domain `{domain}` needs a DNS-01 certificate issuer; if clusterIssuer `{}` solves DNS-01, set allowWildcardDomains: \"true\" in the functionConfig",
+                    self.config.cluster_issuer
+                ));
             }
             if domains[..i].contains(domain) {
                 self.error(&field, format!("`{domain}` is listed twice"));
@@ -182,8 +178,12 @@ impl Renderer<'_> {
                 self.results.push(warning);
             }
             for (matcher, args) in result.rule.matchers() {
-                if matcher == Matcher::Host && !self.spec.spec.domains.contains(&args[0]) {
-                    let domains = self.spec.spec.domains.join(", ");
+                if matcher == Matcher::Host
+                    && !self.spec.spec.domains.iter().any(|d| d.as_str() == args[0])
+                {
+                    let domains: Vec<&str> =
+                        self.spec.spec.domains.iter().map(|d| d.as_str()).collect();
+                    let domains = domains.join(", ");
                     self.error(&field, format!(
                         "Host(`{}`) conflicts with domains [{domains}]: routes already match only the domains; list the host under domains or drop the matcher",
                         args[0]
@@ -274,12 +274,12 @@ impl Renderer<'_> {
             .spec
             .domains
             .iter()
-            .map(|domain| match domain.strip_prefix("*.") {
+            .map(|domain| match domain.wildcard_base() {
                 Some(base) => Rule::Match(
                     Matcher::HostRegexp,
                     vec![format!("^[a-z0-9-]+\\.{}$", base.replace('.', "\\."))],
                 ),
-                None => Rule::Match(Matcher::Host, vec![domain.clone()]),
+                None => Rule::Match(Matcher::Host, vec![domain.to_string()]),
             })
             .reduce(|l, r| Rule::Or(Box::new(l), Box::new(r)))
             .expect("domains were checked to be non-empty")

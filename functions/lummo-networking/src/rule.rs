@@ -447,7 +447,8 @@ fn validate(matcher: Matcher, index: usize, arg: &str) -> Result<(), String> {
         Matcher::Path | Matcher::PathPrefix if !arg.starts_with('/') => {
             Err(format!("{} `{arg}` must start with `/`", matcher.name()))
         }
-        Matcher::Host => hostname(arg),
+        // The one hostname rule, shared with `spec.domains` (lummo-core names.rs).
+        Matcher::Host => lummo_core::names::precise_hostname(arg),
         Matcher::HostRegexp | Matcher::PathRegexp => regex(arg),
         Matcher::HeaderRegexp | Matcher::QueryRegexp if index == 1 => regex(arg),
         Matcher::Method => {
@@ -481,30 +482,6 @@ pub fn cidr(text: &str) -> Result<(), String> {
         let max = if address.is_ipv4() { 32 } else { 128 };
         if bits > max {
             return Err(invalid());
-        }
-    }
-    Ok(())
-}
-
-/// A DNS hostname (RFC 1123), lower case, no wildcard.
-pub fn hostname(text: &str) -> Result<(), String> {
-    let invalid = |why: &str| Err(format!("`{text}` is not a valid hostname: {why}"));
-    if text.is_empty() || text.len() > 253 {
-        return invalid("1 to 253 characters");
-    }
-    if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        return invalid("use lower case");
-    }
-    for label in text.split('.') {
-        let ok = !label.is_empty()
-            && label.len() <= 63
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-');
-        if !ok {
-            return invalid("labels of letters, digits and inner `-`, separated by dots");
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The `LummoNetworking` kind and the function's configuration.
 
-use lummo_core::names::{AppName, DnsLabel, DnsSubdomain};
+use lummo_core::names::{AppName, DnsLabel, DnsSubdomain, Hostname};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -12,8 +12,9 @@ pub struct LummoNetworkingSpec {
     /// Route to the Service's `grpc` port over h2c instead of `http`.
     #[serde(default)]
     pub grpc: bool,
-    /// Hostnames served; every route matches only these.
-    pub domains: Vec<String>,
+    /// Hostnames served; every route matches only these. A leading `*.` wildcard
+    /// needs `allowWildcardDomains` in the functionConfig.
+    pub domains: Vec<Hostname>,
     pub routes: Vec<Route>,
 }
 

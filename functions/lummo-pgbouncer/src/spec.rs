@@ -1,6 +1,6 @@
 //! The `LummoPgBouncer` kind.
 
-use lummo_core::names::{AppName, DnsSubdomain};
+use lummo_core::names::{AppName, DnsSubdomain, LabelValue};
 use lummo_core::port::PortNumber;
 use lummo_core::quantity::ResourceQuantity;
 use schemars::JsonSchema;
@@ -15,7 +15,8 @@ pub struct LummoPgBouncerSpec {
     /// to the ConfigMap `<app>-db`.
     pub app: AppName,
     #[serde(default, rename = "part-of", alias = "partOf")]
-    pub part_of: Option<String>,
+    /// `app.kubernetes.io/part-of`: the system this pgbouncer belongs to.
+    pub part_of: Option<LabelValue>,
     /// Secret with the Postgres connection: keys `host`, `port`, `database`,
     /// `username`, `password`. Default with `vault`: `<app>-postgres`.
     #[serde(default)]

@@ -379,12 +379,15 @@ pub(crate) fn datadog_labels(
 ) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::from([("tags.datadoghq.com/service".to_string(), app.to_string())]);
     match environment {
-        Some(env) => match label_value(env) {
-            Ok(()) => {
-                labels.insert("tags.datadoghq.com/env".into(), env.into());
-            }
-            Err(message) => report.error("environment", message),
-        },
+        // A label value (decoded as lummo-core `LabelValue`), but an empty one
+        // leaves DD_ENV empty: name it.
+        Some("") => report.error(
+            "environment",
+            "is empty: name the environment (e.g. `environment: prod`) or leave it out",
+        ),
+        Some(env) => {
+            labels.insert("tags.datadoghq.com/env".into(), env.into());
+        }
         None => report.warning(
             "environment",
             "with datadog, name the environment (e.g. `environment: prod`, patched in by each overlay): otherwise DD_ENV is empty and traces land in no env",
@@ -394,24 +397,6 @@ pub(crate) fn datadog_labels(
         labels.insert("tags.datadoghq.com/version".into(), version);
     }
     labels
-}
-
-/// A Kubernetes label value: at most 63 characters of `[A-Za-z0-9_.-]`, starting
-/// and ending alphanumeric (apimachinery validation.IsValidLabelValue).
-fn label_value(value: &str) -> Result<(), String> {
-    let bytes = value.as_bytes();
-    let valid = !value.is_empty()
-        && value.len() <= 63
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric();
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("`{value}` is not a label value: up to 63 letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit"))
-    }
 }
 
 pub(crate) fn tcp_probe(port: &str) -> core::Probe {

@@ -50,10 +50,6 @@ pub fn render(
         }
     }
     check_job_fields(&mut report, spec, cron);
-    // `part-of` becomes the `app.kubernetes.io/part-of` label value.
-    if let Some(Err(message)) = s.part_of.as_deref().map(lummo_core::names::label_value) {
-        report.error("part-of", message);
-    }
     let input = PodInput {
         app: &s.app,
         containers: &s.containers,

@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
 use krm_sdk::{json, ResultItem, Value};
-use lummo_core::names::{self, PortName};
+use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
 use lummo_core::{pod, Spec};
 use std::collections::BTreeMap;
@@ -47,10 +47,6 @@ impl Context<'_> {
     fn objects(&mut self) -> Vec<Value> {
         let s = &self.spec.spec;
         let app = s.app.as_str();
-        // `part-of` becomes the `app.kubernetes.io/part-of` label value.
-        if let Some(Err(message)) = s.part_of.as_deref().map(names::label_value) {
-            self.error("part-of", message);
-        }
         let labels = lummo_core::labels(app, s.part_of.as_deref());
         let (min, max) = self.replica_range();
         let analysis = self.analysis();

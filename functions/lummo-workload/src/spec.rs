@@ -6,7 +6,7 @@
 
 use krm_sdk::decode::one_or_many;
 use lummo_core::duration::GoDuration;
-use lummo_core::names::{AppName, DnsLabel, DnsSubdomain, PortName};
+use lummo_core::names::{AppName, DnsLabel, DnsSubdomain, LabelValue, PortName};
 use lummo_core::port::{PortNumber, PortRef};
 use lummo_core::quantity::ResourceQuantity;
 use schemars::JsonSchema;
@@ -20,12 +20,12 @@ pub struct LummoDeploymentSpec {
     pub app: AppName,
     /// `app.kubernetes.io/part-of`: the system this app belongs to.
     #[serde(default, rename = "part-of", alias = "partOf")]
-    pub part_of: Option<String>,
+    pub part_of: Option<LabelValue>,
     /// The environment this app runs in (`dev`, `prod`): Datadog's `env` tag
     /// (`tags.datadoghq.com/env` on the workload and its pods, hence DD_ENV). An
     /// environment overlay sets it, e.g. a kustomize patch of `/spec/environment`.
     #[serde(default)]
-    pub environment: Option<String>,
+    pub environment: Option<LabelValue>,
     /// One container or a list of them; the first is the main one.
     #[serde(deserialize_with = "one_or_many")]
     #[schemars(with = "OneOrMany<Container>")]
@@ -283,7 +283,7 @@ pub struct PartialContainer {
 pub struct LummoJobSpec {
     pub app: AppName,
     #[serde(default, rename = "part-of", alias = "partOf")]
-    pub part_of: Option<String>,
+    pub part_of: Option<LabelValue>,
     #[serde(deserialize_with = "one_or_many")]
     #[schemars(with = "OneOrMany<Container>")]
     pub containers: Vec<Container>,
@@ -291,7 +291,7 @@ pub struct LummoJobSpec {
     /// (`tags.datadoghq.com/env` on the workload and its pods, hence DD_ENV). An
     /// environment overlay sets it, e.g. a kustomize patch of `/spec/environment`.
     #[serde(default)]
-    pub environment: Option<String>,
+    pub environment: Option<LabelValue>,
     /// Only `datadog` applies to jobs.
     #[serde(default)]
     pub monitoring: JobMonitoring,
