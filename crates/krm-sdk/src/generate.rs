@@ -167,13 +167,7 @@ pub fn without_location(object: &Value, hash_annotation: &str) -> Value {
     let mut object = object.clone();
     if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         if let Some(map) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
-            map.retain(|key, _| {
-                !(key == hash_annotation
-                    || key == annotations::LEGACY_PATH
-                    || key == annotations::LEGACY_INDEX
-                    || key == annotations::ID
-                    || key.starts_with("internal.config.kubernetes.io/"))
-            });
+            map.retain(|key, _| !is_location(key, hash_annotation));
             if map.is_empty() {
                 metadata.shift_remove("annotations");
             }
@@ -188,42 +182,81 @@ pub fn without_location(object: &Value, hash_annotation: &str) -> Value {
 /// algorithm over a canonical text, so it is the same for the same object on any
 /// platform, release or key order (std's hashers promise none of that).
 pub fn content_hash(object: &Value, hash_annotation: &str) -> String {
-    let mut text = String::new();
-    canonical(&without_location(object, hash_annotation), &mut text);
-    let digest = Sha256::digest(text.as_bytes());
+    // Written straight from the object (no copy without the location annotations,
+    // no string per key): every generated object is hashed, twice when validate
+    // re-runs the functions.
+    let mut text = Vec::with_capacity(4096);
+    canonical(object, &mut text, Level::Root, hash_annotation);
+    let digest = Sha256::digest(&text);
     // The prefix names the algorithm and keeps the value a plain string in YAML
     // (bare hex digits can read as a number).
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }
 
-fn canonical(value: &Value, out: &mut String) {
+/// Where [`canonical`] is: the location annotations live at
+/// `metadata.annotations` of the root.
+#[derive(Clone, Copy, PartialEq)]
+enum Level {
+    Root,
+    Metadata,
+    Annotations,
+    Other,
+}
+
+fn is_location(key: &str, hash_annotation: &str) -> bool {
+    key == hash_annotation
+        || key == annotations::LEGACY_PATH
+        || key == annotations::LEGACY_INDEX
+        || key == annotations::ID
+        || key.starts_with("internal.config.kubernetes.io/")
+}
+
+/// The canonical JSON of [`without_location`]`(value)`.
+fn canonical(value: &Value, out: &mut Vec<u8>, level: Level, hash_annotation: &str) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
+            let mut keys: Vec<&String> = map
+                .keys()
+                .filter(|key| match level {
+                    Level::Annotations => !is_location(key, hash_annotation),
+                    // An annotations mapping left empty goes (as `without_location`).
+                    Level::Metadata if key.as_str() == "annotations" => map[key.as_str()]
+                        .as_object()
+                        .is_none_or(|a| a.keys().any(|k| !is_location(k, hash_annotation))),
+                    _ => true,
+                })
+                .collect();
             keys.sort();
-            out.push('{');
+            out.push(b'{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                canonical(&map[key], out);
+                let _ = serde_json::to_writer(&mut *out, key.as_str());
+                out.push(b':');
+                let inner = match (level, key.as_str()) {
+                    (Level::Root, "metadata") => Level::Metadata,
+                    (Level::Metadata, "annotations") => Level::Annotations,
+                    _ => Level::Other,
+                };
+                canonical(&map[key.as_str()], out, inner, hash_annotation);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                canonical(item, out);
+                canonical(item, out, Level::Other, hash_annotation);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
     }
 }
 
@@ -277,6 +310,38 @@ mod tests {
         let mut changed = reordered.clone();
         changed["data"] = json!({"k": "v"});
         assert_ne!(content_hash(&changed, "example.com/generated-hash"), hash);
+    }
+
+    /// The hash is streamed from the object; it must be the hash of the canonical
+    /// JSON of the object without its location annotations, whatever they hold.
+    #[test]
+    fn the_streamed_hash_is_the_hash_of_the_object_without_its_location() {
+        let by_copy = |object: &Value| {
+            let stripped = without_location(object, "h");
+            let text = serde_json::to_string(&sort(&stripped)).unwrap();
+            let hex: String = Sha256::digest(text.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect();
+            format!("sha256:{hex}")
+        };
+        fn sort(value: &Value) -> Value {
+            match value {
+                Value::Object(map) => {
+                    let mut keys: Vec<_> = map.keys().collect();
+                    keys.sort();
+                    Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&map[k]))).collect())
+                }
+                Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
+                other => other.clone(),
+            }
+        }
+        for object in [
+            json!({"kind": "A", "metadata": {"name": "a", "annotations": {"h": "x", "config.k8s.io/id": "1"}}}),
+            json!({"kind": "A", "metadata": {"name": "a", "annotations": {}}}),
+            json!({"kind": "A", "metadata": {"name": "a", "annotations": {"z": "1", "internal.config.kubernetes.io/path": "p", "a\"q": [1, {"b": null}]}}}),
+            json!({"kind": "A", "metadata": {"annotations": "not a map"}, "spec": {"annotations": {"h": "kept"}}}),
+            json!({"kind": "A", "metadata": "scalar", "data": {"é": "ü\n", "n": 1.5}}),
+        ] {
+            assert_eq!(content_hash(&object, "h"), by_copy(&object), "{object}");
+        }
     }
 
     fn spec(name: &str) -> Value {
