@@ -30,6 +30,7 @@ pub mod generate;
 pub mod locate;
 pub mod object;
 pub mod openapi;
+pub mod parallel;
 pub mod resource_list;
 pub mod result;
 pub mod run;

@@ -265,7 +265,7 @@ impl Rendered {
             })
             .collect();
         drop(items);
-        let texts = parallel_map(&files, |(_, source, documents)| {
+        let texts = krm_sdk::parallel::map(&files, |(_, source, documents)| {
             file_text(source.as_ref(), documents)
         });
         let mut staging = self.staging.take().unwrap_or_default();
@@ -1305,7 +1305,7 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
     let package_path = base.display().to_string();
     let mut items = Vec::new();
     // Read and parse the files on every core, then annotate in order.
-    let read = parallel_map(&files, |file| -> Result<_> {
+    let read = krm_sdk::parallel::map(&files, |file| -> Result<_> {
         let path = join(relative, file);
         let text = std::fs::read_to_string(base.join(file)).with_context(|| path.clone())?;
         let documents = parse_documents(&text, &limits)
@@ -1550,26 +1550,6 @@ fn document_starts(text: &str) -> Vec<usize> {
         }
     }
     starts
-}
-
-/// `f` over `items` on the machine's cores (at most 4 threads), in order: reading
-/// and formatting files are independent, and most of a render's work.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    if threads < 2 || items.len() < 16 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
 }
 
 /// Two threads that write temporary files beside their destinations (same file

@@ -593,19 +593,27 @@ fn custom_resources(list: &ResourceList, config: &Config) -> Vec<ResultItem> {
             results.push(ResultItem::error(format!("schemaDirs: {message}")));
         }
     }
-    for item in &list.items {
-        let group = item
-            .api_version()
-            .split_once('/')
-            .map(|(g, _)| g)
-            .unwrap_or("");
-        if group == lummo_core::GROUP || openapi::is_builtin(item.api_version()) {
-            continue;
-        }
-        let Some(errors) = schemas
+    let custom: Vec<&Value> = list
+        .items
+        .iter()
+        .map(|item| item.value())
+        .filter(|item| {
+            let group = item
+                .api_version()
+                .split_once('/')
+                .map(|(g, _)| g)
+                .unwrap_or("");
+            group != lummo_core::GROUP && !openapi::is_builtin(item.api_version())
+        })
+        .collect();
+    // Each object is checked on its own (schemas, patterns, CEL): on every core.
+    let checked = krm_sdk::parallel::map(&custom, |item| {
+        schemas
             .validate(item)
             .or_else(|| embedded_schemas().validate(item))
-        else {
+    });
+    for (item, errors) in custom.into_iter().zip(checked) {
+        let Some(errors) = errors else {
             continue;
         };
         for error in errors {
