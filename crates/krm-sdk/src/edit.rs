@@ -67,19 +67,10 @@ pub fn update_item_text(text: &str, old: &Value, new: &Value) -> Option<String> 
 
 /// The line comments of an item's text (`field: value # comment`), each with the
 /// JSON pointer of the node it follows: a scalar, or the block collection whose
-/// key carries the comment (`list: # comment`). Setters (`# kpt-set: ${name}`)
-/// live there; a `Value` has no comments.
-pub fn line_comments(text: &str) -> Vec<(String, String)> {
-    comments_and_quoted(text).0
-}
-
-/// JSON pointers of the quoted scalars of an item's text: a setter or a
-/// replacement keeps a quoted field a string, as kyaml keeps the node's style.
-pub fn quoted_scalars(text: &str) -> Vec<String> {
-    comments_and_quoted(text).1
-}
-
-/// [`line_comments`] and [`quoted_scalars`] from one reading of the text.
+/// key carries the comment (`list: # comment`) — setters (`# kpt-set: ${name}`)
+/// live there, a `Value` has no comments; and the JSON pointers of its quoted
+/// scalars (a setter or a replacement keeps a quoted field a string, as kyaml keeps
+/// the node's style). One reading of the text for both.
 pub fn comments_and_quoted(text: &str) -> (Vec<(String, String)>, Vec<String>) {
     let doc = format!("  {text}");
     let Some(root) = parse_tree(&doc) else {
@@ -663,7 +654,7 @@ mod tests {
     fn finds_line_comments() {
         let text = "kind: A\n  spec:\n    n: 4 # kpt-set: ${n}\n    env: # kpt-set: ${env}\n      - a\n    image: \"x\" # y";
         assert_eq!(
-            line_comments(text),
+            comments_and_quoted(text).0,
             vec![
                 ("/spec/n".to_string(), "kpt-set: ${n}".to_string()),
                 ("/spec/env".to_string(), "kpt-set: ${env}".to_string()),
@@ -684,7 +675,7 @@ mod tests {
             set_line_comments(text, &comments).as_deref(),
             Some("kind: A\n  data:\n    a: x # kpt-set: ${a}\n    b: \"y\" # b\n    list: # l\n    - 1")
         );
-        assert_eq!(quoted_scalars(text), vec!["/data/b".to_string()]);
+        assert_eq!(comments_and_quoted(text).1, vec!["/data/b".to_string()]);
     }
 
     #[test]
