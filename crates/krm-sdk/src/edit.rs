@@ -92,6 +92,12 @@ pub fn comments_and_quoted(text: &str) -> (Vec<(String, String)>, Vec<String>) {
     (comments, quoted)
 }
 
+/// The JSON pointers of the quoted scalars of an item's text (see
+/// [`comments_and_quoted`]).
+pub fn quoted_scalars(text: &str) -> Vec<String> {
+    comments_and_quoted(text).1
+}
+
 /// The text with a line comment put after each node named by a JSON pointer
 /// (after a scalar, or after the key of a collection), replacing the comment that
 /// was there; `None` when a node is not found or is not on a line of its own.
