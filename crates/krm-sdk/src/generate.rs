@@ -205,11 +205,7 @@ enum Level {
 }
 
 fn is_location(key: &str, hash_annotation: &str) -> bool {
-    key == hash_annotation
-        || key == annotations::LEGACY_PATH
-        || key == annotations::LEGACY_INDEX
-        || key == annotations::ID
-        || key.starts_with("internal.config.kubernetes.io/")
+    key == hash_annotation || crate::object::is_kpt_annotation(key)
 }
 
 /// The canonical JSON of [`without_location`]`(value)`.
