@@ -166,7 +166,10 @@ impl Generator {
 pub fn without_location(object: &Value, hash_annotation: &str) -> Value {
     let mut object = object.clone();
     if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-        if let Some(map) = metadata.get_mut("annotations").and_then(Value::as_object_mut) {
+        if let Some(map) = metadata
+            .get_mut("annotations")
+            .and_then(Value::as_object_mut)
+        {
             map.retain(|key, _| !is_location(key, hash_annotation));
             if map.is_empty() {
                 metadata.shift_remove("annotations");
@@ -289,7 +292,10 @@ mod tests {
     #[test]
     fn the_recorded_hash_is_of_the_content_only() {
         let mut list = ResourceList::new(vec![spec("a")]);
-        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])]);
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])],
+        );
         let object = list.items[1].value();
         let hash = object.annotation("example.com/generated-hash").unwrap();
         assert_eq!(hash, content_hash(object, "example.com/generated-hash"));
@@ -315,7 +321,10 @@ mod tests {
         let by_copy = |object: &Value| {
             let stripped = without_location(object, "h");
             let text = serde_json::to_string(&sort(&stripped)).unwrap();
-            let hex: String = Sha256::digest(text.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = Sha256::digest(text.as_bytes())[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             format!("sha256:{hex}")
         };
         fn sort(value: &Value) -> Value {
@@ -323,7 +332,11 @@ mod tests {
                 Value::Object(map) => {
                     let mut keys: Vec<_> = map.keys().collect();
                     keys.sort();
-                    Value::Object(keys.into_iter().map(|k| (k.clone(), sort(&map[k]))).collect())
+                    Value::Object(
+                        keys.into_iter()
+                            .map(|k| (k.clone(), sort(&map[k])))
+                            .collect(),
+                    )
                 }
                 Value::Array(items) => Value::Array(items.iter().map(sort).collect()),
                 other => other.clone(),
@@ -405,11 +418,20 @@ mod tests {
         copy.set_annotation("example.com/generated-by", "fn:Spec/a");
         copy.set_annotation("config.kubernetes.io/path", "app/my-config.yaml");
         let mut list = ResourceList::new(vec![spec("a"), copy.clone()]);
-        GEN.apply(&mut list, vec![Generated::from_spec(&spec("a"), vec![cm("a-2")])]);
-        assert!(list.items.iter().any(|i| i.value() == &copy), "the copy is kept");
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec("a"), vec![cm("a-2")])],
+        );
+        assert!(
+            list.items.iter().any(|i| i.value() == &copy),
+            "the copy is kept"
+        );
         assert!(!GEN.owns(&copy));
         let mut ours = copy.clone();
-        ours.set_annotation("config.kubernetes.io/path", "app/generated/configmap_a-1.yaml");
+        ours.set_annotation(
+            "config.kubernetes.io/path",
+            "app/generated/configmap_a-1.yaml",
+        );
         assert!(GEN.owns(&ours));
     }
 

@@ -45,11 +45,18 @@ pub fn has_kpt_annotations(object: &Value) -> bool {
 /// `metadata` mapping) that held nothing else goes too, as it was not there before
 /// kpt added them.
 pub fn without_kpt_annotations(object: &Value) -> Value {
-    let mut object = object.clone();
+    without_kpt_annotations_owned(object.clone())
+}
+
+/// [`without_kpt_annotations`] of an object the caller gives up.
+pub fn without_kpt_annotations_owned(mut object: Value) -> Value {
     let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
         return object;
     };
-    let Some(map) = metadata.get_mut("annotations").and_then(Value::as_object_mut) else {
+    let Some(map) = metadata
+        .get_mut("annotations")
+        .and_then(Value::as_object_mut)
+    else {
         return object;
     };
     let before = map.len();

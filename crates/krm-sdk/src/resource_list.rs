@@ -6,7 +6,7 @@ use crate::yaml::{self, Limits, YamlError};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::ops::{Deref, DerefMut, Range};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The kind and apiVersions of the KRM Functions Specification.
 pub const KIND: &str = "ResourceList";
@@ -26,12 +26,21 @@ pub enum Format {
 
 /// One object of the list. While it is not changed it remembers the text it was
 /// read from, and is written back as that very text: styles, quoting and comments
-/// of objects the function does not touch survive byte for byte. Any mutable
-/// access forgets the text.
+/// of objects the function does not touch survive byte for byte. [`Item::set`]
+/// keeps the text of what did not change; any mutable access forgets the text.
 #[derive(Debug, Clone)]
 pub struct Item {
     value: Value,
     source: Option<(Arc<str>, Range<usize>)>,
+    /// What `source` says when the value has changed since it was read or last
+    /// edited (kpt's annotations left out when `text_without_kpt`). The text is
+    /// edited to the value the first time it is asked for, not at every change:
+    /// a pipeline whose steps each change an object (namespace, labels, setters)
+    /// pays one edit of its text, not one per step.
+    said: Option<Box<Value>>,
+    /// The edited text, made from `source` and `said` on first use; `None` inside
+    /// when the edit could not keep the text (the object is then written afresh).
+    edited: OnceLock<Option<Arc<str>>>,
     /// The text leaves out the annotations kpt adds while it renders
     /// ([`crate::object::is_kpt_annotation`]): it is the object without them.
     /// A renderer that reads files sets a handful of them on every object and
@@ -79,34 +88,28 @@ impl Item {
             text_without_kpt: !crate::object::has_kpt_annotations(document),
             value: read.pop()?,
             source: Some((Arc::from(indented), 2..len)),
+            said: None,
+            edited: OnceLock::new(),
         })
     }
 
     /// Replaces the object. Unlike a mutable borrow, this keeps the text of every
     /// part that did not change (styles, quoting, comments), editing only what did
-    /// (see [`crate::edit`]); an equal value changes nothing at all.
+    /// (see [`crate::edit`]) when the text is next read; an equal value changes
+    /// nothing at all.
     pub fn set(&mut self, value: Value) {
         if value == self.value {
             return;
         }
-        let text = match self.source_text() {
-            None => None,
-            Some(text) if self.text_without_kpt => {
-                let old = crate::object::without_kpt_annotations(&self.value);
-                let new = crate::object::without_kpt_annotations(&value);
-                if old == new {
-                    self.value = value;
-                    return;
-                }
-                crate::edit::update_item_text(text, &old, &new)
-            }
-            Some(text) => crate::edit::update_item_text(text, &self.value, &value),
-        };
-        self.value = value;
-        self.source = text.map(|text| {
-            let len = text.len();
-            (Arc::from(text), 0..len)
-        });
+        let old = std::mem::replace(&mut self.value, value);
+        if self.source.is_some() && self.said.is_none() {
+            self.said = Some(Box::new(if self.text_without_kpt {
+                crate::object::without_kpt_annotations_owned(old)
+            } else {
+                old
+            }));
+        }
+        self.edited = OnceLock::new();
     }
 
     /// Changes a copy of the object with `change` and keeps it as [`Item::set`]
@@ -115,7 +118,9 @@ impl Item {
         let mut value = self.value.clone();
         change(&mut value);
         let changed = value != self.value;
-        self.set(value);
+        if changed {
+            self.set(value);
+        }
         changed
     }
 
@@ -131,6 +136,8 @@ impl Item {
         };
         let len = text.len();
         self.source = Some((Arc::from(text), 0..len));
+        self.said = None;
+        self.edited = OnceLock::new();
         true
     }
 
@@ -138,9 +145,24 @@ impl Item {
     /// it has one. It may leave out kpt's own annotations (see
     /// [`Item::complete_text`]): use it for comments and styles.
     pub fn source_text(&self) -> Option<&str> {
-        self.source
-            .as_ref()
-            .map(|(text, range)| &text[range.clone()])
+        let (text, range) = self.source.as_ref()?;
+        let text = &text[range.clone()];
+        let Some(said) = &self.said else {
+            return Some(text);
+        };
+        self.edited
+            .get_or_init(|| {
+                let now = if self.text_without_kpt {
+                    std::borrow::Cow::Owned(crate::object::without_kpt_annotations(&self.value))
+                } else {
+                    std::borrow::Cow::Borrowed(&self.value)
+                };
+                if **said == *now {
+                    return Some(Arc::from(text));
+                }
+                crate::edit::update_item_text(text, said, &now).map(Arc::from)
+            })
+            .as_deref()
     }
 
     /// The text of the whole object, kpt's annotations included (what a
@@ -160,6 +182,8 @@ impl From<Value> for Item {
         Item {
             value,
             source: None,
+            said: None,
+            edited: OnceLock::new(),
             text_without_kpt: false,
         }
     }
@@ -175,6 +199,8 @@ impl Deref for Item {
 impl DerefMut for Item {
     fn deref_mut(&mut self) -> &mut Value {
         self.source = None;
+        self.said = None;
+        self.edited = OnceLock::new();
         &mut self.value
     }
 }
@@ -504,7 +530,9 @@ mod tests {
     #[test]
     fn items_from_file_documents_keep_their_text() {
         let doc = "# head\napiVersion: v1\nkind: ConfigMap # c\ndata:\n  a: |\n    x\n\n    y\n  b: 'q'\n";
-        let value = yaml::parse_documents(doc, &Limits::default()).unwrap().remove(0);
+        let value = yaml::parse_documents(doc, &Limits::default())
+            .unwrap()
+            .remove(0);
         let item = Item::from_document(doc, &value, &Limits::default()).unwrap();
         assert_eq!(item["data"]["a"], "x\n\ny\n");
         // The text must read back as the document the caller read.
@@ -515,6 +543,38 @@ mod tests {
         assert_eq!(
             list.write(),
             "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- # head\n  apiVersion: v1\n  kind: ConfigMap # c\n  data:\n    a: |\n      x\n\n      y\n    b: 'q'\n"
+        );
+    }
+
+    /// Steps that each change an object (namespace, labels, a setter) leave its
+    /// text to be edited once, from what it said to what it says now; reading it
+    /// in between (a setter reads comments) edits it then, and clones keep their
+    /// own state.
+    #[test]
+    fn a_chain_of_changes_edits_the_text_once_when_read() {
+        let doc = "apiVersion: v1\nkind: ConfigMap # c\nmetadata:\n  name: a\ndata:\n  b: 'q' # kpt-set: ${b}\n";
+        let limits = Limits::default();
+        let value = yaml::parse_documents(doc, &limits).unwrap().remove(0);
+        let mut item = Item::from_document(doc, &value, &limits).unwrap();
+        item.update(|v| v["metadata"]["namespace"] = "shop".into());
+        let before = item.clone();
+        item.update(|v| v["metadata"]["labels"] = serde_json::json!({"team": "x"}));
+        assert!(item.said.is_some() && item.edited.get().is_none());
+        assert_eq!(item.source_text(), Some("apiVersion: v1\n  kind: ConfigMap # c\n  metadata:\n    name: a\n    namespace: shop\n    labels:\n      team: x\n  data:\n    b: 'q' # kpt-set: ${b}"));
+        assert_eq!(before.source_text(), Some("apiVersion: v1\n  kind: ConfigMap # c\n  metadata:\n    name: a\n    namespace: shop\n  data:\n    b: 'q' # kpt-set: ${b}"));
+        // A change after a reading edits from the original text again.
+        item.update(|v| v["data"]["b"] = "r".into());
+        let text = item.source_text().unwrap();
+        assert!(
+            text.contains("b: 'r' # kpt-set: ${b}") && text.contains("team: x"),
+            "{text}"
+        );
+        // Changing back to what the text said costs nothing and keeps it.
+        let mut back = before.clone();
+        back.set(value.clone());
+        assert_eq!(
+            back.source_text(),
+            Some(&doc.replace('\n', "\n  ").trim_end()[..])
         );
     }
 
@@ -535,12 +595,18 @@ mod tests {
         // A real change is edited into the text, still without kpt's annotations.
         item.update(|v| v.set_annotation("team", "x"));
         let text = item.source_text().unwrap();
-        assert!(text.contains("    annotations:\n      team: x") && !text.contains("index"), "{text}");
+        assert!(
+            text.contains("    annotations:\n      team: x") && !text.contains("index"),
+            "{text}"
+        );
         // The ResourceList carries them, with the rest of the text kept.
         let mut list = ResourceList::new(Vec::new());
         list.items.push(item.clone());
         let written = list.write();
-        assert!(written.contains("name: a # keep") && written.contains("b: 'q'"), "{written}");
+        assert!(
+            written.contains("name: a # keep") && written.contains("b: 'q'"),
+            "{written}"
+        );
         assert_eq!(parse(&written).unwrap().items[0], item);
     }
 
@@ -598,10 +664,15 @@ mod tests {
     #[test]
     fn reads_flow_mappings_json_objects_and_lists() {
         let limits = Limits::default();
-        let list = ResourceList::parse("{kind: A, apiVersion: v1, metadata: {name: a}}\n", &limits).unwrap();
+        let list = ResourceList::parse("{kind: A, apiVersion: v1, metadata: {name: a}}\n", &limits)
+            .unwrap();
         assert_eq!(list.format, Format::Stream);
         assert_eq!(list.items[0].kind(), "A");
-        let list = ResourceList::parse(r#"{"kind": "B", "apiVersion": "v1", "metadata": {"name": "b"}}"#, &limits).unwrap();
+        let list = ResourceList::parse(
+            r#"{"kind": "B", "apiVersion": "v1", "metadata": {"name": "b"}}"#,
+            &limits,
+        )
+        .unwrap();
         assert_eq!(list.items[0].kind(), "B");
         let json = r#"{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "d"}}]}"#;
         let list = ResourceList::parse(json, &limits).unwrap();

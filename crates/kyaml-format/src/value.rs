@@ -42,9 +42,7 @@ pub fn format_values(documents: &[(Option<&str>, &Value, SeqIndent)]) -> String 
 /// head comment sits right above its item: a document head comment and the first
 /// key's head comment come back as one block (kpt e2e krm-check-exclude-kustomize).
 /// Other documents are formatted as [`format_values`] does.
-pub fn format_values_restyled(
-    documents: &[(Original, &Value, SeqIndent, bool, bool)],
-) -> String {
+pub fn format_values_restyled(documents: &[(Original, &Value, SeqIndent, bool, bool)]) -> String {
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for (original, value, indent, restyled, changed) in documents {
@@ -95,7 +93,11 @@ pub enum Original<'a> {
 fn written_tree(value: &Value) -> Node {
     match value {
         Value::Object(map) => {
-            let style = if map.is_empty() { Style::Flow } else { Style::Block };
+            let style = if map.is_empty() {
+                Style::Flow
+            } else {
+                Style::Block
+            };
             let mut node = Node::new(Kind::Mapping, style, "");
             node.children.reserve(map.len() * 2);
             for (key, value) in map {
@@ -105,7 +107,11 @@ fn written_tree(value: &Value) -> Node {
             node
         }
         Value::Array(items) => {
-            let style = if items.is_empty() { Style::Flow } else { Style::Block };
+            let style = if items.is_empty() {
+                Style::Flow
+            } else {
+                Style::Block
+            };
             let mut node = Node::new(Kind::Sequence, style, "");
             node.children.extend(items.iter().map(written_tree));
             node

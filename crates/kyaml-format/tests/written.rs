@@ -8,9 +8,19 @@ use std::path::Path;
 
 fn check(value: &Value, origin: &str) {
     let text = krm_sdk::yaml::to_string(value);
-    let read = format_values_restyled(&[(Original::Text(&text), value, SeqIndent::Compact, false, false)]);
-    let built = format_values_restyled(&[(Original::Written, value, SeqIndent::Compact, false, false)]);
-    assert_eq!(built, read, "{origin}: the built tree and the written text differ for\n{text}");
+    let read = format_values_restyled(&[(
+        Original::Text(&text),
+        value,
+        SeqIndent::Compact,
+        false,
+        false,
+    )]);
+    let built =
+        format_values_restyled(&[(Original::Written, value, SeqIndent::Compact, false, false)]);
+    assert_eq!(
+        built, read,
+        "{origin}: the built tree and the written text differ for\n{text}"
+    );
 }
 
 #[test]
@@ -57,6 +67,11 @@ fn every_choice_of_the_writer() {
         long_key: "long key",
     });
     check(&value, "crafted");
-    let numbers: Value = krm_sdk::yaml::parse_documents("a: 1e3\nb: 0.000001\nc: 1.10\nd: 0644\ne: 18446744073709551616\n", &krm_sdk::yaml::Limits::default()).unwrap().remove(0);
+    let numbers: Value = krm_sdk::yaml::parse_documents(
+        "a: 1e3\nb: 0.000001\nc: 1.10\nd: 0644\ne: 18446744073709551616\n",
+        &krm_sdk::yaml::Limits::default(),
+    )
+    .unwrap()
+    .remove(0);
     check(&numbers, "numbers as read");
 }

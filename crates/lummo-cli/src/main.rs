@@ -239,7 +239,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             output,
         } => {
-            let options = lummo_cli::backstage::CatalogOptions { owner, system, lifecycle, config };
+            let options = lummo_cli::backstage::CatalogOptions {
+                owner,
+                system,
+                lifecycle,
+                config,
+            };
             catalog::run(&packages, &options, output.as_deref())
         }
         Command::BackstageTemplate { dir } => {
@@ -578,7 +583,10 @@ fn report(rendered: &package::Rendered) {
         } else {
             format!("{} in {}", finding.function, finding.package)
         };
-        out.push_str(&format!("{} [{origin}] {line}\n", painted(label, result.severity, colored)));
+        out.push_str(&format!(
+            "{} [{origin}] {line}\n",
+            painted(label, result.severity, colored)
+        ));
     }
     let _ = std::io::stderr().lock().write_all(out.as_bytes());
 }

@@ -250,7 +250,12 @@ impl Rendered {
     /// kpt's `-o unwrap`: the resources as a YAML stream, without the package's
     /// Kptfiles and without kpt's annotations.
     pub fn unwrapped(&self) -> String {
-        stream(self.items.iter().map(|i| i.value()).filter(|i| !is_kpt_meta(i)))
+        stream(
+            self.items
+                .iter()
+                .map(|i| i.value())
+                .filter(|i| !is_kpt_meta(i)),
+        )
     }
 
     /// Stages a rendered subtree whose paths are root-relative: changed and new
@@ -498,7 +503,10 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
         .unwrap_or_default();
     let unchanged = source.is_some()
         && before.len() == documents.len()
-        && before.iter().zip(documents).all(|(old, d)| **old == d.value);
+        && before
+            .iter()
+            .zip(documents)
+            .all(|(old, d)| **old == d.value);
     let pieces = match source {
         Some(source) => source.pieces.clone(),
         None => Some(Vec::new()),
@@ -516,31 +524,36 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
             .collect();
         // A document a function changed without keeping its text (it printed it
         // afresh) keeps the comments of the original but not its styles, as kpt.
-        let entries: Vec<(kyaml_format::Original, &Value, kyaml_format::SeqIndent, bool, bool)> =
-            documents
-                .iter()
-                .zip(&originals)
-                .map(|(d, original)| {
-                    // kyaml keeps the sequence indentation of the file as read;
-                    // our writer's is compact.
-                    let indent = pieces
-                        .get(d.index as usize)
-                        .or(original.as_ref())
-                        .map_or(kyaml_format::SeqIndent::Compact, |p| {
-                            kyaml_format::derive_seq_indent(p)
-                        });
-                    let changed = before
-                        .get(d.index as usize)
-                        .is_some_and(|old| **old != d.value);
-                    let restyled = changed && d.text.is_none() && !d.written;
-                    let original = match original {
-                        _ if d.written => kyaml_format::Original::Written,
-                        Some(text) => kyaml_format::Original::Text(text),
-                        None => kyaml_format::Original::None,
-                    };
-                    (original, &d.value, indent, restyled, changed)
-                })
-                .collect();
+        let entries: Vec<(
+            kyaml_format::Original,
+            &Value,
+            kyaml_format::SeqIndent,
+            bool,
+            bool,
+        )> = documents
+            .iter()
+            .zip(&originals)
+            .map(|(d, original)| {
+                // kyaml keeps the sequence indentation of the file as read;
+                // our writer's is compact.
+                let indent = pieces
+                    .get(d.index as usize)
+                    .or(original.as_ref())
+                    .map_or(kyaml_format::SeqIndent::Compact, |p| {
+                        kyaml_format::derive_seq_indent(p)
+                    });
+                let changed = before
+                    .get(d.index as usize)
+                    .is_some_and(|old| **old != d.value);
+                let restyled = changed && d.text.is_none() && !d.written;
+                let original = match original {
+                    _ if d.written => kyaml_format::Original::Written,
+                    Some(text) => kyaml_format::Original::Text(text),
+                    None => kyaml_format::Original::None,
+                };
+                (original, &d.value, indent, restyled, changed)
+            })
+            .collect();
         let text = kyaml_format::format_values_restyled(&entries);
         // The formatter must never change what the file says; a file it gives
         // back byte for byte with the same documents says the same already.
@@ -916,7 +929,12 @@ fn render_package(
                     eprintln!("[RUNNING] \"{label}\"");
                     let command = external_command(&runner, &rendered.settings)?;
                     let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), &stderr);
+                    print_outcome(
+                        &label,
+                        list.has_errors(),
+                        start.elapsed().as_secs_f64(),
+                        &stderr,
+                    );
                 }
             }
             rendered.timings.push((
@@ -1482,10 +1500,14 @@ fn clean(item: &Value) -> Value {
 /// from files).
 fn clean_borrowed(item: &Value) -> std::borrow::Cow<'_, Value> {
     let group = item.api_version().split('/').next().unwrap_or("");
-    let attributed = !group.ends_with("cnrm.cloud.google.com") || item.annotation(BLUEPRINT).is_some();
+    let attributed =
+        !group.ends_with("cnrm.cloud.google.com") || item.annotation(BLUEPRINT).is_some();
     let metadata = item.get("metadata").and_then(Value::as_object);
     let empties = metadata.is_some_and(|m| {
-        m.is_empty() || m.get("annotations").and_then(Value::as_object).is_some_and(|a| a.is_empty())
+        m.is_empty()
+            || m.get("annotations")
+                .and_then(Value::as_object)
+                .is_some_and(|a| a.is_empty())
     });
     if attributed && !empties && !krm_sdk::object::has_kpt_annotations(item) {
         return std::borrow::Cow::Borrowed(item);
@@ -1600,7 +1622,10 @@ impl Writer {
 
     /// Waits for the writers: every (temporary, destination), or the first error
     /// with what was written.
-    fn finish(mut self) -> std::result::Result<Vec<(PathBuf, PathBuf)>, (anyhow::Error, Vec<(PathBuf, PathBuf)>)> {
+    fn finish(
+        mut self,
+    ) -> std::result::Result<Vec<(PathBuf, PathBuf)>, (anyhow::Error, Vec<(PathBuf, PathBuf)>)>
+    {
         drop(self.sender.take());
         let mut renames = Vec::new();
         let mut failure = None;

@@ -100,10 +100,17 @@ fn output_folder_inside_the_package_gets_the_resources_once() {
     // kpt allows a new folder inside the package (its e2e case out-of-place-dir);
     // the old `lummo render -o sub` copied the package into itself until the
     // file-name limit.
-    let pkg = package("inside", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    let pkg = package(
+        "inside",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
     let out = lummo(&["render", ".", "-o", "sub/../sub"], &pkg);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("inside the package"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("inside the package"),
+        "{}",
+        stderr(&out)
+    );
     assert!(pkg.join("sub/app.yaml").is_file());
     assert!(pkg.join("sub/generated/rollout_api.yaml").is_file());
     assert!(!pkg.join("sub/sub").exists(), "no copy of the copy");
@@ -383,20 +390,35 @@ fn check_fails_on_a_stale_package_and_passes_after_render() {
 #[test]
 fn results_dir_gets_a_function_result_list() {
     let bad = SPEC.replace("image: api:1.0.0", "image: ''");
-    let pkg = package("results", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", &bad)]);
+    let pkg = package(
+        "results",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", &bad)],
+    );
     let results = pkg.with_extension("results");
     let _ = std::fs::remove_dir_all(&results);
-    let out = lummo(&["render", ".", "--results-dir", results.to_str().unwrap()], &pkg);
+    let out = lummo(
+        &["render", ".", "--results-dir", results.to_str().unwrap()],
+        &pkg,
+    );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = std::fs::read_to_string(results.join("results.yaml")).unwrap();
-    assert!(text.starts_with("apiVersion: kpt.dev/v1\nkind: FunctionResultList\n"), "{text}");
-    assert!(text.contains("exitCode: 1") && text.contains("image: lummo-workload"), "{text}");
+    assert!(
+        text.starts_with("apiVersion: kpt.dev/v1\nkind: FunctionResultList\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("exitCode: 1") && text.contains("image: lummo-workload"),
+        "{text}"
+    );
     assert!(text.contains("severity: error"), "{text}");
 }
 
 #[test]
 fn a_copy_of_generated_output_in_a_users_file_is_never_deleted() {
-    let pkg = package("copy", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    let pkg = package(
+        "copy",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
     assert!(lummo(&["render", "."], &pkg).status.success());
     // The user copies a generated file into one of their own, annotation and all.
     let copy = std::fs::read_to_string(pkg.join("generated/serviceaccount_api.yaml")).unwrap();
@@ -406,7 +428,10 @@ fn a_copy_of_generated_output_in_a_users_file_is_never_deleted() {
     // and the user's file is still there, unchanged.
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("conflicts with"), "{}", stderr(&out));
-    assert_eq!(std::fs::read_to_string(pkg.join("my-serviceaccount.yaml")).unwrap(), copy);
+    assert_eq!(
+        std::fs::read_to_string(pkg.join("my-serviceaccount.yaml")).unwrap(),
+        copy
+    );
 }
 
 #[test]
@@ -431,11 +456,23 @@ fn a_validator_step_keeps_every_resource() {
     let output = lummo(&["render", "."], &dir);
     assert!(output.status.success(), "{}", stderr(&output));
     let first = snapshot(&dir);
-    assert!(first.iter().any(|(p, _)| p.ends_with("app.yaml")), "{first:?}");
-    assert!(first.iter().any(|(p, _)| p.to_string_lossy().contains("generated/")), "{first:?}");
+    assert!(
+        first.iter().any(|(p, _)| p.ends_with("app.yaml")),
+        "{first:?}"
+    );
+    assert!(
+        first
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().contains("generated/")),
+        "{first:?}"
+    );
     let again = lummo(&["render", "."], &dir);
     assert!(again.status.success(), "{}", stderr(&again));
-    assert!(!stderr(&again).contains("pruned:") || stderr(&again).contains("0 pruned"), "{}", stderr(&again));
+    assert!(
+        !stderr(&again).contains("pruned:") || stderr(&again).contains("0 pruned"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(snapshot(&dir), first);
 }
 
@@ -500,10 +537,18 @@ fn render_ok(pkg: &Path) -> String {
 
 #[test]
 fn a_hand_edited_generated_file_is_a_warning_and_is_overwritten() {
-    let pkg = package("hand-edit", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    let pkg = package(
+        "hand-edit",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
     render_ok(&pkg);
     let rendered = snapshot(&pkg);
-    hand_edit(&pkg, "generated/rollout_api.yaml", "replicas: 1", "replicas: 3");
+    hand_edit(
+        &pkg,
+        "generated/rollout_api.yaml",
+        "replicas: 1",
+        "replicas: 3",
+    );
     hand_edit(&pkg, "generated/rollout_api.yaml", "cpu: 100m", "cpu: 250m");
     let err = render_ok(&pkg);
     assert!(
@@ -524,12 +569,18 @@ fn a_hand_edited_generated_file_is_a_warning_and_is_overwritten() {
     );
     assert_eq!(err.matches("edited by hand").count(), 2, "{err}");
     assert_eq!(snapshot(&pkg), rendered, "the generated content is back");
-    assert!(!render_ok(&pkg).contains("by hand"), "warned once, not on the next render");
+    assert!(
+        !render_ok(&pkg).contains("by hand"),
+        "warned once, not on the next render"
+    );
 }
 
 #[test]
 fn a_re_render_or_a_spec_change_is_no_hand_edit() {
-    let pkg = package("hand-edit-spec", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    let pkg = package(
+        "hand-edit-spec",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
     render_ok(&pkg);
     assert!(!render_ok(&pkg).contains("by hand"));
     // The spec changes what it emits: the new hash says the file is simply old.
@@ -594,12 +645,30 @@ data:
     let err = render_ok(&pkg);
     assert!(!err.contains("by hand"), "{err}");
     // Fields later steps write are theirs, edited or not; replicas is nobody's.
-    hand_edit(&pkg, "generated/rollout_api.yaml", "namespace: shop-dev", "namespace: other");
-    hand_edit(&pkg, "generated/rollout_api.yaml", "imagePullPolicy: Always", "imagePullPolicy: Never");
-    hand_edit(&pkg, "generated/rollout_api.yaml", "replicas: 1", "replicas: 2");
+    hand_edit(
+        &pkg,
+        "generated/rollout_api.yaml",
+        "namespace: shop-dev",
+        "namespace: other",
+    );
+    hand_edit(
+        &pkg,
+        "generated/rollout_api.yaml",
+        "imagePullPolicy: Always",
+        "imagePullPolicy: Never",
+    );
+    hand_edit(
+        &pkg,
+        "generated/rollout_api.yaml",
+        "replicas: 1",
+        "replicas: 2",
+    );
     let err = render_ok(&pkg);
     assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
-    assert!(err.contains("Rollout/api: spec.replicas: edited by hand"), "{err}");
+    assert!(
+        err.contains("Rollout/api: spec.replicas: edited by hand"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -616,12 +685,20 @@ fn a_hand_edit_in_a_subpackage_names_its_own_spec() {
         ],
     );
     render_ok(&pkg);
-    hand_edit(&pkg, "b/generated/rollout_api.yaml", "replicas: 1", "replicas: 4");
+    hand_edit(
+        &pkg,
+        "b/generated/rollout_api.yaml",
+        "replicas: 1",
+        "replicas: 4",
+    );
     let err = render_ok(&pkg);
     assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
     assert!(
         err.contains("b/generated/rollout_api.yaml:1: Rollout/api: spec.replicas: edited by hand: the file has 4"),
         "{err}"
     );
-    assert!(err.contains("change the spec LummoDeployment/api in b/app.yaml instead"), "{err}");
+    assert!(
+        err.contains("change the spec LummoDeployment/api in b/app.yaml instead"),
+        "{err}"
+    );
 }

@@ -50,7 +50,8 @@ fn root_context() -> Context<'static> {
     );
     context.add_function(
         "split",
-        |cel::extractors::This(this): cel::extractors::This<Arc<String>>, separator: Arc<String>| {
+        |cel::extractors::This(this): cel::extractors::This<Arc<String>>,
+         separator: Arc<String>| {
             Ok::<_, cel::ExecutionError>(CelValue::List(Arc::new(
                 this.split(separator.as_str())
                     .map(|part| CelValue::String(Arc::new(part.to_string())))
@@ -231,11 +232,21 @@ mod tests {
         let failures = evaluate(rules, &json!({"min": 3, "max": 2, "name": "Abc"}));
         let keys = json!([{"rule": "self.all(key, key.split(\"/\")[0].size() < 3)"}]);
         assert!(evaluate(keys.as_array().unwrap(), &json!({"ab/c": 1})).is_empty());
-        assert_eq!(evaluate(keys.as_array().unwrap(), &json!({"abc/d": 1})).len(), 1, "{:?}", unevaluated());
+        assert_eq!(
+            evaluate(keys.as_array().unwrap(), &json!({"abc/d": 1})).len(),
+            1,
+            "{:?}",
+            unevaluated()
+        );
         // (Collected from every thread of the process: only this test's rules count.)
         let ours: Vec<String> = unevaluated()
             .into_iter()
-            .filter(|u| rules.iter().chain(keys.as_array().unwrap()).any(|r| u.starts_with(r["rule"].as_str().unwrap())))
+            .filter(|u| {
+                rules
+                    .iter()
+                    .chain(keys.as_array().unwrap())
+                    .any(|r| u.starts_with(r["rule"].as_str().unwrap()))
+            })
             .collect();
         assert_eq!(ours, Vec::<String>::new());
         let found: Vec<(&str, &str)> = failures
@@ -268,6 +279,12 @@ mod tests {
         }
         let bad = json!([{"rule": "self.matches('(unclosed')"}]);
         assert!(evaluate(bad.as_array().unwrap(), &json!("x")).is_empty());
-        assert!(unevaluated().iter().any(|u| u.starts_with("self.matches('(unclosed')")), "{:?}", unevaluated());
+        assert!(
+            unevaluated()
+                .iter()
+                .any(|u| u.starts_with("self.matches('(unclosed')")),
+            "{:?}",
+            unevaluated()
+        );
     }
 }
