@@ -519,18 +519,23 @@ fn check_string(schema: &Value, s: &str, path: &str, errors: &mut Vec<SchemaErro
 /// `None` when the pattern is not a valid expression (the API server refuses such
 /// a CRD, so it never reaches an object).
 fn matches_pattern(pattern: &str, s: &str) -> Option<bool> {
-    thread_local! {
-        static PATTERNS: std::cell::RefCell<HashMap<String, Option<regex::Regex>>> =
-            std::cell::RefCell::new(HashMap::new());
-    }
-    PATTERNS.with(|patterns| {
-        patterns
-            .borrow_mut()
-            .entry(pattern.to_string())
-            .or_insert_with(|| regex::Regex::new(pattern).ok())
-            .as_ref()
-            .map(|re| re.is_match(s))
-    })
+    compiled(pattern).ok().map(|re| re.is_match(s))
+}
+
+/// A regular expression, compiled once per process: schemas repeat patterns on
+/// every object of a kind, and validation runs on short-lived threads (a cache
+/// per thread was compiled again for every package of a monorepo).
+fn compiled(pattern: &str) -> Result<regex::Regex, String> {
+    static COMPILED: std::sync::LazyLock<
+        std::sync::Mutex<HashMap<String, Result<regex::Regex, String>>>,
+    > = std::sync::LazyLock::new(Default::default);
+    let mut compiled = COMPILED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    compiled
+        .entry(pattern.to_string())
+        .or_insert_with(|| regex::Regex::new(pattern).map_err(|e| e.to_string()))
+        .clone()
 }
 
 fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec<SchemaError>) {

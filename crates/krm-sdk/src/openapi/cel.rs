@@ -13,10 +13,8 @@
 use cel::objects::{Key, Map};
 use cel::{Context, Program, Value as CelValue};
 use serde_json::Value;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// One failed rule: the path suffix from `fieldPath` (empty for the node
 /// itself) and the message.
@@ -26,9 +24,8 @@ pub struct Failure {
 }
 
 thread_local! {
-    /// Parsed programs by source: schemas repeat rules on every object of a kind.
-    static PROGRAMS: RefCell<HashMap<String, Option<Rc<Program>>>> = RefCell::new(HashMap::new());
-    /// The standard functions plus the Kubernetes library ones we model, built once.
+    /// The standard functions plus the Kubernetes library ones we model, built once
+    /// per thread (a `Context` cannot be shared between threads).
     static ROOT: Context<'static> = root_context();
 }
 
@@ -67,20 +64,10 @@ fn root_context() -> Context<'static> {
          cel::extractors::This(this): cel::extractors::This<Arc<String>>,
          pattern: Arc<String>|
          -> cel::ResolveResult {
-            thread_local! {
-                static COMPILED: RefCell<HashMap<String, Result<regex::Regex, String>>> =
-                    RefCell::new(HashMap::new());
+            match super::compiled(&pattern) {
+                Ok(re) => Ok(CelValue::Bool(re.is_match(&this))),
+                Err(err) => Err(ftx.error(format!("'{pattern}' not a valid regex:\n{err}"))),
             }
-            COMPILED.with(|compiled| {
-                let mut compiled = compiled.borrow_mut();
-                let regex = compiled
-                    .entry(pattern.to_string())
-                    .or_insert_with(|| regex::Regex::new(&pattern).map_err(|e| e.to_string()));
-                match regex {
-                    Ok(re) => Ok(CelValue::Bool(re.is_match(&this))),
-                    Err(err) => Err(ftx.error(format!("'{pattern}' not a valid regex:\n{err}"))),
-                }
-            })
         },
     );
     context.add_function("isURL", |value: Arc<String>| {
@@ -105,14 +92,18 @@ pub fn unevaluated() -> Vec<String> {
     UNEVALUATED.lock().map(|u| u.clone()).unwrap_or_default()
 }
 
-fn program(rule: &str) -> Option<Rc<Program>> {
-    PROGRAMS.with(|programs| {
-        programs
-            .borrow_mut()
-            .entry(rule.to_string())
-            .or_insert_with(|| Program::compile(rule).ok().map(Rc::new))
-            .clone()
-    })
+/// The parsed program of a rule, once per process: schemas repeat rules on every
+/// object of a kind, and validation runs on short-lived threads.
+fn program(rule: &str) -> Option<Arc<Program>> {
+    static PROGRAMS: std::sync::LazyLock<Mutex<HashMap<String, Option<Arc<Program>>>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut programs = PROGRAMS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    programs
+        .entry(rule.to_string())
+        .or_insert_with(|| Program::compile(rule).ok().map(Arc::new))
+        .clone()
 }
 
 /// Evaluates the rules of one schema node on `value`.
