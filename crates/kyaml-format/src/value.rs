@@ -46,19 +46,22 @@ pub fn format_values_restyled(documents: &[(Original, &Value, SeqIndent, bool, b
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for (original, value, indent, restyled, changed) in documents {
-        let orig = match original {
-            Original::None => None,
-            Original::Text(t) => parse::parse_document(t).ok().flatten(),
-            Original::Written => Some(Document {
-                head: String::new(),
-                foot: String::new(),
-                root: written_tree(value),
-            }),
+        let (mut root, orig) = match original {
+            // kpt writes back the tree it read from a function's output, as it is:
+            // nothing to merge.
+            Original::Written => (written_tree(value), None),
+            Original::None | Original::Text(_) => {
+                let orig = match original {
+                    Original::Text(t) => parse::parse_document(t).ok().flatten(),
+                    _ => None,
+                };
+                let mut root = build(value, orig.as_ref().map(|d| &d.root));
+                if *restyled {
+                    copy_scalar_styles(&mut root, &build(value, None));
+                }
+                (root, orig)
+            }
         };
-        let mut root = build(value, orig.as_ref().map(|d| &d.root));
-        if *restyled {
-            copy_scalar_styles(&mut root, &build(value, None));
-        }
         crate::clear_empty_annotations(&mut root);
         let (mut head, foot) = orig.map(|d| (d.head, d.foot)).unwrap_or_default();
         if *changed && !head.is_empty() {
