@@ -12,6 +12,10 @@ mod runtime;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
+
+/// A render makes and drops millions of small values (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use krm_sdk::{ResultItem, Severity};
 use std::io::IsTerminal;
 use std::path::PathBuf;
