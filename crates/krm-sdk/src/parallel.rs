@@ -2,21 +2,31 @@
 //! reading, formatting and validating objects are independent of one another, and
 //! so are the packages of a monorepo that no pipeline above them touches.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// The machine's cores, at most 4: beyond that, reading and writing files, not
-/// computing, sets the pace.
+/// computing, sets the pace. Asked once: the answer comes from cgroup files.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).min(4))
+}
+
+thread_local! {
+    /// Whether this thread is one of the threads of [`ordered`], which keep the
+    /// cores busy already: a [`map`] there runs on it, without starting threads
+    /// (whose thread-local caches, compiled patterns say, would start empty).
+    static SIDE_BY_SIDE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// `f` over `items` on the machine's cores ([`threads`]), in order; on one thread
-/// for a short list, where starting threads costs more than it saves.
+/// for a short list, where starting threads costs more than it saves, and on a
+/// thread of [`ordered`].
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = threads();
-    if threads < 2 || items.len() < 16 {
+    if threads < 2 || items.len() < 16 || SIDE_BY_SIDE.get() {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
@@ -59,36 +69,41 @@ pub fn ordered<R: Send>(
     let stopped = AtomicBool::new(false);
     // Results waiting for an earlier index, and the next index to merge.
     let pending = Mutex::new((BTreeMap::new(), 0usize, merge));
-    let worker = || loop {
-        if stopped.load(Ordering::Acquire) {
-            return;
-        }
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        if index >= count {
-            return;
-        }
-        let result = work(index);
-        let mut guard = pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (waiting, merged, merge) = &mut *guard;
-        if stopped.load(Ordering::Acquire) {
-            return;
-        }
-        waiting.insert(index, result);
-        while let Some(result) = waiting.remove(merged) {
-            *merged += 1;
-            if !merge(result) {
-                stopped.store(true, Ordering::Release);
-                waiting.clear();
+    let worker = || {
+        SIDE_BY_SIDE.set(true);
+        loop {
+            if stopped.load(Ordering::Acquire) {
                 return;
+            }
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= count {
+                return;
+            }
+            let result = work(index);
+            let mut guard = pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let (waiting, merged, merge) = &mut *guard;
+            if stopped.load(Ordering::Acquire) {
+                return;
+            }
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(merged) {
+                *merged += 1;
+                if !merge(result) {
+                    stopped.store(true, Ordering::Release);
+                    waiting.clear();
+                    return;
+                }
             }
         }
     };
+    let caller = SIDE_BY_SIDE.get();
     std::thread::scope(|scope| {
         for _ in 1..threads.min(count) {
             scope.spawn(worker);
         }
         worker();
     });
+    SIDE_BY_SIDE.set(caller);
 }
 
 #[cfg(test)]
@@ -152,6 +167,30 @@ mod tests {
                 assert!(started < 1000, "{threads} threads: {started} started");
             }
         }
+    }
+
+    #[test]
+    fn map_on_a_thread_of_ordered_stays_on_it() {
+        let items: Vec<u32> = (0..100).collect();
+        let mut same = Vec::new();
+        super::ordered(
+            4,
+            2,
+            |_| {
+                let me = std::thread::current().id();
+                super::map(&items, |_| std::thread::current().id() == me)
+            },
+            |all| {
+                same.extend(all);
+                true
+            },
+        );
+        assert_eq!(same.len(), 400);
+        assert!(same.iter().all(|s| *s));
+        // Elsewhere, map still uses the cores.
+        let me = std::thread::current().id();
+        let here = super::map(&items, |_| std::thread::current().id() == me);
+        assert_eq!(here.iter().all(|h| *h), super::threads() < 2);
     }
 
     #[test]
