@@ -1707,13 +1707,14 @@ impl Writer {
                 let receiver = receiver.clone();
                 std::thread::spawn(move || {
                     let mut renames = Vec::new();
+                    let mut folders = std::collections::HashSet::new();
                     loop {
                         let next = match receiver.lock() {
                             Ok(receiver) => receiver.recv(),
                             Err(_) => break,
                         };
                         let Ok((destination, text)) = next else { break };
-                        match write_temporary(&destination, &text) {
+                        match write_temporary(&destination, &text, &mut folders) {
                             Ok(temporary) => renames.push((temporary, destination)),
                             Err(error) => return (renames, Some(error)),
                         }
@@ -1767,9 +1768,19 @@ impl Writer {
 }
 
 /// Writes `text` to a temporary file beside `destination`, with its permissions.
-fn write_temporary(destination: &Path, text: &str) -> Result<PathBuf> {
+/// `folders` are those this thread made or found already: a monorepo's files
+/// are mostly in a few folders per package, and asking for each costs two system
+/// calls per file.
+fn write_temporary(
+    destination: &Path,
+    text: &str,
+    folders: &mut std::collections::HashSet<PathBuf>,
+) -> Result<PathBuf> {
     if let Some(parent) = destination.parent() {
-        std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+        if !folders.contains(parent) {
+            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+            folders.insert(parent.to_path_buf());
+        }
     }
     let name = destination
         .file_name()
