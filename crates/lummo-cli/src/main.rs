@@ -289,9 +289,10 @@ fn init(args: InitArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `LUMMO_THREADS`: how many threads render independent subpackages.
+/// `LUMMO_THREADS`: how many threads render independent subpackages; empty is
+/// unset, as `NO_COLOR`.
 fn threads_asked() -> Result<Option<usize>> {
-    let Some(value) = std::env::var_os("LUMMO_THREADS") else {
+    let Some(value) = std::env::var_os("LUMMO_THREADS").filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     match value.to_str().and_then(|v| v.trim().parse::<usize>().ok()) {

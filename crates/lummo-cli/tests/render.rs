@@ -890,3 +890,32 @@ fn monorepos_render_the_same_on_one_thread_and_on_several() {
         }
     }
 }
+
+#[test]
+fn a_thread_count_that_is_no_number_is_refused() {
+    let pkg = package("threads", &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)]);
+    let before = snapshot(&pkg);
+    for value in ["0", "two", " "] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lummo"))
+            .args(["render", "."])
+            .current_dir(&pkg)
+            .env("LUMMO_THREADS", value)
+            .output()
+            .expect("lummo runs");
+        assert_eq!(out.status.code(), Some(1), "{value:?}");
+        assert!(
+            stderr(&out).contains(&format!("LUMMO_THREADS={value}: must be a whole number of threads, at least 1")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(snapshot(&pkg), before);
+    // Empty is unset.
+    let out = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(["render", "."])
+        .current_dir(&pkg)
+        .env("LUMMO_THREADS", "")
+        .output()
+        .expect("lummo runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
