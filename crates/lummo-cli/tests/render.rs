@@ -833,6 +833,15 @@ fn monorepos_render_the_same_on_one_thread_and_on_several() {
             absent: &[],
         },
         Case {
+            // Two subpackages leave threads to spare for the levels below them.
+            name: "nested",
+            subs: &[Nested, Nested],
+            args: &["render", "."],
+            code: 0,
+            present: &["in p00/y]", "in p01/y]", "Successfully executed 8 function(s) in 9 package(s)"],
+            absent: &[],
+        },
+        Case {
             // The staleness check of p03 fails: nothing of p04 on is reported,
             // although it may have rendered already.
             name: "stale",
