@@ -38,6 +38,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a package's Kptfile pipeline in-process, as `kpt fn render` does.
+    ///
+    /// Subpackages that no pipeline above them touches render side by side, on as
+    /// many threads as the machine has cores (at most 4), with the same output as
+    /// one after the other; the environment variable LUMMO_THREADS=N sets the
+    /// number of threads (1: one package after the other).
     Render {
         /// The package (a folder with a Kptfile).
         package: PathBuf,
@@ -207,6 +212,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 allow_exec,
                 allow_network,
                 pull: Some(pull.to_string()),
+                threads: threads_asked()?,
             };
             let output = match (manifests, output.as_deref()) {
                 _ if check => Output::Check,
@@ -290,6 +296,21 @@ fn init(args: InitArgs) -> Result<ExitCode> {
         args.dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `LUMMO_THREADS`: how many threads render independent subpackages; empty is
+/// unset, as `NO_COLOR`.
+fn threads_asked() -> Result<Option<usize>> {
+    let Some(value) = std::env::var_os("LUMMO_THREADS").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match value.to_str().and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(threads) if threads > 0 => Ok(Some(threads)),
+        _ => bail!(
+            "LUMMO_THREADS={}: must be a whole number of threads, at least 1",
+            value.to_string_lossy()
+        ),
+    }
 }
 
 /// Where `lummo render` puts the rendered package.

@@ -28,6 +28,8 @@ use krm_sdk::yaml::{parse_documents, Limits};
 use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// kpt's annotation for the package a resource belongs to (an absolute path).
@@ -70,6 +72,9 @@ pub struct Settings {
     /// Docker's `--pull`: `always`, `missing` or `never` (kpt's Always,
     /// IfNotPresent, Never); default `missing`.
     pub pull: Option<String>,
+    /// How many subpackages no pipeline above them touches render at once
+    /// (`LUMMO_THREADS`); default [`krm_sdk::parallel::threads`].
+    pub threads: Option<usize>,
 }
 
 /// How one step runs.
@@ -120,6 +125,14 @@ pub struct Rendered {
     starts: BTreeMap<String, Vec<usize>>,
     /// Generated objects as read and as emitted, to warn of hand edits.
     hand_edits: crate::hand_edits::HandEdits,
+    /// Threads no subtree renders on yet, shared by every subtree's state: a
+    /// level of independent subtrees takes what is left, so nested levels never
+    /// run more than the render's threads at once.
+    spare_threads: Arc<AtomicUsize>,
+    /// The steps' progress lines (`[RUNNING]`, `[PASS]`...) of a subtree rendered
+    /// beside others, printed when it is merged so that they come in the order of
+    /// a render one package after the other; `None`: printed as they come.
+    progress: Option<String>,
 }
 
 /// An in-place render of a monorepo: a subtree no ancestor pipeline will touch is
@@ -170,7 +183,82 @@ impl Rendered {
             unstaged_sources: Vec::new(),
             starts: BTreeMap::new(),
             hand_edits: Default::default(),
+            spare_threads: Arc::default(),
+            progress: None,
         }
+    }
+
+    /// The empty state of a subtree rendered on its own, to be [`merged`](Self::merge)
+    /// back: same package, settings, thread budget and file writer; its progress
+    /// lines buffered when `beside_others` or when this state's are.
+    fn subtree(&self, beside_others: bool) -> Rendered {
+        let mut child = Rendered::new(self.root.clone());
+        child.settings = self.settings.clone();
+        child.spare_threads = self.spare_threads.clone();
+        child.staging = self.staging.as_ref().map(|staging| Staging {
+            writer: staging.writer.as_ref().map(Writer::share),
+            ..Staging::default()
+        });
+        child.progress = (beside_others || self.progress.is_some()).then(String::new);
+        child
+    }
+
+    /// Takes in a subtree's state, which comes after everything this one holds.
+    fn merge(&mut self, child: Rendered) {
+        let Rendered {
+            root: _,
+            sources,
+            items,
+            findings,
+            timings,
+            ran,
+            packages,
+            settings: _,
+            staging,
+            unstaged_sources,
+            starts,
+            // Emptied when the subtree was checked; a subtree that failed before
+            // its check stops the render.
+            hand_edits: _,
+            spare_threads: _,
+            progress,
+        } = child;
+        if let Some(text) = progress {
+            self.say(&text);
+        }
+        self.sources.extend(sources);
+        self.items.extend(items);
+        self.findings.extend(findings);
+        self.timings.extend(timings);
+        self.ran.extend(ran);
+        self.packages += packages;
+        self.unstaged_sources.extend(unstaged_sources);
+        self.starts.extend(starts);
+        if let (Some(mine), Some(theirs)) = (self.staging.as_mut(), staging) {
+            // The child's writer is a handle on this one's: its files are there.
+            mine.created.extend(theirs.created);
+            mine.updated.extend(theirs.updated);
+            mine.deletions.extend(theirs.deletions);
+        }
+    }
+
+    /// Prints a step's progress lines, or keeps them until the subtree is merged.
+    fn say(&mut self, text: &str) {
+        match &mut self.progress {
+            Some(buffer) => buffer.push_str(text),
+            None => eprint!("{text}"),
+        }
+    }
+
+    /// Up to `wanted` threads from the render's spare ones.
+    fn take_threads(&self, wanted: usize) -> usize {
+        let spare = self
+            .spare_threads
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |spare| {
+                Some(spare - spare.min(wanted))
+            })
+            .unwrap_or(0);
+        spare.min(wanted)
     }
 
     pub fn failed(&self) -> bool {
@@ -747,21 +835,63 @@ fn is_lummo(item: &Value) -> bool {
 pub fn render(root: &Path, settings: Settings, in_place: bool) -> Result<Rendered> {
     let root = open(root)?;
     let mut rendered = Rendered::new(root.clone());
+    let threads = settings.threads.unwrap_or_else(krm_sdk::parallel::threads);
+    rendered.spare_threads = Arc::new(AtomicUsize::new(threads.saturating_sub(1)));
     rendered.settings = settings;
     if in_place {
         rendered.staging = Some(Staging::default());
     }
-    let outcome = render_package(&mut rendered, &root, "", true).and_then(|items| {
-        if !rendered.failed() {
-            finish(&mut rendered, &root, items)?;
-        }
-        Ok(())
-    });
-    if let Err(error) = outcome {
+    if let Err(error) = render_subtree(&mut rendered, &root, "") {
         rendered.discard();
         return Err(error);
     }
     Ok(rendered)
+}
+
+/// Renders the package at `relative`, which no pipeline above it touches, and
+/// finishes it unless it failed.
+fn render_subtree(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<()> {
+    let items = render_package(rendered, root, relative, true)?;
+    if !rendered.failed() {
+        finish(rendered, root, items)?;
+    }
+    Ok(())
+}
+
+/// Renders the subpackages `subs` of a package without pipeline that no pipeline
+/// above touches: each subtree is independent of the others, so they render on
+/// the threads the render has spare, each into its own state, merged in path
+/// order. The first subtree that fails or errs stops the render as rendering them
+/// one after the other would: nothing of the later ones is reported, even when
+/// they already ran (their staged files go with the rest when the render fails).
+fn render_subtrees(rendered: &mut Rendered, root: &Path, subs: &[String]) -> Result<()> {
+    let helpers = rendered.take_threads(subs.len().saturating_sub(1));
+    if let Some(staging) = rendered.staging.as_mut() {
+        staging.writer.get_or_insert_with(Writer::start);
+    }
+    let template = rendered.subtree(helpers > 0);
+    let mut outcome = Ok(());
+    krm_sdk::parallel::ordered(
+        subs.len(),
+        helpers + 1,
+        |index| {
+            let mut child = template.subtree(false);
+            let result = render_subtree(&mut child, root, &subs[index]);
+            (child, result)
+        },
+        |(child, result)| {
+            rendered.merge(child);
+            match result {
+                Ok(()) => !rendered.failed(),
+                Err(error) => {
+                    outcome = Err(error);
+                    false
+                }
+            }
+        },
+    );
+    rendered.spare_threads.fetch_add(helpers, Ordering::AcqRel);
+    outcome
 }
 
 /// A finished subtree (root-relative after rebasing): checked for staleness, then
@@ -855,14 +985,18 @@ fn render_package(
     rendered.packages += 1;
     let has_pipeline = kptfile.steps().next().is_some();
     let mut items = Vec::new();
-    for sub in subpackages(root, relative)? {
-        let sub_items = render_package(rendered, root, &sub, alone && !has_pipeline)?;
+    let subs = subpackages(root, relative)?;
+    if alone && !has_pipeline {
+        render_subtrees(rendered, root, &subs)?;
         if rendered.failed() {
             return Ok(items);
         }
-        if alone && !has_pipeline {
-            finish(rendered, root, sub_items)?;
-        } else {
+    } else {
+        for sub in subs {
+            let sub_items = render_package(rendered, root, &sub, false)?;
+            if rendered.failed() {
+                return Ok(items);
+            }
             items.extend(sub_items);
         }
     }
@@ -895,7 +1029,7 @@ fn render_package(
                 _ => step.reference().to_string(),
             };
             if let Runner::Catalog(_) = &runner {
-                eprintln!("[RUNNING] \"{label}\"");
+                rendered.say(&format!("[RUNNING] \"{label}\"\n"));
             }
             if let Runner::Native(function) = &runner {
                 if let Some(warning) = version_warning(step, function.name) {
@@ -934,18 +1068,23 @@ fn render_package(
                 Runner::Native(function) => (function.process)(&mut list),
                 Runner::Catalog(function) => {
                     function.run(&mut list);
-                    print_outcome(&label, list.has_errors(), start.elapsed().as_secs_f64(), "");
+                    rendered.say(&outcome(
+                        &label,
+                        list.has_errors(),
+                        start.elapsed().as_secs_f64(),
+                        "",
+                    ));
                 }
                 Runner::Exec(_) | Runner::Container(_) => {
-                    eprintln!("[RUNNING] \"{label}\"");
+                    rendered.say(&format!("[RUNNING] \"{label}\"\n"));
                     let command = external_command(&runner, &rendered.settings)?;
                     let stderr = runtime::run_external(command, &label, &mut list)?;
-                    print_outcome(
+                    rendered.say(&outcome(
                         &label,
                         list.has_errors(),
                         start.elapsed().as_secs_f64(),
                         &stderr,
-                    );
+                    ));
                 }
             }
             rendered.timings.push((
@@ -1179,27 +1318,30 @@ fn external_command(runner: &Runner, settings: &Settings) -> Result<std::process
 
 /// A program's outcome as kpt prints it (`printer.go`): `[PASS]`/`[FAIL]` and
 /// its stderr, quoted, cut to four lines unless `--truncate-output=false`.
-fn print_outcome(label: &str, failed: bool, seconds: f64, stderr: &str) {
-    eprintln!(
-        "[{}] \"{label}\" in {}s",
+fn outcome(label: &str, failed: bool, seconds: f64, stderr: &str) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!(
+        "[{}] \"{label}\" in {}s\n",
         if failed { "FAIL" } else { "PASS" },
         seconds.round()
     );
     if stderr.is_empty() {
-        return;
+        return text;
     }
     // kpt splits on "\n", so a final newline counts as one more (empty) line.
     let lines: Vec<&str> = stderr.split('\n').collect();
-    eprintln!("  Stderr:");
+    text.push_str("  Stderr:\n");
     for line in lines.iter().take(4) {
-        eprintln!("    {line:?}");
+        let _ = writeln!(text, "    {line:?}");
     }
     if lines.len() > 4 {
-        eprintln!(
+        let _ = writeln!(
+            text,
             "    ...({} line(s) truncated, use '--truncate-output=false' to disable)",
             lines.len() - 4
         );
     }
+    text
 }
 
 /// `ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0` → `lummo-workload`.
@@ -1603,13 +1745,14 @@ impl Writer {
                 let receiver = receiver.clone();
                 std::thread::spawn(move || {
                     let mut renames = Vec::new();
+                    let mut folders = std::collections::HashSet::new();
                     loop {
                         let next = match receiver.lock() {
                             Ok(receiver) => receiver.recv(),
                             Err(_) => break,
                         };
                         let Ok((destination, text)) = next else { break };
-                        match write_temporary(&destination, &text) {
+                        match write_temporary(&destination, &text, &mut folders) {
                             Ok(temporary) => renames.push((temporary, destination)),
                             Err(error) => return (renames, Some(error)),
                         }
@@ -1621,6 +1764,15 @@ impl Writer {
         Writer {
             sender: Some(sender),
             workers,
+        }
+    }
+
+    /// Another sender to the same writing threads, for a subtree rendered on
+    /// another thread; the files it sends are this writer's to finish.
+    fn share(&self) -> Writer {
+        Writer {
+            sender: self.sender.clone(),
+            workers: Vec::new(),
         }
     }
 
@@ -1657,9 +1809,19 @@ impl Writer {
 }
 
 /// Writes `text` to a temporary file beside `destination`, with its permissions.
-fn write_temporary(destination: &Path, text: &str) -> Result<PathBuf> {
+/// `folders` are those this thread made or found already: a monorepo's files
+/// are mostly in a few folders per package, and asking for each costs two system
+/// calls per file.
+fn write_temporary(
+    destination: &Path,
+    text: &str,
+    folders: &mut std::collections::HashSet<PathBuf>,
+) -> Result<PathBuf> {
     if let Some(parent) = destination.parent() {
-        std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+        if !folders.contains(parent) {
+            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+            folders.insert(parent.to_path_buf());
+        }
     }
     let name = destination
         .file_name()

@@ -702,3 +702,344 @@ fn a_hand_edit_in_a_subpackage_names_its_own_spec() {
         "{err}"
     );
 }
+
+/// Monorepos: the subpackages that no pipeline above them touches render side by
+/// side (`LUMMO_THREADS`). Each case is a root without pipeline holding one
+/// subpackage per entry, rendered in two identical copies, one with one thread
+/// and one with several (more than the machine may have, so that packages finish
+/// out of order); files, stdout, stderr, results and exit code must be the same
+/// byte for byte, and a failed render must leave the tree as it was.
+#[derive(Clone, Copy)]
+enum Sub {
+    /// The spec and lummo-workload.
+    Plain,
+    /// lummo-workload pinned to another version: a warning.
+    Pinned,
+    /// A catalog step after lummo-workload: `[RUNNING]`/`[PASS]` lines.
+    Catalog,
+    /// An `exec:` step that prints to stderr: its `Stderr:` lines.
+    Exec,
+    /// Rendered once, then a generated file edited: a hand-edit warning.
+    HandEdited,
+    /// A package without pipeline holding three subpackages: a nested level.
+    Nested,
+    /// A spec and no pipeline: the staleness error, when the subtree is finished.
+    Stale,
+    /// A spec lummo-workload rejects: a failed step.
+    Invalid,
+    /// A document without `kind`: an error that ends the render.
+    NotKrm,
+}
+
+fn sub_files(dir: &str, sub: Sub, files: &mut Vec<(String, String)>) {
+    let mut add = |path: &str, text: String| files.push((format!("{dir}/{path}"), text));
+    match sub {
+        Sub::Plain | Sub::HandEdited => {
+            add("Kptfile", kptfile(&[WORKLOAD]));
+            add("app.yaml", SPEC.into());
+        }
+        Sub::Pinned => {
+            add(
+                "Kptfile",
+                kptfile(&["ghcr.io/lummo/krm-functions/lummo-workload:v0.2.0"]),
+            );
+            add("app.yaml", SPEC.into());
+        }
+        Sub::Catalog => {
+            add(
+                "Kptfile",
+                format!(
+                    "{}  - image: gcr.io/kpt-fn/set-labels:v0.2.0\n    configMap:\n      env: {dir}\n",
+                    kptfile(&[WORKLOAD])
+                ),
+            );
+            add("app.yaml", SPEC.into());
+        }
+        Sub::Exec => {
+            add(
+                "Kptfile",
+                format!(
+                    "{}  - exec: sh -c 'cat; echo from {dir} >&2'\n",
+                    kptfile(&[WORKLOAD])
+                ),
+            );
+            add("app.yaml", SPEC.into());
+        }
+        Sub::Nested => {
+            add("Kptfile", kptfile(&[]));
+            for (name, sub) in [("x", Sub::Plain), ("y", Sub::Pinned), ("z", Sub::Catalog)] {
+                sub_files(&format!("{dir}/{name}"), sub, files);
+            }
+        }
+        Sub::Stale => {
+            add("Kptfile", kptfile(&[]));
+            add("app.yaml", SPEC.into());
+        }
+        Sub::Invalid => {
+            add("Kptfile", kptfile(&[WORKLOAD]));
+            add("app.yaml", SPEC.replace("port: 8080", "port: 99999"));
+        }
+        Sub::NotKrm => {
+            add("Kptfile", kptfile(&[WORKLOAD]));
+            add("app.yaml", SPEC.into());
+            // The message names the file, relative to its package.
+            add(
+                &format!("notes-{dir}.yaml"),
+                "apiVersion: v1\nmetadata:\n  name: notes\n".into(),
+            );
+        }
+    }
+}
+
+/// The monorepo of `subs` (subpackages p00, p01, ...) in a fresh folder.
+fn monorepo(name: &str, subs: &[Sub]) -> PathBuf {
+    let mut files = vec![("Kptfile".to_string(), kptfile(&[]))];
+    for (i, sub) in subs.iter().enumerate() {
+        sub_files(&format!("p{i:02}"), *sub, &mut files);
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let dir = package(name, &files);
+    for (i, sub) in subs.iter().enumerate() {
+        if let Sub::HandEdited = sub {
+            let pkg = dir.join(format!("p{i:02}"));
+            render_ok(&pkg);
+            hand_edit(
+                &pkg,
+                "generated/rollout_api.yaml",
+                "replicas: 1",
+                "replicas: 3",
+            );
+        }
+    }
+    dir
+}
+
+/// What a user sees of one render: exit code, stdout, stderr (the seconds a step
+/// took left out), results.yaml and every file of the package afterwards.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    results: Option<String>,
+    files: Vec<(PathBuf, Vec<u8>)>,
+}
+
+/// The package's files before and what a render with `threads` showed.
+fn render_with_threads(
+    name: &str,
+    subs: &[Sub],
+    args: &[&str],
+    threads: &str,
+) -> (Vec<(PathBuf, Vec<u8>)>, Seen) {
+    let pkg = monorepo(&format!("{name}-{threads}"), subs);
+    let before = relative_snapshot(&pkg);
+    let results = pkg.with_extension("results");
+    let _ = std::fs::remove_dir_all(&results);
+    let out = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(args)
+        .args(["--allow-exec", "--results-dir"])
+        .arg(&results)
+        .current_dir(&pkg)
+        .env("LUMMO_THREADS", threads)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("lummo runs");
+    let seen = Seen {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: without_seconds(&stderr(&out)),
+        results: std::fs::read_to_string(results.join("results.yaml")).ok(),
+        files: relative_snapshot(&pkg),
+    };
+    (before, seen)
+}
+
+/// [`snapshot`] with paths relative to `dir`.
+fn relative_snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    snapshot(dir)
+        .into_iter()
+        .map(|(path, bytes)| (path.strip_prefix(dir).unwrap().to_path_buf(), bytes))
+        .collect()
+}
+
+/// `[PASS] "step" in 0s` with the seconds left out: how long a step took is no
+/// part of the order of the output.
+fn without_seconds(text: &str) -> String {
+    text.lines()
+        .map(|line| match line.rsplit_once("\" in ") {
+            Some((head, tail))
+                if tail.ends_with('s') && tail[..tail.len() - 1].parse::<u64>().is_ok() =>
+            {
+                format!("{head}\" in _s")
+            }
+            _ => line.to_string(),
+        })
+        .map(|line| line + "\n")
+        .collect()
+}
+
+/// A monorepo, how it is rendered, and what one thread and several must both show.
+struct Case {
+    name: &'static str,
+    subs: &'static [Sub],
+    args: &'static [&'static str],
+    code: i32,
+    /// In stderr or stdout.
+    present: &'static [&'static str],
+    /// Not in stderr.
+    absent: &'static [&'static str],
+}
+
+#[test]
+fn monorepos_render_the_same_on_one_thread_and_on_several() {
+    use Sub::*;
+    const SIDE_BY_SIDE: &[Sub] = &[
+        Plain, Pinned, Catalog, Exec, HandEdited, Nested, Plain, Pinned, Catalog, Exec, Nested,
+        Plain,
+    ];
+    let cases = [
+        Case {
+            name: "in-place",
+            subs: SIDE_BY_SIDE,
+            args: &["render", "."],
+            code: 0,
+            present: &[
+                "warning [lummo-workload in p01] ",
+                "warning [lummo-workload in p05/y] ",
+                "warning [lummo render] p04/generated/rollout_api.yaml:1: Rollout/api: spec.replicas: edited by hand",
+                "[RUNNING] \"gcr.io/kpt-fn/set-labels:v0.2.0\"\n[PASS]",
+                "    \"from p03\"\n",
+                "Successfully executed 22 function(s) in 19 package(s)",
+            ],
+            absent: &[],
+        },
+        Case {
+            name: "stdout",
+            subs: SIDE_BY_SIDE,
+            args: &["render", ".", "-o", "stdout"],
+            code: 0,
+            present: &["from p09", "path: p10/z/generated/rollout_api.yaml"],
+            absent: &[],
+        },
+        Case {
+            name: "check",
+            subs: SIDE_BY_SIDE,
+            args: &["render", ".", "--check"],
+            code: 1,
+            present: &["file(s) would change"],
+            absent: &[],
+        },
+        Case {
+            // Two subpackages leave threads to spare for the levels below them.
+            name: "nested",
+            subs: &[Nested, Nested],
+            args: &["render", "."],
+            code: 0,
+            present: &["in p00/y]", "in p01/y]", "Successfully executed 8 function(s) in 9 package(s)"],
+            absent: &[],
+        },
+        Case {
+            // The staleness check of p03 fails: nothing of p04 on is reported,
+            // although it may have rendered already.
+            name: "stale",
+            subs: &[Plain, Catalog, Pinned, Stale, Pinned, Catalog, Exec, Plain],
+            args: &["render", "."],
+            code: 1,
+            present: &[
+                "in p02]",
+                "error [lummo render] p03/app.yaml:1: LummoDeployment/api: no pipeline step runs lummo-workload",
+            ],
+            absent: &["in p04]", "from p06", "Successfully"],
+        },
+        Case {
+            name: "failed-step",
+            subs: &[Plain, Exec, Nested, Invalid, Pinned, Catalog, Exec, Plain],
+            args: &["render", "."],
+            code: 1,
+            present: &["from p01", "in p02/y]", "error [lummo-workload in p03] "],
+            absent: &["in p04]", "from p06", "Successfully"],
+        },
+        Case {
+            // Two errors: the first in path order is the one reported.
+            name: "error",
+            subs: &[Plain, Catalog, Pinned, NotKrm, Exec, NotKrm, Plain],
+            args: &["render", "."],
+            code: 1,
+            present: &["Error: input resource list must contain only KRM resources: notes-p03.yaml"],
+            absent: &["notes-p05.yaml", "from p04"],
+        },
+    ];
+    for case in cases {
+        let name = case.name;
+        let (one_before, one) =
+            render_with_threads(&format!("mono-{name}"), case.subs, case.args, "1");
+        let (several_before, several) =
+            render_with_threads(&format!("mono-{name}"), case.subs, case.args, "5");
+        assert_eq!(one.code, Some(case.code), "{name}: {}", one.stderr);
+        for text in case.present {
+            assert!(
+                one.stderr.contains(text) || one.stdout.contains(text),
+                "{name}: {text:?} in\n{}",
+                one.stderr
+            );
+        }
+        for text in case.absent {
+            assert!(
+                !one.stderr.contains(text),
+                "{name}: no {text:?} in\n{}",
+                one.stderr
+            );
+        }
+        assert_eq!(one.stderr, several.stderr, "{name}: stderr");
+        assert_eq!(one.stdout, several.stdout, "{name}: stdout");
+        assert_eq!(one.results, several.results, "{name}: results");
+        assert!(one.files == several.files, "{name}: files");
+        if case.code != 0 || case.args.len() > 2 {
+            // A failed render, -o and --check write nothing, temporary files included.
+            assert!(one.files == one_before, "{name}: the package is unchanged");
+            assert!(
+                several.files == several_before,
+                "{name}: the package is unchanged"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_thread_count_that_is_no_number_is_refused() {
+    let pkg = package(
+        "threads",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", SPEC)],
+    );
+    let before = snapshot(&pkg);
+    for value in ["0", "two", " "] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lummo"))
+            .args(["render", "."])
+            .current_dir(&pkg)
+            .env("LUMMO_THREADS", value)
+            .output()
+            .expect("lummo runs");
+        assert_eq!(out.status.code(), Some(1), "{value:?}");
+        assert!(
+            stderr(&out).contains(&format!(
+                "LUMMO_THREADS={value}: must be a whole number of threads, at least 1"
+            )),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(snapshot(&pkg), before);
+    // Empty is unset.
+    let out = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(["render", "."])
+        .current_dir(&pkg)
+        .env("LUMMO_THREADS", "")
+        .output()
+        .expect("lummo runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
