@@ -215,20 +215,22 @@ fn is_location(key: &str, hash_annotation: &str) -> bool {
 fn canonical(value: &Value, out: &mut Vec<u8>, level: Level, hash_annotation: &str) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map
-                .keys()
-                .filter(|key| match level {
+            // Pairs, not keys: looking each key up again (a SipHash) cost more
+            // than the rest of the hash.
+            let mut entries: Vec<(&String, &Value)> = map
+                .iter()
+                .filter(|(key, child)| match level {
                     Level::Annotations => !is_location(key, hash_annotation),
                     // An annotations mapping left empty goes (as `without_location`).
-                    Level::Metadata if key.as_str() == "annotations" => map[key.as_str()]
+                    Level::Metadata if key.as_str() == "annotations" => child
                         .as_object()
                         .is_none_or(|a| a.keys().any(|k| !is_location(k, hash_annotation))),
                     _ => true,
                 })
                 .collect();
-            keys.sort();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
             out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
+            for (i, (key, child)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -239,7 +241,7 @@ fn canonical(value: &Value, out: &mut Vec<u8>, level: Level, hash_annotation: &s
                     (Level::Metadata, "annotations") => Level::Annotations,
                     _ => Level::Other,
                 };
-                canonical(&map[key.as_str()], out, inner, hash_annotation);
+                canonical(child, out, inner, hash_annotation);
             }
             out.push(b'}');
         }
