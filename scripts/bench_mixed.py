@@ -73,6 +73,24 @@ def timed(args):
         return wall, int(report.read().split()[-1]) / 1024
 
 
+def replace_floor(rendered, fresh):
+    """Seconds to put the rendered files into a fresh copy of the package the way a
+    render must (each file written to a temporary file, then renamed over its
+    target): the disk's share of any renderer's time, measured in the same run."""
+    os.sync()
+    start = time.perf_counter()
+    for folder, _, names in os.walk(rendered):
+        target = os.path.join(fresh, os.path.relpath(folder, rendered))
+        os.makedirs(target, exist_ok=True)
+        for name in names:
+            text = open(os.path.join(folder, name), "rb").read()
+            temporary = os.path.join(target, f".{name}.tmp")
+            with open(temporary, "wb") as out:
+                out.write(text)
+            os.rename(temporary, os.path.join(target, name))
+    return time.perf_counter() - start
+
+
 def main():
     work = tempfile.mkdtemp()
     lummo = os.path.join(BIN, "lummo")
@@ -85,12 +103,15 @@ def main():
     identical = subprocess.run(["diff", "-r", "-q", "-x", "Kptfile", os.path.join(work, "lummo-0"), os.path.join(work, "kpt")],
                                stdout=subprocess.DEVNULL).returncode == 0
     lummo_wall = statistics.median(w for w, _ in runs)
+    make_package(os.path.join(work, "floor"), "lummo")
+    floor = replace_floor(os.path.join(work, "lummo-0"), os.path.join(work, "floor"))
     print(f"\nMixed pipeline: {RESOURCES} resources, set-namespace + set-labels + apply-setters + lummo-workload; "
           f"outputs identical: {'yes' if identical else 'NO'}\n")
     print("| case | wall | peak RSS |")
     print("|---|---:|---:|")
     print(f"| lummo render (in process) | {lummo_wall * 1000:.0f} ms | {max(p for _, p in runs):.1f} MiB |")
     print(f"| kpt fn render, exec | {kpt_wall * 1000:.0f} ms | {kpt_peak:.1f} MiB |")
+    print(f"| replacing the same files, temporary file + rename (the disk's floor) | {floor * 1000:.0f} ms | |")
     print(f"\nkpt exec ÷ lummo: {kpt_wall / lummo_wall:.1f}×")
     shutil.rmtree(work, ignore_errors=True)
     if not identical:
