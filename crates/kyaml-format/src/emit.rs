@@ -232,7 +232,11 @@ impl Emitter {
     pub fn run(&mut self, compact_per_doc: &[bool]) {
         let mut doc = 0;
         while self.events_head < self.events.len() {
-            let ev = self.events[self.events_head].clone();
+            // The event is moved out, not copied (its strings are most of the
+            // emitter's allocations); what stays is its type, the one thing the
+            // look-ahead (`check_empty`, `check_simple_key`) reads of it.
+            let typ = self.events[self.events_head].typ;
+            let ev = std::mem::replace(&mut self.events[self.events_head], Event::new(typ));
             if ev.typ == EventType::DocumentStart {
                 self.compact_sequence_indent = compact_per_doc.get(doc).copied().unwrap_or(true);
                 doc += 1;
