@@ -159,14 +159,35 @@ impl Generator {
                     self.annotation,
                     &format!("{}:{}", self.function, output.spec_id),
                 );
-                let hash = content_hash(&object, self.hash_annotation);
-                object.set_annotation(self.hash_annotation, &hash);
+                if HASHING.get() {
+                    let hash = content_hash(&object, self.hash_annotation);
+                    object.set_annotation(self.hash_annotation, &hash);
+                }
                 set_file(&mut object, &FileRef { path, index });
                 items.push(Item::from(object));
             }
         }
         list.items = items;
     }
+}
+
+thread_local! {
+    /// Whether [`Generator::apply`] records the content hash (see [`without_hashes`]).
+    static HASHING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Runs `f` with generators on this thread leaving out the content hash: a caller
+/// that only looks at what they generate (lummo-validate running them again on
+/// a copy of the specs) has no use for it, and it is a tenth of their work.
+pub fn without_hashes<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            HASHING.set(self.0);
+        }
+    }
+    let _restore = Restore(HASHING.replace(false));
+    f()
 }
 
 /// `object` without the annotations that say where it is rather than what it is
@@ -437,6 +458,30 @@ mod tests {
             "app/generated/configmap_a-1.yaml",
         );
         assert!(GEN.owns(&ours));
+    }
+
+    #[test]
+    fn records_the_content_hash_unless_asked_not_to() {
+        let hashed = |list: &ResourceList| {
+            list.items
+                .iter()
+                .filter(|i| i.annotation(GEN.hash_annotation).is_some())
+                .count()
+        };
+        let mut list = ResourceList::new(vec![spec("a")]);
+        without_hashes(|| {
+            GEN.apply(
+                &mut list,
+                vec![Generated::from_spec(&spec("a"), vec![cm("x")])],
+            )
+        });
+        assert_eq!((list.items.len(), hashed(&list)), (2, 0));
+        // Only inside the call.
+        GEN.apply(
+            &mut list,
+            vec![Generated::from_spec(&spec("a"), vec![cm("x")])],
+        );
+        assert_eq!((list.items.len(), hashed(&list)), (2, 1));
     }
 
     #[test]

@@ -165,7 +165,7 @@ fn run_pipeline(list: &ResourceList) -> (Vec<ResultItem>, Vec<krm_sdk::Item>) {
         copy.items
             .extend(generated.iter().filter(|i| i.kind() == "Service").cloned());
         copy.function_config = stand_in_config(generator.name());
-        (generator.process)(&mut copy);
+        krm_sdk::generate::without_hashes(|| (generator.process)(&mut copy));
         for result in copy.results {
             if !result.tags.contains_key(lummo_core::NEEDS_CONFIG_TAG) && !results.contains(&result)
             {
