@@ -408,10 +408,13 @@ impl Rendered {
                 }
             }
         }
-        for (temporary, destination) in &staging.renames {
+        // Each rename is atomic on its own; replacing a file is kernel work (ext4
+        // allocates the new file's blocks then), done on every core.
+        let renamed = krm_sdk::parallel::map(&staging.renames, |(temporary, destination)| {
             std::fs::rename(temporary, destination)
-                .with_context(|| destination.display().to_string())?;
-        }
+                .with_context(|| destination.display().to_string())
+        });
+        renamed.into_iter().collect::<Result<Vec<()>>>()?;
         let mut deleted = Vec::new();
         for doomed in &staging.deletions {
             if doomed.exists() {
