@@ -218,7 +218,7 @@ pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
         return errors;
     };
     let mut map = original.clone();
-    let properties = schema.get("properties").and_then(Value::as_object);
+    let properties = field(schema, "properties").and_then(Value::as_object);
     if let Some(properties) = properties {
         default_fields(properties, &mut map, &["apiVersion", "kind", "metadata"]);
     }
@@ -235,10 +235,7 @@ pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
         }
     }
     check_required(schema, &map, "", &mut errors);
-    if let Some(rules) = schema
-        .get("x-kubernetes-validations")
-        .and_then(Value::as_array)
-    {
+    if let Some(rules) = field(schema, "x-kubernetes-validations").and_then(Value::as_array) {
         check_rules(rules, &Value::Object(map), "", &mut errors);
     }
     errors
@@ -250,9 +247,10 @@ pub fn validate(schema: &Value, object: &Value) -> Vec<SchemaError> {
 pub fn apply_defaults(schema: &Value, value: &mut Value) {
     match value {
         Value::Object(map) => {
-            if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            if let Some(properties) = field(schema, "properties").and_then(Value::as_object) {
                 default_fields(properties, map, &[]);
-            } else if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object())
+            } else if let Some(extra) =
+                field(schema, "additionalProperties").filter(|a| a.is_object())
             {
                 if !flag(extra, "nullable") {
                     map.retain(|_, v| !v.is_null());
@@ -263,7 +261,7 @@ pub fn apply_defaults(schema: &Value, value: &mut Value) {
             }
         }
         Value::Array(items) => {
-            if let Some(item_schema) = schema.get("items").filter(|i| i.is_object()) {
+            if let Some(item_schema) = field(schema, "items").filter(|i| i.is_object()) {
                 for item in items {
                     apply_defaults(item_schema, item);
                 }
@@ -282,7 +280,7 @@ fn default_fields(
         if skip.contains(&key.as_str()) {
             continue;
         }
-        let default = property.get("default");
+        let default = field(property, "default");
         match map.get_mut(key) {
             Some(value) if value.is_null() && !flag(property, "nullable") => match default {
                 Some(default) => *value = default.clone(),
@@ -314,7 +312,20 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn flag(schema: &Value, name: &str) -> bool {
-    schema.get(name).and_then(Value::as_bool).unwrap_or(false)
+    field(schema, name)
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// A keyword of a schema node. Nodes hold a handful of keywords and each value
+/// checked asks for twenty: comparing the few keys costs less than hashing the
+/// one asked for (`Map::get`).
+fn field<'a>(schema: &'a Value, key: &str) -> Option<&'a Value> {
+    let map = schema.as_object()?;
+    if map.len() > 8 {
+        return map.get(key);
+    }
+    map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
 }
 
 fn check_required(
@@ -323,8 +334,7 @@ fn check_required(
     path: &str,
     errors: &mut Vec<SchemaError>,
 ) {
-    for required in schema
-        .get("required")
+    for required in field(schema, "required")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -402,7 +412,7 @@ fn check(
             ));
             return;
         }
-    } else if let Some(kind) = schema.get("type").and_then(Value::as_str) {
+    } else if let Some(kind) = field(schema, "type").and_then(Value::as_str) {
         if !has_type(kind, value) {
             let expected = match kind {
                 "object" => "an object",
@@ -420,8 +430,8 @@ fn check(
     match value {
         Value::Object(map) => {
             let preserve = flag(schema, "x-kubernetes-preserve-unknown-fields");
-            let properties = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties");
+            let properties = field(schema, "properties").and_then(Value::as_object);
+            let additional = field(schema, "additionalProperties");
             for (key, child) in map {
                 let child_path = join(&path, key);
                 if let Some(child_schema) = properties.and_then(|p| p.get(key)) {
@@ -446,7 +456,7 @@ fn check(
             check_required(schema, map, &path, errors);
         }
         Value::Array(items) => {
-            if let Some(item_schema) = schema.get("items").filter(|i| i.is_object()) {
+            if let Some(item_schema) = field(schema, "items").filter(|i| i.is_object()) {
                 for (i, item) in items.iter().enumerate() {
                     check(
                         item_schema,
@@ -473,7 +483,7 @@ fn check(
         Value::Number(_) => check_range(schema, value, &path, errors),
         _ => {}
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+    if let Some(allowed) = field(schema, "enum").and_then(Value::as_array) {
         if !allowed.contains(value) {
             let list: Vec<String> = allowed.iter().map(Value::to_string).collect();
             errors.push(SchemaError {
@@ -486,10 +496,7 @@ fn check(
     // Rules only live in the structural part of a schema (structural schemas
     // forbid them under the combinators).
     if structural {
-        if let Some(rules) = schema
-            .get("x-kubernetes-validations")
-            .and_then(Value::as_array)
-        {
+        if let Some(rules) = field(schema, "x-kubernetes-validations").and_then(Value::as_array) {
             check_rules(rules, value, &path, errors);
         }
     }
@@ -498,7 +505,7 @@ fn check(
 /// `pattern` (an RE2 expression, which the `regex` crate implements: both
 /// guarantee linear time and share the syntax) and `format`.
 fn check_string(schema: &Value, s: &str, path: &str, errors: &mut Vec<SchemaError>) {
-    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+    if let Some(pattern) = field(schema, "pattern").and_then(Value::as_str) {
         if matches_pattern(pattern, s) == Some(false) {
             errors.push(SchemaError {
                 path: path.to_string(),
@@ -506,7 +513,7 @@ fn check_string(schema: &Value, s: &str, path: &str, errors: &mut Vec<SchemaErro
             });
         }
     }
-    if let Some(format) = schema.get("format").and_then(Value::as_str) {
+    if let Some(format) = field(schema, "format").and_then(Value::as_str) {
         if let Some(expected) = formats::check(format, s) {
             errors.push(SchemaError {
                 path: path.to_string(),
@@ -544,15 +551,14 @@ fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec
         check(branch, value, path.to_string(), false, &mut found);
         found
     };
-    for branch in schema
-        .get("allOf")
+    for branch in field(schema, "allOf")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
     {
         errors.extend(branch_errors(branch));
     }
-    if let Some(negated) = schema.get("not") {
+    if let Some(negated) = field(schema, "not") {
         if branch_errors(negated).is_empty() {
             errors.push(SchemaError {
                 path: path.to_string(),
@@ -560,7 +566,7 @@ fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec
             });
         }
     }
-    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+    if let Some(branches) = field(schema, "anyOf").and_then(Value::as_array) {
         if !branches.iter().any(|b| branch_errors(b).is_empty()) {
             errors.push(SchemaError {
                 path: path.to_string(),
@@ -568,7 +574,7 @@ fn check_combinators(schema: &Value, value: &Value, path: &str, errors: &mut Vec
             });
         }
     }
-    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+    if let Some(branches) = field(schema, "oneOf").and_then(Value::as_array) {
         let matching = branches
             .iter()
             .filter(|b| branch_errors(b).is_empty())
@@ -590,7 +596,7 @@ fn check_count(
     path: &str,
     errors: &mut Vec<SchemaError>,
 ) {
-    if let Some(limit) = schema.get(min).and_then(Value::as_u64) {
+    if let Some(limit) = field(schema, min).and_then(Value::as_u64) {
         if (count as u64) < limit {
             errors.push(SchemaError {
                 path: path.to_string(),
@@ -598,7 +604,7 @@ fn check_count(
             });
         }
     }
-    if let Some(limit) = schema.get(max).and_then(Value::as_u64) {
+    if let Some(limit) = field(schema, max).and_then(Value::as_u64) {
         if count as u64 > limit {
             errors.push(SchemaError {
                 path: path.to_string(),
@@ -610,7 +616,7 @@ fn check_count(
 
 fn check_range(schema: &Value, value: &Value, path: &str, errors: &mut Vec<SchemaError>) {
     let Some(n) = value.as_f64() else { return };
-    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
+    if let Some(min) = field(schema, "minimum").and_then(Value::as_f64) {
         let exclusive = flag(schema, "exclusiveMinimum");
         if n < min || (exclusive && n == min) {
             errors.push(SchemaError {
@@ -619,7 +625,7 @@ fn check_range(schema: &Value, value: &Value, path: &str, errors: &mut Vec<Schem
             });
         }
     }
-    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
+    if let Some(max) = field(schema, "maximum").and_then(Value::as_f64) {
         let exclusive = flag(schema, "exclusiveMaximum");
         if n > max || (exclusive && n == max) {
             errors.push(SchemaError {
@@ -628,7 +634,7 @@ fn check_range(schema: &Value, value: &Value, path: &str, errors: &mut Vec<Schem
             });
         }
     }
-    if let Some(step) = schema.get("multipleOf").and_then(Value::as_f64) {
+    if let Some(step) = field(schema, "multipleOf").and_then(Value::as_f64) {
         if step > 0.0 && (n / step).fract() != 0.0 {
             errors.push(SchemaError {
                 path: path.to_string(),
