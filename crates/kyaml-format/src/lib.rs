@@ -17,7 +17,7 @@ use emit::{Emitter, Event, EventType, ScalarStyle};
 use node::{Document, Kind, Node, Style};
 use std::fmt;
 
-pub use value::{format_value, format_values, format_values_restyled, Original};
+pub use value::{format_value, format_values, format_values_restyled, written_text, Original};
 
 /// How block sequences nested in a mapping are indented (kyaml's `seqindent`
 /// annotation): `compact` puts `-` under the key, `wide` two columns right of it.

@@ -89,6 +89,38 @@ pub enum Original<'a> {
     Written,
 }
 
+/// kyaml's formatting of `krm_sdk::yaml::to_string(value)` without building and
+/// emitting its tree, for the values whose writing already is that formatting:
+/// `None` for the rest. go-yaml's emitter differs from our writer in three places,
+/// all left to the emitter: a sequence right inside a sequence (`- - x`), a key
+/// holding a line break or another control character (`? key`), a control
+/// character other than tab and line feed in a string (short escapes such as
+/// `\b`); and kyaml drops an empty or null `metadata.annotations`.
+/// `tests/written.rs` checks that the text is the formatting for every golden
+/// object and every value of the YAML test suite.
+pub fn written_text(value: &Value) -> Option<String> {
+    let annotations = value.pointer("/metadata/annotations");
+    if annotations.is_some_and(|a| a.is_null() || a.as_object().is_some_and(|m| m.is_empty())) {
+        return None;
+    }
+    plain_writing(value, false).then(|| krm_sdk::yaml::to_string(value))
+}
+
+fn plain_writing(value: &Value, in_sequence: bool) -> bool {
+    let plain_text = |s: &str, key: bool| {
+        !s.chars()
+            .any(|c| (c.is_control() && (key || !matches!(c, '\n' | '\t'))) || c == '\u{feff}')
+    };
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .all(|(k, v)| plain_text(k, true) && plain_writing(v, false)),
+        Value::Array(items) => !in_sequence && items.iter().all(|v| plain_writing(v, true)),
+        Value::String(s) => plain_text(s, false),
+        _ => true,
+    }
+}
+
 /// The tree read from `krm_sdk::yaml::to_string(value)`: block collections, `{}`
 /// and `[]` when empty, each string in the style that writer picks
 /// (`string_style`), numbers in its text (`number_text`), no comments.

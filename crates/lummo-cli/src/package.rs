@@ -592,6 +592,17 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 /// (anchors, a construct saphyr rejects), an unchanged file stays as it is and a
 /// changed one is written in our block style.
 fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
+    // A new file of one generated object: most often its writing is already
+    // kyaml's formatting (`kyaml_format::written_text`).
+    if let (None, [document]) = (source, documents) {
+        if let Some(text) = document
+            .written
+            .then(|| kyaml_format::written_text(&document.value))
+            .flatten()
+        {
+            return attribution_quoted(text);
+        }
+    }
     // The documents as read, as kpt would write them back unchanged.
     let before: Vec<std::borrow::Cow<Value>> = source
         .map(|s| s.documents.iter().map(clean_borrowed).collect())
