@@ -30,10 +30,7 @@ pub fn run(
             })
             .map(|item| item.name().to_string())
             .unwrap_or_else(|| path.display().to_string());
-        match catalog(
-            read.items.iter().map(|i| i.value().clone()).collect(),
-            config.clone(),
-        ) {
+        match catalog(read.items.iter().map(|i| i.value().clone()).collect(), config.clone()) {
             Ok(text) => texts.push((name, path, text)),
             Err(results) => {
                 failed = true;

@@ -148,12 +148,7 @@ pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command>
     let mut command = Command::new("docker");
     command.args(["run", "--rm", "-i", "--pull", pull]);
     command.args(["--network", if network { "host" } else { "none" }]);
-    command.args([
-        "--user",
-        "nobody",
-        "--security-opt=no-new-privileges",
-        "--read-only",
-    ]);
+    command.args(["--user", "nobody", "--security-opt=no-new-privileges", "--read-only"]);
     command.args(["-e", "LOG_TO_STDERR=true", "-e", "STRUCTURED_RESULTS=true"]);
     command.arg(image);
     Ok(command)
@@ -268,18 +263,10 @@ mod tests {
 
     #[test]
     fn merge_keeps_order_and_appends_new() {
-        let input: Vec<Item> = vec![
-            json!({"n": 0}).into(),
-            json!({"n": 1}).into(),
-            json!({"n": 2}).into(),
-        ];
+        let input: Vec<Item> = vec![json!({"n": 0}).into(), json!({"n": 1}).into(), json!({"n": 2}).into()];
         let mut changed = json!({"n": 10, "metadata": {"annotations": {}}});
         changed.set_annotation(RESOURCE_ID, "1");
-        let merged = merge(
-            input,
-            &[false, true, true],
-            vec![changed.into(), json!({"n": 3}).into()],
-        );
+        let merged = merge(input, &[false, true, true], vec![changed.into(), json!({"n": 3}).into()]);
         let ns: Vec<i64> = merged.iter().map(|v| v["n"].as_i64().unwrap()).collect();
         assert_eq!(
             ns,

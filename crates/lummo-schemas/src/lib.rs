@@ -164,10 +164,7 @@ include!(concat!(env!("OUT_DIR"), "/examples.rs"));
 
 /// The text of an example file, embedded at build time (build.rs).
 fn example_text(path: &str) -> Option<&'static str> {
-    EXAMPLES
-        .iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, text)| *text)
+    EXAMPLES.iter().find(|(p, _)| *p == path).map(|(_, text)| *text)
 }
 
 /// Resolves a `$ref` to `#/$defs/<name>`.
@@ -202,9 +199,7 @@ fn non_null<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> (&'a Value, 
 /// A field's description: the field's own (on an `Option`'s `anyOf` when the
 /// value type is inlined), else its type's.
 fn description_of<'a>(field: &'a Value, schema: &'a Value) -> Option<&'a Value> {
-    field
-        .get("description")
-        .or_else(|| schema.get("description"))
+    field.get("description").or_else(|| schema.get("description"))
 }
 
 /// The types of a scalar that takes several forms (`integer or string` for a port
@@ -527,7 +522,10 @@ pub fn generated_files() -> BTreeMap<String, String> {
             format!("schemas/crds/{}.{}.yaml", lummo_core::GROUP, kind.plural()),
             crd,
         );
-        files.insert(format!("docs/reference/{}.md", kind.kind), kind.reference());
+        files.insert(
+            format!("docs/reference/{}.md", kind.kind),
+            kind.reference(),
+        );
     }
     files
 }
@@ -541,10 +539,7 @@ mod catalog_rules {
     #[test]
     fn catalog_follows_schemastore_and_points_at_published_schemas() {
         let catalog = super::catalog();
-        assert_eq!(
-            catalog["$schema"],
-            "https://json.schemastore.org/schema-catalog.json"
-        );
+        assert_eq!(catalog["$schema"], "https://json.schemastore.org/schema-catalog.json");
         assert!(catalog["version"].is_number());
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let schemas = catalog["schemas"].as_array().unwrap();
@@ -553,27 +548,16 @@ mod catalog_rules {
         for entry in schemas {
             let object = entry.as_object().unwrap();
             for key in object.keys() {
-                assert!(
-                    ["name", "description", "url", "fileMatch", "versions"].contains(&key.as_str()),
-                    "{key}"
-                );
+                assert!(["name", "description", "url", "fileMatch", "versions"].contains(&key.as_str()), "{key}");
             }
             let url = entry["url"].as_str().unwrap();
             assert!(url.starts_with("https://"), "{url}");
             assert!(!entry["description"].as_str().unwrap().is_empty());
-            let file = url
-                .strip_prefix(&format!("{}/", super::SCHEMA_BASE))
-                .unwrap();
-            assert!(
-                root.join("schemas/lummo").join(file).is_file(),
-                "{file} not published"
-            );
+            let file = url.strip_prefix(&format!("{}/", super::SCHEMA_BASE)).unwrap();
+            assert!(root.join("schemas/lummo").join(file).is_file(), "{file} not published");
             for pattern in entry["fileMatch"].as_array().unwrap() {
                 // One kind per pattern: an editor must not be left to choose.
-                assert!(
-                    patterns.insert(pattern.as_str().unwrap().to_string()),
-                    "{pattern} twice"
-                );
+                assert!(patterns.insert(pattern.as_str().unwrap().to_string()), "{pattern} twice");
             }
         }
     }

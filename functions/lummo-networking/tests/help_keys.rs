@@ -15,16 +15,9 @@ fn help_names_only_accepted_keys() {
     assert!(keys.len() >= 10, "{keys:?}");
     for key in keys {
         let config = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {key.clone(): ""}});
-        let result = krm_sdk::function_config::<lummo_networking::Config>(
-            Some(&config),
-            lummo_networking::CONFIG_KIND,
-        );
+        let result = krm_sdk::function_config::<lummo_networking::Config>(Some(&config), lummo_networking::CONFIG_KIND);
         if let Err(error) = result {
-            assert!(
-                !error.message.contains("unknown field"),
-                "--help names `{key}`: {}",
-                error.message
-            );
+            assert!(!error.message.contains("unknown field"), "--help names `{key}`: {}", error.message);
         }
     }
 }

@@ -221,10 +221,7 @@ impl Renderer<'_> {
         // pgbouncer refuses ("unsupported startup parameter") unless ignored.
         let mut settings = BTreeMap::from([
             ("pool_mode", "transaction".to_string()),
-            (
-                "ignore_startup_parameters",
-                "extra_float_digits".to_string(),
-            ),
+            ("ignore_startup_parameters", "extra_float_digits".to_string()),
         ]);
         let config = self.spec.spec.config.clone();
         for (key, value) in &config {

@@ -336,10 +336,7 @@ impl Context<'_> {
         let s = &self.spec.spec;
         if let (Some(port), Some(first)) = (metrics_port, containers.first_mut()) {
             let ports = first.ports.get_or_insert_with(Vec::new);
-            if !ports
-                .iter()
-                .any(|p| p.name.as_deref() == Some(port.name.as_str()))
-            {
+            if !ports.iter().any(|p| p.name.as_deref() == Some(port.name.as_str())) {
                 ports.push(core::ContainerPort {
                     name: Some(port.name.to_string()),
                     container_port: port.port.into(),
@@ -370,16 +367,10 @@ impl Context<'_> {
             }),
             spec: Some(pod_spec),
         };
-        let configs: Vec<String> = unique(
-            s.containers
-                .iter()
-                .flat_map(|c| c.configs.iter().map(|n| n.to_string())),
-        );
-        let secrets: Vec<String> = unique(
-            s.containers
-                .iter()
-                .flat_map(|c| c.secrets.iter().map(|n| n.to_string())),
-        );
+        let configs: Vec<String> =
+            unique(s.containers.iter().flat_map(|c| c.configs.iter().map(|n| n.to_string())));
+        let secrets: Vec<String> =
+            unique(s.containers.iter().flat_map(|c| c.secrets.iter().map(|n| n.to_string())));
         let reload = pod::reloader_annotations(&configs, &secrets);
         let mut object_labels = labels.clone();
         object_labels.extend(datadog);
