@@ -75,6 +75,8 @@ pub fn process(list: &mut ResourceList) {
         .unwrap_or_default();
     setters.sort();
     let mut results = Vec::new();
+    // Every object's text is searched for setters.
+    list.prepare_texts();
     for item in &mut list.items {
         // Most objects hold no setter: no need to read their comments.
         let Some(text) = item.source_text().filter(|t| t.contains(MARKER)) else {

@@ -35,11 +35,6 @@ pub struct Function {
 
 impl Function {
     pub fn run(&self, list: &mut ResourceList) {
-        // These read comments from every object's text: the text edits earlier
-        // steps left pending (`Item::source_text`) are made on every core first.
-        if matches!(self.name, "apply-setters" | "search-replace") {
-            krm_sdk::parallel::map(&list.items, |item| item.source_text().is_some());
-        }
         (self.process)(list)
     }
 }

@@ -121,6 +121,15 @@ fn plain_writing(value: &Value, in_sequence: bool) -> bool {
     }
 }
 
+/// The writer's collection style: `{}` and `[]` when empty, else block.
+fn written_style(empty: bool) -> Style {
+    if empty {
+        Style::Flow
+    } else {
+        Style::Block
+    }
+}
+
 /// The tree read from `krm_sdk::yaml::to_string(value)`: block collections, `{}`
 /// and `[]` when empty, each string in the style that writer picks
 /// (`string_style`), numbers in its text (`number_text`), no comments.
@@ -128,12 +137,7 @@ fn plain_writing(value: &Value, in_sequence: bool) -> bool {
 fn written_tree(value: &Value) -> Node {
     match value {
         Value::Object(map) => {
-            let style = if map.is_empty() {
-                Style::Flow
-            } else {
-                Style::Block
-            };
-            let mut node = Node::new(Kind::Mapping, style, "");
+            let mut node = Node::new(Kind::Mapping, written_style(map.is_empty()), "");
             node.children.reserve(map.len() * 2);
             for (key, value) in map {
                 node.children.push(written_string(key, true));
@@ -142,12 +146,7 @@ fn written_tree(value: &Value) -> Node {
             node
         }
         Value::Array(items) => {
-            let style = if items.is_empty() {
-                Style::Flow
-            } else {
-                Style::Block
-            };
-            let mut node = Node::new(Kind::Sequence, style, "");
+            let mut node = Node::new(Kind::Sequence, written_style(items.is_empty()), "");
             node.children.extend(items.iter().map(written_tree));
             node
         }
