@@ -7,7 +7,7 @@
 //! error. A sequence whose pattern is exactly `${name}` gets the value read as a
 //! YAML list. The markers are comments, which only the item's source text holds.
 
-use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, Value};
 use regex_lite::Regex;
 
 const MARKER: &str = "kpt-set:";
@@ -74,93 +74,110 @@ pub fn process(list: &mut ResourceList) {
         })
         .unwrap_or_default();
     setters.sort();
+    // Each object is worked out on its own, on every core (reading its comments,
+    // after bringing its text up to date, is most of the work); the outcomes
+    // are then taken in order, as the catalog's single walk takes them: the
+    // first error stops it, earlier objects keep their new values and no
+    // result but the error is reported.
+    let outcomes = krm_sdk::parallel::map(&list.items, |item| set_object(item, &setters));
     let mut results = Vec::new();
-    // Every object's text is searched for setters.
-    list.prepare_texts();
-    for item in &mut list.items {
-        // Most objects hold no setter: no need to read their comments.
-        let Some(text) = item.source_text().filter(|t| t.contains(MARKER)) else {
-            continue;
-        };
-        let (comments, quoted) = krm_sdk::edit::comments_and_quoted(text);
-        let marked: Vec<(String, String)> = comments
-            .into_iter()
-            .filter_map(|(pointer, comment)| {
-                Some((pointer, comment.strip_prefix(MARKER)?.trim().to_string()))
-            })
-            .collect();
-        if marked.is_empty() {
-            continue;
-        }
-        let object = item.value().clone();
-        let file = object.file_ref();
-        let mut changed = object.clone();
-        for (pointer, pattern) in &marked {
-            let Some(node) = changed.pointer_mut(pointer) else {
-                continue;
-            };
-            let names = setter_names(pattern);
-            let given = |name: &str| {
-                setters
-                    .iter()
-                    .find(|(k, _)| k == clean(name))
-                    .map(|(_, v)| v.clone())
-            };
-            if !names.iter().any(|n| given(n).is_some()) {
-                continue;
-            }
-            let field = pointer.trim_start_matches('/').replace('/', ".");
-            let result = if node.is_array() {
-                array_value(pattern, &names, &given).map(|v| {
-                    let shown = given(&names[0]).unwrap_or_default();
-                    *node = v;
-                    shown
-                })
-            } else if node.is_object() {
-                continue;
-            } else {
-                let mut value = pattern.clone();
-                for (name, v) in &setters {
-                    value = value.replace(&format!("${{{name}}}"), v);
-                }
-                for (name, v) in current_values(pattern, &scalar_text(node)) {
-                    value = value.replace(&format!("${{{name}}}"), &v);
-                }
-                let unresolved = setter_names(&value);
-                if !unresolved.is_empty() {
-                    Err(format!(
-                        "values for setters [{}] must be provided",
-                        unresolved.join(" ")
-                    ))
-                } else {
-                    *node = typed(&value, quoted.contains(pointer));
-                    Ok(value)
-                }
-            };
-            match result {
-                Ok(value) => {
-                    let mut r =
-                        ResultItem::info(format!("set field value to {value:?}")).field(field);
-                    r.file = file.clone();
-                    r.resource_ref = Some(object.resource_ref());
-                    results.push(r);
-                }
-                Err(message) => {
-                    list.results.push(
-                        ResultItem::error(format!("failed to apply setters: {message}"))
-                            .for_object(&object)
-                            .field(field),
-                    );
-                    return;
-                }
+    for (item, outcome) in list.items.iter_mut().zip(outcomes) {
+        match outcome {
+            None => {}
+            Some(Err(error)) => return list.results.push(error),
+            Some(Ok((changed, set))) => {
+                results.extend(set);
+                item.set(changed);
             }
         }
-        item.set(changed);
     }
     if results.is_empty() {
         results.push(ResultItem::warning("no matches for input setter(s)"));
     }
     list.results.extend(results);
+}
+
+/// The setters' work on one object: its new value and a result for each field
+/// set, or the error that stops the function; `None` when it holds no setter.
+fn set_object(
+    item: &Item,
+    setters: &[(String, String)],
+) -> Option<Result<(Value, Vec<ResultItem>), ResultItem>> {
+    // Most objects hold no setter: no need to read their comments.
+    let text = item.source_text().filter(|t| t.contains(MARKER))?;
+    let (comments, quoted) = krm_sdk::edit::comments_and_quoted(text);
+    let marked: Vec<(String, String)> = comments
+        .into_iter()
+        .filter_map(|(pointer, comment)| {
+            Some((pointer, comment.strip_prefix(MARKER)?.trim().to_string()))
+        })
+        .collect();
+    if marked.is_empty() {
+        return None;
+    }
+    let object: &Value = item;
+    let file = object.file_ref();
+    let mut changed = object.clone();
+    let mut results = Vec::new();
+    for (pointer, pattern) in &marked {
+        let Some(node) = changed.pointer_mut(pointer) else {
+            continue;
+        };
+        let names = setter_names(pattern);
+        let given = |name: &str| {
+            setters
+                .iter()
+                .find(|(k, _)| k == clean(name))
+                .map(|(_, v)| v.clone())
+        };
+        if !names.iter().any(|n| given(n).is_some()) {
+            continue;
+        }
+        let field = pointer.trim_start_matches('/').replace('/', ".");
+        let result = if node.is_array() {
+            array_value(pattern, &names, &given).map(|v| {
+                let shown = given(&names[0]).unwrap_or_default();
+                *node = v;
+                shown
+            })
+        } else if node.is_object() {
+            continue;
+        } else {
+            let mut value = pattern.clone();
+            for (name, v) in setters {
+                value = value.replace(&format!("${{{name}}}"), v);
+            }
+            for (name, v) in current_values(pattern, &scalar_text(node)) {
+                value = value.replace(&format!("${{{name}}}"), &v);
+            }
+            let unresolved = setter_names(&value);
+            if !unresolved.is_empty() {
+                Err(format!(
+                    "values for setters [{}] must be provided",
+                    unresolved.join(" ")
+                ))
+            } else {
+                *node = typed(&value, quoted.contains(pointer));
+                Ok(value)
+            }
+        };
+        match result {
+            Ok(value) => {
+                let mut r = ResultItem::info(format!("set field value to {value:?}")).field(field);
+                r.file = file.clone();
+                r.resource_ref = Some(object.resource_ref());
+                results.push(r);
+            }
+            Err(message) => {
+                return Some(Err(ResultItem::error(format!(
+                    "failed to apply setters: {message}"
+                ))
+                .for_object(object)
+                .field(field)));
+            }
+        }
+    }
+    Some(Ok((changed, results)))
 }
 
 /// A scalar's new value: a quoted field stays a string; a plain one takes the

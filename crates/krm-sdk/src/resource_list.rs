@@ -389,12 +389,6 @@ impl ResourceList {
         })
     }
 
-    /// Makes the text edits the items still owe (see [`Item::source_text`]) on
-    /// every core, for a function about to read the text of every item.
-    pub fn prepare_texts(&self) {
-        crate::parallel::map(&self.items, |item| item.source_text().is_some());
-    }
-
     /// Whether any result has severity `error`.
     pub fn has_errors(&self) -> bool {
         self.results.iter().any(ResultItem::is_error)

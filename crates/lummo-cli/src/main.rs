@@ -577,9 +577,9 @@ fn report(rendered: &package::Rendered) {
     use std::io::Write;
     // One buffered write: thousands of results (a setter over every file) would
     // otherwise cost a system call per line, and a terminal check per label.
+    // Placing a result that names a field reads its document again: on every core.
     let colored = colors();
-    let mut out = String::new();
-    for finding in &rendered.findings {
+    let lines = krm_sdk::parallel::map(&rendered.findings, |finding| {
         let result: &ResultItem = &finding.result;
         let mut line = String::new();
         if let Some(file) = &result.file {
@@ -608,11 +608,12 @@ fn report(rendered: &package::Rendered) {
         } else {
             format!("{} in {}", finding.function, finding.package)
         };
-        out.push_str(&format!(
+        format!(
             "{} [{origin}] {line}\n",
             painted(label, result.severity, colored)
-        ));
-    }
+        )
+    });
+    let out: String = lines.concat();
     let _ = std::io::stderr().lock().write_all(out.as_bytes());
 }
 

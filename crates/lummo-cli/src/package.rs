@@ -96,6 +96,8 @@ pub struct Finding {
 /// One file as read: its text and documents.
 struct Source {
     text: String,
+    /// The file's permissions when read: its new text keeps them.
+    permissions: std::fs::Permissions,
     documents: Vec<Value>,
     /// The text of each document (kyaml's split), read once for the items and
     /// the writing; `None` when the split and the reader disagree.
@@ -366,13 +368,13 @@ impl Rendered {
         for ((path, source, _), text) in files.into_iter().zip(texts) {
             match source {
                 Some(source) if source.text == text => {}
-                Some(_) => {
+                Some(source) => {
                     staging.updated.push(path.clone());
-                    changed.push((path, text));
+                    changed.push((path, text, Some(source.permissions)));
                 }
                 None => {
                     staging.created.push(path.clone());
-                    changed.push((path, text));
+                    changed.push((path, text, None));
                 }
             }
         }
@@ -384,7 +386,9 @@ impl Rendered {
         let writer = staging.writer.get_or_insert_with(Writer::start);
         let result = changed
             .into_iter()
-            .try_for_each(|(path, text)| writer.send(self.root.join(path), text));
+            .try_for_each(|(path, text, permissions)| {
+                writer.send(self.root.join(path), text, permissions)
+            });
         self.staging = Some(staging);
         result
     }
@@ -1492,16 +1496,16 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
     // Read and parse the files on every core, then annotate in order.
     let read = krm_sdk::parallel::map(&files, |file| -> Result<_> {
         let path = join(relative, file);
-        let text = std::fs::read_to_string(base.join(file)).with_context(|| path.clone())?;
+        let (text, permissions) = read_text(&base.join(file)).with_context(|| path.clone())?;
         let documents = parse_documents(&text, &limits)
             .map_err(|e| anyhow!("{path}:{}:{}: {}", e.line, e.column, e.message))?;
         // Each item keeps its document's text (comments, `# kpt-set:` markers,
         // styles) for the functions that read or keep it, as under kpt.
         let (pieces, texts) = document_texts(&text, &documents, &limits);
-        Ok((path, text, documents, pieces, texts))
+        Ok((path, text, permissions, documents, pieces, texts))
     });
     for (file, read) in files.iter().zip(read) {
-        let (path, text, documents, pieces, mut texts) = read?;
+        let (path, text, permissions, documents, pieces, mut texts) = read?;
         for (index, document) in documents.iter().enumerate() {
             if !document.is_object() {
                 bail!("{path}: document {} is not a mapping", index + 1);
@@ -1528,6 +1532,7 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
             path,
             Source {
                 text,
+                permissions,
                 documents,
                 pieces,
             },
@@ -1746,13 +1751,13 @@ fn document_starts(text: &str) -> Vec<usize> {
 /// or the new one, never half of one). Creating thousands of files is the file
 /// system's work, most of a monorepo render's time: it overlaps with rendering.
 struct Writer {
-    sender: Option<std::sync::mpsc::Sender<(PathBuf, String)>>,
+    sender: Option<std::sync::mpsc::Sender<Staged>>,
     workers: Vec<std::thread::JoinHandle<(Vec<(PathBuf, PathBuf)>, Option<anyhow::Error>)>>,
 }
 
 impl Writer {
     fn start() -> Writer {
-        let (sender, receiver) = std::sync::mpsc::channel::<(PathBuf, String)>();
+        let (sender, receiver) = std::sync::mpsc::channel::<Staged>();
         let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
         let workers = (0..2)
             .map(|_| {
@@ -1765,8 +1770,10 @@ impl Writer {
                             Ok(receiver) => receiver.recv(),
                             Err(_) => break,
                         };
-                        let Ok((destination, text)) = next else { break };
-                        match write_temporary(&destination, &text, &mut folders) {
+                        let Ok((destination, text, permissions)) = next else {
+                            break;
+                        };
+                        match write_temporary(&destination, &text, permissions, &mut folders) {
                             Ok(temporary) => renames.push((temporary, destination)),
                             Err(error) => return (renames, Some(error)),
                         }
@@ -1790,10 +1797,15 @@ impl Writer {
         }
     }
 
-    fn send(&self, destination: PathBuf, text: String) -> Result<()> {
+    fn send(
+        &self,
+        destination: PathBuf,
+        text: String,
+        permissions: Option<std::fs::Permissions>,
+    ) -> Result<()> {
         self.sender
             .as_ref()
-            .and_then(|s| s.send((destination, text)).ok())
+            .and_then(|s| s.send((destination, text, permissions)).ok())
             .ok_or_else(|| anyhow!("the file writers stopped"))
     }
 
@@ -1822,15 +1834,32 @@ impl Writer {
     }
 }
 
-/// Writes `text` to a temporary file beside `destination`, with its permissions.
+/// A file to stage: its destination, text, and the permissions of the file it
+/// replaces when that was read.
+type Staged = (PathBuf, String, Option<std::fs::Permissions>);
+
+/// A file's text and permissions, with the system calls of `fs::read_to_string`.
+fn read_text(path: &Path) -> std::io::Result<(String, std::fs::Permissions)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    let mut text = String::with_capacity(metadata.len() as usize);
+    file.read_to_string(&mut text)?;
+    Ok((text, metadata.permissions()))
+}
+
+/// Writes `text` to a temporary file beside `destination`, with the permissions
+/// of the file it replaces (`permissions`, as read; else asked of the disk).
 /// `folders` are those this thread made or found already: a monorepo's files
 /// are mostly in a few folders per package, and asking for each costs two system
 /// calls per file.
 fn write_temporary(
     destination: &Path,
     text: &str,
+    permissions: Option<std::fs::Permissions>,
     folders: &mut std::collections::HashSet<PathBuf>,
 ) -> Result<PathBuf> {
+    use std::io::Write;
     if let Some(parent) = destination.parent() {
         if !folders.contains(parent) {
             std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
@@ -1842,10 +1871,18 @@ fn write_temporary(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let temporary = destination.with_file_name(format!(".{name}.lummo-tmp"));
-    std::fs::write(&temporary, text).with_context(|| temporary.display().to_string())?;
-    if let Ok(metadata) = std::fs::metadata(destination) {
-        let _ = std::fs::set_permissions(&temporary, metadata.permissions());
-    }
+    let permissions =
+        permissions.or_else(|| std::fs::metadata(destination).ok().map(|m| m.permissions()));
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        // On the open file: no second walk of the path.
+        // A file system without modes refuses; the file is written all the same.
+        if let Some(permissions) = permissions {
+            let _ = file.set_permissions(permissions);
+        }
+        Ok(())
+    });
+    written.with_context(|| temporary.display().to_string())?;
     Ok(temporary)
 }
 
