@@ -18,7 +18,8 @@ import yaml
 OLD_BOOLS = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF"}
 
 
-def scalar(v):
+def scalar(v, ind=0):
+    """`v` as go-yaml writes it; a literal block's lines indented by `ind`."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
@@ -26,6 +27,11 @@ def scalar(v):
     if isinstance(v, (int, float)):
         return json.dumps(v)
     s = str(v)
+    if "\n" in s:
+        # go-yaml's encoder writes a string with a line break as a literal block.
+        chomp = "" if s.endswith("\n") and not s.endswith("\n\n") else "-" if not s.endswith("\n") else "+"
+        body = s[:-1] if s.endswith("\n") else s
+        return "|" + chomp + "".join("\n" + (" " * ind + line if line else "") for line in body.split("\n"))
     try:
         plain = (s != "" and s not in OLD_BOOLS and s == s.strip() and "\n" not in s and yaml.safe_load(s) == s
                  and not s.startswith(("'", '"', "{", "[", "&", "*", "!", "|", ">", "%", "@", "`", "#", "- ", "? ", ": "))
@@ -46,7 +52,7 @@ def emit(v, ind, out):
                 out.append(" " * ind + scalar(k) + ":")
                 emit(x, ind, out)
             else:
-                out.append(" " * ind + scalar(k) + ": " + ("{}" if x == {} else "[]" if x == [] else scalar(x)))
+                out.append(" " * ind + scalar(k) + ": " + ("{}" if x == {} else "[]" if x == [] else scalar(x, ind + 2)))
     else:
         for x in v:
             if isinstance(x, dict) and x:
@@ -55,7 +61,7 @@ def emit(v, ind, out):
                 sub[0] = " " * ind + "- " + sub[0][ind + 2:]
                 out.extend(sub)
             else:
-                out.append(" " * ind + "- " + scalar(x))
+                out.append(" " * ind + "- " + scalar(x, ind + 2))
 
 
 def main():

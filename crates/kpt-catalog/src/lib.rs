@@ -169,6 +169,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_the_kustomize_releases_restyle() {
+        for image in [
+            "gcr.io/kpt-fn/set-namespace:v0.1.3",
+            "set-labels:v0.1.4",
+            "gcr.io/kpt-fn/set-annotations:v0.1",
+        ] {
+            assert!(lookup(image).unwrap().restyles, "{image}");
+        }
+        for image in [
+            "gcr.io/kpt-fn/set-namespace:v0.2.0",
+            "gcr.io/kpt-fn/set-labels:v0.2.0",
+            "gcr.io/kpt-fn/set-namespace:latest",
+            "gcr.io/kpt-fn/apply-setters:v0.1.1",
+            "gcr.io/kpt-fn/set-image:v0.1.1",
+        ] {
+            assert!(!lookup(image).unwrap().restyles, "{image}");
+        }
+    }
+
+    #[test]
     fn resolves_every_spelling_of_an_image() {
         for image in [
             "gcr.io/kpt-fn/set-namespace:v0.4.1",

@@ -407,8 +407,10 @@ impl Rendered {
             original,
             value: &value,
             // A function that printed an object it was given without keeping its
-            // text printed it in go-yaml's default styles.
-            restyled: passage.restyled || (!written && text.is_none() && piece.is_some()),
+            // text printed it in go-yaml's default styles; what no function held
+            // is as kpt read it.
+            restyled: passage.restyled
+                || (passage.mutated && !written && text.is_none() && piece.is_some()),
             document_head: passage.mutated,
             reader_annotations,
             added_annotations,
