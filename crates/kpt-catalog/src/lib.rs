@@ -31,6 +31,10 @@ pub struct Function {
     pub tag: String,
     /// Processes a list as the release named by `tag` does.
     pub process: fn(&mut ResourceList),
+    /// The release round-trips every object it is given through JSON, so under
+    /// kpt every scalar and collection of its output is in go-yaml's default
+    /// style (see [`restyles`]).
+    pub restyles: bool,
 }
 
 impl Function {
@@ -118,7 +122,27 @@ pub fn lookup(image: &str) -> Option<Function> {
         name,
         tag: tag.to_string(),
         process,
+        restyles: restyles(name, v),
     })
+}
+
+/// Whether a release of a catalog function gives back every object it is given
+/// restyled: the one place that decides it. set-namespace, set-labels and
+/// set-annotations before v0.2 were kustomize filters run by kyaml's
+/// `filtersutil.ApplyToJSON` (kustomize kyaml `filtersutil/filtersutil.go`):
+/// each object is marshalled to JSON and read back with `RNode.UnmarshalJSON`
+/// (`yaml.FromMap`), which builds new nodes in go-yaml's default styles (quotes
+/// only where needed, block collections, keys sorted). kpt's `FunctionFilter`
+/// (kyaml `fn/runtime/runtimeutil/runtimeutil.go`) then copies the comments
+/// (`comments.CopyComments`) and the field order (`order.SyncOrder`) of each
+/// input object back, never its styles: kpt's e2e cases `out-of-place-stdout`
+/// and `out-of-place-fnchain-stdout` print the reader's annotations `"0"` and
+/// `Kptfile` where a style-keeping step leaves kpt's `'0'` and `'Kptfile'`.
+/// Releases from v0.2 (kpt-functions-sdk `fn`) and the other functions edit the
+/// objects' nodes in place and keep every style.
+pub fn restyles(name: &str, version: Option<(u32, u32, u32)>) -> bool {
+    let before_v0_2 = version.is_some_and(|(major, minor, _)| (major, minor) < (0, 2));
+    before_v0_2 && matches!(name, "set-namespace" | "set-labels" | "set-annotations")
 }
 
 /// Why an image of the catalog cannot run here, for the error of a step; `None`
@@ -143,6 +167,26 @@ pub fn unsupported(image: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_kustomize_releases_restyle() {
+        for image in [
+            "gcr.io/kpt-fn/set-namespace:v0.1.3",
+            "set-labels:v0.1.4",
+            "gcr.io/kpt-fn/set-annotations:v0.1",
+        ] {
+            assert!(lookup(image).unwrap().restyles, "{image}");
+        }
+        for image in [
+            "gcr.io/kpt-fn/set-namespace:v0.2.0",
+            "gcr.io/kpt-fn/set-labels:v0.2.0",
+            "gcr.io/kpt-fn/set-namespace:latest",
+            "gcr.io/kpt-fn/apply-setters:v0.1.1",
+            "gcr.io/kpt-fn/set-image:v0.1.1",
+        ] {
+            assert!(!lookup(image).unwrap().restyles, "{image}");
+        }
+    }
 
     #[test]
     fn resolves_every_spelling_of_an_image() {

@@ -42,7 +42,7 @@ pub mod yaml;
 pub use decode::{from_value, function_config, DecodeError};
 pub use generate::{Generated, Generator};
 pub use object::{annotations, FileRef, ObjectExt, ResourceRef};
-pub use resource_list::{Format, Item, ResourceList};
+pub use resource_list::{Format, Item, Passage, ResourceList};
 pub use result::{ResultItem, Severity};
 pub use run::{process_text, run, FunctionInfo, Outcome};
 pub use select::Selector;

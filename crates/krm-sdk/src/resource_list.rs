@@ -47,9 +47,34 @@ pub struct Item {
     /// changes them as paths are rebased; none of that is worth an edit of the
     /// text, and no file is written with them.
     text_without_kpt: bool,
+    /// What kpt's ResourceList output (`kpt fn render -o stdout`) shows of the
+    /// steps the object went through; kept by every change and copy.
+    passage: Passage,
+}
+
+/// The steps an object went through, as far as kpt's printing of it tells them
+/// apart (see `kyaml_format::ListItem`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Passage {
+    /// A mutator's output held it (its document's head comment is now the object's).
+    pub mutated: bool,
+    /// A step round-tripped it through JSON: its styles are go-yaml's defaults.
+    pub restyled: bool,
 }
 
 impl Item {
+    /// The steps the object went through (see [`Passage`]).
+    pub fn passage(&self) -> Passage {
+        self.passage
+    }
+
+    /// Records that a mutator's output held the object, and whether that step
+    /// round-tripped it through JSON; the text and value are unchanged.
+    pub fn record_step(&mut self, restyled: bool) {
+        self.passage.mutated = true;
+        self.passage.restyled |= restyled;
+    }
+
     pub fn value(&self) -> &Value {
         &self.value
     }
@@ -90,6 +115,7 @@ impl Item {
             source: Some((Arc::from(indented), 2..len)),
             said: None,
             edited: OnceLock::new(),
+            passage: Passage::default(),
         })
     }
 
@@ -185,6 +211,7 @@ impl From<Value> for Item {
             said: None,
             edited: OnceLock::new(),
             text_without_kpt: false,
+            passage: Passage::default(),
         }
     }
 }

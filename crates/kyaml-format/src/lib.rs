@@ -17,7 +17,10 @@ use emit::{Emitter, Event, EventType, ScalarStyle};
 use node::{Document, Kind, Node, Style};
 use std::fmt;
 
-pub use value::{format_value, format_values, format_values_restyled, written_text, Original};
+pub use value::{
+    format_list_item, format_value, format_values, format_values_restyled, written_text, ListItem,
+    Original,
+};
 
 /// How block sequences nested in a mapping are indented (kyaml's `seqindent`
 /// annotation): `compact` puts `-` under the key, `wide` two columns right of it.

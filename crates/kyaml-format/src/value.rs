@@ -370,3 +370,133 @@ fn resolve_plain(s: &str) -> Value {
     }
     Value::String(s.to_string())
 }
+
+/// How kpt got one object it prints in a ResourceList (`kpt fn render -o stdout`)
+/// or as a document of `-o unwrap`: where its comments and styles come from.
+#[derive(Debug, Clone, Copy)]
+pub struct ListItem<'a> {
+    /// The object's text (comments, styles) as kpt holds it, see [`Original`].
+    pub original: Original<'a>,
+    pub value: &'a Value,
+    /// A step round-tripped the object through JSON (kyaml `filtersutil.ApplyToJSON`,
+    /// `RNode.UnmarshalJSON`): every scalar and collection comes back in go-yaml's
+    /// default style; kpt's `FunctionFilter` copies the comments back
+    /// (`comments.CopyComments`) and the field order (`order.SyncOrder`), never
+    /// the styles.
+    pub restyled: bool,
+    /// The object went through a mutator: kyaml's `comments.CopyComments` copied
+    /// the head comment of its document (kept on the document node by the reader)
+    /// onto the object's node, where a ResourceList prints it before `- `. An object
+    /// no function saw prints without it (kyaml `RNode.YNode` skips the document).
+    pub document_head: bool,
+    /// Annotations kpt's reader set (`kio.LocalPackageReader`, kyaml
+    /// `yaml.AnnotationSetter.Filter`: `SingleQuotedStyle`): those the original
+    /// lacks are single-quoted, those it has keep its style (kyaml
+    /// `FieldSetter.Filter` keeps an existing node's style).
+    pub reader_annotations: &'a [&'a str],
+    /// Annotations kpt set after every step (its attributor's): single-quoted
+    /// whatever the steps did, as `AnnotationSetter.Filter` sets them.
+    pub added_annotations: &'a [&'a str],
+}
+
+/// One object as kpt prints it from a ResourceList: `head` holds the comment
+/// lines that go before the item (before `- `, or at the top of an unwrapped
+/// document), `body` the object as a document at column 0, comments of its first
+/// key included, with `seq_indent`.
+pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, String) {
+    let (mut root, orig) = match item.original {
+        Original::Written => (written_tree(item.value), None),
+        Original::None | Original::Text(_) => {
+            let orig = match item.original {
+                Original::Text(t) => parse::parse_document(t).ok().flatten(),
+                _ => None,
+            };
+            (build(item.value, orig.as_ref().map(|d| &d.root)), orig)
+        }
+    };
+    if item.restyled {
+        restyle(&mut root, &build(item.value, None));
+    } else if !matches!(item.original, Original::Written) {
+        quote_new_annotations(
+            &mut root,
+            orig.as_ref().map(|d| &d.root),
+            item.reader_annotations,
+        );
+    }
+    quote_new_annotations(
+        &mut root,
+        orig.as_ref().map(|d| &d.root),
+        item.added_annotations,
+    );
+    crate::clear_empty_annotations(&mut root);
+    let head = match &orig {
+        Some(d) if item.document_head && !d.head.is_empty() => {
+            let mut lines = String::new();
+            for line in d.head.lines().filter(|l| !l.trim().is_empty()) {
+                lines.push_str(line);
+                lines.push('\n');
+            }
+            lines
+        }
+        _ => String::new(),
+    };
+    let foot = orig.map(|d| d.foot).unwrap_or_default();
+    let doc = Document {
+        head: String::new(),
+        foot,
+        root,
+    };
+    let body = emit_documents(&[doc], &[seq_indent]);
+    (head, body)
+}
+
+/// Every style of `to` (scalars and collections) set to that of `from`, the
+/// same value built afresh: what go-yaml gives a value decoded from JSON.
+fn restyle(to: &mut Node, from: &Node) {
+    to.style = from.style;
+    for (t, f) in to.children.iter_mut().zip(&from.children) {
+        restyle(t, f);
+    }
+}
+
+/// The mapping `metadata.annotations` of an object node, if any.
+fn annotations_of(root: &Node) -> Option<&Node> {
+    let metadata = root
+        .children
+        .chunks(2)
+        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)?;
+    metadata[1]
+        .children
+        .chunks(2)
+        .find(|p| p.len() == 2 && p[0].value == "annotations" && p[1].kind == Kind::Mapping)
+        .map(|p| &p[1])
+}
+
+/// Single-quotes the annotations named by `keys` that `orig` lacks.
+fn quote_new_annotations(root: &mut Node, orig: Option<&Node>, keys: &[&str]) {
+    let had: Vec<String> = orig
+        .and_then(annotations_of)
+        .map(|a| a.children.chunks(2).map(|p| p[0].value.clone()).collect())
+        .unwrap_or_default();
+    let Some(annotations) = root
+        .children
+        .chunks_mut(2)
+        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
+        .and_then(|p| {
+            p[1].children
+                .chunks_mut(2)
+                .find(|q| q.len() == 2 && q[0].value == "annotations" && q[1].kind == Kind::Mapping)
+        })
+    else {
+        return;
+    };
+    for pair in annotations[1].children.chunks_mut(2) {
+        if pair.len() == 2
+            && pair[1].kind == Kind::Scalar
+            && keys.contains(&pair[0].value.as_str())
+            && !had.contains(&pair[0].value)
+        {
+            pair[1].style = Style::Single;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""`json-roundtrip-fn.py COMMAND...`: an exec function for kpt that runs COMMAND (a
+KRM function) on the ResourceList on stdin, then prints its output the way a
+function built on kyaml's `filtersutil.ApplyToJSON` does (the catalog's
+set-namespace, set-labels and set-annotations before v0.2): every object marshalled
+to JSON and read back (`RNode.UnmarshalJSON`, `yaml.FromMap`), so it comes out in
+go-yaml's default styles (block collections, keys sorted, quotes only where a
+plain scalar would read as another type) and without comments. kpt restores the
+comments and field order, not the styles. Used by scripts/kpt-output-parity.py to
+run our kpt-catalog binary as such a release under the real kpt."""
+import json, subprocess, sys
+
+import yaml
+
+
+# go-yaml v3's encoder quotes the YAML 1.1 booleans and base-60 floats too
+# (yaml.v3 encode.go `stringv`: `isOldBool`, `isBase60Float`).
+OLD_BOOLS = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF"}
+
+
+def scalar(v, ind=0):
+    """`v` as go-yaml writes it; a literal block's lines indented by `ind`."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, (int, float)):
+        return json.dumps(v)
+    s = str(v)
+    if "\n" in s:
+        # go-yaml's encoder writes a string with a line break as a literal block.
+        chomp = "" if s.endswith("\n") and not s.endswith("\n\n") else "-" if not s.endswith("\n") else "+"
+        body = s[:-1] if s.endswith("\n") else s
+        return "|" + chomp + "".join("\n" + (" " * ind + line if line else "") for line in body.split("\n"))
+    try:
+        plain = (s != "" and s not in OLD_BOOLS and s == s.strip() and "\n" not in s and yaml.safe_load(s) == s
+                 and not s.startswith(("'", '"', "{", "[", "&", "*", "!", "|", ">", "%", "@", "`", "#", "- ", "? ", ": "))
+                 and ": " not in s and " #" not in s and not s.endswith(":"))
+    except yaml.YAMLError:
+        plain = False
+    return s if plain else json.dumps(s)
+
+
+def emit(v, ind, out):
+    if isinstance(v, dict):
+        for k in sorted(v):
+            x = v[k]
+            if isinstance(x, dict) and x:
+                out.append(" " * ind + scalar(k) + ":")
+                emit(x, ind + 2, out)
+            elif isinstance(x, list) and x:
+                out.append(" " * ind + scalar(k) + ":")
+                emit(x, ind, out)
+            else:
+                out.append(" " * ind + scalar(k) + ": " + ("{}" if x == {} else "[]" if x == [] else scalar(x, ind + 2)))
+    else:
+        for x in v:
+            if isinstance(x, dict) and x:
+                sub = []
+                emit(x, ind + 2, sub)
+                sub[0] = " " * ind + "- " + sub[0][ind + 2:]
+                out.extend(sub)
+            else:
+                out.append(" " * ind + "- " + scalar(x, ind + 2))
+
+
+def main():
+    proc = subprocess.run(sys.argv[1:], stdin=sys.stdin, capture_output=True, text=True)
+    sys.stderr.write(proc.stderr)
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout)
+        sys.exit(proc.returncode)
+    rl = yaml.safe_load(proc.stdout)
+    out = []
+    emit(rl, 0, out)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
