@@ -36,6 +36,20 @@ data:
 """
 
 
+# (image, exec binary and its arguments, functionConfig) of each step.
+STEPS = [
+    ("gcr.io/kpt-fn/set-namespace:v0.4.1", "kpt-catalog gcr.io/kpt-fn/set-namespace:v0.4.1", "configMap:\n        namespace: shop\n"),
+    ("gcr.io/kpt-fn/set-labels:v0.2.0", "kpt-catalog gcr.io/kpt-fn/set-labels:v0.2.0", "configMap:\n        team: shop\n"),
+    ("gcr.io/kpt-fn/apply-setters:v0.2.0", "kpt-catalog gcr.io/kpt-fn/apply-setters:v0.2.0", "configMap:\n        tag: 1.2.3\n        greeting: hi\n"),
+    (f"ghcr.io/lummo/krm-functions/lummo-workload:v{VERSION}", "lummo-workload", ""),
+]
+
+
+def exec_line(exe):
+    """A step's `exec:` command: the built binary, then its arguments."""
+    return os.path.join(BIN, exe)
+
+
 def make_package(root, mode):
     os.makedirs(root)
     specs = RESOURCES // 20  # each spec generates a handful of objects
@@ -43,17 +57,11 @@ def make_package(root, mode):
         open(os.path.join(root, f"app-{i}.yaml"), "w").write(SPEC.format(i=i))
     for i in range(RESOURCES - specs):
         open(os.path.join(root, f"config-{i}.yaml"), "w").write(CONFIGMAP.format(i=i))
-    steps = [
-        ("gcr.io/kpt-fn/set-namespace:v0.4.1", "kpt-catalog gcr.io/kpt-fn/set-namespace:v0.4.1", "configMap:\n        namespace: shop\n"),
-        ("gcr.io/kpt-fn/set-labels:v0.2.0", "kpt-catalog gcr.io/kpt-fn/set-labels:v0.2.0", "configMap:\n        team: shop\n"),
-        ("gcr.io/kpt-fn/apply-setters:v0.2.0", "kpt-catalog gcr.io/kpt-fn/apply-setters:v0.2.0", "configMap:\n        tag: 1.2.3\n        greeting: hi\n"),
-        (f"ghcr.io/lummo/krm-functions/lummo-workload:v{VERSION}", "lummo-workload", ""),
-    ]
     lines = ["apiVersion: kpt.dev/v1", "kind: Kptfile", "metadata:", "  name: mixed", "  annotations:",
              '    config.kubernetes.io/local-config: "true"', "pipeline:", "  mutators:"]
-    for image, exe, config in steps:
+    for image, exe, config in STEPS:
         if mode == "exec":
-            lines.append(f"    - exec: \"{os.path.join(BIN, exe.split()[0])}{(' ' + exe.split()[1]) if ' ' in exe else ''}\"")
+            lines.append(f"    - exec: \"{exec_line(exe)}\"")
         else:
             lines.append(f"    - image: {image}")
         if config:
@@ -61,7 +69,8 @@ def make_package(root, mode):
     open(os.path.join(root, "Kptfile"), "w").write("\n".join(lines) + "\n")
 
 
-def timed(args):
+def timed(args, stdout=None):
+    """Wall seconds and peak MiB of a run; `stdout`, a list, gets what it printed."""
     os.sync()
     with tempfile.NamedTemporaryFile("r") as report:
         start = time.perf_counter()
@@ -70,7 +79,17 @@ def timed(args):
         wall = time.perf_counter() - start
         if result.returncode != 0:
             sys.exit(f"bench: {' '.join(args)} failed:\n{result.stderr.decode()[-2000:]}")
+        if stdout is not None:
+            stdout.append(result.stdout.decode())
         return wall, int(report.read().split()[-1]) / 1024
+
+
+def as_images(text):
+    """kpt's `-o stdout` of the exec package, its Kptfile's steps named as in the
+    image package: the one line where the two packages differ."""
+    for image, exe, _ in STEPS:
+        text = text.replace(f'exec: "{exec_line(exe)}"', f"image: {image}")
+    return text
 
 
 def replace_floor(rendered, fresh):
@@ -105,6 +124,19 @@ def main():
     lummo_wall = statistics.median(w for w, _ in runs)
     make_package(os.path.join(work, "floor"), "lummo")
     floor = replace_floor(os.path.join(work, "lummo-0"), os.path.join(work, "floor"))
+    # The same renders printed (`-o stdout`): both tools read the same 1,050 files
+    # and write none, so the disk's cost of replacing files is out of the figure.
+    make_package(os.path.join(work, "stdout-lummo"), "lummo")
+    make_package(os.path.join(work, "stdout-kpt"), "exec")
+    printed = []
+    stdout_runs = [timed([lummo, "render", os.path.join(work, "stdout-lummo"), "-o", "stdout"], printed)
+                   for _ in range(3)]
+    kpt_stdout = []
+    kpt_stdout_wall, kpt_stdout_peak = timed(
+        ["kpt", "fn", "render", "--allow-exec", os.path.join(work, "stdout-kpt"), "-o", "stdout"], kpt_stdout)
+    # Nothing but the Kptfile's steps may differ.
+    stdout_identical = all(p == as_images(kpt_stdout[0]) for p in printed)
+    lummo_stdout_wall = statistics.median(w for w, _ in stdout_runs)
     print(f"\nMixed pipeline: {RESOURCES} resources, set-namespace + set-labels + apply-setters + lummo-workload; "
           f"outputs identical: {'yes' if identical else 'NO'}\n")
     print("| case | wall | peak RSS |")
@@ -112,10 +144,15 @@ def main():
     print(f"| lummo render (in process) | {lummo_wall * 1000:.0f} ms | {max(p for _, p in runs):.1f} MiB |")
     print(f"| kpt fn render, exec | {kpt_wall * 1000:.0f} ms | {kpt_peak:.1f} MiB |")
     print(f"| replacing the same files, temporary file + rename (the disk's floor) | {floor * 1000:.0f} ms | |")
-    print(f"\nkpt exec ÷ lummo: {kpt_wall / lummo_wall:.1f}×")
+    print(f"| lummo render -o stdout | {lummo_stdout_wall * 1000:.0f} ms | {max(p for _, p in stdout_runs):.1f} MiB |")
+    print(f"| kpt fn render -o stdout, exec | {kpt_stdout_wall * 1000:.0f} ms | {kpt_stdout_peak:.1f} MiB |")
+    print(f"\nkpt exec ÷ lummo: {kpt_wall / lummo_wall:.1f}× in place; "
+          f"{kpt_stdout_wall / lummo_stdout_wall:.1f}× printed (-o stdout, identical: {'yes' if stdout_identical else 'NO'})")
     shutil.rmtree(work, ignore_errors=True)
     if not identical:
         sys.exit("bench: lummo render and kpt fn render disagree")
+    if not stdout_identical:
+        sys.exit("bench: lummo render -o stdout and kpt fn render -o stdout disagree")
 
 
 if __name__ == "__main__":
