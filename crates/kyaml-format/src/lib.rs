@@ -19,7 +19,7 @@ use std::fmt;
 
 pub use value::{
     format_list_item, format_value, format_values, format_values_restyled, written_text, ListItem,
-    Original,
+    Original, Restyle,
 };
 
 /// How block sequences nested in a mapping are indented (kyaml's `seqindent`

@@ -33,16 +33,34 @@ pub fn format_values(documents: &[(Option<&str>, &Value, SeqIndent)]) -> String 
     emit_documents(&docs, &indents)
 }
 
+/// Which styles of a document's original give way to go-yaml's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restyle {
+    /// The original's styles stay (a function kept its text).
+    Keep,
+    /// Every scalar's (a function printed the object afresh).
+    Scalars,
+    /// Every scalar's and collection's: a step round-tripped the object through
+    /// JSON (kyaml `filtersutil.ApplyToJSON` → `RNode.UnmarshalJSON`/`FromMap`),
+    /// which builds every node anew; kpt's `FunctionFilter` copies the comments
+    /// and field order back (`comments.CopyComments`, `order.SyncOrder`), never
+    /// the styles.
+    All,
+}
+
 /// Like [`format_values`] for documents a function rewrote without keeping their
 /// text: kpt copies the comments of the original back onto a function's output
 /// but keeps the styles the function printed, which for a Go function are
-/// go-yaml's defaults. So for a document marked `restyled`, comments come from
-/// `original` and every scalar's style from go-yaml's encoding of the value.
+/// go-yaml's defaults. So for a document marked [`Restyle::Scalars`] (or `All`),
+/// comments come from `original` and every scalar's (and collection's) style
+/// from go-yaml's encoding of the value.
 /// A document marked `changed` went through a function's ResourceList, where its
 /// head comment sits right above its item: a document head comment and the first
 /// key's head comment come back as one block (kpt e2e krm-check-exclude-kustomize).
 /// Other documents are formatted as [`format_values`] does.
-pub fn format_values_restyled(documents: &[(Original, &Value, SeqIndent, bool, bool)]) -> String {
+pub fn format_values_restyled(
+    documents: &[(Original, &Value, SeqIndent, Restyle, bool)],
+) -> String {
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for (original, value, indent, restyled, changed) in documents {
@@ -56,8 +74,10 @@ pub fn format_values_restyled(documents: &[(Original, &Value, SeqIndent, bool, b
                     _ => None,
                 };
                 let mut root = build(value, orig.as_ref().map(|d| &d.root));
-                if *restyled {
-                    copy_scalar_styles(&mut root, &build(value, None));
+                match restyled {
+                    Restyle::Keep => {}
+                    Restyle::Scalars => copy_scalar_styles(&mut root, &build(value, None)),
+                    Restyle::All => restyle(&mut root, &build(value, None)),
                 }
                 (root, orig)
             }

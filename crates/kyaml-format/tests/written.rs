@@ -2,7 +2,7 @@
 //! value without writing and reading it: the output must be exactly what
 //! formatting that writing gives, for every object our functions generate (their
 //! golden outputs) and for values that exercise each of the writer's choices.
-use kyaml_format::{format_values_restyled, Original, SeqIndent};
+use kyaml_format::{format_values_restyled, Original, Restyle, SeqIndent};
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -13,11 +13,16 @@ fn check(value: &Value, origin: &str) -> bool {
         Original::Text(&text),
         value,
         SeqIndent::Compact,
-        false,
+        Restyle::Keep,
         false,
     )]);
-    let built =
-        format_values_restyled(&[(Original::Written, value, SeqIndent::Compact, false, false)]);
+    let built = format_values_restyled(&[(
+        Original::Written,
+        value,
+        SeqIndent::Compact,
+        Restyle::Keep,
+        false,
+    )]);
     assert_eq!(
         built, read,
         "{origin}: the built tree and the written text differ for\n{text}"
