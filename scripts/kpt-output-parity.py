@@ -51,8 +51,7 @@ metadata:
 spec:
   resourceID: topic
 """
-# In a file of its own: lummo render derives the seqindent annotation per file,
-# kpt per document (kyaml ByteReader.decode), a difference left to the reader.
+# A wide-sequence document in a file of its own.
 V0_1_DEPLOYMENT = """# Only a key comment.
 apiVersion: apps/v1
 kind: Deployment

@@ -1628,6 +1628,14 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
                 .get_mut(index)
                 .and_then(Option::take)
                 .unwrap_or_else(|| Item::from(document.clone()));
+            // kyaml derives the sequence indentation of each document
+            // (`ByteReader.decode`, `DeriveSeqIndentStyle` of the document's text).
+            let indent = seq_indent(
+                pieces
+                    .as_ref()
+                    .and_then(|p| p.get(index))
+                    .map_or(text.as_str(), String::as_str),
+            );
             item.update(|v| {
                 // kyaml's reader annotations, in the order kpt prints them.
                 let index = index.to_string();
@@ -1635,7 +1643,7 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
                 v.set_annotation(annotations::LEGACY_PATH, &file);
                 v.set_annotation(annotations::INDEX, &index);
                 v.set_annotation(annotations::PATH, &file);
-                v.set_annotation(SEQ_INDENT, seq_indent(&text));
+                v.set_annotation(SEQ_INDENT, indent);
                 v.set_annotation(PACKAGE_PATH, &package_path);
             });
             items.push(item);
