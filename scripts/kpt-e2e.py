@@ -135,7 +135,7 @@ def run_case(lummo, case_dir, work):
             return "fail", f"run {run + 1}: exit code {proc.returncode}, expected {exit_code}\n{proc.stderr[-2000:]}"
         # kpt's runner (pkg/test/runner/runner.go, compareOutput) checks that stdout
         # contains the expected text, which is why out-of-place-unwrap expects no
-        # Kptfile: kpt prints it, first. `make conformance` compares -o stdout and
+        # Kptfile: kpt prints it, first. `make kpt-output` compares -o stdout and
         # -o unwrap byte for byte with the real kpt.
         if "stdOut" in config and str(config["stdOut"]) not in proc.stdout:
             return "fail", f"run {run + 1}: stdout differs\n--- expected\n{config['stdOut']}\n--- actual\n{proc.stdout}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`lummo render` in place, `-o stdout` and `-o unwrap` against the real kpt, byte for byte.
 
-For every package of Kptfile.examples/, a small package of mixed catalog steps
+For every package of Kptfile.examples/ and of crates/lummo-cli/tests/output/, a
+small package of mixed catalog steps
 (scripts/bench_mixed.py's `make_package`, 40 resources) and a small package of the
 catalog's v0.1 releases (which restyle what they touch), `kpt fn render
 --allow-exec PKG -o stdout` (and `-o unwrap`) with every step an exec binary is
@@ -50,6 +51,9 @@ metadata:
   name: topic
 spec:
   resourceID: topic
+  # JSON keeps data, not spelling: these come back `true` and `null`.
+  enabled: True
+  nothing: ~
 """
 # A wide-sequence document in a file of its own.
 V0_1_DEPLOYMENT = """# Only a key comment.
@@ -106,6 +110,13 @@ def packages(work):
         path = os.path.join("Kptfile.examples", name)
         if os.path.exists(os.path.join(path, "Kptfile")):
             yield name, path
+    # The golden cases of crates/lummo-cli/tests/output (their stdout and unwrap
+    # are kpt's; here their files written in place are checked too).
+    goldens = os.path.join("crates", "lummo-cli", "tests", "output")
+    for name in sorted(os.listdir(goldens)):
+        path = os.path.join(goldens, name, "package")
+        if os.path.exists(os.path.join(path, "Kptfile")):
+            yield f"golden-{name}", path
     mixed = os.path.join(work, "src-mixed")
     bench_mixed.RESOURCES = 40
     bench_mixed.make_package(mixed, "lummo")

@@ -84,7 +84,10 @@ pub fn process(list: &mut ResourceList) {
     for (item, outcome) in list.items.iter_mut().zip(outcomes) {
         match outcome {
             None => {}
-            Some(Err(error)) => return list.results.push(error),
+            Some(Err(error)) => {
+                list.results.push(error);
+                return;
+            }
             Some(Ok((changed, set))) => {
                 results.extend(set);
                 item.set(changed);

@@ -38,22 +38,20 @@ pub fn format_values(documents: &[(Option<&str>, &Value, SeqIndent)]) -> String 
 pub enum Restyle {
     /// The original's styles stay (a function kept its text).
     Keep,
-    /// Every scalar's (a function printed the object afresh).
-    Scalars,
-    /// Every scalar's and collection's: a step round-tripped the object through
-    /// JSON (kyaml `filtersutil.ApplyToJSON` → `RNode.UnmarshalJSON`/`FromMap`),
-    /// which builds every node anew; kpt's `FunctionFilter` copies the comments
-    /// and field order back (`comments.CopyComments`, `order.SyncOrder`), never
-    /// the styles.
+    /// Every scalar's and collection's: a function printed the object afresh, or
+    /// a step round-tripped it through JSON (kyaml `filtersutil.ApplyToJSON` →
+    /// `RNode.UnmarshalJSON`/`FromMap`), which builds every node anew; kpt's
+    /// `FunctionFilter` copies the comments and field order back
+    /// (`comments.CopyComments`, `order.SyncOrder`), never the styles.
     All,
 }
 
 /// Like [`format_values`] for documents a function rewrote without keeping their
 /// text: kpt copies the comments of the original back onto a function's output
 /// but keeps the styles the function printed, which for a Go function are
-/// go-yaml's defaults. So for a document marked [`Restyle::Scalars`] (or `All`),
-/// comments come from `original` and every scalar's (and collection's) style
-/// from go-yaml's encoding of the value.
+/// go-yaml's defaults. So for a document marked [`Restyle::All`], comments come
+/// from `original` and every scalar's and collection's style from go-yaml's
+/// encoding of the value.
 /// A document marked `changed` went through a function's ResourceList, where its
 /// head comment sits right above its item: a document head comment and the first
 /// key's head comment come back as one block (kpt e2e krm-check-exclude-kustomize).
@@ -66,8 +64,14 @@ pub fn format_values_restyled(
     for (original, value, indent, restyled, changed) in documents {
         let (mut root, orig) = match original {
             // kpt writes back the tree it read from a function's output, as it is:
-            // nothing to merge.
-            Original::Written => (written_tree(value), None),
+            // nothing to merge (unless a later step rebuilt it).
+            Original::Written => {
+                let mut root = written_tree(value);
+                if *restyled == Restyle::All {
+                    restyle(&mut root, &build(value, None));
+                }
+                (root, None)
+            }
             Original::None | Original::Text(_) => {
                 let orig = match original {
                     Original::Text(t) => parse::parse_document(t).ok().flatten(),
@@ -76,7 +80,6 @@ pub fn format_values_restyled(
                 let mut root = build(value, orig.as_ref().map(|d| &d.root));
                 match restyled {
                     Restyle::Keep => {}
-                    Restyle::Scalars => copy_scalar_styles(&mut root, &build(value, None)),
                     Restyle::All => restyle(&mut root, &build(value, None)),
                 }
                 (root, orig)
@@ -187,16 +190,6 @@ fn written_string(s: &str, key: bool) -> Node {
 }
 
 /// Both trees come from one value, so they have the same shape.
-fn copy_scalar_styles(to: &mut Node, from: &Node) {
-    if to.kind == Kind::Scalar && from.kind == Kind::Scalar {
-        to.style = from.style;
-        return;
-    }
-    for (t, f) in to.children.iter_mut().zip(&from.children) {
-        copy_scalar_styles(t, f);
-    }
-}
-
 fn build(value: &Value, orig: Option<&Node>) -> Node {
     match value {
         Value::Object(map) => {
@@ -471,9 +464,15 @@ pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, Stri
 }
 
 /// Every style of `to` (scalars and collections) set to that of `from`, the
-/// same value built afresh: what go-yaml gives a value decoded from JSON.
+/// same value built afresh: what go-yaml gives a value decoded from JSON. A
+/// scalar's spelling goes too (`~` comes back `null`, `True` `true`): JSON keeps
+/// the data, not the text.
 fn restyle(to: &mut Node, from: &Node) {
     to.style = from.style;
+    if to.kind == Kind::Scalar && from.kind == Kind::Scalar {
+        to.value.clone_from(&from.value);
+        to.tag.clone_from(&from.tag);
+    }
     for (t, f) in to.children.iter_mut().zip(&from.children) {
         restyle(t, f);
     }

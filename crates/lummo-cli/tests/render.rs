@@ -1053,16 +1053,18 @@ fn a_rewritten_file_keeps_its_permissions() {
         "{}  - image: gcr.io/kpt-fn/set-labels:v0.2.0\n    configMap:\n      team: shop\n",
         kptfile(&[WORKLOAD])
     );
-    let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n";
+    let config =
+        |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let (open, private) = (config("open"), config("private"));
     let pkg = package(
         "permissions",
         &[
             ("Kptfile", &kptfile),
             ("app.yaml", SPEC),
-            ("config.yaml", config),
+            ("open.yaml", &open),
+            ("private.yaml", &private),
         ],
     );
-    // Modes a umask of 022 would not give a new file: the rewrite keeps them.
     let mode = |path: &str| {
         std::fs::metadata(pkg.join(path))
             .unwrap()
@@ -1070,19 +1072,25 @@ fn a_rewritten_file_keeps_its_permissions() {
             .mode()
             & 0o7777
     };
-    for (path, wanted) in [("config.yaml", 0o664), ("app.yaml", 0o600)] {
-        std::fs::set_permissions(pkg.join(path), std::fs::Permissions::from_mode(wanted)).unwrap();
-    }
-    let out = lummo(&["render", "."], &pkg);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let config = std::fs::read_to_string(pkg.join("config.yaml")).unwrap();
-    assert!(config.contains("team: shop"), "{config}");
-    assert_eq!(mode("config.yaml"), 0o664);
-    assert_eq!(mode("app.yaml"), 0o600);
-    // A new file gets what the process's umask gives any new file.
+    // What the process's umask gives any new file.
     let fresh = pkg.join("probe");
     std::fs::write(&fresh, "").unwrap();
     let default = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o7777;
     std::fs::remove_file(&fresh).unwrap();
+    // Modes a new file does not get: the rewrite must keep them.
+    for (path, wanted) in [("open.yaml", 0o666), ("private.yaml", 0o600)] {
+        assert_ne!(wanted, default);
+        std::fs::set_permissions(pkg.join(path), std::fs::Permissions::from_mode(wanted)).unwrap();
+    }
+    let out = lummo(&["render", "."], &pkg);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (path, wanted) in [("open.yaml", 0o666), ("private.yaml", 0o600)] {
+        let text = std::fs::read_to_string(pkg.join(path)).unwrap();
+        assert!(
+            text.contains("team: shop"),
+            "{path} was not rewritten: {text}"
+        );
+        assert_eq!(mode(path), wanted, "{path}");
+    }
     assert_eq!(mode("generated/rollout_api.yaml"), default);
 }
