@@ -309,11 +309,12 @@ impl Rendered {
             return out;
         }
         out.push_str("items:\n");
-        for item in &self.items {
+        // Each item is formatted on its own: on every core, joined in order.
+        let printed = krm_sdk::parallel::map(&self.items, |item| {
             let (head, body) = self.list_item(item, false);
-            out.push_str(&head);
-            out.push_str(&as_sequence_item(&body));
-        }
+            head + &as_sequence_item(&body)
+        });
+        out.extend(printed);
         out
     }
 
@@ -327,16 +328,11 @@ impl Rendered {
     /// (kpt's e2e runner checks stdout by `strings.Contains`, which is why its
     /// `out-of-place-unwrap` expects no Kptfile.)
     pub fn unwrapped(&self) -> String {
-        let mut out = String::new();
-        for item in &self.items {
-            if !out.is_empty() {
-                out.push_str("---\n");
-            }
+        let printed = krm_sdk::parallel::map(&self.items, |item| {
             let (head, body) = self.list_item(item, true);
-            out.push_str(&head);
-            out.push_str(&body);
-        }
-        out
+            head + &body
+        });
+        printed.join("---\n")
     }
 
     /// One rendered item as kpt prints it from its ResourceList: the comment lines
