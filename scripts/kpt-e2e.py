@@ -31,9 +31,6 @@ PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Successfully executed
 # Cases where lummo render fails as kpt does but words it differently, each with
 # the reason; they are listed, and counted neither as passed nor as failed.
 KNOWN = {
-    "exec-function-with-args": "same files and values, but a scalar an exec function rewrote keeps the "
-    "quoting of the Kptfile (`\"sed ...\"`) with kpt and goes plain with lummo render: lummo reads an "
-    "external function's output into values, so the styles that function printed are not carried over",
     "invalid-kptfile": "same exit code and \"can't be read\", but the YAML syntax error is saphyr's "
     "(\"line 4: simple key expect ':'\"), not go-yaml's (\"line 3: could not find expected ':'\")",
 }
