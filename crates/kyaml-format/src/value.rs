@@ -62,29 +62,7 @@ pub fn format_values_restyled(
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for (original, value, indent, restyled, changed) in documents {
-        let (mut root, orig) = match original {
-            // kpt writes back the tree it read from a function's output, as it is:
-            // nothing to merge (unless a later step rebuilt it).
-            Original::Written => {
-                let mut root = written_tree(value);
-                if *restyled == Restyle::All {
-                    restyle(&mut root, &build(value, None));
-                }
-                (root, None)
-            }
-            Original::None | Original::Text(_) => {
-                let orig = match original {
-                    Original::Text(t) => parse::parse_document(t).ok().flatten(),
-                    _ => None,
-                };
-                let mut root = build(value, orig.as_ref().map(|d| &d.root));
-                match restyled {
-                    Restyle::Keep => {}
-                    Restyle::All => restyle(&mut root, &build(value, None)),
-                }
-                (root, orig)
-            }
-        };
+        let (mut root, orig) = tree(*original, value, *restyled);
         crate::clear_empty_annotations(&mut root);
         let (mut head, foot) = orig.map(|d| (d.head, d.foot)).unwrap_or_default();
         if *changed && !head.is_empty() {
@@ -97,6 +75,27 @@ pub fn format_values_restyled(
         indents.push(*indent);
     }
     emit_documents(&docs, &indents)
+}
+
+/// The tree kpt writes for `value`, and the original document it took comments
+/// (and, unless `restyled`, styles) from. A generated object is the tree kpt
+/// read from the function's output, as it is: nothing to merge (unless a later
+/// step rebuilt it).
+fn tree(original: Original, value: &Value, restyled: Restyle) -> (Node, Option<Document>) {
+    let (mut root, orig) = match original {
+        Original::Written => (written_tree(value), None),
+        Original::None | Original::Text(_) => {
+            let orig = match original {
+                Original::Text(t) => parse::parse_document(t).ok().flatten(),
+                _ => None,
+            };
+            (build(value, orig.as_ref().map(|d| &d.root)), orig)
+        }
+    };
+    if restyled == Restyle::All {
+        restyle(&mut root, &build(value, None));
+    }
+    (root, orig)
 }
 
 /// Where the comments and styles of a document come from.
@@ -391,12 +390,8 @@ pub struct ListItem<'a> {
     /// The object's text (comments, styles) as kpt holds it, see [`Original`].
     pub original: Original<'a>,
     pub value: &'a Value,
-    /// A step round-tripped the object through JSON (kyaml `filtersutil.ApplyToJSON`,
-    /// `RNode.UnmarshalJSON`): every scalar and collection comes back in go-yaml's
-    /// default style; kpt's `FunctionFilter` copies the comments back
-    /// (`comments.CopyComments`) and the field order (`order.SyncOrder`), never
-    /// the styles.
-    pub restyled: bool,
+    /// Whether the object comes back in go-yaml's default styles (see [`Restyle`]).
+    pub restyled: Restyle,
     /// The object went through a mutator: kyaml's `comments.CopyComments` copied
     /// the head comment of its document (kept on the document node by the reader)
     /// onto the object's node, where a ResourceList prints it before `- `. An object
@@ -417,19 +412,8 @@ pub struct ListItem<'a> {
 /// document), `body` the object as a document at column 0, comments of its first
 /// key included, with `seq_indent`.
 pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, String) {
-    let (mut root, orig) = match item.original {
-        Original::Written => (written_tree(item.value), None),
-        Original::None | Original::Text(_) => {
-            let orig = match item.original {
-                Original::Text(t) => parse::parse_document(t).ok().flatten(),
-                _ => None,
-            };
-            (build(item.value, orig.as_ref().map(|d| &d.root)), orig)
-        }
-    };
-    if item.restyled {
-        restyle(&mut root, &build(item.value, None));
-    } else if !matches!(item.original, Original::Written) {
+    let (mut root, orig) = tree(item.original, item.value, item.restyled);
+    if item.restyled == Restyle::Keep && !matches!(item.original, Original::Written) {
         quote_new_annotations(
             &mut root,
             orig.as_ref().map(|d| &d.root),
