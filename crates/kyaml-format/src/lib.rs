@@ -11,12 +11,14 @@
 mod emit;
 mod node;
 mod parse;
+mod restore;
 mod value;
 
 use emit::{Emitter, Event, EventType, ScalarStyle};
 use node::{Document, Kind, Node, Style};
 use std::fmt;
 
+pub use restore::restore_comments_and_order;
 pub use value::{
     format_list_item, format_value, format_values, format_values_restyled, written_text, ListItem,
     Original, Restyle,

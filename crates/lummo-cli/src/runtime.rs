@@ -5,6 +5,7 @@
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::yaml::Limits;
+use krm_sdk::object::annotations;
 use krm_sdk::{Item, ObjectExt, ResourceList, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -13,6 +14,21 @@ use std::process::{Command, Stdio};
 /// ResourceList on stdin, the ResourceList it prints on stdout back into `list`
 /// (items and results), its stderr returned for the report.
 pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) -> Result<String> {
+    // kyaml's `FunctionFilter.setIds`: each object goes in with an id (from 1,
+    // both spellings), so that what comes back under it gets its comments and
+    // field order back.
+    for (i, item) in list.items.iter_mut().enumerate() {
+        let id = (i + 1).to_string();
+        item.update(|v| {
+            v.set_annotation(ID, &id);
+            v.set_annotation(annotations::ID, &id);
+        });
+    }
+    let inputs: Vec<Option<String>> = list
+        .items
+        .iter()
+        .map(|item| item.complete_text().map(|t| crate::package::unindent_item(&t)))
+        .collect();
     let input = list.write();
     let mut child = command
         .stdin(Stdio::piped())
@@ -46,7 +62,11 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
     if let Some(parsed) = parsed {
         list.results.extend(parsed.results);
         if output.status.success() {
-            list.items = parsed.items;
+            list.items = parsed
+                .items
+                .into_iter()
+                .map(|item| restore(item, &inputs))
+                .collect();
         }
     }
     if !output.status.success() {
@@ -66,6 +86,45 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
         }
     }
     Ok(stderr)
+}
+
+/// kyaml's id annotation (`kioutil.IdAnnotation`); [`annotations::ID`] is its
+/// legacy spelling.
+const ID: &str = "internal.config.kubernetes.io/id";
+
+/// kyaml's `copyCommentsAndSyncOrder` for one object a function printed: when it
+/// carries the id of an object that went in, that object's comments and field
+/// order (`kyaml_format::restore_comments_and_order`), and the ids go; an object
+/// without a known id stays as printed, ids and all, as under kpt.
+fn restore(mut item: Item, inputs: &[Option<String>]) -> Item {
+    let id = item
+        .annotation(ID)
+        .or_else(|| item.annotation(annotations::ID))
+        .and_then(|id| id.parse::<usize>().ok());
+    let Some(input) = id.and_then(|id| id.checked_sub(1)).and_then(|i| inputs.get(i)) else {
+        return item;
+    };
+    let printed = match item.source_text() {
+        Some(text) => crate::package::unindent_item(text),
+        None => krm_sdk::yaml::to_string(item.value()),
+    };
+    let limits = Limits::default();
+    let restored = input
+        .as_deref()
+        .and_then(|input| kyaml_format::restore_comments_and_order(input, &printed))
+        .and_then(|text| {
+            let mut read = krm_sdk::yaml::parse_documents(&text, &limits).ok()?;
+            let value = (read.len() == 1).then(|| read.pop())??;
+            Item::from_document(&text, &value, &limits)
+        });
+    if let Some(restored) = restored {
+        item = restored;
+    }
+    item.update(|v| {
+        v.remove_annotation(ID);
+        v.remove_annotation(annotations::ID);
+    });
+    item
 }
 
 /// kpt splits `exec:` into words like a shell would (quotes, backslashes), without a shell.

@@ -1,0 +1,162 @@
+//! What kpt does to every object a function prints back: kyaml's
+//! `FunctionFilter.copyCommentsAndSyncOrder` (kyaml `fn/runtime/runtimeutil`).
+//! The object that went in under the same `config.k8s.io/id` lends its comments
+//! (`comments.CopyComments`: only where the function's object has none) and its
+//! field order (`order.SyncOrder`: its keys first, in its order, the function's new
+//! keys after them); the function's styles stay.
+
+use crate::node::{Kind, Node, Style};
+use crate::{emit_documents, parse, SeqIndent};
+
+/// The function's object `output` (a document at column 0) with the comments and
+/// field order of the object that went in, `input`; `None` when either does not
+/// read as one document.
+pub fn restore_comments_and_order(input: &str, output: &str) -> Option<String> {
+    let from = parse::parse_document(input).ok()??;
+    let mut to = parse::parse_document(output).ok()??;
+    // `copyFieldComments(from.Document(), to.Document())`: the input is a document
+    // node (its comments are the document's), the output an item of a
+    // ResourceList (its comments are the object's own).
+    if to.head.is_empty() && to.root.head.is_empty() {
+        to.root.head.clone_from(&from.head);
+    }
+    if to.foot.is_empty() && to.root.foot.is_empty() {
+        to.root.foot.clone_from(&from.foot);
+    }
+    copy_children(&from.root, &mut to.root);
+    sync_order(&from.root, &mut to.root);
+    Some(emit_documents(&[to], &[SeqIndent::Compact]))
+}
+
+/// `copyFieldComments`: each comment `to` lacks, from `from`.
+fn fill(to: &mut Node, from: &Node) {
+    if to.line.is_empty() {
+        to.line.clone_from(&from.line);
+    }
+    if to.head.is_empty() {
+        to.head.clone_from(&from.head);
+    }
+    if to.foot.is_empty() {
+        to.foot.clone_from(&from.foot);
+    }
+}
+
+/// kyaml's `walk.Walker` with the `copier` visitor below a node already visited:
+/// mappings field by field (keys as scalars), sequences item by item where the
+/// items say the same (`VisitList`: equal scalar text, or both collections).
+fn copy_children(from: &Node, to: &mut Node) {
+    match (from.kind, to.kind) {
+        (Kind::Mapping, Kind::Mapping) => {
+            for pair in from.children.chunks(2) {
+                let [key, value] = pair else { continue };
+                let Some(i) = to
+                    .children
+                    .chunks(2)
+                    .position(|p| p[0].kind == Kind::Scalar && p[0].value == key.value)
+                else {
+                    continue;
+                };
+                visit(key, &mut to.children[2 * i]);
+                if let Some(to_value) = to.children.get_mut(2 * i + 1) {
+                    visit(value, to_value);
+                }
+            }
+        }
+        (Kind::Sequence, Kind::Sequence) => {
+            for (from_item, to_item) in from.children.iter().zip(to.children.iter_mut()) {
+                if from_item.value == to_item.value {
+                    // `CopyComments` of the two items, recursively.
+                    fill(to_item, from_item);
+                    visit(from_item, to_item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One node of the walk: `VisitMap`, `VisitList` or `VisitScalar`.
+fn visit(from: &Node, to: &mut Node) {
+    if from.kind != to.kind {
+        return;
+    }
+    if to.kind == Kind::Scalar && to.style == Style::Folded {
+        // kyaml's copier writes folded scalars double-quoted (kpt#766).
+        to.style = Style::Double;
+    }
+    fill(to, from);
+    copy_children(from, to);
+}
+
+/// `order.SyncOrder`: the keys of every mapping of `to` in the order of the same
+/// mapping of `from`, keys `from` lacks after them; sequences item by item.
+fn sync_order(from: &Node, to: &mut Node) {
+    match (from.kind, to.kind) {
+        (Kind::Mapping, Kind::Mapping) => {
+            let pairs: Vec<[Node; 2]> = to
+                .children
+                .chunks(2)
+                .filter_map(|p| match p {
+                    [k, v] => Some([k.clone(), v.clone()]),
+                    _ => None,
+                })
+                .collect();
+            let from_keys: Vec<&str> = from
+                .children
+                .chunks(2)
+                .map(|p| p[0].value.as_str())
+                .collect();
+            let mut taken = vec![false; pairs.len()];
+            let mut ordered = Vec::with_capacity(to.children.len());
+            for key in &from_keys {
+                if let Some(i) = pairs.iter().position(|p| p[0].value == *key) {
+                    if !taken[i] {
+                        taken[i] = true;
+                        ordered.extend(pairs[i].iter().cloned());
+                    }
+                }
+            }
+            for (i, pair) in pairs.iter().enumerate() {
+                if !taken[i] {
+                    ordered.extend(pair.iter().cloned());
+                }
+            }
+            to.children = ordered;
+            for pair in from.children.chunks(2) {
+                let [key, value] = pair else { continue };
+                if let Some(i) = to
+                    .children
+                    .chunks(2)
+                    .position(|p| p[0].value == key.value)
+                {
+                    if let Some(to_value) = to.children.get_mut(2 * i + 1) {
+                        sync_order(value, to_value);
+                    }
+                }
+            }
+        }
+        (Kind::Sequence, Kind::Sequence) => {
+            for (f, t) in from.children.iter().zip(to.children.iter_mut()) {
+                sync_order(f, t);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    /// As the real kpt writes it (a foot comment before a new key keeps a blank line).
+    fn comments_and_order_come_back() {
+        let input = "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: \"1\"\n  a: 'x'\n  # foot\n";
+        let output = "apiVersion: v1\ndata:\n  a: x\n  new: y\n  z: '1'\nkind: ConfigMap\nmetadata:\n  name: cm\n";
+        let restored = restore_comments_and_order(input, output).unwrap();
+        assert_eq!(
+            restored,
+            "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: '1'\n  a: x\n  # foot\n\n  new: y\n"
+        );
+    }
+}
