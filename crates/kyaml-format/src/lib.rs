@@ -20,7 +20,8 @@ use std::fmt;
 
 pub use restore::restore_comments_and_order;
 pub use value::{
-    format_list_item, format_value, format_values, format_values_restyled, written_text, ListItem,
+    format_list_item, format_value, format_values, format_values_restyled, written_text, FileDocument,
+    ListItem,
     Original, Restyle,
 };
 

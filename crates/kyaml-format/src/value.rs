@@ -56,18 +56,39 @@ pub enum Restyle {
 /// head comment sits right above its item: a document head comment and the first
 /// key's head comment come back as one block (kpt e2e krm-check-exclude-kustomize).
 /// Other documents are formatted as [`format_values`] does.
-pub fn format_values_restyled(
-    documents: &[(Original, &Value, SeqIndent, Restyle, bool)],
-) -> String {
+/// Annotations in `set_annotations` are set as kyaml's `SetAnnotation` sets them
+/// (see [`set_annotations_as_kyaml`]).
+pub fn format_values_restyled(documents: &[FileDocument]) -> String {
     let mut docs = Vec::new();
     let mut indents = Vec::new();
-    for (original, value, indent, restyled, changed) in documents {
+    for document in documents {
+        let FileDocument {
+            original,
+            value,
+            seq_indent: indent,
+            restyled,
+            changed,
+            set_annotations,
+        } = document;
         let (mut root, orig) = tree(*original, value, *restyled);
+        set_annotations_as_kyaml(
+            &mut root,
+            orig.as_ref().map(|d| &d.root),
+            set_annotations,
+            *restyled,
+        );
         crate::clear_empty_annotations(&mut root);
         let (mut head, foot) = orig.map(|d| (d.head, d.foot)).unwrap_or_default();
         if *changed && !head.is_empty() {
-            if let Some(first) = root.children.first_mut().filter(|k| !k.head.is_empty()) {
-                first.head = format!("{head}\n{}", first.head);
+            // kyaml's `copyFieldComments` put the document's head comment on the
+            // object's node, which go-yaml writes right above its first key: the
+            // blank lines that set it apart are gone.
+            if let Some(first) = root.children.first_mut() {
+                first.head = if first.head.is_empty() {
+                    head.clone()
+                } else {
+                    format!("{head}\n{}", first.head)
+                };
                 head.clear();
             }
         }
@@ -75,6 +96,19 @@ pub fn format_values_restyled(
         indents.push(*indent);
     }
     emit_documents(&docs, &indents)
+}
+
+/// One document of a file for [`format_values_restyled`].
+#[derive(Debug, Clone, Copy)]
+pub struct FileDocument<'a> {
+    pub original: Original<'a>,
+    pub value: &'a Value,
+    pub seq_indent: SeqIndent,
+    pub restyled: Restyle,
+    /// It went through a function's ResourceList.
+    pub changed: bool,
+    /// Annotations kpt set after every step (its attributor's).
+    pub set_annotations: &'a [&'a str],
 }
 
 /// The tree kpt writes for `value`, and the original document it took comments
@@ -420,10 +454,11 @@ pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, Stri
             item.reader_annotations,
         );
     }
-    quote_new_annotations(
+    set_annotations_as_kyaml(
         &mut root,
         orig.as_ref().map(|d| &d.root),
         item.added_annotations,
+        item.restyled,
     );
     crate::clear_empty_annotations(&mut root);
     let head = match &orig {
@@ -473,6 +508,57 @@ fn annotations_of(root: &Node) -> Option<&Node> {
         .chunks(2)
         .find(|p| p.len() == 2 && p[0].value == "annotations" && p[1].kind == Kind::Mapping)
         .map(|p| &p[1])
+}
+
+/// The annotations named by `keys` as kyaml's `SetAnnotation` leaves them
+/// (`AnnotationSetter` makes a single-quoted node, `FieldSetter` puts it in place
+/// of an existing value, in that value's style): one the original lacks comes out
+/// single-quoted; one it had keeps the style its node had then (go-yaml's default
+/// for the old value when the object was `restyled`) and loses its comments, the
+/// old node's, which went with it.
+fn set_annotations_as_kyaml(root: &mut Node, orig: Option<&Node>, keys: &[&str], restyled: Restyle) {
+    if keys.is_empty() {
+        return;
+    }
+    let old: Vec<Node> = orig
+        .and_then(annotations_of)
+        .map(|a| {
+            a.children
+                .chunks(2)
+                .filter(|p| p.len() == 2 && keys.contains(&p[0].value.as_str()))
+                .flat_map(|p| p.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(annotations) = root
+        .children
+        .chunks_mut(2)
+        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
+        .and_then(|p| {
+            p[1].children
+                .chunks_mut(2)
+                .find(|q| q.len() == 2 && q[0].value == "annotations" && q[1].kind == Kind::Mapping)
+        })
+    else {
+        return;
+    };
+    for pair in annotations[1].children.chunks_mut(2) {
+        let [key, value] = pair else { continue };
+        if value.kind != Kind::Scalar || !keys.contains(&key.value.as_str()) {
+            continue;
+        }
+        let before = old.chunks(2).find(|p| p[0].value == key.value).map(|p| &p[1]);
+        value.style = match before {
+            None => Style::Single,
+            Some(node) if restyled == Restyle::All && node.kind == Kind::Scalar => {
+                new_scalar(&node.value).style
+            }
+            Some(node) => node.style,
+        };
+        value.head.clear();
+        value.line.clear();
+        value.foot.clear();
+    }
 }
 
 /// Single-quotes the annotations named by `keys` that `orig` lacks.

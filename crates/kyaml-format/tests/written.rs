@@ -2,27 +2,29 @@
 //! value without writing and reading it: the output must be exactly what
 //! formatting that writing gives, for every object our functions generate (their
 //! golden outputs) and for values that exercise each of the writer's choices.
-use kyaml_format::{format_values_restyled, Original, Restyle, SeqIndent};
+use kyaml_format::{format_values_restyled, FileDocument, Original, Restyle, SeqIndent};
 use serde_json::{json, Value};
 use std::path::Path;
 
 /// Whether `written_text` gave the text (and it was right).
 fn check(value: &Value, origin: &str) -> bool {
     let text = krm_sdk::yaml::to_string(value);
-    let read = format_values_restyled(&[(
-        Original::Text(&text),
+    let read = format_values_restyled(&[FileDocument {
+        original: Original::Text(&text),
         value,
-        SeqIndent::Compact,
-        Restyle::Keep,
-        false,
-    )]);
-    let built = format_values_restyled(&[(
-        Original::Written,
+        seq_indent: SeqIndent::Compact,
+        restyled: Restyle::Keep,
+        changed: false,
+        set_annotations: &[],
+    }]);
+    let built = format_values_restyled(&[FileDocument {
+        original: Original::Written,
         value,
-        SeqIndent::Compact,
-        Restyle::Keep,
-        false,
-    )]);
+        seq_indent: SeqIndent::Compact,
+        restyled: Restyle::Keep,
+        changed: false,
+        set_annotations: &[],
+    }]);
     assert_eq!(
         built, read,
         "{origin}: the built tree and the written text differ for\n{text}"

@@ -340,6 +340,9 @@ fn render(
             );
         }
     }
+    if matches!(output, Output::InPlace) {
+        package::clean_up_on_interrupt()?;
+    }
     let mut rendered = package::render(package, settings, matches!(output, Output::InPlace))?;
     if verbose {
         for (pkg, function, ms) in &rendered.timings {

@@ -123,6 +123,9 @@ pub struct Rendered {
     staging: Option<Staging>,
     /// Source files read since the last staged subtree.
     unstaged_sources: Vec<String>,
+    /// Temporary files a killed render left (root-relative): an in-place render
+    /// removes them, `--check` lists them.
+    leftovers: Vec<String>,
     /// Where each document of each file read starts (1-based lines), for messages.
     starts: BTreeMap<String, Vec<usize>>,
     /// Generated objects as read and as emitted, to warn of hand edits.
@@ -183,6 +186,7 @@ impl Rendered {
             settings: Settings::default(),
             staging: None,
             unstaged_sources: Vec::new(),
+            leftovers: Vec::new(),
             starts: BTreeMap::new(),
             hand_edits: Default::default(),
             spare_threads: Arc::default(),
@@ -218,6 +222,7 @@ impl Rendered {
             settings: _,
             staging,
             unstaged_sources,
+            leftovers,
             starts,
             // Emptied when the subtree was checked; a subtree that failed before
             // its check stops the render.
@@ -235,6 +240,7 @@ impl Rendered {
         self.ran.extend(ran);
         self.packages += packages;
         self.unstaged_sources.extend(unstaged_sources);
+        self.leftovers.extend(leftovers);
         self.starts.extend(starts);
         if let (Some(mine), Some(theirs)) = (self.staging.as_mut(), staging) {
             // The child's writer is a handle on this one's: its files are there.
@@ -372,8 +378,10 @@ impl Rendered {
         let mut value = std::borrow::Cow::Borrowed(item.value());
         // kpt's attributor runs before either writer.
         let mut added_annotations: &[&str] = &[];
-        if unattributed(item) {
-            value.to_mut().set_annotation(BLUEPRINT, "kpt-fn");
+        if let Some(attribution) = attribution(item) {
+            if item.annotation(BLUEPRINT) != Some(attribution.as_str()) {
+                value.to_mut().set_annotation(BLUEPRINT, &attribution);
+            }
             added_annotations = &[BLUEPRINT];
         }
         let mut seq_indent = kyaml_format::SeqIndent::Compact;
@@ -482,6 +490,10 @@ impl Rendered {
         });
         renamed.into_iter().collect::<Result<Vec<()>>>()?;
         let mut deleted = Vec::new();
+        for leftover in &self.leftovers {
+            std::fs::remove_file(self.root.join(leftover)).with_context(|| leftover.clone())?;
+            deleted.push(leftover.clone());
+        }
         for doomed in &staging.deletions {
             if doomed.exists() {
                 std::fs::remove_file(doomed).with_context(|| doomed.display().to_string())?;
@@ -521,6 +533,13 @@ impl Rendered {
                     new: None,
                 });
             }
+        }
+        for leftover in &self.leftovers {
+            changes.push(Change {
+                path: leftover.clone(),
+                old: Some(String::new()),
+                new: None,
+            });
         }
         changes.sort_by(|a, b| a.path.cmp(&b.path));
         changes
@@ -738,13 +757,7 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
             .collect();
         // A document a function changed without keeping its text (it printed it
         // afresh) keeps the comments of the original but not its styles, as kpt.
-        let entries: Vec<(
-            kyaml_format::Original,
-            &Value,
-            kyaml_format::SeqIndent,
-            kyaml_format::Restyle,
-            bool,
-        )> = documents
+        let entries: Vec<kyaml_format::FileDocument> = documents
             .iter()
             .zip(&originals)
             .map(|(d, original)| {
@@ -765,7 +778,14 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
                     Some(text) => kyaml_format::Original::Text(text),
                     None => kyaml_format::Original::None,
                 };
-                (original, &d.value, indent, d.restyled, changed)
+                kyaml_format::FileDocument {
+                    original,
+                    value: &d.value,
+                    seq_indent: indent,
+                    restyled: d.restyled,
+                    changed,
+                    set_annotations: if attributable(&d.value) { &[BLUEPRINT] } else { &[] },
+                }
             })
             .collect();
         let text = kyaml_format::format_values_restyled(&entries);
@@ -786,7 +806,7 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
         same.then_some(text)
     });
     match (formatted, source) {
-        (Some(text), _) => attribution_quoted(text),
+        (Some(text), _) => text,
         (None, Some(source)) if unchanged => source.text.clone(),
         (None, _) => documents
             .iter()
@@ -1696,7 +1716,11 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
     let base = root.join(relative);
     let ignore = krmignore(&base)?;
     let mut files = Vec::new();
-    collect_files(&base, "", &ignore, &mut files)?;
+    let mut leftovers = Vec::new();
+    collect_files(&base, "", &ignore, &mut files, &mut leftovers)?;
+    rendered
+        .leftovers
+        .extend(leftovers.iter().map(|file| join(relative, file)));
     files.sort();
     let limits = Limits::default();
     let package_path = base.display().to_string();
@@ -1785,6 +1809,7 @@ fn collect_files(
     relative: &str,
     ignore: &ignore::gitignore::Gitignore,
     out: &mut Vec<String>,
+    leftovers: &mut Vec<String>,
 ) -> Result<()> {
     let dir = base.join(relative);
     for entry in std::fs::read_dir(&dir).with_context(|| dir.display().to_string())? {
@@ -1797,10 +1822,12 @@ fn collect_files(
         }
         if is_dir {
             if !entry.path().join("Kptfile").is_file() {
-                collect_files(base, &path, ignore, out)?;
+                collect_files(base, &path, ignore, out, leftovers)?;
             }
         } else if name == "Kptfile" || name.ends_with(".yaml") || name.ends_with(".yml") {
             out.push(path);
+        } else if name.starts_with('.') && name.ends_with(TEMPORARY_SUFFIX) {
+            leftovers.push(path);
         }
     }
     Ok(())
@@ -1900,7 +1927,7 @@ fn clean(item: &Value) -> Value {
 /// [`clean`] without a copy when there is nothing to clean (most documents read
 /// from files).
 fn clean_borrowed(item: &Value) -> std::borrow::Cow<'_, Value> {
-    let attributed = !unattributed(item);
+    let attributed = attribution(item).is_none_or(|a| item.annotation(BLUEPRINT) == Some(&a));
     let metadata = item.get("metadata").and_then(Value::as_object);
     let empties = metadata.is_some_and(|m| {
         m.is_empty()
@@ -1919,8 +1946,8 @@ fn clean_owned(item: &Value) -> Value {
     // kpt's attributor runs while the reader's annotations are still on the
     // object: its annotation joins that map, where the reader put it (after the
     // fields the file had), not after fields the steps added since.
-    if unattributed(&item) {
-        item.set_annotation(BLUEPRINT, "kpt-fn");
+    if let Some(attribution) = attribution(&item) {
+        item.set_annotation(BLUEPRINT, &attribution);
     }
     remove_kpt_annotations(&mut item);
     item
@@ -1928,11 +1955,49 @@ fn clean_owned(item: &Value) -> Value {
 
 const BLUEPRINT: &str = "cnrm.cloud.google.com/blueprint";
 
-/// A Config Connector object kpt's attributor still has to stamp
-/// (`internal/util/attribution`, `Attributor.Process`).
-fn unattributed(item: &Value) -> bool {
-    let group = item.api_version().split('/').next().unwrap_or("");
-    group.ends_with("cnrm.cloud.google.com") && item.annotation(BLUEPRINT).is_none()
+/// Whether kpt's attributor (`internal/util/attribution`, `Attributor.Filter`)
+/// stamps the object: an apiVersion with `.cnrm.` in it and a non-empty
+/// `metadata`.
+fn attributable(item: &Value) -> bool {
+    item.api_version().contains(".cnrm.")
+        && item
+            .get("metadata")
+            .is_some_and(|m| m.as_object().is_some_and(|m| !m.is_empty()))
+}
+
+/// The attribution kpt's attributor sets on the object, if it stamps it
+/// (`recordAction` with the command group `fn`): `kpt-fn` alone, appended to a
+/// value without `kpt-`, or merged into each part that names kpt (`kpt-pkg` becomes
+/// `kpt-pkg-fn`; any part with `kpt` in it becomes such a part).
+fn attribution(item: &Value) -> Option<String> {
+    if !attributable(item) {
+        return None;
+    }
+    let current = item.annotation(BLUEPRINT).unwrap_or("");
+    if current.is_empty() {
+        return Some("kpt-fn".into());
+    }
+    if !current.contains("kpt-") {
+        return Some(format!("{current},kpt-fn"));
+    }
+    let parts: Vec<String> = current
+        .split(',')
+        .map(|part| {
+            if !part.contains("kpt") {
+                return part.to_string();
+            }
+            let mut merged = vec!["kpt"];
+            if part.contains("pkg") {
+                merged.push("pkg");
+            }
+            merged.push("fn");
+            if part.contains("live") {
+                merged.push("live");
+            }
+            merged.join("-")
+        })
+        .collect();
+    Some(parts.join(","))
 }
 
 /// One document in our block style, with kpt's quoting of its attribution.
@@ -2072,6 +2137,64 @@ fn write_temporary(
     permissions: Option<std::fs::Permissions>,
     folders: &mut std::collections::HashSet<PathBuf>,
 ) -> Result<PathBuf> {
+    write_temporary_file(destination, text, permissions, folders)
+        .with_context(|| temporary_name(destination).display().to_string())
+}
+
+/// The suffix of every temporary file a render writes (`.NAME.lummo-tmp` beside
+/// NAME); one left behind by a killed render is removed by the next one.
+const TEMPORARY_SUFFIX: &str = ".lummo-tmp";
+
+fn temporary_name(destination: &Path) -> PathBuf {
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    destination.with_file_name(format!(".{name}{TEMPORARY_SUFFIX}"))
+}
+
+/// The temporary files on disk, and whether the process is stopping: a file is
+/// created only while this lock is held and the process is not stopping, so the
+/// interrupt handler ([`remove_temporaries`]) finds every one of them.
+static TEMPORARIES: std::sync::Mutex<(bool, Vec<PathBuf>)> =
+    std::sync::Mutex::new((false, Vec::new()));
+
+/// For SIGINT and SIGTERM: removes every temporary file and keeps any more from
+/// being created; the caller exits. A replaced file holds its old text or its
+/// new one (each rename is atomic), never half of one.
+pub fn remove_temporaries() {
+    let mut guard = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
+    guard.0 = true;
+    for path in guard.1.drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+    // The lock stays held: a writer waiting for it never creates another file.
+    std::mem::forget(guard);
+}
+
+/// Removes the temporary files on SIGINT and SIGTERM, then exits as a shell
+/// reports a signal (128 + its number).
+pub fn clean_up_on_interrupt() -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            remove_temporaries();
+            eprintln!(
+                "interrupted: temporary files removed; each file holds its old text, or its new one if it was already replaced"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+fn write_temporary_file(
+    destination: &Path,
+    text: &str,
+    permissions: Option<std::fs::Permissions>,
+    folders: &mut std::collections::HashSet<PathBuf>,
+) -> Result<PathBuf> {
     use std::io::Write;
     if let Some(parent) = destination.parent() {
         if !folders.contains(parent) {
@@ -2079,23 +2202,24 @@ fn write_temporary(
             folders.insert(parent.to_path_buf());
         }
     }
-    let name = destination
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let temporary = destination.with_file_name(format!(".{name}.lummo-tmp"));
+    let temporary = temporary_name(destination);
     let permissions =
         permissions.or_else(|| std::fs::metadata(destination).ok().map(|m| m.permissions()));
-    let written = std::fs::File::create(&temporary).and_then(|mut file| {
-        file.write_all(text.as_bytes())?;
-        // On the open file: no second walk of the path.
-        // A file system without modes refuses; the file is written all the same.
-        if let Some(permissions) = permissions {
-            let _ = file.set_permissions(permissions);
+    let mut file = {
+        let mut guard = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.0 {
+            bail!("interrupted");
         }
-        Ok(())
-    });
-    written.with_context(|| temporary.display().to_string())?;
+        let file = std::fs::File::create(&temporary)?;
+        guard.1.push(temporary.clone());
+        file
+    };
+    file.write_all(text.as_bytes())?;
+    // On the open file: no second walk of the path.
+    // A file system without modes refuses; the file is written all the same.
+    if let Some(permissions) = permissions {
+        let _ = file.set_permissions(permissions);
+    }
     Ok(temporary)
 }
 
