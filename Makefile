@@ -13,7 +13,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test kpt-output init-kpt unit yaml-suite catalog models analysis pgbouncer-real traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test render-interrupts kpt-output init-kpt unit yaml-suite catalog models analysis pgbouncer-real traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -21,7 +21,7 @@ help: ## List the targets
 build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
-test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-output init-kpt kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-output init-kpt kpt-e2e render-interrupts kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -50,6 +50,9 @@ conformance: build ## Render every Kptfile.examples package with the real kpt (e
 
 kpt-output: build ## `lummo render -o stdout`/`-o unwrap` against the real kpt (exec binaries), byte for byte: every example, mixed catalog steps, the catalog's v0.1 releases
 	python3 scripts/kpt-output-parity.py $(BIN_DIR)
+
+render-interrupts: build ## In-place renders killed at random moments (SIGINT, SIGTERM, SIGKILL): every file old or new, no temporary file left, leftovers of a kill cleaned by the next render
+	python3 scripts/render_interrupts.py $(BIN_DIR)/lummo --trials 40
 
 init-kpt: build ## `lummo init` scaffolds rendered by the real kpt (exec) and by lummo: same files, no errors
 	BIN_DIR=$(BIN_DIR) scripts/init-kpt.sh

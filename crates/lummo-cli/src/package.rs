@@ -491,8 +491,14 @@ impl Rendered {
         renamed.into_iter().collect::<Result<Vec<()>>>()?;
         let mut deleted = Vec::new();
         for leftover in &self.leftovers {
-            std::fs::remove_file(self.root.join(leftover)).with_context(|| leftover.clone())?;
-            deleted.push(leftover.clone());
+            // One this render wrote again under the same name is renamed already.
+            match std::fs::remove_file(self.root.join(leftover)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                result => {
+                    result.with_context(|| leftover.clone())?;
+                    deleted.push(leftover.clone());
+                }
+            }
         }
         for doomed in &staging.deletions {
             if doomed.exists() {
