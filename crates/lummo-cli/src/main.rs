@@ -433,25 +433,17 @@ fn render(
 /// function that ran, with its results.
 fn write_results(dir: &std::path::Path, rendered: &package::Rendered) -> Result<()> {
     let mut items: Vec<serde_json::Value> = Vec::new();
-    for (_, function, _) in &rendered.timings {
-        if items.iter().any(|i| i["image"] == function.as_str()) {
-            continue;
+    for step in &rendered.steps {
+        let mut item = serde_json::Map::new();
+        item.insert(step.field.into(), step.reference.clone().into());
+        if !step.stderr.is_empty() {
+            item.insert("stderr".into(), step.stderr.clone().into());
         }
-        let results: Vec<serde_json::Value> = rendered
-            .findings
-            .iter()
-            .filter(|f| &f.function == function)
-            .map(|f| serde_json::to_value(&f.result))
-            .collect::<Result<_, _>>()?;
-        let failed = rendered
-            .findings
-            .iter()
-            .any(|f| &f.function == function && f.result.is_error());
-        let mut item = serde_json::json!({ "image": function, "exitCode": u8::from(failed) });
-        if !results.is_empty() {
-            item["results"] = serde_json::Value::Array(results);
+        item.insert("exitCode".into(), step.exit_code.into());
+        if !step.results.is_empty() {
+            item.insert("results".into(), serde_json::to_value(&step.results)?);
         }
-        items.push(item);
+        items.push(item.into());
     }
     let list = serde_json::json!({
         "apiVersion": "kpt.dev/v1",
@@ -461,7 +453,9 @@ fn write_results(dir: &std::path::Path, rendered: &package::Rendered) -> Result<
         "items": items,
     });
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("results.yaml"), krm_sdk::yaml::to_string(&list))?;
+    // kpt marshals it with kyaml: indent 2, sequences indented under their key.
+    let text = kyaml_format::format_value(None, &list, kyaml_format::SeqIndent::Wide);
+    std::fs::write(dir.join("results.yaml"), text)?;
     Ok(())
 }
 

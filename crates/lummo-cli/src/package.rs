@@ -115,6 +115,8 @@ pub struct Rendered {
     pub findings: Vec<Finding>,
     /// (package, function, milliseconds) per step.
     pub timings: Vec<(String, String, f64)>,
+    /// Every step that ran, in order, as kpt's `--results-dir` records it.
+    pub steps: Vec<StepRecord>,
     /// Which functions ran in which package (root-relative folder, "" for the root).
     ran: BTreeMap<String, BTreeSet<&'static str>>,
     pub packages: usize,
@@ -128,6 +130,9 @@ pub struct Rendered {
     leftovers: Vec<String>,
     /// Where each document of each file read starts (1-based lines), for messages.
     starts: BTreeMap<String, Vec<usize>>,
+    /// The text of each staged file that a result names, to place the result
+    /// on its field (the sources themselves are dropped once staged).
+    named_texts: BTreeMap<String, String>,
     /// Generated objects as read and as emitted, to warn of hand edits.
     hand_edits: crate::hand_edits::HandEdits,
     /// Threads no subtree renders on yet, shared by every subtree's state: a
@@ -157,6 +162,18 @@ struct Staging {
     updated: Vec<String>,
 }
 
+/// One step as kpt's results file records it (`fnresult.Result`).
+pub struct StepRecord {
+    /// `image` or `exec`, as the step names its function.
+    pub field: &'static str,
+    pub reference: String,
+    pub exit_code: i32,
+    /// What an external function printed on stderr.
+    pub stderr: String,
+    /// Its results as the function gave them.
+    pub results: Vec<ResultItem>,
+}
+
 /// One file a render would change: its old text (none when new) and its new
 /// text (none when pruned).
 pub struct Change {
@@ -181,6 +198,7 @@ impl Rendered {
             items: Vec::new(),
             findings: Vec::new(),
             timings: Vec::new(),
+            steps: Vec::new(),
             ran: BTreeMap::new(),
             packages: 0,
             settings: Settings::default(),
@@ -188,6 +206,7 @@ impl Rendered {
             unstaged_sources: Vec::new(),
             leftovers: Vec::new(),
             starts: BTreeMap::new(),
+            named_texts: BTreeMap::new(),
             hand_edits: Default::default(),
             spare_threads: Arc::default(),
             progress: None,
@@ -217,6 +236,7 @@ impl Rendered {
             items,
             findings,
             timings,
+            steps,
             ran,
             packages,
             settings: _,
@@ -224,6 +244,7 @@ impl Rendered {
             unstaged_sources,
             leftovers,
             starts,
+            named_texts,
             // Emptied when the subtree was checked; a subtree that failed before
             // its check stops the render.
             hand_edits: _,
@@ -237,11 +258,13 @@ impl Rendered {
         self.items.extend(items);
         self.findings.extend(findings);
         self.timings.extend(timings);
+        self.steps.extend(steps);
         self.ran.extend(ran);
         self.packages += packages;
         self.unstaged_sources.extend(unstaged_sources);
         self.leftovers.extend(leftovers);
         self.starts.extend(starts);
+        self.named_texts.extend(named_texts);
         if let (Some(mine), Some(theirs)) = (self.staging.as_mut(), staging) {
             // The child's writer is a handle on this one's: its files are there.
             mine.created.extend(theirs.created);
@@ -285,8 +308,11 @@ impl Rendered {
     /// The 1-based line and column of `field` (a result's field path) in document
     /// `index` of `path`: the file is read again only for a result being reported.
     pub fn position_of(&self, path: &str, index: u32, field: &str) -> Option<(usize, usize)> {
-        let source = self.sources.get(path)?;
-        krm_sdk::locate::field_position(&source.text, index as usize, field)
+        let text = match self.sources.get(path) {
+            Some(source) => &source.text,
+            None => self.named_texts.get(path)?,
+        };
+        krm_sdk::locate::field_position(text, index as usize, field)
     }
 
     /// A result of a step of the package at `package`; its file path, relative to
@@ -422,6 +448,16 @@ impl Rendered {
     /// files go to temporary files, files whose resources all went away are
     /// marked for deletion; its items and sources are dropped.
     fn stage(&mut self, items: Vec<Item>) -> Result<()> {
+        let named: BTreeSet<&str> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.result.file.as_ref().map(|file| file.path.as_str()))
+            .collect();
+        for path in named {
+            if let Some(source) = self.sources.get(path) {
+                self.named_texts.insert(path.to_string(), source.text.clone());
+            }
+        }
         let files: Vec<(String, Option<Source>, Vec<Document>)> = group_files(&items)
             .into_iter()
             .map(|(path, documents)| {
@@ -1241,6 +1277,7 @@ fn render_package(
             list.items = input;
             list.function_config = config;
             let start = Instant::now();
+            let mut external_exit = None;
             match &runner {
                 Runner::Native(function) => (function.process)(&mut list),
                 Runner::Catalog(function) => {
@@ -1255,15 +1292,28 @@ fn render_package(
                 Runner::Exec(_) | Runner::Container(_) => {
                     rendered.say(&format!("[RUNNING] \"{label}\"\n"));
                     let command = external_command(&runner, &rendered.settings)?;
-                    let stderr = runtime::run_external(command, &label, &mut list)?;
+                    let exit = runtime::run_external(command, &label, &mut list)?;
                     rendered.say(&outcome(
                         &label,
                         list.has_errors(),
                         start.elapsed().as_secs_f64(),
-                        &stderr,
+                        &exit.stderr,
                     ));
+                    external_exit = Some(exit);
                 }
             }
+            rendered.steps.push(StepRecord {
+                field: if step.exec.is_empty() { "image" } else { "exec" },
+                reference: match &runner {
+                    Runner::Container(image) => image.clone(),
+                    _ => step.reference().to_string(),
+                },
+                exit_code: external_exit
+                    .as_ref()
+                    .map_or(i32::from(list.has_errors()), |e| e.code),
+                stderr: external_exit.map(|e| e.stderr).unwrap_or_default(),
+                results: list.results.clone(),
+            });
             rendered.timings.push((
                 package.clone(),
                 label.clone(),

@@ -13,7 +13,14 @@ use std::process::{Command, Stdio};
 /// Runs an external function (a binary or a container) over `list`: the
 /// ResourceList on stdin, the ResourceList it prints on stdout back into `list`
 /// (items and results), its stderr returned for the report.
-pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) -> Result<String> {
+/// What an external function left besides its ResourceList.
+pub struct Exit {
+    pub stderr: String,
+    /// Its exit code (1 when a signal ended it).
+    pub code: i32,
+}
+
+pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) -> Result<Exit> {
     // kyaml's `FunctionFilter.setIds`: each object goes in with an id (from 1,
     // both spellings), so that what comes back under it gets its comments and
     // field order back.
@@ -85,7 +92,10 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
             )));
         }
     }
-    Ok(stderr)
+    Ok(Exit {
+        stderr,
+        code: output.status.code().unwrap_or(1),
+    })
 }
 
 /// kyaml's id annotation (`kioutil.IdAnnotation`); [`annotations::ID`] is its

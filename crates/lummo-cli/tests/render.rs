@@ -411,10 +411,50 @@ fn results_dir_gets_a_function_result_list() {
         "{text}"
     );
     assert!(
-        text.contains("exitCode: 1") && text.contains("image: lummo-workload"),
+        text.contains("exitCode: 1") && text.contains(&format!("  - image: {WORKLOAD}\n")),
         "{text}"
     );
     assert!(text.contains("severity: error"), "{text}");
+}
+
+/// Issue 27 point 9: an `exec:` step is recorded as `exec:`, with its stderr and
+/// its exit code, in kpt's layout (sequences indented under their key).
+#[test]
+fn results_dir_records_exec_steps_as_kpt_does() {
+    let kptfile = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\npipeline:\n  mutators:\n  - exec: sh -c 'cat; echo said >&2'\n";
+    let pkg = package(
+        "results-exec",
+        &[("Kptfile", kptfile), ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n")],
+    );
+    let results = pkg.with_extension("results");
+    let _ = std::fs::remove_dir_all(&results);
+    let out = lummo(
+        &["render", ".", "--allow-exec", "--results-dir", results.to_str().unwrap()],
+        &pkg,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(results.join("results.yaml")).unwrap();
+    assert_eq!(
+        text,
+        "apiVersion: kpt.dev/v1\nkind: FunctionResultList\nmetadata:\n  name: fnresults\nexitCode: 0\nitems:\n  - exec: sh -c 'cat; echo said >&2'\n    stderr: |\n      said\n    exitCode: 0\n"
+    );
+}
+
+/// Issue 27 point 10: an in-place render places a warning on its field, as
+/// `-o stdout` does, not at the start of the document.
+#[test]
+fn in_place_warnings_name_the_line_and_column_of_their_field() {
+    let spec = SPEC.replace("image: api:1.0.0", "image: api:latest");
+    let pkg = package(
+        "warning-position",
+        &[("Kptfile", &kptfile(&[WORKLOAD])), ("app.yaml", &spec)],
+    );
+    let printed = lummo(&["render", ".", "-o", "stdout"], &pkg);
+    let in_place = lummo(&["render", "."], &pkg);
+    assert!(in_place.status.success(), "{}", stderr(&in_place));
+    let wanted = "app.yaml:11:5: LummoDeployment/api: spec.containers[0].image:";
+    assert!(stderr(&printed).contains(wanted), "{}", stderr(&printed));
+    assert!(stderr(&in_place).contains(wanted), "{}", stderr(&in_place));
 }
 
 #[test]
@@ -557,7 +597,7 @@ fn a_hand_edited_generated_file_is_a_warning_and_is_overwritten() {
     let err = render_ok(&pkg);
     assert!(
         err.contains(
-            "warning [lummo render] generated/rollout_api.yaml:1: Rollout/api: spec.replicas: \
+            "warning [lummo render] generated/rollout_api.yaml:80:3: Rollout/api: spec.replicas: \
              edited by hand: the file has 3, its spec generates 1, and this render writes that back; \
              generated files are rewritten on every render: change the spec LummoDeployment/api \
              in app.yaml instead"
@@ -698,7 +738,7 @@ fn a_hand_edit_in_a_subpackage_names_its_own_spec() {
     let err = render_ok(&pkg);
     assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
     assert!(
-        err.contains("b/generated/rollout_api.yaml:1: Rollout/api: spec.replicas: edited by hand: the file has 4"),
+        err.contains("b/generated/rollout_api.yaml:80:3: Rollout/api: spec.replicas: edited by hand: the file has 4"),
         "{err}"
     );
     assert!(
@@ -915,7 +955,7 @@ fn monorepos_render_the_same_on_one_thread_and_on_several() {
             present: &[
                 "warning [lummo-workload in p01] ",
                 "warning [lummo-workload in p05/y] ",
-                "warning [lummo render] p04/generated/rollout_api.yaml:1: Rollout/api: spec.replicas: edited by hand",
+                "warning [lummo render] p04/generated/rollout_api.yaml:80:3: Rollout/api: spec.replicas: edited by hand",
                 "[RUNNING] \"gcr.io/kpt-fn/set-labels:v0.2.0\"\n[PASS]",
                 "    \"from p03\"\n",
                 "Successfully executed 22 function(s) in 19 package(s)",
