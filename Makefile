@@ -36,10 +36,11 @@ deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
 
-catalog: ## The kpt function catalog's own examples with our kpt-catalog binary, through the real kpt (when ../shared is present)
+catalog: build ## The kpt function catalog's own examples with our kpt-catalog binary through the real kpt, then in place through lummo render with the functions in process
 	@if [ -d ../shared/catalog-examples ]; then \
 	  $(CARGO) build -q -j$(JOBS) -p kpt-catalog --bin kpt-catalog && \
-	  python3 scripts/catalog-examples.py target/debug/kpt-catalog ../shared/catalog-examples; \
+	  python3 scripts/catalog-examples.py target/debug/kpt-catalog ../shared/catalog-examples && \
+	  LUMMO=$(BIN_DIR)/lummo python3 scripts/catalog-examples.py target/debug/kpt-catalog ../shared/catalog-examples; \
 	else echo "catalog: ../shared/catalog-examples absent, skipped"; fi
 
 images: build ## One FROM-scratch image per function, tagged $(REGISTRY)/<fn>:v<version>

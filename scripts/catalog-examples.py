@@ -8,8 +8,14 @@ An example runs as its `.expected/config.yaml` says (kpt's e2e format:
 `.expected/exec.sh`; catalog images become `exec:` steps of our binary
 (`kpt-catalog <image>`), so kpt runs them with `--allow-exec`.
 
+With LUMMO=<lummo binary> in the environment, every `kpt fn render` (the
+example's own, or one its exec.sh runs) is `lummo render` with the catalog
+functions in process instead, on the example as published (no step rewritten);
+`kpt fn eval` stays kpt's. The expected diff is the same.
+
 Usage: scripts/catalog-examples.py [BIN] [EXAMPLES_DIR] [NAME_FILTER]
-Prints `catalog: N passed, M failed`; exits 1 on any failure.
+Prints `catalog: N passed, M failed` (`catalog in lummo render: ...` with LUMMO);
+exits 1 on any failure.
 """
 import os
 import re
@@ -23,6 +29,7 @@ BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "
 EXAMPLES = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "../shared/catalog-examples")
 FILTER = sys.argv[3] if len(sys.argv) > 3 else ""
 KPT = shutil.which("kpt")
+LUMMO = os.path.abspath(os.environ["LUMMO"]) if os.environ.get("LUMMO") else None
 GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
                GIT_COMMITTER_EMAIL="t@t", GIT_CONFIG_NOSYSTEM="1", HOME=tempfile.gettempdir())
 
@@ -97,6 +104,8 @@ class NotBuiltIn(Exception):
 KPT_WRAPPER = """#!{python}
 import os, sys
 args = sys.argv[1:]
+if args[:2] == ["fn", "render"] and "{lummo}":
+    os.execv("{lummo}", ["{lummo}", "render"] + args[2:])
 if args[:2] == ["fn", "render"]:
     args.append("--allow-exec")
 if args[:2] == ["fn", "eval"]:
@@ -134,7 +143,7 @@ def run_example(src):
         git(pkg, "init", "-q")
         git(pkg, "add", "-A")
         git(pkg, "commit", "-qm", "example")
-        if not eval_mode:
+        if not eval_mode and not LUMMO:
             for kptfile in kptfiles(pkg):
                 rewrite_kptfile(kptfile)
         if os.path.exists(exec_sh):
@@ -144,7 +153,7 @@ def run_example(src):
             wrapper = os.path.join(tmp, "bin")
             os.makedirs(wrapper)
             with open(os.path.join(wrapper, "kpt"), "w") as f:
-                f.write(KPT_WRAPPER.format(python=sys.executable, kpt=KPT, bin=BIN))
+                f.write(KPT_WRAPPER.format(python=sys.executable, kpt=KPT, bin=BIN, lummo=LUMMO or ""))
             os.chmod(os.path.join(wrapper, "kpt"), 0o755)
             env = dict(os.environ, PATH=wrapper + os.pathsep + os.environ["PATH"])
         elif eval_mode:
@@ -157,6 +166,9 @@ def run_example(src):
                 # Relative to .expected/, as kpt's e2e runner reads it.
                 cmd += ["--fn-config", os.path.normpath(os.path.join(expected_dir, config["fnConfig"]))]
             cmd += ["--", *args] if args else []
+            env = os.environ
+        elif LUMMO:
+            cmd = [LUMMO, "render", "."]
             env = os.environ
         else:
             cmd = [KPT, "fn", "render", ".", "--allow-exec"]
@@ -205,7 +217,8 @@ def main():
         print(f"ok   {name}")
     for name, problem in failed:
         print(f"FAIL {name}: {problem}")
-    print(f"catalog: {len(passed)} passed, {len(failed)} failed")
+    label = "catalog in lummo render" if LUMMO else "catalog"
+    print(f"{label}: {len(passed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
 

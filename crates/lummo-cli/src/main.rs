@@ -44,7 +44,8 @@ enum Command {
     /// one after the other; the environment variable LUMMO_THREADS=N sets the
     /// number of threads (1: one package after the other).
     Render {
-        /// The package (a folder with a Kptfile).
+        /// The package (a folder with a Kptfile); as kpt, the current folder by default.
+        #[arg(default_value = ".")]
         package: PathBuf,
         /// As kpt: `stdout` prints the rendered package as a ResourceList,
         /// `unwrap` as a YAML stream, a folder gets a copy of the rendered package
