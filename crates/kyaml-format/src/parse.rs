@@ -410,8 +410,12 @@ fn scan_comments(chars: &[char], masked: &[bool], line_starts: &[usize]) -> Vec<
                 continue;
             }
             if c == '#' && prev_blank {
+                // go-yaml's scanner reads a comment up to the line break, trailing
+                // spaces and tabs included (scannerc.go `yaml_parser_scan_comments`,
+                // `yaml_parser_scan_line_comment`: `read` until `is_breakz`); a `\r`
+                // is a line break there, not part of the text.
                 let mut text: String = chars[i..end].iter().collect();
-                let trimmed = text.trim_end_matches([' ', '\t', '\r']).len();
+                let trimmed = text.trim_end_matches('\r').len();
                 text.truncate(trimmed);
                 out.push(Comment {
                     line: l,
