@@ -150,7 +150,14 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
                 }
                 let is_map = is_map_start;
                 let s = span.start.index();
-                let flow = chars.get(s).is_some_and(|c| *c == '[' || *c == '{');
+                // saphyr gives a flow collection's start the span of its `[` or `{` and
+                // a block collection's an empty one; the character alone is not
+                // enough: an indentless block sequence starts at its first item's
+                // content, which may itself be a flow collection (`- {a: b}`).
+                let flow = span.end.index() > s
+                    && chars
+                        .get(s)
+                        .is_some_and(|c| *c == if is_map { '{' } else { '[' });
                 let mut node = Node::new(
                     if is_map {
                         Kind::Mapping
