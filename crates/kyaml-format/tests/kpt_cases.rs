@@ -26,3 +26,25 @@ fn indentless_list_of_flow_collections_stays_a_block_list() {
     let input = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: q\nspec:\n  items:\n  - {topic: a, subscription: b}\n  - [c, d]\n  lists:\n  - [e, f]\n  - {g: h}\n";
     assert_kpt(input, input);
 }
+
+/// go-yaml v3 resolves a plain `0755` as Go's `strconv.ParseInt(s, 0, 64)` does:
+/// octal 493 (resolve.go; YAML 1.1 octals kept "for compatibility"). A document a
+/// function changed elsewhere keeps the node, as kyaml keeps every node whose
+/// value is unchanged: `0755`, not `493` (nor `755`, which is another value).
+#[test]
+fn octal_integer_keeps_its_spelling() {
+    let original = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\nspec:\n  volumes:\n  - name: v\n    configMap:\n      name: c\n      defaultMode: 0755\n      other: 0o17\n      hex: 0x1F\n";
+    let limits = krm_sdk::yaml::Limits::default();
+    let mut value = krm_sdk::yaml::parse_documents(original, &limits).unwrap().remove(0);
+    assert_eq!(value["spec"]["volumes"][0]["configMap"]["defaultMode"], 493);
+    value["metadata"]["namespace"] = "ns".into();
+    let out = kyaml_format::format_value(Some(original), &value, kyaml_format::SeqIndent::Compact);
+    assert_eq!(
+        out,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\n  namespace: ns\nspec:\n  volumes:\n  - name: v\n    configMap:\n      name: c\n      defaultMode: 0755\n      other: 0o17\n      hex: 0x1F\n"
+    );
+    // The decimal 755 is another value: written afresh.
+    value["spec"]["volumes"][0]["configMap"]["defaultMode"] = 755.into();
+    let out = kyaml_format::format_value(Some(original), &value, kyaml_format::SeqIndent::Compact);
+    assert!(out.contains("      defaultMode: 755\n"), "{out}");
+}
