@@ -220,7 +220,7 @@ fn build(value: &Value, orig: Option<&Node>) -> Node {
                 copy_comments(&mut node, o);
             }
             for (i, item) in items.iter().enumerate() {
-                let matched = orig.and_then(|o| match_item(o, item, i));
+                let matched = orig.and_then(|o| match_item(o, items, i));
                 node.children.push(build(item, matched));
             }
             node
@@ -253,16 +253,28 @@ fn copy_comments(to: &mut Node, from: &Node) {
 
 /// The original item for a new one: lists of objects match on `name` (kpt's
 /// associative key for most Kubernetes lists), everything else on position.
-fn match_item<'a>(orig: &'a Node, item: &Value, index: usize) -> Option<&'a Node> {
-    if let Some(name) = item.get("name").and_then(Value::as_str) {
-        let by_name = orig.children.iter().find(|c| {
+/// Items sharing a name match in order, the n-th of the new list with the n-th of
+/// the original: a function that keeps the nodes it does not change (kyaml's
+/// filters edit the tree in place) leaves each such item its own styles and
+/// comments, which the first original of that name would otherwise lend to all.
+fn match_item<'a>(orig: &'a Node, items: &[Value], index: usize) -> Option<&'a Node> {
+    fn name_of(v: &Value) -> Option<&str> {
+        v.get("name").and_then(Value::as_str)
+    }
+    if let Some(name) = name_of(&items[index]) {
+        let nth = items[..index]
+            .iter()
+            .filter(|v| name_of(v) == Some(name))
+            .count();
+        let named = |c: &&Node| {
             c.kind == Kind::Mapping
                 && c.children
                     .chunks(2)
                     .any(|p| p[0].value == "name" && p.get(1).is_some_and(|v| v.value == name))
-        });
-        if by_name.is_some() {
-            return by_name;
+        };
+        let mut by_name = orig.children.iter().filter(named);
+        if let Some(found) = by_name.clone().nth(nth).or_else(|| by_name.next()) {
+            return Some(found);
         }
     }
     orig.children.get(index)

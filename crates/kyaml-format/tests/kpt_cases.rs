@@ -35,7 +35,9 @@ fn indentless_list_of_flow_collections_stays_a_block_list() {
 fn octal_integer_keeps_its_spelling() {
     let original = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: q\nspec:\n  volumes:\n  - name: v\n    configMap:\n      name: c\n      defaultMode: 0755\n      other: 0o17\n      hex: 0x1F\n";
     let limits = krm_sdk::yaml::Limits::default();
-    let mut value = krm_sdk::yaml::parse_documents(original, &limits).unwrap().remove(0);
+    let mut value = krm_sdk::yaml::parse_documents(original, &limits)
+        .unwrap()
+        .remove(0);
     assert_eq!(value["spec"]["volumes"][0]["configMap"]["defaultMode"], 493);
     value["metadata"]["namespace"] = "ns".into();
     let out = kyaml_format::format_value(Some(original), &value, kyaml_format::SeqIndent::Compact);
@@ -47,4 +49,27 @@ fn octal_integer_keeps_its_spelling() {
     value["spec"]["volumes"][0]["configMap"]["defaultMode"] = 755.into();
     let out = kyaml_format::format_value(Some(original), &value, kyaml_format::SeqIndent::Compact);
     assert!(out.contains("      defaultMode: 755\n"), "{out}");
+}
+
+/// Two list items with the same `name`: each keeps its own styles and comments.
+/// kpt keeps the nodes a function (kyaml-based, like apply-setters) left alone,
+/// so nothing moves from one item to the other; the real kpt with apply-setters
+/// setting `tag` left this document as it was, but for `v3`.
+#[test]
+fn list_items_with_the_same_name_keep_their_own_styles() {
+    let original = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nspec:\n  steps:\n    # head first\n    - name: builder # line first\n      id: \"first\" # id first\n    # head second\n    - name: builder # line second\n      id: \"second\"\n      args:\n        - \"x\"\n  tag: v2 # kpt-set: ${tag}\n";
+    let limits = krm_sdk::yaml::Limits::default();
+    let mut value = krm_sdk::yaml::parse_documents(original, &limits)
+        .unwrap()
+        .remove(0);
+    value["spec"]["tag"] = "v3".into();
+    let indent = kyaml_format::derive_seq_indent(original);
+    let out = kyaml_format::format_value(Some(original), &value, indent);
+    assert_eq!(out, original.replace("tag: v2", "tag: v3"));
+    // Items reordered: matched by name, the n-th item of a name with the n-th
+    // original of that name.
+    let items = value["spec"]["steps"].as_array_mut().unwrap();
+    items.insert(0, serde_json::json!({"name": "new"}));
+    let out = kyaml_format::format_value(Some(original), &value, indent);
+    assert!(out.contains("    # head first\n    - name: builder # line first\n      id: \"first\" # id first\n    # head second\n    - name: builder # line second\n      id: \"second\"\n"), "{out}");
 }
