@@ -73,3 +73,53 @@ fn list_items_with_the_same_name_keep_their_own_styles() {
     let out = kyaml_format::format_value(Some(original), &value, indent);
     assert!(out.contains("    # head first\n    - name: builder # line first\n      id: \"first\" # id first\n    # head second\n    - name: builder # line second\n      id: \"second\"\n"), "{out}");
 }
+
+/// A comment line less indented than the block it follows, and not at the column
+/// of the comment above it, ends that comment: go-yaml's scanner makes the text so
+/// far a foot comment (of the token before the run, whatever its column) and goes
+/// on with a new text; a blank line inside a head comment stays; a comment at a
+/// block's column after its last node is the foot of that block's last key.
+#[test]
+fn foot_comments_keep_their_own_columns() {
+    let cases = [
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nspec:\n  ref:\n    external: a\n    # inner foot\n  # outer foot\n\n  # head of b\n  b: c\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nspec:\n  ref:\n    external: a\n    # inner foot\n  # outer foot\n\n  # head of b\n  b: c\n",
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  c: d\n  # map foot\n# doc foot\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  c: d\n  # map foot\n# doc foot\n",
+        ),
+        (
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nspec:\n  m:\n    a: b\n  # x\n# y\n",
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nspec:\n  m:\n    a: b\n    # x\n# y\n",
+        ),
+        (
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nspec:\n  m:\n    a: b\n\n  # x\n# y\n\nz: 1\n",
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nspec:\n  m:\n    a: b\n    # x\n# y\nz: 1\n",
+        ),
+        (
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nz:\n  - a\n# foot\n",
+            "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nz:\n  - a\n# foot\n",
+        ),
+    ];
+    for (input, kpt) in cases {
+        assert_kpt(input, kpt);
+    }
+}
+
+/// After the last node, comments directly below it are its foot (no blank line);
+/// comments after a blank line are the document's foot comment (go-yaml's parser
+/// turns the head comment left at the end into the DOCUMENT-END's foot), which the
+/// emitter writes after a blank line, however deep the last node was.
+#[test]
+fn document_foot_after_a_blank_line_keeps_it() {
+    let cases = [
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  annotations:\n    a: b\n\n# TODO at the end\n",
+        "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nz: 1\n# foot\n",
+        "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nz: 1\n# foot\n\n# foot2\n",
+    ];
+    for input in cases {
+        assert_kpt(input, input);
+    }
+}
