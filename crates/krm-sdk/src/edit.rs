@@ -58,10 +58,15 @@ pub fn update_item_text(text: &str, old: &Value, new: &Value) -> Option<String> 
         at = end;
     }
     out.push_str(&doc[at..]);
+    // Read with the line break that follows an item's text wherever it is written,
+    // as `Item::from_document` reads it: a clip block scalar (`|`) ending the item
+    // keeps its `\n`.
+    out.push('\n');
     let reparsed = yaml::parse_documents(&out, &Limits::default()).ok()?;
     if reparsed.len() != 1 || &reparsed[0] != new {
         return None;
     }
+    out.pop();
     Some(out[2..].to_string())
 }
 
@@ -607,6 +612,21 @@ mod tests {
         assert_eq!(
             update_item_text(text, &old, &new).as_deref(),
             Some(expected)
+        );
+    }
+
+    /// An item's text ends before its final line break; a clip block scalar (`|`)
+    /// ending it reads with its `\n`, as the item was read (kpt-catalog's exec
+    /// path: `parse_with_item_sources`), so the edit is made on the text.
+    #[test]
+    fn edits_an_item_that_ends_in_a_clip_block_scalar() {
+        let text = "kind: A\n  metadata:\n    tag: v1 # kpt-set: ${tag}\n  data:\n    source: |\n      x: 1";
+        let old = json!({"kind": "A", "metadata": {"tag": "v1"}, "data": {"source": "x: 1\n"}});
+        let mut new = old.clone();
+        new["metadata"]["tag"] = json!("v2");
+        assert_eq!(
+            update_item_text(text, &old, &new).as_deref(),
+            Some("kind: A\n  metadata:\n    tag: v2 # kpt-set: ${tag}\n  data:\n    source: |\n      x: 1")
         );
     }
 

@@ -91,7 +91,7 @@ impl Item {
     pub fn from_document(text: &str, document: &Value, limits: &Limits) -> Option<Item> {
         let body = text.trim_end_matches(['\n', '\r']);
         let body = body.strip_prefix("---\n").unwrap_or(body);
-        let mut indented = String::with_capacity(body.len() + body.len() / 8 + 2);
+        let mut indented = String::with_capacity(body.len() + body.len() / 8 + 3);
         indented.push_str("  ");
         for (i, line) in body.split('\n').enumerate() {
             if i > 0 {
@@ -102,12 +102,18 @@ impl Item {
             }
             indented.push_str(line);
         }
+        // An item's text leaves out its final line break, but wherever it is written
+        // (a ResourceList, a file) one follows it: read it with that line break, or
+        // a clip block scalar (`|`) ending the document would read without its `\n`
+        // (YAML 1.2 8.1.1.2 keeps a final line break only where there is one) and the
+        // text would not say what the document says.
+        let len = indented.len();
+        indented.push('\n');
         // One parse: the indented text must say what the document says.
         let mut read = yaml::parse_documents(&indented, limits).ok()?;
         if read.len() != 1 || &read[0] != document {
             return None;
         }
-        let len = indented.len();
         Some(Item {
             // A file that already carries kpt's annotations keeps them in its text.
             text_without_kpt: !crate::object::has_kpt_annotations(document),
@@ -570,6 +576,32 @@ mod tests {
         assert_eq!(
             list.write(),
             "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- # head\n  apiVersion: v1\n  kind: ConfigMap # c\n  data:\n    a: |\n      x\n\n      y\n    b: 'q'\n"
+        );
+    }
+
+    /// A document whose last value is a clip block scalar (`|`): its text, an item
+    /// without the final line break, still reads back as the document (the `|`
+    /// keeps its `\n`), so the text stays and edits to it (a setter) are made on it.
+    #[test]
+    fn a_block_scalar_ending_the_document_keeps_the_text() {
+        let doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v\n  annotations:\n    tag: v1 # kpt-set: ${tag}\ndata:\n  source: |\n    x: 1\n    y: 2\n";
+        let limits = Limits::default();
+        let value = yaml::parse_documents(doc, &limits).unwrap().remove(0);
+        assert_eq!(value["data"]["source"], "x: 1\ny: 2\n");
+        let mut item = Item::from_document(doc, &value, &limits).expect("the text is kept");
+        item.update(|v| v["metadata"]["annotations"]["tag"] = "v2".into());
+        assert_eq!(
+            item.source_text(),
+            Some("apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: v\n    annotations:\n      tag: v2 # kpt-set: ${tag}\n  data:\n    source: |\n      x: 1\n      y: 2")
+        );
+        let mut list = ResourceList::new(Vec::new());
+        list.items.push(item.clone());
+        let again = parse(&list.write()).unwrap();
+        assert_eq!(again.items[0], item);
+        assert_eq!(
+            again.items[0].source_text(),
+            item.source_text(),
+            "the exec path reads the same text back"
         );
     }
 

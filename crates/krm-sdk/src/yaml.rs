@@ -505,6 +505,13 @@ fn resolve_scalar(text: &str, plain: bool, tag: Option<&Tag>) -> Result<Value, S
     Ok(value)
 }
 
+/// The value of an untagged plain scalar as this reader (and go-yaml v3) reads it;
+/// see [`resolve_plain`]. kyaml-format compares an original's nodes with a
+/// function's output through it, so both sides must read `0755` alike.
+pub fn plain_scalar_value(text: &str) -> Value {
+    resolve_plain(text)
+}
+
 /// An untagged plain scalar under go-yaml v3's rules: the null and boolean words,
 /// then integers as Go's `strconv.ParseInt(s, 0, 64)` reads them after removing `_`
 /// (so `0644` is octal 420, as in YAML 1.1, and `0x1F`, `0o17`, `0b11` work), then

@@ -4,12 +4,16 @@
 //!
 //! * a comment after a value on the same line is that value's line comment; after a
 //!   key whose value starts on the next line, the key's;
-//! * comment lines directly above a key or `-` item are its head comment;
-//! * comment lines right after a node, followed by a blank line (or indented deeper
-//!   than the next key) are the foot comment of the deepest key or item they are
-//!   not indented less than;
-//! * at the top of a document, comment blocks followed by a blank line are the
-//!   document's head comment, and comments after the last node are foot comments.
+//! * full-line comments between two tokens form a run, which the scanner splits
+//!   (`split_run`): the text so far becomes a foot comment at the first blank line
+//!   when it starts right below the token before it, and wherever a line is less
+//!   indented than the current block and not at the text's own column; a foot of
+//!   that token goes on its key or item, a foot standing on its own on the last
+//!   key or item of the block its column closes;
+//! * what is left of a run is the head comment of the key or item that follows (a
+//!   blank line inside it kept); at the top of a document the part before its last
+//!   blank line is the document's head comment, after the last node the
+//!   document's foot comment.
 
 use crate::node::{Document, Kind, Node, Style};
 use crate::Error;
@@ -150,7 +154,14 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
                 }
                 let is_map = is_map_start;
                 let s = span.start.index();
-                let flow = chars.get(s).is_some_and(|c| *c == '[' || *c == '{');
+                // saphyr gives a flow collection's start the span of its `[` or `{` and
+                // a block collection's an empty one; the character alone is not
+                // enough: an indentless block sequence starts at its first item's
+                // content, which may itself be a flow collection (`- {a: b}`).
+                let flow = span.end.index() > s
+                    && chars
+                        .get(s)
+                        .is_some_and(|c| *c == if is_map { '{' } else { '[' });
                 let mut node = Node::new(
                     if is_map {
                         Kind::Mapping
@@ -206,7 +217,15 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
         root,
     };
     let comments = scan_comments(&chars, &masked, &line_starts);
-    attach(&mut doc, comments, &points, &ends, &chars, &line_starts);
+    attach(
+        &mut doc,
+        comments,
+        &points,
+        &ends,
+        &chars,
+        &masked,
+        &line_starts,
+    );
     Ok(Some(doc))
 }
 
@@ -410,8 +429,12 @@ fn scan_comments(chars: &[char], masked: &[bool], line_starts: &[usize]) -> Vec<
                 continue;
             }
             if c == '#' && prev_blank {
+                // go-yaml's scanner reads a comment up to the line break, trailing
+                // spaces and tabs included (scannerc.go `yaml_parser_scan_comments`,
+                // `yaml_parser_scan_line_comment`: `read` until `is_breakz`); a `\r`
+                // is a line break there, not part of the text.
                 let mut text: String = chars[i..end].iter().collect();
-                let trimmed = text.trim_end_matches([' ', '\t', '\r']).len();
+                let trimmed = text.trim_end_matches('\r').len();
                 text.truncate(trimmed);
                 out.push(Comment {
                     line: l,
@@ -428,14 +451,6 @@ fn scan_comments(chars: &[char], masked: &[bool], line_starts: &[usize]) -> Vec<
         }
     }
     out
-}
-
-fn is_blank_line(chars: &[char], line_starts: &[usize], l: usize) -> bool {
-    let Some(&start) = line_starts.get(l) else {
-        return true;
-    };
-    let end = line_starts.get(l + 1).map_or(chars.len(), |n| n - 1);
-    chars[start..end].iter().all(|c| c.is_whitespace())
 }
 
 fn node_at<'a>(root: &'a mut Node, path: &[usize]) -> &'a mut Node {
@@ -459,6 +474,7 @@ fn attach(
     points: &[Point],
     ends: &[(usize, usize, Vec<usize>)],
     chars: &[char],
+    masked: &[bool],
     line_starts: &[usize],
 ) {
     // Line comments.
@@ -480,30 +496,52 @@ fn attach(
             None => full.push(c),
         }
     }
-    // Full-line comments, grouped by the key or item that follows them.
+    // Full-line comments, in runs between two tokens, resolved as go-yaml's scanner
+    // splits such a run into foot and head comments.
+    let mut comment_line = vec![false; line_starts.len()];
+    for c in &full {
+        comment_line[c.line] = true;
+    }
+    let mut comment_col = vec![None; line_starts.len()];
+    for c in &comments {
+        comment_col[c.line] = Some(c.col);
+    }
+    let lines = Lines {
+        chars,
+        line_starts,
+        masked,
+        comment_line: &comment_line,
+        comment_col: &comment_col,
+    };
     let mut stack: Vec<usize> = Vec::new(); // indices into points, by depth
     let mut pi = 0;
     let mut ci = 0;
     let mut seen_point = false;
     loop {
         let next_point = points.get(pi);
-        // Comments before the next point.
-        let mut pending: Vec<&Comment> = Vec::new();
-        while ci < full.len() && next_point.is_none_or(|p| full[ci].line < p.line) {
-            pending.push(full[ci]);
+        let limit = next_point.map_or(line_starts.len(), |p| p.line);
+        // Each run of comments before the next point, cut where a line of content
+        // that is not a key or item (a value on a line of its own) comes between.
+        while ci < full.len() && full[ci].line < limit {
+            let first = ci;
             ci += 1;
-        }
-        if !pending.is_empty() {
-            resolve(
-                doc,
-                &pending,
-                next_point,
-                &stack,
-                points,
-                seen_point,
-                chars,
-                line_starts,
-            );
+            while ci < full.len()
+                && full[ci].line < limit
+                && !(full[ci - 1].line + 1..full[ci].line).any(|l| lines.is_content(l))
+            {
+                ci += 1;
+            }
+            let last = full[ci - 1].line;
+            let end = (last + 1..limit)
+                .find(|&l| lines.is_content(l))
+                .map(|l| (l, lines.indent(l)))
+                .or_else(|| next_point.map(|p| (p.line, p.col)));
+            let run = Run {
+                comments: &full[first..ci],
+                end,
+                following: next_point,
+            };
+            resolve(doc, &run, &stack, points, seen_point, &lines);
         }
         let Some(p) = next_point else { break };
         // Keep, per depth, the latest point: the chain of open keys and items.
@@ -514,84 +552,247 @@ fn attach(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The lines of a document: blank, comment or content.
+struct Lines<'a> {
+    chars: &'a [char],
+    line_starts: &'a [usize],
+    /// Characters inside quoted and block scalars.
+    masked: &'a [bool],
+    /// Lines holding a comment that is not a line comment of a node.
+    comment_line: &'a [bool],
+    /// The column of each line's comment.
+    comment_col: &'a [Option<usize>],
+}
+
+impl Lines<'_> {
+    fn text(&self, l: usize) -> &[char] {
+        let start = self.line_starts[l];
+        let end = self
+            .line_starts
+            .get(l + 1)
+            .map_or(self.chars.len(), |n| n - 1);
+        &self.chars[start..end]
+    }
+    fn is_blank(&self, l: usize) -> bool {
+        self.text(l).iter().all(|c| c.is_whitespace())
+    }
+    fn is_content(&self, l: usize) -> bool {
+        !self.comment_line[l] && !self.is_blank(l)
+    }
+    fn indent(&self, l: usize) -> usize {
+        self.text(l).iter().take_while(|c| **c == ' ').count()
+    }
+}
+
+/// Full-line comments between two tokens.
+struct Run<'a> {
+    comments: &'a [&'a Comment],
+    /// The line and column of the content after them; `None` at the end.
+    end: Option<(usize, usize)>,
+    /// The next key or item.
+    following: Option<&'a Point>,
+}
+
+/// A comment `yaml_parser_scan_comments` splits off a run.
+enum Piece {
+    /// A foot comment, with its first line's column; `after_token` when it belongs
+    /// to the token before the run (go-yaml's `token_mark` left at that token),
+    /// else to the block the first token at or after its start closes.
+    Foot {
+        text: String,
+        col: usize,
+        after_token: bool,
+    },
+    /// What is left: the head comment of the token after the run (ending with a
+    /// line break when a blank line follows it).
+    Head(String),
+}
+
+/// go-yaml v3 `scannerc.go` `yaml_parser_scan_comments` over one run: comment lines
+/// collect into one text (a blank line after a comment kept as an empty line);
+/// the text so far becomes a foot comment
+///
+/// * at the first blank line, when no blank line came between the token and the
+///   run and the text starts on the line after the token (not after a `key:` whose
+///   value is still to come) or less indented than the current block;
+/// * at a line (comment or content) less indented than the current block and not
+///   at the text's own column;
+/// * at the end of the input, as at a blank line;
+///
+/// and the rest is the head comment of what follows.
+fn split_run(run: &Run, lines: &Lines, next_indent: usize) -> Vec<Piece> {
+    let first_line = run.comments[0].line;
+    // The token before the run: the last line of content above it.
+    let before = (0..first_line).rev().find(|&l| lines.is_content(l));
+    // Whether that token is the `:` of a key whose value starts further down.
+    let value_token = before.is_some_and(|l| {
+        let text = lines.text(l);
+        let cut = lines.comment_col[l].unwrap_or(text.len()).min(text.len());
+        let start = lines.line_starts[l];
+        text[..cut]
+            .iter()
+            .rposition(|c| !c.is_whitespace())
+            .is_some_and(|i| text[i] == ':' && !lines.masked[start + i])
+    });
+    let mut split = Splitter {
+        next_indent,
+        foot_line: before.map(|l| l + 1),
+        value_token,
+        first_empty: before.is_none_or(|l| l + 1 == first_line),
+        recent_empty: false,
+        after_token: true,
+        text: String::new(),
+        start: (0, 0),
+        pieces: Vec::new(),
+    };
+    let mut comments = run.comments.iter().peekable();
+    let last = run.end.map_or(lines.line_starts.len(), |(l, _)| l);
+    for l in first_line..last {
+        if lines.is_blank(l) {
+            split.line_break();
+            continue;
+        }
+        let Some(c) = comments.next_if(|c| c.line == l) else {
+            continue;
+        };
+        split.dedent(c.col);
+        if split.text.is_empty() {
+            split.start = (l, c.col);
+        } else {
+            split.text.push('\n');
+        }
+        split.text.push_str(&c.text);
+        split.recent_empty = false;
+    }
+    match run.end {
+        Some((_, col)) => split.dedent(col),
+        // The end of the input is a line break to the scanner.
+        None => split.line_break(),
+    }
+    if !split.text.is_empty() {
+        split.pieces.push(Piece::Head(split.text));
+    }
+    split.pieces
+}
+
+struct Splitter {
+    next_indent: usize,
+    foot_line: Option<usize>,
+    value_token: bool,
+    first_empty: bool,
+    recent_empty: bool,
+    after_token: bool,
+    text: String,
+    /// Line and column of the text's first comment.
+    start: (usize, usize),
+    pieces: Vec<Piece>,
+}
+
+impl Splitter {
+    fn foot(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        self.pieces.push(Piece::Foot {
+            text: text.trim_end_matches('\n').to_string(),
+            col: self.start.1,
+            after_token: self.after_token,
+        });
+        // Later pieces start where this one ended (go-yaml's `scan_mark`).
+        self.after_token = false;
+    }
+
+    /// A blank line (or the end of the input).
+    fn line_break(&mut self) {
+        if !self.recent_empty {
+            let dedented = self.start.1 < self.next_indent;
+            let on_foot_line = Some(self.start.0) == self.foot_line && !self.value_token;
+            if self.first_empty && (on_foot_line || dedented) {
+                if !self.text.is_empty() {
+                    if dedented {
+                        // "If dedented it's unrelated to the prior token."
+                        self.after_token = false;
+                    }
+                    self.foot();
+                }
+            } else if !self.text.is_empty() {
+                self.text.push('\n');
+            }
+        }
+        self.first_empty = false;
+        self.recent_empty = true;
+    }
+
+    /// A line whose first character is at `col`.
+    fn dedent(&mut self, col: usize) {
+        if !self.text.is_empty() && col < self.next_indent && col != self.start.1 {
+            self.foot();
+        }
+    }
+}
+
+/// Puts the pieces of one run where go-yaml's parser and decoder put them: a foot
+/// of the token before the run on that token's key or item (a value's foot moves
+/// to its key, `decode.go` `mapping`); a foot standing on its own on the block its
+/// column closes, which the decoder gives to that block's last key or item
+/// (`yaml_parser_unroll_indent` moves each BLOCK-END to the comment at the
+/// block's column); the head on the key or item that follows, at the top of the
+/// document split at its last blank line into the document's head and the first
+/// node's (`parserc.go` `yaml_parser_parse_document_start`), and after the last
+/// node the document's foot (`yaml_parser_parse_document_end`).
 fn resolve(
     doc: &mut Document,
-    pending: &[&Comment],
-    next: Option<&Point>,
+    run: &Run,
     stack: &[usize],
     points: &[Point],
     seen_point: bool,
-    chars: &[char],
-    line_starts: &[usize],
+    lines: &Lines,
 ) {
-    // Split into groups separated by blank lines.
-    let mut groups: Vec<(Vec<&Comment>, bool, bool)> = Vec::new(); // (lines, blank before, blank after)
-    for c in pending {
-        let blank_before = c.line == 0 || is_blank_line(chars, line_starts, c.line - 1);
-        let continues = groups
-            .last()
-            .and_then(|g| g.0.last())
-            .is_some_and(|last| last.line + 1 == c.line);
-        if continues {
-            groups.last_mut().unwrap().0.push(c);
-        } else {
-            groups.push((vec![c], blank_before, false));
-        }
-    }
-    for g in groups.iter_mut() {
-        let last = g.0.last().unwrap().line;
-        g.2 = is_blank_line(chars, line_starts, last + 1) && line_starts.get(last + 1).is_some();
-    }
-    let foot_target = |col: usize| -> Option<&Point> {
-        stack
-            .iter()
-            .rev()
-            .map(|&i| &points[i])
-            .find(|p| p.col <= col)
-    };
-    let mut head = String::new();
-    let mut doc_head = String::new();
-    for (gi, (lines, blank_before, blank_after)) in groups.iter().enumerate() {
-        let text = lines
-            .iter()
-            .map(|c| c.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        let col = lines[0].col;
-        let as_foot = match next {
-            None => true,
-            Some(p) => seen_point && (col > p.col || (gi == 0 && !blank_before && *blank_after)),
-        };
-        // After the last node, when that node is a top-level key (nothing nested to close),
-        // a comment belongs to the document (written after a blank line); otherwise it is
-        // the foot of the key or item at its indentation.
-        let last_col = stack.last().map(|&i| points[i].col);
-        if next.is_none() && last_col.is_none_or(|c| c == 0) {
-            append(&mut doc.foot, &text, "\n");
-            continue;
-        }
-        if as_foot {
-            match foot_target(col) {
-                Some(p) => {
-                    let node = node_at(&mut doc.root, &p.path);
-                    append(&mut node.foot, &text, "\n");
+    let next_indent = stack.last().map_or(0, |&i| points[i].col);
+    for piece in split_run(run, lines, next_indent) {
+        match piece {
+            Piece::Foot {
+                text,
+                col,
+                after_token,
+            } => {
+                let target = if after_token {
+                    stack.last().map(|&i| &points[i])
+                } else {
+                    stack
+                        .iter()
+                        .rev()
+                        .map(|&i| &points[i])
+                        .find(|p| p.col <= col)
+                };
+                match target {
+                    Some(p) => append(&mut node_at(&mut doc.root, &p.path).foot, &text, "\n"),
+                    None => append(&mut doc.foot, &text, "\n"),
                 }
-                None => append(&mut doc.foot, &text, "\n"),
             }
-            continue;
+            Piece::Head(text) => {
+                let mut text = text.as_str();
+                if !seen_point {
+                    // The part before the last blank line is the document's.
+                    let split = match text.strip_suffix('\n') {
+                        Some(all) => Some((all, "")),
+                        None => text.rfind("\n\n").map(|i| (&text[..i], &text[i + 2..])),
+                    };
+                    if let Some((head, rest)) = split {
+                        append(&mut doc.head, head.trim_end_matches('\n'), "\n\n");
+                        text = rest;
+                    }
+                }
+                let text = text.trim_end_matches('\n');
+                if text.is_empty() {
+                    continue;
+                }
+                let slot = match (run.end, run.following) {
+                    (None, _) if seen_point => &mut doc.foot,
+                    (_, Some(p)) => &mut node_at(&mut doc.root, &p.path).head,
+                    (_, None) if !seen_point => &mut doc.root.head,
+                    _ => &mut doc.foot,
+                };
+                append(slot, text, "\n");
+            }
         }
-        if !seen_point && *blank_after {
-            append(&mut doc_head, &text, "\n\n");
-            continue;
-        }
-        append(&mut head, &text, "\n\n");
-    }
-    if !doc_head.is_empty() {
-        append(&mut doc.head, &doc_head, "\n\n");
-    }
-    if let (Some(p), false) = (next, head.is_empty()) {
-        let node = node_at(&mut doc.root, &p.path);
-        append(&mut node.head, &head, "\n");
     }
 }

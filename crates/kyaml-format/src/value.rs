@@ -254,7 +254,7 @@ fn build(value: &Value, orig: Option<&Node>) -> Node {
                 copy_comments(&mut node, o);
             }
             for (i, item) in items.iter().enumerate() {
-                let matched = orig.and_then(|o| match_item(o, item, i));
+                let matched = orig.and_then(|o| match_item(o, items, i));
                 node.children.push(build(item, matched));
             }
             node
@@ -287,16 +287,28 @@ fn copy_comments(to: &mut Node, from: &Node) {
 
 /// The original item for a new one: lists of objects match on `name` (kpt's
 /// associative key for most Kubernetes lists), everything else on position.
-fn match_item<'a>(orig: &'a Node, item: &Value, index: usize) -> Option<&'a Node> {
-    if let Some(name) = item.get("name").and_then(Value::as_str) {
-        let by_name = orig.children.iter().find(|c| {
+/// Items sharing a name match in order, the n-th of the new list with the n-th of
+/// the original: a function that keeps the nodes it does not change (kyaml's
+/// filters edit the tree in place) leaves each such item its own styles and
+/// comments, which the first original of that name would otherwise lend to all.
+fn match_item<'a>(orig: &'a Node, items: &[Value], index: usize) -> Option<&'a Node> {
+    fn name_of(v: &Value) -> Option<&str> {
+        v.get("name").and_then(Value::as_str)
+    }
+    if let Some(name) = name_of(&items[index]) {
+        let nth = items[..index]
+            .iter()
+            .filter(|v| name_of(v) == Some(name))
+            .count();
+        let named = |c: &&Node| {
             c.kind == Kind::Mapping
                 && c.children
                     .chunks(2)
                     .any(|p| p[0].value == "name" && p.get(1).is_some_and(|v| v.value == name))
-        });
-        if by_name.is_some() {
-            return by_name;
+        };
+        let mut by_name = orig.children.iter().filter(named);
+        if let Some(found) = by_name.clone().nth(nth).or_else(|| by_name.next()) {
+            return Some(found);
         }
     }
     orig.children.get(index)
@@ -371,50 +383,18 @@ fn same_scalar(node: &Node, value: &Value) -> bool {
     }
 }
 
-/// YAML 1.2 core schema resolution of a plain scalar, as go-yaml v3 `resolve.go`.
+/// A plain scalar's data as go-yaml v3 resolves it (`resolve.go`), which is how
+/// krm-sdk's reader reads the value a function gets: integers as Go's
+/// `strconv.ParseInt(s, 0, 64)` reads them, so `0755` is octal 493 (YAML 1.1
+/// octals are still decoded by v3), `0x1F`, `0o17`, `0b11`, `1_000` too. The
+/// infinities and NaN, floats to go-yaml but strings to krm-sdk (JSON has no
+/// such number), are marked so that they match neither a string nor a number.
 fn resolve_plain(s: &str) -> Value {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" => return Value::String(format!("\u{0}float:{s}")),
-        _ => {}
+        | ".nan" | ".NaN" | ".NAN" => Value::String(format!("\u{0}float:{s}")),
+        _ => krm_sdk::yaml::plain_scalar_value(s),
     }
-    let plain = s.replace('_', "");
-    if let Ok(i) = plain.parse::<i64>() {
-        return Value::from(i);
-    }
-    if let Some(h) = plain.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(h, 16) {
-            return Value::from(i);
-        }
-    }
-    if let Some(o) = plain.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(o, 8) {
-            return Value::from(i);
-        }
-    }
-    if let Some(b) = plain.strip_prefix("0b") {
-        if let Ok(i) = i64::from_str_radix(b, 2) {
-            return Value::from(i);
-        }
-    }
-    let looks_numeric = plain
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
-        && plain
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'));
-    if looks_numeric {
-        if let Ok(f) = plain.parse::<f64>() {
-            if let Some(n) = serde_json::Number::from_f64(f) {
-                return Value::Number(n);
-            }
-        }
-    }
-    Value::String(s.to_string())
 }
 
 /// How kpt got one object it prints in a ResourceList (`kpt fn render -o stdout`)
