@@ -633,19 +633,32 @@ def run_tool(cmd, base, model, tools, python, extra):
 
 
 def input_lines(texts):
-    lines = set()
+    """Lines of user input without their indentation, counted over every file."""
+    lines = Counter()
     for t in texts.values():
         for line in t.splitlines():
             if line.strip():
-                lines.add(line.strip())
+                lines[line.lstrip()] += 1
     return lines
 
 
 def lost_lines(kpt_text, lummo_text, user):
-    """Stripped lines of user input that kpt's text has more often than lummo's."""
-    k = Counter(l.strip() for l in kpt_text.splitlines() if l.strip())
-    m = Counter(l.strip() for l in lummo_text.splitlines() if l.strip())
-    return sorted(l for l, n in k.items() if n > m.get(l, 0) and l in user)
+    """Lines of user input (without indentation) that kpt's text has and lummo's lacks:
+    lummo has fewer of them than kpt and than the input has."""
+    k = Counter(l.lstrip() for l in kpt_text.splitlines() if l.strip())
+    m = Counter(l.lstrip() for l in lummo_text.splitlines() if l.strip())
+    return sorted(l for l, n in k.items() if m.get(l, 0) < min(n, user.get(l, 0)))
+
+
+def lost_kind(lost):
+    """What a content difference loses: comment lines, trailing spaces, or other lines."""
+    if not lost:
+        return ""
+    if all(l != l.rstrip() for l in lost):
+        return "-trailing-space"
+    if all(l.startswith("#") for l in lost):
+        return "-comment"
+    return "-data"
 
 
 def text_diff(a, b, name):
@@ -684,7 +697,7 @@ def diff_trees(mode, where, kt, lt, user, diffs):
                                   detail="mode kpt %s, lummo %s" % (k[1], m[1])))
             if k[2] != m[2]:
                 lost = lost_lines(k[2].decode("utf-8", "replace"), m[2].decode("utf-8", "replace"), user)
-                diffs.append(dict(mode=mode, kind="content-lost" if lost else "content",
+                diffs.append(dict(mode=mode, kind="content-lost" + lost_kind(lost) if lost else "content",
                                   cat="lost" if lost else "other", path=where + path,
                                   detail=("lost lines: %r\n" % lost[:5] if lost else "")
                                   + text_diff(k[2], m[2], path)))
@@ -728,7 +741,8 @@ def compare(model, kpt_cmd, lummo, base, python):
             diff_trees(mode, "out/", k["out"], m["out"], user, diffs)
         if mode in ("stdout", "unwrap") and k["stdout"] != m["stdout"]:
             lost = lost_lines(k["stdout"].decode("utf-8", "replace"), m["stdout"].decode("utf-8", "replace"), user)
-            diffs.append(dict(mode=mode, kind="stdout-lost" if lost else "stdout", cat="lost" if lost else "other",
+            diffs.append(dict(mode=mode, kind="stdout-lost" + lost_kind(lost) if lost else "stdout",
+                              cat="lost" if lost else "other",
                               path="<stdout>", detail=("lost lines: %r\n" % lost[:5] if lost else "")
                               + text_diff(k["stdout"], m["stdout"], "stdout")))
         if mode == "inplace" and model.get("results_dir") and k["results"] != m["results"]:
