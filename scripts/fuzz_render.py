@@ -42,6 +42,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -270,6 +271,14 @@ def list_item(rng, depth):
     return {"v": v, "c": comment(rng)[2:] if rng.random() < 0.1 else None}
 
 
+def port(rng):
+    if rng.random() < 0.5:
+        return {"v": {"flow": rng.choice(["{containerPort: 80, name: http}", "{name: grpc, containerPort: 9090}"])},
+                "c": comment(rng)[2:] if rng.random() < 0.1 else None}
+    return {"v": {"m": [F(rng, "name", {"s": rng.choice(["http", '"metrics"'])}, ph=0),
+                        F(rng, "containerPort", {"s": rng.choice(["8080", '"8080"'])})]}, "c": None}
+
+
 class Names:
     def __init__(self):
         self.n = 0
@@ -310,7 +319,7 @@ def resource(rng, names):
     if kind == "Deployment":
         containers = {"l": [{"v": {"m": [
             F(rng, "name", {"s": "app"}, ph=0), F(rng, "image", {"s": rng.choice(["nginx:1.25", '"nginx"'])}),
-            F(rng, "ports", {"l": [list_item(rng, 3) for _ in range(rng.randint(1, 2))]}),
+            F(rng, "ports", {"l": [port(rng) for _ in range(rng.randint(1, 2))]}),
         ]}, "c": None}]}
         spec = [F(rng, "replicas", {"s": rng.choice(["1", "3", '"2"'])}),
                 F(rng, "template", {"m": [F(rng, "spec", {"m": [F(rng, "containers", containers)]})]})]
@@ -718,13 +727,13 @@ def compare(model, kpt_cmd, lummo, base, python):
         kok, mok = k["rc"] == 0, m["rc"] == 0
         stderr = m["stderr"].decode("utf-8", "replace")[-600:]
         if kok and not mok:
-            diffs.append(dict(mode=mode, kind="lummo-fails", cat="other", path="",
+            diffs.append(dict(mode=mode, kind="lummo-fails", cat="other", path="", key=error_key(m["stderr"], base),
                               detail="kpt exit 0, lummo exit %s: %s" % (m["rc"], stderr.strip())))
             if m["tree"] != orig_tree:
                 diff_trees(mode, "", orig_tree, m["tree"], user, diffs)
             continue
         if mok and not kok:
-            diffs.append(dict(mode=mode, kind="lummo-succeeds", cat="lost", path="",
+            diffs.append(dict(mode=mode, kind="lummo-succeeds", cat="lost", path="", key=error_key(k["stderr"], base),
                               detail="kpt exit %s: %s\nlummo exit 0" % (
                                   k["rc"], k["stderr"].decode("utf-8", "replace")[-600:].strip())))
             continue
@@ -757,6 +766,14 @@ def compare(model, kpt_cmd, lummo, base, python):
 
 def signature(d):
     return (d["cat"], d["mode"], d["kind"])
+
+
+def error_key(stderr, base):
+    """The first error line of a failed render, its paths and numbers blanked: what a
+    shrunk case must still fail with."""
+    text = stderr.decode("utf-8", "replace").replace(base, "BASE")
+    lines = [l for l in text.splitlines() if "rror" in l] or text.splitlines()[-1:] or [""]
+    return re.sub(r"[0-9]+", "N", lines[0].strip())[:70]
 
 
 def unexplained(diffs):
@@ -875,7 +892,7 @@ def resolve(fields, path):
     return fields
 
 
-def shrink(model, keep, budget=400, log=None):
+def shrink(model, keep, budget=250, log=None):
     """Greedy reduction: applies every simplification that keeps `keep(model)` true."""
     tried = 0
     changed = True
@@ -976,9 +993,14 @@ def run_model(model):
         shutil.rmtree(base, ignore_errors=True)
 
 
+def load_saved(path):
+    with open(os.path.join(path, "case.json")) as fh:
+        return json.load(fh)["model"]
+
+
 def run_case(args):
     seed, case = args
-    model = gen_model(seed, case)
+    model = load_saved(case) if seed is None else gen_model(seed, case)
     t = time.time()
     try:
         diffs = run_model(model)
@@ -987,10 +1009,18 @@ def run_case(args):
     return seed, case, diffs, time.time() - t
 
 
-def shrink_model(model, sig):
+def shrink_task(task):
+    seed, case, sig = task
+    model = gen_model(seed, case)
+    key = next((d.get("key") for d in run_model(model) if signature(d) == sig), None)
+    small, tried = shrink_model(model, sig, key)
+    return sig, small, run_model(small), tried
+
+
+def shrink_model(model, sig, key):
     def keep(m):
-        return any(signature(d) == sig for d in unexplained(run_model(m)))
-    return shrink(model, keep, log=lambda s: print(s, file=sys.stderr))
+        return any(signature(d) == sig and d.get("key") == key for d in unexplained(run_model(m)))
+    return shrink(model, keep)
 
 
 def short_name(sig, model):
@@ -1002,14 +1032,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lummo", required=True)
     ap.add_argument("--kpt", default="kpt")
-    ap.add_argument("--cases", type=int, default=300)
+    ap.add_argument("--cases", type=int, help="random cases to run (default 300, 0 with --replay alone)")
     ap.add_argument("--seed", default="1")
     ap.add_argument("--case", type=int, help="run only this case (of --seed)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--shrink", action="store_true", help="shrink failing cases (one per kind of difference)")
     ap.add_argument("--save-dir", help="save shrunk cases as regression folders here")
     ap.add_argument("--name", help="folder name of the saved case (with --case)")
-    ap.add_argument("--replay", help="run every saved case folder (case.json) under this folder")
+    ap.add_argument("--replay", help="also run every saved case folder (DIR/*/case.json)")
     ap.add_argument("--verbose", "-v", action="store_true", help="print every difference in full")
     a = ap.parse_args()
 
@@ -1028,12 +1058,14 @@ def main():
     init_worker([kpt, "fn"], lummo, python, workroot)
     t0 = time.time()
     try:
-        if a.replay:
-            return replay(a.replay)
         if a.case is not None:
             jobs = [(a.seed, a.case)]
         else:
-            jobs = [(a.seed, k) for k in range(a.cases)]
+            jobs = [(a.seed, k) for k in range(300 if a.cases is None and not a.replay else a.cases or 0)]
+        if a.replay:
+            # saved regression cases first, each by its folder
+            jobs = [(None, os.path.join(a.replay, name)) for name in sorted(os.listdir(a.replay))
+                    if os.path.exists(os.path.join(a.replay, name, "case.json"))] + jobs
         results = []
         if len(jobs) == 1 or a.jobs == 1:
             results = [run_case(j) for j in jobs]
@@ -1041,13 +1073,20 @@ def main():
             with multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) as pool:
                 for r in pool.imap_unordered(run_case, jobs):
                     results.append(r)
-        results.sort(key=lambda r: r[1])
+        results.sort(key=lambda r: (r[0] is not None, str(r[1]) if r[0] is None else r[1]))
         failed = 0
         kinds = {}
         for seed, case, diffs, secs in results:
             bad = unexplained(diffs)
             if bad:
                 failed += 1
+            if seed is None:
+                sigs = sorted({"%s:%s:%s" % signature(d) for d in diffs})
+                print("saved %s: %s %s" % (os.path.basename(case), "FAIL" if bad else "ok", " ".join(sigs)),
+                      file=sys.stderr)
+                if bad and a.verbose:
+                    print(describe(load_saved(case), diffs, python), file=sys.stderr)
+                continue
             for sig in sorted({signature(d) for d in bad}):
                 kinds.setdefault(sig, []).append(case)
             if bad or a.case is not None:
@@ -1061,49 +1100,32 @@ def main():
                   file=sys.stderr)
         print("fuzz-render: %d cases in %.1fs" % (len(results), time.time() - t0), file=sys.stderr)
         if a.shrink:
-            done = set()
-            for sig, cases in sorted(kinds.items()):
-                if a.case is None and sig in done:
+            # one case per kind; a kind seen in place is not shrunk again for -o DIR/stdout
+            tasks, seen = [], set()
+            for sig, cases in sorted(kinds.items(), key=lambda kv: (kv[0][0] != "lost", kv[0][1] != "inplace")):
+                short = (sig[0], sig[2].replace("stdout-", "content-"))
+                if short in seen and a.case is None:
                     continue
-                model = gen_model(a.seed, cases[0])
-                print("fuzz-render: shrinking case %s:%s for %s" % (a.seed, cases[0], " ".join(sig)), file=sys.stderr)
-                small, tried = shrink_model(model, sig)
-                diffs = run_model(small)
+                seen.add(short)
+                tasks.append((a.seed, cases[0], sig))
+            if a.case is not None:
+                tasks = tasks[:1]
+            pool = multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) \
+                if len(tasks) > 1 and a.jobs > 1 else None
+            for sig, small, diffs, tried in (pool.imap_unordered if pool else map)(shrink_task, tasks):
+                print("fuzz-render: case %s:%s for %s, shrunk in %d tries:" % (
+                    small["seed"], small["case"], " ".join(sig), tried), file=sys.stderr)
                 print(describe(small, [d for d in diffs if signature(d) == sig] or diffs, python), file=sys.stderr)
-                print("fuzz-render: shrunk in %d tries" % tried, file=sys.stderr)
                 if a.save_dir:
                     name = a.name if (a.name and a.case is not None) else short_name(sig, small)
                     save_case(small, diffs, os.path.join(a.save_dir, name), python)
                     print("fuzz-render: saved %s" % os.path.join(a.save_dir, name), file=sys.stderr)
-                done.add(sig)
-                if a.case is not None:
-                    break
+            if pool:
+                pool.close()
         print("fuzz-render: %d passed, %d failed" % (len(results) - failed, failed))
         return 1 if failed else 0
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
-
-
-def replay(folder):
-    passed = failed = 0
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name, "case.json")
-        if not os.path.exists(path):
-            continue
-        with open(path) as fh:
-            case = json.load(fh)
-        diffs = unexplained(run_model(case["model"]))
-        if diffs:
-            failed += 1
-            print("replay %s: FAIL %s" % (name, " ".join(sorted({"%s:%s:%s" % signature(d) for d in diffs}))),
-                  file=sys.stderr)
-            for d in diffs:
-                print("  [%s] %s %s %s\n%s" % (d["cat"], d["mode"], d["kind"], d["path"], d["detail"]), file=sys.stderr)
-        else:
-            passed += 1
-            print("replay %s: ok" % name, file=sys.stderr)
-    print("fuzz-render: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
