@@ -1037,6 +1037,7 @@ def main():
     ap.add_argument("--case", type=int, help="run only this case (of --seed)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--shrink", action="store_true", help="shrink failing cases (one per kind of difference)")
+    ap.add_argument("--per-kind", type=int, default=1, help="with --shrink: cases shrunk per kind (default 1)")
     ap.add_argument("--save-dir", help="save shrunk cases as regression folders here")
     ap.add_argument("--name", help="folder name of the saved case (with --case)")
     ap.add_argument("--replay", help="also run every saved case folder (DIR/*/case.json)")
@@ -1107,7 +1108,7 @@ def main():
                 if short in seen and a.case is None:
                     continue
                 seen.add(short)
-                tasks.append((a.seed, cases[0], sig))
+                tasks.extend((a.seed, c, sig) for c in cases[:a.per_kind])
             if a.case is not None:
                 tasks = tasks[:1]
             pool = multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) \
