@@ -961,6 +961,10 @@ def save_case(model, diffs, dest, python):
         os.makedirs(os.path.dirname(full), exist_ok=True)
         with open(full, "w") as fh:
             fh.write(text)
+    for s in model["symlinks"]:
+        full = os.path.join(dest, "pkg", s["path"])
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        os.symlink(s["target"], full)
     for name, snippet, s in scripts:
         os.makedirs(os.path.join(dest, "tools"), exist_ok=True)
         with open(os.path.join(dest, "tools", name), "w") as fh:
