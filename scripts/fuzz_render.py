@@ -31,8 +31,9 @@ unexplained differences); exit 1 when M > 0. Fails when kpt is missing.
 Usage:
   fuzz_render.py --lummo BIN [--kpt kpt] [--cases 300] [--seed 1] [--jobs 2]
   fuzz_render.py --lummo BIN --seed S --case K [--shrink] [--save-dir tests/render-fuzz --name NAME]
-  fuzz_render.py --lummo BIN --cases 300 --shrink [--save-dir DIR]   # shrink one case per kind
-  fuzz_render.py --lummo BIN --replay tests/render-fuzz
+  fuzz_render.py --lummo BIN --cases 300 --shrink [--per-kind 2] [--save-dir DIR]   # shrink cases per kind
+  fuzz_render.py --lummo BIN --seed 2 --case 37 --shrink --kind lost:unwrap:stdout-lost-data
+  fuzz_render.py --lummo BIN --replay tests/render-fuzz [--cases 300 --seed 1]   # make fuzz-render
 """
 import argparse
 import copy
@@ -1041,6 +1042,7 @@ def main():
     ap.add_argument("--case", type=int, help="run only this case (of --seed)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--shrink", action="store_true", help="shrink failing cases (one per kind of difference)")
+    ap.add_argument("--kind", help="with --shrink: only this kind (cat:mode:kind, e.g. lost:unwrap:stdout-lost-data)")
     ap.add_argument("--per-kind", type=int, default=1, help="with --shrink: cases shrunk per kind (default 1)")
     ap.add_argument("--save-dir", help="save shrunk cases as regression folders here")
     ap.add_argument("--name", help="folder name of the saved case (with --case)")
@@ -1108,6 +1110,8 @@ def main():
             # one case per kind; a kind seen in place is not shrunk again for -o DIR/stdout
             tasks, seen = [], set()
             for sig, cases in sorted(kinds.items(), key=lambda kv: (kv[0][0] != "lost", kv[0][1] != "inplace")):
+                if a.kind and ":".join(sig) != a.kind:
+                    continue
                 short = (sig[0], sig[2].replace("stdout-", "content-"))
                 if short in seen and a.case is None:
                     continue
