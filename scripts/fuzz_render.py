@@ -1,0 +1,1141 @@
+#!/usr/bin/env python3
+"""Differential fuzzer: `lummo render` against the real `kpt fn render` (issue 27).
+
+Each case is a random package generated from `random.Random(f"{seed}:{case}")`
+(so one case replays alone with `--seed S --case K`): a root Kptfile with a
+pipeline of `exec:` steps (small Python scripts written to a tools folder
+outside the package), nested subpackages with and without pipelines,
+`.krmignore`, comments everywhere, empty / comment-only / `---`-only files,
+multi-document files, `.yml`, kustomization.yaml, README.md, flow mappings in
+block lists, quoted and block scalars, file modes, symlinks, empty folders.
+
+kpt and lummo render identical copies at the same path (one after the other,
+so absolute paths in outputs agree); compared are the exit status (0 or not),
+the final tree byte for byte (contents, modes, symlinks, empty folders) and,
+per case, some of `-o stdout`, `-o unwrap`, `-o DIR` and `--results-dir DIR`.
+When both fail, lummo must leave the tree as it was.
+
+Each difference is "lost content" (a line of user input that kpt writes and
+lummo does not, a file kpt keeps and lummo removes, or lummo exit 0 where kpt
+fails) or "other". KNOWN below lists deliberate differences, each with its reason.
+
+A failing case shrinks (`--shrink`: delta debugging over the generated model
+while the same kind of difference persists) and prints the small package, its
+function scripts and the diff; `--save-dir DIR` keeps it as a regression case
+DIR/<name>/ (the package files, the scripts and case.json with the model), and
+`--replay tests/render-fuzz` runs every saved case against kpt and lummo.
+
+Ends with exactly one line `fuzz-render: N passed, M failed` (M: cases with
+unexplained differences); exit 1 when M > 0. Fails when kpt is missing.
+
+Usage:
+  fuzz_render.py --lummo BIN [--kpt kpt] [--cases 300] [--seed 1] [--jobs 2]
+  fuzz_render.py --lummo BIN --seed S --case K [--shrink] [--save-dir tests/render-fuzz --name NAME]
+  fuzz_render.py --lummo BIN --cases 300 --shrink [--per-kind 2] [--save-dir DIR]   # shrink cases per kind
+  fuzz_render.py --lummo BIN --seed 2 --case 37 --shrink --kind lost:unwrap:stdout-lost-data
+  fuzz_render.py --lummo BIN --replay tests/render-fuzz [--cases 300 --seed 1]   # make fuzz-render
+"""
+import argparse
+import copy
+import difflib
+import hashlib
+import json
+import multiprocessing
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+# Deliberate differences: (name, predicate over a difference dict, reason).
+# A difference any predicate accepts is listed as "known" and fails no case.
+# Empty: no deliberate difference is confirmed by a generated case yet (the
+# fuzzer never asks for `-o .`, which lummo refuses on purpose).
+KNOWN = []
+
+TIMEOUT = 60
+
+# --------------------------------------------------------------------------
+# Function scripts: a common prelude plus one snippet per mode. Each pipeline
+# step gets its own small script with the snippet it needs, so a shrunk case
+# prints a self-contained script.
+
+PRELUDE = r'''import sys
+import yaml
+try:
+    from yaml import CSafeLoader as Loader, CSafeDumper as Dumper
+except ImportError:
+    from yaml import SafeLoader as Loader, SafeDumper as Dumper
+A = sys.argv[1:]
+raw = sys.stdin.read()
+rl = yaml.load(raw, Loader=Loader) or {}
+items = rl.get("items") or []
+LEGACY = ("config.kubernetes.io/path", "config.kubernetes.io/index")
+INTERNAL = ("internal.config.kubernetes.io/path", "internal.config.kubernetes.io/index")
+def annotations(o):
+    md = o.setdefault("metadata", {}) or {}
+    o["metadata"] = md
+    a = md.get("annotations") or {}
+    md["annotations"] = a
+    return a
+def users(items):
+    return [o for o in items if isinstance(o, dict) and o.get("kind") != "Kptfile"]
+def out(sort):
+    rl["items"] = items
+    sys.stdout.write(yaml.dump(rl, Dumper=Dumper, sort_keys=sort, default_flow_style=False))
+'''
+
+SNIPPETS = {
+    # print stdin back unchanged
+    "pass": "sys.stdout.write(raw)\n",
+    # parse and print back: comments lost, keys sorted or in their order
+    "dump": "out(SORT)\n",
+    # drop path/index annotations: A[0] in legacy, internal, both
+    "strip": r'''keys = {"legacy": LEGACY, "internal": INTERNAL, "both": LEGACY + INTERNAL}[A[0]]
+for o in items:
+    a = annotations(o)
+    for k in keys:
+        a.pop(k, None)
+    if not a:
+        del o["metadata"]["annotations"]
+out(SORT)
+''',
+    # rewrite the path (or index) annotation of the K-th non-Kptfile item
+    "setpath": r'''k, which, field, value = int(A[0]), A[1], A[2], A[3]
+us = users(items)
+if us:
+    a = annotations(us[k % len(us)])
+    for prefix in {"legacy": [""], "internal": ["internal."], "both": ["", "internal."]}[which]:
+        a[prefix + "config.kubernetes.io/" + field] = value
+out(SORT)
+''',
+    # add a ConfigMap: A = name, namespace or "-", where: none | path P | path P index I (legacy+internal or one)
+    "add": r'''name, ns, where = A[0], A[1], A[2]
+o = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"added": "yes"}}
+if ns != "-":
+    o["metadata"]["namespace"] = ns
+if where != "none":
+    a = annotations(o)
+    prefixes = {"legacy": [""], "internal": ["internal."], "both": ["", "internal."]}[where]
+    for prefix in prefixes:
+        a[prefix + "config.kubernetes.io/path"] = A[3]
+        if len(A) > 4:
+            a[prefix + "config.kubernetes.io/index"] = A[4]
+items.append(o)
+out(SORT)
+''',
+    # delete the K-th non-Kptfile item, or the Kptfile ("kptfile")
+    "delete": r'''if A[0] == "kptfile":
+    items = [o for o in items if not (isinstance(o, dict) and o.get("kind") == "Kptfile")]
+else:
+    us = users(items)
+    if us:
+        victim = us[int(A[0]) % len(us)]
+        items = [o for o in items if o is not victim]
+out(SORT)
+''',
+    "reverse": "items.reverse()\nout(SORT)\n",
+    # set metadata.namespace of every non-Kptfile item
+    "setns": r'''for o in users(items):
+    o.setdefault("metadata", {})["namespace"] = A[0]
+out(SORT)
+''',
+    # set data[KEY] = VALUE on the K-th non-Kptfile item
+    "modify": r'''us = users(items)
+if us:
+    o = us[int(A[0]) % len(us)]
+    d = o.get("data")
+    if not isinstance(d, dict):
+        d = o["data"] = {}
+    d[A[1]] = A[2]
+out(SORT)
+''',
+    # results of the given severities (one per argument); the first names the first item
+    "results": r'''res = rl.setdefault("results", []) or []
+rl["results"] = res
+us = users(items)
+for i, sev in enumerate(A):
+    r = {"message": "result %d (%s)" % (i, sev), "severity": sev}
+    if i == 0 and us:
+        md = us[0].get("metadata") or {}
+        r["resourceRef"] = {"apiVersion": us[0].get("apiVersion"), "kind": us[0].get("kind"), "name": md.get("name")}
+        r["field"] = {"path": "metadata.name"}
+    res.append(r)
+out(SORT)
+''',
+    # print the list (with an error result) and exit with A[0]
+    "fail": r'''rl["results"] = [{"message": "failing on purpose", "severity": "error"}]
+out(SORT)
+sys.stderr.write("failing with %s\n" % A[0])
+sys.exit(int(A[0]))
+''',
+    "invalid": 'sys.stdout.write("apiVersion: config.kubernetes.io/v1\\nkind: ResourceList\\nitems:\\n- {a: [\\n")\n',
+    # an item without apiVersion/kind
+    "nonkrm": r'''items.append({"metadata": {"name": "nokind"}, "data": {"a": "b"}})
+out(SORT)
+''',
+}
+
+MUTATORS = ["pass", "dump", "strip", "setpath", "add", "delete", "reverse", "setns", "modify",
+            "results", "fail", "invalid", "nonkrm"]
+VALIDATORS = ["pass", "dump", "results", "fail"]
+
+
+def step_script(step, python):
+    return "#!%s\n# step %s: %s %s\n%sSORT = %r\n%s" % (
+        python, step["id"], step["mode"], " ".join(step["args"]), PRELUDE,
+        bool(step.get("sort")), SNIPPETS[step["mode"]])
+
+
+def step_name(step):
+    return "s%d_%s.py" % (step["id"], step["mode"])
+
+
+# --------------------------------------------------------------------------
+# The model: a JSON value, so it is printed, saved and shrunk as data.
+#
+# model = {"packages": [{"dir", "kptfile": Doc, "mutators": [Step], "validators": [Step]}],
+#          "files": [{"path", "mode", "yaml": [Doc], "seq": "wide"|"compact", "start": bool,
+#                     "eol": bool} | {"path", "mode", "raw": str}],
+#          "symlinks": [{"path", "target"}], "dirs": [path],
+#          "outputs": ["stdout" | "unwrap" | "dir"], "results_dir": bool}
+# Doc   = {"license": [str], "head": [str], "fields": [Field], "foot": [str]}
+# Field = {"k", "v": Value, "c": line comment | None, "h": [str] head comment, "blank": bool}
+# Value = {"s": scalar text} | {"flow": text} | {"block": "|"|"|-", "lines": [str]}
+#         | {"m": [Field]} | {"l": [{"v": Value, "c": comment | None}]}
+
+WORDS = ["alpha", "beta", "gamma", "delta", "note", "keep", "me", "TODO", "license", "Apache",
+         "owner:", "team", "x", "see https://example.com", "do not edit", "generated?"]
+
+
+def comment(rng):
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
+    r = rng.random()
+    if r < 0.1:
+        text += "  "  # trailing spaces
+    elif r < 0.15:
+        return "#" + text  # no space after '#'
+    return "# " + text
+
+
+def comments(rng, p, n=3):
+    return [comment(rng) for _ in range(rng.randint(1, n))] if rng.random() < p else []
+
+
+def F(rng, k, v, pc=0.15, ph=0.1):
+    return {"k": k, "v": v, "c": comment(rng)[2:] if rng.random() < pc else None,
+            "h": comments(rng, ph, 2), "blank": rng.random() < 0.05}
+
+
+def scalar(rng):
+    return rng.choice([
+        "plain", "hello world", '"double quoted"', "'single quoted'", "'true'", '"false"', "true",
+        "42", '"42"', "0755", "0o644", "1.10", "1e3", "null", "~", "''", '""', "yes", "'on'",
+        '"with: colon"', "'it''s'", '"tab\\there"', "a # not a comment?", "-dash", "\"é ü\"",
+    ])
+
+
+def block(rng):
+    lines = [rng.choice(["line one", "  indented", "echo $HOME", "key: value", "# hash"])
+             for _ in range(rng.randint(1, 3))]
+    if rng.random() < 0.2:
+        lines.insert(1, "")
+    return {"block": rng.choice(["|", "|-", "|+", ">"]), "lines": lines}
+
+
+def value(rng, depth=0):
+    r = rng.random()
+    if r < 0.45 or depth > 2:
+        return {"s": scalar(rng)}
+    if r < 0.55:
+        return block(rng)
+    if r < 0.65:
+        return {"flow": rng.choice(["[a, b]", "{a: 1, b: two}", "[]", "{}", '["x", y]'])}
+    if r < 0.8:
+        return {"m": [F(rng, "k%d" % i, value(rng, depth + 1)) for i in range(rng.randint(1, 3))]}
+    return {"l": [list_item(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
+
+
+def list_item(rng, depth):
+    r = rng.random()
+    if r < 0.35:
+        v = {"flow": rng.choice(["{topic: a, subscription: b}", "{name: http, port: 80}", "{a: 1}"])}
+    elif r < 0.6:
+        v = {"s": scalar(rng)}
+    else:
+        v = {"m": [F(rng, k, value(rng, depth + 1), ph=0 if i == 0 else 0.1)
+                   for i, k in enumerate(rng.sample(["name", "value", "image", "port", "args"], rng.randint(1, 3)))]}
+    return {"v": v, "c": comment(rng)[2:] if rng.random() < 0.1 else None}
+
+
+def port(rng):
+    if rng.random() < 0.5:
+        return {"v": {"flow": rng.choice(["{containerPort: 80, name: http}", "{name: grpc, containerPort: 9090}"])},
+                "c": comment(rng)[2:] if rng.random() < 0.1 else None}
+    return {"v": {"m": [F(rng, "name", {"s": rng.choice(["http", '"metrics"'])}, ph=0),
+                        F(rng, "containerPort", {"s": rng.choice(["8080", '"8080"'])})]}, "c": None}
+
+
+class Names:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, prefix):
+        self.n += 1
+        return "%s-%d" % (prefix, self.n)
+
+
+def metadata(rng, name, ns_ok=True, local=False):
+    md = [F(rng, "name", {"s": name})]
+    if ns_ok and rng.random() < 0.3:
+        md.append(F(rng, "namespace", {"s": rng.choice(["default", "team-a", "'quoted-ns'"])}))
+    if rng.random() < 0.3:
+        md.append(F(rng, "labels", {"m": [F(rng, "app", {"s": rng.choice(["web", '"web"', "db"])})]}))
+    ann = []
+    if local:
+        ann.append(F(rng, "config.kubernetes.io/local-config", {"s": '"true"'}))
+    if rng.random() < 0.2:
+        ann.append(F(rng, "cnrm.cloud.google.com/blueprint", {"s": "'kpt'"}))
+    if rng.random() < 0.15:
+        ann.append(F(rng, "note", block(rng)))
+    if ann:
+        md.append(F(rng, "annotations", {"m": ann}))
+    return F(rng, "metadata", {"m": md})
+
+
+def resource(rng, names):
+    kind = rng.choice(["ConfigMap", "ConfigMap", "Deployment", "Widget", "Local"])
+    if kind == "ConfigMap":
+        fields = [F(rng, "apiVersion", {"s": "v1"}), F(rng, "kind", {"s": "ConfigMap"}),
+                  metadata(rng, names("cm"))]
+        data = [F(rng, "key%d" % i, rng.choice([{"s": scalar(rng)}, block(rng)]))
+                for i in range(rng.randint(0, 4))]
+        if data:
+            fields.append(F(rng, "data", {"m": data}))
+        return fields
+    if kind == "Deployment":
+        containers = {"l": [{"v": {"m": [
+            F(rng, "name", {"s": "app"}, ph=0), F(rng, "image", {"s": rng.choice(["nginx:1.25", '"nginx"'])}),
+            F(rng, "ports", {"l": [port(rng) for _ in range(rng.randint(1, 2))]}),
+        ]}, "c": None}]}
+        spec = [F(rng, "replicas", {"s": rng.choice(["1", "3", '"2"'])}),
+                F(rng, "template", {"m": [F(rng, "spec", {"m": [F(rng, "containers", containers)]})]})]
+        return [F(rng, "apiVersion", {"s": "apps/v1"}), F(rng, "kind", {"s": "Deployment"}),
+                metadata(rng, names("deploy")), F(rng, "spec", {"m": spec})]
+    if kind == "Widget":
+        spec = [F(rng, "mode", {"s": rng.choice(["0755", "0644", "493"])}),
+                F(rng, "enabled", {"s": rng.choice(["'true'", "true", '"yes"'])}),
+                F(rng, "subscriptions", {"l": [list_item(rng, 2) for _ in range(rng.randint(1, 3))]}),
+                F(rng, "extra", value(rng, 1))]
+        rng.shuffle(spec)
+        if rng.random() < 0.4:
+            spec.append(F(rng, "script", block(rng)))
+        return [F(rng, "apiVersion", {"s": "example.com/v1"}), F(rng, "kind", {"s": "Widget"}),
+                metadata(rng, names("widget")), F(rng, "spec", {"m": spec})]
+    return [F(rng, "apiVersion", {"s": "v1"}), F(rng, "kind", {"s": "ConfigMap"}),
+            metadata(rng, names("local"), local=True),
+            F(rng, "data", {"m": [F(rng, "setting", {"s": scalar(rng)})]})]
+
+
+def doc(rng, fields):
+    return {"license": comments(rng, 0.2, 3), "head": comments(rng, 0.25, 2), "fields": fields,
+            "foot": comments(rng, 0.15, 2)}
+
+
+def gen_step(rng, ids, validator):
+    mode = rng.choice(VALIDATORS if validator else MUTATORS)
+    # failing/invalid steps are rarer: they end the render
+    if mode in ("fail", "invalid", "nonkrm") and rng.random() < 0.75:
+        mode = "pass"
+    which = rng.choice(["legacy", "internal", "both"])
+    args = {
+        "strip": lambda: [which],
+        "setpath": lambda: [str(rng.randint(0, 5)), which, rng.choice(["path", "path", "index"]),
+                            rng.choice(["moved.yaml", "new/dir/x.yaml", "a.yaml", "0", "1", "sub/m.yaml"])],
+        "add": lambda: [rng.choice(["added", "added", "gen-x"]), rng.choice(["-", "-", "ns1"]),
+                        rng.choice(["none", "none", "legacy", "internal", "both"]),
+                        rng.choice(["a.yaml", "gen/out.yaml", "added.yaml", "sub1/n.yaml"]),
+                        rng.choice(["0", "1", "2"])],
+        "delete": lambda: [rng.choice([str(rng.randint(0, 5))] * 4 + ["kptfile"])],
+        "setns": lambda: [rng.choice(["prod", "team-b"])],
+        "modify": lambda: [str(rng.randint(0, 5)), rng.choice(["key0", "newkey"]),
+                           rng.choice(["changed", "'q'", "multi\nline"])],
+        "results": lambda: rng.sample(["error", "warning", "info"], rng.randint(1, 3))
+        if not validator or rng.random() < 0.5 else rng.sample(["warning", "info"], rng.randint(1, 2)),
+        "fail": lambda: [rng.choice(["1", "2"])],
+    }.get(mode, lambda: [])()
+    if mode == "add" and args[2] == "none":
+        args = args[:3]
+    elif mode == "add" and rng.random() < 0.5:
+        args = args[:4]
+    ids[0] += 1
+    return {"id": ids[0], "mode": mode, "args": args, "sort": rng.random() < 0.5,
+            "comment": comment(rng)[2:] if rng.random() < 0.15 else None}
+
+
+def gen_model(seed, case):
+    rng = random.Random("%s:%s" % (seed, case))
+    names = Names()
+    ids = [0]
+    packages, files, symlinks, dirs = [], [], [], []
+
+    def kptfile(name):
+        md = [F(rng, "name", {"s": name}),
+              F(rng, "annotations", {"m": [F(rng, "config.kubernetes.io/local-config", {"s": '"true"'})]})]
+        fields = [F(rng, "apiVersion", {"s": "kpt.dev/v1"}), F(rng, "kind", {"s": "Kptfile"}),
+                  F(rng, "metadata", {"m": md})]
+        if rng.random() < 0.3:
+            fields.append(F(rng, "info", {"m": [F(rng, "description", {"s": rng.choice(["a package", '"quoted"'])})]}))
+        return doc(rng, fields)
+
+    def package(d, depth):
+        p = {"dir": d, "kptfile": kptfile(os.path.basename(d) or "root"), "mutators": [], "validators": []}
+        if depth == 0 or rng.random() < 0.6:
+            p["mutators"] = [gen_step(rng, ids, False) for _ in range(rng.randint(0 if depth else 1, 3))]
+            if rng.random() < 0.3:
+                p["validators"] = [gen_step(rng, ids, True) for _ in range(rng.randint(1, 2))]
+        packages.append(p)
+        folder(d, depth)
+        for i in range(rng.choice([0, 0, 1, 1, 2]) if depth < 2 else 0):
+            package(join(d, "sub%d" % (len(packages))), depth + 1)
+        if rng.random() < 0.2:
+            files.append({"path": join(d, ".krmignore"), "mode": 0o644, "raw": "ignored/\n*.skip.yaml\n"})
+            files.append({"path": join(d, "ignored/broken.yaml"), "mode": 0o644, "raw": "a: [\n"})
+            if rng.random() < 0.5:
+                files.append(yaml_file(join(d, "x.skip.yaml")))
+
+    def yaml_file(path):
+        n = rng.choice([1, 1, 1, 2, 3])
+        return {"path": path, "mode": mode(), "yaml": [doc(rng, resource(rng, names)) for _ in range(n)],
+                "seq": rng.choice(["wide", "compact"]), "start": rng.random() < 0.2, "eol": rng.random() < 0.95}
+
+    def mode():
+        return rng.choice([0o644] * 6 + [0o755, 0o600])
+
+    def folder(d, depth):
+        for i in range(rng.randint(1, 3)):
+            files.append(yaml_file(join(d, "r%d%s" % (len(files), rng.choice([".yaml"] * 4 + [".yml"])))))
+        r = rng.random()
+        if r < 0.3:
+            files.append({"path": join(d, rng.choice(["empty.yaml", "comments.yaml", "dashes.yaml"])),
+                          "mode": mode(), "raw": rng.choice(["", "# only a comment\n# and another\n",
+                                                             "---\n", "---\n---\n", "\n"])})
+        if rng.random() < 0.2:
+            files.append({"path": join(d, "README.md"), "mode": 0o644, "raw": "# Package\n\nNot YAML: [\n"})
+        if rng.random() < 0.15:
+            files.append({"path": join(d, "kustomization.yaml"), "mode": 0o644,
+                          "yaml": [doc(rng, [F(rng, "resources", {"l": [{"v": {"s": "r0.yaml"}, "c": None}]})])],
+                          "seq": "compact", "start": False, "eol": True})
+        if rng.random() < 0.25:
+            plain = join(d, rng.choice(["base", "config", "nested/deeper"]))
+            files.append(yaml_file(join(plain, "in-folder.yaml")))
+        if rng.random() < 0.1:
+            dirs.append(join(d, "emptydir"))
+        if rng.random() < 0.07:
+            symlinks.append({"path": join(d, "link.yaml"), "target": "does-not-matter.yaml"
+                             if rng.random() < 0.3 else os.path.basename(files[-1]["path"])
+                             if os.path.dirname(files[-1]["path"]) == d else "r0.yaml"})
+
+    package("", 0)
+    outputs = []
+    r = rng.random()
+    if r < 0.2:
+        outputs.append("stdout")
+    elif r < 0.35:
+        outputs.append("unwrap")
+    elif r < 0.5:
+        outputs.append("dir")
+    return {"seed": seed, "case": case, "packages": packages, "files": files, "symlinks": symlinks,
+            "dirs": dirs, "outputs": outputs, "results_dir": rng.random() < 0.3}
+
+
+def join(a, b):
+    return b if not a else a + "/" + b
+
+
+# --------------------------------------------------------------------------
+# Writing the model out.
+
+def emit_fields(fields, ind, seq, out):
+    for f in fields:
+        if f.get("blank"):
+            out.append("")
+        for h in f["h"]:
+            out.append(" " * ind + h)
+        lead = " " * ind + key_text(f["k"]) + ":"
+        emit_value(f["v"], lead, f.get("c"), ind, seq, out)
+
+
+def key_text(k):
+    return k
+
+
+def emit_value(v, lead, c, ind, seq, out):
+    tail = ("  # " + c) if c else ""
+    if "s" in v:
+        out.append(lead + " " + v["s"] + tail)
+    elif "flow" in v:
+        out.append(lead + " " + v["flow"] + tail)
+    elif "block" in v:
+        out.append(lead + " " + v["block"] + tail)
+        for line in v["lines"]:
+            out.append((" " * (ind + 2) + line) if line else "")
+    elif "m" in v:
+        if not v["m"]:
+            out.append(lead + " {}" + tail)
+            return
+        out.append(lead + tail)
+        emit_fields(v["m"], ind + 2, seq, out)
+    elif "l" in v:
+        if not v["l"]:
+            out.append(lead + " []" + tail)
+            return
+        out.append(lead + tail)
+        li = ind + 2 if seq == "wide" else ind
+        for item in v["l"]:
+            iv = item["v"]
+            itail = ("  # " + item["c"]) if item.get("c") else ""
+            if "m" in iv and iv["m"]:
+                sub = []
+                first = dict(iv["m"][0], h=[], blank=False)
+                emit_fields([first] + iv["m"][1:], li + 2, seq, sub)
+                sub[0] = " " * li + "- " + sub[0][li + 2:] + itail
+                out.extend(sub)
+            elif "m" in iv:
+                out.append(" " * li + "- {}" + itail)
+            elif "s" in iv or "flow" in iv:
+                out.append(" " * li + "- " + iv.get("s", iv.get("flow")) + itail)
+            else:
+                out.append(" " * li + "- " + '"?"' + itail)
+
+
+def emit_doc(d, seq):
+    out = []
+    if d["license"]:
+        out.extend(d["license"])
+        out.append("")
+    out.extend(d["head"])
+    emit_fields(d["fields"], 0, seq, out)
+    out.extend(d["foot"])
+    return out
+
+
+def file_text(f):
+    if "raw" in f:
+        return f["raw"]
+    parts = []
+    for i, d in enumerate(f["yaml"]):
+        if i or f.get("start"):
+            parts.append("---")
+        parts.extend(emit_doc(d, f["seq"]))
+    text = "\n".join(parts)
+    return text + "\n" if f.get("eol", True) else text
+
+
+def kptfile_doc(p, tools):
+    d = copy.deepcopy(p["kptfile"])
+    pipeline = []
+    for stage in ("mutators", "validators"):
+        steps = p[stage]
+        if steps:
+            items = [{"v": {"m": [{"k": "exec", "v": {"s": " ".join([tools + "/" + step_name(s)] + s["args"])
+                                                            if s["args"] else tools + "/" + step_name(s)},
+                                   "c": s.get("comment"), "h": [], "blank": False}]}, "c": None}
+                     for s in steps]
+            pipeline.append({"k": stage, "v": {"l": items}, "c": None, "h": [], "blank": False})
+    if pipeline:
+        d["fields"].append({"k": "pipeline", "v": {"m": pipeline}, "c": None, "h": [], "blank": False})
+    return d
+
+
+def exec_quote(s):
+    return s
+
+
+def materialize(model, root, tools, python):
+    """Writes the package to root and its step scripts to tools; returns file texts by path."""
+    os.makedirs(root)
+    os.makedirs(tools, exist_ok=True)
+    texts = {}
+    for p in model["packages"]:
+        os.makedirs(os.path.join(root, p["dir"]), exist_ok=True)
+        texts[join(p["dir"], "Kptfile")] = "\n".join(emit_doc(kptfile_doc(p, tools), "wide")) + "\n"
+        for stage in ("mutators", "validators"):
+            for s in p[stage]:
+                path = os.path.join(tools, step_name(s))
+                with open(path, "w") as fh:
+                    fh.write(step_script(s, python))
+                os.chmod(path, 0o755)
+    for f in model["files"]:
+        texts[f["path"]] = file_text(f)
+    for path, text in texts.items():
+        full = os.path.join(root, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as fh:
+            fh.write(text)
+    for f in model["files"]:
+        os.chmod(os.path.join(root, f["path"]), f["mode"])
+    for d in model["dirs"]:
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    for s in model["symlinks"]:
+        full = os.path.join(root, s["path"])
+        if not os.path.lexists(full):
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            os.symlink(s["target"], full)
+    return texts
+
+
+def snapshot(root):
+    """{relative path: ("dir", mode) | ("file", mode, bytes) | ("link", target)}, or None."""
+    if not os.path.lexists(root):
+        return None
+    tree = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            r = os.path.normpath(os.path.join(rel, name))
+            st = os.lstat(full)
+            if os.path.islink(full):
+                tree[r] = ("link", os.readlink(full))
+            elif os.path.isdir(full):
+                tree[r] = ("dir", oct(st.st_mode & 0o7777))
+            else:
+                with open(full, "rb") as fh:
+                    tree[r] = ("file", oct(st.st_mode & 0o7777), fh.read())
+        dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+    return tree
+
+
+# --------------------------------------------------------------------------
+# Running and comparing.
+
+def run_tool(cmd, base, model, tools, python, extra):
+    pkg = os.path.join(base, "pkg")
+    for d in ("pkg", "out", "results"):
+        shutil.rmtree(os.path.join(base, d), ignore_errors=True)
+    materialize(model, pkg, tools, python)
+    argv = cmd + ["render", pkg, "--allow-exec"]
+    if extra == "stdout" or extra == "unwrap":
+        argv += ["-o", extra]
+    elif extra == "dir":
+        argv += ["-o", os.path.join(base, "out")]
+    if extra == "inplace" and model.get("results_dir"):
+        os.makedirs(os.path.join(base, "results"))
+        argv += ["--results-dir", os.path.join(base, "results")]
+    try:
+        p = subprocess.run(argv, cwd=base, capture_output=True, timeout=TIMEOUT,
+                           env=dict(os.environ, LUMMO_THREADS="1"))
+        rc, stdout, stderr = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired:
+        rc, stdout, stderr = "timeout", b"", b"timeout"
+    res = os.path.join(base, "results", "results.yaml")
+    results = None
+    if os.path.exists(res):
+        with open(res, "rb") as fh:
+            results = fh.read()
+    return {"rc": rc, "stdout": stdout, "stderr": stderr, "tree": snapshot(pkg),
+            "out": snapshot(os.path.join(base, "out")), "results": results}
+
+
+def input_lines(texts):
+    """Lines of user input without their indentation, counted over every file."""
+    lines = Counter()
+    for t in texts.values():
+        for line in t.splitlines():
+            if line.strip():
+                lines[line.lstrip()] += 1
+    return lines
+
+
+def lost_lines(kpt_text, lummo_text, user):
+    """Lines of user input (without indentation) that kpt's text has and lummo's lacks:
+    lummo has fewer of them than kpt and than the input has."""
+    k = Counter(l.lstrip() for l in kpt_text.splitlines() if l.strip())
+    m = Counter(l.lstrip() for l in lummo_text.splitlines() if l.strip())
+    return sorted(l for l, n in k.items() if m.get(l, 0) < min(n, user.get(l, 0)))
+
+
+def lost_kind(lost):
+    """What a content difference loses: comment lines, trailing spaces, or other lines."""
+    if not lost:
+        return ""
+    if all(l != l.rstrip() for l in lost):
+        return "-trailing-space"
+    if all(l.startswith("#") for l in lost):
+        return "-comment"
+    return "-data"
+
+
+def text_diff(a, b, name):
+    a = a.decode("utf-8", "replace") if isinstance(a, bytes) else a
+    b = b.decode("utf-8", "replace") if isinstance(b, bytes) else b
+    d = list(difflib.unified_diff(a.splitlines(), b.splitlines(), "kpt/" + name, "lummo/" + name, lineterm="", n=1))
+    if len(d) > 40:
+        d = d[:40] + ["... (%d more diff lines)" % (len(d) - 40)]
+    return "\n".join(d)
+
+
+def diff_trees(mode, where, kt, lt, user, diffs):
+    kt, lt = kt or {}, lt or {}
+    for path in sorted(set(kt) | set(lt)):
+        k, m = kt.get(path), lt.get(path)
+        if k == m:
+            continue
+        if m is None:
+            diffs.append(dict(mode=mode, kind="missing-" + k[0], cat="lost", path=where + path,
+                              detail="kpt writes %s %s, lummo does not" % (k[0], path)))
+        elif k is None:
+            diffs.append(dict(mode=mode, kind="extra-" + m[0], cat="other", path=where + path,
+                              detail="lummo writes %s %s, kpt does not" % (m[0], path)))
+        elif k[0] != m[0]:
+            diffs.append(dict(mode=mode, kind="type", cat="lost", path=where + path,
+                              detail="kpt: %s, lummo: %s" % (k[0], m[0])))
+        elif k[0] == "link":
+            diffs.append(dict(mode=mode, kind="link", cat="other", path=where + path,
+                              detail="kpt -> %s, lummo -> %s" % (k[1], m[1])))
+        elif k[0] == "dir":
+            diffs.append(dict(mode=mode, kind="mode", cat="other", path=where + path,
+                              detail="dir mode kpt %s, lummo %s" % (k[1], m[1])))
+        else:
+            if k[1] != m[1]:
+                diffs.append(dict(mode=mode, kind="mode", cat="other", path=where + path,
+                                  detail="mode kpt %s, lummo %s" % (k[1], m[1])))
+            if k[2] != m[2]:
+                lost = lost_lines(k[2].decode("utf-8", "replace"), m[2].decode("utf-8", "replace"), user)
+                diffs.append(dict(mode=mode, kind="content-lost" + lost_kind(lost) if lost else "content",
+                                  cat="lost" if lost else "other", path=where + path,
+                                  detail=("lost lines: %r\n" % lost[:5] if lost else "")
+                                  + text_diff(k[2], m[2], path)))
+
+
+def compare(model, kpt_cmd, lummo, base, python):
+    """Runs both tools on every output the model asks for; returns the differences."""
+    tools = os.path.join(base, "tools")
+    shutil.rmtree(tools, ignore_errors=True)
+    original = materialize(model, os.path.join(base, "orig"), tools, python)
+    orig_tree = snapshot(os.path.join(base, "orig"))
+    shutil.rmtree(os.path.join(base, "orig"))
+    user = input_lines(original)
+    diffs = []
+    for mode in ["inplace"] + model["outputs"]:
+        k = run_tool(kpt_cmd, base, model, tools, python, mode)
+        m = run_tool([lummo], base, model, tools, python, mode)
+        kok, mok = k["rc"] == 0, m["rc"] == 0
+        stderr = m["stderr"].decode("utf-8", "replace")[-600:]
+        if kok and not mok:
+            diffs.append(dict(mode=mode, kind="lummo-fails", cat="other", path="", key=error_key(m["stderr"], base),
+                              detail="kpt exit 0, lummo exit %s: %s" % (m["rc"], stderr.strip())))
+            if m["tree"] != orig_tree:
+                diff_trees(mode, "", orig_tree, m["tree"], user, diffs)
+            continue
+        if mok and not kok:
+            diffs.append(dict(mode=mode, kind="lummo-succeeds", cat="lost", path="", key=error_key(k["stderr"], base),
+                              detail="kpt exit %s: %s\nlummo exit 0" % (
+                                  k["rc"], k["stderr"].decode("utf-8", "replace")[-600:].strip())))
+            continue
+        if not kok:
+            # both fail: both must leave the package as it was
+            diff_trees(mode, "", orig_tree, m["tree"], user, diffs)
+            if (k["out"] is None) != (m["out"] is None):
+                diffs.append(dict(mode=mode, kind="failed-out", cat="other", path="out/",
+                                  detail="after failing, -o DIR exists: kpt %s, lummo %s" % (
+                                      k["out"] is not None, m["out"] is not None)))
+            continue
+        diff_trees(mode, "", k["tree"], m["tree"], user, diffs)
+        if mode == "dir":
+            diff_trees(mode, "out/", k["out"], m["out"], user, diffs)
+        if mode in ("stdout", "unwrap") and k["stdout"] != m["stdout"]:
+            lost = lost_lines(k["stdout"].decode("utf-8", "replace"), m["stdout"].decode("utf-8", "replace"), user)
+            diffs.append(dict(mode=mode, kind="stdout-lost" + lost_kind(lost) if lost else "stdout",
+                              cat="lost" if lost else "other",
+                              path="<stdout>", detail=("lost lines: %r\n" % lost[:5] if lost else "")
+                              + text_diff(k["stdout"], m["stdout"], "stdout")))
+        if mode == "inplace" and model.get("results_dir") and k["results"] != m["results"]:
+            diffs.append(dict(mode=mode, kind="results", cat="other", path="results.yaml",
+                              detail=text_diff(k["results"] or b"<none>", m["results"] or b"<none>", "results.yaml")))
+    for d in diffs:
+        for name, pred, reason in KNOWN:
+            if pred(d, model):
+                d["known"] = name
+    return diffs
+
+
+def signature(d):
+    return (d["cat"], d["mode"], d["kind"])
+
+
+def error_key(stderr, base):
+    """The first error line of a failed render, its paths and numbers blanked: what a
+    shrunk case must still fail with."""
+    text = stderr.decode("utf-8", "replace").replace(base, "BASE")
+    lines = [l for l in text.splitlines() if "rror" in l] or text.splitlines()[-1:] or [""]
+    return re.sub(r"[0-9]+", "N", lines[0].strip())[:70]
+
+
+def unexplained(diffs):
+    return [d for d in diffs if "known" not in d]
+
+
+# --------------------------------------------------------------------------
+# Shrinking: candidate reductions of the model, tried greedily.
+
+def reductions(model):
+    """Yields (description, new model) for each single simplification, coarse first."""
+    def variant(fn):
+        m = copy.deepcopy(model)
+        fn(m)
+        return m
+
+    pk = model["packages"]
+    for i in range(len(pk) - 1, 0, -1):
+        d = pk[i]["dir"]
+        yield "drop package %s" % d, variant(lambda m, i=i, d=d: (
+            m["packages"].pop(i),
+            m.__setitem__("files", [f for f in m["files"] if not f["path"].startswith(d + "/")]),
+            m.__setitem__("symlinks", [f for f in m["symlinks"] if not f["path"].startswith(d + "/")]),
+            m.__setitem__("dirs", [f for f in m["dirs"] if not f.startswith(d + "/")])))
+    for i in range(len(pk) - 1, 0, -1):
+        yield "drop Kptfile of %s" % pk[i]["dir"], variant(lambda m, i=i: m["packages"].pop(i))
+    for key in ("outputs",):
+        for i in range(len(model[key])):
+            yield "drop output %s" % model[key][i], variant(lambda m, i=i: m[key].pop(i))
+    if model.get("results_dir"):
+        yield "no --results-dir", variant(lambda m: m.__setitem__("results_dir", False))
+    n = len(model["files"])
+    for size in (n // 2, n // 4):
+        if size >= 2:
+            for start in range(0, n, size):
+                yield "drop files %d..%d" % (start, start + size), variant(
+                    lambda m, s=start, z=size: m.__setitem__("files", m["files"][:s] + m["files"][s + z:]))
+    for i in range(n):
+        yield "drop file %s" % model["files"][i]["path"], variant(lambda m, i=i: m["files"].pop(i))
+    for key in ("symlinks", "dirs"):
+        for i in range(len(model[key])):
+            yield "drop %s %d" % (key, i), variant(lambda m, i=i, key=key: m[key].pop(i))
+    for pi, p in enumerate(pk):
+        for stage in ("mutators", "validators"):
+            for si in range(len(p[stage])):
+                yield "drop step %s" % p[stage][si]["id"], variant(lambda m, pi=pi, stage=stage, si=si: m["packages"][pi][stage].pop(si))
+    for pi, p in enumerate(pk):
+        for stage in ("mutators", "validators"):
+            for si, s in enumerate(p[stage]):
+                if s["mode"] not in ("pass",):
+                    if s["mode"] != "dump":
+                        yield "step %s -> dump" % s["id"], variant(lambda m, pi=pi, stage=stage, si=si: m["packages"][pi][stage][si].update(mode="dump", args=[]))
+                    yield "step %s -> pass" % s["id"], variant(lambda m, pi=pi, stage=stage, si=si: m["packages"][pi][stage][si].update(mode="pass", args=[]))
+                if s.get("sort"):
+                    yield "step %s unsorted" % s["id"], variant(lambda m, pi=pi, stage=stage, si=si: m["packages"][pi][stage][si].update(sort=False))
+                if s.get("comment"):
+                    yield "step %s no comment" % s["id"], variant(lambda m, pi=pi, stage=stage, si=si: m["packages"][pi][stage][si].update(comment=None))
+                for ai in range(len(s["args"]) - 1, 0, -1):
+                    if s["mode"] in ("add", "results"):
+                        yield "step %s drop arg %d" % (s["id"], ai), variant(lambda m, pi=pi, stage=stage, si=si, ai=ai: m["packages"][pi][stage][si]["args"].pop(ai))
+    # documents of files, then their parts
+    docs = []  # (description, getter of the doc list owner)
+    for fi, f in enumerate(model["files"]):
+        if "yaml" in f:
+            for di in range(len(f["yaml"])):
+                if len(f["yaml"]) > 1:
+                    yield "drop doc %d of %s" % (di, f["path"]), variant(lambda m, fi=fi, di=di: m["files"][fi]["yaml"].pop(di))
+            for di in range(len(f["yaml"])):
+                docs.append(("%s#%d" % (f["path"], di), lambda m, fi=fi, di=di: m["files"][fi]["yaml"][di]))
+            for attr, val in (("start", False), ("eol", True), ("seq", "compact")):
+                if f.get(attr, val) != val:
+                    yield "%s %s=%s" % (f["path"], attr, val), variant(lambda m, fi=fi, attr=attr, val=val: m["files"][fi].__setitem__(attr, val))
+        if f["mode"] != 0o644:
+            yield "%s mode 644" % f["path"], variant(lambda m, fi=fi: m["files"][fi].__setitem__("mode", 0o644))
+    for pi in range(len(pk)):
+        docs.append(("Kptfile of %s" % pk[pi]["dir"], lambda m, pi=pi: m["packages"][pi]["kptfile"]))
+    for name, get in docs:
+        d = get(model)
+        for part in ("license", "head", "foot"):
+            if d[part]:
+                yield "%s no %s" % (name, part), variant(lambda m, get=get, part=part: get(m).__setitem__(part, []))
+        # fields: every Field list reachable in the doc, by path
+        for path, fl in field_lists(d["fields"], ()):
+            for i in range(len(fl)):
+                f = fl[i]
+                if not (path == () and f["k"] in ("apiVersion", "kind", "metadata")) and not (
+                        path == ("metadata",) and f["k"] == "name"):
+                    yield "%s drop %s" % (name, ".".join(path + (f["k"],))), variant(
+                        lambda m, get=get, path=path, i=i: resolve(get(m)["fields"], path).pop(i))
+            for i in range(len(fl)):
+                f = fl[i]
+                for attr, val in (("c", None), ("h", []), ("blank", False)):
+                    if f.get(attr) != val:
+                        yield "%s %s %s" % (name, f["k"], attr), variant(
+                            lambda m, get=get, path=path, i=i, attr=attr, val=val: resolve(get(m)["fields"], path)[i].__setitem__(attr, val))
+                v = f["v"]
+                if "s" not in v or v["s"] != "x":
+                    if "m" not in v or not any(p == path + (f["k"],) for p, _ in field_lists(d["fields"], ())):
+                        pass
+                    if not (path == () and f["k"] in ("apiVersion", "kind", "metadata")) and not ("s" in v and v["s"] in ("x",)):
+                        if "m" not in v or path + (f["k"],) != ("metadata",):
+                            yield "%s %s -> x" % (name, f["k"]), variant(
+                                lambda m, get=get, path=path, i=i: resolve(get(m)["fields"], path)[i].__setitem__("v", {"s": "x"}))
+
+
+def field_lists(fields, path):
+    yield path, fields
+    for f in fields:
+        if "m" in f["v"]:
+            yield from field_lists(f["v"]["m"], path + (f["k"],))
+
+
+def resolve(fields, path):
+    for k in path:
+        fields = next(f for f in fields if f["k"] == k)["v"]["m"]
+    return fields
+
+
+def shrink(model, keep, budget=250, log=None):
+    """Greedy reduction: applies every simplification that keeps `keep(model)` true."""
+    tried = 0
+    changed = True
+    while changed and tried < budget:
+        changed = False
+        for desc, cand in reductions(model):
+            tried += 1
+            if tried >= budget:
+                break
+            if keep(cand):
+                model = cand
+                changed = True
+                if log:
+                    log("  shrink: %s" % desc)
+                break
+    return model, tried
+
+
+# --------------------------------------------------------------------------
+# Printing and saving cases.
+
+def render_case_files(model, python, tools="@TOOLS@"):
+    """(path, text) of the package files and the step scripts, as written."""
+    out = []
+    for p in model["packages"]:
+        out.append((join(p["dir"], "Kptfile"), "\n".join(emit_doc(kptfile_doc(p, tools), "wide")) + "\n", 0o644))
+    for f in model["files"]:
+        out.append((f["path"], file_text(f), f["mode"]))
+    scripts = []
+    for p in model["packages"]:
+        for stage in ("mutators", "validators"):
+            for s in p[stage]:
+                scripts.append((step_name(s), SNIPPETS[s["mode"]], s))
+    return out, scripts
+
+
+def describe(model, diffs, python):
+    lines = ["--- case seed=%s case=%s outputs=%s results_dir=%s" % (
+        model["seed"], model["case"], ["inplace"] + model["outputs"], model.get("results_dir"))]
+    files, scripts = render_case_files(model, python)
+    for path, text, mode in files:
+        lines.append("=== pkg/%s%s" % (path, "" if mode == 0o644 else " (mode %o)" % mode))
+        lines.append(text.rstrip("\n") if text.strip() else repr(text))
+    for s in model["symlinks"]:
+        lines.append("=== pkg/%s -> %s (symlink)" % (s["path"], s["target"]))
+    for d in model["dirs"]:
+        lines.append("=== pkg/%s/ (empty folder)" % d)
+    for name, snippet, s in scripts:
+        lines.append("=== @TOOLS@/%s (args %s, sort_keys=%s; prelude: PRELUDE of fuzz_render.py)" % (
+            name, s["args"], bool(s.get("sort"))))
+        lines.append(snippet.rstrip("\n"))
+    for d in diffs:
+        lines.append("*** [%s] %s %s %s%s" % (d["cat"], d["mode"], d["kind"], d["path"],
+                                              " (known: %s)" % d["known"] if "known" in d else ""))
+        lines.append(d["detail"])
+    return "\n".join(lines)
+
+
+def save_case(model, diffs, dest, python):
+    if os.path.exists(dest):
+        shutil.rmtree(dest)
+    os.makedirs(dest)
+    files, scripts = render_case_files(model, python)
+    for path, text, mode in files:
+        full = os.path.join(dest, "pkg", path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as fh:
+            fh.write(text)
+    for s in model["symlinks"]:
+        full = os.path.join(dest, "pkg", s["path"])
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        os.symlink(s["target"], full)
+    for name, snippet, s in scripts:
+        os.makedirs(os.path.join(dest, "tools"), exist_ok=True)
+        with open(os.path.join(dest, "tools", name), "w") as fh:
+            fh.write(step_script(s, "/usr/bin/env python3"))
+    case = {"seed": model["seed"], "case": model["case"],
+            "compare": ["inplace"] + model["outputs"] + (["results-dir"] if model.get("results_dir") else []),
+            "found": sorted({"%s %s %s" % signature(d) for d in diffs}),
+            "note": "pkg/ and tools/ are for reading (exec paths say @TOOLS@; git keeps no modes, symlinks or "
+                    "empty folders); --replay rebuilds the package from `model`",
+            "model": model}
+    with open(os.path.join(dest, "case.json"), "w") as fh:
+        json.dump(case, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+
+
+# --------------------------------------------------------------------------
+
+CTX = {}
+
+
+def init_worker(kpt, lummo, python, workroot):
+    CTX.update(kpt=kpt, lummo=lummo, python=python, workroot=workroot)
+
+
+def run_model(model):
+    base = tempfile.mkdtemp(dir=CTX["workroot"])
+    try:
+        return compare(model, CTX["kpt"], CTX["lummo"], base, CTX["python"])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def load_saved(path):
+    with open(os.path.join(path, "case.json")) as fh:
+        return json.load(fh)["model"]
+
+
+def run_case(args):
+    seed, case = args
+    model = load_saved(case) if seed is None else gen_model(seed, case)
+    t = time.time()
+    try:
+        diffs = run_model(model)
+    except Exception as e:  # a fuzzer bug is a failure, never a pass
+        diffs = [dict(mode="-", kind="fuzzer-error", cat="other", path="", detail=repr(e))]
+    return seed, case, diffs, time.time() - t
+
+
+def shrink_task(task):
+    seed, case, sig = task
+    model = gen_model(seed, case)
+    key = next((d.get("key") for d in run_model(model) if signature(d) == sig), None)
+    small, tried = shrink_model(model, sig, key)
+    return sig, small, run_model(small), tried
+
+
+def shrink_model(model, sig, key):
+    def keep(m):
+        return any(signature(d) == sig and d.get("key") == key for d in unexplained(run_model(m)))
+    return shrink(model, keep)
+
+
+def short_name(sig, model):
+    h = hashlib.sha1(json.dumps(model, sort_keys=True).encode()).hexdigest()[:6]
+    return "%s-%s-%s" % (sig[1], sig[2], h)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lummo", required=True)
+    ap.add_argument("--kpt", default="kpt")
+    ap.add_argument("--cases", type=int, help="random cases to run (default 300, 0 with --replay alone)")
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--case", type=int, help="run only this case (of --seed)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--shrink", action="store_true", help="shrink failing cases (one per kind of difference)")
+    ap.add_argument("--kind", help="with --shrink: only this kind (cat:mode:kind, e.g. lost:unwrap:stdout-lost-data)")
+    ap.add_argument("--per-kind", type=int, default=1, help="with --shrink: cases shrunk per kind (default 1)")
+    ap.add_argument("--save-dir", help="save shrunk cases as regression folders here")
+    ap.add_argument("--name", help="folder name of the saved case (with --case)")
+    ap.add_argument("--replay", help="also run every saved case folder (DIR/*/case.json)")
+    ap.add_argument("--verbose", "-v", action="store_true", help="print every difference in full")
+    a = ap.parse_args()
+
+    kpt = shutil.which(a.kpt)
+    if not kpt:
+        print("fuzz-render: kpt not found (%s): the fuzzer compares with the real kpt" % a.kpt, file=sys.stderr)
+        print("fuzz-render: 0 passed, 1 failed")
+        return 1
+    lummo = os.path.abspath(a.lummo)
+    if not os.access(lummo, os.X_OK):
+        print("fuzz-render: lummo binary %s missing" % lummo, file=sys.stderr)
+        print("fuzz-render: 0 passed, 1 failed")
+        return 1
+    python = os.path.realpath(sys.executable)
+    workroot = tempfile.mkdtemp(prefix="fuzz-render-")
+    init_worker([kpt, "fn"], lummo, python, workroot)
+    t0 = time.time()
+    try:
+        if a.case is not None:
+            jobs = [(a.seed, a.case)]
+        else:
+            jobs = [(a.seed, k) for k in range(300 if a.cases is None and not a.replay else a.cases or 0)]
+        if a.replay:
+            # saved regression cases first, each by its folder
+            jobs = [(None, os.path.join(a.replay, name)) for name in sorted(os.listdir(a.replay))
+                    if os.path.exists(os.path.join(a.replay, name, "case.json"))] + jobs
+        results = []
+        if len(jobs) == 1 or a.jobs == 1:
+            results = [run_case(j) for j in jobs]
+        else:
+            with multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) as pool:
+                for r in pool.imap_unordered(run_case, jobs):
+                    results.append(r)
+        results.sort(key=lambda r: (r[0] is not None, str(r[1]) if r[0] is None else r[1]))
+        failed = 0
+        kinds = {}
+        for seed, case, diffs, secs in results:
+            bad = unexplained(diffs)
+            if bad:
+                failed += 1
+            if seed is None:
+                sigs = sorted({"%s:%s:%s" % signature(d) for d in diffs})
+                print("saved %s: %s %s" % (os.path.basename(case), "FAIL" if bad else "ok", " ".join(sigs)),
+                      file=sys.stderr)
+                if bad and a.verbose:
+                    print(describe(load_saved(case), diffs, python), file=sys.stderr)
+                continue
+            for sig in sorted({signature(d) for d in bad}):
+                kinds.setdefault(sig, []).append(case)
+            if bad or a.case is not None:
+                sigs = sorted({"%s:%s:%s" % signature(d) for d in diffs})
+                print("case %s:%s %s %s" % (seed, case, "FAIL" if bad else "ok", " ".join(sigs)), file=sys.stderr)
+                if a.verbose or a.case is not None:
+                    print(describe(gen_model(seed, case), diffs, python), file=sys.stderr)
+        print("fuzz-render: kinds of difference (cat mode kind: cases):", file=sys.stderr)
+        for sig, cases in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+            print("  %-45s %4d  e.g. --seed %s --case %s" % (" ".join(sig), len(cases), a.seed, cases[0]),
+                  file=sys.stderr)
+        print("fuzz-render: %d cases in %.1fs" % (len(results), time.time() - t0), file=sys.stderr)
+        if a.shrink:
+            # one case per kind; a kind seen in place is not shrunk again for -o DIR/stdout
+            tasks, seen = [], set()
+            for sig, cases in sorted(kinds.items(), key=lambda kv: (kv[0][0] != "lost", kv[0][1] != "inplace")):
+                if a.kind and ":".join(sig) != a.kind:
+                    continue
+                short = (sig[0], sig[2].replace("stdout-", "content-"))
+                if short in seen and a.case is None:
+                    continue
+                seen.add(short)
+                tasks.extend((a.seed, c, sig) for c in cases[:a.per_kind])
+            if a.case is not None:
+                tasks = tasks[:1]
+            pool = multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) \
+                if len(tasks) > 1 and a.jobs > 1 else None
+            for sig, small, diffs, tried in (pool.imap_unordered if pool else map)(shrink_task, tasks):
+                print("fuzz-render: case %s:%s for %s, shrunk in %d tries:" % (
+                    small["seed"], small["case"], " ".join(sig), tried), file=sys.stderr)
+                print(describe(small, [d for d in diffs if signature(d) == sig] or diffs, python), file=sys.stderr)
+                if a.save_dir:
+                    name = a.name if (a.name and a.case is not None) else short_name(sig, small)
+                    save_case(small, diffs, os.path.join(a.save_dir, name), python)
+                    print("fuzz-render: saved %s" % os.path.join(a.save_dir, name), file=sys.stderr)
+            if pool:
+                pool.close()
+        print("fuzz-render: %d passed, %d failed" % (len(results) - failed, failed))
+        return 1 if failed else 0
+    finally:
+        shutil.rmtree(workroot, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
