@@ -13,7 +13,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test kpt-output init-kpt unit yaml-suite catalog models analysis pgbouncer-real traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test kpt-output init-kpt unit yaml-suite catalog models analysis pgbouncer-real traefik k8s-names upstream-validate images conformance kpt-e2e real-packages kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -21,7 +21,7 @@ help: ## List the targets
 build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
-test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-output init-kpt kpt-e2e kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models analysis pgbouncer-real k8s-names traefik images conformance kpt-output init-kpt kpt-e2e real-packages kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -57,6 +57,10 @@ init-kpt: build ## `lummo init` scaffolds rendered by the real kpt (exec) and by
 kpt-e2e: build ## kpt's own fn-render e2e cases (../shared/kpt-e2e) against lummo render
 	@if [ -d ../shared/kpt-e2e ]; then python3 scripts/kpt-e2e.py $(BIN_DIR)/lummo ../shared/kpt-e2e/fn-render; \
 	else echo "kpt-e2e: ../shared/kpt-e2e absent, nothing to run"; fi
+
+real-packages: build ## Real published kpt packages (../shared/real-packages): lummo render against the real kpt with exec catalog steps, trees byte for byte
+	@if [ -d ../shared/real-packages ]; then python3 scripts/real_packages.py $(BIN_DIR) ../shared/real-packages; \
+	else echo "real-packages: ../shared/real-packages absent, nothing to run"; fi
 
 yaml-suite: deps ## ../shared/yaml-test-suite through the reader; the writer's output read back by PyYAML and ruamel.yaml
 	@if [ -d ../shared/yaml-test-suite ]; then \
