@@ -486,15 +486,69 @@ fn diff_map(
         return Some(());
     }
     let column = column_of(doc, node.start)?;
-    let text = indent(&yaml::to_string(&Value::Object(added)), column);
+    let mut written = String::new();
+    for (key, value) in added {
+        write_added(&mut written, &key, &value, 0);
+    }
+    let text = indent(&written, column);
     let end = entries.last()?.2.end;
-    let at = line_end(doc, end);
+    // After the last entry's last line: a block scalar's node may end after its
+    // last line break, or after comment lines that head the next key (less
+    // indented than the entries, so no part of the scalar): the new entries go
+    // before those.
+    let mut at = if doc[..end].ends_with('\n') {
+        end
+    } else {
+        line_end(doc, end)
+    };
+    let first = entries.last()?.1.start;
+    while at > first {
+        let line_start = doc[..at - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = &doc[line_start..at];
+        let trimmed = line.trim_start_matches(' ');
+        if trimmed.starts_with('#') && line.len() - trimmed.len() < column {
+            at = line_start;
+        } else {
+            break;
+        }
+    }
     if at == doc.len() && !doc.ends_with('\n') {
         edits.push((at, at, format!("\n{}", text.trim_end_matches('\n'))));
     } else {
         edits.push((at, at, text));
     }
     Some(())
+}
+
+/// One new entry of a mapping at `column`, as our writer writes it, except kpt's
+/// annotations (at any depth, `metadata.annotations` included when that is new),
+/// written as kyaml's `AnnotationSetter` writes them: single-quoted.
+fn write_added(out: &mut String, key: &str, value: &Value, column: usize) {
+    let plain_key = !key.is_empty()
+        && !key.contains(['\'', '"', '#', ':', '\n', '{', '}', '[', ']', ','])
+        && !key.starts_with(['-', '?', '&', '*', '!', '|', '>', '%', '@', '`', ' ']);
+    match value {
+        Value::String(s) if plain_key && crate::object::is_kpt_annotation(key) && !s.contains('\n') => {
+            out.push_str(&" ".repeat(column));
+            out.push_str(&format!("{key}: '{}'\n", s.replace('\'', "''")));
+        }
+        Value::Object(map)
+            if plain_key
+                && !map.is_empty()
+                && map.keys().all(|k| crate::object::is_kpt_annotation(k)) =>
+        {
+            out.push_str(&" ".repeat(column));
+            out.push_str(&format!("{key}:\n"));
+            for (k, v) in map {
+                write_added(out, k, v, column + 2);
+            }
+        }
+        value => {
+            let mut single = Map::new();
+            single.insert(key.to_string(), value.clone());
+            out.push_str(&indent(&yaml::to_string(&Value::Object(single)), column));
+        }
+    }
 }
 
 /// A flow collection that changed shape becomes a block one under its key, as

@@ -74,11 +74,21 @@ pub fn without_kpt_annotations_owned(mut object: Value) -> Value {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceRef {
+    // kpt's Go struct reads a missing or null field as empty and leaves an empty
+    // one out: a function may point at a kustomization, which has no apiVersion.
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
     pub api_version: String,
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
     pub kind: String,
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
     pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
     pub namespace: String,
+}
+
+/// A string field that may be `null`, read as empty.
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Where an object lives in the package, as `file` of a result.

@@ -11,9 +11,12 @@ use crate::{emit_documents, parse, SeqIndent};
 /// The function's object `output` (a document at column 0) with the comments and
 /// field order of the object that went in, `input`; `None` when either does not
 /// read as one document.
-pub fn restore_comments_and_order(input: &str, output: &str) -> Option<String> {
+/// The annotations in `clear` are taken off the function's object first (kpt
+/// clears its id annotations once it has matched the object).
+pub fn restore_comments_and_order(input: &str, output: &str, clear: &[&str]) -> Option<String> {
     let from = parse::parse_document(input).ok()??;
     let mut to = parse::parse_document(output).ok()??;
+    remove_annotations(&mut to.root, clear);
     // `copyFieldComments(from.Document(), to.Document())`: the input is a document
     // node (its comments are the document's), the output an item of a
     // ResourceList (its comments are the object's own).
@@ -26,6 +29,37 @@ pub fn restore_comments_and_order(input: &str, output: &str) -> Option<String> {
     copy_children(&from.root, &mut to.root);
     sync_order(&from.root, &mut to.root);
     Some(emit_documents(&[to], &[SeqIndent::Compact]))
+}
+
+/// `metadata.annotations` without the keys in `clear`, and without the mapping
+/// when that empties it (kyaml `ClearAnnotation`).
+fn remove_annotations(root: &mut Node, clear: &[&str]) {
+    let Some(metadata) = root
+        .children
+        .chunks_mut(2)
+        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
+        .map(|p| &mut p[1])
+    else {
+        return;
+    };
+    let Some(i) = metadata
+        .children
+        .chunks(2)
+        .position(|p| p.len() == 2 && p[0].value == "annotations" && p[1].kind == Kind::Mapping)
+    else {
+        return;
+    };
+    let annotations = &mut metadata.children[2 * i + 1];
+    let mut kept = Vec::with_capacity(annotations.children.len());
+    for pair in annotations.children.chunks(2) {
+        if !clear.contains(&pair[0].value.as_str()) {
+            kept.extend(pair.iter().cloned());
+        }
+    }
+    annotations.children = kept;
+    if annotations.children.is_empty() {
+        metadata.children.drain(2 * i..2 * i + 2);
+    }
 }
 
 /// `copyFieldComments`: each comment `to` lacks, from `from`.
@@ -153,7 +187,7 @@ mod tests {
     fn comments_and_order_come_back() {
         let input = "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: \"1\"\n  a: 'x'\n  # foot\n";
         let output = "apiVersion: v1\ndata:\n  a: x\n  new: y\n  z: '1'\nkind: ConfigMap\nmetadata:\n  name: cm\n";
-        let restored = restore_comments_and_order(input, output).unwrap();
+        let restored = restore_comments_and_order(input, output, &[]).unwrap();
         assert_eq!(
             restored,
             "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: '1'\n  a: x\n  # foot\n\n  new: y\n"

@@ -113,6 +113,9 @@ pub struct Rendered {
     /// styles) through the functions that leave it or edit it in place.
     pub items: Vec<Item>,
     pub findings: Vec<Finding>,
+    /// Error results of external functions that exited 0: kpt goes on (it judges a
+    /// function by its exit code), and so does the render.
+    tolerated_errors: usize,
     /// (package, function, milliseconds) per step.
     pub timings: Vec<(String, String, f64)>,
     /// Every step that ran, in order, as kpt's `--results-dir` records it.
@@ -197,6 +200,7 @@ impl Rendered {
             sources: BTreeMap::new(),
             items: Vec::new(),
             findings: Vec::new(),
+            tolerated_errors: 0,
             timings: Vec::new(),
             steps: Vec::new(),
             ran: BTreeMap::new(),
@@ -235,6 +239,7 @@ impl Rendered {
             sources,
             items,
             findings,
+            tolerated_errors,
             timings,
             steps,
             ran,
@@ -257,6 +262,7 @@ impl Rendered {
         self.sources.extend(sources);
         self.items.extend(items);
         self.findings.extend(findings);
+        self.tolerated_errors += tolerated_errors;
         self.timings.extend(timings);
         self.steps.extend(steps);
         self.ran.extend(ran);
@@ -293,7 +299,7 @@ impl Rendered {
     }
 
     pub fn failed(&self) -> bool {
-        self.findings.iter().any(|f| f.result.is_error())
+        self.findings.iter().filter(|f| f.result.is_error()).count() > self.tolerated_errors
     }
 
     pub fn functions_run(&self) -> usize {
@@ -650,6 +656,9 @@ impl Rendered {
 /// Lummo function generated, the text our function binaries print (kpt keeps the
 /// styles a function prints, so that is what kpt writes).
 pub struct Document {
+    /// kyaml's writer indents sequences as the object's seqindent annotation
+    /// says (the reader's reading of its document), compact without one.
+    seq_indent: kyaml_format::SeqIndent,
     index: u32,
     /// A function's object that came without an index: no document of the file
     /// as read is its original.
@@ -693,6 +702,10 @@ fn group_files(items: &[Item]) -> BTreeMap<String, Vec<Document>> {
         let text = item.source_text().map(unindent_item);
         let written = text.is_none() && item.annotation(lummo_core::GENERATED_BY).is_some();
         let document = Document {
+            seq_indent: match item.annotation(SEQ_INDENT) {
+                Some("wide") => kyaml_format::SeqIndent::Wide,
+                _ => kyaml_format::SeqIndent::Compact,
+            },
             index: index.unwrap_or(0),
             fresh: index.is_none(),
             value: clean(item),
@@ -803,15 +816,7 @@ fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
             .iter()
             .zip(&originals)
             .map(|(d, original)| {
-                // kyaml keeps the sequence indentation of the file as read;
-                // our writer's is compact.
-                let indent = pieces
-                    .get(d.index as usize)
-                    .filter(|_| !d.fresh)
-                    .or(original.as_ref())
-                    .map_or(kyaml_format::SeqIndent::Compact, |p| {
-                        kyaml_format::derive_seq_indent(p)
-                    });
+                let indent = d.seq_indent;
                 // kpt's head comment of a document that went through a function
                 // comes back on the object (see `format_values_restyled`).
                 let changed = d.mutated;
@@ -1249,7 +1254,7 @@ fn render_package(
                     rendered.finding(relative, function.name, warning);
                 }
             }
-            let package_path = root.join(relative).display().to_string();
+            let package_path = package_dir(root, relative).display().to_string();
             let config = step_config(&package_path, step, &items)?;
             let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
             let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
@@ -1295,7 +1300,7 @@ fn render_package(
                     let exit = runtime::run_external(command, &label, &mut list)?;
                     rendered.say(&outcome(
                         &label,
-                        list.has_errors(),
+                        exit.code != 0,
                         start.elapsed().as_secs_f64(),
                         &exit.stderr,
                     ));
@@ -1311,7 +1316,10 @@ fn render_package(
                 exit_code: external_exit
                     .as_ref()
                     .map_or(i32::from(list.has_errors()), |e| e.code),
-                stderr: external_exit.map(|e| e.stderr).unwrap_or_default(),
+                stderr: external_exit
+                    .as_ref()
+                    .map(|e| e.stderr.clone())
+                    .unwrap_or_default(),
                 results: list.results.clone(),
             });
             rendered.timings.push((
@@ -1326,7 +1334,13 @@ fn render_package(
                     .or_default()
                     .insert(function.name);
             }
-            let failed = list.has_errors();
+            let failed = match &external_exit {
+                Some(exit) => exit.code != 0,
+                None => list.has_errors(),
+            };
+            if !failed {
+                rendered.tolerated_errors += list.results.iter().filter(|r| r.is_error()).count();
+            }
             for result in list.results {
                 rendered.finding(relative, &label, result);
             }
@@ -1779,7 +1793,7 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
         .extend(leftovers.iter().map(|file| join(relative, file)));
     files.sort();
     let limits = Limits::default();
-    let package_path = base.display().to_string();
+    let package_path = package_dir(root, relative).display().to_string();
     let mut items = Vec::new();
     // Read and parse the files on every core, then annotate in order.
     let read = krm_sdk::parallel::map(&files, |file| -> Result<_> {
@@ -1821,12 +1835,13 @@ fn read_local(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<Ve
             item.update(|v| {
                 // kyaml's reader annotations, in the order kpt prints them.
                 let index = index.to_string();
+                // (kpt's loader sets the package path among them in key order.)
                 v.set_annotation(annotations::LEGACY_INDEX, &index);
                 v.set_annotation(annotations::LEGACY_PATH, &file);
                 v.set_annotation(annotations::INDEX, &index);
+                v.set_annotation(PACKAGE_PATH, &package_path);
                 v.set_annotation(annotations::PATH, &file);
                 v.set_annotation(SEQ_INDENT, indent);
-                v.set_annotation(PACKAGE_PATH, &package_path);
             });
             items.push(item);
         }
@@ -1924,6 +1939,16 @@ fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
             Ok(item)
         })
         .collect()
+}
+
+/// The folder of the package at `relative` (the root itself for ""), as kpt
+/// names it in `internal.config.kubernetes.io/package-path`: no trailing `/`.
+fn package_dir(root: &Path, relative: &str) -> PathBuf {
+    if relative.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(relative)
+    }
 }
 
 fn join(relative: &str, name: &str) -> String {

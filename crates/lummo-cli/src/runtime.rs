@@ -24,9 +24,24 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
     // kyaml's `FunctionFilter.setIds`: each object goes in with an id (from 1,
     // both spellings), so that what comes back under it gets its comments and
     // field order back.
+    // And before that, kyaml's `kio.Pipeline` marks each with a resource id to
+    // reconcile the path and index annotations the function changed
+    // (`PreprocessResourcesForInternalAnnotationMigration`).
+    let mut originals = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter_mut().enumerate() {
         let id = (i + 1).to_string();
+        let get = |new: &str, legacy: &str| {
+            item.annotation(new)
+                .or_else(|| item.annotation(legacy))
+                .unwrap_or("")
+                .to_string()
+        };
+        originals.push((
+            get(annotations::PATH, annotations::LEGACY_PATH),
+            get(annotations::INDEX, annotations::LEGACY_INDEX),
+        ));
         item.update(|v| {
+            v.set_annotation(MIGRATION_ID, &i.to_string());
             v.set_annotation(ID, &id);
             v.set_annotation(annotations::ID, &id);
         });
@@ -72,8 +87,14 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
             list.items = parsed
                 .items
                 .into_iter()
-                .map(|item| restore(item, &inputs))
-                .collect();
+                .map(|item| {
+                    let original = item
+                        .annotation(MIGRATION_ID)
+                        .and_then(|id| id.parse::<usize>().ok())
+                        .and_then(|id| originals.get(id));
+                    reconcile(restore(item, &inputs), original)
+                })
+                .collect::<Result<_>>()?;
         }
     }
     if !output.status.success() {
@@ -121,7 +142,9 @@ fn restore(mut item: Item, inputs: &[Option<String>]) -> Item {
     let limits = Limits::default();
     let restored = input
         .as_deref()
-        .and_then(|input| kyaml_format::restore_comments_and_order(input, &printed))
+        .and_then(|input| {
+            kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID, MIGRATION_ID])
+        })
         .and_then(|text| {
             let mut read = krm_sdk::yaml::parse_documents(&text, &limits).ok()?;
             let value = (read.len() == 1).then(|| read.pop())??;
@@ -135,6 +158,46 @@ fn restore(mut item: Item, inputs: &[Option<String>]) -> Item {
         v.remove_annotation(annotations::ID);
     });
     item
+}
+
+/// kyaml's resource id for reconciling path and index annotations
+/// (`kioutil.InternalAnnotationsMigrationResourceIDAnnotation`).
+const MIGRATION_ID: &str = "internal.config.kubernetes.io/annotations-migration-resource-id";
+
+/// kyaml's `ReconcileInternalAnnotations` for one object a function printed: a
+/// path or index the function changed in one spelling only (legacy or
+/// internal) is changed in the other too; both changed apart is an error; then
+/// the resource id goes.
+fn reconcile(mut item: Item, original: Option<&(String, String)>) -> Result<Item> {
+    let mut problem = None;
+    item.update(|v| {
+        if let Some((path, index)) = original {
+            for (what, was, new, legacy) in [
+                ("path", path, annotations::PATH, annotations::LEGACY_PATH),
+                ("index", index, annotations::INDEX, annotations::LEGACY_INDEX),
+            ] {
+                if was.is_empty() {
+                    continue;
+                }
+                let now = v.annotation(new).unwrap_or("").to_string();
+                let now_legacy = v.annotation(legacy).unwrap_or("").to_string();
+                if *was != now && *was != now_legacy && now != now_legacy {
+                    problem = Some(format!(
+                        "resource input to function has mismatched legacy and internal {what} annotations"
+                    ));
+                } else if *was != now {
+                    v.set_annotation(legacy, &now);
+                } else if *was != now_legacy {
+                    v.set_annotation(new, &now_legacy);
+                }
+            }
+        }
+        v.remove_annotation(MIGRATION_ID);
+    });
+    match problem {
+        Some(problem) => bail!("{problem}"),
+        None => Ok(item),
+    }
 }
 
 /// kpt splits `exec:` into words like a shell would (quotes, backslashes), without a shell.
