@@ -42,8 +42,16 @@ enum Kind {
 /// when the change cannot be made on the text.
 pub fn update_item_text(text: &str, old: &Value, new: &Value) -> Option<String> {
     // Two spaces in front make the text a document whose columns are the item's.
-    let doc = format!("  {text}");
-    let root = parse_tree(&doc)?;
+    let mut doc = format!("  {text}");
+    let root = match parse_tree(&doc) {
+        Some(root) => root,
+        // A quoted scalar as go-yaml writes it, which saphyr reads indented: the
+        // edit is made on that reading (same data).
+        None => {
+            doc = crate::yaml::readable(&doc).into_owned();
+            parse_tree(&doc)?
+        }
+    };
     let mut edits = Vec::new();
     diff(&doc, &root, old, new, &mut edits)?;
     edits.sort_by_key(|(start, end, _)| (*start, *end));
@@ -324,7 +332,8 @@ fn parse_tree(doc: &str) -> Option<Node> {
     root
 }
 
-/// Where the scalar's own text ends: after its closing quote, or after the last
+/// Where the scalar's own text ends: after its closing quote (on whichever line),
+/// or after the last
 /// character of a one-line plain scalar. Block scalars keep the parser's end.
 fn scalar_end(
     doc: &str,
@@ -341,7 +350,6 @@ fn scalar_end(
                 match c {
                     '\\' if !escaped => escaped = true,
                     '"' if !escaped => return Some(start + i + 1),
-                    '\n' => return None,
                     _ => escaped = false,
                 }
             }
@@ -354,7 +362,6 @@ fn scalar_end(
                 match bytes[i] {
                     b'\'' if bytes.get(i + 1) == Some(&b'\'') => i += 2,
                     b'\'' => return Some(start + i + 1),
-                    b'\n' => return None,
                     _ => i += 1,
                 }
             }

@@ -312,7 +312,7 @@ impl ResourceList {
                 Err(e) => json_error = Some(e),
             }
         }
-        let (mut documents, sources) =
+        let (mut documents, sources, text) =
             yaml::parse_with_item_sources(input, limits).map_err(|e| match json_error {
                 // Neither JSON nor YAML: what looked like JSON gets JSON's error.
                 Some(json) => InputError {
@@ -331,7 +331,7 @@ impl ResourceList {
             let document = documents.pop().expect("one document checked above");
             let mut list = Self::from_value(document, Format::Yaml)?;
             if sources.len() == list.items.len() {
-                let text: Arc<str> = Arc::from(input);
+                let text: Arc<str> = Arc::from(text.as_ref());
                 for (item, range) in list.items.iter_mut().zip(sources) {
                     item.source = range.map(|r| (Arc::clone(&text), r));
                 }

@@ -60,22 +60,125 @@ impl std::error::Error for YamlError {}
 /// Parses every document of a YAML stream. Empty documents are skipped.
 pub fn parse_documents(input: &str, limits: &Limits) -> Result<Vec<Value>, YamlError> {
     check_size(input, limits)?;
-    Builder::new(limits)
-        .run(input)
-        .map(|(documents, _)| documents)
+    match Builder::new(limits).run(input) {
+        Ok((documents, _)) => Ok(documents),
+        Err(error) => match readable(input) {
+            std::borrow::Cow::Owned(text) => Builder::new(limits)
+                .run(&text)
+                .map(|(documents, _)| documents),
+            std::borrow::Cow::Borrowed(_) => Err(error),
+        },
+    }
+}
+
+/// saphyr's words for a quoted scalar's line that is less indented than the
+/// block around it.
+const QUOTED_INDENT: &str = "invalid indentation in quoted scalar";
+
+/// The text as saphyr reads it when go-yaml would read it differently only in
+/// the indentation of quoted scalars' continuation lines: go-yaml reads such a
+/// line at any indentation (and writes a line that closes one at column 0),
+/// saphyr refuses one less indented than the block around it. A continuation
+/// line's leading spaces are no part of the value, so each is indented to the
+/// scalar's own column: the same data. Borrowed when there is nothing to do.
+pub fn readable(text: &str) -> std::borrow::Cow<'_, str> {
+    let mut current = std::borrow::Cow::Borrowed(text);
+    // Each round indents one scalar; a bound keeps a hostile input cheap.
+    for _ in 0..256 {
+        let mut parser = Parser::new_from_str(&current);
+        let failure = loop {
+            match parser.next_event() {
+                None => return current,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break e,
+            }
+        };
+        if failure.info() != QUOTED_INDENT {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        match indent_quoted_scalar(&current, failure.marker().index()) {
+            Some(fixed) => current = std::borrow::Cow::Owned(fixed),
+            None => return std::borrow::Cow::Borrowed(text),
+        }
+    }
+    std::borrow::Cow::Borrowed(text)
+}
+
+/// The continuation lines of the quoted scalar whose opening quote is at char
+/// `start`, each indented to at least the quote's column.
+fn indent_quoted_scalar(text: &str, start: usize) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let quote = *chars.get(start)?;
+    if quote != '\'' && quote != '"' {
+        return None;
+    }
+    let line_start = chars[..start].iter().rposition(|c| *c == '\n').map_or(0, |i| i + 1);
+    let column = start - line_start;
+    let mut out: String = chars[..=start].iter().collect();
+    let mut i = start + 1;
+    let mut at_line_start = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if at_line_start {
+            let spaces = chars[i..].iter().take_while(|c| **c == ' ').count();
+            let next = chars.get(i + spaces).copied();
+            if next != Some('\n') && spaces < column {
+                out.extend(std::iter::repeat(' ').take(column - spaces));
+            }
+            at_line_start = false;
+        }
+        out.push(c);
+        match c {
+            '\n' => at_line_start = true,
+            '\'' if quote == '\'' => {
+                if chars.get(i + 1) == Some(&'\'') {
+                    out.push('\'');
+                    i += 1;
+                } else {
+                    out.extend(&chars[i + 1..]);
+                    return Some(out);
+                }
+            }
+            '\\' if quote == '"' => {
+                if let Some(next) = chars.get(i + 1) {
+                    out.push(*next);
+                    i += 1;
+                }
+            }
+            '"' if quote == '"' => {
+                out.extend(&chars[i + 1..]);
+                return Some(out);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Like [`parse_documents`], and also returns, for each entry of the first
 /// document's top-level `items` sequence, the byte range of its source text when
 /// that text can be copied to the output verbatim: a block mapping laid out as kpt
 /// writes it (`- ` at column 0, keys at column 2) without anchors or aliases.
-pub fn parse_with_item_sources(
-    input: &str,
+/// The ranges are into the text returned with them: the input, or where saphyr
+/// needed it, the input as [`readable`] gives it.
+pub fn parse_with_item_sources<'a>(
+    input: &'a str,
     limits: &Limits,
-) -> Result<(Vec<Value>, Vec<Option<Range<usize>>>), YamlError> {
+) -> Result<(Vec<Value>, Vec<Option<Range<usize>>>, std::borrow::Cow<'a, str>), YamlError> {
     check_size(input, limits)?;
-    let (documents, spans) = Builder::new(limits).run(input)?;
-    Ok((documents, spans.into_byte_ranges(input)))
+    let (documents, spans, text) = match Builder::new(limits).run(input) {
+        Ok((documents, spans)) => (documents, spans, std::borrow::Cow::Borrowed(input)),
+        Err(error) => match readable(input) {
+            std::borrow::Cow::Owned(text) => {
+                let (documents, spans) = Builder::new(limits).run(&text)?;
+                (documents, spans, std::borrow::Cow::Owned(text))
+            }
+            std::borrow::Cow::Borrowed(_) => return Err(error),
+        },
+    };
+    let ranges = spans.into_byte_ranges(&text);
+    Ok((documents, ranges, text))
 }
 
 /// Where the entries of the top-level `items` sequence start (char indices).

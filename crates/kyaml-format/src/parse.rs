@@ -41,6 +41,18 @@ struct Frame {
 }
 
 pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
+    match parse_document_of(text) {
+        Err(error) => match krm_sdk::yaml::readable(text) {
+            // go-yaml's own writing of a quoted scalar that saphyr reads only
+            // indented; the comments are where they were.
+            std::borrow::Cow::Owned(readable) => parse_document_of(&readable),
+            std::borrow::Cow::Borrowed(_) => Err(error),
+        },
+        ok => ok,
+    }
+}
+
+fn parse_document_of(text: &str) -> Result<Option<Document>, Error> {
     let chars: Vec<char> = text.chars().collect();
     let mut line_starts = vec![0usize];
     for (i, c) in chars.iter().enumerate() {

@@ -20,8 +20,11 @@ pub fn restore_comments_and_order(input: &str, output: &str, clear: &[&str]) -> 
     // `copyFieldComments(from.Document(), to.Document())`: the input is a document
     // node (its comments are the document's), the output an item of a
     // ResourceList (its comments are the object's own).
+    // Kept as the document's head (in its own block): where kpt's writers put
+    // the object's head comment, before `- ` in a ResourceList, right above the
+    // first key in a file, is the callers' (`document_head`, `changed`).
     if to.head.is_empty() && to.root.head.is_empty() {
-        to.root.head.clone_from(&from.head);
+        to.head.clone_from(&from.head);
     }
     if to.foot.is_empty() && to.root.foot.is_empty() {
         to.root.foot.clone_from(&from.foot);

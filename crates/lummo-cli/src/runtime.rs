@@ -176,11 +176,19 @@ fn reconcile(mut item: Item, original: Option<&(String, String)>) -> Result<Item
                 ("path", path, annotations::PATH, annotations::LEGACY_PATH),
                 ("index", index, annotations::INDEX, annotations::LEGACY_INDEX),
             ] {
+                let mut now = v.annotation(new).unwrap_or("").to_string();
+                let mut now_legacy = v.annotation(legacy).unwrap_or("").to_string();
+                // `missingInternalOrLegacyAnnotations`: one spelling alone is both.
+                if now.is_empty() && !now_legacy.is_empty() {
+                    v.set_annotation(new, &now_legacy);
+                    now.clone_from(&now_legacy);
+                } else if now_legacy.is_empty() && !now.is_empty() {
+                    v.set_annotation(legacy, &now);
+                    now_legacy.clone_from(&now);
+                }
                 if was.is_empty() {
                     continue;
                 }
-                let now = v.annotation(new).unwrap_or("").to_string();
-                let now_legacy = v.annotation(legacy).unwrap_or("").to_string();
                 if *was != now && *was != now_legacy && now != now_legacy {
                     problem = Some(format!(
                         "resource input to function has mismatched legacy and internal {what} annotations"
