@@ -496,10 +496,20 @@ impl Rendered {
             }
         }
         let writer = staging.writer.get_or_insert_with(Writer::start);
+        // kpt writes a file through a symbolic link (the link stays); a file and a
+        // link to it are one file, written once.
+        let mut targets = BTreeSet::new();
         let result = changed
             .into_iter()
             .try_for_each(|(path, text, permissions)| {
-                writer.send(self.root.join(path), text, permissions)
+                let mut destination = self.root.join(path);
+                if std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink()) {
+                    destination = std::fs::canonicalize(&destination).unwrap_or(destination);
+                }
+                if !targets.insert(destination.clone()) {
+                    return Ok(());
+                }
+                writer.send(destination, text, permissions)
             });
         self.staging = Some(staging);
         result
@@ -1115,6 +1125,7 @@ fn render_subtrees(rendered: &mut Rendered, root: &Path, subs: &[String]) -> Res
 /// A finished subtree (root-relative after rebasing): checked for staleness, then
 /// staged on disk, or kept in `items` for the other outputs.
 fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> Result<()> {
+    check_indexes(&items)?;
     let items = rebase(root, items)?;
     check_staleness(rendered, &items);
     if rendered.failed() {
@@ -1428,6 +1439,31 @@ fn enforce_path_invariants(items: &[Item]) -> Result<()> {
         );
         if !seen.insert(key) {
             bail!("resource at path {path:?} and index {index:?} already exists");
+        }
+    }
+    Ok(())
+}
+
+/// kyaml's writer sorts the objects of each file by index (`kioutil.SortNodes`)
+/// and fails on an index that is no number when it has to compare it with
+/// another object's.
+fn check_indexes(items: &[Item]) -> Result<()> {
+    let mut files: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for item in items {
+        let (path, index) = file_annotations(item);
+        let package = item.annotation(PACKAGE_PATH).unwrap_or("");
+        files.entry((package, path)).or_default().push(index);
+    }
+    for indexes in files.values().filter(|i| i.len() > 1) {
+        let differ = indexes.iter().any(|i| i != &indexes[0]);
+        if let Some(bad) = indexes
+            .iter()
+            .find(|i| !i.is_empty() && i.parse::<i64>().is_err())
+            .filter(|_| differ)
+        {
+            bail!(
+                "failed to save resources: unable to parse config.kubernetes.io/index {bad} :strconv.Atoi: parsing {bad:?}: invalid syntax"
+            );
         }
     }
     Ok(())

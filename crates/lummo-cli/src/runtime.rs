@@ -49,7 +49,13 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
     let inputs: Vec<Option<String>> = list
         .items
         .iter()
-        .map(|item| item.complete_text().map(|t| crate::package::unindent_item(&t)))
+        .map(|item| {
+            // Without kpt's annotations where those cannot be put in the text:
+            // the comments and the order of the object's own fields are what count.
+            item.complete_text()
+                .or_else(|| item.source_text().map(std::borrow::Cow::Borrowed))
+                .map(|t| crate::package::unindent_item(&t))
+        })
         .collect();
     let input = list.write();
     let mut child = command
