@@ -503,8 +503,11 @@ fn diff_map(
     // last line break, or after comment lines that head the next key (less
     // indented than the entries, so no part of the scalar): the new entries go
     // before those.
-    let mut at = if doc[..end].ends_with('\n') {
-        end
+    let end_line = doc[..end].rfind('\n').map_or(0, |i| i + 1);
+    let mut at = if doc[end_line..end].trim_matches(' ').is_empty() {
+        // The node ended at the start of a line (a block scalar ends where the
+        // next token starts).
+        end_line
     } else {
         line_end(doc, end)
     };
@@ -660,6 +663,31 @@ fn render_scalar(value: &Value, style: ScalarStyle) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 27: kpt's annotations go after a block scalar that ends a mapping, before
+    /// the comment heading the next key, single-quoted as kyaml sets them; found by
+    /// scripts/fuzz_render.py (the object's text was lost, and with it its styles).
+    #[test]
+    fn new_annotations_after_a_block_scalar() {
+        let cases = [
+            (
+                "metadata:\n    annotations:\n      note: >\n        line one\n  data: 1",
+                "metadata:\n    annotations:\n      note: >\n        line one\n      config.kubernetes.io/index: '0'\n  data: 1",
+            ),
+            (
+                "metadata:\n    annotations:\n      note: |+\n        line one\n\n  # c\n  data: 1",
+                "metadata:\n    annotations:\n      note: |+\n        line one\n\n      config.kubernetes.io/index: '0'\n  # c\n  data: 1",
+            ),
+        ];
+        for (text, want) in cases {
+            let limits = crate::yaml::Limits::default();
+            let old = crate::yaml::parse_documents(&format!("  {text}\n"), &limits).unwrap().pop().unwrap();
+            let mut new = old.clone();
+            crate::ObjectExt::set_annotation(&mut new, "config.kubernetes.io/index", "0");
+            assert_eq!(update_item_text(text, &old, &new).as_deref(), Some(want));
+        }
+    }
+
     use super::*;
     use serde_json::json;
 
