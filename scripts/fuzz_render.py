@@ -1079,6 +1079,10 @@ def main():
     ap.add_argument("--name", help="folder name of the saved case (with --case)")
     ap.add_argument("--replay", help="also run every saved case folder (DIR/*/case.json)")
     ap.add_argument("--verbose", "-v", action="store_true", help="print every difference in full")
+    ap.add_argument("--open", help="a file listing the cases whose differences are known and not yet "
+                    "fixed (`seed:case` or a saved case's name, one a line, `#` comments): they are counted "
+                    "as open, not failed; a listed case that now passes is reported so that the list shrinks")
+    ap.add_argument("--write-open", help="write the failing cases of this run to this file (the ratchet's list)")
     a = ap.parse_args()
 
     kpt = shutil.which(a.kpt)
@@ -1114,10 +1118,22 @@ def main():
         results.sort(key=lambda r: (r[0] is not None, str(r[1]) if r[0] is None else r[1]))
         failed = 0
         kinds = {}
+        listed = set()
+        if a.open:
+            with open(a.open) as fh:
+                listed = {line.split("#")[0].strip() for line in fh} - {""}
+        still_open, now_passing, failing_ids = [], [], []
         for seed, case, diffs, secs in results:
             bad = unexplained(diffs)
+            ident = os.path.basename(case) if seed is None else "%s:%s" % (seed, case)
             if bad:
+                failing_ids.append("%s  # %s" % (ident, " ".join(sorted({"%s:%s:%s" % signature(d) for d in bad}))))
+            if bad and ident in listed:
+                still_open.append(ident)
+            elif bad:
                 failed += 1
+            elif ident in listed:
+                now_passing.append(ident)
             if seed is None:
                 sigs = sorted({"%s:%s:%s" % signature(d) for d in diffs})
                 print("saved %s: %s %s" % (os.path.basename(case), "FAIL" if bad else "ok", " ".join(sigs)),
@@ -1162,7 +1178,18 @@ def main():
                     print("fuzz-render: saved %s" % os.path.join(a.save_dir, name), file=sys.stderr)
             if pool:
                 pool.close()
-        print("fuzz-render: %d passed, %d failed" % (len(results) - failed, failed))
+        if a.write_open:
+            with open(a.write_open, "w") as fh:
+                fh.write("# Cases of `make fuzz-render` with differences from kpt not fixed yet (issue 27):\n"
+                         "# counted as open, not failed. A case not listed that differs fails the run.\n")
+                fh.writelines(i + "\n" for i in failing_ids)
+        if a.open:
+            print("fuzz-render: %d open (listed in %s, not fixed yet), %d listed that now pass%s" % (
+                len(still_open), a.open, len(now_passing),
+                (": " + " ".join(now_passing) + " (remove them from the list)") if now_passing else ""),
+                file=sys.stderr)
+        passed = len(results) - failed - len(still_open)
+        print("fuzz-render: %d passed, %d failed" % (passed, failed))
         return 1 if failed else 0
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
