@@ -65,6 +65,7 @@ kpt-e2e: build ## kpt's own fn-render e2e cases (../shared/kpt-e2e) against lumm
 fuzz-render: build ## Differential fuzzer: lummo render against the real kpt on N random packages (default 300, SEED=1) plus the saved cases of tests/render-fuzz; cases in tests/render-fuzz/open.txt are known, not fixed yet (a ratchet)
 	python3 scripts/fuzz_render.py --lummo $(BIN_DIR)/lummo --cases $(or $(N),300) --seed $(or $(SEED),1) --replay tests/render-fuzz --open tests/render-fuzz/open.txt
 real-packages: build ## Real published kpt packages (../shared/real-packages): lummo render against the real kpt with exec catalog steps, trees byte for byte
+	python3 scripts/real_packages.py $(BIN_DIR) tests/real-packages-repro
 	@if [ -d ../shared/real-packages ]; then python3 scripts/real_packages.py $(BIN_DIR) ../shared/real-packages; \
 	else echo "real-packages: ../shared/real-packages absent, nothing to run"; fi
 

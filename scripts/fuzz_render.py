@@ -997,15 +997,14 @@ def save_case(model, diffs, dest, python):
         full = os.path.join(dest, "pkg", s["path"])
         os.makedirs(os.path.dirname(full), exist_ok=True)
         os.symlink(s["target"], full)
-    for name, snippet, s in scripts:
-        os.makedirs(os.path.join(dest, "tools"), exist_ok=True)
-        with open(os.path.join(dest, "tools", name), "w") as fh:
-            fh.write(step_script(s, "/usr/bin/env python3"))
+    # The step scripts are the fuzzer's own (PRELUDE + one snippet each): the
+    # model names them, `--replay -v` prints them; no copy is kept.
     case = {"seed": model["seed"], "case": model["case"],
             "compare": ["inplace"] + model["outputs"] + (["results-dir"] if model.get("results_dir") else []),
             "found": sorted({"%s %s %s" % signature(d) for d in diffs}),
-            "note": "pkg/ and tools/ are for reading (exec paths say @TOOLS@; git keeps no modes, symlinks or "
-                    "empty folders); --replay rebuilds the package from `model`",
+            "note": "pkg/ is for reading (exec paths say @TOOLS@, the fuzzer's step scripts, printed by "
+                    "`--replay DIR -v`; git keeps no modes, symlinks or empty folders); --replay rebuilds the "
+                    "package from `model`",
             "model": model}
     with open(os.path.join(dest, "case.json"), "w") as fh:
         json.dump(case, fh, indent=1, sort_keys=True)

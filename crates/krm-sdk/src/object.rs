@@ -74,13 +74,13 @@ pub fn without_kpt_annotations_owned(mut object: Value) -> Value {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceRef {
-    // kpt's Go struct reads a missing or null field as empty and leaves an empty
-    // one out: a function may point at a kustomization, which has no apiVersion.
-    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
+    // kpt's Go struct reads a missing or null field as empty: a function may point
+    // at a kustomization, which has no apiVersion.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub api_version: String,
-    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub kind: String,
-    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub name: String,
     #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
     pub namespace: String,

@@ -10,9 +10,6 @@ use krm_sdk::{Item, ObjectExt, ResourceList, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// Runs an external function (a binary or a container) over `list`: the
-/// ResourceList on stdin, the ResourceList it prints on stdout back into `list`
-/// (items and results), its stderr returned for the report.
 /// What an external function left besides its ResourceList.
 pub struct Exit {
     pub stderr: String,
@@ -20,13 +17,16 @@ pub struct Exit {
     pub code: i32,
 }
 
+/// Runs an external function (a binary or a container) over `list`: the
+/// ResourceList on stdin, the ResourceList it prints on stdout back into `list`
+/// (items and results, each object as kpt's function runner leaves it), its
+/// stderr and exit code returned for the report.
 pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) -> Result<Exit> {
-    // kyaml's `FunctionFilter.setIds`: each object goes in with an id (from 1,
-    // both spellings), so that what comes back under it gets its comments and
-    // field order back.
-    // And before that, kyaml's `kio.Pipeline` marks each with a resource id to
-    // reconcile the path and index annotations the function changed
-    // (`PreprocessResourcesForInternalAnnotationMigration`).
+    // kyaml's `kio.Pipeline` marks each object with a resource id to reconcile the
+    // path and index annotations the function changed
+    // (`PreprocessResourcesForInternalAnnotationMigration`); then
+    // `FunctionFilter.setIds` gives it an id (from 1, both spellings), so that
+    // what comes back under it gets its comments and field order back.
     let mut originals = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter_mut().enumerate() {
         let id = (i + 1).to_string();
