@@ -442,7 +442,17 @@ fn write_results(dir: &std::path::Path, rendered: &package::Rendered) -> Result<
         }
         item.insert("exitCode".into(), step.exit_code.into());
         if !step.results.is_empty() {
-            item.insert("results".into(), serde_json::to_value(&step.results)?);
+            let mut results = serde_json::to_value(&step.results)?;
+            // kpt's result type leaves empty fields of a resourceRef out (omitempty).
+            for result in results.as_array_mut().into_iter().flatten() {
+                if let Some(reference) = result
+                    .get_mut("resourceRef")
+                    .and_then(serde_json::Value::as_object_mut)
+                {
+                    reference.retain(|_, v| v.as_str() != Some(""));
+                }
+            }
+            item.insert("results".into(), results);
         }
         items.push(item.into());
     }
