@@ -510,19 +510,10 @@ fn set_annotations_as_kyaml(root: &mut Node, orig: Option<&Node>, keys: &[&str],
                 .collect()
         })
         .unwrap_or_default();
-    let Some(annotations) = root
-        .children
-        .chunks_mut(2)
-        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
-        .and_then(|p| {
-            p[1].children
-                .chunks_mut(2)
-                .find(|q| q.len() == 2 && q[0].value == "annotations" && q[1].kind == Kind::Mapping)
-        })
-    else {
+    let Some(annotations) = annotations_of_mut(root) else {
         return;
     };
-    for pair in annotations[1].children.chunks_mut(2) {
+    for pair in annotations.children.chunks_mut(2) {
         let [key, value] = pair else { continue };
         if value.kind != Kind::Scalar || !keys.contains(&key.value.as_str()) {
             continue;
@@ -541,25 +532,27 @@ fn set_annotations_as_kyaml(root: &mut Node, orig: Option<&Node>, keys: &[&str],
     }
 }
 
+/// The mapping `metadata.annotations` of an object node, to change.
+fn annotations_of_mut(root: &mut Node) -> Option<&mut Node> {
+    root.children
+        .chunks_mut(2)
+        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)?[1]
+        .children
+        .chunks_mut(2)
+        .find(|q| q.len() == 2 && q[0].value == "annotations" && q[1].kind == Kind::Mapping)
+        .map(|q| &mut q[1])
+}
+
 /// Single-quotes the annotations named by `keys` that `orig` lacks.
 fn quote_new_annotations(root: &mut Node, orig: Option<&Node>, keys: &[&str]) {
     let had: Vec<String> = orig
         .and_then(annotations_of)
         .map(|a| a.children.chunks(2).map(|p| p[0].value.clone()).collect())
         .unwrap_or_default();
-    let Some(annotations) = root
-        .children
-        .chunks_mut(2)
-        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
-        .and_then(|p| {
-            p[1].children
-                .chunks_mut(2)
-                .find(|q| q.len() == 2 && q[0].value == "annotations" && q[1].kind == Kind::Mapping)
-        })
-    else {
+    let Some(annotations) = annotations_of_mut(root) else {
         return;
     };
-    for pair in annotations[1].children.chunks_mut(2) {
+    for pair in annotations.children.chunks_mut(2) {
         if pair.len() == 2
             && pair[1].kind == Kind::Scalar
             && keys.contains(&pair[0].value.as_str())
