@@ -49,6 +49,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import yaml
 from collections import Counter
 
 # Deliberate differences: (name, predicate over a difference dict, reason).
@@ -56,19 +58,35 @@ from collections import Counter
 # Empty: no deliberate difference is confirmed by a generated case yet (the
 # fuzzer never asks for `-o .`, which lummo refuses on purpose).
 def _without_duplicated_comments(text):
-    """kpt's text without the first of two adjacent comment lines that say the same
-    at different indentations (kpt beta.56 writes a foot comment twice once an
-    object went through a function: the ResourceList printing moves the foot of a
+    """kpt's text without the first of two adjacent blocks of comment lines that say
+    the same at different indentations (kpt beta.56 writes a foot comment twice once
+    an object went through a function: the ResourceList printing moves the foot of a
     nested mapping onto its last key, then `CopyComments` puts the original foot
-    back on the mapping as well)."""
+    back on the mapping as well). A block is one or more comment lines at one
+    indentation."""
     lines = text.split("\n")
+
+    def indent(line):
+        return len(line) - len(line.lstrip())
+
+    def comment(line):
+        return line.strip().startswith("#")
+
     out = []
-    for i, line in enumerate(lines):
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if (line.strip().startswith("#") and nxt is not None and nxt.strip() == line.strip()
-                and len(line) - len(line.lstrip()) != len(nxt) - len(nxt.lstrip())):
+    i = 0
+    while i < len(lines):
+        n = 0
+        while (i + n < len(lines) and comment(lines[i + n])
+               and indent(lines[i + n]) == indent(lines[i])):
+            n += 1
+        twin = lines[i + n:i + 2 * n]
+        if (n and len(twin) == n and all(comment(t) for t in twin)
+                and len({indent(t) for t in twin}) == 1 and indent(twin[0]) != indent(lines[i])
+                and [t.strip() for t in twin] == [l.strip() for l in lines[i:i + n]]):
+            i += n
             continue
-        out.append(line)
+        out.append(lines[i])
+        i += 1
     return "\n".join(out)
 
 
@@ -77,11 +95,62 @@ def _kpt_duplicates_a_comment(d, model):
     return k is not None and k != m and _without_duplicated_comments(k) == m
 
 
+def _go_yaml_folded(value):
+    """A string as go-yaml v3 reads it back after writing it as a folded block
+    scalar (`>`): yaml_emitter_write_folded_scalar looks for the next line from
+    the start of the value (`k := 0`) instead of from the line break, so it adds a
+    line break before every more-indented line that follows a line of text, and
+    the value gains a `\\n` there."""
+    if not isinstance(value, str) or value[:1] in (" ", "\t", ""):
+        return value
+    out, lines = [], value.split("\n")
+    for i, line in enumerate(lines):
+        out.append(line)
+        rest = lines[i + 1:]
+        nxt = next((l for l in rest if l), None)
+        if (i + 1 < len(lines) and line and line[0] not in " \t"
+                and nxt is not None and nxt[0] in " \t"):
+            out.append("")
+    return "\n".join(out)
+
+
+def _folded_mapped(value):
+    if isinstance(value, dict):
+        return {k: _folded_mapped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_folded_mapped(v) for v in value]
+    return _go_yaml_folded(value)
+
+
+def _comment_lines(text):
+    return [l.rstrip() for l in text.split("\n") if l.strip().startswith("#")]
+
+
+def _kpt_adds_newline_in_folded_scalar(d, model):
+    """kpt's values are lummo's with go-yaml's folded-scalar line break added
+    (at least one), and the comments are the same."""
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    if k is None or m is None or k == m:
+        return False
+    try:
+        kv = list(yaml.safe_load_all(k))
+        mv = list(yaml.safe_load_all(m))
+    except yaml.YAMLError:
+        return False
+    return (kv != mv and kv == [_folded_mapped(v) for v in mv]
+            and _comment_lines(_without_duplicated_comments(k)) == _comment_lines(m))
+
+
 KNOWN = [
     ("kpt-duplicates-foot-comment", _kpt_duplicates_a_comment,
      "kpt writes a foot comment twice (at the mapping's and at its last key's "
      "indentation) once the object went through a function; lummo writes it once, "
      "as the user wrote it: nothing is lost, a duplicate is not added"),
+    ("kpt-adds-newline-in-folded-scalar", _kpt_adds_newline_in_folded_scalar,
+     "go-yaml v3 writes a folded scalar (`>`) with an extra line break before a "
+     "more-indented line (yaml_emitter_write_folded_scalar scans from the value's "
+     "start, not from the break), so under kpt the value gains a newline each time "
+     "it passes a function; lummo keeps the value the user wrote"),
 ]
 
 TIMEOUT = 60

@@ -245,8 +245,12 @@ fn parse_tree(doc: &str) -> Option<Node> {
     // Open collections: the node and, for mappings, a key waiting for its value.
     let mut stack: Vec<(Node, Option<(String, Node)>)> = Vec::new();
     let mut root = None;
+    let mut events = Vec::new();
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.ok()?;
+        events.push(next.ok()?);
+    }
+    for (at, (event, span)) in events.iter().enumerate() {
+        let (event, span) = (event.clone(), *span);
         let start = byte(span.start.index());
         let node = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => continue,
@@ -268,7 +272,15 @@ fn parse_tree(doc: &str) -> Option<Node> {
                 if anchor != 0 || tag.is_some() {
                     return None;
                 }
-                let flow = matches!(doc.as_bytes().get(start), Some(b'[' | b'{'));
+                // A block collection starts where its first entry does, so one whose
+                // first entry is a flow collection (`- {a: 1}`) starts at a bracket
+                // too: then the flow collection's own start event follows at once,
+                // at the same place.
+                let flow = matches!(doc.as_bytes().get(start), Some(b'[' | b'{'))
+                    && !events.get(at + 1).is_some_and(|(next, next_span)| {
+                        matches!(next, Event::SequenceStart(..) | Event::MappingStart(..))
+                            && next_span.start.index() == span.start.index()
+                    });
                 let kind = if matches!(event, Event::SequenceStart(..)) {
                     Kind::Seq {
                         flow,
@@ -829,5 +841,24 @@ mod tests {
         let old = json!({"kind": "A", "list": ["a"], "n": "1"});
         let new = json!({"kind": "A", "list": ["a"], "n": "2"});
         assert_eq!(update_item_text(text, &old, &new), None);
+    }
+
+    #[test]
+    /// A block list whose first item is a flow collection starts at its bracket
+    /// (fuzz seed 1 case 135: every edit of such an object gave up, and the object
+    /// was written in go-yaml's default styles, quotes and flow mappings lost).
+    fn edits_objects_whose_block_list_starts_with_a_flow_collection() {
+        check(
+            "kind: A\n  metadata:\n    annotations:\n      a: 'x'\n      b: y\n  ports:\n  - {name: grpc, port: 9}\n  - [1]",
+            |v| {
+                v["metadata"]["annotations"].as_object_mut().unwrap().shift_remove("b");
+            },
+            "kind: A\n  metadata:\n    annotations:\n      a: 'x'\n  ports:\n  - {name: grpc, port: 9}\n  - [1]",
+        );
+        check(
+            "kind: A\n  list:\n  - - [1] # c\n  - x",
+            |v| v["list"][1] = json!("z"),
+            "kind: A\n  list:\n  - - [1] # c\n  - z",
+        );
     }
 }
