@@ -151,6 +151,44 @@ pub fn set_line_comments(text: &str, comments: &[(String, String)]) -> Option<St
     Some(out[2..].to_string())
 }
 
+/// The document `text` with its last block scalar stripped of a final line
+/// break (`|` → `|-`, `>+` → `>-`): what go-yaml writes for a block scalar that
+/// ends a file without a line break, whose value has none. `None` when the text
+/// has no block scalar.
+pub(crate) fn strip_last_block_scalar(text: &str) -> Option<String> {
+    let root = parse_tree(text)?;
+    // The parser starts a block scalar at its content; its header follows the key
+    // (`a: |`) or the dash of its list item (`- |`) on the line before.
+    let mut last = None;
+    walk(&root, String::new(), &mut |_, node, key_end| {
+        if matches!(node.kind, Kind::Scalar(ScalarStyle::Literal | ScalarStyle::Folded)) {
+            let from = key_end.unwrap_or_else(|| {
+                let before = text[..node.start].trim_end_matches([' ', '\n', '\r']);
+                before.rfind('\n').map_or(0, |i| i + 1)
+            });
+            last = text[from..node.start]
+                .find(['|', '>'])
+                .map(|i| from + i);
+        }
+    });
+    let start = last?;
+    let indicator = &text[start..start + 1];
+    let header_end = start
+        + 1
+        + text[start + 1..]
+            .find(|c: char| !matches!(c, '+' | '-' | '0'..='9'))
+            .unwrap_or(text.len() - start - 1);
+    let digits: String = text[start + 1..header_end]
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    Some(format!(
+        "{}{indicator}{digits}-{}",
+        &text[..start],
+        &text[header_end..]
+    ))
+}
+
 fn walk(node: &Node, pointer: String, f: &mut dyn FnMut(&str, &Node, Option<usize>)) {
     walk_inner(node, pointer, None, f)
 }
