@@ -114,12 +114,19 @@ def _go_yaml_folded(value):
     return "\n".join(out)
 
 
-def _folded_mapped(value):
-    if isinstance(value, dict):
-        return {k: _folded_mapped(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_folded_mapped(v) for v in value]
-    return _go_yaml_folded(value)
+def _same_but_folded(k, m, found):
+    """Whether kpt's value `k` is lummo's `m` where every differing string is
+    go-yaml's rewriting of lummo's (`found` counts those)."""
+    if isinstance(k, dict) and isinstance(m, dict):
+        return list(k) == list(m) and all(_same_but_folded(k[x], m[x], found) for x in k)
+    if isinstance(k, list) and isinstance(m, list):
+        return len(k) == len(m) and all(_same_but_folded(a, b, found) for a, b in zip(k, m))
+    if k == m:
+        return True
+    if isinstance(m, str) and k == _go_yaml_folded(m):
+        found.append(m)
+        return True
+    return False
 
 
 def _comment_lines(text):
@@ -137,7 +144,8 @@ def _kpt_adds_newline_in_folded_scalar(d, model):
         mv = list(yaml.safe_load_all(m))
     except yaml.YAMLError:
         return False
-    return (kv != mv and kv == [_folded_mapped(v) for v in mv]
+    found = []
+    return (_same_but_folded(kv, mv, found) and found
             and _comment_lines(_without_duplicated_comments(k)) == _comment_lines(m))
 
 

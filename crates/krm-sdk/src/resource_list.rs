@@ -89,17 +89,26 @@ impl Item {
     /// caller read for it; `None` when the text, made an item of a ResourceList
     /// (indented by two), does not read back as exactly that one document.
     pub fn from_document(text: &str, document: &Value, limits: &Limits) -> Option<Item> {
-        Self::from_document_text(text, document, limits).or_else(|| {
-            // A block scalar ending a file without a line break has no final `\n`;
-            // as an item, followed by a line break, it would gain one. go-yaml
-            // writes such a value with the strip indicator (`|-`); so does kpt.
-            let stripped = crate::edit::strip_last_block_scalar(text)?;
-            Self::from_document_text(&stripped, document, limits)
-        })
+        let body = text.trim_end_matches(['\n', '\r']);
+        Self::from_document_body(body, document, limits)
+            .or_else(|| {
+                // A keep block scalar (`|+`) ending the document keeps its empty
+                // lines: only the final line break is the file's.
+                let body = text.strip_suffix('\n')?;
+                (body.len() > text.trim_end_matches(['\n', '\r']).len())
+                    .then(|| Self::from_document_body(body, document, limits))?
+            })
+            .or_else(|| {
+                // A block scalar ending a file without a line break has no final
+                // `\n`; as an item, followed by a line break, it would gain one.
+                // go-yaml writes such a value with the strip indicator (`|-`); so
+                // does kpt.
+                let stripped = crate::edit::strip_last_block_scalar(body)?;
+                Self::from_document_body(&stripped, document, limits)
+            })
     }
 
-    fn from_document_text(text: &str, document: &Value, limits: &Limits) -> Option<Item> {
-        let body = text.trim_end_matches(['\n', '\r']);
+    fn from_document_body(body: &str, document: &Value, limits: &Limits) -> Option<Item> {
         let body = body.strip_prefix("---\n").unwrap_or(body);
         let mut indented = String::with_capacity(body.len() + body.len() / 8 + 3);
         indented.push_str("  ");
@@ -573,12 +582,14 @@ mod tests {
     #[test]
     /// Fuzz seed 1 case 197: a file ending in a block scalar without a line break
     /// gave an item without text, so a function got the object without its comments.
-    fn a_block_scalar_ending_a_file_without_line_break_keeps_the_text() {
+    fn block_scalars_ending_a_file_keep_the_text() {
         for (doc, header) in [
             ("kind: A # c\ndata:\n  a: |\n    x\n    y", "a: |-"),
             ("kind: A # c\ndata:\n  a: >+ # k\n    x", "a: >- # k"),
             ("kind: A # c\ndata:\n  a: |2\n      x", "a: |2-"),
             ("kind: A # c\nlist:\n- |\n  x", "- |-"),
+            // Fuzz seed 1 case 1: kept empty lines at the end of the file.
+            ("kind: A # c\ndata:\n  a: |+\n    x\n\n", "a: |+"),
         ] {
             let value = yaml::parse_documents(doc, &Limits::default())
                 .unwrap()
