@@ -572,7 +572,29 @@ fn diff_map(
             break;
         }
     }
-    if at == doc.len() && !doc.ends_with('\n') {
+    // Comment lines right below the last entry, at the entries' column or
+    // deeper, are go-yaml's foot comment of that entry: the new entries go after
+    // them, a blank line between, as go-yaml writes a foot comment that a key
+    // follows (kpt's reader adds `metadata.annotations` there). Comments after a
+    // blank line that close the mapping stay below the new entries: they belong
+    // to the mapping's key.
+    let mut foot_end = at;
+    while foot_end < doc.len() {
+        let line = &doc[foot_end..line_end(doc, foot_end)];
+        let trimmed = line.trim_start_matches(' ');
+        if !(trimmed.starts_with('#') && line.len() - trimmed.len() >= column) {
+            break;
+        }
+        foot_end = line_end(doc, foot_end);
+    }
+    if foot_end > at {
+        let text = text.trim_end_matches('\n');
+        if doc[..foot_end].ends_with('\n') {
+            edits.push((foot_end, foot_end, format!("\n{text}\n")));
+        } else {
+            edits.push((foot_end, foot_end, format!("\n\n{text}")));
+        }
+    } else if at == doc.len() && !doc.ends_with('\n') {
         edits.push((at, at, format!("\n{}", text.trim_end_matches('\n'))));
     } else {
         edits.push((at, at, text));

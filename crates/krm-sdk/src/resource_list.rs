@@ -79,6 +79,19 @@ impl Item {
         &self.value
     }
 
+    /// Takes `text` (a document at column 0) as the object's text, when it reads
+    /// back as exactly the object; the value and the steps it went through stay.
+    pub fn replace_text(&mut self, text: &str, limits: &Limits) -> bool {
+        let Some(read) = Item::from_document(text, &self.value, limits) else {
+            return false;
+        };
+        let passage = self.passage;
+        *self = read;
+        self.passage = passage;
+        true
+    }
+
+
     pub fn into_value(self) -> Value {
         self.value
     }

@@ -25,6 +25,8 @@ struct Point {
     col: usize,
     depth: usize,
     path: Vec<usize>,
+    /// A sequence item rather than a mapping key.
+    item: bool,
 }
 
 struct Comment {
@@ -400,6 +402,7 @@ fn add_point(
                 col,
                 depth,
                 path: path.to_vec(),
+                item: false,
             });
         }
         return;
@@ -415,6 +418,7 @@ fn add_point(
                 col: i - line_starts[l],
                 depth,
                 path: path.to_vec(),
+                item: true,
             });
             return;
         }
@@ -424,6 +428,7 @@ fn add_point(
         col,
         depth,
         path: path.to_vec(),
+        item: true,
     });
 }
 
@@ -766,14 +771,22 @@ fn resolve(
                 col,
                 after_token,
             } => {
+                let open = || stack.iter().rev().map(|&i| &points[i]);
                 let target = if after_token {
                     stack.last().map(|&i| &points[i])
+                } else if run.end.is_some_and(|(_, next)| next < col) && open().any(|p| p.col == col) {
+                    // The block at the comment's column ends there: the parser
+                    // puts the foot on that block, which the decoder moves to the
+                    // key owning it, past the items of a list (kpt writes `# c` of
+                    // `a:\n  b: 1\n\n  # c\nd:` at `a`'s column).
+                    open()
+                        .find(|p| p.col < col && !p.item)
+                        .or_else(|| open().find(|p| p.col == col))
                 } else {
-                    stack
-                        .iter()
-                        .rev()
-                        .map(|&i| &points[i])
-                        .find(|p| p.col <= col)
+                    // A list's foot goes on its key too, not on its last item.
+                    open()
+                        .find(|p| p.col <= col && !p.item)
+                        .or_else(|| open().find(|p| p.col <= col))
                 };
                 match target {
                     Some(p) => append(&mut node_at(&mut doc.root, &p.path).foot, &text, "\n"),

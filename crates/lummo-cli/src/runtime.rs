@@ -46,6 +46,9 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
             v.set_annotation(annotations::ID, &id);
         });
     }
+    for item in list.items.iter_mut() {
+        write_as_kyaml(item);
+    }
     let inputs: Vec<Option<String>> = list
         .items
         .iter()
@@ -123,6 +126,40 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
         stderr,
         code: output.status.code().unwrap_or(1),
     })
+}
+
+/// The object's text as kpt's function runner writes it into the ResourceList:
+/// its file's text read into go-yaml's tree, kpt's annotations set in that tree
+/// as kyaml sets them (`SetAnnotation`), the tree written by go-yaml's emitter.
+/// Put in the text in place, the annotations would sit elsewhere among the
+/// comments: a foot comment closing `metadata` would go to the last of them, and
+/// with them when they go again.
+fn write_as_kyaml(item: &mut Item) {
+    let Some(text) = item.source_text().map(crate::package::unindent_item) else {
+        return;
+    };
+    let keys: Vec<String> = item
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_object)
+        .map(|a| {
+            a.keys()
+                .filter(|k| krm_sdk::object::is_kpt_annotation(k))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let document = kyaml_format::FileDocument {
+        original: kyaml_format::Original::Text(&text),
+        value: item.value(),
+        seq_indent: kyaml_format::SeqIndent::Compact,
+        restyled: kyaml_format::Restyle::Keep,
+        changed: false,
+        set_annotations: &keys,
+    };
+    let written = kyaml_format::format_values_restyled(&[document]);
+    item.replace_text(&written, &Limits::default());
 }
 
 /// kyaml's id annotation (`kioutil.IdAnnotation`); [`annotations::ID`] is its
