@@ -4,6 +4,7 @@
 //! schema and documentation generation, tests and fuzzing iterate that list
 //! instead of naming functions or kinds themselves.
 
+use krm_sdk::generate::Hashes;
 use krm_sdk::{FunctionInfo, ResourceList, Value};
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
@@ -26,6 +27,11 @@ pub struct Descriptor {
     pub info: &'static FunctionInfo,
     pub kinds: &'static [KindDoc],
     pub process: fn(&mut ResourceList),
+    /// `process`, with or without the content hash of generated objects.
+    pub generate: fn(&mut ResourceList, Hashes),
+    pub role: crate::function::Role,
+    /// The functionConfig lummo-validate gives it (see `FunctionConfig::stand_in`).
+    pub stand_in_config: fn() -> Option<Value>,
 }
 
 impl Descriptor {

@@ -6,6 +6,7 @@
 
 pub mod descriptor;
 pub mod duration;
+pub mod function;
 pub mod names;
 pub mod pod;
 pub mod port;
@@ -82,25 +83,17 @@ impl<T> Spec<T> {
     pub fn error(&self, field: &str, message: impl Into<String>) -> ResultItem {
         ResultItem::error(message)
             .for_object(&self.object)
-            .field(spec_path(field))
+            .field(function::spec_path(field))
     }
 
     pub fn warning(&self, field: &str, message: impl Into<String>) -> ResultItem {
         ResultItem::warning(message)
             .for_object(&self.object)
-            .field(spec_path(field))
+            .field(function::spec_path(field))
     }
 
     pub fn name(&self) -> &str {
         self.object.name()
-    }
-}
-
-fn spec_path(field: &str) -> String {
-    if field.is_empty() {
-        "spec".into()
-    } else {
-        format!("spec.{field}")
     }
 }
 
@@ -122,6 +115,12 @@ pub const KINDS: [&str; 12] = [
     "LummoValidateConfig",
     "LummoBackstageConfig",
 ];
+
+/// Whether `kind` is a Lummo spec kind rather than a function's typed config, whose
+/// kinds all end in `Config` (a lummo-schemas test checks it against the registry).
+pub fn is_spec_kind(kind: &str) -> bool {
+    KINDS.contains(&kind) && !kind.ends_with("Config")
+}
 
 /// Kinds of the product README's draft forms (`apiVersion: LummoKRM`, `kind:
 /// pgbouncer`) that a function reads and answers with a warning; not suggested.
@@ -204,30 +203,9 @@ fn check_kind(object: &Value) -> Option<ResultItem> {
     )
 }
 
-/// Finds and strictly decodes every spec of `kind`: the items of that kind, and the
-/// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
-/// spec there). Problems become error results on `list`; a spec with problems that
-/// still decodes without its offending fields is returned, so that the function's
-/// own checks run and report too (the errors keep anything from being generated).
-/// Call [`settle`] on the results before the function returns.
-pub fn collect_specs<T: DeserializeOwned + JsonSchema>(
-    list: &mut ResourceList,
-    kind: &str,
-) -> Vec<Spec<T>> {
-    let mut specs = Vec::new();
-    for object in spec_objects(list, kind) {
-        let (spec, problems) = decode_spec(&object, kind);
-        list.results.extend(problems);
-        if let Some(spec) = spec {
-            specs.push(Spec { object, spec });
-        }
-    }
-    specs
-}
-
-/// The objects of `kind` that [`collect_specs`] would decode, for functions that
-/// rewrite a spec (e.g. resolve templates) before decoding it. One with another
-/// apiVersion is not a spec; [`check_kinds`] reports it.
+/// The spec objects of `kind`: the items of that kind, and the functionConfig when
+/// it is of that kind (kustomize's KRM plugin mode passes the spec there). One with
+/// another apiVersion is not a spec; [`check_kinds`] reports it.
 pub fn spec_objects(list: &ResourceList, kind: &str) -> Vec<Value> {
     let is_spec = |object: &&Value| object.kind() == kind && object.api_version() == API_VERSION;
     let items = list.items.iter().map(|item| item.value()).filter(is_spec);
@@ -343,17 +321,6 @@ pub fn generated(spec: &Value, mut objects: Vec<Value>) -> Generated {
     Generated::from_spec(spec, objects)
 }
 
-/// [`generated`], or nothing at all when `results` hold an error: a spec with a
-/// problem generates no half of its objects.
-pub fn generated_unless_failed(
-    spec: &Value,
-    objects: Vec<Value>,
-    results: &[ResultItem],
-) -> Generated {
-    let failed = results.iter().any(ResultItem::is_error);
-    generated(spec, if failed { Vec::new() } else { objects })
-}
-
 /// Labels of every generated object of an app.
 pub fn labels(app: &str, part_of: Option<&str>) -> BTreeMap<String, String> {
     let mut labels = selector_labels(app);
@@ -367,11 +334,6 @@ pub fn labels(app: &str, part_of: Option<&str>) -> BTreeMap<String, String> {
 /// The labels that select an app's pods; stable across releases.
 pub fn selector_labels(app: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("app.kubernetes.io/name".to_string(), app.to_string())])
-}
-
-/// Metadata of a generated object.
-pub fn metadata(name: &str, labels: &BTreeMap<String, String>) -> Value {
-    serde_json::json!({ "name": name, "labels": labels })
 }
 
 /// Serialises a typed Kubernetes object (k8s-openapi) into a value.

@@ -12,6 +12,11 @@ pub fn upstream_schemas() -> SchemaSet {
     SchemaSet::load_dir(&dir).expect("schemas/upstream is readable")
 }
 
+/// Runs `F` over `<crate>/testdata/*` (see [`check_function_golden`]).
+pub fn check_golden<F: crate::function::Function>(manifest_dir: &str) {
+    check_function_golden(manifest_dir, F::NAME, crate::function::process::<F>);
+}
+
 /// Runs `<crate>/testdata/*` and checks every generated object strictly.
 pub fn check_function_golden(manifest_dir: &str, name: &str, process: impl Fn(&mut ResourceList)) {
     let schemas = upstream_schemas();

@@ -566,26 +566,16 @@ mod catalog_rules {
 #[cfg(test)]
 mod kind_list {
     /// `lummo_core::KINDS`, which every function checks kinds against, is exactly
-    /// the kinds the functions define and document.
+    /// the kinds the registry's functions declare, and `lummo_core::is_spec_kind`
+    /// tells their specs from their configs as the declarations do.
     #[test]
     fn core_kinds_are_the_functions_kinds() {
-        let documented: Vec<&str> = super::kinds().iter().map(|k| k.kind).collect();
-        assert_eq!(documented, lummo_core::KINDS);
-        let defined = [
-            lummo_workload::KIND,
-            lummo_workload::jobs::JOB_KIND,
-            lummo_workload::jobs::CRON_JOB_KIND,
-            lummo_workload::templates::KIND,
-            lummo_networking::KIND,
-            lummo_networking::CONFIG_KIND,
-            lummo_pubsub::TOPIC_KIND,
-            lummo_pubsub::SUBSCRIPTION_KIND,
-            lummo_pubsub::CONFIG_KIND,
-            lummo_pgbouncer::KIND,
-            lummo_validate::CONFIG_KIND,
-            lummo_backstage::CONFIG_KIND,
-        ];
-        assert_eq!(defined, lummo_core::KINDS);
+        let declared = lummo_validate::DESCRIPTORS.iter().flat_map(|d| d.kinds);
+        let names: Vec<&str> = declared.clone().map(|k| k.kind).collect();
+        assert_eq!(names, lummo_core::KINDS);
+        for kind in declared {
+            assert_eq!(lummo_core::is_spec_kind(kind.kind), !kind.function_config, "{}", kind.kind);
+        }
         assert_eq!(lummo_core::DRAFT_KINDS, [lummo_pgbouncer::LITERAL_KIND]);
     }
 }

@@ -16,8 +16,9 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::suggest;
-use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{json, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
+use lummo_core::function::{Collector, Function, Output, Report};
 use lummo_core::{names, pod, typed_object, Spec};
 pub use spec::LummoPgBouncerSpec;
 use spec::{Vault, VaultKind};
@@ -26,20 +27,9 @@ use std::collections::BTreeMap;
 pub const KIND: &str = "LummoPgBouncer";
 /// The product README's first spelling: `apiVersion: LummoKRM`, `kind: pgbouncer`.
 pub const LITERAL_KIND: &str = "pgbouncer";
-pub const GENERATOR: Generator = lummo_core::generator("lummo-pgbouncer");
 /// A widely used pgbouncer image (Alpine, pgbouncer 1.23.1), pinned.
 pub const DEFAULT_IMAGE: &str = "edoburu/pgbouncer:1.23.1-p2";
 pub const PORT: i32 = 6432;
-
-pub const INFO: FunctionInfo = FunctionInfo {
-    name: "lummo-pgbouncer",
-    version: env!("CARGO_PKG_VERSION"),
-    about: "Turns every LummoPgBouncer (lummo.dev/v1alpha1) into a pgbouncer Deployment, Service\n\
-            (port 6432), PodDisruptionBudget and ConfigMap, a ConfigMap `<app>-db` pointing the app\n\
-            at pgbouncer, and with `vault` a VaultStaticSecret or VaultDynamicSecret for the\n\
-            connection Secret (keys host, port, database, username, password).",
-    config: "    None needed. Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the\n    functionConfig.",
-};
 
 /// pgbouncer.ini settings accepted in `config`, with their kind of value.
 const SETTINGS: [(&str, Setting); 12] = [
@@ -57,19 +47,55 @@ const SETTINGS: [(&str, Setting); 12] = [
     ("ignore_startup_parameters", Setting::Text),
 ];
 
-/// This function, for the programs that run or document every Lummo function.
-pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
-    info: &INFO,
-    kinds: &[KindDoc {
+/// The function: every LummoPgBouncer, in either spelling, rendered on its own.
+pub struct PgBouncer;
+
+impl Function for PgBouncer {
+    const NAME: &'static str = "lummo-pgbouncer";
+    const ABOUT: &'static str = "Turns every LummoPgBouncer (lummo.dev/v1alpha1) into a pgbouncer Deployment, Service\n\
+            (port 6432), PodDisruptionBudget and ConfigMap, a ConfigMap `<app>-db` pointing the app\n\
+            at pgbouncer, and with `vault` a VaultStaticSecret or VaultDynamicSecret for the\n\
+            connection Secret (keys host, port, database, username, password).";
+    const KINDS: &'static [KindDoc] = &[KindDoc {
         kind: KIND,
         about:
             "A pgbouncer in front of an app's Postgres, credentials from Vault (lummo-pgbouncer).",
         example: Some("Kptfile.examples/pgbouncer/pgbouncer.yaml"),
         schema: schema_of::<LummoPgBouncerSpec>,
         function_config: false,
-    }],
-    process,
-};
+    }];
+    type Config = PgBouncerConfig;
+    type Specs = Vec<Spec<LummoPgBouncerSpec>>;
+
+    fn collect(collector: &mut Collector<'_>) -> Self::Specs {
+        let mut specs = collector.specs(KIND);
+        specs.extend(literal_specs(collector));
+        specs
+    }
+
+    fn render(specs: Self::Specs, _: &PgBouncerConfig, _: &ResourceList) -> Output {
+        let mut output = Output::default();
+        for spec in &specs {
+            let mut renderer = Renderer {
+                spec,
+                report: Report::new(&spec.object),
+            };
+            let objects = renderer.render();
+            output.add(&spec.object, renderer.report.rendered(objects));
+        }
+        output
+    }
+}
+
+/// lummo-pgbouncer takes no functionConfig.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PgBouncerConfig {}
+
+impl lummo_core::function::FunctionConfig for PgBouncerConfig {
+    const KIND: Option<&'static str> = None;
+    const HELP: &'static str = "    None needed. Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the\n    functionConfig.";
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Setting {
@@ -79,39 +105,16 @@ enum Setting {
     Text,
 }
 
-pub fn process(list: &mut ResourceList) {
-    let kinds = lummo_core::check_kinds(list);
-    list.results.extend(kinds);
-    let mut specs = lummo_core::collect_specs::<LummoPgBouncerSpec>(list, KIND);
-    specs.extend(literal_specs(list));
-    let mut outputs = Vec::new();
-    for spec in &specs {
-        let mut renderer = Renderer {
-            spec,
-            results: Vec::new(),
-        };
-        let objects = renderer.render();
-        outputs.push(lummo_core::generated_unless_failed(
-            &spec.object,
-            objects,
-            &renderer.results,
-        ));
-        list.results.extend(renderer.results);
-    }
-    lummo_core::settle(&mut list.results);
-    GENERATOR.apply(list, outputs);
-}
-
 /// Specs in the README's literal form, answered with a warning showing the
 /// canonical form.
-fn literal_specs(list: &mut ResourceList) -> Vec<Spec<LummoPgBouncerSpec>> {
+fn literal_specs(collector: &mut Collector<'_>) -> Vec<Spec<LummoPgBouncerSpec>> {
     let mut specs = Vec::new();
-    let mut results = Vec::new();
+    let results = &mut collector.problems;
     let literal = |item: &&krm_sdk::Item| {
         item.kind() == LITERAL_KIND
             && matches!(item.api_version(), "LummoKRM" | lummo_core::API_VERSION)
     };
-    for item in list.items.iter().filter(literal) {
+    for item in collector.package.items.iter().filter(literal) {
         let object = item.value();
         let outer = object.get("spec").cloned().unwrap_or(json!({}));
         let mut canonical = krm_sdk::Map::new();
@@ -147,19 +150,17 @@ fn literal_specs(list: &mut ResourceList) -> Vec<Spec<LummoPgBouncerSpec>> {
             Err(e) => results.push(e.into_result(object, "spec.spec")),
         }
     }
-    list.results.extend(results);
     specs
 }
 
 struct Renderer<'a> {
     spec: &'a Spec<LummoPgBouncerSpec>,
-    results: Vec<ResultItem>,
+    report: Report<'a>,
 }
 
 impl Renderer<'_> {
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        let error = self.spec.error(field, message);
-        self.results.push(error);
+        self.report.error(field, message);
     }
 
     fn render(&mut self) -> Vec<Value> {
@@ -171,7 +172,7 @@ impl Renderer<'_> {
             let error = ResultItem::error(message)
                 .for_object(&self.spec.object)
                 .field("metadata.name");
-            self.results.push(error);
+            self.report.push(error);
         }
         if name == s.app.as_str() {
             // pgbouncer's pods are labelled `app.kubernetes.io/name: <name>`: the
@@ -191,7 +192,7 @@ impl Renderer<'_> {
         let secret = self.connection_secret();
         self.check_vault();
         let resources = self.resources();
-        if self.results.iter().any(ResultItem::is_error) {
+        if self.report.failed() {
             return Vec::new();
         }
         let Some(secret) = secret else {

@@ -11,8 +11,10 @@ mod builtin;
 
 use krm_sdk::openapi::{self, SchemaSet};
 use krm_sdk::yaml::{parse_documents, Limits};
-use krm_sdk::{FunctionInfo, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::generate::Hashes;
+use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{Descriptor, KindDoc};
+use lummo_core::function::{Collector, Function, FunctionConfig, Output, Role};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -20,57 +22,72 @@ use std::path::Path;
 
 pub const CONFIG_KIND: &str = "LummoValidateConfig";
 
-pub const INFO: FunctionInfo = FunctionInfo {
-    name: "lummo-validate",
-    version: env!("CARGO_PKG_VERSION"),
-    about: "Validates a package and changes nothing: every Lummo spec with the generator functions'\n\
-            own checks, references between specs (apps, ConfigMaps, Secrets, subscriptions), and every\n\
-            custom resource strictly against the upstream CRD schemas built into the binary.",
-    config: "    A ConfigMap (or kind LummoValidateConfig, same keys under spec):\n      \
-             schemaDirs: \"[/crds]\"   more CRD files to validate against (mount them with kpt --mount)",
-};
+/// The function: the generators' checks, references and schemas; it changes nothing.
+pub struct Validate;
 
-/// This function, for the programs that run or document every Lummo function.
-pub const DESCRIPTOR: Descriptor = Descriptor {
-    info: &INFO,
-    kinds: &[KindDoc {
+impl Function for Validate {
+    const NAME: &'static str = "lummo-validate";
+    const ABOUT: &'static str = "Validates a package and changes nothing: every Lummo spec with the generator functions'\n\
+            own checks, references between specs (apps, ConfigMaps, Secrets, subscriptions), and every\n\
+            custom resource strictly against the upstream CRD schemas built into the binary.";
+    const KINDS: &'static [KindDoc] = &[KindDoc {
         kind: CONFIG_KIND,
         about: "functionConfig of lummo-validate (a ConfigMap with the same keys works too).",
         example: None,
         schema: lummo_core::descriptor::schema_of::<Config>,
         function_config: true,
-    }],
-    process,
-};
+    }];
+    const ROLE: Role = Role::Validator;
+    type Config = Config;
+    type Specs = ();
+
+    /// The generators find the specs themselves, on a copy of the package.
+    fn collect(_: &mut Collector<'_>) {}
+
+    fn render((): (), config: &Config, package: &ResourceList) -> Output {
+        let (mut problems, generated) = run_pipeline(package);
+        problems.extend(references(package, &generated));
+        problems.extend(custom_resources(package, config));
+        problems.extend(builtin_objects(package));
+        Output {
+            generated: Vec::new(),
+            problems,
+        }
+    }
+}
+
+impl FunctionConfig for Config {
+    const KIND: Option<&'static str> = Some(CONFIG_KIND);
+    const HELP: &'static str = "    A ConfigMap (or kind LummoValidateConfig, same keys under spec):\n      \
+             schemaDirs: \"[/crds]\"   more CRD files to validate against (mount them with kpt --mount)";
+}
 
 /// Every Lummo function, in the order of the pipeline (generators, then the
 /// validator). The only list of them: validate, the CLI, schema and documentation
 /// generation, tests and fuzzing iterate it.
-pub const DESCRIPTORS: [&Descriptor; 6] = [
-    &lummo_workload::DESCRIPTOR,
-    &lummo_networking::DESCRIPTOR,
-    &lummo_pubsub::DESCRIPTOR,
-    &lummo_pgbouncer::DESCRIPTOR,
-    &DESCRIPTOR,
-    &lummo_backstage::DESCRIPTOR,
+pub const DESCRIPTORS: &[&Descriptor] = &[
+    &lummo_workload::Workload::DESCRIPTOR,
+    &lummo_networking::Networking::DESCRIPTOR,
+    &lummo_pubsub::PubSub::DESCRIPTOR,
+    &lummo_pgbouncer::PgBouncer::DESCRIPTOR,
+    &Validate::DESCRIPTOR,
+    &lummo_backstage::Backstage::DESCRIPTOR,
 ];
 
-/// The generators whose checks run on Lummo specs: every function but this one
-/// and lummo-backstage (its entities are local-config, never cluster objects, and
-/// its checks need its functionConfig, the owner, which validate does not have).
+/// The generators whose checks run on Lummo specs: the functions that generate
+/// cluster objects (not lummo-backstage: its entities are local-config, and its
+/// checks need its functionConfig, the owner, which validate does not have).
 pub fn generators() -> impl Iterator<Item = &'static Descriptor> {
-    DESCRIPTORS
-        .into_iter()
-        .filter(|d| d.info.name != INFO.name && d.info.name != lummo_backstage::INFO.name)
+    DESCRIPTORS.iter().copied().filter(|d| d.role == Role::Generator)
 }
 
 /// A Lummo function: its name and its transform.
-pub type Function = (&'static str, fn(&mut ResourceList));
+pub type NamedProcess = (&'static str, fn(&mut ResourceList));
 
 /// [`DESCRIPTORS`] as (name, transform) pairs, for programs that run them all in
 /// one process.
-pub const FUNCTIONS: [Function; DESCRIPTORS.len()] = {
-    let mut functions: [Function; DESCRIPTORS.len()] = [("", process); DESCRIPTORS.len()];
+pub const FUNCTIONS: [NamedProcess; DESCRIPTORS.len()] = {
+    let mut functions: [NamedProcess; DESCRIPTORS.len()] = [("", Validate::DESCRIPTOR.process); DESCRIPTORS.len()];
     let mut i = 0;
     while i < DESCRIPTORS.len() {
         functions[i] = (DESCRIPTORS[i].info.name, DESCRIPTORS[i].process);
@@ -82,7 +99,7 @@ pub const FUNCTIONS: [Function; DESCRIPTORS.len()] = {
 /// The function that reads a Lummo kind as a spec.
 pub fn function_of_kind(kind: &str) -> Option<&'static str> {
     DESCRIPTORS
-        .into_iter()
+        .iter()
         .find(|d| d.reads(kind))
         .map(|d| d.info.name)
 }
@@ -113,24 +130,6 @@ fn parse_embedded() -> SchemaSet {
         }
     }
     set
-}
-
-pub fn process(list: &mut ResourceList) {
-    let config: Config = match krm_sdk::function_config(list.function_config.as_ref(), CONFIG_KIND)
-    {
-        Ok(config) => config.unwrap_or_default(),
-        Err(error) => {
-            list.results.push(error);
-            return;
-        }
-    };
-    let mut results = Vec::new();
-    let (generator_results, generated) = run_pipeline(list);
-    results.extend(generator_results);
-    results.extend(references(list, &generated));
-    results.extend(custom_resources(list, &config));
-    results.extend(builtin_objects(list));
-    list.results.extend(results);
 }
 
 /// Runs the pipeline's generators, in order, on a copy of the specs and keeps what
@@ -164,8 +163,8 @@ fn run_pipeline(list: &ResourceList) -> (Vec<ResultItem>, Vec<krm_sdk::Item>) {
         copy.items = inputs.clone();
         copy.items
             .extend(generated.iter().filter(|i| i.kind() == "Service").cloned());
-        copy.function_config = stand_in_config(generator.name());
-        krm_sdk::generate::without_hashes(|| (generator.process)(&mut copy));
+        copy.function_config = (generator.stand_in_config)();
+        (generator.generate)(&mut copy, Hashes::Omit);
         for result in copy.results {
             if !result.tags.contains_key(lummo_core::NEEDS_CONFIG_TAG) && !results.contains(&result)
             {
@@ -179,20 +178,6 @@ fn run_pipeline(list: &ResourceList) -> (Vec<ResultItem>, Vec<krm_sdk::Item>) {
         }));
     }
     (results, generated)
-}
-
-/// A functionConfig for a generator's run inside validate, which has none of the
-/// generators' own: stand-ins for the settings without which a generator would
-/// leave objects out (lummo-pubsub makes no dead-letter subscription without a
-/// project number). Names and references never depend on these values, and what a
-/// generator says about them is tagged NEEDS_CONFIG and dropped.
-fn stand_in_config(function: &str) -> Option<Value> {
-    match function {
-        "lummo-pubsub" => Some(krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "lummo-validate-stand-in"},
-            "data": {"projectNumber": "000000000000"}})),
-        _ => None,
-    }
 }
 
 /// The objects a reference may name: the package's own (not generated by an

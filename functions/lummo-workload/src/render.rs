@@ -7,17 +7,12 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
-use krm_sdk::{json, ResultItem, Value};
+use krm_sdk::{json, Value};
 use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
+use lummo_core::function::Rendered;
 use lummo_core::{pod, Spec};
 use std::collections::BTreeMap;
-
-/// What one spec produced: objects, or the reasons it could not.
-pub struct Rendered {
-    pub objects: Vec<Value>,
-    pub results: Vec<ResultItem>,
-}
 
 pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
     let mut context = Context {
@@ -25,11 +20,7 @@ pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
         report: Report::new(&spec.object),
     };
     let objects = context.objects();
-    let failed = context.report.failed();
-    Rendered {
-        objects: if failed { Vec::new() } else { objects },
-        results: context.report.results,
-    }
+    context.report.rendered(objects)
 }
 
 struct Context<'a> {
