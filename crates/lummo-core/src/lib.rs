@@ -11,6 +11,7 @@ pub mod names;
 pub mod pod;
 pub mod port;
 pub mod quantity;
+pub mod resources;
 pub mod scalar;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -341,9 +342,11 @@ pub fn to_value<T: serde::Serialize>(object: &T) -> Value {
     serde_json::to_value(object).expect("k8s-openapi types always serialize")
 }
 
-/// A typed object as a value, laid out as people write manifests: apiVersion,
-/// kind, metadata (name, labels, annotations), then the rest.
-pub fn typed_object<T: serde::Serialize>(api_version: &str, kind: &str, object: &T) -> Value {
+/// A typed object as a value, with the apiVersion and kind its type knows, laid out
+/// as people write manifests: apiVersion, kind, metadata (name, labels,
+/// annotations), then the rest.
+pub fn typed_object<T: serde::Serialize + k8s_openapi::Resource>(object: &T) -> Value {
+    let (api_version, kind) = (T::API_VERSION, T::KIND);
     let mut fields = match to_value(object) {
         Value::Object(fields) => fields,
         _ => Default::default(),

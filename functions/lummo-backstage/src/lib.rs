@@ -23,6 +23,7 @@ use config::{AppConfig, Config};
 use krm_sdk::{json, FileRef, Generated, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::KindDoc;
 use lummo_core::function::{Collector, Function, Output, Role};
+use lummo_core::resources::{COMPONENT, RESOURCE};
 use lummo_core::Spec;
 use lummo_pgbouncer::LummoPgBouncerSpec;
 use lummo_pubsub::spec::{LummoSubscriptionSpec, LummoTopicSpec};
@@ -31,8 +32,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Kind of a typed functionConfig (a ConfigMap with the same keys works too).
 pub const CONFIG_KIND: &str = "LummoBackstageConfig";
-/// Backstage's catalog API version of Component and Resource.
-pub const BACKSTAGE_API: &str = "backstage.io/v1alpha1";
 /// The file of a directory's entities: Backstage's conventional name, so a
 /// discovery glob such as `**/catalog-info.yaml` finds them.
 pub const CATALOG_FILE: &str = "catalog-info.yaml";
@@ -364,8 +363,8 @@ impl<'a> Catalog<'a> {
             )
         });
         let mut component = json!({
-            "apiVersion": BACKSTAGE_API,
-            "kind": "Component",
+            "apiVersion": COMPONENT.api_version,
+            "kind": COMPONENT.kind,
             "metadata": {
                 "name": app,
                 "description": description,
@@ -419,8 +418,8 @@ fn resource(
     depends: Vec<String>,
 ) -> Value {
     let mut object = json!({
-        "apiVersion": BACKSTAGE_API,
-        "kind": "Resource",
+        "apiVersion": RESOURCE.api_version,
+        "kind": RESOURCE.kind,
         "metadata": { "name": name, "description": about, "tags": ["lummo"] },
         "spec": { "type": kind, "owner": ownership.owner },
     });

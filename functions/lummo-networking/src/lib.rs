@@ -10,6 +10,9 @@ pub mod spec;
 use krm_sdk::{json, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::function::{Collector, Function, FunctionConfig, Output, Report};
+use lummo_core::resources::{
+    CERTIFICATE, GRPC_ROUTE, HTTP_ROUTE, INGRESS_ROUTE, MIDDLEWARE, TRAEFIK_GROUP,
+};
 use lummo_core::Spec;
 use rule::{Matcher, Rule};
 pub use spec::{Config, LummoNetworkingSpec, Mode};
@@ -315,8 +318,8 @@ impl Renderer<'_> {
         let metadata = |name: String| json!({ "name": name, "labels": labels });
         let mut objects = vec![
             json!({
-                "apiVersion": "traefik.io/v1alpha1",
-                "kind": "IngressRoute",
+                "apiVersion": INGRESS_ROUTE.api_version,
+                "kind": INGRESS_ROUTE.kind,
                 "metadata": metadata(app.to_string()),
                 "spec": {
                     "entryPoints": [config.tls_entry_point],
@@ -325,8 +328,8 @@ impl Renderer<'_> {
                 },
             }),
             json!({
-                "apiVersion": "traefik.io/v1alpha1",
-                "kind": "IngressRoute",
+                "apiVersion": INGRESS_ROUTE.api_version,
+                "kind": INGRESS_ROUTE.kind,
                 "metadata": metadata(format!("{app}-http")),
                 "spec": {
                     "entryPoints": [config.http_entry_point],
@@ -339,8 +342,8 @@ impl Renderer<'_> {
                 },
             }),
             json!({
-                "apiVersion": "traefik.io/v1alpha1",
-                "kind": "Middleware",
+                "apiVersion": MIDDLEWARE.api_version,
+                "kind": MIDDLEWARE.kind,
                 "metadata": metadata(format!("{app}-redirect-https")),
                 "spec": { "redirectScheme": { "scheme": "https", "permanent": true } },
             }),
@@ -349,8 +352,8 @@ impl Renderer<'_> {
             objects.push(self.allow_list(labels));
         }
         objects.push(json!({
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
+            "apiVersion": CERTIFICATE.api_version,
+            "kind": CERTIFICATE.kind,
             "metadata": metadata(app.to_string()),
             "spec": {
                 "secretName": format!("{app}-tls"),
@@ -372,8 +375,8 @@ impl Renderer<'_> {
             allow["ipStrategy"] = json!({ "excludedIPs": config.ip_strategy_excluded_ips });
         }
         json!({
-            "apiVersion": "traefik.io/v1alpha1",
-            "kind": "Middleware",
+            "apiVersion": MIDDLEWARE.api_version,
+            "kind": MIDDLEWARE.kind,
             "metadata": { "name": format!("{}-vpn", self.spec.spec.app), "labels": labels },
             "spec": { "ipAllowList": allow },
         })
@@ -425,7 +428,7 @@ impl Renderer<'_> {
                         self.config.vpn_middleware, self.config.vpn_middleware_namespace
                     ));
                 }
-                rule["filters"] = json!([{ "type": "ExtensionRef", "extensionRef": { "group": "traefik.io", "kind": "Middleware", "name": format!("{app}-vpn") } }]);
+                rule["filters"] = json!([{ "type": "ExtensionRef", "extensionRef": { "group": TRAEFIK_GROUP, "kind": MIDDLEWARE.kind, "name": format!("{app}-vpn") } }]);
             }
             rules.push(rule);
         }
@@ -441,16 +444,17 @@ impl Renderer<'_> {
             .gateway_section_name
             .clone()
             .unwrap_or_else(|| "https".into());
+        let route = if grpc { GRPC_ROUTE } else { HTTP_ROUTE };
         let mut objects = vec![
             json!({
-                "apiVersion": "gateway.networking.k8s.io/v1",
-                "kind": if grpc { "GRPCRoute" } else { "HTTPRoute" },
+                "apiVersion": route.api_version,
+                "kind": route.kind,
                 "metadata": { "name": app, "labels": labels },
                 "spec": { "parentRefs": [parent(&https)], "hostnames": self.spec.spec.domains, "rules": rules },
             }),
             json!({
-                "apiVersion": "gateway.networking.k8s.io/v1",
-                "kind": "HTTPRoute",
+                "apiVersion": HTTP_ROUTE.api_version,
+                "kind": HTTP_ROUTE.kind,
                 "metadata": { "name": format!("{app}-http"), "labels": labels },
                 "spec": {
                     "parentRefs": [parent("http")],

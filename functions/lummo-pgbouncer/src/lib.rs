@@ -19,6 +19,7 @@ use krm_sdk::decode::suggest;
 use krm_sdk::{json, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::function::{Collector, Function, Output, Report};
+use lummo_core::resources::VAULT_AUTH;
 use lummo_core::{names, pod, typed_object, Spec};
 pub use spec::LummoPgBouncerSpec;
 use spec::{Vault, VaultKind};
@@ -554,7 +555,7 @@ impl Renderer<'_> {
             }),
             status: None,
         };
-        typed_object("apps/v1", "Deployment", &deployment)
+        typed_object(&deployment)
     }
 
     fn service(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
@@ -578,7 +579,7 @@ impl Renderer<'_> {
             }),
             status: None,
         };
-        typed_object("v1", "Service", &service)
+        typed_object(&service)
     }
 
     fn disruption_budget(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
@@ -598,7 +599,7 @@ impl Renderer<'_> {
             }),
             status: None,
         };
-        typed_object("policy/v1", "PodDisruptionBudget", &budget)
+        typed_object(&budget)
     }
 
     /// What the app lists in `configs` to connect through pgbouncer; credentials
@@ -647,10 +648,10 @@ impl Renderer<'_> {
                     automount_service_account_token: Some(false),
                     ..Default::default()
                 };
-                objects.push(typed_object("v1", "ServiceAccount", &account));
+                objects.push(typed_object(&account));
                 objects.push(json!({
-                    "apiVersion": "secrets.hashicorp.com/v1beta1",
-                    "kind": "VaultAuth",
+                    "apiVersion": VAULT_AUTH.api_version,
+                    "kind": VAULT_AUTH.kind,
                     "metadata": { "name": name, "labels": labels },
                     "spec": { "method": "kubernetes", "mount": "kubernetes", "kubernetes": { "role": role, "serviceAccount": name } },
                 }));
@@ -709,7 +710,7 @@ impl Renderer<'_> {
             "VaultStaticSecret"
         };
         objects.push(json!({
-            "apiVersion": "secrets.hashicorp.com/v1beta1",
+            "apiVersion": lummo_core::resources::VSO,
             "kind": kind,
             "metadata": { "name": name, "labels": labels },
             "spec": body,

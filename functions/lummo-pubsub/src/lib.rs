@@ -17,6 +17,7 @@ pub mod spec;
 use krm_sdk::{json, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::function::{Collector, Function, FunctionConfig, Output};
+use lummo_core::resources::{IAM_POLICY_MEMBER, PUBSUB, PUBSUB_SUBSCRIPTION, PUBSUB_TOPIC};
 use lummo_core::duration::Duration;
 use lummo_core::Spec;
 use schemars::JsonSchema;
@@ -29,8 +30,6 @@ pub const SUBSCRIPTION_KIND: &str = "LummoSubscription";
 /// Kind of a typed functionConfig (a ConfigMap with the same keys works too).
 pub const CONFIG_KIND: &str = "LummoPubSubConfig";
 
-const PUBSUB: &str = "pubsub.cnrm.cloud.google.com/v1beta1";
-const IAM: &str = "iam.cnrm.cloud.google.com/v1beta1";
 
 /// The function: topics first (subscriptions check theirs are declared), then
 /// subscriptions, with one set of generated names across all specs.
@@ -403,8 +402,8 @@ fn topic_name(prefix: &str, topic: &str) -> Option<Name> {
 
 fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
     json!({
-        "apiVersion": PUBSUB,
-        "kind": "PubSubTopic",
+        "apiVersion": PUBSUB_TOPIC.api_version,
+        "kind": PUBSUB_TOPIC.kind,
         "metadata": { "name": name.kubernetes, "labels": labels },
         "spec": { "resourceID": name.pubsub },
     })
@@ -412,8 +411,8 @@ fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
 
 fn subscription_object(name: &Name, topic: &Name, labels: &BTreeMap<String, String>) -> Value {
     json!({
-        "apiVersion": PUBSUB,
-        "kind": "PubSubSubscription",
+        "apiVersion": PUBSUB_SUBSCRIPTION.api_version,
+        "kind": PUBSUB_SUBSCRIPTION.kind,
         "metadata": { "name": name.kubernetes, "labels": labels },
         "spec": { "resourceID": name.pubsub, "topicRef": { "name": topic.kubernetes } },
     })
@@ -431,8 +430,8 @@ fn dead_letter_objects(
         format!("serviceAccount:service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com");
     let grant = |suffix: &str, role: &str, kind: &str, target: &str| {
         json!({
-            "apiVersion": IAM,
-            "kind": "IAMPolicyMember",
+            "apiVersion": IAM_POLICY_MEMBER.api_version,
+            "kind": IAM_POLICY_MEMBER.kind,
             "metadata": { "name": format!("{}-{suffix}", source.kubernetes), "labels": labels },
             "spec": {
                 "member": agent,

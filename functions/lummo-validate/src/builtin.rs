@@ -86,10 +86,10 @@ fn check_metadata_maps(metadata: Option<&Value>, path: &str, problems: &mut Vec<
 /// An Argo Rollout's template counts: the Rollout controller copies it into the
 /// ReplicaSets it creates, which the API server judges as any other.
 fn pod_specs(object: &Value) -> Vec<(String, &Value)> {
-    if !matches!(
-        object.api_version(),
-        "v1" | "apps/v1" | "batch/v1" | "argoproj.io/v1alpha1"
-    ) {
+    let api_version = object.api_version();
+    if !matches!(api_version, "v1" | "apps/v1" | "batch/v1")
+        && api_version != lummo_core::resources::ROLLOUT.api_version
+    {
         return Vec::new();
     }
     let (pointer, path) = match object.kind() {

@@ -15,6 +15,7 @@ use krm_sdk::generate::Hashes;
 use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{Descriptor, KindDoc};
 use lummo_core::function::{Collector, Function, FunctionConfig, Output, Role};
+use lummo_core::resources::ROLLOUT;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
@@ -625,7 +626,7 @@ fn is_builtin_object(object: &Value) -> bool {
     let api_version = object.api_version();
     api_version == "v1"
         || (api_version.contains('/') && openapi::is_builtin(api_version))
-        || (api_version == "argoproj.io/v1alpha1" && object.kind() == "Rollout")
+        || (api_version == ROLLOUT.api_version && object.kind() == ROLLOUT.kind)
 }
 
 /// Every object of a built-in kind against the API server's own rules.

@@ -153,19 +153,15 @@ pub fn render(spec: &Spec<LummoJobSpec>, kind: JobKind, apps: &[&str]) -> Render
             }),
             status: None,
         };
-        lummo_core::typed_object("batch/v1", "CronJob", &cron_job)
+        lummo_core::typed_object(&cron_job)
     } else {
         // Every LummoJob is an Argo CD Sync hook in wave 1 (see `hook_annotations`).
         metadata.annotations = Some(hook_annotations());
-        lummo_core::typed_object(
-            "batch/v1",
-            "Job",
-            &Job {
-                metadata,
-                spec: Some(job),
-                status: None,
-            },
-        )
+        lummo_core::typed_object(&Job {
+            metadata,
+            spec: Some(job),
+            status: None,
+        })
     };
     report.rendered(vec![object])
 }

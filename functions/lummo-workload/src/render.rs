@@ -11,6 +11,9 @@ use krm_sdk::{json, Value};
 use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
 use lummo_core::function::Rendered;
+use lummo_core::resources::{
+    ANALYSIS_TEMPLATE, POD_MONITOR, ROLLOUT, SCALED_OBJECT, TRIGGER_AUTHENTICATION,
+};
 use lummo_core::{pod, Spec};
 use std::collections::BTreeMap;
 
@@ -286,7 +289,7 @@ impl Context<'_> {
             automount_service_account_token: Some(false),
             ..Default::default()
         };
-        lummo_core::typed_object("v1", "ServiceAccount", &account)
+        lummo_core::typed_object(&account)
     }
 
     fn service(&self, labels: &BTreeMap<String, String>, ports: &[DeclaredPort]) -> Value {
@@ -313,7 +316,7 @@ impl Context<'_> {
             }),
             status: None,
         };
-        lummo_core::typed_object("v1", "Service", &service)
+        lummo_core::typed_object(&service)
     }
 
     fn rollout(
@@ -381,7 +384,7 @@ impl Context<'_> {
                 .unwrap_or(if s.topology == Topology::Ha { 2 } else { 1 });
             spec["replicas"] = json!(replicas);
         }
-        json!({ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": metadata, "spec": spec })
+        json!({ "apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "metadata": metadata, "spec": spec })
     }
 
     fn strategy(&self, analysis: Option<&Analysis>) -> Value {
@@ -426,7 +429,7 @@ impl Context<'_> {
             }),
             status: None,
         };
-        lummo_core::typed_object("policy/v1", "PodDisruptionBudget", &budget)
+        lummo_core::typed_object(&budget)
     }
 
     fn autoscaling(
@@ -456,11 +459,11 @@ impl Context<'_> {
             triggers.push(json!({ "type": "gcp-pubsub", "metadata": metadata, "authenticationRef": { "name": auth } }));
         }
         let mut objects = vec![json!({
-            "apiVersion": "keda.sh/v1alpha1",
-            "kind": "ScaledObject",
+            "apiVersion": SCALED_OBJECT.api_version,
+            "kind": SCALED_OBJECT.kind,
             "metadata": { "name": app, "labels": labels },
             "spec": {
-                "scaleTargetRef": { "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": app },
+                "scaleTargetRef": { "apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "name": app },
                 "minReplicaCount": min,
                 "maxReplicaCount": max,
                 "triggers": triggers,
@@ -468,8 +471,8 @@ impl Context<'_> {
         })];
         if !scaling.pubsub_topic.is_empty() {
             objects.push(json!({
-                "apiVersion": "keda.sh/v1alpha1",
-                "kind": "TriggerAuthentication",
+                "apiVersion": TRIGGER_AUTHENTICATION.api_version,
+                "kind": TRIGGER_AUTHENTICATION.kind,
                 "metadata": { "name": auth, "labels": labels },
                 "spec": { "podIdentity": { "provider": "gcp" } },
             }));
@@ -479,8 +482,8 @@ impl Context<'_> {
 
     fn pod_monitor(&self, labels: &BTreeMap<String, String>, port: &str, path: &str) -> Value {
         json!({
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "PodMonitor",
+            "apiVersion": POD_MONITOR.api_version,
+            "kind": POD_MONITOR.kind,
             "metadata": { "name": self.spec.spec.app, "labels": labels },
             "spec": {
                 "selector": { "matchLabels": lummo_core::selector_labels(&self.spec.spec.app) },
@@ -525,8 +528,8 @@ impl Context<'_> {
             (None, None) => (json!({}), String::new(), String::new()),
         };
         json!({
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "AnalysisTemplate",
+            "apiVersion": ANALYSIS_TEMPLATE.api_version,
+            "kind": ANALYSIS_TEMPLATE.kind,
             "metadata": { "name": format!("{}-success-rate", self.spec.spec.app), "labels": labels },
             "spec": {
                 "args": [{ "name": "service-name" }, { "name": "namespace" }, { "name": "canary-hash" }],
