@@ -405,122 +405,8 @@ impl Renderer<'_> {
         resources: core::ResourceRequirements,
     ) -> Value {
         let s = &self.spec.spec;
-        let image = s.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into());
-        let secret_env = |env: &str, key: &str| core::EnvVar {
-            name: env.into(),
-            value: None,
-            value_from: Some(core::EnvVarSource {
-                secret_key_ref: Some(core::SecretKeySelector {
-                    name: secret.into(),
-                    key: key.into(),
-                    optional: None,
-                }),
-                ..Default::default()
-            }),
-        };
-        let mut env = vec![
-            secret_env("DB_USER", "username"),
-            secret_env("DB_PASSWORD", "password"),
-        ];
-        if s.database.is_none() {
-            env.insert(0, secret_env("DB_HOST", "host"));
-            env.insert(1, secret_env("DB_PORT", "port"));
-        }
-        let mount = |volume: &str, path: &str, read_only: bool| core::VolumeMount {
-            name: volume.into(),
-            mount_path: path.into(),
-            read_only: Some(read_only),
-            ..Default::default()
-        };
-        let security = Some(pod::container_security_context(true));
-        // pgbouncer's auth file holds the password: render it at start, in memory.
-        let render = core::Container {
-            name: "render-config".into(),
-            image: Some(image.clone()),
-            image_pull_policy: Some("IfNotPresent".into()),
-            command: Some(vec!["/bin/sh".into(), "-c".into(), RENDER_SCRIPT.into()]),
-            env: Some(env),
-            resources: Some(resources.clone()),
-            security_context: security.clone(),
-            volume_mounts: Some(vec![
-                mount("template", "/config", true),
-                mount("runtime", "/etc/pgbouncer", false),
-            ]),
-            ..Default::default()
-        };
-        let probe = |initial: i32| core::Probe {
-            tcp_socket: Some(core::TCPSocketAction {
-                port: IntOrString::String("pgbouncer".into()),
-                host: None,
-            }),
-            initial_delay_seconds: Some(initial),
-            period_seconds: Some(10),
-            ..Default::default()
-        };
-        let (tmp, tmp_mount) = pod::tmp_volume();
-        let pgbouncer = core::Container {
-            name: "pgbouncer".into(),
-            image: Some(image),
-            image_pull_policy: Some("IfNotPresent".into()),
-            command: Some(vec![
-                "pgbouncer".into(),
-                "/etc/pgbouncer/pgbouncer.ini".into(),
-            ]),
-            ports: Some(vec![core::ContainerPort {
-                name: Some("pgbouncer".into()),
-                container_port: PORT,
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
-            resources: Some(resources),
-            readiness_probe: Some(probe(2)),
-            liveness_probe: Some(probe(10)),
-            security_context: security,
-            volume_mounts: Some(vec![mount("runtime", "/etc/pgbouncer", true), tmp_mount]),
-            ..Default::default()
-        };
-        let memory_dir = |volume: &str| core::Volume {
-            name: volume.into(),
-            empty_dir: Some(core::EmptyDirVolumeSource {
-                medium: Some("Memory".into()),
-                size_limit: Some(Quantity("1Mi".into())),
-            }),
-            ..Default::default()
-        };
-        let template_volume = core::Volume {
-            name: "template".into(),
-            config_map: Some(core::ConfigMapVolumeSource {
-                name: name.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
         let selector = lummo_core::selector_labels(name);
-        let service_account = s
-            .vault
-            .as_ref()
-            .and_then(|v| v.role.as_ref())
-            .map(|_| name.to_string());
-        let pod_spec = core::PodSpec {
-            automount_service_account_token: Some(false),
-            service_account_name: service_account,
-            enable_service_links: Some(false),
-            security_context: Some(pod::pod_security_context()),
-            init_containers: Some(vec![render]),
-            containers: vec![pgbouncer],
-            volumes: Some(vec![template_volume, memory_dir("runtime"), tmp]),
-            topology_spread_constraints: Some(vec![core::TopologySpreadConstraint {
-                max_skew: 1,
-                topology_key: "kubernetes.io/hostname".into(),
-                when_unsatisfiable: "DoNotSchedule".into(),
-                label_selector: Some(LabelSelector {
-                    match_labels: Some(selector.clone()),
-                    match_expressions: None,
-                }),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        };
+        let pod_spec = self.pod_spec(name, secret, resources);
         // With `vault`, the Vault Secrets Operator restarts pgbouncer on rotation
         // (rolloutRestartTargets); Reloader watching the same Secret would restart
         // it a second time.
@@ -556,6 +442,93 @@ impl Renderer<'_> {
             status: None,
         };
         typed_object(&deployment)
+    }
+
+    /// pgbouncer's pod: the config rendered by an init container into memory,
+    /// spread across nodes.
+    fn pod_spec(
+        &self,
+        name: &str,
+        secret: &str,
+        resources: core::ResourceRequirements,
+    ) -> core::PodSpec {
+        let s = &self.spec.spec;
+        let image = s.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into());
+        let render = render_container(&image, secret, s.database.is_none(), resources.clone());
+        let security = render.security_context.clone();
+        let probe = |initial: i32| core::Probe {
+            tcp_socket: Some(core::TCPSocketAction {
+                port: IntOrString::String("pgbouncer".into()),
+                host: None,
+            }),
+            initial_delay_seconds: Some(initial),
+            period_seconds: Some(10),
+            ..Default::default()
+        };
+        let (tmp, tmp_mount) = pod::tmp_volume();
+        let pgbouncer = core::Container {
+            name: "pgbouncer".into(),
+            image: Some(image),
+            image_pull_policy: Some("IfNotPresent".into()),
+            command: Some(vec![
+                "pgbouncer".into(),
+                "/etc/pgbouncer/pgbouncer.ini".into(),
+            ]),
+            ports: Some(vec![core::ContainerPort {
+                name: Some("pgbouncer".into()),
+                container_port: PORT,
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            resources: Some(resources),
+            readiness_probe: Some(probe(2)),
+            liveness_probe: Some(probe(10)),
+            security_context: security,
+            volume_mounts: Some(vec![read_only_mount("runtime", "/etc/pgbouncer"), tmp_mount]),
+            ..Default::default()
+        };
+        let memory_dir = |volume: &str| core::Volume {
+            name: volume.into(),
+            empty_dir: Some(core::EmptyDirVolumeSource {
+                medium: Some("Memory".into()),
+                size_limit: Some(Quantity("1Mi".into())),
+            }),
+            ..Default::default()
+        };
+        let template_volume = core::Volume {
+            name: "template".into(),
+            config_map: Some(core::ConfigMapVolumeSource {
+                name: name.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let selector = lummo_core::selector_labels(name);
+        let service_account = s
+            .vault
+            .as_ref()
+            .and_then(|v| v.role.as_ref())
+            .map(|_| name.to_string());
+        core::PodSpec {
+            automount_service_account_token: Some(false),
+            service_account_name: service_account,
+            enable_service_links: Some(false),
+            security_context: Some(pod::pod_security_context()),
+            init_containers: Some(vec![render]),
+            containers: vec![pgbouncer],
+            volumes: Some(vec![template_volume, memory_dir("runtime"), tmp]),
+            topology_spread_constraints: Some(vec![core::TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "kubernetes.io/hostname".into(),
+                when_unsatisfiable: "DoNotSchedule".into(),
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(selector),
+                    match_expressions: None,
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
     }
 
     fn service(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
@@ -739,5 +712,65 @@ fn split_mount(vault: &Vault) -> Option<(String, String)> {
             .split_once('/')
             .filter(|(m, p)| !m.is_empty() && !p.is_empty())
             .map(|(m, p)| (m.to_string(), p.to_string())),
+    }
+}
+
+fn read_only_mount(volume: &str, path: &str) -> core::VolumeMount {
+    core::VolumeMount {
+        name: volume.into(),
+        mount_path: path.into(),
+        read_only: Some(true),
+        ..Default::default()
+    }
+}
+
+/// The init container that renders pgbouncer's config and auth file from the
+/// ConfigMap's template and the Secret's keys (with its host and port when
+/// `connection_from_secret`) into the memory-backed `runtime` volume.
+fn render_container(
+    image: &str,
+    secret: &str,
+    connection_from_secret: bool,
+    resources: core::ResourceRequirements,
+) -> core::Container {
+    let secret_env = |env: &str, key: &str| core::EnvVar {
+        name: env.into(),
+        value: None,
+        value_from: Some(core::EnvVarSource {
+            secret_key_ref: Some(core::SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                optional: None,
+            }),
+            ..Default::default()
+        }),
+    };
+    let mut env = vec![
+        secret_env("DB_USER", "username"),
+        secret_env("DB_PASSWORD", "password"),
+    ];
+    if connection_from_secret {
+        env.insert(0, secret_env("DB_HOST", "host"));
+        env.insert(1, secret_env("DB_PORT", "port"));
+    }
+    let security = Some(pod::container_security_context(pod::RootFilesystem::ReadOnly));
+    // pgbouncer's auth file holds the password: render it at start, in memory.
+    core::Container {
+        name: "render-config".into(),
+        image: Some(image.into()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), RENDER_SCRIPT.into()]),
+        env: Some(env),
+        resources: Some(resources),
+        security_context: security.clone(),
+        volume_mounts: Some(vec![
+            read_only_mount("template", "/config"),
+            // Where it writes the rendered files.
+            core::VolumeMount {
+                read_only: Some(false),
+                ..read_only_mount("runtime", "/etc/pgbouncer")
+            },
+        ]),
+        ..Default::default()
     }
 }

@@ -122,7 +122,11 @@ pub(crate) fn build(
             readiness_probe: probes[1].clone().flatten().or_else(default_probe),
             startup_probe: probes[2].clone().flatten(),
             security_context: Some(pod::container_security_context(
-                container.read_only_root_filesystem,
+                if container.read_only_root_filesystem {
+                    pod::RootFilesystem::ReadOnly
+                } else {
+                    pod::RootFilesystem::Writable
+                },
             )),
             volume_mounts: Some(vec![tmp_mount]),
             ..Default::default()

@@ -93,30 +93,7 @@ pub fn render(spec: &Spec<LummoJobSpec>, kind: JobKind, apps: &[&str]) -> Render
     }
     let mut labels = labels;
     labels.extend(datadog);
-    let (tmp, _) = pod::tmp_volume();
-    let template = core::PodTemplateSpec {
-        metadata: Some(ObjectMeta {
-            labels: Some(labels.clone()),
-            ..Default::default()
-        }),
-        spec: Some(core::PodSpec {
-            restart_policy: Some(
-                if s.restart_policy == RestartPolicy::OnFailure {
-                    "OnFailure"
-                } else {
-                    "Never"
-                }
-                .into(),
-            ),
-            automount_service_account_token: Some(s.automount_service_account_token),
-            service_account_name: s.service_account_name.as_ref().map(|n| n.to_string()),
-            enable_service_links: Some(false),
-            security_context: Some(pod::pod_security_context()),
-            containers,
-            volumes: Some(vec![tmp]),
-            ..Default::default()
-        }),
-    };
+    let template = pod_template(s, &labels, containers);
     let job = JobSpec {
         backoff_limit: s.backoff_limit,
         active_deadline_seconds: s.active_deadline_seconds,
@@ -164,6 +141,38 @@ pub fn render(spec: &Spec<LummoJobSpec>, kind: JobKind, apps: &[&str]) -> Render
         })
     };
     report.rendered(vec![object])
+}
+
+/// The pod of a job's spec: restricted, no service links, a writable `/tmp`.
+fn pod_template(
+    s: &LummoJobSpec,
+    labels: &BTreeMap<String, String>,
+    containers: Vec<core::Container>,
+) -> core::PodTemplateSpec {
+    let (tmp, _) = pod::tmp_volume();
+    core::PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels.clone()),
+            ..Default::default()
+        }),
+        spec: Some(core::PodSpec {
+            restart_policy: Some(
+                if s.restart_policy == RestartPolicy::OnFailure {
+                    "OnFailure"
+                } else {
+                    "Never"
+                }
+                .into(),
+            ),
+            automount_service_account_token: Some(s.automount_service_account_token),
+            service_account_name: s.service_account_name.as_ref().map(|n| n.to_string()),
+            enable_service_links: Some(false),
+            security_context: Some(pod::pod_security_context()),
+            containers,
+            volumes: Some(vec![tmp]),
+            ..Default::default()
+        }),
+    }
 }
 
 /// How a Job runs under Argo CD (deploy/argocd/application.yaml: automated sync

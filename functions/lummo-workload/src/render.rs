@@ -1,7 +1,7 @@
 //! Validation and generation for one LummoDeployment.
 
 use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
-use crate::spec::{Analysis, LummoDeploymentSpec, Scaling, Topology};
+use crate::spec::{self, Analysis, LummoDeploymentSpec, Scaling, Topology};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -125,11 +125,8 @@ impl Context<'_> {
                 format!("must be at least 1, found {max}"),
             );
         }
-        if min > max {
-            self.error(
-                "scaling.minreplica",
-                format!("minreplica ({min}) is greater than maxreplica ({max})"),
-            );
+        if let Err(message) = spec::check_replica_order(min, max) {
+            self.error("scaling.minreplica", message);
         }
         if s.topology == Topology::Ha && min < 2 {
             self.error(
@@ -141,13 +138,8 @@ impl Context<'_> {
             self.error("scaling.minreplica", "scaling to 0 needs a pubsubTopic trigger: cpu and memory cannot wake a stopped app");
         }
         for (field, target) in [("cpu", &scaling.cpu), ("memory", &scaling.memory)] {
-            if let Some(target) = target.as_ref().map(|t| t.target) {
-                if !(1..=100).contains(&target) {
-                    self.error(
-                        &format!("scaling.{field}.target"),
-                        format!("must be a percentage from 1 to 100, found {target}"),
-                    );
-                }
+            if let Some(Err(message)) = target.as_ref().map(|t| spec::check_target(t.target)) {
+                self.error(&format!("scaling.{field}.target"), message);
             }
         }
         if scaling.cpu.is_none() && scaling.memory.is_none() && scaling.pubsub_topic.is_empty() {
