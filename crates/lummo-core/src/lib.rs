@@ -7,6 +7,7 @@
 pub mod descriptor;
 pub mod duration;
 pub mod function;
+mod kinds;
 pub mod names;
 pub mod pod;
 pub mod port;
@@ -15,6 +16,8 @@ pub mod resources;
 pub mod scalar;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use kinds::{CONFIG_KINDS, KINDS};
 
 use krm_sdk::{decode, Generated, Generator, Map, ObjectExt, ResourceList, ResultItem, Value};
 use schemars::JsonSchema;
@@ -98,29 +101,9 @@ impl<T> Spec<T> {
     }
 }
 
-/// Every Lummo kind of every function. The functions cannot see each other's crates,
-/// yet each must recognise a typo of any Lummo kind (a spec no function reads is a
-/// silent no-op, and its generated objects get pruned), so the list lives here; a test
-/// in lummo-schemas checks it is exactly the kinds the functions define.
-pub const KINDS: [&str; 12] = [
-    "LummoDeployment",
-    "LummoJob",
-    "LummoCronJob",
-    "LummoContainer",
-    "LummoNetworking",
-    "LummoNetworkingConfig",
-    "LummoTopic",
-    "LummoSubscription",
-    "LummoPubSubConfig",
-    "LummoPgBouncer",
-    "LummoValidateConfig",
-    "LummoBackstageConfig",
-];
-
-/// Whether `kind` is a Lummo spec kind rather than a function's typed config, whose
-/// kinds all end in `Config` (a lummo-schemas test checks it against the registry).
+/// Whether `kind` is a Lummo spec kind rather than a function's typed config.
 pub fn is_spec_kind(kind: &str) -> bool {
-    KINDS.contains(&kind) && !kind.ends_with("Config")
+    KINDS.contains(&kind) && !CONFIG_KINDS.contains(&kind)
 }
 
 /// Kinds of the product README's draft forms (`apiVersion: LummoKRM`, `kind:
@@ -174,14 +157,14 @@ fn check_kind(object: &Value) -> Option<ResultItem> {
     if !KINDS.contains(&kind) {
         let mut result = ResultItem::error(format!(
             "unknown Lummo kind `{kind}`: no Lummo function reads it, so it generates nothing{}",
-            match decode::suggest(kind, KINDS) {
+            match decode::suggest(kind, KINDS.iter().copied()) {
                 Some(best) => format!("; did you mean `{best}`?"),
                 None => format!("; the Lummo kinds are {}", KINDS.join(", ")),
             }
         ))
         .for_object(object)
         .field("kind");
-        if let Some(best) = decode::suggest(kind, KINDS) {
+        if let Some(best) = decode::suggest(kind, KINDS.iter().copied()) {
             result = result.proposed_value(Value::String(best.into()));
         }
         return Some(result);
