@@ -19,6 +19,12 @@ pub mod testing;
 
 pub use kinds::{CONFIG_KINDS, KINDS};
 
+/// ARCHITECTURE.md, whose worked example of a function ("Adding a function") is
+/// compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../ARCHITECTURE.md")]
+pub struct ArchitectureExample;
+
 use krm_sdk::{decode, Generated, Generator, Map, ObjectExt, ResourceList, ResultItem, Value};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;

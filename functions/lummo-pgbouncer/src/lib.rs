@@ -454,7 +454,7 @@ impl Renderer<'_> {
     ) -> core::PodSpec {
         let s = &self.spec.spec;
         let image = s.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into());
-        let render = render_container(&image, secret, s.database.is_none(), resources.clone());
+        let render = render_container(&image, secret, s.database.as_ref(), resources.clone());
         let security = render.security_context.clone();
         let probe = |initial: i32| core::Probe {
             tcp_socket: Some(core::TCPSocketAction {
@@ -725,12 +725,12 @@ fn read_only_mount(volume: &str, path: &str) -> core::VolumeMount {
 }
 
 /// The init container that renders pgbouncer's config and auth file from the
-/// ConfigMap's template and the Secret's keys (with its host and port when
-/// `connection_from_secret`) into the memory-backed `runtime` volume.
+/// ConfigMap's template and the Secret's keys (its host and port too, unless the
+/// spec gives the `database`) into the memory-backed `runtime` volume.
 fn render_container(
     image: &str,
     secret: &str,
-    connection_from_secret: bool,
+    database: Option<&spec::Database>,
     resources: core::ResourceRequirements,
 ) -> core::Container {
     let secret_env = |env: &str, key: &str| core::EnvVar {
@@ -749,7 +749,7 @@ fn render_container(
         secret_env("DB_USER", "username"),
         secret_env("DB_PASSWORD", "password"),
     ];
-    if connection_from_secret {
+    if database.is_none() {
         env.insert(0, secret_env("DB_HOST", "host"));
         env.insert(1, secret_env("DB_PORT", "port"));
     }

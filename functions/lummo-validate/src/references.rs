@@ -157,15 +157,7 @@ impl<'a> References<'a> {
     fn ingress_route(&mut self, object: &Value) {
         let routes = object.pointer("/spec/routes").and_then(Value::as_array);
         for route in routes.into_iter().flatten() {
-            for service in list_at(route, "services") {
-                let kind = service.get("kind").and_then(Value::as_str).unwrap_or("Service");
-                let Some(name) = service.get("name").and_then(Value::as_str) else {
-                    continue;
-                };
-                if kind == "Service" {
-                    self.backend(object, name, service.get("port"));
-                }
-            }
+            self.backends(object, list_at(route, "services"));
             for middleware in list_at(route, "middlewares") {
                 let Some(name) = middleware.get("name").and_then(Value::as_str) else {
                     continue;
@@ -187,14 +179,19 @@ impl<'a> References<'a> {
     fn gateway_route(&mut self, object: &Value) {
         let rules = object.pointer("/spec/rules").and_then(Value::as_array);
         for rule in rules.into_iter().flatten() {
-            for backend in list_at(rule, "backendRefs") {
-                let kind = backend.get("kind").and_then(Value::as_str).unwrap_or("Service");
-                let Some(name) = backend.get("name").and_then(Value::as_str) else {
-                    continue;
-                };
-                if kind == "Service" {
-                    self.backend(object, name, backend.get("port"));
-                }
+            self.backends(object, list_at(rule, "backendRefs"));
+        }
+    }
+
+    /// The Services among a route's backend references (`kind` defaults to Service).
+    fn backends<'v>(&mut self, route: &Value, references: impl Iterator<Item = &'v Value>) {
+        for reference in references {
+            let kind = reference.get("kind").and_then(Value::as_str).unwrap_or("Service");
+            let Some(name) = reference.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            if kind == "Service" {
+                self.backend(route, name, reference.get("port"));
             }
         }
     }
@@ -308,66 +305,31 @@ fn pod_spec(object: &Value) -> Option<&Value> {
 /// The ConfigMaps and Secrets a pod spec reads (not those marked `optional`).
 fn pod_references(spec: &Value) -> Vec<(&'static str, &str)> {
     let mut found = Vec::new();
-    let required = |r: &Value| r.get("optional") != Some(&Value::Bool(true));
-    for key in ["initContainers", "containers"] {
-        for container in spec
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            for source in container
-                .get("envFrom")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
-                    if let Some(r) = source.get(field).filter(|r| required(r)) {
-                        if let Some(name) = r.get("name").and_then(Value::as_str) {
-                            found.push((kind, name));
-                        }
-                    }
-                }
+    let containers = ["initContainers", "containers"].into_iter();
+    for container in containers.flat_map(|key| list_at(spec, key)) {
+        for source in list_at(container, "envFrom") {
+            for (field, kind) in [("configMapRef", "ConfigMap"), ("secretRef", "Secret")] {
+                found.extend(required_name(source.get(field), "name").map(|name| (kind, name)));
             }
-            for env in container
-                .get("env")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")]
-                {
-                    if let Some(r) = env
-                        .pointer(&format!("/valueFrom/{field}"))
-                        .filter(|r| required(r))
-                    {
-                        if let Some(name) = r.get("name").and_then(Value::as_str) {
-                            found.push((kind, name));
-                        }
-                    }
-                }
+        }
+        for env in list_at(container, "env") {
+            for (field, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {
+                let reference = env.pointer(&format!("/valueFrom/{field}"));
+                found.extend(required_name(reference, "name").map(|name| (kind, name)));
             }
         }
     }
-    for volume in spec
-        .get("volumes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(r) = volume.get("secret").filter(|r| required(r)) {
-            if let Some(name) = r.get("secretName").and_then(Value::as_str) {
-                found.push(("Secret", name));
-            }
-        }
-        if let Some(r) = volume.get("configMap").filter(|r| required(r)) {
-            if let Some(name) = r.get("name").and_then(Value::as_str) {
-                found.push(("ConfigMap", name));
-            }
-        }
+    for volume in list_at(spec, "volumes") {
+        found.extend(required_name(volume.get("secret"), "secretName").map(|name| ("Secret", name)));
+        found.extend(required_name(volume.get("configMap"), "name").map(|name| ("ConfigMap", name)));
     }
     found
+}
+
+/// The name at `field` of a reference, unless it is marked `optional`.
+fn required_name<'v>(reference: Option<&'v Value>, field: &str) -> Option<&'v str> {
+    let reference = reference.filter(|r| r.get("optional") != Some(&Value::Bool(true)))?;
+    reference.get(field).and_then(Value::as_str)
 }
 
 /// Whether a Service declares a port by number or by name.
