@@ -260,11 +260,12 @@ pub fn generate<F: Function>(list: &mut ResourceList, hashes: Hashes) {
     };
     let specs = F::collect(&mut collector);
     let mut problems = collector.problems;
-    let Some(config) = config else {
-        list.results.extend(problems);
-        return;
+    // Not on a config that did not decode: what it would say is no problem of the
+    // specs (its decoding problems are errors, so nothing is applied either).
+    let output = match &config {
+        Some(config) => F::render(specs, config, list),
+        None => Output::default(),
     };
-    let output = F::render(specs, &config, list);
     problems.extend(output.problems);
     list.results.extend(problems);
     crate::settle(&mut list.results);
