@@ -13,7 +13,7 @@
 //!    problems found ([`Function::render`]);
 //! 5. settle: drop the consequences of a covering problem ([`crate::settle`]);
 //! 6. apply: replace the function's earlier output (`krm_sdk::Generator::apply`),
-//!    which does nothing when any problem is an error.
+//!    which does nothing when any problem is an error; then [`Function::place`].
 //!
 //! Every problem is a `krm_sdk::ResultItem` (file, field path, message, proposed
 //! value; the CLI adds line and column), made through a [`Report`] or a [`Collector`].
@@ -176,7 +176,8 @@ impl<'a> Report<'a> {
         self.problems.iter().any(ResultItem::is_error)
     }
 
-    /// The report's problems with `objects`: none of them when one is an error.
+    /// What the spec rendered to: `objects` and the report's problems
+    /// ([`Output::add`] keeps no object of a spec with an error).
     pub fn rendered(self, objects: Vec<Value>) -> Rendered {
         Rendered {
             objects,
