@@ -251,15 +251,9 @@ fn builtin_objects(list: &ResourceList) -> Vec<ResultItem> {
         if !is_builtin_object(item) {
             continue;
         }
-        for (field, message) in builtin::check(item) {
-            results.push(
-                ResultItem::error(format!(
-                    "{message} (the API server's rules for {})",
-                    item.kind()
-                ))
-                .for_object(item)
-                .field(field),
-            );
+        for mut problem in builtin::check(item) {
+            problem.message = format!("{} (the API server's rules for {})", problem.message, item.kind());
+            results.push(problem);
         }
     }
     results

@@ -86,7 +86,9 @@ impl<'a> References<'a> {
             return;
         }
         let marker = object.annotation(lummo_core::GENERATED_BY).unwrap_or_default();
-        for (field, message) in builtin::check(object) {
+        for problem in builtin::check(object) {
+            let field = problem.field.map(|f| f.path).unwrap_or_default();
+            let message = problem.message;
             // Once per spec and problem, not once per generated object.
             let key = (marker.to_string(), field.clone(), message.clone());
             if !self.seen.insert(key) {
