@@ -19,7 +19,7 @@
 //! value; the CLI adds line and column), made through a [`Report`] or a [`Collector`].
 
 use crate::descriptor::{Descriptor, KindDoc};
-use crate::{Spec, API_VERSION};
+use crate::Spec;
 use krm_sdk::generate::Hashes;
 use krm_sdk::{FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use schemars::JsonSchema;
@@ -284,12 +284,12 @@ fn config_kind<F: Function>() -> &'static str {
     <F::Config as FunctionConfig>::KIND.unwrap_or("")
 }
 
-/// The functionConfig as `F`'s config: none when it is a Lummo spec (kustomize's
-/// KRM plugin mode passes the spec there, see [`crate::spec_objects`]), or when `F`
+/// The functionConfig as `F`'s config: none when it is of a Lummo spec kind
+/// (kustomize's KRM plugin mode passes the spec there, see [`crate::spec_objects`];
+/// with a wrong apiVersion it is `check_kinds`' error, not a config), or when `F`
 /// takes no config.
 fn config_source<F: Function>(list: &ResourceList) -> Option<&Value> {
     <F::Config as FunctionConfig>::KIND?;
     let config = list.function_config.as_ref()?;
-    let is_spec = config.api_version() == API_VERSION && crate::is_spec_kind(config.kind());
-    (!is_spec).then_some(config)
+    (!crate::is_spec_kind(config.kind())).then_some(config)
 }
