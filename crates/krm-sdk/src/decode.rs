@@ -737,11 +737,15 @@ pub fn from_string_map<T: DeserializeOwned>(data: &Map<String, Value>) -> Result
 }
 
 /// Decodes a `functionConfig`: a ConfigMap's `data`, or the `spec` of a typed kind
-/// named `kind`. `None` when there is no functionConfig.
+/// named `kind`, reporting every problem at once (kyaml's order: strict decode of
+/// the whole config, each offending field removed and the rest decoded again).
+/// `Ok(None)` when there is no functionConfig; the config decoded without its
+/// offending fields is not returned, a function must not run on a config it was
+/// not given.
 pub fn function_config<T: DeserializeOwned>(
     function_config: Option<&Value>,
     kind: &str,
-) -> Result<Option<T>, ResultItem> {
+) -> Result<Option<T>, Vec<ResultItem>> {
     let Some(fc) = function_config else {
         return Ok(None);
     };
@@ -750,26 +754,56 @@ pub fn function_config<T: DeserializeOwned>(
         "ConfigMap" => (fc.get("data").unwrap_or(&empty), "data"),
         k if k == kind => (fc.get("spec").unwrap_or(&empty), "spec"),
         other => {
-            return Err(ResultItem::error(format!(
+            return Err(vec![ResultItem::error(format!(
                 "functionConfig of kind `{other}` is not supported; use a ConfigMap or `{kind}`"
             ))
-            .for_object(fc))
+            .for_object(fc)])
         }
     };
-    let decoded = match (prefix, body) {
-        ("data", Value::Object(data)) => from_string_map(data),
-        ("data", _) => Err(DecodeError {
-            path: String::new(),
-            message: "must be a mapping of strings".into(),
-            covers: None,
-        }),
-        _ => from_value(body),
+    let (decoded, problems) = match (prefix, body) {
+        ("data", Value::Object(data)) => string_map_all(data),
+        ("data", _) => (
+            None,
+            vec![DecodeError {
+                path: String::new(),
+                message: "must be a mapping of strings".into(),
+                covers: None,
+            }],
+        ),
+        // No schema: the messages stay serde's own, as for a ConfigMap's strings.
+        _ => decode_all(body, &|| None),
     };
-    decoded.map(Some).map_err(|e| {
-        let mut result = e.into_result(fc, prefix);
-        result.message = format!("invalid functionConfig: {}", result.message);
-        result
-    })
+    match decoded {
+        Some(config) if problems.is_empty() => Ok(Some(config)),
+        _ => Err(problems
+            .into_iter()
+            .map(|e| {
+                let mut result = e.into_result(fc, prefix);
+                result.message = format!("invalid functionConfig: {}", result.message);
+                result
+            })
+            .collect()),
+    }
+}
+
+/// [`from_string_map`] with every problem: a ConfigMap's keys are independent
+/// settings, so each offending key goes and the rest is decoded again.
+fn string_map_all<T: DeserializeOwned>(data: &Map<String, Value>) -> (Option<T>, Vec<DecodeError>) {
+    let mut working = data.clone();
+    let mut problems = Vec::new();
+    while problems.len() < MAX_PROBLEMS {
+        let error = match from_string_map(&working) {
+            Ok(decoded) => return (Some(decoded), problems),
+            Err(error) => error,
+        };
+        let key = error.path.split(['.', '[']).next().unwrap_or_default().to_string();
+        problems.push(error);
+        // A missing key, or a problem of the whole mapping, cannot be removed.
+        if working.shift_remove(&key).is_none() {
+            break;
+        }
+    }
+    (None, problems)
 }
 
 fn strip_position(message: &str) -> String {

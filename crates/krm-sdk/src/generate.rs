@@ -82,7 +82,7 @@ impl Generator {
     /// Does nothing when `list` already holds an error result (no half-writes), and
     /// adds an error instead of changing anything when a generated object collides
     /// with another object of the same kind, namespace and name.
-    pub fn apply(&self, list: &mut ResourceList, outputs: Vec<Generated>) {
+    pub fn apply(&self, list: &mut ResourceList, outputs: Vec<Generated>, hashes: Hashes) {
         if list.has_errors() {
             return;
         }
@@ -159,7 +159,7 @@ impl Generator {
                     self.annotation,
                     &format!("{}:{}", self.function, output.spec_id),
                 );
-                if HASHING.get() {
+                if hashes == Hashes::Record {
                     let hash = content_hash(&object, self.hash_annotation);
                     object.set_annotation(self.hash_annotation, &hash);
                 }
@@ -171,23 +171,14 @@ impl Generator {
     }
 }
 
-thread_local! {
-    /// Whether [`Generator::apply`] records the content hash (see [`without_hashes`]).
-    static HASHING: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
-}
-
-/// Runs `f` with generators on this thread leaving out the content hash: a caller
-/// that only looks at what they generate (lummo-validate running them again on
-/// a copy of the specs) has no use for it, and it is a tenth of their work.
-pub fn without_hashes<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            HASHING.set(self.0);
-        }
-    }
-    let _restore = Restore(HASHING.replace(false));
-    f()
+/// Whether [`Generator::apply`] records each object's [`content_hash`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hashes {
+    Record,
+    /// For a caller that only looks at what is generated (lummo-validate running
+    /// the generators again on a copy of the specs): the hash is a tenth of their
+    /// work.
+    Omit,
 }
 
 /// `object` without the annotations that say where it is rather than what it is
@@ -320,6 +311,7 @@ mod tests {
         GEN.apply(
             &mut list,
             vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])],
+            Hashes::Record,
         );
         let object = list.items[1].value();
         let hash = object.annotation("example.com/generated-hash").unwrap();
@@ -394,6 +386,7 @@ mod tests {
         GEN.apply(
             &mut list,
             vec![Generated::from_spec(&spec("a"), vec![cm("a-1"), cm("a-2")])],
+            Hashes::Record,
         );
         assert_eq!(list.items.len(), 4);
         assert_eq!(
@@ -408,14 +401,16 @@ mod tests {
         GEN.apply(
             &mut list,
             vec![Generated::from_spec(&spec("a"), vec![cm("a-1"), cm("a-2")])],
+            Hashes::Record,
         );
         assert_eq!(list.items, once, "re-running changes nothing");
         GEN.apply(
             &mut list,
             vec![Generated::from_spec(&spec("a"), vec![cm("a-1")])],
+            Hashes::Record,
         );
         assert_eq!(list.items.len(), 3, "a-2 is pruned");
-        GEN.apply(&mut list, vec![]);
+        GEN.apply(&mut list, vec![], Hashes::Record);
         assert_eq!(list.items, vec![Item::from(spec("a")), Item::from(user)]);
     }
 
@@ -427,6 +422,7 @@ mod tests {
         GEN.apply(
             &mut list,
             vec![Generated::from_spec(&spec, vec![cm("a-1")])],
+            Hashes::Record,
         );
         assert_eq!(
             list.items[1].annotation(annotations::PACKAGE_PATH),
@@ -446,6 +442,7 @@ mod tests {
         GEN.apply(
             &mut list,
             vec![Generated::from_spec(&spec("a"), vec![cm("a-2")])],
+            Hashes::Record,
         );
         assert!(
             list.items.iter().any(|i| i.value() == &copy),
@@ -469,18 +466,10 @@ mod tests {
                 .count()
         };
         let mut list = ResourceList::new(vec![spec("a")]);
-        without_hashes(|| {
-            GEN.apply(
-                &mut list,
-                vec![Generated::from_spec(&spec("a"), vec![cm("x")])],
-            )
-        });
+        let outputs = || vec![Generated::from_spec(&spec("a"), vec![cm("x")])];
+        GEN.apply(&mut list, outputs(), Hashes::Omit);
         assert_eq!((list.items.len(), hashed(&list)), (2, 0));
-        // Only inside the call.
-        GEN.apply(
-            &mut list,
-            vec![Generated::from_spec(&spec("a"), vec![cm("x")])],
-        );
+        GEN.apply(&mut list, outputs(), Hashes::Record);
         assert_eq!((list.items.len(), hashed(&list)), (2, 1));
     }
 
@@ -490,6 +479,7 @@ mod tests {
         GEN.apply(
             &mut list,
             vec![Generated::from_spec(&spec("a"), vec![cm("taken")])],
+            Hashes::Record,
         );
         assert_eq!(list.items.len(), 2);
         assert_eq!(
@@ -504,6 +494,7 @@ mod tests {
                 Generated::from_spec(&spec("a"), vec![cm("same")]),
                 Generated::from_spec(&spec("b"), vec![cm("same")]),
             ],
+            Hashes::Record,
         );
         assert_eq!(list.items.len(), 2);
         assert_eq!(

@@ -34,7 +34,6 @@ pub mod parallel;
 pub mod resource_list;
 pub mod result;
 pub mod run;
-pub mod select;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod yaml;
@@ -45,5 +44,4 @@ pub use object::{annotations, FileRef, ObjectExt, ResourceRef};
 pub use resource_list::{Format, Item, Passage, ResourceList};
 pub use result::{ResultItem, Severity};
 pub use run::{process_text, run, FunctionInfo, Outcome};
-pub use select::Selector;
 pub use serde_json::{json, Map, Value};

@@ -527,13 +527,13 @@ pub fn catalog(
 ) -> std::result::Result<String, Vec<krm_sdk::ResultItem>> {
     let mut list = krm_sdk::ResourceList::new(items);
     list.function_config = Some(config);
-    lummo_backstage::process(&mut list);
+    lummo_core::function::process::<lummo_backstage::Backstage>(&mut list);
     if list.has_errors() {
         return Err(list.results);
     }
     let mut documents = Vec::new();
     for item in list.items {
-        if !lummo_backstage::GENERATOR.owns(&item) {
+        if !<lummo_backstage::Backstage as lummo_core::function::Function>::GENERATOR.owns(&item) {
             continue;
         }
         let mut entity = item.into_value();

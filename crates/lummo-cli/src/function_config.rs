@@ -24,16 +24,11 @@ use krm_sdk::Value;
 /// `networking`).
 pub const FOR_FUNCTION: &str = "lummo.dev/function-config";
 
-/// The typed functionConfig kind of a function, if it has one (the functions'
-/// own `CONFIG_KIND`; a test keeps the two in step).
+/// The typed functionConfig kind of a function, if it has one (from the registry).
 pub fn config_kind(function: &str) -> Option<&'static str> {
-    match function {
-        "lummo-networking" => Some("LummoNetworkingConfig"),
-        "lummo-pubsub" => Some("LummoPubSubConfig"),
-        "lummo-validate" => Some("LummoValidateConfig"),
-        "lummo-backstage" => Some("LummoBackstageConfig"),
-        _ => None,
-    }
+    let descriptor = lummo_validate::DESCRIPTORS.iter().find(|d| d.name() == function)?;
+    let config = descriptor.kinds.iter().find(|k| k.function_config)?;
+    Some(config.kind)
 }
 
 /// `networking` → `lummo-networking`.

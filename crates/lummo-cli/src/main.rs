@@ -521,7 +521,7 @@ fn validate(package: &std::path::Path) -> Result<ExitCode> {
     let mut read = package::read(package)?;
     let mut list = krm_sdk::ResourceList::new(Vec::new());
     list.items = read.items.clone();
-    lummo_validate::process(&mut list);
+    lummo_core::function::process::<lummo_validate::Validate>(&mut list);
     let failed = list.has_errors();
     read.findings = list
         .results

@@ -1,9 +1,11 @@
-//! What a Lummo function crate declares about itself, once: its info, the kinds it
-//! reads with their schemas, and its transform. lummo-validate gathers the
-//! descriptors of all function crates (`lummo_validate::DESCRIPTORS`); the CLI,
-//! schema and documentation generation, tests and fuzzing iterate that list
-//! instead of naming functions or kinds themselves.
+//! A Lummo function as the programs that run or document every function see it:
+//! its info, the kinds it reads with their schemas, its transform. Each is
+//! `Function::DESCRIPTOR` of a function's type; lummo-validate lists them once
+//! (`lummo_validate::DESCRIPTORS`), and the CLI, schema and documentation
+//! generation, `lummo_core::KINDS`, tests and fuzzing iterate that list instead of
+//! naming functions or kinds themselves.
 
+use krm_sdk::generate::Hashes;
 use krm_sdk::{FunctionInfo, ResourceList, Value};
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
@@ -26,6 +28,11 @@ pub struct Descriptor {
     pub info: &'static FunctionInfo,
     pub kinds: &'static [KindDoc],
     pub process: fn(&mut ResourceList),
+    /// `process`, with or without the content hash of generated objects.
+    pub generate: fn(&mut ResourceList, Hashes),
+    pub role: crate::function::Role,
+    /// The functionConfig lummo-validate gives it (see `FunctionConfig::stand_in`).
+    pub stand_in_config: fn() -> Option<Value>,
 }
 
 impl Descriptor {

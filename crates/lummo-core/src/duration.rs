@@ -57,7 +57,7 @@ impl Duration {
         }
         let nanos = match trimmed.parse::<u64>() {
             Ok(seconds) => seconds as u128 * NANOS_PER_SECOND,
-            Err(_) => units(trimmed, false).ok_or_else(invalid)?,
+            Err(_) => units(trimmed, Reader::People).ok_or_else(invalid)?,
         };
         Ok(Duration {
             nanos,
@@ -66,11 +66,20 @@ impl Duration {
     }
 }
 
-/// The sum of `<number><unit>` terms (`1h30m`, `1.5s`), in nanoseconds. `go`
-/// reads them as Go does: no unit `d`, any number of decimals (past nanoseconds
-/// they are dropped), at most `i64::MAX` nanoseconds. None when `text` is
-/// anything else.
-fn units(text: &str, go: bool) -> Option<u128> {
+/// Whose rules a duration is read by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// Ours: also days (`7d`), at most nanoseconds' decimals.
+    People,
+    /// Go's `time.ParseDuration`: no unit `d`, any number of decimals (past
+    /// nanoseconds they are dropped), at most `i64::MAX` nanoseconds.
+    Go,
+}
+
+/// The sum of `<number><unit>` terms (`1h30m`, `1.5s`), in nanoseconds, as
+/// `reader` reads them. None when `text` is anything else.
+fn units(text: &str, reader: Reader) -> Option<u128> {
+    let go = reader == Reader::Go;
     let mut rest = text;
     let mut nanos: u128 = 0;
     while !rest.is_empty() {
@@ -91,23 +100,23 @@ fn units(text: &str, go: bool) -> Option<u128> {
             "d" if !go => 86_400 * NANOS_PER_SECOND,
             _ => return None,
         };
-        nanos = nanos.checked_add(scaled(number, scale, go)?)?;
+        nanos = nanos.checked_add(scaled(number, scale, reader)?)?;
         rest = tail;
     }
     (!go || nanos <= i64::MAX as u128).then_some(nanos)
 }
 
-/// `number × scale` exactly, for a decimal `number` like `1.5`; with `go`, more
-/// than 18 decimals are cut (none of them reaches a nanosecond).
-fn scaled(number: &str, scale: u128, go: bool) -> Option<u128> {
+/// `number × scale` exactly, for a decimal `number` like `1.5`; Go's reader cuts
+/// more than 18 decimals (none of them reaches a nanosecond).
+fn scaled(number: &str, scale: u128, reader: Reader) -> Option<u128> {
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
         return None;
     }
-    let fraction = match (go, fraction.len() > 9) {
-        (true, _) => &fraction[..fraction.len().min(18)],
-        (false, true) => return None,
-        (false, false) => fraction,
+    let fraction = match (reader, fraction.len() > 9) {
+        (Reader::Go, _) => &fraction[..fraction.len().min(18)],
+        (Reader::People, true) => return None,
+        (Reader::People, false) => fraction,
     };
     let whole: u128 = if whole.is_empty() {
         0
@@ -200,7 +209,7 @@ pub struct GoDuration {
 impl GoDuration {
     pub fn parse(text: &str) -> Result<GoDuration, String> {
         let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-        if unsigned == "0" || (!unsigned.is_empty() && units(unsigned, true).is_some()) {
+        if unsigned == "0" || (!unsigned.is_empty() && units(unsigned, Reader::Go).is_some()) {
             return Ok(GoDuration {
                 text: text.to_string(),
             });

@@ -6,13 +6,24 @@
 
 pub mod descriptor;
 pub mod duration;
+pub mod function;
+mod kinds;
 pub mod names;
 pub mod pod;
 pub mod port;
 pub mod quantity;
+pub mod resources;
 pub mod scalar;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use kinds::{CONFIG_KINDS, KINDS};
+
+/// ARCHITECTURE.md, whose worked example of a function ("Adding a function") is
+/// compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../ARCHITECTURE.md")]
+pub struct ArchitectureExample;
 
 use krm_sdk::{decode, Generated, Generator, Map, ObjectExt, ResourceList, ResultItem, Value};
 use schemars::JsonSchema;
@@ -82,13 +93,13 @@ impl<T> Spec<T> {
     pub fn error(&self, field: &str, message: impl Into<String>) -> ResultItem {
         ResultItem::error(message)
             .for_object(&self.object)
-            .field(spec_path(field))
+            .field(function::spec_path(field))
     }
 
     pub fn warning(&self, field: &str, message: impl Into<String>) -> ResultItem {
         ResultItem::warning(message)
             .for_object(&self.object)
-            .field(spec_path(field))
+            .field(function::spec_path(field))
     }
 
     pub fn name(&self) -> &str {
@@ -96,32 +107,10 @@ impl<T> Spec<T> {
     }
 }
 
-fn spec_path(field: &str) -> String {
-    if field.is_empty() {
-        "spec".into()
-    } else {
-        format!("spec.{field}")
-    }
+/// Whether `kind` is a Lummo spec kind rather than a function's typed config.
+pub fn is_spec_kind(kind: &str) -> bool {
+    KINDS.contains(&kind) && !CONFIG_KINDS.contains(&kind)
 }
-
-/// Every Lummo kind of every function. The functions cannot see each other's crates,
-/// yet each must recognise a typo of any Lummo kind (a spec no function reads is a
-/// silent no-op, and its generated objects get pruned), so the list lives here; a test
-/// in lummo-schemas checks it is exactly the kinds the functions define.
-pub const KINDS: [&str; 12] = [
-    "LummoDeployment",
-    "LummoJob",
-    "LummoCronJob",
-    "LummoContainer",
-    "LummoNetworking",
-    "LummoNetworkingConfig",
-    "LummoTopic",
-    "LummoSubscription",
-    "LummoPubSubConfig",
-    "LummoPgBouncer",
-    "LummoValidateConfig",
-    "LummoBackstageConfig",
-];
 
 /// Kinds of the product README's draft forms (`apiVersion: LummoKRM`, `kind:
 /// pgbouncer`) that a function reads and answers with a warning; not suggested.
@@ -174,14 +163,14 @@ fn check_kind(object: &Value) -> Option<ResultItem> {
     if !KINDS.contains(&kind) {
         let mut result = ResultItem::error(format!(
             "unknown Lummo kind `{kind}`: no Lummo function reads it, so it generates nothing{}",
-            match decode::suggest(kind, KINDS) {
+            match decode::suggest(kind, KINDS.iter().copied()) {
                 Some(best) => format!("; did you mean `{best}`?"),
                 None => format!("; the Lummo kinds are {}", KINDS.join(", ")),
             }
         ))
         .for_object(object)
         .field("kind");
-        if let Some(best) = decode::suggest(kind, KINDS) {
+        if let Some(best) = decode::suggest(kind, KINDS.iter().copied()) {
             result = result.proposed_value(Value::String(best.into()));
         }
         return Some(result);
@@ -204,30 +193,9 @@ fn check_kind(object: &Value) -> Option<ResultItem> {
     )
 }
 
-/// Finds and strictly decodes every spec of `kind`: the items of that kind, and the
-/// functionConfig when it is of that kind (kustomize's KRM plugin mode passes the
-/// spec there). Problems become error results on `list`; a spec with problems that
-/// still decodes without its offending fields is returned, so that the function's
-/// own checks run and report too (the errors keep anything from being generated).
-/// Call [`settle`] on the results before the function returns.
-pub fn collect_specs<T: DeserializeOwned + JsonSchema>(
-    list: &mut ResourceList,
-    kind: &str,
-) -> Vec<Spec<T>> {
-    let mut specs = Vec::new();
-    for object in spec_objects(list, kind) {
-        let (spec, problems) = decode_spec(&object, kind);
-        list.results.extend(problems);
-        if let Some(spec) = spec {
-            specs.push(Spec { object, spec });
-        }
-    }
-    specs
-}
-
-/// The objects of `kind` that [`collect_specs`] would decode, for functions that
-/// rewrite a spec (e.g. resolve templates) before decoding it. One with another
-/// apiVersion is not a spec; [`check_kinds`] reports it.
+/// The spec objects of `kind`: the items of that kind, and the functionConfig when
+/// it is of that kind (kustomize's KRM plugin mode passes the spec there). One with
+/// another apiVersion is not a spec; [`check_kinds`] reports it.
 pub fn spec_objects(list: &ResourceList, kind: &str) -> Vec<Value> {
     let is_spec = |object: &&Value| object.kind() == kind && object.api_version() == API_VERSION;
     let items = list.items.iter().map(|item| item.value()).filter(is_spec);
@@ -343,17 +311,6 @@ pub fn generated(spec: &Value, mut objects: Vec<Value>) -> Generated {
     Generated::from_spec(spec, objects)
 }
 
-/// [`generated`], or nothing at all when `results` hold an error: a spec with a
-/// problem generates no half of its objects.
-pub fn generated_unless_failed(
-    spec: &Value,
-    objects: Vec<Value>,
-    results: &[ResultItem],
-) -> Generated {
-    let failed = results.iter().any(ResultItem::is_error);
-    generated(spec, if failed { Vec::new() } else { objects })
-}
-
 /// Labels of every generated object of an app.
 pub fn labels(app: &str, part_of: Option<&str>) -> BTreeMap<String, String> {
     let mut labels = selector_labels(app);
@@ -369,19 +326,16 @@ pub fn selector_labels(app: &str) -> BTreeMap<String, String> {
     BTreeMap::from([("app.kubernetes.io/name".to_string(), app.to_string())])
 }
 
-/// Metadata of a generated object.
-pub fn metadata(name: &str, labels: &BTreeMap<String, String>) -> Value {
-    serde_json::json!({ "name": name, "labels": labels })
-}
-
 /// Serialises a typed Kubernetes object (k8s-openapi) into a value.
 pub fn to_value<T: serde::Serialize>(object: &T) -> Value {
     serde_json::to_value(object).expect("k8s-openapi types always serialize")
 }
 
-/// A typed object as a value, laid out as people write manifests: apiVersion,
-/// kind, metadata (name, labels, annotations), then the rest.
-pub fn typed_object<T: serde::Serialize>(api_version: &str, kind: &str, object: &T) -> Value {
+/// A typed object as a value, with the apiVersion and kind its type knows, laid out
+/// as people write manifests: apiVersion, kind, metadata (name, labels,
+/// annotations), then the rest.
+pub fn typed_object<T: serde::Serialize + k8s_openapi::Resource>(object: &T) -> Value {
+    let (api_version, kind) = (T::API_VERSION, T::KIND);
     let mut fields = match to_value(object) {
         Value::Object(fields) => fields,
         _ => Default::default(),

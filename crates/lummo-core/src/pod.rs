@@ -24,9 +24,17 @@ pub fn pod_security_context() -> PodSecurityContext {
     }
 }
 
+/// Whether a container may write to its root filesystem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootFilesystem {
+    ReadOnly,
+    /// A spec's opt-out, for images that write outside `/tmp`.
+    Writable,
+}
+
 /// Container-level context: no privilege escalation, no capabilities, and a
 /// read-only root filesystem unless the spec opts out.
-pub fn container_security_context(read_only_root_filesystem: bool) -> SecurityContext {
+pub fn container_security_context(root: RootFilesystem) -> SecurityContext {
     SecurityContext {
         allow_privilege_escalation: Some(false),
         capabilities: Some(Capabilities {
@@ -34,7 +42,7 @@ pub fn container_security_context(read_only_root_filesystem: bool) -> SecurityCo
             add: None,
         }),
         privileged: Some(false),
-        read_only_root_filesystem: Some(read_only_root_filesystem),
+        read_only_root_filesystem: Some(root == RootFilesystem::ReadOnly),
         run_as_non_root: Some(true),
         seccomp_profile: Some(SeccompProfile {
             type_: "RuntimeDefault".into(),

@@ -12,10 +12,23 @@ pub fn upstream_schemas() -> SchemaSet {
     SchemaSet::load_dir(&dir).expect("schemas/upstream is readable")
 }
 
+/// Runs `F` over `<crate>/testdata/*` (see [`check_function_golden`]).
+pub fn check_golden<F: crate::function::Function>(manifest_dir: &str) {
+    check_function_golden(manifest_dir, F::NAME, crate::function::process::<F>);
+}
+
 /// Runs `<crate>/testdata/*` and checks every generated object strictly.
 pub fn check_function_golden(manifest_dir: &str, name: &str, process: impl Fn(&mut ResourceList)) {
     let schemas = upstream_schemas();
     let dir = Path::new(manifest_dir).join("testdata");
+    // Internal tags (`settle`'s) never reach the output.
+    let process = |list: &mut ResourceList| {
+        process(list);
+        for result in &list.results {
+            let internal = result.tags.keys().find(|tag| tag.starts_with("internal."));
+            assert!(internal.is_none(), "{name}: result with tag {internal:?}: {}", result.message);
+        }
+    };
     krm_sdk::testing::check_golden_dir(&dir, name, process, |item| {
         if item.annotation(GENERATED_BY).is_none() {
             return Vec::new();

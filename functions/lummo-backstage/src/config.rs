@@ -42,9 +42,18 @@ impl Default for Config {
     }
 }
 
-impl Config {
+impl lummo_core::function::FunctionConfig for Config {
+    const KIND: Option<&'static str> = Some(crate::CONFIG_KIND);
+    const HELP: &'static str = "    A ConfigMap (or kind LummoBackstageConfig with the same keys under spec):\n      \
+             owner: group:payments      # required (here or per app): Backstage's spec.owner\n      \
+             system: foobar             # default: the spec's part-of\n      \
+             lifecycle: production      # default production\n      \
+             argocdAppName: foobar-api  # default: the name of the spec's Kptfile (one Application per package)\n      \
+             datadogSite: datadoghq.eu  # datadoghq.com/site\n      \
+             apps: '{foobar-api: {providesApis: [foobar-rest], dependsOn: [resource:redis]}}'";
+
     /// Entity references Backstage would not parse, and empty lifecycles.
-    pub fn problems(&self) -> Vec<krm_sdk::ResultItem> {
+    fn check(&self, _: Option<&krm_sdk::Value>) -> Vec<krm_sdk::ResultItem> {
         let mut problems = Vec::new();
         let mut refs: Vec<(String, &str)> = Vec::new();
         let mut lifecycles = vec![("lifecycle".to_string(), self.lifecycle.as_str())];

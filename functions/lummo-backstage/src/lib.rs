@@ -20,9 +20,10 @@ pub mod annotations;
 pub mod config;
 
 use config::{AppConfig, Config};
-use krm_sdk::{
-    json, FileRef, FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value,
-};
+use krm_sdk::{json, FileRef, Generated, ObjectExt, ResourceList, ResultItem, Value};
+use lummo_core::descriptor::KindDoc;
+use lummo_core::function::{Collector, Function, Output, Role};
+use lummo_core::resources::{COMPONENT, RESOURCE};
 use lummo_core::Spec;
 use lummo_pgbouncer::LummoPgBouncerSpec;
 use lummo_pubsub::spec::{LummoSubscriptionSpec, LummoTopicSpec};
@@ -31,90 +32,77 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Kind of a typed functionConfig (a ConfigMap with the same keys works too).
 pub const CONFIG_KIND: &str = "LummoBackstageConfig";
-pub const GENERATOR: Generator = lummo_core::generator("lummo-backstage");
-/// Backstage's catalog API version of Component and Resource.
-pub const BACKSTAGE_API: &str = "backstage.io/v1alpha1";
 /// The file of a directory's entities: Backstage's conventional name, so a
 /// discovery glob such as `**/catalog-info.yaml` finds them.
 pub const CATALOG_FILE: &str = "catalog-info.yaml";
 
-pub const INFO: FunctionInfo = FunctionInfo {
-    name: "lummo-backstage",
-    version: env!("CARGO_PKG_VERSION"),
-    about: "Turns a package's Lummo specs into Backstage catalog entities (local-config, in\n\
+/// The function: the package's apps, Pub/Sub resources and Postgres as one
+/// catalog, read with the generators' own spec types.
+pub struct Backstage;
+
+/// The specs of a package that make its catalog.
+pub struct Specs {
+    deployments: Vec<Spec<LummoDeploymentSpec>>,
+    topics: Vec<Spec<LummoTopicSpec>>,
+    subscriptions: Vec<Spec<LummoSubscriptionSpec>>,
+    poolers: Vec<Spec<LummoPgBouncerSpec>>,
+}
+
+impl Function for Backstage {
+    const NAME: &'static str = "lummo-backstage";
+    const ABOUT: &'static str = "Turns a package's Lummo specs into Backstage catalog entities (local-config, in\n\
             generated/catalog-info.yaml): a Component per LummoDeployment app with the Kubernetes,\n\
             Argo CD and Datadog annotations, and Resources for its Pub/Sub topics and subscriptions\n\
-            and its Postgres behind pgbouncer, linked by dependsOn.",
-    config: "    A ConfigMap (or kind LummoBackstageConfig with the same keys under spec):\n      \
-             owner: group:payments      # required (here or per app): Backstage's spec.owner\n      \
-             system: foobar             # default: the spec's part-of\n      \
-             lifecycle: production      # default production\n      \
-             argocdAppName: foobar-api  # default: the name of the spec's Kptfile (one Application per package)\n      \
-             datadogSite: datadoghq.eu  # datadoghq.com/site\n      \
-             apps: '{foobar-api: {providesApis: [foobar-rest], dependsOn: [resource:redis]}}'",
-};
-
-/// This function, for the programs that run or document every Lummo function.
-pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
-    info: &INFO,
-    kinds: &[lummo_core::descriptor::KindDoc {
+            and its Postgres behind pgbouncer, linked by dependsOn.";
+    const KINDS: &'static [KindDoc] = &[KindDoc {
         kind: CONFIG_KIND,
         about: "functionConfig of lummo-backstage: Backstage owner, system, lifecycle and links of the apps (a ConfigMap with the same keys works too).",
         example: None,
         schema: lummo_core::descriptor::schema_of::<config::Config>,
         function_config: true,
-    }],
-    process,
-};
+    }];
+    const ROLE: Role = Role::LocalGenerator;
+    type Config = Config;
+    type Specs = Specs;
 
-pub fn process(list: &mut ResourceList) {
-    let kinds = lummo_core::check_kinds(list);
-    list.results.extend(kinds);
-    let config: Config = match krm_sdk::function_config(config_source(list), CONFIG_KIND) {
-        Ok(config) => config.unwrap_or_default(),
-        Err(error) => {
-            list.results.push(error);
-            return;
+    fn collect(collector: &mut Collector<'_>) -> Specs {
+        Specs {
+            deployments: collector.specs(lummo_workload::KIND),
+            topics: collector.specs(lummo_pubsub::TOPIC_KIND),
+            subscriptions: collector.specs(lummo_pubsub::SUBSCRIPTION_KIND),
+            poolers: collector.specs(lummo_pgbouncer::KIND),
         }
-    };
-    list.results.extend(config.problems());
-    let deployments = lummo_core::collect_specs::<LummoDeploymentSpec>(list, lummo_workload::KIND);
-    let topics = lummo_core::collect_specs::<LummoTopicSpec>(list, lummo_pubsub::TOPIC_KIND);
-    let subscriptions =
-        lummo_core::collect_specs::<LummoSubscriptionSpec>(list, lummo_pubsub::SUBSCRIPTION_KIND);
-    let poolers = lummo_core::collect_specs::<LummoPgBouncerSpec>(list, lummo_pgbouncer::KIND);
-    let kptfiles: HashMap<String, String> = list
-        .items
-        .iter()
-        .filter(|item| item.kind() == "Kptfile")
-        .filter_map(|item| Some((directory(&item.file_ref()?.path), item.name().to_string())))
-        .collect();
-    let mut catalog = Catalog {
-        config: &config,
-        kptfiles,
-        results: Vec::new(),
-    };
-    let outputs = catalog.build(&deployments, &topics, &subscriptions, &poolers);
-    list.results.extend(catalog.results);
-    lummo_core::settle(&mut list.results);
-    GENERATOR.apply(list, outputs);
-    if !list.has_errors() {
+    }
+
+    fn render(specs: Specs, config: &Config, package: &ResourceList) -> Output {
+        let kptfiles: HashMap<String, String> = package
+            .items
+            .iter()
+            .filter(|item| item.kind() == "Kptfile")
+            .filter_map(|item| Some((directory(&item.file_ref()?.path), item.name().to_string())))
+            .collect();
+        let mut catalog = Catalog {
+            config,
+            kptfiles,
+            problems: Vec::new(),
+        };
+        let generated = catalog.build(&specs.deployments, &specs.topics, &specs.subscriptions, &specs.poolers);
+        Output {
+            generated,
+            problems: catalog.problems,
+        }
+    }
+
+    fn place(list: &mut ResourceList) {
         place_in_catalog_files(list);
     }
-}
-
-/// The functionConfig, unless it is a spec itself (kustomize plugin mode).
-fn config_source(list: &ResourceList) -> Option<&Value> {
-    list.function_config
-        .as_ref()
-        .filter(|fc| fc.api_version() != lummo_core::API_VERSION || fc.kind() == CONFIG_KIND)
 }
 
 struct Catalog<'a> {
     config: &'a Config,
     /// Kptfile name by the folder that holds it.
     kptfiles: HashMap<String, String>,
-    results: Vec<ResultItem>,
+    problems: Vec<ResultItem>,
 }
 
 /// Owner, system and lifecycle of an entity.
@@ -239,7 +227,7 @@ impl<'a> Catalog<'a> {
                 None if apps.is_empty() => "; the package has no LummoDeployment".to_string(),
                 None => format!("; the apps are {}", apps.join(", ")),
             };
-            self.results.push(
+            self.problems.push(
                 ResultItem::error(format!(
                     "functionConfig apps.{name}: no LummoDeployment has `app: {name}`{hint}"
                 ))
@@ -270,7 +258,7 @@ impl<'a> Catalog<'a> {
             let scope = app_name
                 .map(|a| format!(" or `apps.{a}.owner`"))
                 .unwrap_or_default();
-            self.results.push(
+            self.problems.push(
                 spec.error("", format!(
                     "Backstage needs an owner for every entity: set `owner`{scope} in the functionConfig ({CONFIG_KIND}), or `lummo catalog --owner group:<team>`"
                 ))
@@ -303,7 +291,7 @@ impl<'a> Catalog<'a> {
         match annotations::check_entity_name(&name) {
             Ok(()) => Some(name),
             Err(message) => {
-                self.results.push(spec.error(field, format!(
+                self.problems.push(spec.error(field, format!(
                     "`{pubsub}` becomes the Backstage entity name `{name}`, which {message}; shorten the name or its prefix"
                 )));
                 None
@@ -320,7 +308,7 @@ impl<'a> Catalog<'a> {
     ) -> Option<Value> {
         let app = spec.spec.app.as_str();
         if let Err(message) = annotations::check_entity_name(app) {
-            self.results.push(spec.error(
+            self.problems.push(spec.error(
                 "app",
                 format!("`{app}` cannot name a Backstage Component: it {message}"),
             ));
@@ -375,8 +363,8 @@ impl<'a> Catalog<'a> {
             )
         });
         let mut component = json!({
-            "apiVersion": BACKSTAGE_API,
-            "kind": "Component",
+            "apiVersion": COMPONENT.api_version,
+            "kind": COMPONENT.kind,
             "metadata": {
                 "name": app,
                 "description": description,
@@ -430,8 +418,8 @@ fn resource(
     depends: Vec<String>,
 ) -> Value {
     let mut object = json!({
-        "apiVersion": BACKSTAGE_API,
-        "kind": "Resource",
+        "apiVersion": RESOURCE.api_version,
+        "kind": RESOURCE.kind,
         "metadata": { "name": name, "description": about, "tags": ["lummo"] },
         "spec": { "type": kind, "owner": ownership.owner },
     });
@@ -457,7 +445,7 @@ fn directory(path: &str) -> String {
 /// reads as a multi-document catalog file.
 fn place_in_catalog_files(list: &mut ResourceList) {
     let mut next: HashMap<(Option<String>, String), u32> = HashMap::new();
-    for item in list.items.iter_mut().filter(|item| GENERATOR.owns(item)) {
+    for item in list.items.iter_mut().filter(|item| Backstage::GENERATOR.owns(item)) {
         let Some(file) = item.file_ref() else {
             continue;
         };

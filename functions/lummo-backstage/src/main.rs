@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    krm_sdk::run(&lummo_backstage::INFO, lummo_backstage::process)
+    lummo_core::function::main::<lummo_backstage::Backstage>()
 }

@@ -4,6 +4,8 @@
 mod common;
 
 use krm_sdk::ObjectExt;
+use lummo_backstage::Backstage;
+use lummo_core::function::Function;
 
 #[test]
 fn golden() {
@@ -11,10 +13,10 @@ fn golden() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
     krm_sdk::testing::check_golden_dir(
         &dir,
-        lummo_backstage::INFO.name,
-        lummo_backstage::process,
+        Backstage::NAME,
+        lummo_core::function::process::<Backstage>,
         |item| {
-            if !lummo_backstage::GENERATOR.owns(item) {
+            if !Backstage::GENERATOR.owns(item) {
                 return Vec::new();
             }
             let mut problems = schemas.problems(item);

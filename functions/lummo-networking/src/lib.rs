@@ -7,8 +7,12 @@
 pub mod rule;
 pub mod spec;
 
-use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{json, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
+use lummo_core::function::{Collector, Function, FunctionConfig, Output, Report};
+use lummo_core::resources::{
+    CERTIFICATE, GRPC_ROUTE, HTTP_ROUTE, INGRESS_ROUTE, MIDDLEWARE, TRAEFIK_GROUP,
+};
 use lummo_core::Spec;
 use rule::{Matcher, Rule};
 pub use spec::{Config, LummoNetworkingSpec, Mode};
@@ -16,25 +20,44 @@ use std::collections::BTreeMap;
 
 pub const KIND: &str = "LummoNetworking";
 pub const CONFIG_KIND: &str = "LummoNetworkingConfig";
-pub const GENERATOR: Generator = lummo_core::generator("lummo-networking");
 
-/// This function, for the programs that run or document every Lummo function.
-pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
-    info: &INFO,
-    kinds: &[
+/// The function: every LummoNetworking, rendered on its own with the config.
+pub struct Networking;
+
+impl Function for Networking {
+    const NAME: &'static str = "lummo-networking";
+    const ABOUT: &'static str = "Turns every LummoNetworking (lummo.dev/v1alpha1) into HTTPS-only Traefik IngressRoutes\n\
+            (with an HTTP→HTTPS redirect Middleware), VPN restrictions and a cert-manager\n\
+            Certificate; or, with mode gateway-api, into a Gateway API HTTPRoute or GRPCRoute.";
+    const KINDS: &'static [KindDoc] = &[
         KindDoc { kind: KIND, about: "HTTPS routes for an app: Traefik IngressRoutes, Middlewares, Certificate or Gateway API routes (lummo-networking).", example: Some("Kptfile.examples/networking/networking.yaml"), schema: schema_of::<LummoNetworkingSpec>, function_config: false },
         KindDoc { kind: CONFIG_KIND, about: "functionConfig of lummo-networking (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<Config>, function_config: true },
-    ],
-    process,
-};
+    ];
+    type Config = Config;
+    type Specs = Vec<Spec<LummoNetworkingSpec>>;
 
-pub const INFO: FunctionInfo = FunctionInfo {
-    name: "lummo-networking",
-    version: env!("CARGO_PKG_VERSION"),
-    about: "Turns every LummoNetworking (lummo.dev/v1alpha1) into HTTPS-only Traefik IngressRoutes\n\
-            (with an HTTP→HTTPS redirect Middleware), VPN restrictions and a cert-manager\n\
-            Certificate; or, with mode gateway-api, into a Gateway API HTTPRoute or GRPCRoute.",
-    config: "    A ConfigMap (or kind LummoNetworkingConfig, same keys under spec):\n      \
+    fn collect(collector: &mut Collector<'_>) -> Self::Specs {
+        collector.specs(KIND)
+    }
+
+    fn render(specs: Self::Specs, config: &Config, package: &ResourceList) -> Output {
+        let mut output = Output::default();
+        for spec in &specs {
+            let mut renderer = Renderer {
+                spec,
+                config,
+                report: Report::new(&spec.object),
+            };
+            let objects = renderer.render(package);
+            output.add(&spec.object, renderer.report.rendered(objects));
+        }
+        output
+    }
+}
+
+impl FunctionConfig for Config {
+    const KIND: Option<&'static str> = Some(CONFIG_KIND);
+    const HELP: &'static str = "    A ConfigMap (or kind LummoNetworkingConfig, same keys under spec):\n      \
              mode: traefik | gateway-api            (default traefik)\n      \
              vpnMiddleware: vpn-only                 platform Middleware for vpn routes\n      \
              vpnMiddlewareNamespace: traefik\n      \
@@ -45,68 +68,28 @@ pub const INFO: FunctionInfo = FunctionInfo {
              clusterIssuer: letsencrypt\n      \
              allowWildcardDomains: \"false\"           true only with a DNS-01 clusterIssuer\n      \
              tlsEntryPoint: websecure / httpEntryPoint: web\n      \
-             gateway: public / gatewayNamespace / gatewaySectionName (gateway-api mode)",
-};
+             gateway: public / gatewayNamespace / gatewaySectionName (gateway-api mode)";
 
-pub fn process(list: &mut ResourceList) {
-    let kinds = lummo_core::check_kinds(list);
-    list.results.extend(kinds);
-    let source = list.function_config.as_ref().filter(|fc| fc.kind() != KIND);
-    let config: Config = match krm_sdk::function_config(source, CONFIG_KIND) {
-        Ok(config) => config.unwrap_or_default(),
-        Err(error) => {
-            list.results.push(error);
-            return;
-        }
-    };
-    if let Some(error) = check_config(&config, list.function_config.as_ref()) {
-        list.results.push(error);
-        return;
+    /// Every source range that is not a CIDR.
+    fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {
+        let ranges = self.vpn_source_ranges.iter().chain(&self.ip_strategy_excluded_ips);
+        let problems = ranges.filter_map(|range| rule::cidr(range).err());
+        problems
+            .map(|message| {
+                let problem = ResultItem::error(format!("invalid functionConfig: {message}"));
+                match source {
+                    Some(source) => problem.for_object(source),
+                    None => problem,
+                }
+            })
+            .collect()
     }
-    let specs = lummo_core::collect_specs::<LummoNetworkingSpec>(list, KIND);
-    let mut outputs = Vec::new();
-    for spec in &specs {
-        let mut renderer = Renderer {
-            spec,
-            config: &config,
-            results: Vec::new(),
-        };
-        let objects = renderer.render(list);
-        outputs.push(lummo_core::generated_unless_failed(
-            &spec.object,
-            objects,
-            &renderer.results,
-        ));
-        list.results.extend(renderer.results);
-    }
-    lummo_core::settle(&mut list.results);
-    GENERATOR.apply(list, outputs);
-}
-
-fn check_config(config: &Config, source: Option<&Value>) -> Option<ResultItem> {
-    let error = |message: String| {
-        let result = ResultItem::error(format!("invalid functionConfig: {message}"));
-        Some(match source {
-            Some(source) => result.for_object(source),
-            None => result,
-        })
-    };
-    for range in config
-        .vpn_source_ranges
-        .iter()
-        .chain(&config.ip_strategy_excluded_ips)
-    {
-        if let Err(message) = rule::cidr(range) {
-            return error(message);
-        }
-    }
-    None
 }
 
 struct Renderer<'a> {
     spec: &'a Spec<LummoNetworkingSpec>,
     config: &'a Config,
-    results: Vec<ResultItem>,
+    report: Report<'a>,
 }
 
 /// A route after parsing, with its place in the spec.
@@ -118,8 +101,7 @@ struct ParsedRoute {
 
 impl Renderer<'_> {
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        let error = self.spec.error(field, message);
-        self.results.push(error);
+        self.report.error(field, message);
     }
 
     fn render(&mut self, list: &ResourceList) -> Vec<Value> {
@@ -127,7 +109,7 @@ impl Renderer<'_> {
         self.check_domains();
         let routes = self.parse_routes();
         self.check_vpn_middleware(&routes);
-        if self.results.iter().any(ResultItem::is_error) {
+        if self.report.failed() {
             return Vec::new();
         }
         let labels = lummo_core::labels(&s.app, None);
@@ -174,8 +156,7 @@ impl Renderer<'_> {
                 }
             };
             for note in result.notes {
-                let warning = self.spec.warning(&field, note);
-                self.results.push(warning);
+                self.report.warning(&field, note);
             }
             for (matcher, args) in result.rule.matchers() {
                 if matcher == Matcher::Host
@@ -235,7 +216,7 @@ impl Renderer<'_> {
                     let warning = self
                         .spec
                         .warning(&format!("routes[{}].match", public.index), message);
-                    self.results.push(warning);
+                    self.report.push(warning);
                 }
             }
         }
@@ -265,7 +246,7 @@ impl Renderer<'_> {
             config.vpn_middleware_namespace, config.vpn_middleware
         ));
         let error = error.tag(lummo_core::NEEDS_CONFIG_TAG, "vpnSourceRanges");
-        self.results.push(error);
+        self.report.push(error);
     }
 
     /// `Host(d1) || Host(d2)` for literal domains, `HostRegexp` for wildcards.
@@ -337,8 +318,8 @@ impl Renderer<'_> {
         let metadata = |name: String| json!({ "name": name, "labels": labels });
         let mut objects = vec![
             json!({
-                "apiVersion": "traefik.io/v1alpha1",
-                "kind": "IngressRoute",
+                "apiVersion": INGRESS_ROUTE.api_version,
+                "kind": INGRESS_ROUTE.kind,
                 "metadata": metadata(app.to_string()),
                 "spec": {
                     "entryPoints": [config.tls_entry_point],
@@ -347,8 +328,8 @@ impl Renderer<'_> {
                 },
             }),
             json!({
-                "apiVersion": "traefik.io/v1alpha1",
-                "kind": "IngressRoute",
+                "apiVersion": INGRESS_ROUTE.api_version,
+                "kind": INGRESS_ROUTE.kind,
                 "metadata": metadata(format!("{app}-http")),
                 "spec": {
                     "entryPoints": [config.http_entry_point],
@@ -361,8 +342,8 @@ impl Renderer<'_> {
                 },
             }),
             json!({
-                "apiVersion": "traefik.io/v1alpha1",
-                "kind": "Middleware",
+                "apiVersion": MIDDLEWARE.api_version,
+                "kind": MIDDLEWARE.kind,
                 "metadata": metadata(format!("{app}-redirect-https")),
                 "spec": { "redirectScheme": { "scheme": "https", "permanent": true } },
             }),
@@ -371,8 +352,8 @@ impl Renderer<'_> {
             objects.push(self.allow_list(labels));
         }
         objects.push(json!({
-            "apiVersion": "cert-manager.io/v1",
-            "kind": "Certificate",
+            "apiVersion": CERTIFICATE.api_version,
+            "kind": CERTIFICATE.kind,
             "metadata": metadata(app.to_string()),
             "spec": {
                 "secretName": format!("{app}-tls"),
@@ -394,8 +375,8 @@ impl Renderer<'_> {
             allow["ipStrategy"] = json!({ "excludedIPs": config.ip_strategy_excluded_ips });
         }
         json!({
-            "apiVersion": "traefik.io/v1alpha1",
-            "kind": "Middleware",
+            "apiVersion": MIDDLEWARE.api_version,
+            "kind": MIDDLEWARE.kind,
             "metadata": { "name": format!("{}-vpn", self.spec.spec.app), "labels": labels },
             "spec": { "ipAllowList": allow },
         })
@@ -447,7 +428,7 @@ impl Renderer<'_> {
                         self.config.vpn_middleware, self.config.vpn_middleware_namespace
                     ));
                 }
-                rule["filters"] = json!([{ "type": "ExtensionRef", "extensionRef": { "group": "traefik.io", "kind": "Middleware", "name": format!("{app}-vpn") } }]);
+                rule["filters"] = json!([{ "type": "ExtensionRef", "extensionRef": { "group": TRAEFIK_GROUP, "kind": MIDDLEWARE.kind, "name": format!("{app}-vpn") } }]);
             }
             rules.push(rule);
         }
@@ -463,16 +444,17 @@ impl Renderer<'_> {
             .gateway_section_name
             .clone()
             .unwrap_or_else(|| "https".into());
+        let route = if grpc { GRPC_ROUTE } else { HTTP_ROUTE };
         let mut objects = vec![
             json!({
-                "apiVersion": "gateway.networking.k8s.io/v1",
-                "kind": if grpc { "GRPCRoute" } else { "HTTPRoute" },
+                "apiVersion": route.api_version,
+                "kind": route.kind,
                 "metadata": { "name": app, "labels": labels },
                 "spec": { "parentRefs": [parent(&https)], "hostnames": self.spec.spec.domains, "rules": rules },
             }),
             json!({
-                "apiVersion": "gateway.networking.k8s.io/v1",
-                "kind": "HTTPRoute",
+                "apiVersion": HTTP_ROUTE.api_version,
+                "kind": HTTP_ROUTE.kind,
                 "metadata": { "name": format!("{app}-http"), "labels": labels },
                 "spec": {
                     "parentRefs": [parent("http")],

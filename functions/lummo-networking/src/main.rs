@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    krm_sdk::run(&lummo_networking::INFO, lummo_networking::process)
+    lummo_core::function::main::<lummo_networking::Networking>()
 }

@@ -1,8 +1,4 @@
 #[test]
 fn golden() {
-    lummo_core::testing::check_function_golden(
-        env!("CARGO_MANIFEST_DIR"),
-        lummo_networking::INFO.name,
-        lummo_networking::process,
-    );
+    lummo_core::testing::check_golden::<lummo_networking::Networking>(env!("CARGO_MANIFEST_DIR"));
 }

@@ -4,7 +4,7 @@
 #[test]
 fn help_names_only_accepted_keys() {
     let mut keys = Vec::new();
-    for line in lummo_networking::INFO.config.lines().skip(1) {
+    for line in <lummo_networking::Config as lummo_core::function::FunctionConfig>::HELP.lines().skip(1) {
         for part in line.split(" / ") {
             let word = part.trim().split([':', ' ']).next().unwrap_or("");
             if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -16,7 +16,7 @@ fn help_names_only_accepted_keys() {
     for key in keys {
         let config = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {key.clone(): ""}});
         let result = krm_sdk::function_config::<lummo_networking::Config>(Some(&config), lummo_networking::CONFIG_KIND);
-        if let Err(error) = result {
+        for error in result.err().into_iter().flatten() {
             assert!(!error.message.contains("unknown field"), "--help names `{key}`: {}", error.message);
         }
     }

@@ -16,8 +16,10 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::suggest;
-use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{json, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
+use lummo_core::function::{Collector, Function, Output, Report};
+use lummo_core::resources::VAULT_AUTH;
 use lummo_core::{names, pod, typed_object, Spec};
 pub use spec::LummoPgBouncerSpec;
 use spec::{Vault, VaultKind};
@@ -26,20 +28,9 @@ use std::collections::BTreeMap;
 pub const KIND: &str = "LummoPgBouncer";
 /// The product README's first spelling: `apiVersion: LummoKRM`, `kind: pgbouncer`.
 pub const LITERAL_KIND: &str = "pgbouncer";
-pub const GENERATOR: Generator = lummo_core::generator("lummo-pgbouncer");
 /// A widely used pgbouncer image (Alpine, pgbouncer 1.23.1), pinned.
 pub const DEFAULT_IMAGE: &str = "edoburu/pgbouncer:1.23.1-p2";
 pub const PORT: i32 = 6432;
-
-pub const INFO: FunctionInfo = FunctionInfo {
-    name: "lummo-pgbouncer",
-    version: env!("CARGO_PKG_VERSION"),
-    about: "Turns every LummoPgBouncer (lummo.dev/v1alpha1) into a pgbouncer Deployment, Service\n\
-            (port 6432), PodDisruptionBudget and ConfigMap, a ConfigMap `<app>-db` pointing the app\n\
-            at pgbouncer, and with `vault` a VaultStaticSecret or VaultDynamicSecret for the\n\
-            connection Secret (keys host, port, database, username, password).",
-    config: "    None needed. Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the\n    functionConfig.",
-};
 
 /// pgbouncer.ini settings accepted in `config`, with their kind of value.
 const SETTINGS: [(&str, Setting); 12] = [
@@ -57,19 +48,55 @@ const SETTINGS: [(&str, Setting); 12] = [
     ("ignore_startup_parameters", Setting::Text),
 ];
 
-/// This function, for the programs that run or document every Lummo function.
-pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
-    info: &INFO,
-    kinds: &[KindDoc {
+/// The function: every LummoPgBouncer, in either spelling, rendered on its own.
+pub struct PgBouncer;
+
+impl Function for PgBouncer {
+    const NAME: &'static str = "lummo-pgbouncer";
+    const ABOUT: &'static str = "Turns every LummoPgBouncer (lummo.dev/v1alpha1) into a pgbouncer Deployment, Service\n\
+            (port 6432), PodDisruptionBudget and ConfigMap, a ConfigMap `<app>-db` pointing the app\n\
+            at pgbouncer, and with `vault` a VaultStaticSecret or VaultDynamicSecret for the\n\
+            connection Secret (keys host, port, database, username, password).";
+    const KINDS: &'static [KindDoc] = &[KindDoc {
         kind: KIND,
         about:
             "A pgbouncer in front of an app's Postgres, credentials from Vault (lummo-pgbouncer).",
         example: Some("Kptfile.examples/pgbouncer/pgbouncer.yaml"),
         schema: schema_of::<LummoPgBouncerSpec>,
         function_config: false,
-    }],
-    process,
-};
+    }];
+    type Config = PgBouncerConfig;
+    type Specs = Vec<Spec<LummoPgBouncerSpec>>;
+
+    fn collect(collector: &mut Collector<'_>) -> Self::Specs {
+        let mut specs = collector.specs(KIND);
+        specs.extend(literal_specs(collector));
+        specs
+    }
+
+    fn render(specs: Self::Specs, _: &PgBouncerConfig, _: &ResourceList) -> Output {
+        let mut output = Output::default();
+        for spec in &specs {
+            let mut renderer = Renderer {
+                spec,
+                report: Report::new(&spec.object),
+            };
+            let objects = renderer.render();
+            output.add(&spec.object, renderer.report.rendered(objects));
+        }
+        output
+    }
+}
+
+/// lummo-pgbouncer takes no functionConfig.
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PgBouncerConfig {}
+
+impl lummo_core::function::FunctionConfig for PgBouncerConfig {
+    const KIND: Option<&'static str> = None;
+    const HELP: &'static str = "    None needed. Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the\n    functionConfig.";
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Setting {
@@ -79,39 +106,16 @@ enum Setting {
     Text,
 }
 
-pub fn process(list: &mut ResourceList) {
-    let kinds = lummo_core::check_kinds(list);
-    list.results.extend(kinds);
-    let mut specs = lummo_core::collect_specs::<LummoPgBouncerSpec>(list, KIND);
-    specs.extend(literal_specs(list));
-    let mut outputs = Vec::new();
-    for spec in &specs {
-        let mut renderer = Renderer {
-            spec,
-            results: Vec::new(),
-        };
-        let objects = renderer.render();
-        outputs.push(lummo_core::generated_unless_failed(
-            &spec.object,
-            objects,
-            &renderer.results,
-        ));
-        list.results.extend(renderer.results);
-    }
-    lummo_core::settle(&mut list.results);
-    GENERATOR.apply(list, outputs);
-}
-
 /// Specs in the README's literal form, answered with a warning showing the
 /// canonical form.
-fn literal_specs(list: &mut ResourceList) -> Vec<Spec<LummoPgBouncerSpec>> {
+fn literal_specs(collector: &mut Collector<'_>) -> Vec<Spec<LummoPgBouncerSpec>> {
     let mut specs = Vec::new();
-    let mut results = Vec::new();
+    let results = &mut collector.problems;
     let literal = |item: &&krm_sdk::Item| {
         item.kind() == LITERAL_KIND
             && matches!(item.api_version(), "LummoKRM" | lummo_core::API_VERSION)
     };
-    for item in list.items.iter().filter(literal) {
+    for item in collector.package.items.iter().filter(literal) {
         let object = item.value();
         let outer = object.get("spec").cloned().unwrap_or(json!({}));
         let mut canonical = krm_sdk::Map::new();
@@ -147,19 +151,17 @@ fn literal_specs(list: &mut ResourceList) -> Vec<Spec<LummoPgBouncerSpec>> {
             Err(e) => results.push(e.into_result(object, "spec.spec")),
         }
     }
-    list.results.extend(results);
     specs
 }
 
 struct Renderer<'a> {
     spec: &'a Spec<LummoPgBouncerSpec>,
-    results: Vec<ResultItem>,
+    report: Report<'a>,
 }
 
 impl Renderer<'_> {
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        let error = self.spec.error(field, message);
-        self.results.push(error);
+        self.report.error(field, message);
     }
 
     fn render(&mut self) -> Vec<Value> {
@@ -171,7 +173,7 @@ impl Renderer<'_> {
             let error = ResultItem::error(message)
                 .for_object(&self.spec.object)
                 .field("metadata.name");
-            self.results.push(error);
+            self.report.push(error);
         }
         if name == s.app.as_str() {
             // pgbouncer's pods are labelled `app.kubernetes.io/name: <name>`: the
@@ -191,7 +193,7 @@ impl Renderer<'_> {
         let secret = self.connection_secret();
         self.check_vault();
         let resources = self.resources();
-        if self.results.iter().any(ResultItem::is_error) {
+        if self.report.failed() {
             return Vec::new();
         }
         let Some(secret) = secret else {
@@ -403,122 +405,8 @@ impl Renderer<'_> {
         resources: core::ResourceRequirements,
     ) -> Value {
         let s = &self.spec.spec;
-        let image = s.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into());
-        let secret_env = |env: &str, key: &str| core::EnvVar {
-            name: env.into(),
-            value: None,
-            value_from: Some(core::EnvVarSource {
-                secret_key_ref: Some(core::SecretKeySelector {
-                    name: secret.into(),
-                    key: key.into(),
-                    optional: None,
-                }),
-                ..Default::default()
-            }),
-        };
-        let mut env = vec![
-            secret_env("DB_USER", "username"),
-            secret_env("DB_PASSWORD", "password"),
-        ];
-        if s.database.is_none() {
-            env.insert(0, secret_env("DB_HOST", "host"));
-            env.insert(1, secret_env("DB_PORT", "port"));
-        }
-        let mount = |volume: &str, path: &str, read_only: bool| core::VolumeMount {
-            name: volume.into(),
-            mount_path: path.into(),
-            read_only: Some(read_only),
-            ..Default::default()
-        };
-        let security = Some(pod::container_security_context(true));
-        // pgbouncer's auth file holds the password: render it at start, in memory.
-        let render = core::Container {
-            name: "render-config".into(),
-            image: Some(image.clone()),
-            image_pull_policy: Some("IfNotPresent".into()),
-            command: Some(vec!["/bin/sh".into(), "-c".into(), RENDER_SCRIPT.into()]),
-            env: Some(env),
-            resources: Some(resources.clone()),
-            security_context: security.clone(),
-            volume_mounts: Some(vec![
-                mount("template", "/config", true),
-                mount("runtime", "/etc/pgbouncer", false),
-            ]),
-            ..Default::default()
-        };
-        let probe = |initial: i32| core::Probe {
-            tcp_socket: Some(core::TCPSocketAction {
-                port: IntOrString::String("pgbouncer".into()),
-                host: None,
-            }),
-            initial_delay_seconds: Some(initial),
-            period_seconds: Some(10),
-            ..Default::default()
-        };
-        let (tmp, tmp_mount) = pod::tmp_volume();
-        let pgbouncer = core::Container {
-            name: "pgbouncer".into(),
-            image: Some(image),
-            image_pull_policy: Some("IfNotPresent".into()),
-            command: Some(vec![
-                "pgbouncer".into(),
-                "/etc/pgbouncer/pgbouncer.ini".into(),
-            ]),
-            ports: Some(vec![core::ContainerPort {
-                name: Some("pgbouncer".into()),
-                container_port: PORT,
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
-            resources: Some(resources),
-            readiness_probe: Some(probe(2)),
-            liveness_probe: Some(probe(10)),
-            security_context: security,
-            volume_mounts: Some(vec![mount("runtime", "/etc/pgbouncer", true), tmp_mount]),
-            ..Default::default()
-        };
-        let memory_dir = |volume: &str| core::Volume {
-            name: volume.into(),
-            empty_dir: Some(core::EmptyDirVolumeSource {
-                medium: Some("Memory".into()),
-                size_limit: Some(Quantity("1Mi".into())),
-            }),
-            ..Default::default()
-        };
-        let template_volume = core::Volume {
-            name: "template".into(),
-            config_map: Some(core::ConfigMapVolumeSource {
-                name: name.into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
         let selector = lummo_core::selector_labels(name);
-        let service_account = s
-            .vault
-            .as_ref()
-            .and_then(|v| v.role.as_ref())
-            .map(|_| name.to_string());
-        let pod_spec = core::PodSpec {
-            automount_service_account_token: Some(false),
-            service_account_name: service_account,
-            enable_service_links: Some(false),
-            security_context: Some(pod::pod_security_context()),
-            init_containers: Some(vec![render]),
-            containers: vec![pgbouncer],
-            volumes: Some(vec![template_volume, memory_dir("runtime"), tmp]),
-            topology_spread_constraints: Some(vec![core::TopologySpreadConstraint {
-                max_skew: 1,
-                topology_key: "kubernetes.io/hostname".into(),
-                when_unsatisfiable: "DoNotSchedule".into(),
-                label_selector: Some(LabelSelector {
-                    match_labels: Some(selector.clone()),
-                    match_expressions: None,
-                }),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        };
+        let pod_spec = self.pod_spec(name, secret, resources);
         // With `vault`, the Vault Secrets Operator restarts pgbouncer on rotation
         // (rolloutRestartTargets); Reloader watching the same Secret would restart
         // it a second time.
@@ -553,7 +441,94 @@ impl Renderer<'_> {
             }),
             status: None,
         };
-        typed_object("apps/v1", "Deployment", &deployment)
+        typed_object(&deployment)
+    }
+
+    /// pgbouncer's pod: the config rendered by an init container into memory,
+    /// spread across nodes.
+    fn pod_spec(
+        &self,
+        name: &str,
+        secret: &str,
+        resources: core::ResourceRequirements,
+    ) -> core::PodSpec {
+        let s = &self.spec.spec;
+        let image = s.image.clone().unwrap_or_else(|| DEFAULT_IMAGE.into());
+        let render = render_container(&image, secret, s.database.as_ref(), resources.clone());
+        let security = render.security_context.clone();
+        let probe = |initial: i32| core::Probe {
+            tcp_socket: Some(core::TCPSocketAction {
+                port: IntOrString::String("pgbouncer".into()),
+                host: None,
+            }),
+            initial_delay_seconds: Some(initial),
+            period_seconds: Some(10),
+            ..Default::default()
+        };
+        let (tmp, tmp_mount) = pod::tmp_volume();
+        let pgbouncer = core::Container {
+            name: "pgbouncer".into(),
+            image: Some(image),
+            image_pull_policy: Some("IfNotPresent".into()),
+            command: Some(vec![
+                "pgbouncer".into(),
+                "/etc/pgbouncer/pgbouncer.ini".into(),
+            ]),
+            ports: Some(vec![core::ContainerPort {
+                name: Some("pgbouncer".into()),
+                container_port: PORT,
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            resources: Some(resources),
+            readiness_probe: Some(probe(2)),
+            liveness_probe: Some(probe(10)),
+            security_context: security,
+            volume_mounts: Some(vec![read_only_mount("runtime", "/etc/pgbouncer"), tmp_mount]),
+            ..Default::default()
+        };
+        let memory_dir = |volume: &str| core::Volume {
+            name: volume.into(),
+            empty_dir: Some(core::EmptyDirVolumeSource {
+                medium: Some("Memory".into()),
+                size_limit: Some(Quantity("1Mi".into())),
+            }),
+            ..Default::default()
+        };
+        let template_volume = core::Volume {
+            name: "template".into(),
+            config_map: Some(core::ConfigMapVolumeSource {
+                name: name.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let selector = lummo_core::selector_labels(name);
+        let service_account = s
+            .vault
+            .as_ref()
+            .and_then(|v| v.role.as_ref())
+            .map(|_| name.to_string());
+        core::PodSpec {
+            automount_service_account_token: Some(false),
+            service_account_name: service_account,
+            enable_service_links: Some(false),
+            security_context: Some(pod::pod_security_context()),
+            init_containers: Some(vec![render]),
+            containers: vec![pgbouncer],
+            volumes: Some(vec![template_volume, memory_dir("runtime"), tmp]),
+            topology_spread_constraints: Some(vec![core::TopologySpreadConstraint {
+                max_skew: 1,
+                topology_key: "kubernetes.io/hostname".into(),
+                when_unsatisfiable: "DoNotSchedule".into(),
+                label_selector: Some(LabelSelector {
+                    match_labels: Some(selector),
+                    match_expressions: None,
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
     }
 
     fn service(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
@@ -577,7 +552,7 @@ impl Renderer<'_> {
             }),
             status: None,
         };
-        typed_object("v1", "Service", &service)
+        typed_object(&service)
     }
 
     fn disruption_budget(&self, name: &str, labels: &BTreeMap<String, String>) -> Value {
@@ -597,7 +572,7 @@ impl Renderer<'_> {
             }),
             status: None,
         };
-        typed_object("policy/v1", "PodDisruptionBudget", &budget)
+        typed_object(&budget)
     }
 
     /// What the app lists in `configs` to connect through pgbouncer; credentials
@@ -646,10 +621,10 @@ impl Renderer<'_> {
                     automount_service_account_token: Some(false),
                     ..Default::default()
                 };
-                objects.push(typed_object("v1", "ServiceAccount", &account));
+                objects.push(typed_object(&account));
                 objects.push(json!({
-                    "apiVersion": "secrets.hashicorp.com/v1beta1",
-                    "kind": "VaultAuth",
+                    "apiVersion": VAULT_AUTH.api_version,
+                    "kind": VAULT_AUTH.kind,
                     "metadata": { "name": name, "labels": labels },
                     "spec": { "method": "kubernetes", "mount": "kubernetes", "kubernetes": { "role": role, "serviceAccount": name } },
                 }));
@@ -708,7 +683,7 @@ impl Renderer<'_> {
             "VaultStaticSecret"
         };
         objects.push(json!({
-            "apiVersion": "secrets.hashicorp.com/v1beta1",
+            "apiVersion": lummo_core::resources::VSO,
             "kind": kind,
             "metadata": { "name": name, "labels": labels },
             "spec": body,
@@ -737,5 +712,65 @@ fn split_mount(vault: &Vault) -> Option<(String, String)> {
             .split_once('/')
             .filter(|(m, p)| !m.is_empty() && !p.is_empty())
             .map(|(m, p)| (m.to_string(), p.to_string())),
+    }
+}
+
+fn read_only_mount(volume: &str, path: &str) -> core::VolumeMount {
+    core::VolumeMount {
+        name: volume.into(),
+        mount_path: path.into(),
+        read_only: Some(true),
+        ..Default::default()
+    }
+}
+
+/// The init container that renders pgbouncer's config and auth file from the
+/// ConfigMap's template and the Secret's keys (its host and port too, unless the
+/// spec gives the `database`) into the memory-backed `runtime` volume.
+fn render_container(
+    image: &str,
+    secret: &str,
+    database: Option<&spec::Database>,
+    resources: core::ResourceRequirements,
+) -> core::Container {
+    let secret_env = |env: &str, key: &str| core::EnvVar {
+        name: env.into(),
+        value: None,
+        value_from: Some(core::EnvVarSource {
+            secret_key_ref: Some(core::SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                optional: None,
+            }),
+            ..Default::default()
+        }),
+    };
+    let mut env = vec![
+        secret_env("DB_USER", "username"),
+        secret_env("DB_PASSWORD", "password"),
+    ];
+    if database.is_none() {
+        env.insert(0, secret_env("DB_HOST", "host"));
+        env.insert(1, secret_env("DB_PORT", "port"));
+    }
+    let security = Some(pod::container_security_context(pod::RootFilesystem::ReadOnly));
+    // pgbouncer's auth file holds the password: render it at start, in memory.
+    core::Container {
+        name: "render-config".into(),
+        image: Some(image.into()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        command: Some(vec!["/bin/sh".into(), "-c".into(), RENDER_SCRIPT.into()]),
+        env: Some(env),
+        resources: Some(resources),
+        security_context: security.clone(),
+        volume_mounts: Some(vec![
+            read_only_mount("template", "/config"),
+            // Where it writes the rendered files.
+            core::VolumeMount {
+                read_only: Some(false),
+                ..read_only_mount("runtime", "/etc/pgbouncer")
+            },
+        ]),
+        ..Default::default()
     }
 }

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    krm_sdk::run(&lummo_pgbouncer::INFO, lummo_pgbouncer::process)
+    lummo_core::function::main::<lummo_pgbouncer::PgBouncer>()
 }

@@ -1,8 +1,4 @@
 #[test]
 fn golden() {
-    lummo_core::testing::check_function_golden(
-        env!("CARGO_MANIFEST_DIR"),
-        lummo_pgbouncer::INFO.name,
-        lummo_pgbouncer::process,
-    );
+    lummo_core::testing::check_golden::<lummo_pgbouncer::PgBouncer>(env!("CARGO_MANIFEST_DIR"));
 }

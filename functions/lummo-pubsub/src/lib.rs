@@ -14,8 +14,10 @@
 
 pub mod spec;
 
-use krm_sdk::{json, FunctionInfo, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{json, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
+use lummo_core::function::{Collector, Function, FunctionConfig, Output};
+use lummo_core::resources::{IAM_POLICY_MEMBER, PUBSUB, PUBSUB_SUBSCRIPTION, PUBSUB_TOPIC};
 use lummo_core::duration::Duration;
 use lummo_core::Spec;
 use schemars::JsonSchema;
@@ -27,27 +29,19 @@ pub const TOPIC_KIND: &str = "LummoTopic";
 pub const SUBSCRIPTION_KIND: &str = "LummoSubscription";
 /// Kind of a typed functionConfig (a ConfigMap with the same keys works too).
 pub const CONFIG_KIND: &str = "LummoPubSubConfig";
-pub const GENERATOR: Generator = lummo_core::generator("lummo-pubsub");
 
-const PUBSUB: &str = "pubsub.cnrm.cloud.google.com/v1beta1";
-const IAM: &str = "iam.cnrm.cloud.google.com/v1beta1";
 
-pub const INFO: FunctionInfo = FunctionInfo {
-    name: "lummo-pubsub",
-    version: env!("CARGO_PKG_VERSION"),
-    about: "Turns LummoTopic and LummoSubscription specs (lummo.dev/v1alpha1) into Config Connector\n\
+/// The function: topics first (subscriptions check theirs are declared), then
+/// subscriptions, with one set of generated names across all specs.
+pub struct PubSub;
+
+impl Function for PubSub {
+    const NAME: &'static str = "lummo-pubsub";
+    const ABOUT: &'static str = "Turns LummoTopic and LummoSubscription specs (lummo.dev/v1alpha1) into Config Connector\n\
             PubSubTopic and PubSubSubscription resources. A subscription with maxDeliveryAttempts gets\n\
             a dead-letter topic `<prefix><subscription>-dead-letter`, a subscription on it that keeps\n\
-            the failed messages, and the IAMPolicyMember grants the Pub/Sub service agent needs.",
-    config: "    A ConfigMap (or kind LummoPubSubConfig with the same keys under spec):\n      \
-             projectNumber: \"123456789012\"  # needed for dead letters: the service agent's id\n      \
-             strictTopics: \"true\"            # a subscription on a topic no LummoTopic declares is an error, not a warning",
-};
-
-/// This function, for the programs that run or document every Lummo function.
-pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descriptor::Descriptor {
-    info: &INFO,
-    kinds: &[
+            the failed messages, and the IAMPolicyMember grants the Pub/Sub service agent needs.";
+    const KINDS: &'static [KindDoc] = &[
         KindDoc {
             kind: TOPIC_KIND,
             about: "Pub/Sub topics (lummo-pubsub).",
@@ -69,9 +63,51 @@ pub const DESCRIPTOR: lummo_core::descriptor::Descriptor = lummo_core::descripto
             schema: schema_of::<Config>,
             function_config: true,
         },
-    ],
-    process,
-};
+    ];
+    type Config = Config;
+    type Specs = (Vec<Spec<LummoTopicSpec>>, Vec<Spec<LummoSubscriptionSpec>>);
+
+    fn collect(collector: &mut Collector<'_>) -> Self::Specs {
+        (collector.specs(TOPIC_KIND), collector.specs(SUBSCRIPTION_KIND))
+    }
+
+    fn render((topics, subscriptions): Self::Specs, config: &Config, _: &ResourceList) -> Output {
+        let mut renderer = Renderer {
+            config,
+            problems: Vec::new(),
+            names: HashSet::new(),
+            declared: HashSet::new(),
+        };
+        let mut generated = Vec::new();
+        for spec in &topics {
+            let objects = renderer.topics(spec);
+            generated.push(lummo_core::generated(&spec.object, objects));
+        }
+        for spec in &subscriptions {
+            let objects = renderer.subscriptions(spec);
+            generated.push(lummo_core::generated(&spec.object, objects));
+        }
+        Output {
+            generated,
+            problems: renderer.problems,
+        }
+    }
+}
+
+impl FunctionConfig for Config {
+    const KIND: Option<&'static str> = Some(CONFIG_KIND);
+    const HELP: &'static str = "    A ConfigMap (or kind LummoPubSubConfig with the same keys under spec):\n      \
+             projectNumber: \"123456789012\"  # needed for dead letters: the service agent's id\n      \
+             strictTopics: \"true\"            # a subscription on a topic no LummoTopic declares is an error, not a warning";
+
+    /// Without a project number no dead-letter subscription is generated, and
+    /// lummo-validate would not check references to it.
+    fn stand_in() -> Option<Value> {
+        Some(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "lummo-validate-stand-in"},
+            "data": {"projectNumber": "000000000000"}}))
+    }
+}
 
 /// Options of the function, from its functionConfig.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -83,48 +119,9 @@ pub struct Config {
     pub strict_topics: bool,
 }
 
-pub fn process(list: &mut ResourceList) {
-    let kinds = lummo_core::check_kinds(list);
-    list.results.extend(kinds);
-    let config: Config = match krm_sdk::function_config(config_source(list), CONFIG_KIND) {
-        Ok(config) => config.unwrap_or_default(),
-        Err(error) => {
-            list.results.push(error);
-            return;
-        }
-    };
-    let topics = lummo_core::collect_specs::<LummoTopicSpec>(list, TOPIC_KIND);
-    let subscriptions = lummo_core::collect_specs::<LummoSubscriptionSpec>(list, SUBSCRIPTION_KIND);
-    let mut renderer = Renderer {
-        config: &config,
-        results: Vec::new(),
-        names: HashSet::new(),
-        declared: HashSet::new(),
-    };
-    let mut outputs = Vec::new();
-    for spec in &topics {
-        let objects = renderer.topics(spec);
-        outputs.push(lummo_core::generated(&spec.object, objects));
-    }
-    for spec in &subscriptions {
-        let objects = renderer.subscriptions(spec);
-        outputs.push(lummo_core::generated(&spec.object, objects));
-    }
-    list.results.extend(renderer.results);
-    lummo_core::settle(&mut list.results);
-    GENERATOR.apply(list, outputs);
-}
-
-/// The functionConfig, unless it is a spec itself (kustomize plugin mode).
-fn config_source(list: &ResourceList) -> Option<&Value> {
-    list.function_config
-        .as_ref()
-        .filter(|fc| !matches!(fc.kind(), TOPIC_KIND | SUBSCRIPTION_KIND))
-}
-
 struct Renderer<'a> {
     config: &'a Config,
-    results: Vec<ResultItem>,
+    problems: Vec<ResultItem>,
     /// Kubernetes names of generated objects, to report collisions precisely.
     names: HashSet<(String, String)>,
     /// Pub/Sub topic names the package declares.
@@ -173,7 +170,7 @@ impl Renderer<'_> {
                     &field("topic"),
                     format!("topic `{}` is not a valid Pub/Sub name", entry.topic),
                 );
-                self.results.push(error);
+                self.problems.push(error);
                 continue;
             };
             if !self.declared.contains(&topic.pubsub) {
@@ -183,10 +180,13 @@ impl Renderer<'_> {
                 } else {
                     spec.warning(&field("topic"), message)
                 };
-                self.results.push(result);
+                self.problems.push(result);
             }
             let settings = entry.overrides().or(&spec.spec.config);
-            if !self.check_limits(spec, i, &settings) {
+            let limits = check_limits(spec, i, &settings);
+            let failed = limits.iter().any(ResultItem::is_error);
+            self.problems.extend(limits);
+            if failed {
                 continue;
             }
             let mut subscription = subscription_object(&name, &topic, &labels);
@@ -255,7 +255,7 @@ impl Renderer<'_> {
     ) -> Option<Name> {
         let full = format!("{prefix}{name}");
         if let Err(message) = check_pubsub_name(&full) {
-            self.results.push(spec.error(field, message));
+            self.problems.push(spec.error(field, message));
             return None;
         }
         let kubernetes = kubernetes_name(&full);
@@ -263,7 +263,7 @@ impl Renderer<'_> {
             let message = format!(
                 "`{full}` is declared twice (as {kind} `{kubernetes}`); names must be unique"
             );
-            self.results.push(spec.error(field, message));
+            self.problems.push(spec.error(field, message));
             return None;
         }
         Some(Name {
@@ -278,11 +278,11 @@ impl Renderer<'_> {
                 Some(number.clone())
             }
             Some(number) => {
-                self.results.push(spec.error(field, format!("functionConfig projectNumber `{number}` must be the numeric project number")));
+                self.problems.push(spec.error(field, format!("functionConfig projectNumber `{number}` must be the numeric project number")));
                 None
             }
             None => {
-                self.results.push(
+                self.problems.push(
                     spec.error(
                         field,
                         "a dead letter needs the project number for the Pub/Sub service agent's grants: set `projectNumber` in the functionConfig",
@@ -293,103 +293,102 @@ impl Renderer<'_> {
             }
         }
     }
+}
 
-    /// Checks every setting against Google's limits (durations were parsed while
-    /// decoding); false when one is out of them.
-    fn check_limits(
-        &mut self,
-        spec: &Spec<LummoSubscriptionSpec>,
-        i: usize,
-        settings: &SubscriptionConfig,
-    ) -> bool {
-        let before = self.results.len();
-        let mut check = |field: &str, ok: bool, message: String| {
-            if !ok {
-                let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
-                self.results.push(error);
-            }
-        };
-        if let Some(ack) = settings.ack_deadline_seconds {
-            check(
-                "ackDeadlineSeconds",
-                (10..=600).contains(&ack),
-                format!("must be from 10 to 600 seconds, found {ack}"),
-            );
+/// Every setting out of Google's limits (durations were parsed while decoding),
+/// else the storage-billing warning when it applies.
+fn check_limits(
+    spec: &Spec<LummoSubscriptionSpec>,
+    i: usize,
+    settings: &SubscriptionConfig,
+) -> Vec<ResultItem> {
+    let mut problems = Vec::new();
+    let mut check = |field: &str, ok: bool, message: String| {
+        if !ok {
+            let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
+            problems.push(error);
         }
-        if let Some(attempts) = settings.max_delivery_attempts {
-            check(
-                "maxDeliveryAttempts",
-                (5..=100).contains(&attempts),
-                format!("must be from 5 to 100, found {attempts}"),
-            );
-        }
-        let retention = settings.message_retention_duration.as_ref();
-        let max_backoff = Duration::from_secs(600);
-        let mut check = |field: &str, ok: bool, message: String| {
-            if !ok {
-                let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
-                self.results.push(error);
-            }
-        };
-        for (field, value) in [
-            ("minimumBackoff", &settings.minimum_backoff),
-            ("maximumBackoff", &settings.maximum_backoff),
-        ] {
-            if let Some(value) = value {
-                check(
-                    field,
-                    *value <= max_backoff,
-                    format!("must be from 0s to 600s, found {value}"),
-                );
-            }
-        }
-        if let (Some(min), Some(max)) = (&settings.minimum_backoff, &settings.maximum_backoff) {
-            check(
-                "minimumBackoff",
-                min <= max,
-                format!("minimumBackoff ({min}) is greater than maximumBackoff ({max})"),
-            );
-        }
-        let default_retention = Duration::from_secs(7 * 86_400);
-        let effective_retention = retention.unwrap_or(&default_retention);
-        if let Some(retention) = retention {
-            let allowed =
-                (Duration::from_secs(600)..=Duration::from_secs(31 * 86_400)).contains(retention);
-            check(
-                "messageRetentionDuration",
-                allowed,
-                format!("must be from 10 minutes (600s) to 31 days (2678400s), found {retention}"),
-            );
-        }
-        if let Some(Ttl::After(ttl)) = &settings.ttl {
-            if *ttl < Duration::from_secs(86_400) {
-                check(
-                    "ttl",
-                    false,
-                    format!("must be at least 1 day (86400s) or `never`, found {ttl}"),
-                );
-            } else {
-                check(
-                    "ttl",
-                    ttl >= effective_retention,
-                    format!("must be at least the messageRetentionDuration ({effective_retention}), found {ttl}"),
-                );
-            }
-        }
-        if self.results.len() > before {
-            return false;
-        }
-        if retention.is_some_and(|r| *r > Duration::from_secs(7 * 86_400))
-            || settings.retain_acked_messages == Some(true)
-        {
-            let warning = spec.warning(
-                &format!("subscriptions[{i}].messageRetentionDuration"),
-                "retaining messages for more than 7 days or keeping acknowledged messages is billed as subscription storage",
-            );
-            self.results.push(warning);
-        }
-        true
+    };
+    if let Some(ack) = settings.ack_deadline_seconds {
+        check(
+            "ackDeadlineSeconds",
+            (10..=600).contains(&ack),
+            format!("must be from 10 to 600 seconds, found {ack}"),
+        );
     }
+    if let Some(attempts) = settings.max_delivery_attempts {
+        check(
+            "maxDeliveryAttempts",
+            (5..=100).contains(&attempts),
+            format!("must be from 5 to 100, found {attempts}"),
+        );
+    }
+    let retention = settings.message_retention_duration.as_ref();
+    let max_backoff = Duration::from_secs(600);
+    let mut check = |field: &str, ok: bool, message: String| {
+        if !ok {
+            let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
+            problems.push(error);
+        }
+    };
+    for (field, value) in [
+        ("minimumBackoff", &settings.minimum_backoff),
+        ("maximumBackoff", &settings.maximum_backoff),
+    ] {
+        if let Some(value) = value {
+            check(
+                field,
+                *value <= max_backoff,
+                format!("must be from 0s to 600s, found {value}"),
+            );
+        }
+    }
+    if let (Some(min), Some(max)) = (&settings.minimum_backoff, &settings.maximum_backoff) {
+        check(
+            "minimumBackoff",
+            min <= max,
+            format!("minimumBackoff ({min}) is greater than maximumBackoff ({max})"),
+        );
+    }
+    let default_retention = Duration::from_secs(7 * 86_400);
+    let effective_retention = retention.unwrap_or(&default_retention);
+    if let Some(retention) = retention {
+        let allowed =
+            (Duration::from_secs(600)..=Duration::from_secs(31 * 86_400)).contains(retention);
+        check(
+            "messageRetentionDuration",
+            allowed,
+            format!("must be from 10 minutes (600s) to 31 days (2678400s), found {retention}"),
+        );
+    }
+    if let Some(Ttl::After(ttl)) = &settings.ttl {
+        if *ttl < Duration::from_secs(86_400) {
+            check(
+                "ttl",
+                false,
+                format!("must be at least 1 day (86400s) or `never`, found {ttl}"),
+            );
+        } else {
+            check(
+                "ttl",
+                ttl >= effective_retention,
+                format!("must be at least the messageRetentionDuration ({effective_retention}), found {ttl}"),
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return problems;
+    }
+    if retention.is_some_and(|r| *r > Duration::from_secs(7 * 86_400))
+        || settings.retain_acked_messages == Some(true)
+    {
+        let warning = spec.warning(
+            &format!("subscriptions[{i}].messageRetentionDuration"),
+            "retaining messages for more than 7 days or keeping acknowledged messages is billed as subscription storage",
+        );
+        problems.push(warning);
+    }
+    problems
 }
 
 fn topic_name(prefix: &str, topic: &str) -> Option<Name> {
@@ -403,8 +402,8 @@ fn topic_name(prefix: &str, topic: &str) -> Option<Name> {
 
 fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
     json!({
-        "apiVersion": PUBSUB,
-        "kind": "PubSubTopic",
+        "apiVersion": PUBSUB_TOPIC.api_version,
+        "kind": PUBSUB_TOPIC.kind,
         "metadata": { "name": name.kubernetes, "labels": labels },
         "spec": { "resourceID": name.pubsub },
     })
@@ -412,8 +411,8 @@ fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
 
 fn subscription_object(name: &Name, topic: &Name, labels: &BTreeMap<String, String>) -> Value {
     json!({
-        "apiVersion": PUBSUB,
-        "kind": "PubSubSubscription",
+        "apiVersion": PUBSUB_SUBSCRIPTION.api_version,
+        "kind": PUBSUB_SUBSCRIPTION.kind,
         "metadata": { "name": name.kubernetes, "labels": labels },
         "spec": { "resourceID": name.pubsub, "topicRef": { "name": topic.kubernetes } },
     })
@@ -431,8 +430,8 @@ fn dead_letter_objects(
         format!("serviceAccount:service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com");
     let grant = |suffix: &str, role: &str, kind: &str, target: &str| {
         json!({
-            "apiVersion": IAM,
-            "kind": "IAMPolicyMember",
+            "apiVersion": IAM_POLICY_MEMBER.api_version,
+            "kind": IAM_POLICY_MEMBER.kind,
             "metadata": { "name": format!("{}-{suffix}", source.kubernetes), "labels": labels },
             "spec": {
                 "member": agent,

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    krm_sdk::run(&lummo_pubsub::INFO, lummo_pubsub::process)
+    lummo_core::function::main::<lummo_pubsub::PubSub>()
 }

@@ -1,8 +1,4 @@
 #[test]
 fn golden() {
-    lummo_core::testing::check_function_golden(
-        env!("CARGO_MANIFEST_DIR"),
-        lummo_pubsub::INFO.name,
-        lummo_pubsub::process,
-    );
+    lummo_core::testing::check_golden::<lummo_pubsub::PubSub>(env!("CARGO_MANIFEST_DIR"));
 }

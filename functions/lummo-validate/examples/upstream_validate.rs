@@ -38,7 +38,7 @@ fn findings(root: &Path, path: &Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let documents = parse_documents(&text, &Limits::default()).map_err(|e| e.to_string())?;
     let mut list = ResourceList::new(documents.into_iter().filter(|d| !d.is_null()).collect());
-    lummo_validate::process(&mut list);
+    lummo_core::function::process::<lummo_validate::Validate>(&mut list);
     let relative = path
         .strip_prefix(root)
         .unwrap_or(path)

@@ -8,28 +8,30 @@
 //! Types (a string where an integer belongs) are left to the schema check of
 //! `make k8s-validate`; only values of the right type are judged here.
 
-use krm_sdk::{ObjectExt, Value};
+use krm_sdk::{ObjectExt, ResultItem, Value};
 use lummo_core::names;
 use lummo_core::quantity::Quantity;
 
-/// One problem: field path and message.
-pub type Problem = (String, String);
+/// An error at a field path of the object being checked.
+fn at(path: impl Into<String>, message: impl Into<String>) -> ResultItem {
+    ResultItem::error(message).field(path)
+}
 
 /// `ValidateAnnotations`: keys and values together at most 256 KiB.
 const ANNOTATIONS_MAX_BYTES: usize = 256 * 1024;
 
-/// The problems of one object of a built-in kind.
-pub fn check(object: &Value) -> Vec<Problem> {
+/// The problems of one object of a built-in kind, each at its field.
+pub fn check(object: &Value) -> Vec<ResultItem> {
     let mut problems = Vec::new();
     let kind = object.kind();
     match object.pointer("/metadata/name").and_then(Value::as_str) {
         Some(name) => {
             if let Err(message) = names::object_name(kind, name) {
-                problems.push(("metadata.name".into(), message));
+                problems.push(at("metadata.name", message));
             }
         }
         None if object.pointer("/metadata/generateName").is_none() => {
-            problems.push(("metadata.name".into(), "is required".into()));
+            problems.push(at("metadata.name", "is required"));
         }
         None => {}
     }
@@ -38,7 +40,7 @@ pub fn check(object: &Value) -> Vec<Problem> {
         .and_then(Value::as_str)
     {
         if let Err(message) = names::dns_label(namespace) {
-            problems.push(("metadata.namespace".into(), message));
+            problems.push(at("metadata.namespace", message));
         }
     }
     check_metadata_maps(object.get("metadata"), "metadata", &mut problems);
@@ -48,19 +50,19 @@ pub fn check(object: &Value) -> Vec<Problem> {
     if kind == "Service" && object.api_version() == "v1" {
         check_service(object, &mut problems);
     }
-    problems
+    problems.into_iter().map(|p| p.for_object(object)).collect()
 }
 
 /// Labels and annotations of an object's or a pod template's metadata.
-fn check_metadata_maps(metadata: Option<&Value>, path: &str, problems: &mut Vec<Problem>) {
+fn check_metadata_maps(metadata: Option<&Value>, path: &str, problems: &mut Vec<ResultItem>) {
     let Some(metadata) = metadata else { return };
     if let Some(labels) = metadata.get("labels").and_then(Value::as_object) {
         for (key, value) in labels {
             if let Err(message) = names::qualified_name(key) {
-                problems.push((format!("{path}.labels"), message));
+                problems.push(at(format!("{path}.labels"), message));
             }
             if let Some(Err(message)) = value.as_str().map(names::label_value) {
-                problems.push((format!("{path}.labels.{key}"), message));
+                problems.push(at(format!("{path}.labels.{key}"), message));
             }
         }
     }
@@ -69,12 +71,12 @@ fn check_metadata_maps(metadata: Option<&Value>, path: &str, problems: &mut Vec<
         for (key, value) in annotations {
             // ValidateAnnotations checks the lower-cased key.
             if let Err(message) = names::qualified_name(&key.to_lowercase()) {
-                problems.push((format!("{path}.annotations"), message));
+                problems.push(at(format!("{path}.annotations"), message));
             }
             size += key.len() + value.as_str().map_or(0, str::len);
         }
         if size > ANNOTATIONS_MAX_BYTES {
-            problems.push((
+            problems.push(at(
                 format!("{path}.annotations"),
                 format!("annotations are {size} bytes, more than the API server's limit of {ANNOTATIONS_MAX_BYTES} (256 KiB)"),
             ));
@@ -86,10 +88,10 @@ fn check_metadata_maps(metadata: Option<&Value>, path: &str, problems: &mut Vec<
 /// An Argo Rollout's template counts: the Rollout controller copies it into the
 /// ReplicaSets it creates, which the API server judges as any other.
 fn pod_specs(object: &Value) -> Vec<(String, &Value)> {
-    if !matches!(
-        object.api_version(),
-        "v1" | "apps/v1" | "batch/v1" | "argoproj.io/v1alpha1"
-    ) {
+    let api_version = object.api_version();
+    if !matches!(api_version, "v1" | "apps/v1" | "batch/v1")
+        && api_version != lummo_core::resources::ROLLOUT.api_version
+    {
         return Vec::new();
     }
     let (pointer, path) = match object.kind() {
@@ -113,7 +115,7 @@ fn pod_specs(object: &Value) -> Vec<(String, &Value)> {
         .unwrap_or_default()
 }
 
-fn check_pod(spec: &Value, path: &str, problems: &mut Vec<Problem>) {
+fn check_pod(spec: &Value, path: &str, problems: &mut Vec<ResultItem>) {
     for key in ["initContainers", "containers"] {
         let containers = spec.get(key).and_then(Value::as_array);
         for (i, container) in containers.into_iter().flatten().enumerate() {
@@ -135,7 +137,7 @@ fn check_pod(spec: &Value, path: &str, problems: &mut Vec<Problem>) {
                     .and_then(Value::as_str)
                     .map(names::port_name)
                 {
-                    problems.push((format!("{port_path}.name"), message));
+                    problems.push(at(format!("{port_path}.name"), message));
                 }
             }
         }
@@ -144,7 +146,7 @@ fn check_pod(spec: &Value, path: &str, problems: &mut Vec<Problem>) {
 
 /// `ValidateResourceRequirements`: every quantity parses and is not negative, and
 /// no request exceeds its limit.
-fn check_resources(resources: Option<&Value>, path: &str, problems: &mut Vec<Problem>) {
+fn check_resources(resources: Option<&Value>, path: &str, problems: &mut Vec<ResultItem>) {
     let Some(resources) = resources else { return };
     let mut parsed = |part: &str| {
         let mut found = Vec::new();
@@ -152,7 +154,7 @@ fn check_resources(resources: Option<&Value>, path: &str, problems: &mut Vec<Pro
         for (name, value) in map.into_iter().flatten() {
             match Quantity::from_value(value) {
                 Ok(quantity) => found.push((name.clone(), quantity)),
-                Err(message) => problems.push((format!("{path}.resources.{part}.{name}"), message)),
+                Err(message) => problems.push(at(format!("{path}.resources.{part}.{name}"), message)),
             }
         }
         found
@@ -162,7 +164,7 @@ fn check_resources(resources: Option<&Value>, path: &str, problems: &mut Vec<Pro
     for (name, request) in &requests {
         if let Some((_, limit)) = limits.iter().find(|(n, _)| n == name) {
             if request.value() > limit.value() {
-                problems.push((
+                problems.push(at(
                     format!("{path}.resources.requests.{name}"),
                     format!(
                         "`{}` must be less than or equal to the {name} limit `{}`",
@@ -175,9 +177,9 @@ fn check_resources(resources: Option<&Value>, path: &str, problems: &mut Vec<Pro
     }
 }
 
-fn check_port_number(number: i64, path: &str, problems: &mut Vec<Problem>) {
+fn check_port_number(number: i64, path: &str, problems: &mut Vec<ResultItem>) {
     if !(1..=65535).contains(&number) {
-        problems.push((
+        problems.push(at(
             path.to_string(),
             format!("{number} is not a port number: it must be between 1 and 65535"),
         ));
@@ -187,7 +189,7 @@ fn check_port_number(number: i64, path: &str, problems: &mut Vec<Problem>) {
 /// `ValidateService`'s port rules: numbers in range, a `targetPort` that is a
 /// number in range or a port name, and names (DNS-1123 labels, unique) on every
 /// port when there is more than one.
-fn check_service(service: &Value, problems: &mut Vec<Problem>) {
+fn check_service(service: &Value, problems: &mut Vec<ResultItem>) {
     let ports = service.pointer("/spec/ports").and_then(Value::as_array);
     let ports: Vec<&Value> = ports.into_iter().flatten().collect();
     let mut seen: Vec<&str> = Vec::new();
@@ -204,7 +206,7 @@ fn check_service(service: &Value, problems: &mut Vec<Problem>) {
             }
             Some(Value::String(name)) => {
                 if let Err(message) = names::port_name(name) {
-                    problems.push((format!("{path}.targetPort"), message));
+                    problems.push(at(format!("{path}.targetPort"), message));
                 }
             }
             _ => {}
@@ -212,19 +214,19 @@ fn check_service(service: &Value, problems: &mut Vec<Problem>) {
         match port.get("name").and_then(Value::as_str) {
             Some(name) if !name.is_empty() => {
                 if let Err(message) = names::dns_label(name) {
-                    problems.push((format!("{path}.name"), message));
+                    problems.push(at(format!("{path}.name"), message));
                 }
                 if seen.contains(&name) {
-                    problems.push((
+                    problems.push(at(
                         format!("{path}.name"),
                         format!("`{name}` is used by another port"),
                     ));
                 }
                 seen.push(name);
             }
-            _ if ports.len() > 1 => problems.push((
+            _ if ports.len() > 1 => problems.push(at(
                 format!("{path}.name"),
-                "is required when a Service has more than one port".into(),
+                "is required when a Service has more than one port",
             )),
             _ => {}
         }
@@ -239,7 +241,7 @@ mod tests {
     fn fields(object: krm_sdk::Value) -> Vec<String> {
         check(&object)
             .into_iter()
-            .map(|(f, m)| format!("{f}: {m}"))
+            .map(|p| format!("{}: {}", p.field.expect("every problem has a field").path, p.message))
             .collect()
     }
 

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    krm_sdk::run(&lummo_validate::INFO, lummo_validate::process)
+    lummo_core::function::main::<lummo_validate::Validate>()
 }

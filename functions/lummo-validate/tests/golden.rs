@@ -1,10 +1,6 @@
 #[test]
 fn golden() {
-    lummo_core::testing::check_function_golden(
-        env!("CARGO_MANIFEST_DIR"),
-        lummo_validate::INFO.name,
-        lummo_validate::process,
-    );
+    lummo_core::testing::check_golden::<lummo_validate::Validate>(env!("CARGO_MANIFEST_DIR"));
 }
 
 #[test]

@@ -5,46 +5,13 @@ use crate::spec::{self, Container, Probe};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use krm_sdk::{ResultItem, Value};
+use krm_sdk::Value;
 use lummo_core::names::{self, PortName};
 use lummo_core::pod;
 use lummo_core::port::{PortNumber, PortRef};
 use std::collections::BTreeMap;
 
-/// Results about one spec object; fields are relative to its `spec`.
-pub(crate) struct Report<'a> {
-    pub object: &'a Value,
-    pub results: Vec<ResultItem>,
-}
-
-impl<'a> Report<'a> {
-    pub fn new(object: &'a Value) -> Self {
-        Report {
-            object,
-            results: Vec::new(),
-        }
-    }
-
-    pub fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.results.push(
-            ResultItem::error(message)
-                .for_object(self.object)
-                .field(format!("spec.{field}")),
-        );
-    }
-
-    pub fn warning(&mut self, field: &str, message: impl Into<String>) {
-        self.results.push(
-            ResultItem::warning(message)
-                .for_object(self.object)
-                .field(format!("spec.{field}")),
-        );
-    }
-
-    pub fn failed(&self) -> bool {
-        self.results.iter().any(ResultItem::is_error)
-    }
-}
+pub(crate) use lummo_core::function::Report;
 
 /// What the containers of one pod are built from.
 pub(crate) struct PodInput<'a> {
@@ -155,7 +122,11 @@ pub(crate) fn build(
             readiness_probe: probes[1].clone().flatten().or_else(default_probe),
             startup_probe: probes[2].clone().flatten(),
             security_context: Some(pod::container_security_context(
-                container.read_only_root_filesystem,
+                if container.read_only_root_filesystem {
+                    pod::RootFilesystem::ReadOnly
+                } else {
+                    pod::RootFilesystem::Writable
+                },
             )),
             volume_mounts: Some(vec![tmp_mount]),
             ..Default::default()

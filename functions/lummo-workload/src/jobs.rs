@@ -8,6 +8,7 @@ use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, Job, JobSpec, JobTemplat
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use krm_sdk::{ResultItem, Value};
+use lummo_core::function::Rendered;
 use lummo_core::{names, pod, Spec};
 use std::collections::BTreeMap;
 
@@ -22,18 +23,33 @@ const CRON_ONLY: [&str; 6] = [
     "failedJobsHistoryLimit",
 ];
 
+/// Which of the two kinds a spec is: they share a spec type and differ in checks
+/// and in what they generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// `LummoJob`: a Job run once per sync.
+    Job,
+    /// `LummoCronJob`: a CronJob.
+    CronJob,
+}
+
+impl JobKind {
+    pub fn kind(self) -> &'static str {
+        match self {
+            JobKind::Job => JOB_KIND,
+            JobKind::CronJob => CRON_JOB_KIND,
+        }
+    }
+}
+
 /// `apps`: the apps of the package's LummoDeployments, whose selectors the job's
 /// pods must not match.
-pub fn render(
-    spec: &Spec<LummoJobSpec>,
-    cron: bool,
-    apps: &[&str],
-) -> (Vec<Value>, Vec<ResultItem>) {
+pub fn render(spec: &Spec<LummoJobSpec>, kind: JobKind, apps: &[&str]) -> Rendered {
     let mut report = Report::new(&spec.object);
     let s = &spec.spec;
     let name = spec.name();
     if apps.contains(&name) {
-        report.results.push(
+        report.push(
             ResultItem::error(format!(
                 "a job named `{name}` would label its pods `app.kubernetes.io/name: {name}`, which the LummoDeployment of app `{name}` selects: name it e.g. `{name}-job`"
             ))
@@ -41,15 +57,15 @@ pub fn render(
             .field("metadata.name"),
         );
     }
-    if cron {
+    if kind == JobKind::CronJob {
         if let Err(message) = names::cron_job_name(name) {
             let error = ResultItem::error(message)
                 .for_object(&spec.object)
                 .field("metadata.name");
-            report.results.push(error);
+            report.push(error);
         }
     }
-    check_job_fields(&mut report, spec, cron);
+    check_job_fields(&mut report, spec, kind);
     let input = PodInput {
         app: &s.app,
         containers: &s.containers,
@@ -58,9 +74,9 @@ pub fn render(
     };
     let (containers, _) = containers::build(&mut report, &input);
     if report.failed() {
-        return (Vec::new(), report.results);
+        return report.rendered(Vec::new());
     }
-    let labels = job_labels(name, &s.app, s.part_of.as_deref(), cron);
+    let labels = job_labels(name, &s.app, s.part_of.as_deref(), kind);
     // The job's traces belong to its app's Datadog service.
     let datadog = if s.monitoring.datadog {
         containers::datadog_labels(
@@ -73,34 +89,11 @@ pub fn render(
         BTreeMap::new()
     };
     if report.failed() {
-        return (Vec::new(), report.results);
+        return report.rendered(Vec::new());
     }
     let mut labels = labels;
     labels.extend(datadog);
-    let (tmp, _) = pod::tmp_volume();
-    let template = core::PodTemplateSpec {
-        metadata: Some(ObjectMeta {
-            labels: Some(labels.clone()),
-            ..Default::default()
-        }),
-        spec: Some(core::PodSpec {
-            restart_policy: Some(
-                if s.restart_policy == RestartPolicy::OnFailure {
-                    "OnFailure"
-                } else {
-                    "Never"
-                }
-                .into(),
-            ),
-            automount_service_account_token: Some(s.automount_service_account_token),
-            service_account_name: s.service_account_name.as_ref().map(|n| n.to_string()),
-            enable_service_links: Some(false),
-            security_context: Some(pod::pod_security_context()),
-            containers,
-            volumes: Some(vec![tmp]),
-            ..Default::default()
-        }),
-    };
+    let template = pod_template(s, &labels, containers);
     let job = JobSpec {
         backoff_limit: s.backoff_limit,
         active_deadline_seconds: s.active_deadline_seconds,
@@ -113,7 +106,7 @@ pub fn render(
         labels: Some(labels.clone()),
         ..Default::default()
     };
-    let object = if cron {
+    let object = if kind == JobKind::CronJob {
         let cron_job = CronJob {
             metadata,
             spec: Some(CronJobSpec {
@@ -137,21 +130,49 @@ pub fn render(
             }),
             status: None,
         };
-        lummo_core::typed_object("batch/v1", "CronJob", &cron_job)
+        lummo_core::typed_object(&cron_job)
     } else {
         // Every LummoJob is an Argo CD Sync hook in wave 1 (see `hook_annotations`).
         metadata.annotations = Some(hook_annotations());
-        lummo_core::typed_object(
-            "batch/v1",
-            "Job",
-            &Job {
-                metadata,
-                spec: Some(job),
-                status: None,
-            },
-        )
+        lummo_core::typed_object(&Job {
+            metadata,
+            spec: Some(job),
+            status: None,
+        })
     };
-    (vec![object], report.results)
+    report.rendered(vec![object])
+}
+
+/// The pod of a job's spec: restricted, no service links, a writable `/tmp`.
+fn pod_template(
+    s: &LummoJobSpec,
+    labels: &BTreeMap<String, String>,
+    containers: Vec<core::Container>,
+) -> core::PodTemplateSpec {
+    let (tmp, _) = pod::tmp_volume();
+    core::PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels.clone()),
+            ..Default::default()
+        }),
+        spec: Some(core::PodSpec {
+            restart_policy: Some(
+                if s.restart_policy == RestartPolicy::OnFailure {
+                    "OnFailure"
+                } else {
+                    "Never"
+                }
+                .into(),
+            ),
+            automount_service_account_token: Some(s.automount_service_account_token),
+            service_account_name: s.service_account_name.as_ref().map(|n| n.to_string()),
+            enable_service_links: Some(false),
+            security_context: Some(pod::pod_security_context()),
+            containers,
+            volumes: Some(vec![tmp]),
+            ..Default::default()
+        }),
+    }
 }
 
 /// How a Job runs under Argo CD (deploy/argocd/application.yaml: automated sync
@@ -195,21 +216,25 @@ pub fn job_labels(
     name: &str,
     app: &str,
     part_of: Option<&str>,
-    cron: bool,
+    kind: JobKind,
 ) -> BTreeMap<String, String> {
     let mut labels = lummo_core::labels(name, part_of);
     labels.insert(
         "app.kubernetes.io/component".into(),
-        if cron { "cronjob" } else { "job" }.into(),
+        match kind {
+            JobKind::Job => "job",
+            JobKind::CronJob => "cronjob",
+        }
+        .into(),
     );
     labels.insert(lummo_core::APP_LABEL.into(), app.into());
     labels
 }
 
-fn check_job_fields(report: &mut Report, spec: &Spec<LummoJobSpec>, cron: bool) {
+fn check_job_fields(report: &mut Report, spec: &Spec<LummoJobSpec>, kind: JobKind) {
     let s = &spec.spec;
     let given = spec.object.get("spec").and_then(Value::as_object);
-    if !cron {
+    if kind == JobKind::Job {
         for field in CRON_ONLY
             .iter()
             .filter(|f| given.is_some_and(|g| g.contains_key(**f)))

@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    krm_sdk::run(&lummo_workload::INFO, lummo_workload::process)
+    lummo_core::function::main::<lummo_workload::Workload>()
 }

@@ -1,23 +1,21 @@
 //! Validation and generation for one LummoDeployment.
 
 use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
-use crate::spec::{Analysis, LummoDeploymentSpec, Scaling, Topology};
+use crate::spec::{self, Analysis, LummoDeploymentSpec, Scaling, Topology};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
-use krm_sdk::{json, ResultItem, Value};
+use krm_sdk::{json, Value};
 use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
+use lummo_core::function::Rendered;
+use lummo_core::resources::{
+    ANALYSIS_TEMPLATE, POD_MONITOR, ROLLOUT, SCALED_OBJECT, TRIGGER_AUTHENTICATION,
+};
 use lummo_core::{pod, Spec};
 use std::collections::BTreeMap;
-
-/// What one spec produced: objects, or the reasons it could not.
-pub struct Rendered {
-    pub objects: Vec<Value>,
-    pub results: Vec<ResultItem>,
-}
 
 pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
     let mut context = Context {
@@ -25,11 +23,7 @@ pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
         report: Report::new(&spec.object),
     };
     let objects = context.objects();
-    let failed = context.report.failed();
-    Rendered {
-        objects: if failed { Vec::new() } else { objects },
-        results: context.report.results,
-    }
+    context.report.rendered(objects)
 }
 
 struct Context<'a> {
@@ -131,11 +125,8 @@ impl Context<'_> {
                 format!("must be at least 1, found {max}"),
             );
         }
-        if min > max {
-            self.error(
-                "scaling.minreplica",
-                format!("minreplica ({min}) is greater than maxreplica ({max})"),
-            );
+        if let Err(message) = spec::check_replica_order(min, max) {
+            self.error("scaling.minreplica", message);
         }
         if s.topology == Topology::Ha && min < 2 {
             self.error(
@@ -147,13 +138,8 @@ impl Context<'_> {
             self.error("scaling.minreplica", "scaling to 0 needs a pubsubTopic trigger: cpu and memory cannot wake a stopped app");
         }
         for (field, target) in [("cpu", &scaling.cpu), ("memory", &scaling.memory)] {
-            if let Some(target) = target.as_ref().map(|t| t.target) {
-                if !(1..=100).contains(&target) {
-                    self.error(
-                        &format!("scaling.{field}.target"),
-                        format!("must be a percentage from 1 to 100, found {target}"),
-                    );
-                }
+            if let Some(Err(message)) = target.as_ref().map(|t| spec::check_target(t.target)) {
+                self.error(&format!("scaling.{field}.target"), message);
             }
         }
         if scaling.cpu.is_none() && scaling.memory.is_none() && scaling.pubsub_topic.is_empty() {
@@ -295,7 +281,7 @@ impl Context<'_> {
             automount_service_account_token: Some(false),
             ..Default::default()
         };
-        lummo_core::typed_object("v1", "ServiceAccount", &account)
+        lummo_core::typed_object(&account)
     }
 
     fn service(&self, labels: &BTreeMap<String, String>, ports: &[DeclaredPort]) -> Value {
@@ -322,7 +308,7 @@ impl Context<'_> {
             }),
             status: None,
         };
-        lummo_core::typed_object("v1", "Service", &service)
+        lummo_core::typed_object(&service)
     }
 
     fn rollout(
@@ -390,7 +376,7 @@ impl Context<'_> {
                 .unwrap_or(if s.topology == Topology::Ha { 2 } else { 1 });
             spec["replicas"] = json!(replicas);
         }
-        json!({ "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": metadata, "spec": spec })
+        json!({ "apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "metadata": metadata, "spec": spec })
     }
 
     fn strategy(&self, analysis: Option<&Analysis>) -> Value {
@@ -435,7 +421,7 @@ impl Context<'_> {
             }),
             status: None,
         };
-        lummo_core::typed_object("policy/v1", "PodDisruptionBudget", &budget)
+        lummo_core::typed_object(&budget)
     }
 
     fn autoscaling(
@@ -465,11 +451,11 @@ impl Context<'_> {
             triggers.push(json!({ "type": "gcp-pubsub", "metadata": metadata, "authenticationRef": { "name": auth } }));
         }
         let mut objects = vec![json!({
-            "apiVersion": "keda.sh/v1alpha1",
-            "kind": "ScaledObject",
+            "apiVersion": SCALED_OBJECT.api_version,
+            "kind": SCALED_OBJECT.kind,
             "metadata": { "name": app, "labels": labels },
             "spec": {
-                "scaleTargetRef": { "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": app },
+                "scaleTargetRef": { "apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "name": app },
                 "minReplicaCount": min,
                 "maxReplicaCount": max,
                 "triggers": triggers,
@@ -477,8 +463,8 @@ impl Context<'_> {
         })];
         if !scaling.pubsub_topic.is_empty() {
             objects.push(json!({
-                "apiVersion": "keda.sh/v1alpha1",
-                "kind": "TriggerAuthentication",
+                "apiVersion": TRIGGER_AUTHENTICATION.api_version,
+                "kind": TRIGGER_AUTHENTICATION.kind,
                 "metadata": { "name": auth, "labels": labels },
                 "spec": { "podIdentity": { "provider": "gcp" } },
             }));
@@ -488,8 +474,8 @@ impl Context<'_> {
 
     fn pod_monitor(&self, labels: &BTreeMap<String, String>, port: &str, path: &str) -> Value {
         json!({
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "PodMonitor",
+            "apiVersion": POD_MONITOR.api_version,
+            "kind": POD_MONITOR.kind,
             "metadata": { "name": self.spec.spec.app, "labels": labels },
             "spec": {
                 "selector": { "matchLabels": lummo_core::selector_labels(&self.spec.spec.app) },
@@ -534,8 +520,8 @@ impl Context<'_> {
             (None, None) => (json!({}), String::new(), String::new()),
         };
         json!({
-            "apiVersion": "argoproj.io/v1alpha1",
-            "kind": "AnalysisTemplate",
+            "apiVersion": ANALYSIS_TEMPLATE.api_version,
+            "kind": ANALYSIS_TEMPLATE.kind,
             "metadata": { "name": format!("{}-success-rate", self.spec.spec.app), "labels": labels },
             "spec": {
                 "args": [{ "name": "service-name" }, { "name": "namespace" }, { "name": "canary-hash" }],

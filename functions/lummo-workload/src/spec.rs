@@ -169,10 +169,7 @@ enum OneOrMany<T> {
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(extend("x-kubernetes-validations" = [{
-    "rule": "!has(self.minreplica) || self.minreplica <= self.maxreplica",
-    "message": "minreplica must not be greater than maxreplica"
-}]))]
+#[schemars(extend("x-kubernetes-validations" = [replica_order_rule()]))]
 pub struct Scaling {
     #[serde(rename = "minreplica", alias = "minReplicas")]
     pub min_replicas: Option<i64>,
@@ -184,11 +181,43 @@ pub struct Scaling {
     pub pubsub_topic: Vec<PubsubTrigger>,
 }
 
+/// `minreplica ≤ maxreplica`, the function's form of the rule; its CEL form, for
+/// the API server, is [`replica_order_rule`], beside it (a test evaluates one
+/// against the other).
+pub fn check_replica_order(min: i64, max: i64) -> Result<(), String> {
+    if min > max {
+        return Err(format!("minreplica ({min}) is greater than maxreplica ({max})"));
+    }
+    Ok(())
+}
+
+/// [`check_replica_order`] as a CEL rule; `minreplica` may be left out (the
+/// function then takes the topology's floor, which the API server does not know).
+fn replica_order_rule() -> serde_json::Value {
+    serde_json::json!({
+        "rule": "!has(self.minreplica) || self.minreplica <= self.maxreplica",
+        "message": "minreplica must not be greater than maxreplica"
+    })
+}
+
+/// The lowest and highest scaling target, percent of the containers' requests:
+/// the schema's range and the function's check.
+pub const TARGET_PERCENT: (i64, i64) = (1, 100);
+
+/// The function's check of [`TARGET_PERCENT`].
+pub fn check_target(target: i64) -> Result<(), String> {
+    let (low, high) = TARGET_PERCENT;
+    if !(low..=high).contains(&target) {
+        return Err(format!("must be a percentage from {low} to {high}, found {target}"));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// Percent of the containers' requests.
-    #[schemars(range(min = 1, max = 100))]
+    #[schemars(range(min = TARGET_PERCENT.0, max = TARGET_PERCENT.1))]
     pub target: i64,
 }
 
@@ -341,4 +370,20 @@ pub enum ConcurrencyPolicy {
     Allow,
     Forbid,
     Replace,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CEL rule the API server runs and the function's check agree.
+    #[test]
+    fn replica_order_rule_is_the_check() {
+        let rule = [replica_order_rule()];
+        for (min, max) in [(0, 0), (1, 3), (3, 3), (4, 3), (10, 1), (-1, 0)] {
+            let scaling = serde_json::json!({"minreplica": min, "maxreplica": max});
+            let cel_passes = krm_sdk::openapi::cel::evaluate(&rule, &scaling).is_empty();
+            assert_eq!(cel_passes, check_replica_order(min, max).is_ok(), "{min} {max}");
+        }
+    }
 }

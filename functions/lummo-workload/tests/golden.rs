@@ -1,8 +1,4 @@
 #[test]
 fn golden() {
-    lummo_core::testing::check_function_golden(
-        env!("CARGO_MANIFEST_DIR"),
-        lummo_workload::INFO.name,
-        lummo_workload::process,
-    );
+    lummo_core::testing::check_golden::<lummo_workload::Workload>(env!("CARGO_MANIFEST_DIR"));
 }

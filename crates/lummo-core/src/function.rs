@@ -1,0 +1,295 @@
+//! The one way to write a Lummo function. A function declares its name, the kinds
+//! it reads, its config type, how it finds its specs and a pure `render`; [`process`]
+//! owns the order every function runs in:
+//!
+//! 1. check kinds: a mistyped Lummo kind or apiVersion is an error, never a silent
+//!    no-op that prunes what the spec generated before ([`crate::check_kinds`]);
+//! 2. decode the functionConfig strictly, every problem at once, then the config's
+//!    own checks ([`FunctionConfig::check`]);
+//! 3. collect the specs ([`Function::collect`] through a [`Collector`], which
+//!    decodes each with every problem and keeps the spec decoded without its
+//!    offending fields, so the function's checks report too);
+//! 4. render, only when the config decoded: what the specs generate and the
+//!    problems found ([`Function::render`]);
+//! 5. settle: drop the consequences of a covering problem ([`crate::settle`]);
+//! 6. apply: replace the function's earlier output (`krm_sdk::Generator::apply`),
+//!    which does nothing when any problem is an error; then [`Function::place`].
+//!
+//! Every problem is a `krm_sdk::ResultItem` (file, field path, message, proposed
+//! value; the CLI adds line and column), made through a [`Report`] or a [`Collector`].
+
+use crate::descriptor::{Descriptor, KindDoc};
+use crate::Spec;
+use krm_sdk::generate::Hashes;
+use krm_sdk::{FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+
+/// A Lummo function: what it reads and what it makes of it.
+pub trait Function: Sized + 'static {
+    const NAME: &'static str;
+    /// One paragraph for `--help`: what the function reads and what it generates.
+    const ABOUT: &'static str;
+    /// The kinds it reads: its specs and its typed functionConfig.
+    const KINDS: &'static [KindDoc];
+    /// Whether it generates objects or only reports.
+    const ROLE: Role = Role::Generator;
+    type Config: FunctionConfig;
+    /// The specs it renders, as [`Function::collect`] finds them.
+    type Specs;
+
+    /// Finds and decodes the specs; the order of the calls is the order in which
+    /// their problems are reported.
+    fn collect(collector: &mut Collector<'_>) -> Self::Specs;
+
+    /// What the specs generate and every problem found: a pure function of the
+    /// specs, the config and the package (which it only reads).
+    fn render(specs: Self::Specs, config: &Self::Config, package: &ResourceList) -> Output;
+
+    /// Moves or completes the generated objects once they are in the list and no
+    /// problem is an error (lummo-backstage puts its entities in one file).
+    fn place(_list: &mut ResourceList) {}
+
+    /// `--help` and `--version`; the config's part comes from the config type.
+    const INFO: FunctionInfo = FunctionInfo {
+        name: Self::NAME,
+        // Every crate of the workspace has the workspace's version.
+        version: env!("CARGO_PKG_VERSION"),
+        about: Self::ABOUT,
+        config: <Self::Config as FunctionConfig>::HELP,
+    };
+
+    /// The ownership marker of its generated objects.
+    const GENERATOR: Generator = crate::generator(Self::NAME);
+
+    /// This function for the registry (`lummo_validate::DESCRIPTORS`).
+    const DESCRIPTOR: Descriptor = Descriptor {
+        info: &Self::INFO,
+        kinds: Self::KINDS,
+        process: process::<Self>,
+        generate: generate::<Self>,
+        role: Self::ROLE,
+        stand_in_config: <Self::Config as FunctionConfig>::stand_in,
+    };
+}
+
+/// What a function does with the package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Generates cluster objects from specs, replacing its earlier output;
+    /// lummo-validate runs it on a copy of the package for its checks.
+    Generator,
+    /// Generates local-config objects only, from specs and a config that
+    /// lummo-validate does not have (lummo-backstage).
+    LocalGenerator,
+    /// Changes nothing and reports (lummo-validate). It checks no kinds itself:
+    /// it runs the generators, which do.
+    Validator,
+}
+
+/// A function's config: a ConfigMap's `data` or the `spec` of its typed kind.
+pub trait FunctionConfig: DeserializeOwned + JsonSchema + Default {
+    /// The typed kind of the config (a ConfigMap with the same keys works too);
+    /// `None` for a function that takes no config.
+    const KIND: Option<&'static str>;
+    /// The config's part of `--help`: its keys, with an example.
+    const HELP: &'static str;
+
+    /// Checks after decoding: every problem of the decoded config. `source` is the
+    /// functionConfig it came from, when there was one.
+    fn check(&self, _source: Option<&Value>) -> Vec<ResultItem> {
+        Vec::new()
+    }
+
+    /// The functionConfig lummo-validate runs the function with, having none of
+    /// its own: stand-ins for the settings without which the function would leave
+    /// objects out. Names and references never depend on them, and what the
+    /// function says about them is tagged `NEEDS_CONFIG_TAG` and dropped.
+    fn stand_in() -> Option<Value> {
+        None
+    }
+}
+
+/// What [`Function::render`] returns: the objects of each spec, and the problems.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub generated: Vec<Generated>,
+    pub problems: Vec<ResultItem>,
+}
+
+impl Output {
+    /// Adds what one spec rendered: its objects, in the spec's namespace, or none
+    /// when one of its problems is an error (a spec with a problem generates no
+    /// half of its objects).
+    pub fn add(&mut self, spec: &Value, rendered: Rendered) {
+        let failed = rendered.problems.iter().any(ResultItem::is_error);
+        let objects = if failed { Vec::new() } else { rendered.objects };
+        self.generated.push(crate::generated(spec, objects));
+        self.problems.extend(rendered.problems);
+    }
+}
+
+/// What one spec rendered to.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub objects: Vec<Value>,
+    pub problems: Vec<ResultItem>,
+}
+
+/// Problems about one spec object, each at a field under its `spec`.
+pub struct Report<'a> {
+    object: &'a Value,
+    pub problems: Vec<ResultItem>,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(object: &'a Value) -> Self {
+        Report {
+            object,
+            problems: Vec::new(),
+        }
+    }
+
+    /// An error at `spec.<field>` (`spec` when `field` is empty).
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.problems
+            .push(ResultItem::error(message).for_object(self.object).field(spec_path(field)));
+    }
+
+    pub fn warning(&mut self, field: &str, message: impl Into<String>) {
+        self.problems
+            .push(ResultItem::warning(message).for_object(self.object).field(spec_path(field)));
+    }
+
+    /// An error at a path of the object itself (`metadata.name`).
+    pub fn error_at(&mut self, path: &str, message: impl Into<String>) {
+        self.problems
+            .push(ResultItem::error(message).for_object(self.object).field(path));
+    }
+
+    /// A problem made elsewhere (with a proposed value or a tag).
+    pub fn push(&mut self, problem: ResultItem) {
+        self.problems.push(problem);
+    }
+
+    pub fn failed(&self) -> bool {
+        self.problems.iter().any(ResultItem::is_error)
+    }
+
+    /// What the spec rendered to: `objects` and the report's problems
+    /// ([`Output::add`] keeps no object of a spec with an error).
+    pub fn rendered(self, objects: Vec<Value>) -> Rendered {
+        Rendered {
+            objects,
+            problems: self.problems,
+        }
+    }
+}
+
+pub(crate) fn spec_path(field: &str) -> String {
+    if field.is_empty() {
+        "spec".into()
+    } else {
+        format!("spec.{field}")
+    }
+}
+
+/// Finds and decodes specs in a package, recording every problem in order.
+pub struct Collector<'a> {
+    pub package: &'a ResourceList,
+    pub problems: Vec<ResultItem>,
+}
+
+impl<'a> Collector<'a> {
+    /// Every spec of `kind`, decoded strictly (see [`crate::decode_spec`]).
+    pub fn specs<T: DeserializeOwned + JsonSchema>(&mut self, kind: &str) -> Vec<Spec<T>> {
+        self.specs_resolved(kind, |object, _| object.clone())
+    }
+
+    /// Every spec of `kind`, each rewritten by `resolve` (which may report) before
+    /// it is decoded: lummo-workload merges container templates in.
+    pub fn specs_resolved<T: DeserializeOwned + JsonSchema>(
+        &mut self,
+        kind: &str,
+        mut resolve: impl FnMut(&Value, &mut Vec<ResultItem>) -> Value,
+    ) -> Vec<Spec<T>> {
+        let mut specs = Vec::new();
+        for object in crate::spec_objects(self.package, kind) {
+            let resolved = resolve(&object, &mut self.problems);
+            let (spec, problems) = crate::decode_spec(&resolved, kind);
+            self.problems.extend(problems);
+            if let Some(spec) = spec {
+                specs.push(Spec { object, spec });
+            }
+        }
+        specs
+    }
+}
+
+/// The `main` of a function's binary.
+pub fn main<F: Function>() -> std::process::ExitCode {
+    krm_sdk::run(&F::INFO, process::<F>)
+}
+
+/// Runs `F` over `list`: see the module's documentation for the order.
+pub fn process<F: Function>(list: &mut ResourceList) {
+    generate::<F>(list, Hashes::Record);
+}
+
+/// [`process`], with or without the content hash of each generated object
+/// (lummo-validate runs the generators on a copy and has no use for it).
+pub fn generate<F: Function>(list: &mut ResourceList, hashes: Hashes) {
+    if F::ROLE != Role::Validator {
+        let kinds = crate::check_kinds(list);
+        list.results.extend(kinds);
+    }
+    let source = config_source::<F>(list).cloned();
+    let config = match krm_sdk::function_config::<F::Config>(source.as_ref(), config_kind::<F>()) {
+        Ok(config) => {
+            let config = config.unwrap_or_default();
+            list.results.extend(config.check(source.as_ref()));
+            Some(config)
+        }
+        Err(problems) => {
+            list.results.extend(problems);
+            None
+        }
+    };
+    let mut collector = Collector {
+        package: list,
+        problems: Vec::new(),
+    };
+    let specs = F::collect(&mut collector);
+    let mut problems = collector.problems;
+    // Not on a config that did not decode: what it would say is no problem of the
+    // specs (its decoding problems are errors, so nothing is applied either).
+    let output = match &config {
+        Some(config) => F::render(specs, config, list),
+        None => Output::default(),
+    };
+    problems.extend(output.problems);
+    list.results.extend(problems);
+    crate::settle(&mut list.results);
+    if F::ROLE != Role::Validator {
+        F::GENERATOR.apply(list, output.generated, hashes);
+        if !list.has_errors() {
+            F::place(list);
+        }
+    }
+}
+
+/// The kind a typed config of `F` has; a function without a config refuses any
+/// functionConfig that is not one of its specs, naming no kind it does not have.
+fn config_kind<F: Function>() -> &'static str {
+    <F::Config as FunctionConfig>::KIND.unwrap_or("")
+}
+
+/// The functionConfig as `F`'s config: none when it is of a Lummo spec kind
+/// (kustomize's KRM plugin mode passes the spec there, see [`crate::spec_objects`];
+/// with a wrong apiVersion it is `check_kinds`' error, not a config), or when `F`
+/// takes no config.
+fn config_source<F: Function>(list: &ResourceList) -> Option<&Value> {
+    <F::Config as FunctionConfig>::KIND?;
+    let config = list.function_config.as_ref()?;
+    (!crate::is_spec_kind(config.kind())).then_some(config)
+}
