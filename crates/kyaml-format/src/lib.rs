@@ -20,7 +20,7 @@ use std::fmt;
 
 pub use restore::restore_comments_and_order;
 pub use value::{
-    format_list_item, format_value, format_values, format_values_restyled, written_text, FileDocument,
+    format_list_item, format_sequence_item, format_value, format_values, format_values_restyled, written_text, FileDocument,
     ListItem,
     Original, Restyle,
 };
@@ -110,6 +110,33 @@ pub(crate) fn clear_empty_annotations(root: &mut Node) {
         .position(|p| p[0].value == "annotations" && p.get(1).is_some_and(empty))
     {
         metadata.children.drain(2 * i..2 * i + 2);
+    }
+}
+
+/// The second half of kyaml's `ClearEmptyAnnotations`: `metadata` goes when it is
+/// empty or null (`FieldClearer{IfEmpty: true}`). kpt writes so every object a
+/// function's ResourceList held, a kustomization.yaml that had no metadata
+/// before the reader added the annotations, or a null one; a file no function
+/// saw keeps its `metadata:`.
+pub(crate) fn clear_empty_metadata(root: &mut Node) {
+    let Some(m) = root
+        .children
+        .chunks(2)
+        .position(|p| p[0].value == "metadata" && p.len() == 2)
+    else {
+        return;
+    };
+    let value = &root.children[2 * m + 1];
+    let empty = match value.kind {
+        Kind::Mapping => value.children.is_empty(),
+        Kind::Scalar => {
+            value.style == Style::Plain
+                && matches!(value.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+        }
+        Kind::Sequence => false,
+    };
+    if empty {
+        root.children.drain(2 * m..2 * m + 2);
     }
 }
 

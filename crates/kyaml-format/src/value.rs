@@ -78,6 +78,9 @@ pub fn format_values_restyled(documents: &[FileDocument]) -> String {
             *restyled,
         );
         crate::clear_empty_annotations(&mut root);
+        if *changed {
+            crate::clear_empty_metadata(&mut root);
+        }
         let (mut head, foot) = orig.map(|d| (d.head, d.foot)).unwrap_or_default();
         if *changed && !head.is_empty() {
             // kyaml's `copyFieldComments` put the document's head comment on the
@@ -426,6 +429,28 @@ pub struct ListItem<'a> {
 /// document), `body` the object as a document at column 0, comments of its first
 /// key included, with `seq_indent`.
 pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, String) {
+    let (head, doc) = list_item_document(item);
+    (head, emit_documents(&[doc], &[seq_indent]))
+}
+
+/// [`format_list_item`] as an item of the ResourceList's `items`, `- ` and all,
+/// written by the emitter inside the sequence (compact, as kyaml's encoder
+/// writes a ResourceList): where a comment or a quoted scalar's continuation
+/// goes depends on the sequence around the object, as in go-yaml.
+pub fn format_sequence_item(item: &ListItem) -> (String, String) {
+    let (head, doc) = list_item_document(item);
+    let mut sequence = Node::new(Kind::Sequence, Style::Block, "");
+    sequence.children.push(doc.root);
+    let doc = Document {
+        head: String::new(),
+        foot: doc.foot,
+        root: sequence,
+    };
+    (head, emit_documents(&[doc], &[SeqIndent::Compact]))
+}
+
+/// The comment lines before the item, and the object as a document.
+fn list_item_document(item: &ListItem) -> (String, Document) {
     let (mut root, orig) = tree(item.original, item.value, item.restyled);
     if item.restyled == Restyle::Keep && !matches!(item.original, Original::Written) {
         quote_new_annotations(
@@ -441,6 +466,9 @@ pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, Stri
         item.restyled,
     );
     crate::clear_empty_annotations(&mut root);
+    if item.document_head {
+        crate::clear_empty_metadata(&mut root);
+    }
     let head = match &orig {
         Some(d) if item.document_head && !d.head.is_empty() => {
             let mut lines = String::new();
@@ -458,8 +486,7 @@ pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, Stri
         foot,
         root,
     };
-    let body = emit_documents(&[doc], &[seq_indent]);
-    (head, body)
+    (head, doc)
 }
 
 /// Every style of `to` (scalars and collections) set to that of `from`, the

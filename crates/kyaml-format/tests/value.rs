@@ -123,3 +123,25 @@ fn new_documents_use_kyaml_defaults() {
         "apiVersion: v1\nkind: List\nmetadata:\n  name: demo\nitems:\n- a: null\n  b: true\n  c: 1.5\n  d: \"\"\n  e: ' padded'\n  f: '- dash'\n  g: \"on\"\n  h: \"n\"\n"
     );
 }
+
+/// An object as an item of kpt's ResourceList, written inside the sequence as
+/// go-yaml writes it (fuzz seed 1 cases 36, 177): the closing quote of a quoted
+/// scalar that ends in a line break stays at column 0; and an object a function
+/// held loses the `metadata` that only held kpt's annotations (a
+/// kustomization.yaml; seed 1 cases 22, 153, 183).
+#[test]
+fn resource_list_items_are_written_inside_the_sequence() {
+    let text = "resources:\n- r0.yaml\nnote: 'a\n\n  '\n";
+    let value = json!({"resources": ["r0.yaml"], "note": "a\n", "metadata": {}});
+    let item = kyaml_format::ListItem {
+        original: kyaml_format::Original::Text(text),
+        value: &value,
+        restyled: kyaml_format::Restyle::Keep,
+        document_head: true,
+        reader_annotations: &[],
+        added_annotations: &[],
+    };
+    let (head, body) = kyaml_format::format_sequence_item(&item);
+    assert_eq!(head, "");
+    assert_eq!(body, "- resources:\n  - r0.yaml\n  note: 'a\n\n'\n");
+}

@@ -350,7 +350,7 @@ impl Rendered {
         // Each item is formatted on its own: on every core, joined in order.
         let printed = krm_sdk::parallel::map(&self.items, |item| {
             let (head, body) = self.list_item(item, false);
-            head + &as_sequence_item(&body)
+            head + &body
         });
         out.extend(printed);
         out
@@ -447,7 +447,11 @@ impl Rendered {
             reader_annotations,
             added_annotations,
         };
-        kyaml_format::format_list_item(&list_item, seq_indent)
+        if unwrap {
+            kyaml_format::format_list_item(&list_item, seq_indent)
+        } else {
+            kyaml_format::format_sequence_item(&list_item)
+        }
     }
 
     /// Stages a rendered subtree whose paths are root-relative: changed and new
@@ -911,24 +915,6 @@ pub(crate) fn unindent_item(text: &str) -> String {
         }
     }
     if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
-}
-
-/// A document at column 0 as an item of a ResourceList: `- ` before its first
-/// line, two columns before the others (empty lines stay empty).
-fn as_sequence_item(body: &str) -> String {
-    let mut out = String::with_capacity(body.len() + body.len() / 8 + 2);
-    let mut first = true;
-    for line in body.lines() {
-        if first {
-            out.push_str("- ");
-            first = false;
-        } else if !line.is_empty() {
-            out.push_str("  ");
-        }
-        out.push_str(line);
         out.push('\n');
     }
     out
