@@ -41,10 +41,19 @@ jitter (0-3 s). Scenarios and the outcome each must have (README: the timeline):
                 30-120 s, errors within half the budget         -> Promoted, no person
   no-traffic    the canary gets no requests (series or none)    -> Paused (InconclusiveAnalysisRun)
                                                                    before the last step ends
+With `--random N`, N random LummoDeployments (successRate, interval, failureLimit,
+initialDelay, inconclusiveLimit, and half of them with canary steps of their own)
+are rendered by the lummo-workload binary (--bin, default $BIN_DIR/lummo-workload):
+the ones it refuses are counted, the accepted ones run the same scenarios
+(--random-seeds each) and must give 0 wrong outcomes; specs with a limit of 0,
+which the function warns of (one noisy or empty measurement decides), are run and
+reported but not counted. With `--promtool K`, the measurements of the first K
+seeds (2 for random specs) are evaluated again by the real promtool on the same
+series and must agree.
 A negative control runs the pre-#29 defaults (no initialDelay, inconclusiveLimit 0,
 1m pauses, a 2m query window) and must give wrong outcomes.
 
-Usage: rollout_model.py [--seeds N] [--promtool K]
+Usage: rollout_model.py [--seeds N] [--promtool K] [--random N [--random-seeds S] [--bin PATH]]
 Prints `rollout-model: S scenarios x N seeds x T templates = R runs, W wrong outcomes`.
 """
 import argparse
@@ -464,6 +473,8 @@ def main(argv):
                     warned_wrong += bool(problem)
                     continue
                 random_runs += 1
+                if seed < min(args.promtool, 2):
+                    checked.append((where, metric, window, scenario, seed, measurements, pods))
                 if problem:
                     random_wrong += 1
                     if random_wrong <= 10:
