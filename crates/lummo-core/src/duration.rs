@@ -413,4 +413,17 @@ mod tests {
             );
         }
     }
+
+    /// Seconds as Go's `Duration.Seconds()` truncates them, and back in Go's form.
+    #[test]
+    fn go_durations_in_seconds() {
+        for (text, seconds) in [("1m", 60), ("1h30m", 5400), ("90s", 90), ("1.5s", 1), ("-2m", -120), ("0", 0), ("500ms", 0)] {
+            assert_eq!(GoDuration::parse(text).unwrap().as_secs(), seconds, "{text}");
+        }
+        for (seconds, text) in [(0, "0s"), (45, "45s"), (60, "1m"), (150, "2m30s"), (3600, "1h"), (3661, "1h1m1s")] {
+            let duration = GoDuration::from_secs(seconds);
+            assert_eq!(duration.as_str(), text);
+            assert_eq!(GoDuration::parse(text).unwrap().as_secs(), seconds as i64);
+        }
+    }
 }

@@ -305,17 +305,17 @@ impl Context<'_> {
     /// assessMetricStatus). So the steps after `startingStep` must pause for at
     /// least [`Analysis::needed_seconds`].
     fn check_pauses(&mut self, analysis: &Analysis) {
-        let Some(steps) = self
-            .spec
-            .spec
-            .strategy
-            .get("canary")
-            .and_then(|c| c.get("steps"))
-            .and_then(Value::as_array)
-        else {
+        let needed = analysis.needed_seconds();
+        let Some(canary) = self.spec.spec.strategy.get("canary") else {
+            return; // the default steps, which last `needed`
+        };
+        let Some(steps) = canary.get("steps").and_then(Value::as_array).filter(|s| !s.is_empty()) else {
+            self.error("strategy.canary.steps", format!(
+                "is missing: a canary without steps is promoted at once, before its analysis measures anything; give steps that pause at least {} after the first (e.g. `[{{setWeight: 20}}, {{pause: {{duration: {}}}}}]`), or leave `canary` out for the default steps",
+                GoDuration::from_secs(needed.max(0) as u64).as_str(),
+                GoDuration::from_secs(needed.max(0) as u64).as_str()));
             return;
         };
-        let needed = analysis.needed_seconds();
         let mut total = 0;
         for step in steps.iter().skip(ANALYSIS_STARTING_STEP) {
             match step.get("pause").map(pause_seconds) {
