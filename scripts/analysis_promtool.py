@@ -127,6 +127,75 @@ def cases():
             yield path, template, metric, prometheus["query"], pod_monitor, rollout
 
 
+def check_measurements(checked):
+    """The measurements of scripts/rollout_model.py, evaluated again by the real
+    promtool on the same series: for each one, `Q >= bool r` and `Q < bool r` at
+    its time must be what the model's evaluation says (1/0 for a pass, 0/1 for a
+    failure, 0/0 for NaN, nothing for an empty vector). (agreed, disagreed)."""
+    if shutil.which("promtool") is None:
+        print("analysis-promtool: promtool is required (apt-get install -y prometheus)", file=sys.stderr)
+        return 0, 1
+    by_template = {}
+    for where, metric, window, scenario, seed, measurements, pods in checked:
+        by_template.setdefault(where, []).append((metric, scenario, seed, measurements, pods))
+    agreed = disagreed = 0
+    for where, runs in by_template.items():
+        tests, expected_count = [], 0
+        for metric, scenario, seed, measurements, pods in runs:
+            query = metric["provider"]["prometheus"]["query"]
+            app = re.search(r'job="\{\{args\.namespace\}\}/([^"]+)"', query).group(1)
+            resolved = query.replace("{{args.namespace}}", NAMESPACE).replace("{{args.canary-hash}}", CANARY)
+            threshold = float(re.search(r">=\s*([0-9.]+)", metric["successCondition"]).group(1))
+            end = max([t for t, _, _ in measurements] + [0])
+            steps = end // 15 + 1
+            input_series = []
+            labels = {"namespace": NAMESPACE, "job": f"{NAMESPACE}/{app}", "container": app, "endpoint": "metrics"}
+            for i, pod in enumerate(pods):
+                for code, samples in pod.samples.items():
+                    values = dict(samples)
+                    text = " ".join(str(values[k * 15]) if k * 15 in values else "_" for k in range(steps))
+                    names = {**labels, "pod": f"{app}-{CANARY}-{i}", "rollouts_pod_template_hash": CANARY, "code": code}
+                    series_labels = ",".join(f'{k}="{v}"' for k, v in sorted(names.items()))
+                    input_series.append({"series": f"http_requests_total{{{series_labels}}}", "values": text})
+            # The stable pods, failing: the canary's query must not see them.
+            for code, step in (("200", 1), ("500", 19)):
+                names = {**labels, "pod": f"{app}-{STABLE}-0", "rollouts_pod_template_hash": STABLE, "code": code}
+                series_labels = ",".join(f'{k}="{v}"' for k, v in sorted(names.items()))
+                input_series.append({"series": f"http_requests_total{{{series_labels}}}", "values": f"0+{step}x{steps}"})
+            checks = []
+            for t, value, _ in measurements:
+                if value is None:
+                    passes, fails = [], []
+                elif math.isnan(value):
+                    passes, fails = [0], [0]
+                else:
+                    passes, fails = ([1], [0]) if value >= threshold else ([0], [1])
+                for op, expected in ((">=", passes), ("<", fails)):
+                    checks.append({"expr": f"({resolved}) {op} bool {threshold}", "eval_time": f"{t}s",
+                                   "exp_samples": [{"labels": "{}", "value": v} for v in expected]})
+                expected_count += 1
+            if checks:
+                tests.append({"interval": "15s", "input_series": input_series, "promql_expr_test": checks})
+        if not tests:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            test_file = os.path.join(tmp, "model.test.yaml")
+            with open(test_file, "w") as out:
+                # promtool loads the input samples up to each evaluation_interval step
+                # (cmd/promtool/unittest.go: WithSamplesTill), so a query between two
+                # steps would not see the samples since the last one: 1s steps.
+                yaml.safe_dump({"evaluation_interval": "1s", "tests": tests}, out)
+            run = subprocess.run(["promtool", "test", "rules", test_file], capture_output=True, text=True, timeout=600)
+        if run.returncode == 0:
+            agreed += expected_count
+        else:
+            wrong = run.stdout.count("expr:") // 1 or 1
+            disagreed += wrong
+            agreed += max(0, expected_count - wrong)
+            print(f"FAIL {where}: promtool disagrees with the model's evaluation:\n{run.stdout[-3000:]}{run.stderr[-2000:]}")
+    return agreed, disagreed
+
+
 def main():
     if shutil.which("promtool") is None:
         print("analysis-promtool: promtool is required (apt-get install -y prometheus)", file=sys.stderr)

@@ -26,9 +26,21 @@ sync-order: every object a hook's pod needs exists before the hook runs. Argo CD
   VaultStaticSecret/VaultDynamicSecret (spec.destination.name). Objects the package
   does not hold are outside the Application and not checked.
 
+deadlines: nothing a sync or a schedule waits for can hang forever. Argo CD's sync
+  operation stays Running until every hook of the current phase and wave has
+  completed (gitops-engine pkg/sync/sync_context.go: a running hook keeps the
+  operation in progress, with no timeout of its own), so a hook Job (or a hook
+  Pod) needs `activeDeadlineSeconds`. The CronJob controller
+  (kubernetes pkg/controller/cronjob/cronjob_controllerv2.go, syncCronJob) skips a
+  run while an earlier one is active under `concurrencyPolicy: Forbid`, so each
+  run's Job needs `activeDeadlineSeconds`; and without `startingDeadlineSeconds` a
+  CronJob whose controller missed more than 100 schedules never starts again
+  (utils.go mostRecentScheduleTime, "too many missed start times"), so every
+  CronJob needs one.
+
 Usage: models.py            check every package, then the models' own cases
        models.py FILE...    check these packages (one YAML stream each)
-Prints `selector-model: N passed, M failed` and `sync-order-model: N passed, M failed`.
+Prints `<model>-model: N passed, M failed` for selectors, sync-order and deadlines.
 """
 import glob
 import os
@@ -207,6 +219,26 @@ def check_sync_order(objects):
     return problems
 
 
+def check_deadlines(objects):
+    problems = []
+    for obj in objects:
+        kind = obj.get("kind")
+        spec = obj.get("spec") or {}
+        if HOOK in annotations(obj) and kind == "Job":
+            if not spec.get("activeDeadlineSeconds"):
+                problems.append(f"Job/{name(obj)} is a hook without activeDeadlineSeconds: a hung run holds the sync forever")
+        if HOOK in annotations(obj) and kind == "Pod":
+            if not spec.get("activeDeadlineSeconds"):
+                problems.append(f"Pod/{name(obj)} is a hook without activeDeadlineSeconds: a hung run holds the sync forever")
+        if kind == "CronJob":
+            job = (spec.get("jobTemplate") or {}).get("spec") or {}
+            if not spec.get("startingDeadlineSeconds"):
+                problems.append(f"CronJob/{name(obj)} has no startingDeadlineSeconds: after 100 missed schedules it never runs again")
+            if spec.get("concurrencyPolicy", "Allow") == "Forbid" and not job.get("activeDeadlineSeconds"):
+                problems.append(f"CronJob/{name(obj)} forbids overlapping runs and its runs have no activeDeadlineSeconds: one hung run blocks every later one")
+    return problems
+
+
 def describe(phase_wave_pair):
     phase = {v: k for k, v in PHASES.items()}.get(phase_wave_pair[0], "?")
     return f"phase {phase}, wave {phase_wave_pair[1]}"
@@ -238,12 +270,12 @@ def self_cases():
     listed in `# expect <model>: <text>` lines (none: the package must pass)."""
     for path in sorted(glob.glob("tests/models/*.yaml")):
         text = open(path).read()
-        expected = re.findall(r"^# expect (selectors|sync-order): (.*)$", text, re.M)
+        expected = re.findall(r"^# expect (selectors|sync-order|deadlines): (.*)$", text, re.M)
         yield path, rendered(list(yaml.safe_load_all(text))), expected
 
 
 def main(argv):
-    models = {"selectors": check_selectors, "sync-order": check_sync_order}
+    models = {"selectors": check_selectors, "sync-order": check_sync_order, "deadlines": check_deadlines}
     counts = {model: [0, 0] for model in models}
     given = [(path, rendered(list(yaml.safe_load_all(open(path))))) for path in argv]
     for path, objects in given or packages():

@@ -597,7 +597,7 @@ fn a_hand_edited_generated_file_is_a_warning_and_is_overwritten() {
     let err = render_ok(&pkg);
     assert!(
         err.contains(
-            "warning [lummo render] generated/rollout_api.yaml:80:3: Rollout/api: spec.replicas: \
+            "warning [lummo render] generated/rollout_api.yaml:90:3: Rollout/api: spec.replicas: \
              edited by hand: the file has 3, its spec generates 1, and this render writes that back; \
              generated files are rewritten on every render: change the spec LummoDeployment/api \
              in app.yaml instead"
@@ -738,7 +738,7 @@ fn a_hand_edit_in_a_subpackage_names_its_own_spec() {
     let err = render_ok(&pkg);
     assert_eq!(err.matches("edited by hand").count(), 1, "{err}");
     assert!(
-        err.contains("b/generated/rollout_api.yaml:80:3: Rollout/api: spec.replicas: edited by hand: the file has 4"),
+        err.contains("b/generated/rollout_api.yaml:90:3: Rollout/api: spec.replicas: edited by hand: the file has 4"),
         "{err}"
     );
     assert!(
@@ -955,7 +955,7 @@ fn monorepos_render_the_same_on_one_thread_and_on_several() {
             present: &[
                 "warning [lummo-workload in p01] ",
                 "warning [lummo-workload in p05/y] ",
-                "warning [lummo render] p04/generated/rollout_api.yaml:80:3: Rollout/api: spec.replicas: edited by hand",
+                "warning [lummo render] p04/generated/rollout_api.yaml:90:3: Rollout/api: spec.replicas: edited by hand",
                 "[RUNNING] \"gcr.io/kpt-fn/set-labels:v0.2.0\"\n[PASS]",
                 "    \"from p03\"\n",
                 "Successfully executed 22 function(s) in 19 package(s)",

@@ -48,6 +48,9 @@ pub const NEEDS_CONFIG_TAG: &str = "lummo.dev/needs-function-config";
 /// pkg/sync/sync_tasks.go orders by phase, wave, kind, name). Unannotated objects
 /// (ConfigMaps, Secrets, pgbouncer, the Vault secrets) are in wave 0.
 pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+/// Wave of what hooks use and no spec orders otherwise: a LummoDeployment's
+/// ServiceAccount, which its LummoJobs may run as.
+pub const CONFIG_WAVE: &str = "0";
 /// Wave of LummoJobs: after the configuration, the secrets and pgbouncer they use.
 pub const JOB_WAVE: &str = "1";
 /// Wave of a LummoDeployment's objects: after its migration.

@@ -87,3 +87,24 @@ pub fn reloader_annotations(configs: &[String], secrets: &[String]) -> BTreeMap<
     }
     annotations
 }
+
+/// Reloader's annotations for an Argo Rollout: those of [`reloader_annotations`]
+/// and `reloader.stakater.com/rollout-strategy: restart`. By default Reloader
+/// changes the Rollout's pod template (an env var or annotation), which Argo CD's
+/// self-heal reverts at once, as it differs from Git; `restart` sets the
+/// Rollout's `spec.restartAt` instead, a field Git does not hold, so the restart
+/// survives the next sync (Reloader internal/pkg/callbacks/rolling_upgrade.go, UpdateRollout: a merge patch of `spec.restartAt`; modelled in
+/// scripts/reload_model.py).
+pub fn rollout_reloader_annotations(
+    configs: &[String],
+    secrets: &[String],
+) -> BTreeMap<String, String> {
+    let mut annotations = reloader_annotations(configs, secrets);
+    if !annotations.is_empty() {
+        annotations.insert(
+            "reloader.stakater.com/rollout-strategy".into(),
+            "restart".into(),
+        );
+    }
+    annotations
+}

@@ -48,6 +48,33 @@ const SETTINGS: [(&str, Setting); 12] = [
     ("ignore_startup_parameters", Setting::Text),
 ];
 
+/// `(app, Secret)` of every LummoPgBouncer of the package whose database Secret
+/// the Vault Secrets Operator writes: on each rotation VSO restarts the app's
+/// Rollout itself (`rolloutRestartTargets`, see `vault_secret`), so lummo-workload
+/// leaves these Secrets out of the Rollout's Reloader annotations (a second
+/// restart per rotation otherwise). Specs that do not decode are left out: their
+/// own errors stop the render.
+pub fn vault_restarted_secrets(package: &ResourceList) -> Vec<(String, String)> {
+    lummo_core::spec_objects(package, KIND)
+        .iter()
+        .filter_map(|object| {
+            let spec: LummoPgBouncerSpec =
+                serde_json::from_value(object.get("spec")?.clone()).ok()?;
+            spec.vault.as_ref()?;
+            let secret = match &spec.connection_secret {
+                Some(secret) => secret.to_string(),
+                None => default_secret(&spec.app),
+            };
+            Some((spec.app.to_string(), secret))
+        })
+        .collect()
+}
+
+/// The Secret VSO writes when `connectionSecret` is not given.
+fn default_secret(app: &str) -> String {
+    format!("{app}-postgres")
+}
+
 /// The function: every LummoPgBouncer, in either spelling, rendered on its own.
 pub struct PgBouncer;
 
@@ -298,7 +325,7 @@ impl Renderer<'_> {
         match (&s.connection_secret, &s.vault) {
             // A Secret name is a DNS-1123 subdomain (checked while decoding).
             (Some(secret), _) => Some(secret.to_string()),
-            (None, Some(_)) => Some(format!("{}-postgres", s.app)),
+            (None, Some(_)) => Some(default_secret(&s.app)),
             (None, None) => {
                 self.error("connectionSecret", "needs the name of the Secret with the Postgres connection (keys host, port, database, username, password), or `vault` to create it");
                 None

@@ -96,6 +96,7 @@ pub(crate) fn build(
                 .filter(|_| input.long_running)
                 .map(|p| tcp_probe(&p.name))
         };
+        let liveness = probes[0].clone().flatten().or_else(default_probe);
         let (_, tmp_mount) = pod::tmp_volume();
         containers.push(core::Container {
             name,
@@ -118,9 +119,12 @@ pub(crate) fn build(
             env_from: non_empty(env_from(container)),
             env,
             resources,
-            liveness_probe: probes[0].clone().flatten().or_else(default_probe),
+            liveness_probe: liveness.clone(),
             readiness_probe: probes[1].clone().flatten().or_else(default_probe),
-            startup_probe: probes[2].clone().flatten(),
+            startup_probe: probes[2]
+                .clone()
+                .flatten()
+                .or_else(|| liveness.as_ref().filter(|_| input.long_running).map(startup_probe)),
             security_context: Some(pod::container_security_context(
                 if container.read_only_root_filesystem {
                     pod::RootFilesystem::ReadOnly
@@ -368,6 +372,28 @@ pub(crate) fn datadog_labels(
         labels.insert("tags.datadoghq.com/version".into(), version);
     }
     labels
+}
+
+/// Seconds a server's container has to start before its liveness probe counts.
+pub(crate) const STARTUP_SECONDS: i32 = 300;
+/// How often the startup probe checks.
+const STARTUP_PERIOD_SECONDS: i32 = 5;
+
+/// The default startup probe of a server: the liveness probe's check, every 5
+/// seconds for up to [`STARTUP_SECONDS`]. The kubelet runs liveness and
+/// readiness only once it passes, so a slow start is not killed by liveness,
+/// and liveness keeps its short period and threshold for a hung app.
+fn startup_probe(liveness: &core::Probe) -> core::Probe {
+    core::Probe {
+        exec: liveness.exec.clone(),
+        http_get: liveness.http_get.clone(),
+        tcp_socket: liveness.tcp_socket.clone(),
+        grpc: liveness.grpc.clone(),
+        timeout_seconds: liveness.timeout_seconds,
+        period_seconds: Some(STARTUP_PERIOD_SECONDS),
+        failure_threshold: Some(STARTUP_SECONDS / STARTUP_PERIOD_SECONDS),
+        ..Default::default()
+    }
 }
 
 pub(crate) fn tcp_probe(port: &str) -> core::Probe {

@@ -23,6 +23,17 @@ const CRON_ONLY: [&str; 6] = [
     "failedJobsHistoryLimit",
 ];
 
+/// Default `activeDeadlineSeconds` of a LummoJob: a Sync hook holds the whole
+/// sync until it ends, so a hung one must fail.
+pub const JOB_DEADLINE_SECONDS: i64 = 900;
+/// Default `activeDeadlineSeconds` of a LummoCronJob's runs: with `Forbid`, a hung
+/// run would keep every later one from starting.
+pub const CRON_JOB_DEADLINE_SECONDS: i64 = 3600;
+/// Default `startingDeadlineSeconds`: a run that could not start in time is
+/// skipped (the CronJob controller also stops counting missed runs beyond it,
+/// so it never gives up after 100 missed schedules).
+pub const STARTING_DEADLINE_SECONDS: i64 = 300;
+
 /// Which of the two kinds a spec is: they share a spec type and differ in checks
 /// and in what they generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +107,10 @@ pub fn render(spec: &Spec<LummoJobSpec>, kind: JobKind, apps: &[&str]) -> Render
     let template = pod_template(s, &labels, containers);
     let job = JobSpec {
         backoff_limit: s.backoff_limit,
-        active_deadline_seconds: s.active_deadline_seconds,
+        active_deadline_seconds: Some(s.active_deadline_seconds.unwrap_or(match kind {
+            JobKind::Job => JOB_DEADLINE_SECONDS,
+            JobKind::CronJob => CRON_JOB_DEADLINE_SECONDS,
+        })),
         ttl_seconds_after_finished: s.ttl_seconds_after_finished,
         template,
         ..Default::default()
@@ -116,7 +130,9 @@ pub fn render(spec: &Spec<LummoJobSpec>, kind: JobKind, apps: &[&str]) -> Render
                     "{:?}",
                     s.concurrency_policy.unwrap_or(ConcurrencyPolicy::Forbid)
                 )),
-                starting_deadline_seconds: s.starting_deadline_seconds,
+                starting_deadline_seconds: Some(
+                    s.starting_deadline_seconds.unwrap_or(STARTING_DEADLINE_SECONDS),
+                ),
                 successful_jobs_history_limit: s.successful_jobs_history_limit,
                 failed_jobs_history_limit: s.failed_jobs_history_limit,
                 suspend: s.suspend.then_some(true),

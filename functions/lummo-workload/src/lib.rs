@@ -14,7 +14,7 @@ pub mod spec;
 pub mod templates;
 
 use jobs::JobKind;
-use krm_sdk::{ResourceList, ResultItem};
+use krm_sdk::{ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::function::{Collector, Function, FunctionConfig, Output};
 use lummo_core::Spec;
@@ -68,10 +68,17 @@ impl Function for Workload {
         Specs { deployments, jobs }
     }
 
-    fn render(specs: Specs, _: &WorkloadConfig, _: &ResourceList) -> Output {
+    fn render(specs: Specs, _: &WorkloadConfig, package: &ResourceList) -> Output {
         let mut output = Output::default();
+        let restarted = vault_restarted_secrets(package);
         for spec in &specs.deployments {
-            output.add(&spec.object, render::render(spec));
+            let app = spec.spec.app.as_str();
+            let by_vault: Vec<&str> = restarted
+                .iter()
+                .filter(|(a, _)| a == app)
+                .map(|(_, secret)| secret.as_str())
+                .collect();
+            output.add(&spec.object, render::render(spec, &by_vault));
         }
         let apps: Vec<&str> = specs.deployments.iter().map(|d| d.spec.app.as_str()).collect();
         for (kind, specs, decoding) in specs.jobs {
@@ -82,6 +89,43 @@ impl Function for Workload {
         }
         output
     }
+}
+
+/// `(app, Secret)` pairs whose rotation the Vault Secrets Operator answers with
+/// a restart of the app's Rollout: a VaultStaticSecret/VaultDynamicSecret of the
+/// package listing `argo.Rollout <app>` in `rolloutRestartTargets`, or a
+/// LummoPgBouncer with `vault` (whose VaultStaticSecret does, and which may run
+/// after this function in the pipeline).
+fn vault_restarted_secrets(package: &ResourceList) -> Vec<(String, String)> {
+    let mut pairs = lummo_pgbouncer::vault_restarted_secrets(package);
+    for item in &package.items {
+        let object = item.value();
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let is_vso = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with("secrets.hashicorp.com/"));
+        if !is_vso || !kind.starts_with("Vault") || !kind.ends_with("Secret") {
+            continue;
+        }
+        let spec = object.get("spec");
+        let Some(secret) = spec
+            .and_then(|s| s.pointer("/destination/name"))
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let targets = spec
+            .and_then(|s| s.get("rolloutRestartTargets"))
+            .and_then(Value::as_array);
+        for target in targets.into_iter().flatten() {
+            let rollout = target.get("kind").and_then(Value::as_str) == Some("argo.Rollout");
+            if let (true, Some(app)) = (rollout, target.get("name").and_then(Value::as_str)) {
+                pairs.push((app.to_string(), secret.to_string()));
+            }
+        }
+    }
+    pairs
 }
 
 /// lummo-workload takes no functionConfig.

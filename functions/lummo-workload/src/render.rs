@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
 use krm_sdk::{json, Value};
+use lummo_core::duration::GoDuration;
 use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
 use lummo_core::function::Rendered;
@@ -17,9 +18,12 @@ use lummo_core::resources::{
 use lummo_core::{pod, Spec};
 use std::collections::BTreeMap;
 
-pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
+/// `vault_secrets`: the app's Secrets whose rotation the Vault Secrets Operator
+/// answers with a restart of the Rollout itself (no Reloader annotation for them).
+pub fn render(spec: &Spec<LummoDeploymentSpec>, vault_secrets: &[&str]) -> Rendered {
     let mut context = Context {
         spec,
+        vault_secrets,
         report: Report::new(&spec.object),
     };
     let objects = context.objects();
@@ -28,10 +32,40 @@ pub fn render(spec: &Spec<LummoDeploymentSpec>) -> Rendered {
 
 struct Context<'a> {
     spec: &'a Spec<LummoDeploymentSpec>,
+    vault_secrets: &'a [&'a str],
     report: Report<'a>,
 }
 
 const STRATEGY_KEYS: [&str; 3] = ["canary", "blueGreen", "analysis"];
+/// The step from which the background analysis runs: after the first setWeight.
+const ANALYSIS_STARTING_STEP: usize = 1;
+/// How often the PodMonitor scrapes the app.
+const SCRAPE_INTERVAL: &str = "15s";
+/// The shortest analysis interval the default query reads: two scrapes.
+const MIN_QUERY_WINDOW_SECONDS: i64 = 30;
+/// The shortest initialDelay with the default query: the canary's first scrape
+/// (up to one interval after it is ready) and three more.
+const MIN_INITIAL_DELAY_SECONDS: i64 = 60;
+/// The ports LummoNetworking routes to.
+const ROUTED_PORTS: [&str; 2] = ["http", "grpc"];
+/// The label Argo Rollouts puts on each ReplicaSet's pods.
+const POD_TEMPLATE_HASH: &str = "rollouts-pod-template-hash";
+
+/// Seconds of a canary pause step as Argo Rollouts reads it
+/// (RolloutPause.DurationSeconds: an integer, a string of digits, or a Go
+/// duration); `None` for a pause without a duration, which waits for a person.
+fn pause_seconds(pause: &Value) -> Option<i64> {
+    match pause.get("duration")? {
+        Value::Number(n) => Some(n.as_i64().unwrap_or(0)),
+        Value::String(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .or_else(|| GoDuration::parse(text).ok().map(|d| d.as_secs()))
+                .unwrap_or(0),
+        ),
+        _ => Some(0),
+    }
+}
 
 impl Context<'_> {
     fn error(&mut self, field: &str, message: impl Into<String>) {
@@ -51,6 +85,12 @@ impl Context<'_> {
             long_running: true,
         };
         let (containers, ports) = containers::build(&mut self.report, &input);
+        let shutdown = &s.shutdown;
+        if shutdown.termination_grace_period_seconds <= shutdown.pre_stop_seconds {
+            self.error("shutdown.terminationGracePeriodSeconds", format!(
+                "{}s leaves the app no time after the {}s preStop delay: the kubelet sends SIGKILL when the grace period ends, preStop included; make it longer than preStopSeconds (e.g. {})",
+                shutdown.termination_grace_period_seconds, shutdown.pre_stop_seconds, shutdown.pre_stop_seconds + 35));
+        }
         let metrics_port = self.metrics_port(&ports);
 
         let mut objects = vec![self.service_account(&labels)];
@@ -91,6 +131,9 @@ impl Context<'_> {
         for object in &mut objects {
             lummo_core::annotate(object, lummo_core::SYNC_WAVE, lummo_core::APP_WAVE);
         }
+        // The ServiceAccount before every hook: a LummoJob (wave 1) may run as the
+        // app's ServiceAccount, and a pod naming a missing one is refused.
+        lummo_core::annotate(&mut objects[0], lummo_core::SYNC_WAVE, lummo_core::CONFIG_WAVE);
         objects
     }
 
@@ -210,7 +253,7 @@ impl Context<'_> {
         if default_query && self.spec.spec.monitoring.prometheus.is_none() {
             self.error(
                 "strategy.analysis.prometheus",
-                "the default query reads the canary's `http_requests_total` as the app's PodMonitor scrapes it, and there is none: set `monitoring.prometheus` (e.g. `{endpoint: /metrics, port: http}`) or give `strategy.analysis.prometheus.query`",
+                "the default query reads the canary's `http_requests_total` as the app's PodMonitor scrapes it, and there is none: set `monitoring.prometheus` (e.g. `{endpoint: /metrics}`, served on its own port 9090) or give `strategy.analysis.prometheus.query`",
             );
         }
         if analysis.datadog.as_ref().is_some_and(|d| d.query.is_none()) {
@@ -231,12 +274,90 @@ impl Context<'_> {
                 "the analysis shorthand drives canary steps; it cannot be combined with blueGreen",
             );
         }
+        if analysis.initial_delay.as_secs() < 0 {
+            self.error("strategy.analysis.initialDelay", format!("must not be negative, found `{}`", analysis.initial_delay.as_str()));
+        }
+        if default_query && analysis.interval.as_secs() < MIN_QUERY_WINDOW_SECONDS {
+            self.error("strategy.analysis.interval", format!(
+                "the default query reads the last `interval` of requests, scraped every {SCRAPE_INTERVAL}: `{}` holds fewer than two scrapes, so every measurement would be empty; use at least `{MIN_QUERY_WINDOW_SECONDS}s`",
+                analysis.interval.as_str()));
+        }
+        if default_query && (0..MIN_INITIAL_DELAY_SECONDS).contains(&analysis.initial_delay.as_secs()) {
+            self.error("strategy.analysis.initialDelay", format!(
+                "`{}` is too short for the default query: the first measurement needs two scrapes of the canary's new pods (every {SCRAPE_INTERVAL}, the first up to {SCRAPE_INTERVAL} after they are ready), or it is empty and inconclusive; use at least `{}`",
+                analysis.initial_delay.as_str(),
+                GoDuration::from_secs(MIN_INITIAL_DELAY_SECONDS as u64).as_str()));
+        }
+        if analysis.failure_limit == 0 {
+            self.report.warning("strategy.analysis.failureLimit", "0: a single failed measurement aborts the canary, and a low-traffic minute with one error is one; 1 or more tolerates noise and warm-up");
+        }
+        if analysis.inconclusive_limit() == 0 {
+            self.report.warning("strategy.analysis.inconclusiveLimit", "0: a single measurement without data (metrics scraped late, a quiet minute) pauses the Rollout for a person; 1 or more tolerates it");
+        }
+        self.check_pauses(&analysis);
         Some(analysis)
+    }
+
+    /// A canary must last long enough for its analysis to abort it: background
+    /// analysis ends with the last step (rollout/analysis.go,
+    /// reconcileAnalysisRuns: a fully promoted Rollout cancels its runs, and a
+    /// cancelled run without a failure is Successful, analysis/analysis.go
+    /// assessMetricStatus). So the steps after `startingStep` must pause for at
+    /// least [`Analysis::needed_seconds`].
+    fn check_pauses(&mut self, analysis: &Analysis) {
+        let needed = analysis.needed_seconds();
+        let Some(canary) = self.spec.spec.strategy.get("canary") else {
+            return; // the default steps, which last `needed`
+        };
+        let Some(steps) = canary.get("steps").and_then(Value::as_array).filter(|s| !s.is_empty()) else {
+            self.error("strategy.canary.steps", format!(
+                "is missing: a canary without steps is promoted at once, before its analysis measures anything; give steps that pause at least {} after the first (e.g. `[{{setWeight: 20}}, {{pause: {{duration: {}}}}}]`), or leave `canary` out for the default steps",
+                GoDuration::from_secs(needed.max(0) as u64).as_str(),
+                GoDuration::from_secs(needed.max(0) as u64).as_str()));
+            return;
+        };
+        let mut total = 0;
+        for step in steps.iter().skip(ANALYSIS_STARTING_STEP) {
+            match step.get("pause").map(pause_seconds) {
+                Some(None) => return, // an indefinite pause: a person promotes
+                Some(Some(seconds)) => total += seconds,
+                None => {}
+            }
+        }
+        let (limit_name, limit) = if analysis.inconclusive_limit() > analysis.failure_limit {
+            ("inconclusiveLimit", analysis.inconclusive_limit())
+        } else {
+            ("failureLimit", analysis.failure_limit)
+        };
+        if total < needed {
+            self.error("strategy.canary.steps", format!(
+                "the pauses after step {ANALYSIS_STARTING_STEP} last {}, but the analysis needs {} to abort a failing canary (initialDelay {} + ({} {} + 1) × interval {}): background analysis ends with the last step, so this canary would be promoted before it can fail; lengthen the pauses (e.g. `{{pause: {{duration: {}}}}}` after setWeight), or lower {}, interval or initialDelay",
+                GoDuration::from_secs(total.max(0) as u64).as_str(),
+                GoDuration::from_secs(needed as u64).as_str(),
+                analysis.initial_delay.as_str(),
+                limit_name,
+                limit,
+                analysis.interval.as_str(),
+                GoDuration::from_secs((needed - total).max(0) as u64).as_str(),
+                limit_name,
+            ));
+        }
     }
 
     /// The named port Prometheus scrapes; a numeric port not declared by any
     /// container is declared on the first one as `metrics`.
     fn metrics_port(&mut self, ports: &[DeclaredPort]) -> Option<DeclaredPort> {
+        let port = self.declared_metrics_port(ports)?;
+        if ROUTED_PORTS.contains(&port.name.as_str()) {
+            self.report.warning(
+                "monitoring.prometheus.port",
+                format!("metrics are served on `{}`, the port LummoNetworking routes: anyone who reaches the app reads them; serve them on a port of their own (e.g. `port: 9090`, the default)", port.name),
+            );
+        }
+        Some(port)
+    }
+
+    fn declared_metrics_port(&mut self, ports: &[DeclaredPort]) -> Option<DeclaredPort> {
         let prometheus = self.spec.spec.monitoring.prometheus.as_ref()?;
         if !prometheus.endpoint.starts_with('/') {
             self.error(
@@ -333,8 +454,23 @@ impl Context<'_> {
         }
         let mut pod_labels = labels.clone();
         pod_labels.extend(datadog.clone());
+        let shutdown = &s.shutdown;
+        if shutdown.pre_stop_seconds > 0 {
+            for container in &mut containers {
+                container.lifecycle = Some(core::Lifecycle {
+                    pre_stop: Some(core::LifecycleHandler {
+                        sleep: Some(core::SleepAction {
+                            seconds: shutdown.pre_stop_seconds.into(),
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+            }
+        }
         let (tmp, _) = pod::tmp_volume();
         let mut pod_spec = core::PodSpec {
+            termination_grace_period_seconds: Some(shutdown.termination_grace_period_seconds.into()),
             service_account_name: Some(s.app.to_string()),
             automount_service_account_token: Some(s.automount_service_account_token),
             enable_service_links: Some(false),
@@ -355,9 +491,14 @@ impl Context<'_> {
         };
         let configs: Vec<String> =
             unique(s.containers.iter().flat_map(|c| c.configs.iter().map(|n| n.to_string())));
+        // A Secret the Vault Secrets Operator writes restarts the Rollout on its
+        // own (rolloutRestartTargets): Reloader would restart it a second time.
         let secrets: Vec<String> =
-            unique(s.containers.iter().flat_map(|c| c.secrets.iter().map(|n| n.to_string())));
-        let reload = pod::reloader_annotations(&configs, &secrets);
+            unique(s.containers.iter().flat_map(|c| c.secrets.iter().map(|n| n.to_string())))
+                .into_iter()
+                .filter(|secret| !self.vault_secrets.contains(&secret.as_str()))
+                .collect();
+        let reload = pod::rollout_reloader_annotations(&configs, &secrets);
         let mut object_labels = labels.clone();
         object_labels.extend(datadog);
         let mut metadata = json!({ "name": s.app, "labels": object_labels });
@@ -379,15 +520,27 @@ impl Context<'_> {
         json!({ "apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "metadata": metadata, "spec": spec })
     }
 
+    /// The Rollout's strategy. The default canary: 20%, a pause, 50%, a pause;
+    /// with an analysis, the two pauses share [`Analysis::needed_seconds`], so a
+    /// failing canary is aborted before the last step and a healthy one is
+    /// promoted by the controller alone (timeline in the reference docs).
     fn strategy(&self, analysis: Option<&Analysis>) -> Value {
         let mut strategy = self.spec.spec.strategy.clone();
         strategy.shift_remove("analysis");
         if strategy.is_empty() {
+            let (first, second) = match analysis {
+                Some(analysis) => {
+                    let needed = analysis.needed_seconds().max(0) as u64;
+                    let first = needed.div_ceil(2);
+                    (GoDuration::from_secs(first), GoDuration::from_secs(needed - first))
+                }
+                None => (GoDuration::from_secs(60), GoDuration::from_secs(60)),
+            };
             strategy.insert(
                 "canary".into(),
                 json!({ "steps": [
-                    { "setWeight": 20 }, { "pause": { "duration": "1m" } },
-                    { "setWeight": 50 }, { "pause": { "duration": "1m" } },
+                    { "setWeight": 20 }, { "pause": { "duration": first.as_str() } },
+                    { "setWeight": 50 }, { "pause": { "duration": second.as_str() } },
                 ]}),
             );
         }
@@ -396,7 +549,7 @@ impl Context<'_> {
             if canary.is_object() {
                 canary["analysis"] = json!({
                     "templates": [{ "templateName": format!("{}-success-rate", self.spec.spec.app) }],
-                    "startingStep": 1,
+                    "startingStep": ANALYSIS_STARTING_STEP,
                     "args": [
                         { "name": "service-name", "value": self.spec.spec.app },
                         { "name": "namespace", "valueFrom": { "fieldRef": { "fieldPath": "metadata.namespace" } } },
@@ -479,7 +632,9 @@ impl Context<'_> {
             "metadata": { "name": self.spec.spec.app, "labels": labels },
             "spec": {
                 "selector": { "matchLabels": lummo_core::selector_labels(&self.spec.spec.app) },
-                "podMetricsEndpoints": [{ "port": port, "path": path }],
+                // Explicit, so the analysis query's window (its `interval`) holds
+                // a known number of scrapes whatever Prometheus' global default.
+                "podMetricsEndpoints": [{ "port": port, "path": path, "interval": SCRAPE_INTERVAL }],
                 // Argo Rollouts labels each ReplicaSet's pods with this hash; as a
                 // series label it tells canary from stable in the analysis query.
                 "podTargetLabels": ["rollouts-pod-template-hash"],
@@ -501,10 +656,9 @@ impl Context<'_> {
         let rate = analysis.success_rate;
         let (provider, success, failure) = match (&analysis.prometheus, &analysis.datadog) {
             (Some(p), _) => {
-                let query = p
-                    .query
-                    .clone()
-                    .unwrap_or_else(|| prometheus_query(&self.spec.spec.app));
+                let query = p.query.clone().unwrap_or_else(|| {
+                    prometheus_query(&self.spec.spec.app, analysis.interval.as_str())
+                });
                 (
                     json!({ "prometheus": { "address": p.address, "query": query } }),
                     format!("len(result) == 1 && result[0] >= {rate}"),
@@ -528,7 +682,9 @@ impl Context<'_> {
                 "metrics": [{
                     "name": "success-rate",
                     "interval": analysis.interval.as_str(),
+                    "initialDelay": analysis.initial_delay.as_str(),
                     "failureLimit": analysis.failure_limit,
+                    "inconclusiveLimit": analysis.inconclusive_limit(),
                     "successCondition": success,
                     "failureCondition": failure,
                     "provider": provider,
@@ -546,12 +702,12 @@ impl Context<'_> {
 /// podTargetLabels) keeps the canary's pods apart from the stable ones. The
 /// error ratio is taken from the 5xx series `or vector(0)`, so a canary that
 /// answers only errors (no non-5xx series at all) still yields a number.
-fn prometheus_query(app: &str) -> String {
+fn prometheus_query(app: &str, window: &str) -> String {
     let selector = format!(
         "namespace=\"{{{{args.namespace}}}}\",job=\"{{{{args.namespace}}}}/{app}\",rollouts_pod_template_hash=\"{{{{args.canary-hash}}}}\""
     );
     format!(
-        "1 - (sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[2m])) or vector(0)) / sum(rate(http_requests_total{{{selector}}}[2m]))"
+        "1 - (sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[{window}])) or vector(0)) / sum(rate(http_requests_total{{{selector}}}[{window}]))"
     )
 }
 
@@ -563,6 +719,12 @@ fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
     }
 }
 
+/// Spread over nodes (required) and zones (preferred). `nodeTaintsPolicy: Honor`:
+/// nodes the pod cannot run on (cordoned and tainted during a node upgrade) do
+/// not count as empty domains, which would otherwise keep new pods Pending.
+/// `matchLabelKeys: [rollouts-pod-template-hash]`: each ReplicaSet (canary,
+/// stable) is spread on its own, so a canary pod is not placed by the stable
+/// pods' positions.
 fn spread_constraints(app: &str) -> Vec<core::TopologySpreadConstraint> {
     [
         ("kubernetes.io/hostname", "DoNotSchedule"),
@@ -576,6 +738,8 @@ fn spread_constraints(app: &str) -> Vec<core::TopologySpreadConstraint> {
             match_labels: Some(lummo_core::selector_labels(app)),
             match_expressions: None,
         }),
+        match_label_keys: Some(vec![POD_TEMPLATE_HASH.into()]),
+        node_taints_policy: Some("Honor".into()),
         ..Default::default()
     })
     .to_vec()

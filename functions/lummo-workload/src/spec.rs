@@ -38,6 +38,7 @@ pub struct LummoDeploymentSpec {
     /// The Argo Rollout strategy, passed through as is, plus the `analysis`
     /// shorthand. Empty: a stepped canary.
     #[serde(default)]
+    #[schemars(with = "StrategySchema")]
     pub strategy: Map<String, Value>,
     #[serde(default)]
     pub scaling: Option<Scaling>,
@@ -46,6 +47,57 @@ pub struct LummoDeploymentSpec {
     /// Mount the ServiceAccount token into pods (off by default).
     #[serde(default)]
     pub automount_service_account_token: bool,
+    /// How a pod stops: Traefik and kube-proxy stop sending it requests while
+    /// it still serves them.
+    #[serde(default)]
+    pub shutdown: Shutdown,
+}
+
+/// Graceful shutdown. A deleted pod leaves the Service's endpoints while the
+/// kubelet sends SIGTERM, in parallel: Traefik keeps routing to it until its
+/// provider sees the endpoint go. The `preStop` sleep holds SIGTERM back for
+/// `preStopSeconds`, so the app stops only after the routers have let go; the
+/// app then has the rest of `terminationGracePeriodSeconds` to finish its
+/// requests before SIGKILL.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Shutdown {
+    /// Seconds between the pod's deletion and SIGTERM (a `preStop` sleep action,
+    /// Kubernetes 1.30+, no `sleep` binary needed in the image); 0 leaves the
+    /// `preStop` out. Default 10.
+    #[serde(default = "pre_stop_seconds")]
+    #[schemars(range(min = 0, max = 300))]
+    pub pre_stop_seconds: u32,
+    /// Seconds from the pod's deletion to SIGKILL, preStop included; more than
+    /// `preStopSeconds`. Default 45.
+    #[serde(default = "termination_grace_period_seconds")]
+    #[schemars(range(min = 1, max = 3600))]
+    pub termination_grace_period_seconds: u32,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown {
+            pre_stop_seconds: pre_stop_seconds(),
+            termination_grace_period_seconds: termination_grace_period_seconds(),
+        }
+    }
+}
+
+/// Default `preStopSeconds`: longer than Traefik's kubernetescrd provider takes
+/// to drop an endpoint (its watch plus `providers.providersThrottleDuration`, 2s
+/// by default) and kube-proxy's iptables sync.
+pub const PRE_STOP_SECONDS: u32 = 10;
+/// Default `terminationGracePeriodSeconds`: the preStop delay plus 35 seconds of
+/// draining (the kubelet's default is 30 in all).
+pub const TERMINATION_GRACE_PERIOD_SECONDS: u32 = 45;
+
+fn pre_stop_seconds() -> u32 {
+    PRE_STOP_SECONDS
+}
+
+fn termination_grace_period_seconds() -> u32 {
+    TERMINATION_GRACE_PERIOD_SECONDS
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -151,7 +203,18 @@ pub struct Prometheus {
     #[serde(default = "metrics_path", alias = "path")]
     pub endpoint: String,
     /// A declared port name, or a number (a `metrics` port is then declared).
+    /// Default 9090: a port of its own, which no Service or route carries, so
+    /// metrics are never public. `http` and `grpc` (the ports LummoNetworking
+    /// routes) are warned of.
+    #[serde(default = "metrics_port")]
     pub port: PortRef,
+}
+
+/// The default metrics port: Prometheus' own, never a routed one.
+pub const METRICS_PORT: u16 = 9090;
+
+fn metrics_port() -> PortRef {
+    PortRef::Number(PortNumber::new(i64::from(METRICS_PORT)).expect("9090 is a port number"))
 }
 
 fn metrics_path() -> String {
@@ -243,6 +306,37 @@ pub enum Topology {
     Ha,
 }
 
+/// The schema of `strategy` (the function reads it as a map, to pass Argo
+/// Rollouts' own fields through untouched).
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)]
+struct StrategySchema {
+    /// Argo Rollouts' canary strategy, as is. Without steps: 20%, a pause, 50%, a
+    /// pause (1m each; with `analysis`, the pauses share the time it needs).
+    canary: Option<Map<String, Value>>,
+    /// Argo Rollouts' blue-green strategy, as is (not with `analysis`).
+    blue_green: Option<Map<String, Value>>,
+    /// Judge the canary by its success rate, in the background from the first
+    /// step on. Timeline with the defaults: the canary's pods are ready at 20%
+    /// and the analysis starts; after `initialDelay` (1m) it measures, every
+    /// `interval` (1m), the success rate of the canary's requests in the last
+    /// `interval`. A failing canary fails `failureLimit + 1` (3) measurements by
+    /// about 3m in and is aborted and rolled back before the steps end: the
+    /// default steps pause `initialDelay + (failureLimit + 1) × interval` (4m; the
+    /// larger of failureLimit and inconclusiveLimit) in all (2m at 20%, 2m at
+    /// 50%), and given steps must pause at least as long
+    /// after the first step (an error otherwise). A healthy canary is promoted
+    /// when the last pause ends, by the controller alone. A measurement without
+    /// data or traffic is inconclusive; more than `inconclusiveLimit` of them
+    /// pause the Rollout (`InconclusiveAnalysisRun`) for a person to promote or
+    /// abort: a canary that gets no traffic is paused about 3m in. A warm-up is
+    /// tolerated while it fails at most `failureLimit` measurements. Proven by
+    /// scripts/rollout_model.py (Argo Rollouts' controllers over time) and the
+    /// real promtool.
+    analysis: Option<Analysis>,
+}
+
 /// The `strategy.analysis` shorthand: judge a canary by a success rate.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -258,6 +352,38 @@ pub struct Analysis {
     /// Failed measurements tolerated before the canary aborts and rolls back.
     #[serde(default = "failure_limit")]
     pub failure_limit: u32,
+    /// Wait after the analysis starts (the canary's first pods ready) before the
+    /// first measurement, so the query's window holds the canary's own requests.
+    /// Default 1m.
+    #[serde(default = "initial_delay")]
+    pub initial_delay: GoDuration,
+    /// Measurements without a verdict (no data, no traffic) tolerated; one more
+    /// pauses the Rollout (`InconclusiveAnalysisRun`) for a person to promote or
+    /// abort. Default: `failureLimit`.
+    #[serde(default)]
+    pub inconclusive_limit: Option<u32>,
+}
+
+impl Analysis {
+    /// The inconclusive measurements tolerated.
+    pub fn inconclusive_limit(&self) -> u32 {
+        self.inconclusive_limit.unwrap_or(self.failure_limit)
+    }
+
+    /// Seconds the canary's pauses must last, from the analysis' start, for a
+    /// failing canary to abort (and one without traffic to pause) before the
+    /// last step: the initial delay, then `failureLimit + 1` failed (or
+    /// `inconclusiveLimit + 1` inconclusive) measurements, one interval apart,
+    /// and one interval of slack for the last one to be taken and seen.
+    pub fn needed_seconds(&self) -> i64 {
+        let limit = self.failure_limit.max(self.inconclusive_limit());
+        self.initial_delay.as_secs().max(0)
+            + (i64::from(limit) + 1) * self.interval.as_secs().max(0)
+    }
+}
+
+fn initial_delay() -> GoDuration {
+    GoDuration::parse("1m").expect("`1m` is a Go duration")
 }
 
 fn success_rate() -> f64 {
@@ -333,6 +459,10 @@ pub struct LummoJobSpec {
     #[serde(default)]
     pub restart_policy: RestartPolicy,
     pub backoff_limit: Option<i32>,
+    /// Seconds a run may take before its pods are stopped and it fails. Default:
+    /// 900 for a LummoJob (a Sync hook: a hung one would hold the sync forever),
+    /// 3600 for a LummoCronJob's runs (with `Forbid`, a hung run would block
+    /// every later one).
     pub active_deadline_seconds: Option<i64>,
     pub ttl_seconds_after_finished: Option<i32>,
     #[serde(default)]
@@ -344,6 +474,8 @@ pub struct LummoJobSpec {
     pub time_zone: Option<String>,
     /// LummoCronJob only; default `Forbid` (runs never overlap).
     pub concurrency_policy: Option<ConcurrencyPolicy>,
+    /// LummoCronJob only: a run that could not start within this many seconds of
+    /// its time is skipped, not started late. Default 300.
     pub starting_deadline_seconds: Option<i64>,
     pub successful_jobs_history_limit: Option<i32>,
     pub failed_jobs_history_limit: Option<i32>,
