@@ -1369,6 +1369,10 @@ fn render_package(
                     })
                     .collect();
                 enforce_path_invariants(&output)?;
+                let output = match &external_exit {
+                    Some(exit) => runtime::reconcile_annotations(output, &exit.originals)?,
+                    None => output,
+                };
                 are_krm(&output)?;
                 items = if selective {
                     runtime::merge(items, &chosen, output)

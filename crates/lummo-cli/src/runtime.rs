@@ -15,6 +15,9 @@ pub struct Exit {
     pub stderr: String,
     /// Its exit code (1 when a signal ended it).
     pub code: i32,
+    /// The path and index annotations of each object that went in, by kyaml's
+    /// migration id, for [`reconcile_annotations`].
+    pub originals: Vec<(String, String)>,
 }
 
 /// Runs an external function (a binary or a container) over `list`: the
@@ -96,14 +99,8 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
             list.items = parsed
                 .items
                 .into_iter()
-                .map(|item| {
-                    let original = item
-                        .annotation(MIGRATION_ID)
-                        .and_then(|id| id.parse::<usize>().ok())
-                        .and_then(|id| originals.get(id));
-                    reconcile(restore(item, &inputs), original)
-                })
-                .collect::<Result<_>>()?;
+                .map(|item| restore(item, &inputs))
+                .collect();
         }
     }
     if !output.status.success() {
@@ -125,7 +122,26 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
     Ok(Exit {
         stderr,
         code: output.status.code().unwrap_or(1),
+        originals,
     })
+}
+
+/// kyaml's `ReconcileInternalAnnotations`, which `kio.Pipeline` runs after each
+/// filter: after kpt's runner checked the paths and indexes as the function left
+/// them (`enforcePathInvariants`), so two objects may end up on one path and index
+/// that way (fuzz seed 2 case 44), and kpt writes both.
+pub fn reconcile_annotations(items: Vec<Item>, originals: &[(String, String)]) -> Result<Vec<Item>> {
+    items
+        .into_iter()
+        .map(|item| {
+            let original = item
+                .annotation(MIGRATION_ID)
+                .and_then(|id| id.parse::<usize>().ok())
+                .and_then(|id| originals.get(id))
+                .cloned();
+            reconcile(item, original.as_ref())
+        })
+        .collect()
 }
 
 /// The object's text as kpt's function runner writes it into the ResourceList:
@@ -186,7 +202,7 @@ fn restore(mut item: Item, inputs: &[Option<String>]) -> Item {
     let restored = input
         .as_deref()
         .and_then(|input| {
-            kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID, MIGRATION_ID])
+            kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID])
         })
         .and_then(|text| {
             let mut read = krm_sdk::yaml::parse_documents(&text, &limits).ok()?;
