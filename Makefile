@@ -108,8 +108,9 @@ fuzz: ## Every fuzz target for FUZZ_SECONDS (default 60) each (cargo install car
 checkov: build ## checkov on every rendered example and environment (skips, with reasons, in security/checkov.yaml)
 	BIN_DIR=$(BIN_DIR) scripts/checkov.sh
 
-traefik: build ## lummo-networking's routes through the real Traefik: VPN routes refused to the public, HTTP→HTTPS, h2c
+traefik: build ## lummo-networking's routes through the real Traefik: VPN routes refused to the public, HTTP→HTTPS, h2c, 24 random apps on shared hosts (SEEDS, APPS, RELOADS)
 	BIN_DIR=$(BIN_DIR) TRAEFIK_VERSION=$(TRAEFIK_VERSION) python3 scripts/traefik_e2e.py
+	BIN_DIR=$(BIN_DIR) TRAEFIK_VERSION=$(TRAEFIK_VERSION) timeout 1200 python3 scripts/traefik_routes.py
 
 shutdown-traefik: deps ## A pod deleted under load behind the real Traefik: 0 failed requests with the generated preStop/grace timings, failures without
 	TRAEFIK_VERSION=$(TRAEFIK_VERSION) python3 scripts/shutdown_traefik.py

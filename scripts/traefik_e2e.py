@@ -548,4 +548,5 @@ def check_spec(mode, what, spec, items, allow_cross, behind_lb):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -4,6 +4,7 @@
 //!
 //! Route rules are parsed ([`rule`]) and rebuilt from the AST, never spliced as text.
 
+pub mod overlap;
 pub mod rule;
 pub mod spec;
 
@@ -40,16 +41,26 @@ impl Function for Networking {
         collector.specs(KIND)
     }
 
+    /// Every spec's own checks first, then the routes of all specs together: no two
+    /// apps may claim one request ambiguously ([`check_overlaps`]), and each route's
+    /// priority comes from its own content ([`priority`]), so specs rendered apart
+    /// agree with specs rendered together.
     fn render(specs: Self::Specs, config: &Config, package: &ResourceList) -> Output {
+        let mut renderers: Vec<Renderer> = specs
+            .iter()
+            .map(|spec| Renderer { spec, config, report: Report::new(&spec.object) })
+            .collect();
+        let routes: Vec<Vec<ParsedRoute>> = renderers.iter_mut().map(Renderer::prepare).collect();
+        check_overlaps(&mut renderers, &routes);
+        let redirects = redirect_priorities(&specs);
         let mut output = Output::default();
-        for spec in &specs {
-            let mut renderer = Renderer {
-                spec,
-                config,
-                report: Report::new(&spec.object),
+        for ((mut renderer, routes), redirect) in renderers.into_iter().zip(routes).zip(redirects) {
+            let objects = if renderer.report.failed() {
+                Vec::new()
+            } else {
+                renderer.render(&routes, redirect, package)
             };
-            let objects = renderer.render(package);
-            output.add(&spec.object, renderer.report.rendered(objects));
+            output.add(&renderer.spec.object, renderer.report.rendered(objects));
         }
         output
     }
@@ -97,6 +108,116 @@ struct ParsedRoute {
     index: usize,
     rule: Rule,
     vpn: bool,
+    /// The rule in disjunctive normal form ([`overlap::terms`]).
+    terms: Vec<Vec<overlap::Literal>>,
+    /// Its most specific path (what its priority is made of).
+    specificity: usize,
+    /// Its Traefik router priority ([`priority`]).
+    priority: u64,
+}
+
+/// Generated HTTPS routers outrank every router with Traefik's default priority,
+/// the rule's length in bytes (traefik v3 pkg/muxer/http/mux.go, GetRulePriority,
+/// applied when a router's priority is 0 in pkg/server/router/router.go): no rule
+/// stored in a cluster is 10,000,000 bytes long (etcd refuses requests over 1.5 MiB
+/// by default), so a router we did not generate never takes a generated route's
+/// requests.
+pub const PUBLIC_PRIORITY: u64 = 10_000_000;
+/// VPN routes outrank every public route, generated or not.
+pub const VPN_PRIORITY: u64 = 10_000_000_000;
+/// Routes of one spec with the same specificity are told apart below this.
+pub const MAX_ROUTES: usize = 1000;
+
+/// A route's priority: its band (VPN above public), then its most specific path
+/// (an exact path over a prefix of the same length, a longer path over a shorter),
+/// then, among the spec's routes of equal rank, the spec's order (`tie`). Traefik
+/// tries routers by priority only, then by provider (mux.go, `routes.Less`; the sort
+/// is not stable and routers come from a map), so two routers that can match one
+/// request must never share a priority: within a spec `tie` separates them, across
+/// specs [`check_overlaps`] refuses what the specificity does not decide.
+fn priority(vpn: bool, specificity: usize, tie: usize) -> u64 {
+    let band = if vpn { VPN_PRIORITY } else { PUBLIC_PRIORITY };
+    band + specificity as u64 * MAX_ROUTES as u64 + (MAX_ROUTES - 1 - tie) as u64
+}
+
+/// Routes of different specs that can match one request must be ordered by what
+/// the user wrote, the longer path winning, and agree on `vpn`; anything else is
+/// an error on both specs, naming the other.
+fn check_overlaps(renderers: &mut [Renderer], routes: &[Vec<ParsedRoute>]) {
+    for i in 0..renderers.len() {
+        for j in i + 1..renderers.len() {
+            let hosts = overlap::shared_hosts(&renderers[i].spec.spec.domains, &renderers[j].spec.spec.domains);
+            if hosts.is_empty() {
+                continue;
+            }
+            for a in &routes[i] {
+                for b in &routes[j] {
+                    let Some((host, reason)) = conflict(&hosts, a, b) else {
+                        continue;
+                    };
+                    let (first, second) = (renderers[i].spec, renderers[j].spec);
+                    let message = |me: &ParsedRoute, other: &ParsedRoute, other_spec: &Spec<LummoNetworkingSpec>| {
+                        let narrowed = Rule::And(Box::new(me.rule.clone()), Box::new(Rule::Not(Box::new(other.rule.clone()))));
+                        format!(
+                            "`{}` and routes[{}].match `{}` of {} can both match a request to {host}: {reason}. Routes of different apps on one host may overlap only where one has the longer path and both have the same vpn setting. Narrow one of them so they cannot match one request, e.g. here `{narrowed}`, or serve the apps on different domains",
+                            me.rule, other.index, other.rule, describe(other_spec)
+                        )
+                    };
+                    let (to_first, to_second) = (message(a, b, second), message(b, a, first));
+                    renderers[i].error(&format!("routes[{}].match", a.index), to_first);
+                    renderers[j].error(&format!("routes[{}].match", b.index), to_second);
+                }
+            }
+        }
+    }
+}
+
+/// The first host and reason for which routes `a` and `b` of two apps conflict.
+fn conflict(hosts: &[String], a: &ParsedRoute, b: &ParsedRoute) -> Option<(String, &'static str)> {
+    for ta in &a.terms {
+        for tb in &b.terms {
+            let Some(host) = hosts.iter().find(|h| overlap::can_meet(h, ta, tb)) else {
+                continue;
+            };
+            let reason = if a.vpn != b.vpn {
+                "one is vpn: true and the other is not, so whether those requests are VPN-only would depend on which route wins"
+            } else if a.specificity == b.specificity {
+                "their paths are equally specific, so which app answers would be left to Traefik's ordering of equal priorities, which can change on a reload"
+            } else if overlap::path_specificity(ta).cmp(&overlap::path_specificity(tb)) != a.specificity.cmp(&b.specificity) {
+                "the route that wins them is not the one with the more specific path for those requests (a route ranks by its most specific path; split a rule joined by `||` into separate routes)"
+            } else {
+                continue;
+            };
+            return Some((host.clone(), reason));
+        }
+    }
+    None
+}
+
+/// `LummoNetworking <name> (app <app>, <file>)`.
+fn describe(spec: &Spec<LummoNetworkingSpec>) -> String {
+    let app = &spec.spec.app;
+    match spec.object.file_ref() {
+        Some(file) => format!("LummoNetworking `{}` (app {app}, {})", spec.name(), file.path),
+        None => format!("LummoNetworking `{}` (app {app})", spec.name()),
+    }
+}
+
+/// The HTTP→HTTPS routers of specs sharing a host get distinct priorities, the
+/// smallest free ones: below any router with a default priority (an ACME HTTP-01
+/// solver's `Host(...) && PathPrefix(`/.well-known/acme-challenge/...`)` is longer
+/// than 50 bytes), so such a router keeps winning its requests on `web`.
+fn redirect_priorities(specs: &[Spec<LummoNetworkingSpec>]) -> Vec<u64> {
+    let mut priorities: Vec<u64> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let used: Vec<u64> = (0..i)
+            .filter(|&j| !overlap::shared_hosts(&specs[j].spec.domains, &spec.spec.domains).is_empty())
+            .map(|j| priorities[j])
+            .collect();
+        let free = (1..).find(|p| !used.contains(p)).expect("some priority is free");
+        priorities.push(free);
+    }
+    priorities
 }
 
 impl Renderer<'_> {
@@ -104,18 +225,19 @@ impl Renderer<'_> {
         self.report.error(field, message);
     }
 
-    fn render(&mut self, list: &ResourceList) -> Vec<Value> {
-        let s = &self.spec.spec;
+    /// The spec's own checks; its routes in priority order.
+    fn prepare(&mut self) -> Vec<ParsedRoute> {
         self.check_domains();
         let routes = self.parse_routes();
         self.check_vpn_middleware(&routes);
-        if self.report.failed() {
-            return Vec::new();
-        }
-        let labels = lummo_core::labels(&s.app, None);
+        routes
+    }
+
+    fn render(&mut self, routes: &[ParsedRoute], redirect: u64, list: &ResourceList) -> Vec<Value> {
+        let labels = lummo_core::labels(&self.spec.spec.app, None);
         match self.config.mode {
-            Mode::Traefik => self.traefik(&routes, &labels),
-            Mode::GatewayApi => self.gateway_api(&routes, &labels, list),
+            Mode::Traefik => self.traefik(routes, redirect, &labels),
+            Mode::GatewayApi => self.gateway_api(routes, &labels, list),
         }
     }
 
@@ -144,6 +266,9 @@ impl Renderer<'_> {
         let routes = self.spec.spec.routes.clone();
         if routes.is_empty() {
             self.error("routes", "needs at least one route");
+        }
+        if routes.len() > MAX_ROUTES {
+            self.error("routes", format!("has {} routes; at most {MAX_ROUTES} fit one spec's priorities: split the app's routes over more specs", routes.len()));
         }
         let mut parsed: Vec<ParsedRoute> = Vec::new();
         for (index, route) in routes.iter().enumerate() {
@@ -175,23 +300,27 @@ impl Renderer<'_> {
                 let message = format!("same rule as routes[{}]: `{}`", twin.index, result.rule);
                 self.error(&field, message);
             }
+            let terms = overlap::terms(&result.rule);
+            let specificity = terms.iter().map(|t| overlap::path_specificity(t)).max().unwrap_or(0);
             parsed.push(ParsedRoute {
                 index,
                 rule: result.rule,
                 vpn: route.vpn,
+                terms,
+                specificity,
+                priority: 0,
             });
         }
         // VPN routes first, then more specific paths first; ties keep the spec's order.
         // A request that a vpn route matches is VPN-only, whatever public route also
         // matches it: ordering by path alone let `PathPrefix(/)` outrank a vpn
         // `Method(DELETE)` route and serve every DELETE publicly.
-        parsed.sort_by_key(|route| {
-            (
-                !route.vpn,
-                std::cmp::Reverse(specificity(&route.rule)),
-                route.index,
-            )
-        });
+        parsed.sort_by_key(|route| (!route.vpn, std::cmp::Reverse(route.specificity), route.index));
+        for rank in 0..parsed.len() {
+            let (vpn, specificity) = (parsed[rank].vpn, parsed[rank].specificity);
+            let tie = parsed[..rank].iter().filter(|r| r.vpn == vpn && r.specificity == specificity).count();
+            parsed[rank].priority = priority(vpn, specificity, tie.min(MAX_ROUTES - 1));
+        }
         self.warn_nested_public(&parsed);
         parsed
     }
@@ -274,7 +403,7 @@ impl Renderer<'_> {
         }
     }
 
-    fn traefik(&mut self, routes: &[ParsedRoute], labels: &BTreeMap<String, String>) -> Vec<Value> {
+    fn traefik(&mut self, routes: &[ParsedRoute], redirect: u64, labels: &BTreeMap<String, String>) -> Vec<Value> {
         let app = &self.spec.spec.app;
         let config = self.config;
         let mut service = json!({ "name": app, "port": self.service_port() });
@@ -287,15 +416,13 @@ impl Renderer<'_> {
             json!({ "name": format!("{app}-vpn") })
         };
         let hosts = self.hosts();
-        let count = routes.len();
         // Every public route also excludes the vpn routes' requests: should Traefik
         // drop a vpn route (its Middleware missing or refused), those requests then
         // match no route (404) instead of falling through to a public one.
         let vpn_rules: Vec<&Rule> = routes.iter().filter(|r| r.vpn).map(|r| &r.rule).collect();
         let https_routes: Vec<Value> = routes
             .iter()
-            .enumerate()
-            .map(|(rank, route)| {
+            .map(|route| {
                 let mut rule = Rule::And(Box::new(hosts.clone()), Box::new(route.rule.clone()));
                 if !route.vpn {
                     for vpn_rule in &vpn_rules {
@@ -306,7 +433,7 @@ impl Renderer<'_> {
                 let mut entry = json!({
                     "kind": "Rule",
                     "match": rule.to_string(),
-                    "priority": (count - rank) * 10,
+                    "priority": route.priority,
                     "services": [service],
                 });
                 if route.vpn {
@@ -336,6 +463,7 @@ impl Renderer<'_> {
                     "routes": [{
                         "kind": "Rule",
                         "match": hosts.to_string(),
+                        "priority": redirect,
                         "middlewares": [{ "name": format!("{app}-redirect-https") }],
                         "services": [service],
                     }],

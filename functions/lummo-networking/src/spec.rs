@@ -15,6 +15,10 @@ pub struct LummoNetworkingSpec {
     /// Hostnames served; every route matches only these. A leading `*.` wildcard
     /// needs `allowWildcardDomains` in the functionConfig.
     pub domains: Vec<Hostname>,
+    /// The routes, at most 1000. A request goes to the matching route that is vpn,
+    /// else to the one with the most specific path. Routes of another app on a
+    /// shared domain may overlap these only where one has the more specific path
+    /// and both agree on `vpn`; anything else is an error naming both specs.
     pub routes: Vec<Route>,
 }
 

@@ -42,6 +42,10 @@ pub fn check(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultItem
             _ => {}
         }
     }
+    let networking = list.items.iter().map(|item| item.value());
+    for spec in networking.filter(|o| o.kind() == "LummoNetworking" && o.annotation(lummo_core::GENERATED_BY).is_none()) {
+        references.exposed_metrics(spec);
+    }
     references.problems
 }
 
@@ -209,6 +213,36 @@ impl<'a> References<'a> {
         };
         self.report(route, Severity::Error, name, message);
     }
+
+    /// A route must not reach the port Prometheus scrapes: the app's PodMonitor
+    /// (named like its Service) scraping the container port that the Service port
+    /// a LummoNetworking routes to (`http`, or `grpc`) targets would serve the
+    /// metrics on the app's domains. Read from the spec, so a route refused for
+    /// want of the function's config is still checked.
+    fn exposed_metrics(&mut self, networking: &Value) {
+        let Some(app) = spec_str(networking, "/spec/app") else { return };
+        let Some(service) = self.available.get("Service", app) else { return };
+        let grpc = networking.pointer("/spec/grpc") == Some(&Value::Bool(true));
+        let port_name = if grpc { "grpc" } else { "http" };
+        let port = Value::from(port_name);
+        let Some(target) = target_port(service, &port) else { return };
+        let Some(monitor) = self.available.get("PodMonitor", app) else { return };
+        let scraped = list_at(&monitor["spec"], "podMetricsEndpoints")
+            .any(|endpoint| endpoint.get("port") == Some(&target) || endpoint.get("targetPort") == Some(&target));
+        let Some(spec) = self.owner(monitor).filter(|_| scraped) else { return };
+        let router = match networking.file_ref() {
+            Some(file) => format!("LummoNetworking `{}` ({})", networking.name(), file.path),
+            None => format!("LummoNetworking `{}`", networking.name()),
+        };
+        let target = target.as_str().map_or_else(|| target.to_string(), str::to_string);
+        let message = format!(
+            "the metrics port `{target}` is the port {router} routes to (Service `{app}` port {port_name}): the metrics would be served on the app's domains. Serve them on a port of their own that no route reaches, e.g. add `{{name: metrics, port: 9090}}` to the container's ports and set `monitoring.prometheus.port: metrics`"
+        );
+        let item = ResultItem::error(message).for_object(spec).field("spec.monitoring.prometheus.port");
+        if !self.problems.contains(&item) {
+            self.problems.push(item);
+        }
+    }
 }
 
 /// The items of the list at `key` of `value`, none when there is none.
@@ -343,3 +377,11 @@ fn service_has_port(service: &Value, port: &Value) -> bool {
     })
 }
 
+/// The container port (name or number) a Service port, given by name or number,
+/// targets: `targetPort`, else the port's own number.
+fn target_port(service: &Value, port: &Value) -> Option<Value> {
+    let entry = list_at(&service["spec"], "ports").find(|p| {
+        p.get("name") == Some(port) || p.get("port").and_then(Value::as_i64) == port.as_i64()
+    })?;
+    entry.get("targetPort").or_else(|| entry.get("port")).cloned()
+}

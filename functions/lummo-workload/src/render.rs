@@ -227,6 +227,9 @@ impl Context<'_> {
                 self.error(&format!("strategy.{key}"), format!("unknown strategy `{key}`{hint} (canary, blueGreen or the analysis shorthand)"));
             }
         }
+        if strategy.get("canary").and_then(|c| c.get("trafficRouting")).is_some() {
+            self.error("strategy.canary.trafficRouting", TRAFFIC_ROUTING_REFUSED);
+        }
         let raw = strategy.get("analysis")?;
         let analysis: Analysis = match decode::from_value(raw) {
             Ok(analysis) => analysis,
@@ -744,3 +747,9 @@ fn spread_constraints(app: &str) -> Vec<core::TopologySpreadConstraint> {
     })
     .to_vec()
 }
+
+/// `trafficRouting` is refused rather than passed through half-done: Argo Rollouts'
+/// Traefik routing shifts the weights of a TraefikService over canary and stable
+/// Services, none of which the functions generate, while the IngressRoute targets the
+/// app's Service; and without `dynamicStableScale` the stable pods stay at full size.
+const TRAFFIC_ROUTING_REFUSED: &str = "is not supported: Argo Rollouts would weight a TraefikService over canary and stable Services that are not generated, while lummo-networking's IngressRoute sends every request to the app's Service, so no step would shift traffic. Remove `trafficRouting`: the canary then gets its share through replica counts (setWeight: 20 on 5 replicas is 1 canary pod)";

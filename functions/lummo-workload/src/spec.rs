@@ -36,7 +36,8 @@ pub struct LummoDeploymentSpec {
     #[serde(default)]
     pub monitoring: Monitoring,
     /// The Argo Rollout strategy, passed through as is, plus the `analysis`
-    /// shorthand. Empty: a stepped canary.
+    /// shorthand. Empty: a stepped canary. `canary.trafficRouting` is refused: its
+    /// TraefikService and canary/stable Services are not generated.
     #[serde(default)]
     #[schemars(with = "StrategySchema")]
     pub strategy: Map<String, Value>,
