@@ -65,6 +65,18 @@ PLATFORM_VPN = {"sourceRange": [f"{VPN_SRC}/32", "10.8.0.0/16"]}
 passed, failed = 0, []
 
 
+
+def stop(proc, backends, workdir):
+    """Stops a Traefik started on loopback, closes its backends, removes its folder."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    for backend in backends.values():
+        backend.sock.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
 def check(ok, what):
     global passed
     if ok:
@@ -538,14 +550,7 @@ def check_spec(mode, what, spec, items, allow_cross, behind_lb):
         for backend in grpc_backends:
             check(backend.protocol_errors == 0, f"{what}: gRPC backend {backend.name} got non-h2c requests")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for backend in backends.values():
-            backend.sock.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop(proc, backends, workdir)
 
 
 if __name__ == "__main__":

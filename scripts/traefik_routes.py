@@ -297,14 +297,7 @@ def run_case(specs, reloads, rng, only=None):
             if reload == 0 or (sent // (reload + 1)) % 1000 == 0:
                 left()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            for backend in backends.values():
-                backend.sock.close()
-            shutil.rmtree(workdir, ignore_errors=True)
+            e2e.stop(proc, backends, workdir)
     return {"problems": problems, "requests": len(requests), "contested": contested}, sent
 
 
