@@ -96,18 +96,10 @@ pub(crate) fn clear_empty_annotations(root: &mut Node) {
     if metadata.kind != Kind::Mapping {
         return;
     }
-    let empty = |n: &Node| match n.kind {
-        Kind::Mapping => n.children.is_empty(),
-        Kind::Scalar => {
-            n.style == Style::Plain
-                && matches!(n.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
-        }
-        Kind::Sequence => false,
-    };
     if let Some(i) = metadata
         .children
         .chunks(2)
-        .position(|p| p[0].value == "annotations" && p.get(1).is_some_and(empty))
+        .position(|p| p[0].value == "annotations" && p.get(1).is_some_and(is_empty_field))
     {
         metadata.children.drain(2 * i..2 * i + 2);
     }
@@ -126,17 +118,20 @@ pub(crate) fn clear_empty_metadata(root: &mut Node) {
     else {
         return;
     };
-    let value = &root.children[2 * m + 1];
-    let empty = match value.kind {
-        Kind::Mapping => value.children.is_empty(),
+    if is_empty_field(&root.children[2 * m + 1]) {
+        root.children.drain(2 * m..2 * m + 2);
+    }
+}
+
+/// kyaml's `FieldClearer{IfEmpty: true}` test: an empty mapping or a null.
+fn is_empty_field(n: &Node) -> bool {
+    match n.kind {
+        Kind::Mapping => n.children.is_empty(),
         Kind::Scalar => {
-            value.style == Style::Plain
-                && matches!(value.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+            n.style == Style::Plain
+                && matches!(n.value.as_str(), "" | "~" | "null" | "Null" | "NULL")
         }
         Kind::Sequence => false,
-    };
-    if empty {
-        root.children.drain(2 * m..2 * m + 2);
     }
 }
 
