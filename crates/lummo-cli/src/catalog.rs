@@ -1,6 +1,5 @@
 //! `lummo catalog PKG...`: lummo-backstage on each package as it is on disk.
 
-use crate::package;
 use anyhow::{bail, Context, Result};
 use krm_sdk::ObjectExt;
 use lummo_cli::backstage::{catalog, catalog_config, CatalogOptions};
@@ -21,7 +20,7 @@ pub fn run(
     let mut texts = Vec::new();
     let mut failed = false;
     for path in packages {
-        let mut read = package::read(path)?;
+        let mut read = lummo_render::read(path)?;
         let name = read
             .items
             .iter()
@@ -30,13 +29,16 @@ pub fn run(
             })
             .map(|item| item.name().to_string())
             .unwrap_or_else(|| path.display().to_string());
-        match catalog(read.items.iter().map(|i| i.value().clone()).collect(), config.clone()) {
+        match catalog(
+            read.items.iter().map(|i| i.value().clone()).collect(),
+            config.clone(),
+        ) {
             Ok(text) => texts.push((name, path, text)),
             Err(results) => {
                 failed = true;
                 read.findings = results
                     .into_iter()
-                    .map(|result| package::Finding {
+                    .map(|result| lummo_render::Finding {
                         package: path.display().to_string(),
                         function: "lummo-backstage".into(),
                         result,

@@ -1,7 +1,6 @@
 //! `lummo eval`: functions over stdin, each with its own functionConfig (the rule
 //! is in `lummo_cli::function_config`).
 
-use crate::package;
 use anyhow::{bail, Context, Result};
 use krm_sdk::{ResourceList, ResultItem, Value};
 use lummo_cli::function_config as fc;
@@ -11,14 +10,14 @@ use std::process::ExitCode;
 /// `--config FUNCTION=FILE` arguments, read and checked against the chain.
 fn explicit_configs(
     configs: &[String],
-    chain: &[package::Function],
+    chain: &[lummo_render::Function],
 ) -> Result<BTreeMap<String, Value>> {
     let mut found = BTreeMap::new();
     for arg in configs {
         let Some((function, file)) = arg.split_once('=') else {
             bail!("--config `{arg}`: expected FUNCTION=FILE (e.g. --config networking=networking-config.yaml)");
         };
-        let function = fc::full_name(package::function_of_kind(function).unwrap_or(function));
+        let function = fc::full_name(lummo_render::function_of_kind(function).unwrap_or(function));
         if !chain.iter().any(|f| f.name == function) {
             let names: Vec<&str> = chain.iter().map(|f| f.name).collect();
             bail!(
@@ -96,7 +95,7 @@ pub fn run(functions: &[String], configs: &[String], manifests: bool) -> Result<
 
 /// Several functions over one input, in process: stops at the first error.
 fn chain_run(
-    chain: &[package::Function],
+    chain: &[lummo_render::Function],
     explicit: &BTreeMap<String, Value>,
     manifests: bool,
 ) -> Result<ExitCode> {
@@ -141,7 +140,7 @@ fn chain_run(
             .into_iter()
             .filter(|i| !fc::is_function_config(i))
             .collect();
-        crate::emit(&package::manifests(&items, &Default::default()));
+        crate::emit(&lummo_render::manifests(&items, &Default::default()));
     } else {
         crate::emit(&list.write());
     }

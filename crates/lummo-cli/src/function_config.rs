@@ -26,7 +26,9 @@ pub const FOR_FUNCTION: &str = "lummo.dev/function-config";
 
 /// The typed functionConfig kind of a function, if it has one (from the registry).
 pub fn config_kind(function: &str) -> Option<&'static str> {
-    let descriptor = lummo_validate::DESCRIPTORS.iter().find(|d| d.name() == function)?;
+    let descriptor = lummo_validate::DESCRIPTORS
+        .iter()
+        .find(|d| d.name() == function)?;
     let config = descriptor.kinds.iter().find(|k| k.function_config)?;
     Some(config.kind)
 }

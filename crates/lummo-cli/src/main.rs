@@ -5,10 +5,6 @@
 mod catalog;
 mod completions;
 mod eval;
-mod hand_edits;
-mod kptfile;
-mod package;
-mod runtime;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
@@ -209,7 +205,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     bail!("--image-pull-policy {other}: must be Always, IfNotPresent or Never")
                 }
             };
-            let settings = package::Settings {
+            let settings = lummo_render::Settings {
                 allow_exec,
                 allow_network,
                 pull: Some(pull.to_string()),
@@ -327,7 +323,7 @@ enum Output {
 fn render(
     package: &std::path::Path,
     output: Output,
-    settings: package::Settings,
+    settings: lummo_render::Settings,
     results_dir: Option<&std::path::Path>,
     verbose: bool,
 ) -> Result<ExitCode> {
@@ -342,9 +338,16 @@ fn render(
         }
     }
     if matches!(output, Output::InPlace) {
-        package::clean_up_on_interrupt()?;
+        lummo_render::clean_up_on_interrupt()?;
     }
-    let mut rendered = package::render(package, settings, matches!(output, Output::InPlace))?;
+    let mut rendered = lummo_render::render(
+        package,
+        settings,
+        match output {
+            Output::InPlace => lummo_render::Target::InPlace,
+            _ => lummo_render::Target::Items,
+        },
+    )?;
     if verbose {
         for (pkg, function, ms) in &rendered.timings {
             eprintln!("[{pkg}] {function}: {ms:.1} ms");
@@ -362,11 +365,11 @@ fn render(
         Output::Stdout => emit(&rendered.resource_list()),
         Output::Unwrap => emit(&rendered.unwrapped()),
         Output::Manifests => {
-            let configs = package::function_config_paths(package)?;
-            for warning in package::unmarked_local_config(&rendered.items, &configs) {
+            let configs = lummo_render::function_config_paths(package)?;
+            for warning in lummo_render::unmarked_local_config(&rendered.items, &configs) {
                 eprintln!("{}: {warning}", paint("warning", Severity::Warning));
             }
-            emit(&package::manifests(&rendered.items, &configs));
+            emit(&lummo_render::manifests(&rendered.items, &configs));
         }
         Output::Dir(dir) => {
             let written = rendered.write_to(&dir)?;
@@ -432,7 +435,7 @@ fn render(
 
 /// kpt's `--results-dir`: a FunctionResultList in DIR/results.yaml, one entry per
 /// function that ran, with its results.
-fn write_results(dir: &std::path::Path, rendered: &package::Rendered) -> Result<()> {
+fn write_results(dir: &std::path::Path, rendered: &lummo_render::Rendered) -> Result<()> {
     let mut items: Vec<serde_json::Value> = Vec::new();
     for step in &rendered.steps {
         let mut item = serde_json::Map::new();
@@ -472,7 +475,7 @@ fn write_results(dir: &std::path::Path, rendered: &package::Rendered) -> Result<
 
 /// A `git diff`-style unified diff of one file (a/ and b/ prefixes, /dev/null for
 /// a new or deleted file).
-fn unified_diff(change: &package::Change) -> String {
+fn unified_diff(change: &lummo_render::Change) -> String {
     let old = change.old.as_deref().unwrap_or("");
     let new = change.new.as_deref().unwrap_or("");
     let from = if change.old.is_some() {
@@ -518,7 +521,7 @@ fn severity_label(severity: Severity) -> &'static str {
 }
 
 fn validate(package: &std::path::Path) -> Result<ExitCode> {
-    let mut read = package::read(package)?;
+    let mut read = lummo_render::read(package)?;
     let mut list = krm_sdk::ResourceList::new(Vec::new());
     list.items = read.items.clone();
     lummo_core::function::process::<lummo_validate::Validate>(&mut list);
@@ -526,7 +529,7 @@ fn validate(package: &std::path::Path) -> Result<ExitCode> {
     read.findings = list
         .results
         .into_iter()
-        .map(|result| package::Finding {
+        .map(|result| lummo_render::Finding {
             package: ".".into(),
             function: "lummo-validate".into(),
             result,
@@ -565,23 +568,23 @@ fn schema(kind: Option<&str>, list: bool) -> Result<ExitCode> {
 }
 
 /// A function by name, or by a kind it reads.
-fn eval_function(name: &str) -> Result<package::Function> {
-    let name = package::function_of_kind(name).unwrap_or(name);
+fn eval_function(name: &str) -> Result<lummo_render::Function> {
+    let name = lummo_render::function_of_kind(name).unwrap_or(name);
     let name = if name.starts_with("lummo-") {
         name.to_string()
     } else {
         format!("lummo-{name}")
     };
-    package::function(&name).ok_or_else(|| {
+    lummo_render::function(&name).ok_or_else(|| {
         anyhow::anyhow!(
             "unknown function `{name}`; one of {}",
-            package::function_names()
+            lummo_render::function_names()
         )
     })
 }
 
 /// Results as `severity: file:line:column: Kind/name: field: message`, colored on a terminal.
-fn report(rendered: &package::Rendered) {
+fn report(rendered: &lummo_render::Rendered) {
     use std::io::Write;
     // One buffered write: thousands of results (a setter over every file) would
     // otherwise cost a system call per line, and a terminal check per label.

@@ -25,7 +25,11 @@ fn bash_complete(words: &[&str]) -> Vec<String> {
         .arg(script)
         .output()
         .expect("bash runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
@@ -36,8 +40,18 @@ fn bash_complete(words: &[&str]) -> Vec<String> {
 fn bash_completes_commands_and_their_flags() {
     assert_eq!(bash_complete(&["lummo", "in"]), ["init"]);
     let commands = bash_complete(&["lummo", ""]);
-    for command in ["render", "eval", "validate", "init", "completions", "schema"] {
-        assert!(commands.contains(&command.to_string()), "{command} in {commands:?}");
+    for command in [
+        "render",
+        "eval",
+        "validate",
+        "init",
+        "completions",
+        "schema",
+    ] {
+        assert!(
+            commands.contains(&command.to_string()),
+            "{command} in {commands:?}"
+        );
     }
     assert_eq!(bash_complete(&["lummo", "init", "--dom"]), ["--domain"]);
     assert_eq!(bash_complete(&["lummo", "eval", "--con"]), ["--config"]);
@@ -47,11 +61,20 @@ fn bash_completes_commands_and_their_flags() {
 #[test]
 fn every_shell_gets_a_script_and_an_unknown_one_is_refused() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
-        let out = Command::new(lummo()).args(["completions", shell]).output().unwrap();
+        let out = Command::new(lummo())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{shell}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("init"), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("init"),
+            "{shell}"
+        );
     }
-    let out = Command::new(lummo()).args(["completions", "tcsh"]).output().unwrap();
+    let out = Command::new(lummo())
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
 }
@@ -66,7 +89,11 @@ fn validate_on_a_terminal(no_color: Option<&str>) -> String {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("Kptfile"), "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\n").unwrap();
+    std::fs::write(
+        dir.join("Kptfile"),
+        "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\n",
+    )
+    .unwrap();
     // No `app`, no `containers`: lummo-validate reports errors.
     std::fs::write(
         dir.join("app.yaml"),
@@ -91,7 +118,12 @@ proc.wait(timeout=30)
 sys.stdout.write(out.decode())
 "#;
     let mut command = Command::new("python3");
-    command.arg("-c").arg(driver).arg(lummo()).arg("validate").arg(&dir);
+    command
+        .arg("-c")
+        .arg(driver)
+        .arg(lummo())
+        .arg("validate")
+        .arg(&dir);
     command.env_remove("NO_COLOR");
     if let Some(value) = no_color {
         command.env("NO_COLOR", value);

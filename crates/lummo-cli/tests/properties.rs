@@ -118,7 +118,10 @@ proptest! {
 /// Every spec kind of the registry's functions.
 fn spec_kinds() -> Vec<&'static str> {
     let kinds = lummo_validate::DESCRIPTORS.iter().flat_map(|d| d.kinds);
-    kinds.filter(|k| !k.function_config).map(|k| k.kind).collect()
+    kinds
+        .filter(|k| !k.function_config)
+        .map(|k| k.kind)
+        .collect()
 }
 
 /// A LummoTopic with these topics, as a package item.

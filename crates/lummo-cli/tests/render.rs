@@ -424,12 +424,24 @@ fn results_dir_records_exec_steps_as_kpt_does() {
     let kptfile = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\npipeline:\n  mutators:\n  - exec: sh -c 'cat; echo said >&2'\n";
     let pkg = package(
         "results-exec",
-        &[("Kptfile", kptfile), ("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n")],
+        &[
+            ("Kptfile", kptfile),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+            ),
+        ],
     );
     let results = pkg.with_extension("results");
     let _ = std::fs::remove_dir_all(&results);
     let out = lummo(
-        &["render", ".", "--allow-exec", "--results-dir", results.to_str().unwrap()],
+        &[
+            "render",
+            ".",
+            "--allow-exec",
+            "--results-dir",
+            results.to_str().unwrap(),
+        ],
         &pkg,
     );
     assert!(out.status.success(), "{}", stderr(&out));

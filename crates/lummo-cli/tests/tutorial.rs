@@ -31,7 +31,11 @@ fn blocks(markdown: &str) -> Vec<Block> {
             }
             match lang {
                 "sh" => {
-                    found.push(Block { line: n + 1, script: body, expected: None });
+                    found.push(Block {
+                        line: n + 1,
+                        script: body,
+                        expected: None,
+                    });
                     since_sh = Some(true);
                     continue;
                 }
@@ -58,7 +62,11 @@ fn every_command_of_the_tutorial_runs_and_prints_what_it_says() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_lummo")).parent().unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     for block in &blocks {
         let out = Command::new("bash")
             .arg("-c")
@@ -78,7 +86,11 @@ fn every_command_of_the_tutorial_runs_and_prints_what_it_says() {
             block.script
         );
         if let Some(expected) = &block.expected {
-            assert_eq!(&output, expected, "docs/tutorial.md:{}: output differs", block.line);
+            assert_eq!(
+                &output, expected,
+                "docs/tutorial.md:{}: output differs",
+                block.line
+            );
         }
     }
 
@@ -93,18 +105,34 @@ fn every_command_of_the_tutorial_runs_and_prints_what_it_says() {
             .unwrap_or_else(|| panic!("no {key} in\n{text}"))
     };
     let plugin_name = format!("{}-{}", field(&plugin, "name:"), field(&plugin, "version:"));
-    let app_spec = application.split("plugin:").nth(1).expect("the Application names a plugin");
+    let app_spec = application
+        .split("plugin:")
+        .nth(1)
+        .expect("the Application names a plugin");
     assert_eq!(field(app_spec, "name:"), plugin_name);
     let package = field(&application, "path:");
-    assert!(dir.join(&package).join("Kptfile").is_file(), "path {package} is not the package");
-    assert!(plugin.contains("fileName: Kptfile"), "the plugin discovers packages by their Kptfile");
+    assert!(
+        dir.join(&package).join("Kptfile").is_file(),
+        "path {package} is not the package"
+    );
+    assert!(
+        plugin.contains("fileName: Kptfile"),
+        "the plugin discovers packages by their Kptfile"
+    );
 }
 
 #[test]
 fn blocks_pair_commands_with_the_output_right_after_them() {
-    let markdown = "x\n```sh\na\n```\n\n```text\nA\n```\n```sh\nb\n```\nprose\n```text\nnot b's\n```\n";
+    let markdown =
+        "x\n```sh\na\n```\n\n```text\nA\n```\n```sh\nb\n```\nprose\n```text\nnot b's\n```\n";
     let found = blocks(markdown);
     assert_eq!(found.len(), 2);
-    assert_eq!((found[0].script.as_str(), found[0].expected.as_deref()), ("a\n", Some("A\n")));
-    assert_eq!((found[1].script.as_str(), found[1].expected.as_deref()), ("b\n", None));
+    assert_eq!(
+        (found[0].script.as_str(), found[0].expected.as_deref()),
+        ("a\n", Some("A\n"))
+    );
+    assert_eq!(
+        (found[1].script.as_str(), found[1].expected.as_deref()),
+        ("b\n", None)
+    );
 }

@@ -4,8 +4,8 @@
 //! and `exclude` (`fnruntime.SelectInput`, `MergeWithInput`).
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use krm_sdk::yaml::Limits;
 use krm_sdk::object::annotations;
+use krm_sdk::yaml::Limits;
 use krm_sdk::{Item, ObjectExt, ResourceList, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -60,7 +60,7 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
             // the comments and the order of the object's own fields are what count.
             item.complete_text()
                 .or_else(|| item.source_text().map(std::borrow::Cow::Borrowed))
-                .map(|t| crate::package::unindent_item(&t))
+                .map(|t| crate::output::unindent_item(&t))
         })
         .collect();
     let input = list.write();
@@ -130,7 +130,10 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
 /// filter: after kpt's runner checked the paths and indexes as the function left
 /// them (`enforcePathInvariants`), so two objects may end up on one path and index
 /// that way (fuzz seed 2 case 44), and kpt writes both.
-pub fn reconcile_annotations(items: Vec<Item>, originals: &[(String, String)]) -> Result<Vec<Item>> {
+pub fn reconcile_annotations(
+    items: Vec<Item>,
+    originals: &[(String, String)],
+) -> Result<Vec<Item>> {
     items
         .into_iter()
         .map(|item| {
@@ -151,7 +154,7 @@ pub fn reconcile_annotations(items: Vec<Item>, originals: &[(String, String)]) -
 /// comments: a foot comment closing `metadata` would go to the last of them, and
 /// with them when they go again.
 fn write_as_kyaml(item: &mut Item) {
-    let Some(text) = item.source_text().map(crate::package::unindent_item) else {
+    let Some(text) = item.source_text().map(crate::output::unindent_item) else {
         return;
     };
     let keys: Vec<String> = item
@@ -191,11 +194,14 @@ fn restore(mut item: Item, inputs: &[Option<String>]) -> Item {
         .annotation(ID)
         .or_else(|| item.annotation(annotations::ID))
         .and_then(|id| id.parse::<usize>().ok());
-    let Some(input) = id.and_then(|id| id.checked_sub(1)).and_then(|i| inputs.get(i)) else {
+    let Some(input) = id
+        .and_then(|id| id.checked_sub(1))
+        .and_then(|i| inputs.get(i))
+    else {
         return item;
     };
     let printed = match item.source_text() {
-        Some(text) => crate::package::unindent_item(text),
+        Some(text) => crate::output::unindent_item(text),
         None => krm_sdk::yaml::to_string(item.value()),
     };
     let limits = Limits::default();
@@ -347,7 +353,12 @@ pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command>
     let mut command = Command::new("docker");
     command.args(["run", "--rm", "-i", "--pull", pull]);
     command.args(["--network", if network { "host" } else { "none" }]);
-    command.args(["--user", "nobody", "--security-opt=no-new-privileges", "--read-only"]);
+    command.args([
+        "--user",
+        "nobody",
+        "--security-opt=no-new-privileges",
+        "--read-only",
+    ]);
     command.args(["-e", "LOG_TO_STDERR=true", "-e", "STRUCTURED_RESULTS=true"]);
     command.arg(image);
     Ok(command)
@@ -462,10 +473,18 @@ mod tests {
 
     #[test]
     fn merge_keeps_order_and_appends_new() {
-        let input: Vec<Item> = vec![json!({"n": 0}).into(), json!({"n": 1}).into(), json!({"n": 2}).into()];
+        let input: Vec<Item> = vec![
+            json!({"n": 0}).into(),
+            json!({"n": 1}).into(),
+            json!({"n": 2}).into(),
+        ];
         let mut changed = json!({"n": 10, "metadata": {"annotations": {}}});
         changed.set_annotation(RESOURCE_ID, "1");
-        let merged = merge(input, &[false, true, true], vec![changed.into(), json!({"n": 3}).into()]);
+        let merged = merge(
+            input,
+            &[false, true, true],
+            vec![changed.into(), json!({"n": 3}).into()],
+        );
         let ns: Vec<i64> = merged.iter().map(|v| v["n"].as_i64().unwrap()).collect();
         assert_eq!(
             ns,

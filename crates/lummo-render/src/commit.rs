@@ -1,0 +1,481 @@
+//! Writing: finished subtrees staged as temporary files beside their targets
+//! while the render goes on, renamed in place only when every package rendered,
+//! removed on failure or interrupt; `--check`'s list of changes; `-o DIR`.
+
+use crate::load::*;
+use crate::output::*;
+use crate::state::*;
+use anyhow::{anyhow, bail, Context as _, Result};
+use krm_sdk::Item;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// An in-place render of a monorepo: a subtree no ancestor pipeline will touch is
+/// written to temporary files as soon as it is rendered and dropped from memory,
+/// so memory follows the largest package with a pipeline, not the tree. The
+/// temporary files are renamed over their targets only when every package has
+/// rendered; otherwise they are removed and nothing changes.
+#[derive(Default)]
+pub(crate) struct Staging {
+    /// Writes the temporary files while rendering goes on.
+    pub(crate) writer: Option<Writer>,
+    /// (temporary file, destination), once the writer has finished.
+    pub(crate) renames: Vec<(PathBuf, PathBuf)>,
+    pub(crate) deletions: Vec<PathBuf>,
+    /// Root-relative paths of the files created and updated, for `-v`.
+    pub(crate) created: Vec<String>,
+    pub(crate) updated: Vec<String>,
+}
+
+/// One file a render would change: its old text (none when new) and its new
+/// text (none when pruned).
+pub struct Change {
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// What an in-place render did, file by file.
+#[derive(Default)]
+pub struct Summary {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
+impl Rendered {
+    /// Stages a rendered subtree whose paths are root-relative: changed and new
+    /// files go to temporary files, files whose resources all went away are
+    /// marked for deletion; its items and sources are dropped.
+    pub(crate) fn stage(&mut self, items: Vec<Item>) -> Result<()> {
+        let named: BTreeSet<&str> = self
+            .findings
+            .iter()
+            .filter_map(|f| f.result.file.as_ref().map(|file| file.path.as_str()))
+            .collect();
+        for path in named {
+            if let Some(source) = self.sources.get(path) {
+                self.named_texts
+                    .insert(path.to_string(), source.text.clone());
+            }
+        }
+        let files: Vec<(String, Option<Source>, Vec<Document>)> = group_files(&items)
+            .into_iter()
+            .map(|(path, documents)| {
+                let source = self.sources.remove(&path);
+                (path, source, documents)
+            })
+            .collect();
+        drop(items);
+        let texts = krm_sdk::parallel::map(&files, |(_, source, documents)| {
+            file_text(source.as_ref(), documents)
+        });
+        let mut staging = self.staging.take().unwrap_or_default();
+        let mut changed = Vec::new();
+        for ((path, source, _), text) in files.into_iter().zip(texts) {
+            match source {
+                Some(source) if source.text == text => {}
+                Some(source) => {
+                    staging.updated.push(path.clone());
+                    changed.push((path, text, Some(source.permissions)));
+                }
+                None => {
+                    staging.created.push(path.clone());
+                    changed.push((path, text, None));
+                }
+            }
+        }
+        for path in std::mem::take(&mut self.unstaged_sources) {
+            if self.sources.remove(&path).is_some() {
+                staging.deletions.push(self.root.join(&path));
+            }
+        }
+        let writer = staging.writer.get_or_insert_with(Writer::start);
+        // kpt writes a file through a symbolic link (the link stays); a file and a
+        // link to it are one file, written once.
+        let mut targets = BTreeSet::new();
+        let result = changed
+            .into_iter()
+            .try_for_each(|(path, text, permissions)| {
+                let mut destination = self.root.join(path);
+                if std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink())
+                {
+                    destination = std::fs::canonicalize(&destination).unwrap_or(destination);
+                }
+                if !targets.insert(destination.clone()) {
+                    return Ok(());
+                }
+                writer.send(destination, text, permissions)
+            });
+        self.staging = Some(staging);
+        result
+    }
+
+    /// Renames every staged file over its target and deletes pruned files; on a
+    /// failed render, removes the temporary files instead.
+    pub fn commit(&mut self) -> Result<Summary> {
+        if self.failed() {
+            self.discard();
+            return Ok(Summary::default());
+        }
+        let mut staging = self.staging.take().unwrap_or_default();
+        if let Some(writer) = staging.writer.take() {
+            match writer.finish() {
+                Ok(renames) => staging.renames = renames,
+                Err((error, written)) => {
+                    for (temporary, _) in written {
+                        let _ = std::fs::remove_file(temporary);
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        // Each rename is atomic on its own; replacing a file is kernel work (ext4
+        // allocates the new file's blocks then), done on every core.
+        let renamed = krm_sdk::parallel::map(&staging.renames, |(temporary, destination)| {
+            std::fs::rename(temporary, destination)
+                .with_context(|| destination.display().to_string())
+        });
+        renamed.into_iter().collect::<Result<Vec<()>>>()?;
+        let mut deleted = Vec::new();
+        for leftover in &self.leftovers {
+            // One this render wrote again under the same name is renamed already.
+            match std::fs::remove_file(self.root.join(leftover)) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                result => {
+                    result.with_context(|| leftover.clone())?;
+                    deleted.push(leftover.clone());
+                }
+            }
+        }
+        for doomed in &staging.deletions {
+            if doomed.exists() {
+                std::fs::remove_file(doomed).with_context(|| doomed.display().to_string())?;
+                let relative = doomed.strip_prefix(&self.root).unwrap_or(doomed);
+                deleted.push(relative.display().to_string());
+            }
+        }
+        Ok(Summary {
+            created: staging.created,
+            updated: staging.updated,
+            deleted,
+        })
+    }
+
+    /// Every file an in-place render would create, change or delete, with both
+    /// texts; nothing is written (`lummo render --check`).
+    pub fn changes(&self) -> Vec<Change> {
+        let files = self.files();
+        let mut changes = Vec::new();
+        for (path, documents) in &files {
+            let source = self.sources.get(path);
+            let new = file_text(source, documents);
+            if source.is_some_and(|s| s.text == new) {
+                continue;
+            }
+            changes.push(Change {
+                path: path.clone(),
+                old: source.map(|s| s.text.clone()),
+                new: Some(new),
+            });
+        }
+        for (path, source) in &self.sources {
+            if !files.contains_key(path) {
+                changes.push(Change {
+                    path: path.clone(),
+                    old: Some(source.text.clone()),
+                    new: None,
+                });
+            }
+        }
+        for leftover in &self.leftovers {
+            changes.push(Change {
+                path: leftover.clone(),
+                old: Some(String::new()),
+                new: None,
+            });
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        changes
+    }
+
+    /// Removes the staged temporary files: the package stays as it was.
+    pub(crate) fn discard(&mut self) {
+        if let Some(mut staging) = self.staging.take() {
+            if let Some(writer) = staging.writer.take() {
+                staging.renames = match writer.finish() {
+                    Ok(renames) | Err((_, renames)) => renames,
+                };
+            }
+            for (temporary, _) in &staging.renames {
+                let _ = std::fs::remove_file(temporary);
+            }
+        }
+    }
+
+    /// kpt's `-o DIR`: a new folder outside the package with the Kptfiles and
+    /// resources of the rendered package, and nothing else.
+    pub fn write_to(&self, dir: &Path) -> Result<usize> {
+        if dir.exists() {
+            bail!(
+                "directory {:?} already exists, please delete the directory and retry",
+                dir.display().to_string()
+            );
+        }
+        let absolute = absolute(dir)?;
+        if absolute == self.root {
+            bail!(
+                "output directory {} is the package itself; render in place without -o, or choose a new folder",
+                dir.display()
+            );
+        }
+        // kpt writes a new folder inside the package too (its e2e case
+        // out-of-place-dir); only the resources go there, never the folder itself.
+        if absolute.starts_with(&self.root) {
+            eprintln!(
+                "warning: {} lies inside the package: the next render reads it as part of the package; add it to .krmignore",
+                dir.display()
+            );
+        }
+        let files: Vec<(String, String)> = self
+            .files()
+            .into_iter()
+            .map(|(path, documents)| {
+                let text = file_text(self.sources.get(&path), &documents);
+                (path, without_head_gaps(&text))
+            })
+            .collect();
+        std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
+        write_files(&absolute, &files)?;
+        Ok(files.len())
+    }
+}
+
+/// A path made absolute against the working directory, `..` resolved through the
+/// parent that exists (the folder itself does not exist yet).
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(path)
+    };
+    let mut existing = joined.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name().map(|n| n.to_os_string()));
+        if !existing.pop() {
+            break;
+        }
+    }
+    let mut resolved = existing.canonicalize().unwrap_or(existing);
+    for part in rest.into_iter().rev() {
+        match part {
+            Some(name) => resolved.push(name),
+            None => {
+                resolved.pop();
+            }
+        }
+    }
+    Ok(resolved)
+}
+
+/// (temporary file, destination) of each file the writer wrote.
+pub(crate) type Renames = Vec<(PathBuf, PathBuf)>;
+
+/// Two threads that write temporary files beside their destinations (same file
+/// system, so the later rename is atomic: an interrupted run leaves the old file
+/// or the new one, never half of one). Creating thousands of files is the file
+/// system's work, most of a monorepo render's time: it overlaps with rendering.
+pub(crate) struct Writer {
+    pub(crate) sender: Option<std::sync::mpsc::Sender<Staged>>,
+    pub(crate) workers: Vec<std::thread::JoinHandle<(Renames, Option<anyhow::Error>)>>,
+}
+
+impl Writer {
+    pub(crate) fn start() -> Writer {
+        let (sender, receiver) = std::sync::mpsc::channel::<Staged>();
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        let workers = (0..2)
+            .map(|_| {
+                let receiver = receiver.clone();
+                std::thread::spawn(move || {
+                    let mut renames = Vec::new();
+                    let mut folders = std::collections::HashSet::new();
+                    loop {
+                        let next = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((destination, text, permissions)) = next else {
+                            break;
+                        };
+                        match write_temporary(&destination, &text, permissions, &mut folders) {
+                            Ok(temporary) => renames.push((temporary, destination)),
+                            Err(error) => return (renames, Some(error)),
+                        }
+                    }
+                    (renames, None)
+                })
+            })
+            .collect();
+        Writer {
+            sender: Some(sender),
+            workers,
+        }
+    }
+
+    /// Another sender to the same writing threads, for a subtree rendered on
+    /// another thread; the files it sends are this writer's to finish.
+    pub(crate) fn share(&self) -> Writer {
+        Writer {
+            sender: self.sender.clone(),
+            workers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn send(
+        &self,
+        destination: PathBuf,
+        text: String,
+        permissions: Option<std::fs::Permissions>,
+    ) -> Result<()> {
+        self.sender
+            .as_ref()
+            .and_then(|s| s.send((destination, text, permissions)).ok())
+            .ok_or_else(|| anyhow!("the file writers stopped"))
+    }
+
+    /// Waits for the writers: every (temporary, destination), or the first error
+    /// with what was written.
+    pub(crate) fn finish(mut self) -> std::result::Result<Renames, (anyhow::Error, Renames)> {
+        drop(self.sender.take());
+        let mut renames = Vec::new();
+        let mut failure = None;
+        for worker in self.workers.drain(..) {
+            match worker.join() {
+                Ok((written, error)) => {
+                    renames.extend(written);
+                    failure = failure.or(error);
+                }
+                Err(_) => failure = failure.or(Some(anyhow!("a file writer stopped"))),
+            }
+        }
+        match failure {
+            None => Ok(renames),
+            Some(error) => Err((error, renames)),
+        }
+    }
+}
+
+/// A file to stage: its destination, text, and the permissions of the file it
+/// replaces when that was read.
+pub(crate) type Staged = (PathBuf, String, Option<std::fs::Permissions>);
+
+/// Writes `text` to a temporary file beside `destination`, with the permissions
+/// of the file it replaces (`permissions`, as read; else asked of the disk).
+/// `folders` are those this thread made or found already: a monorepo's files
+/// are mostly in a few folders per package, and asking for each costs two system
+/// calls per file.
+pub(crate) fn write_temporary(
+    destination: &Path,
+    text: &str,
+    permissions: Option<std::fs::Permissions>,
+    folders: &mut std::collections::HashSet<PathBuf>,
+) -> Result<PathBuf> {
+    write_temporary_file(destination, text, permissions, folders)
+        .with_context(|| temporary_name(destination).display().to_string())
+}
+
+/// The suffix of every temporary file a render writes (`.NAME.lummo-tmp` beside
+/// NAME); one left behind by a killed render is removed by the next one.
+pub(crate) const TEMPORARY_SUFFIX: &str = ".lummo-tmp";
+
+pub(crate) fn temporary_name(destination: &Path) -> PathBuf {
+    let name = destination
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    destination.with_file_name(format!(".{name}{TEMPORARY_SUFFIX}"))
+}
+
+/// The temporary files on disk, and whether the process is stopping: a file is
+/// created only while this lock is held and the process is not stopping, so the
+/// interrupt handler ([`remove_temporaries`]) finds every one of them.
+pub(crate) static TEMPORARIES: std::sync::Mutex<(bool, Vec<PathBuf>)> =
+    std::sync::Mutex::new((false, Vec::new()));
+
+/// For SIGINT and SIGTERM: removes every temporary file and keeps any more from
+/// being created; the caller exits. A replaced file holds its old text or its
+/// new one (each rename is atomic), never half of one.
+pub fn remove_temporaries() {
+    let mut guard = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
+    guard.0 = true;
+    for path in guard.1.drain(..) {
+        let _ = std::fs::remove_file(path);
+    }
+    // The lock stays held: a writer waiting for it never creates another file.
+    std::mem::forget(guard);
+}
+
+/// Removes the temporary files on SIGINT and SIGTERM, then exits as a shell
+/// reports a signal (128 + its number).
+pub fn clean_up_on_interrupt() -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            remove_temporaries();
+            eprintln!(
+                "interrupted: temporary files removed; each file holds its old text, or its new one if it was already replaced"
+            );
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+pub(crate) fn write_temporary_file(
+    destination: &Path,
+    text: &str,
+    permissions: Option<std::fs::Permissions>,
+    folders: &mut std::collections::HashSet<PathBuf>,
+) -> Result<PathBuf> {
+    use std::io::Write;
+    if let Some(parent) = destination.parent() {
+        if !folders.contains(parent) {
+            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+            folders.insert(parent.to_path_buf());
+        }
+    }
+    let temporary = temporary_name(destination);
+    let permissions =
+        permissions.or_else(|| std::fs::metadata(destination).ok().map(|m| m.permissions()));
+    let mut file = {
+        let mut guard = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
+        if guard.0 {
+            bail!("interrupted");
+        }
+        let file = std::fs::File::create(&temporary)?;
+        guard.1.push(temporary.clone());
+        file
+    };
+    file.write_all(text.as_bytes())?;
+    // On the open file: no second walk of the path.
+    // A file system without modes refuses; the file is written all the same.
+    if let Some(permissions) = permissions {
+        let _ = file.set_permissions(permissions);
+    }
+    Ok(temporary)
+}
+
+/// Writes whole files into a new folder (nothing there to protect).
+pub(crate) fn write_files(target: &Path, files: &[(String, String)]) -> Result<()> {
+    for (path, text) in files {
+        let destination = target.join(path);
+        if let Some(parent) = destination.parent() {
+            std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
+        }
+        std::fs::write(&destination, text).with_context(|| destination.display().to_string())?;
+    }
+    Ok(())
+}

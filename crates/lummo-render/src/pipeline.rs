@@ -1,0 +1,864 @@
+//! The pipeline of every package in kpt's order (subpackages first), each
+//! step's runner (a Lummo function or a catalog function in process, an `exec:`
+//! program, a container), and kpt's checks between steps (`AreKRM`, path
+//! invariants, default paths, `configPath`).
+
+use crate::commit::*;
+use crate::kptfile::{self, Kptfile, Step};
+use crate::load::*;
+use crate::registry::*;
+use crate::runtime;
+use crate::state::*;
+use anyhow::{anyhow, bail, Context as _, Result};
+use krm_sdk::object::{annotations, set_file, FileRef};
+use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// kpt's annotation for the package a resource belongs to (an absolute path).
+pub const PACKAGE_PATH: &str = "internal.config.kubernetes.io/package-path";
+
+/// How one step runs.
+pub(crate) enum Runner {
+    Native(Function),
+    /// A function of the kpt catalog, in process (crates/kpt-catalog).
+    Catalog(kpt_catalog::Function),
+    Exec(Vec<String>),
+    Container(String),
+}
+
+pub(crate) fn is_lummo(item: &Value) -> bool {
+    item.api_version()
+        .split('/')
+        .next()
+        .is_some_and(|group| group == lummo_core::GROUP)
+}
+
+/// Where a render's result goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Staged on disk as subtrees finish; [`Rendered::commit`] puts it in place.
+    InPlace,
+    /// Kept in [`Rendered::items`] for `-o stdout`, `-o unwrap`, `-o DIR`,
+    /// `--check` and manifests.
+    Items,
+}
+
+/// Whether any package above one has a pipeline (which will see its resources).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ancestors {
+    NoPipeline,
+    Pipeline,
+}
+
+/// Reads and renders the package at `root` (and its subpackages).
+///
+/// [`Target::InPlace`]: the result is staged on disk as it renders and [`Rendered::commit`]
+/// puts it in place; otherwise `items` holds the whole rendered tree.
+pub fn render(root: &Path, settings: Settings, target: Target) -> Result<Rendered> {
+    let root = open(root)?;
+    let mut rendered = Rendered::new(root.clone());
+    let threads = settings.threads.unwrap_or_else(krm_sdk::parallel::threads);
+    rendered.spare_threads = Arc::new(AtomicUsize::new(threads.saturating_sub(1)));
+    rendered.settings = settings;
+    if target == Target::InPlace {
+        rendered.staging = Some(Staging::default());
+    }
+    if let Err(error) = render_subtree(&mut rendered, &root, "") {
+        rendered.discard();
+        return Err(error);
+    }
+    Ok(rendered)
+}
+
+/// Renders the package at `relative`, which no pipeline above it touches, and
+/// finishes it unless it failed.
+pub(crate) fn render_subtree(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<()> {
+    let items = render_package(rendered, root, relative, Ancestors::NoPipeline)?;
+    if !rendered.failed() {
+        finish(rendered, root, items)?;
+    }
+    Ok(())
+}
+
+/// Renders the subpackages `subs` of a package without pipeline that no pipeline
+/// above touches: each subtree is independent of the others, so they render on
+/// the threads the render has spare, each into its own state, merged in path
+/// order. The first subtree that fails or errs stops the render as rendering them
+/// one after the other would: nothing of the later ones is reported, even when
+/// they already ran (their staged files go with the rest when the render fails).
+pub(crate) fn render_subtrees(rendered: &mut Rendered, root: &Path, subs: &[String]) -> Result<()> {
+    let helpers = rendered.take_threads(subs.len().saturating_sub(1));
+    if let Some(staging) = rendered.staging.as_mut() {
+        staging.writer.get_or_insert_with(Writer::start);
+    }
+    let template = rendered.subtree(if helpers > 0 {
+        Progress::Buffered
+    } else {
+        Progress::AsParent
+    });
+    let mut outcome = Ok(());
+    krm_sdk::parallel::ordered(
+        subs.len(),
+        helpers + 1,
+        |index| {
+            let mut child = template.subtree(Progress::AsParent);
+            let result = render_subtree(&mut child, root, &subs[index]);
+            (child, result)
+        },
+        |(child, result)| {
+            rendered.merge(child);
+            match result {
+                Ok(()) => !rendered.failed(),
+                Err(error) => {
+                    outcome = Err(error);
+                    false
+                }
+            }
+        },
+    );
+    rendered.spare_threads.fetch_add(helpers, Ordering::AcqRel);
+    outcome
+}
+
+/// A finished subtree (root-relative after rebasing): checked for staleness, then
+/// staged on disk, or kept in `items` for the other outputs.
+pub(crate) fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> Result<()> {
+    check_indexes(&items)?;
+    let items = rebase(root, items)?;
+    check_staleness(rendered, &items);
+    if rendered.failed() {
+        return Ok(());
+    }
+    for warning in rendered.hand_edits.check(&items) {
+        rendered.finding("", "lummo render", warning);
+    }
+    if rendered.staging.is_some() {
+        rendered.stage(items)
+    } else {
+        rendered.items.extend(items);
+        Ok(())
+    }
+}
+
+/// Renders the package at `relative` after its subpackages. When no ancestor has
+/// a pipeline ([`Ancestors::NoPipeline`]), a subtree is finished as soon as it is
+/// rendered (and, in place, staged on disk), and nothing is returned for it.
+pub(crate) fn render_package(
+    rendered: &mut Rendered,
+    root: &Path,
+    relative: &str,
+    ancestors: Ancestors,
+) -> Result<Vec<Item>> {
+    let kptfile_path = join(relative, "Kptfile");
+    let text = std::fs::read_to_string(root.join(&kptfile_path))
+        .with_context(|| format!("{kptfile_path} can't be read"))?;
+    let kptfile = kptfile::parse(&kptfile_path, &text)?;
+    rendered.packages += 1;
+    let has_pipeline = kptfile.steps().next().is_some();
+    let mut items = Vec::new();
+    let subs = subpackages(root, relative)?;
+    if ancestors == Ancestors::NoPipeline && !has_pipeline {
+        render_subtrees(rendered, root, &subs)?;
+        if rendered.failed() {
+            return Ok(items);
+        }
+    } else {
+        for sub in subs {
+            let sub_items = render_package(rendered, root, &sub, Ancestors::Pipeline)?;
+            if rendered.failed() {
+                return Ok(items);
+            }
+            items.extend(sub_items);
+        }
+    }
+    let local = read_local(rendered, root, relative)?;
+    check_config_paths(&kptfile, &local)?;
+    items.extend(local);
+    // kpt checks every input of every package, pipeline or not (kpt `AreKRM`).
+    for item in &items {
+        if let Err(reason) = is_krm(item) {
+            let path = item.file_ref().map(|f| f.path).unwrap_or_default();
+            bail!("input resource list must contain only KRM resources: {path}: {reason}");
+        }
+    }
+    let package = display_package(relative);
+    for (stage, steps) in [
+        ("mutators", &kptfile.mutators),
+        ("validators", &kptfile.validators),
+    ] {
+        for step in steps {
+            let runner = step_runner(step, &rendered.settings).map_err(|e| {
+                // kpt says this one bare; scripts match on it.
+                if matches!(e.downcast_ref(), Some(PipelineError::NeedsAllowExec)) {
+                    e
+                } else {
+                    e.context(format!("{kptfile_path}: {}", step.field))
+                }
+            })?;
+            let label = match &runner {
+                Runner::Native(function) => function.name.to_string(),
+                _ => step.reference().to_string(),
+            };
+            if let Runner::Catalog(_) = &runner {
+                rendered.say(&format!("[RUNNING] \"{label}\"\n"));
+            }
+            if let Runner::Native(function) = &runner {
+                if let Some(warning) = version_warning(step, function.name) {
+                    rendered.finding(relative, function.name, warning);
+                }
+            }
+            let package_path = package_dir(root, relative).display().to_string();
+            let config = step_config(&package_path, step, &items)?;
+            let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
+            let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
+            // A mutator over every item takes them (a failed render writes
+            // nothing); a selective one gets copies marked for merging back, and a
+            // validator copies, as kpt keeps the input whatever it returns.
+            let input: Vec<Item> = if selective || stage != "mutators" {
+                items
+                    .iter()
+                    .zip(&chosen)
+                    .enumerate()
+                    .filter(|(_, (_, chosen))| **chosen)
+                    .map(|(i, (item, _))| {
+                        let mut item = item.clone();
+                        if selective {
+                            item.update(|v| v.set_annotation(runtime::RESOURCE_ID, &i.to_string()));
+                        }
+                        item
+                    })
+                    .collect()
+            } else {
+                std::mem::take(&mut items)
+            };
+            let mut list = ResourceList::new(Vec::new());
+            list.items = input;
+            list.function_config = config;
+            let start = Instant::now();
+            let mut external_exit = None;
+            match &runner {
+                Runner::Native(function) => (function.process)(&mut list),
+                Runner::Catalog(function) => {
+                    function.run(&mut list);
+                    rendered.say(&outcome(
+                        &label,
+                        list.has_errors(),
+                        start.elapsed().as_secs_f64(),
+                        "",
+                    ));
+                }
+                Runner::Exec(_) | Runner::Container(_) => {
+                    rendered.say(&format!("[RUNNING] \"{label}\"\n"));
+                    let command = external_command(&runner, &rendered.settings)?;
+                    let exit = runtime::run_external(command, &label, &mut list)?;
+                    rendered.say(&outcome(
+                        &label,
+                        exit.code != 0,
+                        start.elapsed().as_secs_f64(),
+                        &exit.stderr,
+                    ));
+                    external_exit = Some(exit);
+                }
+            }
+            rendered.steps.push(StepRecord {
+                field: if step.exec.is_empty() {
+                    "image"
+                } else {
+                    "exec"
+                },
+                reference: match &runner {
+                    Runner::Container(image) => image.clone(),
+                    _ => step.reference().to_string(),
+                },
+                exit_code: external_exit
+                    .as_ref()
+                    .map_or(i32::from(list.has_errors()), |e| e.code),
+                stderr: external_exit
+                    .as_ref()
+                    .map(|e| e.stderr.clone())
+                    .unwrap_or_default(),
+                results: list.results.clone(),
+            });
+            rendered.timings.push((
+                package.clone(),
+                label.clone(),
+                start.elapsed().as_secs_f64() * 1000.0,
+            ));
+            if let Runner::Native(function) = &runner {
+                rendered
+                    .ran
+                    .entry(relative.to_string())
+                    .or_default()
+                    .insert(function.name);
+            }
+            let failed = match &external_exit {
+                Some(exit) => exit.code != 0,
+                None => list.has_errors(),
+            };
+            if !failed {
+                rendered.tolerated_errors += list.results.iter().filter(|r| r.is_error()).count();
+            }
+            for result in list.results {
+                rendered.finding(relative, &label, result);
+            }
+            if failed {
+                return Ok(if items.is_empty() { list.items } else { items });
+            }
+            // What kpt's function runner does to every function's output.
+            default_paths(&mut list.items);
+            if stage != "mutators" {
+                are_krm(&list.items)?;
+            }
+            if stage == "mutators" {
+                if let Runner::Native(function) = &runner {
+                    rendered.hand_edits.emitted(function.name, &list.items);
+                }
+                // What kpt's printing of the objects will show of this step.
+                let restyles = matches!(&runner, Runner::Catalog(f) if f.restyles);
+                let output: Vec<Item> = list
+                    .items
+                    .into_iter()
+                    .map(|mut item| {
+                        item.record_step(restyles);
+                        // kpt's runner: what a function adds belongs to the package
+                        // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
+                        if item.annotation(PACKAGE_PATH).is_none() {
+                            item.update(|v| v.set_annotation(PACKAGE_PATH, &package_path));
+                        }
+                        item
+                    })
+                    .collect();
+                enforce_path_invariants(&output)?;
+                let output = match &external_exit {
+                    Some(exit) => runtime::reconcile_annotations(output, &exit.originals)?,
+                    None => output,
+                };
+                are_krm(&output)?;
+                items = if selective {
+                    runtime::merge(items, &chosen, output)
+                } else {
+                    output
+                };
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// kpt `IsKRM`: apiVersion, kind and metadata.name, except kustomization files.
+pub(crate) fn is_krm(item: &Value) -> std::result::Result<(), &'static str> {
+    let file = item.file_ref().map(|f| f.path).unwrap_or_default();
+    let base = file.rsplit('/').next().unwrap_or("");
+    let kustomization = matches!(
+        base,
+        "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+    ) || item.api_version().starts_with("kustomize.config.k8s.io")
+        || (item.api_version().is_empty() && item.kind() == "Kustomization");
+    if kustomization {
+        return Ok(());
+    }
+    if item.api_version().is_empty() {
+        return Err("resource must have `apiVersion`");
+    }
+    if item.kind().is_empty() {
+        return Err("resource must have `kind`");
+    }
+    if item.name().is_empty() {
+        return Err("resource must have `metadata.name`");
+    }
+    Ok(())
+}
+
+/// kpt's `enforcePathInvariants` after every function: no path outside the
+/// package, no two resources at the same path and index.
+pub(crate) fn enforce_path_invariants(items: &[Item]) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for item in items {
+        let (path, index) = file_annotations(item);
+        let path = kptfile::clean(path);
+        if path == ".." || path.starts_with("../") {
+            bail!(
+                "function must not modify resources outside of package: resource has path {}",
+                file_annotations(item).0
+            );
+        }
+        let key = (
+            item.annotation(PACKAGE_PATH).unwrap_or(""),
+            path.clone(),
+            index,
+        );
+        if !seen.insert(key) {
+            bail!("resource at path {path:?} and index {index:?} already exists");
+        }
+    }
+    Ok(())
+}
+
+/// kyaml's writer sorts the objects of each file by index (`kioutil.SortNodes`)
+/// and fails on an index that is no number when it has to compare it with
+/// another object's.
+pub(crate) fn check_indexes(items: &[Item]) -> Result<()> {
+    let mut files: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for item in items {
+        let (path, index) = file_annotations(item);
+        let package = item.annotation(PACKAGE_PATH).unwrap_or("");
+        files.entry((package, path)).or_default().push(index);
+    }
+    for indexes in files.values().filter(|i| i.len() > 1) {
+        let differ = indexes.iter().any(|i| i != &indexes[0]);
+        if let Some(bad) = indexes
+            .iter()
+            .find(|i| !i.is_empty() && i.parse::<i64>().is_err())
+            .filter(|_| differ)
+        {
+            bail!(
+                "failed to save resources: unable to parse config.kubernetes.io/index {bad} :strconv.Atoi: parsing {bad:?}: invalid syntax"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// kyaml's `kioutil.GetFileAnnotations`: an object's path and index as written
+/// (the new spelling first), empty when absent.
+pub(crate) fn file_annotations(item: &Value) -> (&str, &str) {
+    let get = |new: &str, legacy: &str| {
+        item.annotation(new)
+            .or_else(|| item.annotation(legacy))
+            .unwrap_or("")
+    };
+    (
+        get(annotations::PATH, annotations::LEGACY_PATH),
+        get(annotations::INDEX, annotations::LEGACY_INDEX),
+    )
+}
+
+/// kpt's check after every function (`AreKRM` of its output).
+pub(crate) fn are_krm(items: &[Item]) -> Result<()> {
+    for item in items {
+        if let Err(reason) = is_krm(item) {
+            bail!(
+                "output resource list must contain only KRM resources: {}: {reason}",
+                file_annotations(item).0
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What kyaml's `FunctionFilter` does to a function's output before kpt sees it
+/// (`kioutil.DefaultPathAnnotation` with no function scope): each object's legacy
+/// and new path, index and id annotations made to agree (`CopyLegacyAnnotations`),
+/// and an object without a path gets `<namespace>/<kind>_<name>.yaml` (no index:
+/// the writer gives it one, see [`group_files`]).
+pub(crate) fn default_paths(items: &mut [Item]) {
+    for item in items.iter_mut() {
+        let needs = |v: &Value, a: &str, b: &str| {
+            v.annotation(a).is_some_and(|x| !x.is_empty())
+                != v.annotation(b).is_some_and(|x| !x.is_empty())
+        };
+        let pairs = [
+            (annotations::LEGACY_PATH, annotations::PATH),
+            (annotations::LEGACY_INDEX, annotations::INDEX),
+            (annotations::ID, "internal.config.kubernetes.io/id"),
+        ];
+        let no_path = item.annotation(annotations::PATH).unwrap_or("").is_empty()
+            && item
+                .annotation(annotations::LEGACY_PATH)
+                .unwrap_or("")
+                .is_empty();
+        if !no_path && !pairs.iter().any(|(a, b)| needs(item, a, b)) {
+            continue;
+        }
+        item.update(|v| {
+            for (legacy, new) in pairs {
+                let new_value = v.annotation(new).unwrap_or("").to_string();
+                let legacy_value = v.annotation(legacy).unwrap_or("").to_string();
+                if !new_value.is_empty() && legacy_value.is_empty() {
+                    v.set_annotation(legacy, &new_value);
+                } else if new_value.is_empty() && !legacy_value.is_empty() {
+                    v.set_annotation(new, &legacy_value);
+                }
+            }
+            if no_path {
+                let file = format!("{}_{}.yaml", v.kind().to_lowercase(), v.name());
+                let path = match v.namespace() {
+                    "" => file,
+                    namespace => format!("{namespace}/{file}"),
+                };
+                v.set_annotation(annotations::PATH, &path);
+                v.set_annotation(annotations::LEGACY_PATH, &path);
+            }
+        });
+    }
+}
+
+/// kpt's `ValidatePipeline`: a `configPath` names one KRM document among the
+/// package's own resources (not a subpackage's, not a missing file).
+pub(crate) fn check_config_paths(kptfile: &Kptfile, local: &[Item]) -> Result<()> {
+    for step in kptfile.steps().filter(|s| !s.config_path.is_empty()) {
+        let wanted = kptfile::clean(&step.config_path);
+        let documents: Vec<&Item> = local
+            .iter()
+            .filter(|i| {
+                i.file_ref()
+                    .is_some_and(|f| kptfile::clean(&f.path) == wanted)
+            })
+            .collect();
+        let field = format!("{}.configPath", step.field);
+        match documents.as_slice() {
+            [] => {
+                return Err(kptfile::invalid(
+                    &field,
+                    &step.config_path,
+                    "functionConfig must exist in the current package",
+                ))
+            }
+            [one] => {
+                if let Err(reason) = is_krm(one) {
+                    bail!("functionConfig {:?}: {reason}", step.config_path);
+                }
+            }
+            more => bail!(
+                "functionConfig {:?} must not contain more than one config, got {}",
+                step.config_path,
+                more.len()
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// The step's functionConfig: the `configPath` document as the earlier steps left
+/// it (kpt reads it when the step runs), or `configMap` as a ConfigMap.
+pub(crate) fn step_config(
+    package_path: &str,
+    step: &Step,
+    items: &[Item],
+) -> Result<Option<Value>> {
+    if !step.config_path.is_empty() {
+        let wanted = kptfile::clean(&step.config_path);
+        let found = items.iter().find(|i| {
+            i.file_ref()
+                .is_some_and(|f| kptfile::clean(&f.path) == wanted)
+                && i.annotation(PACKAGE_PATH) == Some(package_path)
+        });
+        return match found {
+            Some(config) => Ok(Some(strip_kpt_annotations(config))),
+            None => Err(kptfile::invalid(
+                &format!("{}.configPath", step.field),
+                &step.config_path,
+                "functionConfig must exist in the current package (an earlier step removed it)",
+            )),
+        };
+    }
+    Ok(step.config_map.as_ref().map(|data| {
+        krm_sdk::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": { "name": "function-input" },
+            "data": data,
+        })
+    }))
+}
+
+/// A pipeline error a caller tells apart from the others (which are `anyhow`
+/// errors with their file and step as context).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PipelineError {
+    /// An `exec:` step in a render without `--allow-exec`: kpt's words, bare.
+    NeedsAllowExec,
+}
+
+impl std::fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PipelineError::NeedsAllowExec => f.write_str(
+                "must run with `--allow-exec` option to allow running function binaries",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PipelineError {}
+
+/// How a step runs: a Lummo function named by image or by exec path runs
+/// in-process; another `exec:` runs as a program (with `--allow-exec`, as kpt
+/// requires), another image in Docker.
+pub(crate) fn step_runner(step: &Step, settings: &Settings) -> Result<Runner> {
+    if !step.exec.is_empty() {
+        if !settings.allow_exec {
+            return Err(PipelineError::NeedsAllowExec.into());
+        }
+        let words = runtime::split_words(&step.exec)?;
+        if let [only] = words.as_slice() {
+            if let Some(function) = function(image_name(only)) {
+                return Ok(Runner::Native(function));
+            }
+        }
+        if words.is_empty() {
+            bail!("`exec:` is empty");
+        }
+        return Ok(Runner::Exec(words));
+    }
+    if let Some(function) = function(image_name(&step.image)) {
+        return Ok(Runner::Native(function));
+    }
+    if let Some(function) = kpt_catalog::lookup(&step.image) {
+        return Ok(Runner::Catalog(function));
+    }
+    // A catalog function we do not have (Starlark, kubeval...) runs in Docker when
+    // it is there; without Docker, say what else would do.
+    if let Some(message) = kpt_catalog::unsupported(&step.image) {
+        if !runtime::docker_available() {
+            bail!("{message}");
+        }
+    }
+    // kpt expands a short name to the catalog's registry.
+    let image = if step.image.contains('/') {
+        step.image.clone()
+    } else {
+        format!("gcr.io/kpt-fn/{}", step.image)
+    };
+    Ok(Runner::Container(image))
+}
+
+/// The program an `exec:` or container step runs.
+pub(crate) fn external_command(
+    runner: &Runner,
+    settings: &Settings,
+) -> Result<std::process::Command> {
+    match runner {
+        Runner::Exec(words) => {
+            // As kpt: the program runs in the caller's working directory.
+            let mut command = std::process::Command::new(&words[0]);
+            command.args(&words[1..]);
+            Ok(command)
+        }
+        Runner::Container(image) => runtime::docker_command(
+            image,
+            settings.pull.as_deref().unwrap_or("missing"),
+            settings.allow_network,
+        ),
+        Runner::Native(_) | Runner::Catalog(_) => bail!("an in-process step has no program"),
+    }
+}
+
+/// A program's outcome as kpt prints it (`printer.go`): `[PASS]`/`[FAIL]` and
+/// its stderr, quoted, cut to four lines unless `--truncate-output=false`.
+pub(crate) fn outcome(label: &str, failed: bool, seconds: f64, stderr: &str) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!(
+        "[{}] \"{label}\" in {}s\n",
+        if failed { "FAIL" } else { "PASS" },
+        seconds.round()
+    );
+    if stderr.is_empty() {
+        return text;
+    }
+    // kpt splits on "\n", so a final newline counts as one more (empty) line.
+    let lines: Vec<&str> = stderr.split('\n').collect();
+    text.push_str("  Stderr:\n");
+    for line in lines.iter().take(4) {
+        let _ = writeln!(text, "    {line:?}");
+    }
+    if lines.len() > 4 {
+        let _ = writeln!(
+            text,
+            "    ...({} line(s) truncated, use '--truncate-output=false' to disable)",
+            lines.len() - 4
+        );
+    }
+    text
+}
+
+/// `ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0` → `lummo-workload`.
+pub(crate) fn image_name(reference: &str) -> &str {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    last.split([':', '@']).next().unwrap_or(last)
+}
+
+/// A step pinned to another version than the one built in runs the built-in one:
+/// say so, naming both.
+pub(crate) fn version_warning(step: &Step, name: &str) -> Option<ResultItem> {
+    let tag = step.image.rsplit('/').next()?.split_once(':')?.1;
+    (tag != BUILT_IN_VERSION).then(|| {
+        ResultItem::warning(format!(
+            "{}: `{}` asks for {name} {tag}, but lummo render runs its built-in {name} {BUILT_IN_VERSION}; \
+             pin {BUILT_IN_VERSION} in the Kptfile, or render with kpt fn render to run {tag}",
+            step.field, step.image
+        ))
+    })
+}
+
+/// Safety after a render: a Lummo spec no pipeline step reads, and files generated
+/// by a function that is no longer in the pipeline, would silently stay as they are
+/// (still deployed); both are errors.
+pub(crate) fn check_staleness(rendered: &mut Rendered, items: &[Item]) {
+    let ran_for = |rendered: &Rendered, path: &str, function: &str| {
+        let mut folder = path
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or("")
+            .to_string();
+        loop {
+            if rendered
+                .ran
+                .get(&folder)
+                .is_some_and(|f| f.contains(function))
+            {
+                return true;
+            }
+            if folder.is_empty() {
+                return false;
+            }
+            folder = folder
+                .rsplit_once('/')
+                .map(|(d, _)| d.to_string())
+                .unwrap_or_default();
+        }
+    };
+    let mut stale: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for item in items {
+        let path = item.file_ref().map(|f| f.path).unwrap_or_default();
+        if is_lummo(item) {
+            if let Some(function) = function_of_kind(item.kind()) {
+                if !ran_for(rendered, &path, function) {
+                    problems.push(
+                        ResultItem::error(format!(
+                            "no pipeline step runs {function}, so this {} generates nothing; \
+                             add `- image: ghcr.io/lummo/krm-functions/{function}:{BUILT_IN_VERSION}` \
+                             to the mutators of the Kptfile of its package",
+                            item.kind()
+                        ))
+                        .for_object(item),
+                    );
+                }
+            }
+        }
+        if let Some(owner) = item.annotation(lummo_core::GENERATED_BY) {
+            let function = owner.split(':').next().unwrap_or("");
+            if let Some(&(known, _)) = lummo_validate::FUNCTIONS
+                .iter()
+                .find(|(n, _)| *n == function)
+            {
+                // A user's copy of generated output is theirs, not stale output.
+                if lummo_core::generator(known).owns(item) && !ran_for(rendered, &path, known) {
+                    stale.entry(known).or_default().insert(path);
+                }
+            }
+        }
+    }
+    for (function, files) in stale {
+        let files: Vec<String> = files.into_iter().collect();
+        problems.push(ResultItem::error(format!(
+            "{} generated by {function}, which no pipeline runs any more, would stay as they are \
+             (and stay deployed): add {function} back to the Kptfile's pipeline, or delete {}",
+            files.join(", "),
+            if files.len() == 1 {
+                "that file"
+            } else {
+                "those files"
+            },
+        )));
+    }
+    for problem in problems {
+        rendered.finding("", "lummo render", problem);
+    }
+}
+
+/// kpt's `adjustRelPath`: every path becomes relative to the root package.
+pub(crate) fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
+    items
+        .into_iter()
+        .map(|mut item| {
+            let package = item.annotation(PACKAGE_PATH).unwrap_or("").to_string();
+            let mut path = None;
+            if let Some(file) = item.file_ref() {
+                let prefix = Path::new(&package)
+                    .strip_prefix(root)
+                    .map_err(|_| {
+                        anyhow!(
+                            "{} {} belongs to {package}, outside the package {}",
+                            item.kind(),
+                            item.name(),
+                            root.display()
+                        )
+                    })?
+                    .to_string_lossy()
+                    .to_string();
+                path = Some(FileRef {
+                    path: join(&prefix, &kptfile::clean(&file.path)),
+                    index: file.index,
+                });
+            }
+            item.update(|v| {
+                if let Some(file) = &path {
+                    set_file(v, file);
+                }
+                v.remove_annotation(PACKAGE_PATH);
+                drop_empty_annotations(v);
+            });
+            Ok(item)
+        })
+        .collect()
+}
+
+/// Removes `metadata.annotations` when kpt's annotations were all it held, and
+/// `metadata` when nothing is left (a non-KRM document such as a kustomization
+/// never had one: it must come back as the user wrote it).
+pub(crate) fn drop_empty_annotations(item: &mut Value) {
+    let Some(object) = item.as_object_mut() else {
+        return;
+    };
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if metadata
+        .get("annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.is_empty())
+    {
+        metadata.shift_remove("annotations");
+    }
+    if metadata.is_empty() {
+        object.shift_remove("metadata");
+    }
+}
+
+/// An item without the annotations kpt adds while it renders.
+pub(crate) fn strip_kpt_annotations(item: &Value) -> Value {
+    let mut item = item.clone();
+    remove_kpt_annotations(&mut item);
+    item
+}
+
+/// kpt's own annotations taken off, and the annotations map if that empties it.
+pub(crate) fn remove_kpt_annotations(item: &mut Value) {
+    if let Some(map) = item
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        map.retain(|key, _| !krm_sdk::object::is_kpt_annotation(key));
+    }
+    drop_empty_annotations(item);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names() {
+        assert_eq!(
+            image_name("ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0"),
+            "lummo-workload"
+        );
+        assert_eq!(image_name("lummo-pubsub@sha256:abc"), "lummo-pubsub");
+    }
+}
