@@ -71,10 +71,12 @@ fn split_path(path: &str) -> Vec<String> {
     out.push(current);
     // `[a.b]` names a field whose key holds dots; `[k=v]` selects list elements.
     out.into_iter()
-        .map(|segment| match segment.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            Some(inner) if !inner.contains('=') => inner.to_string(),
-            _ => segment,
-        })
+        .map(
+            |segment| match segment.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                Some(inner) if !inner.contains('=') => inner.to_string(),
+                _ => segment,
+            },
+        )
         .collect()
 }
 
@@ -413,6 +415,9 @@ mod tests {
             vec!["spec", "containers", "[name=nginx]", "image"]
         );
         // kpt e2e fn-render/fnconfig-updated-in-render targets such a key.
-        assert_eq!(super::split_path("data.[app.kubernetes.io/app]"), vec!["data", "app.kubernetes.io/app"]);
+        assert_eq!(
+            super::split_path("data.[app.kubernetes.io/app]"),
+            vec!["data", "app.kubernetes.io/app"]
+        );
     }
 }

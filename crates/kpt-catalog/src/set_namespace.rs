@@ -256,9 +256,11 @@ pub fn process(list: &mut ResourceList) {
             // the new one; a URL webhook or no conversion webhook is left alone
             // (catalog tests crd-no-webhook-strategy and apiservice-no-service).
             ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                visit_service(o, "/spec/conversion/webhook/clientConfig/service", &mut |c| {
-                    visit("", c, "", &mut results)
-                });
+                visit_service(
+                    o,
+                    "/spec/conversion/webhook/clientConfig/service",
+                    &mut |c| visit("", c, "", &mut results),
+                );
             }
             ("apiregistration.k8s.io", "APIService") => {
                 visit_service(o, "/spec/service", &mut |c| visit("", c, "", &mut results));

@@ -106,7 +106,9 @@ fn run_case(dir: &Path, writer_cases: &mut String) -> Result<(), String> {
         .map_err(|e| format!("in.json: {e}"))?;
     // KRM streams have no use for empty documents: the reader skips them.
     let expected: Vec<Value> = expected.into_iter().filter(|v| !v.is_null()).collect();
-    if documents.len() != expected.len() || !documents.iter().zip(&expected).all(|(a, b)| same(a, b)) {
+    if documents.len() != expected.len()
+        || !documents.iter().zip(&expected).all(|(a, b)| same(a, b))
+    {
         return Err(format!("read {documents:?}, expected {expected:?}"));
     }
     for value in &expected {
@@ -147,7 +149,9 @@ fn same(a: &Value, b: &Value) -> bool {
                 _ => x.as_f64() == y.as_f64(),
             }
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }

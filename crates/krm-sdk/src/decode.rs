@@ -670,14 +670,20 @@ impl<'de> Deserialize<'de> for ExactScalar {
                 Ok(Value::from(v))
             }
             fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                    v.to_string(),
+                )))
             }
             fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                    v.to_string(),
+                )))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
                 // serde_json only takes this path when `v`'s plain decimal is the text.
-                Ok(Value::Number(serde_json::Number::from_string_unchecked(v.to_string())))
+                Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                    v.to_string(),
+                )))
             }
             fn visit_str<E>(self, v: &str) -> Result<Value, E> {
                 Ok(Value::String(v.to_string()))
@@ -705,7 +711,9 @@ impl<'de> Deserialize<'de> for ExactScalar {
                     // as this one-entry map holding the text itself.
                     if key == "$serde_json::private::Number" {
                         let text: String = map.next_value()?;
-                        return Ok(Value::Number(serde_json::Number::from_string_unchecked(text)));
+                        return Ok(Value::Number(serde_json::Number::from_string_unchecked(
+                            text,
+                        )));
                     }
                     out.insert(key, map.next_value()?);
                 }
@@ -796,7 +804,12 @@ fn string_map_all<T: DeserializeOwned>(data: &Map<String, Value>) -> (Option<T>,
             Ok(decoded) => return (Some(decoded), problems),
             Err(error) => error,
         };
-        let key = error.path.split(['.', '[']).next().unwrap_or_default().to_string();
+        let key = error
+            .path
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_string();
         problems.push(error);
         // A missing key, or a problem of the whole mapping, cannot be removed.
         if working.shift_remove(&key).is_none() {
@@ -852,7 +865,9 @@ fn typo_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }

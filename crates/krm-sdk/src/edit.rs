@@ -161,14 +161,15 @@ pub(crate) fn strip_last_block_scalar(text: &str) -> Option<String> {
     // (`a: |`) or the dash of its list item (`- |`) on the line before.
     let mut last = None;
     walk(&root, String::new(), &mut |_, node, key_end| {
-        if matches!(node.kind, Kind::Scalar(ScalarStyle::Literal | ScalarStyle::Folded)) {
+        if matches!(
+            node.kind,
+            Kind::Scalar(ScalarStyle::Literal | ScalarStyle::Folded)
+        ) {
             let from = key_end.unwrap_or_else(|| {
                 let before = text[..node.start].trim_end_matches([' ', '\n', '\r']);
                 before.rfind('\n').map_or(0, |i| i + 1)
             });
-            last = text[from..node.start]
-                .find(['|', '>'])
-                .map(|i| from + i);
+            last = text[from..node.start].find(['|', '>']).map(|i| from + i);
         }
     });
     let start = last?;
@@ -610,7 +611,9 @@ fn write_added(out: &mut String, key: &str, value: &Value, column: usize) {
         && !key.contains(['\'', '"', '#', ':', '\n', '{', '}', '[', ']', ','])
         && !key.starts_with(['-', '?', '&', '*', '!', '|', '>', '%', '@', '`', ' ']);
     match value {
-        Value::String(s) if plain_key && crate::object::is_kpt_annotation(key) && !s.contains('\n') => {
+        Value::String(s)
+            if plain_key && crate::object::is_kpt_annotation(key) && !s.contains('\n') =>
+        {
             out.push_str(&" ".repeat(column));
             out.push_str(&format!("{key}: '{}'\n", s.replace('\'', "''")));
         }
@@ -753,7 +756,10 @@ mod tests {
         ];
         for (text, want) in cases {
             let limits = crate::yaml::Limits::default();
-            let old = crate::yaml::parse_documents(&format!("  {text}\n"), &limits).unwrap().pop().unwrap();
+            let old = crate::yaml::parse_documents(&format!("  {text}\n"), &limits)
+                .unwrap()
+                .pop()
+                .unwrap();
             let mut new = old.clone();
             crate::ObjectExt::set_annotation(&mut new, "config.kubernetes.io/index", "0");
             assert_eq!(update_item_text(text, &old, &new).as_deref(), Some(want));

@@ -82,7 +82,11 @@ pub struct ResourceRef {
     pub kind: String,
     #[serde(default, deserialize_with = "null_as_empty")]
     pub name: String,
-    #[serde(default, deserialize_with = "null_as_empty", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub namespace: String,
 }
 

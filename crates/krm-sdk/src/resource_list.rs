@@ -50,6 +50,9 @@ pub struct Item {
     /// What kpt's ResourceList output (`kpt fn render -o stdout`) shows of the
     /// steps the object went through; kept by every change and copy.
     passage: Passage,
+    /// The document began with an explicit `---`: go-yaml then gives the
+    /// comments before the first key to that key, not to the document.
+    explicit_start: bool,
 }
 
 /// The steps an object went through, as far as kpt's printing of it tells them
@@ -66,6 +69,12 @@ impl Item {
     /// The steps the object went through (see [`Passage`]).
     pub fn passage(&self) -> Passage {
         self.passage
+    }
+
+    /// Whether the document it was read from began with an explicit `---`
+    /// (which its text leaves out).
+    pub fn explicit_start(&self) -> bool {
+        self.explicit_start
     }
 
     /// Records that a mutator's output held the object, and whether that step
@@ -86,11 +95,18 @@ impl Item {
             return false;
         };
         let passage = self.passage;
+        let explicit_start = self.explicit_start || read.explicit_start;
         *self = read;
         self.passage = passage;
+        self.explicit_start = explicit_start;
         true
     }
 
+    /// Says that the text stands for a document that began with an explicit
+    /// `---` (an object printed back by a function in place of the one read).
+    pub fn set_explicit_start(&mut self, explicit_start: bool) {
+        self.explicit_start = explicit_start;
+    }
 
     pub fn into_value(self) -> Value {
         self.value
@@ -122,6 +138,7 @@ impl Item {
     }
 
     fn from_document_body(body: &str, document: &Value, limits: &Limits) -> Option<Item> {
+        let explicit_start = body.starts_with("---\n");
         let body = body.strip_prefix("---\n").unwrap_or(body);
         let mut indented = String::with_capacity(body.len() + body.len() / 8 + 3);
         indented.push_str("  ");
@@ -154,6 +171,7 @@ impl Item {
             said: None,
             edited: OnceLock::new(),
             passage: Passage::default(),
+            explicit_start,
         })
     }
 
@@ -250,6 +268,7 @@ impl From<Value> for Item {
             edited: OnceLock::new(),
             text_without_kpt: false,
             passage: Passage::default(),
+            explicit_start: false,
         }
     }
 }

@@ -112,7 +112,10 @@ fn indent_quoted_scalar(text: &str, start: usize) -> Option<String> {
     if quote != '\'' && quote != '"' {
         return None;
     }
-    let line_start = chars[..start].iter().rposition(|c| *c == '\n').map_or(0, |i| i + 1);
+    let line_start = chars[..start]
+        .iter()
+        .rposition(|c| *c == '\n')
+        .map_or(0, |i| i + 1);
     let column = start - line_start;
     let mut out: String = chars[..=start].iter().collect();
     let mut i = start + 1;
@@ -165,7 +168,14 @@ fn indent_quoted_scalar(text: &str, start: usize) -> Option<String> {
 pub fn parse_with_item_sources<'a>(
     input: &'a str,
     limits: &Limits,
-) -> Result<(Vec<Value>, Vec<Option<Range<usize>>>, std::borrow::Cow<'a, str>), YamlError> {
+) -> Result<
+    (
+        Vec<Value>,
+        Vec<Option<Range<usize>>>,
+        std::borrow::Cow<'a, str>,
+    ),
+    YamlError,
+> {
     check_size(input, limits)?;
     let (documents, spans, text) = match Builder::new(limits).run(input) {
         Ok((documents, spans)) => (documents, spans, std::borrow::Cow::Borrowed(input)),
@@ -434,12 +444,13 @@ impl<'l> Builder<'l> {
                     if block
                         && text.ends_with('\n')
                         && !input.trim_end_matches([' ', '\t']).ends_with(['\n', '\r'])
-                        && span.end.index() >= *input_chars.get_or_insert_with(|| input.chars().count())
+                        && span.end.index()
+                            >= *input_chars.get_or_insert_with(|| input.chars().count())
                     {
                         text.to_mut().pop();
                     }
-                    let value =
-                        resolve_scalar(&text, plain, tag.as_deref()).map_err(|m| error_at(&span, m))?;
+                    let value = resolve_scalar(&text, plain, tag.as_deref())
+                        .map_err(|m| error_at(&span, m))?;
                     let merge_key = plain && text == "<<";
                     self.push_value(value, 1, anchor, &span, merge_key)?;
                 }
@@ -1046,7 +1057,8 @@ fn literal_block_fits(s: &str) -> bool {
         && !s.ends_with("\n\n")
         && !s.contains(" \n")
         && !s.ends_with(' ')
-        && s.chars().all(|ch| ch == '\n' || ch == '\t' || !needs_escape(ch))
+        && s.chars()
+            .all(|ch| ch == '\n' || ch == '\t' || !needs_escape(ch))
 }
 
 /// Characters a YAML reader would not give back from a plain or block scalar:
@@ -1130,7 +1142,10 @@ mod tests {
             (".5", "0.5"),
             ("-.5", "-0.5"),
             ("1.", "1.0"),
-            ("123456789012345678901234567890", "123456789012345678901234567890"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
             ("18446744073709551615", "18446744073709551615"),
             ("-9223372036854775808", "-9223372036854775808"),
         ] {
@@ -1148,8 +1163,23 @@ mod tests {
             assert_eq!(to_string(&Value::Object(map)), format!("v: {written}\n"));
         }
         for text in [
-            "1e400", ".inf", "-.Inf", ".nan", "0x", "1:30", "2001-12-14", "1_", "._5", "+", ".",
-            "0b2", "0o8", "1__0x", "yes", "on", "y",
+            "1e400",
+            ".inf",
+            "-.Inf",
+            ".nan",
+            "0x",
+            "1:30",
+            "2001-12-14",
+            "1_",
+            "._5",
+            "+",
+            ".",
+            "0b2",
+            "0o8",
+            "1__0x",
+            "yes",
+            "on",
+            "y",
         ] {
             let value = &parse(&format!("v: {text}\n")).unwrap()[0]["v"];
             if text == "1_" {
@@ -1159,8 +1189,14 @@ mod tests {
             }
             assert_eq!(value, &json!(text), "{text}");
         }
-        let docs = parse("a: ! 12\nb: !foo 12\nc: !!int \"12\"\nd: !!float 1\ne: !!binary aGk=\nf: !!null ''\n").unwrap();
-        assert_eq!(docs[0], json!({"a": "12", "b": "12", "c": 12, "d": 1, "e": "aGk=", "f": null}));
+        let docs = parse(
+            "a: ! 12\nb: !foo 12\nc: !!int \"12\"\nd: !!float 1\ne: !!binary aGk=\nf: !!null ''\n",
+        )
+        .unwrap();
+        assert_eq!(
+            docs[0],
+            json!({"a": "12", "b": "12", "c": 12, "d": 1, "e": "aGk=", "f": null})
+        );
         assert!(parse("a: !!int abc\n").is_err());
         assert!(parse("a: !!bool 1\n").is_err());
     }

@@ -20,9 +20,8 @@ use std::fmt;
 
 pub use restore::restore_comments_and_order;
 pub use value::{
-    format_list_item, format_sequence_item, format_value, format_values, format_values_restyled, written_text, FileDocument,
-    ListItem,
-    Original, Restyle,
+    format_list_item, format_sequence_item, format_value, format_values, format_values_restyled,
+    written_text, FileDocument, ListItem, Original, Restyle,
 };
 
 /// How block sequences nested in a mapping are indented (kyaml's `seqindent`

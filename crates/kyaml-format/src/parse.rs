@@ -70,6 +70,8 @@ fn parse_document_of(text: &str) -> Result<Option<Document>, Error> {
     // (line, col, path) where a scalar or flow collection ends: line comments attach there.
     let mut ends: Vec<(usize, usize, Vec<usize>)> = Vec::new();
     let mut docs = 0;
+    // The line of an explicit `---` starting the document.
+    let mut explicit_start = None;
     loop {
         let (event, span): (Event, Span) = match parser.next_event() {
             None => break,
@@ -95,10 +97,13 @@ fn parse_document_of(text: &str) -> Result<Option<Document>, Error> {
         match event {
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => break,
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(explicit) => {
                 docs += 1;
                 if docs > 1 {
                     break;
+                }
+                if explicit {
+                    explicit_start = Some(span.start.line() - 1);
                 }
             }
             Event::DocumentEnd => {
@@ -234,6 +239,7 @@ fn parse_document_of(text: &str) -> Result<Option<Document>, Error> {
     attach(
         &mut doc,
         comments,
+        explicit_start,
         &points,
         &ends,
         &chars,
@@ -488,6 +494,7 @@ fn append(slot: &mut String, text: &str, sep: &str) {
 fn attach(
     doc: &mut Document,
     comments: Vec<Comment>,
+    explicit_start: Option<usize>,
     points: &[Point],
     ends: &[(usize, usize, Vec<usize>)],
     chars: &[char],
@@ -558,7 +565,23 @@ fn attach(
                 end,
                 following: next_point,
             };
-            resolve(doc, &run, &stack, points, seen_point, &lines);
+            match explicit_start {
+                // With an explicit `---`, go-yaml's parser takes the document's
+                // head comment from before it and leaves every comment after it,
+                // blank lines and all, to the first node
+                // (`yaml_parser_parse_document_start`; the real kpt prints them
+                // after `- `, mutated or not).
+                Some(start) if !seen_point => {
+                    let text = run_text(run.comments, &lines);
+                    let slot = match run.following {
+                        _ if run.comments[0].line < start => &mut doc.head,
+                        Some(p) => &mut node_at(&mut doc.root, &p.path).head,
+                        None => &mut doc.root.head,
+                    };
+                    append(slot, &text, "\n");
+                }
+                _ => resolve(doc, &run, &stack, points, seen_point, &lines),
+            }
         }
         let Some(p) = next_point else { break };
         // Keep, per depth, the latest point: the chain of open keys and items.
@@ -567,6 +590,22 @@ fn attach(
         seen_point = true;
         pi += 1;
     }
+}
+
+/// The comments of a run as one comment text, a blank line between two where
+/// the source has one or more.
+fn run_text(comments: &[&Comment], lines: &Lines) -> String {
+    let mut text = String::new();
+    for (i, c) in comments.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+            if (comments[i - 1].line + 1..c.line).any(|l| lines.is_blank(l)) {
+                text.push('\n');
+            }
+        }
+        text.push_str(&c.text);
+    }
+    text
 }
 
 /// The lines of a document: blank, comment or content.
@@ -774,7 +813,9 @@ fn resolve(
                 let open = || stack.iter().rev().map(|&i| &points[i]);
                 let target = if after_token {
                     stack.last().map(|&i| &points[i])
-                } else if run.end.is_some_and(|(_, next)| next < col) && open().any(|p| p.col == col) {
+                } else if run.end.is_some_and(|(_, next)| next < col)
+                    && open().any(|p| p.col == col)
+                {
                     // The block at the comment's column ends there: the parser
                     // puts the foot on that block, which the decoder moves to the
                     // key owning it, past the items of a list (kpt writes `# c` of

@@ -161,11 +161,7 @@ fn sync_order(from: &Node, to: &mut Node) {
             to.children = ordered;
             for pair in from.children.chunks(2) {
                 let [key, value] = pair else { continue };
-                if let Some(i) = to
-                    .children
-                    .chunks(2)
-                    .position(|p| p[0].value == key.value)
-                {
+                if let Some(i) = to.children.chunks(2).position(|p| p[0].value == key.value) {
                     if let Some(to_value) = to.children.get_mut(2 * i + 1) {
                         sync_order(value, to_value);
                     }

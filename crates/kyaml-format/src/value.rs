@@ -523,7 +523,12 @@ fn annotations_of(root: &Node) -> Option<&Node> {
 /// single-quoted; one it had keeps the style its node had then (go-yaml's default
 /// for the old value when the object was `restyled`) and loses its comments, the
 /// old node's, which went with it.
-fn set_annotations_as_kyaml(root: &mut Node, orig: Option<&Node>, keys: &[&str], restyled: Restyle) {
+fn set_annotations_as_kyaml(
+    root: &mut Node,
+    orig: Option<&Node>,
+    keys: &[&str],
+    restyled: Restyle,
+) {
     if keys.is_empty() {
         return;
     }
@@ -545,7 +550,10 @@ fn set_annotations_as_kyaml(root: &mut Node, orig: Option<&Node>, keys: &[&str],
         if value.kind != Kind::Scalar || !keys.contains(&key.value.as_str()) {
             continue;
         }
-        let before = old.chunks(2).find(|p| p[0].value == key.value).map(|p| &p[1]);
+        let before = old
+            .chunks(2)
+            .find(|p| p[0].value == key.value)
+            .map(|p| &p[1]);
         value.style = match before {
             None => Style::Single,
             Some(node) if restyled == Restyle::All && node.kind == Kind::Scalar => {

@@ -145,3 +145,35 @@ fn resource_list_items_are_written_inside_the_sequence() {
     assert_eq!(head, "");
     assert_eq!(body, "- resources:\n  - r0.yaml\n  note: 'a\n\n'\n");
 }
+
+/// A document that starts with an explicit `---`: go-yaml gives the comments
+/// after it to the first key, blank lines and all, never to the document
+/// (the real kpt, `-o stdout` and `-o unwrap`, mutated or not; fuzz seed 5
+/// case 51).
+#[test]
+fn comments_after_an_explicit_document_start_belong_to_the_first_key() {
+    let text =
+        "---\n# note\n\n# keep\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n";
+    let value = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}});
+    for document_head in [false, true] {
+        let item = kyaml_format::ListItem {
+            original: kyaml_format::Original::Text(text),
+            value: &value,
+            restyled: kyaml_format::Restyle::Keep,
+            document_head,
+            reader_annotations: &[],
+            added_annotations: &[],
+        };
+        let (head, body) = kyaml_format::format_sequence_item(&item);
+        assert_eq!(head, "");
+        assert_eq!(
+            body,
+            "- # note\n\n  # keep\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: x\n"
+        );
+        let (head, body) = kyaml_format::format_list_item(&item, kyaml_format::SeqIndent::Compact);
+        assert_eq!(
+            head + &body,
+            "# note\n\n# keep\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n"
+        );
+    }
+}

@@ -378,7 +378,7 @@ fn render(
             }
         }
         Output::Check => {
-            let changes = rendered.changes();
+            let changes = rendered.changes()?;
             if changes.is_empty() {
                 eprintln!("{}: rendered output is current", package.display());
                 return Ok(ExitCode::SUCCESS);

@@ -232,18 +232,32 @@ impl GoDuration {
     pub fn as_secs(&self) -> i64 {
         let negative = self.text.starts_with('-');
         let unsigned = self.text.strip_prefix(['-', '+']).unwrap_or(&self.text);
-        let nanos = if unsigned == "0" { 0 } else { units(unsigned, Reader::Go).unwrap_or(0) };
+        let nanos = if unsigned == "0" {
+            0
+        } else {
+            units(unsigned, Reader::Go).unwrap_or(0)
+        };
         let seconds = (nanos / NANOS_PER_SECOND) as i64;
-        if negative { -seconds } else { seconds }
+        if negative {
+            -seconds
+        } else {
+            seconds
+        }
     }
 
     /// A whole number of seconds in Go's shortest form (`90` → `1m30s`).
     pub fn from_secs(seconds: u64) -> GoDuration {
         let (hours, minutes, secs) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
         let mut text = String::new();
-        if hours > 0 { text.push_str(&format!("{hours}h")); }
-        if minutes > 0 { text.push_str(&format!("{minutes}m")); }
-        if secs > 0 || text.is_empty() { text.push_str(&format!("{secs}s")); }
+        if hours > 0 {
+            text.push_str(&format!("{hours}h"));
+        }
+        if minutes > 0 {
+            text.push_str(&format!("{minutes}m"));
+        }
+        if secs > 0 || text.is_empty() {
+            text.push_str(&format!("{secs}s"));
+        }
         GoDuration { text }
     }
 }
@@ -417,10 +431,29 @@ mod tests {
     /// Seconds as Go's `Duration.Seconds()` truncates them, and back in Go's form.
     #[test]
     fn go_durations_in_seconds() {
-        for (text, seconds) in [("1m", 60), ("1h30m", 5400), ("90s", 90), ("1.5s", 1), ("-2m", -120), ("0", 0), ("500ms", 0)] {
-            assert_eq!(GoDuration::parse(text).unwrap().as_secs(), seconds, "{text}");
+        for (text, seconds) in [
+            ("1m", 60),
+            ("1h30m", 5400),
+            ("90s", 90),
+            ("1.5s", 1),
+            ("-2m", -120),
+            ("0", 0),
+            ("500ms", 0),
+        ] {
+            assert_eq!(
+                GoDuration::parse(text).unwrap().as_secs(),
+                seconds,
+                "{text}"
+            );
         }
-        for (seconds, text) in [(0, "0s"), (45, "45s"), (60, "1m"), (150, "2m30s"), (3600, "1h"), (3661, "1h1m1s")] {
+        for (seconds, text) in [
+            (0, "0s"),
+            (45, "45s"),
+            (60, "1m"),
+            (150, "2m30s"),
+            (3600, "1h"),
+            (3661, "1h1m1s"),
+        ] {
             let duration = GoDuration::from_secs(seconds);
             assert_eq!(duration.as_str(), text);
             assert_eq!(GoDuration::parse(text).unwrap().as_secs(), seconds as i64);

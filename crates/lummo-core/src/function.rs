@@ -152,19 +152,28 @@ impl<'a> Report<'a> {
 
     /// An error at `spec.<field>` (`spec` when `field` is empty).
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.problems
-            .push(ResultItem::error(message).for_object(self.object).field(spec_path(field)));
+        self.problems.push(
+            ResultItem::error(message)
+                .for_object(self.object)
+                .field(spec_path(field)),
+        );
     }
 
     pub fn warning(&mut self, field: &str, message: impl Into<String>) {
-        self.problems
-            .push(ResultItem::warning(message).for_object(self.object).field(spec_path(field)));
+        self.problems.push(
+            ResultItem::warning(message)
+                .for_object(self.object)
+                .field(spec_path(field)),
+        );
     }
 
     /// An error at a path of the object itself (`metadata.name`).
     pub fn error_at(&mut self, path: &str, message: impl Into<String>) {
-        self.problems
-            .push(ResultItem::error(message).for_object(self.object).field(path));
+        self.problems.push(
+            ResultItem::error(message)
+                .for_object(self.object)
+                .field(path),
+        );
     }
 
     /// A problem made elsewhere (with a proposed value or a tag).

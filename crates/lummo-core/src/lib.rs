@@ -383,10 +383,15 @@ mod tests {
             "spec": {"size": 300, "color": "red"}});
         let (spec, problems) = decode_spec::<Thing>(&object, "LummoThing");
         assert!(spec.is_none(), "`size` is required and was wrong");
-        let fields: Vec<&str> =
-            problems.iter().map(|p| p.field.as_ref().unwrap().path.as_str()).collect();
+        let fields: Vec<&str> = problems
+            .iter()
+            .map(|p| p.field.as_ref().unwrap().path.as_str())
+            .collect();
         assert_eq!(fields, ["metadata.name", "spec.size", "spec.color"]);
-        assert_eq!(problems[1].message, "expected a whole number (0 to 255), found the number 300");
+        assert_eq!(
+            problems[1].message,
+            "expected a whole number (0 to 255), found the number 300"
+        );
     }
 
     #[derive(Debug, Deserialize, JsonSchema)]
@@ -419,8 +424,14 @@ mod tests {
         let other = json!({"kind": "LummoThing", "metadata": {"name": "b"}});
         let at = |path: &str, on: &Value| ResultItem::error(path).for_object(on).field(path);
         let mut results = vec![
-            covers(at("spec.containers[0].template", &object), "spec.containers[0]"),
-            covers(at("spec.containers[0].image", &object), "spec.containers[0].image"),
+            covers(
+                at("spec.containers[0].template", &object),
+                "spec.containers[0]",
+            ),
+            covers(
+                at("spec.containers[0].image", &object),
+                "spec.containers[0].image",
+            ),
             at("spec.containers[0].resources", &object),
             at("spec.containers[1].image", &object),
             at("spec.containers[0].image", &other),
@@ -429,7 +440,12 @@ mod tests {
         settle(&mut results);
         let kept: Vec<(&str, &str)> = results
             .iter()
-            .map(|r| (r.resource_ref.as_ref().unwrap().name.as_str(), r.message.as_str()))
+            .map(|r| {
+                (
+                    r.resource_ref.as_ref().unwrap().name.as_str(),
+                    r.message.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             kept,

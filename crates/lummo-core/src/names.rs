@@ -471,10 +471,18 @@ fn label_like(text: &str, max: usize) -> String {
     let mapped: String = text
         .chars()
         .map(|c| c.to_ascii_lowercase())
-        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let trimmed = mapped.trim_matches('-');
-    trimmed[..trimmed.len().min(max)].trim_end_matches('-').to_string()
+    trimmed[..trimmed.len().min(max)]
+        .trim_end_matches('-')
+        .to_string()
 }
 
 #[cfg(test)]
@@ -529,11 +537,24 @@ mod tests {
     #[test]
     fn judges_names_as_apimachinery_tests_do() {
         let long = |n: usize| "a".repeat(n);
-        let label_good = ["a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "01", "012", "1a", "1-a", "1--a--b--2"];
+        let label_good = [
+            "a",
+            "ab",
+            "abc",
+            "a1",
+            "a-1",
+            "a--1--2--b",
+            "0",
+            "01",
+            "012",
+            "1a",
+            "1-a",
+            "1--a--b--2",
+        ];
         let shared_bad = [
-            "", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1", "_", "a_", "_a",
-            "a_b", "1_", "_1", "1_2", ".", "a.", ".a", "1.", ".1", " ", "a ", " a", "a b", "1 ",
-            " 1", "1 2",
+            "", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1", "_", "a_",
+            "_a", "a_b", "1_", "_1", "1_2", ".", "a.", ".a", "1.", ".1", " ", "a ", " a", "a b",
+            "1 ", " 1", "1 2",
         ];
         check::<DnsLabel>(
             DNS1123_LABEL_PATTERN,
@@ -545,19 +566,67 @@ mod tests {
             &[
                 &label_good[..],
                 &[
-                    "a.a", "ab.a", "abc.a", "a1.a", "a-1.a", "a--1--2--b.a", "a.1", "ab.1", "abc.1",
-                    "a1.1", "a-1.1", "a--1--2--b.1", "0.a", "01.a", "012.a", "1a.a", "1-a.a",
-                    "0.1", "01.1", "012.1", "1a.1", "1-a.1", "1--a--b--2.1", "a.b.c.d.e",
-                    "aa.bb.cc.dd.ee", "1.2.3.4.5", "11.22.33.44.55", long(253).as_str(),
+                    "a.a",
+                    "ab.a",
+                    "abc.a",
+                    "a1.a",
+                    "a-1.a",
+                    "a--1--2--b.a",
+                    "a.1",
+                    "ab.1",
+                    "abc.1",
+                    "a1.1",
+                    "a-1.1",
+                    "a--1--2--b.1",
+                    "0.a",
+                    "01.a",
+                    "012.a",
+                    "1a.a",
+                    "1-a.a",
+                    "0.1",
+                    "01.1",
+                    "012.1",
+                    "1a.1",
+                    "1-a.1",
+                    "1--a--b--2.1",
+                    "a.b.c.d.e",
+                    "aa.bb.cc.dd.ee",
+                    "1.2.3.4.5",
+                    "11.22.33.44.55",
+                    long(253).as_str(),
                 ],
             ]
             .concat(),
             &[
                 &shared_bad[..],
                 &[
-                    "a..b", "1..2", "A.a", "aB.a", "ab.A", "A1.a", "a1.A", "A.1", "aB.1", "A1.1",
-                    "1A.1", "0.A", "01.A", "012.A", "1A.a", "1a.A", "A.B.C.D.E", "AA.BB.CC.DD.EE",
-                    "a.B.c.d.e", "aa.bB.cc.dd.ee", "a@b", "a,b", "a;b", "a:b", "a%b", "a?b", "a$b",
+                    "a..b",
+                    "1..2",
+                    "A.a",
+                    "aB.a",
+                    "ab.A",
+                    "A1.a",
+                    "a1.A",
+                    "A.1",
+                    "aB.1",
+                    "A1.1",
+                    "1A.1",
+                    "0.A",
+                    "01.A",
+                    "012.A",
+                    "1A.a",
+                    "1a.A",
+                    "A.B.C.D.E",
+                    "AA.BB.CC.DD.EE",
+                    "a.B.c.d.e",
+                    "aa.bB.cc.dd.ee",
+                    "a@b",
+                    "a,b",
+                    "a;b",
+                    "a:b",
+                    "a%b",
+                    "a?b",
+                    "a$b",
                     long(254).as_str(),
                 ],
             ]
@@ -565,7 +634,15 @@ mod tests {
         );
         check::<Dns1035Label>(
             DNS1035_LABEL_PATTERN,
-            &["a", "ab", "abc", "a1", "a-1", "a--1--2--b", long(63).as_str()],
+            &[
+                "a",
+                "ab",
+                "abc",
+                "a1",
+                "a-1",
+                "a--1--2--b",
+                long(63).as_str(),
+            ],
             &[
                 &["0", "01", "012", "1a", "1-a", "1--a--b--2"][..],
                 &shared_bad[..],
@@ -575,10 +652,26 @@ mod tests {
         );
         check::<PortName>(
             PORT_NAME_PATTERN,
-            &["telnet", "re-mail-ck", "pop3", "a", "a-1", "1-a", "a-1-b-2-c", "1-a-2-b-3"],
             &[
-                "longerthan15characters", "", long(16).as_str(), "12345", "1-2-3-4", "-begin",
-                "end-", "two--hyphens", "whois++",
+                "telnet",
+                "re-mail-ck",
+                "pop3",
+                "a",
+                "a-1",
+                "1-a",
+                "a-1-b-2-c",
+                "1-a-2-b-3",
+            ],
+            &[
+                "longerthan15characters",
+                "",
+                long(16).as_str(),
+                "12345",
+                "1-2-3-4",
+                "-begin",
+                "end-",
+                "two--hyphens",
+                "whois++",
             ],
         );
         // `TestIsValidLabelValue`.
@@ -641,18 +734,28 @@ mod tests {
 
     /// `good` decode and match `pattern` (within the schema's maxLength); `bad`
     /// fail to decode with a message, and the schema refuses them too.
-    fn check<T: serde::de::DeserializeOwned + JsonSchema>(pattern: &str, good: &[&str], bad: &[&str]) {
+    fn check<T: serde::de::DeserializeOwned + JsonSchema>(
+        pattern: &str,
+        good: &[&str],
+        bad: &[&str],
+    ) {
         let regex = regex::Regex::new(pattern).unwrap();
         let schema = schemars::schema_for!(T);
         let max = schema.get("maxLength").and_then(|m| m.as_u64()).unwrap() as usize;
         let in_schema = |text: &str| regex.is_match(text) && text.len() <= max;
         for text in good {
-            assert!(serde_json::from_value::<T>(serde_json::json!(text)).is_ok(), "{text}");
+            assert!(
+                serde_json::from_value::<T>(serde_json::json!(text)).is_ok(),
+                "{text}"
+            );
             assert!(in_schema(text), "{text}");
         }
         for text in bad {
             let error = serde_json::from_value::<T>(serde_json::json!(text)).err();
-            assert!(error.is_some_and(|e| e.to_string().contains(&format!("`{text}`"))), "{text}");
+            assert!(
+                error.is_some_and(|e| e.to_string().contains(&format!("`{text}`"))),
+                "{text}"
+            );
             assert!(!in_schema(text), "{text}");
         }
     }
@@ -665,7 +768,9 @@ mod tests {
         assert!(message(dns1035_label("9Lives")).ends_with("(e.g. `x-9lives`)"));
         assert!(message(port_name("HTTP_Metrics")).contains("(e.g. `http-metrics`, `http`"));
         assert!(message(port_name("12345")).contains("(e.g. `http`"));
-        assert!(message(hostname("*.Shop_EU.example.com")).ends_with("(e.g. `*.shop-eu.example.com`)"));
+        assert!(
+            message(hostname("*.Shop_EU.example.com")).ends_with("(e.g. `*.shop-eu.example.com`)")
+        );
         assert!(message(hostname("*.")).ends_with("(e.g. `shop.example.com`)"));
         assert!(message(hostname("foo.*.example.com")).contains("whole first label"));
         assert!(message(label_value("Bad Value!")).ends_with("(e.g. `Bad-Value`)"));

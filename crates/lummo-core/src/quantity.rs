@@ -128,7 +128,8 @@ impl ResourceQuantity {
 
 impl<'de> Deserialize<'de> for ResourceQuantity {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let scalar = Scalar::deserialize(deserializer, "a Kubernetes quantity like `250m` or `512Mi`")?;
+        let scalar =
+            Scalar::deserialize(deserializer, "a Kubernetes quantity like `250m` or `512Mi`")?;
         ResourceQuantity::new(scalar.text()).map_err(de::Error::custom)
     }
 }
@@ -194,9 +195,15 @@ mod tests {
         assert_eq!(read(serde_json::json!(1)).unwrap().as_str(), "1");
         let exact: serde_json::Value = serde_json::from_str("1.10").unwrap();
         assert_eq!(read(exact).unwrap().as_str(), "1.10");
-        assert!(read(serde_json::json!("lots")).unwrap_err().contains("e.g. `250m`"));
-        assert!(read(serde_json::json!(-1)).unwrap_err().contains("greater than or equal to 0"));
-        assert!(read(serde_json::json!([1])).unwrap_err().contains("Kubernetes quantity"));
+        assert!(read(serde_json::json!("lots"))
+            .unwrap_err()
+            .contains("e.g. `250m`"));
+        assert!(read(serde_json::json!(-1))
+            .unwrap_err()
+            .contains("greater than or equal to 0"));
+        assert!(read(serde_json::json!([1]))
+            .unwrap_err()
+            .contains("Kubernetes quantity"));
     }
 
     /// The schema's pattern takes what the parser takes, so the generated schemas
@@ -204,7 +211,9 @@ mod tests {
     #[test]
     fn pattern_matches_the_parser() {
         let pattern = regex::Regex::new(super::RESOURCE_PATTERN).unwrap();
-        for text in ["250m", "1", "0.5", ".5", "512Mi", "1e3", "2G", "1k", "+1", "1.5E-2"] {
+        for text in [
+            "250m", "1", "0.5", ".5", "512Mi", "1e3", "2G", "1k", "+1", "1.5E-2",
+        ] {
             assert!(Quantity::parse_resource(text).is_ok(), "{text}");
             assert!(pattern.is_match(text), "{text}");
         }

@@ -39,7 +39,8 @@ pub const GRPC_ROUTE: TypeMeta = type_meta(GATEWAY_API, "GRPCRoute");
 pub const PUBSUB: &str = "pubsub.cnrm.cloud.google.com/v1beta1";
 pub const PUBSUB_TOPIC: TypeMeta = type_meta(PUBSUB, "PubSubTopic");
 pub const PUBSUB_SUBSCRIPTION: TypeMeta = type_meta(PUBSUB, "PubSubSubscription");
-pub const IAM_POLICY_MEMBER: TypeMeta = type_meta("iam.cnrm.cloud.google.com/v1beta1", "IAMPolicyMember");
+pub const IAM_POLICY_MEMBER: TypeMeta =
+    type_meta("iam.cnrm.cloud.google.com/v1beta1", "IAMPolicyMember");
 
 /// Vault Secrets Operator.
 pub const VSO: &str = "secrets.hashicorp.com/v1beta1";

@@ -26,7 +26,11 @@ pub fn check_function_golden(manifest_dir: &str, name: &str, process: impl Fn(&m
         process(list);
         for result in &list.results {
             let internal = result.tags.keys().find(|tag| tag.starts_with("internal."));
-            assert!(internal.is_none(), "{name}: result with tag {internal:?}: {}", result.message);
+            assert!(
+                internal.is_none(),
+                "{name}: result with tag {internal:?}: {}",
+                result.message
+            );
         }
     };
     krm_sdk::testing::check_golden_dir(&dir, name, process, |item| {

@@ -164,7 +164,8 @@ impl Rendered {
 
     /// Every file an in-place render would create, change or delete, with both
     /// texts; nothing is written (`lummo render --check`).
-    pub fn changes(&self) -> Vec<Change> {
+    pub fn changes(&self) -> Result<Vec<Change>> {
+        crate::pipeline::check_indexes(&self.items)?;
         let files = self.files();
         let mut changes = Vec::new();
         for (path, documents) in &files {
@@ -196,7 +197,7 @@ impl Rendered {
             });
         }
         changes.sort_by(|a, b| a.path.cmp(&b.path));
-        changes
+        Ok(changes)
     }
 
     /// Removes the staged temporary files: the package stays as it was.
@@ -216,6 +217,7 @@ impl Rendered {
     /// kpt's `-o DIR`: a new folder outside the package with the Kptfiles and
     /// resources of the rendered package, and nothing else.
     pub fn write_to(&self, dir: &Path) -> Result<usize> {
+        crate::pipeline::check_indexes(&self.items)?;
         if dir.exists() {
             bail!(
                 "directory {:?} already exists, please delete the directory and retry",

@@ -75,7 +75,7 @@ impl Rendered {
     pub(crate) fn list_item(&self, item: &Item, form: ListForm) -> (String, String) {
         let unwrap = form == ListForm::Unwrap;
         let file = item.file_ref();
-        let text = item.source_text().map(unindent_item);
+        let text = document_text(item);
         let piece = match (&text, &file) {
             (None, Some(file)) => self
                 .sources
@@ -194,7 +194,15 @@ pub(crate) fn group_files(items: &[Item]) -> BTreeMap<String, Vec<Document>> {
             return None;
         }
         let index = (!index.is_empty()).then(|| index.parse::<u32>().unwrap_or(0));
-        let text = item.source_text().map(unindent_item);
+        let text = item.source_text().map(|text| {
+            let text = unindent_item(&text);
+            // The `---` decides where go-yaml puts the comments before the first key.
+            if item.explicit_start() {
+                format!("---\n{text}")
+            } else {
+                text
+            }
+        });
         let written = text.is_none() && item.annotation(lummo_core::GENERATED_BY).is_some();
         let document = Document {
             seq_indent: match item.annotation(SEQ_INDENT) {
@@ -357,6 +365,18 @@ pub(crate) fn without_head_gaps(text: &str) -> String {
         out.push(kept);
     }
     out.join("---\n")
+}
+
+/// An item's text as the document it was read from (keys at column 0), with
+/// the explicit `---` that decides where go-yaml puts the comments before the
+/// first key: on that key, not on the document.
+pub(crate) fn document_text(item: &Item) -> Option<String> {
+    let text = unindent_item(item.source_text()?);
+    Some(if item.explicit_start() {
+        format!("---\n{text}")
+    } else {
+        text
+    })
 }
 
 /// An item's text in a ResourceList (after `- `, the rest indented by two) as

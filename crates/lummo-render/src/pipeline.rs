@@ -127,7 +127,10 @@ pub(crate) fn render_subtrees(rendered: &mut Rendered, root: &Path, subs: &[Stri
 /// A finished subtree (root-relative after rebasing): checked for staleness, then
 /// staged on disk, or kept in `items` for the other outputs.
 pub(crate) fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> Result<()> {
-    check_indexes(&items)?;
+    // Only kpt's file writer sorts by index: `-o stdout`/`unwrap` print any index.
+    if rendered.staging.is_some() {
+        check_indexes(&items)?;
+    }
     let items = rebase(root, items)?;
     check_staleness(rendered, &items);
     if rendered.failed() {
@@ -400,7 +403,8 @@ pub(crate) fn enforce_path_invariants(items: &[Item]) -> Result<()> {
 
 /// kyaml's writer sorts the objects of each file by index (`kioutil.SortNodes`)
 /// and fails on an index that is no number when it has to compare it with
-/// another object's.
+/// another object's. Called where files are written (in place, `-o DIR`,
+/// `--check`): kpt's `-o stdout`/`-o unwrap` print any index.
 pub(crate) fn check_indexes(items: &[Item]) -> Result<()> {
     let mut files: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
     for item in items {
@@ -797,9 +801,19 @@ pub(crate) fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
                     index: file.index,
                 });
             }
+            // An index kpt cannot parse stays as the function wrote it: only
+            // kpt's file writer reads it (`check_indexes`); `-o stdout` prints it.
+            let raw_index = [annotations::INDEX, annotations::LEGACY_INDEX]
+                .into_iter()
+                .find_map(|key| item.annotation(key).filter(|i| i.parse::<u32>().is_err()))
+                .map(str::to_string);
             item.update(|v| {
                 if let Some(file) = &path {
                     set_file(v, file);
+                    if let Some(index) = &raw_index {
+                        v.set_annotation(annotations::INDEX, index);
+                        v.set_annotation(annotations::LEGACY_INDEX, index);
+                    }
                 }
                 v.remove_annotation(PACKAGE_PATH);
                 drop_empty_annotations(v);

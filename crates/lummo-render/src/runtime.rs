@@ -52,15 +52,17 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
     for item in list.items.iter_mut() {
         write_as_kyaml(item);
     }
-    let inputs: Vec<Option<String>> = list
+    let inputs: Vec<(Option<String>, bool)> = list
         .items
         .iter()
         .map(|item| {
             // Without kpt's annotations where those cannot be put in the text:
             // the comments and the order of the object's own fields are what count.
-            item.complete_text()
+            let text = item
+                .complete_text()
                 .or_else(|| item.source_text().map(std::borrow::Cow::Borrowed))
-                .map(|t| crate::output::unindent_item(&t))
+                .map(|t| crate::output::unindent_item(&t));
+            (text, item.explicit_start())
         })
         .collect();
     let input = list.write();
@@ -154,7 +156,7 @@ pub fn reconcile_annotations(
 /// comments: a foot comment closing `metadata` would go to the last of them, and
 /// with them when they go again.
 fn write_as_kyaml(item: &mut Item) {
-    let Some(text) = item.source_text().map(crate::output::unindent_item) else {
+    let Some(text) = crate::output::document_text(item) else {
         return;
     };
     let keys: Vec<String> = item
@@ -189,12 +191,12 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// carries the id of an object that went in, that object's comments and field
 /// order (`kyaml_format::restore_comments_and_order`), and the ids go; an object
 /// without a known id stays as printed, ids and all, as under kpt.
-fn restore(mut item: Item, inputs: &[Option<String>]) -> Item {
+fn restore(mut item: Item, inputs: &[(Option<String>, bool)]) -> Item {
     let id = item
         .annotation(ID)
         .or_else(|| item.annotation(annotations::ID))
         .and_then(|id| id.parse::<usize>().ok());
-    let Some(input) = id
+    let Some((input, explicit_start)) = id
         .and_then(|id| id.checked_sub(1))
         .and_then(|i| inputs.get(i))
     else {
@@ -217,6 +219,8 @@ fn restore(mut item: Item, inputs: &[Option<String>]) -> Item {
         });
     if let Some(restored) = restored {
         item = restored;
+        // The comments came back where the input's `---` had put them.
+        item.set_explicit_start(*explicit_start);
     }
     item.update(|v| {
         v.remove_annotation(ID);

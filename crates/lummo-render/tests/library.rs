@@ -22,7 +22,12 @@ fn committed_examples_are_current() {
     for example in examples() {
         let rendered = render(&example, Settings::default(), Target::Items).unwrap();
         assert!(!rendered.failed(), "{}: failed", example.display());
-        let changes: Vec<_> = rendered.changes().into_iter().map(|c| c.path).collect();
+        let changes: Vec<_> = rendered
+            .changes()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.path)
+            .collect();
         assert!(
             changes.is_empty(),
             "{}: would change {changes:?}",
