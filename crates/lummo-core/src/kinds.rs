@@ -9,6 +9,7 @@ pub const KINDS: &[&str] = &[
     "LummoJob",
     "LummoCronJob",
     "LummoContainer",
+    "LummoWorkloadConfig",
     "LummoNetworking",
     "LummoNetworkingConfig",
     "LummoTopic",
@@ -21,6 +22,7 @@ pub const KINDS: &[&str] = &[
 
 /// The kinds that are a function's typed functionConfig rather than a spec.
 pub const CONFIG_KINDS: &[&str] = &[
+    "LummoWorkloadConfig",
     "LummoNetworkingConfig",
     "LummoPubSubConfig",
     "LummoValidateConfig",

@@ -51,6 +51,7 @@ impl Function for Workload {
         KindDoc { kind: "LummoJob", about: "A Job run once per sync, as an Argo CD Sync hook in wave 1, before the app's objects (lummo-workload).", example: Some("Kptfile.examples/tokko-api/migrate.yaml"), schema: schema_of::<spec::LummoJobSpec>, function_config: false },
         KindDoc { kind: "LummoCronJob", about: "A Job on a cron schedule (lummo-workload).", example: None, schema: schema_of::<spec::LummoJobSpec>, function_config: false },
         KindDoc { kind: "LummoContainer", about: "A container template that LummoDeployment, LummoJob and LummoCronJob containers (and other templates) extend (lummo-workload).", example: Some("Kptfile.examples/tokko-api/containers.yaml"), schema: schema_of::<spec::PartialContainer>, function_config: false },
+        KindDoc { kind: CONFIG_KIND, about: "functionConfig of lummo-workload (a ConfigMap with the same keys works too).", example: None, schema: schema_of::<WorkloadConfig>, function_config: true },
     ];
     type Config = WorkloadConfig;
     type Specs = Specs;
@@ -68,7 +69,7 @@ impl Function for Workload {
         Specs { deployments, jobs }
     }
 
-    fn render(specs: Specs, _: &WorkloadConfig, package: &ResourceList) -> Output {
+    fn render(specs: Specs, config: &WorkloadConfig, package: &ResourceList) -> Output {
         let mut output = Output::default();
         let restarted = vault_restarted_secrets(package);
         for spec in &specs.deployments {
@@ -78,7 +79,7 @@ impl Function for Workload {
                 .filter(|(a, _)| a == app)
                 .map(|(_, secret)| secret.as_str())
                 .collect();
-            output.add(&spec.object, render::render(spec, &by_vault));
+            output.add(&spec.object, render::render(spec, config, &by_vault));
         }
         let apps: Vec<&str> = specs.deployments.iter().map(|d| d.spec.app.as_str()).collect();
         for (kind, specs, decoding) in specs.jobs {
@@ -128,13 +129,81 @@ fn vault_restarted_secrets(package: &ResourceList) -> Vec<(String, String)> {
     pairs
 }
 
-/// lummo-workload takes no functionConfig.
+/// The functionConfig of lummo-workload: what the apps' specs cannot know, per
+/// environment (a kustomize overlay patches it like any object).
 #[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WorkloadConfig {}
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WorkloadConfig {
+    /// The Google Cloud project (its ID) of the Pub/Sub subscriptions the apps
+    /// scale on: KEDA reads `projects/<project>/subscriptions/<name>`.
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
+/// Kind of the typed functionConfig (a ConfigMap with the same keys works too).
+pub const CONFIG_KIND: &str = "LummoWorkloadConfig";
+
+/// The file `lummo init` and the examples keep the config in.
+pub const CONFIG_FILE: &str = "workload-config.yaml";
+
+impl WorkloadConfig {
+    /// The error for a setting a spec needs and the config lacks: which key,
+    /// in which kind, and the Kptfile line that gives the function its config.
+    pub fn missing(key: &str, example: &str) -> String {
+        format!(
+            "set `{key}` in lummo-workload's functionConfig (kind {CONFIG_KIND}, `spec: {{{key}: {example}}}`, or a ConfigMap with the key under `data`); in a Kptfile give the lummo-workload step `configPath: {CONFIG_FILE}`"
+        )
+    }
+}
+
+/// A Google Cloud project ID: 6 to 30 lower-case letters, digits and hyphens,
+/// starting with a letter, not ending with a hyphen
+/// (<https://cloud.google.com/resource-manager/docs/creating-managing-projects#before_you_begin>).
+pub fn check_project_id(id: &str) -> Result<(), String> {
+    let bytes = id.as_bytes();
+    let valid = (6..=30).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes.last().is_some_and(|b| *b != b'-')
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("`{id}` is not a Google Cloud project ID: 6 to 30 lower-case letters, digits and hyphens, starting with a letter (the ID, e.g. `foobar-dev`, not the number)"))
+    }
+}
 
 impl FunctionConfig for WorkloadConfig {
-    const KIND: Option<&'static str> = None;
-    const HELP: &'static str = "    None needed. Under kustomize (KRM exec plugin) the LummoDeployment itself is the\n    functionConfig.\n\n\
+    const KIND: Option<&'static str> = Some(CONFIG_KIND);
+    const HELP: &'static str = "    A ConfigMap (or kind LummoWorkloadConfig with the same keys under spec):\n      \
+             project: foobar-dev   # Pub/Sub's project: KEDA reads projects/<project>/subscriptions/<name>\n\n    \
+             Under kustomize (KRM exec plugin) the LummoDeployment itself is the functionConfig.\n\n\
              EXAMPLE:\n    apiVersion: lummo.dev/v1alpha1\n    kind: LummoDeployment\n    metadata:\n      name: foobar-api\n    spec:\n      app: foobar-api\n      containers:\n        image: foobar:1.0.0\n        ports: [{name: http, port: 8080}]\n        resources: {requests: {cpu: 250m, memory: 256Mi}}";
+
+    fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {
+        let mut problems = Vec::new();
+        let mut problem = |field: &str, message: String| {
+            let error = ResultItem::error(format!("invalid functionConfig: {message}"));
+            problems.push(match source {
+                Some(source) => {
+                    let root = if source.get("kind").and_then(Value::as_str) == Some("ConfigMap") { "data" } else { "spec" };
+                    error.for_object(source).field(&format!("{root}.{field}"))
+                }
+                None => error,
+            });
+        };
+        if let Some(project) = &self.project {
+            if let Err(message) = check_project_id(project) {
+                problem("project", message);
+            }
+        }
+        problems
+    }
+
+    /// Names and references never depend on the project; without one the
+    /// ScaledObject of a pubsubTopic trigger would not be generated.
+    fn stand_in() -> Option<Value> {
+        Some(krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "lummo-validate-stand-in"},
+            "data": {"project": "stand-in-project"}}))
+    }
 }

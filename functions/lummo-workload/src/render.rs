@@ -2,6 +2,7 @@
 
 use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
 use crate::spec::{self, Analysis, LummoDeploymentSpec, Scaling, Topology};
+use crate::WorkloadConfig;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -20,9 +21,14 @@ use std::collections::BTreeMap;
 
 /// `vault_secrets`: the app's Secrets whose rotation the Vault Secrets Operator
 /// answers with a restart of the Rollout itself (no Reloader annotation for them).
-pub fn render(spec: &Spec<LummoDeploymentSpec>, vault_secrets: &[&str]) -> Rendered {
+pub fn render(
+    spec: &Spec<LummoDeploymentSpec>,
+    config: &WorkloadConfig,
+    vault_secrets: &[&str],
+) -> Rendered {
     let mut context = Context {
         spec,
+        config,
         vault_secrets,
         report: Report::new(&spec.object),
     };
@@ -32,6 +38,7 @@ pub fn render(spec: &Spec<LummoDeploymentSpec>, vault_secrets: &[&str]) -> Rende
 
 struct Context<'a> {
     spec: &'a Spec<LummoDeploymentSpec>,
+    config: &'a WorkloadConfig,
     vault_secrets: &'a [&'a str],
     report: Report<'a>,
 }
@@ -118,7 +125,8 @@ impl Context<'_> {
             objects.push(self.disruption_budget(&labels));
         }
         if let Some(scaling) = &s.scaling {
-            objects.extend(self.autoscaling(&labels, scaling, min, max));
+            let subscriptions = self.subscription_names(scaling);
+            objects.extend(self.autoscaling(&labels, scaling, &subscriptions, min, max));
         }
         if let (Some(prometheus), Some(port)) = (&s.monitoring.prometheus, metrics_port) {
             objects.push(self.pod_monitor(&labels, &port.name, &prometheus.endpoint));
@@ -213,8 +221,74 @@ impl Context<'_> {
                     "needs the subscription name",
                 );
             }
+            if let Some(activation) = trigger.activation_size.filter(|a| *a > trigger.size) {
+                self.error(&format!("scaling.pubsubTopic[{i}].activationSize"), format!(
+                    "{activation} is above the target size {}: KEDA would keep the app at 0 while the backlog is more than one replica's share; use at most {} (e.g. 1, to start on the first message)",
+                    trigger.size, trigger.size));
+            } else if trigger.activation_size.is_some() && min > 0 {
+                self.report.warning(&format!("scaling.pubsubTopic[{i}].activationSize"), format!(
+                    "is only read when scaling from 0, and minreplica is {min}: KEDA ignores it; remove it or set minreplica to 0"));
+            }
         }
+        self.check_fallback(scaling, min, max);
         (min, max)
+    }
+
+    /// KEDA's fallback replaces a trigger's metric it cannot read; it refuses a
+    /// fallback beside cpu and memory triggers (their metrics come from the
+    /// metrics server, not from KEDA: keda.sh/docs/latest/reference/scaledobject-spec/#fallback,
+    /// "not supported for CPU or memory triggers"), so it is only generated for
+    /// pubsubTopic-only scaling, and it must be a count the HPA can run.
+    fn check_fallback(&mut self, scaling: &Scaling, min: i64, max: i64) {
+        let Some(fallback) = scaling.fallback_replicas else {
+            return;
+        };
+        if scaling.pubsub_topic.is_empty() || scaling.cpu.is_some() || scaling.memory.is_some() {
+            self.error("scaling.fallbackReplicas", "KEDA refuses a fallback beside cpu or memory triggers and has no use for one without pubsubTopic triggers: remove fallbackReplicas, or scale on pubsubTopic alone");
+        } else if !(min.max(1)..=max).contains(&fallback) {
+            self.error("scaling.fallbackReplicas", format!(
+                "{fallback} is outside the replicas KEDA may run ({} to {max}): the HPA would clamp it; use a count from {} to {max}",
+                min.max(1), min.max(1)));
+        }
+    }
+
+    /// The full resource name KEDA reads of each pubsubTopic trigger's
+    /// subscription, `projects/<project>/subscriptions/<name>` (the gcp-pubsub
+    /// scaler's `subscriptionName` takes either; the short one resolves against
+    /// the project of KEDA's own credentials, which need not be Pub/Sub's).
+    fn subscription_names(&mut self, scaling: &Scaling) -> Vec<String> {
+        let mut names = Vec::new();
+        for (i, trigger) in scaling.pubsub_topic.iter().enumerate() {
+            let field = format!("scaling.pubsubTopic[{i}].name");
+            if let Some(rest) = trigger.name.strip_prefix("projects/") {
+                let parts: Vec<&str> = rest.split('/').collect();
+                match parts.as_slice() {
+                    [project, "subscriptions", name] if !name.is_empty() => {
+                        if let Err(message) = crate::check_project_id(project) {
+                            self.error(&field, message);
+                        }
+                        names.push(trigger.name.clone());
+                    }
+                    _ => self.error(&field, format!("`{}` is neither a subscription name nor `projects/<project>/subscriptions/<name>`", trigger.name)),
+                }
+                continue;
+            }
+            if trigger.name.contains('/') {
+                self.error(&field, format!("`{}` is neither a subscription name nor `projects/<project>/subscriptions/<name>`", trigger.name));
+                continue;
+            }
+            match &self.config.project {
+                Some(project) => names.push(format!("projects/{project}/subscriptions/{}", trigger.name)),
+                None => {
+                    let message = format!(
+                        "KEDA reads the backlog of `{}` by its full name, `projects/<project>/subscriptions/{}`, and the project is not configured: {} (or write the full name here)",
+                        trigger.name, trigger.name, WorkloadConfig::missing("project", "foobar-dev"));
+                    let error = self.spec.error(&field, message).tag(lummo_core::NEEDS_CONFIG_TAG, "project");
+                    self.report.push(error);
+                }
+            }
+        }
+        names
     }
 
     fn analysis(&mut self) -> Option<Analysis> {
@@ -584,6 +658,7 @@ impl Context<'_> {
         &self,
         labels: &BTreeMap<String, String>,
         scaling: &Scaling,
+        subscriptions: &[String],
         min: i64,
         max: i64,
     ) -> Vec<Value> {
@@ -595,18 +670,23 @@ impl Context<'_> {
                 triggers.push(json!({ "type": kind, "metricType": "Utilization", "metadata": { "value": target.target.to_string() } }));
             }
         }
-        for trigger in &scaling.pubsub_topic {
+        for (trigger, subscription) in scaling.pubsub_topic.iter().zip(subscriptions) {
             let mut metadata = json!({
-                "subscriptionName": trigger.name,
+                "subscriptionName": subscription,
                 "mode": "SubscriptionSize",
                 "value": trigger.size.to_string(),
+                // An idle subscription has no num_undelivered_messages series in
+                // Cloud Monitoring: without this the scaler errors, the HPA never
+                // scales down and the ScaledObject is degraded (kedacore/keda#5896);
+                // no series means no backlog.
+                "valueIfNull": "0",
             });
             if let Some(activation) = trigger.activation_size {
                 metadata["activationValue"] = json!(activation.to_string());
             }
             triggers.push(json!({ "type": "gcp-pubsub", "metadata": metadata, "authenticationRef": { "name": auth } }));
         }
-        let mut objects = vec![json!({
+        let mut scaled_object = json!({
             "apiVersion": SCALED_OBJECT.api_version,
             "kind": SCALED_OBJECT.kind,
             "metadata": { "name": app, "labels": labels },
@@ -614,9 +694,16 @@ impl Context<'_> {
                 "scaleTargetRef": { "apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "name": app },
                 "minReplicaCount": min,
                 "maxReplicaCount": max,
+                "advanced": { "horizontalPodAutoscalerConfig": { "behavior": hpa_behavior() } },
                 "triggers": triggers,
             },
-        })];
+        });
+        let pubsub_only = scaling.cpu.is_none() && scaling.memory.is_none();
+        if pubsub_only && !scaling.pubsub_topic.is_empty() {
+            let replicas = scaling.fallback_replicas.unwrap_or(min.max(1));
+            scaled_object["spec"]["fallback"] = json!({ "failureThreshold": FALLBACK_FAILURES, "replicas": replicas });
+        }
+        let mut objects = vec![scaled_object];
         if !scaling.pubsub_topic.is_empty() {
             objects.push(json!({
                 "apiVersion": TRIGGER_AUTHENTICATION.api_version,
@@ -712,6 +799,32 @@ fn prometheus_query(app: &str, window: &str) -> String {
     format!(
         "1 - (sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[{window}])) or vector(0)) / sum(rate(http_requests_total{{{selector}}}[{window}]))"
     )
+}
+
+/// Failed reads of a trigger's metric in a row before KEDA uses the fallback
+/// replicas (one read per 30s polling interval).
+const FALLBACK_FAILURES: i64 = 3;
+
+/// The HPA's scaling behaviour: up as fast as Kubernetes' default (double, or
+/// 4 pods, every 15s), down by at most half the pods a minute after 5 minutes of
+/// lower recommendations, so a backlog that drains in bursts does not flap the
+/// workers (Kubernetes' default drops to the recommendation at once).
+fn hpa_behavior() -> Value {
+    json!({
+        "scaleUp": {
+            "stabilizationWindowSeconds": 0,
+            "selectPolicy": "Max",
+            "policies": [
+                { "type": "Percent", "value": 100, "periodSeconds": 15 },
+                { "type": "Pods", "value": 4, "periodSeconds": 15 },
+            ],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": 300,
+            "selectPolicy": "Max",
+            "policies": [{ "type": "Percent", "value": 50, "periodSeconds": 60 }],
+        },
+    })
 }
 
 fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {
