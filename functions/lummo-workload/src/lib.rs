@@ -8,6 +8,7 @@
 //! emits an HPA (KEDA owns scaling) and never edits objects it did not generate.
 
 mod containers;
+pub mod identity;
 pub mod jobs;
 mod render;
 pub mod spec;
@@ -19,6 +20,7 @@ use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::function::{Collector, Function, FunctionConfig, Output};
 use lummo_core::Spec;
 use spec::{LummoDeploymentSpec, LummoJobSpec};
+use std::collections::BTreeMap;
 use templates::Templates;
 
 /// The kind this function reads.
@@ -72,6 +74,7 @@ impl Function for Workload {
     fn render(specs: Specs, config: &WorkloadConfig, package: &ResourceList) -> Output {
         let mut output = Output::default();
         let restarted = vault_restarted_secrets(package);
+        let pubsub = identity::PubSubUse::of(package);
         for spec in &specs.deployments {
             let app = spec.spec.app.as_str();
             let by_vault: Vec<&str> = restarted
@@ -79,7 +82,7 @@ impl Function for Workload {
                 .filter(|(a, _)| a == app)
                 .map(|(_, secret)| secret.as_str())
                 .collect();
-            output.add(&spec.object, render::render(spec, config, &by_vault));
+            output.add(&spec.object, render::render(spec, config, &pubsub, &by_vault));
         }
         let apps: Vec<&str> = specs.deployments.iter().map(|d| d.spec.app.as_str()).collect();
         for (kind, specs, decoding) in specs.jobs {
@@ -138,6 +141,22 @@ pub struct WorkloadConfig {
     /// scale on: KEDA reads `projects/<project>/subscriptions/<name>`.
     #[serde(default)]
     pub project: Option<String>,
+    /// The Google service account of each app, `<app>: <name>@<project>.iam.gserviceaccount.com`
+    /// (GKE Workload Identity): the app's ServiceAccount acts as it, and it gets
+    /// `roles/pubsub.subscriber` on the subscriptions the app consumes or scales
+    /// on and `roles/pubsub.publisher` on the topics it publishes. Needed for an
+    /// app that uses Pub/Sub.
+    #[serde(default)]
+    pub google_service_accounts: BTreeMap<String, String>,
+    /// The Google service account of the apps not in `googleServiceAccounts`
+    /// that use Pub/Sub, `{app}` replaced by the app's name, e.g.
+    /// `{app}@foobar-dev.iam.gserviceaccount.com`.
+    #[serde(default)]
+    pub google_service_account: Option<String>,
+    /// The GKE cluster's project: its workload identity pool,
+    /// `<clusterProject>.svc.id.goog`, names the apps' ServiceAccounts. Default: `project`.
+    #[serde(default)]
+    pub cluster_project: Option<String>,
 }
 
 /// Kind of the typed functionConfig (a ConfigMap with the same keys works too).
@@ -147,6 +166,14 @@ pub const CONFIG_KIND: &str = "LummoWorkloadConfig";
 pub const CONFIG_FILE: &str = "workload-config.yaml";
 
 impl WorkloadConfig {
+    /// The Google service account of `app`, if configured.
+    pub fn google_service_account(&self, app: &str) -> Option<String> {
+        self.google_service_accounts
+            .get(app)
+            .cloned()
+            .or_else(|| self.google_service_account.as_ref().map(|t| t.replace("{app}", app)))
+    }
+
     /// The error for a setting a spec needs and the config lacks: which key,
     /// in which kind, and the Kptfile line that gives the function its config.
     pub fn missing(key: &str, example: &str) -> String {
@@ -175,7 +202,10 @@ pub fn check_project_id(id: &str) -> Result<(), String> {
 impl FunctionConfig for WorkloadConfig {
     const KIND: Option<&'static str> = Some(CONFIG_KIND);
     const HELP: &'static str = "    A ConfigMap (or kind LummoWorkloadConfig with the same keys under spec):\n      \
-             project: foobar-dev   # Pub/Sub's project: KEDA reads projects/<project>/subscriptions/<name>\n\n    \
+             project: foobar-dev   # Pub/Sub's project: KEDA reads projects/<project>/subscriptions/<name>\n      \
+             googleServiceAccounts: \"{foobar-api: foobar-api@foobar-dev.iam.gserviceaccount.com}\"  # Workload Identity\n      \
+             googleServiceAccount: \"{app}@foobar-dev.iam.gserviceaccount.com\"  # the apps not listed\n      \
+             clusterProject: foobar-dev  # the GKE cluster's project (default: project)\n\n    \
              Under kustomize (KRM exec plugin) the LummoDeployment itself is the functionConfig.\n\n\
              EXAMPLE:\n    apiVersion: lummo.dev/v1alpha1\n    kind: LummoDeployment\n    metadata:\n      name: foobar-api\n    spec:\n      app: foobar-api\n      containers:\n        image: foobar:1.0.0\n        ports: [{name: http, port: 8080}]\n        resources: {requests: {cpu: 250m, memory: 256Mi}}";
 
@@ -191,9 +221,20 @@ impl FunctionConfig for WorkloadConfig {
                 None => error,
             });
         };
-        if let Some(project) = &self.project {
-            if let Err(message) = check_project_id(project) {
-                problem("project", message);
+        for (field, project) in [("project", &self.project), ("clusterProject", &self.cluster_project)] {
+            if let Some(Err(message)) = project.as_deref().map(check_project_id) {
+                problem(field, message);
+            }
+        }
+        for (app, email) in &self.google_service_accounts {
+            if let Err(message) = identity::gsa_project(email) {
+                problem(&format!("googleServiceAccounts.{app}"), message);
+            }
+        }
+        if let Some(template) = &self.google_service_account {
+            // Checked with a 6-letter app; a longer app name is checked per app.
+            if let Err(message) = identity::gsa_project(&template.replace("{app}", "appapp")) {
+                problem("googleServiceAccount", format!("{message} (`{{app}}` is replaced by the app's name)"));
             }
         }
         problems
@@ -204,6 +245,7 @@ impl FunctionConfig for WorkloadConfig {
     fn stand_in() -> Option<Value> {
         Some(krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "lummo-validate-stand-in"},
-            "data": {"project": "stand-in-project"}}))
+            "data": {"project": "stand-in-project",
+                "googleServiceAccount": "{app}@stand-in-project.iam.gserviceaccount.com"}}))
     }
 }

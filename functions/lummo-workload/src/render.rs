@@ -2,6 +2,7 @@
 
 use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
 use crate::spec::{self, Analysis, LummoDeploymentSpec, Scaling, Topology};
+use crate::identity::{self, Grants, PubSubUse};
 use crate::WorkloadConfig;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
@@ -24,11 +25,13 @@ use std::collections::BTreeMap;
 pub fn render(
     spec: &Spec<LummoDeploymentSpec>,
     config: &WorkloadConfig,
+    pubsub: &PubSubUse,
     vault_secrets: &[&str],
 ) -> Rendered {
     let mut context = Context {
         spec,
         config,
+        pubsub,
         vault_secrets,
         report: Report::new(&spec.object),
     };
@@ -39,6 +42,7 @@ pub fn render(
 struct Context<'a> {
     spec: &'a Spec<LummoDeploymentSpec>,
     config: &'a WorkloadConfig,
+    pubsub: &'a PubSubUse,
     vault_secrets: &'a [&'a str],
     report: Report<'a>,
 }
@@ -99,8 +103,13 @@ impl Context<'_> {
                 shutdown.termination_grace_period_seconds, shutdown.pre_stop_seconds, shutdown.pre_stop_seconds + 35));
         }
         let metrics_port = self.metrics_port(&ports);
+        let scaled = match &s.scaling {
+            Some(scaling) => self.subscription_names(scaling),
+            None => Vec::new(),
+        };
+        let (gsa, grants) = self.workload_identity(&labels, &scaled);
 
-        let mut objects = vec![self.service_account(&labels)];
+        let mut objects = vec![self.service_account(&labels, gsa.as_deref())];
         if !ports.is_empty() {
             objects.push(self.service(&labels, &ports));
         }
@@ -125,8 +134,7 @@ impl Context<'_> {
             objects.push(self.disruption_budget(&labels));
         }
         if let Some(scaling) = &s.scaling {
-            let subscriptions = self.subscription_names(scaling);
-            objects.extend(self.autoscaling(&labels, scaling, &subscriptions, min, max));
+            objects.extend(self.autoscaling(&labels, scaling, &scaled, min, max));
         }
         if let (Some(prometheus), Some(port)) = (&s.monitoring.prometheus, metrics_port) {
             objects.push(self.pod_monitor(&labels, &port.name, &prometheus.endpoint));
@@ -142,6 +150,11 @@ impl Context<'_> {
         // The ServiceAccount before every hook: a LummoJob (wave 1) may run as the
         // app's ServiceAccount, and a pod naming a missing one is refused.
         lummo_core::annotate(&mut objects[0], lummo_core::SYNC_WAVE, lummo_core::CONFIG_WAVE);
+        // The grants with it, so the app's first pods can already use them.
+        for mut grant in grants {
+            lummo_core::annotate(&mut grant, lummo_core::SYNC_WAVE, lummo_core::CONFIG_WAVE);
+            objects.push(grant);
+        }
         objects
     }
 
@@ -289,6 +302,68 @@ impl Context<'_> {
             }
         }
         names
+    }
+
+    /// The app's Google service account and its grants (see [`identity`]):
+    /// needed when the app scales on, consumes or publishes to Pub/Sub; made for
+    /// any app `googleServiceAccounts` names.
+    fn workload_identity(&mut self, labels: &BTreeMap<String, String>, scaled: &[String]) -> (Option<String>, Vec<Value>) {
+        let app = self.spec.spec.app.as_str();
+        let consumed = self.pubsub.consumed.get(app);
+        let published = self.pubsub.published.get(app);
+        let uses = [
+            (!scaled.is_empty()).then(|| "scales on Pub/Sub subscriptions".to_string()),
+            consumed.map(|c| format!("consumes the subscriptions of {}", c[0].spec)),
+            published.map(|p| format!("publishes to the topics of {}", p[0].spec)),
+        ];
+        let uses: Vec<String> = uses.into_iter().flatten().collect();
+        // A template (`googleServiceAccount`) serves the apps that need an
+        // account; an app named in `googleServiceAccounts` gets its own anyway.
+        let gsa = match self.config.google_service_accounts.get(app) {
+            Some(gsa) => Some(gsa.clone()),
+            None if uses.is_empty() => None,
+            None => self.config.google_service_account(app),
+        };
+        let Some(gsa) = gsa else {
+            if !uses.is_empty() {
+                let field = if scaled.is_empty() { "app" } else { "scaling.pubsubTopic" };
+                let message = format!(
+                    "`{app}` {}, so its pods need a Google service account (GKE Workload Identity) with the Pub/Sub roles: {} (or `googleServiceAccount: \"{{app}}@<project>.iam.gserviceaccount.com\"` for every app)",
+                    uses.join(" and "),
+                    WorkloadConfig::missing("googleServiceAccounts", &format!("{{{app}: {app}@foobar-dev.iam.gserviceaccount.com}}")));
+                let error = self.spec.error(field, message).tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
+                self.report.push(error);
+            }
+            return (None, Vec::new());
+        };
+        if let Err(message) = identity::gsa_project(&gsa) {
+            let message = format!("the configured Google service account of `{app}`: {message}; name it in `googleServiceAccounts` of lummo-workload's functionConfig");
+            let error = self.spec.error("app", message).tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
+            self.report.push(error);
+            return (None, Vec::new());
+        }
+        let Some(cluster_project) = self.config.cluster_project.as_deref().or(self.config.project.as_deref()) else {
+            let message = format!("Workload Identity binds `{app}`'s ServiceAccount as `serviceAccount:<cluster project>.svc.id.goog[<namespace>/{app}]`, and no project is configured: {}", WorkloadConfig::missing("clusterProject", "foobar-dev"));
+            let error = self.spec.error("app", message).tag(lummo_core::NEEDS_CONFIG_TAG, "clusterProject");
+            self.report.push(error);
+            return (None, Vec::new());
+        };
+        let namespace = self.spec.object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
+        if namespace.is_empty() {
+            self.report.error_at("metadata.namespace", format!(
+                "Workload Identity binds the ServiceAccount `<namespace>/{app}`, and this LummoDeployment has no namespace: set metadata.namespace (kustomize `namespace:`, or kpt's set-namespace before lummo-workload)"));
+            return (None, Vec::new());
+        }
+        let grants = Grants {
+            app,
+            namespace,
+            gsa: &gsa,
+            cluster_project,
+            scaled,
+            project: self.config.project.as_deref(),
+        };
+        let objects = grants.objects(labels, self.pubsub);
+        (Some(gsa), objects)
     }
 
     fn analysis(&mut self) -> Option<Analysis> {
@@ -473,9 +548,13 @@ impl Context<'_> {
         }
     }
 
-    fn service_account(&self, labels: &BTreeMap<String, String>) -> Value {
+    fn service_account(&self, labels: &BTreeMap<String, String>, gsa: Option<&str>) -> Value {
+        let mut metadata = meta(&self.spec.spec.app, labels);
+        if let Some(gsa) = gsa {
+            metadata.annotations = Some(BTreeMap::from([(identity::GSA_ANNOTATION.to_string(), gsa.to_string())]));
+        }
         let account = core::ServiceAccount {
-            metadata: meta(&self.spec.spec.app, labels),
+            metadata,
             automount_service_account_token: Some(false),
             ..Default::default()
         };
