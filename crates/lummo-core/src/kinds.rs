@@ -16,6 +16,7 @@ pub const KINDS: &[&str] = &[
     "LummoSubscription",
     "LummoPubSubConfig",
     "LummoPgBouncer",
+    "LummoPgBouncerConfig",
     "LummoValidateConfig",
     "LummoBackstageConfig",
 ];
@@ -25,6 +26,7 @@ pub const CONFIG_KINDS: &[&str] = &[
     "LummoWorkloadConfig",
     "LummoNetworkingConfig",
     "LummoPubSubConfig",
+    "LummoPgBouncerConfig",
     "LummoValidateConfig",
     "LummoBackstageConfig",
 ];

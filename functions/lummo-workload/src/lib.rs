@@ -10,6 +10,7 @@
 mod containers;
 pub mod identity;
 pub mod jobs;
+pub mod network;
 mod render;
 pub mod spec;
 pub mod templates;
@@ -157,6 +158,10 @@ pub struct WorkloadConfig {
     /// `<clusterProject>.svc.id.goog`, names the apps' ServiceAccounts. Default: `project`.
     #[serde(default)]
     pub cluster_project: Option<String>,
+    /// The namespace of the Prometheus that scrapes the apps: the app's
+    /// NetworkPolicy lets its pods reach the metrics port. Default `monitoring`.
+    #[serde(default)]
+    pub prometheus_namespace: Option<lummo_core::names::DnsLabel>,
 }
 
 /// Kind of the typed functionConfig (a ConfigMap with the same keys works too).
@@ -205,7 +210,8 @@ impl FunctionConfig for WorkloadConfig {
              project: foobar-dev   # Pub/Sub's project: KEDA reads projects/<project>/subscriptions/<name>\n      \
              googleServiceAccounts: \"{foobar-api: foobar-api@foobar-dev.iam.gserviceaccount.com}\"  # Workload Identity\n      \
              googleServiceAccount: \"{app}@foobar-dev.iam.gserviceaccount.com\"  # the apps not listed\n      \
-             clusterProject: foobar-dev  # the GKE cluster's project (default: project)\n\n    \
+             clusterProject: foobar-dev  # the GKE cluster's project (default: project)\n      \
+             prometheusNamespace: monitoring  # Prometheus' namespace (NetworkPolicy)\n\n    \
              Under kustomize (KRM exec plugin) the LummoDeployment itself is the functionConfig.\n\n\
              EXAMPLE:\n    apiVersion: lummo.dev/v1alpha1\n    kind: LummoDeployment\n    metadata:\n      name: foobar-api\n    spec:\n      app: foobar-api\n      containers:\n        image: foobar:1.0.0\n        ports: [{name: http, port: 8080}]\n        resources: {requests: {cpu: 250m, memory: 256Mi}}";
 

@@ -136,6 +136,9 @@ impl Context<'_> {
         if let Some(scaling) = &s.scaling {
             objects.extend(self.autoscaling(&labels, scaling, &scaled, min, max));
         }
+        let prometheus_namespace = self.config.prometheus_namespace.as_deref().unwrap_or(crate::network::PROMETHEUS_NAMESPACE);
+        let scraped = metrics_port.as_ref().filter(|_| s.monitoring.prometheus.is_some()).map(|p| p.name.to_string());
+        objects.push(crate::network::app_policy(app, &labels, scraped.as_deref(), prometheus_namespace));
         if let (Some(prometheus), Some(port)) = (&s.monitoring.prometheus, metrics_port) {
             objects.push(self.pod_monitor(&labels, &port.name, &prometheus.endpoint));
         }
