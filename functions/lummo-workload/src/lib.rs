@@ -222,7 +222,7 @@ impl FunctionConfig for WorkloadConfig {
             problems.push(match source {
                 Some(source) => {
                     let root = if source.get("kind").and_then(Value::as_str) == Some("ConfigMap") { "data" } else { "spec" };
-                    error.for_object(source).field(&format!("{root}.{field}"))
+                    error.for_object(source).field(format!("{root}.{field}"))
                 }
                 None => error,
             });
