@@ -246,12 +246,13 @@ impl FunctionConfig for WorkloadConfig {
         problems
     }
 
-    /// Names and references never depend on the project; without one the
-    /// ScaledObject of a pubsubTopic trigger would not be generated.
+    /// Names and references never depend on the project or the Google service
+    /// account; without them an app that uses Pub/Sub would generate nothing.
     fn stand_in() -> Option<Value> {
         Some(krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "lummo-validate-stand-in"},
             "data": {"project": "stand-in-project",
-                "googleServiceAccount": "{app}@stand-in-project.iam.gserviceaccount.com"}}))
+                // One account for every app: valid whatever the app's name.
+                "googleServiceAccount": "stand-in@stand-in-project.iam.gserviceaccount.com"}}))
     }
 }
