@@ -158,6 +158,11 @@ pub struct WorkloadConfig {
     /// `<clusterProject>.svc.id.goog`, names the apps' ServiceAccounts. Default: `project`.
     #[serde(default)]
     pub cluster_project: Option<String>,
+    /// The namespace of the apps whose LummoDeployment names none (e.g. an Argo
+    /// CD Application's destination): Workload Identity binds
+    /// `<namespace>/<app>`, so an app that uses Pub/Sub needs one or the other.
+    #[serde(default)]
+    pub namespace: Option<lummo_core::names::DnsLabel>,
     /// The namespace of the Prometheus that scrapes the apps: the app's
     /// NetworkPolicy lets its pods reach the metrics port. Default `monitoring`.
     #[serde(default)]
@@ -211,6 +216,7 @@ impl FunctionConfig for WorkloadConfig {
              googleServiceAccounts: \"{foobar-api: foobar-api@foobar-dev.iam.gserviceaccount.com}\"  # Workload Identity\n      \
              googleServiceAccount: \"{app}@foobar-dev.iam.gserviceaccount.com\"  # the apps not listed\n      \
              clusterProject: foobar-dev  # the GKE cluster's project (default: project)\n      \
+             namespace: foobar  # the apps' namespace when their specs name none (Workload Identity)\n      \
              prometheusNamespace: monitoring  # Prometheus' namespace (NetworkPolicy)\n\n    \
              Under kustomize (KRM exec plugin) the LummoDeployment itself is the functionConfig.\n\n\
              EXAMPLE:\n    apiVersion: lummo.dev/v1alpha1\n    kind: LummoDeployment\n    metadata:\n      name: foobar-api\n    spec:\n      app: foobar-api\n      containers:\n        image: foobar:1.0.0\n        ports: [{name: http, port: 8080}]\n        resources: {requests: {cpu: 250m, memory: 256Mi}}";
@@ -251,7 +257,7 @@ impl FunctionConfig for WorkloadConfig {
     fn stand_in() -> Option<Value> {
         Some(krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "lummo-validate-stand-in"},
-            "data": {"project": "stand-in-project",
+            "data": {"project": "stand-in-project", "namespace": "stand-in",
                 // One account for every app: valid whatever the app's name.
                 "googleServiceAccount": "stand-in@stand-in-project.iam.gserviceaccount.com"}}))
     }

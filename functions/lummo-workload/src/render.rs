@@ -9,7 +9,7 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
-use krm_sdk::{json, Value};
+use krm_sdk::{json, ResultItem, Value};
 use lummo_core::duration::GoDuration;
 use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
@@ -351,12 +351,15 @@ impl Context<'_> {
             self.report.push(error);
             return (None, Vec::new());
         };
-        let namespace = self.spec.object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or_default();
-        if namespace.is_empty() {
-            self.report.error_at("metadata.namespace", format!(
-                "Workload Identity binds the ServiceAccount `<namespace>/{app}`, and this LummoDeployment has no namespace: set metadata.namespace (kustomize `namespace:`, or kpt's set-namespace before lummo-workload)"));
+        let own = self.spec.object.pointer("/metadata/namespace").and_then(Value::as_str).filter(|n| !n.is_empty());
+        let Some(namespace) = own.or(self.config.namespace.as_deref()) else {
+            let message = format!(
+                "Workload Identity binds the ServiceAccount `<namespace>/{app}`, and neither this LummoDeployment nor the config names its namespace: set metadata.namespace (kustomize `namespace:`, or kpt's set-namespace before lummo-workload), or {}",
+                WorkloadConfig::missing("namespace", "foobar"));
+            let error = ResultItem::error(message).for_object(&self.spec.object).field("metadata.namespace");
+            self.report.push(error.tag(lummo_core::NEEDS_CONFIG_TAG, "namespace"));
             return (None, Vec::new());
-        }
+        };
         let grants = Grants {
             app,
             namespace,
