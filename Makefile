@@ -4,6 +4,7 @@ JOBS    ?= 2
 MODEL_SEEDS ?= 200
 PROMTOOL_SEEDS ?= 10
 MODEL_SPECS ?= 100
+NETPOL_CASES ?= 60
 TARGET  := x86_64-unknown-linux-gnu
 BIN_DIR := target/$(TARGET)/release
 FUNCTIONS := $(notdir $(wildcard functions/*))
@@ -16,7 +17,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test render-interrupts fuzz-render real-packages kpt-output init-kpt unit yaml-suite catalog models rollout-model analysis alerts pgbouncer-real traefik shutdown-traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test netpol-model render-interrupts fuzz-render real-packages kpt-output init-kpt unit yaml-suite catalog models rollout-model analysis alerts pgbouncer-real traefik shutdown-traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -24,7 +25,7 @@ help: ## List the targets
 build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
-test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models rollout-model analysis alerts pgbouncer-real k8s-names traefik shutdown-traefik images conformance kpt-output init-kpt kpt-e2e fuzz-render real-packages render-interrupts kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models netpol-model rollout-model analysis alerts pgbouncer-real k8s-names traefik shutdown-traefik images conformance kpt-output init-kpt kpt-e2e fuzz-render real-packages render-interrupts kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -124,6 +125,9 @@ k8s-validate: ## Every built-in object of every golden and example against the K
 models: ## Selector-overlap, Argo CD sync-order and deadline models, and the Reloader + self-heal model, over every golden, example and environment
 	python3 scripts/models.py
 	python3 scripts/reload_model.py
+
+netpol-model: build ## Generated NetworkPolicies against a model of the NetworkPolicy API: every flow of NETPOL_CASES seeded random multi-app packages (rendered by lummo) allowed exactly when intended
+	python3 scripts/netpol_model.py $(BIN_DIR)/lummo --seed 1 --cases $(NETPOL_CASES)
 
 rollout-model: build ## Argo Rollouts' step and analysis controllers over time on synthetic series: MODEL_SEEDS seeds x scenarios per generated canary, the first PROMTOOL_SEEDS re-evaluated by the real promtool
 	BIN_DIR=$(BIN_DIR) python3 scripts/rollout_model.py --seeds $(MODEL_SEEDS) --promtool $(PROMTOOL_SEEDS) --random $(MODEL_SPECS)

@@ -21,7 +21,8 @@ def configmap(i):
 
 def deployment(i):
     return {"apiVersion": "lummo.dev/v1alpha1", "kind": "LummoDeployment",
-            "metadata": {"name": f"app-{i}", "annotations": {"config.kubernetes.io/path": f"apps/app-{i}.yaml"}},
+            "metadata": {"name": f"app-{i}", "namespace": "bench",
+                         "annotations": {"config.kubernetes.io/path": f"apps/app-{i}.yaml"}},
             "spec": {"app": f"app-{i}", "part-of": "bench",
                      "containers": {"image": f"app-{i}:1.0.{i}", "command": ["./server"],
                                     "ports": [{"name": "http", "port": 8080}], "configs": [f"app-{i}"],
@@ -74,8 +75,17 @@ def to_yaml(value, indent=0, lines=None):
     return lines
 
 
-def resource_list(items):
-    return {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": items}
+# lummo-workload's config: KEDA's subscription names and Workload Identity.
+WORKLOAD_CONFIG = {"apiVersion": "lummo.dev/v1alpha1", "kind": "LummoWorkloadConfig", "metadata": {"name": "bench"},
+                   "spec": {"project": "bench-project",
+                            "googleServiceAccount": "lummo-{app}@bench-project.iam.gserviceaccount.com"}}
+
+
+def resource_list(items, config=None):
+    listed = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": items}
+    if config:
+        listed["functionConfig"] = config
+    return listed
 
 
 def measure(command, stdin_path):
@@ -101,10 +111,10 @@ def main():
     files = {}
     validate_package = ([configmap(i) for i in range(9000)] + [deployment(i) for i in range(500)]
                         + [http_route(i) for i in range(500)])
-    for name, items in [("10k", [configmap(i) for i in range(10000)]), ("empty", []),
-                        ("1k-deployments", [deployment(i) for i in range(1000)]),
-                        ("validate-10k", validate_package)]:
-        doc = resource_list(items)
+    for name, items, config in [("10k", [configmap(i) for i in range(10000)], None), ("empty", [], None),
+                                ("1k-deployments", [deployment(i) for i in range(1000)], WORKLOAD_CONFIG),
+                                ("validate-10k", validate_package, None)]:
+        doc = resource_list(items, config)
         files[name + ".yaml"] = os.path.join(work, name + ".yaml")
         with open(files[name + ".yaml"], "w") as f:
             f.write("\n".join(to_yaml(doc)) + "\n")

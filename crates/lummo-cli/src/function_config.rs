@@ -9,7 +9,7 @@
 //! 3. the one object of the stream annotated `lummo.dev/function-config: FUNCTION`
 //!    (any kind the function accepts, e.g. a ConfigMap);
 //! 4. the one object of the stream of the function's typed config kind
-//!    (`LummoNetworkingConfig`, `LummoPubSubConfig`, `LummoValidateConfig`,
+//!    (`LummoWorkloadConfig`, `LummoNetworkingConfig`, `LummoPubSubConfig`, `LummoValidateConfig`,
 //!    `LummoBackstageConfig`) that
 //!    carries no such annotation;
 //! 5. none: the function's defaults.

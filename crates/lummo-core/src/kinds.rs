@@ -9,20 +9,24 @@ pub const KINDS: &[&str] = &[
     "LummoJob",
     "LummoCronJob",
     "LummoContainer",
+    "LummoWorkloadConfig",
     "LummoNetworking",
     "LummoNetworkingConfig",
     "LummoTopic",
     "LummoSubscription",
     "LummoPubSubConfig",
     "LummoPgBouncer",
+    "LummoPgBouncerConfig",
     "LummoValidateConfig",
     "LummoBackstageConfig",
 ];
 
 /// The kinds that are a function's typed functionConfig rather than a spec.
 pub const CONFIG_KINDS: &[&str] = &[
+    "LummoWorkloadConfig",
     "LummoNetworkingConfig",
     "LummoPubSubConfig",
+    "LummoPgBouncerConfig",
     "LummoValidateConfig",
     "LummoBackstageConfig",
 ];

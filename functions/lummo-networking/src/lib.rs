@@ -4,6 +4,7 @@
 //!
 //! Route rules are parsed ([`rule`]) and rebuilt from the AST, never spliced as text.
 
+pub mod network;
 pub mod overlap;
 pub mod rule;
 pub mod spec;
@@ -79,7 +80,8 @@ impl FunctionConfig for Config {
              clusterIssuer: letsencrypt\n      \
              allowWildcardDomains: \"false\"           true only with a DNS-01 clusterIssuer\n      \
              tlsEntryPoint: websecure / httpEntryPoint: web\n      \
-             gateway: public / gatewayNamespace / gatewaySectionName (gateway-api mode)";
+             gateway: public / gatewayNamespace / gatewaySectionName (gateway-api mode)\n      \
+             ingressNamespace: traefik               the ingress controller's namespace (NetworkPolicy)";
 
     /// Every source range that is not a CIDR.
     fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {
@@ -235,10 +237,16 @@ impl Renderer<'_> {
 
     fn render(&mut self, routes: &[ParsedRoute], redirect: u64, list: &ResourceList) -> Vec<Value> {
         let labels = lummo_core::labels(&self.spec.spec.app, None);
-        match self.config.mode {
+        let mut objects = match self.config.mode {
             Mode::Traefik => self.traefik(routes, redirect, &labels),
             Mode::GatewayApi => self.gateway_api(routes, &labels, list),
+        };
+        if !objects.is_empty() {
+            let app = &self.spec.spec.app;
+            let namespace = &self.config.ingress_namespace;
+            objects.push(network::ingress_policy(app, self.service_port(), namespace, &labels));
         }
+        objects
     }
 
     /// The domains decoded as hostnames (lummo-core `Hostname`); what a spec can

@@ -88,6 +88,11 @@ pub struct Config {
     pub gateway_namespace: Option<DnsLabel>,
     #[serde(default)]
     pub gateway_section_name: Option<String>,
+    /// The namespace of the ingress controller (Traefik, or the Gateway's
+    /// controller): the app's NetworkPolicy `<app>-ingress` lets its pods reach
+    /// the routed port. Default `traefik`.
+    #[serde(default = "traefik_namespace")]
+    pub ingress_namespace: DnsLabel,
 }
 
 impl Default for Config {
@@ -107,6 +112,7 @@ impl Default for Config {
             gateway: gateway(),
             gateway_namespace: None,
             gateway_section_name: None,
+            ingress_namespace: traefik_namespace(),
         }
     }
 }

@@ -91,7 +91,7 @@ impl Function for PgBouncer {
         example: Some("Kptfile.examples/pgbouncer/pgbouncer.yaml"),
         schema: schema_of::<LummoPgBouncerSpec>,
         function_config: false,
-    }];
+    }, network::CONFIG_KIND_DOC];
     type Config = PgBouncerConfig;
     type Specs = Vec<Spec<LummoPgBouncerSpec>>;
 
@@ -101,29 +101,23 @@ impl Function for PgBouncer {
         specs
     }
 
-    fn render(specs: Self::Specs, _: &PgBouncerConfig, _: &ResourceList) -> Output {
+    fn render(specs: Self::Specs, config: &PgBouncerConfig, _: &ResourceList) -> Output {
         let mut output = Output::default();
         for spec in &specs {
             let mut renderer = Renderer {
                 spec,
                 report: Report::new(&spec.object),
             };
-            let objects = renderer.render();
+            let mut objects = renderer.render();
+            network::push_policy(&mut objects, spec, config);
             output.add(&spec.object, renderer.report.rendered(objects));
         }
         output
     }
 }
 
-/// lummo-pgbouncer takes no functionConfig.
-#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PgBouncerConfig {}
-
-impl lummo_core::function::FunctionConfig for PgBouncerConfig {
-    const KIND: Option<&'static str> = None;
-    const HELP: &'static str = "    None needed. Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the\n    functionConfig.";
-}
+pub mod network;
+pub use network::PgBouncerConfig;
 
 #[derive(Debug, Clone, Copy)]
 enum Setting {

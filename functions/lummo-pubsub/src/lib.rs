@@ -22,13 +22,18 @@ use lummo_core::duration::Duration;
 use lummo_core::Spec;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use spec::{LummoSubscriptionSpec, LummoTopicSpec, SubscriptionConfig, Ttl};
+use spec::{DeletionPolicy, LummoSubscriptionSpec, LummoTopicSpec, SubscriptionConfig, Ttl};
 use std::collections::{BTreeMap, HashSet};
 
 pub const TOPIC_KIND: &str = "LummoTopic";
 pub const SUBSCRIPTION_KIND: &str = "LummoSubscription";
 /// Kind of a typed functionConfig (a ConfigMap with the same keys works too).
 pub const CONFIG_KIND: &str = "LummoPubSubConfig";
+/// Config Connector's annotation: `abandon` keeps the Google Cloud resource when
+/// its object is deleted. Without it a renamed topic or subscription, a removed
+/// spec or an Argo CD prune deletes the subscription and its backlog
+/// (<https://cloud.google.com/config-connector/docs/how-to/managing-deleting-resources#keeping_resources_after_deletion>).
+pub const DELETION_POLICY: &str = "cnrm.cloud.google.com/deletion-policy";
 
 
 /// The function: topics first (subscriptions check theirs are declared), then
@@ -40,7 +45,9 @@ impl Function for PubSub {
     const ABOUT: &'static str = "Turns LummoTopic and LummoSubscription specs (lummo.dev/v1alpha1) into Config Connector\n\
             PubSubTopic and PubSubSubscription resources. A subscription with maxDeliveryAttempts gets\n\
             a dead-letter topic `<prefix><subscription>-dead-letter`, a subscription on it that keeps\n\
-            the failed messages, and the IAMPolicyMember grants the Pub/Sub service agent needs.";
+            the failed messages, and the IAMPolicyMember grants the Pub/Sub service agent needs.\n\
+            Topics and subscriptions are abandoned, not deleted, when their objects go (a rename, a\n\
+            prune) unless `deletionPolicy: delete`; subscriptions an app consumes never expire.";
     const KINDS: &'static [KindDoc] = &[
         KindDoc {
             kind: TOPIC_KIND,
@@ -145,7 +152,7 @@ impl Renderer<'_> {
                 continue;
             };
             self.declared.insert(name.pubsub.clone());
-            objects.push(topic_object(&name, &labels));
+            objects.push(topic_object(&name, &labels, spec.spec.deletion_policy));
         }
         objects
     }
@@ -182,14 +189,27 @@ impl Renderer<'_> {
                 };
                 self.problems.push(result);
             }
-            let settings = entry.overrides().or(&spec.spec.config);
+            let mut settings = entry.overrides().or(&spec.spec.config);
+            if let Some(app) = &spec.spec.app {
+                // A consumed subscription never expires: an idle consumer (a
+                // quiet season, a paused app) would otherwise lose it and its
+                // backlog to Pub/Sub's default 31 days of inactivity.
+                if let Some(Ttl::After(ttl)) = &settings.ttl {
+                    let field = if entry.ttl.is_some() { field("ttl") } else { "config.ttl".into() };
+                    let message = format!("`{app}` consumes this subscription, so it must never expire, but ttl is {ttl}: Pub/Sub would delete it and its backlog after {ttl} without a pull; remove `ttl` (a consumed subscription never expires) or set it to `never`");
+                    self.problems.push(spec.error(&field, message));
+                    continue;
+                }
+                settings.ttl = Some(Ttl::Never);
+            }
             let limits = check_limits(spec, i, &settings);
             let failed = limits.iter().any(ResultItem::is_error);
             self.problems.extend(limits);
             if failed {
                 continue;
             }
-            let mut subscription = subscription_object(&name, &topic, &labels);
+            let policy = spec.spec.deletion_policy;
+            let mut subscription = subscription_object(&name, &topic, &labels, policy);
             let body = &mut subscription["spec"];
             if let Some(ack) = settings.ack_deadline_seconds {
                 body["ackDeadlineSeconds"] = json!(ack);
@@ -236,7 +256,7 @@ impl Renderer<'_> {
                 };
                 body["deadLetterPolicy"] = json!({ "deadLetterTopicRef": { "name": dead.kubernetes }, "maxDeliveryAttempts": attempts });
                 objects.push(subscription);
-                objects.extend(dead_letter_objects(&name, &dead, &project_number, &labels));
+                objects.extend(dead_letter_objects(&name, &dead, &project_number, &labels, policy));
             } else {
                 objects.push(subscription);
             }
@@ -400,22 +420,38 @@ fn topic_name(prefix: &str, topic: &str) -> Option<Name> {
     })
 }
 
-fn topic_object(name: &Name, labels: &BTreeMap<String, String>) -> Value {
-    json!({
+fn topic_object(name: &Name, labels: &BTreeMap<String, String>, policy: DeletionPolicy) -> Value {
+    let mut topic = json!({
         "apiVersion": PUBSUB_TOPIC.api_version,
         "kind": PUBSUB_TOPIC.kind,
         "metadata": { "name": name.kubernetes, "labels": labels },
         "spec": { "resourceID": name.pubsub },
-    })
+    });
+    deletion_policy(&mut topic, policy);
+    topic
 }
 
-fn subscription_object(name: &Name, topic: &Name, labels: &BTreeMap<String, String>) -> Value {
-    json!({
+fn subscription_object(
+    name: &Name,
+    topic: &Name,
+    labels: &BTreeMap<String, String>,
+    policy: DeletionPolicy,
+) -> Value {
+    let mut subscription = json!({
         "apiVersion": PUBSUB_SUBSCRIPTION.api_version,
         "kind": PUBSUB_SUBSCRIPTION.kind,
         "metadata": { "name": name.kubernetes, "labels": labels },
         "spec": { "resourceID": name.pubsub, "topicRef": { "name": topic.kubernetes } },
-    })
+    });
+    deletion_policy(&mut subscription, policy);
+    subscription
+}
+
+/// `abandon` is written out; `delete` is Config Connector's default, left implicit.
+fn deletion_policy(object: &mut Value, policy: DeletionPolicy) {
+    if policy == DeletionPolicy::Abandon {
+        lummo_core::annotate(object, DELETION_POLICY, "abandon");
+    }
 }
 
 /// The dead-letter topic, a subscription that keeps what lands there, and the
@@ -425,6 +461,7 @@ fn dead_letter_objects(
     dead: &Name,
     project_number: &str,
     labels: &BTreeMap<String, String>,
+    policy: DeletionPolicy,
 ) -> Vec<Value> {
     let agent =
         format!("serviceAccount:service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com");
@@ -441,9 +478,9 @@ fn dead_letter_objects(
         })
     };
     vec![
-        topic_object(dead, labels),
+        topic_object(dead, labels, policy),
         {
-            let mut keeper = subscription_object(dead, dead, labels);
+            let mut keeper = subscription_object(dead, dead, labels, policy);
             keeper["spec"]["messageRetentionDuration"] = json!("604800s");
             keeper["spec"]["expirationPolicy"] = json!({ "ttl": "" });
             keeper

@@ -1,6 +1,7 @@
 //! The `LummoTopic` and `LummoSubscription` kinds, as users write them.
 
 use lummo_core::duration::Duration;
+use lummo_core::names::AppName;
 use lummo_core::scalar::Scalar;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer};
@@ -14,6 +15,27 @@ pub struct LummoTopicSpec {
     pub prefix: String,
     /// Topic names; the Pub/Sub name is `<prefix><topic>`.
     pub topics: Vec<String>,
+    /// The app (a LummoDeployment's `app`) that publishes to these topics:
+    /// lummo-workload grants its Google service account `roles/pubsub.publisher`
+    /// on each (Workload Identity).
+    #[serde(default)]
+    pub app: Option<AppName>,
+    /// What Config Connector does to the Pub/Sub topic when its object is
+    /// deleted (a rename, a removed spec, an Argo CD prune). Default `abandon`:
+    /// the topic stays in Google Cloud; `delete` deletes it.
+    #[serde(default, rename = "deletionPolicy")]
+    pub deletion_policy: DeletionPolicy,
+}
+
+/// Config Connector's `cnrm.cloud.google.com/deletion-policy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletionPolicy {
+    /// Keep the Google Cloud resource (and a subscription's backlog).
+    #[default]
+    Abandon,
+    /// Delete the Google Cloud resource with its object.
+    Delete,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -26,6 +48,18 @@ pub struct LummoSubscriptionSpec {
     #[serde(default)]
     pub config: SubscriptionConfig,
     pub subscriptions: Vec<SubscriptionEntry>,
+    /// The app (a LummoDeployment's `app`) that consumes these subscriptions:
+    /// they never expire (an idle consumer must not lose its subscription and
+    /// backlog to Pub/Sub's 31-day default; a `ttl` duration is refused), and
+    /// lummo-workload grants its Google service account `roles/pubsub.subscriber`
+    /// on each (Workload Identity).
+    #[serde(default)]
+    pub app: Option<AppName>,
+    /// What Config Connector does to the Pub/Sub subscriptions (dead-letter ones
+    /// included) when their objects are deleted. Default `abandon`: they stay,
+    /// with their backlog; `delete` deletes them.
+    #[serde(default, rename = "deletionPolicy")]
+    pub deletion_policy: DeletionPolicy,
 }
 
 /// One subscription; any `config` field set here overrides the default.

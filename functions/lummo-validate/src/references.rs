@@ -142,13 +142,17 @@ impl<'a> References<'a> {
             if trigger.get("type").and_then(Value::as_str) != Some("gcp-pubsub") {
                 continue;
             }
-            let Some(name) = trigger
+            let Some(full) = trigger
                 .pointer("/metadata/subscriptionName")
                 .and_then(Value::as_str)
             else {
                 continue;
             };
-            if !self.available.has("PubSubSubscription", name) {
+            // `projects/<project>/subscriptions/<name>`: the object is named
+            // after `<name>` (lummo-pubsub's kubernetes_name).
+            let name = full.rsplit('/').next().unwrap_or(full);
+            let object_name = lummo_pubsub::kubernetes_name(name);
+            if !self.available.has("PubSubSubscription", &object_name) {
                 self.report(
                     object,
                     Severity::Warning,

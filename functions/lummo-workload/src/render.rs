@@ -2,12 +2,14 @@
 
 use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
 use crate::spec::{self, Analysis, LummoDeploymentSpec, Scaling, Topology};
+use crate::identity::{self, Grants, PubSubUse};
+use crate::WorkloadConfig;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
-use krm_sdk::{json, Value};
+use krm_sdk::{json, ResultItem, Value};
 use lummo_core::duration::GoDuration;
 use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
@@ -20,9 +22,16 @@ use std::collections::BTreeMap;
 
 /// `vault_secrets`: the app's Secrets whose rotation the Vault Secrets Operator
 /// answers with a restart of the Rollout itself (no Reloader annotation for them).
-pub fn render(spec: &Spec<LummoDeploymentSpec>, vault_secrets: &[&str]) -> Rendered {
+pub fn render(
+    spec: &Spec<LummoDeploymentSpec>,
+    config: &WorkloadConfig,
+    pubsub: &PubSubUse,
+    vault_secrets: &[&str],
+) -> Rendered {
     let mut context = Context {
         spec,
+        config,
+        pubsub,
         vault_secrets,
         report: Report::new(&spec.object),
     };
@@ -32,6 +41,8 @@ pub fn render(spec: &Spec<LummoDeploymentSpec>, vault_secrets: &[&str]) -> Rende
 
 struct Context<'a> {
     spec: &'a Spec<LummoDeploymentSpec>,
+    config: &'a WorkloadConfig,
+    pubsub: &'a PubSubUse,
     vault_secrets: &'a [&'a str],
     report: Report<'a>,
 }
@@ -92,8 +103,13 @@ impl Context<'_> {
                 shutdown.termination_grace_period_seconds, shutdown.pre_stop_seconds, shutdown.pre_stop_seconds + 35));
         }
         let metrics_port = self.metrics_port(&ports);
+        let scaled = match &s.scaling {
+            Some(scaling) => self.subscription_names(scaling),
+            None => Vec::new(),
+        };
+        let (gsa, grants) = self.workload_identity(&labels, &scaled);
 
-        let mut objects = vec![self.service_account(&labels)];
+        let mut objects = vec![self.service_account(&labels, gsa.as_deref())];
         if !ports.is_empty() {
             objects.push(self.service(&labels, &ports));
         }
@@ -118,8 +134,11 @@ impl Context<'_> {
             objects.push(self.disruption_budget(&labels));
         }
         if let Some(scaling) = &s.scaling {
-            objects.extend(self.autoscaling(&labels, scaling, min, max));
+            objects.extend(self.autoscaling(&labels, scaling, &scaled, min, max));
         }
+        let prometheus_namespace = self.config.prometheus_namespace.as_deref().unwrap_or(crate::network::PROMETHEUS_NAMESPACE);
+        let scraped = metrics_port.as_ref().filter(|_| s.monitoring.prometheus.is_some()).map(|p| p.name.to_string());
+        objects.push(crate::network::app_policy(app, &labels, scraped.as_deref(), prometheus_namespace));
         if let (Some(prometheus), Some(port)) = (&s.monitoring.prometheus, metrics_port) {
             objects.push(self.pod_monitor(&labels, &port.name, &prometheus.endpoint));
         }
@@ -134,6 +153,11 @@ impl Context<'_> {
         // The ServiceAccount before every hook: a LummoJob (wave 1) may run as the
         // app's ServiceAccount, and a pod naming a missing one is refused.
         lummo_core::annotate(&mut objects[0], lummo_core::SYNC_WAVE, lummo_core::CONFIG_WAVE);
+        // The grants with it, so the app's first pods can already use them.
+        for mut grant in grants {
+            lummo_core::annotate(&mut grant, lummo_core::SYNC_WAVE, lummo_core::CONFIG_WAVE);
+            objects.push(grant);
+        }
         objects
     }
 
@@ -213,8 +237,139 @@ impl Context<'_> {
                     "needs the subscription name",
                 );
             }
+            if let Some(activation) = trigger.activation_size.filter(|a| *a > trigger.size) {
+                self.error(&format!("scaling.pubsubTopic[{i}].activationSize"), format!(
+                    "{activation} is above the target size {}: KEDA would keep the app at 0 while the backlog is more than one replica's share; use at most {} (e.g. 1, to start on the first message)",
+                    trigger.size, trigger.size));
+            } else if trigger.activation_size.is_some() && min > 0 {
+                self.report.warning(&format!("scaling.pubsubTopic[{i}].activationSize"), format!(
+                    "is only read when scaling from 0, and minreplica is {min}: KEDA ignores it; remove it or set minreplica to 0"));
+            }
         }
+        self.check_fallback(scaling, min, max);
         (min, max)
+    }
+
+    /// KEDA's fallback replaces a trigger's metric it cannot read; it refuses a
+    /// fallback beside cpu and memory triggers (their metrics come from the
+    /// metrics server, not from KEDA: keda.sh/docs/latest/reference/scaledobject-spec/#fallback,
+    /// "not supported for CPU or memory triggers"), so it is only generated for
+    /// pubsubTopic-only scaling, and it must be a count the HPA can run.
+    fn check_fallback(&mut self, scaling: &Scaling, min: i64, max: i64) {
+        let Some(fallback) = scaling.fallback_replicas else {
+            return;
+        };
+        if scaling.pubsub_topic.is_empty() || scaling.cpu.is_some() || scaling.memory.is_some() {
+            self.error("scaling.fallbackReplicas", "KEDA refuses a fallback beside cpu or memory triggers and has no use for one without pubsubTopic triggers: remove fallbackReplicas, or scale on pubsubTopic alone");
+        } else if !(min.max(1)..=max).contains(&fallback) {
+            self.error("scaling.fallbackReplicas", format!(
+                "{fallback} is outside the replicas KEDA may run ({} to {max}): the HPA would clamp it; use a count from {} to {max}",
+                min.max(1), min.max(1)));
+        }
+    }
+
+    /// The full resource name KEDA reads of each pubsubTopic trigger's
+    /// subscription, `projects/<project>/subscriptions/<name>` (the gcp-pubsub
+    /// scaler's `subscriptionName` takes either; the short one resolves against
+    /// the project of KEDA's own credentials, which need not be Pub/Sub's).
+    fn subscription_names(&mut self, scaling: &Scaling) -> Vec<String> {
+        let mut names = Vec::new();
+        for (i, trigger) in scaling.pubsub_topic.iter().enumerate() {
+            let field = format!("scaling.pubsubTopic[{i}].name");
+            if let Some(rest) = trigger.name.strip_prefix("projects/") {
+                let parts: Vec<&str> = rest.split('/').collect();
+                match parts.as_slice() {
+                    [project, "subscriptions", name] if !name.is_empty() => {
+                        if let Err(message) = crate::check_project_id(project) {
+                            self.error(&field, message);
+                        }
+                        names.push(trigger.name.clone());
+                    }
+                    _ => self.error(&field, format!("`{}` is neither a subscription name nor `projects/<project>/subscriptions/<name>`", trigger.name)),
+                }
+                continue;
+            }
+            if trigger.name.contains('/') {
+                self.error(&field, format!("`{}` is neither a subscription name nor `projects/<project>/subscriptions/<name>`", trigger.name));
+                continue;
+            }
+            match &self.config.project {
+                Some(project) => names.push(format!("projects/{project}/subscriptions/{}", trigger.name)),
+                None => {
+                    let message = format!(
+                        "KEDA reads the backlog of `{}` by its full name, `projects/<project>/subscriptions/{}`, and the project is not configured: {} (or write the full name here)",
+                        trigger.name, trigger.name, WorkloadConfig::missing("project", "foobar-dev"));
+                    let error = self.spec.error(&field, message).tag(lummo_core::NEEDS_CONFIG_TAG, "project");
+                    self.report.push(error);
+                }
+            }
+        }
+        names
+    }
+
+    /// The app's Google service account and its grants (see [`identity`]):
+    /// needed when the app scales on, consumes or publishes to Pub/Sub; made for
+    /// any app `googleServiceAccounts` names.
+    fn workload_identity(&mut self, labels: &BTreeMap<String, String>, scaled: &[String]) -> (Option<String>, Vec<Value>) {
+        let app = self.spec.spec.app.as_str();
+        let consumed = self.pubsub.consumed.get(app);
+        let published = self.pubsub.published.get(app);
+        let uses = [
+            (!scaled.is_empty()).then(|| "scales on Pub/Sub subscriptions".to_string()),
+            consumed.map(|c| format!("consumes the subscriptions of {}", c[0].spec)),
+            published.map(|p| format!("publishes to the topics of {}", p[0].spec)),
+        ];
+        let uses: Vec<String> = uses.into_iter().flatten().collect();
+        // A template (`googleServiceAccount`) serves the apps that need an
+        // account; an app named in `googleServiceAccounts` gets its own anyway.
+        let gsa = match self.config.google_service_accounts.get(app) {
+            Some(gsa) => Some(gsa.clone()),
+            None if uses.is_empty() => None,
+            None => self.config.google_service_account(app),
+        };
+        let Some(gsa) = gsa else {
+            if !uses.is_empty() {
+                let field = if scaled.is_empty() { "app" } else { "scaling.pubsubTopic" };
+                let message = format!(
+                    "`{app}` {}, so its pods need a Google service account (GKE Workload Identity) with the Pub/Sub roles: {} (or `googleServiceAccount: \"{{app}}@<project>.iam.gserviceaccount.com\"` for every app)",
+                    uses.join(" and "),
+                    WorkloadConfig::missing("googleServiceAccounts", &format!("{{{app}: {app}@foobar-dev.iam.gserviceaccount.com}}")));
+                let error = self.spec.error(field, message).tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
+                self.report.push(error);
+            }
+            return (None, Vec::new());
+        };
+        if let Err(message) = identity::gsa_project(&gsa) {
+            let message = format!("the configured Google service account of `{app}`: {message}; name it in `googleServiceAccounts` of lummo-workload's functionConfig");
+            let error = self.spec.error("app", message).tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
+            self.report.push(error);
+            return (None, Vec::new());
+        }
+        let Some(cluster_project) = self.config.cluster_project.as_deref().or(self.config.project.as_deref()) else {
+            let message = format!("Workload Identity binds `{app}`'s ServiceAccount as `serviceAccount:<cluster project>.svc.id.goog[<namespace>/{app}]`, and no project is configured: {}", WorkloadConfig::missing("clusterProject", "foobar-dev"));
+            let error = self.spec.error("app", message).tag(lummo_core::NEEDS_CONFIG_TAG, "clusterProject");
+            self.report.push(error);
+            return (None, Vec::new());
+        };
+        let own = self.spec.object.pointer("/metadata/namespace").and_then(Value::as_str).filter(|n| !n.is_empty());
+        let Some(namespace) = own.or(self.config.namespace.as_deref()) else {
+            let message = format!(
+                "Workload Identity binds the ServiceAccount `<namespace>/{app}`, and neither this LummoDeployment nor the config names its namespace: set metadata.namespace (kustomize `namespace:`, or kpt's set-namespace before lummo-workload), or {}",
+                WorkloadConfig::missing("namespace", "foobar"));
+            let error = ResultItem::error(message).for_object(&self.spec.object).field("metadata.namespace");
+            self.report.push(error.tag(lummo_core::NEEDS_CONFIG_TAG, "namespace"));
+            return (None, Vec::new());
+        };
+        let grants = Grants {
+            app,
+            namespace,
+            gsa: &gsa,
+            cluster_project,
+            scaled,
+            project: self.config.project.as_deref(),
+        };
+        let objects = grants.objects(labels, self.pubsub);
+        (Some(gsa), objects)
     }
 
     fn analysis(&mut self) -> Option<Analysis> {
@@ -399,9 +554,13 @@ impl Context<'_> {
         }
     }
 
-    fn service_account(&self, labels: &BTreeMap<String, String>) -> Value {
+    fn service_account(&self, labels: &BTreeMap<String, String>, gsa: Option<&str>) -> Value {
+        let mut metadata = meta(&self.spec.spec.app, labels);
+        if let Some(gsa) = gsa {
+            metadata.annotations = Some(BTreeMap::from([(identity::GSA_ANNOTATION.to_string(), gsa.to_string())]));
+        }
         let account = core::ServiceAccount {
-            metadata: meta(&self.spec.spec.app, labels),
+            metadata,
             automount_service_account_token: Some(false),
             ..Default::default()
         };
@@ -584,6 +743,7 @@ impl Context<'_> {
         &self,
         labels: &BTreeMap<String, String>,
         scaling: &Scaling,
+        subscriptions: &[String],
         min: i64,
         max: i64,
     ) -> Vec<Value> {
@@ -595,18 +755,23 @@ impl Context<'_> {
                 triggers.push(json!({ "type": kind, "metricType": "Utilization", "metadata": { "value": target.target.to_string() } }));
             }
         }
-        for trigger in &scaling.pubsub_topic {
+        for (trigger, subscription) in scaling.pubsub_topic.iter().zip(subscriptions) {
             let mut metadata = json!({
-                "subscriptionName": trigger.name,
+                "subscriptionName": subscription,
                 "mode": "SubscriptionSize",
                 "value": trigger.size.to_string(),
+                // An idle subscription has no num_undelivered_messages series in
+                // Cloud Monitoring: without this the scaler errors, the HPA never
+                // scales down and the ScaledObject is degraded (kedacore/keda#5896);
+                // no series means no backlog.
+                "valueIfNull": "0",
             });
             if let Some(activation) = trigger.activation_size {
                 metadata["activationValue"] = json!(activation.to_string());
             }
             triggers.push(json!({ "type": "gcp-pubsub", "metadata": metadata, "authenticationRef": { "name": auth } }));
         }
-        let mut objects = vec![json!({
+        let mut scaled_object = json!({
             "apiVersion": SCALED_OBJECT.api_version,
             "kind": SCALED_OBJECT.kind,
             "metadata": { "name": app, "labels": labels },
@@ -614,9 +779,16 @@ impl Context<'_> {
                 "scaleTargetRef": { "apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "name": app },
                 "minReplicaCount": min,
                 "maxReplicaCount": max,
+                "advanced": { "horizontalPodAutoscalerConfig": { "behavior": hpa_behavior() } },
                 "triggers": triggers,
             },
-        })];
+        });
+        let pubsub_only = scaling.cpu.is_none() && scaling.memory.is_none();
+        if pubsub_only && !scaling.pubsub_topic.is_empty() {
+            let replicas = scaling.fallback_replicas.unwrap_or(min.max(1));
+            scaled_object["spec"]["fallback"] = json!({ "failureThreshold": FALLBACK_FAILURES, "replicas": replicas });
+        }
+        let mut objects = vec![scaled_object];
         if !scaling.pubsub_topic.is_empty() {
             objects.push(json!({
                 "apiVersion": TRIGGER_AUTHENTICATION.api_version,
@@ -712,6 +884,32 @@ fn prometheus_query(app: &str, window: &str) -> String {
     format!(
         "1 - (sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[{window}])) or vector(0)) / sum(rate(http_requests_total{{{selector}}}[{window}]))"
     )
+}
+
+/// Failed reads of a trigger's metric in a row before KEDA uses the fallback
+/// replicas (one read per 30s polling interval).
+const FALLBACK_FAILURES: i64 = 3;
+
+/// The HPA's scaling behaviour: up as fast as Kubernetes' default (double, or
+/// 4 pods, every 15s), down by at most half the pods a minute after 5 minutes of
+/// lower recommendations, so a backlog that drains in bursts does not flap the
+/// workers (Kubernetes' default drops to the recommendation at once).
+fn hpa_behavior() -> Value {
+    json!({
+        "scaleUp": {
+            "stabilizationWindowSeconds": 0,
+            "selectPolicy": "Max",
+            "policies": [
+                { "type": "Percent", "value": 100, "periodSeconds": 15 },
+                { "type": "Pods", "value": 4, "periodSeconds": 15 },
+            ],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": 300,
+            "selectPolicy": "Max",
+            "policies": [{ "type": "Percent", "value": 50, "periodSeconds": 60 }],
+        },
+    })
 }
 
 fn meta(name: &str, labels: &BTreeMap<String, String>) -> ObjectMeta {

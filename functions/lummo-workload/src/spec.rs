@@ -243,6 +243,12 @@ pub struct Scaling {
     pub memory: Option<Target>,
     #[serde(default, rename = "pubsubTopic", alias = "pubsub")]
     pub pubsub_topic: Vec<PubsubTrigger>,
+    /// Replicas KEDA runs while it cannot read a pubsubTopic trigger's metric
+    /// (3 failures in a row), from minreplica to maxreplica. Default: minreplica,
+    /// at least 1, so the subscription keeps a consumer. KEDA refuses a fallback
+    /// beside cpu or memory triggers, so there is none then.
+    #[serde(default, rename = "fallbackReplicas")]
+    pub fallback_replicas: Option<i64>,
 }
 
 /// `minreplica ≤ maxreplica`, the function's form of the rule; its CEL form, for
@@ -288,11 +294,14 @@ pub struct Target {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PubsubTrigger {
-    /// The Pub/Sub subscription whose backlog drives scaling.
+    /// The Pub/Sub subscription whose backlog drives scaling: its name (KEDA is
+    /// given `projects/<project>/subscriptions/<name>`, the project from the
+    /// functionConfig), or that full name.
     pub name: String,
     /// Target undelivered messages per replica.
     pub size: i64,
-    /// Backlog at which scaling from zero starts (KEDA `activationValue`).
+    /// Backlog at which scaling from zero starts (KEDA `activationValue`), at
+    /// most `size`; only read when minreplica is 0.
     #[serde(default)]
     pub activation_size: Option<i64>,
 }
