@@ -188,168 +188,256 @@ pub(crate) fn render_package(
             bail!("input resource list must contain only KRM resources: {path}: {reason}");
         }
     }
-    let package = display_package(relative);
+    let at = PackageAt {
+        relative,
+        kptfile_path: &kptfile_path,
+        package: display_package(relative),
+        package_path: package_dir(root, relative).display().to_string(),
+    };
     for (stage, steps) in [
-        ("mutators", &kptfile.mutators),
-        ("validators", &kptfile.validators),
+        (Stage::Mutators, &kptfile.mutators),
+        (Stage::Validators, &kptfile.validators),
     ] {
         for step in steps {
-            let runner = step_runner(step, &rendered.settings).map_err(|e| {
-                // kpt says this one bare; scripts match on it.
-                if matches!(e.downcast_ref(), Some(PipelineError::NeedsAllowExec)) {
-                    e
-                } else {
-                    e.context(format!("{kptfile_path}: {}", step.field))
-                }
-            })?;
-            let label = match &runner {
-                Runner::Native(function) => function.name.to_string(),
-                _ => step.reference().to_string(),
+            items = match run_step(rendered, &at, stage, step, items)? {
+                StepOutcome::Next(items) => items,
+                StepOutcome::Failed(items) => return Ok(items),
             };
-            if let Runner::Catalog(_) = &runner {
-                rendered.say(&format!("[RUNNING] \"{label}\"\n"));
-            }
-            if let Runner::Native(function) = &runner {
-                if let Some(warning) = version_warning(step, function.name) {
-                    rendered.finding(relative, function.name, warning);
-                }
-            }
-            let package_path = package_dir(root, relative).display().to_string();
-            let config = step_config(&package_path, step, &items)?;
-            let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
-            let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
-            // A mutator over every item takes them (a failed render writes
-            // nothing); a selective one gets copies marked for merging back, and a
-            // validator copies, as kpt keeps the input whatever it returns.
-            let input: Vec<Item> = if selective || stage != "mutators" {
-                items
-                    .iter()
-                    .zip(&chosen)
-                    .enumerate()
-                    .filter(|(_, (_, chosen))| **chosen)
-                    .map(|(i, (item, _))| {
-                        let mut item = item.clone();
-                        if selective {
-                            item.update(|v| v.set_annotation(runtime::RESOURCE_ID, &i.to_string()));
-                        }
-                        item
-                    })
-                    .collect()
-            } else {
-                std::mem::take(&mut items)
-            };
-            let mut list = ResourceList::new(Vec::new());
-            list.items = input;
-            list.function_config = config;
-            let start = Instant::now();
-            let mut external_exit = None;
-            match &runner {
-                Runner::Native(function) => (function.process)(&mut list),
-                Runner::Catalog(function) => {
-                    function.run(&mut list);
-                    rendered.say(&outcome(
-                        &label,
-                        list.has_errors(),
-                        start.elapsed().as_secs_f64(),
-                        "",
-                    ));
-                }
-                Runner::Exec(_) | Runner::Container(_) => {
-                    rendered.say(&format!("[RUNNING] \"{label}\"\n"));
-                    let command = external_command(&runner, &rendered.settings)?;
-                    let exit = runtime::run_external(command, &label, &mut list)?;
-                    rendered.say(&outcome(
-                        &label,
-                        exit.code != 0,
-                        start.elapsed().as_secs_f64(),
-                        &exit.stderr,
-                    ));
-                    external_exit = Some(exit);
-                }
-            }
-            rendered.steps.push(StepRecord {
-                field: if step.exec.is_empty() {
-                    "image"
-                } else {
-                    "exec"
-                },
-                reference: match &runner {
-                    Runner::Container(image) => image.clone(),
-                    _ => step.reference().to_string(),
-                },
-                exit_code: external_exit
-                    .as_ref()
-                    .map_or(i32::from(list.has_errors()), |e| e.code),
-                stderr: external_exit
-                    .as_ref()
-                    .map(|e| e.stderr.clone())
-                    .unwrap_or_default(),
-                results: list.results.clone(),
-            });
-            rendered.timings.push((
-                package.clone(),
-                label.clone(),
-                start.elapsed().as_secs_f64() * 1000.0,
-            ));
-            if let Runner::Native(function) = &runner {
-                rendered
-                    .ran
-                    .entry(relative.to_string())
-                    .or_default()
-                    .insert(function.name);
-            }
-            let failed = match &external_exit {
-                Some(exit) => exit.code != 0,
-                None => list.has_errors(),
-            };
-            if !failed {
-                rendered.tolerated_errors += list.results.iter().filter(|r| r.is_error()).count();
-            }
-            for result in list.results {
-                rendered.finding(relative, &label, result);
-            }
-            if failed {
-                return Ok(if items.is_empty() { list.items } else { items });
-            }
-            // What kpt's function runner does to every function's output.
-            default_paths(&mut list.items);
-            if stage != "mutators" {
-                are_krm(&list.items)?;
-            }
-            if stage == "mutators" {
-                if let Runner::Native(function) = &runner {
-                    rendered.hand_edits.emitted(function.name, &list.items);
-                }
-                // What kpt's printing of the objects will show of this step.
-                let restyles = matches!(&runner, Runner::Catalog(f) if f.restyles);
-                let output: Vec<Item> = list
-                    .items
-                    .into_iter()
-                    .map(|mut item| {
-                        item.record_step(restyles);
-                        // kpt's runner: what a function adds belongs to the package
-                        // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
-                        if item.annotation(PACKAGE_PATH).is_none() {
-                            item.update(|v| v.set_annotation(PACKAGE_PATH, &package_path));
-                        }
-                        item
-                    })
-                    .collect();
-                enforce_path_invariants(&output)?;
-                let output = match &external_exit {
-                    Some(exit) => runtime::reconcile_annotations(output, &exit.originals)?,
-                    None => output,
-                };
-                are_krm(&output)?;
-                items = if selective {
-                    runtime::merge(items, &chosen, output)
-                } else {
-                    output
-                };
-            }
         }
     }
     Ok(items)
+}
+
+/// The pipeline stage a step belongs to: a mutator's output replaces the items;
+/// a validator's is checked and dropped (kpt keeps the input whatever it returns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Mutators,
+    Validators,
+}
+
+/// The package whose pipeline runs, as its steps see and report it.
+pub(crate) struct PackageAt<'a> {
+    /// Root-relative folder ("" for the root).
+    relative: &'a str,
+    kptfile_path: &'a str,
+    /// As progress lines and timings name it.
+    package: String,
+    /// Absolute, as kpt's `package-path` annotation says.
+    package_path: String,
+}
+
+/// After a step: the items for the next one, or those to keep when it failed
+/// (the render stops and writes nothing).
+pub(crate) enum StepOutcome {
+    Next(Vec<Item>),
+    Failed(Vec<Item>),
+}
+
+/// Runs one step of the package's pipeline over `items`: its runner, its
+/// functionConfig, kpt's selectors, then what kpt's runner does to a function's
+/// output (default paths, `AreKRM`, path invariants, annotation reconciling).
+pub(crate) fn run_step(
+    rendered: &mut Rendered,
+    at: &PackageAt,
+    stage: Stage,
+    step: &Step,
+    mut items: Vec<Item>,
+) -> Result<StepOutcome> {
+    let runner = step_runner(step, &rendered.settings).map_err(|e| {
+        // kpt says this one bare; scripts match on it.
+        if matches!(e.downcast_ref(), Some(PipelineError::NeedsAllowExec)) {
+            e
+        } else {
+            e.context(format!("{}: {}", at.kptfile_path, step.field))
+        }
+    })?;
+    let label = match &runner {
+        Runner::Native(function) => function.name.to_string(),
+        _ => step.reference().to_string(),
+    };
+    if let Runner::Catalog(_) = &runner {
+        rendered.say(&format!("[RUNNING] \"{label}\"\n"));
+    }
+    if let Runner::Native(function) = &runner {
+        if let Some(warning) = version_warning(step, function.name) {
+            rendered.finding(at.relative, function.name, warning);
+        }
+    }
+    let config = step_config(&at.package_path, step, &items)?;
+    let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
+    let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
+    let input = step_input(&mut items, &chosen, selective, stage);
+    let mut list = ResourceList::new(Vec::new());
+    list.items = input;
+    list.function_config = config;
+    let start = Instant::now();
+    let mut external_exit = None;
+    match &runner {
+        Runner::Native(function) => (function.process)(&mut list),
+        Runner::Catalog(function) => {
+            function.run(&mut list);
+            rendered.say(&outcome(
+                &label,
+                list.has_errors(),
+                start.elapsed().as_secs_f64(),
+                "",
+            ));
+        }
+        Runner::Exec(_) | Runner::Container(_) => {
+            rendered.say(&format!("[RUNNING] \"{label}\"\n"));
+            let command = external_command(&runner, &rendered.settings)?;
+            let exit = runtime::run_external(command, &label, &mut list)?;
+            rendered.say(&outcome(
+                &label,
+                exit.code != 0,
+                start.elapsed().as_secs_f64(),
+                &exit.stderr,
+            ));
+            external_exit = Some(exit);
+        }
+    }
+    record_step(
+        rendered,
+        at,
+        step,
+        &runner,
+        &label,
+        &list,
+        external_exit.as_ref(),
+        start,
+    );
+    let failed = match &external_exit {
+        Some(exit) => exit.code != 0,
+        None => list.has_errors(),
+    };
+    if !failed {
+        rendered.tolerated_errors += list.results.iter().filter(|r| r.is_error()).count();
+    }
+    for result in list.results {
+        rendered.finding(at.relative, &label, result);
+    }
+    if failed {
+        return Ok(StepOutcome::Failed(if items.is_empty() {
+            list.items
+        } else {
+            items
+        }));
+    }
+    // What kpt's function runner does to every function's output.
+    default_paths(&mut list.items);
+    if stage != Stage::Mutators {
+        are_krm(&list.items)?;
+    }
+    if stage == Stage::Mutators {
+        let output = mutator_output(rendered, at, &runner, external_exit.as_ref(), list.items)?;
+        items = if selective {
+            runtime::merge(items, &chosen, output)
+        } else {
+            output
+        };
+    }
+    Ok(StepOutcome::Next(items))
+}
+
+/// What a step gets: a mutator over every item takes them (a failed render
+/// writes nothing); a selective one gets copies marked for merging back, and a
+/// validator copies, as kpt keeps the input whatever it returns.
+fn step_input(items: &mut Vec<Item>, chosen: &[bool], selective: bool, stage: Stage) -> Vec<Item> {
+    if selective || stage != Stage::Mutators {
+        items
+            .iter()
+            .zip(chosen)
+            .enumerate()
+            .filter(|(_, (_, chosen))| **chosen)
+            .map(|(i, (item, _))| {
+                let mut item = item.clone();
+                if selective {
+                    item.update(|v| v.set_annotation(runtime::RESOURCE_ID, &i.to_string()));
+                }
+                item
+            })
+            .collect()
+    } else {
+        std::mem::take(items)
+    }
+}
+
+/// The step's record for `--results-dir`, its timing, and which Lummo
+/// function ran in which package (for the staleness check).
+#[allow(clippy::too_many_arguments)] // one record of one step: each is a part of it
+fn record_step(
+    rendered: &mut Rendered,
+    at: &PackageAt,
+    step: &Step,
+    runner: &Runner,
+    label: &str,
+    list: &ResourceList,
+    external_exit: Option<&runtime::Exit>,
+    start: Instant,
+) {
+    rendered.steps.push(StepRecord {
+        field: if step.exec.is_empty() {
+            "image"
+        } else {
+            "exec"
+        },
+        reference: match runner {
+            Runner::Container(image) => image.clone(),
+            _ => step.reference().to_string(),
+        },
+        exit_code: external_exit.map_or(i32::from(list.has_errors()), |e| e.code),
+        stderr: external_exit.map(|e| e.stderr.clone()).unwrap_or_default(),
+        results: list.results.clone(),
+    });
+    rendered.timings.push((
+        at.package.clone(),
+        label.to_string(),
+        start.elapsed().as_secs_f64() * 1000.0,
+    ));
+    if let Runner::Native(function) = runner {
+        rendered
+            .ran
+            .entry(at.relative.to_string())
+            .or_default()
+            .insert(function.name);
+    }
+}
+
+/// What kpt's runner does to a mutator's output before the next step: the
+/// passage recorded, the package path of what the function added, path
+/// invariants, annotations changed in one spelling reconciled, `AreKRM`.
+fn mutator_output(
+    rendered: &mut Rendered,
+    at: &PackageAt,
+    runner: &Runner,
+    external_exit: Option<&runtime::Exit>,
+    items: Vec<Item>,
+) -> Result<Vec<Item>> {
+    if let Runner::Native(function) = runner {
+        rendered.hand_edits.emitted(function.name, &items);
+    }
+    // What kpt's printing of the objects will show of this step.
+    let restyles = matches!(runner, Runner::Catalog(f) if f.restyles);
+    let output: Vec<Item> = items
+        .into_iter()
+        .map(|mut item| {
+            item.record_step(restyles);
+            // kpt's runner: what a function adds belongs to the package
+            // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
+            if item.annotation(PACKAGE_PATH).is_none() {
+                item.update(|v| v.set_annotation(PACKAGE_PATH, &at.package_path));
+            }
+            item
+        })
+        .collect();
+    enforce_path_invariants(&output)?;
+    let output = match external_exit {
+        Some(exit) => runtime::reconcile_annotations(output, &exit.originals)?,
+        None => output,
+    };
+    are_krm(&output)?;
+    Ok(output)
 }
 
 /// kpt `IsKRM`: apiVersion, kind and metadata.name, except kustomization files.
