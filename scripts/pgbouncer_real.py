@@ -34,6 +34,13 @@ own loader (`make deps`); another version fails the run. PostgreSQL is Debian's.
    script and process again; the app: new env from the Secret). The app works.
    A client still holding the old password is refused, which is why the app's
    Rollout must be a restart target.
+9. Rotation without refusal: the dynamic-credentials pgbouncer (auth_query) of
+   tests/pgbouncer/input.yaml, two pods behind a modelled Service; Vault creates a
+   new user (the old lease stays valid), the pgbouncer Deployment rolls as its
+   strategy says (maxSurge 1, maxUnavailable 0, the generated preStop) while the
+   app's three pods restart one at a time onto the new user, each connecting every
+   100 ms: 0 refused connections, 0 failed transactions. The control (the auth file
+   alone, no auth_query) refuses the pods not yet restarted.
 Runs as an unprivileged user when started as root (PostgreSQL and pgbouncer refuse
 root). Prints figures and `pgbouncer-real: N passed, M failed`; a missing tool fails.
 """
@@ -485,6 +492,31 @@ def main():
             check("a client with the old password is refused", False, "it was let in")
         except ConnectionError:
             check("a client with the old password is refused", True)
+
+        # 9. Rotation without refusal: dynamic credentials, auth_query.
+        dynamic = by[("VaultDynamicSecret", "orders-dynamic-pgbouncer")]
+        targets = {(t["kind"], t["name"]) for t in dynamic["spec"]["rolloutRestartTargets"]}
+        check("dynamic rotation restarts pgbouncer and the app", targets == {("Deployment", "orders-dynamic-pgbouncer"),
+                                                                             ("argo.Rollout", "orders-worker")}, str(targets))
+        admin("CREATE ROLE orders_app NOLOGIN")
+        admin("GRANT CONNECT ON DATABASE orders TO orders_app")
+        admin("GRANT INSERT, SELECT ON load TO orders_app", "orders")
+        # The lookup the README asks the DBA for (pgbouncer's auth_query pattern): a
+        # SECURITY DEFINER function over pg_shadow, callable by the app's group role.
+        admin("CREATE SCHEMA pgbouncer; CREATE FUNCTION pgbouncer.user_lookup(i_username text, OUT uname text, OUT phash text) "
+              "RETURNS record LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS "
+              "$$ SELECT usename::text, passwd::text FROM pg_shadow WHERE usename = i_username $$; "
+              "REVOKE ALL ON FUNCTION pgbouncer.user_lookup(text) FROM PUBLIC; GRANT USAGE ON SCHEMA pgbouncer TO orders_app; "
+              "GRANT EXECUTE ON FUNCTION pgbouncer.user_lookup(text) TO orders_app", "orders")
+        stats = rotation(by, tmp, pg_port, admin, pgbouncer, "a", with_auth_query=True)
+        figures.append(f"rotation (auth_query), 3 app pods every 100 ms across a staggered restart: {stats['attempts']} connections, "
+                       f"{stats['refused']} refused, {stats['failed']} failed transactions")
+        check("rotation with auth_query: 0 refused, 0 failed", stats["attempts"] > 100 and stats["refused"] == 0 and stats["failed"] == 0,
+              f"{stats}")
+        control = rotation(by, tmp, pg_port, admin, pgbouncer, "b", with_auth_query=False)
+        figures.append(f"control, rotation with the auth file alone: {control['attempts']} connections, {control['refused']} refused "
+                       f"({control['first'][:80]})")
+        check("control: without auth_query pods not yet restarted are refused", control["refused"] > 0, f"{control}")
     finally:
         for process in reversed(procs):  # pgbouncers first: PostgreSQL's smart shutdown waits for their connections
             if process.poll() is None:
@@ -505,6 +537,152 @@ def main():
     passed = sum(checks)
     print(f"pgbouncer-real: {passed} passed, {len(checks) - passed} failed")
     return 0 if all(checks) else 1
+
+
+class Service:
+    """The pgbouncer Service: clients pick its ready endpoints round robin; an
+    endpoint leaves when its pod starts terminating (the endpoints controller)."""
+
+    def __init__(self):
+        self.ports, self.next, self.lock = [], 0, threading.Lock()
+
+    def add(self, port):
+        with self.lock:
+            self.ports.append(port)
+
+    def remove(self, port):
+        with self.lock:
+            self.ports.remove(port)
+
+    def pick(self):
+        with self.lock:
+            self.next += 1
+            return self.ports[self.next % len(self.ports)]
+
+
+def pre_stop_hook(process, pre_stop):
+    """The generated preStop for a pgbouncer started here (PID 1 made its PID);
+    returns the hook process. pgbouncer is this script's child, so a thread reaps
+    it, or the hook's `kill -0` would see the zombie."""
+    assert pre_stop[:2] == ["/bin/sh", "-c"], pre_stop
+    script = pre_stop[2].replace("kill -INT 1", f"kill -INT {process.pid}").replace("kill -0 1", f"kill -0 {process.pid}")
+    assert str(process.pid) in script, script
+    threading.Thread(target=process.wait, daemon=True).start()
+    return subprocess.Popen(["/bin/sh", "-c", script], preexec_fn=demote)
+
+
+def rotation(by, tmp, pg_port, admin, pgbouncer, run_id, with_auth_query):
+    """Dynamic Vault credentials rotate: Vault creates a new user (the old lease
+    stays valid), VSO writes the Secret and restarts the rolloutRestartTargets: the
+    pgbouncer Deployment rolls (maxSurge 1, maxUnavailable 0, the generated preStop)
+    while the app's Rollout restarts its pods one at a time. App pods connect
+    every 100 ms through the Service. Returns (attempts, refused, failed, first)."""
+    import psycopg
+
+    name = "orders-dynamic-pgbouncer"
+    deployment, config = by[("Deployment", name)], by[("ConfigMap", name)]
+    pod = deployment["spec"]["template"]["spec"]
+    strategy = deployment["spec"]["strategy"]["rollingUpdate"]
+    assert (strategy["maxSurge"], strategy["maxUnavailable"]) == (1, 0), strategy
+    database = by[("LummoPgBouncer", name)]["spec"]["database"]
+    ini_template = config["data"]["pgbouncer.ini"].replace(f"host={database['host']} port={database['port']}", f"host=127.0.0.1 port={pg_port}")
+    if not with_auth_query:  # the control: the auth file alone
+        ini_template = "".join(line for line in ini_template.splitlines(True) if not line.startswith(("auth_query", "auth_user")))
+    users = [f"v-orders-worker-{run_id}-{n}" for n in (1, 2)]
+    for n, user in enumerate(users):
+        admin(f'CREATE ROLE "{user}" LOGIN PASSWORD \'lease-{run_id}-{n}\' IN ROLE orders_app')
+    leases = [{"username": user, "password": f"lease-{run_id}-{n}"} for n, user in enumerate(users)]
+    pods = iter(range(100))
+
+    def start(secret):
+        """A pgbouncer pod: its init container's script, then pgbouncer."""
+        n = next(pods)
+        home = os.path.join(tmp, f"rotation-{run_id}-{n}")
+        for sub in ("config", "runtime"):
+            os.makedirs(os.path.join(home, sub))
+            if os.getuid() == 0:
+                entry = pwd.getpwnam(USER)
+                os.chown(os.path.join(home, sub), entry.pw_uid, entry.pw_gid)
+        port = free_port()
+        ini = ini_template.replace("listen_addr = 0.0.0.0", "listen_addr = 127.0.0.1").replace(
+            "listen_port = 6432", f"listen_port = {port}").replace("/etc/pgbouncer/", f"{home}/runtime/")
+        with open(f"{home}/config/pgbouncer.ini", "w") as f:
+            f.write(ini)
+        init = pod["initContainers"][0]
+        env = {"PATH": os.environ["PATH"]}
+        for var in init["env"]:
+            env[var["name"]] = secret[var["valueFrom"]["secretKeyRef"]["key"]]
+        script = init["command"][2].replace("/config/", f"{home}/config/").replace("/etc/pgbouncer/", f"{home}/runtime/")
+        assert run(["/bin/sh", "-c", script], env=env).returncode == 0
+        process = subprocess.Popen(pgbouncer + [f"{home}/runtime/pgbouncer.ini"], preexec_fn=demote,
+                                   stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/pgbouncer.log", "a"))
+        wait_port(port)
+        return process, port
+
+    service = Service()
+    running = [start(leases[0]), start(leases[0])]
+    for _, port in running:
+        service.add(port)
+    stats = {"attempts": 0, "refused": 0, "failed": 0, "first": ""}
+    lock, stop = threading.Lock(), threading.Event()
+    app_pods = [dict(leases[0]) for _ in range(3)]
+
+    def app(me):
+        while not stop.is_set():
+            started = time.time()
+            creds = dict(app_pods[me])
+            stage = "connect"
+            try:
+                with psycopg.connect(host="127.0.0.1", port=service.pick(), dbname="orders", user=creds["username"],
+                                     password=creds["password"], connect_timeout=5) as conn:
+                    stage = "transaction"
+                    with conn.transaction():
+                        conn.execute("INSERT INTO load (driver, client, n) VALUES (%s, %s, %s)", (f"rotation-{run_id}", me, 0))
+                with lock:
+                    stats["attempts"] += 1
+            except Exception as error:  # noqa: BLE001
+                with lock:
+                    stats["attempts"] += 1
+                    stats["refused" if stage == "connect" else "failed"] += 1
+                    stats["first"] = stats["first"] or f"{creds['username']}: {error}"
+            stop.wait(max(0.0, 0.1 - (time.time() - started)))
+
+    clients = [threading.Thread(target=app, args=(n,)) for n in range(len(app_pods))]
+    for t in clients:
+        t.start()
+    time.sleep(1)
+    # Rotation: the Secret now holds the new lease; VSO restarts both targets.
+
+    def app_rollout():
+        for n in range(len(app_pods)):
+            time.sleep(1.5)
+            app_pods[n] = dict(leases[1])
+
+    rollout = threading.Thread(target=app_rollout)
+    rollout.start()
+    hooks = []
+    for old_process, old_port in list(running):
+        process, port = start(leases[1])  # maxSurge 1: the new pod first, ready
+        service.add(port)
+        service.remove(old_port)  # then the old one terminates: out of the endpoints, preStop
+        hooks.append((pre_stop_hook(old_process, pod["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]), old_process))
+        running.append((process, port))
+    grace = pod["terminationGracePeriodSeconds"]
+    for hook, process in hooks:
+        hook.wait(grace)
+    rollout.join()
+    time.sleep(1)
+    stop.set()
+    for t in clients:
+        t.join(10)
+    for process, _ in running:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return stats
 
 
 def drain(bouncer, pre_stop, grace, port, secret, admin):

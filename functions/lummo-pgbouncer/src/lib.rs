@@ -273,6 +273,17 @@ impl Renderer<'_> {
                 .or_insert_with(|| "200".to_string());
         }
         self.server_tls(&mut settings, &given);
+        // Rotation without refusal: with `auth_query` pgbouncer asks PostgreSQL for
+        // the password of whoever logs in, so every credential PostgreSQL still
+        // accepts works, the previous lease of dynamic Vault credentials included,
+        // while the app's pods restart a few at a time onto the new one (the auth
+        // file alone holds only the current pair). The lookup runs as the current
+        // Secret's user, which the init container writes in.
+        if settings.contains_key("auth_query") {
+            settings
+                .entry("auth_user")
+                .or_insert_with(|| "${DB_USER}".to_string());
+        }
         // pgbouncer's default max_client_conn is 100 (pgbouncer.org/config.html):
         // with a pool of 100 every client beyond it is refused, though the point of
         // a pooler is many clients over few server connections.
@@ -859,8 +870,12 @@ const PRE_STOP: &str = "sleep 5; kill -INT 1; while kill -0 1 2>/dev/null; do sl
 const TERMINATION_GRACE_SECONDS: i64 = 60;
 
 /// Runs in the init container: the ini from its template, and the auth file.
+/// Values go into sed replacements escaped (`|`, `&`, `\\` are sed's own).
 const RENDER_SCRIPT: &str = r#"set -eu
-sed -e "s|\${DB_HOST}|${DB_HOST:-}|g" -e "s|\${DB_PORT}|${DB_PORT:-}|g" -e "s|\${DB_NAME}|${DB_NAME:-}|g" /config/pgbouncer.ini > /etc/pgbouncer/pgbouncer.ini
+escape() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
+sed -e "s|\${DB_HOST}|$(escape "${DB_HOST:-}")|g" -e "s|\${DB_PORT}|$(escape "${DB_PORT:-}")|g" \
+  -e "s|\${DB_NAME}|$(escape "${DB_NAME:-}")|g" -e "s|\${DB_USER}|$(escape "$DB_USER")|g" \
+  /config/pgbouncer.ini > /etc/pgbouncer/pgbouncer.ini
 user=$(printf '%s' "$DB_USER" | sed 's/"/""/g')
 password=$(printf '%s' "$DB_PASSWORD" | sed 's/"/""/g')
 printf '"%s" "%s"\n' "$user" "$password" > /etc/pgbouncer/userlist.txt
