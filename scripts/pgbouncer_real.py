@@ -204,8 +204,24 @@ def pinned_pgbouncer(deployment):
     return found.group(1)
 
 
-def psycopg_load(port, secret, clients):
-    """psycopg 3, every query a server-side prepared statement; each client its own
+def documented_settings(version):
+    """lummo-pgbouncer's list of settings (settings.tsv) is the [pgbouncer] section
+    of the pinned version's configuration reference: the man page pgbouncer(5) of
+    the same Debian package, generated from pgbouncer's doc/config.md."""
+    import gzip
+
+    page = gzip.open(os.path.join(PGBOUNCER_ROOT, "usr/share/man/man5/pgbouncer.5.gz"), "rt").read()
+    section = page[page.index(".SH GENERIC SETTINGS"):page.index(".SH SECTION [DATABASES]")]
+    reference = re.findall(r"^\.SS (\S+)$", section, re.M)
+    tsv = open(os.path.join(ROOT, "functions/lummo-pgbouncer/src/settings.tsv")).read()
+    ours = [line.split("\t")[0] for line in tsv.splitlines() if line and not line.startswith("#")]
+    check(f"settings.tsv lists the {len(reference)} settings of pgbouncer(5) {version}, in its order",
+          ours == reference, f"missing {sorted(set(reference) - set(ours))}, extra {sorted(set(ours) - set(reference))}")
+
+
+def psycopg_load(port, secret, clients, prepare_threshold=0):
+    """psycopg 3, every query a server-side prepared statement (prepare_threshold=0;
+    its default, 5, prepares a query from its sixth run); each client its own
     connection, TRANSACTIONS transactions. Returns (errors, first error)."""
     import psycopg
 
@@ -216,7 +232,7 @@ def psycopg_load(port, secret, clients):
         nonlocal errors, first
         try:
             with psycopg.connect(host="127.0.0.1", port=port, dbname=secret["database"], user=secret["username"],
-                                 password=secret["password"], prepare_threshold=0, connect_timeout=10) as conn:
+                                 password=secret["password"], prepare_threshold=prepare_threshold, connect_timeout=10) as conn:
                 for i in range(TRANSACTIONS):
                     try:
                         with conn.transaction():
@@ -344,6 +360,7 @@ def main():
     targets = {(t["kind"], t["name"]) for t in vault["spec"]["rolloutRestartTargets"]}
     check("rotation restarts pgbouncer and the app", targets == {("Deployment", name), ("argo.Rollout", app)}, str(targets))
     version = pinned_pgbouncer(deployment)
+    documented_settings(version)
     pod = deployment["spec"]["template"]["spec"]
     figures = []
 
@@ -432,7 +449,10 @@ def main():
             check("app connects through pgbouncer with extra_float_digits", False, str(error))
 
         # 5. Drivers under load through the transaction pool.
-        for driver, load in (("psycopg 3 prepare_threshold=0", psycopg_load), ("asyncpg", asyncpg_load)):
+        drivers = (("psycopg 3 prepare_threshold=0", psycopg_load),
+                   ("psycopg 3 prepare_threshold=5 (default)", lambda *a: psycopg_load(*a, prepare_threshold=5)),
+                   ("asyncpg", asyncpg_load))
+        for driver, load in drivers:
             for clients in CLIENTS:
                 started = time.time()
                 errors, first = load(bouncer_port, secret, clients)
