@@ -41,6 +41,10 @@ own loader (`make deps`); another version fails the run. PostgreSQL is Debian's.
    app's three pods restart one at a time onto the new user, each connecting every
    100 ms: 0 refused connections, 0 failed transactions. The control (the auth file
    alone, no auth_query) refuses the pods not yet restarted.
+10. TLS to PostgreSQL (the serverTls pgbouncer): PostgreSQL serves a certificate of
+   a CA made here; with that CA where the Deployment mounts the Secret, the app's
+   session reaches PostgreSQL over TLS (verify-full); with another CA pgbouncer
+   refuses the certificate.
 Runs as an unprivileged user when started as root (PostgreSQL and pgbouncer refuse
 root). Prints figures and `pgbouncer-real: N passed, M failed`; a missing tool fails.
 """
@@ -52,6 +56,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -332,6 +337,7 @@ def advisory_lock_migration(port, secret, database, holder_port=None):
 
 def main():
     initdb, postgres, psql = tool("initdb"), tool("postgres"), tool("psql")
+    tool("openssl")
     if not os.path.exists(LUMMO):
         print(f"pgbouncer-real: {LUMMO} is missing (make build)", file=sys.stderr)
         print("pgbouncer-real: 0 passed, 1 failed")
@@ -381,7 +387,9 @@ def main():
         os.chmod(os.path.join(tmp, "pw"), 0o644)
         out = run([initdb, "-D", f"{tmp}/pg/data", "-U", "postgres", "--auth=scram-sha-256", f"--pwfile={tmp}/pw"])
         check("initdb", out.returncode == 0, out.stderr)
+        certificates(f"{tmp}/pg")
         procs.append(subprocess.Popen([postgres, "-D", f"{tmp}/pg/data", "-p", str(pg_port), "-c", "listen_addresses=127.0.0.1",
+                                       "-c", "ssl=on", "-c", f"ssl_cert_file={tmp}/pg/server.crt", "-c", f"ssl_key_file={tmp}/pg/server.key",
                                        "-c", "max_connections=200", "-c", f"unix_socket_directories={tmp}/pg"], preexec_fn=demote,
                                       stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/postgres.log", "w")))
         wait_port(pg_port)
@@ -513,6 +521,9 @@ def main():
         except ConnectionError:
             check("a client with the old password is refused", True)
 
+        # 10 (first, while the roles are simple). TLS to PostgreSQL, verify-full.
+        tls_checks(by, tmp, pg_port, pgbouncer, secret, figures)
+
         # 9. Rotation without refusal: dynamic credentials, auth_query.
         dynamic = by[("VaultDynamicSecret", "orders-dynamic-pgbouncer")]
         targets = {(t["kind"], t["name"]) for t in dynamic["spec"]["rolloutRestartTargets"]}
@@ -557,6 +568,83 @@ def main():
     passed = sum(checks)
     print(f"pgbouncer-real: {passed} passed, {len(checks) - passed} failed")
     return 0 if all(checks) else 1
+
+
+def certificates(directory):
+    """A CA, PostgreSQL's certificate signed by it (for the spec's host
+    postgres.shop.internal and for 127.0.0.1, the address the test rewrites it to:
+    verify-full checks the name pgbouncer connects to) and a second, unrelated CA."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={ca}",
+                "-keyout", f"{directory}/{ca}.key", "-out", f"{directory}/{ca}.crt")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=postgres.shop.internal",
+            "-keyout", f"{directory}/server.key", "-out", f"{directory}/server.csr")
+    with open(f"{directory}/san.ext", "w") as f:
+        f.write("subjectAltName=DNS:postgres.shop.internal,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", f"{directory}/server.csr", "-CA", f"{directory}/ca.crt", "-CAkey", f"{directory}/ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", f"{directory}/san.ext", "-out", f"{directory}/server.crt")
+    os.chmod(f"{directory}/server.key", 0o600)
+    if os.getuid() == 0:
+        entry = pwd.getpwnam(USER)
+        for name in os.listdir(directory):
+            os.chown(os.path.join(directory, name), entry.pw_uid, entry.pw_gid)
+
+
+def tls_checks(by, tmp, pg_port, pgbouncer, secret, figures):
+    """The serverTls pgbouncer: its CA mounted from the Secret as the Deployment
+    says; the app's session reaches PostgreSQL over TLS. With another CA in the
+    Secret (the control) pgbouncer refuses PostgreSQL's certificate."""
+    import psycopg
+
+    name = "orders-tls-pgbouncer"
+    deployment, config = by[("Deployment", name)], by[("ConfigMap", name)]
+    pod = deployment["spec"]["template"]["spec"]
+    ini_template = config["data"]["pgbouncer.ini"]
+    ca_file = re.search(r"^server_tls_ca_file = (\S+)$", ini_template, re.M).group(1)
+    mode = re.search(r"^server_tls_sslmode = (\S+)$", ini_template, re.M).group(1)
+    volume = next(v for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "postgres-ca")
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == volume["name"])
+    item = volume["secret"]["items"][0]
+    check("the CA is mounted where server_tls_ca_file points", f"{mount['mountPath']}/{item['path']}" == ca_file, f"{mount} {item} {ca_file}")
+    results = {}
+    for ca in ("ca", "other-ca"):
+        home = os.path.join(tmp, f"tls-{ca}")
+        os.makedirs(f"{home}/runtime")
+        shutil.copy(f"{tmp}/pg/{ca}.crt", f"{home}/ca.crt")  # the Secret's key, as the volume maps it
+        if os.getuid() == 0:
+            entry = pwd.getpwnam(USER)
+            os.chown(f"{home}/runtime", entry.pw_uid, entry.pw_gid)
+        port = free_port()
+        ini = (ini_template.replace("host=postgres.shop.internal port=5432", f"host=127.0.0.1 port={pg_port}")
+               .replace("listen_addr = 0.0.0.0", "listen_addr = 127.0.0.1").replace("listen_port = 6432", f"listen_port = {port}")
+               .replace("/etc/pgbouncer/", f"{home}/runtime/").replace(ca_file, f"{home}/ca.crt"))
+        with open(f"{home}/pgbouncer.ini", "w") as f:
+            f.write(ini)
+        log = f"{home}/pgbouncer.log"
+        with open(f"{home}/runtime/userlist.txt", "w") as f:
+            f.write(f'"{secret["username"]}" "{secret["password"]}"\n')
+        process = subprocess.Popen(pgbouncer + [f"{home}/pgbouncer.ini"], preexec_fn=demote, stdout=subprocess.DEVNULL,
+                                   stderr=open(log, "w"))
+        try:
+            wait_port(port)
+            with psycopg.connect(host="127.0.0.1", port=port, dbname="orders", user=secret["username"], password=secret["password"],
+                                 connect_timeout=4) as conn:
+                results[ca] = conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+        except Exception as error:  # noqa: BLE001
+            results[ca] = f"{type(error).__name__}: {str(error).splitlines()[0][:80]}"
+        finally:
+            process.send_signal(signal.SIGQUIT)  # immediate shutdown: the control's client may still wait for a server
+            process.wait(10)
+        if ca == "other-ca":
+            refused = "certificate verify failed" in open(log).read()
+    figures.append(f"server TLS {mode}: with the Secret's CA {results['ca']}; with another CA: {results['other-ca']}")
+    check(f"server TLS {mode}: the app's session reaches PostgreSQL over TLS", isinstance(results["ca"], tuple) and results["ca"][0] is True,
+          str(results["ca"]))
+    check("control: with another CA pgbouncer refuses PostgreSQL's certificate", isinstance(results["other-ca"], str) and refused,
+          f"{results['other-ca']}; `certificate verify failed` logged: {refused}")
 
 
 class Service:
