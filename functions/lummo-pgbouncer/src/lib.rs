@@ -363,7 +363,6 @@ impl Renderer<'_> {
                 &field,
                 "the TLS mode to PostgreSQL is set twice: keep `serverTls.sslmode` and remove this",
             );
-            return;
         }
         match tls {
             Some(tls) => {
