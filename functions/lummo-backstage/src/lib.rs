@@ -86,7 +86,12 @@ impl Function for Backstage {
             kptfiles,
             problems: Vec::new(),
         };
-        let generated = catalog.build(&specs.deployments, &specs.topics, &specs.subscriptions, &specs.poolers);
+        let generated = catalog.build(
+            &specs.deployments,
+            &specs.topics,
+            &specs.subscriptions,
+            &specs.poolers,
+        );
         Output {
             generated,
             problems: catalog.problems,
@@ -193,9 +198,12 @@ impl<'a> Catalog<'a> {
                 outputs.push(Generated::from_spec(&spec.object, Vec::new()));
                 continue;
             };
+            // The port clients really use: the app connects to pgbouncer's Service,
+            // never to PostgreSQL's own port.
             let about = format!(
-                "Postgres of {}, reached through pgbouncer (Service `{name}`, port 5432)",
-                spec.spec.app
+                "Postgres of {}, reached through pgbouncer (Service `{name}`, port {})",
+                spec.spec.app,
+                lummo_pgbouncer::PORT
             );
             let mut object = resource(name, "database", &about, &ownership, Vec::new());
             let selector = annotations::label_selector(&lummo_core::selector_labels(name));
@@ -445,7 +453,11 @@ fn directory(path: &str) -> String {
 /// reads as a multi-document catalog file.
 fn place_in_catalog_files(list: &mut ResourceList) {
     let mut next: HashMap<(Option<String>, String), u32> = HashMap::new();
-    for item in list.items.iter_mut().filter(|item| Backstage::GENERATOR.owns(item)) {
+    for item in list
+        .items
+        .iter_mut()
+        .filter(|item| Backstage::GENERATOR.owns(item))
+    {
         let Some(file) = item.file_ref() else {
             continue;
         };

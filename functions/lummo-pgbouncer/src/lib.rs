@@ -7,15 +7,17 @@
 //! ConfigMap's template and the Secret's keys into a memory-backed emptyDir.
 //! A Deployment, not a Rollout: a connection pooler has no traffic to canary.
 
+pub mod settings;
 pub mod spec;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
+};
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use krm_sdk::decode::suggest;
 use krm_sdk::{json, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::function::{Collector, Function, Output, Report};
@@ -28,25 +30,16 @@ use std::collections::BTreeMap;
 pub const KIND: &str = "LummoPgBouncer";
 /// The product README's first spelling: `apiVersion: LummoKRM`, `kind: pgbouncer`.
 pub const LITERAL_KIND: &str = "pgbouncer";
-/// A widely used pgbouncer image (Alpine, pgbouncer 1.23.1), pinned.
-pub const DEFAULT_IMAGE: &str = "edoburu/pgbouncer:1.23.1-p2";
+/// A widely used pgbouncer image (Alpine), pinned: pgbouncer 1.24.1, which tracks
+/// prepared statements in transaction pooling (1.21+) and shuts down safely on
+/// SIGINT. scripts/pgbouncer_real.py runs this version (`PGBOUNCER_VERSION`).
+pub const DEFAULT_IMAGE: &str = "edoburu/pgbouncer:v1.24.1-p1";
 pub const PORT: i32 = 6432;
-
-/// pgbouncer.ini settings accepted in `config`, with their kind of value.
-const SETTINGS: [(&str, Setting); 12] = [
-    ("pool_mode", Setting::PoolMode),
-    ("default_pool_size", Setting::Positive),
-    ("max_client_conn", Setting::Positive),
-    ("min_pool_size", Setting::NonNegative),
-    ("reserve_pool_size", Setting::NonNegative),
-    ("reserve_pool_timeout", Setting::NonNegative),
-    ("max_db_connections", Setting::NonNegative),
-    ("max_user_connections", Setting::NonNegative),
-    ("server_idle_timeout", Setting::NonNegative),
-    ("server_lifetime", Setting::NonNegative),
-    ("query_wait_timeout", Setting::NonNegative),
-    ("ignore_startup_parameters", Setting::Text),
-];
+/// Where the CA of `serverTls.caSecret` is mounted.
+const TLS_DIR: &str = "/etc/pgbouncer-tls";
+/// Server connections of the session-mode database `<database>_session` that
+/// migrations use (per pod).
+const SESSION_POOL: u64 = 2;
 
 /// `(app, Secret)` of every LummoPgBouncer of the package whose database Secret
 /// the Vault Secrets Operator writes: on each rotation VSO restarts the app's
@@ -119,12 +112,9 @@ impl Function for PgBouncer {
 pub mod network;
 pub use network::PgBouncerConfig;
 
-#[derive(Debug, Clone, Copy)]
-enum Setting {
-    PoolMode,
-    Positive,
-    NonNegative,
-    Text,
+/// A whole-number setting, once checked.
+fn number(settings: &BTreeMap<&'static str, String>, name: &str) -> Option<u64> {
+    settings.get(name).and_then(|value| value.parse().ok())
 }
 
 /// Specs in the README's literal form, answered with a warning showing the
@@ -210,6 +200,11 @@ impl Renderer<'_> {
                 format!("must be at least 1, found {}", s.replicas),
             );
         }
+        if let Some(database) = &s.database {
+            if database.name.is_none() {
+                self.error("database.name", format!("needs the database's name (e.g. `name: {}`): the app connects to it, and migrations to `<name>_session`, its session-pooling twin", s.app));
+            }
+        }
         let settings = self.settings();
         let secret = self.connection_secret();
         self.check_vault();
@@ -237,69 +232,56 @@ impl Renderer<'_> {
         objects
     }
 
-    /// `config` validated and keyed by pgbouncer.ini names, in a stable order.
+    /// `config` validated and keyed by pgbouncer.ini names, in a stable order, with
+    /// the defaults this pod needs.
     fn settings(&mut self) -> BTreeMap<&'static str, String> {
         // What the edoburu/pgbouncer entrypoint would set had we let it write the
         // ini: JDBC (and asyncpg) send `extra_float_digits` at startup, which
         // pgbouncer refuses ("unsupported startup parameter") unless ignored.
         let mut settings = BTreeMap::from([
             ("pool_mode", "transaction".to_string()),
-            ("ignore_startup_parameters", "extra_float_digits".to_string()),
+            (
+                "ignore_startup_parameters",
+                "extra_float_digits".to_string(),
+            ),
         ]);
         let config = self.spec.spec.config.clone();
+        let mut given = BTreeMap::new();
         for (key, value) in &config {
             let field = format!("config.{key}");
-            let ini = match key.as_str() {
-                "POOL_SIZE" => "default_pool_size".to_string(),
-                other => other.to_ascii_lowercase(),
-            };
-            let Some((name, kind)) = SETTINGS.iter().find(|(name, _)| *name == ini) else {
-                let mut known: Vec<String> = SETTINGS
-                    .iter()
-                    .map(|(n, _)| n.to_ascii_uppercase())
-                    .collect();
-                known.push("POOL_SIZE".into());
-                let hint = suggest(key, known.iter().map(String::as_str))
-                    .map(|s| format!(", did you mean `{s}`?"))
-                    .unwrap_or_default();
-                self.error(&field, format!("unknown pgbouncer setting `{key}`{hint}"));
-                continue;
-            };
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                other => other.to_string(),
-            };
-            let valid = match kind {
-                Setting::PoolMode => {
-                    matches!(text.as_str(), "session" | "transaction" | "statement")
+            match settings::check(key, value) {
+                Ok((name, text)) => {
+                    settings.insert(name, text);
+                    given.insert(name, field);
                 }
-                Setting::Positive => text.parse::<u64>().is_ok_and(|n| n > 0),
-                Setting::NonNegative => text.parse::<u64>().is_ok(),
-                Setting::Text => !text.contains(['\n', '\r']),
-            };
-            if !valid {
-                let expected = match kind {
-                    Setting::PoolMode => "one of session, transaction, statement".to_string(),
-                    Setting::Positive => "a positive integer".to_string(),
-                    Setting::NonNegative => "an integer of 0 or more".to_string(),
-                    Setting::Text => "a single line".to_string(),
-                };
-                self.error(
-                    &field,
-                    format!("`{key}` must be {expected}, found `{text}`"),
-                );
-                continue;
+                Err(message) => self.error(&field, message),
             }
-            settings.insert(name, text);
+        }
+        // Drivers that prepare statements (JDBC, asyncpg, pgx, psycopg 3) get
+        // "prepared statement ... does not exist" through a transaction pool unless
+        // pgbouncer tracks them (1.21+; 0 turns it off). 200 is 1.24's default,
+        // written out so an older image pinned in `image` behaves the same.
+        if settings["pool_mode"] != "session" {
+            settings
+                .entry("max_prepared_statements")
+                .or_insert_with(|| "200".to_string());
+        }
+        self.server_tls(&mut settings, &given);
+        // Rotation without refusal: with `auth_query` pgbouncer asks PostgreSQL for
+        // the password of whoever logs in, so every credential PostgreSQL still
+        // accepts works, the previous lease of dynamic Vault credentials included,
+        // while the app's pods restart a few at a time onto the new one (the auth
+        // file alone holds only the current pair). The lookup runs as the current
+        // Secret's user, which the init container writes in.
+        if settings.contains_key("auth_query") {
+            settings
+                .entry("auth_user")
+                .or_insert_with(|| "${DB_USER}".to_string());
         }
         // pgbouncer's default max_client_conn is 100 (pgbouncer.org/config.html):
         // with a pool of 100 every client beyond it is refused, though the point of
         // a pooler is many clients over few server connections.
-        let pool = settings
-            .get("default_pool_size")
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(20);
+        let pool = number(&settings, "default_pool_size").unwrap_or(20);
         let clients = settings
             .entry("max_client_conn")
             .or_insert_with(|| (pool * 10).max(1000).to_string())
@@ -311,9 +293,98 @@ impl Renderer<'_> {
                 format!("max_client_conn ({clients}) is below the pool size ({pool}): pgbouncer refuses clients beyond it, so the pool never fills; raise it (e.g. {})", pool * 10),
             );
         }
+        self.server_connections(&mut settings, &given, pool);
         settings
     }
 
+    /// `max_db_connections`: what one pod may open on PostgreSQL for the app's
+    /// database. Without it every pod opens its whole pool (and reserve) on its
+    /// own, so replicas × pool grows unnoticed past PostgreSQL's `max_connections`.
+    fn server_connections(
+        &mut self,
+        settings: &mut BTreeMap<&'static str, String>,
+        given: &BTreeMap<&'static str, String>,
+        pool: u64,
+    ) {
+        let s = &self.spec.spec;
+        // A rolling update starts one pod before it stops one (maxSurge 1).
+        let pods = u64::try_from(s.replicas.max(1)).unwrap_or(1) + 1;
+        let reserve = number(settings, "reserve_pool_size").unwrap_or(0);
+        let per_pod = match (s.max_server_connections, given.get("max_db_connections")) {
+            (Some(budget), None) => {
+                let share = u64::from(budget) / pods;
+                let migrations = SESSION_POOL;
+                if share <= migrations {
+                    self.error(
+                        "maxServerConnections",
+                        format!("{budget} server connections shared by {pods} pgbouncer pods (replicas + 1 during a rolling update) leave {share} per pod, and each needs more than {migrations} (the migration pool): raise it to at least {} or lower `replicas`", pods * (migrations + 1)),
+                    );
+                    return;
+                }
+                share - migrations
+            }
+            (budget, Some(field)) => {
+                let per_pod = number(settings, "max_db_connections").unwrap_or(0);
+                if let Some(budget) = budget {
+                    let total = pods * (per_pod + SESSION_POOL);
+                    if per_pod == 0 || total > u64::from(budget) {
+                        let field = field.clone();
+                        self.error(
+                            &field,
+                            format!("{pods} pgbouncer pods (replicas + 1 during a rolling update) × ({per_pod} + {SESSION_POOL} for migrations) server connections exceed maxServerConnections ({budget}): remove it to have it derived ({} per pod)", u64::from(budget) / pods - SESSION_POOL.min(u64::from(budget) / pods)),
+                        );
+                    }
+                }
+                return;
+            }
+            (None, None) => pool + reserve,
+        };
+        settings.insert("max_db_connections", per_pod.to_string());
+    }
+
+    /// TLS to PostgreSQL: the mode from `serverTls` (or `config`), the CA from a
+    /// mounted Secret; a mode that checks certificates without a CA is an error
+    /// (pgbouncer would fail every server login at run time instead).
+    fn server_tls(
+        &mut self,
+        settings: &mut BTreeMap<&'static str, String>,
+        given: &BTreeMap<&'static str, String>,
+    ) {
+        let tls = self.spec.spec.server_tls.clone();
+        if let (Some(_), Some(field)) = (&tls, given.get("server_tls_sslmode")) {
+            let field = field.clone();
+            self.error(
+                &field,
+                "the TLS mode to PostgreSQL is set twice: keep `serverTls.sslmode` and remove this",
+            );
+        }
+        match tls {
+            Some(tls) => {
+                settings.insert("server_tls_sslmode", tls.sslmode.as_str().to_string());
+                match (tls.sslmode.needs_ca(), &tls.ca_secret) {
+                    (_, Some(_)) => {
+                        settings.insert("server_tls_ca_file", format!("{TLS_DIR}/ca.crt"));
+                    }
+                    (true, None) => self.error(
+                        "serverTls.caSecret",
+                        format!("sslmode `{}` checks PostgreSQL's certificate against a CA: name the Secret holding it (e.g. `caSecret: postgres-ca`, key `{}`), or use `sslmode: require` (encrypted, unchecked)", tls.sslmode.as_str(), tls.ca_key.0),
+                    ),
+                    (false, None) => {}
+                }
+            }
+            None => {
+                if let Some(mode) = settings.get("server_tls_sslmode").cloned() {
+                    if matches!(mode.as_str(), "verify-ca" | "verify-full") {
+                        let field = given["server_tls_sslmode"].clone();
+                        self.error(
+                            &field,
+                            format!("`{mode}` checks PostgreSQL's certificate against a CA, and none is mounted: write `serverTls: {{sslmode: {mode}, caSecret: <Secret with ca.crt>}}` instead"),
+                        );
+                    }
+                }
+            }
+        }
+    }
     fn connection_secret(&mut self) -> Option<String> {
         let s = &self.spec.spec;
         match (&s.connection_secret, &s.vault) {
@@ -400,8 +471,29 @@ impl Renderer<'_> {
             Some(db) => format!("host={} port={}", db.host, db.port),
             None => "host=${DB_HOST} port=${DB_PORT}".to_string(),
         };
+        // Migrations and every tool that holds a session advisory lock (Flyway,
+        // Liquibase, golang-migrate, Rails) connect to `<database>_session`: the same
+        // database in session pooling, so the lock and its unlock reach one server
+        // connection. Through the transaction pool they would land on different
+        // ones and leave the lock held.
+        let session =
+            format!("pool_mode=session pool_size={SESSION_POOL} max_db_connections={SESSION_POOL}");
         match database.and_then(|d| d.name.as_ref()) {
-            Some(db_name) => ini.push_str(&format!("{db_name} = {target} dbname={db_name}\n")),
+            Some(db_name) => {
+                ini.push_str(&format!("{db_name} = {target} dbname={db_name}\n"));
+                ini.push_str(&format!(
+                    "{db_name}_session = {target} dbname={db_name} {session}\n"
+                ));
+            }
+            // The init container names it from the Secret's `database` key.
+            None if database.is_none() => {
+                ini.push_str(&format!("* = {target}\n"));
+                ini.push_str(&format!(
+                    "${{DB_NAME}}_session = {target} dbname=${{DB_NAME}} {session}\n"
+                ));
+            }
+            // Checked in `check_vault`: a `database` without its name has no
+            // session-mode database to offer.
             None => ini.push_str(&format!("* = {target}\n")),
         }
         ini.push_str(&format!(
@@ -447,6 +539,15 @@ impl Renderer<'_> {
             spec: Some(DeploymentSpec {
                 replicas: Some(s.replicas),
                 revision_history_limit: Some(3),
+                // A new pod is ready before an old one drains: clients always find
+                // a pgbouncer (maxServerConnections counts this extra pod).
+                strategy: Some(DeploymentStrategy {
+                    type_: Some("RollingUpdate".into()),
+                    rolling_update: Some(RollingUpdateDeployment {
+                        max_surge: Some(IntOrString::Int(1)),
+                        max_unavailable: Some(IntOrString::Int(0)),
+                    }),
+                }),
                 selector: LabelSelector {
                     match_labels: Some(selector),
                     match_expressions: None,
@@ -487,6 +588,14 @@ impl Renderer<'_> {
             ..Default::default()
         };
         let (tmp, tmp_mount) = pod::tmp_volume();
+        let mut mounts = vec![read_only_mount("runtime", "/etc/pgbouncer"), tmp_mount];
+        let ca_secret = s
+            .server_tls
+            .as_ref()
+            .and_then(|tls| Some((tls.ca_secret.as_ref()?, &tls.ca_key)));
+        if ca_secret.is_some() {
+            mounts.push(read_only_mount("server-ca", TLS_DIR));
+        }
         let pgbouncer = core::Container {
             name: "pgbouncer".into(),
             image: Some(image),
@@ -505,7 +614,16 @@ impl Renderer<'_> {
             readiness_probe: Some(probe(2)),
             liveness_probe: Some(probe(10)),
             security_context: security,
-            volume_mounts: Some(vec![read_only_mount("runtime", "/etc/pgbouncer"), tmp_mount]),
+            volume_mounts: Some(mounts),
+            lifecycle: Some(core::Lifecycle {
+                pre_stop: Some(core::LifecycleHandler {
+                    exec: Some(core::ExecAction {
+                        command: Some(vec!["/bin/sh".into(), "-c".into(), PRE_STOP.into()]),
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let memory_dir = |volume: &str| core::Volume {
@@ -530,14 +648,31 @@ impl Renderer<'_> {
             .as_ref()
             .and_then(|v| v.role.as_ref())
             .map(|_| name.to_string());
+        let mut volumes = vec![template_volume, memory_dir("runtime"), tmp];
+        if let Some((secret, key)) = ca_secret {
+            volumes.push(core::Volume {
+                name: "server-ca".into(),
+                secret: Some(core::SecretVolumeSource {
+                    secret_name: Some(secret.to_string()),
+                    items: Some(vec![core::KeyToPath {
+                        key: key.0.clone(),
+                        path: "ca.crt".into(),
+                        mode: None,
+                    }]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
         core::PodSpec {
             automount_service_account_token: Some(false),
+            termination_grace_period_seconds: Some(TERMINATION_GRACE_SECONDS),
             service_account_name: service_account,
             enable_service_links: Some(false),
             security_context: Some(pod::pod_security_context()),
             init_containers: Some(vec![render]),
             containers: vec![pgbouncer],
-            volumes: Some(vec![template_volume, memory_dir("runtime"), tmp]),
+            volumes: Some(volumes),
             topology_spread_constraints: Some(vec![core::TopologySpreadConstraint {
                 max_skew: 1,
                 topology_key: "kubernetes.io/hostname".into(),
@@ -613,6 +748,8 @@ impl Renderer<'_> {
         {
             data["DB_NAME"] = json!(db_name);
             data["PGDATABASE"] = json!(db_name);
+            // Session pooling, for migrations and session advisory locks.
+            data["DB_SESSION_NAME"] = json!(format!("{db_name}_session"));
         }
         json!({
             "apiVersion": "v1",
@@ -713,9 +850,25 @@ impl Renderer<'_> {
     }
 }
 
+/// pgbouncer's stop: first the endpoints controller and kube-proxy take the pod out
+/// of the Service (new connections go to the other pods), then SIGINT, pgbouncer's
+/// safe shutdown (`SHUTDOWN WAIT_FOR_SERVERS`: no new connections, every
+/// transaction in flight completes, then exit), and the hook waits for the exit.
+/// Kubernetes' own SIGTERM would be `WAIT_FOR_CLIENTS` (pgbouncer 1.23+), which a
+/// pooled client never satisfies, so it ended in SIGKILL at the grace period with
+/// transactions cut. pgbouncer is the container's PID 1 (`command` replaces the
+/// image's entrypoint).
+const PRE_STOP: &str = "sleep 5; kill -INT 1; while kill -0 1 2>/dev/null; do sleep 1; done";
+/// The preStop's 5 s, then up to 55 s for the longest transaction to finish.
+const TERMINATION_GRACE_SECONDS: i64 = 60;
+
 /// Runs in the init container: the ini from its template, and the auth file.
+/// Values go into sed replacements escaped (`|`, `&`, `\\` are sed's own).
 const RENDER_SCRIPT: &str = r#"set -eu
-sed -e "s|\${DB_HOST}|${DB_HOST:-}|g" -e "s|\${DB_PORT}|${DB_PORT:-}|g" /config/pgbouncer.ini > /etc/pgbouncer/pgbouncer.ini
+escape() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
+sed -e "s|\${DB_HOST}|$(escape "${DB_HOST:-}")|g" -e "s|\${DB_PORT}|$(escape "${DB_PORT:-}")|g" \
+  -e "s|\${DB_NAME}|$(escape "${DB_NAME:-}")|g" -e "s|\${DB_USER}|$(escape "$DB_USER")|g" \
+  /config/pgbouncer.ini > /etc/pgbouncer/pgbouncer.ini
 user=$(printf '%s' "$DB_USER" | sed 's/"/""/g')
 password=$(printf '%s' "$DB_PASSWORD" | sed 's/"/""/g')
 printf '"%s" "%s"\n' "$user" "$password" > /etc/pgbouncer/userlist.txt
@@ -773,8 +926,12 @@ fn render_container(
     if database.is_none() {
         env.insert(0, secret_env("DB_HOST", "host"));
         env.insert(1, secret_env("DB_PORT", "port"));
+        // The session-mode database for migrations is named after it.
+        env.insert(2, secret_env("DB_NAME", "database"));
     }
-    let security = Some(pod::container_security_context(pod::RootFilesystem::ReadOnly));
+    let security = Some(pod::container_security_context(
+        pod::RootFilesystem::ReadOnly,
+    ));
     // pgbouncer's auth file holds the password: render it at start, in memory.
     core::Container {
         name: "render-config".into(),

@@ -22,9 +22,19 @@ pub struct LummoPgBouncerSpec {
     #[serde(default)]
     pub connection_secret: Option<DnsSubdomain>,
     /// pgbouncer settings, by pgbouncer.ini name or its upper-case form
-    /// (`POOL_SIZE` is `default_pool_size`).
+    /// (`POOL_SIZE` is `default_pool_size`): every setting pgbouncer 1.24 documents
+    /// for its `[pgbouncer]` section, except those the generated pod decides.
     #[serde(default)]
     pub config: Map<String, Value>,
+    /// TLS to PostgreSQL: pgbouncer checks the server's certificate against the CA
+    /// in a Secret (`server_tls_sslmode`, `server_tls_ca_file`).
+    #[serde(default)]
+    pub server_tls: Option<ServerTls>,
+    /// The server connections PostgreSQL grants this app, every pgbouncer pod
+    /// together (a rolling update runs one pod more): each pod's
+    /// `max_db_connections` is derived from it, and a pool that cannot fit is an error.
+    #[serde(default)]
+    pub max_server_connections: Option<u32>,
     #[serde(default = "two")]
     pub replicas: i32,
     #[serde(default)]
@@ -43,6 +53,96 @@ pub struct LummoPgBouncerSpec {
 
 fn two() -> i32 {
     2
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServerTls {
+    /// pgbouncer's `server_tls_sslmode`, default `verify-full`; `verify-ca` and
+    /// `verify-full` need `caSecret`.
+    #[serde(default = "verify_full")]
+    pub sslmode: SslMode,
+    /// Secret holding the CA certificate (PEM) that signed PostgreSQL's certificate.
+    #[serde(default)]
+    pub ca_secret: Option<DnsSubdomain>,
+    /// The CA's key in that Secret.
+    #[serde(default = "ca_key")]
+    pub ca_key: SecretKey,
+}
+
+fn verify_full() -> SslMode {
+    SslMode::VerifyFull
+}
+
+fn ca_key() -> SecretKey {
+    SecretKey("ca.crt".into())
+}
+
+/// A key of a Secret's `data` (`[-._a-zA-Z0-9]+`, as the API server checks it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct SecretKey(pub String);
+
+impl JsonSchema for SecretKey {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SecretKey".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[-._a-zA-Z0-9]+$", "maxLength": 253 })
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        let valid = !key.is_empty()
+            && key.len() <= 253
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+            && key != "."
+            && key != "..";
+        if valid {
+            Ok(SecretKey(key))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "`{key}` is not a Secret key: letters, digits, `-`, `.` and `_` (e.g. `ca.crt`)"
+            )))
+        }
+    }
+}
+
+/// libpq's sslmode values, as pgbouncer takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
+    /// The modes that check the server's certificate against a CA.
+    pub fn needs_ca(self) -> bool {
+        matches!(self, SslMode::VerifyCa | SslMode::VerifyFull)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
