@@ -12,15 +12,18 @@ const CONFIG: &str = include_str!("../testdata/tokko-api/config.yaml");
 
 #[test]
 fn database_resource_names_the_pgbouncer_service_port() {
-    let run = |process: fn(&mut ResourceList)| {
+    // The catalog's config is Backstage's own kind; pgbouncer runs without one.
+    let run = |process: fn(&mut ResourceList), config: Option<&str>| {
         let mut list = ResourceList::parse(INPUT, &Limits::default()).expect("input parses");
-        let config =
-            krm_sdk::yaml::parse_documents(CONFIG, &Limits::default()).expect("config parses");
-        list.function_config = config.into_iter().next();
+        list.function_config = config.map(|config| {
+            let read = krm_sdk::yaml::parse_documents(config, &Limits::default());
+            read.expect("config parses").remove(0)
+        });
         process(&mut list);
+        assert!(!list.has_errors(), "{:?}", list.results);
         list
     };
-    let pgbouncer = run(lummo_core::function::process::<PgBouncer>);
+    let pgbouncer = run(lummo_core::function::process::<PgBouncer>, None);
     let service = pgbouncer
         .items
         .iter()
@@ -29,7 +32,7 @@ fn database_resource_names_the_pgbouncer_service_port() {
     let port = service.value()["spec"]["ports"][0]["port"]
         .as_i64()
         .expect("a port");
-    let catalog = run(lummo_core::function::process::<Backstage>);
+    let catalog = run(lummo_core::function::process::<Backstage>, Some(CONFIG));
     let resource = catalog
         .items
         .iter()
