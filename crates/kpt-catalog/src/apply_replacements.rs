@@ -221,6 +221,9 @@ pub fn process(list: &mut ResourceList) {
     }
 }
 
+/// One replacement, in kustomize's order (`applyReplacement`: the source, its
+/// value, then every target with its options); kept in one piece so it reads
+/// beside the kustomize source whose errors it reproduces.
 fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(), ResultItem> {
     let at = format!("replacements[{i}]");
     if r.get("path").is_some() {

@@ -220,7 +220,8 @@ fn update_depends_on(
 }
 
 /// A subset of kustomize's namereference table (api/konfig/builtinpluginconsts/
-/// namereference.go): the references packages hold most.
+/// namereference.go): the references packages hold most. Long because it is
+/// that table, one arm per referring field, kept in one place.
 fn fix_references(o: &mut Value, renamed: &HashMap<(String, String, String), String>) {
     if renamed.is_empty() {
         return;

@@ -159,6 +159,10 @@ fn depends_on_key(o: &Value) -> String {
 }
 
 /// The newest behaviour (v0.2 and later, `unstable`).
+///
+/// Over 120 lines on purpose: it follows the catalog function's run in its
+/// order (config, the namespace to replace, namespaced objects, Namespace
+/// objects, references, results) so that it reads beside the upstream source.
 pub fn process(list: &mut ResourceList) {
     let settings = match settings(list) {
         Ok(s) => s,

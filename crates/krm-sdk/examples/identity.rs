@@ -6,7 +6,7 @@ const INFO: FunctionInfo = FunctionInfo {
     name: "identity",
     version: env!("CARGO_PKG_VERSION"),
     about: "Returns the ResourceList unchanged.",
-    config: "    None.",
+    config: || "    None.".to_string(),
 };
 
 fn main() -> std::process::ExitCode {

@@ -13,7 +13,7 @@
 //! use krm_sdk::{run, FunctionInfo, ResourceList, ResultItem};
 //!
 //! const INFO: FunctionInfo = FunctionInfo {
-//!     name: "noop", version: "0.1.0", about: "Reports how many items it saw.", config: "none",
+//!     name: "noop", version: "0.1.0", about: "Reports how many items it saw.", config: || "none".into(),
 //! };
 //!
 //! fn main() -> std::process::ExitCode {

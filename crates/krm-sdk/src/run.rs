@@ -14,8 +14,9 @@ pub struct FunctionInfo {
     pub version: &'static str,
     /// One paragraph: what the function reads and what it generates.
     pub about: &'static str,
-    /// The functionConfig it accepts, with an example.
-    pub config: &'static str,
+    /// The functionConfig it accepts (made from the config's type, so it can
+    /// name no key the function refuses).
+    pub config: fn() -> String,
 }
 
 impl FunctionInfo {
@@ -28,7 +29,7 @@ impl FunctionInfo {
             name = self.name,
             version = self.version,
             about = self.about,
-            config = self.config,
+            config = (self.config)(),
         )
     }
 }

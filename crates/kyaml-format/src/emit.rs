@@ -828,6 +828,8 @@ impl Emitter {
         self.foot_indent = self.indent.max(0);
     }
 
+    /// go-yaml's `yaml_emitter_analyze_scalar` (emitterc.go), line for line:
+    /// kept whole so that it can be compared with it.
     fn analyze_scalar(&mut self, value: &[u8]) {
         self.scalar.value = value.to_vec();
         let s = &mut self.scalar;

@@ -54,6 +54,9 @@ pub(crate) fn parse_document(text: &str) -> Result<Option<Document>, Error> {
     }
 }
 
+/// One loop over the parser's events; its arms share the frame stack, the
+/// masked characters, the points and the ends they fill, which is why it is
+/// one function of more than 120 lines.
 fn parse_document_of(text: &str) -> Result<Option<Document>, Error> {
     let chars: Vec<char> = text.chars().collect();
     let mut line_starts = vec![0usize];

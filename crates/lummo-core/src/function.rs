@@ -56,7 +56,7 @@ pub trait Function: Sized + 'static {
         // Every crate of the workspace has the workspace's version.
         version: env!("CARGO_PKG_VERSION"),
         about: Self::ABOUT,
-        config: <Self::Config as FunctionConfig>::HELP,
+        config: <Self::Config as FunctionConfig>::help,
     };
 
     /// The ownership marker of its generated objects.
@@ -92,8 +92,20 @@ pub trait FunctionConfig: DeserializeOwned + JsonSchema + Default {
     /// The typed kind of the config (a ConfigMap with the same keys works too);
     /// `None` for a function that takes no config.
     const KIND: Option<&'static str>;
-    /// The config's part of `--help`: its keys, with an example.
-    const HELP: &'static str;
+    /// Prose after the keys in `--help`: an example, how kustomize passes it.
+    const HELP_NOTES: &'static str = "";
+
+    /// The config's part of `--help`: every key of the type with what it takes,
+    /// its default and the first sentence of its documentation (the type's JSON
+    /// Schema: the same words as the schema and the reference), then
+    /// [`HELP_NOTES`](Self::HELP_NOTES).
+    fn help() -> String {
+        config_help(
+            Self::KIND,
+            &serde_json::to_value(schemars::schema_for!(Self)).unwrap_or_default(),
+            Self::HELP_NOTES,
+        )
+    }
 
     /// Checks after decoding: every problem of the decoded config. `source` is the
     /// functionConfig it came from, when there was one.
@@ -302,3 +314,120 @@ fn config_source<F: Function>(list: &ResourceList) -> Option<&Value> {
     let config = list.function_config.as_ref()?;
     (!crate::is_spec_kind(config.kind())).then_some(config)
 }
+
+/// `--help`'s config part from a config type's JSON Schema (see
+/// [`FunctionConfig::help`]).
+pub fn config_help(kind: Option<&str>, schema: &Value, notes: &str) -> String {
+    let mut out = match kind {
+        Some(kind) => format!("    A ConfigMap (or kind {kind} with the same keys under spec):\n"),
+        None => "    A ConfigMap with the keys:\n".to_string(),
+    };
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (key, own) in properties.into_iter().flatten() {
+        // A `$ref`'s siblings (default, description) are the key's own.
+        let property = resolve(schema, own);
+        let field = |name: &str| own.get(name).or_else(|| property.get(name));
+        let mut line = format!("      {key}");
+        let takes = takes(schema, property);
+        if !takes.is_empty() {
+            line.push_str(&format!(" ({takes}"));
+            if let Some(default) = field("default").filter(|d| !is_empty_default(d)) {
+                let default = match default {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                line.push_str(&format!(", default {default}"));
+            }
+            line.push(')');
+        }
+        if let Some(about) = field("description").and_then(Value::as_str) {
+            line.push_str(": ");
+            line.push_str(&first_sentence(about));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if properties.is_none_or(|p| p.is_empty()) {
+        out.push_str("      (none)\n");
+    }
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(notes);
+        out.push('\n');
+    }
+    out.trim_end().to_string()
+}
+
+/// `node` with its `$ref`s followed.
+fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
+    for _ in 0..16 {
+        let Some(target) = node.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        match target.strip_prefix('#').and_then(|p| root.pointer(p)) {
+            Some(next) => node = next,
+            None => break,
+        }
+    }
+    node
+}
+
+/// What a key takes, in a few words: its values, or its type.
+fn takes(root: &Value, node: &Value) -> String {
+    if let Some(values) = node.get("enum").and_then(Value::as_array) {
+        let values: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        return values.join(" | ");
+    }
+    let branches: Vec<&Value> = ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|k| node.get(*k).and_then(Value::as_array))
+        .flatten()
+        .map(|b| resolve(root, b))
+        .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
+        .collect();
+    if let [only] = branches.as_slice() {
+        return takes(root, only);
+    }
+    let constants: Vec<&str> = branches
+        .iter()
+        .filter_map(|b| b.get("const").and_then(Value::as_str))
+        .collect();
+    if !constants.is_empty() && constants.len() == branches.len() {
+        return constants.join(" | ");
+    }
+    let kind = match node.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or(""),
+        _ => "",
+    };
+    match kind {
+        "array" => "a list".into(),
+        "object" => "a mapping".into(),
+        "boolean" => "true | false".into(),
+        "integer" => "a whole number".into(),
+        "number" => "a number".into(),
+        "string" => "text".into(),
+        _ => String::new(),
+    }
+}
+
+fn is_empty_default(default: &Value) -> bool {
+    match default {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// A doc comment's first sentence, on one line ("e.g." and "i.e." end none).
+fn first_sentence(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let end = words
+        .iter()
+        .position(|w| w.ends_with('.') && !matches!(*w, "e.g." | "i.e." | "(e.g." | "(i.e."))
+        .map_or(words.len(), |i| i + 1);
+    words[..end].join(" ")
+}
+

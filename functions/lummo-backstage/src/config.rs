@@ -44,13 +44,7 @@ impl Default for Config {
 
 impl lummo_core::function::FunctionConfig for Config {
     const KIND: Option<&'static str> = Some(crate::CONFIG_KIND);
-    const HELP: &'static str = "    A ConfigMap (or kind LummoBackstageConfig with the same keys under spec):\n      \
-             owner: group:payments      # required (here or per app): Backstage's spec.owner\n      \
-             system: foobar             # default: the spec's part-of\n      \
-             lifecycle: production      # default production\n      \
-             argocdAppName: foobar-api  # default: the name of the spec's Kptfile (one Application per package)\n      \
-             datadogSite: datadoghq.eu  # datadoghq.com/site\n      \
-             apps: '{foobar-api: {providesApis: [foobar-rest], dependsOn: [resource:redis]}}'";
+    const HELP_NOTES: &'static str = "    e.g. apps: '{foobar-api: {providesApis: [foobar-rest], dependsOn: [resource:redis]}}'";
 
     /// Entity references Backstage would not parse, and empty lifecycles.
     fn check(&self, _: Option<&krm_sdk::Value>) -> Vec<krm_sdk::ResultItem> {

@@ -69,19 +69,6 @@ impl Function for Networking {
 
 impl FunctionConfig for Config {
     const KIND: Option<&'static str> = Some(CONFIG_KIND);
-    const HELP: &'static str = "    A ConfigMap (or kind LummoNetworkingConfig, same keys under spec):\n      \
-             mode: traefik | gateway-api            (default traefik)\n      \
-             vpnMiddleware: vpn-only                 platform Middleware for vpn routes\n      \
-             vpnMiddlewareNamespace: traefik\n      \
-             allowCrossNamespace: \"false\"          true only if Traefik allows cross-namespace refs\n      \
-             vpnSourceRanges: \"[10.8.0.0/16]\"        generate an ipAllowList Middleware instead\n      \
-             ipStrategyDepth: \"1\"                     behind a load balancer: X-Forwarded-For depth\n      \
-             ipStrategyExcludedIps: \"[...]\"          or the proxies to skip\n      \
-             clusterIssuer: letsencrypt\n      \
-             allowWildcardDomains: \"false\"           true only with a DNS-01 clusterIssuer\n      \
-             tlsEntryPoint: websecure / httpEntryPoint: web\n      \
-             gateway: public / gatewayNamespace / gatewaySectionName (gateway-api mode)\n      \
-             ingressNamespace: traefik               the ingress controller's namespace (NetworkPolicy)";
 
     /// Every source range that is not a CIDR.
     fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {

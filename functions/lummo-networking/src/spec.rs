@@ -48,11 +48,13 @@ pub enum Mode {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
+    /// Traefik IngressRoutes (`traefik`) or Gateway API HTTPRoutes (`gateway-api`).
     #[serde(default)]
     pub mode: Mode,
     /// The platform-wide Traefik Middleware that admits only VPN clients.
     #[serde(default = "vpn_middleware")]
     pub vpn_middleware: DnsSubdomain,
+    /// The namespace of `vpnMiddleware`.
     #[serde(default = "traefik_namespace")]
     pub vpn_middleware_namespace: DnsLabel,
     /// The cluster's Traefik runs its kubernetescrd provider with
@@ -72,20 +74,25 @@ pub struct Config {
     /// Proxies' addresses to skip in X-Forwarded-For (Traefik `ipStrategy.excludedIPs`).
     #[serde(default)]
     pub ip_strategy_excluded_ips: Vec<String>,
+    /// The cert-manager ClusterIssuer of the routes' certificates.
     #[serde(default = "cluster_issuer")]
     pub cluster_issuer: DnsSubdomain,
     /// Wildcard domains need a DNS-01 capable issuer; say that `clusterIssuer` is one.
     #[serde(default)]
     pub allow_wildcard_domains: bool,
+    /// Traefik's entry point for HTTPS.
     #[serde(default = "websecure")]
     pub tls_entry_point: String,
+    /// Traefik's entry point for plain HTTP (redirected to HTTPS).
     #[serde(default = "web")]
     pub http_entry_point: String,
     /// Gateway API mode: the Gateway routes attach to.
     #[serde(default = "gateway")]
     pub gateway: DnsSubdomain,
+    /// Gateway API mode: the Gateway's namespace (default: the routes').
     #[serde(default)]
     pub gateway_namespace: Option<DnsLabel>,
+    /// Gateway API mode: the Gateway listener the routes attach to.
     #[serde(default)]
     pub gateway_section_name: Option<String>,
     /// The namespace of the ingress controller (Traefik, or the Gateway's

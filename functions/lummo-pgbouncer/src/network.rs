@@ -32,10 +32,7 @@ const DATABASE_PORT: u16 = 5432;
 
 impl lummo_core::function::FunctionConfig for PgBouncerConfig {
     const KIND: Option<&'static str> = Some(CONFIG_KIND);
-    const HELP: &'static str = "    A ConfigMap (or kind LummoPgBouncerConfig with the same keys under spec):\n      \
-             databaseCidrs: \"[10.20.0.0/24]\"  # pgbouncer may connect only there (and to DNS)\n      \
-             databasePort: \"5432\"\n\n    \
-             Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the functionConfig.";
+    const HELP_NOTES: &'static str = "    Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the functionConfig.";
 
     fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {
         let mut problems = Vec::new();

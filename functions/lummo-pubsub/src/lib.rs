@@ -103,9 +103,6 @@ impl Function for PubSub {
 
 impl FunctionConfig for Config {
     const KIND: Option<&'static str> = Some(CONFIG_KIND);
-    const HELP: &'static str = "    A ConfigMap (or kind LummoPubSubConfig with the same keys under spec):\n      \
-             projectNumber: \"123456789012\"  # needed for dead letters: the service agent's id\n      \
-             strictTopics: \"true\"            # a subscription on a topic no LummoTopic declares is an error, not a warning";
 
     /// Without a project number no dead-letter subscription is generated, and
     /// lummo-validate would not check references to it.
@@ -120,8 +117,11 @@ impl FunctionConfig for Config {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
+    /// The project's number, e.g. `123456789012`: the Pub/Sub service agent's
+    /// id, needed for dead letters (its grants on the dead-letter topic).
     #[serde(default)]
     pub project_number: Option<String>,
+    /// A subscription on a topic no LummoTopic declares is an error, not a warning.
     #[serde(default)]
     pub strict_topics: bool,
 }

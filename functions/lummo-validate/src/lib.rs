@@ -59,8 +59,6 @@ impl Function for Validate {
 
 impl FunctionConfig for Config {
     const KIND: Option<&'static str> = Some(CONFIG_KIND);
-    const HELP: &'static str = "    A ConfigMap (or kind LummoValidateConfig, same keys under spec):\n      \
-             schemaDirs: \"[/crds]\"   more CRD files to validate against (mount them with kpt --mount)";
 }
 
 /// Every Lummo function, in the order of the pipeline (generators, then the
@@ -108,6 +106,8 @@ pub fn function_of_kind(kind: &str) -> Option<&'static str> {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
+    /// More folders of CRD files to validate custom resources against, e.g.
+    /// `[/crds]` (mount them with `kpt fn eval --mount`).
     #[serde(default)]
     pub schema_dirs: Vec<String>,
 }

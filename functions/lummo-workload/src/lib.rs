@@ -211,14 +211,7 @@ pub fn check_project_id(id: &str) -> Result<(), String> {
 
 impl FunctionConfig for WorkloadConfig {
     const KIND: Option<&'static str> = Some(CONFIG_KIND);
-    const HELP: &'static str = "    A ConfigMap (or kind LummoWorkloadConfig with the same keys under spec):\n      \
-             project: foobar-dev   # Pub/Sub's project: KEDA reads projects/<project>/subscriptions/<name>\n      \
-             googleServiceAccounts: \"{foobar-api: foobar-api@foobar-dev.iam.gserviceaccount.com}\"  # Workload Identity\n      \
-             googleServiceAccount: \"{app}@foobar-dev.iam.gserviceaccount.com\"  # the apps not listed\n      \
-             clusterProject: foobar-dev  # the GKE cluster's project (default: project)\n      \
-             namespace: foobar  # the apps' namespace when their specs name none (Workload Identity)\n      \
-             prometheusNamespace: monitoring  # Prometheus' namespace (NetworkPolicy)\n\n    \
-             Under kustomize (KRM exec plugin) the LummoDeployment itself is the functionConfig.\n\n\
+    const HELP_NOTES: &'static str = "    Under kustomize (KRM exec plugin) the LummoDeployment itself is the functionConfig.\n\n\
              EXAMPLE:\n    apiVersion: lummo.dev/v1alpha1\n    kind: LummoDeployment\n    metadata:\n      name: foobar-api\n    spec:\n      app: foobar-api\n      containers:\n        image: foobar:1.0.0\n        ports: [{name: http, port: 8080}]\n        resources: {requests: {cpu: 250m, memory: 256Mi}}";
 
     fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {
