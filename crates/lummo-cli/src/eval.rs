@@ -105,7 +105,25 @@ fn chain_run(
     std::io::stdin()
         .take(limits.max_bytes as u64 + 1)
         .read_to_string(&mut input)?;
-    let mut list = ResourceList::parse(&input, &limits)?;
+    match run_chain(chain, explicit, manifests, &input)? {
+        Some(text) => {
+            crate::emit(&text);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::from(1)),
+    }
+}
+
+/// The chain over `input`: what it prints, or `None` when a function failed (its
+/// results are on stderr).
+pub fn run_chain(
+    chain: &[lummo_render::Function],
+    explicit: &BTreeMap<String, Value>,
+    manifests: bool,
+    input: &str,
+) -> Result<Option<String>> {
+    let limits = krm_sdk::yaml::Limits::default();
+    let mut list = ResourceList::parse(input, &limits)?;
     check_targets(&mut list);
     let original = list.function_config.take();
     for function in chain {
@@ -129,7 +147,7 @@ fn chain_run(
             );
         }
         if failed {
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     }
     list.function_config = original;
@@ -140,9 +158,8 @@ fn chain_run(
             .into_iter()
             .filter(|i| !fc::is_function_config(i))
             .collect();
-        crate::emit(&lummo_render::manifests(&items, &Default::default()));
+        Ok(Some(lummo_render::manifests(&items, &Default::default())))
     } else {
-        crate::emit(&list.write());
+        Ok(Some(list.write()))
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 mod catalog;
 mod completions;
 mod eval;
+mod overlay;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
@@ -40,9 +41,14 @@ enum Command {
     /// one after the other; the environment variable LUMMO_THREADS=N sets the
     /// number of threads (1: one package after the other).
     Render {
-        /// The package (a folder with a Kptfile); as kpt, the current folder by default.
+        /// The package (a folder with a Kptfile), or a kustomize overlay (a folder
+        /// with a kustomization.yaml, with --manifests); the current folder by default.
         #[arg(default_value = ".")]
         package: PathBuf,
+        /// Print every file the render reads, one a line, relative to the folder
+        /// (for Argo CD's manifest-generate-paths); render nothing.
+        #[arg(long, conflicts_with_all = ["output", "manifests", "check"])]
+        inputs: bool,
         /// As kpt: `stdout` prints the rendered package as a ResourceList,
         /// `unwrap` as a YAML stream, a folder gets a copy of the rendered package
         /// (it must not exist yet and must lie outside the package); default:
@@ -192,7 +198,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             image_pull_policy,
             check,
             results_dir,
+            inputs,
         } => {
+            if let Some(code) = overlay::dispatch(&package, inputs, manifests)? {
+                return Ok(code);
+            }
             let pull = match image_pull_policy
                 .as_deref()
                 .map(str::to_ascii_lowercase)
