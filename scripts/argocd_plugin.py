@@ -21,6 +21,15 @@ input). kustomize is the real `kubectl kustomize` (/usr/bin). Success means: exi
 manifests. A bad-input case (expected-error.txt) means: exit 1, nothing on stdout,
 stderr holding each line of expected-error.txt. UPDATE_GOLDEN=1 rewrites
 expectations of successful cases.
+
+Also, per app: the plugin's `discover.find.command` claims it (exit 0, output)
+or, for bad input, does not; and the exact inputs (`lummo render --inputs`):
+in a fresh copy of the repository, every file the list does not cover is changed
+(a document appended, a line for other files) and a new `intruder.yaml` put in
+every folder it does not cover, and the plugin's output must stay the same, while
+changing one listed file must change it (the check can fail). Each Application of
+deploy/argocd/application.yaml must carry the manifest-generate-paths built from
+--inputs of its path.
 """
 import os
 import shutil
@@ -35,14 +44,78 @@ IMAGE_BINARY = "/usr/local/bin/function"
 EXPECTED_DIR = "tests/argocd-plugin/expected"
 
 
-def plugin_command(lummo):
+def plugin_command(lummo, which):
+    """`generate` or the discover `find` command of plugin.yaml, with the image's binary."""
     with open(os.path.join(ROOT, "deploy/argocd/plugin.yaml")) as f:
         plugin = yaml.safe_load(f)
-    generate = plugin["spec"]["generate"]
-    command = list(generate["command"]) + list(generate.get("args") or [])
+    spec = plugin["spec"]["generate"] if which == "generate" else plugin["spec"]["discover"]["find"]
+    command = list(spec["command"]) + list(spec.get("args") or [])
     if command[0] != IMAGE_BINARY:
-        sys.exit(f"argocd-plugin: plugin.yaml's generate command starts with {command[0]}, not {IMAGE_BINARY}")
+        sys.exit(f"argocd-plugin: plugin.yaml's {which} command starts with {command[0]}, not {IMAGE_BINARY}")
     return [lummo] + command[1:]
+
+
+INTRUDER = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: intruder\ndata:\n  changed: \"yes\"\n"
+
+
+def covered(relpath, folders, files):
+    return relpath in files or any(relpath == f or relpath.startswith(f + "/") for f in folders)
+
+
+def listed_inputs(lummo, repo, path):
+    """--inputs of the app, as repository-relative folders and files."""
+    out = subprocess.run([lummo, "render", ".", "--inputs"], cwd=os.path.join(repo, path),
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    folders, files = set(), set()
+    for line in out:
+        target = os.path.normpath(os.path.join(path, line))
+        (folders if line.endswith("/") else files).add(target)
+    return folders, files
+
+
+def generate_paths(lummo, path):
+    """manifest-generate-paths built from --inputs: folders, then files no folder covers."""
+    out = subprocess.run([lummo, "render", ".", "--inputs"], cwd=os.path.join(ROOT, path),
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    folders = [line.rstrip("/") or "." for line in out if line.endswith("/")]
+    folders = sorted((os.path.normpath(f) for f in folders), key=lambda f: (f != ".", f))
+    files = [line for line in out if not line.endswith("/")
+             and not any(os.path.normpath(line).startswith(f + "/") or f == "." for f in folders)]
+    return ";".join(folders + files)
+
+
+def mutation_check(lummo, command, path, expected_text):
+    """Changing everything --inputs does not cover leaves the output; changing a listed file does not."""
+    with tempfile.TemporaryDirectory() as repo:
+        repository_copy(repo)
+        folders, files = listed_inputs(lummo, repo, path)
+        changed = 0
+        for directory, subdirs, names in os.walk(repo):
+            rel_dir = os.path.relpath(directory, repo)
+            rel_dir = "" if rel_dir == "." else rel_dir
+            for name in names:
+                rel = os.path.join(rel_dir, name)
+                if covered(rel, folders, files):
+                    continue
+                with open(os.path.join(directory, name), "a") as f:
+                    f.write("\n---\n" + INTRUDER if name.endswith((".yaml", ".yml")) else "\nchanged\n")
+                changed += 1
+            if not covered(os.path.join(rel_dir, "intruder.yaml"), folders, files):
+                with open(os.path.join(directory, "intruder.yaml"), "w") as f:
+                    f.write(INTRUDER)
+        run = generate(command, repo, path)
+        if run.returncode != 0 or run.stdout.rstrip("\n") != expected_text.rstrip("\n"):
+            return f"changing {changed} files outside --inputs changed the output ({run.stderr.strip()[:300]})"
+        # The check can fail: a listed resource file with one more object changes it.
+        for rel in sorted(files):
+            if not rel.endswith((".yaml", ".yml")) or os.path.basename(rel).startswith("kustomization"):
+                continue
+            with open(os.path.join(repo, rel), "a") as f:
+                f.write("\n---\n" + INTRUDER)
+            run = generate(command, repo, path)
+            if run.returncode != 0 or run.stdout.rstrip("\n") != expected_text.rstrip("\n"):
+                return None
+        return "no listed file changes the output: the mutation check proves nothing"
 
 
 def repository_copy(dest):
@@ -112,7 +185,8 @@ def main():
     lummo = os.path.abspath(os.path.join(ROOT, sys.argv[1], "lummo"))
     if not os.path.isfile("/usr/bin/kubectl"):
         sys.exit("argocd-plugin: /usr/bin/kubectl is required (the real kustomize), not optional")
-    command = plugin_command(lummo)
+    command = plugin_command(lummo, "generate")
+    discover = plugin_command(lummo, "discover")
     update = os.environ.get("UPDATE_GOLDEN") == "1"
     passed = failed = 0
     with tempfile.TemporaryDirectory() as repo:
@@ -156,6 +230,15 @@ def main():
                         # scripts/environments.sh; the comparison is of the documents' text.
                         if want.rstrip("\n") != run.stdout.rstrip("\n"):
                             problem = f"output differs from {expected}"
+            found = subprocess.run(discover, cwd=os.path.join(repo, path), capture_output=True, text=True)
+            claimed = found.returncode == 0 and found.stdout.strip() != ""
+            # Only a folder with neither a Kptfile nor a kustomization.yaml is not the plugin's.
+            want_claimed = not path.startswith("tests/argocd-plugin/no-package/")
+            if problem is None and claimed != want_claimed:
+                problem = f"discover {'claims' if claimed else 'does not claim'} it"
+            if problem is None and expected:
+                with open(os.path.join(ROOT, expected)) as f:
+                    problem = mutation_check(lummo, command, path, f.read())
             if problem:
                 failed += 1
                 print(f"FAIL {path}: {problem}")
@@ -164,6 +247,17 @@ def main():
             else:
                 passed += 1
                 print(f"ok   {path}")
+    with open(os.path.join(ROOT, "deploy/argocd/application.yaml")) as f:
+        for app in yaml.safe_load_all(f):
+            path = app["spec"]["source"]["path"]
+            have = (app["metadata"].get("annotations") or {}).get("argocd.argoproj.io/manifest-generate-paths")
+            want = generate_paths(lummo, path)
+            if have == want:
+                passed += 1
+                print(f"ok   application {app['metadata']['name']}: manifest-generate-paths {want}")
+            else:
+                failed += 1
+                print(f"FAIL application {app['metadata']['name']}: manifest-generate-paths is {have!r}, --inputs gives {want!r}")
     print(f"argocd-plugin: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -66,24 +66,47 @@ fn kustomization_in(dir: &Path) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// Every file a render of `dir` reads, as canonical paths, sorted.
+/// What a render of a folder reads: whole folders (every file below one may be
+/// read, a new one included) and single files, as canonical paths, sorted.
+#[derive(Default)]
+pub struct Inputs {
+    pub folders: BTreeSet<PathBuf>,
+    pub files: BTreeSet<PathBuf>,
+}
+
+/// What a render of `dir` reads.
 ///
-/// A kpt package: every `Kptfile`, `.krmignore`, `*.yaml` and `*.yml` below it
-/// (subpackages included; `.git` never). A kustomize overlay: its kustomization
-/// file and, recursively, every file or folder one names (resources, components,
-/// patches, generators' files, ...): any string of a kustomization that names an
-/// existing path beside it counts, so a field kustomize adds later is not missed
-/// (listing a file too many only costs Argo CD a refresh).
-pub fn inputs(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+/// A kpt package: its folder (any `*.yaml`, `*.yml`, `Kptfile`, `.krmignore` added
+/// below it is read) and every such file now. A kustomize overlay: its folder (the
+/// overlay path: kustomize looks for its kustomization file there), its
+/// kustomization file and, recursively, every file one names (resources,
+/// components, patches, generators' files, ...), and each kustomization's folder
+/// (kustomize looks there for `kustomization.yml` and `Kustomization` too): any string of a kustomization that
+/// names an existing path beside it counts, so a field kustomize adds later is not
+/// missed (listing a file too many only costs Argo CD a refresh). Files that a
+/// kustomization names elsewhere (a `../config.env`) are single files.
+pub fn inputs(dir: &Path) -> Result<Inputs> {
     let dir = dir
         .canonicalize()
         .with_context(|| format!("{}: cannot open", dir.display()))?;
-    let mut files = BTreeSet::new();
+    let mut inputs = Inputs::default();
     match discover(&dir)? {
-        Source::Package => package_files(&dir, &mut files)?,
-        Source::Overlay(file) => kustomization_files(&file, &mut files, &mut Vec::new())?,
+        Source::Package => package_files(&dir, &mut inputs.files)?,
+        Source::Overlay(file) => {
+            kustomization_files(&file, &mut inputs.files, &mut Vec::new())?;
+            // kustomize looks in each kustomization's folder for its three names
+            // (a second one is an error): those folders are read as a whole.
+            let folders = inputs
+                .files
+                .iter()
+                .filter(|f| f.file_name().is_some_and(|n| KUSTOMIZATION_FILES.iter().any(|k| n == *k)))
+                .filter_map(|f| f.parent().map(Path::to_path_buf))
+                .collect::<Vec<_>>();
+            inputs.folders.extend(folders);
+        }
     }
-    Ok(files)
+    inputs.folders.insert(dir);
+    Ok(inputs)
 }
 
 fn package_files(dir: &Path, files: &mut BTreeSet<PathBuf>) -> Result<()> {
@@ -217,7 +240,7 @@ fn kustomize_command() -> Result<Vec<String>> {
 /// local-config annotation hidden from kustomize; the stream with it restored.
 pub fn build(dir: &Path) -> Result<String> {
     let dir = dir.canonicalize().with_context(|| format!("{}: cannot open", dir.display()))?;
-    let files = inputs(&dir)?;
+    let files = inputs(&dir)?.files;
     // The copy keeps the files' places relative to their deepest common folder.
     let mut common: PathBuf = dir.clone();
     for file in &files {
@@ -352,9 +375,15 @@ impl Drop for TempDir {
 pub fn dispatch(dir: &Path, list_inputs: bool, manifests: bool) -> Result<Option<ExitCode>> {
     if list_inputs {
         let base = dir.canonicalize().with_context(|| format!("{}: cannot open", dir.display()))?;
+        // Folders end in `/`: every file below one counts.
+        let inputs = inputs(&base)?;
         let mut text = String::new();
-        for file in inputs(&base)? {
-            text.push_str(&relative(&file, &base));
+        for folder in &inputs.folders {
+            text.push_str(&relative(folder, &base));
+            text.push_str("/\n");
+        }
+        for file in &inputs.files {
+            text.push_str(&relative(file, &base));
             text.push('\n');
         }
         crate::emit(&text);
