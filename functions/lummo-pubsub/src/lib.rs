@@ -305,7 +305,10 @@ impl Renderer<'_> {
                 self.problems.push(
                     spec.error(
                         field,
-                        "a dead letter needs the project number for the Pub/Sub service agent's grants: set `projectNumber` in the functionConfig",
+                        format!(
+                            "a dead letter needs the project number for the Pub/Sub service agent's grants: {}",
+                            lummo_core::set_in_config(PubSub::NAME, CONFIG_KIND, "projectNumber", "\"123456789012\"")
+                        ),
                     )
                     .tag(lummo_core::NEEDS_CONFIG_TAG, "projectNumber"),
                 );
