@@ -151,6 +151,13 @@ pub fn run_chain(
         }
     }
     list.function_config = original;
+    let refused = lummo_render::refused_in_manifests(&list.items);
+    if manifests && !refused.is_empty() {
+        for problem in refused {
+            eprintln!("{}: {problem}", crate::paint("error", krm_sdk::Severity::Error));
+        }
+        return Ok(None);
+    }
     if manifests {
         // Function configs are for the functions, not for the cluster.
         let items: Vec<krm_sdk::Item> = list

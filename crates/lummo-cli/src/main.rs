@@ -94,7 +94,11 @@ enum Command {
         configs: Vec<String>,
     },
     /// Check a package without changing it (lummo-validate).
-    Validate { package: PathBuf },
+    Validate {
+        /// The package (a folder with a Kptfile); the current folder by default.
+        #[arg(default_value = ".")]
+        package: PathBuf,
+    },
     /// Print the JSON Schema of a Lummo kind.
     Schema {
         /// e.g. LummoDeployment; `--list` to see them all.
@@ -369,12 +373,27 @@ fn render(
     }
     if rendered.failed() {
         rendered.commit()?;
+        // The last line says what became of the package, after any number of results.
+        let nothing = match output {
+            Output::InPlace | Output::Dir(_) => "nothing was written",
+            _ => "nothing was printed",
+        };
+        eprintln!("{}: the render failed; {nothing}", package.display());
         return Ok(ExitCode::from(1));
     }
+    let count = rendered.resources;
     match output {
         Output::Stdout => emit(&rendered.resource_list()),
         Output::Unwrap => emit(&rendered.unwrapped()),
         Output::Manifests => {
+            let refused = lummo_render::refused_in_manifests(&rendered.items);
+            if !refused.is_empty() {
+                for problem in refused {
+                    eprintln!("{}: {problem}", paint("error", Severity::Error));
+                }
+                eprintln!("{}: the render failed; nothing was printed", package.display());
+                return Ok(ExitCode::from(1));
+            }
             let configs = lummo_render::function_config_paths(package)?;
             for warning in lummo_render::unmarked_local_config(&rendered.items, &configs) {
                 eprintln!("{}: {warning}", paint("warning", Severity::Warning));
@@ -436,7 +455,7 @@ fn render(
     if verbose {
         eprintln!(
             "rendered {} resources in {:.1} ms",
-            rendered.items.len(),
+            count,
             start.elapsed().as_secs_f64() * 1000.0
         );
     }

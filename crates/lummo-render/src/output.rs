@@ -422,6 +422,33 @@ pub fn manifests(items: &[Item], function_configs: &BTreeSet<String>) -> String 
     }))
 }
 
+/// Objects `manifests` must not print: the product README's draft form
+/// (`apiVersion: LummoKRM`, `kind: pgbouncer`), which the functions read with a
+/// warning but no cluster can apply, so an Argo CD sync would fail on it. Each as
+/// an error naming the file, the object and the form to write instead.
+pub fn refused_in_manifests(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i.value())
+        .filter(|item| {
+            lummo_core::DRAFT_KINDS.contains(&item.kind()) && !item.api_version().contains('/')
+        })
+        .map(|item| {
+            let path = item.file_ref().map(|f| format!("{}: ", f.path)).unwrap_or_default();
+            format!(
+                "{path}{}/{}: `apiVersion: {}`, `kind: {}` is the README's draft form: no cluster \
+                 has that API, so Argo CD could not apply it; write it as \
+                 `apiVersion: {}`, `kind: LummoPgBouncer` (the warning above shows the whole spec)",
+                item.kind(),
+                item.name(),
+                item.api_version(),
+                item.kind(),
+                lummo_core::API_VERSION
+            )
+        })
+        .collect()
+}
+
 /// Lummo specs and functionConfigs that `manifests` leaves out by kind or by
 /// reference although they lack the local-config annotation: other tools
 /// (`kpt live apply`, a plain `kubectl apply -f`) would send them to the cluster.

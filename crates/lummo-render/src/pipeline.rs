@@ -139,6 +139,7 @@ pub(crate) fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> 
     for warning in rendered.hand_edits.check(&items) {
         rendered.finding("", "lummo render", warning);
     }
+    rendered.resources += items.len();
     if rendered.staging.is_some() {
         rendered.stage(items)
     } else {

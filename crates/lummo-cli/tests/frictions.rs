@@ -1,0 +1,120 @@
+//! The frictions a new user met (issue 33), each pinned: these failed before the fix.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn lummo(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lummo-frictions-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn catalog_reads_the_packages_own_backstage_config() {
+    let out = lummo(&root(), &["catalog", "Kptfile.examples/backstage"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("owner: group:payments"), "{}", text(&out.stdout));
+    // A flag still overrides the package's own config.
+    let out = lummo(&root(), &["catalog", "Kptfile.examples/backstage", "--owner", "group:other"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("owner: group:payments"));
+    assert!(text(&out.stdout).contains("owner: group:other"));
+}
+
+#[test]
+fn validate_defaults_to_the_current_folder() {
+    let out = lummo(&root().join("Kptfile.examples/workload"), &["validate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("resources checked, no errors"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_failed_render_ends_with_a_line_saying_nothing_was_written() {
+    let dir = scratch("failed");
+    let package = dir.join("pkg");
+    copy_dir(&root().join("Kptfile.examples/workload"), &package);
+    let spec = package.join("foobar-api.yaml");
+    let before = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, before.replace("kind: LummoDeployment", "kind: LummoDeploymnt")).unwrap();
+    let out = lummo(&dir, &["render", "pkg"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert_eq!(last, "pkg: the render failed; nothing was written", "{stderr}");
+    let out = lummo(&dir, &["render", "pkg", "--manifests"]);
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).ends_with("pkg: the render failed; nothing was printed\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn verbose_render_in_place_counts_the_resources() {
+    let dir = scratch("verbose");
+    copy_dir(&root().join("Kptfile.examples/workload"), &dir.join("pkg"));
+    let out = lummo(&dir, &["render", "pkg", "-v"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line = stderr.lines().find(|l| l.starts_with("rendered ")).expect(&stderr);
+    let count: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    // The package's files hold more than ten objects (specs, configs, generated).
+    assert!(count > 10, "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn manifests_refuse_the_draft_pgbouncer_kind() {
+    let dir = scratch("draft");
+    std::fs::write(
+        dir.join("Kptfile"),
+        "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: draft\npipeline:\n  mutators:\n  - image: ghcr.io/lummo/krm-functions/lummo-pgbouncer:v0.1.0\n",
+    )
+    .unwrap();
+    // The product spec's draft form, as written there.
+    std::fs::write(
+        dir.join("pgbouncer.yaml"),
+        "apiVersion: LummoKRM\nkind: pgbouncer\nmetadata:\n  name: tokko-api-pgbouncer\nspec:\n  app: foobar-api\n  part-of: foobar\n  spec:\n    connectionSecret: tokko-api-postgres-creds\n    config:\n      POOL_SIZE: 100\n",
+    )
+    .unwrap();
+    let out = lummo(&dir, &["render", ".", "--manifests"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "printed manifests Argo CD cannot apply");
+    assert!(
+        stderr.contains("pgbouncer.yaml: pgbouncer/tokko-api-pgbouncer")
+            && stderr.contains("kind: LummoPgBouncer"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
