@@ -619,7 +619,25 @@ fn report(rendered: &lummo_render::Rendered) {
     // otherwise cost a system call per line, and a terminal check per label.
     // Placing a result that names a field reads its document again: on every core.
     let colored = colors();
-    let lines = krm_sdk::parallel::map(&rendered.findings, |finding| {
+    // lummo-validate runs the generators' checks again: a result it repeats about
+    // the same object and field is printed once, under the function that found it.
+    let mut seen = std::collections::HashSet::new();
+    let findings: Vec<&lummo_render::Finding> = rendered
+        .findings
+        .iter()
+        .filter(|f| {
+            let r = &f.result;
+            seen.insert((
+                f.package.clone(),
+                severity_label(r.severity),
+                r.file.as_ref().map(|file| (file.path.clone(), file.index)),
+                r.resource_ref.as_ref().map(|r| format!("{}/{}", r.kind, r.name)),
+                r.field.as_ref().map(|field| field.path.clone()),
+                r.message.clone(),
+            ))
+        })
+        .collect();
+    let lines = krm_sdk::parallel::map(&findings, |finding| {
         let result: &ResultItem = &finding.result;
         let mut line = String::new();
         if let Some(file) = &result.file {

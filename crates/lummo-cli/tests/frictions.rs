@@ -118,3 +118,31 @@ fn manifests_refuse_the_draft_pgbouncer_kind() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_warning_is_printed_once_not_again_by_lummo_validate() {
+    let dir = scratch("once");
+    let package = dir.join("pkg");
+    copy_dir(&root().join("Kptfile.examples/workload"), &package);
+    let spec = package.join("foobar-api.yaml");
+    let text_before = std::fs::read_to_string(&spec).unwrap();
+    let without: String = text_before
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("environment:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, text_before, "the example lost its environment");
+    std::fs::write(&spec, without).unwrap();
+    // With lummo-validate, which runs lummo-workload's checks again.
+    let kptfile = package.join("Kptfile");
+    let mut pipeline = std::fs::read_to_string(&kptfile).unwrap();
+    pipeline.push_str("  validators:\n  - image: ghcr.io/lummo/krm-functions/lummo-validate:v0.1.0\n");
+    std::fs::write(&kptfile, pipeline).unwrap();
+    let out = lummo(&dir, &["render", "pkg"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("spec.environment:")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(warnings[0].starts_with("warning [lummo-workload]"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
