@@ -140,9 +140,14 @@ pub fn run_chain(
         }
         let failed = list.has_errors();
         for result in std::mem::take(&mut list.results) {
+            // The label is printed once, in front: the result's own text repeats
+            // it (`error: ...`, as a function binary prints it alone).
+            let label = crate::severity_label(result.severity);
+            let text = result.to_string();
+            let text = text.strip_prefix(&format!("{label}: ")).unwrap_or(&text);
             eprintln!(
-                "{} [{}] {result}",
-                crate::paint(crate::severity_label(result.severity), result.severity),
+                "{} [{}] {text}",
+                crate::paint(label, result.severity),
                 function.name
             );
         }

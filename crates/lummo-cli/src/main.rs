@@ -59,14 +59,16 @@ enum Command {
         /// no Kptfile, Lummo spec, functionConfig named by a step or local-config.
         #[arg(long, conflicts_with = "output")]
         manifests: bool,
-        /// Allow `exec:` steps that are not Lummo functions to run, as kpt requires.
+        /// Allow the pipeline's `exec:` steps to run, as kpt requires (every one,
+        /// Lummo functions' binaries too; image steps of Lummo functions run in
+        /// process without it).
         #[arg(long)]
         allow_exec: bool,
         /// Give container steps the network, as kpt's `--allow-network`.
         #[arg(long)]
         allow_network: bool,
         /// Pull images of container steps: Always, IfNotPresent (default) or Never.
-        #[arg(long, value_name = "POLICY")]
+        #[arg(long, value_name = "POLICY", value_parser = ["Always", "IfNotPresent", "Never"], ignore_case = true)]
         image_pull_policy: Option<String>,
         /// Write nothing; exit 1 with a unified diff of every file a render would
         /// change (the CI gate for "rendered output is committed and current").

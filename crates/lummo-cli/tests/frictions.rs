@@ -146,3 +146,42 @@ fn a_warning_is_printed_once_not_again_by_lummo_validate() {
     assert!(warnings[0].starts_with("warning [lummo-workload]"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn eval_prints_the_severity_once() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(["eval", "workload", "validate", "--manifests"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"apiVersion: lummo.dev/v1alpha1\nkind: LummoDeploymnt\nmetadata:\n  name: a\nspec: {}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr.lines().next().unwrap();
+    assert!(line.starts_with("error [lummo-workload] LummoDeploymnt/a: "), "{stderr}");
+}
+
+#[test]
+fn completions_offer_the_pull_policies_and_help_says_what_allow_exec_is_for() {
+    let out = lummo(&root(), &["completions", "bash"]);
+    let script = text(&out.stdout);
+    let at = script.find("--image-pull-policy)").expect("no --image-pull-policy in the completions");
+    assert!(
+        script[at..].lines().nth(1).unwrap().contains("Always IfNotPresent Never"),
+        "{}",
+        &script[at..at + 200]
+    );
+    let help = text(&lummo(&root(), &["render", "--help"]).stdout);
+    assert!(!help.contains("that are not Lummo functions"), "{help}");
+    assert!(help.contains("every one"), "{help}");
+}
