@@ -185,3 +185,25 @@ fn completions_offer_the_pull_policies_and_help_says_what_allow_exec_is_for() {
     assert!(!help.contains("that are not Lummo functions"), "{help}");
     assert!(help.contains("every one"), "{help}");
 }
+
+#[test]
+fn a_missing_secret_is_reported_at_secrets_not_at_a_configmap_of_the_same_name() {
+    let dir = scratch("secret");
+    std::fs::write(
+        dir.join("Kptfile"),
+        "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("deployment.yaml"),
+        "apiVersion: lummo.dev/v1alpha1\nkind: LummoDeployment\nmetadata:\n  name: shop\nspec:\n  app: shop\n  part-of: shop\n  containers:\n    image: shop:1.0\n    configs: [shop]\n    secrets: [shop]\n    resources: {requests: {cpu: 100m, memory: 64Mi}}\n",
+    )
+    .unwrap();
+    let out = lummo(&dir, &["validate"]);
+    let stderr = text(&out.stderr);
+    let secret = stderr.lines().find(|l| l.contains("no Secret `shop`")).expect(&stderr);
+    assert!(secret.contains("spec.containers.secrets[0]"), "{stderr}");
+    let configmap = stderr.lines().find(|l| l.contains("no ConfigMap `shop`")).expect(&stderr);
+    assert!(configmap.contains("spec.containers.configs[0]"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
