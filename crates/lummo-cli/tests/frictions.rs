@@ -207,3 +207,28 @@ fn a_missing_secret_is_reported_at_secrets_not_at_a_configmap_of_the_same_name()
     assert!(configmap.contains("spec.containers.configs[0]"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_config_no_step_references_is_warned_about_with_the_line_to_add() {
+    let dir = scratch("unused");
+    let package = dir.join("pkg");
+    copy_dir(&root().join("Kptfile.examples/tokko-api"), &package);
+    let kptfile = package.join("Kptfile");
+    let text_before = std::fs::read_to_string(&kptfile).unwrap();
+    let without = text_before.replace("    configPath: networking-config.yaml\n", "");
+    assert_ne!(without, text_before);
+    std::fs::write(&kptfile, without).unwrap();
+    let out = lummo(&dir, &["render", "pkg", "-o", "stdout"]);
+    let stderr = text(&out.stderr);
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("no step's functionConfig"))
+        .unwrap_or_else(|| panic!("no warning:\n{stderr}"));
+    assert!(
+        warning.starts_with("warning [lummo render] pkg/networking-config.yaml")
+            || warning.contains("networking-config.yaml:"),
+        "{warning}"
+    );
+    assert!(warning.contains("give that step `configPath: networking-config.yaml`"), "{warning}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -78,6 +78,10 @@ pub fn render(root: &Path, settings: Settings, target: Target) -> Result<Rendere
 /// finishes it unless it failed.
 pub(crate) fn render_subtree(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<()> {
     let items = render_package(rendered, root, relative, Ancestors::NoPipeline)?;
+    // Also when the render failed: a config the step ran without is often why.
+    for warning in crate::output::unused_configs(&items) {
+        rendered.finding(relative, "lummo render", warning);
+    }
     if !rendered.failed() {
         finish(rendered, root, items)?;
     }
