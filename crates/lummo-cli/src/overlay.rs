@@ -99,7 +99,10 @@ pub fn inputs(dir: &Path) -> Result<Inputs> {
             let folders = inputs
                 .files
                 .iter()
-                .filter(|f| f.file_name().is_some_and(|n| KUSTOMIZATION_FILES.iter().any(|k| n == *k)))
+                .filter(|f| {
+                    f.file_name()
+                        .is_some_and(|n| KUSTOMIZATION_FILES.iter().any(|k| n == *k))
+                })
                 .filter_map(|f| f.parent().map(Path::to_path_buf))
                 .collect::<Vec<_>>();
             inputs.folders.extend(folders);
@@ -144,13 +147,18 @@ fn kustomization_files(
         bail!(
             "{}: kustomizations name each other in a cycle ({}); remove one of those entries",
             file.display(),
-            stack.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" -> ")
+            stack
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" -> ")
         );
     }
     if !files.insert(file.to_path_buf()) {
         return Ok(());
     }
-    let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
     let documents = krm_sdk::yaml::parse_documents(&text, &Default::default())
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let dir = file.parent().unwrap_or(Path::new("/"));
@@ -208,7 +216,11 @@ pub fn relative(path: &Path, base: &Path) -> String {
     let base: Vec<Component> = base.components().collect();
     let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<String> = vec!["..".into(); base.len() - common];
-    parts.extend(path[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.extend(
+        path[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
     if parts.is_empty() {
         ".".into()
     } else {
@@ -220,7 +232,11 @@ pub fn relative(path: &Path, base: &Path) -> String {
 /// `kubectl kustomize` when kubectl is on PATH, else `kustomize build`.
 fn kustomize_command() -> Result<Vec<String>> {
     if let Some(command) = std::env::var_os("LUMMO_KUSTOMIZE").filter(|v| !v.is_empty()) {
-        let words: Vec<String> = command.to_string_lossy().split_whitespace().map(String::from).collect();
+        let words: Vec<String> = command
+            .to_string_lossy()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
         return Ok(words);
     }
     let on_path = |name: &str| {
@@ -239,13 +255,18 @@ fn kustomize_command() -> Result<Vec<String>> {
 /// `kustomize build` of the overlay `dir`, on a copy of its inputs with the
 /// local-config annotation hidden from kustomize; the stream with it restored.
 pub fn build(dir: &Path) -> Result<String> {
-    let dir = dir.canonicalize().with_context(|| format!("{}: cannot open", dir.display()))?;
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("{}: cannot open", dir.display()))?;
     let files = inputs(&dir)?.files;
     // The copy keeps the files' places relative to their deepest common folder.
     let mut common: PathBuf = dir.clone();
     for file in &files {
         while !file.starts_with(&common) {
-            common = common.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+            common = common
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("/"));
         }
     }
     let copy = TempDir::new()?;
@@ -254,7 +275,8 @@ pub fn build(dir: &Path) -> Result<String> {
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let text = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
+        let text =
+            std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
         let text = match String::from_utf8(text) {
             Ok(text) => text.replace(LOCAL_CONFIG, HIDDEN).into_bytes(),
             Err(raw) => raw.into_bytes(),
@@ -270,8 +292,10 @@ pub fn build(dir: &Path) -> Result<String> {
         .output()
         .with_context(|| format!("cannot run `{}`", command.join(" ")))?;
     if !output.status.success() {
-        let message = String::from_utf8_lossy(&output.stderr)
-            .replace(&format!("{}/", copy.0.display()), &format!("{}/", common.display()));
+        let message = String::from_utf8_lossy(&output.stderr).replace(
+            &format!("{}/", copy.0.display()),
+            &format!("{}/", common.display()),
+        );
         bail!(
             "{}: `{} {}` failed ({}): {}; fix the kustomization (run that command on the folder to see the same error)",
             dir.display(),
@@ -281,7 +305,8 @@ pub fn build(dir: &Path) -> Result<String> {
             message.trim()
         );
     }
-    let text = String::from_utf8(output.stdout).context("kustomize printed something that is not UTF-8")?;
+    let text = String::from_utf8(output.stdout)
+        .context("kustomize printed something that is not UTF-8")?;
     Ok(text.replace(HIDDEN, LOCAL_CONFIG))
 }
 
@@ -314,13 +339,18 @@ pub fn functions(items: &[&Value]) -> Vec<lummo_render::Function> {
 /// final line on stderr, exit 1 and nothing on stdout.
 pub fn render_manifests(dir: &Path) -> Result<ExitCode> {
     // `.` in a message says nothing in Argo CD's logs: the folder's own path.
-    let dir = &dir.canonicalize().with_context(|| format!("{}: cannot open", dir.display()))?;
+    let dir = &dir
+        .canonicalize()
+        .with_context(|| format!("{}: cannot open", dir.display()))?;
     let stream = build(dir)?;
     let list = krm_sdk::ResourceList::parse(&stream, &Default::default())
         .map_err(|e| anyhow::anyhow!("{}: the output of kustomize: {e}", dir.display()))?;
     let items: Vec<&Value> = list.items.iter().map(|i| i.value()).collect();
     // A misspelt Lummo kind still has the group: lummo-validate names the kind meant.
-    if !items.iter().any(|item| krm_sdk::ObjectExt::api_version(*item).starts_with("lummo.dev/")) {
+    if !items
+        .iter()
+        .any(|item| krm_sdk::ObjectExt::api_version(*item).starts_with("lummo.dev/"))
+    {
         bail!(
             "{}: the kustomize build holds no Lummo spec (LummoDeployment, LummoNetworking, ...): \
              nothing for the Lummo functions; name the specs' files in the kustomization's `resources` \
@@ -339,7 +369,10 @@ pub fn render_manifests(dir: &Path) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            eprintln!("{}: the render failed; nothing was printed (fix the errors above)", dir.display());
+            eprintln!(
+                "{}: the render failed; nothing was printed (fix the errors above)",
+                dir.display()
+            );
             Ok(ExitCode::from(1))
         }
     }
@@ -358,7 +391,8 @@ impl TempDir {
             COUNT.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
         Ok(Self(path))
     }
 }
@@ -374,7 +408,9 @@ impl Drop for TempDir {
 /// rendered files to). `None`: a kpt package, rendered as before.
 pub fn dispatch(dir: &Path, list_inputs: bool, manifests: bool) -> Result<Option<ExitCode>> {
     if list_inputs {
-        let base = dir.canonicalize().with_context(|| format!("{}: cannot open", dir.display()))?;
+        let base = dir
+            .canonicalize()
+            .with_context(|| format!("{}: cannot open", dir.display()))?;
         // Folders end in `/`: every file below one counts.
         let inputs = inputs(&base)?;
         let mut text = String::new();

@@ -45,9 +45,21 @@ fn copy_dir(from: &Path, to: &Path) {
 fn catalog_reads_the_packages_own_backstage_config() {
     let out = lummo(&root(), &["catalog", "Kptfile.examples/backstage"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("owner: group:payments"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("owner: group:payments"),
+        "{}",
+        text(&out.stdout)
+    );
     // A flag still overrides the package's own config.
-    let out = lummo(&root(), &["catalog", "Kptfile.examples/backstage", "--owner", "group:other"]);
+    let out = lummo(
+        &root(),
+        &[
+            "catalog",
+            "Kptfile.examples/backstage",
+            "--owner",
+            "group:other",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("owner: group:payments"));
     assert!(text(&out.stdout).contains("owner: group:other"));
@@ -57,7 +69,11 @@ fn catalog_reads_the_packages_own_backstage_config() {
 fn validate_defaults_to_the_current_folder() {
     let out = lummo(&root().join("Kptfile.examples/workload"), &["validate"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("resources checked, no errors"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("resources checked, no errors"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -67,12 +83,19 @@ fn a_failed_render_ends_with_a_line_saying_nothing_was_written() {
     copy_dir(&root().join("Kptfile.examples/workload"), &package);
     let spec = package.join("foobar-api.yaml");
     let before = std::fs::read_to_string(&spec).unwrap();
-    std::fs::write(&spec, before.replace("kind: LummoDeployment", "kind: LummoDeploymnt")).unwrap();
+    std::fs::write(
+        &spec,
+        before.replace("kind: LummoDeployment", "kind: LummoDeploymnt"),
+    )
+    .unwrap();
     let out = lummo(&dir, &["render", "pkg"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
-    assert_eq!(last, "pkg: the render failed; nothing was written", "{stderr}");
+    assert_eq!(
+        last, "pkg: the render failed; nothing was written",
+        "{stderr}"
+    );
     let out = lummo(&dir, &["render", "pkg", "--manifests"]);
     assert!(out.stdout.is_empty());
     assert!(text(&out.stderr).ends_with("pkg: the render failed; nothing was printed\n"));
@@ -86,7 +109,10 @@ fn verbose_render_in_place_counts_the_resources() {
     let out = lummo(&dir, &["render", "pkg", "-v"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let line = stderr.lines().find(|l| l.starts_with("rendered ")).expect(&stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("rendered "))
+        .expect(&stderr);
     let count: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
     // The package's files hold more than ten objects (specs, configs, generated).
     assert!(count > 10, "{line}");
@@ -110,7 +136,10 @@ fn manifests_refuse_the_draft_pgbouncer_kind() {
     let out = lummo(&dir, &["render", ".", "--manifests"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(out.stdout.is_empty(), "printed manifests Argo CD cannot apply");
+    assert!(
+        out.stdout.is_empty(),
+        "printed manifests Argo CD cannot apply"
+    );
     assert!(
         stderr.contains("pgbouncer.yaml: pgbouncer/tokko-api-pgbouncer")
             && stderr.contains("kind: LummoPgBouncer"),
@@ -136,14 +165,21 @@ fn a_warning_is_printed_once_not_again_by_lummo_validate() {
     // With lummo-validate, which runs lummo-workload's checks again.
     let kptfile = package.join("Kptfile");
     let mut pipeline = std::fs::read_to_string(&kptfile).unwrap();
-    pipeline.push_str("  validators:\n  - image: ghcr.io/lummo/krm-functions/lummo-validate:v0.1.0\n");
+    pipeline
+        .push_str("  validators:\n  - image: ghcr.io/lummo/krm-functions/lummo-validate:v0.1.0\n");
     std::fs::write(&kptfile, pipeline).unwrap();
     let out = lummo(&dir, &["render", "pkg"]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("spec.environment:")).collect();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("spec.environment:"))
+        .collect();
     assert_eq!(warnings.len(), 1, "{stderr}");
-    assert!(warnings[0].starts_with("warning [lummo-workload]"), "{stderr}");
+    assert!(
+        warnings[0].starts_with("warning [lummo-workload]"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -168,16 +204,25 @@ fn eval_prints_the_severity_once() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let line = stderr.lines().next().unwrap();
-    assert!(line.starts_with("error [lummo-workload] LummoDeploymnt/a: "), "{stderr}");
+    assert!(
+        line.starts_with("error [lummo-workload] LummoDeploymnt/a: "),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn completions_offer_the_pull_policies_and_help_says_what_allow_exec_is_for() {
     let out = lummo(&root(), &["completions", "bash"]);
     let script = text(&out.stdout);
-    let at = script.find("--image-pull-policy)").expect("no --image-pull-policy in the completions");
+    let at = script
+        .find("--image-pull-policy)")
+        .expect("no --image-pull-policy in the completions");
     assert!(
-        script[at..].lines().nth(1).unwrap().contains("Always IfNotPresent Never"),
+        script[at..]
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains("Always IfNotPresent Never"),
         "{}",
         &script[at..at + 200]
     );
@@ -201,9 +246,15 @@ fn a_missing_secret_is_reported_at_secrets_not_at_a_configmap_of_the_same_name()
     .unwrap();
     let out = lummo(&dir, &["validate"]);
     let stderr = text(&out.stderr);
-    let secret = stderr.lines().find(|l| l.contains("no Secret `shop`")).expect(&stderr);
+    let secret = stderr
+        .lines()
+        .find(|l| l.contains("no Secret `shop`"))
+        .expect(&stderr);
     assert!(secret.contains("spec.containers.secrets[0]"), "{stderr}");
-    let configmap = stderr.lines().find(|l| l.contains("no ConfigMap `shop`")).expect(&stderr);
+    let configmap = stderr
+        .lines()
+        .find(|l| l.contains("no ConfigMap `shop`"))
+        .expect(&stderr);
     assert!(configmap.contains("spec.containers.configs[0]"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -229,6 +280,9 @@ fn a_config_no_step_references_is_warned_about_with_the_line_to_add() {
             || warning.contains("networking-config.yaml:"),
         "{warning}"
     );
-    assert!(warning.contains("give that step `configPath: networking-config.yaml`"), "{warning}");
+    assert!(
+        warning.contains("give that step `configPath: networking-config.yaml`"),
+        "{warning}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -39,11 +39,19 @@ fn the_readme_pipeline_example_renders_as_written() {
         let Some(name) = block.lines().next().and_then(|l| l.strip_prefix("# ")) else {
             continue;
         };
-        let name = name.split_whitespace().next().unwrap().trim_end_matches(':').to_string();
+        let name = name
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .trim_end_matches(':')
+            .to_string();
         std::fs::write(package.join(&name), &block).unwrap();
         written.push(name);
     }
-    assert!(written.contains(&"Kptfile".to_string()), "no `# Kptfile` block: {written:?}");
+    assert!(
+        written.contains(&"Kptfile".to_string()),
+        "no `# Kptfile` block: {written:?}"
+    );
     let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
         .args(["render", "my-app"])
         .current_dir(&dir)
