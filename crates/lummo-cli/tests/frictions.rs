@@ -286,3 +286,37 @@ fn a_config_no_step_references_is_warned_about_with_the_line_to_add() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn render_reports_every_non_krm_input_at_once_with_validates_fix() {
+    let dir = scratch("krm");
+    std::fs::write(
+        dir.join("Kptfile"),
+        "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a.yaml"),
+        "kind: LummoDeployment\nmetadata:\n  name: a\nspec: {}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("b.yaml"),
+        "apiVersion: lummo.dev/v1alpha1\nkind: LummoNetworking\nmetadata: {}\nspec: {}\n",
+    )
+    .unwrap();
+    let out = lummo(&dir, &["render", "."]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "a.yaml: resource must have `apiVersion`; it needs `apiVersion: lummo.dev/v1alpha1`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("b.yaml: resource must have `metadata.name`"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
