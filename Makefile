@@ -21,7 +21,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test netpol-model render-interrupts fuzz-render real-packages kpt-output init-kpt unit yaml-suite catalog models rollout-model analysis alerts pgbouncer-real traefik shutdown-traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test netpol-model render-interrupts fuzz-render real-packages kpt-output init-kpt unit yaml-suite catalog models rollout-model analysis alerts pgbouncer-real traefik shutdown-traefik k8s-names upstream-validate images conformance kpt-e2e kyaml-format-parity schemas schemas-check generate generate-check examples demo environments argocd-plugin k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -29,7 +29,7 @@ help: ## List the targets
 build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
-test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models netpol-model rollout-model analysis alerts pgbouncer-real k8s-names traefik shutdown-traefik images conformance kpt-output init-kpt kpt-e2e fuzz-render real-packages render-interrupts kyaml-format-parity environments checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models netpol-model rollout-model analysis alerts pgbouncer-real k8s-names traefik shutdown-traefik images conformance kpt-output init-kpt kpt-e2e fuzz-render real-packages render-interrupts kyaml-format-parity environments argocd-plugin checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -151,6 +151,9 @@ pgbouncer-real: build ## Generated pgbouncer with the real pgbouncer it pins (De
 
 environments: build ## Render environments/<env> (kustomize overlays of one base) and compare
 	BIN_DIR=$(BIN_DIR) scripts/environments.sh
+
+argocd-plugin: build deps ## deploy/argocd/plugin.yaml's generate command run as Argo CD's cmp-server runs it (working dir, ARGOCD_APP_*/ARGOCD_ENV_*, stdout, exit status) on environments/dev, environments/prod, every example and tests/argocd-plugin, real kubectl kustomize; outputs against the committed manifests
+	python3 scripts/argocd_plugin.py $(BIN_DIR)
 
 generate: ## Write the JSON Schemas, CRDs and reference docs of the Lummo kinds
 	$(CARGO) run -q -j$(JOBS) -p xtask -- generate

@@ -475,6 +475,13 @@ pub struct CatalogOptions {
 
 /// The functionConfig of lummo-backstage from the options.
 pub fn catalog_config(options: &CatalogOptions) -> Result<Value> {
+    catalog_config_for(options, None)
+}
+
+/// The functionConfig of lummo-backstage for one package: `--config`, else the
+/// package's own (`own`: what its pipeline gives lummo-backstage), else empty;
+/// the flags override its keys.
+pub fn catalog_config_for(options: &CatalogOptions, own: Option<Value>) -> Result<Value> {
     let mut config = match &options.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -490,11 +497,13 @@ pub fn catalog_config(options: &CatalogOptions) -> Result<Value> {
             }
             documents.remove(0)
         }
-        None => json!({
-            "apiVersion": lummo_core::API_VERSION,
-            "kind": lummo_backstage::CONFIG_KIND,
-            "metadata": {"name": "lummo-catalog"},
-            "spec": {},
+        None => own.unwrap_or_else(|| {
+            json!({
+                "apiVersion": lummo_core::API_VERSION,
+                "kind": lummo_backstage::CONFIG_KIND,
+                "metadata": {"name": "lummo-catalog"},
+                "spec": {},
+            })
         }),
     };
     let section = if config.get("kind") == Some(&json!("ConfigMap")) {

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use krm_sdk::ObjectExt;
-use lummo_cli::backstage::{catalog, catalog_config, CatalogOptions};
+use lummo_cli::backstage::{catalog, catalog_config_for, CatalogOptions};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -11,7 +11,6 @@ pub fn run(
     options: &CatalogOptions,
     output: Option<&Path>,
 ) -> Result<ExitCode> {
-    let config = catalog_config(options)?;
     if let Some(dir) = output {
         if dir.exists() {
             bail!("{} already exists; lummo catalog -o writes a new folder (delete it or choose another)", dir.display());
@@ -29,10 +28,8 @@ pub fn run(
             })
             .map(|item| item.name().to_string())
             .unwrap_or_else(|| path.display().to_string());
-        match catalog(
-            read.items.iter().map(|i| i.value().clone()).collect(),
-            config.clone(),
-        ) {
+        let config = catalog_config_for(options, own_config(path, &read.items)?)?;
+        match catalog(read.items.iter().map(|i| i.value().clone()).collect(), config) {
             Ok(text) => texts.push((name, path, text)),
             Err(results) => {
                 failed = true;
@@ -88,4 +85,25 @@ pub fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The package's own config of lummo-backstage: the LummoBackstageConfig a
+/// pipeline step names by `configPath`, else the package's only one. Without it
+/// `lummo catalog` would ask for an owner the package already gives.
+fn own_config(path: &Path, items: &[krm_sdk::Item]) -> Result<Option<krm_sdk::Value>> {
+    let named = lummo_render::function_config_paths(path)?;
+    let configs: Vec<&krm_sdk::Value> = items
+        .iter()
+        .map(|i| i.value())
+        .filter(|v| v.kind() == lummo_backstage::CONFIG_KIND)
+        .collect();
+    let by_step: Vec<&&krm_sdk::Value> = configs
+        .iter()
+        .filter(|v| v.file_ref().is_some_and(|f| named.contains(&f.path)))
+        .collect();
+    Ok(match (by_step.as_slice(), configs.as_slice()) {
+        ([one], _) => Some((**one).clone()),
+        (_, [one]) => Some((*one).clone()),
+        _ => None,
+    })
 }

@@ -105,7 +105,25 @@ fn chain_run(
     std::io::stdin()
         .take(limits.max_bytes as u64 + 1)
         .read_to_string(&mut input)?;
-    let mut list = ResourceList::parse(&input, &limits)?;
+    match run_chain(chain, explicit, manifests, &input)? {
+        Some(text) => {
+            crate::emit(&text);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::from(1)),
+    }
+}
+
+/// The chain over `input`: what it prints, or `None` when a function failed (its
+/// results are on stderr).
+pub fn run_chain(
+    chain: &[lummo_render::Function],
+    explicit: &BTreeMap<String, Value>,
+    manifests: bool,
+    input: &str,
+) -> Result<Option<String>> {
+    let limits = krm_sdk::yaml::Limits::default();
+    let mut list = ResourceList::parse(input, &limits)?;
     check_targets(&mut list);
     let original = list.function_config.take();
     for function in chain {
@@ -122,17 +140,29 @@ fn chain_run(
         }
         let failed = list.has_errors();
         for result in std::mem::take(&mut list.results) {
+            // The label is printed once, in front: the result's own text repeats
+            // it (`error: ...`, as a function binary prints it alone).
+            let label = crate::severity_label(result.severity);
+            let text = result.to_string();
+            let text = text.strip_prefix(&format!("{label}: ")).unwrap_or(&text);
             eprintln!(
-                "{} [{}] {result}",
-                crate::paint(crate::severity_label(result.severity), result.severity),
+                "{} [{}] {text}",
+                crate::paint(label, result.severity),
                 function.name
             );
         }
         if failed {
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     }
     list.function_config = original;
+    let refused = lummo_render::refused_in_manifests(&list.items);
+    if manifests && !refused.is_empty() {
+        for problem in refused {
+            eprintln!("{}: {problem}", crate::paint("error", krm_sdk::Severity::Error));
+        }
+        return Ok(None);
+    }
     if manifests {
         // Function configs are for the functions, not for the cluster.
         let items: Vec<krm_sdk::Item> = list
@@ -140,9 +170,8 @@ fn chain_run(
             .into_iter()
             .filter(|i| !fc::is_function_config(i))
             .collect();
-        crate::emit(&lummo_render::manifests(&items, &Default::default()));
+        Ok(Some(lummo_render::manifests(&items, &Default::default())))
     } else {
-        crate::emit(&list.write());
+        Ok(Some(list.write()))
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 mod catalog;
 mod completions;
 mod eval;
+mod overlay;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
@@ -40,9 +41,14 @@ enum Command {
     /// one after the other; the environment variable LUMMO_THREADS=N sets the
     /// number of threads (1: one package after the other).
     Render {
-        /// The package (a folder with a Kptfile); as kpt, the current folder by default.
+        /// The package (a folder with a Kptfile), or a kustomize overlay (a folder
+        /// with a kustomization.yaml, with --manifests); the current folder by default.
         #[arg(default_value = ".")]
         package: PathBuf,
+        /// Print every file the render reads, one a line, relative to the folder
+        /// (for Argo CD's manifest-generate-paths); render nothing.
+        #[arg(long, conflicts_with_all = ["output", "manifests", "check"])]
+        inputs: bool,
         /// As kpt: `stdout` prints the rendered package as a ResourceList,
         /// `unwrap` as a YAML stream, a folder gets a copy of the rendered package
         /// (it must not exist yet and must lie outside the package); default:
@@ -53,14 +59,16 @@ enum Command {
         /// no Kptfile, Lummo spec, functionConfig named by a step or local-config.
         #[arg(long, conflicts_with = "output")]
         manifests: bool,
-        /// Allow `exec:` steps that are not Lummo functions to run, as kpt requires.
+        /// Allow the pipeline's `exec:` steps to run, as kpt requires (every one,
+        /// Lummo functions' binaries too; image steps of Lummo functions run in
+        /// process without it).
         #[arg(long)]
         allow_exec: bool,
         /// Give container steps the network, as kpt's `--allow-network`.
         #[arg(long)]
         allow_network: bool,
         /// Pull images of container steps: Always, IfNotPresent (default) or Never.
-        #[arg(long, value_name = "POLICY")]
+        #[arg(long, value_name = "POLICY", value_parser = ["Always", "IfNotPresent", "Never"], ignore_case = true)]
         image_pull_policy: Option<String>,
         /// Write nothing; exit 1 with a unified diff of every file a render would
         /// change (the CI gate for "rendered output is committed and current").
@@ -88,7 +96,11 @@ enum Command {
         configs: Vec<String>,
     },
     /// Check a package without changing it (lummo-validate).
-    Validate { package: PathBuf },
+    Validate {
+        /// The package (a folder with a Kptfile); the current folder by default.
+        #[arg(default_value = ".")]
+        package: PathBuf,
+    },
     /// Print the JSON Schema of a Lummo kind.
     Schema {
         /// e.g. LummoDeployment; `--list` to see them all.
@@ -192,7 +204,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             image_pull_policy,
             check,
             results_dir,
+            inputs,
         } => {
+            if let Some(code) = overlay::dispatch(&package, inputs, manifests)? {
+                return Ok(code);
+            }
             let pull = match image_pull_policy
                 .as_deref()
                 .map(str::to_ascii_lowercase)
@@ -359,12 +375,27 @@ fn render(
     }
     if rendered.failed() {
         rendered.commit()?;
+        // The last line says what became of the package, after any number of results.
+        let nothing = match output {
+            Output::InPlace | Output::Dir(_) => "nothing was written",
+            _ => "nothing was printed",
+        };
+        eprintln!("{}: the render failed; {nothing}", package.display());
         return Ok(ExitCode::from(1));
     }
+    let count = rendered.resources;
     match output {
         Output::Stdout => emit(&rendered.resource_list()),
         Output::Unwrap => emit(&rendered.unwrapped()),
         Output::Manifests => {
+            let refused = lummo_render::refused_in_manifests(&rendered.items);
+            if !refused.is_empty() {
+                for problem in refused {
+                    eprintln!("{}: {problem}", paint("error", Severity::Error));
+                }
+                eprintln!("{}: the render failed; nothing was printed", package.display());
+                return Ok(ExitCode::from(1));
+            }
             let configs = lummo_render::function_config_paths(package)?;
             for warning in lummo_render::unmarked_local_config(&rendered.items, &configs) {
                 eprintln!("{}: {warning}", paint("warning", Severity::Warning));
@@ -426,7 +457,7 @@ fn render(
     if verbose {
         eprintln!(
             "rendered {} resources in {:.1} ms",
-            rendered.items.len(),
+            count,
             start.elapsed().as_secs_f64() * 1000.0
         );
     }
@@ -590,7 +621,25 @@ fn report(rendered: &lummo_render::Rendered) {
     // otherwise cost a system call per line, and a terminal check per label.
     // Placing a result that names a field reads its document again: on every core.
     let colored = colors();
-    let lines = krm_sdk::parallel::map(&rendered.findings, |finding| {
+    // lummo-validate runs the generators' checks again: a result it repeats about
+    // the same object and field is printed once, under the function that found it.
+    let mut seen = std::collections::HashSet::new();
+    let findings: Vec<&lummo_render::Finding> = rendered
+        .findings
+        .iter()
+        .filter(|f| {
+            let r = &f.result;
+            seen.insert((
+                f.package.clone(),
+                severity_label(r.severity),
+                r.file.as_ref().map(|file| (file.path.clone(), file.index)),
+                r.resource_ref.as_ref().map(|r| format!("{}/{}", r.kind, r.name)),
+                r.field.as_ref().map(|field| field.path.clone()),
+                r.message.clone(),
+            ))
+        })
+        .collect();
+    let lines = krm_sdk::parallel::map(&findings, |finding| {
         let result: &ResultItem = &finding.result;
         let mut line = String::new();
         if let Some(file) = &result.file {

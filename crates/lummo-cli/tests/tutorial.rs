@@ -115,9 +115,21 @@ fn every_command_of_the_tutorial_runs_and_prints_what_it_says() {
         dir.join(&package).join("Kptfile").is_file(),
         "path {package} is not the package"
     );
+    // Discovery is `lummo render . --inputs` (the image has no shell): it claims the
+    // package (exit 0, something printed), as Argo CD's `discover.find.command`.
     assert!(
-        plugin.contains("fileName: Kptfile"),
-        "the plugin discovers packages by their Kptfile"
+        plugin.contains("command: [/usr/local/bin/function, render, ., --inputs]"),
+        "the plugin discovers packages with `render . --inputs`"
+    );
+    let found = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .args(["render", ".", "--inputs"])
+        .current_dir(dir.join(&package))
+        .output()
+        .unwrap();
+    assert!(
+        found.status.success() && String::from_utf8_lossy(&found.stdout).lines().any(|l| l == "Kptfile"),
+        "discovery does not claim the package: {}",
+        String::from_utf8_lossy(&found.stderr)
     );
 }
 

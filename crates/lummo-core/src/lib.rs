@@ -57,6 +57,16 @@ pub const JOB_WAVE: &str = "1";
 pub const APP_WAVE: &str = "2";
 
 /// Sets `metadata.annotations[key]` of a generated object.
+/// The fix for a setting a spec needs and `function`'s config lacks: the key, the
+/// config kind it goes in, and the Kptfile line that gives the step its config
+/// (`configPath: <name>-config.yaml`), so the reader needs no other page.
+pub fn set_in_config(function: &str, kind: &str, key: &str, example: &str) -> String {
+    let file = format!("{}-config.yaml", function.trim_start_matches("lummo-"));
+    format!(
+        "set `{key}` in {function}'s functionConfig (kind {kind}, `spec: {{{key}: {example}}}`, or a ConfigMap with the key under `data`); in a Kptfile give the {function} step `configPath: {file}`"
+    )
+}
+
 pub fn annotate(object: &mut Value, key: &str, value: &str) {
     let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;

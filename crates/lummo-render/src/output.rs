@@ -422,6 +422,33 @@ pub fn manifests(items: &[Item], function_configs: &BTreeSet<String>) -> String 
     }))
 }
 
+/// Objects `manifests` must not print: the product README's draft form
+/// (`apiVersion: LummoKRM`, `kind: pgbouncer`), which the functions read with a
+/// warning but no cluster can apply, so an Argo CD sync would fail on it. Each as
+/// an error naming the file, the object and the form to write instead.
+pub fn refused_in_manifests(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i.value())
+        .filter(|item| {
+            lummo_core::DRAFT_KINDS.contains(&item.kind()) && !item.api_version().contains('/')
+        })
+        .map(|item| {
+            let path = item.file_ref().map(|f| format!("{}: ", f.path)).unwrap_or_default();
+            format!(
+                "{path}{}/{}: `apiVersion: {}`, `kind: {}` is the README's draft form: no cluster \
+                 has that API, so Argo CD could not apply it; write it as \
+                 `apiVersion: {}`, `kind: LummoPgBouncer` (the warning above shows the whole spec)",
+                item.kind(),
+                item.name(),
+                item.api_version(),
+                item.kind(),
+                lummo_core::API_VERSION
+            )
+        })
+        .collect()
+}
+
 /// Lummo specs and functionConfigs that `manifests` leaves out by kind or by
 /// reference although they lack the local-config annotation: other tools
 /// (`kpt live apply`, a plain `kubectl apply -f`) would send them to the cluster.
@@ -542,4 +569,68 @@ pub(crate) fn attribution_quoted(text: String) -> String {
         &format!("    {BLUEPRINT}: kpt-fn\n"),
         &format!("    {BLUEPRINT}: 'kpt-fn'\n"),
     )
+}
+
+/// Warnings for a config of a Lummo function that a step of the same package runs
+/// without: the step has no `configPath`, and the package holds an object of the
+/// function's config kind, which it would otherwise ignore without a word. Each
+/// names the file and the Kptfile line to add.
+pub fn unused_configs(items: &[Item]) -> Vec<krm_sdk::ResultItem> {
+    let dir_of = |path: &str| path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let mut warnings = Vec::new();
+    for kptfile in items.iter().map(|i| i.value()).filter(|v| is_kpt_meta(v) && v.kind() == "Kptfile") {
+        let Some(file) = kptfile.file_ref() else { continue };
+        let dir = dir_of(&file.path);
+        let steps = ["mutators", "validators"].into_iter().flat_map(|list| {
+            kptfile
+                .pointer(&format!("/pipeline/{list}"))
+                .and_then(krm_sdk::Value::as_array)
+                .into_iter()
+                .flatten()
+        });
+        for step in steps {
+            if step.get("configPath").is_some() || step.get("configMap").is_some() {
+                continue;
+            }
+            let reference = ["image", "exec"]
+                .iter()
+                .find_map(|k| step.get(*k).and_then(krm_sdk::Value::as_str))
+                .unwrap_or_default();
+            let base = reference.rsplit('/').next().unwrap_or_default();
+            let name = base.split(':').next().unwrap_or_default();
+            let Some(descriptor) = lummo_validate::DESCRIPTORS.iter().find(|d| d.name() == name) else {
+                continue;
+            };
+            let Some(kind) = descriptor.kinds.iter().find(|k| k.function_config).map(|k| k.kind) else {
+                continue;
+            };
+            // Its config kind; or a ConfigMap annotated for it, or in the file
+            // `lummo init` names its config (`networking-config.yaml`).
+            let short = name.trim_start_matches("lummo-");
+            let conventional = format!("{short}-config.yaml");
+            let is_config = |v: &krm_sdk::Value, path: &str| {
+                v.kind() == kind
+                    || v.annotation("lummo.dev/function-config")
+                        .is_some_and(|f| f == name || f == short)
+                    || (v.kind() == "ConfigMap"
+                        && path.rsplit('/').next() == Some(conventional.as_str()))
+            };
+            for config in items.iter().map(|i| i.value()) {
+                let Some(config_file) = config.file_ref() else { continue };
+                if dir_of(&config_file.path) != dir || !is_config(config, &config_file.path) {
+                    continue;
+                }
+                let relative = config_file.path.strip_prefix(&format!("{dir}/")).unwrap_or(&config_file.path);
+                warnings.push(
+                    krm_sdk::ResultItem::warning(format!(
+                        "no step's functionConfig: the {name} step of {} runs without it; \
+                         give that step `configPath: {relative}`",
+                        file.path
+                    ))
+                    .for_object(config),
+                );
+            }
+        }
+    }
+    warnings
 }

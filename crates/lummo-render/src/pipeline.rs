@@ -78,6 +78,10 @@ pub fn render(root: &Path, settings: Settings, target: Target) -> Result<Rendere
 /// finishes it unless it failed.
 pub(crate) fn render_subtree(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<()> {
     let items = render_package(rendered, root, relative, Ancestors::NoPipeline)?;
+    // Also when the render failed: a config the step ran without is often why.
+    for warning in crate::output::unused_configs(&items) {
+        rendered.finding(relative, "lummo render", warning);
+    }
     if !rendered.failed() {
         finish(rendered, root, items)?;
     }
@@ -139,6 +143,7 @@ pub(crate) fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> 
     for warning in rendered.hand_edits.check(&items) {
         rendered.finding("", "lummo render", warning);
     }
+    rendered.resources += items.len();
     if rendered.staging.is_some() {
         rendered.stage(items)
     } else {
@@ -182,11 +187,20 @@ pub(crate) fn render_package(
     check_config_paths(&kptfile, &local)?;
     items.extend(local);
     // kpt checks every input of every package, pipeline or not (kpt `AreKRM`).
-    for item in &items {
-        if let Err(reason) = is_krm(item) {
+    // Every such input at once (kpt stops at the first), each with its fix.
+    let problems: Vec<String> = items
+        .iter()
+        .filter_map(|item| {
+            let reason = is_krm(item).err()?;
             let path = item.file_ref().map(|f| f.path).unwrap_or_default();
-            bail!("input resource list must contain only KRM resources: {path}: {reason}");
-        }
+            Some(format!("{path}: {reason}{}", krm_fix(item, reason)))
+        })
+        .collect();
+    if !problems.is_empty() {
+        bail!(
+            "input resource list must contain only KRM resources: {}",
+            problems.join("\n  ")
+        );
     }
     let at = PackageAt {
         relative,
@@ -462,6 +476,29 @@ pub(crate) fn is_krm(item: &Value) -> std::result::Result<(), &'static str> {
         return Err("resource must have `metadata.name`");
     }
     Ok(())
+}
+
+/// The fix for an input [`is_krm`] refuses, in the words `lummo validate` uses for
+/// a Lummo spec.
+fn krm_fix(item: &Value, reason: &str) -> String {
+    let lummo = lummo_core::looks_like_lummo(item) || item.kind().starts_with("Lummo");
+    let not_krm = "; or, if the file is no Kubernetes resource, name it in `.krmignore`";
+    if reason.contains("apiVersion") {
+        if lummo {
+            format!("; it needs `apiVersion: {}`", lummo_core::API_VERSION)
+        } else {
+            format!("; add its `apiVersion` (e.g. `v1`){not_krm}")
+        }
+    } else if reason.contains("kind") {
+        format!("; add its `kind`{not_krm}")
+    } else if lummo {
+        format!(
+            "; {} needs `metadata.name` (a lower-case DNS name, e.g. `foobar-api`)",
+            item.kind()
+        )
+    } else {
+        format!("; add `metadata.name`{not_krm}")
+    }
 }
 
 /// kpt's `enforcePathInvariants` after every function: no path outside the

@@ -49,6 +49,9 @@ pub struct Rendered {
     /// Which functions ran in which package (root-relative folder, "" for the root).
     pub(crate) ran: BTreeMap<String, BTreeSet<&'static str>>,
     pub packages: usize,
+    /// How many resources the render finished with (an in-place render stages
+    /// them and keeps no `items`, so this is the count to report).
+    pub resources: usize,
     pub(crate) settings: Settings,
     /// In-place renders stage each finished subtree on disk (see [`Staging`]).
     pub(crate) staging: Option<Staging>,
@@ -106,6 +109,7 @@ impl Rendered {
             steps: Vec::new(),
             ran: BTreeMap::new(),
             packages: 0,
+            resources: 0,
             settings: Settings::default(),
             staging: None,
             unstaged_sources: Vec::new(),
@@ -146,6 +150,7 @@ impl Rendered {
             steps,
             ran,
             packages,
+            resources,
             settings: _,
             staging,
             unstaged_sources,
@@ -169,6 +174,7 @@ impl Rendered {
         self.steps.extend(steps);
         self.ran.extend(ran);
         self.packages += packages;
+        self.resources += resources;
         self.unstaged_sources.extend(unstaged_sources);
         self.leftovers.extend(leftovers);
         self.starts.extend(starts);

@@ -268,7 +268,7 @@ impl<'a> Catalog<'a> {
                 .unwrap_or_default();
             self.problems.push(
                 spec.error("", format!(
-                    "Backstage needs an owner for every entity: set `owner`{scope} in the functionConfig ({CONFIG_KIND}), or `lummo catalog --owner group:<team>`"
+                    "Backstage needs an owner for every entity: set `owner`{scope} in lummo-backstage's functionConfig (kind {CONFIG_KIND}, `spec: {{owner: group:<team>}}`); in a Kptfile give the lummo-backstage step `configPath: backstage-config.yaml`; or `lummo catalog --owner group:<team>`"
                 ))
                 .tag(lummo_core::NEEDS_CONFIG_TAG, "owner"),
             );

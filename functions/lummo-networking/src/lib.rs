@@ -247,8 +247,9 @@ impl Renderer<'_> {
             let field = format!("domains[{i}]");
             if domain.wildcard_base().is_some() && !self.config.allow_wildcard_domains {
                 self.error(&field, format!(
-                    "wildcard domain `{domain}` needs a DNS-01 certificate issuer; if clusterIssuer `{}` solves DNS-01, set allowWildcardDomains: \"true\" in the functionConfig",
-                    self.config.cluster_issuer
+                    "wildcard domain `{domain}` needs a DNS-01 certificate issuer; if clusterIssuer `{}` solves DNS-01, {}",
+                    self.config.cluster_issuer,
+                    lummo_core::set_in_config(Networking::NAME, CONFIG_KIND, "allowWildcardDomains", "\"true\"")
                 ));
             }
             if domains[..i].contains(domain) {
@@ -366,8 +367,9 @@ impl Renderer<'_> {
         }
         // Tagged: lummo-validate, which runs without this function's config, leaves it.
         let error = self.spec.error(&format!("routes[{first}].vpn"), format!(
-            "the VPN Middleware `{}/{}` is in another namespace than the IngressRoute; Traefik's kubernetescrd provider skips such a route unless it runs with allowCrossNamespace: true. Set vpnSourceRanges in the functionConfig so the function generates the Middleware beside the route, or, if the cluster's Traefik sets providers.kubernetesCRD.allowCrossNamespace, say allowCrossNamespace: \"true\"",
-            config.vpn_middleware_namespace, config.vpn_middleware
+            "the VPN Middleware `{}/{}` is in another namespace than the IngressRoute; Traefik's kubernetescrd provider skips such a route unless it runs with allowCrossNamespace: true. To generate the Middleware beside the route, {}; or, if the cluster's Traefik sets providers.kubernetesCRD.allowCrossNamespace, say allowCrossNamespace: \"true\"",
+            config.vpn_middleware_namespace, config.vpn_middleware,
+            lummo_core::set_in_config(Networking::NAME, CONFIG_KIND, "vpnSourceRanges", "[10.8.0.0/16]")
         ));
         let error = error.tag(lummo_core::NEEDS_CONFIG_TAG, "vpnSourceRanges");
         self.report.push(error);

@@ -241,7 +241,7 @@ impl Renderer<'_> {
                 .max_delivery_attempts
                 .map(|attempts| (attempts, format!("{}-dead-letter", name.pubsub)));
             if let Some((attempts, dead_letter_name)) = &dead_letter {
-                let Some(project_number) = self.project_number(spec, &field("maxDeliveryAttempts"))
+                let Some(project_number) = self.project_number(spec, &setting_path(spec, i, "maxDeliveryAttempts"))
                 else {
                     continue;
                 };
@@ -305,7 +305,10 @@ impl Renderer<'_> {
                 self.problems.push(
                     spec.error(
                         field,
-                        "a dead letter needs the project number for the Pub/Sub service agent's grants: set `projectNumber` in the functionConfig",
+                        format!(
+                            "a dead letter needs the project number for the Pub/Sub service agent's grants: {}",
+                            lummo_core::set_in_config(PubSub::NAME, CONFIG_KIND, "projectNumber", "\"123456789012\"")
+                        ),
                     )
                     .tag(lummo_core::NEEDS_CONFIG_TAG, "projectNumber"),
                 );
@@ -317,6 +320,27 @@ impl Renderer<'_> {
 
 /// Every setting out of Google's limits (durations were parsed while decoding),
 /// else the storage-billing warning when it applies.
+/// Where a subscription's setting is written: the entry's own field when it sets
+/// it, else the spec's shared `config`, where the value came from.
+fn setting_path(spec: &Spec<LummoSubscriptionSpec>, i: usize, field: &str) -> String {
+    let own = spec.spec.subscriptions[i].overrides();
+    let set = match field {
+        "ackDeadlineSeconds" => own.ack_deadline_seconds.is_some(),
+        "maxDeliveryAttempts" => own.max_delivery_attempts.is_some(),
+        "ttl" => own.ttl.is_some(),
+        "messageRetentionDuration" => own.message_retention_duration.is_some(),
+        "retainAckedMessages" => own.retain_acked_messages.is_some(),
+        "minimumBackoff" => own.minimum_backoff.is_some(),
+        "maximumBackoff" => own.maximum_backoff.is_some(),
+        _ => true,
+    };
+    if set {
+        format!("subscriptions[{i}].{field}")
+    } else {
+        format!("config.{field}")
+    }
+}
+
 fn check_limits(
     spec: &Spec<LummoSubscriptionSpec>,
     i: usize,
@@ -325,7 +349,7 @@ fn check_limits(
     let mut problems = Vec::new();
     let mut check = |field: &str, ok: bool, message: String| {
         if !ok {
-            let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
+            let error = spec.error(&setting_path(spec, i, field), message);
             problems.push(error);
         }
     };
@@ -347,7 +371,7 @@ fn check_limits(
     let max_backoff = Duration::from_secs(600);
     let mut check = |field: &str, ok: bool, message: String| {
         if !ok {
-            let error = spec.error(&format!("subscriptions[{i}].{field}"), message);
+            let error = spec.error(&setting_path(spec, i, field), message);
             problems.push(error);
         }
     };

@@ -73,9 +73,31 @@ impl<'a> References<'a> {
     /// A problem of `object`, reported on its spec at the field that holds
     /// `needle`; once.
     fn report(&mut self, object: &Value, severity: Severity, needle: &str, message: String) {
+        self.report_at(object, severity, needle, None, message);
+    }
+
+    /// [`report`](Self::report), at the first field holding `needle` whose path
+    /// contains `prefer` when there is one: a Secret and a ConfigMap of one name
+    /// are each reported at their own list (`secrets[0]`, `configs[0]`).
+    fn report_at(
+        &mut self,
+        object: &Value,
+        severity: Severity,
+        needle: &str,
+        prefer: Option<&str>,
+        message: String,
+    ) {
         let Some(spec) = self.owner(object) else { return };
         let mut item = ResultItem::new(severity, message).for_object(spec);
-        if let Some(field) = spec.get("spec").and_then(|s| field_of(s, needle, "spec")) {
+        let field = spec.get("spec").and_then(|s| {
+            let mut all = Vec::new();
+            fields_of(s, needle, "spec", &mut all);
+            let preferred = prefer.and_then(|p| {
+                all.iter().find(|f| f.to_ascii_lowercase().contains(p)).cloned()
+            });
+            preferred.or_else(|| all.into_iter().next())
+        });
+        if let Some(field) = field {
             item = item.field(field);
         }
         if !self.problems.contains(&item) {
@@ -121,10 +143,12 @@ impl<'a> References<'a> {
                 self.available.has(kind, name)
             };
             if !present {
-                self.report(
+                let prefer = if kind == "Secret" { "secret" } else { "config" };
+                self.report_at(
                     object,
                     Severity::Warning,
                     name,
+                    Some(prefer),
                     format!(
                         "no {kind} `{name}` in the package (the {} `{}` generated from this spec reads it); it must exist in the cluster",
                         object.kind(),
@@ -312,22 +336,22 @@ fn spec_str<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
 
 /// Where in a spec a value is written: the first field path holding exactly
 /// `needle`, to point a reference problem at what the user wrote.
-fn field_of(value: &Value, needle: &str, path: &str) -> Option<String> {
+/// Every field of `value` whose string is `needle`, in document order.
+fn fields_of(value: &Value, needle: &str, path: &str, found: &mut Vec<String>) {
     match value {
-        Value::String(s) if s == needle => Some(path.to_string()),
-        Value::Object(map) => map.iter().find_map(|(k, v)| {
-            let child = if path.is_empty() {
-                k.clone()
-            } else {
-                format!("{path}.{k}")
-            };
-            field_of(v, needle, &child)
-        }),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| field_of(v, needle, &format!("{path}[{i}]"))),
-        _ => None,
+        Value::String(s) if s == needle => found.push(path.to_string()),
+        Value::Object(map) => {
+            for (k, v) in map {
+                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                fields_of(v, needle, &child, found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                fields_of(v, needle, &format!("{path}[{i}]"), found);
+            }
+        }
+        _ => {}
     }
 }
 

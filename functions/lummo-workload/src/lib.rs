@@ -187,9 +187,7 @@ impl WorkloadConfig {
     /// The error for a setting a spec needs and the config lacks: which key,
     /// in which kind, and the Kptfile line that gives the function its config.
     pub fn missing(key: &str, example: &str) -> String {
-        format!(
-            "set `{key}` in lummo-workload's functionConfig (kind {CONFIG_KIND}, `spec: {{{key}: {example}}}`, or a ConfigMap with the key under `data`); in a Kptfile give the lummo-workload step `configPath: {CONFIG_FILE}`"
-        )
+        lummo_core::set_in_config("lummo-workload", CONFIG_KIND, key, example)
     }
 }
 
