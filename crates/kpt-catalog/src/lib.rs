@@ -13,6 +13,7 @@ use krm_sdk::ResourceList;
 pub mod apply_replacements;
 pub mod apply_setters;
 pub mod ensure_name_substring;
+pub mod releases;
 pub mod remove_local_config_resources;
 pub mod search_replace;
 pub mod set_annotations;
