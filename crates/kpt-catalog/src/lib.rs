@@ -193,6 +193,8 @@ mod tests {
             "gcr.io/kpt-fn/set-namespace:v0.4.1",
             "ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1",
             "set-namespace:v0.4.1",
+            // The newest kpt's tag with a digest: the tag names the release.
+            "ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         ] {
             let f = lookup(image).unwrap();
             assert_eq!((f.name, f.tag.as_str()), ("set-namespace", "v0.4.1"));
