@@ -39,6 +39,8 @@ CANNOT_RUN = (
     # a container step whose catalog image cannot be pulled here
     "Unable to find image", "No such image", "pull access denied", "needs a container runtime",
     "failed to resolve reference",
+    # lummo's sentence for such a step (pipeline::not_in_process)
+    "lummo has no in-process version",
 )
 
 SHIM = """#!/bin/sh

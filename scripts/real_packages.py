@@ -58,11 +58,12 @@ RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(set-namespace|set-labels|set-anno
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
 IMAGE = re.compile(r"^(\s*-?\s*)image: (\S+)(\s*)$")
 # lummo's words when a step's function does not run in process (kpt_catalog::unsupported,
-# runtime::docker_command).
+# pipeline::not_in_process, runtime::docker_command).
 NOT_IN_PROCESS = re.compile(
     r"catalog function `([^`]+)` is not built in"
     r"|the (starlark) catalog function is not built in"
     r"|step `([^`]+)` needs a container runtime"
+    r"|image `([^`]+)` cannot run: lummo has no in-process version"
 )
 TIMEOUT = 600
 EXCERPT_LINES = 24

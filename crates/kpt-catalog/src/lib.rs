@@ -13,6 +13,7 @@ use krm_sdk::ResourceList;
 pub mod apply_replacements;
 pub mod apply_setters;
 pub mod ensure_name_substring;
+pub mod releases;
 pub mod remove_local_config_resources;
 pub mod search_replace;
 pub mod set_annotations;
@@ -145,22 +146,20 @@ pub fn restyles(name: &str, version: Option<(u32, u32, u32)>) -> bool {
     before_v0_2 && matches!(name, "set-namespace" | "set-labels" | "set-annotations")
 }
 
-/// Why an image of the catalog cannot run here, for the error of a step; `None`
-/// when [`lookup`] finds it or the image is not the catalog's.
+/// Which catalog function an image names that lummo does not run in process,
+/// for the error of a step that cannot run (`catalog function `x` is not built
+/// in`); `None` when [`lookup`] finds it or the image is not the catalog's.
 pub fn unsupported(image: &str) -> Option<String> {
     let (name, _) = parse_image(image)?;
     if lookup(image).is_some() {
         return None;
     }
-    let alternatives =
-        "run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has";
     Some(if name == "starlark" {
-        format!("the starlark catalog function is not built in (it needs a Starlark interpreter); {alternatives}: {}", NAMES.join(", "))
+        "the starlark catalog function is not built in (lummo has no in-process version of it: \
+         no Starlark interpreter)"
+            .to_string()
     } else {
-        format!(
-            "catalog function `{name}` is not built in; {alternatives}: {}",
-            NAMES.join(", ")
-        )
+        format!("catalog function `{name}` is not built in (lummo has no in-process version of it)")
     })
 }
 
@@ -194,6 +193,8 @@ mod tests {
             "gcr.io/kpt-fn/set-namespace:v0.4.1",
             "ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1",
             "set-namespace:v0.4.1",
+            // The newest kpt's tag with a digest: the tag names the release.
+            "ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         ] {
             let f = lookup(image).unwrap();
             assert_eq!((f.name, f.tag.as_str()), ("set-namespace", "v0.4.1"));
@@ -215,7 +216,13 @@ mod tests {
         assert!(unsupported("gcr.io/kpt-fn/starlark:v0.4")
             .unwrap()
             .contains("Starlark"));
-        assert_eq!(unsupported("nginx:1.2"), Some("catalog function `nginx` is not built in; run it with kpt (`kpt fn render`), as an `exec:` step, or use a function this build has: set-namespace, set-labels, set-annotations, set-image, apply-setters, upsert-resource, remove-local-config-resources, ensure-name-substring, search-replace, apply-replacements".into()));
+        assert_eq!(
+            unsupported("nginx:1.2").as_deref(),
+            Some(
+                "catalog function `nginx` is not built in (lummo has no in-process version of it)"
+            )
+        );
+        assert_eq!(unsupported("gcr.io/other/nginx:1.2"), None);
     }
 
     /// The namespace the function gives a Kptfile (which is local config).

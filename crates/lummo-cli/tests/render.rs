@@ -1148,3 +1148,100 @@ fn a_rewritten_file_keeps_its_permissions() {
     }
     assert_eq!(mode("generated/rollout_api.yaml"), default);
 }
+
+/// A step whose image lummo does not run in process and Docker cannot provide
+/// stops the render with one sentence naming the Kptfile, the step, the image,
+/// and the ways out, not Docker's registry error; nothing is written
+/// (tests/not-in-process).
+#[test]
+fn not_in_process_images_name_the_step_and_the_ways_out() {
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/not-in-process");
+    let docker = Command::new("docker")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let reason = if docker {
+        "the image is not among Docker's local images and the pull policy is Never"
+    } else {
+        "Docker is not available here"
+    };
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&cases).unwrap().flatten() {
+        let case = entry.path();
+        if !case.join("Kptfile").is_file() {
+            continue;
+        }
+        seen += 1;
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let mut files = Vec::new();
+        for file in std::fs::read_dir(&case).unwrap().flatten() {
+            let file_name = file.file_name().to_string_lossy().to_string();
+            if file_name != "expected-stderr.txt" {
+                files.push((file_name, std::fs::read_to_string(file.path()).unwrap()));
+            }
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let pkg = package(&format!("not-in-process-{name}"), &files);
+        let before = snapshot(&pkg);
+        let out = lummo(&["render", ".", "--image-pull-policy", "never"], &pkg);
+        let expected = std::fs::read_to_string(case.join("expected-stderr.txt"))
+            .unwrap()
+            .replace("REASON", reason);
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert_eq!(without_seconds(&stderr(&out)), expected, "{name}");
+        assert_eq!(snapshot(&pkg), before, "{name}: a file changed");
+    }
+    assert!(seen >= 2, "cases in {}", cases.display());
+}
+
+/// The newest kpt's `tag:` semver ranges resolve to the newest release lummo
+/// knows, or the render is refused naming the field and the known releases
+/// (tests/tag-ranges).
+#[test]
+fn tag_ranges_resolve_or_name_the_known_releases() {
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tag-ranges");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&cases).unwrap().flatten() {
+        let case = entry.path();
+        if !case.join("Kptfile").is_file() {
+            continue;
+        }
+        seen += 1;
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let mut files = Vec::new();
+        for file in std::fs::read_dir(&case).unwrap().flatten() {
+            if file.path().is_file() && file.file_name() != "expected-stderr.txt" {
+                let text = std::fs::read_to_string(file.path()).unwrap();
+                files.push((file.file_name().to_string_lossy().to_string(), text));
+            }
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let pkg = package(&format!("tag-ranges-{name}"), &files);
+        let before = snapshot(&pkg);
+        let out = lummo(&["render", "."], &pkg);
+        if let Ok(expected) = std::fs::read_to_string(case.join("expected-stderr.txt")) {
+            assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+            assert_eq!(stderr(&out), expected, "{name}");
+            assert_eq!(snapshot(&pkg), before, "{name}: a file changed");
+            continue;
+        }
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let mut compared = 0;
+        for file in std::fs::read_dir(case.join("expected")).unwrap().flatten() {
+            let rendered = std::fs::read_to_string(pkg.join(file.file_name())).unwrap();
+            let expected = std::fs::read_to_string(file.path()).unwrap();
+            assert_eq!(rendered, expected, "{name}: {:?}", file.file_name());
+            compared += 1;
+        }
+        assert!(compared > 0, "{name}: no expected files");
+    }
+    assert!(seen >= 3, "cases in {}", cases.display());
+}

@@ -103,6 +103,8 @@ fn fields_of(ty: &str) -> &'static [(&'static str, &'static str)] {
         "v1.Function" => &[
             ("name", "string"),
             ("image", "string"),
+            // The newest kpt's semver range for the image's tag (see `resolve_tag`).
+            ("tag", "string"),
             ("exec", "string"),
             ("configPath", "string"),
             ("configMap", "map[string]string"),
@@ -262,7 +264,7 @@ pub fn parse(path: &str, text: &str) -> Result<Kptfile> {
                     .unwrap_or("")
                     .to_string()
             };
-            let step = Step {
+            let mut step = Step {
                 image: text_of("image"),
                 exec: text_of("exec"),
                 config_path: text_of("configPath"),
@@ -272,6 +274,7 @@ pub fn parse(path: &str, text: &str) -> Result<Kptfile> {
                 field: format!("pipeline.{stage}[{i}]"),
             };
             validate_step(&step)?;
+            resolve_tag(&mut step, &text_of("tag"))?;
             out.push(step);
         }
     }
@@ -293,6 +296,41 @@ pub fn invalid(field: &str, value: &str, reason: &str) -> anyhow::Error {
         format!("Value: {value:?}\n")
     };
     anyhow!("Kptfile is invalid:\nField: `{field}`\n{value}Reason: {reason}")
+}
+
+/// The newest kpt's `tag:` field: a semver range that kpt resolves against the
+/// image's tags in its registry. lummo resolves it against the releases it knows
+/// of the catalog function (`kpt_catalog::releases`) and gives the step the image
+/// with the newest match, as kpt's render status names it
+/// (`.../set-namespace:v0.4.3`).
+fn resolve_tag(step: &mut Step, range: &str) -> Result<()> {
+    if range.is_empty() {
+        return Ok(());
+    }
+    let field = format!("{}.tag", step.field);
+    if step.image.is_empty() {
+        return Err(invalid(
+            &field,
+            range,
+            "`tag` is for an `image` step; an `exec` step has no tag",
+        ));
+    }
+    let last = step.image.rsplit('/').next().unwrap_or(&step.image);
+    if last.contains([':', '@']) {
+        return Err(invalid(
+            &field,
+            range,
+            &format!(
+                "the image `{}` already has a tag or digest; remove it from the image or remove `tag`",
+                step.image
+            ),
+        ));
+    }
+    let name = kpt_catalog::parse_image(&step.image).map_or(last, |(name, _)| name);
+    let tag =
+        kpt_catalog::releases::resolve(name, range).map_err(|why| invalid(&field, range, &why))?;
+    step.image = format!("{}:{tag}", step.image);
+    Ok(())
 }
 
 fn validate_step(step: &Step) -> Result<()> {

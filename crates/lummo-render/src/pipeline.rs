@@ -740,20 +740,45 @@ pub(crate) fn step_runner(step: &Step, settings: &Settings) -> Result<Runner> {
     if let Some(function) = kpt_catalog::lookup(&step.image) {
         return Ok(Runner::Catalog(function));
     }
-    // A catalog function we do not have (Starlark, kubeval...) runs in Docker when
-    // it is there; without Docker, say what else would do.
-    if let Some(message) = kpt_catalog::unsupported(&step.image) {
-        if !runtime::docker_available() {
-            bail!("{message}");
-        }
-    }
     // kpt expands a short name to the catalog's registry.
     let image = if step.image.contains('/') {
         step.image.clone()
     } else {
         format!("gcr.io/kpt-fn/{}", step.image)
     };
+    // Any other image (Starlark, kubeconform, a team's own) runs in Docker when
+    // Docker has it or can pull it; otherwise say so before `docker run` prints
+    // a registry error that names neither the step nor what else would do.
+    let pull = settings.pull.as_deref().unwrap_or("missing");
+    if let Err(reason) = runtime::docker_provides(&image, pull) {
+        bail!("{}", not_in_process(&step.image, reason));
+    }
     Ok(Runner::Container(image))
+}
+
+/// The sentence for an image lummo does not run in process and Docker cannot
+/// provide: the image, that lummo has no in-process version of it, why Docker
+/// cannot help, and the ways out. Callers prefix the Kptfile and the step.
+fn not_in_process(image: &str, reason: &str) -> String {
+    let (what, pin) = match kpt_catalog::unsupported(image) {
+        // Scripts (real_packages.py) read the function's name from these words.
+        Some(catalog) => (
+            catalog,
+            format!(
+                "pin a catalog function lummo runs in process ({}), ",
+                kpt_catalog::NAMES.join(", ")
+            ),
+        ),
+        None => (
+            "lummo has no in-process version of it".to_string(),
+            String::new(),
+        ),
+    };
+    format!(
+        "image `{image}` cannot run: {what}, and Docker cannot provide the image ({reason}); \
+         {pin}make the step an `exec:` step running the function's program (with --allow-exec), \
+         or render with `kpt fn render`"
+    )
 }
 
 /// The program an `exec:` or container step runs.

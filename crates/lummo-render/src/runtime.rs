@@ -347,6 +347,34 @@ pub fn docker_available() -> bool {
         .unwrap_or(false)
 }
 
+/// Why Docker cannot give a container step its image, or `Ok` when it can: the
+/// image is among Docker's local images, or the pull policy lets Docker pull it
+/// and a pull succeeds. Asked before the step runs so that a missing image is
+/// reported as lummo's sentence (see `pipeline::not_in_process`), not as the
+/// registry error `docker run` would print (our machines reach no registry).
+pub fn docker_provides(image: &str, pull: &str) -> std::result::Result<(), &'static str> {
+    if !docker_available() {
+        return Err("Docker is not available here");
+    }
+    let quiet = |args: &[&str]| {
+        Command::new("docker")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let local = || quiet(&["image", "inspect", "--format", "{{.Id}}", image]);
+    match pull {
+        "never" if local() => Ok(()),
+        "never" => Err("the image is not among Docker's local images and the pull policy is Never"),
+        "missing" if local() => Ok(()),
+        _ if quiet(&["pull", "--quiet", image]) => Ok(()),
+        _ => Err("Docker cannot pull the image"),
+    }
+}
+
 pub fn docker_command(image: &str, pull: &str, network: bool) -> Result<Command> {
     if !docker_available() {
         bail!(
