@@ -84,7 +84,34 @@ pub struct ObjectChange {
     pub old: Option<String>,
     pub new: Option<String>,
     /// Why a reviewer should look twice, most serious first.
-    pub risks: Vec<String>,
+    pub risks: Vec<Risk>,
+}
+
+/// What makes a change risky, most serious first (the order of the report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RiskKind {
+    PubSubDeletion,
+    Deletion,
+    ImmutableField,
+    SecurityContext,
+    NetworkPolicy,
+    ReplicaDrop,
+    ServiceType,
+}
+
+/// A reason to look twice at a change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Risk {
+    pub kind: RiskKind,
+    pub message: String,
+}
+
+impl ObjectChange {
+    /// Its most serious risk, for ordering (`None`: not risky, last).
+    fn severity(&self) -> (bool, Option<RiskKind>) {
+        let first = self.risks.first().map(|r| r.kind);
+        (first.is_none(), first)
+    }
 }
 
 /// An app (a package that renders on its own) and its changed objects, risky first.
@@ -100,6 +127,13 @@ impl AppChanges {
     }
     fn risky(&self) -> usize {
         self.objects.iter().filter(|o| !o.risks.is_empty()).count()
+    }
+    fn severity(&self) -> (bool, Option<RiskKind>) {
+        self.objects
+            .iter()
+            .map(ObjectChange::severity)
+            .min()
+            .unwrap_or((true, None))
     }
 }
 
@@ -182,7 +216,7 @@ pub fn diff(
     }
     report
         .apps
-        .sort_by_key(|a| (a.risky() == 0, a.app.clone()));
+        .sort_by_key(|a| (a.severity(), a.app.clone()));
     Ok(report)
 }
 
@@ -615,7 +649,8 @@ fn compare(old: &Objects, new: &Objects) -> Vec<ObjectChange> {
             new: after.map(|a| a.0.clone()),
         });
     }
-    changes.sort_by_key(|c| c.risks.is_empty());
+    // Stable: objects of the same severity stay in key order.
+    changes.sort_by_key(ObjectChange::severity);
     changes
 }
 
@@ -648,16 +683,17 @@ const REPLICAS: &[(&str, &str)] = &[
 ];
 
 /// Why a change is risky; empty when it is not.
-pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
-    let mut risks = Vec::new();
+pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<Risk> {
+    let mut risks: Vec<Risk> = Vec::new();
+    let mut add = |kind: RiskKind, message: String| risks.push(Risk { kind, message });
     let kind = old.or(new).map(|v| v.kind().to_string()).unwrap_or_default();
     match (old, new) {
         (Some(_), None) => {
-            risks.push(match kind.as_str() {
-                "PubSubTopic" => "Pub/Sub topic deleted: its messages and subscriptions go with it".into(),
-                "PubSubSubscription" => "Pub/Sub subscription deleted: its undelivered messages are lost".into(),
-                _ => "deleted from the cluster (Argo CD prunes it)".into(),
-            });
+            match kind.as_str() {
+                "PubSubTopic" => add(RiskKind::PubSubDeletion, "Pub/Sub topic deleted: its messages and subscriptions go with it".into()),
+                "PubSubSubscription" => add(RiskKind::PubSubDeletion, "Pub/Sub subscription deleted: its undelivered messages are lost".into()),
+                _ => add(RiskKind::Deletion, "deleted from the cluster (Argo CD prunes it)".into()),
+            }
         }
         (Some(old), Some(new)) => {
             for (k, fields) in IMMUTABLE {
@@ -666,7 +702,7 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
                 }
                 for field in *fields {
                     if old.pointer(field) != new.pointer(field) {
-                        risks.push(format!(
+                        add(RiskKind::ImmutableField, format!(
                             "{} changed: immutable, the update is refused (the object must be replaced)",
                             field.trim_start_matches('/').replace('/', ".")
                         ));
@@ -674,7 +710,7 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
                 }
             }
             if kind == "Service" && old.pointer("/spec/type") != new.pointer("/spec/type") {
-                risks.push(format!(
+                add(RiskKind::ServiceType, format!(
                     "spec.type {} → {}: how the Service is reached changes",
                     show(old.pointer("/spec/type")),
                     show(new.pointer("/spec/type"))
@@ -690,7 +726,7 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
                 );
                 if let (Some(a), Some(b)) = (a, b) {
                     if b < a {
-                        risks.push(format!(
+                        add(RiskKind::ReplicaDrop, format!(
                             "{} drops {a} → {b}",
                             field.trim_start_matches('/').replace('/', ".")
                         ));
@@ -700,13 +736,14 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
             let mut paths = Vec::new();
             security_contexts(old, new, "", &mut paths);
             for path in paths {
-                risks.push(format!("{path} changed"));
+                add(RiskKind::SecurityContext, format!("{path} changed"));
             }
         }
         _ => {}
     }
     if kind == "NetworkPolicy" {
-        risks.push(
+        add(
+            RiskKind::NetworkPolicy,
             match (old, new) {
                 (None, _) => "NetworkPolicy added: traffic it does not allow is cut",
                 (_, None) => "NetworkPolicy removed: what it allowed may be cut, or all traffic allowed",
@@ -715,6 +752,7 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<String> {
             .into(),
         );
     }
+    risks.sort();
     risks
 }
 
@@ -757,7 +795,7 @@ impl DiffReport {
             for object in &app.objects {
                 let path = format!("{}/{}", app.app, object.object.replace(' ', "/"));
                 for risk in &object.risks {
-                    out.push_str(&format!("# risky: {} {}: {risk}\n", app.app, object.object));
+                    out.push_str(&format!("# risky: {} {}: {}\n", app.app, object.object, risk.message));
                 }
                 out.push_str(&object_diff(object, &path));
             }
@@ -814,7 +852,7 @@ impl DiffReport {
                 out.push_str("**Risky changes**\n\n");
                 for object in risky {
                     for risk in &object.risks {
-                        out.push_str(&format!("- ⚠️ {}: {risk}\n", code(&object.object)));
+                        out.push_str(&format!("- ⚠️ {}: {}\n", code(&object.object), risk.message));
                     }
                 }
                 out.push('\n');
