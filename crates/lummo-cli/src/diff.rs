@@ -402,7 +402,7 @@ impl Repo {
         let scope = if self.prefix.is_empty() { "." } else { self.prefix.as_str() };
         let mut changed = BTreeSet::new();
         for args in [
-            &["diff", "--name-only", "-z", "--no-renames", rev, "--", scope][..],
+            &["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-relative", rev, "--", scope][..],
             &["ls-files", "-z", "--others", "--exclude-standard", "--", scope][..],
         ] {
             for path in git(&self.top, args)?

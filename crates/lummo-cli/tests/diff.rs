@@ -9,7 +9,8 @@
 //! - `write PATH` then the file's lines up to `EOF`;
 //! - `edit PATH | OLD | NEW`: replaces the one occurrence of OLD (`\n` a line break);
 //! - `remove PATH`; `commit`; `snapshot NAME`: the working tree copied to `../NAME`;
-//! - `run ARGS...`: `lummo diff ARGS`, its output appended to what is compared.
+//! - `run ARGS...`: `lummo diff ARGS`, its output appended to what is compared;
+//!   `run-in DIR ARGS...`: the same in the repository's folder DIR.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -104,13 +105,14 @@ fn run_script(name: &str, script: &str) -> String {
                 git(&repo, &["commit", "-q", "-m", "step"]);
             }
             "snapshot" => copy_dir_except_git(&repo, &work.join(rest)),
-            "run" => {
-                let args: Vec<&str> = rest.split_whitespace().collect();
+            "run" | "run-in" => {
+                let mut args: Vec<&str> = rest.split_whitespace().collect();
+                let cwd = if command == "run-in" { repo.join(args.remove(0)) } else { repo.clone() };
                 let before = state(&repo);
                 let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
                     .arg("diff")
                     .args(&args)
-                    .current_dir(&repo)
+                    .current_dir(&cwd)
                     .stdin(Stdio::null())
                     .env("NO_COLOR", "1")
                     .output()
@@ -120,7 +122,9 @@ fn run_script(name: &str, script: &str) -> String {
                     String::from_utf8_lossy(bytes).replace(&work.display().to_string(), "$WORK")
                 };
                 out.push_str(&format!(
-                    "$ lummo diff {rest}\nexit status: {}\n--- stdout\n{}--- stderr\n{}\n",
+                    "$ {}lummo diff {}\nexit status: {}\n--- stdout\n{}--- stderr\n{}\n",
+                    if command == "run-in" { format!("cd {}; ", rest.split(' ').next().unwrap_or("")) } else { String::new() },
+                    args.join(" "),
                     output.status.code().map_or("signal".into(), |c| c.to_string()),
                     clean(&output.stdout),
                     clean(&output.stderr)
