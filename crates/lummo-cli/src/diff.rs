@@ -85,6 +85,9 @@ pub struct ObjectChange {
     pub new: Option<String>,
     /// Why a reviewer should look twice, most serious first.
     pub risks: Vec<Risk>,
+    /// The spec changes behind it (its `lummo.dev/generated-by` spec's changed
+    /// fields, with their lines), or why none.
+    pub causes: Vec<String>,
 }
 
 /// What makes a change risky, most serious first (the order of the report).
@@ -195,7 +198,7 @@ pub fn diff(
         let folder = work.path.join(format!("{index}")).join(app);
         render_unit(tree, *index, &units, app, &folder, settings)
     });
-    let mut sides: Vec<Objects> = Vec::with_capacity(rendered.len());
+    let mut sides: Vec<SideObjects> = Vec::with_capacity(rendered.len());
     for result in rendered {
         sides.push(result?);
     }
@@ -562,6 +565,23 @@ fn has_pipeline(text: &str) -> bool {
 /// The manifests of one side of an app: `Kind namespace/name` → (group, text, value).
 type Objects = BTreeMap<(String, String), (String, Value)>;
 
+/// What one side of an app rendered: its manifests and the Lummo specs they
+/// came from (`Kind/name` → where the spec is and what it says).
+#[derive(Default)]
+struct SideObjects {
+    objects: Objects,
+    specs: BTreeMap<String, SpecSource>,
+}
+
+/// A Lummo spec as read: its file (relative to the compared root), document
+/// index, the file's text (for line numbers) and its value.
+struct SpecSource {
+    file: String,
+    index: usize,
+    text: std::sync::Arc<String>,
+    value: Value,
+}
+
 /// Copies the app's files of one side into `folder`, renders them and returns
 /// their manifests; an app without a Kptfile on that side has none.
 fn render_unit(
@@ -571,9 +591,9 @@ fn render_unit(
     unit: &str,
     folder: &Path,
     settings: &lummo_render::Settings,
-) -> Result<Objects> {
+) -> Result<SideObjects> {
     if !units.on_side[side].contains(unit) {
-        return Ok(Objects::new());
+        return Ok(SideObjects::default());
     }
     let paths: Vec<&str> = tree
         .files
@@ -611,6 +631,35 @@ fn render_unit(
     }
     let configs = lummo_render::function_config_paths(folder)?;
     let mut objects = Objects::new();
+    let mut specs = BTreeMap::new();
+    let mut texts: BTreeMap<String, std::sync::Arc<String>> = BTreeMap::new();
+    for item in &rendered.items {
+        let value = item.value();
+        if value.api_version().split('/').next() != Some(lummo_core::GROUP) {
+            continue;
+        }
+        let Some(file) = value.file_ref() else {
+            continue;
+        };
+        // The inputs as written: a render for items writes nothing to the folder.
+        let text = match texts.get(&file.path) {
+            Some(text) => text.clone(),
+            None => {
+                let text = std::sync::Arc::new(std::fs::read_to_string(folder.join(&file.path)).unwrap_or_default());
+                texts.insert(file.path.clone(), text.clone());
+                text
+            }
+        };
+        specs.insert(
+            format!("{}/{}", value.kind(), value.name()),
+            SpecSource {
+                file: join(unit, &file.path),
+                index: file.index as usize,
+                text,
+                value: strip_for_compare(value),
+            },
+        );
+    }
     for item in lummo_render::manifest_items(&rendered.items, &configs) {
         let value = item.value();
         let group = value.api_version().split_once('/').map_or("", |(g, _)| g);
@@ -621,7 +670,7 @@ fn render_unit(
         let text = lummo_render::manifest_text(item);
         objects.insert((object, group.to_string()), (text, strip_for_compare(value)));
     }
-    Ok(objects)
+    Ok(SideObjects { objects, specs })
 }
 
 fn strip_for_compare(value: &Value) -> Value {
@@ -629,7 +678,8 @@ fn strip_for_compare(value: &Value) -> Value {
 }
 
 /// The changed objects of one app, risky ones first.
-fn compare(old: &Objects, new: &Objects) -> Vec<ObjectChange> {
+fn compare(old_side: &SideObjects, new_side: &SideObjects) -> Vec<ObjectChange> {
+    let (old, new) = (&old_side.objects, &new_side.objects);
     let keys: BTreeSet<&(String, String)> = old.keys().chain(new.keys()).collect();
     let mut changes = Vec::new();
     for key in keys {
@@ -645,6 +695,7 @@ fn compare(old: &Objects, new: &Objects) -> Vec<ObjectChange> {
             object: key.0.clone(),
             change,
             risks: risks(before.map(|b| &b.1), after.map(|a| &a.1)),
+            causes: causes(before.or(after).map(|v| &v.1), old_side, new_side),
             old: before.map(|b| b.0.clone()),
             new: after.map(|a| a.0.clone()),
         });
@@ -652,6 +703,124 @@ fn compare(old: &Objects, new: &Objects) -> Vec<ObjectChange> {
     // Stable: objects of the same severity stay in key order.
     changes.sort_by_key(ObjectChange::severity);
     changes
+}
+
+/// At most this many changed spec fields are named per object.
+const MAX_CAUSES: usize = 5;
+
+/// The spec behind a generated object (`lummo.dev/generated-by`) and what
+/// changed in it: the first slice of provenance (object level: which spec fields
+/// changed, not yet which rule made which output field).
+fn causes(object: Option<&Value>, old: &SideObjects, new: &SideObjects) -> Vec<String> {
+    let Some(spec) = object
+        .and_then(|o| o.annotation(lummo_core::GENERATED_BY))
+        .and_then(|by| by.split_once(':'))
+        .map(|(_, spec)| spec.to_string())
+    else {
+        return Vec::new();
+    };
+    match (old.specs.get(&spec), new.specs.get(&spec)) {
+        (None, None) => Vec::new(),
+        (None, Some(s)) => vec![format!("{spec} added in {}", s.file)],
+        (Some(s), None) => vec![format!("{spec} removed from {}", s.file)],
+        (Some(a), Some(b)) => {
+            let mut fields = Vec::new();
+            changed_fields(Some(&a.value), Some(&b.value), "", &mut fields);
+            fields.retain(|f| !f.starts_with("metadata.annotations"));
+            if fields.is_empty() {
+                return vec![format!(
+                    "{spec} ({}) is unchanged: a function config, another spec or the functions changed",
+                    b.file
+                )];
+            }
+            let mut out: Vec<String> = fields
+                .iter()
+                .take(MAX_CAUSES)
+                .map(|field| {
+                    // The line on the side that has the field (the old one for a removed field).
+                    let source = match b.value.pointer(&pointer(field)) {
+                        Some(_) => b,
+                        None => a,
+                    };
+                    let line = krm_sdk::locate::field_position(&source.text, source.index, field)
+                        .map(|(line, _)| format!(":{line}"))
+                        .unwrap_or_default();
+                    format!(
+                        "{spec} {field}: {} → {} ({}{line})",
+                        brief(a.value.pointer(&pointer(field))),
+                        brief(b.value.pointer(&pointer(field))),
+                        source.file
+                    )
+                })
+                .collect();
+            if fields.len() > MAX_CAUSES {
+                out.push(format!("{spec}: {} more changed field(s)", fields.len() - MAX_CAUSES));
+            }
+            out
+        }
+    }
+}
+
+/// The leaf paths (`a.b[0]['c.d']`) where two values differ.
+fn changed_fields(old: Option<&Value>, new: Option<&Value>, path: &str, out: &mut Vec<String>) {
+    match (old, new) {
+        (Some(Value::Object(a)), Some(Value::Object(b))) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let step = if key.contains(['.', '[', ']', '\'']) || key.is_empty() {
+                    format!("['{key}']")
+                } else if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!(".{key}")
+                };
+                changed_fields(a.get(key), b.get(key), &format!("{path}{step}"), out);
+            }
+        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                changed_fields(Some(x), Some(y), &format!("{path}[{i}]"), out);
+            }
+        }
+        (a, b) if a != b => out.push(path.to_string()),
+        _ => {}
+    }
+}
+
+/// A JSON pointer for a field path of [`changed_fields`].
+fn pointer(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("['") {
+            let end = after.find("']").unwrap_or(after.len());
+            out.push('/');
+            out.push_str(&after[..end].replace('~', "~0").replace('/', "~1"));
+            rest = after.get(end + 2..).unwrap_or("");
+        } else if let Some(after) = rest.strip_prefix('[') {
+            let end = after.find(']').unwrap_or(after.len());
+            out.push('/');
+            out.push_str(&after[..end]);
+            rest = after.get(end + 1..).unwrap_or("");
+        } else {
+            let rest_ = rest.strip_prefix('.').unwrap_or(rest);
+            let end = rest_.find(['.', '[']).unwrap_or(rest_.len());
+            out.push('/');
+            out.push_str(&rest_[..end].replace('~', "~0").replace('/', "~1"));
+            rest = &rest_[end..];
+        }
+    }
+    out
+}
+
+/// A value in a line: scalars as written, the rest as compact JSON, cut short.
+fn brief(value: Option<&Value>) -> String {
+    let text = show(value);
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(59).collect::<String>())
+    } else {
+        text
+    }
 }
 
 /// Fields an update cannot change (the apply fails), per kind.
@@ -797,6 +966,9 @@ impl DiffReport {
                 for risk in &object.risks {
                     out.push_str(&format!("# risky: {} {}: {}\n", app.app, object.object, risk.message));
                 }
+                for cause in &object.causes {
+                    out.push_str(&format!("# from: {cause}\n"));
+                }
                 out.push_str(&object_diff(object, &path));
             }
         }
@@ -862,7 +1034,7 @@ impl DiffReport {
                 let diff = object_diff(object, &path);
                 let fence = "`".repeat(longest_backticks(&diff).max(2) + 1);
                 out.push_str(&format!(
-                    "{} ({})\n\n{fence}diff\n{diff}{fence}\n\n",
+                    "{} ({})\n\n",
                     code(&object.object),
                     match object.change {
                         Change::Added => "added",
@@ -870,6 +1042,13 @@ impl DiffReport {
                         Change::Deleted => "deleted",
                     }
                 ));
+                for cause in &object.causes {
+                    out.push_str(&format!("- from {}\n", code(cause)));
+                }
+                if !object.causes.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&format!("{fence}diff\n{diff}{fence}\n\n"));
             }
             out.push_str("</details>\n");
         }
