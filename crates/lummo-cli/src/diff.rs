@@ -190,17 +190,31 @@ pub fn diff(
     }
     let work = TempDir::new()?;
     let apps: Vec<String> = apps.into_iter().collect();
-    let jobs: Vec<(usize, &Tree, &str)> = apps
-        .iter()
-        .flat_map(|app| [(0, &old, app.as_str()), (1, &new, app.as_str())])
-        .collect();
-    let rendered = krm_sdk::parallel::map(&jobs, |(index, tree, app)| {
-        let folder = work.path.join(format!("{index}")).join(app);
-        render_unit(tree, *index, &units, app, &folder, settings)
-    });
-    let mut sides: Vec<SideObjects> = Vec::with_capacity(rendered.len());
-    for result in rendered {
-        sides.push(result?);
+    // One render per side for the apps below the root (each an independent
+    // subpackage there, rendered on the render's threads), another for the root
+    // app: the per-render costs are paid once, not per app.
+    let below: Vec<&str> = apps.iter().map(String::as_str).filter(|a| !a.is_empty()).collect();
+    let root: Vec<&str> = apps.iter().map(String::as_str).filter(|a| a.is_empty()).collect();
+    let mut jobs: Vec<(usize, &Tree, &[&str], PathBuf)> = Vec::new();
+    for (side, tree) in [(0, &old), (1, &new)] {
+        for (name, group) in [("below", &below), ("root", &root)] {
+            if !group.is_empty() {
+                jobs.push((side, tree, group.as_slice(), work.path.join(format!("{side}-{name}"))));
+            }
+        }
+    }
+    let mut by_app: [BTreeMap<String, SideObjects>; 2] = Default::default();
+    for (side, tree, group, folder) in &jobs {
+        let objects = render_apps(tree, *side, &units, group, folder, settings)?;
+        for (app, objects) in group.iter().zip(objects) {
+            by_app[*side].insert(app.to_string(), objects);
+        }
+    }
+    let mut sides: Vec<SideObjects> = Vec::with_capacity(apps.len() * 2);
+    for app in &apps {
+        for side in &mut by_app {
+            sides.push(side.remove(app).unwrap_or_default());
+        }
     }
     let mut report = DiffReport {
         base: base.label(),
@@ -582,56 +596,87 @@ struct SpecSource {
     value: Value,
 }
 
-/// Copies the app's files of one side into `folder`, renders them and returns
-/// their manifests; an app without a Kptfile on that side has none.
-fn render_unit(
+/// Copies the files of `apps` (all below the root, or the root alone) of one
+/// side into `folder` at their paths, renders them in one render (under a
+/// Kptfile without pipeline made here, unless the root is the app: each app
+/// then renders as the independent subpackage it is) and returns each app's
+/// manifests and specs, in the order of `apps`. An app without a Kptfile on that
+/// side has none.
+fn render_apps(
     tree: &Tree,
     side: usize,
     units: &Units,
-    unit: &str,
+    apps: &[&str],
     folder: &Path,
     settings: &lummo_render::Settings,
-) -> Result<SideObjects> {
-    if !units.on_side[side].contains(unit) {
-        return Ok(SideObjects::default());
+) -> Result<Vec<SideObjects>> {
+    let mut out: Vec<SideObjects> = apps.iter().map(|_| SideObjects::default()).collect();
+    let present: Vec<&str> = apps
+        .iter()
+        .copied()
+        .filter(|app| units.on_side[side].contains(*app))
+        .collect();
+    if present.is_empty() {
+        return Ok(out);
     }
     let paths: Vec<&str> = tree
         .files
         .keys()
-        .filter(|p| units.holds(unit, side, p))
+        .filter(|p| present.iter().any(|app| units.holds(app, side, p)))
         .map(String::as_str)
         .collect();
     let contents = tree.read_all(&paths)?;
     for (path, content) in paths.iter().zip(contents) {
-        let relative = if unit.is_empty() { path } else { &path[unit.len() + 1..] };
-        let target = folder.join(relative);
+        let target = folder.join(path);
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir)?;
         }
         std::fs::write(&target, content)?;
     }
-    let app = if unit.is_empty() { "." } else { unit };
+    if !present.contains(&"") {
+        std::fs::write(
+            folder.join("Kptfile"),
+            "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: lummo-diff\n  \
+             annotations:\n    config.kubernetes.io/local-config: \"true\"\n",
+        )?;
+    }
     let rendered = lummo_render::render_quietly(folder, settings.clone(), lummo_render::Target::Items)
-        .map_err(|error| anyhow!("{}: package {app} does not render: {error:#}", tree.label))?;
+        .map_err(|error| anyhow!("{}: a package does not render: {error:#}", tree.label))?;
     if rendered.failed() {
-        let errors: Vec<String> = rendered
-            .findings
+        let mut packages: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for finding in rendered.findings.iter().filter(|f| f.result.is_error()) {
+            let file = finding
+                .result
+                .file
+                .as_ref()
+                .map(|file| format!("{}: ", file.path))
+                .unwrap_or_default();
+            packages
+                .entry(finding.package.as_str())
+                .or_default()
+                .push(format!("  {file}{}", finding.result.message));
+        }
+        let text: Vec<String> = packages
             .iter()
-            .filter(|f| f.result.is_error())
-            .map(|f| {
-                let file = f.result.file.as_ref().map(|file| format!("{}: ", join(unit, &file.path))).unwrap_or_default();
-                format!("  {file}{}", f.result.message)
+            .map(|(package, errors)| {
+                format!(
+                    "{}: package {package} does not render:\n{}\n(`lummo render {package}` on that side shows every result)",
+                    tree.label,
+                    errors.join("\n")
+                )
             })
             .collect();
-        bail!(
-            "{}: package {app} does not render:\n{}\n(`lummo render {app}` on that revision shows every result)",
-            tree.label,
-            errors.join("\n")
-        );
+        bail!("{}", text.join("\n"));
     }
-    let configs = lummo_render::function_config_paths(folder)?;
-    let mut objects = Objects::new();
-    let mut specs = BTreeMap::new();
+    // Which app an object or spec belongs to: the deepest app above its file.
+    let app_of = |path: &str| -> Option<usize> {
+        let dir = parent_dir(path);
+        apps.iter()
+            .enumerate()
+            .filter(|(_, app)| is_below(dir, app))
+            .max_by_key(|(_, app)| app.len())
+            .map(|(i, _)| i)
+    };
     let mut texts: BTreeMap<String, std::sync::Arc<String>> = BTreeMap::new();
     for item in &rendered.items {
         let value = item.value();
@@ -641,36 +686,47 @@ fn render_unit(
         let Some(file) = value.file_ref() else {
             continue;
         };
+        let Some(app) = app_of(&file.path) else {
+            continue;
+        };
         // The inputs as written: a render for items writes nothing to the folder.
         let text = match texts.get(&file.path) {
             Some(text) => text.clone(),
             None => {
-                let text = std::sync::Arc::new(std::fs::read_to_string(folder.join(&file.path)).unwrap_or_default());
+                let text = std::sync::Arc::new(
+                    std::fs::read_to_string(folder.join(&file.path)).unwrap_or_default(),
+                );
                 texts.insert(file.path.clone(), text.clone());
                 text
             }
         };
-        specs.insert(
+        out[app].specs.insert(
             format!("{}/{}", value.kind(), value.name()),
             SpecSource {
-                file: join(unit, &file.path),
+                file: file.path.clone(),
                 index: file.index as usize,
                 text,
                 value: strip_for_compare(value),
             },
         );
     }
+    let configs = lummo_render::function_config_paths(folder)?;
     for item in lummo_render::manifest_items(&rendered.items, &configs) {
         let value = item.value();
+        let Some(app) = value.file_ref().and_then(|f| app_of(&f.path)) else {
+            continue;
+        };
         let group = value.api_version().split_once('/').map_or("", |(g, _)| g);
         let object = match value.namespace() {
             "" => format!("{} {}", value.kind(), value.name()),
             namespace => format!("{} {namespace}/{}", value.kind(), value.name()),
         };
         let text = lummo_render::manifest_text(item);
-        objects.insert((object, group.to_string()), (text, strip_for_compare(value)));
+        out[app]
+            .objects
+            .insert((object, group.to_string()), (text, strip_for_compare(value)));
     }
-    Ok(SideObjects { objects, specs })
+    Ok(out)
 }
 
 fn strip_for_compare(value: &Value) -> Value {
@@ -1197,10 +1253,7 @@ impl Drop for TempDir {
 pub fn command(base: &str, head: Option<&str>, format: Format) -> std::process::ExitCode {
     use std::process::ExitCode;
     let (old, new) = sides(base, head);
-    let settings = lummo_render::Settings {
-        threads: Some(1),
-        ..Default::default()
-    };
+    let settings = lummo_render::Settings::default();
     let here = PathBuf::from(".");
     match diff(&here, &old, &new, &settings) {
         Err(error) => {
