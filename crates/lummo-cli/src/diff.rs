@@ -193,13 +193,26 @@ pub fn diff(
     // One render per side for the apps below the root (each an independent
     // subpackage there, rendered on the render's threads), another for the root
     // app: the per-render costs are paid once, not per app.
-    let below: Vec<&str> = apps.iter().map(String::as_str).filter(|a| !a.is_empty()).collect();
-    let root: Vec<&str> = apps.iter().map(String::as_str).filter(|a| a.is_empty()).collect();
+    let below: Vec<&str> = apps
+        .iter()
+        .map(String::as_str)
+        .filter(|a| !a.is_empty())
+        .collect();
+    let root: Vec<&str> = apps
+        .iter()
+        .map(String::as_str)
+        .filter(|a| a.is_empty())
+        .collect();
     let mut jobs: Vec<(usize, &Tree, &[&str], PathBuf)> = Vec::new();
     for (side, tree) in [(0, &old), (1, &new)] {
         for (name, group) in [("below", &below), ("root", &root)] {
             if !group.is_empty() {
-                jobs.push((side, tree, group.as_slice(), work.path.join(format!("{side}-{name}"))));
+                jobs.push((
+                    side,
+                    tree,
+                    group.as_slice(),
+                    work.path.join(format!("{side}-{name}")),
+                ));
             }
         }
     }
@@ -226,14 +239,16 @@ pub fn diff(
         let objects = compare(&pair[0], &pair[1]);
         if !objects.is_empty() {
             report.apps.push(AppChanges {
-                app: if app.is_empty() { ".".into() } else { app.clone() },
+                app: if app.is_empty() {
+                    ".".into()
+                } else {
+                    app.clone()
+                },
                 objects,
             });
         }
     }
-    report
-        .apps
-        .sort_by_key(|a| (a.severity(), a.app.clone()));
+    report.apps.sort_by_key(|a| (a.severity(), a.app.clone()));
     Ok(report)
 }
 
@@ -285,7 +300,11 @@ impl Tree {
             Source::Disk(file) => {
                 std::fs::read(file).with_context(|| format!("reading {}", file.display()))
             }
-            Source::Blob(id) => Ok(read_blobs(self.repo.as_deref().unwrap_or(Path::new(".")), std::slice::from_ref(id))?.remove(0)),
+            Source::Blob(id) => Ok(read_blobs(
+                self.repo.as_deref().unwrap_or(Path::new(".")),
+                std::slice::from_ref(id),
+            )?
+            .remove(0)),
         }
     }
 
@@ -372,7 +391,8 @@ impl Repo {
                         continue;
                     };
                     let mut meta = meta.split(' ');
-                    let (Some(mode), Some("blob"), Some(id)) = (meta.next(), meta.next(), meta.next())
+                    let (Some(mode), Some("blob"), Some(id)) =
+                        (meta.next(), meta.next(), meta.next())
                     else {
                         continue;
                     };
@@ -388,7 +408,13 @@ impl Repo {
             Side::WorkingTree => {
                 let listing = git(
                     &self.top,
-                    &["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                    &[
+                        "ls-files",
+                        "-z",
+                        "--cached",
+                        "--others",
+                        "--exclude-standard",
+                    ],
                 )?;
                 for path in listing.split(|b| *b == 0).filter(|e| !e.is_empty()) {
                     let path = String::from_utf8_lossy(path);
@@ -416,11 +442,32 @@ impl Repo {
 
     /// Files of the working tree that differ from `rev` (content, not stat).
     fn changed_in_working_tree(&self, rev: &str) -> Result<BTreeSet<String>> {
-        let scope = if self.prefix.is_empty() { "." } else { self.prefix.as_str() };
+        let scope = if self.prefix.is_empty() {
+            "."
+        } else {
+            self.prefix.as_str()
+        };
         let mut changed = BTreeSet::new();
         for args in [
-            &["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-relative", rev, "--", scope][..],
-            &["ls-files", "-z", "--others", "--exclude-standard", "--", scope][..],
+            &[
+                "diff",
+                "--name-only",
+                "-z",
+                "--no-renames",
+                "--no-ext-diff",
+                "--no-relative",
+                rev,
+                "--",
+                scope,
+            ][..],
+            &[
+                "ls-files",
+                "-z",
+                "--others",
+                "--exclude-standard",
+                "--",
+                scope,
+            ][..],
         ] {
             for path in git(&self.top, args)?
                 .split(|b| *b == 0)
@@ -472,7 +519,9 @@ fn changed_files(old: &Tree, new: &Tree) -> Result<BTreeSet<String>> {
         }
         _ => {
             let compared = krm_sdk::parallel::map(&both, |path| {
-                Ok::<_, anyhow::Error>((old.read(path)? != new.read(path)?).then(|| path.to_string()))
+                Ok::<_, anyhow::Error>(
+                    (old.read(path)? != new.read(path)?).then(|| path.to_string()),
+                )
             });
             for result in compared {
                 changed.extend(result?);
@@ -515,17 +564,10 @@ impl Units {
         // either side: then that package renders with everything below it).
         let units = packages
             .iter()
-            .filter(|p| {
-                !with_pipeline
-                    .iter()
-                    .any(|a| a != *p && is_below(p, a))
-            })
+            .filter(|p| !with_pipeline.iter().any(|a| a != *p && is_below(p, a)))
             .cloned()
             .collect();
-        Ok(Units {
-            on_side,
-            units,
-        })
+        Ok(Units { on_side, units })
     }
 
     /// The deepest unit holding `file`.
@@ -640,8 +682,9 @@ fn render_apps(
              annotations:\n    config.kubernetes.io/local-config: \"true\"\n",
         )?;
     }
-    let rendered = lummo_render::render_quietly(folder, settings.clone(), lummo_render::Target::Items)
-        .map_err(|error| anyhow!("{}: a package does not render: {error:#}", tree.label))?;
+    let rendered =
+        lummo_render::render_quietly(folder, settings.clone(), lummo_render::Target::Items)
+            .map_err(|error| anyhow!("{}: a package does not render: {error:#}", tree.label))?;
     if rendered.failed() {
         let mut packages: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for finding in rendered.findings.iter().filter(|f| f.result.is_error()) {
@@ -722,9 +765,10 @@ fn render_apps(
             namespace => format!("{} {namespace}/{}", value.kind(), value.name()),
         };
         let text = lummo_render::manifest_text(item);
-        out[app]
-            .objects
-            .insert((object, group.to_string()), (text, strip_for_compare(value)));
+        out[app].objects.insert(
+            (object, group.to_string()),
+            (text, strip_for_compare(value)),
+        );
     }
     Ok(out)
 }
@@ -810,7 +854,10 @@ fn causes(object: Option<&Value>, old: &SideObjects, new: &SideObjects) -> Vec<S
                 })
                 .collect();
             if fields.len() > MAX_CAUSES {
-                out.push(format!("{spec}: {} more changed field(s)", fields.len() - MAX_CAUSES));
+                out.push(format!(
+                    "{spec}: {} more changed field(s)",
+                    fields.len() - MAX_CAUSES
+                ));
             }
             out
         }
@@ -886,12 +933,27 @@ const IMMUTABLE: &[(&str, &[&str])] = &[
     ("DaemonSet", &["/spec/selector"]),
     (
         "StatefulSet",
-        &["/spec/selector", "/spec/serviceName", "/spec/volumeClaimTemplates", "/spec/podManagementPolicy"],
+        &[
+            "/spec/selector",
+            "/spec/serviceName",
+            "/spec/volumeClaimTemplates",
+            "/spec/podManagementPolicy",
+        ],
     ),
     ("Rollout", &["/spec/selector"]),
-    ("Job", &["/spec/selector", "/spec/template", "/spec/completionMode"]),
+    (
+        "Job",
+        &["/spec/selector", "/spec/template", "/spec/completionMode"],
+    ),
     ("Service", &["/spec/clusterIP", "/spec/clusterIPs"]),
-    ("PersistentVolumeClaim", &["/spec/storageClassName", "/spec/accessModes", "/spec/volumeName"]),
+    (
+        "PersistentVolumeClaim",
+        &[
+            "/spec/storageClassName",
+            "/spec/accessModes",
+            "/spec/volumeName",
+        ],
+    ),
     ("PubSubSubscription", &["/spec/topicRef"]),
     ("PubSubTopic", &["/spec/resourceID"]),
 ];
@@ -911,15 +973,25 @@ const REPLICAS: &[(&str, &str)] = &[
 pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<Risk> {
     let mut risks: Vec<Risk> = Vec::new();
     let mut add = |kind: RiskKind, message: String| risks.push(Risk { kind, message });
-    let kind = old.or(new).map(|v| v.kind().to_string()).unwrap_or_default();
+    let kind = old
+        .or(new)
+        .map(|v| v.kind().to_string())
+        .unwrap_or_default();
     match (old, new) {
-        (Some(_), None) => {
-            match kind.as_str() {
-                "PubSubTopic" => add(RiskKind::PubSubDeletion, "Pub/Sub topic deleted: its messages and subscriptions go with it".into()),
-                "PubSubSubscription" => add(RiskKind::PubSubDeletion, "Pub/Sub subscription deleted: its undelivered messages are lost".into()),
-                _ => add(RiskKind::Deletion, "deleted from the cluster (Argo CD prunes it)".into()),
-            }
-        }
+        (Some(_), None) => match kind.as_str() {
+            "PubSubTopic" => add(
+                RiskKind::PubSubDeletion,
+                "Pub/Sub topic deleted: its messages and subscriptions go with it".into(),
+            ),
+            "PubSubSubscription" => add(
+                RiskKind::PubSubDeletion,
+                "Pub/Sub subscription deleted: its undelivered messages are lost".into(),
+            ),
+            _ => add(
+                RiskKind::Deletion,
+                "deleted from the cluster (Argo CD prunes it)".into(),
+            ),
+        },
         (Some(old), Some(new)) => {
             for (k, fields) in IMMUTABLE {
                 if *k != kind {
@@ -935,11 +1007,14 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<Risk> {
                 }
             }
             if kind == "Service" && old.pointer("/spec/type") != new.pointer("/spec/type") {
-                add(RiskKind::ServiceType, format!(
-                    "spec.type {} → {}: how the Service is reached changes",
-                    show(old.pointer("/spec/type")),
-                    show(new.pointer("/spec/type"))
-                ));
+                add(
+                    RiskKind::ServiceType,
+                    format!(
+                        "spec.type {} → {}: how the Service is reached changes",
+                        show(old.pointer("/spec/type")),
+                        show(new.pointer("/spec/type"))
+                    ),
+                );
             }
             for (k, field) in REPLICAS {
                 if *k != kind {
@@ -951,10 +1026,13 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<Risk> {
                 );
                 if let (Some(a), Some(b)) = (a, b) {
                     if b < a {
-                        add(RiskKind::ReplicaDrop, format!(
-                            "{} drops {a} → {b}",
-                            field.trim_start_matches('/').replace('/', ".")
-                        ));
+                        add(
+                            RiskKind::ReplicaDrop,
+                            format!(
+                                "{} drops {a} → {b}",
+                                field.trim_start_matches('/').replace('/', ".")
+                            ),
+                        );
                     }
                 }
             }
@@ -971,7 +1049,9 @@ pub fn risks(old: Option<&Value>, new: Option<&Value>) -> Vec<Risk> {
             RiskKind::NetworkPolicy,
             match (old, new) {
                 (None, _) => "NetworkPolicy added: traffic it does not allow is cut",
-                (_, None) => "NetworkPolicy removed: what it allowed may be cut, or all traffic allowed",
+                (_, None) => {
+                    "NetworkPolicy removed: what it allowed may be cut, or all traffic allowed"
+                }
                 _ => "NetworkPolicy changed: who may reach the pods changes",
             }
             .into(),
@@ -995,7 +1075,11 @@ fn security_contexts(old: &Value, new: &Value, path: &str, out: &mut Vec<String>
         (Value::Object(a), Value::Object(b)) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
                 match (a.get(key), b.get(key)) {
                     (x, y) if key == "securityContext" && x != y => out.push(here),
                     (Some(x), Some(y)) => security_contexts(x, y, &here, out),
@@ -1020,7 +1104,10 @@ impl DiffReport {
             for object in &app.objects {
                 let path = format!("{}/{}", app.app, object.object.replace(' ', "/"));
                 for risk in &object.risks {
-                    out.push_str(&format!("# risky: {} {}: {}\n", app.app, object.object, risk.message));
+                    out.push_str(&format!(
+                        "# risky: {} {}: {}\n",
+                        app.app, object.object, risk.message
+                    ));
                 }
                 for cause in &object.causes {
                     out.push_str(&format!("# from: {cause}\n"));
@@ -1075,12 +1162,17 @@ impl DiffReport {
                 app.count(Change::Changed),
                 app.count(Change::Deleted)
             ));
-            let risky: Vec<&ObjectChange> = app.objects.iter().filter(|o| !o.risks.is_empty()).collect();
+            let risky: Vec<&ObjectChange> =
+                app.objects.iter().filter(|o| !o.risks.is_empty()).collect();
             if !risky.is_empty() {
                 out.push_str("**Risky changes**\n\n");
                 for object in risky {
                     for risk in &object.risks {
-                        out.push_str(&format!("- ⚠️ {}: {}\n", code(&object.object), risk.message));
+                        out.push_str(&format!(
+                            "- ⚠️ {}: {}\n",
+                            code(&object.object),
+                            risk.message
+                        ));
                     }
                 }
                 out.push('\n');
@@ -1115,8 +1207,16 @@ impl DiffReport {
 fn object_diff(object: &ObjectChange, path: &str) -> String {
     let old = object.old.as_deref().unwrap_or("");
     let new = object.new.as_deref().unwrap_or("");
-    let from = if object.old.is_some() { format!("a/{path}") } else { "/dev/null".into() };
-    let to = if object.new.is_some() { format!("b/{path}") } else { "/dev/null".into() };
+    let from = if object.old.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".into()
+    };
+    let to = if object.new.is_some() {
+        format!("b/{path}")
+    } else {
+        "/dev/null".into()
+    };
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
@@ -1132,7 +1232,10 @@ fn code(text: &str) -> String {
 
 /// `<code>` for HTML (a `<summary>` does not render Markdown on every host).
 fn html_code(text: &str) -> String {
-    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
     format!("<code>{escaped}</code>")
 }
 
@@ -1266,7 +1369,11 @@ pub fn command(base: &str, head: Option<&str>, format: Format) -> std::process::
                 Format::Markdown => report.markdown(),
             };
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+            if stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::from(2);
             }
             let objects: usize = report.apps.iter().map(|a| a.objects.len()).sum();

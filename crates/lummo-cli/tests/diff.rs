@@ -88,7 +88,11 @@ fn run_script(name: &str, script: &str) -> String {
             }
             "edit" => {
                 // An empty NEW: the line ends in ` |` (trailing blanks are trimmed).
-                let rest = if rest.ends_with(" |") { format!("{rest} ") } else { rest.to_string() };
+                let rest = if rest.ends_with(" |") {
+                    format!("{rest} ")
+                } else {
+                    rest.to_string()
+                };
                 let parts: Vec<&str> = rest.split(" | ").collect();
                 let [path, old, new] = parts[..] else {
                     panic!("{name}: edit PATH | OLD | NEW, got {line:?}")
@@ -96,7 +100,11 @@ fn run_script(name: &str, script: &str) -> String {
                 let file = repo.join(path);
                 let text = std::fs::read_to_string(&file).unwrap();
                 let (old, new) = (old.replace("\\n", "\n"), new.replace("\\n", "\n"));
-                assert_eq!(text.matches(&old).count(), 1, "{name}: {old:?} once in {path}");
+                assert_eq!(
+                    text.matches(&old).count(),
+                    1,
+                    "{name}: {old:?} once in {path}"
+                );
                 std::fs::write(&file, text.replace(&old, &new)).unwrap();
             }
             "remove" => std::fs::remove_file(repo.join(rest)).unwrap(),
@@ -107,7 +115,11 @@ fn run_script(name: &str, script: &str) -> String {
             "snapshot" => copy_dir_except_git(&repo, &work.join(rest)),
             "run" | "run-in" => {
                 let mut args: Vec<&str> = rest.split_whitespace().collect();
-                let cwd = if command == "run-in" { repo.join(args.remove(0)) } else { repo.clone() };
+                let cwd = if command == "run-in" {
+                    repo.join(args.remove(0))
+                } else {
+                    repo.clone()
+                };
                 let before = state(&repo);
                 let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
                     .arg("diff")
@@ -117,15 +129,26 @@ fn run_script(name: &str, script: &str) -> String {
                     .env("NO_COLOR", "1")
                     .output()
                     .expect("lummo runs");
-                assert_eq!(before, state(&repo), "{name}: lummo diff changed the repository");
+                assert_eq!(
+                    before,
+                    state(&repo),
+                    "{name}: lummo diff changed the repository"
+                );
                 let clean = |bytes: &[u8]| {
                     String::from_utf8_lossy(bytes).replace(&work.display().to_string(), "$WORK")
                 };
                 out.push_str(&format!(
                     "$ {}lummo diff {}\nexit status: {}\n--- stdout\n{}--- stderr\n{}\n",
-                    if command == "run-in" { format!("cd {}; ", rest.split(' ').next().unwrap_or("")) } else { String::new() },
+                    if command == "run-in" {
+                        format!("cd {}; ", rest.split(' ').next().unwrap_or(""))
+                    } else {
+                        String::new()
+                    },
                     args.join(" "),
-                    output.status.code().map_or("signal".into(), |c| c.to_string()),
+                    output
+                        .status
+                        .code()
+                        .map_or("signal".into(), |c| c.to_string()),
                     clean(&output.stdout),
                     clean(&output.stderr)
                 ));
@@ -140,7 +163,12 @@ fn run_script(name: &str, script: &str) -> String {
 /// The working tree and index as git sees them (what `lummo diff` must leave).
 fn state(repo: &Path) -> String {
     let output = Command::new("git")
-        .args(["status", "--porcelain", "--untracked-files=all", "--ignored"])
+        .args([
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--ignored",
+        ])
         .current_dir(repo)
         .output()
         .expect("git runs");
@@ -159,7 +187,12 @@ fn state(repo: &Path) -> String {
 fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-        .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
