@@ -8,6 +8,7 @@ RUSTFLAGS="-C target-feature=+crt-static" cargo build -q -j2 --release --target 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB, $(uname -sr)"
 python3 scripts/bench.py
 python3 scripts/bench_monorepo.py
+python3 scripts/bench_diff.py
 python3 scripts/bench_mixed.py
 if command -v docker >/dev/null; then
   echo

@@ -109,4 +109,5 @@ def main():
         sys.exit("bench: lummo render and kpt fn render disagree")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -2,5 +2,6 @@
 //! scaffolds exactly what `lummo init` writes).
 
 pub mod backstage;
+pub mod diff;
 pub mod function_config;
 pub mod init;

@@ -95,6 +95,17 @@ enum Command {
         #[arg(long = "config", value_name = "FUNCTION=FILE")]
         configs: Vec<String>,
     },
+    /// What a change does to the rendered manifests, per app and object: BASE and
+    /// HEAD are git revisions (HEAD: the working tree by default) or two folders.
+    /// Only packages whose files changed render, on both sides, without touching
+    /// the working tree. Exit status: 0 no change, 1 changes, 2 error.
+    Diff {
+        base: String,
+        head: Option<String>,
+        /// `unified` (default) or `markdown` (a pull-request comment, risky changes first).
+        #[arg(long, default_value = "unified", value_parser = ["unified", "markdown"])]
+        format: String,
+    },
     /// Check a package without changing it (lummo-validate).
     Validate {
         /// The package (a folder with a Kptfile); the current folder by default.
@@ -248,6 +259,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             manifests,
             configs,
         } => eval::run(&functions, &configs, manifests),
+        Command::Diff { base, head, format } => Ok(lummo_cli::diff::command(
+            &base,
+            head.as_deref(),
+            match format.as_str() {
+                "markdown" => lummo_cli::diff::Format::Markdown,
+                _ => lummo_cli::diff::Format::Unified,
+            },
+        )),
         Command::Validate { package } => validate(&package),
         Command::Init(args) => init(args),
         Command::Completions { shell } => {

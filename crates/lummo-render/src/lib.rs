@@ -54,7 +54,9 @@ pub mod state;
 
 pub use commit::{clean_up_on_interrupt, remove_temporaries, Change, Summary};
 pub use load::{function_config_paths, read};
-pub use output::{manifests, refused_in_manifests, unmarked_local_config};
-pub use pipeline::{render, PipelineError, Target, PACKAGE_PATH};
+pub use output::{
+    manifest_items, manifest_text, manifests, refused_in_manifests, unmarked_local_config,
+};
+pub use pipeline::{render, render_quietly, PipelineError, Target, PACKAGE_PATH};
 pub use registry::{function, function_names, function_of_kind, Function, BUILT_IN_VERSION};
 pub use state::{Finding, Rendered, Settings, StepRecord};

@@ -412,14 +412,29 @@ pub(crate) fn stream<'a>(items: impl Iterator<Item = &'a Value>) -> String {
 /// no Kptfile, no Lummo spec, no functionConfig named by a step, nothing
 /// local-config, no kpt annotations.
 pub fn manifests(items: &[Item], function_configs: &BTreeSet<String>) -> String {
-    stream(items.iter().map(|i| i.value()).filter(|item| {
+    stream(manifest_items(items, function_configs).map(Item::value))
+}
+
+/// The items [`manifests`] prints, one by one (`lummo diff` compares them object
+/// by object).
+pub fn manifest_items<'a>(
+    items: &'a [Item],
+    function_configs: &'a BTreeSet<String>,
+) -> impl Iterator<Item = &'a Item> + 'a {
+    items.iter().filter(|i| {
+        let item = i.value();
         !item.is_local_config()
             && !is_kpt_meta(item)
             && !is_lummo(item)
             && !item
                 .file_ref()
                 .is_some_and(|f| function_configs.contains(&f.path))
-    }))
+    })
+}
+
+/// One manifest as [`manifests`] prints it: no kpt annotations.
+pub fn manifest_text(item: &Item) -> String {
+    serialize(&strip_kpt_annotations(item.value()))
 }
 
 /// Objects `manifests` must not print: the product README's draft form

@@ -59,8 +59,26 @@ pub(crate) enum Ancestors {
 /// [`Target::InPlace`]: the result is staged on disk as it renders and [`Rendered::commit`]
 /// puts it in place; otherwise `items` holds the whole rendered tree.
 pub fn render(root: &Path, settings: Settings, target: Target) -> Result<Rendered> {
+    render_with(root, settings, target, Progress::AsParent)
+}
+
+/// [`render`] with kpt's progress lines kept in [`Rendered::progress_lines`]
+/// instead of printed: a caller rendering many packages at once (`lummo diff`)
+/// shows them only for the one that failed.
+pub fn render_quietly(root: &Path, settings: Settings, target: Target) -> Result<Rendered> {
+    render_with(root, settings, target, Progress::Buffered)
+}
+
+fn render_with(
+    root: &Path,
+    settings: Settings,
+    target: Target,
+    progress: Progress,
+) -> Result<Rendered> {
     let root = open(root)?;
     let mut rendered = Rendered::new(root.clone());
+    // The root state is never merged into another: buffered lines stay with it.
+    rendered.progress = (progress == Progress::Buffered).then(String::new);
     let threads = settings.threads.unwrap_or_else(krm_sdk::parallel::threads);
     rendered.spare_threads = Arc::new(AtomicUsize::new(threads.saturating_sub(1)));
     rendered.settings = settings;

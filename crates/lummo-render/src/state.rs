@@ -206,6 +206,11 @@ impl Rendered {
         spare.min(wanted)
     }
 
+    /// kpt's progress lines of a render made by [`crate::render_quietly`].
+    pub fn progress_lines(&self) -> &str {
+        self.progress.as_deref().unwrap_or("")
+    }
+
     pub fn failed(&self) -> bool {
         self.findings.iter().filter(|f| f.result.is_error()).count() > self.tolerated_errors
     }

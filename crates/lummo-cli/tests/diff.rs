@@ -1,0 +1,232 @@
+//! `lummo diff` through the real binary against real git repositories made here:
+//! each case of `testdata/diff/<case>/script.txt` builds a repository from the
+//! packages of `Kptfile.examples`, changes spec fields, commits, and runs
+//! `lummo diff`; everything the runs print (exit status, stdout, stderr) must
+//! equal `expected.txt`. `UPDATE_GOLDEN=1` rewrites it.
+//!
+//! Script lines, run in order in the repository:
+//! - `copy EXAMPLE [DEST]`: `Kptfile.examples/EXAMPLE` into DEST (default EXAMPLE);
+//! - `write PATH` then the file's lines up to `EOF`;
+//! - `edit PATH | OLD | NEW`: replaces the one occurrence of OLD (`\n` a line break);
+//! - `remove PATH`; `commit`; `snapshot NAME`: the working tree copied to `../NAME`;
+//! - `run ARGS...`: `lummo diff ARGS`, its output appended to what is compared;
+//!   `run-in DIR ARGS...`: the same in the repository's folder DIR.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[test]
+fn diff_cases() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/diff");
+    let mut names: Vec<String> = std::fs::read_dir(&cases)
+        .expect("testdata/diff")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "the diff cases went missing");
+    let mut failures = Vec::new();
+    for name in &names {
+        let dir = cases.join(name);
+        let script = std::fs::read_to_string(dir.join("script.txt")).expect("script.txt");
+        let actual = run_script(name, &script);
+        let expected_path = dir.join("expected.txt");
+        if update {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual {
+            failures.push(format!(
+                "{name}/expected.txt differs (UPDATE_GOLDEN=1 rewrites it):\n{}",
+                similar::TextDiff::from_lines(&expected, &actual)
+                    .unified_diff()
+                    .header("expected", "actual")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Kptfile.examples")
+}
+
+/// Runs a case's script in a new repository; what its `run` lines printed.
+fn run_script(name: &str, script: &str) -> String {
+    let work = std::env::temp_dir().join(format!("lummo-diff-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let repo = work.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let mut out = String::new();
+    let mut lines = script.lines();
+    while let Some(line) = lines.next() {
+        let line = line.trim_end();
+        let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match command {
+            "" => {}
+            c if c.starts_with('#') => {}
+            "copy" => {
+                let mut words = rest.split_whitespace();
+                let example = words.next().expect("copy EXAMPLE");
+                let dest = words.next().unwrap_or(example);
+                copy_dir(&examples().join(example), &repo.join(dest));
+            }
+            "write" => {
+                let mut text = String::new();
+                for line in lines.by_ref() {
+                    if line == "EOF" {
+                        break;
+                    }
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                let file = repo.join(rest);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, text).unwrap();
+            }
+            "edit" => {
+                // An empty NEW: the line ends in ` |` (trailing blanks are trimmed).
+                let rest = if rest.ends_with(" |") {
+                    format!("{rest} ")
+                } else {
+                    rest.to_string()
+                };
+                let parts: Vec<&str> = rest.split(" | ").collect();
+                let [path, old, new] = parts[..] else {
+                    panic!("{name}: edit PATH | OLD | NEW, got {line:?}")
+                };
+                let file = repo.join(path);
+                let text = std::fs::read_to_string(&file).unwrap();
+                let (old, new) = (old.replace("\\n", "\n"), new.replace("\\n", "\n"));
+                assert_eq!(
+                    text.matches(&old).count(),
+                    1,
+                    "{name}: {old:?} once in {path}"
+                );
+                std::fs::write(&file, text.replace(&old, &new)).unwrap();
+            }
+            "remove" => std::fs::remove_file(repo.join(rest)).unwrap(),
+            "commit" => {
+                git(&repo, &["add", "-A"]);
+                git(&repo, &["commit", "-q", "-m", "step"]);
+            }
+            "snapshot" => copy_dir_except_git(&repo, &work.join(rest)),
+            "run" | "run-in" => {
+                let mut args: Vec<&str> = rest.split_whitespace().collect();
+                let cwd = if command == "run-in" {
+                    repo.join(args.remove(0))
+                } else {
+                    repo.clone()
+                };
+                let before = state(&repo);
+                let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
+                    .arg("diff")
+                    .args(&args)
+                    .current_dir(&cwd)
+                    .stdin(Stdio::null())
+                    .env("NO_COLOR", "1")
+                    .output()
+                    .expect("lummo runs");
+                assert_eq!(
+                    before,
+                    state(&repo),
+                    "{name}: lummo diff changed the repository"
+                );
+                let clean = |bytes: &[u8]| {
+                    String::from_utf8_lossy(bytes).replace(&work.display().to_string(), "$WORK")
+                };
+                out.push_str(&format!(
+                    "$ {}lummo diff {}\nexit status: {}\n--- stdout\n{}--- stderr\n{}\n",
+                    if command == "run-in" {
+                        format!("cd {}; ", rest.split(' ').next().unwrap_or(""))
+                    } else {
+                        String::new()
+                    },
+                    args.join(" "),
+                    output
+                        .status
+                        .code()
+                        .map_or("signal".into(), |c| c.to_string()),
+                    clean(&output.stdout),
+                    clean(&output.stderr)
+                ));
+            }
+            other => panic!("{name}: unknown script command {other:?}"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    out
+}
+
+/// The working tree and index as git sees them (what `lummo diff` must leave).
+fn state(repo: &Path) -> String {
+    let output = Command::new("git")
+        .args([
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--ignored",
+        ])
+        .current_dir(repo)
+        .output()
+        .expect("git runs");
+    let diff = Command::new("git")
+        .args(["diff", "--binary", "HEAD"])
+        .current_dir(repo)
+        .output()
+        .expect("git runs");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&diff.stdout)
+    )
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn copy_dir_except_git(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
