@@ -58,6 +58,19 @@ fn bash_completes_commands_and_their_flags() {
     assert_eq!(bash_complete(&["lummo", "completions", "fi"]), ["fish"]);
 }
 
+/// `render -o` completes `stdout`, `unwrap` and folders, never a file (a file
+/// is no output kpt or lummo takes).
+#[test]
+fn bash_completes_render_output_with_its_words_and_folders() {
+    let offered = bash_complete(&["lummo", "render", "-o", ""]);
+    assert!(offered.iter().any(|o| o == "stdout"), "{offered:?}");
+    assert!(offered.iter().any(|o| o == "unwrap"), "{offered:?}");
+    assert!(offered.iter().any(|o| o == "src"), "{offered:?}");
+    assert!(!offered.iter().any(|o| o == "Cargo.toml"), "{offered:?}");
+    let offered = bash_complete(&["lummo", "render", "--output", "un"]);
+    assert_eq!(offered, ["unwrap"]);
+}
+
 #[test]
 fn every_shell_gets_a_script_and_an_unknown_one_is_refused() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
