@@ -29,7 +29,10 @@ pub fn run(
             .map(|item| item.name().to_string())
             .unwrap_or_else(|| path.display().to_string());
         let config = catalog_config_for(options, own_config(path, &read.items)?)?;
-        match catalog(read.items.iter().map(|i| i.value().clone()).collect(), config) {
+        match catalog(
+            read.items.iter().map(|i| i.value().clone()).collect(),
+            config,
+        ) {
             Ok(text) => texts.push((name, path, text)),
             Err(results) => {
                 failed = true;

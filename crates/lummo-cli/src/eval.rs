@@ -159,7 +159,10 @@ pub fn run_chain(
     let refused = lummo_render::refused_in_manifests(&list.items);
     if manifests && !refused.is_empty() {
         for problem in refused {
-            eprintln!("{}: {problem}", crate::paint("error", krm_sdk::Severity::Error));
+            eprintln!(
+                "{}: {problem}",
+                crate::paint("error", krm_sdk::Severity::Error)
+            );
         }
         return Ok(None);
     }

@@ -412,7 +412,10 @@ fn render(
                 for problem in refused {
                     eprintln!("{}: {problem}", paint("error", Severity::Error));
                 }
-                eprintln!("{}: the render failed; nothing was printed", package.display());
+                eprintln!(
+                    "{}: the render failed; nothing was printed",
+                    package.display()
+                );
                 return Ok(ExitCode::from(1));
             }
             let configs = lummo_render::function_config_paths(package)?;
@@ -652,7 +655,9 @@ fn report(rendered: &lummo_render::Rendered) {
                 f.package.clone(),
                 severity_label(r.severity),
                 r.file.as_ref().map(|file| (file.path.clone(), file.index)),
-                r.resource_ref.as_ref().map(|r| format!("{}/{}", r.kind, r.name)),
+                r.resource_ref
+                    .as_ref()
+                    .map(|r| format!("{}/{}", r.kind, r.name)),
                 r.field.as_ref().map(|field| field.path.clone()),
                 r.message.clone(),
             ))

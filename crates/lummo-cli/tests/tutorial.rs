@@ -127,7 +127,10 @@ fn every_command_of_the_tutorial_runs_and_prints_what_it_says() {
         .output()
         .unwrap();
     assert!(
-        found.status.success() && String::from_utf8_lossy(&found.stdout).lines().any(|l| l == "Kptfile"),
+        found.status.success()
+            && String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .any(|l| l == "Kptfile"),
         "discovery does not claim the package: {}",
         String::from_utf8_lossy(&found.stderr)
     );

@@ -375,7 +375,11 @@ fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
 /// What a key takes, in a few words: its values, or its type.
 fn takes(root: &Value, node: &Value) -> String {
     if let Some(values) = node.get("enum").and_then(Value::as_array) {
-        let values: Vec<String> = values.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        let values: Vec<String> = values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
         return values.join(" | ");
     }
     let branches: Vec<&Value> = ["anyOf", "oneOf"]
@@ -397,7 +401,11 @@ fn takes(root: &Value, node: &Value) -> String {
     }
     let kind = match node.get("type") {
         Some(Value::String(t)) => t.as_str(),
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or(""),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap_or(""),
         _ => "",
     };
     match kind {
@@ -430,4 +438,3 @@ fn first_sentence(text: &str) -> String {
         .map_or(words.len(), |i| i + 1);
     words[..end].join(" ")
 }
-

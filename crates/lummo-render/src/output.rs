@@ -449,7 +449,10 @@ pub fn refused_in_manifests(items: &[Item]) -> Vec<String> {
             lummo_core::DRAFT_KINDS.contains(&item.kind()) && !item.api_version().contains('/')
         })
         .map(|item| {
-            let path = item.file_ref().map(|f| format!("{}: ", f.path)).unwrap_or_default();
+            let path = item
+                .file_ref()
+                .map(|f| format!("{}: ", f.path))
+                .unwrap_or_default();
             format!(
                 "{path}{}/{}: `apiVersion: {}`, `kind: {}` is the README's draft form: no cluster \
                  has that API, so Argo CD could not apply it; write it as \
@@ -593,8 +596,14 @@ pub(crate) fn attribution_quoted(text: String) -> String {
 pub fn unused_configs(items: &[Item]) -> Vec<krm_sdk::ResultItem> {
     let dir_of = |path: &str| path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
     let mut warnings = Vec::new();
-    for kptfile in items.iter().map(|i| i.value()).filter(|v| is_kpt_meta(v) && v.kind() == "Kptfile") {
-        let Some(file) = kptfile.file_ref() else { continue };
+    for kptfile in items
+        .iter()
+        .map(|i| i.value())
+        .filter(|v| is_kpt_meta(v) && v.kind() == "Kptfile")
+    {
+        let Some(file) = kptfile.file_ref() else {
+            continue;
+        };
         let dir = dir_of(&file.path);
         let steps = ["mutators", "validators"].into_iter().flat_map(|list| {
             kptfile
@@ -613,10 +622,18 @@ pub fn unused_configs(items: &[Item]) -> Vec<krm_sdk::ResultItem> {
                 .unwrap_or_default();
             let base = reference.rsplit('/').next().unwrap_or_default();
             let name = base.split(':').next().unwrap_or_default();
-            let Some(descriptor) = lummo_validate::DESCRIPTORS.iter().find(|d| d.name() == name) else {
+            let Some(descriptor) = lummo_validate::DESCRIPTORS
+                .iter()
+                .find(|d| d.name() == name)
+            else {
                 continue;
             };
-            let Some(kind) = descriptor.kinds.iter().find(|k| k.function_config).map(|k| k.kind) else {
+            let Some(kind) = descriptor
+                .kinds
+                .iter()
+                .find(|k| k.function_config)
+                .map(|k| k.kind)
+            else {
                 continue;
             };
             // Its config kind; or a ConfigMap annotated for it, or in the file
@@ -631,11 +648,16 @@ pub fn unused_configs(items: &[Item]) -> Vec<krm_sdk::ResultItem> {
                         && path.rsplit('/').next() == Some(conventional.as_str()))
             };
             for config in items.iter().map(|i| i.value()) {
-                let Some(config_file) = config.file_ref() else { continue };
+                let Some(config_file) = config.file_ref() else {
+                    continue;
+                };
                 if dir_of(&config_file.path) != dir || !is_config(config, &config_file.path) {
                     continue;
                 }
-                let relative = config_file.path.strip_prefix(&format!("{dir}/")).unwrap_or(&config_file.path);
+                let relative = config_file
+                    .path
+                    .strip_prefix(&format!("{dir}/"))
+                    .unwrap_or(&config_file.path);
                 warnings.push(
                     krm_sdk::ResultItem::warning(format!(
                         "no step's functionConfig: the {name} step of {} runs without it; \

@@ -44,7 +44,8 @@ impl Default for Config {
 
 impl lummo_core::function::FunctionConfig for Config {
     const KIND: Option<&'static str> = Some(crate::CONFIG_KIND);
-    const HELP_NOTES: &'static str = "    e.g. apps: '{foobar-api: {providesApis: [foobar-rest], dependsOn: [resource:redis]}}'";
+    const HELP_NOTES: &'static str =
+        "    e.g. apps: '{foobar-api: {providesApis: [foobar-rest], dependsOn: [resource:redis]}}'";
 
     /// Entity references Backstage would not parse, and empty lifecycles.
     fn check(&self, _: Option<&krm_sdk::Value>) -> Vec<krm_sdk::ResultItem> {

@@ -28,7 +28,8 @@ pub struct Networking;
 
 impl Function for Networking {
     const NAME: &'static str = "lummo-networking";
-    const ABOUT: &'static str = "Turns every LummoNetworking (lummo.dev/v1alpha1) into HTTPS-only Traefik IngressRoutes\n\
+    const ABOUT: &'static str =
+        "Turns every LummoNetworking (lummo.dev/v1alpha1) into HTTPS-only Traefik IngressRoutes\n\
             (with an HTTP→HTTPS redirect Middleware), VPN restrictions and a cert-manager\n\
             Certificate; or, with mode gateway-api, into a Gateway API HTTPRoute or GRPCRoute.";
     const KINDS: &'static [KindDoc] = &[
@@ -49,7 +50,11 @@ impl Function for Networking {
     fn render(specs: Self::Specs, config: &Config, package: &ResourceList) -> Output {
         let mut renderers: Vec<Renderer> = specs
             .iter()
-            .map(|spec| Renderer { spec, config, report: Report::new(&spec.object) })
+            .map(|spec| Renderer {
+                spec,
+                config,
+                report: Report::new(&spec.object),
+            })
             .collect();
         let routes: Vec<Vec<ParsedRoute>> = renderers.iter_mut().map(Renderer::prepare).collect();
         check_overlaps(&mut renderers, &routes);
@@ -72,7 +77,10 @@ impl FunctionConfig for Config {
 
     /// Every source range that is not a CIDR.
     fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {
-        let ranges = self.vpn_source_ranges.iter().chain(&self.ip_strategy_excluded_ips);
+        let ranges = self
+            .vpn_source_ranges
+            .iter()
+            .chain(&self.ip_strategy_excluded_ips);
         let problems = ranges.filter_map(|range| rule::cidr(range).err());
         problems
             .map(|message| {
@@ -135,7 +143,10 @@ fn priority(vpn: bool, specificity: usize, tie: usize) -> u64 {
 fn check_overlaps(renderers: &mut [Renderer], routes: &[Vec<ParsedRoute>]) {
     for i in 0..renderers.len() {
         for j in i + 1..renderers.len() {
-            let hosts = overlap::shared_hosts(&renderers[i].spec.spec.domains, &renderers[j].spec.spec.domains);
+            let hosts = overlap::shared_hosts(
+                &renderers[i].spec.spec.domains,
+                &renderers[j].spec.spec.domains,
+            );
             if hosts.is_empty() {
                 continue;
             }
@@ -145,13 +156,19 @@ fn check_overlaps(renderers: &mut [Renderer], routes: &[Vec<ParsedRoute>]) {
                         continue;
                     };
                     let (first, second) = (renderers[i].spec, renderers[j].spec);
-                    let message = |me: &ParsedRoute, other: &ParsedRoute, other_spec: &Spec<LummoNetworkingSpec>| {
-                        let narrowed = Rule::And(Box::new(me.rule.clone()), Box::new(Rule::Not(Box::new(other.rule.clone()))));
-                        format!(
+                    let message =
+                        |me: &ParsedRoute,
+                         other: &ParsedRoute,
+                         other_spec: &Spec<LummoNetworkingSpec>| {
+                            let narrowed = Rule::And(
+                                Box::new(me.rule.clone()),
+                                Box::new(Rule::Not(Box::new(other.rule.clone()))),
+                            );
+                            format!(
                             "`{}` and routes[{}].match `{}` of {} can both match a request to {host}: {reason}. Routes of different apps on one host may overlap only where one has the longer path and both have the same vpn setting. Narrow one of them so they cannot match one request, e.g. here `{narrowed}`, or serve the apps on different domains",
                             me.rule, other.index, other.rule, describe(other_spec)
                         )
-                    };
+                        };
                     let (to_first, to_second) = (message(a, b, second), message(b, a, first));
                     renderers[i].error(&format!("routes[{}].match", a.index), to_first);
                     renderers[j].error(&format!("routes[{}].match", b.index), to_second);
@@ -172,7 +189,9 @@ fn conflict(hosts: &[String], a: &ParsedRoute, b: &ParsedRoute) -> Option<(Strin
                 "one is vpn: true and the other is not, so whether those requests are VPN-only would depend on which route wins"
             } else if a.specificity == b.specificity {
                 "their paths are equally specific, so which app answers would be left to Traefik's ordering of equal priorities, which can change on a reload"
-            } else if overlap::path_specificity(ta).cmp(&overlap::path_specificity(tb)) != a.specificity.cmp(&b.specificity) {
+            } else if overlap::path_specificity(ta).cmp(&overlap::path_specificity(tb))
+                != a.specificity.cmp(&b.specificity)
+            {
                 "the route that wins them is not the one with the more specific path for those requests (a route ranks by its most specific path; split a rule joined by `||` into separate routes)"
             } else {
                 continue;
@@ -187,7 +206,11 @@ fn conflict(hosts: &[String], a: &ParsedRoute, b: &ParsedRoute) -> Option<(Strin
 fn describe(spec: &Spec<LummoNetworkingSpec>) -> String {
     let app = &spec.spec.app;
     match spec.object.file_ref() {
-        Some(file) => format!("LummoNetworking `{}` (app {app}, {})", spec.name(), file.path),
+        Some(file) => format!(
+            "LummoNetworking `{}` (app {app}, {})",
+            spec.name(),
+            file.path
+        ),
         None => format!("LummoNetworking `{}` (app {app})", spec.name()),
     }
 }
@@ -200,10 +223,14 @@ fn redirect_priorities(specs: &[Spec<LummoNetworkingSpec>]) -> Vec<u64> {
     let mut priorities: Vec<u64> = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let used: Vec<u64> = (0..i)
-            .filter(|&j| !overlap::shared_hosts(&specs[j].spec.domains, &spec.spec.domains).is_empty())
+            .filter(|&j| {
+                !overlap::shared_hosts(&specs[j].spec.domains, &spec.spec.domains).is_empty()
+            })
             .map(|j| priorities[j])
             .collect();
-        let free = (1..).find(|p| !used.contains(p)).expect("some priority is free");
+        let free = (1..)
+            .find(|p| !used.contains(p))
+            .expect("some priority is free");
         priorities.push(free);
     }
     priorities
@@ -231,7 +258,12 @@ impl Renderer<'_> {
         if !objects.is_empty() {
             let app = &self.spec.spec.app;
             let namespace = &self.config.ingress_namespace;
-            objects.push(network::ingress_policy(app, self.service_port(), namespace, &labels));
+            objects.push(network::ingress_policy(
+                app,
+                self.service_port(),
+                namespace,
+                &labels,
+            ));
         }
         objects
     }
@@ -297,7 +329,11 @@ impl Renderer<'_> {
                 self.error(&field, message);
             }
             let terms = overlap::terms(&result.rule);
-            let specificity = terms.iter().map(|t| overlap::path_specificity(t)).max().unwrap_or(0);
+            let specificity = terms
+                .iter()
+                .map(|t| overlap::path_specificity(t))
+                .max()
+                .unwrap_or(0);
             parsed.push(ParsedRoute {
                 index,
                 rule: result.rule,
@@ -311,10 +347,19 @@ impl Renderer<'_> {
         // A request that a vpn route matches is VPN-only, whatever public route also
         // matches it: ordering by path alone let `PathPrefix(/)` outrank a vpn
         // `Method(DELETE)` route and serve every DELETE publicly.
-        parsed.sort_by_key(|route| (!route.vpn, std::cmp::Reverse(route.specificity), route.index));
+        parsed.sort_by_key(|route| {
+            (
+                !route.vpn,
+                std::cmp::Reverse(route.specificity),
+                route.index,
+            )
+        });
         for rank in 0..parsed.len() {
             let (vpn, specificity) = (parsed[rank].vpn, parsed[rank].specificity);
-            let tie = parsed[..rank].iter().filter(|r| r.vpn == vpn && r.specificity == specificity).count();
+            let tie = parsed[..rank]
+                .iter()
+                .filter(|r| r.vpn == vpn && r.specificity == specificity)
+                .count();
             parsed[rank].priority = priority(vpn, specificity, tie.min(MAX_ROUTES - 1));
         }
         self.warn_nested_public(&parsed);
@@ -400,7 +445,12 @@ impl Renderer<'_> {
         }
     }
 
-    fn traefik(&mut self, routes: &[ParsedRoute], redirect: u64, labels: &BTreeMap<String, String>) -> Vec<Value> {
+    fn traefik(
+        &mut self,
+        routes: &[ParsedRoute],
+        redirect: u64,
+        labels: &BTreeMap<String, String>,
+    ) -> Vec<Value> {
         let app = &self.spec.spec.app;
         let config = self.config;
         let mut service = json!({ "name": app, "port": self.service_port() });

@@ -13,7 +13,12 @@ use std::collections::BTreeMap;
 /// The label the API server puts on every namespace, with its name.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
-pub fn ingress_policy(app: &str, port: &str, namespace: &str, labels: &BTreeMap<String, String>) -> Value {
+pub fn ingress_policy(
+    app: &str,
+    port: &str,
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> Value {
     json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

@@ -88,7 +88,9 @@ pub fn shared_hosts(a: &[Hostname], b: &[Hostname]) -> Vec<String> {
                 (None, None) => (x.eq_ignore_ascii_case(y)).then(|| x.to_ascii_lowercase()),
                 (Some(base), None) => under(y, base).then(|| y.to_ascii_lowercase()),
                 (None, Some(base)) => under(x, base).then(|| x.to_ascii_lowercase()),
-                (Some(p), Some(q)) => p.eq_ignore_ascii_case(q).then(|| format!("wildcard.{}", p.to_ascii_lowercase())),
+                (Some(p), Some(q)) => p
+                    .eq_ignore_ascii_case(q)
+                    .then(|| format!("wildcard.{}", p.to_ascii_lowercase())),
             };
             if let Some(host) = host.filter(|h| !hosts.contains(h)) {
                 hosts.push(host);
@@ -115,7 +117,10 @@ pub fn can_meet(host: &str, a: &[Literal], b: &[Literal]) -> bool {
     }
     let positives: Vec<&Literal> = all.iter().copied().filter(|l| l.positive).collect();
     for (i, x) in positives.iter().enumerate() {
-        if positives[i + 1..].iter().any(|y| excludes(x, y) || excludes(y, x)) {
+        if positives[i + 1..]
+            .iter()
+            .any(|y| excludes(x, y) || excludes(y, x))
+        {
             return false;
         }
     }
@@ -147,8 +152,12 @@ fn excludes(x: &Literal, y: &Literal) -> bool {
     match (x.matcher, y.matcher) {
         (Matcher::Path, Matcher::Path) => p != q,
         (Matcher::Path, Matcher::PathPrefix) => !p.starts_with(q.as_str()),
-        (Matcher::PathPrefix, Matcher::PathPrefix) => !p.starts_with(q.as_str()) && !q.starts_with(p.as_str()),
-        (Matcher::Path, Matcher::PathRegexp) => regex_lite::Regex::new(q).is_ok_and(|re| !re.is_match(p)),
+        (Matcher::PathPrefix, Matcher::PathPrefix) => {
+            !p.starts_with(q.as_str()) && !q.starts_with(p.as_str())
+        }
+        (Matcher::Path, Matcher::PathRegexp) => {
+            regex_lite::Regex::new(q).is_ok_and(|re| !re.is_match(p))
+        }
         (Matcher::Method, Matcher::Method) => !p.eq_ignore_ascii_case(q),
         _ => false,
     }
@@ -162,8 +171,12 @@ fn implies(p: &Literal, negative: &Literal) -> bool {
     }
     let (value, excluded) = (&p.args[0], &negative.args[0]);
     match (p.matcher, negative.matcher) {
-        (Matcher::Path | Matcher::PathPrefix, Matcher::PathPrefix) => value.starts_with(excluded.as_str()),
-        (Matcher::Path, Matcher::PathRegexp) => regex_lite::Regex::new(excluded).is_ok_and(|re| re.is_match(value)),
+        (Matcher::Path | Matcher::PathPrefix, Matcher::PathPrefix) => {
+            value.starts_with(excluded.as_str())
+        }
+        (Matcher::Path, Matcher::PathRegexp) => {
+            regex_lite::Regex::new(excluded).is_ok_and(|re| re.is_match(value))
+        }
         (Matcher::Method, Matcher::Method) => value.eq_ignore_ascii_case(excluded),
         _ => false,
     }
@@ -175,7 +188,10 @@ mod tests {
     use crate::rule::parse;
 
     fn meet(a: &str, b: &str) -> bool {
-        let (a, b) = (terms(&parse(a).unwrap().rule), terms(&parse(b).unwrap().rule));
+        let (a, b) = (
+            terms(&parse(a).unwrap().rule),
+            terms(&parse(b).unwrap().rule),
+        );
         a.iter().any(|x| b.iter().any(|y| can_meet("a.test", x, y)))
     }
 
@@ -186,12 +202,24 @@ mod tests {
         assert!(!meet("PathPrefix(`/a`)", "PathPrefix(`/b`)"));
         assert!(!meet("Path(`/a`)", "PathPrefix(`/a/`)"));
         assert!(!meet("Method(`GET`)", "Method(`POST`)"));
-        assert!(meet("Header(`X`, `1`)", "Header(`X`, `2`)"), "a request may carry both values");
-        assert!(!meet("PathPrefix(`/`) && !PathPrefix(`/b`)", "Path(`/b/c`)"));
+        assert!(
+            meet("Header(`X`, `1`)", "Header(`X`, `2`)"),
+            "a request may carry both values"
+        );
+        assert!(!meet(
+            "PathPrefix(`/`) && !PathPrefix(`/b`)",
+            "Path(`/b/c`)"
+        ));
         assert!(meet("PathPrefix(`/`) && !PathPrefix(`/b`)", "Path(`/c`)"));
-        assert!(!meet("!(Method(`GET`) || Method(`POST`))", "Method(`POST`)"));
+        assert!(!meet(
+            "!(Method(`GET`) || Method(`POST`))",
+            "Method(`POST`)"
+        ));
         assert!(meet("!(Method(`GET`) && Path(`/a`))", "Method(`GET`)"));
-        assert!(!meet("Host(`b.test`)", "PathPrefix(`/`)"), "the request's host is a.test");
+        assert!(
+            !meet("Host(`b.test`)", "PathPrefix(`/`)"),
+            "the request's host is a.test"
+        );
         assert!(!meet("PathRegexp(`^/v[0-9]+$`)", "Path(`/x`)"));
     }
 
@@ -200,7 +228,13 @@ mod tests {
         let h = |s: &str| Hostname::new(s).unwrap();
         assert_eq!(shared_hosts(&[h("*.x.com")], &[h("a.x.com")]), ["a.x.com"]);
         assert!(shared_hosts(&[h("*.x.com")], &[h("a.b.x.com")]).is_empty());
-        assert_eq!(shared_hosts(&[h("a.x.com")], &[h("a.x.com"), h("b.x.com")]), ["a.x.com"]);
-        assert_eq!(shared_hosts(&[h("*.x.com")], &[h("*.x.com")]), ["wildcard.x.com"]);
+        assert_eq!(
+            shared_hosts(&[h("a.x.com")], &[h("a.x.com"), h("b.x.com")]),
+            ["a.x.com"]
+        );
+        assert_eq!(
+            shared_hosts(&[h("*.x.com")], &[h("*.x.com")]),
+            ["wildcard.x.com"]
+        );
     }
 }

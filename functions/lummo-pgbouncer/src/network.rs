@@ -32,7 +32,8 @@ const DATABASE_PORT: u16 = 5432;
 
 impl lummo_core::function::FunctionConfig for PgBouncerConfig {
     const KIND: Option<&'static str> = Some(CONFIG_KIND);
-    const HELP_NOTES: &'static str = "    Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the functionConfig.";
+    const HELP_NOTES: &'static str =
+        "    Under kustomize (KRM exec plugin) the LummoPgBouncer itself is the functionConfig.";
 
     fn check(&self, source: Option<&Value>) -> Vec<ResultItem> {
         let mut problems = Vec::new();
@@ -41,8 +42,15 @@ impl lummo_core::function::FunctionConfig for PgBouncerConfig {
                 let error = ResultItem::error(format!("invalid functionConfig: {message}"));
                 problems.push(match source {
                     Some(source) => {
-                        let root = if source.get("kind").and_then(Value::as_str) == Some("ConfigMap") { "data" } else { "spec" };
-                        error.for_object(source).field(format!("{root}.databaseCidrs[{i}]"))
+                        let root =
+                            if source.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
+                                "data"
+                            } else {
+                                "spec"
+                            };
+                        error
+                            .for_object(source)
+                            .field(format!("{root}.databaseCidrs[{i}]"))
                     }
                     None => error,
                 });
@@ -55,7 +63,9 @@ impl lummo_core::function::FunctionConfig for PgBouncerConfig {
 /// An IPv4 or IPv6 CIDR as the API server validates `ipBlock.cidr`: an address,
 /// a prefix length in range, and no host bits set.
 pub fn check_cidr(cidr: &str) -> Result<(), String> {
-    let bad = || format!("`{cidr}` is not a CIDR (e.g. `10.20.0.0/24`: an address, `/`, a prefix length, no host bits)");
+    let bad = || {
+        format!("`{cidr}` is not a CIDR (e.g. `10.20.0.0/24`: an address, `/`, a prefix length, no host bits)")
+    };
     let (address, length) = cidr.split_once('/').ok_or_else(bad)?;
     let address: std::net::IpAddr = address.parse().map_err(|_| bad())?;
     let length: u32 = length.parse().map_err(|_| bad())?;
@@ -122,7 +132,13 @@ mod tests {
         for good in ["10.20.0.0/24", "0.0.0.0/0", "10.0.0.1/32", "fd00::/8"] {
             assert!(check_cidr(good).is_ok(), "{good}");
         }
-        for bad in ["10.20.0.1/24", "10.20.0.0", "10.20.0.0/33", "db.example.com/24", "fd00::1/8"] {
+        for bad in [
+            "10.20.0.1/24",
+            "10.20.0.0",
+            "10.20.0.0/33",
+            "db.example.com/24",
+            "fd00::1/8",
+        ] {
             assert!(check_cidr(bad).is_err(), "{bad}");
         }
     }
@@ -150,5 +166,10 @@ pub fn push_policy(
     let name = spec.name();
     let mut labels = lummo_core::labels(name, spec.spec.part_of.as_deref());
     labels.insert("app.kubernetes.io/component".into(), "pgbouncer".into());
-    objects.push(network_policy(name, spec.spec.app.as_str(), &labels, config));
+    objects.push(network_policy(
+        name,
+        spec.spec.app.as_str(),
+        &labels,
+        config,
+    ));
 }

@@ -16,9 +16,9 @@ pub mod spec;
 
 use krm_sdk::{json, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
+use lummo_core::duration::Duration;
 use lummo_core::function::{Collector, Function, FunctionConfig, Output};
 use lummo_core::resources::{IAM_POLICY_MEMBER, PUBSUB, PUBSUB_SUBSCRIPTION, PUBSUB_TOPIC};
-use lummo_core::duration::Duration;
 use lummo_core::Spec;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -34,7 +34,6 @@ pub const CONFIG_KIND: &str = "LummoPubSubConfig";
 /// spec or an Argo CD prune deletes the subscription and its backlog
 /// (<https://cloud.google.com/config-connector/docs/how-to/managing-deleting-resources#keeping_resources_after_deletion>).
 pub const DELETION_POLICY: &str = "cnrm.cloud.google.com/deletion-policy";
-
 
 /// The function: topics first (subscriptions check theirs are declared), then
 /// subscriptions, with one set of generated names across all specs.
@@ -75,7 +74,10 @@ impl Function for PubSub {
     type Specs = (Vec<Spec<LummoTopicSpec>>, Vec<Spec<LummoSubscriptionSpec>>);
 
     fn collect(collector: &mut Collector<'_>) -> Self::Specs {
-        (collector.specs(TOPIC_KIND), collector.specs(SUBSCRIPTION_KIND))
+        (
+            collector.specs(TOPIC_KIND),
+            collector.specs(SUBSCRIPTION_KIND),
+        )
     }
 
     fn render((topics, subscriptions): Self::Specs, config: &Config, _: &ResourceList) -> Output {
@@ -195,7 +197,11 @@ impl Renderer<'_> {
                 // quiet season, a paused app) would otherwise lose it and its
                 // backlog to Pub/Sub's default 31 days of inactivity.
                 if let Some(Ttl::After(ttl)) = &settings.ttl {
-                    let field = if entry.ttl.is_some() { field("ttl") } else { "config.ttl".into() };
+                    let field = if entry.ttl.is_some() {
+                        field("ttl")
+                    } else {
+                        "config.ttl".into()
+                    };
                     let message = format!("`{app}` consumes this subscription, so it must never expire, but ttl is {ttl}: Pub/Sub would delete it and its backlog after {ttl} without a pull; remove `ttl` (a consumed subscription never expires) or set it to `never`");
                     self.problems.push(spec.error(&field, message));
                     continue;
@@ -241,7 +247,8 @@ impl Renderer<'_> {
                 .max_delivery_attempts
                 .map(|attempts| (attempts, format!("{}-dead-letter", name.pubsub)));
             if let Some((attempts, dead_letter_name)) = &dead_letter {
-                let Some(project_number) = self.project_number(spec, &setting_path(spec, i, "maxDeliveryAttempts"))
+                let Some(project_number) =
+                    self.project_number(spec, &setting_path(spec, i, "maxDeliveryAttempts"))
                 else {
                     continue;
                 };
@@ -256,7 +263,13 @@ impl Renderer<'_> {
                 };
                 body["deadLetterPolicy"] = json!({ "deadLetterTopicRef": { "name": dead.kubernetes }, "maxDeliveryAttempts": attempts });
                 objects.push(subscription);
-                objects.extend(dead_letter_objects(&name, &dead, &project_number, &labels, policy));
+                objects.extend(dead_letter_objects(
+                    &name,
+                    &dead,
+                    &project_number,
+                    &labels,
+                    policy,
+                ));
             } else {
                 objects.push(subscription);
             }

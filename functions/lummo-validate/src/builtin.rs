@@ -154,7 +154,9 @@ fn check_resources(resources: Option<&Value>, path: &str, problems: &mut Vec<Res
         for (name, value) in map.into_iter().flatten() {
             match Quantity::from_value(value) {
                 Ok(quantity) => found.push((name.clone(), quantity)),
-                Err(message) => problems.push(at(format!("{path}.resources.{part}.{name}"), message)),
+                Err(message) => {
+                    problems.push(at(format!("{path}.resources.{part}.{name}"), message))
+                }
             }
         }
         found
@@ -241,7 +243,13 @@ mod tests {
     fn fields(object: krm_sdk::Value) -> Vec<String> {
         check(&object)
             .into_iter()
-            .map(|p| format!("{}: {}", p.field.expect("every problem has a field").path, p.message))
+            .map(|p| {
+                format!(
+                    "{}: {}",
+                    p.field.expect("every problem has a field").path,
+                    p.message
+                )
+            })
             .collect()
     }
 

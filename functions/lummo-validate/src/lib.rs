@@ -10,9 +10,9 @@
 mod builtin;
 mod references;
 
+use krm_sdk::generate::Hashes;
 use krm_sdk::openapi::{self, SchemaSet};
 use krm_sdk::yaml::{parse_documents, Limits};
-use krm_sdk::generate::Hashes;
 use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{Descriptor, KindDoc};
 use lummo_core::function::{Collector, Function, FunctionConfig, Output, Role};
@@ -77,7 +77,10 @@ pub const DESCRIPTORS: &[&Descriptor] = &[
 /// cluster objects (not lummo-backstage: its entities are local-config, and its
 /// checks need its functionConfig, the owner, which validate does not have).
 pub fn generators() -> impl Iterator<Item = &'static Descriptor> {
-    DESCRIPTORS.iter().copied().filter(|d| d.role == Role::Generator)
+    DESCRIPTORS
+        .iter()
+        .copied()
+        .filter(|d| d.role == Role::Generator)
 }
 
 /// A Lummo function: its name and its transform.
@@ -86,7 +89,8 @@ pub type NamedProcess = (&'static str, fn(&mut ResourceList));
 /// [`DESCRIPTORS`] as (name, transform) pairs, for programs that run them all in
 /// one process.
 pub const FUNCTIONS: [NamedProcess; DESCRIPTORS.len()] = {
-    let mut functions: [NamedProcess; DESCRIPTORS.len()] = [("", Validate::DESCRIPTOR.process); DESCRIPTORS.len()];
+    let mut functions: [NamedProcess; DESCRIPTORS.len()] =
+        [("", Validate::DESCRIPTOR.process); DESCRIPTORS.len()];
     let mut i = 0;
     while i < DESCRIPTORS.len() {
         functions[i] = (DESCRIPTORS[i].info.name, DESCRIPTORS[i].process);
@@ -252,7 +256,11 @@ fn builtin_objects(list: &ResourceList) -> Vec<ResultItem> {
             continue;
         }
         for mut problem in builtin::check(item) {
-            problem.message = format!("{} (the API server's rules for {})", problem.message, item.kind());
+            problem.message = format!(
+                "{} (the API server's rules for {})",
+                problem.message,
+                item.kind()
+            );
             results.push(problem);
         }
     }

@@ -43,7 +43,9 @@ pub fn check(list: &ResourceList, generated: &[krm_sdk::Item]) -> Vec<ResultItem
         }
     }
     let networking = list.items.iter().map(|item| item.value());
-    for spec in networking.filter(|o| o.kind() == "LummoNetworking" && o.annotation(lummo_core::GENERATED_BY).is_none()) {
+    for spec in networking.filter(|o| {
+        o.kind() == "LummoNetworking" && o.annotation(lummo_core::GENERATED_BY).is_none()
+    }) {
         references.exposed_metrics(spec);
     }
     references.problems
@@ -87,13 +89,17 @@ impl<'a> References<'a> {
         prefer: Option<&str>,
         message: String,
     ) {
-        let Some(spec) = self.owner(object) else { return };
+        let Some(spec) = self.owner(object) else {
+            return;
+        };
         let mut item = ResultItem::new(severity, message).for_object(spec);
         let field = spec.get("spec").and_then(|s| {
             let mut all = Vec::new();
             fields_of(s, needle, "spec", &mut all);
             let preferred = prefer.and_then(|p| {
-                all.iter().find(|f| f.to_ascii_lowercase().contains(p)).cloned()
+                all.iter()
+                    .find(|f| f.to_ascii_lowercase().contains(p))
+                    .cloned()
             });
             preferred.or_else(|| all.into_iter().next())
         });
@@ -111,7 +117,9 @@ impl<'a> References<'a> {
         if !crate::is_builtin_object(object) {
             return;
         }
-        let marker = object.annotation(lummo_core::GENERATED_BY).unwrap_or_default();
+        let marker = object
+            .annotation(lummo_core::GENERATED_BY)
+            .unwrap_or_default();
         for problem in builtin::check(object) {
             let field = problem.field.map(|f| f.path).unwrap_or_default();
             let message = problem.message;
@@ -220,7 +228,10 @@ impl<'a> References<'a> {
     /// The Services among a route's backend references (`kind` defaults to Service).
     fn backends<'v>(&mut self, route: &Value, references: impl Iterator<Item = &'v Value>) {
         for reference in references {
-            let kind = reference.get("kind").and_then(Value::as_str).unwrap_or("Service");
+            let kind = reference
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("Service");
             let Some(name) = reference.get("name").and_then(Value::as_str) else {
                 continue;
             };
@@ -233,9 +244,13 @@ impl<'a> References<'a> {
     /// A route's backend: a Service of the package (or generated) with that port.
     fn backend(&mut self, route: &Value, name: &str, port: Option<&Value>) {
         let message = match self.available.get("Service", name) {
-            None => format!("no LummoDeployment or Service `{name}` in the package receives this traffic"),
+            None => format!(
+                "no LummoDeployment or Service `{name}` in the package receives this traffic"
+            ),
             Some(service) => match port.filter(|p| !service_has_port(service, p)) {
-                Some(port) => format!("the Service `{name}` has no port {port} to route this traffic to"),
+                Some(port) => {
+                    format!("the Service `{name}` has no port {port} to route this traffic to")
+                }
                 None => return,
             },
         };
@@ -248,25 +263,40 @@ impl<'a> References<'a> {
     /// metrics on the app's domains. Read from the spec, so a route refused for
     /// want of the function's config is still checked.
     fn exposed_metrics(&mut self, networking: &Value) {
-        let Some(app) = spec_str(networking, "/spec/app") else { return };
-        let Some(service) = self.available.get("Service", app) else { return };
+        let Some(app) = spec_str(networking, "/spec/app") else {
+            return;
+        };
+        let Some(service) = self.available.get("Service", app) else {
+            return;
+        };
         let grpc = networking.pointer("/spec/grpc") == Some(&Value::Bool(true));
         let port_name = if grpc { "grpc" } else { "http" };
         let port = Value::from(port_name);
-        let Some(target) = target_port(service, &port) else { return };
-        let Some(monitor) = self.available.get("PodMonitor", app) else { return };
-        let scraped = list_at(&monitor["spec"], "podMetricsEndpoints")
-            .any(|endpoint| endpoint.get("port") == Some(&target) || endpoint.get("targetPort") == Some(&target));
-        let Some(spec) = self.owner(monitor).filter(|_| scraped) else { return };
+        let Some(target) = target_port(service, &port) else {
+            return;
+        };
+        let Some(monitor) = self.available.get("PodMonitor", app) else {
+            return;
+        };
+        let scraped = list_at(&monitor["spec"], "podMetricsEndpoints").any(|endpoint| {
+            endpoint.get("port") == Some(&target) || endpoint.get("targetPort") == Some(&target)
+        });
+        let Some(spec) = self.owner(monitor).filter(|_| scraped) else {
+            return;
+        };
         let router = match networking.file_ref() {
             Some(file) => format!("LummoNetworking `{}` ({})", networking.name(), file.path),
             None => format!("LummoNetworking `{}`", networking.name()),
         };
-        let target = target.as_str().map_or_else(|| target.to_string(), str::to_string);
+        let target = target
+            .as_str()
+            .map_or_else(|| target.to_string(), str::to_string);
         let message = format!(
             "the metrics port `{target}` is the port {router} routes to (Service `{app}` port {port_name}): the metrics would be served on the app's domains. Serve them on a port of their own that no route reaches, e.g. add `{{name: metrics, port: 9090}}` to the container's ports and set `monitoring.prometheus.port: metrics`"
         );
-        let item = ResultItem::error(message).for_object(spec).field("spec.monitoring.prometheus.port");
+        let item = ResultItem::error(message)
+            .for_object(spec)
+            .field("spec.monitoring.prometheus.port");
         if !self.problems.contains(&item) {
             self.problems.push(item);
         }
@@ -275,7 +305,11 @@ impl<'a> References<'a> {
 
 /// The items of the list at `key` of `value`, none when there is none.
 fn list_at<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
-    value.get(key).and_then(Value::as_array).into_iter().flatten()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 /// The objects a reference may name: the package's own (not generated by an
@@ -342,7 +376,11 @@ fn fields_of(value: &Value, needle: &str, path: &str, found: &mut Vec<String>) {
         Value::String(s) if s == needle => found.push(path.to_string()),
         Value::Object(map) => {
             for (k, v) in map {
-                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 fields_of(v, needle, &child, found);
             }
         }
@@ -384,8 +422,10 @@ fn pod_references(spec: &Value) -> Vec<(&'static str, &str)> {
         }
     }
     for volume in list_at(spec, "volumes") {
-        found.extend(required_name(volume.get("secret"), "secretName").map(|name| ("Secret", name)));
-        found.extend(required_name(volume.get("configMap"), "name").map(|name| ("ConfigMap", name)));
+        found
+            .extend(required_name(volume.get("secret"), "secretName").map(|name| ("Secret", name)));
+        found
+            .extend(required_name(volume.get("configMap"), "name").map(|name| ("ConfigMap", name)));
     }
     found
 }
@@ -411,5 +451,8 @@ fn target_port(service: &Value, port: &Value) -> Option<Value> {
     let entry = list_at(&service["spec"], "ports").find(|p| {
         p.get("name") == Some(port) || p.get("port").and_then(Value::as_i64) == port.as_i64()
     })?;
-    entry.get("targetPort").or_else(|| entry.get("port")).cloned()
+    entry
+        .get("targetPort")
+        .or_else(|| entry.get("port"))
+        .cloned()
 }

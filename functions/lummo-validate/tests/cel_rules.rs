@@ -38,5 +38,10 @@ fn every_embedded_rule_parses() {
     all.dedup();
     let failing: Vec<&String> = all.iter().filter(|r| !cel::compiles(r)).collect();
     assert!(all.len() > 50, "found only {} rules", all.len());
-    assert!(failing.is_empty(), "{} of {} rules do not parse: {failing:#?}", failing.len(), all.len());
+    assert!(
+        failing.is_empty(),
+        "{} of {} rules do not parse: {failing:#?}",
+        failing.len(),
+        all.len()
+    );
 }

@@ -24,7 +24,11 @@ fn help_names_every_key_the_function_accepts_and_no_other() {
     for descriptor in lummo_validate::DESCRIPTORS {
         let help = (descriptor.info.config)();
         let keys = keys(&help);
-        assert!(!keys.is_empty(), "{}: no keys in\n{help}", descriptor.name());
+        assert!(
+            !keys.is_empty(),
+            "{}: no keys in\n{help}",
+            descriptor.name()
+        );
         for key in keys {
             total += 1;
             let mut list = ResourceList::new(Vec::new());

@@ -121,10 +121,12 @@ pub(crate) fn build(
             resources,
             liveness_probe: liveness.clone(),
             readiness_probe: probes[1].clone().flatten().or_else(default_probe),
-            startup_probe: probes[2]
-                .clone()
-                .flatten()
-                .or_else(|| liveness.as_ref().filter(|_| input.long_running).map(startup_probe)),
+            startup_probe: probes[2].clone().flatten().or_else(|| {
+                liveness
+                    .as_ref()
+                    .filter(|_| input.long_running)
+                    .map(startup_probe)
+            }),
             security_context: Some(pod::container_security_context(
                 if container.read_only_root_filesystem {
                     pod::RootFilesystem::ReadOnly

@@ -58,7 +58,10 @@ impl PubSubUse {
             if api_version != Some(lummo_core::API_VERSION) {
                 continue;
             }
-            let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+            let name = object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let spec = object.get("spec").cloned().unwrap_or(Value::Null);
             match object.get("kind").and_then(Value::as_str) {
                 Some(lummo_pubsub::TOPIC_KIND) => {
@@ -66,14 +69,20 @@ impl PubSubUse {
                         continue;
                     };
                     for topic in &topics.topics {
-                        let declared = declared(&topics.prefix, topic, lummo_pubsub::TOPIC_KIND, name);
+                        let declared =
+                            declared(&topics.prefix, topic, lummo_pubsub::TOPIC_KIND, name);
                         if let Some(app) = &topics.app {
-                            found.published.entry(app.to_string()).or_default().push(declared);
+                            found
+                                .published
+                                .entry(app.to_string())
+                                .or_default()
+                                .push(declared);
                         }
                     }
                 }
                 Some(lummo_pubsub::SUBSCRIPTION_KIND) => {
-                    let Ok(subscriptions) = serde_json::from_value::<LummoSubscriptionSpec>(spec) else {
+                    let Ok(subscriptions) = serde_json::from_value::<LummoSubscriptionSpec>(spec)
+                    else {
                         continue;
                     };
                     for entry in &subscriptions.subscriptions {
@@ -84,9 +93,15 @@ impl PubSubUse {
                             name,
                         );
                         if let Some(app) = &subscriptions.app {
-                            found.consumed.entry(app.to_string()).or_default().push(declared.clone());
+                            found
+                                .consumed
+                                .entry(app.to_string())
+                                .or_default()
+                                .push(declared.clone());
                         }
-                        found.subscriptions.insert(declared.pubsub.clone(), declared);
+                        found
+                            .subscriptions
+                            .insert(declared.pubsub.clone(), declared);
                     }
                 }
                 _ => {}
@@ -113,12 +128,16 @@ pub fn gsa_project(email: &str) -> Result<&str, String> {
         format!("`{email}` is not a Google service account: `<name>@<project>.iam.gserviceaccount.com`, the name 6 to 30 lower-case letters, digits and hyphens starting with a letter")
     };
     let (id, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let project = domain.strip_suffix(".iam.gserviceaccount.com").ok_or_else(invalid)?;
+    let project = domain
+        .strip_suffix(".iam.gserviceaccount.com")
+        .ok_or_else(invalid)?;
     let bytes = id.as_bytes();
     let id_ok = (6..=30).contains(&bytes.len())
         && bytes[0].is_ascii_lowercase()
         && bytes.last().is_some_and(|b| *b != b'-')
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
     if !id_ok || crate::check_project_id(project).is_err() {
         return Err(invalid());
     }
@@ -126,7 +145,13 @@ pub fn gsa_project(email: &str) -> Result<&str, String> {
 }
 
 /// One IAMPolicyMember: `member` gets `role` on the resource `reference`.
-fn grant(name: String, labels: &BTreeMap<String, String>, member: &str, role: &str, reference: Value) -> Value {
+fn grant(
+    name: String,
+    labels: &BTreeMap<String, String>,
+    member: &str,
+    role: &str,
+    reference: Value,
+) -> Value {
     json!({
         "apiVersion": IAM_POLICY_MEMBER.api_version,
         "kind": IAM_POLICY_MEMBER.kind,
@@ -173,7 +198,10 @@ impl Grants<'_> {
             }
         };
         for declared in used.consumed.get(app).into_iter().flatten() {
-            push(declared.kubernetes.clone(), by_name(PUBSUB_SUBSCRIPTION.kind, &declared.kubernetes));
+            push(
+                declared.kubernetes.clone(),
+                by_name(PUBSUB_SUBSCRIPTION.kind, &declared.kubernetes),
+            );
         }
         for full in self.scaled {
             let mut parts = full.split('/');
@@ -183,7 +211,10 @@ impl Grants<'_> {
             match used.subscriptions.get(name) {
                 // The package's subscription lives in the configured project.
                 Some(declared) if Some(project) == self.project => {
-                    push(declared.kubernetes.clone(), by_name(PUBSUB_SUBSCRIPTION.kind, &declared.kubernetes));
+                    push(
+                        declared.kubernetes.clone(),
+                        by_name(PUBSUB_SUBSCRIPTION.kind, &declared.kubernetes),
+                    );
                 }
                 _ => push(
                     lummo_pubsub::kubernetes_name(&format!("{project}-{name}")),
@@ -192,7 +223,13 @@ impl Grants<'_> {
             }
         }
         for (suffix, reference) in subscriptions {
-            objects.push(grant(format!("{app}-subscriber-{suffix}"), labels, &member, "roles/pubsub.subscriber", reference));
+            objects.push(grant(
+                format!("{app}-subscriber-{suffix}"),
+                labels,
+                &member,
+                "roles/pubsub.subscriber",
+                reference,
+            ));
         }
         for declared in used.published.get(app).into_iter().flatten() {
             objects.push(grant(
@@ -217,7 +254,10 @@ mod tests {
 
     #[test]
     fn reads_google_service_accounts() {
-        assert_eq!(gsa_project("foobar-api@foobar-dev.iam.gserviceaccount.com"), Ok("foobar-dev"));
+        assert_eq!(
+            gsa_project("foobar-api@foobar-dev.iam.gserviceaccount.com"),
+            Ok("foobar-dev")
+        );
         for bad in [
             "foobar-api@foobar-dev.gserviceaccount.com",
             "short@foobar-dev.iam.gserviceaccount.com",

@@ -131,7 +131,8 @@ pub fn render(spec: &Spec<LummoJobSpec>, kind: JobKind, apps: &[&str]) -> Render
                     s.concurrency_policy.unwrap_or(ConcurrencyPolicy::Forbid)
                 )),
                 starting_deadline_seconds: Some(
-                    s.starting_deadline_seconds.unwrap_or(STARTING_DEADLINE_SECONDS),
+                    s.starting_deadline_seconds
+                        .unwrap_or(STARTING_DEADLINE_SECONDS),
                 ),
                 successful_jobs_history_limit: s.successful_jobs_history_limit,
                 failed_jobs_history_limit: s.failed_jobs_history_limit,

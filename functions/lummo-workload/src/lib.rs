@@ -83,9 +83,16 @@ impl Function for Workload {
                 .filter(|(a, _)| a == app)
                 .map(|(_, secret)| secret.as_str())
                 .collect();
-            output.add(&spec.object, render::render(spec, config, &pubsub, &by_vault));
+            output.add(
+                &spec.object,
+                render::render(spec, config, &pubsub, &by_vault),
+            );
         }
-        let apps: Vec<&str> = specs.deployments.iter().map(|d| d.spec.app.as_str()).collect();
+        let apps: Vec<&str> = specs
+            .deployments
+            .iter()
+            .map(|d| d.spec.app.as_str())
+            .collect();
         for (kind, specs, decoding) in specs.jobs {
             output.problems.extend(decoding);
             for spec in &specs {
@@ -105,7 +112,10 @@ fn vault_restarted_secrets(package: &ResourceList) -> Vec<(String, String)> {
     let mut pairs = lummo_pgbouncer::vault_restarted_secrets(package);
     for item in &package.items {
         let object = item.value();
-        let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let is_vso = object
             .get("apiVersion")
             .and_then(Value::as_str)
@@ -178,10 +188,11 @@ pub const CONFIG_FILE: &str = "workload-config.yaml";
 impl WorkloadConfig {
     /// The Google service account of `app`, if configured.
     pub fn google_service_account(&self, app: &str) -> Option<String> {
-        self.google_service_accounts
-            .get(app)
-            .cloned()
-            .or_else(|| self.google_service_account.as_ref().map(|t| t.replace("{app}", app)))
+        self.google_service_accounts.get(app).cloned().or_else(|| {
+            self.google_service_account
+                .as_ref()
+                .map(|t| t.replace("{app}", app))
+        })
     }
 
     /// The error for a setting a spec needs and the config lacks: which key,
@@ -199,7 +210,9 @@ pub fn check_project_id(id: &str) -> Result<(), String> {
     let valid = (6..=30).contains(&bytes.len())
         && bytes[0].is_ascii_lowercase()
         && bytes.last().is_some_and(|b| *b != b'-')
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
     if valid {
         Ok(())
     } else {
@@ -218,13 +231,20 @@ impl FunctionConfig for WorkloadConfig {
             let error = ResultItem::error(format!("invalid functionConfig: {message}"));
             problems.push(match source {
                 Some(source) => {
-                    let root = if source.get("kind").and_then(Value::as_str) == Some("ConfigMap") { "data" } else { "spec" };
+                    let root = if source.get("kind").and_then(Value::as_str) == Some("ConfigMap") {
+                        "data"
+                    } else {
+                        "spec"
+                    };
                     error.for_object(source).field(format!("{root}.{field}"))
                 }
                 None => error,
             });
         };
-        for (field, project) in [("project", &self.project), ("clusterProject", &self.cluster_project)] {
+        for (field, project) in [
+            ("project", &self.project),
+            ("clusterProject", &self.cluster_project),
+        ] {
             if let Some(Err(message)) = project.as_deref().map(check_project_id) {
                 problem(field, message);
             }
@@ -237,7 +257,10 @@ impl FunctionConfig for WorkloadConfig {
         if let Some(template) = &self.google_service_account {
             // Checked with a 6-letter app; a longer app name is checked per app.
             if let Err(message) = identity::gsa_project(&template.replace("{app}", "appapp")) {
-                problem("googleServiceAccount", format!("{message} (`{{app}}` is replaced by the app's name)"));
+                problem(
+                    "googleServiceAccount",
+                    format!("{message} (`{{app}}` is replaced by the app's name)"),
+                );
             }
         }
         problems

@@ -1,8 +1,8 @@
 //! Validation and generation for one LummoDeployment.
 
 use crate::containers::{self, unique, DeclaredPort, PodInput, Report};
-use crate::spec::{self, Analysis, LummoDeploymentSpec, Scaling, Topology};
 use crate::identity::{self, Grants, PubSubUse};
+use crate::spec::{self, Analysis, LummoDeploymentSpec, Scaling, Topology};
 use crate::WorkloadConfig;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
@@ -11,9 +11,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use krm_sdk::decode::{self, suggest};
 use krm_sdk::{json, ResultItem, Value};
 use lummo_core::duration::GoDuration;
+use lummo_core::function::Rendered;
 use lummo_core::names::PortName;
 use lummo_core::port::PortRef;
-use lummo_core::function::Rendered;
 use lummo_core::resources::{
     ANALYSIS_TEMPLATE, POD_MONITOR, ROLLOUT, SCALED_OBJECT, TRIGGER_AUTHENTICATION,
 };
@@ -136,9 +136,21 @@ impl Context<'_> {
         if let Some(scaling) = &s.scaling {
             objects.extend(self.autoscaling(&labels, scaling, &scaled, min, max));
         }
-        let prometheus_namespace = self.config.prometheus_namespace.as_deref().unwrap_or(crate::network::PROMETHEUS_NAMESPACE);
-        let scraped = metrics_port.as_ref().filter(|_| s.monitoring.prometheus.is_some()).map(|p| p.name.to_string());
-        objects.push(crate::network::app_policy(app, &labels, scraped.as_deref(), prometheus_namespace));
+        let prometheus_namespace = self
+            .config
+            .prometheus_namespace
+            .as_deref()
+            .unwrap_or(crate::network::PROMETHEUS_NAMESPACE);
+        let scraped = metrics_port
+            .as_ref()
+            .filter(|_| s.monitoring.prometheus.is_some())
+            .map(|p| p.name.to_string());
+        objects.push(crate::network::app_policy(
+            app,
+            &labels,
+            scraped.as_deref(),
+            prometheus_namespace,
+        ));
         if let (Some(prometheus), Some(port)) = (&s.monitoring.prometheus, metrics_port) {
             objects.push(self.pod_monitor(&labels, &port.name, &prometheus.endpoint));
         }
@@ -152,7 +164,11 @@ impl Context<'_> {
         }
         // The ServiceAccount before every hook: a LummoJob (wave 1) may run as the
         // app's ServiceAccount, and a pod naming a missing one is refused.
-        lummo_core::annotate(&mut objects[0], lummo_core::SYNC_WAVE, lummo_core::CONFIG_WAVE);
+        lummo_core::annotate(
+            &mut objects[0],
+            lummo_core::SYNC_WAVE,
+            lummo_core::CONFIG_WAVE,
+        );
         // The grants with it, so the app's first pods can already use them.
         for mut grant in grants {
             lummo_core::annotate(&mut grant, lummo_core::SYNC_WAVE, lummo_core::CONFIG_WAVE);
@@ -294,12 +310,17 @@ impl Context<'_> {
                 continue;
             }
             match &self.config.project {
-                Some(project) => names.push(format!("projects/{project}/subscriptions/{}", trigger.name)),
+                Some(project) => {
+                    names.push(format!("projects/{project}/subscriptions/{}", trigger.name))
+                }
                 None => {
                     let message = format!(
                         "KEDA reads the backlog of `{}` by its full name, `projects/<project>/subscriptions/{}`, and the project is not configured: {} (or write the full name here)",
                         trigger.name, trigger.name, WorkloadConfig::missing("project", "foobar-dev"));
-                    let error = self.spec.error(&field, message).tag(lummo_core::NEEDS_CONFIG_TAG, "project");
+                    let error = self
+                        .spec
+                        .error(&field, message)
+                        .tag(lummo_core::NEEDS_CONFIG_TAG, "project");
                     self.report.push(error);
                 }
             }
@@ -310,7 +331,11 @@ impl Context<'_> {
     /// The app's Google service account and its grants (see [`identity`]):
     /// needed when the app scales on, consumes or publishes to Pub/Sub; made for
     /// any app `googleServiceAccounts` names.
-    fn workload_identity(&mut self, labels: &BTreeMap<String, String>, scaled: &[String]) -> (Option<String>, Vec<Value>) {
+    fn workload_identity(
+        &mut self,
+        labels: &BTreeMap<String, String>,
+        scaled: &[String],
+    ) -> (Option<String>, Vec<Value>) {
         let app = self.spec.spec.app.as_str();
         let consumed = self.pubsub.consumed.get(app);
         let published = self.pubsub.published.get(app);
@@ -329,35 +354,61 @@ impl Context<'_> {
         };
         let Some(gsa) = gsa else {
             if !uses.is_empty() {
-                let field = if scaled.is_empty() { "app" } else { "scaling.pubsubTopic" };
+                let field = if scaled.is_empty() {
+                    "app"
+                } else {
+                    "scaling.pubsubTopic"
+                };
                 let message = format!(
                     "`{app}` {}, so its pods need a Google service account (GKE Workload Identity) with the Pub/Sub roles: {} (or `googleServiceAccount: \"{{app}}@<project>.iam.gserviceaccount.com\"` for every app)",
                     uses.join(" and "),
                     WorkloadConfig::missing("googleServiceAccounts", &format!("{{{app}: {app}@foobar-dev.iam.gserviceaccount.com}}")));
-                let error = self.spec.error(field, message).tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
+                let error = self
+                    .spec
+                    .error(field, message)
+                    .tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
                 self.report.push(error);
             }
             return (None, Vec::new());
         };
         if let Err(message) = identity::gsa_project(&gsa) {
             let message = format!("the configured Google service account of `{app}`: {message}; name it in `googleServiceAccounts` of lummo-workload's functionConfig");
-            let error = self.spec.error("app", message).tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
+            let error = self
+                .spec
+                .error("app", message)
+                .tag(lummo_core::NEEDS_CONFIG_TAG, "googleServiceAccounts");
             self.report.push(error);
             return (None, Vec::new());
         }
-        let Some(cluster_project) = self.config.cluster_project.as_deref().or(self.config.project.as_deref()) else {
+        let Some(cluster_project) = self
+            .config
+            .cluster_project
+            .as_deref()
+            .or(self.config.project.as_deref())
+        else {
             let message = format!("Workload Identity binds `{app}`'s ServiceAccount as `serviceAccount:<cluster project>.svc.id.goog[<namespace>/{app}]`, and no project is configured: {}", WorkloadConfig::missing("clusterProject", "foobar-dev"));
-            let error = self.spec.error("app", message).tag(lummo_core::NEEDS_CONFIG_TAG, "clusterProject");
+            let error = self
+                .spec
+                .error("app", message)
+                .tag(lummo_core::NEEDS_CONFIG_TAG, "clusterProject");
             self.report.push(error);
             return (None, Vec::new());
         };
-        let own = self.spec.object.pointer("/metadata/namespace").and_then(Value::as_str).filter(|n| !n.is_empty());
+        let own = self
+            .spec
+            .object
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty());
         let Some(namespace) = own.or(self.config.namespace.as_deref()) else {
             let message = format!(
                 "Workload Identity binds the ServiceAccount `<namespace>/{app}`, and neither this LummoDeployment nor the config names its namespace: set metadata.namespace (kustomize `namespace:`, or kpt's set-namespace before lummo-workload), or {}",
                 WorkloadConfig::missing("namespace", "foobar"));
-            let error = ResultItem::error(message).for_object(&self.spec.object).field("metadata.namespace");
-            self.report.push(error.tag(lummo_core::NEEDS_CONFIG_TAG, "namespace"));
+            let error = ResultItem::error(message)
+                .for_object(&self.spec.object)
+                .field("metadata.namespace");
+            self.report
+                .push(error.tag(lummo_core::NEEDS_CONFIG_TAG, "namespace"));
             return (None, Vec::new());
         };
         let grants = Grants {
@@ -382,7 +433,11 @@ impl Context<'_> {
                 self.error(&format!("strategy.{key}"), format!("unknown strategy `{key}`{hint} (canary, blueGreen or the analysis shorthand)"));
             }
         }
-        if strategy.get("canary").and_then(|c| c.get("trafficRouting")).is_some() {
+        if strategy
+            .get("canary")
+            .and_then(|c| c.get("trafficRouting"))
+            .is_some()
+        {
             self.error("strategy.canary.trafficRouting", TRAFFIC_ROUTING_REFUSED);
         }
         let raw = strategy.get("analysis")?;
@@ -433,14 +488,22 @@ impl Context<'_> {
             );
         }
         if analysis.initial_delay.as_secs() < 0 {
-            self.error("strategy.analysis.initialDelay", format!("must not be negative, found `{}`", analysis.initial_delay.as_str()));
+            self.error(
+                "strategy.analysis.initialDelay",
+                format!(
+                    "must not be negative, found `{}`",
+                    analysis.initial_delay.as_str()
+                ),
+            );
         }
         if default_query && analysis.interval.as_secs() < MIN_QUERY_WINDOW_SECONDS {
             self.error("strategy.analysis.interval", format!(
                 "the default query reads the last `interval` of requests, scraped every {SCRAPE_INTERVAL}: `{}` holds fewer than two scrapes, so every measurement would be empty; use at least `{MIN_QUERY_WINDOW_SECONDS}s`",
                 analysis.interval.as_str()));
         }
-        if default_query && (0..MIN_INITIAL_DELAY_SECONDS).contains(&analysis.initial_delay.as_secs()) {
+        if default_query
+            && (0..MIN_INITIAL_DELAY_SECONDS).contains(&analysis.initial_delay.as_secs())
+        {
             self.error("strategy.analysis.initialDelay", format!(
                 "`{}` is too short for the default query: the first measurement needs two scrapes of the canary's new pods (every {SCRAPE_INTERVAL}, the first up to {SCRAPE_INTERVAL} after they are ready), or it is empty and inconclusive; use at least `{}`",
                 analysis.initial_delay.as_str(),
@@ -467,7 +530,11 @@ impl Context<'_> {
         let Some(canary) = self.spec.spec.strategy.get("canary") else {
             return; // the default steps, which last `needed`
         };
-        let Some(steps) = canary.get("steps").and_then(Value::as_array).filter(|s| !s.is_empty()) else {
+        let Some(steps) = canary
+            .get("steps")
+            .and_then(Value::as_array)
+            .filter(|s| !s.is_empty())
+        else {
             self.error("strategy.canary.steps", format!(
                 "is missing: a canary without steps is promoted at once, before its analysis measures anything; give steps that pause at least {} after the first (e.g. `[{{setWeight: 20}}, {{pause: {{duration: {}}}}}]`), or leave `canary` out for the default steps",
                 GoDuration::from_secs(needed.max(0) as u64).as_str(),
@@ -557,7 +624,10 @@ impl Context<'_> {
     fn service_account(&self, labels: &BTreeMap<String, String>, gsa: Option<&str>) -> Value {
         let mut metadata = meta(&self.spec.spec.app, labels);
         if let Some(gsa) = gsa {
-            metadata.annotations = Some(BTreeMap::from([(identity::GSA_ANNOTATION.to_string(), gsa.to_string())]));
+            metadata.annotations = Some(BTreeMap::from([(
+                identity::GSA_ANNOTATION.to_string(),
+                gsa.to_string(),
+            )]));
         }
         let account = core::ServiceAccount {
             metadata,
@@ -605,7 +675,10 @@ impl Context<'_> {
         let s = &self.spec.spec;
         if let (Some(port), Some(first)) = (metrics_port, containers.first_mut()) {
             let ports = first.ports.get_or_insert_with(Vec::new);
-            if !ports.iter().any(|p| p.name.as_deref() == Some(port.name.as_str())) {
+            if !ports
+                .iter()
+                .any(|p| p.name.as_deref() == Some(port.name.as_str()))
+            {
                 ports.push(core::ContainerPort {
                     name: Some(port.name.to_string()),
                     container_port: port.port.into(),
@@ -632,7 +705,9 @@ impl Context<'_> {
         }
         let (tmp, _) = pod::tmp_volume();
         let mut pod_spec = core::PodSpec {
-            termination_grace_period_seconds: Some(shutdown.termination_grace_period_seconds.into()),
+            termination_grace_period_seconds: Some(
+                shutdown.termination_grace_period_seconds.into(),
+            ),
             service_account_name: Some(s.app.to_string()),
             automount_service_account_token: Some(s.automount_service_account_token),
             enable_service_links: Some(false),
@@ -651,15 +726,21 @@ impl Context<'_> {
             }),
             spec: Some(pod_spec),
         };
-        let configs: Vec<String> =
-            unique(s.containers.iter().flat_map(|c| c.configs.iter().map(|n| n.to_string())));
+        let configs: Vec<String> = unique(
+            s.containers
+                .iter()
+                .flat_map(|c| c.configs.iter().map(|n| n.to_string())),
+        );
         // A Secret the Vault Secrets Operator writes restarts the Rollout on its
         // own (rolloutRestartTargets): Reloader would restart it a second time.
-        let secrets: Vec<String> =
-            unique(s.containers.iter().flat_map(|c| c.secrets.iter().map(|n| n.to_string())))
-                .into_iter()
-                .filter(|secret| !self.vault_secrets.contains(&secret.as_str()))
-                .collect();
+        let secrets: Vec<String> = unique(
+            s.containers
+                .iter()
+                .flat_map(|c| c.secrets.iter().map(|n| n.to_string())),
+        )
+        .into_iter()
+        .filter(|secret| !self.vault_secrets.contains(&secret.as_str()))
+        .collect();
         let reload = pod::rollout_reloader_annotations(&configs, &secrets);
         let mut object_labels = labels.clone();
         object_labels.extend(datadog);
@@ -694,7 +775,10 @@ impl Context<'_> {
                 Some(analysis) => {
                     let needed = analysis.needed_seconds().max(0) as u64;
                     let first = needed.div_ceil(2);
-                    (GoDuration::from_secs(first), GoDuration::from_secs(needed - first))
+                    (
+                        GoDuration::from_secs(first),
+                        GoDuration::from_secs(needed - first),
+                    )
                 }
                 None => (GoDuration::from_secs(60), GoDuration::from_secs(60)),
             };
@@ -786,7 +870,8 @@ impl Context<'_> {
         let pubsub_only = scaling.cpu.is_none() && scaling.memory.is_none();
         if pubsub_only && !scaling.pubsub_topic.is_empty() {
             let replicas = scaling.fallback_replicas.unwrap_or(min.max(1));
-            scaled_object["spec"]["fallback"] = json!({ "failureThreshold": FALLBACK_FAILURES, "replicas": replicas });
+            scaled_object["spec"]["fallback"] =
+                json!({ "failureThreshold": FALLBACK_FAILURES, "replicas": replicas });
         }
         let mut objects = vec![scaled_object];
         if !scaling.pubsub_topic.is_empty() {

@@ -256,7 +256,9 @@ pub struct Scaling {
 /// against the other).
 pub fn check_replica_order(min: i64, max: i64) -> Result<(), String> {
     if min > max {
-        return Err(format!("minreplica ({min}) is greater than maxreplica ({max})"));
+        return Err(format!(
+            "minreplica ({min}) is greater than maxreplica ({max})"
+        ));
     }
     Ok(())
 }
@@ -278,7 +280,9 @@ pub const TARGET_PERCENT: (i64, i64) = (1, 100);
 pub fn check_target(target: i64) -> Result<(), String> {
     let (low, high) = TARGET_PERCENT;
     if !(low..=high).contains(&target) {
-        return Err(format!("must be a percentage from {low} to {high}, found {target}"));
+        return Err(format!(
+            "must be a percentage from {low} to {high}, found {target}"
+        ));
     }
     Ok(())
 }
@@ -525,7 +529,11 @@ mod tests {
         for (min, max) in [(0, 0), (1, 3), (3, 3), (4, 3), (10, 1), (-1, 0)] {
             let scaling = serde_json::json!({"minreplica": min, "maxreplica": max});
             let cel_passes = krm_sdk::openapi::cel::evaluate(&rule, &scaling).is_empty();
-            assert_eq!(cel_passes, check_replica_order(min, max).is_ok(), "{min} {max}");
+            assert_eq!(
+                cel_passes,
+                check_replica_order(min, max).is_ok(),
+                "{min} {max}"
+            );
         }
     }
 }
