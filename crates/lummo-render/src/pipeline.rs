@@ -346,7 +346,13 @@ pub(crate) fn run_step(
     if !failed {
         rendered.tolerated_errors += list.results.iter().filter(|r| r.is_error()).count();
     }
-    for result in list.results {
+    let results = std::mem::take(&mut list.results);
+    for mut result in results {
+        if let Some(folder) = result_folder(at, &list.items, &result) {
+            if let Some(file) = result.file.as_mut() {
+                file.path = join(&folder, &file.path);
+            }
+        }
         rendered.finding(at.relative, &label, result);
     }
     if failed {
@@ -370,6 +376,33 @@ pub(crate) fn run_step(
         };
     }
     Ok(StepOutcome::Next(items))
+}
+
+/// The folder, relative to the pipeline's package, of the subpackage whose
+/// file a result names. A parent pipeline sees a subpackage's objects with
+/// paths relative to that subpackage (kpt's `package-path` says which): the
+/// one object of the step's output with the result's file, index, kind and
+/// name tells. `None` for the pipeline's own files, and where no object or two
+/// alike (in two subpackages) match.
+fn result_folder(at: &PackageAt, items: &[Item], result: &ResultItem) -> Option<String> {
+    let (file, reference) = (result.file.as_ref()?, result.resource_ref.as_ref()?);
+    let mut packages = items
+        .iter()
+        .filter(|item| {
+            item.kind() == reference.kind
+                && item.name() == reference.name
+                && item
+                    .file_ref()
+                    .is_some_and(|f| f.path == file.path && f.index == file.index)
+        })
+        .filter_map(|item| item.annotation(PACKAGE_PATH));
+    let package = match (packages.next(), packages.next()) {
+        (Some(package), None) => package,
+        _ => return None,
+    };
+    let folder = Path::new(package).strip_prefix(&at.package_path).ok()?;
+    let folder = folder.to_string_lossy();
+    (!folder.is_empty()).then(|| folder.into_owned())
 }
 
 /// What a step gets: a mutator over every item takes them (a failed render

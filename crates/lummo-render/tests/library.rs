@@ -78,3 +78,43 @@ fn exec_without_permission_is_a_typed_error() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A parent pipeline sees a subpackage's objects with paths relative to the
+/// subpackage: a result about a spec in `a/` names `a/app.yaml`, where the
+/// line and column are found (#33: it named `app.yaml`, no position).
+#[test]
+fn results_about_a_subpackage_spec_name_its_file_from_the_root() {
+    let dir = std::env::temp_dir().join(format!("lummo-render-sub-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::write(
+        dir.join("Kptfile"),
+        format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: root\npipeline:\n  mutators:\n  - image: ghcr.io/lummo/krm-functions/lummo-workload:{}\n", lummo_render::BUILT_IN_VERSION),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a/Kptfile"),
+        "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a/app.yaml"),
+        "apiVersion: lummo.dev/v1alpha1\nkind: LummoDeployment\nmetadata:\n  name: foobar-api\nspec:\n  app: foobar-api\n  containers:\n    image: foobar:1.0.0\n    ports: [{name: http, port: 80800}]\n    resources: {requests: {cpu: 250m, memory: 256Mi}}\n",
+    )
+    .unwrap();
+    let rendered = render(&dir, Settings::default(), Target::Items).unwrap();
+    assert!(rendered.failed());
+    let error = rendered
+        .findings
+        .iter()
+        .find(|f| f.result.is_error())
+        .expect("an error");
+    let file = error.result.file.as_ref().expect("a file");
+    assert_eq!(file.path, "a/app.yaml", "{:?}", error.result);
+    let field = &error.result.field.as_ref().expect("a field").path;
+    assert_eq!(
+        rendered.position_of(&file.path, file.index, field),
+        Some((9, 26))
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
