@@ -50,10 +50,11 @@ pub fn discover(dir: &Path) -> Result<Source> {
     }
     match kustomization_in(dir) {
         Some(file) => Ok(Source::Overlay(file)),
+        // kpt's words first: scripts and kpt's e2e cases match on them.
         None => bail!(
-            "{}: neither a Kptfile nor a kustomization.yaml here; `lummo init {}` makes a kpt package, \
+            "No Kptfile found at {:?}: neither a Kptfile nor a kustomization.yaml here; `lummo init {}` makes a kpt package, \
              or write a kustomization.yaml whose resources are your specs and function configs (see environments/)",
-            dir.display(),
+            dir.display().to_string(),
             dir.display()
         ),
     }
