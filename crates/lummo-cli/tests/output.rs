@@ -2,6 +2,8 @@
 //! each must print exactly what the real kpt printed for it (`stdout.yaml`,
 //! `unwrap.yaml`; see `tests/output/README.md`). `UPDATE_GOLDEN=1` rewrites them.
 
+mod common;
+use common::copy_dir;
 use std::path::Path;
 use std::process::Command;
 
@@ -55,17 +57,4 @@ fn stdout_and_unwrap_print_what_kpt_prints() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
