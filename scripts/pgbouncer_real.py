@@ -78,6 +78,16 @@ def check(name, ok, detail=""):
     print(f"{'ok  ' if ok else 'FAIL'} {name}{'' if ok else ': ' + detail}")
 
 
+def terminate(process):
+    """SIGTERM, then SIGKILL after 10 s, for a process still running."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -559,12 +569,7 @@ def main():
         check("control: without auth_query pods not yet restarted are refused", control["refused"] > 0, f"{control}")
     finally:
         for process in reversed(procs):  # pgbouncers first: PostgreSQL's smart shutdown waits for their connections
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            terminate(process)
         if not all(checks):
             for log in ("postgres.log", "pgbouncer.log"):
                 path = os.path.join(tmp, log)
@@ -793,12 +798,7 @@ def rotation(by, tmp, pg_port, admin, pgbouncer, run_id, with_auth_query):
     for t in clients:
         t.join(10)
     for process, _ in running:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        terminate(process)
     return stats
 
 

@@ -1175,18 +1175,7 @@ fn not_in_process_images_name_the_step_and_the_ways_out() {
         }
         seen += 1;
         let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let mut files = Vec::new();
-        for file in std::fs::read_dir(&case).unwrap().flatten() {
-            let file_name = file.file_name().to_string_lossy().to_string();
-            if file_name != "expected-stderr.txt" {
-                files.push((file_name, std::fs::read_to_string(file.path()).unwrap()));
-            }
-        }
-        let files: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let pkg = package(&format!("not-in-process-{name}"), &files);
+        let pkg = case_package(&case, &format!("not-in-process-{name}"));
         let before = snapshot(&pkg);
         let out = lummo(&["render", ".", "--image-pull-policy", "never"], &pkg);
         let expected = std::fs::read_to_string(case.join("expected-stderr.txt"))
@@ -1197,6 +1186,22 @@ fn not_in_process_images_name_the_step_and_the_ways_out() {
         assert_eq!(snapshot(&pkg), before, "{name}: a file changed");
     }
     assert!(seen >= 2, "cases in {}", cases.display());
+}
+
+/// A package made of a test case folder's files (its `expected*` files left out).
+fn case_package(case: &Path, name: &str) -> PathBuf {
+    let mut files = Vec::new();
+    for file in std::fs::read_dir(case).unwrap().flatten() {
+        let file_name = file.file_name().to_string_lossy().to_string();
+        if file.path().is_file() && file_name != "expected-stderr.txt" {
+            files.push((file_name, std::fs::read_to_string(file.path()).unwrap()));
+        }
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    package(name, &files)
 }
 
 /// The newest kpt's `tag:` semver ranges resolve to the newest release lummo
@@ -1213,18 +1218,7 @@ fn tag_ranges_resolve_or_name_the_known_releases() {
         }
         seen += 1;
         let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let mut files = Vec::new();
-        for file in std::fs::read_dir(&case).unwrap().flatten() {
-            if file.path().is_file() && file.file_name() != "expected-stderr.txt" {
-                let text = std::fs::read_to_string(file.path()).unwrap();
-                files.push((file.file_name().to_string_lossy().to_string(), text));
-            }
-        }
-        let files: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let pkg = package(&format!("tag-ranges-{name}"), &files);
+        let pkg = case_package(&case, &format!("tag-ranges-{name}"));
         let before = snapshot(&pkg);
         let out = lummo(&["render", "."], &pkg);
         if let Ok(expected) = std::fs::read_to_string(case.join("expected-stderr.txt")) {
