@@ -443,6 +443,10 @@ fn unknown_field(rest: &str) -> Option<String> {
     })
 }
 
+/// A JSON Schema node with its `$ref`s followed (`#/$defs/Name`), for callers
+/// that read a type's schema (a function's `--help`).
+pub use schema::resolve as resolve_schema_ref;
+
 /// Reading the JSON Schema (schemars, draft 2020-12) of a decoded type.
 mod schema {
     use serde_json::Value;

@@ -1168,14 +1168,8 @@ fn not_in_process_images_name_the_step_and_the_ways_out() {
         "Docker is not available here"
     };
     let mut seen = 0;
-    for entry in std::fs::read_dir(&cases).unwrap().flatten() {
-        let case = entry.path();
-        if !case.join("Kptfile").is_file() {
-            continue;
-        }
+    for (name, case, pkg) in case_packages(&cases, "not-in-process") {
         seen += 1;
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let pkg = case_package(&case, &format!("not-in-process-{name}"));
         let before = snapshot(&pkg);
         let out = lummo(&["render", ".", "--image-pull-policy", "never"], &pkg);
         let expected = std::fs::read_to_string(case.join("expected-stderr.txt"))
@@ -1186,6 +1180,21 @@ fn not_in_process_images_name_the_step_and_the_ways_out() {
         assert_eq!(snapshot(&pkg), before, "{name}: a file changed");
     }
     assert!(seen >= 2, "cases in {}", cases.display());
+}
+
+/// Each case folder (one with a Kptfile) of `cases`: its name, the folder, and
+/// a package made of its files, named `<prefix>-<name>`.
+fn case_packages(cases: &Path, prefix: &str) -> Vec<(String, PathBuf, PathBuf)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(cases).unwrap().flatten() {
+        let case = entry.path();
+        if case.join("Kptfile").is_file() {
+            let name = case.file_name().unwrap().to_string_lossy().to_string();
+            let pkg = case_package(&case, &format!("{prefix}-{name}"));
+            found.push((name, case, pkg));
+        }
+    }
+    found
 }
 
 /// A package made of a test case folder's files (its `expected*` files left out).
@@ -1211,14 +1220,8 @@ fn case_package(case: &Path, name: &str) -> PathBuf {
 fn tag_ranges_resolve_or_name_the_known_releases() {
     let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tag-ranges");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&cases).unwrap().flatten() {
-        let case = entry.path();
-        if !case.join("Kptfile").is_file() {
-            continue;
-        }
+    for (name, case, pkg) in case_packages(&cases, "tag-ranges") {
         seen += 1;
-        let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let pkg = case_package(&case, &format!("tag-ranges-{name}"));
         let before = snapshot(&pkg);
         let out = lummo(&["render", "."], &pkg);
         if let Ok(expected) = std::fs::read_to_string(case.join("expected-stderr.txt")) {

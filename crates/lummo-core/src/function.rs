@@ -20,6 +20,7 @@
 
 use crate::descriptor::{Descriptor, KindDoc};
 use crate::Spec;
+use krm_sdk::decode::resolve_schema_ref;
 use krm_sdk::generate::Hashes;
 use krm_sdk::{FunctionInfo, Generated, Generator, ObjectExt, ResourceList, ResultItem, Value};
 use schemars::JsonSchema;
@@ -325,7 +326,7 @@ pub fn config_help(kind: Option<&str>, schema: &Value, notes: &str) -> String {
     let properties = schema.get("properties").and_then(Value::as_object);
     for (key, own) in properties.into_iter().flatten() {
         // A `$ref`'s siblings (default, description) are the key's own.
-        let property = resolve(schema, own);
+        let property = resolve_schema_ref(schema, own);
         let field = |name: &str| own.get(name).or_else(|| property.get(name));
         let mut line = format!("      {key}");
         let takes = takes(schema, property);
@@ -358,20 +359,6 @@ pub fn config_help(kind: Option<&str>, schema: &Value, notes: &str) -> String {
     out.trim_end().to_string()
 }
 
-/// `node` with its `$ref`s followed.
-fn resolve<'s>(root: &'s Value, mut node: &'s Value) -> &'s Value {
-    for _ in 0..16 {
-        let Some(target) = node.get("$ref").and_then(Value::as_str) else {
-            break;
-        };
-        match target.strip_prefix('#').and_then(|p| root.pointer(p)) {
-            Some(next) => node = next,
-            None => break,
-        }
-    }
-    node
-}
-
 /// What a key takes, in a few words: its values, or its type.
 fn takes(root: &Value, node: &Value) -> String {
     if let Some(values) = node.get("enum").and_then(Value::as_array) {
@@ -386,7 +373,7 @@ fn takes(root: &Value, node: &Value) -> String {
         .iter()
         .filter_map(|k| node.get(*k).and_then(Value::as_array))
         .flatten()
-        .map(|b| resolve(root, b))
+        .map(|b| resolve_schema_ref(root, b))
         .filter(|b| b.get("type").and_then(Value::as_str) != Some("null"))
         .collect();
     if let [only] = branches.as_slice() {
