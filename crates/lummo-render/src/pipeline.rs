@@ -471,7 +471,7 @@ fn record_step(
 
 /// What kpt's runner does to a mutator's output before the next step: the
 /// passage recorded, the package path of what the function added, path
-/// invariants, annotations changed in one spelling reconciled, `AreKRM`.
+/// invariants, `AreKRM`, then annotations changed in one spelling reconciled.
 fn mutator_output(
     rendered: &mut Rendered,
     at: &PackageAt,
@@ -496,13 +496,16 @@ fn mutator_output(
             item
         })
         .collect();
+    // kpt's runner checks the output as the function left it (`do`:
+    // enforcePathInvariants, then AreKRM); kio.Pipeline reconciles the path
+    // annotations after. A kustomization whose legacy path alone moved is still
+    // one by its internal path here.
     enforce_path_invariants(&output)?;
-    let output = match external_exit {
-        Some(exit) => runtime::reconcile_annotations(output, &exit.originals)?,
-        None => output,
-    };
     are_krm(&output)?;
-    Ok(output)
+    match external_exit {
+        Some(exit) => runtime::reconcile_annotations(output, &exit.originals),
+        None => Ok(output),
+    }
 }
 
 /// kpt `IsKRM`: apiVersion, kind and metadata.name, except kustomization files.
