@@ -103,6 +103,83 @@ pub fn field_position(text: &str, index: usize, path: &str) -> Option<(usize, us
     Some(best)
 }
 
+/// The field at 1-based `line` of `text`: the document's index (as
+/// [`field_position`] counts them) and the path of the deepest mapping key or
+/// list item starting on that line (`spec.containers[0].image`; a key a path
+/// cannot spell plainly as `['app.kubernetes.io/name']`), or, on a line where
+/// none starts (a block scalar's text), of the last one starting before it.
+/// The inverse of [`field_position`]. `None` when the text does not parse or the
+/// line is before the first field of any document or past the text.
+pub fn field_at(text: &str, line: usize) -> Option<(usize, String)> {
+    if line == 0 || line > text.lines().count() {
+        return None;
+    }
+    let mut found = None;
+    for index in 0.. {
+        let Some(root) = document(text, index) else {
+            break;
+        };
+        if root.at().0 > line {
+            break;
+        }
+        found = Some((index, root));
+    }
+    let (index, root) = found?;
+    let mut entries = Vec::new();
+    entries_of(&root, String::new(), 0, &mut entries);
+    let on_line = entries
+        .iter()
+        .filter(|(at, _, _)| *at == line)
+        .max_by_key(|(_, _, depth)| *depth);
+    // Only a line with text continues the field before it (not a comment,
+    // a blank line or a document marker).
+    let own_text = text
+        .lines()
+        .nth(line - 1)
+        .map(str::trim)
+        .is_some_and(|t| !t.is_empty() && !t.starts_with('#') && t != "---" && t != "...");
+    let before = || {
+        entries
+            .iter()
+            .rfind(|(at, _, _)| *at < line)
+            .filter(|_| own_text)
+    };
+    let entry = on_line.or_else(before)?;
+    Some((index, entry.1.clone()))
+}
+
+/// Every mapping entry and list item below `node`: (line, path, depth), in
+/// document order.
+fn entries_of(node: &Node, path: String, depth: usize, out: &mut Vec<(usize, String, usize)>) {
+    match node {
+        Node::Mapping(entries, _) => {
+            for (key, value) in entries {
+                let Node::Scalar(key_text, at) = key else {
+                    continue;
+                };
+                let step = if key_text.contains(['.', '[', ']', '\'']) || key_text.is_empty() {
+                    format!("['{key_text}']")
+                } else if path.is_empty() {
+                    key_text.clone()
+                } else {
+                    format!(".{key_text}")
+                };
+                let path = format!("{path}{step}");
+                out.push((at.0, path.clone(), depth + 1));
+                entries_of(value, path, depth + 1, out);
+            }
+        }
+        Node::Sequence(items, _) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("{path}[{i}]");
+                out.push((item.at().0, path.clone(), depth + 1));
+                entries_of(item, path, depth + 1, out);
+            }
+        }
+        Node::Scalar(..) => {}
+    }
+}
+
 /// Document `index` of `text` (empty documents not counted) as a tree.
 fn document(text: &str, index: usize) -> Option<Node> {
     let mut parser = Parser::new_from_str(text);
@@ -203,5 +280,36 @@ metadata:
         assert_eq!(field_position(TEXT, 0, "kind"), Some((2, 1)));
         assert_eq!(field_position(TEXT, 2, "kind"), None);
         assert_eq!(field_position("a: [", 0, "a"), None);
+    }
+
+    #[test]
+    fn finds_the_field_of_a_line() {
+        assert_eq!(field_at(TEXT, 2), Some((0, "kind".into())));
+        assert_eq!(field_at(TEXT, 6), Some((1, "spec.app".into())));
+        assert_eq!(field_at(TEXT, 8), Some((1, "spec.containers.image".into())));
+        // `- name: grpc`: the key, deeper than the item
+        assert_eq!(
+            field_at(TEXT, 11),
+            Some((1, "spec.containers.ports[1].name".into()))
+        );
+        assert_eq!(field_at(TEXT, 14), Some((1, "spec.list[0]".into())));
+        assert_eq!(
+            field_at(TEXT, 17),
+            Some((1, "metadata.labels['tags.datadoghq.com/env']".into()))
+        );
+        assert_eq!(field_at(TEXT, 3), None);
+        assert_eq!(field_at(TEXT, 18), None);
+        assert_eq!(field_at("a: |\n  one\n  two\n", 3), Some((0, "a".into())));
+        assert_eq!(field_at(TEXT, 0), None);
+        // every path it gives leads back to its line
+        for line in 1..=17 {
+            if let Some((index, path)) = field_at(TEXT, line) {
+                assert_eq!(
+                    field_position(TEXT, index, &path).map(|p| p.0),
+                    Some(line),
+                    "{path}"
+                );
+            }
+        }
     }
 }

@@ -16,6 +16,8 @@
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::{ObjectExt, Value};
+use lummo_core::origins::{changed_paths, covers, pointer, Origin};
+use lummo_render::{FieldSource, ObjectProvenance};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -627,6 +629,9 @@ type Objects = BTreeMap<(String, String), (String, Value)>;
 struct SideObjects {
     objects: Objects,
     specs: BTreeMap<String, SpecSource>,
+    /// Where each generated object's fields come from (issue 32), by the keys
+    /// of `objects`.
+    provenance: BTreeMap<(String, String), ObjectProvenance>,
 }
 
 /// A Lummo spec as read: its file (relative to the compared root), document
@@ -682,9 +687,12 @@ fn render_apps(
              annotations:\n    config.kubernetes.io/local-config: \"true\"\n",
         )?;
     }
-    let rendered =
-        lummo_render::render_quietly(folder, settings.clone(), lummo_render::Target::Items)
-            .map_err(|error| anyhow!("{}: a package does not render: {error:#}", tree.label))?;
+    let settings = lummo_render::Settings {
+        provenance: lummo_render::Provenance::Record,
+        ..settings.clone()
+    };
+    let rendered = lummo_render::render_quietly(folder, settings, lummo_render::Target::Items)
+        .map_err(|error| anyhow!("{}: a package does not render: {error:#}", tree.label))?;
     if rendered.failed() {
         let mut packages: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for finding in rendered.findings.iter().filter(|f| f.result.is_error()) {
@@ -765,10 +773,16 @@ fn render_apps(
             namespace => format!("{} {namespace}/{}", value.kind(), value.name()),
         };
         let text = lummo_render::manifest_text(item);
-        out[app].objects.insert(
-            (object, group.to_string()),
-            (text, strip_for_compare(value)),
-        );
+        let key = (object, group.to_string());
+        let provenance = value
+            .file_ref()
+            .and_then(|f| rendered.provenance.get(&(f.path, f.index)));
+        if let Some(provenance) = provenance {
+            out[app].provenance.insert(key.clone(), provenance.clone());
+        }
+        out[app]
+            .objects
+            .insert(key, (text, strip_for_compare(value)));
     }
     Ok(out)
 }
@@ -795,7 +809,8 @@ fn compare(old_side: &SideObjects, new_side: &SideObjects) -> Vec<ObjectChange> 
             object: key.0.clone(),
             change,
             risks: risks(before.map(|b| &b.1), after.map(|a| &a.1)),
-            causes: causes(before.or(after).map(|v| &v.1), old_side, new_side),
+            causes: field_causes(key, old_side, new_side)
+                .unwrap_or_else(|| causes(before.or(after).map(|v| &v.1), old_side, new_side)),
             old: before.map(|b| b.0.clone()),
             new: after.map(|a| a.0.clone()),
         });
@@ -807,6 +822,176 @@ fn compare(old_side: &SideObjects, new_side: &SideObjects) -> Vec<ObjectChange> 
 
 /// At most this many changed spec fields are named per object.
 const MAX_CAUSES: usize = 5;
+
+/// Per changed field of a generated object, where its change comes from (its
+/// recorded origin, `lummo_core::origins`): `spec.minReplicaCount 1 → 3:
+/// spec.scaling.minreplica in workload/foobar-api.yaml:33`. Fields with the
+/// same explanation are one line. For an added or removed object, what makes it
+/// exist. `None` when no side recorded the object's provenance (an object no
+/// Lummo function generated, or one whose function records none).
+fn field_causes(
+    key: &(String, String),
+    old: &SideObjects,
+    new: &SideObjects,
+) -> Option<Vec<String>> {
+    let provenance = new.provenance.get(key).or(old.provenance.get(key))?;
+    let (_, spec_key) = provenance.generated_by.split_once(':')?;
+    let (old_spec, new_spec) = (old.specs.get(spec_key), new.specs.get(spec_key));
+    let spec_changes = match (old_spec, new_spec) {
+        (Some(a), Some(b)) => changed_paths(Some(&a.value), Some(&b.value)),
+        _ => Vec::new(),
+    };
+    let explain = |origin: &Origin| -> String {
+        explain_origin(
+            origin,
+            provenance.function,
+            &spec_changes,
+            old_spec,
+            new_spec,
+        )
+    };
+    let (before, after) = (old.objects.get(key), new.objects.get(key));
+    let (Some(before), Some(after)) = (before, after) else {
+        let made = match &provenance.origins.made_by {
+            Some(origin) => explain(origin),
+            None => format!("every {} {} generates", spec_key, provenance.function),
+        };
+        let what = if after.is_some() { "added" } else { "removed" };
+        return Some(vec![format!("object {what}: {made}")]);
+    };
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for path in changed_paths(Some(&before.1), Some(&after.1)) {
+        if path == format!("metadata.annotations['{}']", lummo_core::GENERATED_HASH) {
+            continue; // the hash of what changed: it changes with any field
+        }
+        let why = match provenance.source_of(&path) {
+            FieldSource::Step(step) => format!("set by {step}"),
+            FieldSource::Rule(function) => format!("rule of {function}"),
+            FieldSource::Recorded(origin) => explain(origin),
+        };
+        let change = change_of(
+            &path,
+            before.1.pointer(&pointer(&path)),
+            after.1.pointer(&pointer(&path)),
+        );
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, changes)) => changes.push(change),
+            None => groups.push((why, vec![change])),
+        }
+    }
+    let mut out: Vec<String> = groups
+        .iter()
+        .take(MAX_CAUSES)
+        .map(|(why, changes)| match changes.len() {
+            1 => format!("{}: {why}", changes[0]),
+            n => format!("{} (and {} more field(s)): {why}", changes[0], n - 1),
+        })
+        .collect();
+    if groups.len() > MAX_CAUSES {
+        out.push(format!("{} more cause(s)", groups.len() - MAX_CAUSES));
+    }
+    Some(out)
+}
+
+/// `path old → new`; of a text of several lines (a config file), its first
+/// differing line.
+fn change_of(path: &str, old: Option<&Value>, new: Option<&Value>) -> String {
+    if let (Some(Value::String(a)), Some(Value::String(b))) = (old, new) {
+        if a.contains('\n') || b.contains('\n') {
+            let (a_lines, b_lines): (Vec<&str>, Vec<&str>) =
+                (a.lines().collect(), b.lines().collect());
+            let n = (0..a_lines.len().max(b_lines.len()))
+                .find(|i| a_lines.get(*i) != b_lines.get(*i))
+                .unwrap_or(0);
+            let line = |l: Option<&&str>| {
+                l.map_or("(none)".to_string(), |l| brief(Some(&Value::from(*l))))
+            };
+            return format!(
+                "{path} line {}: {} → {}",
+                n + 1,
+                line(a_lines.get(n)),
+                line(b_lines.get(n))
+            );
+        }
+    }
+    format!("{path} {} → {}", one_line(old), one_line(new))
+}
+
+/// [`brief`] on one line: a text of several lines is quoted with its line
+/// breaks escaped (a `# from:` line must stay one line).
+fn one_line(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) if text.contains('\n') => brief(Some(&Value::String(
+            serde_json::to_string(text).unwrap_or_default(),
+        ))),
+        other => brief(other),
+    }
+}
+
+/// An origin in a diff's words: the spec fields it reads that changed, with
+/// their file and line (on the side that has them), or why none did.
+fn explain_origin(
+    origin: &Origin,
+    function: &str,
+    spec_changes: &[String],
+    old: Option<&SpecSource>,
+    new: Option<&SpecSource>,
+) -> String {
+    let at = |field: &str| -> String {
+        let has = |s: &&SpecSource| lummo_core::origins::value_at(&s.value, field).is_some();
+        let source = match new.filter(has) {
+            Some(source) => Some(source),
+            None => old.filter(has).or(new),
+        };
+        match source {
+            Some(source) => {
+                let line = krm_sdk::locate::field_position(&source.text, source.index, field)
+                    .map(|(line, _)| format!(":{line}"))
+                    .unwrap_or_default();
+                format!("{field} in {}{line}", source.file)
+            }
+            None => field.to_string(),
+        }
+    };
+    // A spec may write a list of one as a mapping: its changes' paths lack the
+    // `[0]` the records have.
+    let canonical = |field: &str| -> Vec<String> {
+        [old, new]
+            .iter()
+            .flatten()
+            .map(|s| lummo_core::origins::canonical(&s.value, field))
+            .collect()
+    };
+    let changed: Vec<&str> = origin
+        .spec_fields()
+        .into_iter()
+        .filter(|field| {
+            canonical(field).iter().any(|field| {
+                spec_changes
+                    .iter()
+                    .any(|c| covers(field, c) || covers(c, field))
+            })
+        })
+        .collect();
+    let rule = match origin {
+        Origin::Config { field } => return format!("`{field}` of {function}'s functionConfig"),
+        Origin::Default { rule, .. } | Origin::Derived { rule, .. } => Some(rule),
+        Origin::Spec { .. } => None,
+    };
+    if changed.is_empty() {
+        let fields: Vec<String> = origin.spec_fields().iter().map(|f| at(f)).collect();
+        return format!(
+            "{}{} unchanged: a function config, another spec or the functions changed",
+            rule.map(|r| format!("{r}; ")).unwrap_or_default(),
+            fields.join(", ")
+        );
+    }
+    let fields: Vec<String> = changed.iter().map(|f| at(f)).collect();
+    match rule {
+        Some(rule) => format!("{} ({rule})", fields.join(", ")),
+        None => fields.join(", "),
+    }
+}
 
 /// The spec behind a generated object (`lummo.dev/generated-by`) and what
 /// changed in it: the first slice of provenance (object level: which spec fields
@@ -824,8 +1009,7 @@ fn causes(object: Option<&Value>, old: &SideObjects, new: &SideObjects) -> Vec<S
         (None, Some(s)) => vec![format!("{spec} added in {}", s.file)],
         (Some(s), None) => vec![format!("{spec} removed from {}", s.file)],
         (Some(a), Some(b)) => {
-            let mut fields = Vec::new();
-            changed_fields(Some(&a.value), Some(&b.value), "", &mut fields);
+            let mut fields = changed_paths(Some(&a.value), Some(&b.value));
             fields.retain(|f| !f.starts_with("metadata.annotations"));
             if fields.is_empty() {
                 return vec![format!(
@@ -862,58 +1046,6 @@ fn causes(object: Option<&Value>, old: &SideObjects, new: &SideObjects) -> Vec<S
             out
         }
     }
-}
-
-/// The leaf paths (`a.b[0]['c.d']`) where two values differ.
-fn changed_fields(old: Option<&Value>, new: Option<&Value>, path: &str, out: &mut Vec<String>) {
-    match (old, new) {
-        (Some(Value::Object(a)), Some(Value::Object(b))) => {
-            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for key in keys {
-                let step = if key.contains(['.', '[', ']', '\'']) || key.is_empty() {
-                    format!("['{key}']")
-                } else if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!(".{key}")
-                };
-                changed_fields(a.get(key), b.get(key), &format!("{path}{step}"), out);
-            }
-        }
-        (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                changed_fields(Some(x), Some(y), &format!("{path}[{i}]"), out);
-            }
-        }
-        (a, b) if a != b => out.push(path.to_string()),
-        _ => {}
-    }
-}
-
-/// A JSON pointer for a field path of [`changed_fields`].
-fn pointer(path: &str) -> String {
-    let mut out = String::new();
-    let mut rest = path;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("['") {
-            let end = after.find("']").unwrap_or(after.len());
-            out.push('/');
-            out.push_str(&after[..end].replace('~', "~0").replace('/', "~1"));
-            rest = after.get(end + 2..).unwrap_or("");
-        } else if let Some(after) = rest.strip_prefix('[') {
-            let end = after.find(']').unwrap_or(after.len());
-            out.push('/');
-            out.push_str(&after[..end]);
-            rest = after.get(end + 1..).unwrap_or("");
-        } else {
-            let rest_ = rest.strip_prefix('.').unwrap_or(rest);
-            let end = rest_.find(['.', '[']).unwrap_or(rest_.len());
-            out.push('/');
-            out.push_str(&rest_[..end].replace('~', "~0").replace('/', "~1"));
-            rest = &rest_[end..];
-        }
-    }
-    out
 }
 
 /// A value in a line: scalars as written, the rest as compact JSON, cut short.

@@ -3,5 +3,6 @@
 
 pub mod backstage;
 pub mod diff;
+pub mod explain;
 pub mod function_config;
 pub mod init;

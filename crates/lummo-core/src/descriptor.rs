@@ -30,6 +30,9 @@ pub struct Descriptor {
     pub process: fn(&mut ResourceList),
     /// `process`, with or without the content hash of generated objects.
     pub generate: fn(&mut ResourceList, Hashes),
+    /// `process`, returning where the generated objects' fields come from
+    /// (`crate::origins`).
+    pub record: fn(&mut ResourceList) -> Vec<crate::origins::ObjectOrigins>,
     pub role: crate::function::Role,
     /// The functionConfig lummo-validate gives it (see `FunctionConfig::stand_in`).
     pub stand_in_config: fn() -> Option<Value>,

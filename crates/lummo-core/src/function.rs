@@ -19,6 +19,7 @@
 //! value; the CLI adds line and column), made through a [`Report`] or a [`Collector`].
 
 use crate::descriptor::{Descriptor, KindDoc};
+use crate::origins::{ObjectOrigins, Origins};
 use crate::Spec;
 use krm_sdk::decode::resolve_schema_ref;
 use krm_sdk::generate::Hashes;
@@ -69,6 +70,7 @@ pub trait Function: Sized + 'static {
         kinds: Self::KINDS,
         process: process::<Self>,
         generate: generate::<Self>,
+        record: process_recording::<Self>,
         role: Self::ROLE,
         stand_in_config: <Self::Config as FunctionConfig>::stand_in,
     };
@@ -123,11 +125,13 @@ pub trait FunctionConfig: DeserializeOwned + JsonSchema + Default {
     }
 }
 
-/// What [`Function::render`] returns: the objects of each spec, and the problems.
+/// What [`Function::render`] returns: the objects of each spec, the problems,
+/// and where the objects' fields come from.
 #[derive(Debug, Default)]
 pub struct Output {
     pub generated: Vec<Generated>,
     pub problems: Vec<ResultItem>,
+    pub origins: Vec<ObjectOrigins>,
 }
 
 impl Output {
@@ -137,6 +141,23 @@ impl Output {
     pub fn add(&mut self, spec: &Value, rendered: Rendered) {
         let failed = rendered.problems.iter().any(ResultItem::is_error);
         let objects = if failed { Vec::new() } else { rendered.objects };
+        if !failed {
+            // What the framework sets on every object (`crate::generated`): the
+            // spec's namespace and the ownership annotation naming the spec.
+            let mut origins = Origins::new();
+            for object in &objects {
+                origins.spec(object, "metadata.namespace", "metadata.namespace");
+                let owner = format!("metadata.annotations['{}']", crate::GENERATED_BY);
+                origins.derived(
+                    object,
+                    &owner,
+                    "the spec's kind, namespace and name",
+                    &["metadata.name", "metadata.namespace"],
+                );
+            }
+            origins.extend(rendered.origins);
+            self.origins.extend(origins.objects);
+        }
         self.generated.push(crate::generated(spec, objects));
         self.problems.extend(rendered.problems);
     }
@@ -147,6 +168,8 @@ impl Output {
 pub struct Rendered {
     pub objects: Vec<Value>,
     pub problems: Vec<ResultItem>,
+    /// Where the objects' fields come from (see [`crate::origins`]).
+    pub origins: Origins,
 }
 
 /// Problems about one spec object, each at a field under its `spec`.
@@ -204,6 +227,16 @@ impl<'a> Report<'a> {
         Rendered {
             objects,
             problems: self.problems,
+            origins: Origins::new(),
+        }
+    }
+
+    /// [`rendered`](Self::rendered), with the origins recorded for `objects`.
+    pub fn rendered_with(self, objects: Vec<Value>, origins: Origins) -> Rendered {
+        Rendered {
+            objects,
+            problems: self.problems,
+            origins,
         }
     }
 }
@@ -261,6 +294,20 @@ pub fn process<F: Function>(list: &mut ResourceList) {
 /// [`process`], with or without the content hash of each generated object
 /// (lummo-validate runs the generators on a copy and has no use for it).
 pub fn generate<F: Function>(list: &mut ResourceList, hashes: Hashes) {
+    generate_recording::<F>(list, hashes);
+}
+
+/// [`process`], returning where the fields of the generated objects come from
+/// (none when nothing was applied: a problem was an error).
+pub fn process_recording<F: Function>(list: &mut ResourceList) -> Vec<ObjectOrigins> {
+    generate_recording::<F>(list, Hashes::Record)
+}
+
+/// [`generate`], returning the origins of what it generated.
+pub fn generate_recording<F: Function>(
+    list: &mut ResourceList,
+    hashes: Hashes,
+) -> Vec<ObjectOrigins> {
     if F::ROLE != Role::Validator {
         let kinds = crate::check_kinds(list);
         list.results.extend(kinds);
@@ -292,12 +339,15 @@ pub fn generate<F: Function>(list: &mut ResourceList, hashes: Hashes) {
     problems.extend(output.problems);
     list.results.extend(problems);
     crate::settle(&mut list.results);
-    if F::ROLE != Role::Validator {
-        F::GENERATOR.apply(list, output.generated, hashes);
-        if !list.has_errors() {
-            F::place(list);
-        }
+    if F::ROLE == Role::Validator {
+        return Vec::new();
     }
+    F::GENERATOR.apply(list, output.generated, hashes);
+    if list.has_errors() {
+        return Vec::new();
+    }
+    F::place(list);
+    output.origins
 }
 
 /// The kind a typed config of `F` has; a function without a config refuses any

@@ -9,6 +9,7 @@ pub mod duration;
 pub mod function;
 mod kinds;
 pub mod names;
+pub mod origins;
 pub mod pod;
 pub mod port;
 pub mod quantity;

@@ -35,7 +35,7 @@
 //! - [`state`]: what a render carries from step to step ([`Rendered`]);
 //! - [`registry`]: the Lummo functions this binary runs in process;
 //! - [`kptfile`]: the Kptfile's pipeline; [`hand_edits`]: warnings for edited
-//!   generated files.
+//!   generated files; [`provenance`]: where generated fields come from.
 //!
 //! Architecture invariant: nothing is written to the package before every
 //! pipeline succeeded ([`Rendered::commit`]); the library never exits the
@@ -48,6 +48,7 @@ pub mod kptfile;
 pub mod load;
 pub mod output;
 pub mod pipeline;
+pub mod provenance;
 pub mod registry;
 pub mod runtime;
 pub mod state;
@@ -58,5 +59,6 @@ pub use output::{
     manifest_items, manifest_text, manifests, refused_in_manifests, unmarked_local_config,
 };
 pub use pipeline::{render, render_quietly, PipelineError, Target, PACKAGE_PATH};
+pub use provenance::{FieldSource, ObjectProvenance, Provenance};
 pub use registry::{function, function_names, function_of_kind, Function, BUILT_IN_VERSION};
 pub use state::{Finding, Rendered, Settings, StepRecord};

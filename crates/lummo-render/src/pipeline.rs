@@ -6,6 +6,7 @@
 use crate::commit::*;
 use crate::kptfile::{self, Kptfile, Step};
 use crate::load::*;
+use crate::provenance::Provenance;
 use crate::registry::*;
 use crate::runtime;
 use crate::state::*;
@@ -161,6 +162,8 @@ pub(crate) fn finish(rendered: &mut Rendered, root: &Path, items: Vec<Item>) -> 
     for warning in rendered.hand_edits.check(&items) {
         rendered.finding("", "lummo render", warning);
     }
+    let finished = rendered.tracker.finish(&items);
+    rendered.provenance.extend(finished);
     rendered.resources += items.len();
     if rendered.staging.is_some() {
         rendered.stage(items)
@@ -305,8 +308,12 @@ pub(crate) fn run_step(
     list.function_config = config;
     let start = Instant::now();
     let mut external_exit = None;
+    let mut origins = Vec::new();
     match &runner {
-        Runner::Native(function) => (function.process)(&mut list),
+        Runner::Native(function) => match rendered.settings.provenance {
+            Provenance::Record => origins = (function.record)(&mut list),
+            Provenance::Skip => (function.process)(&mut list),
+        },
         Runner::Catalog(function) => {
             function.run(&mut list);
             rendered.say(&outcome(
@@ -369,11 +376,19 @@ pub(crate) fn run_step(
     }
     if stage == Stage::Mutators {
         let output = mutator_output(rendered, at, &runner, external_exit.as_ref(), list.items)?;
+        let recording = rendered.settings.provenance == Provenance::Record;
+        if let (true, Runner::Native(function)) = (recording, &runner) {
+            rendered.tracker.emitted(function.name, origins, &output);
+        }
         items = if selective {
             runtime::merge(items, &chosen, output)
         } else {
             output
         };
+        if recording {
+            let step = format!("{} {} ({label})", at.kptfile_path, step.field);
+            rendered.tracker.step(&step, &items);
+        }
     }
     Ok(StepOutcome::Next(items))
 }

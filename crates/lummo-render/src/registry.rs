@@ -11,14 +11,20 @@ pub const BUILT_IN_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 pub struct Function {
     pub name: &'static str,
     pub process: fn(&mut ResourceList),
+    /// `process`, returning where the generated fields come from.
+    pub record: fn(&mut ResourceList) -> Vec<lummo_core::origins::ObjectOrigins>,
 }
 
 /// The function of that name, from the one list of every Lummo function.
 pub fn function(name: &str) -> Option<Function> {
-    lummo_validate::FUNCTIONS
+    lummo_validate::DESCRIPTORS
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|&(name, process)| Function { name, process })
+        .find(|d| d.name() == name)
+        .map(|d| Function {
+            name: d.name(),
+            process: d.process,
+            record: d.record,
+        })
 }
 
 /// Every function's name, for messages.

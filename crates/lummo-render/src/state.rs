@@ -21,6 +21,9 @@ pub struct Settings {
     /// How many subpackages no pipeline above them touches render at once
     /// (`LUMMO_THREADS`); default [`krm_sdk::parallel::threads`].
     pub threads: Option<usize>,
+    /// Whether the render keeps where generated fields come from
+    /// ([`Rendered::provenance`]).
+    pub provenance: crate::provenance::Provenance,
 }
 
 /// A result and the package it came from.
@@ -67,6 +70,11 @@ pub struct Rendered {
     pub(crate) named_texts: BTreeMap<String, String>,
     /// Generated objects as read and as emitted, to warn of hand edits.
     pub(crate) hand_edits: crate::hand_edits::HandEdits,
+    /// Where the fields of each finished generated object come from, by
+    /// root-relative (file, index); kept only with `Provenance::Record`.
+    pub provenance: BTreeMap<(String, u32), crate::provenance::ObjectProvenance>,
+    /// The generated objects of the subtree being rendered, followed.
+    pub(crate) tracker: crate::provenance::Tracker,
     /// Threads no subtree renders on yet, shared by every subtree's state: a
     /// level of independent subtrees takes what is left, so nested levels never
     /// run more than the render's threads at once.
@@ -117,6 +125,8 @@ impl Rendered {
             starts: BTreeMap::new(),
             named_texts: BTreeMap::new(),
             hand_edits: Default::default(),
+            provenance: BTreeMap::new(),
+            tracker: Default::default(),
             spare_threads: Arc::default(),
             progress: None,
         }
@@ -160,6 +170,9 @@ impl Rendered {
             // Emptied when the subtree was checked; a subtree that failed before
             // its check stops the render.
             hand_edits: _,
+            provenance,
+            // Emptied when the subtree finished, as `hand_edits`.
+            tracker: _,
             spare_threads: _,
             progress,
         } = child;
@@ -179,6 +192,7 @@ impl Rendered {
         self.leftovers.extend(leftovers);
         self.starts.extend(starts);
         self.named_texts.extend(named_texts);
+        self.provenance.extend(provenance);
         if let (Some(mine), Some(theirs)) = (self.staging.as_mut(), staging) {
             // The child's writer is a handle on this one's: its files are there.
             mine.created.extend(theirs.created);

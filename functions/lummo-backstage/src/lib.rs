@@ -95,6 +95,8 @@ impl Function for Backstage {
         Output {
             generated,
             problems: catalog.problems,
+            // Local-config entities, never in a manifest: no provenance kept.
+            origins: Vec::new(),
         }
     }
 

@@ -66,7 +66,21 @@ impl Function for Networking {
             } else {
                 renderer.render(&routes, redirect, package)
             };
-            output.add(&renderer.spec.object, renderer.report.rendered(objects));
+            let mut origins = lummo_core::origins::Origins::new();
+            for object in &objects {
+                // Priorities also read the other specs' routes: a change there
+                // is "another spec changed", which no field of this one names.
+                origins.object(
+                    object,
+                    &["metadata.name", "spec.app"],
+                    "the app's routes on its domains, with TLS and the VPN middleware",
+                    &["spec.routes", "spec.domains", "spec.grpc", "spec.app"],
+                );
+            }
+            output.add(
+                &renderer.spec.object,
+                renderer.report.rendered_with(objects, origins),
+            );
         }
         output
     }

@@ -14,10 +14,11 @@
 
 pub mod spec;
 
-use krm_sdk::{json, ResourceList, ResultItem, Value};
+use krm_sdk::{json, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::{schema_of, KindDoc};
 use lummo_core::duration::Duration;
 use lummo_core::function::{Collector, Function, FunctionConfig, Output};
+use lummo_core::origins::{derived, Origins};
 use lummo_core::resources::{IAM_POLICY_MEMBER, PUBSUB, PUBSUB_SUBSCRIPTION, PUBSUB_TOPIC};
 use lummo_core::Spec;
 use schemars::JsonSchema;
@@ -88,17 +89,29 @@ impl Function for PubSub {
             declared: HashSet::new(),
         };
         let mut generated = Vec::new();
+        let mut origins = Vec::new();
         for spec in &topics {
             let objects = renderer.topics(spec);
+            let names: Vec<&str> = spec.spec.topics.iter().map(String::as_str).collect();
+            origins.extend(record(&spec.spec.prefix, "spec.topics", &names, &objects).objects);
             generated.push(lummo_core::generated(&spec.object, objects));
         }
         for spec in &subscriptions {
             let objects = renderer.subscriptions(spec);
+            let names: Vec<&str> = spec
+                .spec
+                .subscriptions
+                .iter()
+                .map(|e| e.subscription.as_str())
+                .collect();
+            origins
+                .extend(record(&spec.spec.prefix, "spec.subscriptions", &names, &objects).objects);
             generated.push(lummo_core::generated(&spec.object, objects));
         }
         Output {
             generated,
             problems: renderer.problems,
+            origins,
         }
     }
 }
@@ -455,6 +468,67 @@ fn topic_name(prefix: &str, topic: &str) -> Option<Name> {
         kubernetes: kubernetes_name(&full),
         pubsub: full,
     })
+}
+
+/// Where the fields of a spec's objects come from (issue 32,
+/// `lummo_core::origins`): each object belongs to the entry of `list` (the
+/// spec's `topics` or `subscriptions`, whose Pub/Sub names are `names`) whose
+/// Kubernetes name starts its own (a dead-letter topic, its keeper and grants
+/// are `<name>-dead-letter...`). Its name comes from the prefix and the entry,
+/// its body from the entry and the spec's shared settings.
+fn record(prefix: &str, list: &str, names: &[&str], objects: &[Value]) -> Origins {
+    let mut origins = Origins::new();
+    let kubernetes: Vec<String> = names
+        .iter()
+        .map(|n| kubernetes_name(&format!("{prefix}{n}")))
+        .collect();
+    for object in objects {
+        let name = object.name();
+        let Some(i) = (0..names.len())
+            .filter(|i| name.starts_with(kubernetes[*i].as_str()))
+            .max_by_key(|i| kubernetes[*i].len())
+        else {
+            continue;
+        };
+        let entry = format!("{list}[{i}]");
+        let naming = ["spec.prefix", entry.as_str()];
+        let o = &mut origins;
+        o.exists(
+            object,
+            derived(
+                "one object per entry, and a dead letter's with maxDeliveryAttempts",
+                &[&entry, "spec.config"],
+            ),
+        );
+        o.derived(
+            object,
+            "metadata.name",
+            "the Pub/Sub name (prefix + entry), as a Kubernetes name",
+            &naming,
+        );
+        o.spec(object, "metadata.namespace", "metadata.namespace");
+        o.spec(object, "metadata.labels", "metadata.name");
+        o.derived(
+            object,
+            "metadata.annotations['cnrm.cloud.google.com/deletion-policy']",
+            "deletionPolicy, abandon when unset",
+            &["spec.deletionPolicy"],
+        );
+        o.derived(
+            object,
+            "spec",
+            "the entry's settings, else the spec's config; a consumed subscription never expires",
+            &[&entry, "spec.config", "spec.app", "spec.prefix"],
+        );
+        o.derived(
+            object,
+            "spec.resourceID",
+            "the Pub/Sub name: prefix + entry",
+            &naming,
+        );
+        o.config(object, "spec.member", "projectNumber");
+    }
+    origins
 }
 
 fn topic_object(name: &Name, labels: &BTreeMap<String, String>, policy: DeletionPolicy) -> Value {

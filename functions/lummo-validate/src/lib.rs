@@ -53,6 +53,7 @@ impl Function for Validate {
         Output {
             generated: Vec::new(),
             problems,
+            origins: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod containers;
 pub mod identity;
 pub mod jobs;
 pub mod network;
+mod provenance;
 mod render;
 pub mod spec;
 pub mod templates;
@@ -83,10 +84,9 @@ impl Function for Workload {
                 .filter(|(a, _)| a == app)
                 .map(|(_, secret)| secret.as_str())
                 .collect();
-            output.add(
-                &spec.object,
-                render::render(spec, config, &pubsub, &by_vault),
-            );
+            let mut rendered = render::render(spec, config, &pubsub, &by_vault);
+            rendered.origins = provenance::record(spec, &rendered.objects);
+            output.add(&spec.object, rendered);
         }
         let apps: Vec<&str> = specs
             .deployments
@@ -96,7 +96,9 @@ impl Function for Workload {
         for (kind, specs, decoding) in specs.jobs {
             output.problems.extend(decoding);
             for spec in &specs {
-                output.add(&spec.object, jobs::render(spec, kind, &apps));
+                let mut rendered = jobs::render(spec, kind, &apps);
+                rendered.origins = provenance::record_job(&spec.object, &rendered.objects);
+                output.add(&spec.object, rendered);
             }
         }
         output

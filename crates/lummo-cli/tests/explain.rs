@@ -1,0 +1,169 @@
+//! `lummo explain` through the real binary: each case of
+//! `testdata/explain/<case>/script.txt` copies packages of `Kptfile.examples`
+//! into a temporary folder, edits them, and runs `lummo explain`; everything the
+//! runs print (exit status, stdout, stderr) must equal `expected.txt`, and no
+//! file may change (explain renders into memory). `UPDATE_GOLDEN=1` rewrites it.
+//!
+//! Script lines, run in order in the folder:
+//! - `copy EXAMPLE [DEST]`: `Kptfile.examples/EXAMPLE` into DEST (default EXAMPLE);
+//! - `write PATH` then the file's lines up to `EOF`;
+//! - `edit PATH | OLD | NEW`: replaces the one occurrence of OLD (`\n` a line break);
+//! - `run ARGS...`: `lummo explain ARGS`, its output appended to what is compared.
+
+mod common;
+use common::copy_dir;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+#[test]
+fn explain_cases() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/explain");
+    let mut names: Vec<String> = std::fs::read_dir(&cases)
+        .expect("testdata/explain")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 2, "the explain cases went missing");
+    let mut failures = Vec::new();
+    for name in &names {
+        let dir = cases.join(name);
+        let script = std::fs::read_to_string(dir.join("script.txt")).expect("script.txt");
+        let actual = run_script(name, &script);
+        let expected_path = dir.join("expected.txt");
+        if update {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != actual {
+            failures.push(format!(
+                "{name}/expected.txt differs (UPDATE_GOLDEN=1 rewrites it):\n{}",
+                similar::TextDiff::from_lines(&expected, &actual)
+                    .unified_diff()
+                    .header("expected", "actual")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Kptfile.examples")
+}
+
+fn run_script(name: &str, script: &str) -> String {
+    let work =
+        std::env::temp_dir().join(format!("lummo-explain-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let mut out = String::new();
+    let mut lines = script.lines();
+    while let Some(line) = lines.next() {
+        let line = line.trim_end();
+        let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match command {
+            "" => {}
+            c if c.starts_with('#') => {}
+            "copy" => {
+                let mut words = rest.split_whitespace();
+                let example = words.next().expect("copy EXAMPLE");
+                let dest = words.next().unwrap_or(example);
+                copy_dir(&examples().join(example), &work.join(dest));
+            }
+            "write" => {
+                let mut text = String::new();
+                for line in lines.by_ref() {
+                    if line == "EOF" {
+                        break;
+                    }
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                let file = work.join(rest);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, text).unwrap();
+            }
+            "edit" => {
+                let parts: Vec<&str> = rest.split(" | ").collect();
+                let [path, old, new] = parts[..] else {
+                    panic!("{name}: edit PATH | OLD | NEW, got {line:?}")
+                };
+                let file = work.join(path);
+                let text = std::fs::read_to_string(&file).unwrap();
+                let (old, new) = (old.replace("\\n", "\n"), new.replace("\\n", "\n"));
+                assert_eq!(
+                    text.matches(&old).count(),
+                    1,
+                    "{name}: {old:?} once in {path}"
+                );
+                std::fs::write(&file, text.replace(&old, &new)).unwrap();
+            }
+            "run" => {
+                let args = words(rest);
+                let before = state(&work);
+                let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
+                    .arg("explain")
+                    .args(&args)
+                    .current_dir(&work)
+                    .stdin(Stdio::null())
+                    .env("NO_COLOR", "1")
+                    .output()
+                    .expect("lummo runs");
+                assert_eq!(before, state(&work), "{name}: lummo explain changed a file");
+                let clean = |bytes: &[u8]| {
+                    String::from_utf8_lossy(bytes).replace(&work.display().to_string(), "$WORK")
+                };
+                out.push_str(&format!(
+                    "$ lummo explain {rest}\nexit status: {}\n--- stdout\n{}--- stderr\n{}\n",
+                    output.status.code().unwrap_or(-1),
+                    clean(&output.stdout),
+                    clean(&output.stderr)
+                ));
+            }
+            other => panic!("{name}: unknown script command {other:?}"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    out
+}
+
+/// The words of a `run` line: blanks separate them, except inside `"..."`.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
+/// Every file below `dir` and its bytes.
+fn state(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
