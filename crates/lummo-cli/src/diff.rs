@@ -13,6 +13,11 @@
 //! renders alone, without the folders of the units below it (what a package
 //! without pipeline holds is rendered as is, so its units are independent, as
 //! `lummo render` treats them).
+//!
+//! Both sides render with provenance (issue 32, `lummo_core::origins`): each
+//! changed field of a generated object names the spec fields its record reads
+//! that changed, with their lines ([`field_causes`]); objects without a record
+//! fall back to the spec's changed fields ([`causes`]).
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::{ObjectExt, Value};
@@ -994,7 +999,7 @@ fn explain_origin(
 }
 
 /// The spec behind a generated object (`lummo.dev/generated-by`) and what
-/// changed in it: the first slice of provenance (object level: which spec fields
+/// changed in it, for an object no record covers (object level: which spec fields
 /// changed, not yet which rule made which output field).
 fn causes(object: Option<&Value>, old: &SideObjects, new: &SideObjects) -> Vec<String> {
     let Some(spec) = object

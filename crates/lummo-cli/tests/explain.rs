@@ -167,3 +167,32 @@ fn state(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     out
 }
+
+/// `lummo explain` is in `--help` and in the shell completions (both come from
+/// the clap definition), with its `--package` option.
+#[test]
+fn help_and_completions_offer_explain() {
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
+            .args(args)
+            .output()
+            .expect("lummo runs");
+        assert!(output.status.success(), "lummo {args:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(run(&["--help"]).contains("explain"));
+    let help = run(&["explain", "--help"]);
+    assert!(
+        help.contains("FILE:LINE") && help.contains("--package <DIR>"),
+        "{help}"
+    );
+    let bash = run(&["completions", "bash"]);
+    assert!(
+        bash.contains("lummo__explain") || bash.contains("lummo__subcmd__explain"),
+        "no explain in the bash completions"
+    );
+    assert!(
+        bash.contains("--package"),
+        "no --package in the bash completions"
+    );
+}
