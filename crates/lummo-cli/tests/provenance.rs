@@ -1,4 +1,5 @@
-//! Provenance (issue 32) is sound: over random LummoDeployments and random
+//! Provenance (issue 32) is sound: over random LummoDeployments, LummoJobs and
+//! LummoCronJobs and random
 //! single-field mutations of them, every generated field that changes is
 //! attributed to the mutated spec field — by a record naming it, or a rule
 //! listing it among its inputs — and every object that comes or goes names it
@@ -190,6 +191,103 @@ fn deployment() -> impl Strategy<Value = Value> {
         )
 }
 
+/// A LummoJob or LummoCronJob most of whose choices render.
+fn job() -> impl Strategy<Value = Value> {
+    (
+        (any::<bool>(), name(), prop::option::of(name()), prop::option::of(prop::sample::select(vec!["dev", "prod"]))),
+        container(true),
+        (any::<bool>(), any::<bool>(), prop::option::of(0i32..=3), prop::option::of(600i64..=3600), prop::option::of(60i32..=600)),
+        (prop::option::of(prop::sample::select(vec!["Forbid", "Replace", "Allow"])), prop::option::of(prop::sample::select(vec!["Asia/Jakarta", "UTC"])), prop::option::of(30i64..=300), any::<bool>()),
+        prop::option::of(prop::sample::select(vec!["team-a", "team-b"])),
+    )
+        .prop_map(|((cron, app, part_of, environment), container, (datadog, migration, backoff, deadline, ttl), (concurrency, zone, starting, suspend), namespace)| {
+            let mut spec = json!({"app": app, "containers": [container], "monitoring": {"datadog": datadog}});
+            for (key, value) in [
+                ("part-of", part_of.map(Value::from)),
+                ("environment", environment.map(Value::from)),
+                ("backoffLimit", backoff.map(Value::from)),
+                ("activeDeadlineSeconds", deadline.map(Value::from)),
+                ("ttlSecondsAfterFinished", ttl.map(Value::from)),
+            ] {
+                if let Some(value) = value {
+                    spec[key] = value;
+                }
+            }
+            if migration && !cron {
+                spec["migration"] = json!(true);
+            }
+            if cron {
+                spec["schedule"] = json!("30 1 * * *");
+                for (key, value) in [
+                    ("concurrencyPolicy", concurrency.map(Value::from)),
+                    ("timeZone", zone.map(Value::from)),
+                    ("startingDeadlineSeconds", starting.map(Value::from)),
+                ] {
+                    if let Some(value) = value {
+                        spec[key] = value;
+                    }
+                }
+                if suspend {
+                    spec["suspend"] = json!(true);
+                }
+            }
+            let mut metadata = json!({"name": "nightly-task"});
+            if let Some(namespace) = namespace {
+                metadata["namespace"] = json!(namespace);
+            }
+            let kind = if cron { "LummoCronJob" } else { "LummoJob" };
+            json!({"apiVersion": "lummo.dev/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec})
+        })
+}
+
+/// A job's mutations, as [`mutations`].
+fn job_mutations() -> Vec<(&'static str, Vec<Value>)> {
+    vec![
+        ("metadata.name", vec![json!("other-task")]),
+        ("metadata.namespace", vec![json!("team-c"), Value::Null]),
+        ("spec.app", vec![json!("api"), json!("web-two")]),
+        ("spec.part-of", vec![json!("shop"), Value::Null]),
+        ("spec.environment", vec![json!("staging"), Value::Null]),
+        ("spec.containers[0].image", vec![json!("img:9.9.9")]),
+        ("spec.containers[0].command", vec![json!(["run", "--once"])]),
+        (
+            "spec.containers[0].secrets",
+            vec![json!(["other-secret"]), Value::Null],
+        ),
+        (
+            "spec.containers[0].resources.requests.cpu",
+            vec![json!("500m")],
+        ),
+        ("spec.monitoring.datadog", vec![json!(true), json!(false)]),
+        ("spec.migration", vec![json!(true), Value::Null]),
+        ("spec.restartPolicy", vec![json!("OnFailure"), Value::Null]),
+        ("spec.backoffLimit", vec![json!(6), Value::Null]),
+        ("spec.activeDeadlineSeconds", vec![json!(7200), Value::Null]),
+        ("spec.ttlSecondsAfterFinished", vec![json!(30), Value::Null]),
+        (
+            "spec.automountServiceAccountToken",
+            vec![json!(true), Value::Null],
+        ),
+        (
+            "spec.serviceAccountName",
+            vec![json!("runner"), Value::Null],
+        ),
+        ("spec.schedule", vec![json!("0 3 * * MON")]),
+        ("spec.timeZone", vec![json!("Europe/Paris"), Value::Null]),
+        ("spec.concurrencyPolicy", vec![json!("Allow"), Value::Null]),
+        (
+            "spec.startingDeadlineSeconds",
+            vec![json!(120), Value::Null],
+        ),
+        (
+            "spec.successfulJobsHistoryLimit",
+            vec![json!(5), Value::Null],
+        ),
+        ("spec.failedJobsHistoryLimit", vec![json!(2), Value::Null]),
+        ("spec.suspend", vec![json!(true), Value::Null]),
+    ]
+}
+
 /// The fields a mutation may change, each with values it may take (`null`:
 /// removed).
 fn mutations() -> Vec<(&'static str, Vec<Value>)> {
@@ -345,6 +443,29 @@ proptest! {
         choice in 0usize..4,
     ) {
         let (field, values) = &mutations()[which];
+        let to = &values[choice % values.len()];
+        let mutated = mutate(&spec, field, to);
+        prop_assume!(mutated.is_some());
+        let mutated = mutated.expect("assumed");
+        let before = render(&spec);
+        let after = render(&mutated);
+        prop_assume!(before.is_some() && after.is_some());
+        let (before, after) = (before.expect("assumed"), after.expect("assumed"));
+        let failures = misattributions(field, &before, &after);
+        prop_assert!(failures.is_empty(), "mutating {} to {}:\n{}", field, to, failures.join("\n"));
+    }
+}
+
+proptest! {
+    #![proptest_config(Config { cases: cases(), rng_seed: RngSeed::Fixed(33), max_global_rejects: 100_000, ..Config::default() })]
+
+    #[test]
+    fn every_changed_job_field_is_attributed_to_the_mutated_spec_field(
+        spec in job(),
+        which in 0..job_mutations().len(),
+        choice in 0usize..4,
+    ) {
+        let (field, values) = &job_mutations()[which];
         let to = &values[choice % values.len()];
         let mutated = mutate(&spec, field, to);
         prop_assume!(mutated.is_some());
