@@ -756,8 +756,14 @@ fn render_apps(
                 text
             }
         };
+        // Keyed as `lummo.dev/generated-by` names the spec (`Kind/namespace/name`
+        // in a namespace).
+        let key = match value.namespace() {
+            "" => format!("{}/{}", value.kind(), value.name()),
+            namespace => format!("{}/{namespace}/{}", value.kind(), value.name()),
+        };
         out[app].specs.insert(
-            format!("{}/{}", value.kind(), value.name()),
+            key,
             SpecSource {
                 file: file.path.clone(),
                 index: file.index as usize,

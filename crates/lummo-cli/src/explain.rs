@@ -310,11 +310,14 @@ fn spec_of(
     file: &str,
 ) -> Option<OwnedSpec> {
     let (_, spec) = provenance.generated_by.split_once(':')?;
-    let (kind, name) = spec.split_once('/')?;
+    // `Kind/name`, or `Kind/namespace/name`.
+    let (kind, rest) = spec.split_once('/')?;
+    let (namespace, name) = rest.rsplit_once('/').unwrap_or(("", rest));
     let item = rendered
         .items
         .iter()
         .filter(|i| i.kind() == kind && i.name() == name)
+        .filter(|i| namespace.is_empty() || i.namespace() == namespace)
         .filter_map(|i| Some((i, i.file_ref()?)))
         .filter(|(_, f)| {
             let dir = f.path.rsplit_once('/').map_or("", |(d, _)| d);

@@ -8,6 +8,7 @@
 //! - `copy EXAMPLE [DEST]`: `Kptfile.examples/EXAMPLE` into DEST (default EXAMPLE);
 //! - `write PATH` then the file's lines up to `EOF`;
 //! - `edit PATH | OLD | NEW`: replaces the one occurrence of OLD (`\n` a line break);
+//! - `render DIR`: `lummo render DIR`, which must succeed;
 //! - `run ARGS...`: `lummo explain ARGS`, its output appended to what is compared.
 
 mod common;
@@ -99,6 +100,19 @@ fn run_script(name: &str, script: &str) -> String {
                     "{name}: {old:?} once in {path}"
                 );
                 std::fs::write(&file, text.replace(&old, &new)).unwrap();
+            }
+            "render" => {
+                let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
+                    .args(["render", rest])
+                    .current_dir(&work)
+                    .stdin(Stdio::null())
+                    .output()
+                    .expect("lummo runs");
+                assert!(
+                    output.status.success(),
+                    "{name}: lummo render {rest}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
             }
             "run" => {
                 let args = words(rest);
