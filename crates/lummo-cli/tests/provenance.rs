@@ -1,5 +1,5 @@
-//! Provenance (issue 32) is sound: over random LummoDeployments, LummoJobs and
-//! LummoCronJobs and random
+//! Provenance (issue 32) is sound: over random LummoDeployments, LummoJobs,
+//! LummoCronJobs, LummoTopics and LummoSubscriptions and random
 //! single-field mutations of them, every generated field that changes is
 //! attributed to the mutated spec field — by a record naming it, or a rule
 //! listing it among its inputs — and every object that comes or goes names it
@@ -29,12 +29,21 @@ fn config() -> Value {
 /// The generated objects of `spec` and their records, by (kind, name); `None`
 /// when the spec has an error (its mutation made it invalid).
 fn render(spec: &Value) -> Option<BTreeMap<(String, String), (Value, ObjectOrigins)>> {
+    render_by("lummo-workload", config(), spec)
+}
+
+/// [`render`] by `function` with its `config`.
+fn render_by(
+    function: &str,
+    config: Value,
+    spec: &Value,
+) -> Option<BTreeMap<(String, String), (Value, ObjectOrigins)>> {
     let descriptor = lummo_validate::DESCRIPTORS
         .iter()
-        .find(|d| d.name() == "lummo-workload")
-        .expect("lummo-workload is registered");
+        .find(|d| d.name() == function)
+        .expect("the function is registered");
     let mut list = ResourceList::new(vec![spec.clone()]);
-    list.function_config = Some(config());
+    list.function_config = Some(config);
     let origins = (descriptor.record)(&mut list);
     if list.has_errors() {
         return None;
@@ -472,6 +481,140 @@ proptest! {
         let mutated = mutated.expect("assumed");
         let before = render(&spec);
         let after = render(&mutated);
+        prop_assume!(before.is_some() && after.is_some());
+        let (before, after) = (before.expect("assumed"), after.expect("assumed"));
+        let failures = misattributions(field, &before, &after);
+        prop_assert!(failures.is_empty(), "mutating {} to {}:\n{}", field, to, failures.join("\n"));
+    }
+}
+
+/// A LummoTopic or LummoSubscription.
+fn pubsub() -> impl Strategy<Value = Value> {
+    let topics = prop::sample::subsequence(vec!["orders", "payments", "events"], 1..=3);
+    let entry = (
+        prop::sample::select(vec!["orders", "payments"]),
+        prop::option::of(10i64..=600),
+        prop::option::of(5i64..=100),
+        prop::option::of(prop::sample::select(vec!["never", "30d"])),
+    );
+    (
+        any::<bool>(),
+        prop::option::of(prop::sample::select(vec!["dev-", "prod-"])),
+        topics,
+        prop::collection::vec(entry, 1..=2),
+        (
+            prop::option::of(10i64..=600),
+            prop::option::of(any::<bool>()),
+            prop::option::of(name()),
+        ),
+        prop::option::of(prop::sample::select(vec!["abandon", "delete"])),
+    )
+        .prop_map(
+            |(subscription, prefix, topics, entries, (ack, retain, app), policy)| {
+                let mut spec = json!({});
+                if let Some(prefix) = prefix {
+                    spec["prefix"] = json!(prefix);
+                }
+                if let Some(policy) = policy {
+                    spec["deletionPolicy"] = json!(policy);
+                }
+                let kind = if subscription {
+                    let entries: Vec<Value> = entries
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (topic, ack, attempts, ttl))| {
+                            let mut e =
+                                json!({"topic": topic, "subscription": format!("{topic}-sub{i}")});
+                            for (key, value) in [
+                                ("ackDeadlineSeconds", ack.map(Value::from)),
+                                ("maxDeliveryAttempts", attempts.map(Value::from)),
+                                ("ttl", ttl.map(Value::from)),
+                            ] {
+                                if let Some(value) = value {
+                                    e[key] = value;
+                                }
+                            }
+                            e
+                        })
+                        .collect();
+                    spec["subscriptions"] = Value::Array(entries);
+                    let mut config = json!({});
+                    if let Some(ack) = ack {
+                        config["ackDeadlineSeconds"] = json!(ack);
+                    }
+                    if let Some(retain) = retain {
+                        config["retainAckedMessages"] = json!(retain);
+                    }
+                    if config != json!({}) {
+                        spec["config"] = config;
+                    }
+                    if let Some(app) = app {
+                        spec["app"] = json!(app);
+                    }
+                    "LummoSubscription"
+                } else {
+                    spec["topics"] = json!(topics);
+                    "LummoTopic"
+                };
+                json!({"apiVersion": "lummo.dev/v1alpha1", "kind": kind,
+                "metadata": {"name": "queues"}, "spec": spec})
+            },
+        )
+}
+
+/// A LummoTopic's or LummoSubscription's mutations, as [`mutations`].
+fn pubsub_mutations() -> Vec<(&'static str, Vec<Value>)> {
+    vec![
+        ("metadata.name", vec![json!("other-queues")]),
+        ("metadata.namespace", vec![json!("team-c")]),
+        ("spec.prefix", vec![json!("stg-"), Value::Null]),
+        ("spec.deletionPolicy", vec![json!("delete"), Value::Null]),
+        ("spec.topics[0]", vec![json!("audit")]),
+        (
+            "spec.topics",
+            vec![json!(["orders"]), json!(["orders", "audit"])],
+        ),
+        ("spec.subscriptions[0].subscription", vec![json!("renamed")]),
+        ("spec.subscriptions[0].topic", vec![json!("events")]),
+        (
+            "spec.subscriptions[0].ackDeadlineSeconds",
+            vec![json!(42), Value::Null],
+        ),
+        (
+            "spec.subscriptions[0].maxDeliveryAttempts",
+            vec![json!(7), Value::Null],
+        ),
+        (
+            "spec.subscriptions[0].ttl",
+            vec![json!("never"), json!("14d"), Value::Null],
+        ),
+        ("spec.subscriptions[1]", vec![Value::Null]),
+        (
+            "spec.config",
+            vec![json!({"ackDeadlineSeconds": 99}), Value::Null],
+        ),
+        ("spec.app", vec![json!("billing"), Value::Null]),
+    ]
+}
+
+proptest! {
+    #![proptest_config(Config { cases: cases(), rng_seed: RngSeed::Fixed(34), max_global_rejects: 100_000, ..Config::default() })]
+
+    #[test]
+    fn every_changed_pubsub_field_is_attributed_to_the_mutated_spec_field(
+        spec in pubsub(),
+        which in 0..pubsub_mutations().len(),
+        choice in 0usize..4,
+    ) {
+        let config = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pubsub-config"},
+            "data": {"projectNumber": "123456789012"}});
+        let (field, values) = &pubsub_mutations()[which];
+        let to = &values[choice % values.len()];
+        let mutated = mutate(&spec, field, to);
+        prop_assume!(mutated.is_some());
+        let mutated = mutated.expect("assumed");
+        let before = render_by("lummo-pubsub", config.clone(), &spec);
+        let after = render_by("lummo-pubsub", config, &mutated);
         prop_assume!(before.is_some() && after.is_some());
         let (before, after) = (before.expect("assumed"), after.expect("assumed"));
         let failures = misattributions(field, &before, &after);

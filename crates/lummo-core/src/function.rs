@@ -142,21 +142,7 @@ impl Output {
         let failed = rendered.problems.iter().any(ResultItem::is_error);
         let objects = if failed { Vec::new() } else { rendered.objects };
         if !failed {
-            // What the framework sets on every object (`crate::generated`): the
-            // spec's namespace and the ownership annotation naming the spec.
-            let mut origins = Origins::new();
-            for object in &objects {
-                origins.spec(object, "metadata.namespace", "metadata.namespace");
-                let owner = format!("metadata.annotations['{}']", crate::GENERATED_BY);
-                origins.derived(
-                    object,
-                    &owner,
-                    "the spec's kind, namespace and name",
-                    &["metadata.name", "metadata.namespace"],
-                );
-            }
-            origins.extend(rendered.origins);
-            self.origins.extend(origins.objects);
+            self.origins.extend(rendered.origins.objects);
         }
         self.generated.push(crate::generated(spec, objects));
         self.problems.extend(rendered.problems);
@@ -342,12 +328,29 @@ pub fn generate_recording<F: Function>(
     if F::ROLE == Role::Validator {
         return Vec::new();
     }
+    // What the framework sets on every object (`crate::generated`), before the
+    // function's own records (which win on the same prefix): the spec's
+    // namespace and the ownership annotation naming the spec.
+    let mut origins = Origins::new();
+    let owner = format!("metadata.annotations['{}']", crate::GENERATED_BY);
+    for object in output.generated.iter().flat_map(|g| &g.objects) {
+        origins.spec(object, "metadata.namespace", "metadata.namespace");
+        origins.derived(
+            object,
+            &owner,
+            "the spec's kind, namespace and name",
+            &["metadata.name", "metadata.namespace"],
+        );
+    }
+    origins.extend(Origins {
+        objects: output.origins,
+    });
     F::GENERATOR.apply(list, output.generated, hashes);
     if list.has_errors() {
         return Vec::new();
     }
     F::place(list);
-    output.origins
+    origins.objects
 }
 
 /// The kind a typed config of `F` has; a function without a config refuses any
