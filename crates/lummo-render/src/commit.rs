@@ -239,17 +239,28 @@ impl Rendered {
                 dir.display()
             );
         }
-        let files: Vec<(String, String)> = self
-            .files()
+        // kpt writes the folder from its `-o stdout` text read back (see
+        // `unwrapped`), one file per path.
+        let files = match kyaml_format::resource_list_files(&self.resource_list()) {
+            Ok(files) => files,
+            Err(_) => self.files_as_printed(),
+        };
+        std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
+        write_files(&absolute, &files)?;
+        Ok(files.len())
+    }
+
+    /// The folder's files where the reader cannot take the printed text: each
+    /// file's documents as written in place, without the blank lines a head
+    /// comment loses above its item in a ResourceList.
+    fn files_as_printed(&self) -> Vec<(String, String)> {
+        self.files()
             .into_iter()
             .map(|(path, documents)| {
                 let text = file_text(self.sources.get(&path), &documents);
                 (path, without_head_gaps(&text))
             })
-            .collect();
-        std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
-        write_files(&absolute, &files)?;
-        Ok(files.len())
+            .collect()
     }
 }
 
