@@ -345,9 +345,15 @@ struct StrategySchema {
     /// data or traffic is inconclusive; more than `inconclusiveLimit` of them
     /// pause the Rollout (`InconclusiveAnalysisRun`) for a person to promote or
     /// abort: a canary that gets no traffic is paused about 3m in. A warm-up is
-    /// tolerated while it fails at most `failureLimit` measurements. Proven by
-    /// scripts/rollout_model.py (Argo Rollouts' controllers over time) and the
-    /// real promtool.
+    /// tolerated while it fails at most `failureLimit` measurements. With the
+    /// default query a measurement fails only when the window's 5xx exceed the
+    /// errors `successRate` allows by more than chance (2 × the square root of
+    /// that number), and passes only when the window holds the requests in
+    /// which `successRate` allows one error (20 at 0.95, 100 at 0.99); with
+    /// fewer it is inconclusive, so a canary with a trickle of traffic pauses
+    /// for a person, like one without, instead of being promoted on minutes
+    /// that held no error. Proven by scripts/rollout_model.py (Argo Rollouts'
+    /// controllers over time) and the real promtool.
     analysis: Option<Analysis>,
 }
 
@@ -357,7 +363,8 @@ struct StrategySchema {
 pub struct Analysis {
     pub prometheus: Option<PrometheusAnalysis>,
     pub datadog: Option<DatadogAnalysis>,
-    /// Lowest acceptable success rate, 0 < x ≤ 1.
+    /// Lowest acceptable success rate, 0 < x ≤ 1 (below 1 with the default
+    /// query: a rate of 1 allows no error, so no measurement could pass).
     #[serde(default = "success_rate")]
     pub success_rate: f64,
     /// How often to measure, as Argo Rollouts reads it (Go `time.ParseDuration`).
