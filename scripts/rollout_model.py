@@ -34,7 +34,7 @@ exceed the errors the success rate allows by more than 2 standard deviations of
 a Poisson count, and passes only when the window holds the requests in which the
 rate allows one error; fewer is an empty vector, Inconclusive. The plain ratio it
 replaced aborted healthy canaries on noisy minutes and promoted degraded ones with
-a trickle of requests (NOISE_REGRESSIONS, re-run as a control).
+a trickle of requests (REGRESSIONS, re-run as a control).
 scripts/analysis_promtool.py evaluates the same queries on the same series with
 the real promtool and must agree on every measurement (`--promtool` here does it
 for a subset of seeds).
@@ -107,13 +107,23 @@ TOO_FEW_REQUESTS = {
     "slow-warm-up": ("Promoted", "Paused: InconclusiveAnalysisRun"),
     "no-traffic": ("Paused: InconclusiveAnalysisRun",),
 }
-# Runs the plain success ratio got wrong (MODEL_SEEDS=1000 before the query's
-# noise tolerance): a healthy canary aborted on two noisy minutes, a degraded
-# one with a trickle of requests promoted on minutes without an error.
-NOISE_REGRESSIONS = {
-    "functions/lummo-workload/testdata/canary-prometheus/expected.yaml checkout-success-rate": [
-        ("healthy", 200), ("healthy", 927), ("degraded", 343), ("degraded", 488), ("degraded", 943),
-        ("slow-warm-up", 411), ("slow-warm-up", 809)],
+# Runs the generated canaries got wrong before a fix, each re-run as it was
+# before (must be wrong) and as generated now (must be right):
+# - the plain success ratio, before the query's noise tolerance (MODEL_SEEDS=1000):
+#   a healthy canary aborted on two noisy minutes, a degraded one with a trickle of
+#   requests promoted on minutes without an error;
+# - pauses of initialDelay + (failureLimit + 1) × interval, before they counted
+#   inconclusive measurements too (--random 100 --random-seeds 100, app21): a
+#   degraded canary with 2 inconclusive then 3 failed measurements, promoted.
+PLAIN_RATIO = {"prometheus": {"query": "plain ratio"}}
+REGRESSIONS = {
+    "functions/lummo-workload/testdata/canary-prometheus/expected.yaml checkout-success-rate": (
+        {"provider": PLAIN_RATIO}, None,
+        [("healthy", 200), ("healthy", 927), ("degraded", 343), ("degraded", 488), ("degraded", 943),
+         ("slow-warm-up", 411), ("slow-warm-up", 809)]),
+    "functions/lummo-workload/testdata/canary-limits-counted-apart/expected.yaml ledger-success-rate": (
+        {}, [{"setWeight": 20}, {"pause": {"duration": "2m30s"}}, {"setWeight": 50}, {"pause": {"duration": "2m30s"}}],
+        [("degraded", 21)]),
 }
 HORIZON = 3 * 3600  # a run that has not ended by then is "Stuck"
 
@@ -488,27 +498,31 @@ def judge(outcome, scenario, measurements, steps_total, step, judgeable=True):
     return None
 
 
-def noise_regressions(templates):
-    """The runs the plain success ratio (no noise tolerance, no minimum of
-    requests) got wrong on the canary-prometheus golden, found by 1000 seeds:
-    each must be wrong again with that ratio (the control) and right with the
-    generated query. (checked, problems)."""
+def regressions(templates):
+    """REGRESSIONS, each run before its fix (must be wrong) and as generated
+    (must be right). (checked, problems)."""
     problems = []
     checked = 0
+    found = set()
     for where, spec, metric, provider, window in templates:
-        cases = NOISE_REGRESSIONS.get(where)
-        if not cases:
+        if where not in REGRESSIONS:
             continue
-        plain = {**metric, "provider": {"prometheus": {"query": "plain ratio"}}}
-        steps_total = len(spec["strategy"]["canary"].get("steps") or [])
+        found.add(where)
+        metric_before, steps_before, cases = REGRESSIONS[where]
+        canary = spec["strategy"]["canary"]
+        before = {**spec, "strategy": {**spec["strategy"], "canary": {**canary, "steps": steps_before or canary["steps"]}}}
         for scenario, seed in cases:
             checked += 1
-            for variant, expect_wrong in ((plain, True), (metric, False)):
-                outcome, measurements, _, _, step, judgeable = simulate(spec, variant, provider, scenario, seed, window)
+            for variant_spec, variant_metric, expect_wrong in ((before, {**metric, **metric_before}, True),
+                                                              (spec, metric, False)):
+                steps_total = len(variant_spec["strategy"]["canary"]["steps"])
+                outcome, measurements, _, _, step, judgeable = simulate(variant_spec, variant_metric, provider,
+                                                                        scenario, seed, window)
                 problem = judge(outcome, scenario, measurements, steps_total, step, judgeable)
                 if bool(problem) != expect_wrong:
-                    what = "the plain ratio" if expect_wrong else "the generated query"
-                    problems.append(f"{where} {scenario} seed {seed} with {what}: {problem or outcome}")
+                    what = "before its fix" if expect_wrong else "as generated"
+                    problems.append(f"{where} {scenario} seed {seed} {what}: {problem or outcome}")
+    problems.extend(f"{where}: no such generated canary" for where in REGRESSIONS if where not in found)
     return checked, problems
 
 
@@ -590,12 +604,12 @@ def main(argv):
     print(f"rollout-model negative control (pre-#29 defaults): {control} wrong outcomes of {len(SCENARIOS) * min(args.seeds, 20)}"
           f" (must be more than 0)")
     failed = wrong > 0 or control == 0
-    checked_regressions, regressions = noise_regressions(templates)
-    for problem in regressions:
-        print(f"WRONG noise regression {problem}")
-    print(f"rollout-model noise regressions: {checked_regressions} runs the plain ratio got wrong, "
-          f"{len(regressions)} not as expected")
-    failed = failed or bool(regressions) or checked_regressions == 0
+    checked_regressions, regressed = regressions(templates)
+    for problem in regressed:
+        print(f"WRONG regression {problem}")
+    print(f"rollout-model regressions: {checked_regressions} runs wrong before a fix, "
+          f"{len(regressed)} not as expected (wrong before, right now)")
+    failed = failed or bool(regressed) or checked_regressions == 0
     if checked:
         agreed, disagreed = analysis_promtool.check_measurements(checked)
         print(f"rollout-model promtool: {agreed} measurements agree, {disagreed} disagree")

@@ -562,22 +562,16 @@ impl Context<'_> {
                 None => {}
             }
         }
-        let (limit_name, limit) = if analysis.inconclusive_limit() > analysis.failure_limit {
-            ("inconclusiveLimit", analysis.inconclusive_limit())
-        } else {
-            ("failureLimit", analysis.failure_limit)
-        };
         if total < needed {
             self.error("strategy.canary.steps", format!(
-                "the pauses after step {ANALYSIS_STARTING_STEP} last {}, but the analysis needs {} to abort a failing canary (initialDelay {} + ({} {} + 1) × interval {}): background analysis ends with the last step, so this canary would be promoted before it can fail; lengthen the pauses (e.g. `{{pause: {{duration: {}}}}}` after setWeight), or lower {}, interval or initialDelay",
+                "the pauses after step {ANALYSIS_STARTING_STEP} last {}, but the analysis needs {} to stop a failing canary (initialDelay {} + (failureLimit {} + inconclusiveLimit {} + 1) × interval {}: Argo Rollouts counts failed and inconclusive measurements apart, so a failing canary whose first measurements were inconclusive needs that many): background analysis ends with the last step, so this canary could be promoted before it fails; lengthen the pauses (e.g. `{{pause: {{duration: {}}}}}` after setWeight), or lower failureLimit, inconclusiveLimit, interval or initialDelay",
                 GoDuration::from_secs(total.max(0) as u64).as_str(),
                 GoDuration::from_secs(needed as u64).as_str(),
                 analysis.initial_delay.as_str(),
-                limit_name,
-                limit,
+                analysis.failure_limit,
+                analysis.inconclusive_limit(),
                 analysis.interval.as_str(),
                 GoDuration::from_secs((needed - total).max(0) as u64).as_str(),
-                limit_name,
             ));
         }
     }

@@ -337,10 +337,12 @@ struct StrategySchema {
     /// `interval` (1m), the success rate of the canary's requests in the last
     /// `interval`. A failing canary fails `failureLimit + 1` (3) measurements by
     /// about 3m in and is aborted and rolled back before the steps end: the
-    /// default steps pause `initialDelay + (failureLimit + 1) × interval` (4m; the
-    /// larger of failureLimit and inconclusiveLimit) in all (2m at 20%, 2m at
-    /// 50%), and given steps must pause at least as long
-    /// after the first step (an error otherwise). A healthy canary is promoted
+    /// default steps pause `initialDelay + (failureLimit + inconclusiveLimit + 1)
+    /// × interval` (6m: Argo Rollouts counts failed and inconclusive
+    /// measurements apart, so a failing canary whose first measurements were
+    /// inconclusive needs that many) in all (3m at 20%, 3m at 50%), and given
+    /// steps must pause at least as long after the first step (an error
+    /// otherwise). A healthy canary is promoted
     /// when the last pause ends, by the controller alone. A measurement without
     /// data or traffic is inconclusive; more than `inconclusiveLimit` of them
     /// pause the Rollout (`InconclusiveAnalysisRun`) for a person to promote or
@@ -392,14 +394,19 @@ impl Analysis {
     }
 
     /// Seconds the canary's pauses must last, from the analysis' start, for a
-    /// failing canary to abort (and one without traffic to pause) before the
-    /// last step: the initial delay, then `failureLimit + 1` failed (or
-    /// `inconclusiveLimit + 1` inconclusive) measurements, one interval apart,
-    /// and one interval of slack for the last one to be taken and seen.
+    /// failing canary to abort (or pause, when too few of its measurements
+    /// hold data) before the last step: the initial delay, then
+    /// `failureLimit + inconclusiveLimit + 1` measurements, one interval apart,
+    /// and one interval of slack for the last one to be taken and seen. Argo
+    /// Rollouts counts failed and inconclusive measurements apart
+    /// (analysis/analysis.go assessMetricStatus: failed > failureLimit, or
+    /// inconclusive > inconclusiveLimit), so only that many measurements
+    /// without a success are sure to exceed one of the limits; a canary whose
+    /// first minutes held too few requests and whose later ones fail needs
+    /// them all (found by scripts/rollout_model.py's random specs).
     pub fn needed_seconds(&self) -> i64 {
-        let limit = self.failure_limit.max(self.inconclusive_limit());
-        self.initial_delay.as_secs().max(0)
-            + (i64::from(limit) + 1) * self.interval.as_secs().max(0)
+        let measurements = i64::from(self.failure_limit) + i64::from(self.inconclusive_limit()) + 1;
+        self.initial_delay.as_secs().max(0) + measurements * self.interval.as_secs().max(0)
     }
 }
 
