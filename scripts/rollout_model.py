@@ -538,6 +538,7 @@ def main(argv):
                                                       "lummo-workload"))
     args = parser.parse_args(argv)
     runs = wrong = 0
+    quiet = [0, 0]  # runs too quiet to judge, and how many of them paused
     templates = list(cases())
     if not templates:
         print("FAIL: no generated Rollout with background analysis found")
@@ -557,6 +558,9 @@ def main(argv):
             for seed in range(args.seeds):
                 outcome, measurements, pods, at, step, judgeable = simulate(spec, metric, provider, scenario, seed, window)
                 runs += 1
+                if not judgeable and scenario != "no-traffic":
+                    quiet[0] += 1
+                    quiet[1] += outcome.startswith("Paused")
                 problem = judge(outcome, scenario, measurements, steps_total, step, judgeable)
                 if problem:
                     wrong += 1
@@ -567,6 +571,8 @@ def main(argv):
                     checked.append((where, metric, window, scenario, seed, measurements, pods))
     print(f"rollout-model: {len(SCENARIOS)} scenarios x {args.seeds} seeds x {len(templates)} templates = "
           f"{runs} runs, {wrong} wrong outcomes")
+    print(f"rollout-model: {quiet[0]} of those runs (no-traffic aside) had too few requests per window to judge "
+          f"the rate at the first weight (paused or right accepted); {quiet[1]} of them ended paused")
     random_runs = random_wrong = warned_runs = warned_wrong = 0
     for where, spec, metric, provider, window, warned in random_templates:
         steps_total = len(spec["strategy"]["canary"].get("steps") or [])
