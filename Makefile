@@ -100,12 +100,12 @@ kyaml-format-parity: ## kyaml-format against the real kpt on every file of ../sh
 backstage: ## Backstage: entities and template against Backstage's JSON Schemas, the template's skeletons against lummo init (also in `unit`)
 	$(CARGO) test -j$(JOBS) -p lummo-backstage -p lummo-cli --test backstage --test golden --test schemas
 
-schemas: ## Re-extract schemas/upstream from ../shared/crds
-	$(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream
+schemas: ## Re-extract schemas/upstream from ../shared/crds and schemas/upstream-crds (upstream CRDs ../shared lacks)
+	$(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream-crds schemas/upstream
 
 schemas-check: ## Fail when schemas/upstream is stale (skipped only when ../shared is absent)
 	@if [ -d $(SHARED_CRDS) ]; then \
-	  $(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream --check; \
+	  $(CARGO) run -q -j$(JOBS) -p xtask -- extract-schemas $(SHARED_CRDS) schemas/upstream-crds schemas/upstream --check; \
 	else echo "schemas-check: $(SHARED_CRDS) absent, using the committed copy"; fi
 
 examples: build ## Re-render Kptfile.examples in place (review the diff)
