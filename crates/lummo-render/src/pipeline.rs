@@ -1011,12 +1011,21 @@ pub(crate) fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
                 .into_iter()
                 .find_map(|key| item.annotation(key).filter(|i| i.parse::<u32>().is_err()))
                 .map(str::to_string);
+            // kpt's `adjustRelPath` rewrites the path alone: an object a function
+            // added without an index prints without one (the file writer numbers it).
+            let indexed = [annotations::INDEX, annotations::LEGACY_INDEX]
+                .into_iter()
+                .any(|key| item.annotation(key).is_some());
             item.update(|v| {
                 if let Some(file) = &path {
                     set_file(v, file);
                     if let Some(index) = &raw_index {
                         v.set_annotation(annotations::INDEX, index);
                         v.set_annotation(annotations::LEGACY_INDEX, index);
+                    }
+                    if !indexed {
+                        v.remove_annotation(annotations::INDEX);
+                        v.remove_annotation(annotations::LEGACY_INDEX);
                     }
                 }
                 v.remove_annotation(PACKAGE_PATH);
