@@ -43,7 +43,7 @@ import yaml
 
 from kpt_status import status_block, without_status
 
-PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Successfully executed|For complete results|Stderr:|Exit code:|\"?$)")
+PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Package \"[^\"]*\":\s*$|Successfully executed|For complete results|Stderr:|Exit code:|\"?$)")
 # Cases where lummo render fails as kpt does but words it differently, each with
 # the reason; they are listed, and counted neither as passed nor as failed.
 KNOWN = {

@@ -357,6 +357,9 @@ pub fn write(root: &Path, steps: &[StepRecord], outcome: &Outcome) -> Result<boo
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(false);
     };
+    if !config_paths_read(root, &text) {
+        return Ok(false);
+    }
     let Some(new) = kptfile_with_status(&text, steps, outcome, root) else {
         return Ok(false);
     };
@@ -368,6 +371,38 @@ pub fn write(root: &Path, steps: &[StepRecord], outcome: &Outcome) -> Result<boo
         .with_context(|| temporary_name(&path).display().to_string())?;
     std::fs::rename(&temporary, &path).with_context(|| path.display().to_string())?;
     Ok(true)
+}
+
+/// kpt validates the root Kptfile before it starts a render (`newPkgNode`:
+/// `KptFile.Validate`, whose `GetValidatedFnConfigFromPath` opens each
+/// `configPath` and wants one KRM document there); a render that fails there
+/// writes no status (kpt's e2e cases fnconfig-missing-name,
+/// fnconfig-multiple-config-one-file, missing-fnconfig).
+fn config_paths_read(root: &Path, text: &str) -> bool {
+    let Ok(kptfile) = crate::kptfile::parse("Kptfile", text) else {
+        return false;
+    };
+    let limits = krm_sdk::yaml::Limits::default();
+    let valid = kptfile
+        .steps()
+        .filter(|step| !step.config_path.is_empty())
+        .all(|step| {
+            let Ok(config) = std::fs::read_to_string(root.join(&step.config_path)) else {
+                return false;
+            };
+            match krm_sdk::yaml::parse_documents(&config, &limits).as_deref() {
+                Ok([document]) => ["/apiVersion", "/kind", "/metadata/name"]
+                    .iter()
+                    .all(|field| {
+                        document
+                            .pointer(field)
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| !v.is_empty())
+                    }),
+                _ => false,
+            }
+        });
+    valid
 }
 
 #[cfg(test)]
