@@ -20,6 +20,10 @@ Scenarios, each checked for its vector (by promtool) and its outcome (by the mod
   only-errors     the canary has only 5xx series                   -> Failed
   no-series       nothing scraped from the canary                  -> Inconclusive
   no-traffic      canary series exist, no requests                 -> Inconclusive
+  noise           5xx one standard deviation over the rate's budget -> Successful
+  too-few-requests  fewer requests than the rate allows one error in -> Inconclusive
+The vector each must give follows from the query's window, rate and noise
+tolerance (`expected_vector`, lummo-workload render.rs prometheus_query).
 A missing promtool fails the run.
 Prints `analysis-promtool: N passed, M failed`.
 """
@@ -42,13 +46,52 @@ STABLE = "58d4c7f9b"
 STEPS = 40  # 15s apart: 10 minutes of samples
 
 SCENARIOS = {
-    # name: (canary series {code: increment per 15s}, expected vector, outcome)
-    "healthy": ({"200": 100, "500": 0}, [1.0], "Successful"),
-    "errors": ({"200": 80, "500": 20}, [0.8], "Failed"),
-    "only-errors": ({"500": 30}, [0.0], "Failed"),
-    "no-series": ({}, [], "Inconclusive"),
-    "no-traffic": ({"200": 0, "500": 0}, [math.nan], "Inconclusive"),
+    # name: (canary series {code: increment per 15s}, outcome); the vector each
+    # must give is `expected_vector` of the query's window and rate.
+    "healthy": ({"200": 100, "500": 0}, "Successful"),
+    "errors": ({"200": 80, "500": 20}, "Failed"),
+    "only-errors": ({"500": 30}, "Failed"),
+    "no-series": ({}, "Inconclusive"),
+    "no-traffic": ({"200": 0, "500": 0}, "Inconclusive"),
+    # 5xx one standard deviation over what the rate allows: chance, not a failure.
+    "noise": ("noise", "Successful"),
+    # 4 requests a minute: fewer than the rate allows one error in.
+    "too-few-requests": ({"200": 1, "500": 0}, "Inconclusive"),
 }
+
+
+def scenario_series(scenario, window, rate):
+    """A scenario's canary series {code: increment per 15s}."""
+    canary = SCENARIOS[scenario][0]
+    if canary != "noise":
+        return canary
+    scrapes = window / 15
+    allowed = 100 * scrapes * (1 - rate)
+    errors = (allowed + math.sqrt(allowed)) / scrapes
+    return {"200": 100 - errors, "500": errors}
+
+
+def expected_vector(canary, window, rate, sigmas):
+    """What the generated query (lummo-workload render.rs prometheus_query) must
+    return for a canary whose counters grow steadily: with N requests and E 5xx
+    in the window and allowed = N × (1 − rate), the score
+    min(1, 1 − (E − sigmas·√allowed) / N) when below the rate or when allowed ≥ 1,
+    else nothing; nothing without series, and 0/0 keeps nothing either."""
+    if not canary:
+        return []
+    scrapes = window / 15
+    requests = sum(canary.values()) * scrapes
+    errors = sum(v for code, v in canary.items() if code.startswith("5")) * scrapes
+    if requests == 0:
+        return []
+    allowed = requests * (1 - rate)
+    score = min(1.0, 1 - (errors - sigmas * math.sqrt(allowed)) / requests)
+    return [score] if score < rate or allowed >= 1 else []
+
+
+def go_seconds(text):
+    """A Go duration of whole units (h, m, s) in seconds."""
+    return sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in re.findall(r"([0-9]+)([hms])", text))
 
 
 def sanitize(label):
@@ -213,8 +256,19 @@ def main():
         resolved = (query.replace("{{args.namespace}}", NAMESPACE)
                     .replace("{{args.canary-hash}}", CANARY)
                     .replace("{{args.service-name}}", app))
+        tolerance = re.search(r" - ([0-9.]+) \* sqrt\(.*\* \(1 - ([0-9.]+)\)\)\)", query)
+        window_text = re.search(r"\[([0-9a-z]+)\]\)\)", query)
+        if tolerance is None or window_text is None:
+            failed += len(SCENARIOS)
+            print(f"FAIL {where}: the query has no noise tolerance or window this check knows: {query}")
+            continue
+        sigmas, rate = float(tolerance.group(1)), float(tolerance.group(2))
+        window = go_seconds(window_text.group(1))
+        vectors = {}
         tests = []
-        for name, (canary, vector, _) in SCENARIOS.items():
+        for name in SCENARIOS:
+            canary = scenario_series(name, window, rate)
+            vector = vectors[name] = expected_vector(canary, window, rate, sigmas)
             input_series = series(pod_monitor, container, canary, CANARY, f"{app}-{CANARY}-x7k2p")
             # Stable pods failing every request, and the same app in another
             # namespace: the canary's query must see neither.
@@ -224,12 +278,12 @@ def main():
                 s["series"] = s["series"].replace(f'namespace="{NAMESPACE}"', 'namespace="elsewhere"').replace(
                     f'job="{NAMESPACE}/', 'job="elsewhere/')
             input_series += other
-            if any(math.isnan(v) for v in vector):
-                # promtool compares NaN unequal to NaN; `x != bool x` is 1 only for NaN.
-                check = {"expr": f"({resolved}) != bool ({resolved})",
+            if vector:
+                # Within 1e-9: the engine sums the series in its own order.
+                check = {"expr": f"abs(({resolved}) - {vector[0]!r}) < bool 1e-9",
                          "exp_samples": [{"labels": "{}", "value": 1}]}
             else:
-                check = {"expr": resolved, "exp_samples": [{"labels": "{}", "value": v} for v in vector]}
+                check = {"expr": resolved, "exp_samples": []}
             tests.append({
                 "interval": "15s",
                 "input_series": input_series,
@@ -244,7 +298,8 @@ def main():
             failed += len(SCENARIOS)
             print(f"FAIL {where}: promtool disagrees with the expected vectors:\n{run.stdout}{run.stderr}")
             continue
-        for name, (_, vector, outcome) in SCENARIOS.items():
+        for name, (_, outcome) in SCENARIOS.items():
+            vector = vectors[name]
             got = argo_outcome(vector, metric.get("successCondition", ""), metric.get("failureCondition", ""))
             if got == outcome:
                 passed += 1

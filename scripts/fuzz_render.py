@@ -53,17 +53,21 @@ import time
 import yaml
 from collections import Counter
 
+from kpt_status import strip_root_status
+
 # Deliberate differences: (name, predicate over a difference dict, reason).
 # A difference any predicate accepts is listed as "known" and fails no case.
 # Empty: no deliberate difference is confirmed by a generated case yet (the
 # fuzzer never asks for `-o .`, which lummo refuses on purpose).
-def _without_duplicated_comments(text):
+def _without_duplicated_comments(text, drop=0):
     """kpt's text without the first of two adjacent blocks of comment lines that say
     the same at different indentations (kpt beta.56 writes a foot comment twice once
     an object went through a function: the ResourceList printing moves the foot of a
     nested mapping onto its last key, then `CopyComments` puts the original foot
     back on the mapping as well). A block is one or more comment lines at one
-    indentation."""
+    indentation. `drop` 0 drops the first twin (the comment stays where the user
+    wrote it, as lummo writes files in place), 1 the second (where kpt's reading
+    back of its `-o stdout` text puts it, as `-o unwrap` and `-o DIR` do)."""
     lines = text.split("\n")
 
     def indent(line):
@@ -83,7 +87,8 @@ def _without_duplicated_comments(text):
         if (n and len(twin) == n and all(comment(t) for t in twin)
                 and len({indent(t) for t in twin}) == 1 and indent(twin[0]) != indent(lines[i])
                 and [t.strip() for t in twin] == [l.strip() for l in lines[i:i + n]]):
-            i += n
+            out.extend(lines[i + n:i + 2 * n] if drop == 0 else lines[i:i + n])
+            i += 2 * n
             continue
         out.append(lines[i])
         i += 1
@@ -92,7 +97,8 @@ def _without_duplicated_comments(text):
 
 def _kpt_duplicates_a_comment(d, model):
     k, m = d.get("kpt_text"), d.get("lummo_text")
-    return k is not None and k != m and _without_duplicated_comments(k) == m
+    return k is not None and k != m and m in (_without_duplicated_comments(k, 0),
+                                              _without_duplicated_comments(k, 1))
 
 
 def _go_yaml_folded(value):
@@ -146,7 +152,8 @@ def _kpt_adds_newline_in_folded_scalar(d, model):
         return False
     found = []
     return (_same_but_folded(kv, mv, found) and found
-            and _comment_lines(_without_duplicated_comments(k)) == _comment_lines(m))
+            and _comment_lines(m) in (_comment_lines(_without_duplicated_comments(k, 0)),
+                                      _comment_lines(_without_duplicated_comments(k, 1))))
 
 
 KNOWN = [
@@ -737,6 +744,9 @@ def run_tool(cmd, base, model, tools, python, extra):
         rc, stdout, stderr = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
         rc, stdout, stderr = "timeout", b"", b"timeout"
+    # The newest kpt's render status, which lummo writes and kpt v1.0.0-beta.56
+    # does not: the one thing not compared (scripts/kpt_status.py).
+    strip_root_status(pkg)
     res = os.path.join(base, "results", "results.yaml")
     results = None
     if os.path.exists(res):

@@ -75,6 +75,9 @@ for pkg in Kptfile.examples/*/; do
   # Each tool accepts the other's output as final: kpt after lummo changes
   # nothing, and lummo after kpt changes nothing.
   rm -rf "$work/lummo-then-kpt"; cp -r "$work/lummo" "$work/lummo-then-kpt"
+  # Less the newest kpt's render status, which kpt v1.0.0-beta.56 cannot read
+  # (and which `check` does not compare: Kptfiles aside).
+  python3 -c 'import sys; sys.path.insert(0, "scripts"); from kpt_status import strip_root_status; strip_root_status(sys.argv[1])' "$work/lummo-then-kpt"
   find "$work/lummo-then-kpt" -name Kptfile -exec sed -i -E \
     "s#image: ghcr.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+#exec: $bin_dir/\\1#" {} +
   kpt fn render --allow-exec "$work/lummo-then-kpt" >"$work/log" 2>&1 || cat "$work/log"

@@ -25,10 +25,19 @@ What is modelled, from argoproj/argo-rollouts (read at commit
     successCondition, neither -> Inconclusive (scripts/analysis_promtool.py
     argo_outcome, shared).
 The Prometheus query is evaluated here as Prometheus 2.x does
-(promql/functions.go extrapolatedRate over the samples in [t - range, t], sum,
-`or vector(0)`, division, NaN for 0/0): `query_value`. scripts/analysis_promtool.py
-evaluates the same queries on the same series with the real promtool and must agree
-on every measurement (`--promtool` here does it for a subset of seeds).
+(promql/functions.go extrapolatedRate over the samples in [t - range, t];
+increase is that times the range; sum, `or vector(0)`, sqrt, clamp_max, a
+filtering comparison, `and on()`): `query_value`. Argo Rollouts judges a
+measurement by its value alone, so the generated query (lummo-workload render.rs
+prometheus_query) carries the statistics: it fails only when the window's 5xx
+exceed the errors the success rate allows by more than 2 standard deviations of
+a Poisson count, and passes only when the window holds the requests in which the
+rate allows one error; fewer is an empty vector, Inconclusive. The plain ratio it
+replaced aborted healthy canaries on noisy minutes and promoted degraded ones with
+a trickle of requests (REGRESSIONS, re-run as a control).
+scripts/analysis_promtool.py evaluates the same queries on the same series with
+the real promtool and must agree on every measurement (`--promtool` here does it
+for a subset of seeds).
 
 Time runs in 1-second ticks. Per seed: the app's request rate, the pods' start
 times, scrape offsets, the query latency (0-2 s) and the controllers' reconcile
@@ -41,6 +50,10 @@ jitter (0-3 s). Scenarios and the outcome each must have (README: the timeline):
                 30-120 s, errors within half the budget         -> Promoted, no person
   no-traffic    the canary gets no requests (series or none)    -> Paused (InconclusiveAnalysisRun)
                                                                    before the last step ends
+A canary whose windows hold too few requests for the generated query to judge
+the rate (fewer than JUDGEABLE_ALLOWED_ERRORS / (1 - successRate) per window at
+its first weight) may also end Paused (InconclusiveAnalysisRun) when healthy,
+slow or degraded: never Aborted when healthy, never Promoted when failing.
 With `--random N`, N random LummoDeployments (successRate, interval, failureLimit,
 initialDelay, inconclusiveLimit, and half of them with canary steps of their own)
 are rendered by the lummo-workload binary (--bin, default $BIN_DIR/lummo-workload):
@@ -76,6 +89,41 @@ EXPECTED = {
     "degraded": "Aborted",
     "slow-warm-up": "Promoted",
     "no-traffic": "Paused: InconclusiveAnalysisRun",
+}
+# A canary whose windows hold too few requests for the rate to be judged: the
+# generated query keeps a measurement Inconclusive until the success rate's
+# budget allows one error in its requests (render.rs prometheus_query), so a
+# canary with a trickle of traffic pauses for a person (or fails on its errors)
+# and is never promoted on minutes that happened to hold no error; a healthy one
+# is promoted when enough of its windows reach the minimum. The model holds a
+# run to the strict outcome once the canary's requests per window at its first
+# weight give the budget at least JUDGEABLE_ALLOWED_ERRORS errors (1.5: a
+# margin over the minimum of 1 for the count's own noise and a warm-up's ramp).
+JUDGEABLE_ALLOWED_ERRORS = 1.5
+TOO_FEW_REQUESTS = {
+    "healthy": ("Promoted", "Paused: InconclusiveAnalysisRun"),
+    "broken": ("Aborted",),
+    "degraded": ("Aborted", "Paused: InconclusiveAnalysisRun"),
+    "slow-warm-up": ("Promoted", "Paused: InconclusiveAnalysisRun"),
+    "no-traffic": ("Paused: InconclusiveAnalysisRun",),
+}
+# Runs the generated canaries got wrong before a fix, each re-run as it was
+# before (must be wrong) and as generated now (must be right):
+# - the plain success ratio, before the query's noise tolerance (MODEL_SEEDS=1000):
+#   a healthy canary aborted on two noisy minutes, a degraded one with a trickle of
+#   requests promoted on minutes without an error;
+# - pauses of initialDelay + (failureLimit + 1) × interval, before they counted
+#   inconclusive measurements too (--random 100 --random-seeds 100, app21): a
+#   degraded canary with 2 inconclusive then 3 failed measurements, promoted.
+PLAIN_RATIO = {"prometheus": {"query": "plain ratio"}}
+REGRESSIONS = {
+    "functions/lummo-workload/testdata/canary-prometheus/expected.yaml checkout-success-rate": (
+        {"provider": PLAIN_RATIO}, None,
+        [("healthy", 200), ("healthy", 927), ("degraded", 343), ("degraded", 488), ("degraded", 943),
+         ("slow-warm-up", 411), ("slow-warm-up", 809)]),
+    "functions/lummo-workload/testdata/canary-limits-counted-apart/expected.yaml ledger-success-rate": (
+        {}, [{"setWeight": 20}, {"pause": {"duration": "2m30s"}}, {"setWeight": 50}, {"pause": {"duration": "2m30s"}}],
+        [("degraded", 21)]),
 }
 HORIZON = 3 * 3600  # a run that has not ended by then is "Stuck"
 
@@ -166,31 +214,57 @@ def extrapolated_rate(samples, t, window):
     return result * (interval / sampled) / window
 
 
-def query_value(pods, t, window):
-    """The generated query: 1 - (sum(rate(5xx)) or vector(0)) / sum(rate(all));
-    None for an empty vector."""
+def window_counts(pods, t, window):
+    """(requests, 5xx) in the window, as `sum(increase(...[window]))` of every
+    series and of the 5xx ones (increase is extrapolatedRate times the range);
+    None without any series."""
     every, errors = [], []
     for pod in pods:
         for code, samples in pod.samples.items():
             rate = extrapolated_rate(samples, t, window)
             if rate is None:
                 continue
-            every.append(rate)
+            every.append(rate * window)
             if code.startswith("5"):
-                errors.append(rate)
+                errors.append(rate * window)
     if not every:
         return None
-    error_sum = sum(errors) if errors else 0.0
-    total = sum(every)
-    if total == 0:
+    return sum(every), (sum(errors) if errors else 0.0)
+
+
+def plain_ratio(pods, t, window):
+    """`1 - (sum(rate(5xx)) or vector(0)) / sum(rate(all))` (the query before the
+    noise tolerance, and the success ratio a Datadog query returns): None for an
+    empty vector, NaN for 0/0."""
+    counts = window_counts(pods, t, window)
+    if counts is None:
+        return None
+    requests, errors = counts
+    if requests == 0:
         return math.nan
-    return 1 - error_sum / total
+    return 1 - errors / requests
 
 
-def true_value(pods, t, window):
-    """For a provider whose query is not evaluated here (Datadog): the success
-    ratio of the last window's requests, None without any."""
-    return query_value(pods, t, window)
+def query_value(pods, t, window, query):
+    """The generated query at time t (render.rs prometheus_query): with N the
+    window's requests, E its 5xx, R the success rate and allowed = N × (1 − R),
+    score = min(1, 1 − (E − k·√allowed) / N); the vector holds the score when it
+    is below R, or when allowed ≥ 1, and is empty otherwise (and without series;
+    0/0 is NaN, which neither comparison keeps). k and R are read from the query.
+    A query without the tolerance (the pre-#29 control) is the plain ratio."""
+    tolerance = re.search(r" - ([0-9.]+) \* sqrt\(.*\* \(1 - ([0-9.]+)\)\)\)", query or "")
+    if tolerance is None:
+        return plain_ratio(pods, t, window)
+    sigmas, rate = float(tolerance.group(1)), float(tolerance.group(2))
+    counts = window_counts(pods, t, window)
+    if counts is None:
+        return None
+    requests, errors = counts
+    allowed = requests * (1 - rate)
+    score = min(1.0, 1 - (errors - sigmas * math.sqrt(allowed)) / requests) if requests else math.nan
+    if score < rate or (allowed >= 1 and not math.isnan(score)):
+        return score
+    return None
 
 
 # --- the controllers ---------------------------------------------------------
@@ -234,6 +308,12 @@ def simulate(rollout_spec, metric, provider, scenario, seed, window):
     initial_delay = go_seconds(metric.get("initialDelay"))
     failure_limit = int(metric.get("failureLimit", 0))
     inconclusive_limit = int(metric.get("inconclusiveLimit", 0))
+    query = metric["provider"].get("prometheus", {}).get("query") if provider == "prometheus" else None
+    # Whether the canary's measurements hold enough requests for the query to
+    # judge the rate (see judge): its requests per window at the first weight.
+    first_weight = next((s["setWeight"] for s in steps if "setWeight" in s), 100)
+    judgeable = (" * sqrt(" not in (query or "")
+                 or rps * first_weight / 100 * window * budget >= JUDGEABLE_ALLOWED_ERRORS)
     pods = []
     step = 0
     step_started = 0
@@ -253,8 +333,8 @@ def simulate(rollout_spec, metric, provider, scenario, seed, window):
             due = (run["started"] + initial_delay if run["last_finished"] is None
                    else run["last_finished"] + interval + 1)
             if now >= due + run["jitter"]:
-                value = (query_value(pods, now, window) if provider == "prometheus"
-                         else true_value(pods, now, window))
+                value = (query_value(pods, now, window, query) if provider == "prometheus"
+                         else plain_ratio(pods, now, window))
                 vector = [] if value is None else [value]
                 if provider == "prometheus":
                     phase = analysis_promtool.argo_outcome(vector, success, failure)
@@ -273,11 +353,11 @@ def simulate(rollout_spec, metric, provider, scenario, seed, window):
                     run["phase"] = "Inconclusive"
         # The rollout controller.
         if run and run["phase"] in ("Failed", "Error"):
-            return "Aborted", measurements, pods, now, step
+            return "Aborted", measurements, pods, now, step, judgeable
         if run and run["phase"] == "Inconclusive":
-            return "Paused: InconclusiveAnalysisRun", measurements, pods, now, step
+            return "Paused: InconclusiveAnalysisRun", measurements, pods, now, step, judgeable
         if step >= len(steps):
-            return "Promoted", measurements, pods, now, step
+            return "Promoted", measurements, pods, now, step, judgeable
         current = steps[step]
         done = False
         if "setWeight" in current:
@@ -291,7 +371,7 @@ def simulate(rollout_spec, metric, provider, scenario, seed, window):
         elif "pause" in current:
             seconds = pause_seconds(current["pause"])
             if seconds is None:
-                return "Paused: CanaryPauseStep", measurements, pods, now, step
+                return "Paused: CanaryPauseStep", measurements, pods, now, step, judgeable
             done = now > step_started + seconds
         else:
             done = True  # analysis, experiment, ... steps: not generated
@@ -302,7 +382,7 @@ def simulate(rollout_spec, metric, provider, scenario, seed, window):
             run = {"started": now, "last_finished": None, "failed": 0, "inconclusive": 0,
                    "phase": "Running", "jitter": rng.randint(0, 3)}
         now += 1
-    return "Stuck", measurements, pods, now, step
+    return "Stuck", measurements, pods, now, step, judgeable
 
 
 def window_of(query):
@@ -409,13 +489,41 @@ def old_defaults():
     return rollout, metric
 
 
-def judge(outcome, scenario, measurements, steps_total, step):
-    expected = EXPECTED[scenario]
-    if outcome != expected:
-        return f"{outcome}, expected {expected}"
+def judge(outcome, scenario, measurements, steps_total, step, judgeable=True):
+    expected = (EXPECTED[scenario],) if judgeable else TOO_FEW_REQUESTS[scenario]
+    if outcome not in expected:
+        return f"{outcome}, expected {' or '.join(expected)}"
     if outcome != "Promoted" and step >= steps_total:
         return f"{outcome} only after the last step"
     return None
+
+
+def regressions(templates):
+    """REGRESSIONS, each run before its fix (must be wrong) and as generated
+    (must be right). (checked, problems)."""
+    problems = []
+    checked = 0
+    found = set()
+    for where, spec, metric, provider, window in templates:
+        if where not in REGRESSIONS:
+            continue
+        found.add(where)
+        metric_before, steps_before, cases = REGRESSIONS[where]
+        canary = spec["strategy"]["canary"]
+        before = {**spec, "strategy": {**spec["strategy"], "canary": {**canary, "steps": steps_before or canary["steps"]}}}
+        for scenario, seed in cases:
+            checked += 1
+            for variant_spec, variant_metric, expect_wrong in ((before, {**metric, **metric_before}, True),
+                                                              (spec, metric, False)):
+                steps_total = len(variant_spec["strategy"]["canary"]["steps"])
+                outcome, measurements, _, _, step, judgeable = simulate(variant_spec, variant_metric, provider,
+                                                                        scenario, seed, window)
+                problem = judge(outcome, scenario, measurements, steps_total, step, judgeable)
+                if bool(problem) != expect_wrong:
+                    what = "before its fix" if expect_wrong else "as generated"
+                    problems.append(f"{where} {scenario} seed {seed} {what}: {problem or outcome}")
+    problems.extend(f"{where}: no such generated canary" for where in REGRESSIONS if where not in found)
+    return checked, problems
 
 
 def main(argv):
@@ -430,6 +538,7 @@ def main(argv):
                                                       "lummo-workload"))
     args = parser.parse_args(argv)
     runs = wrong = 0
+    quiet = [0, 0]  # runs too quiet to judge, and how many of them paused
     templates = list(cases())
     if not templates:
         print("FAIL: no generated Rollout with background analysis found")
@@ -447,9 +556,12 @@ def main(argv):
         steps_total = len(spec["strategy"]["canary"].get("steps") or [])
         for scenario in SCENARIOS:
             for seed in range(args.seeds):
-                outcome, measurements, pods, at, step = simulate(spec, metric, provider, scenario, seed, window)
+                outcome, measurements, pods, at, step, judgeable = simulate(spec, metric, provider, scenario, seed, window)
                 runs += 1
-                problem = judge(outcome, scenario, measurements, steps_total, step)
+                if not judgeable and scenario != "no-traffic":
+                    quiet[0] += 1
+                    quiet[1] += outcome.startswith("Paused")
+                problem = judge(outcome, scenario, measurements, steps_total, step, judgeable)
                 if problem:
                     wrong += 1
                     if wrong <= 20:
@@ -459,13 +571,15 @@ def main(argv):
                     checked.append((where, metric, window, scenario, seed, measurements, pods))
     print(f"rollout-model: {len(SCENARIOS)} scenarios x {args.seeds} seeds x {len(templates)} templates = "
           f"{runs} runs, {wrong} wrong outcomes")
+    print(f"rollout-model: {quiet[0]} of those runs (no-traffic aside) had too few requests per window to judge "
+          f"the rate at the first weight (paused or right accepted); {quiet[1]} of them ended paused")
     random_runs = random_wrong = warned_runs = warned_wrong = 0
     for where, spec, metric, provider, window, warned in random_templates:
         steps_total = len(spec["strategy"]["canary"].get("steps") or [])
         for scenario in SCENARIOS:
             for seed in range(args.random_seeds):
-                outcome, measurements, pods, at, step = simulate(spec, metric, provider, scenario, seed, window)
-                problem = judge(outcome, scenario, measurements, steps_total, step)
+                outcome, measurements, pods, at, step, judgeable = simulate(spec, metric, provider, scenario, seed, window)
+                problem = judge(outcome, scenario, measurements, steps_total, step, judgeable)
                 if warned:
                     # failureLimit or inconclusiveLimit 0, which the function warns
                     # of: one noisy or empty measurement decides, as the warning says.
@@ -491,11 +605,17 @@ def main(argv):
     control = 0
     for scenario in SCENARIOS:
         for seed in range(min(args.seeds, 20)):
-            outcome, measurements, _, _, step = simulate(spec, metric, "prometheus", scenario, seed, 120)
-            control += bool(judge(outcome, scenario, measurements, 4, step))
+            outcome, measurements, _, _, step, judgeable = simulate(spec, metric, "prometheus", scenario, seed, 120)
+            control += bool(judge(outcome, scenario, measurements, 4, step, judgeable))
     print(f"rollout-model negative control (pre-#29 defaults): {control} wrong outcomes of {len(SCENARIOS) * min(args.seeds, 20)}"
           f" (must be more than 0)")
     failed = wrong > 0 or control == 0
+    checked_regressions, regressed = regressions(templates)
+    for problem in regressed:
+        print(f"WRONG regression {problem}")
+    print(f"rollout-model regressions: {checked_regressions} runs wrong before a fix, "
+          f"{len(regressed)} not as expected (wrong before, right now)")
+    failed = failed or bool(regressed) or checked_regressions == 0
     if checked:
         agreed, disagreed = analysis_promtool.check_measurements(checked)
         print(f"rollout-model promtool: {agreed} measurements agree, {disagreed} disagree")

@@ -11,6 +11,7 @@
 mod emit;
 mod node;
 mod parse;
+mod readback;
 mod restore;
 mod value;
 
@@ -18,6 +19,7 @@ use emit::{Emitter, Event, EventType, ScalarStyle};
 use node::{Document, Kind, Node, Style};
 use std::fmt;
 
+pub use readback::{resource_list_files, unwrap_resource_list};
 pub use restore::restore_comments_and_order;
 pub use value::{
     format_list_item, format_sequence_item, format_value, format_values, format_values_restyled,

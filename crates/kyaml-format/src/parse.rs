@@ -681,8 +681,16 @@ enum Piece {
 /// and the rest is the head comment of what follows.
 fn split_run(run: &Run, lines: &Lines, next_indent: usize) -> Vec<Piece> {
     let first_line = run.comments[0].line;
-    // The token before the run: the last line of content above it.
-    let before = (0..first_line).rev().find(|&l| lines.is_content(l));
+    // The token before the run: the last line of content above it, or the
+    // comment's own line when a token stands before it there (a `- ` no value
+    // follows on that line): go-yaml's foot line is then the line below
+    // (`yaml_parser_scan_comments`: "If there's some content in the currently
+    // parsed line, then the foot is the line below it").
+    let before = if run.comments[0].full_line {
+        (0..first_line).rev().find(|&l| lines.is_content(l))
+    } else {
+        Some(first_line)
+    };
     // Whether that token is the `:` of a key whose value starts further down.
     let value_token = before.is_some_and(|l| {
         let text = lines.text(l);
@@ -697,7 +705,7 @@ fn split_run(run: &Run, lines: &Lines, next_indent: usize) -> Vec<Piece> {
         next_indent,
         foot_line: before.map(|l| l + 1),
         value_token,
-        first_empty: before.is_none_or(|l| l + 1 == first_line),
+        first_empty: before.is_none_or(|l| l + 1 >= first_line),
         recent_empty: false,
         after_token: true,
         text: String::new(),

@@ -36,7 +36,7 @@ pub fn restore_comments_and_order(input: &str, output: &str, clear: &[&str]) -> 
 
 /// `metadata.annotations` without the keys in `clear`, and without the mapping
 /// when that empties it (kyaml `ClearAnnotation`).
-fn remove_annotations(root: &mut Node, clear: &[&str]) {
+pub(crate) fn remove_annotations(root: &mut Node, clear: &[&str]) {
     let Some(metadata) = root
         .children
         .chunks_mut(2)

@@ -505,7 +505,7 @@ fn restyle(to: &mut Node, from: &Node) {
 }
 
 /// The mapping `metadata.annotations` of an object node, if any.
-fn annotations_of(root: &Node) -> Option<&Node> {
+pub(crate) fn annotations_of(root: &Node) -> Option<&Node> {
     let metadata = root
         .children
         .chunks(2)
@@ -568,7 +568,7 @@ fn set_annotations_as_kyaml(
 }
 
 /// The mapping `metadata.annotations` of an object node, to change.
-fn annotations_of_mut(root: &mut Node) -> Option<&mut Node> {
+pub(crate) fn annotations_of_mut(root: &mut Node) -> Option<&mut Node> {
     root.children
         .chunks_mut(2)
         .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)?[1]

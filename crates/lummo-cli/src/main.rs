@@ -424,7 +424,9 @@ fn render(
         rendered.commit()?;
         // The last line says what became of the package, after any number of results.
         let nothing = match output {
-            Output::InPlace | Output::Dir(_) => "nothing was written",
+            // The newest kpt's render status is the one thing written.
+            Output::InPlace => "nothing was written but the Kptfile's render status",
+            Output::Dir(_) => "nothing was written",
             _ => "nothing was printed",
         };
         eprintln!("{}: the render failed; {nothing}", package.display());
@@ -518,7 +520,8 @@ fn render(
 /// function that ran, with its results.
 fn write_results(dir: &std::path::Path, rendered: &lummo_render::Rendered) -> Result<()> {
     let mut items: Vec<serde_json::Value> = Vec::new();
-    for step in &rendered.steps {
+    // A step that never started is in the Kptfile's render status only.
+    for step in rendered.steps.iter().filter(|s| s.ran) {
         let mut item = serde_json::Map::new();
         item.insert(step.field.into(), step.reference.clone().into());
         if !step.stderr.is_empty() {
@@ -526,17 +529,10 @@ fn write_results(dir: &std::path::Path, rendered: &lummo_render::Rendered) -> Re
         }
         item.insert("exitCode".into(), step.exit_code.into());
         if !step.results.is_empty() {
-            let mut results = serde_json::to_value(&step.results)?;
-            // kpt's result type leaves empty fields of a resourceRef out (omitempty).
-            for result in results.as_array_mut().into_iter().flatten() {
-                if let Some(reference) = result
-                    .get_mut("resourceRef")
-                    .and_then(serde_json::Value::as_object_mut)
-                {
-                    reference.retain(|_, v| v.as_str() != Some(""));
-                }
-            }
-            item.insert("results".into(), results);
+            item.insert(
+                "results".into(),
+                lummo_render::status::results_value(&step.results),
+            );
         }
         items.push(item.into());
     }

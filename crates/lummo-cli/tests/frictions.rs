@@ -82,8 +82,15 @@ fn a_failed_render_ends_with_a_line_saying_nothing_was_written() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
     assert_eq!(
-        last, "pkg: the render failed; nothing was written",
+        last, "pkg: the render failed; nothing was written but the Kptfile's render status",
         "{stderr}"
+    );
+    // That status, and nothing else: the spec is as it was.
+    let kptfile = std::fs::read_to_string(package.join("Kptfile")).unwrap();
+    assert!(kptfile.contains("reason: RenderFailed"), "{kptfile}");
+    assert_eq!(
+        std::fs::read_to_string(&spec).unwrap(),
+        before.replace("kind: LummoDeployment", "kind: LummoDeploymnt")
     );
     let out = lummo(&dir, &["render", "pkg", "--manifests"]);
     assert!(out.stdout.is_empty());

@@ -78,6 +78,29 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files
 }
 
+/// A snapshot without the newest kpt's render status in the root Kptfile of
+/// `dir` (a failed in-place render writes it, and nothing else; none when the
+/// root Kptfile itself is refused), after checking that a status there says
+/// the render failed.
+fn failed_render_snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let kptfile = dir.join("Kptfile");
+    snapshot(dir)
+        .into_iter()
+        .map(|(path, bytes)| {
+            if path != kptfile {
+                return (path, bytes);
+            }
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(
+                !text.contains("status:") || text.contains("reason: RenderFailed"),
+                "{text}"
+            );
+            let text = lummo_render::status::without_status(&text);
+            (path, text.into_bytes())
+        })
+        .collect()
+}
+
 #[test]
 fn output_into_the_package_itself_is_refused_and_loses_nothing() {
     let pkg = package(
@@ -319,7 +342,7 @@ fn generated_files_of_a_removed_step_are_an_error() {
             && message.contains("add lummo-workload back"),
         "{message}"
     );
-    assert_eq!(snapshot(&pkg), before);
+    assert_eq!(failed_render_snapshot(&pkg), before);
 }
 
 #[test]
@@ -1055,13 +1078,30 @@ fn monorepos_render_the_same_on_one_thread_and_on_several() {
         assert_eq!(one.stdout, several.stdout, "{name}: stdout");
         assert_eq!(one.results, several.results, "{name}: results");
         assert!(one.files == several.files, "{name}: files");
-        if case.code != 0 || case.args.len() > 2 {
-            // A failed render, -o and --check write nothing, temporary files included.
+        if case.args.len() > 2 {
+            // -o and --check write nothing, temporary files included.
             assert!(one.files == one_before, "{name}: the package is unchanged");
             assert!(
                 several.files == several_before,
                 "{name}: the package is unchanged"
             );
+        } else if case.code != 0 {
+            // A failed render writes nothing but the root Kptfile's render status.
+            for (files, before) in [(&one.files, &one_before), (&several.files, &several_before)] {
+                let without: Vec<_> = files
+                    .iter()
+                    .map(|(path, bytes)| {
+                        if path.as_os_str() != "Kptfile" {
+                            return (path.clone(), bytes.clone());
+                        }
+                        let text = String::from_utf8(bytes.clone()).unwrap();
+                        assert!(text.contains("reason: RenderFailed"), "{name}: {text}");
+                        let text = lummo_render::status::without_status(&text);
+                        (path.clone(), text.into_bytes())
+                    })
+                    .collect();
+                assert!(&without == before, "{name}: the package is unchanged");
+            }
         }
     }
 }
@@ -1177,7 +1217,11 @@ fn not_in_process_images_name_the_step_and_the_ways_out() {
             .replace("REASON", reason);
         assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
         assert_eq!(without_seconds(&stderr(&out)), expected, "{name}");
-        assert_eq!(snapshot(&pkg), before, "{name}: a file changed");
+        assert_eq!(
+            failed_render_snapshot(&pkg),
+            before,
+            "{name}: a file changed"
+        );
     }
     assert!(seen >= 2, "cases in {}", cases.display());
 }
@@ -1227,13 +1271,28 @@ fn tag_ranges_resolve_or_name_the_known_releases() {
         if let Ok(expected) = std::fs::read_to_string(case.join("expected-stderr.txt")) {
             assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
             assert_eq!(stderr(&out), expected, "{name}");
-            assert_eq!(snapshot(&pkg), before, "{name}: a file changed");
+            assert_eq!(
+                failed_render_snapshot(&pkg),
+                before,
+                "{name}: a file changed"
+            );
             continue;
         }
         assert!(out.status.success(), "{name}: {}", stderr(&out));
         let mut compared = 0;
         for file in std::fs::read_dir(case.join("expected")).unwrap().flatten() {
-            let rendered = std::fs::read_to_string(pkg.join(file.file_name())).unwrap();
+            let mut rendered = std::fs::read_to_string(pkg.join(file.file_name())).unwrap();
+            if file.file_name() == "Kptfile" {
+                // The render status names each step by its resolved image (the
+                // lines of `status-images.txt`); the rest of the status (the
+                // functions' results) is kpt-e2e-beta67's to prove.
+                let images = std::fs::read_to_string(case.join("status-images.txt")).unwrap();
+                let (_, status) = rendered.split_once("\nstatus:\n").unwrap();
+                for line in images.lines() {
+                    assert!(status.contains(line), "{name}: {line:?} in\n{status}");
+                }
+                rendered = lummo_render::status::without_status(&rendered);
+            }
             let expected = std::fs::read_to_string(file.path()).unwrap();
             assert_eq!(rendered, expected, "{name}: {:?}", file.file_name());
             compared += 1;

@@ -67,8 +67,18 @@ impl Rendered {
             })
             .collect();
         drop(items);
-        let texts = krm_sdk::parallel::map(&files, |(_, source, documents)| {
-            file_text(source.as_ref(), documents)
+        let texts = krm_sdk::parallel::map(&files, |(path, source, documents)| {
+            let text = file_text(source.as_ref(), documents);
+            // The root Kptfile is staged last, when every step has run: it goes
+            // with the newest kpt's render status, and is left alone when that
+            // is what it says already.
+            if path == "Kptfile" {
+                let success = crate::status::Outcome::Success;
+                crate::status::kptfile_with_status(&text, &self.steps, &success, &self.root)
+                    .unwrap_or(text)
+            } else {
+                text
+            }
         });
         let mut staging = self.staging.take().unwrap_or_default();
         let mut changed = Vec::new();
@@ -113,9 +123,35 @@ impl Rendered {
 
     /// Renames every staged file over its target and deletes pruned files; on a
     /// failed render, removes the temporary files instead.
+    ///
+    /// Either way, the newest kpt's render status then goes into the root
+    /// Kptfile ([`crate::status`]): the one file a failed render changes.
     pub fn commit(&mut self) -> Result<Summary> {
         if self.failed() {
+            let in_place = self.staging.is_some();
             self.discard();
+            if in_place {
+                let failed_step = self
+                    .steps
+                    .iter()
+                    .rev()
+                    .find(|s| s.exit_code != 0 || s.execution_error.is_some());
+                // A render lummo fails where no step did (a stale generated
+                // file, say) says its first error.
+                let error = self.findings.iter().find(|f| f.result.is_error());
+                let failure = crate::status::Failure {
+                    package: String::new(),
+                    text: error.map(|f| f.result.to_string()).unwrap_or_default(),
+                    said_by: crate::status::SaidBy::Package,
+                };
+                let outcome = match failed_step {
+                    Some(step) => crate::status::Outcome::StepFailed {
+                        package: &step.package,
+                    },
+                    None => crate::status::Outcome::Error(&failure),
+                };
+                crate::status::write(&self.root, &self.steps, &outcome)?;
+            }
             return Ok(Summary::default());
         }
         let mut staging = self.staging.take().unwrap_or_default();
@@ -155,6 +191,14 @@ impl Rendered {
                 deleted.push(relative.display().to_string());
             }
         }
+        // The status went with the staged root Kptfile; a render whose
+        // functions removed its object stages none, and kpt writes the status
+        // into the Kptfile on disk then.
+        let status_written =
+            crate::status::write(&self.root, &self.steps, &crate::status::Outcome::Success)?;
+        if status_written && !staging.updated.iter().any(|p| p == "Kptfile") {
+            staging.updated.push("Kptfile".into());
+        }
         Ok(Summary {
             created: staging.created,
             updated: staging.updated,
@@ -170,7 +214,21 @@ impl Rendered {
         let mut changes = Vec::new();
         for (path, documents) in &files {
             let source = self.sources.get(path);
-            let new = file_text(source, documents);
+            let mut new = file_text(source, documents);
+            if path == "Kptfile" {
+                // What an in-place render writes, but the render status is no
+                // reason to call a package stale: it records the last render.
+                let success = crate::status::Outcome::Success;
+                if let Some(with_status) =
+                    crate::status::kptfile_with_status(&new, &self.steps, &success, &self.root)
+                {
+                    new = with_status;
+                }
+                let without = crate::status::without_status;
+                if source.is_some_and(|s| without(&s.text) == without(&new)) {
+                    continue;
+                }
+            }
             if source.is_some_and(|s| s.text == new) {
                 continue;
             }
@@ -239,17 +297,28 @@ impl Rendered {
                 dir.display()
             );
         }
-        let files: Vec<(String, String)> = self
-            .files()
+        // kpt writes the folder from its `-o stdout` text read back (see
+        // `unwrapped`), one file per path.
+        let files = match kyaml_format::resource_list_files(&self.resource_list()) {
+            Ok(files) => files,
+            Err(_) => self.files_as_printed(),
+        };
+        std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
+        write_files(&absolute, &files)?;
+        Ok(files.len())
+    }
+
+    /// The folder's files where the reader cannot take the printed text: each
+    /// file's documents as written in place, without the blank lines a head
+    /// comment loses above its item in a ResourceList.
+    fn files_as_printed(&self) -> Vec<(String, String)> {
+        self.files()
             .into_iter()
             .map(|(path, documents)| {
                 let text = file_text(self.sources.get(&path), &documents);
                 (path, without_head_gaps(&text))
             })
-            .collect();
-        std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
-        write_files(&absolute, &files)?;
-        Ok(files.len())
+            .collect()
     }
 }
 

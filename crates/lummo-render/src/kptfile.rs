@@ -15,6 +15,8 @@ use krm_sdk::Value;
 /// One pipeline step, as kpt's `v1.Function`.
 #[derive(Debug, Clone, Default)]
 pub struct Step {
+    /// kpt's `name:` of the step, which its render status records.
+    pub name: String,
     pub image: String,
     pub exec: String,
     pub config_path: String,
@@ -41,6 +43,23 @@ impl Step {
 pub struct Kptfile {
     pub mutators: Vec<Step>,
     pub validators: Vec<Step>,
+    /// `metadata.annotations`: the newest kpt reads its render options there
+    /// (`kpt.dev/bfs-rendering`, `kpt.dev/save-on-render-failure`).
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// The newest kpt's annotation asking for the breadth-first render order.
+pub const BFS_RENDERING: &str = "kpt.dev/bfs-rendering";
+/// The newest kpt's annotation asking to write what rendered when a step fails.
+pub const SAVE_ON_RENDER_FAILURE: &str = "kpt.dev/save-on-render-failure";
+
+impl Kptfile {
+    /// Whether an annotation says `true` as kpt's `ToCondition` reads it (any case).
+    pub fn annotation_is_true(&self, key: &str) -> bool {
+        self.annotations
+            .get(key)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
 }
 
 impl Kptfile {
@@ -126,7 +145,15 @@ fn fields_of(ty: &str) -> &'static [(&'static str, &'static str)] {
             ("labels", "map"),
             ("annotations", "map"),
         ],
-        "v1.Status" => &[("conditions", "list")],
+        // The newest kpt's render status (kpt v1.0.0-beta.67, `api/kptfile/v1`);
+        // kpt v1.0.0-beta.56 knows `conditions` only and refuses a Kptfile
+        // with `renderStatus`.
+        "v1.Status" => &[("conditions", "list"), ("renderStatus", "v1.RenderStatus")],
+        "v1.RenderStatus" => &[
+            ("mutationSteps", "list"),
+            ("validationSteps", "list"),
+            ("errorSummary", "string"),
+        ],
         _ => &[],
     }
 }
@@ -248,6 +275,16 @@ pub fn parse(path: &str, text: &str) -> Result<Kptfile> {
         );
     }
     let mut kptfile = Kptfile::default();
+    if let Some(annotations) = value
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    {
+        for (key, v) in annotations {
+            if let Some(v) = v.as_str() {
+                kptfile.annotations.insert(key.clone(), v.to_string());
+            }
+        }
+    }
     for (stage, out) in [
         ("mutators", &mut kptfile.mutators),
         ("validators", &mut kptfile.validators),
@@ -265,6 +302,7 @@ pub fn parse(path: &str, text: &str) -> Result<Kptfile> {
                     .to_string()
             };
             let mut step = Step {
+                name: text_of("name"),
                 image: text_of("image"),
                 exec: text_of("exec"),
                 config_path: text_of("configPath"),

@@ -20,7 +20,8 @@
 //! - Files whose documents are unchanged are left byte for byte; changed files are
 //!   written whole in kyaml's block style, each replaced atomically; files whose
 //!   resources all went away are deleted, and nothing else is. Nothing is written
-//!   unless the whole pipeline of every package succeeded.
+//!   unless the whole pipeline of every package succeeded, except the newest
+//!   kpt's render status in the root Kptfile ([`status`]), written either way.
 //!
 //! Modules, one job each:
 //! - [`load`]: a package from disk — files, `.krmignore`, subpackages, each
@@ -35,12 +36,13 @@
 //! - [`state`]: what a render carries from step to step ([`Rendered`]);
 //! - [`registry`]: the Lummo functions this binary runs in process;
 //! - [`kptfile`]: the Kptfile's pipeline; [`hand_edits`]: warnings for edited
-//!   generated files; [`provenance`]: where generated fields come from.
+//!   generated files; [`provenance`]: where generated fields come from;
+//! - [`status`]: the newest kpt's render status in the root Kptfile.
 //!
 //! Architecture invariant: nothing is written to the package before every
-//! pipeline succeeded ([`Rendered::commit`]); the library never exits the
-//! process or prints results (progress lines only, as kpt does) — the CLI
-//! decides what to show.
+//! pipeline succeeded ([`Rendered::commit`]), but the render status; the
+//! library never exits the process or prints results (progress lines only, as
+//! kpt does) — the CLI decides what to show.
 
 pub mod commit;
 pub mod hand_edits;
@@ -52,6 +54,7 @@ pub mod provenance;
 pub mod registry;
 pub mod runtime;
 pub mod state;
+pub mod status;
 
 pub use commit::{clean_up_on_interrupt, remove_temporaries, Change, Summary};
 pub use load::{function_config_paths, read};

@@ -50,6 +50,12 @@ impl Rendered {
     /// (kpt's e2e runner checks stdout by `strings.Contains`, which is why its
     /// `out-of-place-unwrap` expects no Kptfile.)
     pub fn unwrapped(&self) -> String {
+        // kpt reads its `-o stdout` text back; so does lummo, where the reader
+        // takes that text (it reads every text lummo prints but some anchors
+        // and tags, which the item-by-item writing below keeps as they are).
+        if let Ok(text) = kyaml_format::unwrap_resource_list(&self.resource_list()) {
+            return text;
+        }
         let printed = krm_sdk::parallel::map(&self.items, |item| {
             let (head, body) = self.list_item(item, ListForm::Unwrap);
             head + &body

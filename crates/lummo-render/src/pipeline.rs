@@ -10,6 +10,7 @@ use crate::provenance::Provenance;
 use crate::registry::*;
 use crate::runtime;
 use crate::state::*;
+use crate::status::{Failure, Outcome, SaidBy};
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::{annotations, set_file, FileRef};
 use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, Value};
@@ -88,6 +89,22 @@ fn render_with(
     }
     if let Err(error) = render_subtree(&mut rendered, &root, "") {
         rendered.discard();
+        if target == Target::InPlace {
+            // The newest kpt records the failure in the root Kptfile, the rest
+            // of the package untouched.
+            let failure = rendered.failure.clone().unwrap_or_else(|| Failure {
+                package: String::new(),
+                text: error.root_cause().to_string(),
+                said_by: SaidBy::Package,
+            });
+            if let Err(status) =
+                crate::status::write(&root, &rendered.steps, &Outcome::Error(&failure))
+            {
+                return Err(error.context(format!(
+                    "the render status could not be written into the Kptfile: {status:#}"
+                )));
+            }
+        }
         return Err(error);
     }
     Ok(rendered)
@@ -185,7 +202,38 @@ pub(crate) fn render_package(
     let kptfile_path = join(relative, "Kptfile");
     let text = std::fs::read_to_string(root.join(&kptfile_path))
         .with_context(|| format!("{kptfile_path} can't be read"))?;
-    let kptfile = kptfile::parse(&kptfile_path, &text)?;
+    let kptfile = match kptfile::parse(&kptfile_path, &text) {
+        Ok(kptfile) => kptfile,
+        Err(error) => {
+            // kpt finds a subpackage's Kptfile unreadable while listing its
+            // parent's subpackages; YAML syntax errors keep their words.
+            let message = error.to_string();
+            if let (false, Some((_, details))) =
+                (relative.is_empty(), message.split_once("\n\nDetails:\n"))
+            {
+                rendered.failed_with(
+                    &parent_package(root, relative),
+                    format!(
+                        "pkg ./{relative}: error reading Kptfile at \"./{relative}\": {details}"
+                    ),
+                    SaidBy::Subpackages,
+                );
+            }
+            return Err(error);
+        }
+    };
+    if relative.is_empty() && kptfile.annotation_is_true(kptfile::BFS_RENDERING) {
+        // Not the order lummo renders in: refused, rather than rendered in
+        // another order than the package asks for.
+        bail!(
+            "{kptfile_path}: metadata.annotations: `{}: \"true\"` asks for the newest kpt's \
+             breadth-first order (each package's pipeline before its subpackages', seeing \
+             only itself and what is below it), which lummo render does not follow yet: it \
+             renders subpackages first, kpt's default. Remove the annotation, or render with \
+             `kpt fn render` (kpt v1.0.0-beta.67 or later)",
+            kptfile::BFS_RENDERING
+        );
+    }
     rendered.packages += 1;
     let has_pipeline = kptfile.steps().next().is_some();
     let mut items = Vec::new();
@@ -205,22 +253,60 @@ pub(crate) fn render_package(
         }
     }
     let local = read_local(rendered, root, relative)?;
-    check_config_paths(&kptfile, &local)?;
+    if let Err(error) = check_config_paths(&kptfile, &local) {
+        // kpt's `ValidatePipeline` error, bare (no `pipeline.run`); its
+        // `ValidateError` ends with a line break.
+        rendered.failed_with(
+            relative,
+            format!("{}\n", error.root_cause()),
+            SaidBy::Package,
+        );
+        return Err(error);
+    }
     items.extend(local);
     // kpt checks every input of every package, pipeline or not (kpt `AreKRM`).
     // Every such input at once (kpt stops at the first), each with its fix.
-    let problems: Vec<String> = items
+    let problems: Vec<(String, String)> = items
         .iter()
         .filter_map(|item| {
             let reason = is_krm(item).err()?;
             let path = item.file_ref().map(|f| f.path).unwrap_or_default();
-            Some(format!("{path}: {reason}{}", krm_fix(item, reason)))
+            Some((
+                format!("{path}: {reason}"),
+                format!("{path}: {reason}{}", krm_fix(item, reason)),
+            ))
         })
         .collect();
-    if !problems.is_empty() {
+    if let Some((first, _)) = problems.first() {
+        let kpt = format!("input resource list must contain only KRM resources: {first}");
+        // kpt: a package with a pipeline refuses it in its first step's runner
+        // (that step's `executionError`), one without in `runPipeline`.
+        if let Some(step) = kptfile.steps().next() {
+            let stage = if kptfile.mutators.is_empty() {
+                Stage::Validators
+            } else {
+                Stage::Mutators
+            };
+            rendered
+                .steps
+                .push(unstarted_step(relative, stage, step, kpt.clone()));
+        }
+        rendered.failed_with(
+            relative,
+            kpt,
+            if has_pipeline {
+                SaidBy::Pipeline
+            } else {
+                SaidBy::Package
+            },
+        );
         bail!(
             "input resource list must contain only KRM resources: {}",
-            problems.join("\n  ")
+            problems
+                .iter()
+                .map(|(_, lummo)| lummo.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
         );
     }
     let at = PackageAt {
@@ -234,19 +320,43 @@ pub(crate) fn render_package(
         (Stage::Validators, &kptfile.validators),
     ] {
         for step in steps {
-            items = match run_step(rendered, &at, stage, step, items)? {
-                StepOutcome::Next(items) => items,
-                StepOutcome::Failed(items) => return Ok(items),
+            items = match run_step(rendered, &at, stage, step, items) {
+                Ok(StepOutcome::Next(items)) => items,
+                Ok(StepOutcome::Failed(items)) => return Ok(items),
+                Err(error) => {
+                    rendered.failed_with(
+                        relative,
+                        error.root_cause().to_string(),
+                        SaidBy::Pipeline,
+                    );
+                    return Err(error);
+                }
             };
         }
     }
     Ok(items)
 }
 
+/// The package a subpackage at `relative` belongs to: its nearest folder above
+/// with a Kptfile ("" for the root).
+fn parent_package(root: &Path, relative: &str) -> String {
+    let mut folder = Path::new(relative);
+    while let Some(parent) = folder.parent() {
+        if parent.as_os_str().is_empty() {
+            break;
+        }
+        if root.join(parent).join("Kptfile").is_file() {
+            return parent.to_string_lossy().into_owned();
+        }
+        folder = parent;
+    }
+    String::new()
+}
+
 /// The pipeline stage a step belongs to: a mutator's output replaces the items;
 /// a validator's is checked and dropped (kpt keeps the input whatever it returns).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stage {
+pub enum Stage {
     Mutators,
     Validators,
 }
@@ -279,7 +389,14 @@ pub(crate) fn run_step(
     step: &Step,
     mut items: Vec<Item>,
 ) -> Result<StepOutcome> {
-    let runner = step_runner(step, &rendered.settings).map_err(|e| {
+    let runner = step_runner(step, &rendered.settings);
+    if let Err(error) = &runner {
+        let why = error.root_cause().to_string();
+        rendered
+            .steps
+            .push(unstarted_step(at.relative, stage, step, why));
+    }
+    let runner = runner.map_err(|e| {
         // kpt says this one bare; scripts match on it.
         if matches!(e.downcast_ref(), Some(PipelineError::NeedsAllowExec)) {
             e
@@ -339,6 +456,7 @@ pub(crate) fn run_step(
     record_step(
         rendered,
         at,
+        stage,
         step,
         &runner,
         &label,
@@ -371,11 +489,23 @@ pub(crate) fn run_step(
     }
     // What kpt's function runner does to every function's output.
     default_paths(&mut list.items);
-    if stage != Stage::Mutators {
-        are_krm(&list.items)?;
-    }
+    let checked = if stage == Stage::Mutators {
+        mutator_output(rendered, at, &runner, external_exit.as_ref(), list.items)
+    } else {
+        are_krm(&list.items).map(|()| Vec::new())
+    };
+    let output = match checked {
+        Ok(output) => output,
+        Err(error) => {
+            // kpt's runner refuses the output before it records the function's
+            // result: the status shows the refusal as the step's executionError.
+            if let Some(record) = rendered.steps.last_mut() {
+                record.execution_error = Some(error.root_cause().to_string());
+            }
+            return Err(error);
+        }
+    };
     if stage == Stage::Mutators {
-        let output = mutator_output(rendered, at, &runner, external_exit.as_ref(), list.items)?;
         let recording = rendered.settings.provenance == Provenance::Record;
         if let (true, Runner::Native(function)) = (recording, &runner) {
             rendered.tracker.emitted(function.name, origins, &output);
@@ -391,6 +521,41 @@ pub(crate) fn run_step(
         }
     }
     Ok(StepOutcome::Next(items))
+}
+
+/// A step's function as the newest kpt's render status names it: an image
+/// without a registry path gets kpt's default one (`ResolveToImage` with
+/// `GHCRImagePrefix`: `set-labels:latest` is
+/// `ghcr.io/kptdev/krm-functions-catalog/set-labels:latest`); an exec as written.
+fn status_reference(step: &Step) -> String {
+    if !step.image.is_empty() && !step.image.contains('/') {
+        format!("ghcr.io/kptdev/krm-functions-catalog/{}", step.image)
+    } else {
+        step.reference().to_string()
+    }
+}
+
+/// The record of a step that never ran (its runner could not start, or kpt's
+/// runner refused its input): in the render status with kpt's
+/// `executionError`, not in the results file.
+fn unstarted_step(package: &str, stage: Stage, step: &Step, why: String) -> StepRecord {
+    StepRecord {
+        field: if step.exec.is_empty() {
+            "image"
+        } else {
+            "exec"
+        },
+        reference: step.reference().to_string(),
+        exit_code: 1,
+        stderr: String::new(),
+        results: Vec::new(),
+        name: step.name.clone(),
+        kptfile_reference: status_reference(step),
+        stage,
+        package: package.to_string(),
+        execution_error: Some(why),
+        ran: false,
+    }
 }
 
 /// The folder, relative to the pipeline's package, of the subpackage whose
@@ -449,6 +614,7 @@ fn step_input(items: &mut Vec<Item>, chosen: &[bool], selective: bool, stage: St
 fn record_step(
     rendered: &mut Rendered,
     at: &PackageAt,
+    stage: Stage,
     step: &Step,
     runner: &Runner,
     label: &str,
@@ -469,6 +635,12 @@ fn record_step(
         exit_code: external_exit.map_or(i32::from(list.has_errors()), |e| e.code),
         stderr: external_exit.map(|e| e.stderr.clone()).unwrap_or_default(),
         results: list.results.clone(),
+        name: step.name.clone(),
+        kptfile_reference: status_reference(step),
+        stage,
+        package: at.relative.to_string(),
+        execution_error: None,
+        ran: true,
     });
     rendered.timings.push((
         at.package.clone(),
@@ -1026,12 +1198,21 @@ pub(crate) fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
                 .into_iter()
                 .find_map(|key| item.annotation(key).filter(|i| i.parse::<u32>().is_err()))
                 .map(str::to_string);
+            // kpt's `adjustRelPath` rewrites the path alone: an object a function
+            // added without an index prints without one (the file writer numbers it).
+            let indexed = [annotations::INDEX, annotations::LEGACY_INDEX]
+                .into_iter()
+                .any(|key| item.annotation(key).is_some());
             item.update(|v| {
                 if let Some(file) = &path {
                     set_file(v, file);
                     if let Some(index) = &raw_index {
                         v.set_annotation(annotations::INDEX, index);
                         v.set_annotation(annotations::LEGACY_INDEX, index);
+                    }
+                    if !indexed {
+                        v.remove_annotation(annotations::INDEX);
+                        v.remove_annotation(annotations::LEGACY_INDEX);
                     }
                 }
                 v.remove_annotation(PACKAGE_PATH);

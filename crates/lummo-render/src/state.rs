@@ -4,6 +4,7 @@
 use crate::commit::*;
 use crate::kptfile;
 use crate::load::*;
+use crate::status::SaidBy;
 use krm_sdk::{Item, ResultItem};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ pub struct Rendered {
     /// Error results of external functions that exited 0: kpt goes on (it judges a
     /// function by its exit code), and so does the render.
     pub(crate) tolerated_errors: usize,
+    /// What stopped the render, in kpt's words, for the render status (the
+    /// first error; a failing step's results are in `findings`).
+    pub(crate) failure: Option<crate::status::Failure>,
     /// (package, function, milliseconds) per step.
     pub timings: Vec<(String, String, f64)>,
     /// Every step that ran, in order, as kpt's `--results-dir` records it.
@@ -85,7 +89,8 @@ pub struct Rendered {
     pub(crate) progress: Option<String>,
 }
 
-/// One step as kpt's results file records it (`fnresult.Result`).
+/// One step as kpt's results file records it (`fnresult.Result`), and as the
+/// newest kpt's render status records it (`PipelineStepResult`, [`crate::status`]).
 pub struct StepRecord {
     /// `image` or `exec`, as the step names its function.
     pub field: &'static str,
@@ -95,6 +100,21 @@ pub struct StepRecord {
     pub stderr: String,
     /// Its results as the function gave them.
     pub results: Vec<ResultItem>,
+    /// The step's `name:` in the Kptfile ("" when it has none).
+    pub name: String,
+    /// The image (a `tag:` range resolved, kpt's default registry path added to
+    /// a bare name) or exec as the newest kpt's render status records the step;
+    /// `reference` is what ran.
+    pub kptfile_reference: String,
+    pub stage: crate::pipeline::Stage,
+    /// Root-relative folder of the package whose pipeline ran the step.
+    pub package: String,
+    /// Why the step could not start, or why kpt's runner refused its output
+    /// (kpt's `executionError`: the status then shows exit code 1 and no results).
+    pub execution_error: Option<String>,
+    /// Whether the function ran: a step that could not start is in the render
+    /// status only, not in the results file (kpt records only what ran).
+    pub ran: bool,
 }
 
 /// Where a subtree's progress lines go: kept until it is merged (it renders
@@ -113,6 +133,7 @@ impl Rendered {
             items: Vec::new(),
             findings: Vec::new(),
             tolerated_errors: 0,
+            failure: None,
             timings: Vec::new(),
             steps: Vec::new(),
             ran: BTreeMap::new(),
@@ -156,6 +177,7 @@ impl Rendered {
             items,
             findings,
             tolerated_errors,
+            failure,
             timings,
             steps,
             ran,
@@ -183,6 +205,9 @@ impl Rendered {
         self.items.extend(items);
         self.findings.extend(findings);
         self.tolerated_errors += tolerated_errors;
+        if self.failure.is_none() {
+            self.failure = failure;
+        }
         self.timings.extend(timings);
         self.steps.extend(steps);
         self.ran.extend(ran);
@@ -199,6 +224,17 @@ impl Rendered {
             mine.updated.extend(theirs.updated);
             mine.deletions.extend(theirs.deletions);
         }
+    }
+
+    /// Records, for the render status, the first error that stops the render:
+    /// in kpt's words, with the package it stopped in and which of kpt's
+    /// operations says it.
+    pub(crate) fn failed_with(&mut self, package: &str, text: String, said_by: SaidBy) {
+        self.failure.get_or_insert(crate::status::Failure {
+            package: package.to_string(),
+            text,
+            said_by,
+        });
     }
 
     /// Prints a step's progress lines, or keeps them until the subtree is merged.

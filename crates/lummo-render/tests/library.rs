@@ -53,7 +53,8 @@ fn renders_are_deterministic() {
 }
 
 /// An `exec:` step without permission is the typed error callers match on,
-/// with kpt's words, and nothing is written.
+/// with kpt's words, and nothing is written but the newest kpt's render status
+/// (as kpt v1.0.0-beta.67 writes it in its e2e case exec-without-permissions).
 #[test]
 fn exec_without_permission_is_a_typed_error() {
     let dir = std::env::temp_dir().join(format!("lummo-render-exec-{}", std::process::id()));
@@ -74,8 +75,67 @@ fn exec_without_permission_is_a_typed_error() {
     );
     assert_eq!(
         std::fs::read_to_string(dir.join("Kptfile")).unwrap(),
+        format!(
+            "{kptfile}{}",
+            r#"status:
+  conditions:
+    - type: Rendered
+      status: "False"
+      reason: RenderFailed
+      message: |-
+        pkg.render: pkg .:
+        	pipeline.run: must run with `--allow-exec` option to allow running function binaries
+  renderStatus:
+    mutationSteps:
+      - exec: ./fn.sh
+        executionError: must run with `--allow-exec` option to allow running function binaries
+        exitCode: 1
+    errorSummary: './fn.sh: must run with `--allow-exec` option to allow running function binaries'
+"#
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An in-place render writes the newest kpt's render status after the files,
+/// keeps the Kptfile's comments (kpt would drop them), and a second render
+/// changes nothing; a render for `-o` or `--check` writes none.
+#[test]
+fn the_render_status_is_written_in_place_only_and_once() {
+    let dir = std::env::temp_dir().join(format!("lummo-render-status-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let kptfile = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app # the app\npipeline:\n  mutators:\n  - name: labels\n    image: ghcr.io/kptdev/krm-functions-catalog/set-labels:latest\n    configMap:\n      tier: backend\n";
+    std::fs::write(dir.join("Kptfile"), kptfile).unwrap();
+    std::fs::write(
+        dir.join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+    )
+    .unwrap();
+    // For `-o` (the items): nothing written.
+    render(&dir, Settings::default(), Target::Items).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Kptfile")).unwrap(),
         kptfile
     );
+    let mut rendered = render(&dir, Settings::default(), Target::InPlace).unwrap();
+    rendered.commit().unwrap();
+    let once = std::fs::read_to_string(dir.join("Kptfile")).unwrap();
+    assert!(
+        once.starts_with("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app # the app\n  labels:\n    tier: backend\n"),
+        "{once}"
+    );
+    assert!(
+        once.ends_with("status:\n  conditions:\n    - type: Rendered\n      status: \"True\"\n      reason: RenderSuccess\n  renderStatus:\n    mutationSteps:\n      - name: labels\n        image: ghcr.io/kptdev/krm-functions-catalog/set-labels:latest\n        exitCode: 0\n        results:\n          - message: set 2 labels in total\n            severity: info\n"),
+        "{once}"
+    );
+    let mut rendered = render(&dir, Settings::default(), Target::InPlace).unwrap();
+    let summary = rendered.commit().unwrap();
+    assert_eq!(std::fs::read_to_string(dir.join("Kptfile")).unwrap(), once);
+    assert!(summary.updated.is_empty(), "{:?}", summary.updated);
+    // --check: the status is no change.
+    let rendered = render(&dir, Settings::default(), Target::Items).unwrap();
+    assert!(rendered.changes().unwrap().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -3,8 +3,9 @@
 //! `xtask generate [--check]` writes the JSON Schema, CRD and reference page of every
 //! Lummo kind from the Rust types.
 //!
-//! `xtask extract-schemas <crd-dir> <out-dir> [--check]` writes, for every served
-//! version of every CRD in `<crd-dir>`, its `openAPIV3Schema` with descriptions
+//! `xtask extract-schemas <crd-dir>... <out-dir> [--check]` writes, for every served
+//! version of every CRD in the `<crd-dir>`s (`../shared/crds`, and
+//! `schemas/upstream-crds` for the upstream CRDs it lacks), its `openAPIV3Schema` with descriptions
 //! stripped to `<out-dir>/<group>_<kind>_<version>.json`. With `--check` it writes
 //! nothing and fails when the committed copy differs from what it would write.
 
@@ -14,6 +15,9 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+const USAGE: &str =
+    "usage: xtask extract-schemas <crd-dir>... <out-dir> [--check] | xtask generate [--check]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,12 +29,20 @@ fn main() -> ExitCode {
     {
         ["generate"] => generate(false),
         ["generate", "--check"] => generate(true),
-        ["extract-schemas", crds, out] => extract(Path::new(crds), Path::new(out), false),
-        ["extract-schemas", crds, out, "--check"] => extract(Path::new(crds), Path::new(out), true),
-        _ => Err(
-            "usage: xtask extract-schemas <crd-dir> <out-dir> [--check] | xtask generate [--check]"
-                .to_string(),
-        ),
+        ["extract-schemas", rest @ ..] if rest.len() >= 2 => {
+            let (check, rest) = match rest.split_last() {
+                Some((&"--check", rest)) => (true, rest),
+                _ => (false, rest),
+            };
+            match rest.split_last() {
+                Some((out, crds)) if !crds.is_empty() => {
+                    let crds: Vec<&Path> = crds.iter().map(Path::new).collect();
+                    extract(&crds, Path::new(out), check)
+                }
+                _ => Err(USAGE.to_string()),
+            }
+        }
+        _ => Err(USAGE.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,8 +87,15 @@ fn generate(check: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn extract(crds: &Path, out: &Path, check: bool) -> Result<(), String> {
-    let wanted = schemas_of(crds)?;
+fn extract(crds: &[&Path], out: &Path, check: bool) -> Result<(), String> {
+    let mut wanted = BTreeMap::new();
+    for dir in crds {
+        for (name, text) in schemas_of(dir)? {
+            if wanted.insert(name.clone(), text).is_some() {
+                return Err(format!("{name}: a CRD in more than one of the folders"));
+            }
+        }
+    }
     if check {
         return compare(out, &wanted);
     }

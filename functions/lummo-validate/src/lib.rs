@@ -13,7 +13,7 @@ mod references;
 use krm_sdk::generate::Hashes;
 use krm_sdk::openapi::{self, SchemaSet};
 use krm_sdk::yaml::{parse_documents, Limits};
-use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{ObjectExt, ResourceList, ResultItem, Severity, Value};
 use lummo_core::descriptor::{Descriptor, KindDoc};
 use lummo_core::function::{Collector, Function, FunctionConfig, Output, Role};
 use lummo_core::resources::ROLLOUT;
@@ -50,6 +50,7 @@ impl Function for Validate {
         problems.extend(references::check(package, &generated));
         problems.extend(custom_resources(package, config));
         problems.extend(builtin_objects(package));
+        drop_superseded_warnings(&mut problems);
         Output {
             generated: Vec::new(),
             problems,
@@ -184,6 +185,26 @@ fn run_pipeline(list: &ResourceList) -> (Vec<ResultItem>, Vec<krm_sdk::Item>) {
         }));
     }
     (results, generated)
+}
+
+/// One verdict per field: a generator's warning about an object's field that
+/// another check reports as an error goes, since the error knows more (metrics
+/// on `http`: lummo-workload guesses from the port's name that a route may
+/// reach it, `references.rs` names the LummoNetworking route that does).
+fn drop_superseded_warnings(problems: &mut Vec<ResultItem>) {
+    let errors: Vec<(Option<krm_sdk::ResourceRef>, String)> = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .filter_map(|p| Some((p.resource_ref.clone(), p.field.as_ref()?.path.clone())))
+        .collect();
+    problems.retain(|p| {
+        p.severity != Severity::Warning
+            || !p.field.as_ref().is_some_and(|field| {
+                errors
+                    .iter()
+                    .any(|(object, path)| *object == p.resource_ref && *path == field.path)
+            })
+    });
 }
 
 /// Every custom resource against the schemas: embedded, from the package's own

@@ -57,6 +57,12 @@ const MIN_QUERY_WINDOW_SECONDS: i64 = 30;
 /// The shortest initialDelay with the default query: the canary's first scrape
 /// (up to one interval after it is ready) and three more.
 const MIN_INITIAL_DELAY_SECONDS: i64 = 60;
+/// The default analysis query fails a measurement only when its 5xx exceed
+/// the errors `successRate` allows by more than this many standard deviations
+/// of a Poisson count: a canary exactly at the limit exceeds it by chance in
+/// about 2.3% of its measurements (normal approximation), and `failureLimit + 1`
+/// of them are needed to abort.
+const NOISE_SIGMAS: u32 = 2;
 /// The ports LummoNetworking routes to.
 const ROUTED_PORTS: [&str; 2] = ["http", "grpc"];
 /// The label Argo Rollouts puts on each ReplicaSet's pods.
@@ -480,6 +486,13 @@ impl Context<'_> {
                 "strategy.analysis.successRate",
                 format!("must be a ratio in (0, 1], found {}", analysis.success_rate),
             );
+        } else if default_query && analysis.success_rate == 1.0 {
+            // The default query passes a measurement once its requests are
+            // enough for the budget to allow one error; a budget of 0 never is.
+            self.error(
+                "strategy.analysis.successRate",
+                "1 allows no error, so no number of requests can show it is met: every measurement of the default query is inconclusive and every canary pauses for a person; use the rate you can accept, e.g. `0.999` (judged once a measurement holds 1000 requests)",
+            );
         }
         if strategy.contains_key("blueGreen") {
             self.error(
@@ -549,22 +562,16 @@ impl Context<'_> {
                 None => {}
             }
         }
-        let (limit_name, limit) = if analysis.inconclusive_limit() > analysis.failure_limit {
-            ("inconclusiveLimit", analysis.inconclusive_limit())
-        } else {
-            ("failureLimit", analysis.failure_limit)
-        };
         if total < needed {
             self.error("strategy.canary.steps", format!(
-                "the pauses after step {ANALYSIS_STARTING_STEP} last {}, but the analysis needs {} to abort a failing canary (initialDelay {} + ({} {} + 1) × interval {}): background analysis ends with the last step, so this canary would be promoted before it can fail; lengthen the pauses (e.g. `{{pause: {{duration: {}}}}}` after setWeight), or lower {}, interval or initialDelay",
+                "the pauses after step {ANALYSIS_STARTING_STEP} last {}, but the analysis needs {} to stop a failing canary (initialDelay {} + (failureLimit {} + inconclusiveLimit {} + 1) × interval {}: Argo Rollouts counts failed and inconclusive measurements apart, so a failing canary whose first measurements were inconclusive needs that many): background analysis ends with the last step, so this canary could be promoted before it fails; lengthen the pauses (e.g. `{{pause: {{duration: {}}}}}` after setWeight), or lower failureLimit, inconclusiveLimit, interval or initialDelay",
                 GoDuration::from_secs(total.max(0) as u64).as_str(),
                 GoDuration::from_secs(needed as u64).as_str(),
                 analysis.initial_delay.as_str(),
-                limit_name,
-                limit,
+                analysis.failure_limit,
+                analysis.inconclusive_limit(),
                 analysis.interval.as_str(),
                 GoDuration::from_secs((needed - total).max(0) as u64).as_str(),
-                limit_name,
             ));
         }
     }
@@ -917,7 +924,11 @@ impl Context<'_> {
         let (provider, success, failure) = match (&analysis.prometheus, &analysis.datadog) {
             (Some(p), _) => {
                 let query = p.query.clone().unwrap_or_else(|| {
-                    prometheus_query(&self.spec.spec.app, analysis.interval.as_str())
+                    prometheus_query(
+                        &self.spec.spec.app,
+                        analysis.interval.as_str(),
+                        analysis.success_rate,
+                    )
                 });
                 (
                     json!({ "prometheus": { "address": p.address, "query": query } }),
@@ -960,15 +971,37 @@ impl Context<'_> {
 /// (prometheus-operator pkg/prometheus/promcfg.go); there is no `service` label,
 /// which only ServiceMonitor targets get. `rollouts_pod_template_hash` (from
 /// podTargetLabels) keeps the canary's pods apart from the stable ones. The
-/// error ratio is taken from the 5xx series `or vector(0)`, so a canary that
+/// errors are taken from the 5xx series `or vector(0)`, so a canary that
 /// answers only errors (no non-5xx series at all) still yields a number.
-fn prometheus_query(app: &str, window: &str) -> String {
+///
+/// Argo Rollouts judges each measurement by its value alone
+/// (utils/evaluate/evaluate.go), with no idea of how many requests it holds, so
+/// the query carries the statistics a ratio of a few requests lacks:
+/// - it fails only when the window's 5xx exceed the errors `successRate` allows
+///   by more than [`NOISE_SIGMAS`] standard deviations of a Poisson count
+///   (`√allowed`): a healthy canary well inside its budget is not aborted because
+///   two of its minutes drew a few more errors than average;
+/// - it passes only when the window holds at least the requests in which
+///   `successRate` allows one error (`requests × (1 − successRate) ≥ 1`, 100 at
+///   0.99): with fewer, no error count shows the rate is met, so the vector is
+///   empty and the measurement Inconclusive, as for a canary without traffic —
+///   a failing canary with a trickle of requests pauses for a person instead of
+///   being promoted on minutes that happened to hold no error.
+/// The value is the success rate credited with that tolerance, at most 1; the
+/// conditions compare it with `successRate` as written. Proven over time by
+/// scripts/rollout_model.py and, measurement by measurement, by the real promtool.
+fn prometheus_query(app: &str, window: &str, success_rate: f64) -> String {
     let selector = format!(
         "namespace=\"{{{{args.namespace}}}}\",job=\"{{{{args.namespace}}}}/{app}\",rollouts_pod_template_hash=\"{{{{args.canary-hash}}}}\""
     );
-    format!(
-        "1 - (sum(rate(http_requests_total{{{selector},code=~\"5..\"}}[{window}])) or vector(0)) / sum(rate(http_requests_total{{{selector}}}[{window}]))"
-    )
+    let requests = format!("sum(increase(http_requests_total{{{selector}}}[{window}]))");
+    let errors = format!(
+        "(sum(increase(http_requests_total{{{selector},code=~\"5..\"}}[{window}])) or vector(0))"
+    );
+    let allowed = format!("{requests} * (1 - {success_rate})");
+    let score =
+        format!("clamp_max(1 - ({errors} - {NOISE_SIGMAS} * sqrt({allowed})) / {requests}, 1)");
+    format!("({score} < {success_rate}) or ({score} and on() ({allowed} >= 1))")
 }
 
 /// Failed reads of a trigger's metric in a row before KEDA uses the fallback

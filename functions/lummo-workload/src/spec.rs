@@ -337,17 +337,25 @@ struct StrategySchema {
     /// `interval` (1m), the success rate of the canary's requests in the last
     /// `interval`. A failing canary fails `failureLimit + 1` (3) measurements by
     /// about 3m in and is aborted and rolled back before the steps end: the
-    /// default steps pause `initialDelay + (failureLimit + 1) × interval` (4m; the
-    /// larger of failureLimit and inconclusiveLimit) in all (2m at 20%, 2m at
-    /// 50%), and given steps must pause at least as long
-    /// after the first step (an error otherwise). A healthy canary is promoted
+    /// default steps pause `initialDelay + (failureLimit + inconclusiveLimit + 1)
+    /// × interval` (6m: Argo Rollouts counts failed and inconclusive
+    /// measurements apart, so a failing canary whose first measurements were
+    /// inconclusive needs that many) in all (3m at 20%, 3m at 50%), and given
+    /// steps must pause at least as long after the first step (an error
+    /// otherwise). A healthy canary is promoted
     /// when the last pause ends, by the controller alone. A measurement without
     /// data or traffic is inconclusive; more than `inconclusiveLimit` of them
     /// pause the Rollout (`InconclusiveAnalysisRun`) for a person to promote or
     /// abort: a canary that gets no traffic is paused about 3m in. A warm-up is
-    /// tolerated while it fails at most `failureLimit` measurements. Proven by
-    /// scripts/rollout_model.py (Argo Rollouts' controllers over time) and the
-    /// real promtool.
+    /// tolerated while it fails at most `failureLimit` measurements. With the
+    /// default query a measurement fails only when the window's 5xx exceed the
+    /// errors `successRate` allows by more than chance (2 × the square root of
+    /// that number), and passes only when the window holds the requests in
+    /// which `successRate` allows one error (20 at 0.95, 100 at 0.99); with
+    /// fewer it is inconclusive, so a canary with a trickle of traffic pauses
+    /// for a person, like one without, instead of being promoted on minutes
+    /// that held no error. Proven by scripts/rollout_model.py (Argo Rollouts'
+    /// controllers over time) and the real promtool.
     analysis: Option<Analysis>,
 }
 
@@ -357,7 +365,8 @@ struct StrategySchema {
 pub struct Analysis {
     pub prometheus: Option<PrometheusAnalysis>,
     pub datadog: Option<DatadogAnalysis>,
-    /// Lowest acceptable success rate, 0 < x ≤ 1.
+    /// Lowest acceptable success rate, 0 < x ≤ 1 (below 1 with the default
+    /// query: a rate of 1 allows no error, so no measurement could pass).
     #[serde(default = "success_rate")]
     pub success_rate: f64,
     /// How often to measure, as Argo Rollouts reads it (Go `time.ParseDuration`).
@@ -385,14 +394,19 @@ impl Analysis {
     }
 
     /// Seconds the canary's pauses must last, from the analysis' start, for a
-    /// failing canary to abort (and one without traffic to pause) before the
-    /// last step: the initial delay, then `failureLimit + 1` failed (or
-    /// `inconclusiveLimit + 1` inconclusive) measurements, one interval apart,
-    /// and one interval of slack for the last one to be taken and seen.
+    /// failing canary to abort (or pause, when too few of its measurements
+    /// hold data) before the last step: the initial delay, then
+    /// `failureLimit + inconclusiveLimit + 1` measurements, one interval apart,
+    /// and one interval of slack for the last one to be taken and seen. Argo
+    /// Rollouts counts failed and inconclusive measurements apart
+    /// (analysis/analysis.go assessMetricStatus: failed > failureLimit, or
+    /// inconclusive > inconclusiveLimit), so only that many measurements
+    /// without a success are sure to exceed one of the limits; a canary whose
+    /// first minutes held too few requests and whose later ones fail needs
+    /// them all (found by scripts/rollout_model.py's random specs).
     pub fn needed_seconds(&self) -> i64 {
-        let limit = self.failure_limit.max(self.inconclusive_limit());
-        self.initial_delay.as_secs().max(0)
-            + (i64::from(limit) + 1) * self.interval.as_secs().max(0)
+        let measurements = i64::from(self.failure_limit) + i64::from(self.inconclusive_limit()) + 1;
+        self.initial_delay.as_secs().max(0) + measurements * self.interval.as_secs().max(0)
     }
 }
 

@@ -1,0 +1,214 @@
+//! kpt's `-o unwrap` and `-o DIR` (kptdev/kpt `pkg/lib/util/cmdutil/cmdutil.go`,
+//! `WriteFnOutput` and `WriteToOutput`): the ResourceList that `-o stdout`
+//! prints, read back by kyaml's `ByteReader` and written again — to one stream
+//! by a `ByteWriter`, or to one file per path by a `LocalPackageWriter`.
+//!
+//! Going through the printed text is what decides where the comments land: the
+//! reader gives a comment after an item to whatever go-yaml's parser attaches
+//! it to inside the list (an item's foot comment printed at the item's indent
+//! comes back as a foot comment of its last key, and is written indented), and
+//! one encoder writes the whole stream, so a line comment go-yaml's emitter
+//! still holds at the end of a document is written into the next one.
+
+use crate::node::{Document, Kind, Node};
+use crate::{emit_documents, parse, Error, SeqIndent};
+
+/// The reader's annotations kpt's writers clear (`ByteWriter` without
+/// `KeepReaderAnnotations`: both index spellings and the sequence indent;
+/// `WriteToOutput`'s `ClearAnnotations` and `LocalPackageWriter`: both path
+/// spellings).
+const CLEARED: [&str; 5] = [
+    "config.kubernetes.io/index",
+    "config.kubernetes.io/path",
+    "internal.config.kubernetes.io/index",
+    "internal.config.kubernetes.io/path",
+    "internal.config.kubernetes.io/seqindent",
+];
+
+/// `-o unwrap`: each item of the printed ResourceList as a document of one YAML
+/// stream, the reader's annotations cleared, each in the sequence indent its
+/// seqindent annotation names.
+pub fn unwrap_resource_list(text: &str) -> Result<String, Error> {
+    let items = read_items(text)?;
+    let (docs, indents): (Vec<Document>, Vec<SeqIndent>) = items.into_iter().map(written).unzip();
+    Ok(emit_documents(&docs, &indents))
+}
+
+/// `-o DIR`: the files kyaml's `LocalPackageWriter` writes from the printed
+/// ResourceList, as (path in the package, text), in path order. Items of one
+/// path are sorted by their index annotation (`kioutil.SortNodes`, stable);
+/// an item without a path, or with an index that is not a number, is
+/// [`Error::Unsupported`]: the caller checks those before printing.
+pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
+    let mut files: std::collections::BTreeMap<String, Vec<(String, Node)>> = Default::default();
+    for item in read_items(text)? {
+        let path = annotation(&item, "internal.config.kubernetes.io/path")
+            .or_else(|| annotation(&item, "config.kubernetes.io/path"))
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| Error::Unsupported("an item without a path annotation".into()))?
+            .to_string();
+        let index = annotation(&item, "internal.config.kubernetes.io/index")
+            .or_else(|| annotation(&item, "config.kubernetes.io/index"))
+            .unwrap_or("")
+            .to_string();
+        files.entry(path).or_default().push((index, item));
+    }
+    let mut written_files = Vec::with_capacity(files.len());
+    for (path, mut items) in files {
+        sort_by_index(&mut items)?;
+        let (docs, indents): (Vec<Document>, Vec<SeqIndent>) = items
+            .into_iter()
+            .map(|(_, item)| written(item))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .unzip();
+        written_files.push((path, emit_documents(&docs, &indents)));
+    }
+    Ok(written_files)
+}
+
+/// `kioutil.SortNodes` within one file: stable, an item without an index
+/// first, indexes compared as numbers — parsed only when two differ, so one
+/// item alone may carry any index.
+fn sort_by_index(items: &mut [(String, Node)]) -> Result<(), Error> {
+    let mut failed = None;
+    items.sort_by(|(a, _), (b, _)| {
+        use std::cmp::Ordering;
+        if failed.is_some() || a == b {
+            return Ordering::Equal;
+        }
+        match (a.is_empty(), b.is_empty()) {
+            (true, _) => return Ordering::Less,
+            (_, true) => return Ordering::Greater,
+            _ => {}
+        }
+        match (a.parse::<i64>(), b.parse::<i64>()) {
+            (Ok(a), Ok(b)) => a.cmp(&b),
+            (Err(_), _) => {
+                failed = Some(a.clone());
+                Ordering::Equal
+            }
+            (_, Err(_)) => {
+                failed = Some(b.clone());
+                Ordering::Equal
+            }
+        }
+    });
+    match failed {
+        Some(index) => Err(Error::Unsupported(format!("index annotation `{index}`"))),
+        None => Ok(()),
+    }
+}
+
+/// The items of a ResourceList text, as go-yaml's parser reads them (each item
+/// node is taken out of the list as it is: `yaml.NewRNode(items.Content()[i])`).
+fn read_items(text: &str) -> Result<Vec<Node>, Error> {
+    let Some(doc) = parse::parse_document(text)? else {
+        return Ok(Vec::new());
+    };
+    let root = doc.root;
+    if root.kind != Kind::Mapping {
+        return Err(Error::Unsupported(
+            "a ResourceList that is not a mapping".into(),
+        ));
+    }
+    let mut children = root.children.into_iter();
+    while let (Some(key), Some(value)) = (children.next(), children.next()) {
+        if key.value == "items" {
+            return match value.kind {
+                Kind::Sequence => Ok(value.children),
+                _ if value.children.is_empty() => Ok(Vec::new()),
+                _ => Err(Error::Unsupported(
+                    "ResourceList items that are not a list".into(),
+                )),
+            };
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// An item as a `ByteWriter` encodes it: its seqindent read, the reader's
+/// annotations cleared, then empty annotations and metadata
+/// (`yaml.ClearEmptyAnnotations`); a document without head or foot of its own
+/// (`encoder.Encode` of a mapping node opens an implicit document).
+fn written(mut item: Node) -> (Document, SeqIndent) {
+    let indent = match annotation(&item, "internal.config.kubernetes.io/seqindent") {
+        Some("wide") => SeqIndent::Wide,
+        _ => SeqIndent::Compact,
+    };
+    crate::restore::remove_annotations(&mut item, &CLEARED);
+    crate::clear_empty_annotations(&mut item);
+    crate::clear_empty_metadata(&mut item);
+    let doc = Document {
+        head: String::new(),
+        foot: String::new(),
+        root: item,
+    };
+    (doc, indent)
+}
+
+/// The value of a scalar annotation of an object node.
+fn annotation<'a>(root: &'a Node, key: &str) -> Option<&'a str> {
+    crate::value::annotations_of(root)?
+        .children
+        .chunks(2)
+        .find(|p| p.len() == 2 && p[0].value == key && p[1].kind == Kind::Scalar)
+        .map(|p| p[1].value.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foot_comment_printed_at_the_item_indent_is_read_back_by_its_last_key() {
+        // kpt prints a document's foot comment inside the item; read back, it is
+        // the last key's foot comment, and the unwrapped document keeps it indented
+        // under that key (fuzz seed 1 case 54).
+        let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n    annotations:\n      config.kubernetes.io/index: '0'\n      internal.config.kubernetes.io/path: 'a.yaml'\n  data:\n    key0: true\n    # note\n";
+        assert_eq!(
+            unwrap_resource_list(list).unwrap(),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  key0: true\n  # note\n"
+        );
+        let files = resource_list_files(list).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].0, "a.yaml");
+        assert_eq!(files[0].1, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  key0: true\n  # note\n");
+    }
+
+    #[test]
+    fn files_are_sorted_by_index_and_keep_each_seqindent() {
+        let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: B\n  metadata:\n    annotations:\n      internal.config.kubernetes.io/path: 'f.yaml'\n      internal.config.kubernetes.io/index: '1'\n      internal.config.kubernetes.io/seqindent: 'wide'\n  list:\n  - x\n- kind: A\n  metadata:\n    annotations:\n      internal.config.kubernetes.io/path: 'f.yaml'\n      internal.config.kubernetes.io/index: '0'\n";
+        let files = resource_list_files(list).unwrap();
+        assert_eq!(
+            files,
+            vec![(
+                "f.yaml".to_string(),
+                "kind: A\n---\nkind: B\nlist:\n  - x\n".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_comment_after_the_dash_of_a_later_item_heads_that_item() {
+        // How kpt prints an item whose document began with `---` and comments
+        // (saved fuzz case explicit-document-start-comments-go-to-first-key): the
+        // comment after `- ` belongs to that item even after a blank line, not as
+        // a foot to the item before it.
+        let list = "items:\n- p:\n    m:\n    - e: 1\n- # a\n\n  # b\n  k: 1\n";
+        assert_eq!(
+            unwrap_resource_list(list).unwrap(),
+            "p:\n  m:\n  - e: 1\n---\n# a\n\n# b\nk: 1\n"
+        );
+    }
+
+    #[test]
+    fn an_item_without_a_path_is_not_written_to_a_folder() {
+        let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n";
+        assert!(matches!(
+            resource_list_files(list),
+            Err(Error::Unsupported(_))
+        ));
+        assert_eq!(unwrap_resource_list(list).unwrap(), "kind: A\n");
+    }
+}
