@@ -61,7 +61,6 @@ IMAGE = re.compile(r"^(\s*-?\s*)image: (\S+)(\s*)$")
 # pipeline::not_in_process, runtime::docker_command).
 NOT_IN_PROCESS = re.compile(
     r"catalog function `([^`]+)` is not built in"
-    r"|the (starlark) catalog function is not built in"
     r"|step `([^`]+)` needs a container runtime"
     r"|image `([^`]+)` cannot run: lummo has no in-process version"
 )
