@@ -6,7 +6,8 @@
 //! `data`, or the function's typed kind) and semantics; `process` has the shape of
 //! every function of this workspace. [`lookup`] maps an image reference to the
 //! function and, where old releases behave differently (set-namespace and set-labels
-//! before v0.2 were kustomize transformers), to the behaviour of that release.
+//! before v0.2, set-namespace before v0.3, were kustomize transformers), to the
+//! behaviour of that release.
 
 use krm_sdk::ResourceList;
 
@@ -109,8 +110,10 @@ pub fn lookup(image: &str) -> Option<Function> {
     let v = version(tag);
     let before = |major: u32, minor: u32| v.is_some_and(|(a, b, _)| (a, b) < (major, minor));
     let (name, process): (&'static str, fn(&mut ResourceList)) = match name {
-        // v0.1 was kustomize's namespace transformer; v0.2 and later are the SDK rewrite.
-        "set-namespace" if before(0, 2) => ("set-namespace", set_namespace::process_v0_1),
+        // v0.1 and v0.2 were kustomize's namespace transformer (set-namespace/v0.2.0
+        // still has namespace_transformer.go, `IncludeLocalConfigs = true`); v0.3
+        // and later are the rewrite (transformer/namespace.go).
+        "set-namespace" if before(0, 3) => ("set-namespace", set_namespace::process_v0_1),
         "set-namespace" => ("set-namespace", set_namespace::process),
         // v0.1 was kustomize's commonLabels transformer (creates selectors and templates).
         "set-labels" if before(0, 2) && !v.is_some_and(|v| v >= (0, 1, 5)) => {
@@ -170,8 +173,8 @@ pub fn lookup(image: &str) -> Option<Function> {
 }
 
 /// Whether a release of a catalog function gives back every object it is given
-/// restyled: the one place that decides it. set-namespace, set-labels and
-/// set-annotations before v0.2 were kustomize filters run by kyaml's
+/// restyled: the one place that decides it. set-labels and set-annotations
+/// before v0.2, set-namespace before v0.3, were kustomize filters run by kyaml's
 /// `filtersutil.ApplyToJSON` (kustomize kyaml `filtersutil/filtersutil.go`):
 /// each object is marshalled to JSON and read back with `RNode.UnmarshalJSON`
 /// (`yaml.FromMap`), which builds new nodes in go-yaml's default styles (quotes
@@ -181,15 +184,16 @@ pub fn lookup(image: &str) -> Option<Function> {
 /// input object back, never its styles: kpt's e2e cases `out-of-place-stdout`
 /// and `out-of-place-fnchain-stdout` print the reader's annotations `"0"` and
 /// `Kptfile` where a style-keeping step leaves kpt's `'0'` and `'Kptfile'`.
-/// Releases from v0.2 (kpt-functions-sdk `fn`) and the other functions edit the
+/// Later releases (kpt-functions-sdk `fn`) and the other functions edit the
 /// objects' nodes in place and keep every style.
 ///
 /// The starlark function, every release, turns the objects into Go values and
 /// prints them back from Go maps (`starlark::from_starlark`): restyled too.
 pub fn restyles(name: &str, version: Option<(u32, u32, u32)>) -> bool {
-    let before_v0_2 = version.is_some_and(|(major, minor, _)| (major, minor) < (0, 2));
+    let before = |minor: u32| version.is_some_and(|(major, m, _)| (major, m) < (0, minor));
     name == "starlark"
-        || before_v0_2 && matches!(name, "set-namespace" | "set-labels" | "set-annotations")
+        || before(2) && matches!(name, "set-labels" | "set-annotations")
+        || before(3) && name == "set-namespace"
 }
 
 /// Which catalog function an image names that lummo does not run in process,
@@ -219,7 +223,7 @@ mod tests {
             assert!(lookup(image).unwrap().restyles, "{image}");
         }
         for image in [
-            "gcr.io/kpt-fn/set-namespace:v0.2.0",
+            "gcr.io/kpt-fn/set-namespace:v0.3.0",
             "gcr.io/kpt-fn/set-labels:v0.2.0",
             "gcr.io/kpt-fn/set-namespace:latest",
             "gcr.io/kpt-fn/apply-setters:v0.1.1",

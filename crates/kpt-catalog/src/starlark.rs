@@ -263,7 +263,7 @@ fn execute(
         ..Dialect::Standard
     };
     let ast = AstModule::parse(&script.name, script.source.clone(), &dialect)
-        .map_err(|e| error_message(&script.name, &e))?;
+        .map_err(|e| error_message(&script.name, &e, release))?;
     let globals = globals(release);
     let loader = Loader { release };
     let printer = Printer { printed };
@@ -289,7 +289,7 @@ fn execute(
             .and_then(|()| eval.set_max_callstack_size(MAX_CALL_DEPTH));
         limits.map_err(|e| format!("cannot bound the Starlark interpreter: {e}"))?;
         eval.eval_module(ast, &globals)
-            .map_err(|e| error_message(&script.name, &e))?;
+            .map_err(|e| error_message(&script.name, &e, release))?;
         items_of(list)
     })
 }
@@ -400,7 +400,7 @@ impl starlark::PrintHandler for Printer<'_> {
 
 /// An error as go.starlark.net words its position: `<name>:<line>:<column>: <message>`
 /// (lines and columns from 1); `fail()` bare, as go.starlark.net's `EvalError` reads.
-fn error_message(name: &str, error: &starlark::Error) -> String {
+fn error_message(name: &str, error: &starlark::Error, release: Release) -> String {
     let message = error.without_diagnostic().to_string();
     let message = message.trim();
     if let starlark::ErrorKind::Fail(_) = error.kind() {
@@ -422,6 +422,13 @@ fn error_message(name: &str, error: &starlark::Error) -> String {
     }
     let message = go_wording(message);
     match error.span() {
+        // The go.starlark.net of v0.2/v0.3 (2021) placed the newline token at the
+        // start of the next line (kpt beta.56's e2e fn-failure: `httpbin-gen:4:1`);
+        // from v0.4 it is where the line ends (kpt beta.67's: `httpbin-gen:3:73`).
+        Some(span) if release < Release::V0_4 && message.starts_with("got newline") => {
+            let at = span.resolve_span().begin;
+            format!("{name}:{}:1: {message}", at.line + 2)
+        }
         Some(span) => {
             let at = span.resolve_span().begin;
             format!("{name}:{}:{}: {message}", at.line + 1, at.column + 1)
@@ -504,7 +511,8 @@ fn items_of(list: Star) -> Result<Vec<Value>, String> {
         .enumerate()
         .map(|(i, element)| {
             let path = format!("ctx.resource_list[\"items\"][{i}]");
-            let value = from_starlark(element, &path)?;
+            let mut value = from_starlark(element, &path)?;
+            kpt_annotations_as_text(&mut value);
             if !value.is_object() {
                 return Err(format!(
                     "{path} must be a KRM object (a dict with apiVersion, kind and metadata.name), \
@@ -516,6 +524,25 @@ fn items_of(list: Star) -> Result<Vec<Value>, String> {
             Ok(value)
         })
         .collect()
+}
+
+/// kpt's own annotations (path, index, id) that a script set to a number or a
+/// boolean, as their text: kpt reads an annotation as its node's text whatever
+/// its tag (kyaml `GetAnnotations`), so `"internal.config.kubernetes.io/index": 0`
+/// is index "0" to kpt's path checks (kpt e2e `no-resources`,
+/// `path-index-duplicate`); these annotations never reach a file.
+fn kpt_annotations_as_text(object: &mut Value) {
+    let Some(annotations) = object
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (key, value) in annotations.iter_mut() {
+        if krm_sdk::object::is_kpt_annotation(key) && matches!(value, Value::Number(_) | Value::Bool(_)) {
+            *value = Value::String(value.to_string());
+        }
+    }
 }
 
 /// A Starlark value as qri-io/starlib `util.Unmarshal` and go-yaml print it:
