@@ -243,10 +243,18 @@ fn run(list: &mut ResourceList, release: Release) -> String {
     }
     let printed = RefCell::new(String::new());
     match execute(&script, &Value::Object(wrapped), release, &printed) {
-        Ok(items) => list.items = items.into_iter().map(Into::into).collect(),
+        Ok(items) => list.items = items.into_iter().map(go_yaml_item).collect(),
         Err(message) => list.results.push(ResultItem::error(message)),
     }
     printed.into_inner()
+}
+
+/// An object the script left, with the text go-yaml prints for it (the
+/// function prints Go maps: keys sorted, scalars quoted only where needed,
+/// single quotes first), so the ResourceList it writes reads as the catalog's.
+fn go_yaml_item(value: Value) -> krm_sdk::Item {
+    let text = kyaml_format::format_value(None, &value, kyaml_format::SeqIndent::Compact);
+    krm_sdk::Item::from_document(&text, &value, &Limits::default()).unwrap_or_else(|| value.into())
 }
 
 /// Evaluates the script over the wrapped ResourceList; the items it leaves.
@@ -539,7 +547,9 @@ fn kpt_annotations_as_text(object: &mut Value) {
         return;
     };
     for (key, value) in annotations.iter_mut() {
-        if krm_sdk::object::is_kpt_annotation(key) && matches!(value, Value::Number(_) | Value::Bool(_)) {
+        if krm_sdk::object::is_kpt_annotation(key)
+            && matches!(value, Value::Number(_) | Value::Bool(_))
+        {
             *value = Value::String(value.to_string());
         }
     }
