@@ -42,7 +42,7 @@ use starlark::eval::{Evaluator, FileLoader};
 use starlark::syntax::{AstModule, Dialect};
 use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::list::{AllocList, ListRef};
-use starlark::values::structs::AllocStruct;
+use starlark::values::structs::{AllocStruct, StructRef};
 use starlark::values::tuple::TupleRef;
 use starlark::values::{Heap, UnpackValue, Value as Star, ValueLike};
 use std::cell::RefCell;
@@ -298,6 +298,18 @@ fn execute(
         limits.map_err(|e| format!("cannot bound the Starlark interpreter: {e}"))?;
         eval.eval_module(ast, &globals)
             .map_err(|e| error_message(&script.name, &e, release))?;
+        // The heap's garbage collector moves values while the script runs and
+        // updates only what the module holds: read the list again through
+        // `ctx`, never through `list` (a stale pointer once a collection ran).
+        let list = module
+            .get("ctx")
+            .and_then(StructRef::from_value)
+            .and_then(|ctx| {
+                ctx.iter()
+                    .find(|(name, _)| name.as_str() == "resource_list")
+                    .map(|(_, value)| value)
+            })
+            .ok_or("the script replaced `ctx`, which must stay as the function gives it")?;
         items_of(list)
     })
 }
