@@ -672,6 +672,31 @@ fn go_float(f: f64) -> Value {
 mod tests {
     use super::*;
 
+    /// Enough objects and garbage that the heap's collector runs while the
+    /// script does; the list must be read back through `ctx` (it was read
+    /// through a pointer the collector had moved: a crash in release builds).
+    #[test]
+    fn survives_garbage_collection() {
+        let items: Vec<Value> = (0..3000)
+            .map(|i| {
+                krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": format!("cm-{i}")}, "data": {"n": i.to_string()}})
+            })
+            .collect();
+        let mut list = ResourceList::new(items);
+        list.function_config = Some(krm_sdk::json!({
+            "apiVersion": "fn.kpt.dev/v1alpha1", "kind": "StarlarkRun",
+            "metadata": {"name": "churn"},
+            "source": "for r in ctx.resource_list[\"items\"]:\n  junk = [str(i) * 20 for i in range(50)]\n  r[\"data\"][\"seen\"] = r[\"metadata\"][\"name\"] + \"!\"\n",
+        }));
+        process(&mut list);
+        assert!(list.results.is_empty(), "{:?}", list.results);
+        assert_eq!(list.items.len(), 3000);
+        for (i, item) in list.items.iter().enumerate() {
+            assert_eq!(item.value()["data"]["seen"], format!("cm-{i}!"));
+        }
+    }
+
     #[test]
     fn floats_print_as_go_does() {
         for (f, text) in [
