@@ -15,6 +15,7 @@ import argparse
 import glob
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -25,14 +26,37 @@ SHARED = os.path.join(ROOT, "..", "shared")
 ORACLE = os.path.join(ROOT, "scripts", "starlark-go-fn.py")
 
 
+class Loader(yaml.SafeLoader):
+    """YAML 1.2 floats as go-yaml reads them (`1e+06` has no dot: a string to
+    YAML 1.1's PyYAML)."""
+
+
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def kpt_annotations_as_text(items):
+    """kpt reads its own annotations (path, index, id) as text whatever the
+    node's tag: `index: 0` from go.starlark.net is index "0" (lummo writes "0")."""
+    for item in items or []:
+        annotations = (item.get("metadata") or {}).get("annotations") if isinstance(item, dict) else None
+        if isinstance(annotations, dict):
+            for key, value in annotations.items():
+                kpt = key.startswith(("internal.config.kubernetes.io/", "internal.config.k8s.io/")) or key in (
+                    "config.kubernetes.io/path", "config.kubernetes.io/index", "config.k8s.io/id")
+                if kpt and isinstance(value, (int, float, bool)):
+                    annotations[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    return items
+
+
 def run(command, text):
     proc = subprocess.run(command, input=text, capture_output=True, text=True, timeout=120)
     try:
-        out = yaml.safe_load(proc.stdout) or {}
+        out = yaml.load(proc.stdout, Loader=Loader) or {}
     except yaml.YAMLError as e:
         return proc.returncode, None, f"unreadable output: {e}"
     errors = [r.get("message", "") for r in out.get("results") or [] if r.get("severity") == "error"]
-    return proc.returncode, out.get("items") or [], errors[0] if errors else ""
+    return proc.returncode, kpt_annotations_as_text(out.get("items") or []), errors[0] if errors else ""
 
 
 def resource_list(items, fc):
