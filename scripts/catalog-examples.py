@@ -203,9 +203,6 @@ def main():
         src = os.path.join(EXAMPLES, name)
         if not os.path.isdir(src) or FILTER not in name:
             continue
-        if name.startswith("starlark-"):
-            skipped.append((name, "starlark is not built in (no Starlark interpreter); kpt runs it"))
-            continue
         try:
             problem = run_example(src)
         except NotBuiltIn as e:

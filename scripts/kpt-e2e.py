@@ -47,6 +47,9 @@ PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Package \"[^\"]*\":\s
 # Cases where lummo render fails as kpt does but words it differently, each with
 # the reason; they are listed, and counted neither as passed nor as failed.
 KNOWN = {
+    "fn-failure": "same exit code, message (\"httpbin-gen:4:1: got newline, want primary expression\") and "
+    "function stderr; lummo prints a failed step's results as `error [image] message` lines, not kpt's "
+    "indented `Results:` block under [FAIL]",
     "invalid-kptfile": "same exit code and \"can't be read\", but the YAML syntax error is saphyr's "
     "(\"line 4: simple key expect ':'\"), not go-yaml's (\"line 3: could not find expected ':'\")",
 }

@@ -56,14 +56,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (go-yaml's default styles); our kpt-catalog binary keeps the text, so under kpt it
 # runs inside scripts/json-roundtrip-fn.py, as kpt-output-parity.py runs it
 # (kpt_catalog::restyles).
-RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(set-namespace|set-labels|set-annotations):v0\.1(\.\d+)?$")
+RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
 IMAGE = re.compile(r"^(\s*-?\s*)image: (\S+)(\s*)$")
 # lummo's words when a step's function does not run in process (kpt_catalog::unsupported,
 # pipeline::not_in_process, runtime::docker_command).
 NOT_IN_PROCESS = re.compile(
     r"catalog function `([^`]+)` is not built in"
-    r"|the (starlark) catalog function is not built in"
     r"|step `([^`]+)` needs a container runtime"
     r"|image `([^`]+)` cannot run: lummo has no in-process version"
 )

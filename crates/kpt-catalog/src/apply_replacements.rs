@@ -195,7 +195,30 @@ fn options(v: &Value) -> (String, i64, bool) {
     )
 }
 
+/// v0.1.2 and later (kustomize api v0.19): a target field that is missing is an
+/// error, and a scalar target keeps its type.
 pub fn process(list: &mut ResourceList) {
+    replace(list, Api::Current);
+}
+
+/// v0.1.0 and v0.1.1, built on kustomize api v0.10.1, whose `applyToNode`
+/// (api/filters/replacement/replacement.go at api/v0.10.1) skips a target field
+/// `yaml.Lookup` does not find (the error "unable to find field ... in
+/// replacement target" came with api v0.13), and whose `setTargetValue`
+/// replaces the target's node with the source's (`t.SetYNode(value.YNode())`):
+/// the source's type wins, a string stays a string in an integer field.
+pub fn process_v0_1(list: &mut ResourceList) {
+    replace(list, Api::V0_10);
+}
+
+/// The kustomize api a release is built on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Api {
+    V0_10,
+    Current,
+}
+
+fn replace(list: &mut ResourceList, api: Api) {
     let fc = match util::config(list.function_config.as_ref(), KIND) {
         Ok(Config::Typed(fc)) => fc.clone(),
         Ok(Config::ConfigMap(_)) | Ok(Config::None) => {
@@ -214,7 +237,7 @@ pub fn process(list: &mut ResourceList) {
         .cloned()
         .unwrap_or_default();
     for (i, r) in replacements.iter().enumerate() {
-        if let Err(e) = apply(list, r, &fc, i) {
+        if let Err(e) = apply(list, r, &fc, i, api) {
             list.results.push(e);
             return;
         }
@@ -224,7 +247,13 @@ pub fn process(list: &mut ResourceList) {
 /// One replacement, in kustomize's order (`applyReplacement`: the source, its
 /// value, then every target with its options); kept in one piece so it reads
 /// beside the kustomize source whose errors it reproduces.
-fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(), ResultItem> {
+fn apply(
+    list: &mut ResourceList,
+    r: &Value,
+    fc: &Value,
+    i: usize,
+    api: Api,
+) -> Result<(), ResultItem> {
     let at = format!("replacements[{i}]");
     if r.get("path").is_some() {
         return Err(err(
@@ -348,12 +377,13 @@ fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(),
                         create.then_some(&value),
                         &mut |node| {
                             found += 1;
-                            if let Err(e) = set_field(node, &value, &delimiter, index) {
+                            if let Err(e) = set_field(node, &value, &delimiter, index, api) {
                                 problem.get_or_insert(e);
                             }
                         },
                     );
-                    if found == 0 {
+                    // api v0.10's applyToNode: `if t != nil { setTargetValue }`.
+                    if found == 0 && api == Api::Current {
                         let verb = if create { "find or create" } else { "find" };
                         problem = Some(format!(
                             "unable to {verb} field {path:?} in replacement target"
@@ -378,8 +408,15 @@ fn apply(list: &mut ResourceList, r: &Value, fc: &Value, i: usize) -> Result<(),
     Ok(())
 }
 
-/// setFieldValue: a scalar target keeps its type, anything else is replaced.
-fn set_field(node: &mut Value, value: &Value, delimiter: &str, index: i64) -> Result<(), String> {
+/// setFieldValue: a scalar target keeps its type, anything else is replaced
+/// (api v0.10's setTargetValue: the target becomes the source's node).
+fn set_field(
+    node: &mut Value,
+    value: &Value,
+    delimiter: &str,
+    index: i64,
+    api: Api,
+) -> Result<(), String> {
     let mut value = value.clone();
     if !delimiter.is_empty() {
         let current =
@@ -394,6 +431,10 @@ fn set_field(node: &mut Value, value: &Value, delimiter: &str, index: i64) -> Re
             parts[index as usize] = v;
         }
         value = Value::String(parts.join(delimiter));
+    }
+    if api == Api::V0_10 {
+        *node = value;
+        return Ok(());
     }
     match (&*node, scalar_string(&value)) {
         (Value::String(_), Some(s)) => *node = Value::String(s),

@@ -6,12 +6,14 @@
 //! `data`, or the function's typed kind) and semantics; `process` has the shape of
 //! every function of this workspace. [`lookup`] maps an image reference to the
 //! function and, where old releases behave differently (set-namespace and set-labels
-//! before v0.2 were kustomize transformers), to the behaviour of that release.
+//! before v0.2, set-namespace before v0.3, were kustomize transformers), to the
+//! behaviour of that release.
 
 use krm_sdk::ResourceList;
 
 pub mod apply_replacements;
 pub mod apply_setters;
+pub mod create_setters;
 pub mod ensure_name_substring;
 pub mod releases;
 pub mod remove_local_config_resources;
@@ -20,6 +22,7 @@ pub mod set_annotations;
 pub mod set_image;
 pub mod set_labels;
 pub mod set_namespace;
+pub mod starlark;
 pub mod upsert_resource;
 pub mod util;
 
@@ -36,6 +39,13 @@ pub struct Function {
     /// kpt every scalar and collection of its output is in go-yaml's default
     /// style (see [`restyles`]).
     pub restyles: bool,
+    /// The release replaces every object it is given with one it prints afresh
+    /// (Starlark: the whole list goes through the script), so kpt can only
+    /// match its output to its input by the ids its function runner puts on
+    /// each object: callers run it over the ResourceList's text, as kpt runs
+    /// its container (ids in, comments and field order restored by id), and
+    /// take its stderr (what the script printed) as a container's.
+    pub filter: Option<fn(&str) -> krm_sdk::Outcome>,
 }
 
 impl Function {
@@ -60,6 +70,8 @@ pub const NAMES: &[&str] = &[
     "ensure-name-substring",
     "search-replace",
     "apply-replacements",
+    "starlark",
+    "create-setters",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -98,11 +110,17 @@ pub fn lookup(image: &str) -> Option<Function> {
     let v = version(tag);
     let before = |major: u32, minor: u32| v.is_some_and(|(a, b, _)| (a, b) < (major, minor));
     let (name, process): (&'static str, fn(&mut ResourceList)) = match name {
-        // v0.1 was kustomize's namespace transformer; v0.2 and later are the SDK rewrite.
-        "set-namespace" if before(0, 2) => ("set-namespace", set_namespace::process_v0_1),
+        // v0.1 and v0.2 were kustomize's namespace transformer (set-namespace/v0.2.0
+        // still has namespace_transformer.go, `IncludeLocalConfigs = true`); v0.3
+        // and later are the rewrite (transformer/namespace.go).
+        "set-namespace" if before(0, 3) => ("set-namespace", set_namespace::process_v0_1),
         "set-namespace" => ("set-namespace", set_namespace::process),
         // v0.1 was kustomize's commonLabels transformer (creates selectors and templates).
-        "set-labels" if before(0, 2) => ("set-labels", set_labels::process_v0_1),
+        "set-labels" if before(0, 2) && !v.is_some_and(|v| v >= (0, 1, 5)) => {
+            ("set-labels", set_labels::process_v0_1)
+        }
+        // v0.1.5 also takes `SetLabels` configs.
+        "set-labels" if before(0, 2) => ("set-labels", set_labels::process_v0_1_5),
         "set-labels" => ("set-labels", set_labels::process),
         // v0.1 round-tripped objects through a kustomize resmap (styles lost).
         "set-annotations" if before(0, 2) => ("set-annotations", set_annotations::process_v0_1),
@@ -110,13 +128,39 @@ pub fn lookup(image: &str) -> Option<Function> {
         "set-image" => ("set-image", set_image::process),
         "apply-setters" => ("apply-setters", apply_setters::process),
         "ensure-name-substring" => ("ensure-name-substring", ensure_name_substring::process),
+        // v0.1.0/v0.1.1 were built on kustomize api v0.10.1.
+        "apply-replacements" if v.is_some_and(|v| v < (0, 1, 2)) => {
+            ("apply-replacements", apply_replacements::process_v0_1)
+        }
         "apply-replacements" => ("apply-replacements", apply_replacements::process),
         "search-replace" => ("search-replace", search_replace::process),
+        "create-setters" => ("create-setters", create_setters::process),
         "upsert-resource" => ("upsert-resource", upsert_resource::process),
         "remove-local-config-resources" => (
             "remove-local-config-resources",
             remove_local_config_resources::process,
         ),
+        "starlark" => {
+            let (process, filter): (fn(&mut ResourceList), fn(&str) -> krm_sdk::Outcome) =
+                match crate::starlark::Release::of(v) {
+                    crate::starlark::Release::V0_2 => {
+                        (crate::starlark::process_v0_2, crate::starlark::filter_v0_2)
+                    }
+                    crate::starlark::Release::V0_3 => {
+                        (crate::starlark::process_v0_3, crate::starlark::filter_v0_3)
+                    }
+                    crate::starlark::Release::V0_4 => {
+                        (crate::starlark::process, crate::starlark::filter_v0_4)
+                    }
+                };
+            return Some(Function {
+                name: "starlark",
+                tag: tag.to_string(),
+                process,
+                restyles: restyles("starlark", v),
+                filter: Some(filter),
+            });
+        }
         _ => return None,
     };
     Some(Function {
@@ -124,12 +168,13 @@ pub fn lookup(image: &str) -> Option<Function> {
         tag: tag.to_string(),
         process,
         restyles: restyles(name, v),
+        filter: None,
     })
 }
 
 /// Whether a release of a catalog function gives back every object it is given
-/// restyled: the one place that decides it. set-namespace, set-labels and
-/// set-annotations before v0.2 were kustomize filters run by kyaml's
+/// restyled: the one place that decides it. set-labels and set-annotations
+/// before v0.2, set-namespace before v0.3, were kustomize filters run by kyaml's
 /// `filtersutil.ApplyToJSON` (kustomize kyaml `filtersutil/filtersutil.go`):
 /// each object is marshalled to JSON and read back with `RNode.UnmarshalJSON`
 /// (`yaml.FromMap`), which builds new nodes in go-yaml's default styles (quotes
@@ -139,11 +184,16 @@ pub fn lookup(image: &str) -> Option<Function> {
 /// input object back, never its styles: kpt's e2e cases `out-of-place-stdout`
 /// and `out-of-place-fnchain-stdout` print the reader's annotations `"0"` and
 /// `Kptfile` where a style-keeping step leaves kpt's `'0'` and `'Kptfile'`.
-/// Releases from v0.2 (kpt-functions-sdk `fn`) and the other functions edit the
+/// Later releases (kpt-functions-sdk `fn`) and the other functions edit the
 /// objects' nodes in place and keep every style.
+///
+/// The starlark function, every release, turns the objects into Go values and
+/// prints them back from Go maps (`starlark::from_starlark`): restyled too.
 pub fn restyles(name: &str, version: Option<(u32, u32, u32)>) -> bool {
-    let before_v0_2 = version.is_some_and(|(major, minor, _)| (major, minor) < (0, 2));
-    before_v0_2 && matches!(name, "set-namespace" | "set-labels" | "set-annotations")
+    let before = |minor: u32| version.is_some_and(|(major, m, _)| (major, m) < (0, minor));
+    name == "starlark"
+        || before(2) && matches!(name, "set-labels" | "set-annotations")
+        || before(3) && name == "set-namespace"
 }
 
 /// Which catalog function an image names that lummo does not run in process,
@@ -154,13 +204,9 @@ pub fn unsupported(image: &str) -> Option<String> {
     if lookup(image).is_some() {
         return None;
     }
-    Some(if name == "starlark" {
-        "the starlark catalog function is not built in (lummo has no in-process version of it: \
-         no Starlark interpreter)"
-            .to_string()
-    } else {
-        format!("catalog function `{name}` is not built in (lummo has no in-process version of it)")
-    })
+    Some(format!(
+        "catalog function `{name}` is not built in (lummo has no in-process version of it)"
+    ))
 }
 
 #[cfg(test)]
@@ -177,7 +223,7 @@ mod tests {
             assert!(lookup(image).unwrap().restyles, "{image}");
         }
         for image in [
-            "gcr.io/kpt-fn/set-namespace:v0.2.0",
+            "gcr.io/kpt-fn/set-namespace:v0.3.0",
             "gcr.io/kpt-fn/set-labels:v0.2.0",
             "gcr.io/kpt-fn/set-namespace:latest",
             "gcr.io/kpt-fn/apply-setters:v0.1.1",
@@ -213,9 +259,10 @@ mod tests {
         assert_eq!(lookup("gcr.io/kpt-fn/set-labels").unwrap().tag, "latest");
         assert!(lookup("gcr.io/other/set-namespace:v0.1").is_none());
         assert!(lookup("gcr.io/kpt-fn/not-exist:v0.1").is_none());
-        assert!(unsupported("gcr.io/kpt-fn/starlark:v0.4")
+        assert_eq!(unsupported("gcr.io/kpt-fn/starlark:v0.4"), None);
+        assert!(unsupported("gcr.io/kpt-fn/kubeconform:v0.1")
             .unwrap()
-            .contains("Starlark"));
+            .contains("`kubeconform` is not built in"));
         assert_eq!(
             unsupported("nginx:1.2").as_deref(),
             Some(

@@ -35,6 +35,14 @@ const RELEASES: &[(&str, &[&str])] = &[
     ("ensure-name-substring", &["v0.1.0", "v0.1.1", "v0.2.0"]),
     ("search-replace", &["v0.1.0", "v0.1.1", "v0.2.0"]),
     ("apply-replacements", &["v0.1.0", "v0.1.1", "v0.1.2"]),
+    ("create-setters", &["v0.1.0"]),
+    (
+        "starlark",
+        &[
+            "v0.1.0", "v0.1.1", "v0.1.2", "v0.2.0", "v0.2.1", "v0.2.2", "v0.3.0", "v0.4.0",
+            "v0.4.1", "v0.4.2", "v0.4.3", "v0.5.0", "v0.5.1",
+        ],
+    ),
 ];
 
 /// The releases lummo knows of a catalog function (empty for one it does not run).
@@ -308,8 +316,9 @@ mod tests {
         assert!(resolve("set-image", "1.x.2")
             .unwrap_err()
             .contains("after a wildcard"));
-        assert!(resolve("starlark", "~0.4")
+        assert_eq!(resolve("starlark", "~0.4"), Ok("v0.4.3"));
+        assert!(resolve("kubeconform", "~0.1")
             .unwrap_err()
-            .contains("no catalog function `starlark`"));
+            .contains("no catalog function `kubeconform`"));
     }
 }

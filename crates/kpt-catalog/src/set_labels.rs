@@ -323,11 +323,31 @@ const COMMON_LABELS: &[StaticSpec] = &[
 /// The typed config of v0.1 (`SetLabelConfig`, later renamed `SetLabels`).
 const KIND_V0_1: &str = "SetLabelConfig";
 
-/// v0.1.x: kustomize's commonLabels transformer over every object.
+/// v0.1.0–v0.1.4: kustomize's commonLabels transformer over every object.
 pub fn process_v0_1(list: &mut ResourceList) {
+    commonlabels(list, false);
+}
+
+/// v0.1.5: as v0.1.4, and its config may also be a `SetLabels` (the kind v0.2
+/// kept): set-labels/v0.1.5 `main.go` `Config` takes both kinds and words its
+/// refusal after the new one.
+pub fn process_v0_1_5(list: &mut ResourceList) {
+    commonlabels(list, true);
+}
+
+fn commonlabels(list: &mut ResourceList, takes_set_labels: bool) {
     // Without a config v0.1 fails (kpt e2e `fn-render/no-fnconfig` records the message).
     let fc = list.function_config.as_ref();
-    let labels = match util::config(fc, KIND_V0_1) {
+    let kind = match fc {
+        Some(fc) if takes_set_labels && fc.kind() == KIND => KIND,
+        _ => KIND_V0_1,
+    };
+    let refusal = if takes_set_labels {
+        "failed to configure function: `functionConfig` must be either a `ConfigMap` or `SetLabels`"
+    } else {
+        "failed to configure function: function config must be a ConfigMap or SetLabelConfig"
+    };
+    let labels = match util::config(fc, kind) {
         Ok(Config::ConfigMap(data)) => {
             let fc = Value::Object(Map::from_iter([(
                 "data".to_string(),
@@ -338,9 +358,7 @@ pub fn process_v0_1(list: &mut ResourceList) {
         Ok(Config::Typed(fc)) => {
             util::check_fields(fc, &["labels"]).and_then(|_| util::string_map(fc, "labels"))
         }
-        Ok(Config::None) | Err(_) => Err(ResultItem::error(
-            "failed to configure function: function config must be a ConfigMap or SetLabelConfig",
-        )),
+        Ok(Config::None) | Err(_) => Err(ResultItem::error(refusal)),
     };
     let labels = match labels {
         Ok(l) => l,

@@ -1,7 +1,7 @@
 //! `set-namespace`: sets the namespace of every namespaced object, and the
 //! references to it.
 //!
-//! v0.2 and later follow kptdev/krm-functions-catalog
+//! v0.3 and later follow kptdev/krm-functions-catalog
 //! `functions/go/set-namespace/transformer/namespace.go`: config from a ConfigMap's
 //! `data.namespace` (or `data.name` of the `kptfile.kpt.dev` package-context
 //! ConfigMap) or a `SetNamespace` (`namespace`, `namespaceMatcher`); local-config
@@ -158,7 +158,7 @@ fn depends_on_key(o: &Value) -> String {
     format!("{group}/namespaces/{ns}/{}/{}", o.kind(), o.name())
 }
 
-/// The newest behaviour (v0.2 and later, `unstable`).
+/// The newest behaviour (v0.3 and later, `unstable`).
 ///
 /// Over 120 lines on purpose: it follows the catalog function's run in its
 /// order (config, the namespace to replace, namespaced objects, Namespace

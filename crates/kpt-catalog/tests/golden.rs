@@ -18,6 +18,15 @@ fn run(
     input: &str,
     config: Option<krm_sdk::Value>,
 ) -> krm_sdk::Outcome {
+    if let Some(filter) = function.filter {
+        // A whole-list function runs over the text, its stderr what the script printed.
+        let Some(config) = config else {
+            return filter(input);
+        };
+        let mut list = ResourceList::parse(input, &Limits::default()).expect("input.yaml");
+        list.function_config = Some(config);
+        return filter(&list.write());
+    }
     process_text(
         function.name,
         input,

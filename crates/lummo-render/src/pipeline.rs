@@ -431,6 +431,21 @@ pub(crate) fn run_step(
             Provenance::Record => origins = (function.record)(&mut list),
             Provenance::Skip => (function.process)(&mut list),
         },
+        Runner::Catalog(kpt_catalog::Function {
+            filter: Some(filter),
+            ..
+        }) => {
+            // A catalog function that prints every object afresh (Starlark)
+            // runs over the ResourceList's text, as kpt runs its container.
+            let exit = runtime::run_filter(*filter, &label, &mut list)?;
+            rendered.say(&outcome(
+                &label,
+                exit.code != 0,
+                start.elapsed().as_secs_f64(),
+                &exit.stderr,
+            ));
+            external_exit = Some(exit);
+        }
         Runner::Catalog(function) => {
             function.run(&mut list);
             rendered.say(&outcome(
@@ -987,7 +1002,7 @@ pub(crate) fn step_runner(step: &Step, settings: &Settings) -> Result<Runner> {
     } else {
         format!("gcr.io/kpt-fn/{}", step.image)
     };
-    // Any other image (Starlark, kubeconform, a team's own) runs in Docker when
+    // Any other image (kubeconform, a team's own) runs in Docker when
     // Docker has it or can pull it; otherwise say so before `docker run` prints
     // a registry error that names neither the step nor what else would do.
     let pull = settings.pull.as_deref().unwrap_or("missing");

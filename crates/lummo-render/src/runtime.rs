@@ -25,6 +25,66 @@ pub struct Exit {
 /// (items and results, each object as kpt's function runner leaves it), its
 /// stderr and exit code returned for the report.
 pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) -> Result<Exit> {
+    run_over_text(label, list, |input| {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start {label}"))?;
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| anyhow!("no stdin for {label}"))?;
+        // Write on another thread: a function may print before it has read everything.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let output = child
+            .wait_with_output()
+            .with_context(|| label.to_string())?;
+        let _ = writer.join();
+        Ok(Printed {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: output.status.code(),
+        })
+    })
+}
+
+/// Runs a catalog function that replaces every object it is given
+/// ([`kpt_catalog::Function::filter`], Starlark) in process, over the
+/// ResourceList's text exactly as [`run_external`] runs a container: the same
+/// ids in, the same comments and field order restored by id after.
+pub fn run_filter(
+    filter: fn(&str) -> krm_sdk::Outcome,
+    label: &str,
+    list: &mut ResourceList,
+) -> Result<Exit> {
+    run_over_text(label, list, |input| {
+        let outcome = filter(&input);
+        Ok(Printed {
+            stdout: outcome.stdout,
+            stderr: outcome.stderr,
+            code: Some(i32::from(outcome.exit_code)),
+        })
+    })
+}
+
+/// What a function printed and how it ended (`None`: a signal ended it).
+struct Printed {
+    stdout: String,
+    stderr: String,
+    code: Option<i32>,
+}
+
+/// The part of kpt's function runner around any function that reads a
+/// ResourceList's text: ids in, the function, its output read back.
+fn run_over_text(
+    label: &str,
+    list: &mut ResourceList,
+    function: impl FnOnce(String) -> Result<Printed>,
+) -> Result<Exit> {
     // kyaml's `kio.Pipeline` marks each object with a resource id to reconcile the
     // path and index annotations the function changed
     // (`PreprocessResourcesForInternalAnnotationMigration`); then
@@ -66,38 +126,21 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
         })
         .collect();
     let input = list.write();
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {label}"))?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| anyhow!("no stdin for {label}"))?;
-    // Write on another thread: a function may print before it has read everything.
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let output = child
-        .wait_with_output()
-        .with_context(|| label.to_string())?;
-    let _ = writer.join();
-    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let parsed = if stdout.trim().is_empty() {
+    let printed = function(input)?;
+    let stderr = printed.stderr;
+    let success = printed.code == Some(0);
+    let parsed = if printed.stdout.trim().is_empty() {
         None
     } else {
         Some(
-            ResourceList::parse(&stdout, &Limits::default()).map_err(|e| {
+            ResourceList::parse(&printed.stdout, &Limits::default()).map_err(|e| {
                 anyhow!("{label} printed something that is not a ResourceList: {e}")
             })?,
         )
     };
     if let Some(parsed) = parsed {
         list.results.extend(parsed.results);
-        if output.status.success() {
+        if success {
             list.items = parsed
                 .items
                 .into_iter()
@@ -105,10 +148,9 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
                 .collect();
         }
     }
-    if !output.status.success() {
-        let code = output
-            .status
-            .code()
+    if !success {
+        let code = printed
+            .code
             .map_or("a signal".to_string(), |c| c.to_string());
         if !list.has_errors() {
             list.results.push(krm_sdk::ResultItem::error(format!(
@@ -123,7 +165,7 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
     }
     Ok(Exit {
         stderr,
-        code: output.status.code().unwrap_or(1),
+        code: printed.code.unwrap_or(1),
         originals,
     })
 }

@@ -25,5 +25,17 @@ fn main() -> ExitCode {
         eprintln!("kpt-catalog: unknown function `{name}`\n{usage}");
         return ExitCode::from(1);
     };
-    krm_sdk::run::run_stdin(function.name, function.process)
+    let Some(filter) = function.filter else {
+        return krm_sdk::run::run_stdin(function.name, function.process);
+    };
+    // A whole-list function (Starlark): its stderr is what the script printed.
+    let mut input = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut input) {
+        eprintln!("kpt-catalog: cannot read stdin: {e}");
+        return ExitCode::from(1);
+    }
+    let outcome = filter(&input);
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), outcome.stdout.as_bytes());
+    eprint!("{}", outcome.stderr);
+    ExitCode::from(outcome.exit_code)
 }
