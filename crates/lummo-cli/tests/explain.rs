@@ -19,35 +19,7 @@ use std::process::{Command, Stdio};
 
 #[test]
 fn explain_cases() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
-    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/explain");
-    let mut names: Vec<String> = std::fs::read_dir(&cases)
-        .expect("testdata/explain")
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert!(names.len() >= 2, "the explain cases went missing");
-    let mut failures = Vec::new();
-    for name in &names {
-        let dir = cases.join(name);
-        let script = std::fs::read_to_string(dir.join("script.txt")).expect("script.txt");
-        let actual = run_script(name, &script);
-        let expected_path = dir.join("expected.txt");
-        if update {
-            std::fs::write(&expected_path, &actual).unwrap();
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!(
-                "{name}/expected.txt differs (UPDATE_GOLDEN=1 rewrites it):\n{}",
-                similar::TextDiff::from_lines(&expected, &actual)
-                    .unified_diff()
-                    .header("expected", "actual")
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    common::script_cases("explain", 2, run_script);
 }
 
 fn examples() -> PathBuf {

@@ -431,22 +431,7 @@ pub(crate) fn run_step(
             Provenance::Record => origins = (function.record)(&mut list),
             Provenance::Skip => (function.process)(&mut list),
         },
-        Runner::Catalog(kpt_catalog::Function {
-            filter: Some(filter),
-            ..
-        }) => {
-            // A catalog function that prints every object afresh (Starlark)
-            // runs over the ResourceList's text, as kpt runs its container.
-            let exit = runtime::run_filter(*filter, &label, &mut list)?;
-            rendered.say(&outcome(
-                &label,
-                exit.code != 0,
-                start.elapsed().as_secs_f64(),
-                &exit.stderr,
-            ));
-            external_exit = Some(exit);
-        }
-        Runner::Catalog(function) => {
+        Runner::Catalog(function) if function.filter.is_none() => {
             function.run(&mut list);
             rendered.say(&outcome(
                 &label,
@@ -455,10 +440,20 @@ pub(crate) fn run_step(
                 "",
             ));
         }
-        Runner::Exec(_) | Runner::Container(_) => {
-            rendered.say(&format!("[RUNNING] \"{label}\"\n"));
-            let command = external_command(&runner, &rendered.settings)?;
-            let exit = runtime::run_external(command, &label, &mut list)?;
+        Runner::Catalog(_) | Runner::Exec(_) | Runner::Container(_) => {
+            let exit = match &runner {
+                // A catalog function that prints every object afresh (Starlark)
+                // runs over the ResourceList's text, as kpt runs its container.
+                Runner::Catalog(kpt_catalog::Function {
+                    filter: Some(filter),
+                    ..
+                }) => runtime::run_filter(*filter, &label, &mut list)?,
+                _ => {
+                    rendered.say(&format!("[RUNNING] \"{label}\"\n"));
+                    let command = external_command(&runner, &rendered.settings)?;
+                    runtime::run_external(command, &label, &mut list)?
+                }
+            };
             rendered.say(&outcome(
                 &label,
                 exit.code != 0,
