@@ -579,6 +579,37 @@ mod tests {
         ResourceList::parse(s, &Limits::default())
     }
 
+    /// A kept (`|+`) block scalar at the end of the last item keeps its blank
+    /// lines in the item's text as in its value: what kpt's writer printed
+    /// (fuzz seed 21 case 80), read back from a function that passed it on.
+    #[test]
+    fn the_last_items_kept_block_scalar_keeps_its_blank_lines() {
+        for end in ["", "\n", "\n\n", "# foot\n", "\n# foot\n"] {
+            let text = format!(
+                "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n  data:\n    key0: |+\n      line one\n\n{end}"
+            );
+            let list = parse(&text).unwrap();
+            let value = list.items[0].pointer("/data/key0").and_then(Value::as_str);
+            let blank = end.trim_end_matches("# foot\n");
+            let expected = format!("line one\n\n{blank}");
+            assert_eq!(value, Some(expected.as_str()));
+            let source = list.items[0].source_text().unwrap();
+            let read = crate::yaml::parse_documents(&format!("- {source}\n"), &Limits::default());
+            let read = read.unwrap().pop().unwrap();
+            assert_eq!(
+                read.pointer("/0/data/key0").and_then(Value::as_str),
+                Some(expected.as_str()),
+                "{source:?}"
+            );
+            // and a comment after it, which kpt keeps at the end of the object
+            assert_eq!(
+                source.ends_with("# foot"),
+                end.ends_with("# foot\n"),
+                "{source:?}"
+            );
+        }
+    }
+
     #[test]
     fn reads_and_writes_a_resource_list() {
         let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    country: \"no\"\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n";

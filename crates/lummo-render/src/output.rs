@@ -397,9 +397,10 @@ pub(crate) fn unindent_item(text: &str) -> String {
             out.push_str(line);
         }
     }
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
+    // The item's text leaves out its final line break (krm-sdk's `Item`); a
+    // text that ends with one ends with a blank line, which a kept block scalar
+    // (`|+`) holds (fuzz seed 21 case 80).
+    out.push('\n');
     out
 }
 
@@ -676,4 +677,20 @@ pub fn unused_configs(items: &[Item]) -> Vec<krm_sdk::ResultItem> {
         }
     }
     warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unindent_item;
+
+    /// An item's text leaves out its final line break: one that ends with a
+    /// line break ends with a blank line, which a kept block scalar holds.
+    #[test]
+    fn an_items_text_gets_its_final_line_break_back() {
+        assert_eq!(unindent_item("a: 1\n  b: 2"), "a: 1\nb: 2\n");
+        assert_eq!(
+            unindent_item("key0: |+\n    line one\n"),
+            "key0: |+\n  line one\n\n"
+        );
+    }
 }
