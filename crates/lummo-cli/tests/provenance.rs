@@ -21,9 +21,11 @@ use std::collections::BTreeMap;
 
 /// The function's config: what an app that scales on Pub/Sub needs.
 fn config() -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "workload-config"},
-        "data": {"project": "proj-dev1", "namespace": "apps",
-            "googleServiceAccount": "{app}@proj-dev1.iam.gserviceaccount.com"}})
+    config_map(
+        "workload-config",
+        json!({"project": "proj-dev1", "namespace": "apps",
+            "googleServiceAccount": "{app}@proj-dev1.iam.gserviceaccount.com"}),
+    )
 }
 
 /// The generated objects of `spec` and their records, by (kind, name); `None`
@@ -63,6 +65,20 @@ fn render_by(
         out.insert((kind, name), (value, records));
     }
     Some(out)
+}
+
+/// A function's config: a ConfigMap `name` with `data`.
+fn config_map(name: &str, data: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data})
+}
+
+/// A Lummo spec object of `kind` named `name`, in `namespace` if any.
+fn spec_object(kind: &str, name: &str, namespace: Option<&str>, spec: Value) -> Value {
+    let mut metadata = json!({ "name": name });
+    if let Some(namespace) = namespace {
+        metadata["namespace"] = json!(namespace);
+    }
+    json!({"apiVersion": "lummo.dev/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec})
 }
 
 fn name() -> impl Strategy<Value = String> {
@@ -190,12 +206,7 @@ fn deployment() -> impl Strategy<Value = Value> {
                 if let Some(automount) = automount {
                     spec["automountServiceAccountToken"] = json!(automount);
                 }
-                let mut metadata = json!({"name": "app"});
-                if let Some(namespace) = namespace {
-                    metadata["namespace"] = json!(namespace);
-                }
-                json!({"apiVersion": "lummo.dev/v1alpha1", "kind": "LummoDeployment",
-                "metadata": metadata, "spec": spec})
+                spec_object("LummoDeployment", "app", namespace, spec)
             },
         )
 }
@@ -240,12 +251,8 @@ fn job() -> impl Strategy<Value = Value> {
                     spec["suspend"] = json!(true);
                 }
             }
-            let mut metadata = json!({"name": "nightly-task"});
-            if let Some(namespace) = namespace {
-                metadata["namespace"] = json!(namespace);
-            }
             let kind = if cron { "LummoCronJob" } else { "LummoJob" };
-            json!({"apiVersion": "lummo.dev/v1alpha1", "kind": kind, "metadata": metadata, "spec": spec})
+            spec_object(kind, "nightly-task", namespace, spec)
         })
 }
 
@@ -624,8 +631,7 @@ attribution_property!(
 );
 
 fn pubsub_config() -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pubsub-config"},
-        "data": {"projectNumber": "123456789012"}})
+    config_map("pubsub-config", json!({"projectNumber": "123456789012"}))
 }
 /// Mutations of a rendered field's spec field are seen: a property that only
 /// ever passed would prove nothing. Changing minreplica changes the
@@ -772,18 +778,15 @@ fn networking() -> impl Strategy<Value = Value> {
             if grpc {
                 spec["grpc"] = json!(true);
             }
-            let mut metadata = json!({"name": "routes"});
-            if let Some(namespace) = namespace {
-                metadata["namespace"] = json!(namespace);
-            }
-            json!({"apiVersion": "lummo.dev/v1alpha1", "kind": "LummoNetworking",
-                "metadata": metadata, "spec": spec})
+            spec_object("LummoNetworking", "routes", namespace, spec)
         })
 }
 
 fn networking_config() -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "networking-config"},
-        "data": {"vpnSourceRanges": "[10.8.0.0/16]", "ipStrategyDepth": "1"}})
+    config_map(
+        "networking-config",
+        json!({"vpnSourceRanges": "[10.8.0.0/16]", "ipStrategyDepth": "1"}),
+    )
 }
 
 /// A LummoNetworking's mutations, as [`mutations`].
@@ -890,19 +893,16 @@ fn pgbouncer() -> impl Strategy<Value = Value> {
                 if let Some(cpu) = cpu {
                     spec["resources"] = json!({"requests": {"cpu": cpu}});
                 }
-                let mut metadata = json!({"name": "pooler"});
-                if let Some(namespace) = namespace {
-                    metadata["namespace"] = json!(namespace);
-                }
-                json!({"apiVersion": "lummo.dev/v1alpha1", "kind": "LummoPgBouncer",
-                    "metadata": metadata, "spec": spec})
+                spec_object("LummoPgBouncer", "pooler", namespace, spec)
             },
         )
 }
 
 fn pgbouncer_config() -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pgbouncer-config"},
-        "data": {"databaseCidrs": "[10.20.0.0/24]"}})
+    config_map(
+        "pgbouncer-config",
+        json!({"databaseCidrs": "[10.20.0.0/24]"}),
+    )
 }
 
 /// A LummoPgBouncer's mutations, as [`mutations`].
@@ -955,8 +955,10 @@ attribution_property!(
 );
 
 fn backstage_config() -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "backstage-config"},
-        "data": {"owner": "group:payments", "datadogSite": "datadoghq.eu"}})
+    config_map(
+        "backstage-config",
+        json!({"owner": "group:payments", "datadogSite": "datadoghq.eu"}),
+    )
 }
 
 /// The LummoDeployment fields lummo-backstage reads, and some it does not (a

@@ -15,6 +15,22 @@ fn annotation(key: &str) -> String {
     format!("metadata.annotations['{key}']")
 }
 
+/// Where Backstage finds an entity's pods: by the selector labels of `name`
+/// (`rule`) in the spec's namespace.
+fn kubernetes(o: &mut Origins, object: &Value, rule: &str, name: &str) {
+    o.derived(
+        object,
+        &annotation(annotations::KUBERNETES_LABEL_SELECTOR),
+        rule,
+        &[name],
+    );
+    o.record(
+        object,
+        &annotation(annotations::KUBERNETES_NAMESPACE),
+        spec("metadata.namespace"),
+    );
+}
+
 /// What every entity has: its owner, lifecycle and system.
 fn ownership(o: &mut Origins, object: &Value, system_from: &[&str]) {
     o.config(object, "spec.owner", "owner");
@@ -36,17 +52,7 @@ pub fn component(o: &mut Origins, object: &Value) {
         "the config's description, else the app and the spec's name",
         &["spec.app", "metadata.name"],
     );
-    o.derived(
-        object,
-        &annotation(annotations::KUBERNETES_LABEL_SELECTOR),
-        "the app's selector labels",
-        &["spec.app"],
-    );
-    o.spec(
-        object,
-        &annotation(annotations::KUBERNETES_NAMESPACE),
-        "metadata.namespace",
-    );
+    kubernetes(o, object, "the app's selector labels", "spec.app");
     o.derived(
         object,
         &annotation(annotations::ARGOCD_APP_NAME),
@@ -114,16 +120,6 @@ pub fn database(o: &mut Origins, object: &Value) {
         "the app's Postgres through the pgbouncer Service",
         &["spec.app", "metadata.name"],
     );
-    o.derived(
-        object,
-        &annotation(annotations::KUBERNETES_LABEL_SELECTOR),
-        "the pooler's selector labels",
-        &["metadata.name"],
-    );
-    o.record(
-        object,
-        &annotation(annotations::KUBERNETES_NAMESPACE),
-        spec("metadata.namespace"),
-    );
+    kubernetes(o, object, "the pooler's selector labels", "metadata.name");
     ownership(o, object, &["spec.app", "spec.part-of"]);
 }

@@ -113,15 +113,7 @@ pub fn record(
                         "spec.parentRefs[0].sectionName",
                         "gatewaySectionName",
                     );
-                    o.derived(
-                        object,
-                        "spec.rules",
-                        "one rule per route, in priority order",
-                        &strs(&order),
-                    );
-                    for (k, route) in routes.iter().enumerate() {
-                        let at = format!("spec.rules[{k}]");
-                        let entry = format!("spec.routes[{}]", route.index);
+                    for (at, entry) in entries(o, object, "spec.rules", routes, &order) {
                         o.derived(
                             object,
                             &format!("{at}.matches"),
@@ -157,15 +149,7 @@ fn https_routes(
     routes: &[ParsedRoute],
     reads: &dyn Fn(&[&str]) -> Vec<String>,
 ) {
-    o.derived(
-        object,
-        at,
-        "one entry per route, in priority order",
-        &strs(&reads(&[])),
-    );
-    for (k, route) in routes.iter().enumerate() {
-        let entry = format!("{at}[{k}]");
-        let own = format!("spec.routes[{}]", route.index);
+    for (entry, own) in entries(o, object, at, routes, &reads(&[])) {
         o.derived(
             object,
             &format!("{entry}.match"),
@@ -186,6 +170,34 @@ fn https_routes(
         );
         service(o, object, &format!("{entry}.services"));
     }
+}
+
+/// The list at `at` of one entry per route in priority order (its records
+/// read `order`, which decides which route an entry is): each entry's path and
+/// its route's path in the spec.
+fn entries(
+    o: &mut Origins,
+    object: &Value,
+    at: &str,
+    routes: &[ParsedRoute],
+    order: &[String],
+) -> Vec<(String, String)> {
+    o.derived(
+        object,
+        at,
+        "one entry per route, in priority order",
+        &strs(order),
+    );
+    routes
+        .iter()
+        .enumerate()
+        .map(|(k, route)| {
+            (
+                format!("{at}[{k}]"),
+                format!("spec.routes[{}]", route.index),
+            )
+        })
+        .collect()
 }
 
 /// A route's Service: the app's, on its grpc (h2c) or http port.
