@@ -6,13 +6,13 @@ generated/ folders rendered and committed), then one commit per case changing
 changed packages render, on both sides) against rendering both trees from scratch
 (`lummo render --manifests` of each side, the two extracted with `git archive`
 beforehand, extraction not counted). Prints a Markdown table; not a test.
-BENCH_QUICK=1 uses 5 copies."""
+BENCH_QUICK=1 uses 5 copies; BENCH_RUNS=N runs each case N times (default 5)."""
 import os, shutil, statistics, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_monorepo import BIN, COPIES, QUICK, make_monorepo  # noqa: E402
 
-RUNS = 3 if QUICK else 5
+RUNS = int(os.environ.get("BENCH_RUNS", 3 if QUICK else 5))
 
 
 def run(args, cwd=None, ok=(0,)):

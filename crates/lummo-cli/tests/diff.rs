@@ -14,16 +14,12 @@
 
 mod common;
 use common::copy_dir;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 #[test]
 fn diff_cases() {
     common::script_cases("diff", 5, run_script);
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Kptfile.examples")
 }
 
 /// Runs a case's script in a new repository; what its `run` lines printed.
@@ -37,50 +33,11 @@ fn run_script(name: &str, script: &str) -> String {
     let mut lines = script.lines();
     while let Some(line) = lines.next() {
         let line = line.trim_end();
+        if common::file_step(name, &repo, line, &mut lines) {
+            continue;
+        }
         let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
         match command {
-            "" => {}
-            c if c.starts_with('#') => {}
-            "copy" => {
-                let mut words = rest.split_whitespace();
-                let example = words.next().expect("copy EXAMPLE");
-                let dest = words.next().unwrap_or(example);
-                copy_dir(&examples().join(example), &repo.join(dest));
-            }
-            "write" => {
-                let mut text = String::new();
-                for line in lines.by_ref() {
-                    if line == "EOF" {
-                        break;
-                    }
-                    text.push_str(line);
-                    text.push('\n');
-                }
-                let file = repo.join(rest);
-                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-                std::fs::write(file, text).unwrap();
-            }
-            "edit" => {
-                // An empty NEW: the line ends in ` |` (trailing blanks are trimmed).
-                let rest = if rest.ends_with(" |") {
-                    format!("{rest} ")
-                } else {
-                    rest.to_string()
-                };
-                let parts: Vec<&str> = rest.split(" | ").collect();
-                let [path, old, new] = parts[..] else {
-                    panic!("{name}: edit PATH | OLD | NEW, got {line:?}")
-                };
-                let file = repo.join(path);
-                let text = std::fs::read_to_string(&file).unwrap();
-                let (old, new) = (old.replace("\\n", "\n"), new.replace("\\n", "\n"));
-                assert_eq!(
-                    text.matches(&old).count(),
-                    1,
-                    "{name}: {old:?} once in {path}"
-                );
-                std::fs::write(&file, text.replace(&old, &new)).unwrap();
-            }
             "remove" => std::fs::remove_file(repo.join(rest)).unwrap(),
             "commit" => {
                 git(&repo, &["add", "-A"]);
@@ -190,4 +147,43 @@ fn copy_dir_except_git(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// The root Kptfile of the monorepo cases: a package without pipeline.
+const ROOT: &str =
+    "write Kptfile\napiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: monorepo\n  \
+annotations:\n    config.kubernetes.io/local-config: \"true\"\nEOF\n";
+
+/// A package whose spec cannot render (a port out of range).
+const BROKEN: &str = "copy workload apps/broken\n\
+edit apps/broken/foobar-api.yaml |       port: 8080 |       port: 99999\n";
+
+/// An unchanged package is not rendered, on either side: beside the changed
+/// app stands a package that cannot render, unchanged, and the diff prints
+/// exactly what it prints in a repository without that package (rendering it
+/// would fail the diff: the control below).
+#[test]
+fn an_unchanged_package_is_not_rendered() {
+    let app = "copy pgbouncer apps/pgbouncer\n";
+    let change =
+        "commit\nedit apps/pgbouncer/pgbouncer.yaml |     POOL_SIZE: 100 |     POOL_SIZE: 20\n\
+                  commit\nrun HEAD~1 HEAD\nrun HEAD~1 HEAD --format markdown\n";
+    let without = run_script("without-broken", &format!("{ROOT}{app}{change}"));
+    let with = run_script("with-broken", &format!("{ROOT}{app}{BROKEN}{change}"));
+    assert!(with.contains("exit status: 1\n"), "{with}");
+    assert!(
+        with.contains("1 package(s) with changed inputs rendered on both sides"),
+        "{with}"
+    );
+    assert_eq!(with, without, "the unchanged package changed the diff");
+    // The control: once its inputs change, the broken package renders and fails the diff.
+    let control = run_script(
+        "broken-changed",
+        &format!(
+            "{ROOT}{app}{BROKEN}commit\nedit apps/broken/foobar-api.yaml | app: foobar-api | app: foobar-two\n\
+             commit\nrun HEAD~1 HEAD\n"
+        ),
+    );
+    assert!(control.contains("exit status: 2\n"), "{control}");
+    assert!(control.contains("apps/broken"), "{control}");
 }

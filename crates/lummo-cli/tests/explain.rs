@@ -12,7 +12,6 @@
 //! - `run ARGS...`: `lummo explain ARGS`, its output appended to what is compared.
 
 mod common;
-use common::copy_dir;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,10 +19,6 @@ use std::process::{Command, Stdio};
 #[test]
 fn explain_cases() {
     common::script_cases("explain", 2, run_script);
-}
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Kptfile.examples")
 }
 
 fn run_script(name: &str, script: &str) -> String {
@@ -35,44 +30,11 @@ fn run_script(name: &str, script: &str) -> String {
     let mut lines = script.lines();
     while let Some(line) = lines.next() {
         let line = line.trim_end();
+        if common::file_step(name, &work, line, &mut lines) {
+            continue;
+        }
         let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
         match command {
-            "" => {}
-            c if c.starts_with('#') => {}
-            "copy" => {
-                let mut words = rest.split_whitespace();
-                let example = words.next().expect("copy EXAMPLE");
-                let dest = words.next().unwrap_or(example);
-                copy_dir(&examples().join(example), &work.join(dest));
-            }
-            "write" => {
-                let mut text = String::new();
-                for line in lines.by_ref() {
-                    if line == "EOF" {
-                        break;
-                    }
-                    text.push_str(line);
-                    text.push('\n');
-                }
-                let file = work.join(rest);
-                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-                std::fs::write(file, text).unwrap();
-            }
-            "edit" => {
-                let parts: Vec<&str> = rest.split(" | ").collect();
-                let [path, old, new] = parts[..] else {
-                    panic!("{name}: edit PATH | OLD | NEW, got {line:?}")
-                };
-                let file = work.join(path);
-                let text = std::fs::read_to_string(&file).unwrap();
-                let (old, new) = (old.replace("\\n", "\n"), new.replace("\\n", "\n"));
-                assert_eq!(
-                    text.matches(&old).count(),
-                    1,
-                    "{name}: {old:?} once in {path}"
-                );
-                std::fs::write(&file, text.replace(&old, &new)).unwrap();
-            }
             "render" => {
                 let output = Command::new(env!("CARGO_BIN_EXE_lummo"))
                     .args(["render", rest])

@@ -183,10 +183,20 @@ impl Origins {
     /// `spec` by `rule` from `from` (a renderer whose whole output reads the
     /// same fields records them once; finer records may follow).
     pub fn object(&mut self, object: &Value, naming: &[&str], rule: &str, from: &[&str]) {
-        self.derived(object, "metadata.name", "named after the spec", naming);
-        self.derived(object, "metadata.labels", "the app's labels", naming);
-        self.spec(object, "metadata.namespace", "metadata.namespace");
+        self.metadata(
+            object,
+            derived("named after the spec", naming),
+            derived("the app's labels", naming),
+        );
         self.derived(object, "spec", rule, from);
+    }
+
+    /// The metadata every generated object has: its `name` and `labels`, and
+    /// its namespace, which is the spec's.
+    pub fn metadata(&mut self, object: &Value, name: Origin, labels: Origin) {
+        self.record(object, "metadata.name", name);
+        self.spec(object, "metadata.namespace", "metadata.namespace");
+        self.record(object, "metadata.labels", labels);
     }
 
     /// Adds another renderer's records (a part of the same spec's objects).

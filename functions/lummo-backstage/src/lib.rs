@@ -18,11 +18,13 @@
 
 pub mod annotations;
 pub mod config;
+mod provenance;
 
 use config::{AppConfig, Config};
 use krm_sdk::{json, FileRef, Generated, ObjectExt, ResourceList, ResultItem, Value};
 use lummo_core::descriptor::KindDoc;
 use lummo_core::function::{Collector, Function, Output, Role};
+use lummo_core::origins::Origins;
 use lummo_core::resources::{COMPONENT, RESOURCE};
 use lummo_core::Spec;
 use lummo_pgbouncer::LummoPgBouncerSpec;
@@ -85,6 +87,7 @@ impl Function for Backstage {
             config,
             kptfiles,
             problems: Vec::new(),
+            origins: Origins::new(),
         };
         let generated = catalog.build(
             &specs.deployments,
@@ -95,8 +98,7 @@ impl Function for Backstage {
         Output {
             generated,
             problems: catalog.problems,
-            // Local-config entities, never in a manifest: no provenance kept.
-            origins: Vec::new(),
+            origins: catalog.origins.objects,
         }
     }
 
@@ -110,6 +112,8 @@ struct Catalog<'a> {
     /// Kptfile name by the folder that holds it.
     kptfiles: HashMap<String, String>,
     problems: Vec<ResultItem>,
+    /// Where each entity's fields come from ([`provenance`]).
+    origins: Origins,
 }
 
 /// Owner, system and lifecycle of an entity.
@@ -147,13 +151,16 @@ impl<'a> Catalog<'a> {
                 };
                 pubsub_refs.push(format!("resource:{name}"));
                 if let Some(ownership) = &ownership {
-                    objects.push(resource(
+                    let object = resource(
                         &name,
                         "pubsub-topic",
                         &format!("Pub/Sub topic `{full}`"),
                         ownership,
                         Vec::new(),
-                    ));
+                    );
+                    let entry = format!("spec.{field}");
+                    provenance::pubsub(&mut self.origins, &object, &entry, &[&entry]);
+                    objects.push(object);
                 }
             }
             outputs.push(Generated::from_spec(&spec.object, objects));
@@ -176,13 +183,15 @@ impl<'a> Catalog<'a> {
                 if let Some(ownership) = &ownership {
                     let about = format!("Pub/Sub subscription `{full}` on topic `{topic}`");
                     let depends = vec![format!("resource:{topic_name}")];
-                    objects.push(resource(
-                        &name,
-                        "pubsub-subscription",
-                        &about,
-                        ownership,
-                        depends,
-                    ));
+                    let object = resource(&name, "pubsub-subscription", &about, ownership, depends);
+                    let entry = format!("spec.subscriptions[{i}]");
+                    provenance::pubsub(
+                        &mut self.origins,
+                        &object,
+                        &entry,
+                        &[&format!("spec.{field}")],
+                    );
+                    objects.push(object);
                 }
             }
             outputs.push(Generated::from_spec(&spec.object, objects));
@@ -213,11 +222,15 @@ impl<'a> Catalog<'a> {
             if !spec.object.namespace().is_empty() {
                 object.set_annotation(annotations::KUBERNETES_NAMESPACE, spec.object.namespace());
             }
+            provenance::database(&mut self.origins, &object);
             outputs.push(Generated::from_spec(&spec.object, vec![object]));
         }
         for spec in deployments {
             let objects = match self.component(spec, only_app.is_some(), &pubsub_refs, &databases) {
-                Some(component) => vec![component],
+                Some(component) => {
+                    provenance::component(&mut self.origins, &component);
+                    vec![component]
+                }
                 None => Vec::new(),
             };
             outputs.push(Generated::from_spec(&spec.object, objects));

@@ -6,6 +6,7 @@
 
 pub mod network;
 pub mod overlap;
+mod provenance;
 pub mod rule;
 pub mod spec;
 
@@ -66,17 +67,9 @@ impl Function for Networking {
             } else {
                 renderer.render(&routes, redirect, package)
             };
-            let mut origins = lummo_core::origins::Origins::new();
-            for object in &objects {
-                // Priorities also read the other specs' routes: a change there
-                // is "another spec changed", which no field of this one names.
-                origins.object(
-                    object,
-                    &["metadata.name", "spec.app"],
-                    "the app's routes on its domains, with TLS and the VPN middleware",
-                    &["spec.routes", "spec.domains", "spec.grpc", "spec.app"],
-                );
-            }
+            // Priorities also read the other specs' routes: a change there is
+            // "another spec changed", which no field of this one names.
+            let origins = provenance::record(renderer.spec, &routes, config, &objects);
             output.add(
                 &renderer.spec.object,
                 renderer.report.rendered_with(objects, origins),

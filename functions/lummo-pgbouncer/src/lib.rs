@@ -103,30 +103,7 @@ impl Function for PgBouncer {
             };
             let mut objects = renderer.render();
             network::push_policy(&mut objects, spec, config);
-            let mut origins = lummo_core::origins::Origins::new();
-            let fields: Vec<String> = spec
-                .object
-                .get("spec")
-                .and_then(Value::as_object)
-                .map(|s| s.keys().map(|k| format!("spec.{k}")).collect())
-                .unwrap_or_default();
-            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-            for object in &objects {
-                origins.object(
-                    object,
-                    &["metadata.name", "spec.app", "spec.part-of"],
-                    "the pooler of the spec's settings",
-                    &fields,
-                );
-                origins.spec(object, "spec.replicas", "spec.replicas");
-                // The ConfigMap's pgbouncer.ini and scripts.
-                origins.derived(
-                    object,
-                    "data",
-                    "pgbouncer.ini and the pod's scripts, from the spec's settings",
-                    &fields,
-                );
-            }
+            let origins = provenance::record(spec, &objects);
             output.add(
                 &spec.object,
                 renderer.report.rendered_with(objects, origins),
@@ -137,6 +114,7 @@ impl Function for PgBouncer {
 }
 
 pub mod network;
+mod provenance;
 pub use network::PgBouncerConfig;
 
 /// A whole-number setting, once checked.

@@ -500,14 +500,14 @@ fn record(prefix: &str, list: &str, names: &[&str], objects: &[Value]) -> Origin
                 &[&entry, "spec.config"],
             ),
         );
-        o.derived(
+        o.metadata(
             object,
-            "metadata.name",
-            "the Pub/Sub name (prefix + entry), as a Kubernetes name",
-            &naming,
+            derived(
+                "the Pub/Sub name (prefix + entry), as a Kubernetes name",
+                &naming,
+            ),
+            lummo_core::origins::spec("metadata.name"),
         );
-        o.spec(object, "metadata.namespace", "metadata.namespace");
-        o.spec(object, "metadata.labels", "metadata.name");
         o.derived(
             object,
             "metadata.annotations['cnrm.cloud.google.com/deletion-policy']",

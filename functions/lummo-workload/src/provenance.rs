@@ -23,9 +23,11 @@ pub fn record(deployment: &Spec<LummoDeploymentSpec>, objects: &[Value]) -> Orig
     let labels: Vec<&str> = vec![LABELS_FROM[0], part_of];
     for object in objects {
         let o = &mut origins;
-        o.spec(object, "metadata.name", "spec.app");
-        o.spec(object, "metadata.namespace", "metadata.namespace");
-        o.derived(object, "metadata.labels", "the app's labels", &labels);
+        o.metadata(
+            object,
+            spec("spec.app"),
+            derived("the app's labels", &labels),
+        );
         match object.kind() {
             "Rollout" => rollout(o, object, &labels),
             "Service" => {
@@ -207,7 +209,7 @@ fn rollout(o: &mut Origins, object: &Value, labels: &[&str]) {
     for i in 0..containers {
         let at = format!("{pod}.containers[{i}]");
         let from = format!("spec.containers[{i}]");
-        o.spec(object, &at, &from);
+        container(o, object, &at, &from, &["spec.monitoring.datadog"]);
         for field in ["image", "command", "args", "resources"] {
             o.spec(object, &format!("{at}.{field}"), &format!("{from}.{field}"));
         }
@@ -216,18 +218,6 @@ fn rollout(o: &mut Origins, object: &Value, labels: &[&str]) {
             &format!("{at}.envFrom"),
             "the container's configs and secrets",
             &[&format!("{from}.configs"), &format!("{from}.secrets")],
-        );
-        o.derived(
-            object,
-            &format!("{at}.name"),
-            "the container's name, the app's for the first",
-            &[&from, "spec.app"],
-        );
-        o.derived(
-            object,
-            &format!("{at}.env"),
-            "the container's env, with Datadog's",
-            &[&from, "spec.monitoring.datadog"],
         );
         o.derived(
             object,
@@ -331,6 +321,28 @@ impl Written<'_> {
     }
 }
 
+/// The records every generated container has: the spec's container `from` at
+/// `at`, its name (the app's for the first container) and its env, which adds
+/// Datadog's variables read from `env_reads` to the container's own.
+fn container(o: &mut Origins, object: &Value, at: &str, from: &str, env_reads: &[&str]) {
+    o.spec(object, at, from);
+    o.derived(
+        object,
+        &format!("{at}.name"),
+        "the container's name, the app's for the first",
+        &[from, "spec.app"],
+    );
+    let env: Vec<&str> = std::iter::once(from)
+        .chain(env_reads.iter().copied())
+        .collect();
+    o.derived(
+        object,
+        &format!("{at}.env"),
+        "the container's env, with Datadog's",
+        &env,
+    );
+}
+
 /// The records of the Job or CronJob of a LummoJob or LummoCronJob.
 pub fn record_job(job: &Value, objects: &[Value]) -> Origins {
     let mut origins = Origins::new();
@@ -346,13 +358,10 @@ pub fn record_job(job: &Value, objects: &[Value]) -> Origins {
     ];
     for object in objects {
         let o = &mut origins;
-        o.spec(object, "metadata.name", "metadata.name");
-        o.spec(object, "metadata.namespace", "metadata.namespace");
-        o.derived(
+        o.metadata(
             object,
-            "metadata.labels",
-            "the job's labels, with its app's and Datadog's",
-            &labels,
+            spec("metadata.name"),
+            derived("the job's labels, with its app's and Datadog's", &labels),
         );
         let (job_at, cron) = match object.kind() {
             "CronJob" => ("spec.jobTemplate.spec", true),
@@ -439,18 +448,12 @@ pub fn record_job(job: &Value, objects: &[Value]) -> Origins {
         for i in 0..containers {
             let at = format!("{pod}.spec.containers[{i}]");
             let from = format!("spec.containers[{i}]");
-            o.spec(object, &at, &from);
-            o.derived(
+            container(
+                o,
                 object,
-                &format!("{at}.name"),
-                "the container's name, the app's for the first",
-                &[&from, "spec.app"],
-            );
-            o.derived(
-                object,
-                &format!("{at}.env"),
-                "the container's env, with Datadog's",
-                &[&from, "spec.monitoring.datadog", "spec.app"],
+                &at,
+                &from,
+                &["spec.monitoring.datadog", "spec.app"],
             );
         }
     }
