@@ -95,7 +95,11 @@ fn render_with(
     // A saved failure writes what rendered before the failing step and
     // nothing after it: subtrees render one after the other then, so that no
     // later one is staged already.
-    let spare = if rendered.save_on_failure { 0 } else { threads.saturating_sub(1) };
+    let spare = if rendered.save_on_failure {
+        0
+    } else {
+        threads.saturating_sub(1)
+    };
     rendered.spare_threads = Arc::new(AtomicUsize::new(spare));
     rendered.settings = settings;
     if target == Target::InPlace {
@@ -385,8 +389,8 @@ fn run_pipeline(
         for step in steps {
             // What a failed mutator leaves to save: its input (kept only when
             // the package saves failures: a mutator over every item takes them).
-            let before = (rendered.save_on_failure && stage == Stage::Mutators)
-                .then(|| items.clone());
+            let before =
+                (rendered.save_on_failure && stage == Stage::Mutators).then(|| items.clone());
             items = match run_step(rendered, &at, stage, step, items) {
                 Ok(StepOutcome::Next(items)) => items,
                 Ok(StepOutcome::Failed(items)) => return Ok(before.unwrap_or(items)),
@@ -808,7 +812,17 @@ fn record_step(
             _ => step.reference().to_string(),
         },
         exit_code: external_exit.map_or(i32::from(list.has_errors()), |e| e.code),
-        stderr: external_exit.map(|e| e.stderr.clone()).unwrap_or_default(),
+        stderr: match (runner, external_exit) {
+            // kpt runs a catalog function in a container, whose stderr its
+            // runner reads line by line and joins with line breaks
+            // (pkg/fn/runtime/container.go, `filterDockerCLIOutput`, which
+            // also drops the container runtime's pull lines): no line break
+            // at the end. An `exec:` function's stderr is kept as printed.
+            (Runner::Container(_) | Runner::Catalog(_), Some(exit)) => {
+                exit.stderr.lines().collect::<Vec<_>>().join("\n")
+            }
+            (_, exit) => exit.map(|e| e.stderr.clone()).unwrap_or_default(),
+        },
         results: list.results.clone(),
         name: step.name.clone(),
         kptfile_reference: status_reference(step),

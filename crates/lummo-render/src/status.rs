@@ -141,10 +141,16 @@ fn message(outcome: &Outcome, root: &str) -> Option<String> {
         ),
         // The root's own pipeline is not named again (kpt's data,
         // save-on-render-failure/bfs-*).
-        Outcome::StepFailed { package: p, bfs: true } if p.is_empty() => {
+        Outcome::StepFailed {
+            package: p,
+            bfs: true,
+        } if p.is_empty() => {
             "pkg.render: pkg .:\n\tpipeline.run: already handled error".to_string()
         }
-        Outcome::StepFailed { package: p, bfs: true } => format!(
+        Outcome::StepFailed {
+            package: p,
+            bfs: true,
+        } => format!(
             "pkg.render: pkg .:\n\tpipeline.run: pkg {}: already handled error",
             package(p)
         ),

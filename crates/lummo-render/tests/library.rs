@@ -195,7 +195,14 @@ fn bfs_rendering_runs_parents_first_level_by_level() {
         format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: {name}\n{annotations}{pipeline}")
     };
     let packages = [
-        ("", kptfile("root", "  annotations:\n    kpt.dev/bfs-rendering: \"true\"\n", Some("root"))),
+        (
+            "",
+            kptfile(
+                "root",
+                "  annotations:\n    kpt.dev/bfs-rendering: \"true\"\n",
+                Some("root"),
+            ),
+        ),
         ("a", kptfile("a", "", Some("a"))),
         ("a/c", kptfile("c", "", Some("c"))),
         ("b", kptfile("b", "", None)),
@@ -206,7 +213,10 @@ fn bfs_rendering_runs_parents_first_level_by_level() {
         std::fs::write(at.join("Kptfile"), kptfile).unwrap();
         std::fs::write(
             at.join("cm.yaml"),
-            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{}\n", folder.replace('/', "-")),
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{}\n",
+                folder.replace('/', "-")
+            ),
         )
         .unwrap();
     }
@@ -217,7 +227,10 @@ fn bfs_rendering_runs_parents_first_level_by_level() {
     rendered.commit().unwrap();
     for (folder, label) in [("", "root"), ("a", "a"), ("a/c", "c"), ("b", "root")] {
         let text = std::fs::read_to_string(dir.join(folder).join("cm.yaml")).unwrap();
-        assert!(text.contains(&format!("  labels:\n    pkg: {label}\n")), "{folder}: {text}");
+        assert!(
+            text.contains(&format!("  labels:\n    pkg: {label}\n")),
+            "{folder}: {text}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
