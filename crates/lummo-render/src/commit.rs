@@ -124,7 +124,7 @@ impl Rendered {
 
     /// Renames every staged file over its target and deletes pruned files; on a
     /// failed render, removes the temporary files instead, unless the package
-    /// asks kpt to save what rendered ([`Rendered::saves_failure`]): the staged
+    /// asks kpt to save what rendered (`Rendered::saves_failure`): the staged
     /// files are renamed then, and nothing is pruned (kpt's `Execute` prunes
     /// only after a render that succeeded).
     ///
