@@ -71,8 +71,9 @@ impl Rendered {
             let text = file_text(source.as_ref(), documents);
             // The root Kptfile is staged last, when every step has run: it goes
             // with the newest kpt's render status, and is left alone when that
-            // is what it says already.
-            if path == "Kptfile" {
+            // is what it says already. A failed render that saves what
+            // rendered gets its status after the files are in place (`commit`).
+            if path == "Kptfile" && !self.failed() {
                 let success = crate::status::Outcome::Success;
                 crate::status::kptfile_with_status(&text, &self.steps, &success, &self.root)
                     .unwrap_or(text)
@@ -122,20 +123,23 @@ impl Rendered {
     }
 
     /// Renames every staged file over its target and deletes pruned files; on a
-    /// failed render, removes the temporary files instead.
+    /// failed render, removes the temporary files instead, unless the package
+    /// asks kpt to save what rendered (`Rendered::saves_failure`): the staged
+    /// files are renamed then, and nothing is pruned (kpt's `Execute` prunes
+    /// only after a render that succeeded).
     ///
     /// Either way, the newest kpt's render status then goes into the root
-    /// Kptfile ([`crate::status`]): the one file a failed render changes.
+    /// Kptfile ([`crate::status`]).
     pub fn commit(&mut self) -> Result<Summary> {
         if self.failed() {
             let in_place = self.staging.is_some();
-            self.discard();
+            let mut summary = Summary::default();
+            if in_place && self.saves_failure() {
+                summary = self.put_in_place(false)?;
+            } else {
+                self.discard();
+            }
             if in_place {
-                let failed_step = self
-                    .steps
-                    .iter()
-                    .rev()
-                    .find(|s| s.exit_code != 0 || s.execution_error.is_some());
                 // A render lummo fails where no step did (a stale generated
                 // file, say) says its first error.
                 let error = self.findings.iter().find(|f| f.result.is_error());
@@ -144,16 +148,38 @@ impl Rendered {
                     text: error.map(|f| f.result.to_string()).unwrap_or_default(),
                     said_by: crate::status::SaidBy::Package,
                 };
-                let outcome = match failed_step {
+                let outcome = match self.failed_step() {
                     Some(step) => crate::status::Outcome::StepFailed {
                         package: &step.package,
+                        bfs: self.bfs,
                     },
                     None => crate::status::Outcome::Error(&failure),
                 };
-                crate::status::write(&self.root, &self.steps, &outcome)?;
+                let written = crate::status::write(&self.root, &self.steps, &outcome)?;
+                // What a saved failure changed, the status included, for `-v`.
+                let saved = self.saves_failure();
+                if written && saved && !summary.updated.iter().any(|p| p == "Kptfile") {
+                    summary.updated.push("Kptfile".into());
+                }
             }
-            return Ok(Summary::default());
+            return Ok(summary);
         }
+        let mut summary = self.put_in_place(true)?;
+        // The status went with the staged root Kptfile; a render whose
+        // functions removed its object stages none, and kpt writes the status
+        // into the Kptfile on disk then.
+        let status_written =
+            crate::status::write(&self.root, &self.steps, &crate::status::Outcome::Success)?;
+        if status_written && !summary.updated.iter().any(|p| p == "Kptfile") {
+            summary.updated.push("Kptfile".into());
+        }
+        Ok(summary)
+    }
+
+    /// Renames every staged file over its target, then deletes the files a
+    /// killed render left and, with `prune`, the files whose resources all
+    /// went away.
+    fn put_in_place(&mut self, prune: bool) -> Result<Summary> {
         let mut staging = self.staging.take().unwrap_or_default();
         if let Some(writer) = staging.writer.take() {
             match writer.finish() {
@@ -184,20 +210,12 @@ impl Rendered {
                 }
             }
         }
-        for doomed in &staging.deletions {
+        for doomed in staging.deletions.iter().filter(|_| prune) {
             if doomed.exists() {
                 std::fs::remove_file(doomed).with_context(|| doomed.display().to_string())?;
                 let relative = doomed.strip_prefix(&self.root).unwrap_or(doomed);
                 deleted.push(relative.display().to_string());
             }
-        }
-        // The status went with the staged root Kptfile; a render whose
-        // functions removed its object stages none, and kpt writes the status
-        // into the Kptfile on disk then.
-        let status_written =
-            crate::status::write(&self.root, &self.steps, &crate::status::Outcome::Success)?;
-        if status_written && !staging.updated.iter().any(|p| p == "Kptfile") {
-            staging.updated.push("Kptfile".into());
         }
         Ok(Summary {
             created: staging.created,

@@ -7,7 +7,9 @@
 //! - A package is a folder with a Kptfile; its resources are its `*.yaml`, `*.yml`
 //!   and `Kptfile` files, minus what its `.krmignore` (gitignore syntax) names and
 //!   minus subpackages. Subpackages are every folder below holding a Kptfile that
-//!   is not inside another subpackage; they render first, in path order.
+//!   is not inside another subpackage; they render first, in path order
+//!   (`kpt.dev/bfs-rendering: "true"` on the root Kptfile: parents first, level
+//!   by level, as kpt v1.0.0-beta.67's `hydrateBfsOrder`).
 //! - Every resource must be KRM (`apiVersion`, `kind`, `metadata.name`), except
 //!   kustomization files (kpt `IsKRM`).
 //! - A pipeline sees paths relative to its own package and the
@@ -21,7 +23,9 @@
 //!   written whole in kyaml's block style, each replaced atomically; files whose
 //!   resources all went away are deleted, and nothing else is. Nothing is written
 //!   unless the whole pipeline of every package succeeded, except the newest
-//!   kpt's render status in the root Kptfile ([`status`]), written either way.
+//!   kpt's render status in the root Kptfile ([`status`]), written either way,
+//!   and what kpt v1.0.0-beta.67 writes on a failure when the root Kptfile says
+//!   `kpt.dev/save-on-render-failure: "true"` (`Rendered::saves_failure`).
 //!
 //! Modules, one job each:
 //! - [`load`]: a package from disk — files, `.krmignore`, subpackages, each

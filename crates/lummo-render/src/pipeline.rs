@@ -82,7 +82,25 @@ fn render_with(
     // The root state is never merged into another: buffered lines stay with it.
     rendered.progress = (progress == Progress::Buffered).then(String::new);
     let threads = settings.threads.unwrap_or_else(krm_sdk::parallel::threads);
-    rendered.spare_threads = Arc::new(AtomicUsize::new(threads.saturating_sub(1)));
+    // The root Kptfile's render options (kpt v1.0.0-beta.67 reads them in
+    // `Execute`, pkg/lib/kptops/render_executor.go); a Kptfile that does not
+    // read fails in `render_package` with its message.
+    if let Some(kptfile) = std::fs::read_to_string(root.join("Kptfile"))
+        .ok()
+        .and_then(|text| kptfile::parse("Kptfile", &text).ok())
+    {
+        rendered.save_on_failure = kptfile.annotation_is_true(kptfile::SAVE_ON_RENDER_FAILURE);
+        rendered.bfs = kptfile.annotation_is_true(kptfile::BFS_RENDERING);
+    }
+    // A saved failure writes what rendered before the failing step and
+    // nothing after it: subtrees render one after the other then, so that no
+    // later one is staged already.
+    let spare = if rendered.save_on_failure {
+        0
+    } else {
+        threads.saturating_sub(1)
+    };
+    rendered.spare_threads = Arc::new(AtomicUsize::new(spare));
     rendered.settings = settings;
     if target == Target::InPlace {
         rendered.staging = Some(Staging::default());
@@ -120,6 +138,12 @@ pub(crate) fn render_subtree(rendered: &mut Rendered, root: &Path, relative: &st
     }
     if !rendered.failed() {
         finish(rendered, root, items)?;
+    } else if rendered.saves_failure() && rendered.staging.is_some() {
+        // kpt writes what rendered before the failure (in place only: with
+        // `-o` a failed render prints nothing).
+        check_indexes(&items)?;
+        let items = rebase(root, items)?;
+        rendered.stage(items)?;
     }
     Ok(())
 }
@@ -199,11 +223,59 @@ pub(crate) fn render_package(
     relative: &str,
     ancestors: Ancestors,
 ) -> Result<Vec<Item>> {
+    let (kptfile_path, kptfile) = read_kptfile(rendered, root, relative)?;
+    if relative.is_empty() && rendered.bfs {
+        return render_bfs(rendered, root, kptfile);
+    }
+    rendered.packages += 1;
+    let has_pipeline = kptfile.steps().next().is_some();
+    let mut items = Vec::new();
+    let subs = subpackages(root, relative)?;
+    if ancestors == Ancestors::NoPipeline && !has_pipeline {
+        render_subtrees(rendered, root, &subs)?;
+        if rendered.failed() {
+            return Ok(items);
+        }
+    } else {
+        for sub in subs {
+            let sub_items = render_package(rendered, root, &sub, Ancestors::Pipeline)?;
+            if rendered.failed() {
+                // kpt's `hydrate` with save-on-render-failure: the root's
+                // resources are its own, its subpackages' rendered so far and
+                // what the failed one had (`Rendered::saves_failure`).
+                if relative.is_empty() && rendered.saves_failure() {
+                    items.extend(sub_items);
+                    items.extend(read_local(rendered, root, relative)?);
+                }
+                return Ok(items);
+            }
+            items.extend(sub_items);
+        }
+    }
+    let local = read_local(rendered, root, relative)?;
+    check_pipeline_configs(rendered, relative, &kptfile, &local)?;
+    items.extend(local);
+    run_pipeline(rendered, root, relative, &kptfile_path, &kptfile, items)
+}
+
+/// Reads and checks the Kptfile of the package at `relative`; returns its
+/// root-relative path and what it says.
+fn read_kptfile(rendered: &mut Rendered, root: &Path, relative: &str) -> Result<(String, Kptfile)> {
     let kptfile_path = join(relative, "Kptfile");
     let text = std::fs::read_to_string(root.join(&kptfile_path))
         .with_context(|| format!("{kptfile_path} can't be read"))?;
-    let kptfile = match kptfile::parse(&kptfile_path, &text) {
-        Ok(kptfile) => kptfile,
+    match kptfile::parse(&kptfile_path, &text) {
+        Ok(kptfile) => {
+            if let Err(error) = check_config_files(&root.join(relative), &kptfile) {
+                // The root's is refused before any render (no status is
+                // written); a subpackage's while its parent renders.
+                if !relative.is_empty() {
+                    rendered.failed_with(relative, format!("{error}\n"), SaidBy::Package);
+                }
+                return Err(error);
+            }
+            Ok((kptfile_path, kptfile))
+        }
         Err(error) => {
             // kpt finds a subpackage's Kptfile unreadable while listing its
             // parent's subpackages; YAML syntax errors keep their words.
@@ -219,41 +291,20 @@ pub(crate) fn render_package(
                     SaidBy::Subpackages,
                 );
             }
-            return Err(error);
-        }
-    };
-    if relative.is_empty() && kptfile.annotation_is_true(kptfile::BFS_RENDERING) {
-        // Not the order lummo renders in: refused, rather than rendered in
-        // another order than the package asks for.
-        bail!(
-            "{kptfile_path}: metadata.annotations: `{}: \"true\"` asks for the newest kpt's \
-             breadth-first order (each package's pipeline before its subpackages', seeing \
-             only itself and what is below it), which lummo render does not follow yet: it \
-             renders subpackages first, kpt's default. Remove the annotation, or render with \
-             `kpt fn render` (kpt v1.0.0-beta.67 or later)",
-            kptfile::BFS_RENDERING
-        );
-    }
-    rendered.packages += 1;
-    let has_pipeline = kptfile.steps().next().is_some();
-    let mut items = Vec::new();
-    let subs = subpackages(root, relative)?;
-    if ancestors == Ancestors::NoPipeline && !has_pipeline {
-        render_subtrees(rendered, root, &subs)?;
-        if rendered.failed() {
-            return Ok(items);
-        }
-    } else {
-        for sub in subs {
-            let sub_items = render_package(rendered, root, &sub, Ancestors::Pipeline)?;
-            if rendered.failed() {
-                return Ok(items);
-            }
-            items.extend(sub_items);
+            Err(error)
         }
     }
-    let local = read_local(rendered, root, relative)?;
-    if let Err(error) = check_config_paths(&kptfile, &local) {
+}
+
+/// kpt's `ValidatePipeline`: every `configPath` of the pipeline is one of the
+/// package's own documents (`local`).
+fn check_pipeline_configs(
+    rendered: &mut Rendered,
+    relative: &str,
+    kptfile: &Kptfile,
+    local: &[Item],
+) -> Result<()> {
+    if let Err(error) = check_config_paths(kptfile, local) {
         // kpt's `ValidatePipeline` error, bare (no `pipeline.run`); its
         // `ValidateError` ends with a line break.
         rendered.failed_with(
@@ -263,7 +314,23 @@ pub(crate) fn render_package(
         );
         return Err(error);
     }
-    items.extend(local);
+    Ok(())
+}
+
+/// Runs the pipeline of the package at `relative` over `items` (its own and
+/// those of the subpackages it sees): kpt's `AreKRM` check, then its mutators
+/// and validators. On a failed step, the items to save (kpt's `runMutators`
+/// gives back the input of the mutator that failed; a failed validator leaves
+/// the mutators' output).
+fn run_pipeline(
+    rendered: &mut Rendered,
+    root: &Path,
+    relative: &str,
+    kptfile_path: &str,
+    kptfile: &Kptfile,
+    mut items: Vec<Item>,
+) -> Result<Vec<Item>> {
+    let has_pipeline = kptfile.steps().next().is_some();
     // kpt checks every input of every package, pipeline or not (kpt `AreKRM`).
     // Every such input at once (kpt stops at the first), each with its fix.
     let problems: Vec<(String, String)> = items
@@ -311,7 +378,7 @@ pub(crate) fn render_package(
     }
     let at = PackageAt {
         relative,
-        kptfile_path: &kptfile_path,
+        kptfile_path,
         package: display_package(relative),
         package_path: package_dir(root, relative).display().to_string(),
     };
@@ -320,9 +387,13 @@ pub(crate) fn render_package(
         (Stage::Validators, &kptfile.validators),
     ] {
         for step in steps {
+            // What a failed mutator leaves to save: its input (kept only when
+            // the package saves failures: a mutator over every item takes them).
+            let before =
+                (rendered.save_on_failure && stage == Stage::Mutators).then(|| items.clone());
             items = match run_step(rendered, &at, stage, step, items) {
                 Ok(StepOutcome::Next(items)) => items,
-                Ok(StepOutcome::Failed(items)) => return Ok(items),
+                Ok(StepOutcome::Failed(items)) => return Ok(before.unwrap_or(items)),
                 Err(error) => {
                     rendered.failed_with(
                         relative,
@@ -337,9 +408,107 @@ pub(crate) fn render_package(
     Ok(items)
 }
 
+/// A package of a breadth-first render: its Kptfile, its resources (its own
+/// as read, then as the pipelines above it left them) and its direct
+/// subpackages (indices into the render's packages).
+struct BfsPackage {
+    relative: String,
+    kptfile_path: String,
+    kptfile: Kptfile,
+    /// As kpt's `package-path` annotation says.
+    package_path: String,
+    items: Vec<Item>,
+    children: Vec<usize>,
+}
+
+/// kpt v1.0.0-beta.67's breadth-first order (`kpt.dev/bfs-rendering: "true"`;
+/// `hydrateBfsOrder` in pkg/lib/kptops/render_executor.go). Every package is
+/// found and read first, level by level, subpackages in path order; then each
+/// package's pipeline runs, in that order, over its own resources followed by
+/// those of every package below it (each subpackage's, then its own
+/// subpackages', before the next one's), and what the pipeline returns goes
+/// back to the package each resource belongs to (`package-path`; what it adds
+/// is its own). A parent thus changes its subpackages before their pipelines
+/// run; a subpackage never sees its parent or its siblings. As kpt's
+/// `propagateResourcesAcrossNodes`, a package below of which the pipeline
+/// returns nothing keeps its resources (a parent cannot delete all of a
+/// subpackage's resources). Returns every package's resources, in that order.
+fn render_bfs(rendered: &mut Rendered, root: &Path, kptfile: Kptfile) -> Result<Vec<Item>> {
+    let mut packages = vec![BfsPackage {
+        relative: String::new(),
+        kptfile_path: "Kptfile".into(),
+        kptfile,
+        package_path: package_dir(root, "").display().to_string(),
+        items: Vec::new(),
+        children: Vec::new(),
+    }];
+    let mut next = 0;
+    while next < packages.len() {
+        let relative = packages[next].relative.clone();
+        rendered.packages += 1;
+        packages[next].items = read_local(rendered, root, &relative)?;
+        for sub in subpackages(root, &relative)? {
+            let (kptfile_path, kptfile) = read_kptfile(rendered, root, &sub)?;
+            let index = packages.len();
+            packages[next].children.push(index);
+            packages.push(BfsPackage {
+                package_path: package_dir(root, &sub).display().to_string(),
+                relative: sub,
+                kptfile_path,
+                kptfile,
+                items: Vec::new(),
+                children: Vec::new(),
+            });
+        }
+        next += 1;
+    }
+    for index in 0..packages.len() {
+        let mut input = std::mem::take(&mut packages[index].items);
+        let own = input.len();
+        let mut below: Vec<usize> = packages[index].children.iter().rev().copied().collect();
+        while let Some(sub) = below.pop() {
+            input.extend(packages[sub].items.iter().cloned());
+            below.extend(packages[sub].children.iter().rev());
+        }
+        let package = &packages[index];
+        check_pipeline_configs(rendered, &package.relative, &package.kptfile, &input[..own])?;
+        let output = run_pipeline(
+            rendered,
+            root,
+            &package.relative,
+            &package.kptfile_path,
+            &package.kptfile,
+            input,
+        )?;
+        let failed = rendered.failed();
+        if failed && !rendered.saves_failure() {
+            return Ok(Vec::new());
+        }
+        let mut by_package: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+        for item in output {
+            let package = match item.annotation(PACKAGE_PATH) {
+                Some(path) => path.to_string(),
+                None => packages[index].package_path.clone(),
+            };
+            by_package.entry(package).or_default().push(item);
+        }
+        for (at, package) in packages.iter_mut().enumerate() {
+            match by_package.remove(&package.package_path) {
+                Some(items) => package.items = items,
+                None if at == index => package.items = Vec::new(),
+                None => {}
+            }
+        }
+        if failed {
+            break;
+        }
+    }
+    Ok(packages.into_iter().flat_map(|p| p.items).collect())
+}
+
 /// The package a subpackage at `relative` belongs to: its nearest folder above
 /// with a Kptfile ("" for the root).
-fn parent_package(root: &Path, relative: &str) -> String {
+pub(crate) fn parent_package(root: &Path, relative: &str) -> String {
     let mut folder = Path::new(relative);
     while let Some(parent) = folder.parent() {
         if parent.as_os_str().is_empty() {
@@ -643,7 +812,17 @@ fn record_step(
             _ => step.reference().to_string(),
         },
         exit_code: external_exit.map_or(i32::from(list.has_errors()), |e| e.code),
-        stderr: external_exit.map(|e| e.stderr.clone()).unwrap_or_default(),
+        stderr: match (runner, external_exit) {
+            // kpt runs a catalog function in a container, whose stderr its
+            // runner reads line by line and joins with line breaks
+            // (pkg/fn/runtime/container.go, `filterDockerCLIOutput`, which
+            // also drops the container runtime's pull lines): no line break
+            // at the end. An `exec:` function's stderr is kept as printed.
+            (Runner::Container(_) | Runner::Catalog(_), Some(exit)) => {
+                exit.stderr.lines().collect::<Vec<_>>().join("\n")
+            }
+            (_, exit) => exit.map(|e| e.stderr.clone()).unwrap_or_default(),
+        },
         results: list.results.clone(),
         name: step.name.clone(),
         kptfile_reference: status_reference(step),
@@ -877,6 +1056,57 @@ pub(crate) fn default_paths(items: &mut [Item]) {
     }
 }
 
+/// kpt v1.0.0-beta.67's check of a package's Kptfile when it reads the
+/// package, before any pipeline runs (`newPkgNode` calls `KptFile.Validate`,
+/// whose `GetValidatedFnConfigFromPath` in api/kptfile/v1/validation.go opens
+/// each `configPath`): the file opens, reads as YAML, holds one document, and
+/// that document is KRM. `package` is the package's folder.
+pub(crate) fn check_config_files(package: &Path, kptfile: &Kptfile) -> Result<()> {
+    for step in kptfile.steps().filter(|s| !s.config_path.is_empty()) {
+        let path = package.join(&step.config_path);
+        let name = &step.config_path;
+        let reason = match std::fs::read_to_string(&path) {
+            Err(error) => {
+                // Go's `*PathError` words.
+                let why = match error.kind() {
+                    std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+                    std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                    _ => error.to_string(),
+                };
+                format!(
+                    "failed to open functionConfig from path {name:?}: open {}: {why}",
+                    path.display()
+                )
+            }
+            Ok(text) => {
+                match krm_sdk::yaml::parse_documents(&text, &krm_sdk::yaml::Limits::default()) {
+                    Err(e) => format!(
+                        "failed to read functionConfig {name:?}: yaml: line {}: {}",
+                        e.line, e.message
+                    ),
+                    Ok(documents) if documents.len() > 1 => format!(
+                        "functionConfig {name:?} must not contain more than one config, got {}",
+                        documents.len()
+                    ),
+                    Ok(documents) => {
+                        let document = documents.into_iter().next().unwrap_or(Value::Null);
+                        match is_krm(&document) {
+                            Ok(()) => continue,
+                            Err(why) => format!("functionConfig {name:?}: {why}"),
+                        }
+                    }
+                }
+            }
+        };
+        return Err(kptfile::invalid(
+            &format!("{}.configPath", step.field),
+            &step.config_path,
+            &reason,
+        ));
+    }
+    Ok(())
+}
+
 /// kpt's `ValidatePipeline`: a `configPath` names one KRM document among the
 /// package's own resources (not a subpackage's, not a missing file).
 pub(crate) fn check_config_paths(kptfile: &Kptfile, local: &[Item]) -> Result<()> {
@@ -891,12 +1121,29 @@ pub(crate) fn check_config_paths(kptfile: &Kptfile, local: &[Item]) -> Result<()
             .collect();
         let field = format!("{}.configPath", step.field);
         match documents.as_slice() {
+            // kpt v1.0.0-beta.67's words (`makeStepValidationErr` in
+            // pkg/lib/pkg/pkg.go); beta.56 said "functionConfig must exist in
+            // the current package" (ARCHITECTURE.md, differences from kpt).
             [] => {
+                let stage = if step.field.starts_with("pipeline.validators") {
+                    "validator"
+                } else {
+                    "mutator"
+                };
+                let function = if step.name.is_empty() {
+                    image_name(&step.image)
+                } else {
+                    &step.name
+                };
                 return Err(kptfile::invalid(
                     &field,
                     &step.config_path,
-                    "functionConfig must exist in the current package",
-                ))
+                    &format!(
+                        "functionConfig resource for {stage} {function:?} is missing from path {:?}, \
+                         this also occurs if {:?} is part of a subpackage",
+                        step.config_path, step.config_path
+                    ),
+                ));
             }
             [one] => {
                 if let Err(reason) = is_krm(one) {

@@ -87,6 +87,12 @@ pub struct Rendered {
     /// beside others, printed when it is merged so that they come in the order of
     /// a render one package after the other; `None`: printed as they come.
     pub(crate) progress: Option<String>,
+    /// The root Kptfile's `kpt.dev/save-on-render-failure: "true"`: a failed
+    /// render writes what kpt v1.0.0-beta.67 writes then ([`Rendered::saves_failure`]).
+    pub(crate) save_on_failure: bool,
+    /// The root Kptfile's `kpt.dev/bfs-rendering: "true"`: packages render top
+    /// down, in breadth-first order (`pipeline::render_bfs`).
+    pub(crate) bfs: bool,
 }
 
 /// One step as kpt's results file records it (`fnresult.Result`), and as the
@@ -150,6 +156,8 @@ impl Rendered {
             tracker: Default::default(),
             spare_threads: Arc::default(),
             progress: None,
+            save_on_failure: false,
+            bfs: false,
         }
     }
 
@@ -159,6 +167,8 @@ impl Rendered {
     pub(crate) fn subtree(&self, progress: Progress) -> Rendered {
         let mut child = Rendered::new(self.root.clone());
         child.settings = self.settings.clone();
+        child.save_on_failure = self.save_on_failure;
+        child.bfs = self.bfs;
         child.spare_threads = self.spare_threads.clone();
         child.staging = self.staging.as_ref().map(|staging| Staging {
             writer: staging.writer.as_ref().map(Writer::share),
@@ -197,6 +207,8 @@ impl Rendered {
             tracker: _,
             spare_threads: _,
             progress,
+            save_on_failure: _,
+            bfs: _,
         } = child;
         if let Some(text) = progress {
             self.say(&text);
@@ -263,6 +275,33 @@ impl Rendered {
 
     pub fn failed(&self) -> bool {
         self.findings.iter().filter(|f| f.result.is_error()).count() > self.tolerated_errors
+    }
+
+    /// The last step that failed (non-zero exit, or could not start).
+    pub(crate) fn failed_step(&self) -> Option<&StepRecord> {
+        self.steps
+            .iter()
+            .rev()
+            .find(|s| s.exit_code != 0 || s.execution_error.is_some())
+    }
+
+    /// Whether this failed render writes what it rendered, as kpt
+    /// v1.0.0-beta.67 does with `kpt.dev/save-on-render-failure: "true"`
+    /// (`pkg/lib/kptops/render_executor.go`, `Execute` and `hydrate`): kpt
+    /// writes its root package's resources, which a failed step sets only in
+    /// the root itself or in a direct subpackage of the root. `hydrate` gives
+    /// the resources of a package that failed to its parent, which returns
+    /// none to its own parent: a step failing deeper down leaves the root's
+    /// resources unset, and nothing but the render status is written. The
+    /// breadth-first order (`hydrateBfsOrder`) gathers every package's
+    /// resources on any failure.
+    pub(crate) fn saves_failure(&self) -> bool {
+        self.save_on_failure
+            && self.failed_step().is_some_and(|step| {
+                self.bfs
+                    || step.package.is_empty()
+                    || crate::pipeline::parent_package(&self.root, &step.package).is_empty()
+            })
     }
 
     pub fn functions_run(&self) -> usize {

@@ -70,6 +70,10 @@ pub enum Outcome<'a> {
     /// already, so its error says "already handled error".
     StepFailed {
         package: &'a str,
+        /// Rendered in breadth-first order (`kpt.dev/bfs-rendering`): kpt's
+        /// `hydrateBfsOrder` wraps every package's error in the root's
+        /// `pkg.render`, the failing package named by `pipeline.run`.
+        bfs: bool,
     },
     /// The render stopped on an error.
     Error(&'a Failure),
@@ -128,8 +132,26 @@ fn message(outcome: &Outcome, root: &str) -> Option<String> {
     };
     let text = match outcome {
         Outcome::Success => return None,
-        Outcome::StepFailed { package: p } => format!(
+        Outcome::StepFailed {
+            package: p,
+            bfs: false,
+        } => format!(
             "pkg.render: pkg {}:\n\tpipeline.run: already handled error",
+            package(p)
+        ),
+        // The root's own pipeline is not named again (kpt's data,
+        // save-on-render-failure/bfs-*).
+        Outcome::StepFailed {
+            package: p,
+            bfs: true,
+        } if p.is_empty() => {
+            "pkg.render: pkg .:\n\tpipeline.run: already handled error".to_string()
+        }
+        Outcome::StepFailed {
+            package: p,
+            bfs: true,
+        } => format!(
+            "pkg.render: pkg .:\n\tpipeline.run: pkg {}: already handled error",
             package(p)
         ),
         Outcome::Error(failure) => match failure.said_by {
@@ -374,35 +396,12 @@ pub fn write(root: &Path, steps: &[StepRecord], outcome: &Outcome) -> Result<boo
 }
 
 /// kpt validates the root Kptfile before it starts a render (`newPkgNode`:
-/// `KptFile.Validate`, whose `GetValidatedFnConfigFromPath` opens each
-/// `configPath` and wants one KRM document there); a render that fails there
-/// writes no status (kpt's e2e cases fnconfig-missing-name,
+/// `KptFile.Validate`, [`crate::pipeline::check_config_files`]); a render that
+/// fails there writes no status (kpt's e2e cases fnconfig-missing-name,
 /// fnconfig-multiple-config-one-file, missing-fnconfig).
 fn config_paths_read(root: &Path, text: &str) -> bool {
-    let Ok(kptfile) = crate::kptfile::parse("Kptfile", text) else {
-        return false;
-    };
-    let limits = krm_sdk::yaml::Limits::default();
-    let valid = kptfile
-        .steps()
-        .filter(|step| !step.config_path.is_empty())
-        .all(|step| {
-            let Ok(config) = std::fs::read_to_string(root.join(&step.config_path)) else {
-                return false;
-            };
-            match krm_sdk::yaml::parse_documents(&config, &limits).as_deref() {
-                Ok([document]) => ["/apiVersion", "/kind", "/metadata/name"]
-                    .iter()
-                    .all(|field| {
-                        document
-                            .pointer(field)
-                            .and_then(Value::as_str)
-                            .is_some_and(|v| !v.is_empty())
-                    }),
-                _ => false,
-            }
-        });
-    valid
+    crate::kptfile::parse("Kptfile", text)
+        .is_ok_and(|kptfile| crate::pipeline::check_config_files(root, &kptfile).is_ok())
 }
 
 #[cfg(test)]

@@ -178,3 +178,117 @@ fn results_about_a_subpackage_spec_name_its_file_from_the_root() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `kpt.dev/bfs-rendering: "true"`: kpt v1.0.0-beta.67's breadth-first order
+/// (`hydrateBfsOrder`): the root's pipeline runs first over every package, then
+/// each subpackage's, level by level, over itself and what is below it. The
+/// default order (subpackages first) leaves the root's label on every object;
+/// this one leaves each package's own.
+#[test]
+fn bfs_rendering_runs_parents_first_level_by_level() {
+    let dir = std::env::temp_dir().join(format!("lummo-render-bfs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let kptfile = |name: &str, annotations: &str, label: Option<&str>| {
+        let pipeline = label.map_or(String::new(), |label| {
+            format!("pipeline:\n  mutators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/set-labels:latest\n    configMap:\n      pkg: {label}\n")
+        });
+        format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: {name}\n{annotations}{pipeline}")
+    };
+    let packages = [
+        (
+            "",
+            kptfile(
+                "root",
+                "  annotations:\n    kpt.dev/bfs-rendering: \"true\"\n",
+                Some("root"),
+            ),
+        ),
+        ("a", kptfile("a", "", Some("a"))),
+        ("a/c", kptfile("c", "", Some("c"))),
+        ("b", kptfile("b", "", None)),
+    ];
+    for (folder, kptfile) in &packages {
+        let at = dir.join(folder);
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(at.join("Kptfile"), kptfile).unwrap();
+        std::fs::write(
+            at.join("cm.yaml"),
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{}\n",
+                folder.replace('/', "-")
+            ),
+        )
+        .unwrap();
+    }
+    let mut rendered = render(&dir, Settings::default(), Target::InPlace).unwrap();
+    assert!(!rendered.failed());
+    let order: Vec<&str> = rendered.steps.iter().map(|s| s.package.as_str()).collect();
+    assert_eq!(order, ["", "a", "a/c"]);
+    rendered.commit().unwrap();
+    for (folder, label) in [("", "root"), ("a", "a"), ("a/c", "c"), ("b", "root")] {
+        let text = std::fs::read_to_string(dir.join(folder).join("cm.yaml")).unwrap();
+        assert!(
+            text.contains(&format!("  labels:\n    pkg: {label}\n")),
+            "{folder}: {text}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `kpt.dev/save-on-render-failure: "true"` writes what rendered only when the
+/// failing package is the root or a direct subpackage of it: kpt's `hydrate`
+/// hands a failed package's resources to its parent, which hands none to its
+/// own (kpt v1.0.0-beta.67, pkg/lib/kptops/render_executor.go). A step failing
+/// two levels down leaves every file as it was, but the root's status.
+#[test]
+fn save_on_render_failure_saves_nothing_from_two_levels_down() {
+    let dir = std::env::temp_dir().join(format!("lummo-render-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let failing = "pipeline:\n  mutators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/set-labels:latest\n    configMap:\n      pkg: b\n  - image: ghcr.io/kptdev/krm-functions-catalog/starlark:latest\n    configPath: fail.yaml\n";
+    let packages = [
+        (
+            "",
+            "  annotations:\n    kpt.dev/save-on-render-failure: \"true\"\n",
+            "",
+        ),
+        ("a", "", ""),
+        ("a/b", "", failing),
+    ];
+    for (folder, annotations, pipeline) in packages {
+        let at = dir.join(folder);
+        std::fs::create_dir_all(&at).unwrap();
+        std::fs::write(
+            at.join("Kptfile"),
+            format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\n{annotations}{pipeline}"),
+        )
+        .unwrap();
+        std::fs::write(
+            at.join("cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("a/b/fail.yaml"),
+        "apiVersion: fn.kpt.dev/v1alpha1\nkind: StarlarkRun\nmetadata:\n  name: fail\nsource: |\n  fail(\"on purpose\")\n",
+    )
+    .unwrap();
+    let mut rendered = render(&dir, Settings::default(), Target::InPlace).unwrap();
+    assert!(rendered.failed());
+    rendered.commit().unwrap();
+    let cm = std::fs::read_to_string(dir.join("a/b/cm.yaml")).unwrap();
+    assert_eq!(
+        cm,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+    );
+    let kptfile = std::fs::read_to_string(dir.join("Kptfile")).unwrap();
+    assert!(kptfile.contains("reason: RenderFailed"), "{kptfile}");
+    // One level up, the same failure saves the set-labels step's work.
+    std::fs::rename(dir.join("a/b"), dir.join("b")).unwrap();
+    let mut rendered = render(&dir, Settings::default(), Target::InPlace).unwrap();
+    assert!(rendered.failed());
+    rendered.commit().unwrap();
+    let cm = std::fs::read_to_string(dir.join("b/cm.yaml")).unwrap();
+    assert!(cm.contains("  labels:\n    pkg: b\n"), "{cm}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
