@@ -114,6 +114,7 @@ pub fn lookup(image: &str) -> Option<Function> {
         // still has namespace_transformer.go, `IncludeLocalConfigs = true`); v0.3
         // and later are the rewrite (transformer/namespace.go).
         "set-namespace" if before(0, 3) => ("set-namespace", set_namespace::process_v0_1),
+        "set-namespace" if tag == "unstable" => ("set-namespace", set_namespace::process_unstable),
         "set-namespace" => ("set-namespace", set_namespace::process),
         // v0.1 was kustomize's commonLabels transformer (creates selectors and templates).
         "set-labels" if before(0, 2) && !v.is_some_and(|v| v >= (0, 1, 5)) => {

@@ -158,12 +158,29 @@ fn depends_on_key(o: &Value) -> String {
     format!("{group}/namespaces/{ns}/{}/{}", o.kind(), o.name())
 }
 
-/// The newest behaviour (v0.3 and later, `unstable`).
-///
+/// The released behaviour of v0.3 and later, `latest` included.
+pub fn process(list: &mut ResourceList) {
+    run(list, Unsourced::Quiet)
+}
+
+/// The catalog's main branch (`unstable`): it also warns of each namespaced
+/// object without an upstream origin (catalog commit d955e7d3, in no release
+/// tag; kpt v1.0.0-beta.67's e2e data shows `:latest` without those warnings).
+pub fn process_unstable(list: &mut ResourceList) {
+    run(list, Unsourced::Warn)
+}
+
+/// What to say of a namespaced object without an upstream origin annotation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unsourced {
+    Quiet,
+    Warn,
+}
+
 /// Over 120 lines on purpose: it follows the catalog function's run in its
 /// order (config, the namespace to replace, namespaced objects, Namespace
 /// objects, references, results) so that it reads beside the upstream source.
-pub fn process(list: &mut ResourceList) {
+fn run(list: &mut ResourceList, unsourced: Unsourced) {
     let settings = match settings(list) {
         Ok(s) => s,
         Err(e) => return list.results.push(e),
@@ -199,10 +216,11 @@ pub fn process(list: &mut ResourceList) {
                 }
                 origins.insert(parts[2].clone());
             }
-            None => results.push(ResultItem::warning(format!(
+            None if unsourced == Unsourced::Warn => results.push(ResultItem::warning(format!(
                 "{} does not have upstream origin.",
                 short(o)
             ))),
+            None => {}
         }
     }
     if matcher.is_empty() && origins.len() > 1 {
