@@ -24,14 +24,22 @@ expectations of successful cases.
 
 Also, per app: the plugin's `discover.find.command` claims it (exit 0, output)
 or, for bad input, does not; and the exact inputs (`lummo render --inputs`):
-in a fresh copy of the repository, every file the list does not cover is changed
-(a document appended, a line for other files) and a new `intruder.yaml` put in
-every folder it does not cover, and the plugin's output must stay the same, while
-changing one listed file must change it (the check can fail). Each Application of
-deploy/argocd/application.yaml must carry the manifest-generate-paths built from
---inputs of its path.
+in a fresh copy of the repository, ROUNDS rounds (default 3) of random changes
+seeded by SEED (default 1) and the app's path -- a document or a line appended,
+content replaced by invalid YAML, files deleted, new files named as kpt, kustomize
+or lummo read them (Kptfile, kustomization.yaml, .krmignore, *.yaml ...) -- to
+files and folders the list does not cover, and the plugin's output must stay the
+same after each round, while changing one listed file must change it (the check
+can fail). Then the plugin runs on what the repo-server sends with
+--plugin-use-manifest-generate-paths (repo-server-patch.yaml must turn it on): a
+tarball rooted at the common folder of the app's manifest-generate-paths, the
+working directory the app's path below it, once with every file below that root
+and once with only the listed paths; the output must be the same. Each
+Application of deploy/argocd/application.yaml must carry the
+manifest-generate-paths built from --inputs of its path.
 """
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -84,28 +92,68 @@ def generate_paths(lummo, path):
     return ";".join(folders + files)
 
 
-def mutation_check(lummo, command, path, expected_text):
-    """Changing everything --inputs does not cover leaves the output; changing a listed file does not."""
+CHANGES = ("append a document", "append a line", "replace with invalid YAML", "delete")
+# Names a new file gets: what kpt, kustomize or lummo could pick up if they read
+# a folder the list does not name (a package marker, a kustomization, resources).
+NEW_NAMES = ("Kptfile", "kustomization.yaml", "kustomization.yml", "Kustomization",
+             "intruder.yaml", "intruder.yml", "intruder.json", ".krmignore", "notes.txt")
+
+
+def mutate_outside(rng, repo, folders, files):
+    """One round: every file --inputs does not cover changed by a random one of
+    CHANGES, and a new file of a random name of NEW_NAMES in about half the
+    folders it does not cover (any folder may be read by mistake; a random subset
+    of files would seldom hit the few that matter). A log of what was done."""
+    log = []
+    for directory, subdirs, names in os.walk(repo):
+        subdirs.sort()
+        rel_dir = os.path.relpath(directory, repo)
+        rel_dir = "" if rel_dir == "." else rel_dir
+        if rel_dir and covered(rel_dir, folders, files):
+            subdirs[:] = []  # every file below is listed
+            continue
+        for name in sorted(names):
+            rel = os.path.join(rel_dir, name)
+            if covered(rel, folders, files):
+                continue
+            what = rng.choice(CHANGES)
+            target = os.path.join(directory, name)
+            if what == "delete":
+                os.remove(target)
+            elif what == "replace with invalid YAML":
+                with open(target, "w") as f:
+                    f.write("apiVersion: [unclosed\n\tkind: {\n")
+            else:
+                with open(target, "a") as f:
+                    f.write("\n---\n" + INTRUDER if what == "append a document" else "\nchanged\n")
+            log.append(f"{what} {rel}")
+        if rng.random() < 0.5:
+            rel = os.path.join(rel_dir, rng.choice(NEW_NAMES))
+            if not covered(rel, folders, files) and not os.path.exists(os.path.join(repo, rel)):
+                with open(os.path.join(repo, rel), "w") as f:
+                    f.write("*\n" if rel.endswith(".krmignore") else INTRUDER)
+                log.append(f"new {rel}")
+    return log
+
+
+def mutation_check(lummo, command, path, expected_text, seed, rounds):
+    """Random changes outside --inputs leave the output; changing a listed file does not.
+
+    Seeded (SEED, ROUNDS): each round changes every file --inputs does not cover
+    at random (a document or a line appended, invalid YAML, deleted) and adds new
+    files named as kpt, kustomize or lummo would read them in folders it does not
+    cover, in one copy of the repository, and runs the plugin again."""
+    rng = random.Random(f"{seed}:{path}")
     with tempfile.TemporaryDirectory() as repo:
         repository_copy(repo)
         folders, files = listed_inputs(lummo, repo, path)
-        changed = 0
-        for directory, subdirs, names in os.walk(repo):
-            rel_dir = os.path.relpath(directory, repo)
-            rel_dir = "" if rel_dir == "." else rel_dir
-            for name in names:
-                rel = os.path.join(rel_dir, name)
-                if covered(rel, folders, files):
-                    continue
-                with open(os.path.join(directory, name), "a") as f:
-                    f.write("\n---\n" + INTRUDER if name.endswith((".yaml", ".yml")) else "\nchanged\n")
-                changed += 1
-            if not covered(os.path.join(rel_dir, "intruder.yaml"), folders, files):
-                with open(os.path.join(directory, "intruder.yaml"), "w") as f:
-                    f.write(INTRUDER)
-        run = generate(command, repo, path)
-        if run.returncode != 0 or run.stdout.rstrip("\n") != expected_text.rstrip("\n"):
-            return f"changing {changed} files outside --inputs changed the output ({run.stderr.strip()[:300]})"
+        log = []
+        for round_ in range(rounds):
+            log += mutate_outside(rng, repo, folders, files)
+            run = generate(command, repo, path)
+            if run.returncode != 0 or run.stdout.rstrip("\n") != expected_text.rstrip("\n"):
+                return (f"seed {seed} round {round_}: changing files outside --inputs changed the output "
+                        f"({run.stderr.strip()[:300]}); {len(log)} changes, e.g. " + "; ".join(log[:20]))
         # The check can fail: a listed resource file with one more object changes it.
         for rel in sorted(files):
             if not rel.endswith((".yaml", ".yml")) or os.path.basename(rel).startswith("kustomization"):
@@ -118,18 +166,93 @@ def mutation_check(lummo, command, path, expected_text):
         return "no listed file changes the output: the mutation check proves nothing"
 
 
-def repository_copy(dest):
-    """The files Argo CD's tarball holds: the repository's tracked and new files."""
+def application_root(path, generate_paths_value):
+    """Argo CD's GetApplicationRootPath (reposerver/repository/utils.go): the common
+    folder of the annotation's entries, each joined to the app path (or to the
+    repository root when absolute); the repository root without entries."""
+    paths = []
+    for entry in generate_paths_value.split(";"):
+        if not entry:
+            continue
+        paths.append(os.path.normpath(entry.lstrip("/") if entry.startswith("/") else os.path.join(path, entry)))
+    if not paths:
+        return "", []
+    common = paths[0].split("/")
+    for other in paths[1:]:
+        parts = other.split("/")
+        n = 0
+        while n < min(len(common), len(parts)) and common[n] == parts[n]:
+            n += 1
+        common = common[:n]
+    root = "/".join(common)
+    return ("" if root == "." else root), paths
+
+
+def narrowed_tarball_check(command, path, annotation, expected_text):
+    """The plugin on what the repo-server sends with
+    ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS (repo-server-patch.yaml):
+    the tarball rooted at the annotation's common folder, the working directory the
+    app path relative to it (ARGOCD_APP_SOURCE_PATH still repository-relative;
+    util/cmp/stream.go). Twice: with every file below that root (Argo CD up to
+    v3.1), and with only the annotation's paths (WithIncludePaths, argo-cd#29362)."""
+    root, paths = application_root(path, annotation)
+    include = [os.path.relpath(p, root or ".") for p in paths]
+    problems = []
+    for only_listed in (False, True):
+        with tempfile.TemporaryDirectory() as tarball:
+            sent = repository_copy(tarball, under=root,
+                                   keep=(lambda rel: any(i == "." or covered(rel, {i}, set()) for i in include))
+                                   if only_listed else None)
+            if not sent:
+                problems.append(f"the annotation {annotation!r} selects no file")
+                continue
+            run = generate(command, tarball, path, cwd=os.path.relpath(path, root or "."))
+            if run.returncode != 0 or run.stdout.rstrip("\n") != expected_text.rstrip("\n"):
+                what = "only the annotation's paths" if only_listed else f"the files below {root or '.'}"
+                problems.append(f"with {what} sent ({sent} files), the output differs "
+                                f"(exit {run.returncode}: {run.stderr.strip()[:300]})")
+    return "; ".join(problems) or None
+
+
+def repo_server_sends_only_generate_paths():
+    """repo-server-patch.yaml turns on --plugin-use-manifest-generate-paths on the
+    repo-server container (by its environment variable), or says what is wrong."""
+    with open(os.path.join(ROOT, "deploy/argocd/repo-server-patch.yaml")) as f:
+        patch = yaml.safe_load(f)
+    for container in patch["spec"]["template"]["spec"].get("containers") or []:
+        if container.get("name") != "argocd-repo-server":
+            continue
+        for variable in container.get("env") or []:
+            if variable.get("name") == "ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS":
+                return None if variable.get("value") == "true" else \
+                    f"ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS is {variable.get('value')!r}, not \"true\""
+    return ("repo-server-patch.yaml does not set ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS "
+            "on the argocd-repo-server container: Argo CD sends the whole repository to the plugin")
+
+
+def repository_copy(dest, under="", keep=None):
+    """The files Argo CD's tarball holds: the repository's tracked and new files (those
+    below `under`, relative to it, and for which `keep` of that relative path holds).
+    Returns how many."""
     files = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, check=True, capture_output=True).stdout.decode().split("\0")
+    copied = 0
     for name in filter(None, files):
         source = os.path.join(ROOT, name)
         if not os.path.isfile(source):
             continue  # deleted in the work tree
+        if under:
+            if not name.startswith(under + "/"):
+                continue
+            name = name[len(under) + 1:]
+        if keep is not None and not keep(name):
+            continue
         target = os.path.join(dest, name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(source, target)
+        copied += 1
+    return copied
 
 
 def cases():
@@ -150,7 +273,9 @@ def cases():
     return found
 
 
-def generate(command, repo, path):
+def generate(command, repo, path, cwd=None):
+    """The generate command in `repo` (the extracted tarball), in `cwd` below it (the
+    app path relative to the tarball's root; `path` when the tarball is the repository)."""
     env = {
         # The sidecar's own environment: kubectl (the real kustomize) is at /usr/bin.
         "PATH": "/usr/bin:/bin",
@@ -165,7 +290,7 @@ def generate(command, repo, path):
         "KUBE_API_VERSIONS": "v1,apps/v1,batch/v1,networking.k8s.io/v1,policy/v1",
         "ARGOCD_ENV_ENVIRONMENT": os.path.basename(path),
     }
-    return subprocess.run(command, cwd=os.path.join(repo, path), env=env,
+    return subprocess.run(command, cwd=os.path.join(repo, path if cwd is None else cwd), env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -188,6 +313,8 @@ def main():
     command = plugin_command(lummo, "generate")
     discover = plugin_command(lummo, "discover")
     update = os.environ.get("UPDATE_GOLDEN") == "1"
+    seed = int(os.environ.get("SEED", "1"))
+    rounds = int(os.environ.get("ROUNDS", "3"))
     passed = failed = 0
     with tempfile.TemporaryDirectory() as repo:
         repository_copy(repo)
@@ -238,7 +365,9 @@ def main():
                 problem = f"discover {'claims' if claimed else 'does not claim'} it"
             if problem is None and expected:
                 with open(os.path.join(ROOT, expected)) as f:
-                    problem = mutation_check(lummo, command, path, f.read())
+                    want = f.read()
+                problem = mutation_check(lummo, command, path, want, seed, rounds) \
+                    or narrowed_tarball_check(command, path, generate_paths(lummo, path), want)
             if problem:
                 failed += 1
                 print(f"FAIL {path}: {problem}")
@@ -258,7 +387,14 @@ def main():
             else:
                 failed += 1
                 print(f"FAIL application {app['metadata']['name']}: manifest-generate-paths is {have!r}, --inputs gives {want!r}")
-    print(f"argocd-plugin: {passed} passed, {failed} failed")
+    problem = repo_server_sends_only_generate_paths()
+    if problem:
+        failed += 1
+        print(f"FAIL repo-server-patch.yaml: {problem}")
+    else:
+        passed += 1
+        print("ok   repo-server-patch.yaml: the plugin gets only the manifest-generate-paths")
+    print(f"argocd-plugin: {passed} passed, {failed} failed (mutations: SEED={seed} ROUNDS={rounds})")
     return 1 if failed else 0
 
 

@@ -106,6 +106,19 @@ fn chain_run(
         .take(limits.max_bytes as u64 + 1)
         .read_to_string(&mut input)?;
     match run_chain(chain, explicit, manifests, &input)? {
+        Some(text) if manifests && text.trim().is_empty() => {
+            // Manifests are for a cluster or Argo CD, which would prune every
+            // object on an empty stream. The usual cause: kustomize drops
+            // local-config resources, and `lummo init` writes specs so.
+            eprintln!(
+                "{}: the functions produced no manifests: the input holds no object a cluster \
+                 gets. If it is `kubectl kustomize DIR` of specs annotated \
+                 `config.kubernetes.io/local-config: \"true\"` (as `lummo init` writes them), \
+                 kustomize dropped them: run `lummo render DIR --manifests`, which keeps them",
+                crate::paint("error", krm_sdk::Severity::Error)
+            );
+            Ok(ExitCode::from(1))
+        }
         Some(text) => {
             crate::emit(&text);
             Ok(ExitCode::SUCCESS)

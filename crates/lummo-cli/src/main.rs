@@ -437,7 +437,9 @@ fn render(
         Output::Stdout => emit(&rendered.resource_list()),
         Output::Unwrap => emit(&rendered.unwrapped()),
         Output::Manifests => {
-            let refused = lummo_render::refused_in_manifests(&rendered.items);
+            let configs = lummo_render::function_config_paths(package)?;
+            let mut refused = lummo_render::refused_in_manifests(&rendered.items);
+            refused.extend(lummo_render::duplicate_manifests(&rendered.items, &configs));
             if !refused.is_empty() {
                 for problem in refused {
                     eprintln!("{}: {problem}", paint("error", Severity::Error));
@@ -448,11 +450,25 @@ fn render(
                 );
                 return Ok(ExitCode::from(1));
             }
-            let configs = lummo_render::function_config_paths(package)?;
             for warning in lummo_render::unmarked_local_config(&rendered.items, &configs) {
                 eprintln!("{}: {warning}", paint("warning", Severity::Warning));
             }
-            emit(&lummo_render::manifests(&rendered.items, &configs));
+            let text = lummo_render::manifests(&rendered.items, &configs);
+            if text.trim().is_empty() {
+                // Argo CD would take an empty stream as "the app has no objects"
+                // and prune every object it deployed.
+                eprintln!(
+                    "{}: {}: the render produced no manifests: every object is a Lummo spec, a \
+                     Kptfile, a functionConfig or local-config; add a spec (`lummo init`) or \
+                     drop the `config.kubernetes.io/local-config` annotation of what the cluster \
+                     should get",
+                    paint("error", Severity::Error),
+                    package.display()
+                );
+                eprintln!("{}: nothing was printed", package.display());
+                return Ok(ExitCode::from(1));
+            }
+            emit(&text);
         }
         Output::Dir(dir) => {
             let written = rendered.write_to(&dir)?;

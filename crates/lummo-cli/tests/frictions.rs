@@ -22,6 +22,31 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `lummo eval ARGS` with `input` on stdin.
+fn eval(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lummo"))
+        .arg("eval")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Writes `files` (name, text) into `dir`.
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+const EMPTY_KPTFILE: &str = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n";
+
 /// A fresh folder for one test.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("lummo-frictions-{name}-{}", std::process::id()));
@@ -181,22 +206,10 @@ fn a_warning_is_printed_once_not_again_by_lummo_validate() {
 
 #[test]
 fn eval_prints_the_severity_once() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lummo"))
-        .args(["eval", "workload", "validate", "--manifests"])
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"apiVersion: lummo.dev/v1alpha1\nkind: LummoDeploymnt\nmetadata:\n  name: a\nspec: {}\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = eval(
+        &["workload", "validate", "--manifests"],
+        b"apiVersion: lummo.dev/v1alpha1\nkind: LummoDeploymnt\nmetadata:\n  name: a\nspec: {}\n",
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let line = stderr.lines().next().unwrap();
@@ -286,21 +299,20 @@ fn a_config_no_step_references_is_warned_about_with_the_line_to_add() {
 #[test]
 fn render_reports_every_non_krm_input_at_once_with_validates_fix() {
     let dir = scratch("krm");
-    std::fs::write(
-        dir.join("Kptfile"),
-        "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("a.yaml"),
-        "kind: LummoDeployment\nmetadata:\n  name: a\nspec: {}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("b.yaml"),
-        "apiVersion: lummo.dev/v1alpha1\nkind: LummoNetworking\nmetadata: {}\nspec: {}\n",
-    )
-    .unwrap();
+    write(
+        &dir,
+        &[
+            ("Kptfile", EMPTY_KPTFILE),
+            (
+                "a.yaml",
+                "kind: LummoDeployment\nmetadata:\n  name: a\nspec: {}\n",
+            ),
+            (
+                "b.yaml",
+                "apiVersion: lummo.dev/v1alpha1\nkind: LummoNetworking\nmetadata: {}\nspec: {}\n",
+            ),
+        ],
+    );
     let out = lummo(&dir, &["render", "."]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -312,6 +324,108 @@ fn render_reports_every_non_krm_input_at_once_with_validates_fix() {
     );
     assert!(
         stderr.contains("b.yaml: resource must have `metadata.name`"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two subpackages (`apps/orders`, `apps/billing`), each with a LummoDeployment
+/// `api` in `deployment.yaml`; `root_steps` is the root Kptfile's pipeline.
+fn two_subpackages_of_one_app(name: &str, root_steps: &str) -> PathBuf {
+    let dir = scratch(name);
+    std::fs::write(
+        dir.join("Kptfile"),
+        format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: shop\n{root_steps}"),
+    )
+    .unwrap();
+    for sub in ["orders", "billing"] {
+        let package = dir.join("apps").join(sub);
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::write(
+            package.join("Kptfile"),
+            format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: {sub}\npipeline:\n  mutators:\n  - image: ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            package.join("deployment.yaml"),
+            format!("apiVersion: lummo.dev/v1alpha1\nkind: LummoDeployment\nmetadata:\n  name: api\nspec:\n  part-of: shop\n  app: api\n  containers:\n    image: {sub}:1.0.0\n    resources: {{requests: {{cpu: 100m, memory: 64Mi}}}}\n"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_conflict_between_two_subpackages_names_both_files_and_the_fix() {
+    // The root pipeline runs lummo-workload over both subpackages' specs.
+    let dir = two_subpackages_of_one_app(
+        "conflict",
+        "pipeline:\n  mutators:\n  - image: ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0\n",
+    );
+    let out = lummo(&dir, &["render", ".", "--manifests"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("Rollout `api`"))
+        .unwrap_or_else(|| panic!("no conflict for the Rollout:\n{stderr}"));
+    assert!(
+        line.contains("LummoDeployment/api in apps/orders/deployment.yaml")
+            && line.contains("LummoDeployment/api in apps/billing/deployment.yaml"),
+        "{line}"
+    );
+    assert!(
+        line.contains("change the name one of the two specs gives it"),
+        "{line}"
+    );
+    // Without a root pipeline nothing renders both: the manifests would hold each
+    // object twice, which Argo CD cannot sync.
+    let dir = two_subpackages_of_one_app("duplicates", "");
+    let out = lummo(&dir, &["render", ".", "--manifests"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "printed manifests Argo CD cannot sync"
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("Rollout `api`"))
+        .unwrap_or_else(|| panic!("no duplicate reported:\n{stderr}"));
+    assert!(
+        line.contains("apps/billing/generated/rollout_api.yaml (generated by LummoDeployment/api)")
+            && line.contains(
+                "apps/orders/generated/rollout_api.yaml (generated by LummoDeployment/api)"
+            )
+            && line.contains("change the name one of the specs gives it"),
+        "{line}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn manifests_that_come_out_empty_are_an_error() {
+    // Argo CD would prune every object of an app whose plugin prints nothing.
+    let dir = scratch("empty");
+    let local = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\n";
+    write(&dir, &[("Kptfile", EMPTY_KPTFILE), ("cm.yaml", local)]);
+    let out = lummo(&dir, &["render", ".", "--manifests"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("the render produced no manifests"),
+        "{stderr}"
+    );
+    // The documented pipe, after kustomize dropped `lummo init`'s local-config specs.
+    let out = eval(&["workload", "validate", "--manifests"], b"");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("produced no manifests")
+            && stderr.contains("run `lummo render DIR --manifests`"),
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -63,7 +63,8 @@ pub mod status;
 pub use commit::{clean_up_on_interrupt, remove_temporaries, Change, Summary};
 pub use load::{function_config_paths, read};
 pub use output::{
-    manifest_items, manifest_text, manifests, refused_in_manifests, unmarked_local_config,
+    duplicate_manifests, manifest_items, manifest_text, manifests, refused_in_manifests,
+    unmarked_local_config,
 };
 pub use pipeline::{render, render_quietly, PipelineError, Target, PACKAGE_PATH};
 pub use provenance::{FieldSource, ObjectProvenance, Provenance};

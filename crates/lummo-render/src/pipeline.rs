@@ -381,6 +381,7 @@ fn run_pipeline(
         kptfile_path,
         package: display_package(relative),
         package_path: package_dir(root, relative).display().to_string(),
+        root_path: root.display().to_string(),
     };
     for (stage, steps) in [
         (Stage::Mutators, &kptfile.mutators),
@@ -539,6 +540,8 @@ pub(crate) struct PackageAt<'a> {
     package: String,
     /// Absolute, as kpt's `package-path` annotation says.
     package_path: String,
+    /// The rendered package's, likewise: results name files relative to it.
+    root_path: String,
 }
 
 /// After a step: the items for the next one, or those to keep when it failed
@@ -652,6 +655,13 @@ pub(crate) fn run_step(
     }
     let results = std::mem::take(&mut list.results);
     for mut result in results {
+        // A message naming a file by kpt's package path (a generator's conflict
+        // between two subpackages) names it as the user sees it: relative to the
+        // rendered package, like the result's own file.
+        let root = format!("{}/", at.root_path.trim_end_matches('/'));
+        if result.message.contains(&root) {
+            result.message = result.message.replace(&root, "");
+        }
         if let Some(folder) = result_folder(at, &list.items, &result) {
             if let Some(file) = result.file.as_mut() {
                 file.path = join(&folder, &file.path);
