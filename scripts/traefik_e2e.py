@@ -417,6 +417,19 @@ def free_port():
 
 
 def start_traefik(workdir, dynamic, behind_lb):
+    # A port free_port() found free can be taken before Traefik binds it (the
+    # requests' own source ports come from the same range): start again on others.
+    for attempt in range(3):
+        started = start_traefik_on_free_ports(workdir, dynamic, behind_lb)
+        if started is not None:
+            return started
+    raise SystemExit("traefik: its ports were taken three times over")
+
+
+def start_traefik_on_free_ports(workdir, dynamic, behind_lb):
+    """Traefik's process, ports and loaded routers; None when a port was taken."""
+    if os.path.exists(os.path.join(workdir, "traefik.log")):
+        os.remove(os.path.join(workdir, "traefik.log"))
     ports = {"web": free_port(), "websecure": free_port(), "traefik": free_port()}
     entry = lambda port: {"address": f"127.0.0.1:{port}"}
     entry_points = {name: entry(port) for name, port in ports.items()}
@@ -441,7 +454,10 @@ def start_traefik(workdir, dynamic, behind_lb):
     deadline = time.time() + 20
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"traefik exited: {open(os.path.join(workdir, 'traefik.log')).read()}")
+            log = open(os.path.join(workdir, "traefik.log")).read()
+            if "address already in use" in log:
+                return None
+            raise SystemExit(f"traefik exited: {log}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{ports['traefik']}/api/http/routers?per_page=1000", timeout=1) as r:
                 loaded = [x for x in json.load(r) if x.get("provider") == "file"]
