@@ -507,8 +507,19 @@ impl ResourceList {
         }
     }
 
+    /// The list as YAML, each item's text (after `- `, the rest indented by
+    /// two) as `print` gives it when it gives one: where a function runner
+    /// prints an object otherwise than its text holds it.
+    pub fn write_yaml_with(&self, print: impl Fn(&Item) -> Option<String>) -> String {
+        self.write_yaml_items(print)
+    }
+
     /// Writes YAML without cloning the items into one value first.
     fn write_yaml(&self) -> String {
+        self.write_yaml_items(|_| None)
+    }
+
+    fn write_yaml_items(&self, print: impl Fn(&Item) -> Option<String>) -> String {
         let mut out = String::with_capacity(self.items.len() * 512 + 128);
         let mut head = Map::new();
         head.insert("apiVersion".into(), Value::String(self.api_version.clone()));
@@ -519,6 +530,12 @@ impl ResourceList {
         } else {
             out.push_str("items:\n");
             for item in &self.items {
+                if let Some(text) = print(item) {
+                    out.push_str("- ");
+                    out.push_str(&text);
+                    out.push('\n');
+                    continue;
+                }
                 match item.complete_text() {
                     Some(text) => {
                         out.push_str("- ");

@@ -17,6 +17,19 @@ pub fn restore_comments_and_order(input: &str, output: &str, clear: &[&str]) -> 
     let from = parse::parse_document(input).ok()??;
     let mut to = parse::parse_document(output).ok()??;
     remove_annotations(&mut to.root, clear);
+    // The output was an item of a ResourceList, which has no document of its
+    // own: a comment below it at the item's indentation closes the object's
+    // mapping, whose foot go-yaml gives to its last key (`parser.mapping`).
+    // Read as the unindented text's document foot, it would print after a
+    // blank line, below the whole list in `-o stdout` (fuzz seed 41 case 83).
+    if to.root.kind == Kind::Mapping && !to.foot.is_empty() {
+        let len = to.root.children.len();
+        if let Some(last_key) = len.checked_sub(2).map(|i| &mut to.root.children[i]) {
+            if last_key.foot.is_empty() {
+                last_key.foot = std::mem::take(&mut to.foot);
+            }
+        }
+    }
     // `copyFieldComments(from.Document(), to.Document())`: the input is a document
     // node (its comments are the document's), the output an item of a
     // ResourceList (its comments are the object's own).
@@ -32,6 +45,43 @@ pub fn restore_comments_and_order(input: &str, output: &str, clear: &[&str]) -> 
     copy_children(&from.root, &mut to.root);
     sync_order(&from.root, &mut to.root);
     Some(emit_documents(&[to], &[SeqIndent::Compact]))
+}
+
+/// A document's head comment (go-yaml keeps the comment lines above the
+/// object that a blank line separates from it on the document node) and the
+/// rest of the text, `None` when it has none. kyaml's `RNode.YNode` skips the
+/// document node, so kpt's function runner gives a function the object without
+/// that comment until a mutator's `CopyComments` made it the object's own; then
+/// the ResourceList prints it before the item's `- ` (kpt e2e data; fuzz seed 1
+/// case 1).
+pub fn split_document_head(document: &str) -> Option<(&str, &str)> {
+    let head = parse::parse_document(document).ok()??.head;
+    if head.is_empty() {
+        return None;
+    }
+    // The head ends at the last blank line before the first line of content.
+    let mut end = None;
+    let mut at = 0;
+    for line in document.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            end = Some(at + line.len());
+        } else if !trimmed.starts_with('#') {
+            break;
+        }
+        at += line.len();
+    }
+    let (before, rest) = document.split_at(end?);
+    let said = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim_end)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    // Only where the lines are exactly the parser's head (a `---` or a
+    // directive between would make them something else).
+    (said(before) == said(&head)).then(|| (before.trim_matches('\n'), rest))
 }
 
 /// `metadata.annotations` without the keys in `clear`, and without the mapping
@@ -180,6 +230,42 @@ fn sync_order(from: &Node, to: &mut Node) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_head_is_the_comments_a_blank_line_separates_from_the_object() {
+        let cases = [
+            ("# license\napiVersion: v1\n", None),
+            (
+                "# license\n\napiVersion: v1\n",
+                Some(("# license", "apiVersion: v1\n")),
+            ),
+            (
+                "# one\n\n# two\napiVersion: v1\n",
+                Some(("# one", "# two\napiVersion: v1\n")),
+            ),
+            (
+                "# a\n# b\n\n# c\n\napiVersion: v1\nkind: A\n",
+                Some(("# a\n# b\n\n# c", "apiVersion: v1\nkind: A\n")),
+            ),
+            ("apiVersion: v1\n\n# foot\n", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(split_document_head(text), expected, "{text:?}");
+        }
+    }
+
+    /// A function printed the object back with its foot below a blank line at
+    /// the item's indentation: that is the object's foot, not a document's
+    /// (fuzz seed 41 case 83: it went below the whole list in `-o stdout`).
+    #[test]
+    fn a_foot_below_the_printed_item_stays_the_objects() {
+        let input = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n# alpha\n";
+        let output = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
+        let restored = restore_comments_and_order(input, output, &[]).unwrap();
+        let document = parse::parse_document(&restored).unwrap().unwrap();
+        assert_eq!(document.foot, "", "{restored:?}");
+        assert!(restored.contains("# alpha"), "{restored:?}");
+    }
 
     #[test]
     /// As the real kpt writes it (a foot comment before a new key keeps a blank line).

@@ -146,6 +146,26 @@ fn resource_list_items_are_written_inside_the_sequence() {
     assert_eq!(body, "- resources:\n  - r0.yaml\n  note: 'a\n\n'\n");
 }
 
+/// A document's head comment, once a mutator made it the object's, goes before
+/// the item's `- ` with the blank lines between its blocks (the real kpt's
+/// `-o stdout`; fuzz seed 1 case 1); the blank line below it goes.
+#[test]
+fn a_document_head_keeps_its_blank_lines_before_the_item() {
+    let text = "# license\n# note\n\n# keep\n\napiVersion: v1\nkind: A\n";
+    let value = json!({"apiVersion": "v1", "kind": "A"});
+    let item = kyaml_format::ListItem {
+        original: kyaml_format::Original::Text(text),
+        value: &value,
+        restyled: kyaml_format::Restyle::Keep,
+        document_head: true,
+        reader_annotations: &[],
+        added_annotations: &[],
+    };
+    let (head, body) = kyaml_format::format_sequence_item(&item);
+    assert_eq!(head, "# license\n# note\n\n# keep\n");
+    assert_eq!(body, "- apiVersion: v1\n  kind: A\n");
+}
+
 /// A document that starts with an explicit `---`: go-yaml gives the comments
 /// after it to the first key, blank lines and all, never to the document
 /// (the real kpt, `-o stdout` and `-o unwrap`, mutated or not; fuzz seed 5
