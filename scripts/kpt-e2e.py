@@ -30,8 +30,9 @@ The root Kptfile's `status:` block (the newest kpt's render status, which
 The two kpt versions also print a step's output differently, and lummo
 prints it as the newest does (`[Results]:` and the function's whole stderr,
 unquoted, under the step; ARCHITECTURE.md, deliberate differences): against
-beta.56's data, the lines of a `Stderr:` block are compared unquoted and its
-"...(N line(s) truncated" line is left out (`expected_stderr_lines`).
+beta.56's data, its `Results:` title is read as `[Results]:`, the lines of a
+`Stderr:` block are compared unquoted and its "...(N line(s) truncated" line
+is left out (`expected_stderr_lines`).
 Cases may sit one folder deeper (`save-on-render-failure/<case>`), as kpt's
 runner finds them.
 
@@ -53,9 +54,6 @@ PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Package \"[^\"]*\":\s
 # Cases where lummo render fails as kpt does but words it differently, each with
 # the reason; they are listed, and counted neither as passed nor as failed.
 KNOWN = {
-    "fn-failure": "same exit code, message (\"httpbin-gen:4:1: got newline, want primary expression\") and "
-    "function stderr; lummo prints a failed step's results as `error [image] message` lines, not kpt's "
-    "indented `Results:` block under [FAIL]",
     "invalid-kptfile": "same exit code and \"can't be read\", but the YAML syntax error is saphyr's "
     "(\"line 4: simple key expect ':'\"), not go-yaml's (\"line 3: could not find expected ':'\")",
 }
@@ -159,9 +157,10 @@ def compare_root_kptfile(pkg, case_dir, expected_dir, work, newest):
 
 def expected_stderr_lines(text, newest):
     """The lines of kpt's expected stderr a run must show (progress lines
-    aside). kpt v1.0.0-beta.56 quoted each line of a function's stderr (Go's
-    %q) and cut the block to four lines: those are compared unquoted, the
-    truncation note left out; the newest kpt prints the lines as they are."""
+    aside). kpt v1.0.0-beta.56 titled a step's results `Results:` where the
+    newest kpt writes `[Results]:`, quoted each line of a function's stderr
+    (Go's %q) and cut the block to four lines: its lines are compared with the
+    newest kpt's title, unquoted, the truncation note left out."""
     lines, block_indent = [], None
     for line in str(text).splitlines():
         indent = len(line) - len(line.lstrip())
@@ -178,6 +177,8 @@ def expected_stderr_lines(text, newest):
                     pass
         if line.strip() == "Stderr:":
             block_indent = indent
+        if line.strip() == "Results:" and not newest:
+            line = line.replace("Results:", "[Results]:")
         if line.strip() and not PROGRESS.match(line):
             lines.append(line)
     return lines
