@@ -27,11 +27,18 @@ The root Kptfile's `status:` block (the newest kpt's render status, which
   type's order, scalars restyled); lummo leaves the rest of the Kptfile as it
   was (ARCHITECTURE.md, deliberate differences), so the rest of the root
   Kptfile is compared as YAML data, and every other file byte for byte.
+The two kpt versions also print a step's output differently, and lummo
+prints it as the newest does (`[Results]:` and the function's whole stderr,
+unquoted, under the step; ARCHITECTURE.md, deliberate differences): against
+beta.56's data, its `Results:` title is read as `[Results]:`, the lines of a
+`Stderr:` block are compared unquoted and its "...(N line(s) truncated" line
+is left out (`expected_stderr_lines`).
 Cases may sit one folder deeper (`save-on-render-failure/<case>`), as kpt's
 runner finds them.
 
 Usage: kpt-e2e.py LUMMO_BINARY [CASES_DIR] [--newest] [--open FILE] [CASE...]
 """
+import json
 import os
 import re
 import shutil
@@ -47,9 +54,6 @@ PROGRESS = re.compile(r"^\s*(\[RUNNING\]|\[PASS\]|\[FAIL\]|Package \"[^\"]*\":\s
 # Cases where lummo render fails as kpt does but words it differently, each with
 # the reason; they are listed, and counted neither as passed nor as failed.
 KNOWN = {
-    "fn-failure": "same exit code, message (\"httpbin-gen:4:1: got newline, want primary expression\") and "
-    "function stderr; lummo prints a failed step's results as `error [image] message` lines, not kpt's "
-    "indented `Results:` block under [FAIL]",
     "invalid-kptfile": "same exit code and \"can't be read\", but the YAML syntax error is saphyr's "
     "(\"line 4: simple key expect ':'\"), not go-yaml's (\"line 3: could not find expected ':'\")",
 }
@@ -151,6 +155,35 @@ def compare_root_kptfile(pkg, case_dir, expected_dir, work, newest):
     return None
 
 
+def expected_stderr_lines(text, newest):
+    """The lines of kpt's expected stderr a run must show (progress lines
+    aside). kpt v1.0.0-beta.56 titled a step's results `Results:` where the
+    newest kpt writes `[Results]:`, quoted each line of a function's stderr
+    (Go's %q) and cut the block to four lines: its lines are compared with the
+    newest kpt's title, unquoted, the truncation note left out."""
+    lines, block_indent = [], None
+    for line in str(text).splitlines():
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None and line.strip() and indent <= block_indent:
+            block_indent = None
+        if block_indent is not None and not newest:
+            stripped = line.strip()
+            if re.match(r"^\.\.\.\(\d+ line\(s\) truncated", stripped):
+                continue
+            if len(stripped) >= 2 and stripped[0] == stripped[-1] == '"':
+                try:
+                    line = json.loads(stripped)
+                except ValueError:
+                    pass
+        if line.strip() == "Stderr:":
+            block_indent = indent
+        if line.strip() == "Results:" and not newest:
+            line = line.replace("Results:", "[Results]:")
+        if line.strip() and not PROGRESS.match(line):
+            lines.append(line)
+    return lines
+
+
 def git(cwd, *args):
     return subprocess.run(
         ["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", *args],
@@ -223,8 +256,8 @@ def run_case(lummo, case_dir, work, newest, name):
             # (pkg/test/runner/runner.go, removeTmpDirPrefix).
             stderr = proc.stderr.replace(os.path.realpath(work) + os.sep, "").replace(work + os.sep, "")
             missing = [
-                line for line in str(config["stdErr"]).splitlines()
-                if line.strip() and not PROGRESS.match(line) and line.strip() not in stderr
+                line for line in expected_stderr_lines(config["stdErr"], newest)
+                if line.strip() not in stderr
             ]
             if missing:
                 return "fail", f"run {run + 1}: stderr lacks kpt's lines {missing!r}\n--- actual\n{proc.stderr}"

@@ -135,6 +135,24 @@ impl Settings {
         Ok(out)
     }
 
+    /// One of `searchResultsToItems`'s results: no severity, no object, the
+    /// file by its path only (kyaml's old `framework.ResultItem` leaves an
+    /// empty `file` out); `value` as kyaml writes the field's node.
+    fn result(&self, value: &str, field: &str, file: &str) -> ResultItem {
+        let action = if self.put_comment.is_empty() && self.put_value.is_empty() {
+            format!("Matched field value {}", util::go_quote(value))
+        } else {
+            format!("Mutated field value to {}", util::go_quote(value))
+        };
+        ResultItem {
+            file: (!file.is_empty()).then(|| krm_sdk::FileRef {
+                path: file.to_string(),
+                index: 0,
+            }),
+            ..ResultItem::unset(action).field(field)
+        }
+    }
+
     fn put_by_path(&self) -> bool {
         let abs = !self.by_path.is_empty()
             && self
@@ -219,6 +237,39 @@ fn scalar_text(v: &Value) -> Option<String> {
     }
 }
 
+/// A scalar as kyaml's `yaml.String` writes its node, trimmed: in its quotes
+/// (the node keeps its style when its value changes) and with its line
+/// comment.
+fn written(text: &str, quote: Option<char>, comment: Option<&str>) -> String {
+    let value = match quote {
+        Some('\'') => format!("'{}'", text.replace('\'', "''")),
+        Some(_) => serde_json::to_string(text).unwrap_or_default(),
+        None => text.to_string(),
+    };
+    match comment {
+        Some(comment) => format!("{value} # {comment}"),
+        None => value,
+    }
+}
+
+/// A node in flow style (`[a, b]`), as visitMapping prints a sequence.
+fn flow(node: &Value) -> String {
+    match node {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{k}: {}", flow(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        scalar => scalar_text(scalar).unwrap_or_default(),
+    }
+}
+
 /// The value a scalar takes from new text: a quoted field stays a string; a plain
 /// one takes the type its text reads as (kyaml clears the tag).
 fn typed(text: &str, quoted: bool) -> Value {
@@ -251,24 +302,27 @@ fn walk(
 ) {
     match v {
         Value::Object(map) => {
+            // visitMapping first: put-comment on the key of each sequence the
+            // path matches, then every field's value.
             for (key, child) in map {
-                let child_pointer =
-                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
                 let child_path = format!("{path}.{key}");
-                // visitMapping: put-comment on the key of a sequence matched by path.
                 if !s.put_comment.is_empty()
                     && child.as_array().is_some_and(|a| !a.is_empty())
                     && s.path_match(child_path.trim_start_matches('.'))
                 {
                     out.push(Found {
-                        pointer: child_pointer.clone(),
-                        path: child_path.clone(),
+                        pointer: format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
+                        path: child_path,
                         new_value: None,
                         comment: Some(s.put_comment.clone()),
                         sequence: true,
                     });
                 }
-                walk(s, child, &child_pointer, &child_path, out, err);
+            }
+            for (key, child) in map {
+                let child_pointer =
+                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                walk(s, child, &child_pointer, &format!("{path}.{key}"), out, err);
             }
         }
         Value::Array(items) => {
@@ -317,7 +371,6 @@ pub fn process(list: &mut ResourceList) {
         Err(e) => return list.results.push(e),
     };
     let mut results = Vec::new();
-    let mut count = 0;
     for item in &mut list.items {
         let file = item.file_ref().map(|f| f.path).unwrap_or_default();
         if !s.by_file_path.is_empty() && !glob(&s.by_file_path, &file) {
@@ -346,12 +399,7 @@ pub fn process(list: &mut ResourceList) {
                     node[*segments.last().expect("non-empty")] = value.clone();
                 }
             });
-            results.push(
-                ResultItem::info(format!("Mutated field value to {:?}", s.put_value))
-                    .for_object(item)
-                    .field(s.by_path.clone()),
-            );
-            count += 1;
+            results.push(s.result(&s.put_value, &s.by_path, &file));
             continue;
         }
         let mut found = Vec::new();
@@ -364,10 +412,13 @@ pub fn process(list: &mut ResourceList) {
         if found.is_empty() {
             continue;
         }
-        count += found.len();
-        let quoted = item
+        let (line_comments, quoted) = item
             .source_text()
-            .map(krm_sdk::edit::quoted_scalars)
+            .map(krm_sdk::edit::comments_and_quoted)
+            .unwrap_or_default();
+        let marks = item
+            .source_text()
+            .map(krm_sdk::edit::quote_marks)
             .unwrap_or_default();
         let object = item.value().clone();
         item.update(|o| {
@@ -390,24 +441,35 @@ pub fn process(list: &mut ResourceList) {
             );
         }
         for f in &found {
-            let action = if f.new_value.is_some() || f.comment.is_some() {
-                "Mutated"
-            } else {
-                "Matched"
+            let Some(node) = item.value().pointer(&f.pointer) else {
+                continue;
             };
-            results.push(
-                ResultItem::info(format!("{action} field {}", f.path.trim_start_matches('.')))
-                    .for_object(&object)
-                    .field(f.path.trim_start_matches('.').to_string()),
-            );
+            let path = f.path.trim_start_matches('.');
+            if f.sequence {
+                // visitMapping: the sequence in flow style; the field, the
+                // path matcher and the comment as configured.
+                let field = format!("{} # {}", s.by_path, s.put_comment);
+                results.push(s.result(&flow(node), &field, &file));
+            } else if !file.is_empty() {
+                let quote = marks.iter().find(|(p, _)| *p == f.pointer).map(|m| m.1);
+                let comment = f.comment.as_deref().or_else(|| {
+                    line_comments
+                        .iter()
+                        .find(|(p, _)| *p == f.pointer)
+                        .map(|c| c.1.as_str())
+                });
+                let text = scalar_text(node).unwrap_or_default();
+                results.push(s.result(&written(&text, quote, comment), path, &file));
+            }
         }
     }
-    let action = if s.put_comment.is_empty() && s.put_value.is_empty() {
-        "Matched"
-    } else {
-        "Mutated"
-    };
-    results.push(ResultItem::info(format!("{action} {count} field(s)")));
+    // searchResultsToItems: no search result (they alone have no severity).
+    if results
+        .iter()
+        .all(|r| r.severity != krm_sdk::Severity::Unset)
+    {
+        results.push(ResultItem::unset("no matches"));
+    }
     list.results.extend(results);
 }
 

@@ -4,10 +4,17 @@
 //! `additionalAnnotationFields`, the deprecated `fieldSpecs`); annotations go to
 //! `metadata.annotations` of every object and to the pod templates of workloads
 //! (third_party/.../commonannotations.go), in sorted key order.
+//!
+//! The releases (v0.1.3, v0.1.4) report nothing; the catalog's later source
+//! (commit 106a8b0e, in no set-annotations release tag, so what `:unstable` and
+//! the newest kpt's `:latest` run) reports each annotations map it set, as
+//! `annotations_transformer.go`'s `SetEntryCallback` and `main.go`'s
+//! `resultsToItems` do.
 
 use crate::util::{self, Config, FieldSpec, StaticSpec};
-use krm_sdk::{ResourceList, ResultItem, Value};
+use krm_sdk::{FileRef, ObjectExt, ResourceList, ResultItem, Value};
 use serde_json::Map;
+use std::collections::BTreeMap;
 
 const KIND: &str = "SetAnnotations";
 
@@ -38,8 +45,7 @@ const COMMON_ANNOTATIONS: &[StaticSpec] = &[
 /// style gone; kpt restores comments only): kpt's e2e case
 /// `fn-render/resource-has-pkgname-prefix` records `'PROJECT_ID'` → `PROJECT_ID`.
 pub fn process_v0_1(list: &mut ResourceList) {
-    process(list);
-    if list.has_errors() {
+    if annotate(list).is_none() {
         return;
     }
     for item in &mut list.items {
@@ -48,7 +54,76 @@ pub fn process_v0_1(list: &mut ResourceList) {
     }
 }
 
+/// The newest source: sets the annotations and reports, for every map it set
+/// them in, `set annotations: {...}` with the map's field path and the
+/// object's file (`resultsToItems`): one result per file, index and field path
+/// (objects that share them, as a subpackage's `Kptfile` and its parent's do
+/// in the parent's pipeline, share one), sorted as kyaml's `Results.Sort`
+/// sorts them (file path, index, then the field); `no annotations applied`
+/// when there was nothing to set them in.
 pub fn process(list: &mut ResourceList) {
+    let Some((visited, annotations)) = annotate(list) else {
+        return;
+    };
+    // kioutil.GetFileAnnotations: the index as written, read by strconv.Atoi.
+    let mut set: BTreeMap<(String, String, String), BTreeMap<String, String>> = BTreeMap::new();
+    for (item, paths) in list.items.iter().zip(visited) {
+        let path = item
+            .annotation(krm_sdk::annotations::PATH)
+            .or_else(|| item.annotation(krm_sdk::annotations::LEGACY_PATH))
+            .unwrap_or("");
+        let index = item
+            .annotation(krm_sdk::annotations::INDEX)
+            .or_else(|| item.annotation(krm_sdk::annotations::LEGACY_INDEX))
+            .unwrap_or("");
+        for field in paths {
+            set.entry((path.to_string(), index.to_string(), field))
+                .or_default()
+                .extend(annotations.iter().cloned());
+        }
+    }
+    if set.is_empty() {
+        return list
+            .results
+            .push(ResultItem::unset("no annotations applied"));
+    }
+    let mut results: Vec<(u32, String, ResultItem)> = set
+        .into_iter()
+        .map(|((path, index, field), annotations)| {
+            let index = index.parse().unwrap_or(0);
+            let result = ResultItem::unset(format!("set annotations: {}", go_json(&annotations)))
+                .field(field.clone());
+            // An object without a path has an empty `file` (`{}`), which a
+            // result here leaves out.
+            let result = ResultItem {
+                file: (!path.is_empty()).then_some(FileRef { path, index }),
+                ..result
+            };
+            (index, field, result)
+        })
+        .collect();
+    results.sort_by(|(ia, fa, a), (ib, fb, b)| {
+        let file = |r: &ResultItem| r.file.as_ref().map(|f| f.path.clone());
+        (file(a), ia, fa, &a.message).cmp(&(file(b), ib, fb, &b.message))
+    });
+    list.results.extend(results.into_iter().map(|(_, _, r)| r));
+}
+
+/// A string map as Go's `json.Marshal` writes it: keys sorted, and `<`, `>`,
+/// `&`, U+2028 and U+2029 escaped as `\u003c`... (Go escapes them for HTML).
+fn go_json(map: &BTreeMap<String, String>) -> String {
+    let text = serde_json::to_string(map).unwrap_or_default();
+    text.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// Sets the configured annotations; `None` when the config was refused (an
+/// error result is in the list) or names none, else per item the field path
+/// of every map they were set in, and the annotations.
+fn annotate(list: &mut ResourceList) -> Option<(Vec<Vec<String>>, Vec<(String, String)>)> {
     let mut specs: Vec<FieldSpec> = COMMON_ANNOTATIONS.iter().map(|s| s.to_spec()).collect();
     let annotations = match util::config(list.function_config.as_ref(), KIND) {
         Ok(Config::None) => Vec::new(),
@@ -59,7 +134,10 @@ pub fn process(list: &mut ResourceList) {
             )]));
             match util::string_map(&fc, "data") {
                 Ok(a) => a,
-                Err(e) => return list.results.push(e),
+                Err(e) => {
+                    list.results.push(e);
+                    return None;
+                }
             }
         }
         Ok(Config::Typed(fc)) => {
@@ -77,13 +155,20 @@ pub fn process(list: &mut ResourceList) {
                     specs.extend(extra);
                     a
                 }
-                Err(e) => return list.results.push(e),
+                Err(e) => {
+                    list.results.push(e);
+                    return None;
+                }
             }
         }
-        Err(e) => return list.results.push(e),
+        Err(e) => {
+            list.results.push(e);
+            return None;
+        }
     };
     if annotations.is_empty() {
-        return;
+        return None;
     }
-    crate::set_labels::apply_specs(list, &specs, &annotations);
+    let visited = crate::set_labels::apply_specs(list, &specs, &annotations);
+    Some((visited, annotations))
 }

@@ -65,8 +65,24 @@ pub fn process(list: &mut ResourceList) {
         .push(ResultItem::info(format!("set {count} labels in total")));
 }
 
-fn is(o: &Value, group: Option<&str>, kind: &str) -> bool {
-    o.kind() == kind && group.is_none_or(|g| util::group_version(o.api_version()).0 == g)
+/// kpt-functions-sdk's `KubeObject.IsGVK(group, version, kind)`, which the
+/// releases since v0.2 are built on: each part is compared only where both the
+/// object and the call give it, so an object without `apiVersion` and `kind`
+/// (a kustomization.yaml) is taken for every kind asked about (kpt's e2e case
+/// `krm-check-exclude-kustomize`: its `spec.selector` and
+/// `spec.selector.matchLabels` are created, as for a Service and a
+/// Deployment); an apiVersion that does not parse (two slashes) leaves the
+/// whole GVK empty (`GroupVersionKind`).
+fn is(o: &Value, group: &str, version: &str, kind: &str) -> bool {
+    let api_version = o.api_version();
+    let (own_group, own_version, own_kind) = if api_version.matches('/').count() > 1 {
+        ("", "", "")
+    } else {
+        let (g, v) = util::group_version(api_version);
+        (g, v, o.kind())
+    };
+    let agree = |own: &str, asked: &str| own.is_empty() || asked.is_empty() || own == asked;
+    agree(own_kind, kind) && agree(own_group, group) && agree(own_version, version)
 }
 
 /// updateLabels: every key counts; a key is written when it exists with another
@@ -120,16 +136,16 @@ fn map_field<'a>(node: &'a mut Value, key: &str) -> Option<&'a mut Value> {
 fn set_all(o: &mut Value, labels: &[(String, String)], count: &mut usize) {
     meta(Some(o), labels, count);
     // setLabelsInSelector
-    if is(o, Some(""), "Service") || is(o, Some(""), "ReplicationController") {
+    if is(o, "", "v1", "Service") || is(o, "", "v1", "ReplicationController") {
         update(Some(o), &["spec", "selector"], labels, true, count);
     }
-    let (found, create) = if is(o, None, "Deployment")
-        || is(o, None, "ReplicaSet")
-        || is(o, None, "DaemonSet")
-        || is(o, Some("apps"), "StatefulSet")
+    let (found, create) = if is(o, "", "", "Deployment")
+        || is(o, "", "", "ReplicaSet")
+        || is(o, "", "", "DaemonSet")
+        || is(o, "apps", "", "StatefulSet")
     {
         (true, true)
-    } else if is(o, Some("batch"), "Job") || is(o, Some("policy"), "PodDisruptionBudget") {
+    } else if is(o, "batch", "", "Job") || is(o, "policy", "", "PodDisruptionBudget") {
         (true, false)
     } else {
         (false, false)
@@ -143,7 +159,7 @@ fn set_all(o: &mut Value, labels: &[(String, String)], count: &mut usize) {
             count,
         );
     }
-    let network_policy = is(o, Some("networking.k8s.io"), "NetworkPolicy");
+    let network_policy = is(o, "networking.k8s.io", "", "NetworkPolicy");
     if network_policy {
         update(
             Some(o),
@@ -153,14 +169,14 @@ fn set_all(o: &mut Value, labels: &[(String, String)], count: &mut usize) {
             count,
         );
     }
-    let pod = is(o, Some(""), "ReplicationController")
-        || is(o, None, "Deployment")
-        || is(o, None, "ReplicaSet")
-        || is(o, None, "DaemonSet")
-        || is(o, Some("apps"), "StatefulSet")
-        || is(o, Some("batch"), "Job");
-    let cron = is(o, Some("batch"), "CronJob");
-    let volumes = is(o, Some("apps"), "StatefulSet");
+    let pod = is(o, "", "v1", "ReplicationController")
+        || is(o, "", "", "Deployment")
+        || is(o, "", "", "ReplicaSet")
+        || is(o, "", "", "DaemonSet")
+        || is(o, "apps", "", "StatefulSet")
+        || is(o, "batch", "", "Job");
+    let cron = is(o, "batch", "", "CronJob");
+    let volumes = is(o, "apps", "", "StatefulSet");
     let Some(spec) = map_field(o, "spec") else {
         return;
     };
@@ -371,20 +387,27 @@ fn commonlabels(list: &mut ResourceList, takes_set_labels: bool) {
     apply_specs(list, &specs, &labels);
 }
 
-/// Writes the entries at every matching field spec (kustomize's fsslice filter).
+/// Writes the entries at every matching field spec (kustomize's fsslice filter);
+/// returns, for each item, the field path (kyaml's `RNode.FieldPath`) of every
+/// map the entries went to, in the order visited.
 pub(crate) fn apply_specs(
     list: &mut ResourceList,
     specs: &[FieldSpec],
     entries: &[(String, String)],
-) {
+) -> Vec<Vec<String>> {
+    let mut visited = Vec::with_capacity(list.items.len());
     for item in &mut list.items {
+        let mut paths = Vec::new();
         item.update(|o| {
             let matching: Vec<&FieldSpec> = specs.iter().filter(|s| s.matches(o)).collect();
             for spec in matching {
-                util::visit_path(o, &spec.path, spec.create, &mut |node| {
+                util::visit_path_at(o, &spec.path, spec.create, &mut |node, path| {
+                    paths.push(path.join("."));
                     util::set_entries(node, entries)
                 });
             }
         });
+        visited.push(paths);
     }
+    visited
 }

@@ -216,19 +216,37 @@ impl StaticSpec {
 /// way is walked element by element, as kustomize's fsslice does). With
 /// `create`, missing mappings on the way are created.
 pub fn visit_path(node: &mut Value, path: &str, create: bool, f: &mut dyn FnMut(&mut Value)) {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    visit(node, &segments, create, f);
+    visit_path_at(node, path, create, &mut |node, _| f(node));
 }
 
-fn visit(node: &mut Value, segments: &[&str], create: bool, f: &mut dyn FnMut(&mut Value)) {
+/// [`visit_path`], `f` also given the visited node's field path as kyaml's
+/// `RNode.FieldPath` has it: the keys walked from the object, or from the
+/// nearest list element (kyaml starts an element's path afresh).
+pub fn visit_path_at(
+    node: &mut Value,
+    path: &str,
+    create: bool,
+    f: &mut dyn FnMut(&mut Value, &[&str]),
+) {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    visit(node, &segments, create, &mut Vec::new(), f);
+}
+
+fn visit<'a>(
+    node: &mut Value,
+    segments: &[&'a str],
+    create: bool,
+    walked: &mut Vec<&'a str>,
+    f: &mut dyn FnMut(&mut Value, &[&str]),
+) {
     if let Value::Array(items) = node {
         for item in items {
-            visit(item, segments, create, f);
+            visit(item, segments, create, &mut Vec::new(), f);
         }
         return;
     }
     let Some((first, rest)) = segments.split_first() else {
-        f(node);
+        f(node, walked);
         return;
     };
     let key = first.strip_suffix("[]").unwrap_or(first);
@@ -247,7 +265,39 @@ fn visit(node: &mut Value, segments: &[&str], create: bool, f: &mut dyn FnMut(&m
         map.insert(key.to_string(), fresh);
     }
     let child = map.get_mut(key).expect("inserted above");
-    visit(child, rest, create, f);
+    walked.push(key);
+    visit(child, rest, create, walked, f);
+    walked.pop();
+}
+
+/// A string as Go's `%q` (`strconv.Quote`) writes it: in double quotes, `"`
+/// and `\` escaped, control characters as `\n`, `\t`... or `\xNN` / `\uNNNN`.
+pub fn go_quote(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Sets the entries of a string map in sorted key order, creating the map when it

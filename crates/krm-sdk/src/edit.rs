@@ -93,22 +93,37 @@ pub fn comments_and_quoted(text: &str) -> (Vec<(String, String)>, Vec<String>) {
     if doc.contains('#') {
         collect_comments(&doc, &root, String::new(), None, &mut comments);
     }
-    let mut quoted = Vec::new();
-    walk(&root, String::new(), &mut |pointer, node, _| {
-        if matches!(
-            node.kind,
-            Kind::Scalar(ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted)
-        ) {
-            quoted.push(pointer.to_string());
-        }
-    });
+    let quoted = quotes_in(&root).into_iter().map(|(p, _)| p).collect();
     (comments, quoted)
+}
+
+fn quotes_in(root: &Node) -> Vec<(String, char)> {
+    let mut quoted = Vec::new();
+    walk(
+        root,
+        String::new(),
+        &mut |pointer, node, _| match node.kind {
+            Kind::Scalar(ScalarStyle::SingleQuoted) => quoted.push((pointer.to_string(), '\'')),
+            Kind::Scalar(ScalarStyle::DoubleQuoted) => quoted.push((pointer.to_string(), '"')),
+            _ => {}
+        },
+    );
+    quoted
 }
 
 /// The JSON pointers of the quoted scalars of an item's text (see
 /// [`comments_and_quoted`]).
 pub fn quoted_scalars(text: &str) -> Vec<String> {
     comments_and_quoted(text).1
+}
+
+/// The quoted scalars of an item's text with their quote (`'` or `"`), by
+/// JSON pointer: for a function that reports a value as its YAML node is
+/// written (kyaml's `yaml.String` of the node).
+pub fn quote_marks(text: &str) -> Vec<(String, char)> {
+    parse_tree(&format!("  {text}"))
+        .map(|root| quotes_in(&root))
+        .unwrap_or_default()
 }
 
 /// The text with a line comment put after each node named by a JSON pointer

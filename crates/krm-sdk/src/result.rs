@@ -14,6 +14,19 @@ pub enum Severity {
     Error,
     Warning,
     Info,
+    /// None given: some catalog functions (kyaml's `framework.Result` without
+    /// a severity) report so, and kpt keeps the field out of its results and
+    /// render status, and prints such a result as `[info]` (`ResultItem.String`
+    /// in kpt's `api/fnresult/v1`). Sorts after the others, as kyaml's
+    /// `Results.Sort` ranks an unknown severity.
+    #[serde(rename = "")]
+    Unset,
+}
+
+impl Severity {
+    pub fn is_unset(&self) -> bool {
+        *self == Severity::Unset
+    }
 }
 
 /// The field a result is about.
@@ -32,7 +45,7 @@ pub struct Field {
 #[serde(rename_all = "camelCase")]
 pub struct ResultItem {
     pub message: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Severity::is_unset")]
     pub severity: Severity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_ref: Option<ResourceRef>,
@@ -66,6 +79,11 @@ impl ResultItem {
 
     pub fn info(message: impl Into<String>) -> Self {
         Self::new(Severity::Info, message)
+    }
+
+    /// A result without a severity (see [`Severity::Unset`]).
+    pub fn unset(message: impl Into<String>) -> Self {
+        Self::new(Severity::Unset, message)
     }
 
     /// Fills `resourceRef` and `file` from the object and its kpt annotations.
@@ -106,7 +124,7 @@ impl fmt::Display for ResultItem {
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
-            Severity::Info => "info",
+            Severity::Info | Severity::Unset => "info",
         };
         write!(f, "{severity}: ")?;
         if let Some(file) = &self.file {

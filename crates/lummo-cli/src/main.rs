@@ -609,7 +609,8 @@ fn severity_label(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
-        Severity::Info => "info",
+        // kpt prints a result without a severity as info.
+        Severity::Info | Severity::Unset => "info",
     }
 }
 
@@ -759,7 +760,7 @@ fn painted(text: &str, severity: Severity, colored: bool) -> String {
     let color = match severity {
         Severity::Error => "31",
         Severity::Warning => "33",
-        Severity::Info => "36",
+        Severity::Info | Severity::Unset => "36",
     };
     format!("\x1b[1;{color}m{text}\x1b[0m")
 }

@@ -992,7 +992,7 @@ fn monorepos_render_the_same_on_one_thread_and_on_several() {
                 "warning [lummo-workload in p05/y] ",
                 "warning [lummo render] p04/generated/rollout_api.yaml:90:3: Rollout/api: spec.replicas: edited by hand",
                 "[RUNNING] \"gcr.io/kpt-fn/set-labels:v0.2.0\"\n[PASS]",
-                "    \"from p03\"\n",
+                "  Stderr:\n    from p03\n",
                 "Successfully executed 22 function(s) in 19 package(s)",
             ],
             absent: &[],

@@ -605,11 +605,13 @@ pub(crate) fn run_step(
         },
         Runner::Catalog(function) if function.filter.is_none() => {
             function.run(&mut list);
+            // kpt runs it as a container: a failure is its exit code 1.
             rendered.say(&outcome(
                 &label,
-                list.has_errors(),
                 start.elapsed().as_secs_f64(),
+                &list.results,
                 "",
+                list.has_errors().then_some(1),
             ));
         }
         Runner::Catalog(_) | Runner::Exec(_) | Runner::Container(_) => {
@@ -628,9 +630,10 @@ pub(crate) fn run_step(
             };
             rendered.say(&outcome(
                 &label,
-                exit.code != 0,
                 start.elapsed().as_secs_f64(),
+                &list.results,
                 &exit.stderr,
+                (exit.code != 0).then_some(exit.code),
             ));
             external_exit = Some(exit);
         }
@@ -1310,32 +1313,79 @@ pub(crate) fn external_command(
     }
 }
 
-/// A program's outcome as kpt prints it (`printer.go`): `[PASS]`/`[FAIL]` and
-/// its stderr, quoted, cut to four lines unless `--truncate-output=false`.
-pub(crate) fn outcome(label: &str, failed: bool, seconds: f64, stderr: &str) -> String {
-    use std::fmt::Write as _;
+/// A step's outcome as the newest kpt prints it (`FunctionRunner.Filter` in
+/// `pkg/fn/runtime/runner.go`, kpt v1.0.0-beta.67 and later): `[PASS]`/`[FAIL]`,
+/// then the function's results under `[Results]:` (`printFnResult`, one
+/// `ResultItem.String` a line), then its whole stderr under `Stderr:`
+/// (`printFnStderr`: every line trimmed, none quoted or cut), and after a
+/// failure its exit code (`printFnExecErr`). kpt v1.0.0-beta.56 printed the
+/// results under `Results:` and the stderr quoted and cut to four lines
+/// (ARCHITECTURE.md, deliberate differences).
+pub(crate) fn outcome(
+    label: &str,
+    seconds: f64,
+    results: &[ResultItem],
+    stderr: &str,
+    exit_code: Option<i32>,
+) -> String {
+    let failed = exit_code.is_some();
     let mut text = format!(
         "[{}] \"{label}\" in {}s\n",
         if failed { "FAIL" } else { "PASS" },
         seconds.round()
     );
-    if stderr.is_empty() {
-        return text;
+    // runneroptions.SingleLineFormatter: each line on one line, trimmed.
+    let mut block = |title: &str, lines: &mut dyn Iterator<Item = String>| {
+        text.push_str(&format!("  {title}:\n"));
+        for line in lines {
+            text.push_str(&format!("    {}\n", line.replace('\n', " ").trim()));
+        }
+    };
+    if !results.is_empty() {
+        block("[Results]", &mut results.iter().map(result_line));
     }
-    // kpt splits on "\n", so a final newline counts as one more (empty) line.
-    let lines: Vec<&str> = stderr.split('\n').collect();
-    text.push_str("  Stderr:\n");
-    for line in lines.iter().take(4) {
-        let _ = writeln!(text, "    {line:?}");
+    if !stderr.is_empty() {
+        // Split on "\n": a final newline gives one more (empty) line.
+        block("Stderr", &mut stderr.split('\n').map(str::to_string));
     }
-    if lines.len() > 4 {
-        let _ = writeln!(
-            text,
-            "    ...({} line(s) truncated, use '--truncate-output=false' to disable)",
-            lines.len() - 4
-        );
+    if let Some(code) = exit_code {
+        text.push_str(&format!("  Exit code: {code}\n"));
     }
     text
+}
+
+/// A result as kpt prints it (`ResultItem.String` in `api/fnresult/v1`):
+/// `[severity] apiVersion/kind/namespace/name field.path: message`, the parts
+/// it lacks left out, no severity printed as info.
+fn result_line(result: &ResultItem) -> String {
+    let severity = match result.severity {
+        krm_sdk::Severity::Error => "error",
+        krm_sdk::Severity::Warning => "warning",
+        krm_sdk::Severity::Info | krm_sdk::Severity::Unset => "info",
+    };
+    let mut line = format!("[{severity}]");
+    if let Some(reference) = &result.resource_ref {
+        let parts: Vec<&str> = [
+            reference.api_version.as_str(),
+            reference.kind.as_str(),
+            reference.namespace.as_str(),
+            reference.name.as_str(),
+        ]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+        if !parts.is_empty() {
+            line.push(' ');
+            line.push_str(&parts.join("/"));
+        }
+    }
+    if let Some(field) = &result.field {
+        line.push(' ');
+        line.push_str(&field.path);
+    }
+    line.push_str(": ");
+    line.push_str(&result.message);
+    line
 }
 
 /// `ghcr.io/lummo/krm-functions/lummo-workload:v0.1.0` → `lummo-workload`.
@@ -1533,6 +1583,32 @@ pub(crate) fn remove_kpt_annotations(item: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// kpt's e2e data after v1.0.0-beta.67 (`fn-render/no-fnconfig`,
+    /// `exec-function-stderr`): results under `[Results]:`, the whole stderr
+    /// unquoted, the exit code after a failure.
+    #[test]
+    fn outcomes_are_printed_as_the_newest_kpt_prints_them() {
+        let results = [
+            ResultItem::info("`FunctionConfig` is not given"),
+            ResultItem::unset("Mutated field value to \"4\"").field("spec.replicas"),
+            ResultItem::error("bad\nvalue").for_object(&krm_sdk::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}
+            })),
+        ];
+        let stderr = (0..6)
+            .map(|i| format!("Hello world {i}!\n"))
+            .collect::<String>();
+        assert_eq!(
+            outcome("fn", 0.2, &results, &stderr, Some(1)),
+            "[FAIL] \"fn\" in 0s\n  [Results]:\n    [info]: `FunctionConfig` is not given\n    \
+             [info] spec.replicas: Mutated field value to \"4\"\n    \
+             [error] apps/v1/Deployment/web: bad value\n  Stderr:\n    Hello world 0!\n    \
+             Hello world 1!\n    Hello world 2!\n    Hello world 3!\n    Hello world 4!\n    \
+             Hello world 5!\n    \n  Exit code: 1\n"
+        );
+        assert_eq!(outcome("fn", 0.0, &[], "", None), "[PASS] \"fn\" in 0s\n");
+    }
 
     #[test]
     fn image_names() {
