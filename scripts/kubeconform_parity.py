@@ -67,7 +67,7 @@ class Python:
         self.validators = {}
 
     def errors(self, obj):
-        """Error paths ("/a/b"), or None when no schema exists."""
+        """Error paths ("a.b"), or None when no schema exists."""
         name = stem(obj["kind"], obj["apiVersion"])
         if name not in self.validators:
             path = os.path.join(self.dir, name + ".json")
@@ -81,18 +81,30 @@ class Python:
         if validator is None:
             return None
         # An anyOf/oneOf error sits where the keyword is, as kubeconform's.
-        return sorted({"".join(f"/{p}" for p in e.absolute_path) for e in validator.iter_errors(obj)})
+        # Compared as the results' field paths: the tokens joined by "."
+        # (kubeconform's path with "/" read as ".", keys' own dots and
+        # slashes included).
+        return sorted({".".join(str(p) for p in e.absolute_path).replace("/", ".") for e in validator.iter_errors(obj)})
 
 
-def lummo(binary, objects, strict):
-    """Per object index, the field paths of lummo's results ("/a/b")."""
+def annotated(objects):
+    """The objects with the file each result must name (both sides see these)."""
     items = []
     for i, obj in enumerate(objects):
         obj = copy.deepcopy(obj)
-        annotations = obj.setdefault("metadata", {}).setdefault("annotations", {}) or {}
+        if obj.get("metadata") is None:
+            obj["metadata"] = {}
+        annotations = obj["metadata"].get("annotations") or {}
         obj["metadata"]["annotations"] = annotations
+        for key in [k for k in annotations if k.endswith("config.kubernetes.io/path") or k.endswith("config.kubernetes.io/index")]:
+            del annotations[key]
         annotations["config.kubernetes.io/path"] = f"obj-{i}.yaml"
         items.append(obj)
+    return items
+
+
+def lummo(binary, items, strict):
+    """Per object index, the field paths of lummo's results ("a.b")."""
     rl = {
         "apiVersion": "config.kubernetes.io/v1",
         "kind": "ResourceList",
@@ -109,7 +121,7 @@ def lummo(binary, objects, strict):
             sys.exit(f"a result without the object's file: {r}")
         index = int(path[len("obj-"):-len(".yaml")])
         field = (r.get("field") or {}).get("path", "")
-        found.setdefault(index, set()).add("/" + field.replace(".", "/") if field else "")
+        found.setdefault(index, set()).add(field)
     if proc.returncode not in (0, 1) or (proc.returncode == 1) != bool(found):
         sys.exit(f"kpt-catalog kubeconform: exit {proc.returncode} with {len(found)} objects reported\n{proc.stderr}")
     return found
@@ -133,8 +145,11 @@ def corpus():
             if isinstance(doc, dict) and doc.get("kind") == "ResourceList":
                 docs.extend(doc.get("items") or [])
                 continue
-            if isinstance(doc, dict) and isinstance(doc.get("kind"), str) and isinstance(doc.get("apiVersion"), str):
-                yield doc
+            if (isinstance(doc, dict) and isinstance(doc.get("kind"), str) and isinstance(doc.get("apiVersion"), str)
+                    and isinstance(doc.get("metadata", {}), dict)
+                    and isinstance(doc.get("metadata", {}).get("annotations") or {}, dict)):
+                # JSON's types only (PyYAML reads a bare date as a date).
+                yield json.loads(json.dumps(doc, default=str))
 
 
 def mutate(obj, rng):
@@ -154,7 +169,11 @@ def mutate(obj, rng):
                 walk(v, depth + 1)
 
     walk(obj, 0)
-    spots = [(n, k) for n, k in spots if not (n is obj and k in ("apiVersion", "kind"))]
+    # The result's file annotation must stay writable: metadata and its
+    # annotations keep their type.
+    meta = obj.get("metadata")
+    spots = [(n, k) for n, k in spots
+             if not (n is obj and k in ("apiVersion", "kind", "metadata")) and not (n is meta and k == "annotations")]
     if not spots:
         return obj
     node, key = rng.choice(spots)
@@ -181,7 +200,7 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "kubeconform_schemas.py"), "--check"], check=True)
     base = list(corpus())
     rng = random.Random(seed)
-    objects = base + [mutate(rng.choice(base), rng) for _ in range(cases)]
+    objects = annotated(base + [mutate(rng.choice(base), rng) for _ in range(cases)])
     failures = []
     counts = {}
     for strict in (True, False):
@@ -200,7 +219,7 @@ def main():
             if bool(theirs) != bool(mine):
                 failures.append(f"{label}: python-jsonschema {theirs or 'valid'}, lummo {mine or 'valid'}")
                 continue
-            under = lambda leaf, top: leaf == top or leaf.startswith(top + "/") or top == ""
+            under = lambda leaf, top: leaf == top or leaf.startswith(top + ".") or top == ""
             lost = [t for t in theirs if not any(under(t, m) for m in mine)]
             extra = [m for m in mine if not any(under(t, m) for t in theirs)]
             if lost or extra:
