@@ -169,19 +169,7 @@ impl<R: Resolve> Validator<'_, R> {
         loc: &mut Vec<String>,
         errors: &mut Vec<Error>,
     ) {
-        let count = |key: &str| s.get(key).and_then(Value::as_u64);
-        if let Some(min) = count("minProperties").filter(|m| (object.len() as u64) < *m) {
-            errors.push(Self::error(
-                loc,
-                format!("minProperties: got {}, want {min}", object.len()),
-            ));
-        }
-        if let Some(max) = count("maxProperties").filter(|m| (object.len() as u64) > *m) {
-            errors.push(Self::error(
-                loc,
-                format!("maxProperties: got {}, want {max}", object.len()),
-            ));
-        }
+        bounds(s, "Properties", object.len(), loc, errors);
         if let Some(Value::Array(required)) = s.get("required") {
             let missing: Vec<&str> = required
                 .iter()
@@ -258,19 +246,7 @@ impl<R: Resolve> Validator<'_, R> {
         loc: &mut Vec<String>,
         errors: &mut Vec<Error>,
     ) {
-        let count = |key: &str| s.get(key).and_then(Value::as_u64);
-        if let Some(min) = count("minItems").filter(|m| (items.len() as u64) < *m) {
-            errors.push(Self::error(
-                loc,
-                format!("minItems: got {}, want {min}", items.len()),
-            ));
-        }
-        if let Some(max) = count("maxItems").filter(|m| (items.len() as u64) > *m) {
-            errors.push(Self::error(
-                loc,
-                format!("maxItems: got {}, want {max}", items.len()),
-            ));
-        }
+        bounds(s, "Items", items.len(), loc, errors);
         if s.get("uniqueItems") == Some(&Value::Bool(true)) {
             'outer: for i in 0..items.len() {
                 for j in i + 1..items.len() {
@@ -397,29 +373,7 @@ impl<R: Resolve> Validator<'_, R> {
 
 fn string(s: &serde_json::Map<String, Value>, text: &str, loc: &[String], errors: &mut Vec<Error>) {
     // Go counts runes (`utf8.RuneCountInString`).
-    let length = text.chars().count() as u64;
-    if let Some(min) = s
-        .get("minLength")
-        .and_then(Value::as_u64)
-        .filter(|m| length < *m)
-    {
-        errors.push(Error {
-            location: loc.to_vec(),
-            message: format!("minLength: got {length}, want {min}"),
-            causes: Vec::new(),
-        });
-    }
-    if let Some(max) = s
-        .get("maxLength")
-        .and_then(Value::as_u64)
-        .filter(|m| length > *m)
-    {
-        errors.push(Error {
-            location: loc.to_vec(),
-            message: format!("maxLength: got {length}, want {max}"),
-            causes: Vec::new(),
-        });
-    }
+    bounds(s, "Length", text.chars().count(), loc, errors);
     if let Some(Value::String(pattern)) = s.get("pattern") {
         if let Ok(regex) = regex_lite::Regex::new(pattern) {
             if !regex.is_match(text) {
@@ -430,6 +384,31 @@ fn string(s: &serde_json::Map<String, Value>, text: &str, loc: &[String], errors
                 });
             }
         }
+    }
+}
+
+/// `min<What>`/`max<What>` (Properties, Items, Length): a count out of bounds.
+fn bounds(
+    s: &serde_json::Map<String, Value>,
+    what: &str,
+    got: usize,
+    loc: &[String],
+    errors: &mut Vec<Error>,
+) {
+    let limit = |key: String| s.get(&key).and_then(Value::as_u64).map(|l| (key, l));
+    let got64 = got as u64;
+    for (key, want) in [
+        limit(format!("min{what}")).filter(|(_, l)| got64 < *l),
+        limit(format!("max{what}")).filter(|(_, l)| got64 > *l),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        errors.push(Error {
+            location: loc.to_vec(),
+            message: format!("{key}: got {got}, want {want}"),
+            causes: Vec::new(),
+        });
     }
 }
 
@@ -823,6 +802,19 @@ mod tests {
                     "/n".into(),
                     "exclusiveMaximum: got 1000000, want 1000000".into()
                 ),
+            ]
+        );
+        let counted = json!({"properties": {"l": {"minItems": 2}, "s": {"maxLength": 3}, "o": {"maxProperties": 1}}});
+        assert_eq!(
+            failures(
+                counted,
+                json!({"l": [1], "s": "abcd", "o": {"a": 1, "b": 2}}),
+                true
+            ),
+            [
+                ("/l".into(), "minItems: got 1, want 2".into()),
+                ("/s".into(), "maxLength: got 4, want 3".into()),
+                ("/o".into(), "maxProperties: got 2, want 1".into()),
             ]
         );
         assert_eq!(go_float(1e22), "1e+22");
