@@ -21,7 +21,7 @@ KPT_IMAGES ?= 1
 # Static binaries for FROM-scratch images and for kpt `exec:`.
 STATIC  := RUSTFLAGS="-C target-feature=+crt-static"
 
-.PHONY: help deps build test starlark-parity netpol-model render-interrupts fuzz-render real-packages kpt-output init-kpt unit yaml-suite catalog models rollout-model analysis alerts pgbouncer-real traefik shutdown-traefik k8s-names upstream-validate images conformance kpt-e2e kpt-e2e-beta67 kyaml-format-parity schemas schemas-check generate generate-check examples demo environments argocd-plugin k8s-validate checkov fuzz bench bench-smoke clean images
+.PHONY: help deps build test starlark-parity kubeconform-parity netpol-model render-interrupts fuzz-render real-packages kpt-output init-kpt unit yaml-suite catalog models rollout-model analysis alerts pgbouncer-real traefik shutdown-traefik k8s-names upstream-validate images conformance kpt-e2e kpt-e2e-beta67 kyaml-format-parity schemas schemas-check generate generate-check examples demo environments argocd-plugin k8s-validate checkov fuzz bench bench-smoke clean images
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -29,7 +29,7 @@ help: ## List the targets
 build: ## Static release binaries of every function, the kpt-catalog exec binary and the lummo CLI
 	$(STATIC) $(CARGO) build -j$(JOBS) --release --target $(TARGET) $(addprefix -p ,$(FUNCTIONS)) -p kpt-catalog -p lummo-cli
 
-test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models netpol-model rollout-model analysis alerts pgbouncer-real k8s-names traefik shutdown-traefik images conformance kpt-output init-kpt kpt-e2e kpt-e2e-beta67 fuzz-render real-packages starlark-parity render-interrupts kyaml-format-parity environments argocd-plugin checkov bench-smoke ## Everything CI runs
+test: deps build unit yaml-suite catalog schemas-check generate-check k8s-validate upstream-validate models netpol-model rollout-model analysis alerts pgbouncer-real k8s-names traefik shutdown-traefik images conformance kpt-output init-kpt kpt-e2e kpt-e2e-beta67 fuzz-render real-packages starlark-parity kubeconform-parity render-interrupts kyaml-format-parity environments argocd-plugin checkov bench-smoke ## Everything CI runs
 
 deps: ## Tools the checks use (from PyPI, pinned), installed when missing or at another version
 	@python3 -c 'import kubernetes_validate' 2>/dev/null || python3 -m pip install -q 'kubernetes-validate==1.37.0'
@@ -89,6 +89,9 @@ real-packages: build ## Real published kpt packages (../shared/real-packages): l
 
 starlark-parity: deps build ## lummo's Starlark (starlark-rust) against go.starlark.net (PyPI starlark-go) on every Starlark config of kpt's e2e data and the catalog's examples, the golden inputs and SEED/N random scripts
 	python3 scripts/starlark-parity.py $(BIN_DIR)/kpt-catalog --cases $(or $(N),200) --seed $(or $(SEED),1)
+
+kubeconform-parity: deps build ## lummo's kubeconform (embedded Kubernetes 1.34.0 schemas) against python-jsonschema on kubernetes-validate's same schemas: every object of the goldens, examples and ../shared/upstream-manifests plus SEED/N mutations, strict on and off; the embedded schemas checked against kubernetes-validate
+	python3 scripts/kubeconform_parity.py $(BIN_DIR)/kpt-catalog --cases $(or $(N),300) --seed $(or $(SEED),1)
 
 yaml-suite: deps ## ../shared/yaml-test-suite through the reader; the writer's output read back by PyYAML and ruamel.yaml
 	@if [ -d ../shared/yaml-test-suite ]; then \

@@ -15,6 +15,7 @@ pub mod apply_replacements;
 pub mod apply_setters;
 pub mod create_setters;
 pub mod ensure_name_substring;
+pub mod kubeconform;
 pub mod releases;
 pub mod remove_local_config_resources;
 pub mod search_replace;
@@ -72,6 +73,8 @@ pub const NAMES: &[&str] = &[
     "apply-replacements",
     "starlark",
     "create-setters",
+    "kubeconform",
+    "kubeval",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -136,6 +139,10 @@ pub fn lookup(image: &str) -> Option<Function> {
         "apply-replacements" => ("apply-replacements", apply_replacements::process),
         "search-replace" => ("search-replace", search_replace::process),
         "create-setters" => ("create-setters", create_setters::process),
+        "kubeconform" => ("kubeconform", kubeconform::process),
+        // The catalog documents kubeval's config as kubeconform's; its v0.1
+        // image ran kubeconform (kpt's e2e kubeval-failure at beta.56).
+        "kubeval" => ("kubeval", kubeconform::process_kubeval),
         "upsert-resource" => ("upsert-resource", upsert_resource::process),
         "remove-local-config-resources" => (
             "remove-local-config-resources",
@@ -261,9 +268,10 @@ mod tests {
         assert!(lookup("gcr.io/other/set-namespace:v0.1").is_none());
         assert!(lookup("gcr.io/kpt-fn/not-exist:v0.1").is_none());
         assert_eq!(unsupported("gcr.io/kpt-fn/starlark:v0.4"), None);
-        assert!(unsupported("gcr.io/kpt-fn/kubeconform:v0.1")
+        assert_eq!(unsupported("gcr.io/kpt-fn/kubeconform:v0.1"), None);
+        assert!(unsupported("gcr.io/kpt-fn/gatekeeper:v0.2")
             .unwrap()
-            .contains("`kubeconform` is not built in"));
+            .contains("`gatekeeper` is not built in"));
         assert_eq!(
             unsupported("nginx:1.2").as_deref(),
             Some(

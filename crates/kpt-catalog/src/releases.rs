@@ -36,6 +36,14 @@ const RELEASES: &[(&str, &[&str])] = &[
     ("search-replace", &["v0.1.0", "v0.1.1", "v0.2.0"]),
     ("apply-replacements", &["v0.1.0", "v0.1.1", "v0.1.2"]),
     ("create-setters", &["v0.1.0"]),
+    // kubeconform was never tagged in the catalog repository (it is built
+    // from contrib/ as :latest); gcr.io/kpt-fn/kubeconform:v0.1.1 is what
+    // kpt's package examples pin.
+    ("kubeconform", &["v0.1.1"]),
+    (
+        "kubeval",
+        &["v0.1.0", "v0.1.1", "v0.1.2", "v0.2.0", "v0.2.1", "v0.3.0"],
+    ),
     (
         "starlark",
         &[
@@ -317,8 +325,9 @@ mod tests {
             .unwrap_err()
             .contains("after a wildcard"));
         assert_eq!(resolve("starlark", "~0.4"), Ok("v0.4.3"));
-        assert!(resolve("kubeconform", "~0.1")
+        assert_eq!(resolve("kubeval", "~0.1"), Ok("v0.1.2"));
+        assert!(resolve("gatekeeper", "~0.1")
             .unwrap_err()
-            .contains("no catalog function `kubeconform`"));
+            .contains("no catalog function `gatekeeper`"));
     }
 }
