@@ -36,6 +36,9 @@ const RELEASES: &[(&str, &[&str])] = &[
     ("search-replace", &["v0.1.0", "v0.1.1", "v0.2.0"]),
     ("apply-replacements", &["v0.1.0", "v0.1.1", "v0.1.2"]),
     ("create-setters", &["v0.1.0"]),
+    ("set-project-id", &["v0.1.0", "v0.2.0"]),
+    ("enable-gcp-services", &["v0.1.0"]),
+    ("set-enforcement-action", &["v0.1.0"]),
     (
         "starlark",
         &[
