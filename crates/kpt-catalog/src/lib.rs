@@ -142,9 +142,23 @@ pub fn lookup(image: &str) -> Option<Function> {
         "apply-replacements" => ("apply-replacements", apply_replacements::process),
         "search-replace" => ("search-replace", search_replace::process),
         "create-setters" => ("create-setters", create_setters::process),
-        // v0.1.0 adds apply-setters v0.1 to a Kptfile without it, v0.2.0 v0.2.
-        "set-project-id" if before(0, 2) => ("set-project-id", set_project_id::process_v0_1),
-        "set-project-id" => ("set-project-id", set_project_id::process),
+        // v0.1.0 adds apply-setters v0.1 to a Kptfile without it, v0.2.0 v0.2;
+        // a Kptfile printed afresh gets its comments back by kpt's ids.
+        "set-project-id" => {
+            let (process, filter): (fn(&mut ResourceList), fn(&str) -> krm_sdk::Outcome) =
+                if before(0, 2) {
+                    (set_project_id::process_v0_1, set_project_id::filter_v0_1)
+                } else {
+                    (set_project_id::process, set_project_id::filter)
+                };
+            return Some(Function {
+                name: "set-project-id",
+                tag: tag.to_string(),
+                process,
+                restyles: false,
+                filter: Some(filter),
+            });
+        }
         "set-enforcement-action" => ("set-enforcement-action", set_enforcement_action::process),
         // The Services it adds carry their set's id annotations: it runs over the
         // ResourceList's text so that kpt's id step lends them the set's comments.

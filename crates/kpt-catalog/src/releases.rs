@@ -297,6 +297,9 @@ mod tests {
             ("set-namespace", "~0.1.3 || ~0.2", "v0.2.0"),
             ("set-namespace", "*", "v0.4.3"),
             ("apply-setters", "!=0.2.1", "v0.2.0"),
+            ("set-project-id", "~0.1", "v0.1.0"),
+            ("enable-gcp-services", "0.1", "v0.1.0"),
+            ("set-enforcement-action", "*", "v0.1.0"),
         ] {
             assert_eq!(resolve(name, range), Ok(tag), "{name} {range}");
         }
