@@ -58,6 +58,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (kpt_catalog::restyles).
 RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
+# set-project-id reads the pipeline (the step whose image contains `apply-setters`):
+# under kpt it runs inside scripts/image-steps-fn.py, which shows it the Kptfile's
+# steps as the image steps they were before this runner made them exec steps.
+READS_PIPELINE = re.compile(r"^(?:gcr\.io/kpt-fn/|ghcr\.io/kptdev/krm-functions-catalog/)?set-project-id(?::\S*)?$")
+IMAGE_STEPS = os.path.join(ROOT, "scripts", "image-steps-fn.py")
 IMAGE = re.compile(r"^(\s*-?\s*)image: (\S+)(\s*)$")
 # lummo's words when a step's function does not run in process (kpt_catalog::unsupported,
 # pipeline::not_in_process, runtime::docker_command).
@@ -104,6 +109,8 @@ def to_exec(tree, catalog):
                 command = f"{catalog} {m.group(2)}"
                 if RESTYLING.match(m.group(2)):
                     command = f"{ROUNDTRIP} {command}"
+                elif READS_PIPELINE.match(m.group(2)):
+                    command = f"{IMAGE_STEPS} {command}"
                 mapping[command] = m.group(2)
                 line = f'{m.group(1)}exec: "{command}"{m.group(3)}'
             lines.append(line)

@@ -14,15 +14,18 @@ use krm_sdk::ResourceList;
 pub mod apply_replacements;
 pub mod apply_setters;
 pub mod create_setters;
+pub mod enable_gcp_services;
 pub mod ensure_name_substring;
 pub mod kubeconform;
 pub mod releases;
 pub mod remove_local_config_resources;
 pub mod search_replace;
 pub mod set_annotations;
+pub mod set_enforcement_action;
 pub mod set_image;
 pub mod set_labels;
 pub mod set_namespace;
+pub mod set_project_id;
 pub mod starlark;
 pub mod upsert_resource;
 pub mod util;
@@ -75,6 +78,9 @@ pub const NAMES: &[&str] = &[
     "create-setters",
     "kubeconform",
     "kubeval",
+    "set-project-id",
+    "enable-gcp-services",
+    "set-enforcement-action",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -143,6 +149,35 @@ pub fn lookup(image: &str) -> Option<Function> {
         // The catalog documents kubeval's config as kubeconform's; its v0.1
         // image ran kubeconform (kpt's e2e kubeval-failure at beta.56).
         "kubeval" => ("kubeval", kubeconform::process_kubeval),
+        // v0.1.0 adds apply-setters v0.1 to a Kptfile without it, v0.2.0 v0.2;
+        // a Kptfile printed afresh gets its comments back by kpt's ids.
+        "set-project-id" => {
+            let (process, filter): (fn(&mut ResourceList), fn(&str) -> krm_sdk::Outcome) =
+                if before(0, 2) {
+                    (set_project_id::process_v0_1, set_project_id::filter_v0_1)
+                } else {
+                    (set_project_id::process, set_project_id::filter)
+                };
+            return Some(Function {
+                name: "set-project-id",
+                tag: tag.to_string(),
+                process,
+                restyles: false,
+                filter: Some(filter),
+            });
+        }
+        "set-enforcement-action" => ("set-enforcement-action", set_enforcement_action::process),
+        // The Services it adds carry their set's id annotations: it runs over the
+        // ResourceList's text so that kpt's id step lends them the set's comments.
+        "enable-gcp-services" => {
+            return Some(Function {
+                name: "enable-gcp-services",
+                tag: tag.to_string(),
+                process: enable_gcp_services::process,
+                restyles: false,
+                filter: Some(enable_gcp_services::filter),
+            })
+        }
         "upsert-resource" => ("upsert-resource", upsert_resource::process),
         "remove-local-config-resources" => (
             "remove-local-config-resources",

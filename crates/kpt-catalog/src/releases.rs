@@ -44,6 +44,9 @@ const RELEASES: &[(&str, &[&str])] = &[
         "kubeval",
         &["v0.1.0", "v0.1.1", "v0.1.2", "v0.2.0", "v0.2.1", "v0.3.0"],
     ),
+    ("set-project-id", &["v0.1.0", "v0.2.0"]),
+    ("enable-gcp-services", &["v0.1.0"]),
+    ("set-enforcement-action", &["v0.1.0"]),
     (
         "starlark",
         &[
@@ -302,6 +305,9 @@ mod tests {
             ("set-namespace", "~0.1.3 || ~0.2", "v0.2.0"),
             ("set-namespace", "*", "v0.4.3"),
             ("apply-setters", "!=0.2.1", "v0.2.0"),
+            ("set-project-id", "~0.1", "v0.1.0"),
+            ("enable-gcp-services", "0.1", "v0.1.0"),
+            ("set-enforcement-action", "*", "v0.1.0"),
         ] {
             assert_eq!(resolve(name, range), Ok(tag), "{name} {range}");
         }
