@@ -165,10 +165,10 @@ fn kustomization_files(
     let dir = file.parent().unwrap_or(Path::new("/"));
     let mut named = Vec::new();
     for document in &documents {
-        strings(document, &mut named);
+        strings(document, String::new(), &mut named);
     }
     stack.push(file.to_path_buf());
-    for value in named {
+    for (field, value) in named {
         if value.contains("://") || value.starts_with("git@") || value.starts_with("github.com/") {
             bail!(
                 "{}: `{value}` is a remote resource: a render of this overlay would depend on \
@@ -183,6 +183,15 @@ fn kustomization_files(
             continue;
         }
         let Ok(target) = dir.join(path).canonicalize() else {
+            // kustomize would fail on it with the path alone: say which entry names it.
+            if names_a_file(&field) {
+                bail!(
+                    "{}: {} names `{value}`, but {} does not exist; create it, or correct or remove that entry",
+                    file.display(),
+                    entry(&field),
+                    dir.join(path).display()
+                );
+            }
             continue;
         };
         if target.is_dir() {
@@ -202,12 +211,81 @@ fn kustomization_files(
     Ok(())
 }
 
-fn strings(value: &Value, out: &mut Vec<String>) {
+/// Every string of a kustomization with its field path (`resources[1]`,
+/// `configMapGenerator[0].files[2]`).
+fn strings(value: &Value, field: String, out: &mut Vec<(String, String)>) {
     match value {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        Value::String(s) => out.push((field, s.clone())),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| strings(v, format!("{field}[{i}]"), out)),
+        Value::Object(map) => map.iter().for_each(|(key, v)| {
+            let inner = if field.is_empty() {
+                key.clone()
+            } else {
+                format!("{field}.{key}")
+            };
+            strings(v, inner, out)
+        }),
         _ => {}
+    }
+}
+
+/// The fields whose strings kustomize reads as a local file or folder, and so
+/// fails on when it is missing (kustomize's `types.Kustomization`), each index as
+/// `[]`. Any other string (a name, a label, an inline patch) may name nothing.
+const PATH_FIELDS: [&str; 18] = [
+    "resources[]",
+    "bases[]",
+    "components[]",
+    "crds[]",
+    "configurations[]",
+    "generators[]",
+    "transformers[]",
+    "validators[]",
+    "patches[].path",
+    "patchesJson6902[].path",
+    "replacements[].path",
+    "openapi.path",
+    "configMapGenerator[].files[]",
+    "configMapGenerator[].envs[]",
+    "secretGenerator[].files[]",
+    "secretGenerator[].envs[]",
+    "configMapGenerator[].env",
+    "secretGenerator[].env",
+];
+
+/// Whether the string at `field` (`resources[1]`) is one of [`PATH_FIELDS`].
+fn names_a_file(field: &str) -> bool {
+    let mut shape = String::new();
+    let mut in_index = false;
+    for c in field.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => {
+                in_index = false;
+                shape.push_str("[]");
+            }
+            _ if in_index => {}
+            c => shape.push(c),
+        }
+    }
+    PATH_FIELDS.contains(&shape.as_str())
+}
+
+/// A field as a person reads it: "entry 2 of `resources` (`resources[1]`)" for
+/// an entry of a top-level list, else the field path.
+fn entry(field: &str) -> String {
+    match field
+        .strip_suffix(']')
+        .and_then(|f| f.split_once('['))
+        .and_then(|(list, i)| Some((list, i.parse::<usize>().ok()?)))
+    {
+        Some((list, i)) if !list.contains(['.', '[']) => {
+            format!("entry {} of `{list}` (`{field}`)", i + 1)
+        }
+        _ => format!("`{field}`"),
     }
 }
 
@@ -435,5 +513,76 @@ pub fn dispatch(dir: &Path, list_inputs: bool, manifests: bool) -> Result<Option
             file.display(),
             dir.display()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder of `files` (path, text) under the temporary folder.
+    fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("lummo-overlay-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        root
+    }
+
+    fn error(dir: &Path) -> String {
+        match inputs(dir) {
+            Ok(_) => panic!("{}: no error", dir.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_missing_file_of_a_bases_generator_names_the_base_and_the_field() {
+        let root = tree(
+            "generator",
+            &[
+                ("env/kustomization.yaml", "resources:\n- ../base\n"),
+                (
+                    "base/kustomization.yaml",
+                    "configMapGenerator:\n- name: settings\n  files:\n  - a.conf\n  - b=missing.conf\n",
+                ),
+                ("base/a.conf", "a\n"),
+            ],
+        );
+        let message = error(&root.join("env"));
+        let base = root.canonicalize().unwrap().join("base");
+        assert_eq!(
+            message,
+            format!(
+                "{}: `configMapGenerator[0].files[1]` names `b=missing.conf`, but {} does not exist; \
+                 create it, or correct or remove that entry",
+                base.join("kustomization.yaml").display(),
+                base.join("missing.conf").display()
+            )
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn strings_that_are_no_paths_may_name_nothing() {
+        // A prefix, a label and a patch target name are not files: no error for them.
+        let root = tree(
+            "names",
+            &[
+                (
+                    "env/kustomization.yaml",
+                    "namePrefix: prod-\ncommonLabels: {tier: web}\nresources:\n- app.yaml\n\
+                     patches:\n- target: {kind: ConfigMap, name: app}\n  patch: |-\n    - op: add\n      path: /data/x\n      value: y\n",
+                ),
+                ("env/app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n"),
+            ],
+        );
+        let listed = inputs(&root.join("env")).expect("no file is missing");
+        assert_eq!(listed.files.len(), 2, "{:?}", listed.files);
+        std::fs::remove_dir_all(root).unwrap();
     }
 }
