@@ -31,7 +31,7 @@ or lummo read them (Kptfile, kustomization.yaml, .krmignore, *.yaml ...) -- to
 files and folders the list does not cover, and the plugin's output must stay the
 same after each round, while changing one listed file must change it (the check
 can fail). Then the plugin runs on what the repo-server sends with
---plugin-use-manifest-generate-paths (repo-server-patch.yaml must turn it on): a
+--plugin-use-manifest-generate-paths (cmd-params-patch.yaml must turn it on): a
 tarball rooted at the common folder of the app's manifest-generate-paths, the
 working directory the app's path below it, once with every file below that root
 and once with only the listed paths; the output must be the same. Each
@@ -190,7 +190,7 @@ def application_root(path, generate_paths_value):
 
 def narrowed_tarball_check(command, path, annotation, expected_text):
     """The plugin on what the repo-server sends with
-    ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS (repo-server-patch.yaml):
+    ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS (cmd-params-patch.yaml):
     the tarball rooted at the annotation's common folder, the working directory the
     app path relative to it (ARGOCD_APP_SOURCE_PATH still repository-relative;
     util/cmp/stream.go). Twice: with every file below that root (Argo CD up to
@@ -214,20 +214,94 @@ def narrowed_tarball_check(command, path, annotation, expected_text):
     return "; ".join(problems) or None
 
 
+# The release that added --plugin-use-manifest-generate-paths
+# (argoproj/argo-cd#19209, commit b8249567ae; not in any v2.13.x tag).
+FIRST_ARGOCD_WITH_GENERATE_PATHS = (2, 14, 0)
+GENERATE_PATHS_VARIABLE = "ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS"
+GENERATE_PATHS_KEY = "reposerver.plugin.use.manifest.generate.paths"
+# What every install.yaml from v2.14.0 on holds of what deploy/argocd patches
+# (manifests/base/repo-server/argocd-repo-server-deployment.yaml): the variable
+# declared from argocd-cmd-params-cm, and that ConfigMap, empty.
+INSTALL_STAND_IN = f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: argocd-repo-server
+spec:
+  template:
+    spec:
+      containers:
+      - name: argocd-repo-server
+        image: quay.io/argoproj/argocd:PINNED
+        env:
+        - name: {GENERATE_PATHS_VARIABLE}
+          valueFrom:
+            configMapKeyRef:
+              name: argocd-cmd-params-cm
+              key: {GENERATE_PATHS_KEY}
+              optional: true
+      volumes:
+      - name: var-files
+        emptyDir: {{}}
+      - name: plugins
+        emptyDir: {{}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-cmd-params-cm
+"""
+
+
 def repo_server_sends_only_generate_paths():
-    """repo-server-patch.yaml turns on --plugin-use-manifest-generate-paths on the
-    repo-server container (by its environment variable), or says what is wrong."""
-    with open(os.path.join(ROOT, "deploy/argocd/repo-server-patch.yaml")) as f:
-        patch = yaml.safe_load(f)
-    for container in patch["spec"]["template"]["spec"].get("containers") or []:
-        if container.get("name") != "argocd-repo-server":
-            continue
+    """deploy/argocd turns on the repo-server's --plugin-use-manifest-generate-paths
+    in a way the pinned Argo CD honours, or what is wrong: the pinned install is at
+    least the release that has it, the argocd image copied from is the same
+    version, and `kubectl kustomize` of deploy/argocd over a stand-in of that
+    install gives the repo-server the variable as "true" with no env entry holding
+    both `value` and `valueFrom` (the API server refuses that)."""
+    folder = os.path.join(ROOT, "deploy/argocd")
+    with open(os.path.join(folder, "kustomization.yaml")) as f:
+        kustomization = yaml.safe_load(f)
+    installs = [r for r in kustomization["resources"] if r.endswith("/manifests/install.yaml")]
+    if len(installs) != 1:
+        return f"kustomization.yaml names {len(installs)} Argo CD install.yaml, expected 1"
+    pinned = installs[0].split("/argo-cd/")[1].split("/")[0]
+    try:
+        version = tuple(int(n) for n in pinned.lstrip("v").split("."))
+    except ValueError:
+        return f"the Argo CD install is pinned to {pinned!r}, not a release vX.Y.Z"
+    if version < FIRST_ARGOCD_WITH_GENERATE_PATHS:
+        return (f"Argo CD {pinned} has no {GENERATE_PATHS_VARIABLE} (added in v2.14.0, "
+                "argo-cd#19209): pin v2.14.0 or later")
+    problems = []
+    with tempfile.TemporaryDirectory() as build:
+        for name in os.listdir(folder):
+            if name != "kustomization.yaml":
+                shutil.copy2(os.path.join(folder, name), build)
+        with open(os.path.join(build, "install.yaml"), "w") as f:
+            f.write(INSTALL_STAND_IN.replace("PINNED", pinned))
+        kustomization["resources"] = [("install.yaml" if r == installs[0] else r)
+                                      for r in kustomization["resources"]]
+        with open(os.path.join(build, "kustomization.yaml"), "w") as f:
+            yaml.safe_dump(kustomization, f)
+        run = subprocess.run(["/usr/bin/kubectl", "kustomize", build], capture_output=True, text=True)
+        if run.returncode != 0:
+            return f"kubectl kustomize deploy/argocd (over a stand-in install) failed: {run.stderr.strip()}"
+    built = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(run.stdout) if d}
+    params = (built.get(("ConfigMap", "argocd-cmd-params-cm")) or {}).get("data") or {}
+    spec = built[("Deployment", "argocd-repo-server")]["spec"]["template"]["spec"]
+    for container in spec.get("initContainers", []) + spec["containers"]:
+        image = container.get("image", "")
+        if image.startswith("quay.io/argoproj/argocd:") and image.split(":")[1] != pinned:
+            problems.append(f"container {container['name']} copies from {image}, not the pinned {pinned}")
         for variable in container.get("env") or []:
-            if variable.get("name") == "ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS":
-                return None if variable.get("value") == "true" else \
-                    f"ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS is {variable.get('value')!r}, not \"true\""
-    return ("repo-server-patch.yaml does not set ARGOCD_REPO_SERVER_PLUGIN_USE_MANIFEST_GENERATE_PATHS "
-            "on the argocd-repo-server container: Argo CD sends the whole repository to the plugin")
+            if "value" in variable and "valueFrom" in variable:
+                problems.append(f"container {container['name']}: env {variable['name']} has both "
+                                "`value` and `valueFrom` (the API server refuses it)")
+    if params.get(GENERATE_PATHS_KEY) != "true":
+        problems.append(f"argocd-cmd-params-cm's {GENERATE_PATHS_KEY} is {params.get(GENERATE_PATHS_KEY)!r}, "
+                        "not \"true\": Argo CD sends the whole repository to the plugin")
+    return "; ".join(problems) or None
 
 
 def repository_copy(dest, under="", keep=None):
@@ -390,10 +464,10 @@ def main():
     problem = repo_server_sends_only_generate_paths()
     if problem:
         failed += 1
-        print(f"FAIL repo-server-patch.yaml: {problem}")
+        print(f"FAIL deploy/argocd: {problem}")
     else:
         passed += 1
-        print("ok   repo-server-patch.yaml: the plugin gets only the manifest-generate-paths")
+        print("ok   deploy/argocd: the pinned Argo CD sends the plugin only the manifest-generate-paths")
     print(f"argocd-plugin: {passed} passed, {failed} failed (mutations: SEED={seed} ROUNDS={rounds})")
     return 1 if failed else 0
 

@@ -73,6 +73,10 @@ fn kustomization_in(dir: &Path) -> Option<PathBuf> {
 pub struct Inputs {
     pub folders: BTreeSet<PathBuf>,
     pub files: BTreeSet<PathBuf>,
+    /// A file a kustomization names that does not exist, as the error a build
+    /// gives (kustomize would fail on it). Not an error of `--inputs`: Argo CD's
+    /// discovery must still claim the app, so its render shows this error.
+    pub missing: Vec<String>,
 }
 
 /// What a render of `dir` reads.
@@ -94,7 +98,12 @@ pub fn inputs(dir: &Path) -> Result<Inputs> {
     match discover(&dir)? {
         Source::Package => package_files(&dir, &mut inputs.files)?,
         Source::Overlay(file) => {
-            kustomization_files(&file, &mut inputs.files, &mut Vec::new())?;
+            kustomization_files(
+                &file,
+                &mut inputs.files,
+                &mut inputs.missing,
+                &mut Vec::new(),
+            )?;
             // kustomize looks in each kustomization's folder for its three names
             // (a second one is an error): those folders are read as a whole.
             let folders = inputs
@@ -142,6 +151,7 @@ fn package_files(dir: &Path, files: &mut BTreeSet<PathBuf>) -> Result<()> {
 fn kustomization_files(
     file: &Path,
     files: &mut BTreeSet<PathBuf>,
+    missing: &mut Vec<String>,
     stack: &mut Vec<PathBuf>,
 ) -> Result<()> {
     if stack.iter().any(|f| f == file) {
@@ -165,10 +175,10 @@ fn kustomization_files(
     let dir = file.parent().unwrap_or(Path::new("/"));
     let mut named = Vec::new();
     for document in &documents {
-        strings(document, &mut named);
+        strings(document, String::new(), &mut named);
     }
     stack.push(file.to_path_buf());
-    for value in named {
+    for (field, value) in named {
         if value.contains("://") || value.starts_with("git@") || value.starts_with("github.com/") {
             bail!(
                 "{}: `{value}` is a remote resource: a render of this overlay would depend on \
@@ -183,11 +193,20 @@ fn kustomization_files(
             continue;
         }
         let Ok(target) = dir.join(path).canonicalize() else {
+            // kustomize would fail on it with the path alone: say which entry names it.
+            if names_a_file(&field) {
+                missing.push(format!(
+                    "{}: {} names `{value}`, but {} does not exist; create it, or correct or remove that entry",
+                    file.display(),
+                    entry(&field),
+                    dir.join(path).display()
+                ));
+            }
             continue;
         };
         if target.is_dir() {
             match kustomization_in(&target) {
-                Some(inner) => kustomization_files(&inner, files, stack)?,
+                Some(inner) => kustomization_files(&inner, files, missing, stack)?,
                 None => bail!(
                     "{}: `{value}` is a folder without a kustomization.yaml; add one to {} listing its resources, or name its files",
                     file.display(),
@@ -202,12 +221,81 @@ fn kustomization_files(
     Ok(())
 }
 
-fn strings(value: &Value, out: &mut Vec<String>) {
+/// Every string of a kustomization with its field path (`resources[1]`,
+/// `configMapGenerator[0].files[2]`).
+fn strings(value: &Value, field: String, out: &mut Vec<(String, String)>) {
     match value {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| strings(v, out)),
+        Value::String(s) => out.push((field, s.clone())),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| strings(v, format!("{field}[{i}]"), out)),
+        Value::Object(map) => map.iter().for_each(|(key, v)| {
+            let inner = if field.is_empty() {
+                key.clone()
+            } else {
+                format!("{field}.{key}")
+            };
+            strings(v, inner, out)
+        }),
         _ => {}
+    }
+}
+
+/// The fields whose strings kustomize reads as a local file or folder, and so
+/// fails on when it is missing (kustomize's `types.Kustomization`), each index as
+/// `[]`. Any other string (a name, a label, an inline patch) may name nothing.
+const PATH_FIELDS: [&str; 18] = [
+    "resources[]",
+    "bases[]",
+    "components[]",
+    "crds[]",
+    "configurations[]",
+    "generators[]",
+    "transformers[]",
+    "validators[]",
+    "patches[].path",
+    "patchesJson6902[].path",
+    "replacements[].path",
+    "openapi.path",
+    "configMapGenerator[].files[]",
+    "configMapGenerator[].envs[]",
+    "secretGenerator[].files[]",
+    "secretGenerator[].envs[]",
+    "configMapGenerator[].env",
+    "secretGenerator[].env",
+];
+
+/// Whether the string at `field` (`resources[1]`) is one of [`PATH_FIELDS`].
+fn names_a_file(field: &str) -> bool {
+    let mut shape = String::new();
+    let mut in_index = false;
+    for c in field.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => {
+                in_index = false;
+                shape.push_str("[]");
+            }
+            _ if in_index => {}
+            c => shape.push(c),
+        }
+    }
+    PATH_FIELDS.contains(&shape.as_str())
+}
+
+/// A field as a person reads it: "entry 2 of `resources` (`resources[1]`)" for
+/// an entry of a top-level list, else the field path.
+fn entry(field: &str) -> String {
+    match field
+        .strip_suffix(']')
+        .and_then(|f| f.split_once('['))
+        .and_then(|(list, i)| Some((list, i.parse::<usize>().ok()?)))
+    {
+        Some((list, i)) if !list.contains(['.', '[']) => {
+            format!("entry {} of `{list}` (`{field}`)", i + 1)
+        }
+        _ => format!("`{field}`"),
     }
 }
 
@@ -259,7 +347,11 @@ pub fn build(dir: &Path) -> Result<String> {
     let dir = dir
         .canonicalize()
         .with_context(|| format!("{}: cannot open", dir.display()))?;
-    let files = inputs(&dir)?.files;
+    let inputs = inputs(&dir)?;
+    if let Some(problem) = inputs.missing.first() {
+        bail!("{problem}");
+    }
+    let files = inputs.files;
     // The copy keeps the files' places relative to their deepest common folder.
     let mut common: PathBuf = dir.clone();
     for file in &files {
@@ -435,5 +527,80 @@ pub fn dispatch(dir: &Path, list_inputs: bool, manifests: bool) -> Result<Option
             file.display(),
             dir.display()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder of `files` (path, text) under the temporary folder.
+    fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("lummo-overlay-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (path, text) in files {
+            let path = root.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        root
+    }
+
+    /// The error of a build of `dir`, which must come before kustomize runs;
+    /// `--inputs` lists the rest and no error (discovery still claims the app).
+    fn error(dir: &Path) -> String {
+        assert!(inputs(dir).is_ok_and(|i| i.missing.len() == 1));
+        match build(dir) {
+            Ok(_) => panic!("{}: no error", dir.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_missing_file_of_a_bases_generator_names_the_base_and_the_field() {
+        let root = tree(
+            "generator",
+            &[
+                ("env/kustomization.yaml", "resources:\n- ../base\n"),
+                (
+                    "base/kustomization.yaml",
+                    "configMapGenerator:\n- name: settings\n  files:\n  - a.conf\n  - b=missing.conf\n",
+                ),
+                ("base/a.conf", "a\n"),
+            ],
+        );
+        let message = error(&root.join("env"));
+        let base = root.canonicalize().unwrap().join("base");
+        assert_eq!(
+            message,
+            format!(
+                "{}: `configMapGenerator[0].files[1]` names `b=missing.conf`, but {} does not exist; \
+                 create it, or correct or remove that entry",
+                base.join("kustomization.yaml").display(),
+                base.join("missing.conf").display()
+            )
+        );
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn strings_that_are_no_paths_may_name_nothing() {
+        // A prefix, a label and a patch target name are not files: no error for them.
+        let root = tree(
+            "names",
+            &[
+                (
+                    "env/kustomization.yaml",
+                    "namePrefix: prod-\ncommonLabels: {tier: web}\nresources:\n- app.yaml\n\
+                     patches:\n- target: {kind: ConfigMap, name: app}\n  patch: |-\n    - op: add\n      path: /data/x\n      value: y\n",
+                ),
+                ("env/app.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n"),
+            ],
+        );
+        let listed = inputs(&root.join("env")).expect("lists the inputs");
+        assert!(listed.missing.is_empty(), "{:?}", listed.missing);
+        assert_eq!(listed.files.len(), 2, "{:?}", listed.files);
+        std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -1,4 +1,42 @@
 //! The frictions a new user met (issue 33), each pinned: these failed before the fix.
+//!
+//! Where each line of the issue is proved (the tests of this file unless named):
+//! - plugin on `environments/*` ("No Kptfile found"), nothing lost of local-config
+//!   specs: `make argocd-plugin` (`scripts/argocd_plugin.py`: both environments,
+//!   every example, `tests/argocd-plugin/local-config`), `make environments`;
+//! - the documented pipe printing nothing with exit 0:
+//!   `manifests_that_come_out_empty_are_an_error`;
+//! - exact inputs, `manifest-generate-paths`, the repo-server sending only them:
+//!   `make argocd-plugin` (seeded mutations outside `--inputs`, the Applications'
+//!   annotations, the narrowed tarball, deploy/argocd over the pinned install);
+//! - the README's pipeline example: `tests/readme.rs`;
+//! - render's apiVersion/name messages as validate's, all at once:
+//!   `render_reports_every_non_krm_input_at_once_with_validates_fix`;
+//! - config errors naming the config kind and the `configPath` line:
+//!   the golden `expected.stderr` of lummo-pubsub `bad-missing-project-number` and
+//!   lummo-networking `bad-vpn-cross-namespace`;
+//! - unreferenced config files: `a_config_no_step_references_is_warned_about_with_the_line_to_add`;
+//! - `catalog` and the package's own config: `catalog_reads_the_packages_own_backstage_config`;
+//! - warnings twice: `a_warning_is_printed_once_not_again_by_lummo_validate`;
+//! - no final line on failure: `a_failed_render_ends_with_a_line_saying_nothing_was_written`;
+//! - `render -v` counting 0: `verbose_render_in_place_counts_the_resources`;
+//! - `warning [lummo-validate] warning:`: `eval_prints_the_severity_once`;
+//! - `validate` without a path: `validate_defaults_to_the_current_folder`;
+//! - completions of `-o` (`tests/editor.rs`
+//!   `bash_completes_render_output_with_its_words_and_folders`) and
+//!   `--image-pull-policy`, `--allow-exec`'s help:
+//!   `completions_offer_the_pull_policies_and_help_says_what_allow_exec_is_for`;
+//! - the pubsub error at `spec.config.maxDeliveryAttempts`: lummo-pubsub's golden
+//!   `bad-shared-config-dead-letter`;
+//! - a Secret reported under `configs[0]`:
+//!   `a_missing_secret_is_reported_at_secrets_not_at_a_configmap_of_the_same_name`;
+//! - a conflict between two subpackages:
+//!   `a_conflict_between_two_subpackages_names_both_files_and_the_fix`,
+//!   `tests/argocd-plugin/subpackage-conflict*`;
+//! - the draft `kind: pgbouncer`: `manifests_refuse_the_draft_pgbouncer_kind`;
+//! - bad input (no Kptfile nor kustomization, a failing kustomize build, a
+//!   missing file a kustomization names, unresolvable functions, empty output):
+//!   `tests/argocd-plugin/{no-package,kustomize-fails,missing-resource,unknown-function,empty-package}`.
 
 mod common;
 use common::copy_dir;

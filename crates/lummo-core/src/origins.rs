@@ -241,6 +241,13 @@ pub fn covers(prefix: &str, path: &str) -> bool {
             && matches!(path.as_bytes().get(prefix.len()), Some(b'.' | b'[')))
 }
 
+/// The field `key` of the mapping at `path`, written as [`leaf_paths`] and
+/// [`changed_paths`] write it, which records must match
+/// (`metadata.annotations.argocd/app-name`, `metadata.annotations['a.io/b']`).
+pub fn child(path: &str, key: &str) -> String {
+    format!("{path}{}", key_step(path, key))
+}
+
 /// The step of a path for `key` after `path` (`.key`, or `['key']` for a key a
 /// path could not otherwise spell).
 fn key_step(path: &str, key: &str) -> String {
@@ -266,8 +273,7 @@ fn changed(old: Option<&Value>, new: Option<&Value>, path: &str, out: &mut Vec<S
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let next = format!("{path}{}", key_step(path, key));
-                changed(a.get(key), b.get(key), &next, out);
+                changed(a.get(key), b.get(key), &child(path, key), out);
             }
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) if a.len() == b.len() => {
@@ -291,7 +297,7 @@ fn leaves(value: &Value, path: &str, out: &mut Vec<String>) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (key, value) in map {
-                leaves(value, &format!("{path}{}", key_step(path, key)), out);
+                leaves(value, &child(path, key), out);
             }
         }
         Value::Array(items) if !items.is_empty() => {

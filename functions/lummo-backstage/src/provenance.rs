@@ -9,10 +9,11 @@
 
 use crate::annotations;
 use krm_sdk::Value;
-use lummo_core::origins::{derived, spec, Origins};
+use lummo_core::origins::{child, derived, spec, Origins};
 
+/// As paths are written: `argocd/app-name` has no dot and takes no brackets.
 fn annotation(key: &str) -> String {
-    format!("metadata.annotations['{key}']")
+    child("metadata.annotations", key)
 }
 
 /// Where Backstage finds an entity's pods: by the selector labels of `name`

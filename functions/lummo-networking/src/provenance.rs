@@ -108,6 +108,14 @@ pub fn record(
                 o.config(object, "spec.parentRefs", "gateway");
                 o.spec(object, "spec.hostnames", "spec.domains");
                 if suffix.is_empty() {
+                    // grpc turns the HTTPRoute into a GRPCRoute of the same name.
+                    o.exists(
+                        object,
+                        derived(
+                            "the app's routes: a GRPCRoute with grpc, else an HTTPRoute",
+                            &["spec.grpc"],
+                        ),
+                    );
                     o.config(
                         object,
                         "spec.parentRefs[0].sectionName",
