@@ -124,6 +124,22 @@ fn new_documents_use_kyaml_defaults() {
     );
 }
 
+/// An object kpt holds as read from `text`, styles kept, no annotations set.
+fn kept_list_item<'a>(
+    text: &'a str,
+    value: &'a Value,
+    document_head: bool,
+) -> kyaml_format::ListItem<'a> {
+    kyaml_format::ListItem {
+        original: kyaml_format::Original::Text(text),
+        value,
+        restyled: kyaml_format::Restyle::Keep,
+        document_head,
+        reader_annotations: &[],
+        added_annotations: &[],
+    }
+}
+
 /// An object as an item of kpt's ResourceList, written inside the sequence as
 /// go-yaml writes it (fuzz seed 1 cases 36, 177): the closing quote of a quoted
 /// scalar that ends in a line break stays at column 0; and an object a function
@@ -133,14 +149,7 @@ fn new_documents_use_kyaml_defaults() {
 fn resource_list_items_are_written_inside_the_sequence() {
     let text = "resources:\n- r0.yaml\nnote: 'a\n\n  '\n";
     let value = json!({"resources": ["r0.yaml"], "note": "a\n", "metadata": {}});
-    let item = kyaml_format::ListItem {
-        original: kyaml_format::Original::Text(text),
-        value: &value,
-        restyled: kyaml_format::Restyle::Keep,
-        document_head: true,
-        reader_annotations: &[],
-        added_annotations: &[],
-    };
+    let item = kept_list_item(text, &value, true);
     let (head, body) = kyaml_format::format_sequence_item(&item);
     assert_eq!(head, "");
     assert_eq!(body, "- resources:\n  - r0.yaml\n  note: 'a\n\n'\n");
@@ -153,14 +162,7 @@ fn resource_list_items_are_written_inside_the_sequence() {
 fn a_document_head_keeps_its_blank_lines_before_the_item() {
     let text = "# license\n# note\n\n# keep\n\napiVersion: v1\nkind: A\n";
     let value = json!({"apiVersion": "v1", "kind": "A"});
-    let item = kyaml_format::ListItem {
-        original: kyaml_format::Original::Text(text),
-        value: &value,
-        restyled: kyaml_format::Restyle::Keep,
-        document_head: true,
-        reader_annotations: &[],
-        added_annotations: &[],
-    };
+    let item = kept_list_item(text, &value, true);
     let (head, body) = kyaml_format::format_sequence_item(&item);
     assert_eq!(head, "# license\n# note\n\n# keep\n");
     assert_eq!(body, "- apiVersion: v1\n  kind: A\n");
@@ -176,14 +178,7 @@ fn comments_after_an_explicit_document_start_belong_to_the_first_key() {
         "---\n# note\n\n# keep\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n";
     let value = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}});
     for document_head in [false, true] {
-        let item = kyaml_format::ListItem {
-            original: kyaml_format::Original::Text(text),
-            value: &value,
-            restyled: kyaml_format::Restyle::Keep,
-            document_head,
-            reader_annotations: &[],
-            added_annotations: &[],
-        };
+        let item = kept_list_item(text, &value, document_head);
         let (head, body) = kyaml_format::format_sequence_item(&item);
         assert_eq!(head, "");
         assert_eq!(

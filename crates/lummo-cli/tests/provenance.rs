@@ -786,15 +786,18 @@ fn provenance_coverage_of_the_examples() {
 /// rules, some vpn, on one or two domains; Traefik mode or Gateway API mode
 /// is the config's (`networking_config`).
 fn networking() -> impl Strategy<Value = Value> {
-    let rules = prop::sample::subsequence(
-        vec![
-            "PathPrefix(`/`)",
-            "PathPrefix(`/api`)",
-            "Path(`/healthz`)",
-            "Method(`DELETE`)",
-        ],
-        1..=3,
-    );
+    networking_with(&[
+        "PathPrefix(`/`)",
+        "PathPrefix(`/api`)",
+        "Path(`/healthz`)",
+        "Method(`DELETE`)",
+    ])
+}
+
+/// A LummoNetworking of 1 to 3 of these rules, each vpn or not, on one or two
+/// domains, grpc or not, in a namespace or not.
+fn networking_with(rules: &[&'static str]) -> impl Strategy<Value = Value> {
+    let rules = prop::sample::subsequence(rules.to_vec(), 1..=3);
     (
         name(),
         any::<bool>(),
@@ -874,44 +877,15 @@ attribution_property!(
 /// rules only an HTTPRoute can (a method, a query, an `||`: with `grpc` they
 /// are an error, and the case is rejected).
 fn gateway_networking() -> impl Strategy<Value = Value> {
-    let rules = prop::sample::subsequence(
-        vec![
-            "PathPrefix(`/orders.Orders/`)",
-            "Path(`/orders.Orders/Get`)",
-            "Header(`x-team`, `ops`)",
-            "PathPrefix(`/billing.Billing/`) && Header(`x-canary`, `1`)",
-            "Method(`DELETE`)",
-            "PathPrefix(`/api`) && Query(`debug`, `1`)",
-            "(PathPrefix(`/a`) || PathPrefix(`/b`)) && Method(`GET`)",
-        ],
-        1..=3,
-    );
-    (
-        name(),
-        any::<bool>(),
-        prop::sample::subsequence(vec!["a.example.com", "b.example.com"], 1..=2),
-        rules,
-        prop::collection::vec(any::<bool>(), 3),
-        prop::option::of(prop::sample::select(vec!["team-a", "team-b"])),
-    )
-        .prop_map(|(app, grpc, domains, rules, vpn, namespace)| {
-            let routes: Vec<Value> = rules
-                .iter()
-                .zip(vpn)
-                .map(|(rule, vpn)| {
-                    let mut route = json!({"match": rule});
-                    if vpn {
-                        route["vpn"] = json!(true);
-                    }
-                    route
-                })
-                .collect();
-            let mut spec = json!({"app": app, "domains": domains, "routes": routes});
-            if grpc {
-                spec["grpc"] = json!(true);
-            }
-            spec_object("LummoNetworking", "routes", namespace, spec)
-        })
+    networking_with(&[
+        "PathPrefix(`/orders.Orders/`)",
+        "Path(`/orders.Orders/Get`)",
+        "Header(`x-team`, `ops`)",
+        "PathPrefix(`/billing.Billing/`) && Header(`x-canary`, `1`)",
+        "Method(`DELETE`)",
+        "PathPrefix(`/api`) && Query(`debug`, `1`)",
+        "(PathPrefix(`/a`) || PathPrefix(`/b`)) && Method(`GET`)",
+    ])
 }
 
 /// Gateway API mode reads the port numbers of the app's Service (lummo-workload
