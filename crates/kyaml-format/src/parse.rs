@@ -821,6 +821,25 @@ fn resolve(
                 col,
                 after_token,
             } => {
+                // A foot at the column of the list item that follows, which
+                // no block closes, waits for go-yaml's next event: the item's
+                // first key, which keeps it (`parser.mapping`; the real kpt
+                // reading a ResourceList back, fuzz seed 1 case 1).
+                let next_item = run.following.filter(|p| {
+                    !after_token
+                        && p.item
+                        && p.col == col
+                        && run.end.is_some_and(|(line, _)| line == p.line)
+                });
+                if let Some(p) = next_item {
+                    let item = node_at(&mut doc.root, &p.path);
+                    let first = match item.kind {
+                        Kind::Mapping if !item.children.is_empty() => &mut item.children[0],
+                        _ => item,
+                    };
+                    append(&mut first.foot, &text, "\n");
+                    continue;
+                }
                 let open = || stack.iter().rev().map(|&i| &points[i]);
                 let target = if after_token {
                     stack.last().map(|&i| &points[i])
@@ -841,22 +860,6 @@ fn resolve(
                         .or_else(|| open().find(|p| p.col <= col))
                 };
                 match target {
-                    // A foot at the column of the list item that follows, which
-                    // no block closes, waits for go-yaml's next event: the
-                    // item's first key, which keeps it (`parser.mapping`; the
-                    // real kpt reading a ResourceList back, fuzz seed 1 case 1).
-                    _ if !after_token
-                        && run.following.is_some_and(|p| {
-                            p.item && p.col == col && p.line == run.end.map_or(0, |e| e.0)
-                        }) =>
-                    {
-                        let item = node_at(&mut doc.root, &run.following.expect("checked").path);
-                        let first = match item.kind {
-                            Kind::Mapping if !item.children.is_empty() => &mut item.children[0],
-                            _ => item,
-                        };
-                        append(&mut first.foot, &text, "\n");
-                    }
                     Some(p) => append(&mut node_at(&mut doc.root, &p.path).foot, &text, "\n"),
                     None => append(&mut doc.foot, &text, "\n"),
                 }

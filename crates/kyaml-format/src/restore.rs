@@ -62,6 +62,10 @@ fn foot_to_last_key(document: &mut Document) {
 /// the ResourceList prints it before the item's `- ` (kpt e2e data; fuzz seed 1
 /// case 1).
 pub fn split_document_head(document: &str) -> Option<(&str, &str)> {
+    // Only a text that begins with a comment has one: no parse for the rest.
+    if !document.trim_start().starts_with('#') {
+        return None;
+    }
     let head = parse::parse_document(document).ok()??.head;
     if head.is_empty() {
         return None;
