@@ -212,7 +212,40 @@ def _kpt_adds_newline_in_folded_scalar(d, model):
             and any(_comment_lines(m) == _comment_lines(v) for v in _twin_variants(k)))
 
 
+def _kpt_copies_a_comment_from_another_file(d, model):
+    """kpt's file is lummo's plus comment lines this file's input did not hold,
+    and lummo's tree keeps every copy of them the user wrote (in their own files).
+    From a pipeline's second step on, kpt prints a document's head or foot comment
+    on the `- ` line side of the next item, and go-yaml reads it back as that item's
+    head comment, so `CopyComments` lends it to another object, often of another
+    file (the root Kptfile, the next file's first object)."""
+    k, m, tree = d.get("kpt_text"), d.get("lummo_text"), d.get("lummo_tree")
+    if k is None or m is None or tree is None:
+        return False
+    own = Counter(_content(l) for l in (d.get("source") or "").splitlines() if l.strip())
+    kc = Counter(_content(l) for l in k.splitlines() if l.strip())
+    mc = Counter(_content(l) for l in m.splitlines() if l.strip())
+    extra = {l: n - mc.get(l, 0) for l, n in kc.items() if n > mc.get(l, 0)}
+    user = d.get("user") or Counter()
+    if not extra or not all(l.startswith("#") and kc[l] > own.get(l, 0) and tree.get(l, 0) >= user.get(l, 0)
+                            for l in extra):
+        return False
+    kept = []
+    for line in k.split("\n"):
+        c = _content(line)
+        if line.strip() and extra.get(c, 0) > 0:
+            extra[c] -= 1
+            continue
+        kept.append(line)
+    return "\n".join(kept) == m
+
+
 KNOWN = [
+    ("kpt-copies-comment-from-another-file", _kpt_copies_a_comment_from_another_file,
+     "from a pipeline's second step on, kpt prints a document's head or foot comment "
+     "where go-yaml reads it back as the next item's head, and `CopyComments` then "
+     "copies it into another object, often of another file; lummo keeps each comment "
+     "in the file the user wrote it in, once: nothing is lost, no copy is added"),
     ("kpt-duplicates-foot-comment", _kpt_duplicates_a_comment,
      "kpt writes a foot comment twice (at the mapping's and at its last key's "
      "indentation) once the object went through a function; lummo writes it once, "
@@ -860,8 +893,11 @@ def text_diff(a, b, name):
     return "\n".join(d)
 
 
-def diff_trees(mode, where, kt, lt, user, diffs):
+def diff_trees(mode, where, kt, lt, user, diffs, sources=None):
     kt, lt = kt or {}, lt or {}
+    sources = sources or {}
+    tree = Counter(_content(l) for v in lt.values() if v[0] == "file"
+                   for l in v[2].decode("utf-8", "replace").splitlines() if l.strip())
     for path in sorted(set(kt) | set(lt)):
         k, m = kt.get(path), lt.get(path)
         if k == m:
@@ -891,6 +927,7 @@ def diff_trees(mode, where, kt, lt, user, diffs):
                                   cat="lost" if lost else "other", path=where + path,
                                   kpt_text=k[2].decode("utf-8", "replace"),
                                   lummo_text=m[2].decode("utf-8", "replace"),
+                                  source=sources.get(path), lummo_tree=tree, user=user,
                                   detail=("lost lines: %r\n" % lost[:5] if lost else "")
                                   + text_diff(k[2], m[2], path)))
 
@@ -928,9 +965,9 @@ def compare(model, kpt_cmd, lummo, base, python):
                                   detail="after failing, -o DIR exists: kpt %s, lummo %s" % (
                                       k["out"] is not None, m["out"] is not None)))
             continue
-        diff_trees(mode, "", k["tree"], m["tree"], user, diffs)
+        diff_trees(mode, "", k["tree"], m["tree"], user, diffs, original)
         if mode == "dir":
-            diff_trees(mode, "out/", k["out"], m["out"], user, diffs)
+            diff_trees(mode, "out/", k["out"], m["out"], user, diffs, original)
         if mode in ("stdout", "unwrap") and k["stdout"] != m["stdout"]:
             lost = lost_lines(k["stdout"].decode("utf-8", "replace"), m["stdout"].decode("utf-8", "replace"), user)
             diffs.append(dict(mode=mode, kind="stdout-lost" + lost_kind(lost) if lost else "stdout",

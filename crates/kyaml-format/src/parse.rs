@@ -659,6 +659,7 @@ enum Piece {
     /// else to the block the first token at or after its start closes.
     Foot {
         text: String,
+        line: usize,
         col: usize,
         after_token: bool,
     },
@@ -760,6 +761,7 @@ impl Splitter {
         let text = std::mem::take(&mut self.text);
         self.pieces.push(Piece::Foot {
             text: text.trim_end_matches('\n').to_string(),
+            line: self.start.0,
             col: self.start.1,
             after_token: self.after_token,
         });
@@ -796,6 +798,49 @@ impl Splitter {
     }
 }
 
+/// The key a foot comment at `line`, `col` goes to when the run ends the input and
+/// no line break follows its last line, if that is not the key the rest of
+/// `resolve` would find. go-yaml's scanner then closes before the run only the
+/// blocks indented deeper than the end of that last line (`yaml_parser_fetch_next_token`
+/// unrolls to the column where scanning stopped); `yaml_parser_fetch_stream_end`
+/// closes the rest after the run, each at the first comment of its own column
+/// (`yaml_parser_unroll_indent`). So a foot inside a still open block goes to its
+/// last key: kpt writes `# c` of `a:\n  b: 1\n# c` with no final line break at `b`'s
+/// column (fuzz seed 71 case 78).
+fn open_at_unterminated_end<'a>(
+    run: &Run,
+    stack: &[usize],
+    points: &'a [Point],
+    lines: &Lines,
+    line: usize,
+    col: usize,
+) -> Option<&'a Point> {
+    let last_line = lines.line_starts.len() - 1;
+    let unterminated = run.end.is_none()
+        && run.following.is_none()
+        && lines.chars.last().is_some_and(|c| *c != '\n')
+        && run.comments.last().is_some_and(|c| c.line == last_line);
+    if !unterminated {
+        return None;
+    }
+    let stopped_at = lines.text(last_line).len();
+    let closed_by_a_comment = |indent: usize| {
+        run.comments
+            .iter()
+            .any(|c| c.col == indent && c.line <= line)
+    };
+    let open = || {
+        stack
+            .iter()
+            .rev()
+            .map(|&i| &points[i])
+            .filter(|p| p.col <= stopped_at && !closed_by_a_comment(p.col))
+    };
+    // Only a mapping's foot is known to go to its last key this way (kpt writes
+    // the foot of a list of scalars at the comment's own column).
+    open().next().filter(|p| !p.item && p.col > col)
+}
+
 /// Puts the pieces of one run where go-yaml's parser and decoder put them: a foot
 /// of the token before the run on that token's key or item (a value's foot moves
 /// to its key, `decode.go` `mapping`); a foot standing on its own on the block its
@@ -818,9 +863,14 @@ fn resolve(
         match piece {
             Piece::Foot {
                 text,
+                line,
                 col,
                 after_token,
             } => {
+                if let Some(p) = open_at_unterminated_end(run, stack, points, lines, line, col) {
+                    append(&mut node_at(&mut doc.root, &p.path).foot, &text, "\n");
+                    continue;
+                }
                 // A foot at the column of the list item that follows, which
                 // no block closes, waits for go-yaml's next event: the item's
                 // first key, which keeps it (`parser.mapping`; the real kpt

@@ -31,6 +31,43 @@ fn a_foot_above_the_next_item_goes_to_its_first_key() {
     assert_kpt(input, kpt);
 }
 
+/// A file whose last line is a comment and no line break: go-yaml's scanner
+/// closes before the comment only the blocks indented deeper than that line
+/// ends, so the comment is the foot of the innermost key still open there,
+/// unless a comment stands at that block's own column (expected texts: the
+/// real kpt writing each file in place; fuzz seed 71 case 78).
+#[test]
+fn a_comment_ending_the_file_without_a_line_break_stays_in_the_open_block() {
+    let cases = [
+        (
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n  labels:\n    a: b\n# c1\n# c2",
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n  labels:\n    a: b\n    # c1\n    # c2\n",
+        ),
+        (
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n# c1\n\n# c2",
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n  # c1\n\n# c2\n",
+        ),
+        // Ends before the blocks deeper than the line: `#` ends at column 1.
+        (
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n  labels:\n    a: b\n#",
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n  labels:\n    a: b\n#\n",
+        ),
+        // A comment at a block's column closes it.
+        (
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n  # c1\n# c2",
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\n  # c1\n# c2\n",
+        ),
+        // A list's foot stays where it is.
+        (
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\ndata:\n  - a\n# c1",
+            "apiVersion: v1\nkind: C\nmetadata:\n  name: x\ndata:\n  - a\n# c1\n",
+        ),
+    ];
+    for (input, kpt) in cases {
+        assert_kpt(input, kpt);
+    }
+}
+
 /// A comment after a blank line at a block's column, where the next key is less
 /// indented, closes that block: go-yaml's parser puts it on the block, and the
 /// decoder on the key owning the block (past a list's items); the emitter writes

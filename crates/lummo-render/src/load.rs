@@ -53,6 +53,7 @@ pub(crate) fn document_texts(
     let mut pieces = Vec::with_capacity(documents.len());
     let mut items = Vec::with_capacity(documents.len());
     for piece in split {
+        let piece = terminated(piece);
         // The common case costs one parse: the piece as an item is the document.
         if let Some(item) = documents
             .get(pieces.len())
@@ -75,6 +76,31 @@ pub(crate) fn document_texts(
         return (None, items);
     }
     (Some(pieces), items)
+}
+
+/// A file's last document as go-yaml reads it when no line break ends the
+/// file after a comment: the scanner closes then only the blocks indented deeper
+/// than where the last line ends, so the comment is the foot of a key further in
+/// than where it stands (`kyaml_format::format` knows the rule). An item's text
+/// always ends with a line break, so such a document is written out as kpt
+/// would write it before it becomes an item's text, where that puts a comment
+/// elsewhere than a line break would; every other piece is kept.
+fn terminated(piece: String) -> String {
+    let ends_in_a_comment = !piece.ends_with('\n')
+        && piece
+            .rsplit('\n')
+            .next()
+            .is_some_and(|last| last.trim_start().starts_with('#'));
+    if !ends_in_a_comment {
+        return piece;
+    }
+    match (
+        kyaml_format::format(&piece),
+        kyaml_format::format(&format!("{piece}\n")),
+    ) {
+        (Ok(text), Ok(with_break)) if !text.is_empty() && text != with_break => text,
+        _ => piece,
+    }
 }
 
 pub(crate) fn display_package(relative: &str) -> String {
