@@ -33,9 +33,13 @@ Two more modes, chosen by the seed (`--seed`, or `--also SEED:CASES` beside it):
 - `s1`, `s2`, ...: seed 1's packages with every exec step recording its stdin; `i`
   cases record it too in about 60% of cases (`record_stdin` in the model). Each
   step appends what it read to stdin/s<id>.yaml in the tools folder; kpt's and
-  lummo's records of each step are compared byte for byte (kind `stdin-*`, path
-  `step N`; the kind says what differs: `stdin-migration-id`, ...). Known: from step 2 on kpt prints a document's head comment before
-  the item's `- ` and lummo after it (ARCHITECTURE.md), `KNOWN` below.
+  lummo's records of each step are compared byte for byte (path `step N`). The
+  kind names what differs beyond the deliberate (`stdin_key`): `stdin-known` when
+  it is only that from the second step on kpt gives a document's head comment
+  before the item's `- ` and lummo after it (ARCHITECTURE.md), or kpt's duplicated
+  foot comment or folded-scalar line break (KNOWN below); else
+  `stdin-migration-id`, `stdin-blank-line`, `stdin-closing-quote-indent`,
+  `stdin-line-comment-spacing`, `stdin-other` (joined by `+`), `stdin-not-run`.
 
 Each difference is "lost content" (a line of user input that kpt writes and
 lummo does not, a file kpt keeps and lummo removes, or lummo exit 0 where kpt
