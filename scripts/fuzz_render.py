@@ -15,6 +15,32 @@ the final tree byte for byte (contents, modes, symlinks, empty folders) and,
 per case, some of `-o stdout`, `-o unwrap`, `-o DIR` and `--results-dir DIR`.
 When both fail, lummo must leave the tree as it was.
 
+Two more modes, chosen by the seed (`--seed`, or `--also SEED:CASES` beside it):
+- `i1`, `i2`, ...: in-process functions against the same function as an exec
+  binary. The package (drawn from `random.Random("i1:K")`, so seed 1's cases are
+  not changed) gets `image:` steps of kpt catalog functions lummo runs in process
+  (set-namespace, set-labels, set-annotations, apply-setters with `kpt-set`
+  comments put on random fields, create-setters, search-replace,
+  ensure-name-substring, set-image, remove-local-config-resources,
+  apply-replacements and starlark with a configPath file, old releases too) and
+  sometimes a Lummo function's spec and step (a Kptfile.examples package's files),
+  drawn from a second stream `random.Random("inproc:i1:K")`. lummo runs them in
+  process; kpt runs them as `exec:` steps of our binaries next to `--lummo`
+  (kpt-catalog IMAGE, lummo-<fn>; the catalog's v0.1 releases inside
+  scripts/json-roundtrip-fn.py, as scripts/real_packages.py does) and every text
+  kpt wrote (trees, stdout, results, stdin records) has those exec lines mapped
+  back to the image lines before comparing.
+- `s1`, `s2`, ...: seed 1's packages with every exec step recording its stdin; `i`
+  cases record it too in about 60% of cases (`record_stdin` in the model). Each
+  step appends what it read to stdin/s<id>.yaml in the tools folder; kpt's and
+  lummo's records of each step are compared byte for byte (path `step N`). The
+  kind names what differs beyond the deliberate (`stdin_key`): `stdin-known` when
+  it is only that from the second step on kpt gives a document's head comment
+  before the item's `- ` and lummo after it (ARCHITECTURE.md), or kpt's duplicated
+  foot comment or folded-scalar line break (KNOWN below); else
+  `stdin-migration-id`, `stdin-blank-line`, `stdin-closing-quote-indent`,
+  `stdin-line-comment-spacing`, `stdin-other` (joined by `+`), `stdin-not-run`.
+
 Each difference is "lost content" (a line of user input that kpt writes and
 lummo does not, a file kpt keeps and lummo removes, or lummo exit 0 where kpt
 fails) or "other". KNOWN below lists deliberate differences, each with its reason.
@@ -33,7 +59,9 @@ Usage:
   fuzz_render.py --lummo BIN --seed S --case K [--shrink] [--save-dir tests/render-fuzz --name NAME]
   fuzz_render.py --lummo BIN --cases 300 --shrink [--per-kind 2] [--save-dir DIR]   # shrink cases per kind
   fuzz_render.py --lummo BIN --seed 2 --case 37 --shrink --kind lost:unwrap:stdout-lost-data
-  fuzz_render.py --lummo BIN --replay tests/render-fuzz [--cases 300 --seed 1]   # make fuzz-render
+  fuzz_render.py --lummo BIN --seed i1 --cases 100   # in-process functions, stdin in some cases
+  fuzz_render.py --lummo BIN --seed s1 --cases 100   # seed 1's packages, every step's stdin compared
+  fuzz_render.py --lummo BIN --replay tests/render-fuzz [--cases 300 --seed 1 --also i1:100 --also s1:100]   # make fuzz-render
 """
 import argparse
 import copy
@@ -240,12 +268,54 @@ def _kpt_copies_a_comment_from_another_file(d, model):
     return "\n".join(kept) == m
 
 
+def _heads_after_dash(text):
+    """A ResourceList's text with every comment block that stands right before an
+    item's `- ` (at the dash's indentation) moved after the dash, as lummo gives it:
+    `- # first`, the other comment lines and then the item's first key at the
+    item's indentation."""
+    lines = text.split("\n")
+    out = []
+    for line in lines:
+        stripped = line.lstrip()
+        ind = len(line) - len(stripped)
+        if stripped.startswith("- ") or stripped == "-":
+            k = len(out)
+            while k and ((out[k - 1].lstrip().startswith("#")
+                          and len(out[k - 1]) - len(out[k - 1].lstrip()) == ind) or not out[k - 1].strip()):
+                k -= 1
+            while k < len(out) and not out[k].strip():
+                k += 1
+            block = [l.lstrip() for l in out[k:]]
+            if block:
+                del out[k:]
+                out.append(" " * ind + "- " + block[0])
+                out.extend(" " * (ind + 2) + c if c else "" for c in block[1:])
+                rest = stripped[2:] if stripped != "-" else ""
+                if rest:
+                    out.append(" " * (ind + 2) + rest)
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def _stdin_head_comment_after_dash(d, model):
+    """A step's stdin that differs only where a document head comment stands (before
+    the item's `- ` under kpt, after it under lummo) and in the deliberate
+    differences of KNOWN (see `stdin_key`)."""
+    return d["kind"] == "stdin-known"
+
+
 KNOWN = [
     ("kpt-copies-comment-from-another-file", _kpt_copies_a_comment_from_another_file,
      "from a pipeline's second step on, kpt prints a document's head or foot comment "
      "where go-yaml reads it back as the next item's head, and `CopyComments` then "
      "copies it into another object, often of another file; lummo keeps each comment "
      "in the file the user wrote it in, once: nothing is lost, no copy is added"),
+    ("stdin-head-comment-after-dash", _stdin_head_comment_after_dash,
+     "from the second step on, kpt gives a function an item's document head comment "
+     "before the item's `- ` (where go-yaml reads it back partly as the previous item's "
+     "foot); an item's text cannot hold a comment before its dash, so lummo gives it "
+     "after the `- ` (ARCHITECTURE.md): the same comment lines, the same data"),
     ("kpt-duplicates-foot-comment", _kpt_duplicates_a_comment,
      "kpt writes a foot comment twice (at the mapping's and at its last key's "
      "indentation) once the object went through a function; lummo writes it once, "
@@ -385,9 +455,23 @@ MUTATORS = ["pass", "dump", "strip", "setpath", "add", "delete", "reverse", "set
 VALIDATORS = ["pass", "dump", "results", "fail"]
 
 
-def step_script(step, python):
+# With `record_stdin`, a step appends what it read to stdin/s<id>.yaml next to its script.
+RECORD = r'''import os
+_d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stdin")
+os.makedirs(_d, exist_ok=True)
+with open(os.path.join(_d, "s%d.yaml" % STEP), "a", encoding="utf-8", errors="surrogateescape") as _fh:
+    _fh.write(raw)
+'''
+
+
+def step_script(step, python, record=False):
+    prelude = PRELUDE
+    if record:
+        prelude = prelude.replace("raw = sys.stdin.read()\n",
+                                  "raw = sys.stdin.buffer.read().decode(\"utf-8\", \"surrogateescape\")\n"
+                                  "STEP = %d\n%s" % (step["id"], RECORD))
     return "#!%s\n# step %s: %s %s\n%sSORT = %r\n%s" % (
-        python, step["id"], step["mode"], " ".join(step["args"]), PRELUDE,
+        python, step["id"], step["mode"], " ".join(step["args"]), prelude,
         bool(step.get("sort")), SNIPPETS[step["mode"]])
 
 
@@ -578,6 +662,23 @@ def gen_step(rng, ids, validator):
 
 
 def gen_model(seed, case):
+    """The case `case` of `seed`: a plain seed (`1`) draws a package of exec steps; `s1`
+    is seed 1's package with every exec step recording its stdin; `i1` adds
+    in-process functions (`add_inproc`) to a package of its own."""
+    seed = str(seed)
+    if seed.startswith("s"):
+        model = gen_base(seed[1:], case)
+        model.update(seed=seed, record_stdin=True)
+        return model
+    model = gen_base(seed, case)
+    if seed.startswith("i"):
+        ids = [max([s["id"] for p in model["packages"] for st in ("mutators", "validators")
+                    for s in p[st]] + [0])]
+        add_inproc(model, random.Random("inproc:%s:%s" % (seed, case)), ids)
+    return model
+
+
+def gen_base(seed, case):
     rng = random.Random("%s:%s" % (seed, case))
     names = Names()
     ids = [0]
@@ -651,6 +752,215 @@ def gen_model(seed, case):
         outputs.append("dir")
     return {"seed": seed, "case": case, "packages": packages, "files": files, "symlinks": symlinks,
             "dirs": dirs, "outputs": outputs, "results_dir": rng.random() < 0.3}
+
+
+# --------------------------------------------------------------------------
+# In-process functions (seeds beginning with `i`, e.g. `--seed i1`): the package
+# of `gen_model` (drawn from its own `random.Random("i1:K")`, so the cases of the
+# plain seeds are untouched), then a second stream `random.Random("inproc:i1:K")`
+# adds `image:` steps of kpt catalog functions (random valid configMap or
+# configPath), sometimes a Lummo function's spec and step (a Kptfile.examples
+# package's files), setter comments for apply-setters, and decides whether the
+# exec steps record their stdin. lummo runs the image steps in process; kpt runs
+# the same function as an exec step of our binary (`exec_command`), and kpt's
+# outputs have those exec lines mapped back to the image lines (`map_back`).
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
+# The catalog's releases before v0.2 that round-trip every object through JSON
+# (kpt_catalog::restyles): under kpt they run inside json-roundtrip-fn.py.
+RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
+LUMMO_IMAGE = re.compile(r"^ghcr\.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+$")
+LOCAL = '    config.kubernetes.io/local-config: "true"\n'
+
+
+def exec_command(image, bin_dir):
+    """The exec step that runs `image` under kpt: our function binaries."""
+    m = LUMMO_IMAGE.match(image)
+    if m:
+        return os.path.join(bin_dir, m.group(1))
+    catalog = os.path.join(bin_dir, "kpt-catalog")
+    if RESTYLING.match(image):
+        return "%s %s %s" % (ROUNDTRIP, catalog, image)
+    return "%s %s" % (catalog, image)
+
+
+def map_back(text, mapping):
+    """kpt's text with each exec step of an image step written back as the image
+    step (kpt keeps the double quotes; a step that restyles the Kptfile leaves the
+    command plain)."""
+    if not mapping or text is None:
+        return text
+    binary = isinstance(text, bytes)
+    if binary:
+        text = text.decode("utf-8", "surrogateescape")
+    for command, image in mapping.items():
+        for form in ('"%s"' % command, command):
+            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]*(?:\n|$))", lambda _: "image: " + image, text)
+    return text.encode("utf-8", "surrogateescape") if binary else text
+
+
+def image_mapping(model, bin_dir):
+    return {exec_command(s["image"], bin_dir): s["image"]
+            for p in model["packages"] for stage in ("mutators", "validators")
+            for s in p[stage] if s["mode"] == "image"}
+
+
+def _cfg_value(rng, choices):
+    v = rng.choice(choices)
+    return '"%s"' % v if rng.random() < 0.3 else v
+
+
+def _names_of(model, kind):
+    out = []
+    for f in model["files"]:
+        for d in f.get("yaml", []):
+            fl = {x["k"]: x["v"] for x in d["fields"]}
+            if fl.get("kind", {}).get("s") == kind and "m" in fl.get("metadata", {}):
+                for x in fl["metadata"]["m"]:
+                    if x["k"] == "name" and "s" in x["v"]:
+                        out.append(x["v"]["s"])
+    return out
+
+
+def _setter_comments(rng, model, names):
+    """Puts `kpt-set: ${name}` line comments on some scalar fields (apply-setters'
+    markers), on a few documents."""
+    docs = [d for f in model["files"] for d in f.get("yaml", [])]
+    for d in rng.sample(docs, min(len(docs), rng.randint(1, 3))) if docs else []:
+        for path, fl in field_lists(d["fields"], ()):
+            for f in fl:
+                if ("s" in f["v"] and f["k"] not in ("apiVersion", "kind")
+                        and not (path == ("metadata",) and f["k"] == "name") and rng.random() < 0.25):
+                    f["c"] = "kpt-set: ${%s}" % rng.choice(names)
+
+
+STARLARK = {
+    "annotate": 'def run(items):\n  for r in items:\n    md = r["metadata"]\n    a = md.get("annotations") or {}\n'
+                '    a["starred"] = "yes"\n    md["annotations"] = a\nrun(ctx.resource_list["items"])\n',
+    "drop-widgets": 'ctx.resource_list["items"] = [r for r in ctx.resource_list["items"] if r.get("kind") != "Widget"]\n',
+    "add": 'ctx.resource_list["items"].append({"apiVersion": "v1", "kind": "ConfigMap", '
+           '"metadata": {"name": "from-starlark"}, "data": {"made": "by starlark"}})\n',
+    "labels": 'def run(items):\n  for r in items:\n    if r["kind"] == "ConfigMap":\n      md = r["metadata"]\n'
+              '      l = md.get("labels") or {}\n      l["star"] = "lit"\n      md["labels"] = l\nrun(ctx.resource_list["items"])\n',
+}
+
+# Lummo functions with a Kptfile.examples package of their own: the step and the
+# files it reads (the package's YAML files but its Kptfile and generated/).
+LUMMO_EXAMPLES = ["workload", "pubsub", "pgbouncer", "networking"]
+
+
+def _lummo_example(name):
+    src = os.path.join(ROOT, "Kptfile.examples", name)
+    with open(os.path.join(src, "Kptfile")) as fh:
+        kptfile = fh.read()
+    steps = []
+    for m in re.finditer(r"- image: (\S+)(?:\n\s+configPath: (\S+))?", kptfile):
+        steps.append((m.group(1), m.group(2)))
+    files = []
+    for fname in sorted(os.listdir(src)):
+        if fname.endswith(".yaml") and os.path.isfile(os.path.join(src, fname)):
+            with open(os.path.join(src, fname)) as fh:
+                files.append((fname, fh.read()))
+    return steps, files
+
+
+def catalog_step(rng, ids, model, pdir, names):
+    """A random `image:` step of a catalog function lummo runs in process, with a
+    valid configuration (configMap, or configPath to a file added to the package)."""
+    fn = rng.choice(["set-namespace", "set-namespace", "set-labels", "set-labels", "set-annotations",
+                     "apply-setters", "search-replace", "search-replace", "ensure-name-substring",
+                     "apply-replacements", "starlark", "starlark", "set-image", "create-setters",
+                     "remove-local-config-resources"])
+    tags = {"set-namespace": ["v0.4.1", "v0.4.3", "v0.3.4", "v0.2.0", "v0.1.4"],
+            "set-labels": ["v0.2.5", "v0.2.0", "v0.1.5"], "set-annotations": ["v0.1.4", "v0.1.3"],
+            "apply-setters": ["v0.2.1", "v0.1.1"], "search-replace": ["v0.2.0", "v0.1.1"],
+            "ensure-name-substring": ["v0.2.0", "v0.1.1"], "apply-replacements": ["v0.1.1", "v0.1.2"],
+            "starlark": ["v0.4.3", "v0.5.0", "v0.3.0"], "set-image": ["v0.1.1"], "create-setters": ["v0.1.0"],
+            "remove-local-config-resources": ["v0.1.0"]}[fn]
+    image = "%s%s:%s" % (rng.choice(["gcr.io/kpt-fn/", "gcr.io/kpt-fn/", "ghcr.io/kptdev/krm-functions-catalog/"]),
+                         fn, rng.choice(tags))
+    ids[0] += 1
+    step = {"id": ids[0], "mode": "image", "image": image, "args": [], "sort": False,
+            "comment": comment(rng)[2:] if rng.random() < 0.1 else None}
+    cm = None
+    if fn == "set-namespace":
+        cm = [("namespace", _cfg_value(rng, ["prod", "team-b", "ns-x"]))]
+    elif fn == "set-labels":
+        cm = [(k, _cfg_value(rng, ["web", "backend", "v2"]))
+              for k in rng.sample(["app", "tier", "example.com/owner"], rng.randint(1, 2))]
+    elif fn == "set-annotations":
+        cm = [(k, _cfg_value(rng, ["shop", "yes", "a b"]))
+              for k in rng.sample(["team", "example.com/note"], rng.randint(1, 2))]
+    elif fn in ("apply-setters", "create-setters"):
+        setters = ["app-name", "replicas", "tier"]
+        if fn == "apply-setters":
+            _setter_comments(rng, model, setters)
+            cm = [(k, _cfg_value(rng, ["web2", "5", "frontend"])) for k in rng.sample(setters, rng.randint(1, 3))]
+        else:
+            cm = [(k, _cfg_value(rng, ["web", "plain", "3"])) for k in rng.sample(setters, rng.randint(1, 2))]
+    elif fn == "search-replace":
+        cm = rng.choice([
+            [("by-value", _cfg_value(rng, ["plain", "web", "hello world"])), ("put-value", "replaced")],
+            [("by-path", "data.key0"), ("put-value", _cfg_value(rng, ["new-value", "x"]))],
+            [("by-path", "metadata.name"), ("by-value-regex", "cm-(.*)"), ("put-value", "config-${1}")],
+            [("by-path", "spec.**"), ("by-value", "plain"), ("put-comment", "kpt-set: ${plain-setter}")],
+        ])
+    elif fn == "ensure-name-substring":
+        cm = [rng.choice([("prepend", "pre-"), ("append", "-suf")])]
+    elif fn == "set-image":
+        cm = [("name", "nginx")] + rng.sample([("newTag", '"1.27"'), ("newName", "ghcr.io/x/nginx")], rng.randint(1, 2))
+    elif fn == "remove-local-config-resources":
+        cm = None
+    if fn in ("apply-replacements", "starlark") or (cm and fn in ("set-namespace", "set-labels") and rng.random() < 0.3):
+        path = "fn-config-%d.yaml" % step["id"]
+        if fn == "starlark":
+            src = STARLARK[rng.choice(sorted(STARLARK))]
+            text = ("apiVersion: fn.kpt.dev/v1alpha1\nkind: StarlarkRun\nmetadata:\n  name: star-%d\n"
+                    "  annotations:\n%ssource: |\n%s" % (step["id"], LOCAL,
+                                                        "".join("  " + l + "\n" for l in src.rstrip("\n").split("\n"))))
+        elif fn == "apply-replacements":
+            cms = _names_of(model, "ConfigMap") or ["cm-1"]
+            text = ("apiVersion: fn.kpt.dev/v1alpha1\nkind: ApplyReplacements\nmetadata:\n  name: repl-%d\n"
+                    "  annotations:\n%sreplacements:\n- source:\n    kind: ConfigMap\n    name: %s\n"
+                    "    fieldPath: metadata.name\n  targets:\n  - select:\n      kind: %s\n    fieldPaths:\n"
+                    "    - %s\n%s" % (step["id"], LOCAL, rng.choice(cms), rng.choice(["ConfigMap", "Widget"]),
+                                     rng.choice(["data.copied", "metadata.labels.source", "spec.extra"]),
+                                     "    options:\n      create: true\n" if rng.random() < 0.7 else ""))
+        else:
+            text = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fn-config-%d\n  annotations:\n%sdata:\n%s"
+                    % (step["id"], LOCAL, "".join("  %s: %s\n" % kv for kv in cm)))
+            cm = None
+        model["files"].append({"path": join(pdir, path), "mode": 0o644, "raw": text})
+        step["configPath"] = path
+    if cm:
+        step["configMap"] = cm
+    return step
+
+
+def add_inproc(model, rng, ids):
+    """The in-process additions of an `i` seed's case (see above)."""
+    names = Names()
+    for p in model["packages"]:
+        if p["dir"] and not p["mutators"] and rng.random() < 0.7:
+            continue
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            step = catalog_step(rng, ids, model, p["dir"], names)
+            p["mutators"].insert(rng.randint(0, len(p["mutators"])), step)
+    if rng.random() < 0.3:
+        name = rng.choice(LUMMO_EXAMPLES)
+        steps, files = _lummo_example(name)
+        root = model["packages"][0]
+        for fname, text in files:
+            model["files"].append({"path": fname, "mode": 0o644, "raw": text})
+        for image, config in steps:
+            ids[0] += 1
+            step = {"id": ids[0], "mode": "image", "image": image, "args": [], "sort": False, "comment": None}
+            if config:
+                step["configPath"] = config
+            root["mutators"].insert(rng.randint(0, len(root["mutators"])), step)
+    model["record_stdin"] = rng.random() < 0.6
+    return model
 
 
 def join(a, b):
@@ -736,16 +1046,35 @@ def file_text(f):
     return text + "\n" if f.get("eol", True) else text
 
 
-def kptfile_doc(p, tools):
+def step_fields(s, tools, bin_dir):
+    """The fields of a pipeline step: `exec:` of a step script; an image step as
+    `image:` (lummo's side, bin_dir None) or as `exec:` of our binary (kpt's side),
+    then its configMap or configPath."""
+    if s["mode"] != "image":
+        return [{"k": "exec", "v": {"s": " ".join([tools + "/" + step_name(s)] + s["args"])
+                                     if s["args"] else tools + "/" + step_name(s)},
+                 "c": s.get("comment"), "h": [], "blank": False}]
+    if bin_dir is None:
+        fields = [{"k": "image", "v": {"s": s["image"]}, "c": s.get("comment"), "h": [], "blank": False}]
+    else:
+        fields = [{"k": "exec", "v": {"s": '"%s"' % exec_command(s["image"], bin_dir)}, "c": s.get("comment"),
+                   "h": [], "blank": False}]
+    if s.get("configPath"):
+        fields.append({"k": "configPath", "v": {"s": s["configPath"]}, "c": None, "h": [], "blank": False})
+    if s.get("configMap"):
+        fields.append({"k": "configMap", "v": {"m": [{"k": k, "v": {"s": v}, "c": None, "h": [], "blank": False}
+                                                     for k, v in s["configMap"]]},
+                       "c": None, "h": [], "blank": False})
+    return fields
+
+
+def kptfile_doc(p, tools, bin_dir=None):
     d = copy.deepcopy(p["kptfile"])
     pipeline = []
     for stage in ("mutators", "validators"):
         steps = p[stage]
         if steps:
-            items = [{"v": {"m": [{"k": "exec", "v": {"s": " ".join([tools + "/" + step_name(s)] + s["args"])
-                                                            if s["args"] else tools + "/" + step_name(s)},
-                                   "c": s.get("comment"), "h": [], "blank": False}]}, "c": None}
-                     for s in steps]
+            items = [{"v": {"m": step_fields(s, tools, bin_dir)}, "c": None} for s in steps]
             pipeline.append({"k": stage, "v": {"l": items}, "c": None, "h": [], "blank": False})
     if pipeline:
         d["fields"].append({"k": "pipeline", "v": {"m": pipeline}, "c": None, "h": [], "blank": False})
@@ -756,19 +1085,22 @@ def exec_quote(s):
     return s
 
 
-def materialize(model, root, tools, python):
-    """Writes the package to root and its step scripts to tools; returns file texts by path."""
+def materialize(model, root, tools, python, bin_dir=None):
+    """Writes the package to root and its step scripts to tools; returns file texts by
+    path. With bin_dir (kpt's side), image steps are exec steps of our binaries there."""
     os.makedirs(root)
     os.makedirs(tools, exist_ok=True)
     texts = {}
     for p in model["packages"]:
         os.makedirs(os.path.join(root, p["dir"]), exist_ok=True)
-        texts[join(p["dir"], "Kptfile")] = "\n".join(emit_doc(kptfile_doc(p, tools), "wide")) + "\n"
+        texts[join(p["dir"], "Kptfile")] = "\n".join(emit_doc(kptfile_doc(p, tools, bin_dir), "wide")) + "\n"
         for stage in ("mutators", "validators"):
             for s in p[stage]:
+                if s["mode"] == "image":
+                    continue
                 path = os.path.join(tools, step_name(s))
                 with open(path, "w") as fh:
-                    fh.write(step_script(s, python))
+                    fh.write(step_script(s, python, model.get("record_stdin")))
                 os.chmod(path, 0o755)
     for f in model["files"]:
         texts[f["path"]] = file_text(f)
@@ -814,11 +1146,14 @@ def snapshot(root):
 # --------------------------------------------------------------------------
 # Running and comparing.
 
-def run_tool(cmd, base, model, tools, python, extra):
+def run_tool(cmd, base, model, tools, python, extra, bin_dir=None):
+    """One render; with bin_dir (kpt's side) image steps run as exec steps of our
+    binaries there and every text kpt wrote has them mapped back (`map_back`)."""
     pkg = os.path.join(base, "pkg")
     for d in ("pkg", "out", "results"):
         shutil.rmtree(os.path.join(base, d), ignore_errors=True)
-    materialize(model, pkg, tools, python)
+    shutil.rmtree(os.path.join(tools, "stdin"), ignore_errors=True)
+    materialize(model, pkg, tools, python, bin_dir)
     argv = cmd + ["render", pkg, "--allow-exec"]
     if extra == "stdout" or extra == "unwrap":
         argv += ["-o", extra]
@@ -841,8 +1176,23 @@ def run_tool(cmd, base, model, tools, python, extra):
     if os.path.exists(res):
         with open(res, "rb") as fh:
             results = fh.read()
-    return {"rc": rc, "stdout": stdout, "stderr": stderr, "tree": snapshot(pkg),
-            "out": snapshot(os.path.join(base, "out")), "results": results}
+    stdin = {}
+    if os.path.isdir(os.path.join(tools, "stdin")):
+        for name in os.listdir(os.path.join(tools, "stdin")):
+            with open(os.path.join(tools, "stdin", name), "rb") as fh:
+                stdin[name] = fh.read()
+    r = {"rc": rc, "stdout": stdout, "stderr": stderr, "tree": snapshot(pkg),
+         "out": snapshot(os.path.join(base, "out")), "results": results, "stdin": stdin}
+    mapping = image_mapping(model, bin_dir) if bin_dir else None
+    if mapping:
+        for key in ("tree", "out"):
+            for path, entry in (r[key] or {}).items():
+                if entry[0] == "file":
+                    r[key][path] = entry[:2] + (map_back(entry[2], mapping),)
+        for key in ("stdout", "results"):
+            r[key] = map_back(r[key], mapping)
+        r["stdin"] = {n: map_back(t, mapping) for n, t in stdin.items()}
+    return r
 
 
 def input_lines(texts):
@@ -932,6 +1282,112 @@ def diff_trees(mode, where, kt, lt, user, diffs, sources=None):
                                   + text_diff(k[2], m[2], path)))
 
 
+MIGRATION_ID = "internal.config.kubernetes.io/annotations-migration-resource-id"
+
+
+# What may set two records of a step's stdin apart, each a normalization of both
+# texts; `stdin_key` names the ones a difference needs. The first and the last
+# two are deliberate (KNOWN); any other is a finding.
+STDIN_NORMAL = ["head-comment-after-dash", "migration-id", "line-comment-spacing", "blank-line",
+                "closing-quote-indent", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar"]
+STDIN_KNOWN = {"head-comment-after-dash", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar"}
+
+
+def _stdin_equal(k, m, use):
+    if "head-comment-after-dash" in use:
+        k, m = _heads_after_dash(k), _heads_after_dash(m)
+    if "migration-id" in use:
+        k, m = ("\n".join(l for l in t.split("\n") if MIGRATION_ID not in l) for t in (k, m))
+    if "line-comment-spacing" in use:
+        k, m = (re.sub(r"(?m)(\S)[ \t]+#", r"\1 #", t) for t in (k, m))
+    if "blank-line" in use:
+        k, m = (re.sub(r"(?m)^([ \t]*(?:- )?#.*\n)(?:[ \t]*\n)+", r"\1", t) for t in (k, m))
+    if "closing-quote-indent" in use:
+        k, m = (re.sub(r"(?m)^[ \t]*(['\"])$", r"\1", t) for t in (k, m))
+    if k == m:
+        return True
+    if "kpt-duplicates-foot-comment" in use and _kpt_duplicates_a_comment({"kpt_text": k, "lummo_text": m}, None):
+        return True
+    if "kpt-adds-newline-in-folded-scalar" in use:
+        k = _unfold_go_yaml(k)
+        if k == m or ("kpt-duplicates-foot-comment" in use and any(m == v for v in _twin_variants(k))):
+            return True
+        # a folded scalar kpt printed double-quoted: the values, and every other line
+        try:
+            kv, mv = yaml.safe_load(k), yaml.safe_load(m)
+        except yaml.YAMLError:
+            return False
+        found = []
+        if _same_but_folded(kv, mv, found) and found:
+            def commented(t):  # the lines but those of a double-quoted multi-line value
+                return [l for l in t.split("\n") if not ('"' in l and "\\n" in l)]
+            variants = _twin_variants(k) if "kpt-duplicates-foot-comment" in use else [k]
+            return any(commented(v) == commented(m) for v in variants)
+    return False
+
+
+def _unfold_go_yaml(text):
+    """kpt's text without the line break go-yaml adds in a folded scalar (`>`)
+    before a more-indented line that follows a line of text (`_go_yaml_folded`)."""
+    lines = text.split("\n")
+    out = []
+    block = None  # indentation of the folded scalar's text, once known
+    head = None  # indentation of the key that opened it
+    for i, line in enumerate(lines):
+        ind = len(line) - len(line.lstrip())
+        if block is not None and line.strip() and ind <= head:
+            block = None
+        if block is None and head is not None and line.strip() and ind > head:
+            block = ind
+        if block is not None and not line.strip() and out and out[-1].strip() and i and lines[i - 1].strip() and \
+                len(out[-1]) - len(out[-1].lstrip()) == block:
+            nxt = next((l for l in lines[i + 1:] if l.strip()), None)
+            if nxt is not None and len(nxt) - len(nxt.lstrip()) > block:
+                continue  # the break go-yaml added
+        if re.search(r"(?:^|: |- )>[-+]?[0-9]?(?:\s+#.*)?$", line.rstrip()):
+            head, block = ind, None
+        elif block is None and line.strip():
+            head = None
+        out.append(line)
+    return "\n".join(out)
+
+
+def stdin_key(k, m):
+    """What sets two records of a step's stdin apart: the normalizations of
+    STDIN_NORMAL that the texts need to be equal (each one left out in turn), joined
+    with `+`, or `other` when all of them together do not make the texts equal:
+    `migration-id` (one side gives kyaml's annotations-migration-resource-id
+    annotation), `line-comment-spacing` (spaces before a line comment's `#`),
+    `blank-line` (blank lines after a comment line, e.g. a license header's),
+    `closing-quote-indent` (the indentation of the line closing a multi-line quoted
+    scalar: go-yaml writes it at column 0)."""
+    every = set(STDIN_NORMAL)
+    if not _stdin_equal(k, m, every):
+        return "other"
+    needed = [n for n in STDIN_NORMAL if not _stdin_equal(k, m, every - {n})]
+    return "+".join(needed) or "head-comment-after-dash"
+
+
+def diff_stdin(mode, ks, ms, diffs):
+    """What each exec step read on stdin, kpt's against lummo's, byte for byte."""
+    for name in sorted(set(ks) | set(ms), key=lambda n: int(re.sub(r"\D", "", n) or 0)):
+        k, m = ks.get(name), ms.get(name)
+        if k == m:
+            continue
+        step = name.split(".")[0][1:]
+        key = "not-run" if k is None or m is None else stdin_key(k.decode("utf-8", "replace"),
+                                                                 m.decode("utf-8", "replace"))
+        # the kind names what is not deliberate (the key says all)
+        kind = "+".join(p for p in key.split("+") if p not in STDIN_KNOWN) or "known"
+        diffs.append(dict(mode=mode, kind="stdin-" + kind, cat="other", path="step %s" % step, key=kind,
+                          needs=key,
+                          kpt_text=None if k is None else k.decode("utf-8", "replace"),
+                          lummo_text=None if m is None else m.decode("utf-8", "replace"),
+                          detail=("step %s stdin (differs in: %s): " % (step, key)) + (
+                              "kpt did not run it" if k is None else "lummo did not run it" if m is None
+                              else "\n" + text_diff(k, m, "stdin-s%s" % step))))
+
+
 def compare(model, kpt_cmd, lummo, base, python):
     """Runs both tools on every output the model asks for; returns the differences."""
     tools = os.path.join(base, "tools")
@@ -942,8 +1398,10 @@ def compare(model, kpt_cmd, lummo, base, python):
     user = input_lines(original)
     diffs = []
     for mode in ["inplace"] + model["outputs"]:
-        k = run_tool(kpt_cmd, base, model, tools, python, mode)
+        k = run_tool(kpt_cmd, base, model, tools, python, mode, os.path.dirname(lummo))
         m = run_tool([lummo], base, model, tools, python, mode)
+        if model.get("record_stdin") and (k["rc"] == 0) == (m["rc"] == 0):
+            diff_stdin(mode, k["stdin"], m["stdin"], diffs)
         kok, mok = k["rc"] == 0, m["rc"] == 0
         stderr = m["stderr"].decode("utf-8", "replace")[-600:]
         if kok and not mok:
@@ -1147,7 +1605,8 @@ def render_case_files(model, python, tools="@TOOLS@"):
     for p in model["packages"]:
         for stage in ("mutators", "validators"):
             for s in p[stage]:
-                scripts.append((step_name(s), SNIPPETS[s["mode"]], s))
+                if s["mode"] != "image":
+                    scripts.append((step_name(s), SNIPPETS[s["mode"]], s))
     return out, scripts
 
 
@@ -1258,7 +1717,11 @@ def main():
     ap.add_argument("--lummo", required=True)
     ap.add_argument("--kpt", default="kpt")
     ap.add_argument("--cases", type=int, help="random cases to run (default 300, 0 with --replay alone)")
-    ap.add_argument("--seed", default="1")
+    ap.add_argument("--seed", default="1", help="1, 2, ...: packages of exec steps; s1: seed 1's packages with "
+                    "every exec step's stdin compared; i1, i2, ...: in-process catalog and Lummo functions "
+                    "(kpt runs the same binaries as exec steps), stdin compared in some cases")
+    ap.add_argument("--also", action="append", default=[], metavar="SEED:CASES",
+                    help="also run CASES cases of SEED (repeatable), e.g. --also i1:100")
     ap.add_argument("--case", type=int, help="run only this case (of --seed)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--shrink", action="store_true", help="shrink failing cases (one per kind of difference)")
@@ -1293,6 +1756,9 @@ def main():
             jobs = [(a.seed, a.case)]
         else:
             jobs = [(a.seed, k) for k in range(300 if a.cases is None and not a.replay else a.cases or 0)]
+            for also in a.also:
+                seed, n = also.rsplit(":", 1)
+                jobs += [(seed, k) for k in range(int(n))]
         if a.replay:
             # saved regression cases first, each by its folder
             jobs = [(None, os.path.join(a.replay, name)) for name in sorted(os.listdir(a.replay))
@@ -1304,7 +1770,7 @@ def main():
             with multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) as pool:
                 for r in pool.imap_unordered(run_case, jobs):
                     results.append(r)
-        results.sort(key=lambda r: (r[0] is not None, str(r[1]) if r[0] is None else r[1]))
+        results.sort(key=lambda r: (r[0] is not None, str(r[0]), str(r[1]) if r[0] is None else r[1]))
         failed = 0
         kinds = {}
         listed = set()
@@ -1331,7 +1797,7 @@ def main():
                     print(describe(load_saved(case), diffs, python), file=sys.stderr)
                 continue
             for sig in sorted({signature(d) for d in bad}):
-                kinds.setdefault(sig, []).append(case)
+                kinds.setdefault(sig, []).append((seed, case))
             if bad or a.case is not None:
                 sigs = sorted({"%s:%s:%s" % signature(d) for d in diffs})
                 print("case %s:%s %s %s" % (seed, case, "FAIL" if bad else "ok", " ".join(sigs)), file=sys.stderr)
@@ -1339,7 +1805,7 @@ def main():
                     print(describe(gen_model(seed, case), diffs, python), file=sys.stderr)
         print("fuzz-render: kinds of difference (cat mode kind: cases):", file=sys.stderr)
         for sig, cases in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
-            print("  %-45s %4d  e.g. --seed %s --case %s" % (" ".join(sig), len(cases), a.seed, cases[0]),
+            print("  %-45s %4d  e.g. --seed %s --case %s" % (" ".join(sig), len(cases), cases[0][0], cases[0][1]),
                   file=sys.stderr)
         print("fuzz-render: %d cases in %.1fs" % (len(results), time.time() - t0), file=sys.stderr)
         if a.shrink:
@@ -1352,7 +1818,7 @@ def main():
                 if short in seen and a.case is None:
                     continue
                 seen.add(short)
-                tasks.extend((a.seed, c, sig) for c in cases[:a.per_kind])
+                tasks.extend((sd, c, sig) for sd, c in cases[:a.per_kind])
             if a.case is not None:
                 tasks = tasks[:1]
             pool = multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) \

@@ -8,7 +8,7 @@ go-yaml's default styles (block collections, keys sorted, quotes only where a
 plain scalar would read as another type) and without comments. kpt restores the
 comments and field order, not the styles. Used by scripts/kpt-output-parity.py to
 run our kpt-catalog binary as such a release under the real kpt."""
-import json, subprocess, sys
+import json, re, subprocess, sys
 
 import yaml
 
@@ -32,13 +32,27 @@ def scalar(v, ind=0):
         chomp = "" if s.endswith("\n") and not s.endswith("\n\n") else "-" if not s.endswith("\n") else "+"
         body = s[:-1] if s.endswith("\n") else s
         return "|" + chomp + "".join("\n" + (" " * ind + line if line else "") for line in body.split("\n"))
-    try:
-        plain = (s != "" and s not in OLD_BOOLS and s == s.strip() and "\n" not in s and yaml.safe_load(s) == s
-                 and not s.startswith(("'", '"', "{", "[", "&", "*", "!", "|", ">", "%", "@", "`", "#", "- ", "? ", ": "))
-                 and ": " not in s and " #" not in s and not s.endswith(":"))
-    except yaml.YAMLError:
-        plain = False
-    return s if plain else json.dumps(s)
+    # The encoder (yaml.v3 encode.go `stringv`) asks for double quotes only when the
+    # string would read back as another type (or a YAML 1.1 boolean or base-60
+    # float); otherwise it asks for plain style, and the emitter
+    # (`yaml_emitter_select_scalar_style`) falls back to single quotes where a
+    # plain scalar cannot hold the string (`with: colon`, `a # b`, `- x`), and to
+    # double quotes where single quotes cannot either (control characters).
+    # the tag of the string read as a plain scalar (YAML 1.1's implicit types, and 1.2's floats)
+    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, s, (True, False))
+    other_type = s == "" or s in OLD_BOOLS or tag != "tag:yaml.org,2002:str" or bool(
+        re.fullmatch(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", s))
+    if other_type:
+        return json.dumps(s)
+    plain = (s == s.strip()
+             and not s.startswith(("'", '"', "{", "[", "]", "}", ",", "&", "*", "!", "|", ">", "%", "@", "`", "#",
+                                   "- ", "? ", ": "))
+             and s not in ("-", "?", ":") and ": " not in s and " #" not in s and not s.endswith(":"))
+    if plain:
+        return s
+    if any((ord(c) < 0x20 and c != "\t") or c in "\x7f\ufeff" for c in s):
+        return json.dumps(s)
+    return "'" + s.replace("'", "''") + "'"
 
 
 def emit(v, ind, out):
