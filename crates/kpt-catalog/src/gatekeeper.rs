@@ -288,7 +288,7 @@ fn insert_path(root: &mut Map<String, Value>, path: &[&str], value: Value) {
 
 /// Compiles a template: its constraint kind and engine.
 fn compile(object: &Value) -> Result<(String, Template), Failure> {
-    let who = format!("ConstraintTemplate {}", describe(object));
+    let who = describe(object);
     let name = object.name().to_string();
     let kind = object
         .pointer("/spec/crd/spec/names/kind")
@@ -346,7 +346,13 @@ fn compile(object: &Value) -> Result<(String, Template), Failure> {
     let field = "spec.targets[0].rego";
     let package = engine
         .add_policy(format!("{who} {field}"), rego.to_string())
-        .map_err(|e| fail(object, field, format!("Invalid rego: {e}")))?;
+        .map_err(|e| {
+            fail(
+                object,
+                field,
+                format!("{who}: Invalid rego: {}", e.to_string().trim_start()),
+            )
+        })?;
     let libs = target
         .get("libs")
         .and_then(Value::as_array)
@@ -363,7 +369,13 @@ fn compile(object: &Value) -> Result<(String, Template), Failure> {
         };
         engine
             .add_policy(format!("{who} {field}"), lib.to_string())
-            .map_err(|e| fail(object, &field, format!("Invalid rego: {e}")))?;
+            .map_err(|e| {
+                fail(
+                    object,
+                    &field,
+                    format!("{who}: Invalid rego: {}", e.to_string().trim_start()),
+                )
+            })?;
     }
     let declares_violation = engine
         .has_declared_rule_rooted_at(&format!("{who} {field}"), "violation")
