@@ -16,6 +16,7 @@ pub mod apply_setters;
 pub mod create_setters;
 pub mod enable_gcp_services;
 pub mod ensure_name_substring;
+pub mod gatekeeper;
 pub mod kubeconform;
 pub mod releases;
 pub mod remove_local_config_resources;
@@ -81,6 +82,7 @@ pub const NAMES: &[&str] = &[
     "set-project-id",
     "enable-gcp-services",
     "set-enforcement-action",
+    "gatekeeper",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -167,6 +169,10 @@ pub fn lookup(image: &str) -> Option<Function> {
             });
         }
         "set-enforcement-action" => ("set-enforcement-action", set_enforcement_action::process),
+        // v0.2.1 decodes every ConstraintTemplate version; before it only v1beta1
+        // (`v0.2` is the newest v0.2 release, v0.2.1).
+        "gatekeeper" if before(0, 2) || tag == "v0.2.0" => ("gatekeeper", gatekeeper::process_v0_1),
+        "gatekeeper" => ("gatekeeper", gatekeeper::process),
         // The Services it adds carry their set's id annotations: it runs over the
         // ResourceList's text so that kpt's id step lends them the set's comments.
         "enable-gcp-services" => {
@@ -304,9 +310,10 @@ mod tests {
         assert!(lookup("gcr.io/kpt-fn/not-exist:v0.1").is_none());
         assert_eq!(unsupported("gcr.io/kpt-fn/starlark:v0.4"), None);
         assert_eq!(unsupported("gcr.io/kpt-fn/kubeconform:v0.1"), None);
-        assert!(unsupported("gcr.io/kpt-fn/gatekeeper:v0.2")
+        assert_eq!(unsupported("gcr.io/kpt-fn/gatekeeper:v0.2"), None);
+        assert!(unsupported("gcr.io/kpt-fn/generate-folders:v0.1")
             .unwrap()
-            .contains("`gatekeeper` is not built in"));
+            .contains("`generate-folders` is not built in"));
         assert_eq!(
             unsupported("nginx:1.2").as_deref(),
             Some(

@@ -48,6 +48,10 @@ const RELEASES: &[(&str, &[&str])] = &[
     ("enable-gcp-services", &["v0.1.0"]),
     ("set-enforcement-action", &["v0.1.0"]),
     (
+        "gatekeeper",
+        &["v0.1.1", "v0.1.2", "v0.1.3", "v0.2.0", "v0.2.1"],
+    ),
+    (
         "starlark",
         &[
             "v0.1.0", "v0.1.1", "v0.1.2", "v0.2.0", "v0.2.1", "v0.2.2", "v0.3.0", "v0.4.0",
@@ -332,8 +336,9 @@ mod tests {
             .contains("after a wildcard"));
         assert_eq!(resolve("starlark", "~0.4"), Ok("v0.4.3"));
         assert_eq!(resolve("kubeval", "~0.1"), Ok("v0.1.2"));
-        assert!(resolve("gatekeeper", "~0.1")
+        assert_eq!(resolve("gatekeeper", "~0.1"), Ok("v0.1.3"));
+        assert!(resolve("generate-folders", "~0.1")
             .unwrap_err()
-            .contains("no catalog function `gatekeeper`"));
+            .contains("no catalog function `generate-folders`"));
     }
 }
