@@ -16,6 +16,8 @@ pub mod apply_setters;
 pub mod create_setters;
 pub mod enable_gcp_services;
 pub mod ensure_name_substring;
+pub mod generate_folders;
+pub mod js_yaml;
 pub mod kubeconform;
 pub mod releases;
 pub mod remove_local_config_resources;
@@ -81,6 +83,7 @@ pub const NAMES: &[&str] = &[
     "set-project-id",
     "enable-gcp-services",
     "set-enforcement-action",
+    "generate-folders",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -176,6 +179,17 @@ pub fn lookup(image: &str) -> Option<Function> {
                 process: enable_gcp_services::process,
                 restyles: false,
                 filter: Some(enable_gcp_services::filter),
+            })
+        }
+        // TypeScript on the kpt-functions SDK, which prints every object of the
+        // list afresh with js-yaml: it runs over the ResourceList's text.
+        "generate-folders" => {
+            return Some(Function {
+                name: "generate-folders",
+                tag: tag.to_string(),
+                process: generate_folders::process,
+                restyles: false,
+                filter: Some(generate_folders::filter),
             })
         }
         "upsert-resource" => ("upsert-resource", upsert_resource::process),
