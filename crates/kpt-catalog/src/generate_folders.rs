@@ -918,6 +918,20 @@ mod tests {
         assert_eq!(normalize(&Js::str("Ünïcode & co")).unwrap(), "ncode--co");
     }
 
+    /// The SDK's `warn` results read back as warnings (lummo render refused
+    /// the whole list before: "unknown variant `warn`").
+    #[test]
+    fn warn_results_read_back() {
+        let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: cft.dev/v1alpha2\n  kind: ResourceHierarchy\n  metadata:\n    name: old\n  spec:\n    parentRef:\n      external: '1'\n    config: [a]\n";
+        let outcome = filter(input);
+        assert_eq!(outcome.exit_code, 0, "{}", outcome.stderr);
+        assert!(outcome.stdout.contains("severity: warn\n"));
+        let list = ResourceList::parse(&outcome.stdout, &Limits::default()).unwrap();
+        assert_eq!(list.items.len(), 2);
+        assert_eq!(list.results.len(), 1);
+        assert_eq!(list.results[0].severity, krm_sdk::Severity::Warning);
+    }
+
     #[test]
     fn numbers_read_as_javascript_does() {
         assert_eq!(js_number("3"), 3.0);
