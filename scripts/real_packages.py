@@ -58,10 +58,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (kpt_catalog::restyles).
 RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
-# set-project-id reads the pipeline (the step whose image contains `apply-setters`):
-# under kpt it runs inside scripts/image-steps-fn.py, which shows it the Kptfile's
+# set-project-id reads the pipeline (the step whose image contains `apply-setters`),
+# generate-folders prints the Kptfile afresh (js-yaml quotes an image with a `:`):
+# under kpt they run inside scripts/image-steps-fn.py, which shows them the Kptfile's
 # steps as the image steps they were before this runner made them exec steps.
-READS_PIPELINE = re.compile(r"^(?:gcr\.io/kpt-fn/|ghcr\.io/kptdev/krm-functions-catalog/)?set-project-id(?::\S*)?$")
+READS_PIPELINE = re.compile(r"^(?:gcr\.io/kpt-fn/|ghcr\.io/kptdev/krm-functions-catalog/)?(?:set-project-id|generate-folders)(?::\S*)?$")
 IMAGE_STEPS = os.path.join(ROOT, "scripts", "image-steps-fn.py")
 IMAGE = re.compile(r"^(\s*-?\s*)image: (\S+)(\s*)$")
 # lummo's words when a step's function does not run in process (kpt_catalog::unsupported,
@@ -154,10 +155,11 @@ def drop_steps(tree, unsupported):
 
 def unmapped(text, mapping):
     """A Kptfile kpt wrote with each exec step written back as its image step (kpt
-    keeps the double quotes; a step that restyles the Kptfile leaves it plain)."""
+    keeps the double quotes; a step that restyles the Kptfile leaves it plain; one
+    that prints it with js-yaml single-quotes what has a `:`, the image as well)."""
     for command, image in mapping.items():
-        for form in (f'"{command}"', command):
-            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]*(?:\n|$))", lambda _: f"image: {image}", text)
+        for form, written in ((f'"{command}"', image), (command, image), (f"'{command}'", f"'{image}'")):
+            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]*(?:\n|$))", lambda _: f"image: {written}", text)
     return text
 
 

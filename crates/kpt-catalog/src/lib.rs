@@ -17,6 +17,8 @@ pub mod create_setters;
 pub mod enable_gcp_services;
 pub mod ensure_name_substring;
 pub mod gatekeeper;
+pub mod generate_folders;
+pub mod js_yaml;
 pub mod kubeconform;
 pub mod releases;
 pub mod remove_local_config_resources;
@@ -83,6 +85,7 @@ pub const NAMES: &[&str] = &[
     "enable-gcp-services",
     "set-enforcement-action",
     "gatekeeper",
+    "generate-folders",
 ];
 
 /// The catalog name and tag of an image reference, when it names the catalog:
@@ -182,6 +185,17 @@ pub fn lookup(image: &str) -> Option<Function> {
                 process: enable_gcp_services::process,
                 restyles: false,
                 filter: Some(enable_gcp_services::filter),
+            })
+        }
+        // TypeScript on the kpt-functions SDK, which prints every object of the
+        // list afresh with js-yaml: it runs over the ResourceList's text.
+        "generate-folders" => {
+            return Some(Function {
+                name: "generate-folders",
+                tag: tag.to_string(),
+                process: generate_folders::process,
+                restyles: false,
+                filter: Some(generate_folders::filter),
             })
         }
         "upsert-resource" => ("upsert-resource", upsert_resource::process),

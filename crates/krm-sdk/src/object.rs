@@ -98,6 +98,9 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<St
 /// Where an object lives in the package, as `file` of a result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct FileRef {
+    /// May be absent, as kpt's (`omitempty`): the TypeScript SDK's results of an
+    /// object without a path annotation have `file: {}`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub index: u32,

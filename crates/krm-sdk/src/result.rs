@@ -12,6 +12,9 @@ use std::fmt;
 pub enum Severity {
     #[default]
     Error,
+    /// Also `warn`, the kpt-functions TypeScript SDK's word (generate-folders'
+    /// warnings), which kpt reads as it reads any severity.
+    #[serde(alias = "warn")]
     Warning,
     Info,
     /// None given: some catalog functions (kyaml's `framework.Result` without

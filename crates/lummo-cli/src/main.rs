@@ -211,6 +211,21 @@ struct InitArgs {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == lummo_render::runtime::FILTER_COMMAND)
+    {
+        return catalog_filter(&args[2..]);
+    }
+    // Starlark steps run in a child process of this binary under an
+    // address-space limit (lummo_render::runtime::Isolation).
+    if let Ok(program) = std::env::current_exe() {
+        let _ = lummo_render::runtime::ISOLATION.set(lummo_render::runtime::Isolation {
+            program,
+            memory: lummo_render::runtime::STARLARK_MEMORY,
+        });
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -220,6 +235,32 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The hidden `__catalog-filter <image>`: one catalog filter (Starlark) over the
+/// ResourceList on stdin, what it prints on stdout and stderr, its exit code;
+/// the render's child process for a Starlark step.
+fn catalog_filter(args: &[std::ffi::OsString]) -> ExitCode {
+    let Some(filter) = args
+        .first()
+        .and_then(|a| a.to_str())
+        .and_then(lummo_render::runtime::catalog_filter)
+    else {
+        eprintln!(
+            "lummo: {}: not a catalog filter",
+            lummo_render::runtime::FILTER_COMMAND
+        );
+        return ExitCode::from(2);
+    };
+    let mut input = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut input) {
+        eprintln!("lummo: cannot read stdin: {e}");
+        return ExitCode::from(2);
+    }
+    let outcome = filter(&input);
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), outcome.stdout.as_bytes());
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), outcome.stderr.as_bytes());
+    ExitCode::from(outcome.exit_code)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

@@ -1226,6 +1226,33 @@ fn not_in_process_images_name_the_step_and_the_ways_out() {
     assert!(seen >= 2, "cases in {}", cases.display());
 }
 
+/// A Starlark step one statement of which asks for more memory than the child
+/// process a Starlark step runs in may have (RLIMIT_AS) stops the render with
+/// an error naming the step and the bound, quickly, and nothing but the
+/// Kptfile's render status is written (tests/starlark-bounds).
+#[test]
+fn starlark_bounds_stop_a_huge_allocation() {
+    let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/starlark-bounds");
+    let mut seen = 0;
+    for (name, case, pkg) in case_packages(&cases, "starlark-bounds") {
+        seen += 1;
+        let before = snapshot(&pkg);
+        let start = std::time::Instant::now();
+        let out = lummo(&["render", "."], &pkg);
+        let took = start.elapsed();
+        let expected = std::fs::read_to_string(case.join("expected-stderr.txt")).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}: {}", stderr(&out));
+        assert_eq!(without_seconds(&stderr(&out)), expected, "{name}");
+        assert!(took.as_secs() < 30, "{name}: took {took:?}");
+        assert_eq!(
+            failed_render_snapshot(&pkg),
+            before,
+            "{name}: a file changed"
+        );
+    }
+    assert!(seen >= 1, "cases in {}", cases.display());
+}
+
 /// Each case folder (one with a Kptfile) of `cases`: its name, the folder, and
 /// a package made of its files, named `<prefix>-<name>`.
 fn case_packages(cases: &Path, prefix: &str) -> Vec<(String, PathBuf, PathBuf)> {

@@ -618,10 +618,9 @@ pub(crate) fn run_step(
             let exit = match &runner {
                 // A catalog function that prints every object afresh (Starlark)
                 // runs over the ResourceList's text, as kpt runs its container.
-                Runner::Catalog(kpt_catalog::Function {
-                    filter: Some(filter),
-                    ..
-                }) => runtime::run_filter(*filter, &label, &mut list)?,
+                Runner::Catalog(function) if function.filter.is_some() => {
+                    runtime::run_filter(function, &label, &mut list)?
+                }
                 _ => {
                     rendered.say(&format!("[RUNNING] \"{label}\"\n"));
                     let command = external_command(&runner, &rendered.settings)?;

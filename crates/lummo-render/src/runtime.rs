@@ -57,17 +57,130 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
 /// ResourceList's text exactly as [`run_external`] runs a container: the same
 /// ids in, the same comments and field order restored by id after.
 pub fn run_filter(
-    filter: fn(&str) -> krm_sdk::Outcome,
+    function: &kpt_catalog::Function,
     label: &str,
     list: &mut ResourceList,
 ) -> Result<Exit> {
-    run_over_text(label, list, |input| {
-        let outcome = filter(&input);
-        Ok(Printed {
-            stdout: outcome.stdout,
-            stderr: outcome.stderr,
-            code: Some(i32::from(outcome.exit_code)),
-        })
+    let filter = function
+        .filter
+        .ok_or_else(|| anyhow!("{label}: not a whole-list function"))?;
+    let isolation = ISOLATION.get().filter(|_| function.name == "starlark");
+    run_over_text(label, list, |input| match isolation {
+        Some(isolation) => run_isolated(isolation, function, label, input),
+        None => {
+            let outcome = filter(&input);
+            Ok(Printed {
+                stdout: outcome.stdout,
+                stderr: outcome.stderr,
+                code: Some(i32::from(outcome.exit_code)),
+            })
+        }
+    })
+}
+
+/// How a Starlark step runs apart from the render: the program to start (lummo
+/// itself, whose hidden [`FILTER_COMMAND`] runs one catalog filter over stdin)
+/// and the address space it gets.
+#[derive(Debug, Clone)]
+pub struct Isolation {
+    pub program: std::path::PathBuf,
+    /// RLIMIT_AS of the child, in bytes.
+    pub memory: u64,
+}
+
+/// The argument by which lummo runs one catalog filter over a ResourceList on
+/// stdin (`lummo __catalog-filter <image>`), for [`Isolation`].
+pub const FILTER_COMMAND: &str = "__catalog-filter";
+
+/// The whole-list function of a catalog image, for [`FILTER_COMMAND`].
+pub fn catalog_filter(image: &str) -> Option<fn(&str) -> krm_sdk::Outcome> {
+    kpt_catalog::lookup(image)?.filter
+}
+
+/// The address space a Starlark step's child process gets: room for the
+/// interpreter's own 256 MiB heap bound to be reached and reported (a string
+/// doubled past it takes about 768 MiB at once) and for the binary, the
+/// allocator's reservations and the ResourceList in and out.
+pub const STARLARK_MEMORY: u64 = 2 << 30;
+
+/// Set once by the lummo binary: Starlark steps then run in a child process
+/// under an address-space limit (a script cannot take the render down, however
+/// much one statement allocates). Unset (a library, a test harness), they run
+/// in process.
+pub static ISOLATION: std::sync::OnceLock<Isolation> = std::sync::OnceLock::new();
+
+/// One catalog filter in a child process under [`Isolation::memory`]: what it
+/// printed; an end by a signal (the allocator aborting when the limit refused
+/// memory) is an error naming the step and the bound.
+fn run_isolated(
+    isolation: &Isolation,
+    function: &kpt_catalog::Function,
+    label: &str,
+    input: String,
+) -> Result<Printed> {
+    use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+    let memory = isolation.memory;
+    let mut command = Command::new(&isolation.program);
+    command
+        .arg(FILTER_COMMAND)
+        .arg(format!("{}:{}", function.name, function.tag))
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: only setrlimit, async-signal-safe, between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = |resource, value: u64| {
+                let rlim = libc::rlimit {
+                    rlim_cur: value as libc::rlim_t,
+                    rlim_max: value as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &rlim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            };
+            limit(libc::RLIMIT_AS, memory)?;
+            // An aborted child leaves no core file behind.
+            limit(libc::RLIMIT_CORE, 0)
+        });
+    }
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("{label}: cannot start the Starlark interpreter's process"))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow!("no stdin for {label}"))?;
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child
+        .wait_with_output()
+        .with_context(|| label.to_string())?;
+    let _ = writer.join();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if let Some(signal) = output.status.signal() {
+        // The allocator's one line ("memory allocation of N bytes failed").
+        let detail = stderr
+            .lines()
+            .next()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map_or(String::new(), |l| format!(" ({l})"));
+        if signal == libc::SIGABRT || signal == libc::SIGSEGV || signal == libc::SIGBUS {
+            bail!(
+                "{label}: the Starlark script asked for more memory than the {} MiB a Starlark step may have{detail}; its process was stopped and the render writes nothing",
+                memory >> 20
+            );
+        }
+        bail!("{label}: the Starlark interpreter's process ended by signal {signal}{detail}; the render writes nothing");
+    }
+    Ok(Printed {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr,
+        code: output.status.code(),
     })
 }
 
