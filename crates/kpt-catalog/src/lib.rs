@@ -277,8 +277,9 @@ pub fn lookup(image: &str) -> Option<Function> {
         "search-replace" => ("search-replace", search_replace::process),
         "create-setters" => ("create-setters", create_setters::process),
         "kubeconform" => ("kubeconform", kubeconform::process),
-        // The catalog documents kubeval's config as kubeconform's; its v0.1
-        // image ran kubeconform (kpt's e2e kubeval-failure at beta.56).
+        // The catalog documents kubeval's config as kubeconform's; every
+        // release's image ran instrumenta/kubeval v0.16.1 (gojsonschema),
+        // whose checks and words `process_kubeval` gives.
         "kubeval" => ("kubeval", kubeconform::process_kubeval),
         // v0.1.0 adds apply-setters v0.1 to a Kptfile without it, v0.2.0 v0.2;
         // a Kptfile printed afresh gets its comments back by kpt's ids.
@@ -491,14 +492,14 @@ mod tests {
                 .map(|i| krm_sdk::ObjectExt::name(i.value()).to_string())
                 .collect::<Vec<_>>()
         };
-        // "apps/v1 Deployment  b" sorts before "apps/v1 Deployment x a".
+        // Both Deployments in namespace x now: "apps/v1 Deployment x a" first.
         assert_eq!(
             names("ghcr.io/kptdev/krm-functions-catalog/set-namespace:latest"),
-            ["b", "a", "custom", "app"]
+            ["a", "b", "custom", "app"]
         );
         assert_eq!(
             names("gcr.io/kpt-fn/set-namespace:v0.3.0"),
-            ["b", "a", "custom", "app"]
+            ["a", "b", "custom", "app"]
         );
         // v0.2 was kustomize's transformer: the order kept.
         assert_eq!(
