@@ -31,6 +31,7 @@
 //! releases reported it ("Validating arbitrary CRDs is not supported yet",
 //! kpt's e2e kubeval-failure at beta.56), so lummo does for `kubeval:*`.
 
+mod gojsonschema;
 mod jsonschema;
 
 use jsonschema::{Resolve, Validator};
@@ -70,6 +71,9 @@ fn embedded() -> &'static Value {
 struct Release {
     /// An object without a schema is an error result unless skipped.
     reports_missing: bool,
+    /// The checks and words of kubeval v0.16.1 (xeipuuv/gojsonschema), which
+    /// the `kubeval` releases ran (`gojsonschema.rs`), not kubeconform's.
+    kubeval: bool,
 }
 
 pub fn process(list: &mut ResourceList) {
@@ -77,17 +81,20 @@ pub fn process(list: &mut ResourceList) {
         list,
         Release {
             reports_missing: false,
+            kubeval: false,
         },
     )
 }
 
-/// `kubeval`: the same checks (kubeval v0.1.1 ran kubeconform), a missing
-/// schema reported.
+/// `kubeval`: the same schemas, checked and worded as kubeval v0.16.1 (which
+/// every `kubeval` release's image ran: functions/ts/kubeval) does
+/// (`gojsonschema.rs`), a missing schema reported.
 pub fn process_kubeval(list: &mut ResourceList) {
     run(
         list,
         Release {
             reports_missing: true,
+            kubeval: true,
         },
     )
 }
@@ -127,11 +134,25 @@ fn run(list: &mut ResourceList, release: Release) {
             }
             continue;
         };
+        // The embedded schemas are the strict ones; a folder's are the
+        // variant `{{ .StrictSuffix }}` picked.
+        let closed = config.strict || doc != EMBEDDED;
+        if release.kubeval {
+            let walker = gojsonschema::Walker {
+                resolver: &store,
+                closed,
+            };
+            for failure in walker.failures(doc, store.schema(doc, schema), object) {
+                // functions/ts/kubeval `runKubeval`: kubeval's line split at
+                // its first `:`, the field path before it.
+                let (path, message) = failure.split();
+                results.push(ResultItem::error(message).for_object(object).field(path));
+            }
+            continue;
+        }
         let validator = Validator {
             resolver: &store,
-            // The embedded schemas are the strict ones; a folder's are the
-            // variant `{{ .StrictSuffix }}` picked.
-            closed: config.strict || doc != EMBEDDED,
+            closed,
         };
         for failure in validator.failures(doc, store.schema(doc, schema), object) {
             let field = failure.path.replace('/', ".");

@@ -53,11 +53,142 @@ pub struct Function {
     /// its container (ids in, comments and field order restored by id), and
     /// take its stderr (what the script printed) as a container's.
     pub filter: Option<fn(&str) -> krm_sdk::Outcome>,
+    /// The SDK the release is built on, where its end of a run shows (see
+    /// [`Sdk`]).
+    pub sdk: Option<Sdk>,
 }
+
+/// How a release built on one of kpt-functions-sdk's packages handles the
+/// list around what the function itself does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sdk {
+    /// The Go `fn` package (`fn.AsMain`, go/fn/run.go):
+    /// - `Run` gives the items back through `ResourceList.ToYAML`, which sorts
+    ///   them first (`ResourceList.Sort`: `KubeObjects.Less` compares the
+    ///   strings "apiVersion kind namespace name"), so `kpt fn render -o
+    ///   stdout` lists a package's Kptfile after its `apps/v1` objects (kpt's
+    ///   e2e cases `out-of-place-stdout` and `out-of-place-unwrap` at
+    ///   v1.0.0-beta.67);
+    /// - a run that fails (`Process` returning false, or an error) exits 1,
+    ///   and from kpt-functions-sdk bf46a77c on ("print err to stderr in
+    ///   AsMain", May 2022) `AsMain` prints `failed to evaluate function:
+    ///   error: function failure` on stderr, which kpt records as the step's
+    ///   stderr (e2e cases `no-fnconfig`, `kubeval-failure` at
+    ///   v1.0.0-beta.67).
+    GoFn {
+        /// The release's SDK prints the failure on stderr.
+        logs_failure: bool,
+    },
+    /// The TypeScript `kpt-functions` package (`Configs`, ts/kpt-functions
+    /// `types.ts`): the objects read are kept in an array sorted by
+    /// `kubernetesKey` ("apiVersion/kind/namespace/name"), one object per key
+    /// (`insert`: a later object with the key replaces the earlier one), and
+    /// the function walks and returns them in that order (kpt's e2e case
+    /// fnresult-fn-failure at beta.56: kubeval's results for the Deployment,
+    /// the Custom, then the Kptfile).
+    Ts,
+}
+
+/// What `fn.AsMain` prints when `Run` ends with `success == false` (`Logf`,
+/// no line break).
+pub const GO_FN_FAILURE: &str = "failed to evaluate function: error: function failure";
 
 impl Function {
     pub fn run(&self, list: &mut ResourceList) {
-        (self.process)(list)
+        if self.sdk == Some(Sdk::Ts) {
+            ts_configs(list);
+        }
+        (self.process)(list);
+        if let Some(Sdk::GoFn { .. }) = self.sdk {
+            sort_items(list);
+        }
+    }
+
+    /// What the release prints on stderr after a run over `list`, as its
+    /// container would (empty for most).
+    pub fn stderr(&self, list: &ResourceList) -> &'static str {
+        match self.sdk {
+            Some(Sdk::GoFn { logs_failure: true }) if list.failed() => GO_FN_FAILURE,
+            _ => "",
+        }
+    }
+}
+
+/// kpt-functions-sdk's `ResourceList.Sort`. Go's `sort.Sort` is not stable,
+/// but sorts up to 12 items by insertion, which is: objects with the same
+/// key keep their order here however many there are (a difference only for
+/// more than 12 items two of which share apiVersion, kind, namespace and
+/// name).
+fn sort_items(list: &mut ResourceList) {
+    use krm_sdk::ObjectExt;
+    list.items.sort_by_cached_key(|item| {
+        let o = item.value();
+        format!(
+            "{} {} {} {}",
+            o.api_version(),
+            o.kind(),
+            o.namespace(),
+            o.name()
+        )
+    });
+}
+
+/// The TypeScript SDK's `new Configs(items)`: sorted by `kubernetesKey`, the
+/// last object of each key kept.
+fn ts_configs(list: &mut ResourceList) {
+    use krm_sdk::ObjectExt;
+    let key = |item: &krm_sdk::Item| {
+        let o = item.value();
+        format!(
+            "{}/{}/{}/{}",
+            o.api_version(),
+            o.kind(),
+            o.namespace(),
+            o.name()
+        )
+    };
+    let mut keyed: Vec<(String, krm_sdk::Item)> = Vec::with_capacity(list.items.len());
+    for item in std::mem::take(&mut list.items) {
+        let k = key(&item);
+        match keyed.binary_search_by(|(other, _)| other.as_str().cmp(&k)) {
+            Ok(at) => keyed[at].1 = item,
+            Err(at) => keyed.insert(at, (k, item)),
+        }
+    }
+    list.items = keyed.into_iter().map(|(_, item)| item).collect();
+}
+
+/// Which releases are built on kpt-functions-sdk: its Go `fn` package (their
+/// `main.go` calls `fn.AsMain`), and whether the SDK they pin in `go.mod`
+/// prints the failure (kpt-functions-sdk bf46a77c, 2022-05-05, or later).
+/// `latest`, `unstable` and other tags that are not versions are the newest
+/// release. kubeconform is the catalog's untagged contrib function, whose
+/// failure the newest kpt's e2e data records with `fn.AsMain`'s words; lummo
+/// knows no source for the `gcr.io/kpt-fn/kubeconform:v0.1.1` image, left as
+/// it was. kubeval is TypeScript, on the `kpt-functions` package.
+fn sdk(name: &str, v: Option<(u32, u32, u32)>) -> Option<Sdk> {
+    let since = |min: (u32, u32, u32)| v.is_none_or(|v| v >= min);
+    let logs_from = |min| {
+        Some(Sdk::GoFn {
+            logs_failure: since(min),
+        })
+    };
+    match name {
+        // v0.3.0–v0.4.0 pin the SDK of April–May 2022 (no log), v0.4.1 that
+        // of 2022-05-06.
+        "set-namespace" if since((0, 3, 0)) => logs_from((0, 4, 1)),
+        // v0.2.0 pins the SDK of 2022-10-14.
+        "set-labels" if since((0, 2, 0)) => logs_from((0, 2, 0)),
+        // v0.1.0 ran the catalog's own copy of the SDK
+        // (thirdparty/kyaml/fnsdk, which sorts, never prints), v0.1.1 the SDK
+        // of 2022-05-03; later builds (`latest`) that of August 2022.
+        "set-image" => logs_from((0, 1, 2)),
+        // v0.1.0 pins the SDK of 2022-03-29, v0.1.1 that of 2022-05-06.
+        "apply-replacements" => logs_from((0, 1, 1)),
+        "kubeconform" if v.is_none() => logs_from((0, 0, 0)),
+        // Every release is functions/ts/kubeval on kpt-functions ^0.14.5.
+        "kubeval" => Some(Sdk::Ts),
+        _ => None,
     }
 }
 
@@ -151,8 +282,9 @@ pub fn lookup(image: &str) -> Option<Function> {
         "search-replace" => ("search-replace", search_replace::process),
         "create-setters" => ("create-setters", create_setters::process),
         "kubeconform" => ("kubeconform", kubeconform::process),
-        // The catalog documents kubeval's config as kubeconform's; its v0.1
-        // image ran kubeconform (kpt's e2e kubeval-failure at beta.56).
+        // The catalog documents kubeval's config as kubeconform's; every
+        // release's image ran instrumenta/kubeval v0.16.1 (gojsonschema),
+        // whose checks and words `process_kubeval` gives.
         "kubeval" => ("kubeval", kubeconform::process_kubeval),
         // v0.1.0 adds apply-setters v0.1 to a Kptfile without it, v0.2.0 v0.2;
         // a Kptfile printed afresh gets its comments back by kpt's ids.
@@ -169,6 +301,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 process,
                 restyles: false,
                 filter: Some(filter),
+                sdk: None,
             });
         }
         "set-enforcement-action" => ("set-enforcement-action", set_enforcement_action::process),
@@ -185,6 +318,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 process: enable_gcp_services::process,
                 restyles: false,
                 filter: Some(enable_gcp_services::filter),
+                sdk: None,
             })
         }
         // TypeScript on the kpt-functions SDK, which prints every object of the
@@ -222,6 +356,8 @@ pub fn lookup(image: &str) -> Option<Function> {
                 process,
                 restyles: restyles("starlark", v),
                 filter: Some(filter),
+                // The whole list goes through its filter (its own output).
+                sdk: None,
             });
         }
         _ => return None,
@@ -232,6 +368,7 @@ pub fn lookup(image: &str) -> Option<Function> {
         process,
         restyles: restyles(name, v),
         filter: None,
+        sdk: sdk(name, v),
     })
 }
 
@@ -351,6 +488,116 @@ mod tests {
             .pointer("/metadata/namespace")
             .and_then(|v| v.as_str())
             .map(str::to_string)
+    }
+
+    /// kpt's e2e cases out-of-place-stdout (beta.67: the Kptfile last) and
+    /// no-fnconfig (beta.67: set-labels fails with an info and the SDK's line).
+    #[test]
+    fn releases_on_the_go_sdk_sort_and_fail_as_it_does() {
+        let objects = || {
+            vec![
+                krm_sdk::json!({"apiVersion": "kpt.dev/v1", "kind": "Kptfile", "metadata": {"name": "app"}}),
+                krm_sdk::json!({"apiVersion": "custom.io/v1", "kind": "Custom", "metadata": {"name": "custom"}}),
+                krm_sdk::json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "b"}}),
+                krm_sdk::json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "x"}}),
+            ]
+        };
+        let names = |image: &str| {
+            let mut list = ResourceList::new(objects());
+            list.function_config = Some(krm_sdk::json!({
+                "apiVersion": "v1", "kind": "ConfigMap", "data": {"namespace": "x"}
+            }));
+            lookup(image).unwrap().run(&mut list);
+            list.items
+                .iter()
+                .map(|i| krm_sdk::ObjectExt::name(i.value()).to_string())
+                .collect::<Vec<_>>()
+        };
+        // Both Deployments in namespace x now: "apps/v1 Deployment x a" first.
+        assert_eq!(
+            names("ghcr.io/kptdev/krm-functions-catalog/set-namespace:latest"),
+            ["a", "b", "custom", "app"]
+        );
+        assert_eq!(
+            names("gcr.io/kpt-fn/set-namespace:v0.3.0"),
+            ["a", "b", "custom", "app"]
+        );
+        // v0.2 was kustomize's transformer: the order kept.
+        assert_eq!(
+            names("gcr.io/kpt-fn/set-namespace:v0.2.0"),
+            ["app", "custom", "b", "a"]
+        );
+
+        let latest = lookup("ghcr.io/kptdev/krm-functions-catalog/set-labels:latest").unwrap();
+        let mut list = ResourceList::new(objects());
+        latest.run(&mut list);
+        assert!(list.failed() && !list.has_errors());
+        assert_eq!(
+            list.results,
+            [krm_sdk::ResultItem::info("`FunctionConfig` is not given")]
+        );
+        assert_eq!(
+            latest.stderr(&list),
+            "failed to evaluate function: error: function failure"
+        );
+        // Nothing but local config: "no input resources", a success.
+        let mut list = ResourceList::new(vec![krm_sdk::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "annotations": {"config.kubernetes.io/local-config": "true"}}
+        })]);
+        latest.run(&mut list);
+        assert!(!list.failed());
+        assert_eq!(list.results.len(), 2);
+        assert_eq!(latest.stderr(&list), "");
+
+        // Before the SDK printed its failure (May 2022), and kustomize's releases.
+        for image in [
+            "gcr.io/kpt-fn/set-namespace:v0.4.0",
+            "gcr.io/kpt-fn/set-namespace:v0.2.0",
+        ] {
+            let f = lookup(image).unwrap();
+            let mut list = ResourceList::new(objects());
+            f.run(&mut list);
+            assert!(list.failed(), "{image}: no namespace given");
+            assert_eq!(f.stderr(&list), "", "{image}");
+        }
+        let f = lookup("gcr.io/kpt-fn/set-namespace:v0.4.1").unwrap();
+        let mut list = ResourceList::new(objects());
+        f.run(&mut list);
+        assert_eq!(f.stderr(&list), GO_FN_FAILURE);
+    }
+
+    /// kpt-functions (TypeScript) `Configs`: sorted by key, one per key.
+    #[test]
+    fn kubeval_walks_the_objects_as_the_typescript_sdk_keeps_them() {
+        let mut list = ResourceList::new(vec![
+            krm_sdk::json!({"apiVersion": "kpt.dev/v1", "kind": "Kptfile", "metadata": {"name": "app"}}),
+            krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"n": "1"}}),
+            krm_sdk::json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}, "spec": {"replicas": "3"}}),
+            krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"n": "2"}}),
+        ]);
+        list.function_config = Some(krm_sdk::json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "data": {"ignore_missing_schemas": "true"}
+        }));
+        lookup("gcr.io/kpt-fn/kubeval:v0.1.1")
+            .unwrap()
+            .run(&mut list);
+        let kinds: Vec<String> = list
+            .items
+            .iter()
+            .map(|i| format!("{}", krm_sdk::ObjectExt::kind(i.value())))
+            .collect();
+        assert_eq!(kinds, ["Deployment", "Kptfile", "ConfigMap"]);
+        assert_eq!(list.items[2].value()["data"]["n"], "2");
+        let messages: Vec<&str> = list.results.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "selector is required",
+                "template is required",
+                "Invalid type. Expected: [integer,null], given: string"
+            ]
+        );
     }
 
     #[test]

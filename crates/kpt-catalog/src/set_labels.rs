@@ -38,19 +38,29 @@ fn labels(list: &ResourceList) -> Result<Option<Vec<(String, String)>>, ResultIt
     }
 }
 
-/// The newest behaviour (v0.2 and later, `unstable`).
+/// The newest behaviour (v0.2 and later, `unstable`), run as
+/// kpt-functions-sdk's `runnerProcessor.Process` runs `SetLabels.Run`.
 pub fn process(list: &mut ResourceList) {
-    let labels = match labels(list) {
-        Ok(Some(l)) => l,
-        Ok(None) => {
-            return list.results.push(ResultItem::error(
-                "functionConfig is missing; give the labels as a ConfigMap's `data` or a `SetLabels` with `labels`",
-            ))
+    let fc = list.function_config.as_ref();
+    let labels = if sdk_empty_config(fc) {
+        // runnerProcessor: "functions may not need functionConfig".
+        list.results
+            .push(ResultItem::info("`FunctionConfig` is not given"));
+        Vec::new()
+    } else {
+        match labels(list) {
+            Ok(labels) => labels.unwrap_or_default(),
+            Err(e) => return list.results.push(e),
         }
-        Err(e) => return list.results.push(e),
     };
     if !list.items.iter().any(|i| !i.is_local_config()) {
         return list.results.push(ResultItem::info("no input resources"));
+    }
+    // `EmptyfnConfig`: `Run` returns false, giving no result; the SDK fails
+    // the run all the same (kpt's e2e `no-fnconfig` at v1.0.0-beta.67).
+    if empty_fn_config(list.function_config.as_ref()) {
+        list.unsuccessful = true;
+        return;
     }
     if labels.is_empty() {
         return list.results.push(ResultItem::warning(
@@ -63,6 +73,34 @@ pub fn process(list: &mut ResourceList) {
     }
     list.results
         .push(ResultItem::info(format!("set {count} labels in total")));
+}
+
+/// kpt-functions-sdk's test before `runnerProcessor` reads a config
+/// (`IsEmpty() || EmptyFunctionConfig(..)`): none, `{}`, or `kpt fn eval`'s
+/// placeholder ConfigMap `function-input` whose `data` is there and empty.
+fn sdk_empty_config(fc: Option<&Value>) -> bool {
+    let Some(fc) = fc else { return true };
+    fc.as_object().is_none_or(|m| m.is_empty())
+        || fc.kind() == "ConfigMap"
+            && fc.name() == "function-input"
+            && fc
+                .get("data")
+                .and_then(Value::as_object)
+                .is_some_and(|data| data.is_empty())
+}
+
+/// set-labels' `EmptyfnConfig` (setlabels/transformer.go): the placeholder
+/// `function-input` ConfigMap without data, or a config with neither kind
+/// nor name (what kpt passes for a step without one).
+fn empty_fn_config(fc: Option<&Value>) -> bool {
+    let Some(fc) = fc else { return true };
+    if fc.kind() == "ConfigMap" && fc.name() == "function-input" {
+        return fc
+            .get("data")
+            .and_then(Value::as_object)
+            .is_none_or(|data| data.is_empty());
+    }
+    fc.kind().is_empty() && fc.name().is_empty()
 }
 
 /// kpt-functions-sdk's `KubeObject.IsGVK(group, version, kind)`, which the

@@ -310,6 +310,11 @@ pub struct ResourceList {
     pub function_config: Option<Value>,
     pub results: Vec<ResultItem>,
     pub format: Format,
+    /// The function failed without giving an error result, as one built on
+    /// kpt-functions-sdk's `fn` package does when its `Run` returns false
+    /// (catalog set-labels v0.2 and later without a functionConfig: only
+    /// infos, exit code 1). [`ResourceList::failed`] is this or an error result.
+    pub unsuccessful: bool,
 }
 
 /// Why the input could not be read as a `ResourceList`.
@@ -346,6 +351,7 @@ impl ResourceList {
             function_config: None,
             results: Vec::new(),
             format: Format::Yaml,
+            unsuccessful: false,
         }
     }
 
@@ -470,12 +476,19 @@ impl ResourceList {
             function_config,
             results,
             format,
+            unsuccessful: false,
         })
     }
 
     /// Whether any result has severity `error`.
     pub fn has_errors(&self) -> bool {
         self.results.iter().any(ResultItem::is_error)
+    }
+
+    /// Whether the function failed (exit code 1): an error result, or
+    /// [`ResourceList::unsuccessful`].
+    pub fn failed(&self) -> bool {
+        self.unsuccessful || self.has_errors()
     }
 
     /// Serialises the list in the format it was read in.

@@ -101,7 +101,7 @@ fn process_list(
     };
     process(&mut list);
     sort_results(&mut list.results);
-    let failed = list.has_errors();
+    let failed = list.failed();
     let stderr = summary(name, &list.results, list.format == Format::Stream);
     let stdout = if failed && list.format == Format::Stream {
         String::new()

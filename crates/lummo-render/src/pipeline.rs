@@ -597,6 +597,9 @@ pub(crate) fn run_step(
     list.function_config = config;
     let start = Instant::now();
     let mut external_exit = None;
+    // What an in-process catalog function prints on stderr (kpt-functions-sdk's
+    // failure line), which kpt records as its container's.
+    let mut catalog_stderr = "";
     let mut origins = Vec::new();
     match &runner {
         Runner::Native(function) => match rendered.settings.provenance {
@@ -605,13 +608,14 @@ pub(crate) fn run_step(
         },
         Runner::Catalog(function) if function.filter.is_none() => {
             function.run(&mut list);
+            catalog_stderr = function.stderr(&list);
             // kpt runs it as a container: a failure is its exit code 1.
             rendered.say(&outcome(
                 &label,
                 start.elapsed().as_secs_f64(),
                 &list.results,
-                "",
-                list.has_errors().then_some(1),
+                catalog_stderr,
+                list.failed().then_some(1),
             ));
         }
         Runner::Catalog(_) | Runner::Exec(_) | Runner::Container(_) => {
@@ -648,9 +652,14 @@ pub(crate) fn run_step(
         external_exit.as_ref(),
         start,
     );
+    if !catalog_stderr.is_empty() {
+        if let Some(record) = rendered.steps.last_mut() {
+            record.stderr = catalog_stderr.to_string();
+        }
+    }
     let failed = match &external_exit {
         Some(exit) => exit.code != 0,
-        None => list.has_errors(),
+        None => list.failed(),
     };
     if !failed {
         rendered.tolerated_errors += list.results.iter().filter(|r| r.is_error()).count();
@@ -823,7 +832,7 @@ fn record_step(
             Runner::Container(image) => image.clone(),
             _ => step.reference().to_string(),
         },
-        exit_code: external_exit.map_or(i32::from(list.has_errors()), |e| e.code),
+        exit_code: external_exit.map_or(i32::from(list.failed()), |e| e.code),
         stderr: match (runner, external_exit) {
             // kpt runs a catalog function in a container, whose stderr its
             // runner reads line by line and joins with line breaks

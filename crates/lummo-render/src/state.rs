@@ -273,8 +273,12 @@ impl Rendered {
         self.progress.as_deref().unwrap_or("")
     }
 
+    /// An error result no step tolerated, or a step that exited non-zero
+    /// (a function built on kpt-functions-sdk fails with infos only:
+    /// `krm_sdk::ResourceList::unsuccessful`).
     pub fn failed(&self) -> bool {
         self.findings.iter().filter(|f| f.result.is_error()).count() > self.tolerated_errors
+            || self.steps.iter().any(|s| s.exit_code != 0)
     }
 
     /// The last step that failed (non-zero exit, or could not start).

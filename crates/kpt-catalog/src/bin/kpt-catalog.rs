@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     };
     let Some(filter) = function.filter else {
-        return krm_sdk::run::run_stdin(function.name, function.process);
+        return krm_sdk::run::run_stdin(function.name, |list| function.run(list));
     };
     // A whole-list function (Starlark): its stderr is what the script printed.
     let mut input = String::new();
