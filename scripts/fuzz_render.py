@@ -241,31 +241,41 @@ def _kpt_adds_newline_in_folded_scalar(d, model):
 
 
 def _kpt_copies_a_comment_from_another_file(d, model):
-    """kpt's file is lummo's plus comment lines this file's input did not hold,
-    and lummo's tree keeps every copy of them the user wrote (in their own files).
-    From a pipeline's second step on, kpt prints a document's head or foot comment
-    on the `- ` line side of the next item, and go-yaml reads it back as that item's
-    head comment, so `CopyComments` lends it to another object, often of another
-    file (the root Kptfile, the next file's first object)."""
+    """kpt's file differs from lummo's only in comment lines: kpt has some this
+    file's input did not hold (copies of other objects' comments), and lacks some
+    of this file's own that lummo keeps; lummo's tree keeps every copy of each
+    comment the user wrote (in its own file). From a pipeline's second step on,
+    kpt prints a document's head or foot comment on the `- ` line side of the next
+    item, and go-yaml reads it back as that item's head comment, so `CopyComments`
+    lends it to another object, often of another file (the root Kptfile, the next
+    file's first object), while the object it came from may lose it."""
     k, m, tree = d.get("kpt_text"), d.get("lummo_text"), d.get("lummo_tree")
     if k is None or m is None or tree is None:
         return False
     own = Counter(_content(l) for l in (d.get("source") or "").splitlines() if l.strip())
     kc = Counter(_content(l) for l in k.splitlines() if l.strip())
     mc = Counter(_content(l) for l in m.splitlines() if l.strip())
-    extra = {l: n - mc.get(l, 0) for l, n in kc.items() if n > mc.get(l, 0)}
     user = d.get("user") or Counter()
-    if not extra or not all(l.startswith("#") and kc[l] > own.get(l, 0) and tree.get(l, 0) >= user.get(l, 0)
-                            for l in extra):
+    copied = {l: n - mc.get(l, 0) for l, n in kc.items() if n > mc.get(l, 0)}
+    kept = {l: n - kc.get(l, 0) for l, n in mc.items() if n > kc.get(l, 0)}
+    if not copied or not all(l.startswith("#") and kc[l] > own.get(l, 0) and tree.get(l, 0) >= user.get(l, 0)
+                             for l in copied):
         return False
-    kept = []
-    for line in k.split("\n"):
-        c = _content(line)
-        if line.strip() and extra.get(c, 0) > 0:
-            extra[c] -= 1
-            continue
-        kept.append(line)
-    return "\n".join(kept) == m
+    if not all(l.startswith("#") and mc[l] <= own.get(l, 0) for l in kept):
+        return False
+
+    def without(text, lines):
+        lines = dict(lines)
+        out = []
+        for line in text.split("\n"):
+            c = _content(line)
+            if line.strip() and lines.get(c, 0) > 0:
+                lines[c] -= 1
+                continue
+            out.append(line)
+        return "\n".join(out)
+
+    return without(k, copied) == without(m, kept)
 
 
 def _heads_after_dash(text):

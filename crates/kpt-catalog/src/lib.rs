@@ -330,6 +330,8 @@ pub fn lookup(image: &str) -> Option<Function> {
                 process: generate_folders::process,
                 restyles: false,
                 filter: Some(generate_folders::filter),
+                // The TypeScript SDK's sorting is the filter's own.
+                sdk: None,
             })
         }
         "upsert-resource" => ("upsert-resource", upsert_resource::process),

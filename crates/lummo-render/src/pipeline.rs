@@ -623,12 +623,12 @@ pub(crate) fn run_step(
                 // A catalog function that prints every object afresh (Starlark)
                 // runs over the ResourceList's text, as kpt runs its container.
                 Runner::Catalog(function) if function.filter.is_some() => {
-                    runtime::run_filter(function, &label, &mut list)?
+                    runtime::run_filter(function, &label, stage, &mut list)?
                 }
                 _ => {
                     rendered.say(&format!("[RUNNING] \"{label}\"\n"));
                     let command = external_command(&runner, &rendered.settings)?;
-                    runtime::run_external(command, &label, &mut list)?
+                    runtime::run_external(command, &label, stage, &mut list)?
                 }
             };
             rendered.say(&outcome(

@@ -10,6 +10,8 @@ use krm_sdk::{Item, ObjectExt, ResourceList, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::pipeline::Stage;
+
 /// What an external function left besides its ResourceList.
 pub struct Exit {
     pub stderr: String,
@@ -24,8 +26,13 @@ pub struct Exit {
 /// ResourceList on stdin, the ResourceList it prints on stdout back into `list`
 /// (items and results, each object as kpt's function runner leaves it), its
 /// stderr and exit code returned for the report.
-pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) -> Result<Exit> {
-    run_over_text(label, list, |input| {
+pub fn run_external(
+    mut command: Command,
+    label: &str,
+    stage: Stage,
+    list: &mut ResourceList,
+) -> Result<Exit> {
+    run_over_text(label, stage, list, |input| {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -59,13 +66,14 @@ pub fn run_external(mut command: Command, label: &str, list: &mut ResourceList) 
 pub fn run_filter(
     function: &kpt_catalog::Function,
     label: &str,
+    stage: Stage,
     list: &mut ResourceList,
 ) -> Result<Exit> {
     let filter = function
         .filter
         .ok_or_else(|| anyhow!("{label}: not a whole-list function"))?;
     let isolation = ISOLATION.get().filter(|_| function.name == "starlark");
-    run_over_text(label, list, |input| match isolation {
+    run_over_text(label, stage, list, |input| match isolation {
         Some(isolation) => run_isolated(isolation, function, label, input),
         None => {
             let outcome = filter(&input);
@@ -195,12 +203,15 @@ struct Printed {
 /// ResourceList's text: ids in, the function, its output read back.
 fn run_over_text(
     label: &str,
+    stage: Stage,
     list: &mut ResourceList,
     function: impl FnOnce(String) -> Result<Printed>,
 ) -> Result<Exit> {
     // kyaml's `kio.Pipeline` marks each object with a resource id to reconcile the
     // path and index annotations the function changed
-    // (`PreprocessResourcesForInternalAnnotationMigration`); then
+    // (`PreprocessResourcesForInternalAnnotationMigration`), for a mutator only:
+    // kpt runs a validator's `Filter` on a copy of the objects, without a
+    // pipeline (`runValidators`; fuzz case stdin-validator-gets-migration-id); then
     // `FunctionFilter.setIds` gives it an id (from 1, both spellings), so that
     // what comes back under it gets its comments and field order back.
     let mut originals = Vec::with_capacity(list.items.len());
@@ -217,7 +228,9 @@ fn run_over_text(
             get(annotations::INDEX, annotations::LEGACY_INDEX),
         ));
         item.update(|v| {
-            v.set_annotation(MIGRATION_ID, &i.to_string());
+            if stage == Stage::Mutators {
+                v.set_annotation(MIGRATION_ID, &i.to_string());
+            }
             v.set_annotation(ID, &id);
             v.set_annotation(annotations::ID, &id);
         });
@@ -663,7 +676,7 @@ mod tests {
         let seen = std::env::temp_dir().join(format!("lummo-input-{}", std::process::id()));
         let mut command = Command::new("sh");
         command.arg("-c").arg(format!("tee '{}'", seen.display()));
-        run_external(command, "tee", &mut list).unwrap();
+        run_external(command, "tee", Stage::Mutators, &mut list).unwrap();
         let input = std::fs::read_to_string(&seen).unwrap();
         std::fs::remove_file(&seen).unwrap();
         assert!(!input.contains("# license"), "{input}");
