@@ -339,6 +339,13 @@ fn compile(object: &Value) -> Result<(String, Template), Failure> {
             format!("{who}: `spec.targets[0].rego` must be a string of Rego"),
         ));
     };
+    if let Some(why) = sprintf_hazard(rego) {
+        return Err(fail(
+            object,
+            "spec.targets[0].rego",
+            format!("{who}: {why}"),
+        ));
+    }
     let mut engine = regorus::Engine::new();
     engine.set_rego_v0(true);
     // OPA's default: a built-in's error makes its expression undefined.
@@ -367,6 +374,9 @@ fn compile(object: &Value) -> Result<(String, Template), Failure> {
                 format!("{who}: `{field}` must be a string of Rego"),
             ));
         };
+        if let Some(why) = sprintf_hazard(lib) {
+            return Err(fail(object, &field, format!("{who}: {why}")));
+        }
         engine
             .add_policy(format!("{who} {field}"), lib.to_string())
             .map_err(|e| {
@@ -420,10 +430,18 @@ fn check_constraint(constraint: &Value, template: &Template) -> Result<(), Failu
             format!("{}: `spec` must be a mapping", describe(constraint)),
         ));
     }
+    let parameters = spec.get("parameters").filter(|p| !p.is_null());
+    if let Some(why) = parameters.and_then(strings_with_sprintf_hazard) {
+        return Err(fail(
+            constraint,
+            "spec.parameters",
+            format!("{}: {why}", describe(constraint)),
+        ));
+    }
     let Some(schema) = &template.schema else {
         return Ok(());
     };
-    let Some(parameters) = spec.get("parameters").filter(|p| !p.is_null()) else {
+    let Some(parameters) = parameters else {
         return Ok(());
     };
     let wrapped = json!({"parameters": parameters});
@@ -446,6 +464,53 @@ fn check_constraint(constraint: &Value, template: &Template) -> Result<(), Failu
         ));
     }
     Ok(())
+}
+
+/// A `sprintf` width that regorus 0.14.1 cannot read without aborting the process:
+/// its `sprintf` takes any Unicode digit (`char::is_numeric`) after `%` and then
+/// `to_digit(10).expect(..)`s it (`builtins/strings.rs`), and sums the digits in a
+/// `u32`. OPA itself reads such a width as no width. Refused before any
+/// evaluation, where the format can stand: the template's Rego and the
+/// constraint's parameters (a format built from the audited objects is not seen).
+fn sprintf_hazard(text: &str) -> Option<String> {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        if chars.next_if_eq(&'%').is_some() {
+            continue;
+        }
+        chars.next_if_eq(&'.');
+        let mut digits = 0;
+        while let Some(d) = chars.next_if(|d| d.is_numeric()) {
+            if !d.is_ascii_digit() {
+                return Some(format!(
+                    "the format width `%{d}` holds a digit other than 0-9, which lummo's Rego \
+                     interpreter (regorus) cannot read; write the width with 0-9"
+                ));
+            }
+            digits += 1;
+        }
+        if digits > 9 {
+            return Some(
+                "a format width of more than 9 digits is more than lummo's Rego interpreter \
+                 (regorus) can read; write a smaller width"
+                    .to_string(),
+            );
+        }
+    }
+    None
+}
+
+/// [`sprintf_hazard`] over every string of a value.
+fn strings_with_sprintf_hazard(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => sprintf_hazard(s),
+        Value::Array(items) => items.iter().find_map(strings_with_sprintf_hazard),
+        Value::Object(map) => map.values().find_map(strings_with_sprintf_hazard),
+        _ => None,
+    }
 }
 
 /// The `msg` of every element of the template's `violation` for one review.
@@ -782,6 +847,29 @@ metadata: {name: a, namespace: prod}
         let results = run_on(&with, process);
         assert_eq!(results.len(), 1);
         assert_eq!(results[0].severity, Severity::Warning);
+    }
+
+    /// regorus 0.14.1's `sprintf` aborts the process on a width of Unicode
+    /// digits other than 0-9: refused with the field instead.
+    #[test]
+    fn a_format_width_regorus_cannot_read_is_refused_not_run() {
+        let yaml = TEMPLATE.replace("%v %v has", "%\u{00b2}v %v has");
+        assert!(yaml.contains('\u{00b2}'));
+        let results = run_on(&yaml, process);
+        assert_eq!(results.len(), 1, "{results:?}");
+        assert!(results[0].is_error());
+        assert_eq!(
+            results[0].field.as_ref().unwrap().path,
+            "spec.targets[0].rego"
+        );
+        assert!(
+            results[0].message.contains("digit other than 0-9"),
+            "{}",
+            results[0].message
+        );
+        assert_eq!(sprintf_hazard("%5v %.2f %%٣ %v"), None);
+        assert!(sprintf_hazard("%٣v").is_some());
+        assert!(sprintf_hazard("%12345678901v").is_some());
     }
 
     #[test]
