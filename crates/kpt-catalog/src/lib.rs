@@ -464,9 +464,10 @@ mod tests {
         assert_eq!(unsupported("gcr.io/kpt-fn/starlark:v0.4"), None);
         assert_eq!(unsupported("gcr.io/kpt-fn/kubeconform:v0.1"), None);
         assert_eq!(unsupported("gcr.io/kpt-fn/gatekeeper:v0.2"), None);
-        assert!(unsupported("gcr.io/kpt-fn/generate-folders:v0.1")
+        assert_eq!(unsupported("gcr.io/kpt-fn/generate-folders:v0.1"), None);
+        assert!(unsupported("ghcr.io/kptdev/krm-functions-catalog/no-op")
             .unwrap()
-            .contains("`generate-folders` is not built in"));
+            .contains("`no-op` is not built in"));
         assert_eq!(
             unsupported("nginx:1.2").as_deref(),
             Some(

@@ -33,24 +33,13 @@ pub fn run_external(
     list: &mut ResourceList,
 ) -> Result<Exit> {
     run_over_text(label, stage, list, |input| {
-        let mut child = command
+        let child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("cannot start {label}"))?;
-        let mut stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| anyhow!("no stdin for {label}"))?;
-        // Write on another thread: a function may print before it has read everything.
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(input.as_bytes());
-        });
-        let output = child
-            .wait_with_output()
-            .with_context(|| label.to_string())?;
-        let _ = writer.join();
+        let output = feed(child, input, label)?;
         Ok(Printed {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -154,20 +143,10 @@ fn run_isolated(
             limit(libc::RLIMIT_CORE, 0)
         });
     }
-    let mut child = command
+    let child = command
         .spawn()
         .with_context(|| format!("{label}: cannot start the Starlark interpreter's process"))?;
-    let mut stdin = child
-        .stdin
-        .take()
-        .ok_or_else(|| anyhow!("no stdin for {label}"))?;
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let output = child
-        .wait_with_output()
-        .with_context(|| label.to_string())?;
-    let _ = writer.join();
+    let output = feed(child, input, label)?;
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if let Some(signal) = output.status.signal() {
         // The allocator's one line ("memory allocation of N bytes failed").
@@ -190,6 +169,27 @@ fn run_isolated(
         stderr,
         code: output.status.code(),
     })
+}
+
+/// Gives a started function its input on stdin and waits for it. The input is
+/// written on another thread: a function may print before it has read everything.
+fn feed(
+    mut child: std::process::Child,
+    input: String,
+    label: &str,
+) -> Result<std::process::Output> {
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| anyhow!("no stdin for {label}"))?;
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child
+        .wait_with_output()
+        .with_context(|| label.to_string())?;
+    let _ = writer.join();
+    Ok(output)
 }
 
 /// What a function printed and how it ended (`None`: a signal ended it).

@@ -671,22 +671,7 @@ fn go_date_time(text: &str) -> bool {
             s[5..7].parse().unwrap_or(0),
             s[8..10].parse().unwrap_or(0),
         );
-        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-        let days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        (1..=12).contains(&m) && (1..=days[m as usize - 1]).contains(&d)
+        (1..=super::jsonschema::days_in_month(y, m)).contains(&d)
     };
     if text.is_ascii() {
         if let Some(end) = clock(text) {

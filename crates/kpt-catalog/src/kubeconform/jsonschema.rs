@@ -616,6 +616,18 @@ fn go_float(f: f64) -> String {
 }
 
 /// santhosh-tekuri's `validateDateTime` (`format.go`): RFC 3339.
+/// The days of month `m` (1-12) of the Gregorian year `y`; 0 for no month.
+pub(crate) fn days_in_month(y: u32, m: u32) -> u32 {
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
 fn date_time(s: &str) -> Result<(), String> {
     if s.len() < 20 {
         return Err("less than 20 characters long".into());
@@ -633,23 +645,7 @@ fn date_time(s: &str) -> Result<(), String> {
     let date_ok = (|| {
         let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
         (bytes[4] == b'-' && bytes[7] == b'-').then_some(())?;
-        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-        let days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        (1..=12).contains(&m).then_some(())?;
-        (1..=days[m as usize - 1]).contains(&d).then_some(())
+        (1..=days_in_month(y, m)).contains(&d).then_some(())
     })();
     if date_ok.is_none() {
         return Err(format!(
