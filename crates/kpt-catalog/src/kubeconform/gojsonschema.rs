@@ -692,16 +692,9 @@ fn go_date_time(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::jsonschema::tests::Local;
     use super::*;
     use serde_json::json;
-
-    struct Local(Value);
-
-    impl Resolve for Local {
-        fn resolve<'a>(&'a self, _: usize, reference: &str) -> Option<(usize, &'a Value)> {
-            Some((0, self.0.pointer(reference.strip_prefix('#')?)?))
-        }
-    }
 
     fn lines(schema: Value, value: Value) -> Vec<String> {
         let local = Local(schema.clone());

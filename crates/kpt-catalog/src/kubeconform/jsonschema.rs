@@ -696,11 +696,12 @@ fn date_time(s: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use serde_json::json;
 
-    struct Local(Value);
+    /// A schema whose `$ref`s point inside itself (both validators' tests).
+    pub(in crate::kubeconform) struct Local(pub(in crate::kubeconform) Value);
 
     impl Resolve for Local {
         fn resolve<'a>(&'a self, _: usize, reference: &str) -> Option<(usize, &'a Value)> {
