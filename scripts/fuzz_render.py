@@ -456,10 +456,10 @@ def _held_comment_spots(lines, c):
     the held line comment `c`: a line of its own (after a `- `, the next line then
     joins the dash) or the end of another line."""
     for i, line in enumerate(lines):
-        s = line.strip()
-        if s == c:
+        s, c0 = line.strip(), c.strip()
+        if s == c0:
             yield lines[:i] + lines[i + 1:]
-        elif s == "- " + c and i + 1 < len(lines):
+        elif s == "- " + c0 and i + 1 < len(lines):
             dash = line[:len(line) - len(line.lstrip())] + "- "
             yield lines[:i] + [dash + lines[i + 1].lstrip()] + lines[i + 2:]
         else:
@@ -489,15 +489,36 @@ def _held_line_comments(k, m, user):
             stripped.append(t[0])
         else:
             stripped.append(line)
-    if not held:
+    # kpt also writes one more than once: the mapping node keeps its line comment
+    # from step to step, and each step's emitter puts it in another slot (seed 1
+    # case 197: `mode: 493 # c` and, on the next kpt run, `subscriptions: # c`)
+    mlines = Counter(l.rstrip() for l in ml)
+
+    def count(lines, c):
+        return sum(1 for l in lines if (_trailing_comment(l) or (None, None))[1] == c
+                   or l.strip() in (c.strip(), "- " + c.strip()))
+
+    extra = []
+    for line in kl:
+        t = _trailing_comment(line)
+        if (t and t[1] in flow_comments and mlines[line.rstrip()] == 0 and mlines[t[0]] > 0
+                and count(kl, t[1]) > count(ml, t[1]) and count(ml, t[1]) > 0):
+            extra.append(t[0])
+        else:
+            extra.append(line)
+    if not held and extra == kl:
         return None
+    kl = extra
     variants = [kl]
     for c in held:
-        nxt = []
-        for v in variants:
-            nxt.append(v)
-            nxt.extend(_held_comment_spots(v, c))
-        variants = nxt[:256]
+        # where kpt's emitter wrote it, and the copies `CopyComments` then made of it
+        # in the next object (`- # c` twice in `-o stdout`)
+        for _ in range(3):
+            nxt = []
+            for v in variants:
+                nxt.append(v)
+                nxt.extend(_held_comment_spots(v, c))
+            variants = nxt[:256]
     return ["\n".join(v) for v in variants], "\n".join(stripped), flow_comments
 
 
@@ -507,9 +528,11 @@ def _lummo_keeps_a_held_line_comment(d, model):
     until the next line comment slot, so kpt writes it after the next item's `- `
     or on the next key's line (lummo too: the same object), into the next object
     (the next document's head, after the next ResourceList item's dash), or drops
-    it at the end of the text; lummo keeps it on the mapping's first entry
-    (`- a: 1 # c`). Lummo's text without those comments is kpt's without them
-    where kpt wrote them (or kpt's as it is), up to the other KNOWN differences."""
+    it at the end of the text, and the node keeps it, so a later step's emitter
+    writes it once more in another slot (seed 1 case 197); lummo keeps it once, in
+    its own object: on the mapping's first entry (`- a: 1 # c`) where it would
+    leave it. Lummo's text without those comments is kpt's without them where kpt
+    wrote them (or kpt's as it is), up to the other KNOWN differences."""
     k, m = d.get("kpt_text"), d.get("lummo_text")
     if k is None or m is None or k == m:
         return False
@@ -565,8 +588,9 @@ KNOWN = [
     ("lummo-keeps-held-line-comment", _lummo_keeps_a_held_line_comment,
      "go-yaml's emitter holds a block mapping's line comment (a flow mapping's "
      "`- {a: 1}  # c` a function printed in block style) for the next line comment "
-     "slot: kpt writes it into the next object or drops it at the end of the text; "
-     "lummo keeps it on the mapping's first entry (`- a: 1 # c`)"),
+     "slot: kpt writes it into the next object or drops it at the end of the text, "
+     "and writes it once more in a later step (the node keeps it); lummo keeps it "
+     "once, on its own object (on the mapping's first entry, `- a: 1 # c`)"),
 ]
 
 TIMEOUT = 60
