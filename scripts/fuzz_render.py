@@ -312,7 +312,248 @@ def _stdin_head_comment_after_dash(d, model):
     """A step's stdin that differs only where a document head comment stands (before
     the item's `- ` under kpt, after it under lummo) and in the deliberate
     differences of KNOWN (see `stdin_key`)."""
-    return d["kind"] == "stdin-known"
+    return d.get("kind") == "stdin-known"
+
+
+def _same_but_grown(k, m, found):
+    """Whether kpt's value `k` is lummo's `m` where every differing string is
+    lummo's with line breaks added at its end (`found` counts those)."""
+    if isinstance(k, dict) and isinstance(m, dict):
+        return list(k) == list(m) and all(_same_but_grown(k[x], m[x], found) for x in k)
+    if isinstance(k, list) and isinstance(m, list):
+        return len(k) == len(m) and all(_same_but_grown(a, b, found) for a, b in zip(k, m))
+    if k == m:
+        return True
+    if (isinstance(k, str) and isinstance(m, str) and m.endswith("\n") and k.startswith(m)
+            and k[len(m):].strip("\n") == ""):
+        found.append(m)
+        return True
+    return False
+
+
+def _kpt_grows_a_keep_scalar(d, model):
+    """A keep block scalar (`|+`) whose trailing empty lines a comment follows at a
+    lesser indentation: go-yaml reads the empty lines into the value, then writes a
+    blank line before the comment (a foot comment is set apart from what it
+    follows), so under kpt the value gains a line break at every render (fuzz seed
+    91 case 114); lummo writes the file's text back as it was. The texts differ
+    only in blank lines, kpt's values are lummo's with line breaks added at the
+    end of some strings, up to kpt's duplicated foot comments."""
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    if k is None or m is None or k == m or "|+" not in m:
+        return False
+
+    def nonblank(t):
+        return [l for l in t.split("\n") if l.strip()]
+
+    try:
+        mv = list(yaml.safe_load_all(m))
+    except yaml.YAMLError:
+        return False
+    for v in _twin_variants(k):
+        if nonblank(v) != nonblank(m):
+            continue
+        try:
+            kv = list(yaml.safe_load_all(v))
+        except yaml.YAMLError:
+            continue
+        found = []
+        if _same_but_grown(kv, mv, found) and found:
+            return True
+    return False
+
+
+def _doc_heads(lines):
+    """Per document of a file's lines (split at `---` lines): the index of its first
+    line and of its first content line (neither blank, nor comment, nor `---`)."""
+    docs, start, first = [], 0, None
+    for i, line in enumerate(lines + ["---"]):
+        if line.startswith("---"):
+            docs.append((start, len(lines) if first is None else first))
+            start, first = i + 1, None
+        elif first is None and line.strip() and not line.lstrip().startswith("#"):
+            first = i
+    return docs
+
+
+def _without_lines(lines, drop):
+    """The lines without those at the indexes `drop`, each with the blank lines
+    right below it."""
+    out, skip = [], False
+    for i, line in enumerate(lines):
+        if i in drop:
+            skip = True
+            continue
+        if skip and not line.strip():
+            continue
+        skip = False
+        out.append(line)
+    return out
+
+
+def _kpt_moves_a_head_comment_into_the_object(d, model):
+    """A document's head comment (comment lines above its first key, the upper ones
+    above a blank line) that lummo keeps where the user wrote it and kpt writes
+    further down in the same document (from a pipeline's second step on kpt prints
+    it before the item's `- `, where go-yaml reads it back as another node's
+    comment: fuzz seed 91 case 39, `# license keep` below `apiVersion`). Without
+    those lines (and the blank lines below them) the texts are equal, up to kpt's
+    duplicated foot comments."""
+    k, m, source = d.get("kpt_text"), d.get("lummo_text"), d.get("source")
+    if k is None or m is None or source is None or k == m:
+        return False
+    src = source.split("\n")
+    user_heads = Counter(src[j].strip() for a, b in _doc_heads(src) for j in range(a, b)
+                         if src[j].strip().startswith("#"))
+    ml = m.split("\n")
+    for kv in _twin_variants(k):
+        kl = kv.split("\n")
+        kd, md = _doc_heads(kl), _doc_heads(ml)
+        if len(kd) != len(md):
+            continue
+        kdrop, mdrop, ok = set(), set(), True
+        for (ka, kb), (ma, mb), kend in zip(kd, md, [a - 1 for a, _ in kd[1:]] + [len(kl)]):
+            khead = Counter(kl[j].strip() for j in range(ka, kb) if kl[j].strip().startswith("#"))
+            for j in range(ma, mb):
+                c = ml[j].strip()
+                if not c.startswith("#"):
+                    continue
+                if khead[c] > 0:
+                    khead[c] -= 1
+                    continue
+                # moved: kpt has it below the document's first key, the user above it
+                at = next((i for i in range(kb, kend) if kl[i].strip() == c and i not in kdrop), None)
+                if at is None or user_heads[c] == 0:
+                    ok = False
+                    break
+                kdrop.add(at)
+                mdrop.add(j)
+            if not ok:
+                break
+        if ok and mdrop and _without_lines(kl, kdrop) == _without_lines(ml, mdrop):
+            return True
+    return False
+
+
+def _trailing_comment(line):
+    """A content line's ` # comment` part and the line without it, or None."""
+    if line.lstrip().lstrip("- ").startswith("#"):
+        return None
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"" and (i == 0 or line[i - 1] in " \t:[{,-"):
+            quote = ch
+        elif ch == "#" and i and line[i - 1] in " \t":
+            return line[:i].rstrip(), line[i:]
+    return None
+
+
+def _held_comment_spots(lines, c):
+    """Every text kpt's lines make without one place where go-yaml's emitter wrote
+    the held line comment `c`: a line of its own (after a `- `, the next line then
+    joins the dash) or the end of another line."""
+    for i, line in enumerate(lines):
+        s, c0 = line.strip(), c.strip()
+        if s == c0:
+            yield lines[:i] + lines[i + 1:]
+        elif s == "- " + c0 and i + 1 < len(lines):
+            dash = line[:len(line) - len(line.lstrip())] + "- "
+            yield lines[:i] + [dash + lines[i + 1].lstrip()] + lines[i + 2:]
+        else:
+            t = _trailing_comment(line)
+            if t and t[1] == c:
+                yield lines[:i] + [t[0]] + lines[i + 1:]
+
+
+def _held_line_comments(k, m, user):
+    """kpt's and lummo's texts without the line comments of flow mappings
+    (`- {a: 1}  # c` in `user`'s lines) that lummo keeps at the end of the block
+    mapping's first line and kpt does not: lummo's text without them, and every
+    text kpt's makes without them where its emitter wrote them (or as it is).
+    None when lummo keeps none."""
+    flow_comments = set()
+    for line in user or ():
+        t = _trailing_comment(line)
+        if t and t[0].rstrip().endswith("}"):
+            flow_comments.add(t[1])
+    kl, ml = k.split("\n"), m.split("\n")
+    klines = Counter(l.rstrip() for l in kl)
+    held, stripped = [], []
+    for line in ml:
+        t = _trailing_comment(line)
+        if t and t[1] in flow_comments and klines[line.rstrip()] == 0 and klines[t[0]] > 0:
+            held.append(t[1])
+            stripped.append(t[0])
+        else:
+            stripped.append(line)
+    # kpt also writes one more than once: the mapping node keeps its line comment
+    # from step to step, and each step's emitter puts it in another slot (seed 1
+    # case 197: `mode: 493 # c` and, on the next kpt run, `subscriptions: # c`)
+    mlines = Counter(l.rstrip() for l in ml)
+
+    def count(lines, c):
+        return sum(1 for l in lines if (_trailing_comment(l) or (None, None))[1] == c
+                   or l.strip() in (c.strip(), "- " + c.strip()))
+
+    extra = []
+    for line in kl:
+        t = _trailing_comment(line)
+        if (t and t[1] in flow_comments and mlines[line.rstrip()] == 0 and mlines[t[0]] > 0
+                and count(kl, t[1]) > count(ml, t[1]) and count(ml, t[1]) > 0):
+            extra.append(t[0])
+        else:
+            extra.append(line)
+    if not held and extra == kl:
+        return None
+    kl = extra
+    variants = [kl]
+    for c in held:
+        # where kpt's emitter wrote it, and the copies `CopyComments` then made of it
+        # in the next object (`- # c` twice in `-o stdout`)
+        for _ in range(3):
+            nxt = []
+            for v in variants:
+                nxt.append(v)
+                nxt.extend(_held_comment_spots(v, c))
+            variants = nxt[:256]
+    return ["\n".join(v) for v in variants], "\n".join(stripped), flow_comments
+
+
+def _lummo_keeps_a_held_line_comment(d, model):
+    """A flow mapping's line comment (`- {a: 1}  # c`) once a function printed the
+    mapping in block style: go-yaml's emitter holds a block mapping's line comment
+    until the next line comment slot, so kpt writes it after the next item's `- `
+    or on the next key's line (lummo too: the same object), into the next object
+    (the next document's head, after the next ResourceList item's dash), or drops
+    it at the end of the text, and the node keeps it, so a later step's emitter
+    writes it once more in another slot (seed 1 case 197); lummo keeps it once, in
+    its own object: on the mapping's first entry (`- a: 1 # c`) where it would
+    leave it. Lummo's text without those comments is kpt's without them where kpt
+    wrote them (or kpt's as it is), up to the other KNOWN differences."""
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    if k is None or m is None or k == m:
+        return False
+    found = _held_line_comments(k, m, d.get("user"))
+    if found is None:
+        return False
+    variants, m2, flow_comments = found
+    # lummo's tree holds such a comment at the end of a line of its own
+    tree = Counter(d.get("lummo_tree") or {})
+    for line, n in list(tree.items()):
+        t = _trailing_comment(line)
+        if t and t[1] in flow_comments and not t[0].endswith("}"):
+            tree[t[1]] += n
+    others = [p for n, p, _ in KNOWN if p is not _lummo_keeps_a_held_line_comment]
+    for k2 in variants:
+        if k2 == m2:
+            return True
+        d2 = dict(d, kpt_text=k2, lummo_text=m2, lummo_tree=tree)
+        if any(p(d2, model) for p in others):
+            return True
+    return False
 
 
 KNOWN = [
@@ -335,6 +576,21 @@ KNOWN = [
      "more-indented line (yaml_emitter_write_folded_scalar scans from the value's "
      "start, not from the break), so under kpt the value gains a newline each time "
      "it passes a function; lummo keeps the value the user wrote"),
+    ("kpt-grows-keep-scalar", _kpt_grows_a_keep_scalar,
+     "a keep block scalar (`|+`) ending in empty lines above a less indented "
+     "comment: go-yaml reads the empty lines into the value and writes a blank line "
+     "before the comment, so under kpt the value gains a line break at every "
+     "render; lummo keeps the text, and the value, the user wrote"),
+    ("kpt-moves-head-comment-into-object", _kpt_moves_a_head_comment_into_the_object,
+     "from a pipeline's second step on, kpt prints a document's head comment before "
+     "the item's `- `, where go-yaml reads it back as another node's comment, and "
+     "writes it below the object's first key; lummo keeps it where the user wrote it"),
+    ("lummo-keeps-held-line-comment", _lummo_keeps_a_held_line_comment,
+     "go-yaml's emitter holds a block mapping's line comment (a flow mapping's "
+     "`- {a: 1}  # c` a function printed in block style) for the next line comment "
+     "slot: kpt writes it into the next object or drops it at the end of the text, "
+     "and writes it once more in a later step (the node keeps it); lummo keeps it "
+     "once, on its own object (on the mapping's first entry, `- a: 1 # c`)"),
 ]
 
 TIMEOUT = 60
@@ -1299,11 +1555,20 @@ MIGRATION_ID = "internal.config.kubernetes.io/annotations-migration-resource-id"
 # texts; `stdin_key` names the ones a difference needs. The first and the last
 # two are deliberate (KNOWN); any other is a finding.
 STDIN_NORMAL = ["head-comment-after-dash", "migration-id", "line-comment-spacing", "blank-line",
-                "closing-quote-indent", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar"]
-STDIN_KNOWN = {"head-comment-after-dash", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar"}
+                "closing-quote-indent", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar",
+                "lummo-keeps-held-line-comment"]
+STDIN_KNOWN = {"head-comment-after-dash", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar",
+               "lummo-keeps-held-line-comment"}
 
 
-def _stdin_equal(k, m, use):
+def _stdin_equal(k, m, use, user=None):
+    if "lummo-keeps-held-line-comment" in use:
+        found = _held_line_comments(k, m, user)
+        if found is not None:
+            rest = use - {"lummo-keeps-held-line-comment"}
+            if _stdin_equal(k, m, rest) or any(_stdin_equal(v, found[1], rest) for v in found[0]):
+                return True
+        use = use - {"lummo-keeps-held-line-comment"}
     if "head-comment-after-dash" in use:
         k, m = _heads_after_dash(k), _heads_after_dash(m)
     if "migration-id" in use:
@@ -1362,7 +1627,7 @@ def _unfold_go_yaml(text):
     return "\n".join(out)
 
 
-def stdin_key(k, m):
+def stdin_key(k, m, user=None):
     """What sets two records of a step's stdin apart: the normalizations of
     STDIN_NORMAL that the texts need to be equal (each one left out in turn), joined
     with `+`, or `other` when all of them together do not make the texts equal:
@@ -1370,15 +1635,16 @@ def stdin_key(k, m):
     annotation), `line-comment-spacing` (spaces before a line comment's `#`),
     `blank-line` (blank lines after a comment line, e.g. a license header's),
     `closing-quote-indent` (the indentation of the line closing a multi-line quoted
-    scalar: go-yaml writes it at column 0)."""
+    scalar: go-yaml writes it at column 0), `lummo-keeps-held-line-comment` (KNOWN;
+    `user`: the user's input lines, which must hold the flow mapping's comment)."""
     every = set(STDIN_NORMAL)
-    if not _stdin_equal(k, m, every):
+    if not _stdin_equal(k, m, every, user):
         return "other"
-    needed = [n for n in STDIN_NORMAL if not _stdin_equal(k, m, every - {n})]
+    needed = [n for n in STDIN_NORMAL if not _stdin_equal(k, m, every - {n}, user)]
     return "+".join(needed) or "head-comment-after-dash"
 
 
-def diff_stdin(mode, ks, ms, diffs):
+def diff_stdin(mode, ks, ms, diffs, user=None):
     """What each exec step read on stdin, kpt's against lummo's, byte for byte."""
     for name in sorted(set(ks) | set(ms), key=lambda n: int(re.sub(r"\D", "", n) or 0)):
         k, m = ks.get(name), ms.get(name)
@@ -1386,7 +1652,7 @@ def diff_stdin(mode, ks, ms, diffs):
             continue
         step = name.split(".")[0][1:]
         key = "not-run" if k is None or m is None else stdin_key(k.decode("utf-8", "replace"),
-                                                                 m.decode("utf-8", "replace"))
+                                                                 m.decode("utf-8", "replace"), user)
         # the kind names what is not deliberate (the key says all)
         kind = "+".join(p for p in key.split("+") if p not in STDIN_KNOWN) or "known"
         diffs.append(dict(mode=mode, kind="stdin-" + kind, cat="other", path="step %s" % step, key=kind,
@@ -1411,7 +1677,7 @@ def compare(model, kpt_cmd, lummo, base, python):
         k = run_tool(kpt_cmd, base, model, tools, python, mode, os.path.dirname(lummo))
         m = run_tool([lummo], base, model, tools, python, mode)
         if model.get("record_stdin") and (k["rc"] == 0) == (m["rc"] == 0):
-            diff_stdin(mode, k["stdin"], m["stdin"], diffs)
+            diff_stdin(mode, k["stdin"], m["stdin"], diffs, user)
         kok, mok = k["rc"] == 0, m["rc"] == 0
         stderr = m["stderr"].decode("utf-8", "replace")[-600:]
         if kok and not mok:
@@ -1442,7 +1708,7 @@ def compare(model, kpt_cmd, lummo, base, python):
                               cat="lost" if lost else "other",
                               kpt_text=k["stdout"].decode("utf-8", "replace"),
                               lummo_text=m["stdout"].decode("utf-8", "replace"),
-                              path="<stdout>", detail=("lost lines: %r\n" % lost[:5] if lost else "")
+                              user=user, path="<stdout>", detail=("lost lines: %r\n" % lost[:5] if lost else "")
                               + text_diff(k["stdout"], m["stdout"], "stdout")))
         if mode == "inplace" and model.get("results_dir") and k["results"] != m["results"]:
             diffs.append(dict(mode=mode, kind="results", cat="other", path="results.yaml",

@@ -135,6 +135,17 @@ pub(crate) struct Emitter {
     foot_comment: Vec<u8>,
     tail_comment: Vec<u8>,
     key_line_comment: Vec<u8>,
+    /// The collection end event whose line comment `line_comment` holds, while
+    /// it waits to be written (go-yaml writes a block collection's line comment
+    /// at the next `process_line_comment`, wherever that is).
+    held: Option<usize>,
+    /// The same for `key_line_comment`.
+    key_held: Option<usize>,
+    /// Collection end events whose line comment go-yaml would not write in their
+    /// own document: overwritten by another line comment, or still waiting at
+    /// the document's end (kpt's one encoder then writes it into the next
+    /// object, or drops it at the end of the stream).
+    pub dropped: Vec<usize>,
 }
 
 fn width(b: u8) -> usize {
@@ -224,6 +235,9 @@ impl Emitter {
             foot_comment: Vec::new(),
             tail_comment: Vec::new(),
             key_line_comment: Vec::new(),
+            held: None,
+            key_held: None,
+            dropped: Vec::new(),
         }
     }
 
@@ -381,6 +395,12 @@ impl Emitter {
     }
 
     fn emit_document_end(&mut self, ev: &Event) {
+        if !self.line_comment.is_empty() {
+            self.dropped.extend(self.held);
+        }
+        if !self.key_line_comment.is_empty() {
+            self.dropped.extend(self.key_held);
+        }
         self.foot_indent = 0;
         self.process_foot_comment();
         self.foot_indent = -1;
@@ -538,7 +558,11 @@ impl Emitter {
         }
         self.write_indent();
         if !self.line_comment.is_empty() {
+            if !self.key_line_comment.is_empty() {
+                self.dropped.extend(self.key_held);
+            }
             self.key_line_comment = std::mem::take(&mut self.line_comment);
+            self.key_held = self.held.take();
         }
         if self.check_simple_key() {
             self.states.push(State::BlockMappingSimpleValue);
@@ -561,13 +585,16 @@ impl Emitter {
             if ev.typ == EventType::Scalar {
                 if self.line_comment.is_empty() {
                     self.line_comment = std::mem::take(&mut self.key_line_comment);
+                    self.held = self.key_held.take();
                 }
             } else if !ev.flow
                 && (ev.typ == EventType::MappingStart || ev.typ == EventType::SequenceStart)
             {
                 std::mem::swap(&mut self.line_comment, &mut self.key_line_comment);
+                std::mem::swap(&mut self.held, &mut self.key_held);
                 self.process_line_comment(false);
                 std::mem::swap(&mut self.line_comment, &mut self.key_line_comment);
+                std::mem::swap(&mut self.held, &mut self.key_held);
             }
         }
         self.states.push(State::BlockMappingKey);
@@ -815,6 +842,7 @@ impl Emitter {
             self.put(b' ');
         }
         let c = std::mem::take(&mut self.line_comment);
+        self.held = None;
         self.write_comment(&c);
     }
 
@@ -979,7 +1007,12 @@ impl Emitter {
             self.head_comment = ev.head_comment.clone();
         }
         if !ev.line_comment.is_empty() {
+            if !self.line_comment.is_empty() {
+                self.dropped.extend(self.held);
+            }
             self.line_comment = ev.line_comment.clone();
+            self.held = matches!(ev.typ, EventType::MappingEnd | EventType::SequenceEnd)
+                .then_some(self.events_head);
         }
         if !ev.foot_comment.is_empty() {
             self.foot_comment = ev.foot_comment.clone();

@@ -227,9 +227,79 @@ pub(crate) fn emit_documents(docs: &[Document], indents: &[SeqIndent]) -> String
     }
     events.push(Event::new(EventType::StreamEnd));
     let compact: Vec<bool> = indents.iter().map(|i| *i == SeqIndent::Compact).collect();
+    // A block collection's line comment (a flow mapping's `- {a: 1}  # c` that a
+    // function printed back in block style, lent back by `CopyComments`) waits in
+    // go-yaml's emitter for the next line comment slot; one that none takes in
+    // its own document goes to the first key or item instead (ARCHITECTURE.md).
+    let held = events.iter().any(|e| {
+        matches!(e.typ, EventType::MappingEnd | EventType::SequenceEnd)
+            && !e.flow
+            && !e.line_comment.is_empty()
+    });
+    let copy = held.then(|| events.clone());
     let mut emitter = Emitter::new(events);
     emitter.run(&compact);
+    if let (Some(mut events), false) = (copy, emitter.dropped.is_empty()) {
+        for end in std::mem::take(&mut emitter.dropped) {
+            keep_line_comment(&mut events, end);
+        }
+        emitter = Emitter::new(events);
+        emitter.run(&compact);
+    }
     String::from_utf8(emitter.out).unwrap_or_default()
+}
+
+/// The line comment of the collection that ends at `events[end]` moved onto its
+/// first entry, where the emitter writes it at once: the first value's line
+/// comment when that is a scalar without one (`- a: 1 # c`), the first key's
+/// when a block collection follows it (`- a: # c`), else a head comment of the
+/// first key or item.
+fn keep_line_comment(events: &mut [Event], end: usize) {
+    let mut depth = 0usize;
+    let mut start = None;
+    for i in (0..end).rev() {
+        match events[i].typ {
+            EventType::MappingEnd | EventType::SequenceEnd => depth += 1,
+            EventType::MappingStart | EventType::SequenceStart if depth == 0 => {
+                start = Some(i);
+                break;
+            }
+            EventType::MappingStart | EventType::SequenceStart => depth -= 1,
+            _ => {}
+        }
+    }
+    let Some(first) = start.map(|s| s + 1).filter(|&f| f < end) else {
+        return;
+    };
+    let comment = std::mem::take(&mut events[end].line_comment);
+    let scalar_without_line = |e: &Event| e.typ == EventType::Scalar && e.line_comment.is_empty();
+    if events[end].typ == EventType::MappingEnd && scalar_without_line(&events[first]) {
+        let value = &events[first + 1];
+        if scalar_without_line(value) {
+            events[first + 1].line_comment = comment;
+            return;
+        }
+        if matches!(
+            value.typ,
+            EventType::MappingStart | EventType::SequenceStart
+        ) && !value.flow
+        {
+            events[first].line_comment = comment;
+            return;
+        }
+    } else if events[end].typ == EventType::SequenceEnd && scalar_without_line(&events[first]) {
+        events[first].line_comment = comment;
+        return;
+    }
+    let head = &mut events[first].head_comment;
+    if head.is_empty() {
+        *head = comment;
+    } else {
+        let mut joined = comment;
+        joined.push(b'\n');
+        joined.append(head);
+        *head = joined;
+    }
 }
 
 /// encode.go `(*encoder).node`: a node to events; a key's foot comment travels as

@@ -278,6 +278,51 @@ mod tests {
         assert_eq!(restored.matches("# alpha").count(), 1, "{restored:?}");
     }
 
+    /// A flow mapping's line comment (`- {a: 1}  # c`) lent back to the block
+    /// mapping a function printed: go-yaml's emitter holds it for the next line
+    /// comment slot, which is the next item's `- ` when one follows (kpt does so
+    /// too), else the next object's or none: then it stays on the mapping's
+    /// first entry (ARCHITECTURE.md; fuzz seed 71 case 39).
+    #[test]
+    fn a_block_mapping_keeps_the_line_comment_of_its_flow_form() {
+        let cases = [
+            // the last item: kpt drops it (or writes it into the next object)
+            (
+                "ports:\n- {name: a, port: 1}  # c1\n",
+                "ports:\n- name: a\n  port: 1\n",
+                "ports:\n- name: a # c1\n  port: 1\n",
+            ),
+            // an item follows: written after its dash, as kpt writes it
+            (
+                "ports:\n- {name: a}  # c1\n- {name: b}\n",
+                "ports:\n- name: a\n- name: b\n",
+                "ports:\n- name: a\n- # c1\n  name: b\n",
+            ),
+            // a key follows in the object: on its line, as kpt writes it
+            (
+                "spec:\n  ports:\n  - {name: a}  # c3\n  other: x\n",
+                "spec:\n  ports:\n  - name: a\n  other: x\n",
+                "spec:\n  ports:\n  - name: a\n  other: x # c3\n",
+            ),
+            // the first key holds a block collection: after the key
+            (
+                "ports:\n- {ids: [1]}  # c1\n",
+                "ports:\n- ids:\n  - 1\n",
+                "ports:\n- ids: # c1\n  - 1\n",
+            ),
+            // the first value has a line comment already: the first key's head
+            (
+                "ports:\n- {name: a}  # c1\n",
+                "ports:\n- name: a # own\n",
+                "ports:\n- # c1\n  name: a # own\n",
+            ),
+        ];
+        for (input, output, expected) in cases {
+            let restored = restore_comments_and_order(input, output, &[]).unwrap();
+            assert_eq!(restored, expected, "{input:?}");
+        }
+    }
+
     #[test]
     /// As the real kpt writes it (a foot comment before a new key keeps a blank line).
     fn comments_and_order_come_back() {
