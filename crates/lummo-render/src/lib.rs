@@ -17,8 +17,8 @@
 //!   rebased onto the root at the end, so what a subpackage's spec generates lands
 //!   in that subpackage, as with kpt.
 //! - A step's `configPath` is read from the resources as they are when the step
-//!   runs (earlier steps may have changed it), and must be one document of the
-//!   package itself.
+//!   runs (earlier steps may have changed it; one that removed it leaves the file
+//!   as read), and must be one document of the package itself.
 //! - Files whose documents are unchanged are left byte for byte; changed files are
 //!   written whole in kyaml's block style, each replaced atomically; files whose
 //!   resources all went away are deleted, and nothing else is. Nothing is written

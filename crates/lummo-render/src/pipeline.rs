@@ -588,7 +588,7 @@ pub(crate) fn run_step(
             rendered.finding(at.relative, function.name, warning);
         }
     }
-    let config = step_config(&at.package_path, step, &items)?;
+    let config = step_config(rendered, at, step, &items)?;
     let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
     let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
     let input = step_input(&mut items, &chosen, selective, stage);
@@ -623,12 +623,12 @@ pub(crate) fn run_step(
                 // A catalog function that prints every object afresh (Starlark)
                 // runs over the ResourceList's text, as kpt runs its container.
                 Runner::Catalog(function) if function.filter.is_some() => {
-                    runtime::run_filter(function, &label, stage, &mut list)?
+                    runtime::run_filter(function, &label, stage, &mut list, &lender(rendered, at))?
                 }
                 _ => {
                     rendered.say(&format!("[RUNNING] \"{label}\"\n"));
                     let command = external_command(&runner, &rendered.settings)?;
-                    runtime::run_external(command, &label, stage, &mut list)?
+                    runtime::run_external(command, &label, stage, &mut list, &lender(rendered, at))?
                 }
             };
             rendered.say(&outcome(
@@ -863,6 +863,20 @@ fn record_step(
             .entry(at.relative.to_string())
             .or_default()
             .insert(function.name);
+    }
+}
+
+/// The text of the document each item was read from ([`runtime::Lend`]): its
+/// file by the package it belongs to and its path there, as [`rebase`] puts it.
+fn lender<'a>(rendered: &'a Rendered, at: &'a PackageAt) -> impl Fn(&Item) -> Option<&'a str> + 'a {
+    let root = Path::new(&at.root_path);
+    move |item| {
+        let file = item.file_ref()?;
+        let folder = package_folder(root, item.annotation(PACKAGE_PATH)?)?;
+        let source = rendered
+            .sources
+            .get(&join(&folder, &kptfile::clean(&file.path)))?;
+        Some(source.pieces.as_ref()?.get(file.index as usize)?.as_str())
     }
 }
 
@@ -1182,9 +1196,15 @@ pub(crate) fn check_config_paths(kptfile: &Kptfile, local: &[Item]) -> Result<()
 }
 
 /// The step's functionConfig: the `configPath` document as the earlier steps left
-/// it (kpt reads it when the step runs), or `configMap` as a ConfigMap.
+/// it, else (an earlier step removed it) as read from its file; or `configMap`
+/// as a ConfigMap. kpt reads the file when it builds the pipeline's runners
+/// (`newFnConfig`), then takes the object from the step's input when it is there
+/// (`refreshFnConfig` in pkg/lib/kptops/render_executor.go; fuzz case
+/// inproc-configpath-removed-by-earlier-step: remove-local-config-resources
+/// before a Starlark step).
 pub(crate) fn step_config(
-    package_path: &str,
+    rendered: &Rendered,
+    at: &PackageAt,
     step: &Step,
     items: &[Item],
 ) -> Result<Option<Value>> {
@@ -1193,16 +1213,19 @@ pub(crate) fn step_config(
         let found = items.iter().find(|i| {
             i.file_ref()
                 .is_some_and(|f| kptfile::clean(&f.path) == wanted)
-                && i.annotation(PACKAGE_PATH) == Some(package_path)
+                && i.annotation(PACKAGE_PATH) == Some(at.package_path.as_str())
         });
-        return match found {
-            Some(config) => Ok(Some(strip_kpt_annotations(config))),
-            None => Err(kptfile::invalid(
-                &format!("{}.configPath", step.field),
-                &step.config_path,
-                "functionConfig must exist in the current package (an earlier step removed it)",
-            )),
-        };
+        if let Some(config) = found {
+            return Ok(Some(strip_kpt_annotations(config)));
+        }
+        // `check_config_paths` made sure the file holds one object of the package's own.
+        let path = join(at.relative, &wanted);
+        let read = rendered
+            .sources
+            .get(&path)
+            .and_then(|source| source.documents.first())
+            .ok_or_else(|| anyhow!("{path}: the functionConfig of {} was not read", step.field))?;
+        return Ok(Some(read.clone()));
     }
     Ok(step.config_map.as_ref().map(|data| {
         krm_sdk::json!({
@@ -1492,26 +1515,29 @@ pub(crate) fn check_staleness(rendered: &mut Rendered, items: &[Item]) {
     }
 }
 
+/// The folder of a package (kpt's absolute `package-path`) relative to the
+/// rendered root; `None` outside it.
+fn package_folder(root: &Path, package: &str) -> Option<String> {
+    let folder = Path::new(package).strip_prefix(root).ok()?;
+    Some(folder.to_string_lossy().into_owned())
+}
+
 /// kpt's `adjustRelPath`: every path becomes relative to the root package.
 pub(crate) fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
     items
         .into_iter()
         .map(|mut item| {
-            let package = item.annotation(PACKAGE_PATH).unwrap_or("").to_string();
+            let package = item.annotation(PACKAGE_PATH).unwrap_or("");
             let mut path = None;
             if let Some(file) = item.file_ref() {
-                let prefix = Path::new(&package)
-                    .strip_prefix(root)
-                    .map_err(|_| {
-                        anyhow!(
-                            "{} {} belongs to {package}, outside the package {}",
-                            item.kind(),
-                            item.name(),
-                            root.display()
-                        )
-                    })?
-                    .to_string_lossy()
-                    .to_string();
+                let prefix = package_folder(root, package).ok_or_else(|| {
+                    anyhow!(
+                        "{} {} belongs to {package}, outside the package {}",
+                        item.kind(),
+                        item.name(),
+                        root.display()
+                    )
+                })?;
                 path = Some(FileRef {
                     path: join(&prefix, &kptfile::clean(&file.path)),
                     index: file.index,

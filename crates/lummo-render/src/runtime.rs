@@ -31,8 +31,9 @@ pub fn run_external(
     label: &str,
     stage: Stage,
     list: &mut ResourceList,
+    lend: &Lend,
 ) -> Result<Exit> {
-    run_over_text(label, stage, list, |input| {
+    run_over_text(label, stage, list, lend, |input| {
         let child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -57,12 +58,13 @@ pub fn run_filter(
     label: &str,
     stage: Stage,
     list: &mut ResourceList,
+    lend: &Lend,
 ) -> Result<Exit> {
     let filter = function
         .filter
         .ok_or_else(|| anyhow!("{label}: not a whole-list function"))?;
     let isolation = ISOLATION.get().filter(|_| function.name == "starlark");
-    run_over_text(label, stage, list, |input| match isolation {
+    run_over_text(label, stage, list, lend, |input| match isolation {
         Some(isolation) => run_isolated(isolation, function, label, input),
         None => {
             let outcome = filter(&input);
@@ -205,6 +207,7 @@ fn run_over_text(
     label: &str,
     stage: Stage,
     list: &mut ResourceList,
+    lend: &Lend,
     function: impl FnOnce(String) -> Result<Printed>,
 ) -> Result<Exit> {
     // kyaml's `kio.Pipeline` marks each object with a resource id to reconcile the
@@ -215,6 +218,7 @@ fn run_over_text(
     // `FunctionFilter.setIds` gives it an id (from 1, both spellings), so that
     // what comes back under it gets its comments and field order back.
     let mut originals = Vec::with_capacity(list.items.len());
+    let mut blank_after = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter_mut().enumerate() {
         let id = (i + 1).to_string();
         let get = |new: &str, legacy: &str| {
@@ -227,6 +231,10 @@ fn run_over_text(
             get(annotations::PATH, annotations::LEGACY_PATH),
             get(annotations::INDEX, annotations::LEGACY_INDEX),
         ));
+        // The text kyaml's node stands for before the ids go on it: they are
+        // new to it, single-quoted however an earlier step's text had them
+        // (fuzz seed i1 case 14).
+        let before = text_before(item, lend);
         item.update(|v| {
             if stage == Stage::Mutators {
                 v.set_annotation(MIGRATION_ID, &i.to_string());
@@ -234,8 +242,8 @@ fn run_over_text(
             v.set_annotation(ID, &id);
             v.set_annotation(annotations::ID, &id);
         });
+        blank_after.push(write_as_kyaml(item, before));
     }
-    let blank_after: Vec<usize> = list.items.iter_mut().map(write_as_kyaml).collect();
     let inputs: Vec<Input> = list
         .items
         .iter()
@@ -332,20 +340,43 @@ pub fn reconcile_annotations(
         .collect()
 }
 
+/// The text of the document an item was read from, for an item an in-process
+/// step left without text of its own (an edit its text could not follow, a
+/// JSON round trip): what the file writer would take its comments from
+/// ([`crate::output`]'s `list_item`).
+pub type Lend<'a> = dyn Fn(&Item) -> Option<&'a str> + 'a;
+
+/// The text of the object's node before a step, and which of its styles kpt
+/// keeps: its own text; else, for an item an in-process step left without text,
+/// the text of its document as read, whose comments kpt's node kept through
+/// the steps before (`CopyComments` by id), in the styles [`crate::output`]
+/// gives it (fuzz case inproc-restyled-then-exec-loses-head-comment: else a
+/// function after such a step would see, and give back, the object without
+/// its comments).
+fn text_before(item: &Item, lend: &Lend) -> Option<(String, kyaml_format::Restyle)> {
+    match crate::output::document_text(item) {
+        Some(text) => Some((text, kyaml_format::Restyle::Keep)),
+        None => Some((
+            lend(item)?.to_string(),
+            crate::output::restyled(item, false),
+        )),
+    }
+}
+
 /// The object's text as kpt's function runner writes it into the ResourceList:
-/// its file's text read into go-yaml's tree, kpt's annotations set in that tree
-/// as kyaml sets them (`SetAnnotation`), the tree written by go-yaml's emitter.
-/// Put in the text in place, the annotations would sit elsewhere among the
-/// comments: a foot comment closing `metadata` would go to the last of them, and
-/// with them when they go again.
+/// its file's text (`before`, see [`text_before`]) read into go-yaml's tree,
+/// kpt's annotations set in that tree as kyaml sets them (`SetAnnotation`), the
+/// tree written by go-yaml's emitter. Put in the text in place, the annotations
+/// would sit elsewhere among the comments: a foot comment closing `metadata`
+/// would go to the last of them, and with them when they go again.
 /// Returns how many blank lines the emitter wrote below the object's last line
 /// that its text (which ends at that line) leaves out: go-yaml's
 /// `yaml_emitter_write_folded_scalar` adds a line break after a folded scalar's
 /// last line (it looks for the next line from the value's start), so a `>`
 /// value ending an object is followed by a blank line in kpt's ResourceList
 /// (fuzz seed 93 case 22).
-fn write_as_kyaml(item: &mut Item) -> usize {
-    let Some(text) = crate::output::document_text(item) else {
+fn write_as_kyaml(item: &mut Item, before: Option<(String, kyaml_format::Restyle)>) -> usize {
+    let Some((text, restyled)) = before else {
         return 0;
     };
     let keys: Vec<String> = item
@@ -364,7 +395,7 @@ fn write_as_kyaml(item: &mut Item) -> usize {
         original: kyaml_format::Original::Text(&text),
         value: item.value(),
         seq_indent: kyaml_format::SeqIndent::Compact,
-        restyled: kyaml_format::Restyle::Keep,
+        restyled,
         changed: false,
         set_annotations: &keys,
     };
@@ -788,29 +819,31 @@ mod tests {
         let item = Item::from_document(text, &value, &limits).unwrap();
         let mut list = ResourceList::new(Vec::new());
         list.items.push(item);
-        let seen = std::env::temp_dir().join(format!("lummo-input-{}", std::process::id()));
-        let mut command = Command::new("sh");
-        command.arg("-c").arg(format!("tee '{}'", seen.display()));
-        run_external(command, "tee", Stage::Mutators, &mut list).unwrap();
-        let input = std::fs::read_to_string(&seen).unwrap();
-        std::fs::remove_file(&seen).unwrap();
+        let input = input_of_a_step(&mut list, &|_| None);
         assert!(!input.contains("# license"), "{input}");
         assert!(input.contains("items:\n- apiVersion: v1\n"), "{input}");
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
         assert!(back.starts_with("# license\n"), "{back}");
     }
 
-    /// What an `exec:` step reads on stdin for `list` (run through `tee`).
-    fn function_input(list: &mut ResourceList) -> String {
-        static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let seen = std::env::temp_dir().join(format!("lummo-stdin-{}-{n}", std::process::id()));
+    /// What `tee` recorded of the ResourceList a step printed for `list`.
+    fn input_of_a_step(list: &mut ResourceList, lend: &Lend) -> String {
+        let seen = std::env::temp_dir().join(format!(
+            "lummo-input-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let mut command = Command::new("sh");
         command.arg("-c").arg(format!("tee '{}'", seen.display()));
-        run_external(command, "tee", Stage::Mutators, list).unwrap();
+        run_external(command, "tee", Stage::Mutators, list, lend).unwrap();
         let input = std::fs::read_to_string(&seen).unwrap();
         std::fs::remove_file(&seen).unwrap();
         input
+    }
+
+    /// What an `exec:` step reads on stdin for `list`.
+    fn function_input(list: &mut ResourceList) -> String {
+        input_of_a_step(list, &|_| None)
     }
 
     fn list_of(text: &str) -> ResourceList {
@@ -889,6 +922,27 @@ mod tests {
             input.contains("\n    key3: >\n      # hash line one\n\n- apiVersion: v1\n"),
             "{input}"
         );
+    }
+
+    /// An item an in-process step left without text goes to the next function
+    /// with the comments of the document it was read from, as kpt's node kept
+    /// them (fuzz case inproc-restyled-then-exec-loses-head-comment), and gets
+    /// them back after.
+    #[test]
+    fn an_item_without_text_gets_the_comments_of_its_document() {
+        let read = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  # me\n  k: v\n";
+        let mut list = ResourceList::new(vec![krm_sdk::yaml::parse_documents(
+            read,
+            &Limits::default(),
+        )
+        .unwrap()
+        .pop()
+        .unwrap()]);
+        assert!(list.items[0].source_text().is_none());
+        let input = input_of_a_step(&mut list, &|_| Some(read));
+        assert!(input.contains("  data:\n    # me\n    k: v\n"), "{input}");
+        let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
+        assert!(back.contains("data:\n  # me\n  k: v\n"), "{back}");
     }
 
     #[test]
