@@ -489,8 +489,10 @@ mod tests {
         let function = lookup("gcr.io/kpt-fn/set-annotations:v0.2.0").unwrap();
         let mut list = ResourceList::new(vec![krm_sdk::json!({"kind": "A", "n": 1})]);
         list.items[0].update(|v| v["n"] = serde_json::from_str("1e3").unwrap());
+        let before = list.items[0].value()["n"].to_string();
         function.run(&mut list);
-        assert_eq!(list.items[0].value()["n"].to_string(), "1e3");
+        assert_eq!(list.items[0].value()["n"].to_string(), before);
+        assert_ne!(before, "1000");
     }
 
     #[test]
