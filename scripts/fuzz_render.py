@@ -248,20 +248,32 @@ def _kpt_copies_a_comment_from_another_file(d, model):
     kpt prints a document's head or foot comment on the `- ` line side of the next
     item, and go-yaml reads it back as that item's head comment, so `CopyComments`
     lends it to another object, often of another file (the root Kptfile, the next
-    file's first object), while the object it came from may lose it."""
+    file's first object), while the object it came from may lose it. A file at a
+    path the user had none at (a function moved its objects there, e.g.
+    ensure-name-substring's default paths) has no text of its own: there the lines
+    only lummo writes must be user comments of which lummo's whole tree holds no
+    more copies than the user wrote (fuzz seed i91 case 38: kpt drops a ConfigMap's
+    foot comment and gives it the previous object's head instead). A file may also
+    only lack, under kpt, comments of its own that kpt gave another object: lummo
+    keeps them where the user wrote them."""
     k, m, tree = d.get("kpt_text"), d.get("lummo_text"), d.get("lummo_tree")
     if k is None or m is None or tree is None:
         return False
+    user = d.get("user") or Counter()
     own = Counter(_content(l) for l in (d.get("source") or "").splitlines() if l.strip())
+    # what lummo may keep in the file that kpt does not
+    may_keep = own if d.get("source") is not None else Counter(
+        {l: n for l, n in user.items() if tree.get(l, 0) <= n})
     kc = Counter(_content(l) for l in k.splitlines() if l.strip())
     mc = Counter(_content(l) for l in m.splitlines() if l.strip())
-    user = d.get("user") or Counter()
     copied = {l: n - mc.get(l, 0) for l, n in kc.items() if n > mc.get(l, 0)}
     kept = {l: n - kc.get(l, 0) for l, n in mc.items() if n > kc.get(l, 0)}
-    if not copied or not all(l.startswith("#") and kc[l] > own.get(l, 0) and tree.get(l, 0) >= user.get(l, 0)
-                             for l in copied):
+    if not (copied or kept):
         return False
-    if not all(l.startswith("#") and mc[l] <= own.get(l, 0) for l in kept):
+    if not all(l.startswith("#") and kc[l] > own.get(l, 0) and tree.get(l, 0) >= user.get(l, 0)
+               for l in copied):
+        return False
+    if not all(l.startswith("#") and mc[l] <= may_keep.get(l, 0) for l in kept):
         return False
 
     def without(text, lines):

@@ -9,7 +9,7 @@
 //! before v0.2, set-namespace before v0.3, were kustomize transformers), to the
 //! behaviour of that release.
 
-use krm_sdk::ResourceList;
+use krm_sdk::{ResourceList, Value};
 
 pub mod apply_replacements;
 pub mod apply_setters;
@@ -102,6 +102,11 @@ impl Function {
         if let Some(Sdk::GoFn { .. }) = self.sdk {
             sort_items(list);
         }
+        if self.restyles && self.filter.is_none() {
+            for item in &mut list.items {
+                item.update(json_numbers);
+            }
+        }
     }
 
     /// What the release prints on stderr after a run over `list`, as its
@@ -111,6 +116,38 @@ impl Function {
             Some(Sdk::GoFn { logs_failure: true }) if list.failed() => GO_FN_FAILURE,
             _ => "",
         }
+    }
+}
+
+/// Every number of `value` as a kustomize release before v0.2 gives it back
+/// (kustomize api v0.7, see [`restyles`]): each object is read into a Kubernetes
+/// `unstructured.Unstructured` (YAML to JSON, then apimachinery's
+/// `util/json.Unmarshal`, which keeps a number that reads as an `int64` an
+/// integer and makes the rest `float64`) and printed again (`AsYAML`: JSON to
+/// YAML, go-yaml's `strconv.FormatFloat(f, 'g', -1, 64)` for a float). So `1e3`
+/// and `1.0` come back `1000` and `1`, `1.10` `1.1`, `1.5e-7` `1.5e-07`, an
+/// integer beyond 64 bits a float (`1.2345678901234567e+19`): the number the user
+/// wrote, in Go's spelling (fuzz seed i1 case 4; under kpt, the function's
+/// spelling stays, only comments and field order are restored).
+fn json_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            let text = n.to_string();
+            if let Ok(i) = text.parse::<i64>() {
+                *value = Value::from(i);
+            } else if let Ok(f) = text.parse::<f64>() {
+                // encoding/json writes an integral float without a fraction, which
+                // apimachinery then reads as an int64 when it fits.
+                *value = if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                    Value::from(f as i64)
+                } else {
+                    starlark::go_float(f)
+                };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(json_numbers),
+        Value::Object(map) => map.values_mut().for_each(json_numbers),
+        _ => {}
     }
 }
 
@@ -332,7 +369,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 filter: Some(generate_folders::filter),
                 // The TypeScript SDK's sorting is the filter's own.
                 sdk: None,
-            })
+            });
         }
         "upsert-resource" => ("upsert-resource", upsert_resource::process),
         "remove-local-config-resources" => (
@@ -414,6 +451,49 @@ pub fn unsupported(image: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzz seed i1 case 4: set-annotations v0.1.3 in process gave back `1e3`
+    /// where the release (and the same binary under kpt) gives `1000`.
+    #[test]
+    fn the_kustomize_releases_give_numbers_back_in_gos_spelling() {
+        let function = lookup("gcr.io/kpt-fn/set-annotations:v0.1.3").unwrap();
+        let mut list = ResourceList::parse(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  spec:\n    a: 1e3\n    b: 1.10\n    c: 0755\n    d: 1.0\n    e: -0\n    f: 1.5e-7\n    g: 12345678901234567890\n    h: 1000000\n    i: 1e21\n    j: '1e3'\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    team: shop\n",
+            &krm_sdk::yaml::Limits::default(),
+        )
+        .unwrap();
+        function.run(&mut list);
+        let spec = list.items[0].value()["spec"].clone();
+        let texts: Vec<String> = spec
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.to_string())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "1000",
+                "1.1",
+                "493",
+                "1",
+                "0",
+                "1.5e-07",
+                "1.2345678901234567e+19",
+                "1000000",
+                "1e+21",
+                "\"1e3\""
+            ]
+        );
+        // A release that edits the nodes in place keeps the user's spelling.
+        let function = lookup("gcr.io/kpt-fn/set-annotations:v0.2.0").unwrap();
+        let mut list = ResourceList::new(vec![krm_sdk::json!({"kind": "A", "n": 1})]);
+        list.items[0].update(|v| v["n"] = serde_json::from_str("1e3").unwrap());
+        let before = list.items[0].value()["n"].to_string();
+        function.run(&mut list);
+        assert_eq!(list.items[0].value()["n"].to_string(), before);
+        assert_ne!(before, "1000");
+    }
 
     #[test]
     fn only_the_kustomize_releases_restyle() {

@@ -669,7 +669,7 @@ fn from_starlark(value: Star, path: &str) -> Result<Value, String> {
 /// A float as Go's `strconv.FormatFloat(f, 'g', -1, 64)` writes it (what go-yaml
 /// prints): the shortest digits; an exponent (`1e+06`, `1e-05`) when it is below
 /// -4 or 6 and above (`%g` decides with precision 6 for the shortest form).
-fn go_float(f: f64) -> Value {
+pub(crate) fn go_float(f: f64) -> Value {
     if !f.is_finite() {
         // go-yaml: `.inf`, `-.inf`, `.nan` — YAML floats no JSON number holds.
         let text = if f.is_nan() {

@@ -209,7 +209,26 @@ impl Item {
     /// Puts line comments after the nodes named by JSON pointers (see
     /// [`crate::edit::set_line_comments`]); the value does not change. `false`, and
     /// nothing changed, when the item has no source text or a node is not found.
+    /// A comment on one of kpt's annotations that the text leaves out is dropped:
+    /// kpt clears those annotations (`ClearAnnotation` takes the pair, comments and
+    /// all) before it writes a file, so no file would hold it. create-setters gives
+    /// one to the package path whenever a setter's value is in the package's
+    /// absolute path (fuzz seed i1 case 47, under a temporary folder with a `3`).
     pub fn set_line_comments(&mut self, comments: &[(String, String)]) -> bool {
+        let kept: Vec<(String, String)>;
+        let comments = if self.text_without_kpt {
+            kept = comments
+                .iter()
+                .filter(|(pointer, _)| !on_kpt_annotation(pointer))
+                .cloned()
+                .collect();
+            if kept.is_empty() && self.source.is_some() {
+                return true;
+            }
+            &kept[..]
+        } else {
+            comments
+        };
         let Some(text) = self
             .source_text()
             .and_then(|text| crate::edit::set_line_comments(text, comments))
@@ -257,6 +276,16 @@ impl Item {
         let without = crate::object::without_kpt_annotations(&self.value);
         crate::edit::update_item_text(text, &without, &self.value).map(std::borrow::Cow::Owned)
     }
+}
+
+/// Whether a JSON pointer names one of kpt's annotations (or a node inside one).
+fn on_kpt_annotation(pointer: &str) -> bool {
+    pointer
+        .strip_prefix("/metadata/annotations/")
+        .map(|rest| rest.split('/').next().unwrap_or(rest))
+        .is_some_and(|key| {
+            crate::object::is_kpt_annotation(&key.replace("~1", "/").replace("~0", "~"))
+        })
 }
 
 impl From<Value> for Item {
@@ -691,6 +720,37 @@ mod tests {
             let text = item.source_text().unwrap();
             assert!(text.contains(header) && text.contains("# c"), "{text}");
         }
+    }
+
+    /// Fuzz seed i1 case 47: create-setters put a comment on the package path kpt
+    /// annotates every object with (a setter's value was in the temporary folder's
+    /// name); the text leaves that annotation out, so the render failed.
+    #[test]
+    fn line_comments_on_kpt_annotations_the_text_leaves_out_are_dropped() {
+        let doc = "kind: A\nmetadata:\n  name: a3\n";
+        let value = yaml::parse_documents(doc, &Limits::default())
+            .unwrap()
+            .remove(0);
+        let mut item = Item::from_document(doc, &value, &Limits::default()).unwrap();
+        item.update(|v| {
+            v["metadata"]["annotations"] = serde_json::json!({
+                "internal.config.kubernetes.io/package-path": "/tmp/x3",
+                "config.kubernetes.io/path": "r3.yaml",
+            })
+        });
+        let on_path = |key: &str| (format!("/metadata/annotations/{key}"), "kpt-set: x".into());
+        assert!(item.set_line_comments(&[
+            on_path("internal.config.kubernetes.io~1package-path"),
+            on_path("config.kubernetes.io~1path"),
+            ("/metadata/name".into(), "kpt-set: a${n}".into()),
+        ]));
+        assert_eq!(
+            item.source_text(),
+            Some("kind: A\n  metadata:\n    name: a3 # kpt-set: a${n}")
+        );
+        assert!(item.set_line_comments(&[on_path("config.kubernetes.io~1path")]));
+        // A node the text holds is still required.
+        assert!(!item.set_line_comments(&[("/metadata/labels".into(), "x".into())]));
     }
 
     #[test]
