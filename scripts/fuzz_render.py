@@ -573,6 +573,31 @@ def _lummo_keeps_a_held_line_comment(d, model):
     return False
 
 
+def _kpt_reindents_a_foot_comment(d, model):
+    """A comment the user wrote at the end of a file, at column 0 below a nested
+    block mapping (the document's foot): kpt writes it at the indentation of the
+    innermost mapping's keys, even with no function in the pipeline, as the foot
+    of that mapping (go-yaml's parser gives the foot to the node it follows; its
+    emitter writes it at that node's indentation: fuzz seed 91 case 90); lummo
+    keeps the line the user wrote. The texts differ only in the indentation of
+    comment lines, each of lummo's as it stands in the file's input, up to kpt's
+    duplicated foot comments."""
+    k, m, source = d.get("kpt_text"), d.get("lummo_text"), d.get("source")
+    if k is None or m is None or source is None or k == m:
+        return False
+    src = set(source.split("\n"))
+    ml = m.split("\n")
+    for v in _twin_variants(k):
+        kl = v.split("\n")
+        if len(kl) != len(ml):
+            continue
+        changed = [(a, b) for a, b in zip(kl, ml) if a != b]
+        if changed and all(a.strip() == b.strip() and b.strip().startswith("#") and b in src
+                           for a, b in changed):
+            return True
+    return False
+
+
 _FLOW_MAPPING_COMMA = re.compile(r",(\}\s*(#.*)?)$")
 
 
@@ -620,6 +645,10 @@ KNOWN = [
      "kpt writes a foot comment twice (at the mapping's and at its last key's "
      "indentation) once the object went through a function; lummo writes it once, "
      "as the user wrote it: nothing is lost, a duplicate is not added"),
+    ("kpt-reindents-foot-comment", _kpt_reindents_a_foot_comment,
+     "a comment at column 0 ending a file below a nested block mapping: kpt writes "
+     "it at that mapping's indentation (go-yaml makes it the mapping's foot), even "
+     "with no function; lummo keeps the line the user wrote"),
     ("kpt-adds-comma-before-foot-comment", _kpt_adds_comma_before_foot_comment,
      "a flow mapping with a foot comment below it, after a function: go-yaml's "
      "emitter writes a `,` before the `}` when a comment is pending at MAPPING-END "
