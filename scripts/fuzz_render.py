@@ -615,6 +615,15 @@ def _kpt_reindents_a_foot_comment(d, model):
     return False
 
 
+def _kpt_leaves_an_empty_output_folder(d, model):
+    """Both fail while rendering to `-o DIR` (e.g. a function set a legacy
+    `config.kubernetes.io/index` that is not a number: fuzz seed 91 case 106): kpt
+    has created the folder, empty, before it finds the error; lummo fails before
+    writing anything and leaves no folder behind."""
+    return (d.get("kind") == "failed-out" and d.get("kpt_out") == {}
+            and d.get("lummo_out") is None)
+
+
 _FLOW_MAPPING_COMMA = re.compile(r",(\}\s*(#.*)?)$")
 
 
@@ -662,6 +671,9 @@ KNOWN = [
      "kpt writes a foot comment twice (at the mapping's and at its last key's "
      "indentation) once the object went through a function; lummo writes it once, "
      "as the user wrote it: nothing is lost, a duplicate is not added"),
+    ("kpt-leaves-empty-output-folder", _kpt_leaves_an_empty_output_folder,
+     "a render to `-o DIR` that fails: kpt leaves the folder it created, empty; "
+     "lummo leaves nothing behind"),
     ("kpt-reindents-foot-comment", _kpt_reindents_a_foot_comment,
      "a comment at column 0 ending a file below a nested block mapping: kpt writes "
      "it at that mapping's indentation (go-yaml makes it the mapping's foot), even "
@@ -1796,8 +1808,9 @@ def compare(model, kpt_cmd, lummo, base, python):
             diff_trees(mode, "", orig_tree, m["tree"], user, diffs)
             if (k["out"] is None) != (m["out"] is None):
                 diffs.append(dict(mode=mode, kind="failed-out", cat="other", path="out/",
-                                  detail="after failing, -o DIR exists: kpt %s, lummo %s" % (
-                                      k["out"] is not None, m["out"] is not None)))
+                                  kpt_out=k["out"], lummo_out=m["out"],
+                                  detail="after failing, -o DIR exists: kpt %s (%s), lummo %s" % (
+                                      k["out"] is not None, sorted(k["out"] or {}), m["out"] is not None)))
             continue
         diff_trees(mode, "", k["tree"], m["tree"], user, diffs, original)
         if mode == "dir":
