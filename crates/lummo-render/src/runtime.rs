@@ -218,6 +218,7 @@ fn run_over_text(
     // `FunctionFilter.setIds` gives it an id (from 1, both spellings), so that
     // what comes back under it gets its comments and field order back.
     let mut originals = Vec::with_capacity(list.items.len());
+    let mut blank_after = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter_mut().enumerate() {
         let id = (i + 1).to_string();
         let get = |new: &str, legacy: &str| {
@@ -241,9 +242,9 @@ fn run_over_text(
             v.set_annotation(ID, &id);
             v.set_annotation(annotations::ID, &id);
         });
-        write_as_kyaml(item, before);
+        blank_after.push(write_as_kyaml(item, before));
     }
-    let inputs: Vec<(Option<String>, bool)> = list
+    let inputs: Vec<Input> = list
         .items
         .iter()
         .map(|item| {
@@ -253,10 +254,27 @@ fn run_over_text(
                 .complete_text()
                 .or_else(|| item.source_text().map(std::borrow::Cow::Borrowed))
                 .map(|t| crate::output::unindent_item(&t));
-            (text, item.explicit_start())
+            let head = text
+                .as_deref()
+                .and_then(|t| object_head(item, t))
+                .map(|(head, _)| head);
+            Input {
+                text,
+                explicit_start: item.explicit_start(),
+                head,
+            }
         })
         .collect();
-    let input = list.write_yaml_with(as_function_input);
+    // `write_yaml_with` asks for each item's text once, in order.
+    let next = std::cell::Cell::new(0);
+    let input = list.write_yaml_with(|item| {
+        let i = next.replace(next.get() + 1);
+        let mut text = as_function_input(item)?;
+        for _ in 0..blank_after.get(i).copied().unwrap_or(0) {
+            text.push('\n');
+        }
+        Some(text)
+    });
     let printed = function(input)?;
     let stderr = printed.stderr;
     let success = printed.code == Some(0);
@@ -361,9 +379,15 @@ fn text_before(item: &Item, lend: &Lend) -> Option<Before> {
 /// place, the annotations would sit elsewhere among the comments: a foot
 /// comment closing `metadata` would go to the last of them, and with them when
 /// they go again.
-fn write_as_kyaml(item: &mut Item, before: Option<Before>) {
+/// Returns how many blank lines the emitter wrote below the object's last line
+/// that its text (which ends at that line) leaves out: go-yaml's
+/// `yaml_emitter_write_folded_scalar` adds a line break after a folded scalar's
+/// last line (it looks for the next line from the value's start), so a `>`
+/// value ending an object is followed by a blank line in kpt's ResourceList
+/// (fuzz seed 93 case 22).
+fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
     let Some(before) = before else {
-        return;
+        return 0;
     };
     let keys: Vec<String> = match before {
         // The function printed the others in its own style.
@@ -396,7 +420,12 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) {
         set_annotations: &keys,
     };
     let written = kyaml_format::format_values_restyled(&[document]);
-    item.replace_text(&written, &Limits::default());
+    if !item.replace_text(&written, &Limits::default()) {
+        return 0;
+    }
+    let breaks = |t: &str| t.len() - t.trim_end_matches('\n').len();
+    let kept = item.source_text().map_or(0, breaks);
+    breaks(&written).saturating_sub(1 + kept)
 }
 
 /// kyaml's id annotation (`kioutil.IdAnnotation`); [`annotations::ID`] is its
@@ -407,23 +436,36 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// carries the id of an object that went in, that object's comments and field
 /// order (`kyaml_format::restore_comments_and_order`), and the ids go; an object
 /// without a known id stays as printed, ids and all, as under kpt.
-fn restore(mut item: Item, inputs: &[(Option<String>, bool)]) -> Item {
+fn restore(mut item: Item, inputs: &[Input]) -> Item {
     let id = item
         .annotation(ID)
         .or_else(|| item.annotation(annotations::ID))
         .and_then(|id| id.parse::<usize>().ok());
-    let Some((input, explicit_start)) = id
+    let Some(input) = id
         .and_then(|id| id.checked_sub(1))
         .and_then(|i| inputs.get(i))
     else {
         return item;
     };
-    let printed = match item.source_text() {
+    let mut printed = match item.source_text() {
         Some(text) => crate::output::unindent_item(text),
         None => krm_sdk::yaml::to_string(item.value()),
     };
+    // The head the function read right above the object and printed back so is
+    // the document's head it stands for (the input's): set apart again, it is
+    // that comment, not one more of the first key's (fuzz seed 1 case 42).
+    if let Some(head) = &input.head {
+        if let Some(rest) = printed
+            .strip_prefix(head.as_str())
+            .and_then(|rest| rest.strip_prefix('\n'))
+            .filter(|rest| !rest.starts_with('\n'))
+        {
+            printed = format!("{head}\n\n{rest}");
+        }
+    }
     let limits = Limits::default();
     let restored = input
+        .text
         .as_deref()
         .and_then(|input| {
             kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID])
@@ -436,7 +478,7 @@ fn restore(mut item: Item, inputs: &[(Option<String>, bool)]) -> Item {
     if let Some(restored) = restored {
         item = restored;
         // The comments came back where the input's `---` had put them.
-        item.set_explicit_start(*explicit_start);
+        item.set_explicit_start(input.explicit_start);
     }
     item.update(|v| {
         v.remove_annotation(ID);
@@ -454,17 +496,93 @@ fn restore(mut item: Item, inputs: &[(Option<String>, bool)]) -> Item {
 /// After that kpt prints it before the item's `- `, where go-yaml reads it back
 /// as a head of that item or a foot of the one before, which our items' text
 /// cannot tell apart: such an object keeps the head after its `- `, and the
-/// fuzzer's open cases list what that changes.
+/// fuzzer's open cases list what that changes. The blank lines that set it
+/// apart from the object are gone then: `CopyComments` put it on the object's
+/// node, whose head go-yaml writes right above it (fuzz case
+/// stdin-head-comment-blank-line).
+/// And the line closing a multi-line single-quoted scalar stays at column 0
+/// (see [`closing_quotes_at_column_0`]).
 fn as_function_input(item: &Item) -> Option<String> {
+    let text = item.complete_text()?;
     // After an explicit `---` the comments are the first key's, never the
     // document's (fuzz seed 5 case 51).
-    if item.passage().mutated || item.explicit_start() {
+    let without_head = (!item.explicit_start())
+        .then(|| {
+            let document = crate::output::unindent_item(&text);
+            let document = if item.passage().mutated {
+                object_head(item, &document)?.1
+            } else {
+                kyaml_format::split_document_head(&document)?.1.to_string()
+            };
+            let item = Item::from_document(&document, item.value(), &Limits::default())?;
+            Some(item.source_text()?.to_string())
+        })
+        .flatten();
+    let text = without_head.unwrap_or_else(|| text.into_owned());
+    Some(closing_quotes_at_column_0(text, item.value()))
+}
+
+/// The head comment of the object's document and its `document` (its text at
+/// column 0) with that head right above the object, without the blank lines
+/// that set it apart, once a mutator made the head the object's own (kyaml
+/// `copyFieldComments` puts it on the object's node, and go-yaml writes a
+/// node's head right above it); `None` when nothing changes.
+fn object_head(item: &Item, document: &str) -> Option<(String, String)> {
+    if !item.passage().mutated || item.explicit_start() {
         return None;
     }
-    let document = crate::output::unindent_item(&item.complete_text()?);
-    let (_, rest) = kyaml_format::split_document_head(&document)?;
-    let rest = Item::from_document(rest, item.value(), &Limits::default())?;
-    Some(rest.source_text()?.to_string())
+    let (head, rest) = kyaml_format::split_document_head(document)?;
+    Some((head.to_string(), format!("{head}\n{rest}")))
+}
+
+/// An object as it went into a function: its text at column 0 (comments and
+/// field order come back from it), whether its document began with `---`, and
+/// the head the function read right above it ([`object_head`]).
+struct Input {
+    text: Option<String>,
+    explicit_start: bool,
+    head: Option<String>,
+}
+
+/// go-yaml's emitter writes the quote closing a single-quoted scalar that ends
+/// with a line break right after that break, at column 0, however deep the
+/// scalar (`yaml_emitter_write_single_quoted` writes an indent only before the
+/// next character of the value). An object's text (`- ` then the rest
+/// indented by two) has it at column 2, as it has every line of the document:
+/// such a line goes back to column 0, as kpt's ResourceList has it (fuzz case
+/// stdin-closing-quote-indent). Only where the text still reads as the object:
+/// a line that looked like one but was not (a top-level key `' #': x`) stays.
+fn closing_quotes_at_column_0(text: String, value: &Value) -> String {
+    let closing = |line: &str| {
+        line.strip_prefix("  '").is_some_and(|rest| {
+            rest.is_empty()
+                || rest.starts_with([',', ']', '}'])
+                || rest.starts_with([' ', '\t']) && rest.trim_start().starts_with('#')
+        })
+    };
+    if !text.split('\n').skip(1).any(closing) {
+        return text;
+    }
+    let reads_back = |lines: &[&str]| {
+        krm_sdk::yaml::parse_documents(&format!("- {}\n", lines.join("\n")), &Limits::default())
+            .is_ok_and(|read| {
+                read.len() == 1
+                    && read[0]
+                        .as_array()
+                        .is_some_and(|a| a.len() == 1 && a[0] == *value)
+            })
+    };
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    for i in 1..lines.len() {
+        if closing(lines[i]) {
+            let line = lines[i];
+            lines[i] = &line[2..];
+            if !reads_back(&lines) {
+                lines[i] = line;
+            }
+        }
+    }
+    lines.join("\n")
 }
 
 /// kyaml's resource id for reconciling path and index annotations
@@ -741,6 +859,89 @@ mod tests {
         let input = std::fs::read_to_string(&seen).unwrap();
         std::fs::remove_file(&seen).unwrap();
         input
+    }
+
+    /// What an `exec:` step reads on stdin for `list`.
+    fn function_input(list: &mut ResourceList) -> String {
+        input_of_a_step(list, &|_| None)
+    }
+
+    fn list_of(text: &str) -> ResourceList {
+        let limits = Limits::default();
+        let value = krm_sdk::yaml::parse_documents(text, &limits)
+            .unwrap()
+            .pop()
+            .unwrap();
+        let mut list = ResourceList::new(Vec::new());
+        list.items
+            .push(Item::from_document(text, &value, &limits).unwrap());
+        list
+    }
+
+    /// Once a mutator made a document's head comment the object's own
+    /// (`CopyComments`), kpt's ResourceList gives it right above the object:
+    /// the blank line below a license header is gone from the next function's
+    /// input (fuzz case stdin-head-comment-blank-line); the file keeps it.
+    #[test]
+    fn a_document_head_comes_without_its_blank_line_from_the_second_step_on() {
+        let mut list = list_of(
+            "# license\n# more\n\n\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+        );
+        let first = function_input(&mut list);
+        assert!(!first.contains("# license"), "{first}");
+        list.items[0].record_step(false);
+        let second = function_input(&mut list);
+        assert!(
+            second.contains("items:\n- # license\n  # more\n  apiVersion: v1\n"),
+            "{second}"
+        );
+        let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
+        assert!(back.starts_with("# license\n# more\n\n"), "{back}");
+    }
+
+    /// go-yaml writes the quote closing a single-quoted scalar that ends with a
+    /// line break at column 0, however deep the scalar (kpt's input for the
+    /// second step of fuzz case stdin-closing-quote-indent, after PyYAML printed
+    /// a `|+` value so); lummo gave it at column 2. A top-level key that begins
+    /// with a quote stays where it is.
+    #[test]
+    fn a_closing_quote_after_a_line_break_is_at_column_0_in_a_functions_input() {
+        let mut list = list_of(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  key3: '# hash\n\n    # hash\n\n    '\n  key4: 'a\n\n    ' # note\n' #x': 1\n",
+        );
+        let input = function_input(&mut list);
+        assert!(
+            input.contains(
+                "\n    key3: '# hash\n\n      # hash\n\n'\n    key4: 'a\n\n' # note\n  ' #x': 1\n"
+            ),
+            "{input}"
+        );
+        let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
+        assert!(
+            back.contains("\n  key3: '# hash\n\n    # hash\n\n'\n"),
+            "{back}"
+        );
+    }
+
+    /// go-yaml's emitter writes a blank line after a folded scalar's last line
+    /// (`yaml_emitter_write_folded_scalar` looks for the next line from the
+    /// value's start); where the value ends the object, the object's text left
+    /// it out of the function's input (fuzz seed 93 case 22).
+    #[test]
+    fn a_folded_scalar_ending_an_object_is_followed_by_a_blank_line() {
+        let mut list = list_of(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  key3: >\n    # hash\n    line one\n",
+        );
+        list.items.push(
+            list_of("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n")
+                .items
+                .remove(0),
+        );
+        let input = function_input(&mut list);
+        assert!(
+            input.contains("\n    key3: >\n      # hash line one\n\n- apiVersion: v1\n"),
+            "{input}"
+        );
     }
 
     /// An item an in-process step left without text goes to the next function
