@@ -208,19 +208,24 @@ def _go_yaml_folded(value):
     return "\n".join(out)
 
 
-def _same_but_folded(k, m, found):
+def _same_but(k, m, found, rewritten):
     """Whether kpt's value `k` is lummo's `m` where every differing string is
-    go-yaml's rewriting of lummo's (`found` counts those)."""
+    `rewritten(kpt's, lummo's)` (`found` counts those)."""
     if isinstance(k, dict) and isinstance(m, dict):
-        return list(k) == list(m) and all(_same_but_folded(k[x], m[x], found) for x in k)
+        return list(k) == list(m) and all(_same_but(k[x], m[x], found, rewritten) for x in k)
     if isinstance(k, list) and isinstance(m, list):
-        return len(k) == len(m) and all(_same_but_folded(a, b, found) for a, b in zip(k, m))
+        return len(k) == len(m) and all(_same_but(a, b, found, rewritten) for a, b in zip(k, m))
     if k == m:
         return True
-    if isinstance(m, str) and k == _go_yaml_folded(m):
+    if isinstance(k, str) and isinstance(m, str) and rewritten(k, m):
         found.append(m)
         return True
     return False
+
+
+def _same_but_folded(k, m, found):
+    """`_same_but` go-yaml's rewriting of lummo's folded strings."""
+    return _same_but(k, m, found, lambda k, m: k == _go_yaml_folded(m))
 
 
 def _comment_lines(text):
@@ -345,19 +350,9 @@ def _stdin_head_comment_after_dash(d, model):
 
 
 def _same_but_grown(k, m, found):
-    """Whether kpt's value `k` is lummo's `m` where every differing string is
-    lummo's with line breaks added at its end (`found` counts those)."""
-    if isinstance(k, dict) and isinstance(m, dict):
-        return list(k) == list(m) and all(_same_but_grown(k[x], m[x], found) for x in k)
-    if isinstance(k, list) and isinstance(m, list):
-        return len(k) == len(m) and all(_same_but_grown(a, b, found) for a, b in zip(k, m))
-    if k == m:
-        return True
-    if (isinstance(k, str) and isinstance(m, str) and m.endswith("\n") and k.startswith(m)
-            and k[len(m):].strip("\n") == ""):
-        found.append(m)
-        return True
-    return False
+    """`_same_but` lummo's strings with line breaks added at their end."""
+    return _same_but(k, m, found, lambda k, m: (
+        m.endswith("\n") and k.startswith(m) and k[len(m):].strip("\n") == ""))
 
 
 def _kpt_grows_a_keep_scalar(d, model):
