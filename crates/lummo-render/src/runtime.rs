@@ -830,16 +830,9 @@ mod tests {
     /// case 1. lummo gave it after the item's `- `.
     #[test]
     fn a_document_head_is_not_in_a_functions_input_and_comes_back() {
-        let limits = Limits::default();
-        let text = "# license\n\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
-        let value = krm_sdk::yaml::parse_documents(text, &limits)
-            .unwrap()
-            .pop()
-            .unwrap();
-        let item = Item::from_document(text, &value, &limits).unwrap();
-        let mut list = ResourceList::new(Vec::new());
-        list.items.push(item);
-        let input = input_of_a_step(&mut list, &|_| None);
+        let mut list =
+            list_of("# license\n\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n");
+        let input = function_input(&mut list);
         assert!(!input.contains("# license"), "{input}");
         assert!(input.contains("items:\n- apiVersion: v1\n"), "{input}");
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
