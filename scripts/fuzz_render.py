@@ -1179,7 +1179,7 @@ def exec_command(image, bin_dir):
 def map_back(text, mapping):
     """kpt's text with each exec step of an image step written back as the image
     step (kpt keeps the double quotes; a step that restyles the Kptfile leaves the
-    command plain)."""
+    command plain), a line comment after it kept."""
     if not mapping or text is None:
         return text
     binary = isinstance(text, bytes)
@@ -1187,7 +1187,7 @@ def map_back(text, mapping):
         text = text.decode("utf-8", "surrogateescape")
     for command, image in mapping.items():
         for form in ('"%s"' % command, command):
-            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]*(?:\n|$))", lambda _: "image: " + image, text)
+            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]*(?:#|\n|$))", lambda _: "image: " + image, text)
     return text.encode("utf-8", "surrogateescape") if binary else text
 
 
