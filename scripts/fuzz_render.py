@@ -67,6 +67,7 @@ import argparse
 import copy
 import difflib
 import hashlib
+import heapq
 import json
 import multiprocessing
 import os
@@ -264,21 +265,35 @@ def _kpt_copies_a_comment_from_another_file(d, model):
     foot comment and gives it the previous object's head instead). A file may also
     only lack, under kpt, comments of its own that kpt gave another object: lummo
     keeps them where the user wrote them."""
-    k, m, tree = d.get("kpt_text"), d.get("lummo_text"), d.get("lummo_tree")
-    user = d.get("user") or Counter()
-    if d.get("path") == "<stdout>" and k is not None and m is not None:
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    ctx = _copies_context(d)
+    if ctx is None:
+        return False
+    if d.get("path") == "<stdout>":
         # `-o stdout` / `-o unwrap`: every file in one text, where kpt also writes
         # its duplicated foot comments (fuzz seed 91 cases 134, 142)
+        return any(_copies_only(v, m, *ctx) for v in _twin_variants(k))
+    return _copies_only(k, m, *ctx)
+
+
+def _copies_context(d):
+    """What `_copies_only` checks a difference's copies against: the input's lines
+    `own`, lummo's `tree`, the `user`'s lines and what lummo `may_keep` that kpt
+    does not (None when the difference has no texts to compare)."""
+    k, m, tree = d.get("kpt_text"), d.get("lummo_text"), d.get("lummo_tree")
+    user = d.get("user") or Counter()
+    if k is None or m is None:
+        return None
+    if d.get("path") == "<stdout>":
         tree = Counter(_content(l) for l in m.splitlines() if l.strip())
-        own = user
-        return any(_copies_only(v, m, own, tree, user, own) for v in _twin_variants(k))
-    if k is None or m is None or tree is None:
-        return False
+        return user, tree, user, user
+    if tree is None:
+        return None
     own = Counter(_content(l) for l in (d.get("source") or "").splitlines() if l.strip())
     # what lummo may keep in the file that kpt does not
     may_keep = own if d.get("source") is not None else Counter(
         {l: n for l, n in user.items() if tree.get(l, 0) <= n})
-    return _copies_only(k, m, own, tree, user, may_keep)
+    return own, tree, user, may_keep
 
 
 def _copies_only(k, m, own, tree, user, may_keep):
@@ -297,19 +312,22 @@ def _copies_only(k, m, own, tree, user, may_keep):
     if not all(l.startswith("#") and mc[l] <= may_keep.get(l, 0) for l in kept):
         return False
 
-    def without(text, lines, last=False):
-        lines = dict(lines)
-        out = []
-        for line in (reversed if last else iter)(text.split("\n")):
-            c = _content(line)
-            if line.strip() and lines.get(c, 0) > 0:
-                lines[c] -= 1
-                continue
-            out.append(line)
-        return "\n".join(reversed(out) if last else out)
-
     # the copy stands after the user's comment (the next object's head) or before it
-    return without(m, kept) in (without(k, copied), without(k, copied, last=True))
+    return _without_contents(m, kept) in (_without_contents(k, copied), _without_contents(k, copied, last=True))
+
+
+def _without_contents(text, lines, last=False):
+    """The text without `lines[c]` lines of each content `c` (`_content`), the
+    first ones (or the `last`)."""
+    lines = dict(lines)
+    out = []
+    for line in (reversed if last else iter)(text.split("\n")):
+        c = _content(line)
+        if line.strip() and lines.get(c, 0) > 0:
+            lines[c] -= 1
+            continue
+        out.append(line)
+    return "\n".join(reversed(out) if last else out)
 
 
 def _heads_after_dash(text):
@@ -570,12 +588,7 @@ def _lummo_keeps_a_held_line_comment(d, model):
     if found is None:
         return False
     variants, m2, flow_comments = found
-    # lummo's tree holds such a comment at the end of a line of its own
-    tree = Counter(d.get("lummo_tree") or {})
-    for line, n in list(tree.items()):
-        t = _trailing_comment(line)
-        if t and t[1] in flow_comments and not t[0].endswith("}"):
-            tree[t[1]] += n
+    tree = _held_tree(d, flow_comments)
     others = [p for n, p, _ in KNOWN if p is not _lummo_keeps_a_held_line_comment]
     for k2 in variants:
         if k2 == m2:
@@ -584,6 +597,17 @@ def _lummo_keeps_a_held_line_comment(d, model):
         if any(p(d2, model) for p in others):
             return True
     return False
+
+
+def _held_tree(d, flow_comments):
+    """lummo's tree, where a held flow-mapping comment at the end of a line of its
+    own also counts as that comment."""
+    tree = Counter(d.get("lummo_tree") or {})
+    for line, n in list(tree.items()):
+        t = _trailing_comment(line)
+        if t and t[1] in flow_comments and not t[0].endswith("}"):
+            tree[t[1]] += n
+    return tree
 
 
 def _kpt_reindents_a_foot_comment(d, model):
@@ -655,18 +679,25 @@ def _kpt_adds_comma_before_foot_comment(d, model):
     if k is None or m is None or k == m or ",}" not in k:
         return False
     for v in _twin_variants(k):
-        lines = v.split("\n")
-        out, found = [], False
-        for i, line in enumerate(lines):
-            nxt = next((l for l in lines[i + 1:] if l.strip()), "")
-            fixed = _FLOW_MAPPING_COMMA.sub(r"\1", line)
-            if fixed != line and "{" in line and nxt.lstrip().startswith("#"):
-                found = True
-                line = fixed
-            out.append(line)
-        if found and "\n".join(out) == m:
+        out, found = _without_foot_commas(v)
+        if found and out == m:
             return True
     return False
+
+
+def _without_foot_commas(text):
+    """The text without the `,` before `}` of lines that end a flow mapping right
+    above a comment line, and whether there was one."""
+    lines = text.split("\n")
+    out, found = [], False
+    for i, line in enumerate(lines):
+        nxt = next((l for l in lines[i + 1:] if l.strip()), "")
+        fixed = _FLOW_MAPPING_COMMA.sub(r"\1", line)
+        if fixed != line and "{" in line and nxt.lstrip().startswith("#"):
+            found = True
+            line = fixed
+        out.append(line)
+    return "\n".join(out), found
 
 
 KNOWN = [
@@ -717,6 +748,201 @@ KNOWN = [
      "and writes it once more in a later step (the node keeps it); lummo keeps it "
      "once, on its own object (on the mapping's first entry, `- a: 1 # c`)"),
 ]
+
+# Several known kinds in one text (e.g. `-o unwrap`: a held line comment, a
+# duplicated foot and a copy into the next document, fuzz seed 91 case 134): each
+# predicate above explains a whole difference by its kind alone. REWRITES says
+# each kind as a rewrite of kpt's text toward lummo's (or of both): it takes out
+# only what its predicate would accept, under the same conditions (a copy of a
+# comment lummo's text or tree keeps every copy of, a duplicated foot, a held
+# flow-mapping comment lummo keeps on its own object, a comment line's
+# indentation, a comma go-yaml adds), never a data line, never a comment lummo
+# lacks. `_composed_known` accepts a difference when a sequence of them makes the
+# texts equal, or leaves a difference one predicate of KNOWN accepts, and names
+# the kinds it used (`known: a+b`).
+def _rewrite_twins(d):
+    """kpt-duplicates-foot-comment: kpt's text with one copy of each pair dropped."""
+    k = d["kpt_text"]
+    # every first copy dropped (in place), every second (`-o unwrap`), then the others
+    first, pairs = _without_duplicated_comments(k, 0)
+    if not pairs:
+        return
+    every = (1 << min(pairs, 8)) - 1
+    for drop in [0, every] + list(range(1, every)):
+        yield dict(d, kpt_text=first if drop == 0 else _without_duplicated_comments(k, drop)[0])
+
+
+def _rewrite_held(d):
+    """lummo-keeps-held-line-comment: both texts without the held comments, kpt's
+    where its emitter wrote them (`_held_line_comments`)."""
+    found = _held_line_comments(d["kpt_text"], d["lummo_text"], d.get("user"))
+    if found is None:
+        return
+    variants, m2, flow_comments = found
+    tree = _held_tree(d, flow_comments)
+    for k2 in variants:
+        yield dict(d, kpt_text=k2, lummo_text=m2, lummo_tree=tree)
+
+
+def _rewrite_copies(d):
+    """kpt-copies-comment-from-another-file: kpt's text without the comment lines it
+    has more of than lummo's where each is a copy `_copies_only` accepts (more than
+    the input holds, lummo's tree keeping every copy the user wrote), lummo's
+    without the comment lines only it keeps where `_copies_only` lets it; then,
+    in `-o stdout`/`-o unwrap`, a head comment kpt took from a document and gave
+    the next one moved back (`_doc_head_moves`)."""
+    k, m = d["kpt_text"], d["lummo_text"]
+    ctx = _copies_context(d)
+    if ctx is None:
+        return
+    own, tree, user, may_keep = ctx
+    kc = Counter(_content(l) for l in k.splitlines() if l.strip())
+    mc = Counter(_content(l) for l in m.splitlines() if l.strip())
+    copied = {l: n - mc.get(l, 0) for l, n in kc.items() if n > mc.get(l, 0)
+              and l.startswith("#") and n > own.get(l, 0) and tree.get(l, 0) >= user.get(l, 0)}
+    kept = {l: n - kc.get(l, 0) for l, n in mc.items() if n > kc.get(l, 0)
+            and l.startswith("#") and n <= may_keep.get(l, 0)}
+    if copied or kept:
+        m2 = _without_contents(m, kept)
+        for last in (False, True):
+            yield dict(d, kpt_text=_without_contents(k, copied, last), lummo_text=m2)
+    if d.get("path") == "<stdout>":
+        for k2 in _doc_head_moves(k, m, user):
+            yield dict(d, kpt_text=k2)
+
+
+def _doc_head_moves(text, lummo, user):
+    """The texts where the first comment lines of a document's head (comments the
+    user wrote) go to the head of the document next to it, at its start or its
+    end, as they stand in lummo's text (the same documents): from a pipeline's
+    second step on kpt prints a document's head on the `- ` side of the next item,
+    where go-yaml reads it back as that item's head, and `-o unwrap` prints the
+    items back in the order of their files (fuzz seed i1 case 71: the head of one
+    file's document on the document before it). The same lines, in another place."""
+    lines, ml = text.split("\n"), lummo.split("\n")
+    starts = [0] + [i + 1 for i, l in enumerate(lines) if l.startswith("---")]
+    mstarts = [0] + [i + 1 for i, l in enumerate(ml) if l.startswith("---")]
+    if len(starts) != len(mstarts):
+        return
+
+    def head(ls, a):
+        e = a
+        while e < len(ls) and ls[e].startswith("#") and user.get(_content(ls[e]), 0) > 0:
+            e += 1
+        return ls[a:e]
+
+    for n_doc, (a, b) in enumerate(zip(starts, starts[1:])):
+        ha, hb = head(lines, a), head(lines, b)
+        ma, mb = head(ml, mstarts[n_doc]), head(ml, mstarts[n_doc + 1])
+        # the first lines of b's head to a's head, and of a's head to b's
+        for src, h, dst, hd, mdst in ((b, hb, a, ha, ma), (a, ha, b, hb, mb)):
+            for n in range(1, len(h) + 1):
+                moved = h[:n]
+                for new_head in (moved + hd, hd + moved):
+                    if new_head != mdst:
+                        continue
+                    rest = lines[:src] + lines[src + n:]
+                    at = dst if dst < src else dst - n
+                    yield "\n".join(rest[:at] + new_head + rest[at + len(hd):])
+
+
+def _rewrite_reindent(d):
+    """kpt-reindents-foot-comment: kpt's comment lines that differ from lummo's
+    only in their indentation, each of lummo's as the user wrote it (as
+    `_kpt_reindents_a_foot_comment` checks), taken as lummo's."""
+    k, m, source = d["kpt_text"], d["lummo_text"], d.get("source")
+    stdout = d.get("path") == "<stdout>" and d.get("mode") == "stdout"
+    if source is None and not stdout:
+        return
+    src = set(source.split("\n")) if source is not None else set()
+    user = d.get("user") or Counter()
+
+    def users(a, b):
+        if not stdout:
+            return b in src
+        ia, ib = len(a) - len(a.lstrip()), len(b) - len(b.lstrip())
+        return ib == 2 and ia > 2 and user.get(_content(b), 0) > 0
+
+    kl, ml = k.split("\n"), m.split("\n")
+    changed = False
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, kl, ml, autojunk=False).get_opcodes():
+        if op != "replace" or i2 - i1 != j2 - j1:
+            continue
+        for i, j in zip(range(i1, i2), range(j1, j2)):
+            a, b = kl[i], ml[j]
+            if a != b and a.strip() == b.strip() and b.strip().startswith("#") and users(a, b):
+                kl[i] = b
+                changed = True
+    if changed:
+        yield dict(d, kpt_text="\n".join(kl))
+
+
+def _rewrite_commas(d):
+    """kpt-adds-comma-before-foot-comment: kpt's text without those commas."""
+    k, found = _without_foot_commas(d["kpt_text"])
+    if found:
+        yield dict(d, kpt_text=k)
+
+
+REWRITES = [
+    ("kpt-duplicates-foot-comment", _rewrite_twins),
+    ("lummo-keeps-held-line-comment", _rewrite_held),
+    ("kpt-copies-comment-from-another-file", _rewrite_copies),
+    ("kpt-reindents-foot-comment", _rewrite_reindent),
+    ("kpt-adds-comma-before-foot-comment", _rewrite_commas),
+]
+
+
+def _text_distance(k, m):
+    """How many lines two texts differ in (kpt's and lummo's not matched)."""
+    kl, ml = k.split("\n"), m.split("\n")
+    a = 0
+    while a < min(len(kl), len(ml)) and kl[a] == ml[a]:
+        a += 1
+    b = 0
+    while b < min(len(kl), len(ml)) - a and kl[-1 - b] == ml[-1 - b]:
+        b += 1
+    kl, ml = kl[a:len(kl) - b], ml[a:len(ml) - b]
+    return sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in
+               difflib.SequenceMatcher(None, kl, ml, autojunk=False).get_opcodes() if op != "equal")
+
+
+def _composed_known(d, model, budget=150, last_tries=12):
+    """The known kinds (names, in the order used) of a sequence of REWRITES that
+    makes kpt's text lummo's, or leaves a difference one predicate of KNOWN (of a
+    kind REWRITES does not say) accepts; None when there is none. The texts closest
+    to each other are rewritten first, `budget` of them at most; the predicates
+    then judge the `last_tries` closest (each predicate reads whole texts)."""
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    if k is None or m is None or k == m or d.get("kind", "").startswith("stdin"):
+        return None  # a step's stdin: `stdin_key` composes its normalizations
+    seen = {(k, m)}
+    queue = [(_text_distance(k, m), 0, (), d)]
+    done = []
+    while queue and len(done) < budget:
+        cur = heapq.heappop(queue)
+        done.append(cur)
+        for name, rewrite in REWRITES:
+            for d2 in rewrite(cur[3]):
+                key = (d2["kpt_text"], d2["lummo_text"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                if key[0] == key[1]:
+                    return cur[2] + (name,)
+                heapq.heappush(queue, (_text_distance(*key), len(seen), cur[2] + (name,), d2))
+    # the predicates of the kinds REWRITES does not say (a difference of values,
+    # ...); the others are the rewrites' own
+    rewritten = {n for n, _ in REWRITES}
+    last_kinds = [(n, p) for n, p, _ in KNOWN if n not in rewritten]
+    for _, _, used, cur in sorted(done + queue, key=lambda s: s[:2])[:last_tries]:
+        if not used:
+            continue
+        last = next((n for n, p in last_kinds if p(cur, model)), None)
+        if last is not None:
+            return used + (last,)
+    return None
+
 
 TIMEOUT = 60
 
@@ -1843,6 +2069,12 @@ def compare(model, kpt_cmd, lummo, base, python):
         for name, pred, reason in KNOWN:
             if pred(d, model):
                 d["known"] = name
+        if "known" not in d:
+            names = _composed_known(d, model)
+            if names:
+                # each kind once, in the order first used (`a x2`: a rewrite used twice)
+                d["known"] = "+".join(n + (" x%d" % names.count(n) if names.count(n) > 1 else "")
+                                      for n in dict.fromkeys(names))
     return diffs
 
 

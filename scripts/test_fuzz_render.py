@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Self-tests of scripts/fuzz_render.py's known differences (no kpt, no lummo):
+several known kinds in one text are accepted together (`_composed_known`), and a
+real loss mixed with a known kind is not.
+
+  python3 -m unittest discover -s scripts -p test_fuzz_render.py   # make fuzz-render
+"""
+import os
+import sys
+import unittest
+from collections import Counter
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzz_render as F  # noqa: E402
+
+# a.yaml as the user wrote it; b.yaml holds `# license b` at its head
+SOURCE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  # keep me
+data:
+  x: "1"
+# foot
+"""
+OTHER = """# license b
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: b
+"""
+# kpt, after two functions: b.yaml's head copied onto a.yaml's object
+# (kpt-copies-comment-from-another-file) and the foot written twice at the end of
+# the file (kpt-duplicates-foot-comment)
+KPT = """# license b
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  # keep me
+data:
+  x: "1"
+# foot
+
+# foot
+"""
+LUMMO = SOURCE
+
+
+def content_diff(kpt, lummo, source=SOURCE):
+    """A difference of a.yaml as `diff_trees` makes it: lummo's tree is its a.yaml
+    and b.yaml (kept as the user wrote it)."""
+    user = F.input_lines({"a.yaml": source, "b.yaml": OTHER})
+    tree = Counter(F._content(l) for t in (lummo, OTHER) for l in t.splitlines() if l.strip())
+    return dict(mode="inplace", kind="content", cat="other", path="a.yaml", kpt_text=kpt,
+                lummo_text=lummo, source=source, lummo_tree=tree, user=user)
+
+
+def single(d):
+    return [n for n, p, _ in F.KNOWN if p(d, None)]
+
+
+class ComposedKnown(unittest.TestCase):
+    def test_two_kinds_in_one_file_are_accepted_together(self):
+        d = content_diff(KPT, LUMMO)
+        self.assertEqual(single(d), [], "one kind alone does not explain it")
+        names = F._composed_known(d, None)
+        self.assertIsNotNone(names)
+        self.assertEqual(set(names), {"kpt-duplicates-foot-comment", "kpt-copies-comment-from-another-file"})
+
+    def test_each_kind_alone_is_still_its_predicate(self):
+        twins = content_diff(KPT.replace("# license b\n", ""), LUMMO)
+        self.assertIn("kpt-duplicates-foot-comment", single(twins))
+        copy = content_diff(KPT.replace("\n# foot\n", "", 1), LUMMO)
+        self.assertIn("kpt-copies-comment-from-another-file", single(copy))
+
+    def test_a_lost_user_comment_mixed_with_known_kinds_is_not_accepted(self):
+        lummo = LUMMO.replace("  # keep me\n", "")
+        d = content_diff(KPT, lummo)
+        self.assertIn("# keep me", F.lost_lines(KPT, lummo, d["user"]))
+        self.assertEqual(single(d), [])
+        self.assertIsNone(F._composed_known(d, None))
+
+    def test_a_lost_copy_of_a_comment_written_twice_is_not_accepted(self):
+        # the user wrote `# keep me` in both files; lummo drops a.yaml's: kpt's
+        # line is no copy (lummo's tree lacks one the user wrote)
+        d = content_diff(KPT, LUMMO.replace("  # keep me\n", ""))
+        d["user"]["# keep me"] += 1
+        self.assertIsNone(F._composed_known(d, None))
+
+    def test_a_changed_value_mixed_with_known_kinds_is_not_accepted(self):
+        d = content_diff(KPT, LUMMO.replace('x: "1"', 'x: "2"'))
+        self.assertEqual(single(d), [])
+        self.assertIsNone(F._composed_known(d, None))
+
+    def test_a_comment_only_lummo_adds_is_not_accepted(self):
+        d = content_diff(KPT, LUMMO.replace("data:\n", "data:\n  # not the user's\n"))
+        self.assertIsNone(F._composed_known(d, None))
+
+
+# `-o unwrap`: kpt gives the second document's head to the first one (fuzz seed
+# i1 case 71) and writes the first document's foot twice
+UNWRAP_LUMMO = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+data:
+  x: "1"
+  # foot a
+---
+# head b
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: b
+"""
+UNWRAP_KPT = """# head b
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+data:
+  x: "1"
+  # foot a
+# foot a
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: b
+"""
+
+
+def stdout_diff(kpt, lummo, user_text=UNWRAP_LUMMO):
+    return dict(mode="unwrap", kind="stdout", cat="other", path="<stdout>", kpt_text=kpt, lummo_text=lummo,
+                user=F.input_lines({"all.yaml": user_text}))
+
+
+class ComposedUnwrap(unittest.TestCase):
+    def test_a_head_given_to_the_document_before_and_a_duplicated_foot(self):
+        d = stdout_diff(UNWRAP_KPT, UNWRAP_LUMMO)
+        self.assertEqual(single(d), [])
+        self.assertEqual(set(F._composed_known(d, None) or ()),
+                         {"kpt-duplicates-foot-comment", "kpt-copies-comment-from-another-file"})
+
+    def test_a_head_lummo_drops_is_not_accepted(self):
+        lummo = UNWRAP_LUMMO.replace("# head b\n", "")
+        self.assertIsNone(F._composed_known(stdout_diff(UNWRAP_KPT, lummo), None))
+
+    def test_a_head_the_user_did_not_write_is_not_moved(self):
+        # lummo puts a comment on b that kpt has on a and the user never wrote
+        kpt = UNWRAP_KPT.replace("# head b", "# made up")
+        lummo = UNWRAP_LUMMO.replace("# head b", "# made up")
+        self.assertIsNone(F._composed_known(stdout_diff(kpt, lummo), None))
+
+    def test_a_changed_value_is_not_accepted(self):
+        lummo = UNWRAP_LUMMO.replace("name: b", "name: c")
+        self.assertIsNone(F._composed_known(stdout_diff(UNWRAP_KPT, lummo), None))
+
+
+if __name__ == "__main__":
+    unittest.main()
