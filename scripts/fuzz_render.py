@@ -43,7 +43,10 @@ Two more modes, chosen by the seed (`--seed`, or `--also SEED:CASES` beside it):
 
 Each difference is "lost content" (a line of user input that kpt writes and
 lummo does not, a file kpt keeps and lummo removes, or lummo exit 0 where kpt
-fails) or "other". KNOWN below lists deliberate differences, each with its reason.
+fails) or "other". KNOWN below lists deliberate differences, each with its reason;
+a text with several of them is known when REWRITES, each a known kind under its
+predicate's conditions, make kpt's text lummo's in sequence (`known: a+b`;
+self-tests: scripts/test_fuzz_render.py).
 
 A failing case shrinks (`--shrink`: delta debugging over the generated model
 while the same kind of difference persists) and prints the small package, its
