@@ -95,6 +95,44 @@ pub fn split_document_head(document: &str) -> Option<(&str, &str)> {
     (said(before) == said(&head)).then(|| (before.trim_matches('\n'), rest))
 }
 
+/// The document as go-yaml v3 reads its object back from a ResourceList where
+/// the object's head comment stands before the item's `- ` right below the
+/// item before it (as kpt's emitter prints an object whose head a mutator's
+/// `CopyComments` made its own), when a blank line is inside that head:
+/// `yaml_parser_scan_comments` (`scannerc.go`) ends the run at its first blank
+/// line as a foot (it starts right below the prior token, at a lesser column
+/// than the block open there), which no BLOCK-END takes (`parserc.go`
+/// `yaml_parser_unfold_comments` leaves comments after a BLOCK-END's mark for
+/// the next token) and the parser gives to the object's first key; the rest
+/// stays the object's head. So the first key's foot holds the head's upper
+/// part, which go-yaml's emitter writes below the key's value, and the lower
+/// part goes right above the object (fuzz seed 98 case 5, where the first key
+/// is the last: the license went to the end of the file; fuzz case
+/// stdin-license-after-first-key). `None` when the document's head (see
+/// [`split_document_head`]) has no blank line inside.
+pub fn head_read_back_below_an_item(document: &str) -> Option<String> {
+    let mut doc = parse::parse_document(document).ok()??;
+    if doc.root.kind != Kind::Mapping || doc.root.children.is_empty() {
+        return None;
+    }
+    let (foot, rest) = doc.head.split_once("\n\n")?;
+    let (foot, rest) = (foot.to_string(), rest.trim_start_matches('\n').to_string());
+    let key = &mut doc.root.children[0];
+    key.head = match key.head.is_empty() {
+        true => rest,
+        false => format!("{rest}\n{}", key.head),
+    };
+    // A foot of its value stays on the value in go-yaml (`parser.mapping`
+    // moves it to the key only when the key has none), and is written first,
+    // each foot followed by a blank line.
+    key.foot = match key.foot.is_empty() {
+        true => foot,
+        false => format!("{}\n\n{foot}", key.foot),
+    };
+    doc.head.clear();
+    Some(emit_documents(&[doc], &[SeqIndent::Compact]))
+}
+
 /// `metadata.annotations` without the keys in `clear`, and without the mapping
 /// when that empties it (kyaml `ClearAnnotation`).
 pub(crate) fn remove_annotations(root: &mut Node, clear: &[&str]) {
@@ -263,6 +301,33 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(split_document_head(text), expected, "{text:?}");
         }
+    }
+
+    /// go-yaml reads a head with a blank line inside, printed before an item's
+    /// `- ` below another item, as the first key's foot and the object's head
+    /// (fuzz seed 98 case 5; the real go-yaml v3.0.1 and kpt agree).
+    #[test]
+    fn a_head_read_back_below_an_item_splits_at_its_first_blank_line() {
+        assert_eq!(
+            head_read_back_below_an_item("# a\n# b\n\n# c\n\nresources: x\n").as_deref(),
+            Some("# c\nresources: x\n# a\n# b\n")
+        );
+        assert_eq!(
+            head_read_back_below_an_item(
+                "# a\n\n# b\n\n# c\n\n# k\napiVersion: v1\nkind: A\nmetadata:\n  name: x\n"
+            )
+            .as_deref(),
+            Some("# b\n\n# c\n# k\napiVersion: v1\n# a\n\nkind: A\nmetadata:\n  name: x\n")
+        );
+        assert_eq!(
+            head_read_back_below_an_item("# a\n\nmetadata:\n  name: x\nkind: A\n"),
+            None
+        );
+        assert_eq!(
+            head_read_back_below_an_item("# a\n\n# b\n\nmetadata:\n  name: x\nkind: A\n")
+                .as_deref(),
+            Some("# b\nmetadata:\n  name: x\n# a\n\nkind: A\n")
+        );
     }
 
     /// A function printed the object back with its foot below a blank line at

@@ -293,7 +293,8 @@ fn run_over_text(
             list.items = parsed
                 .items
                 .into_iter()
-                .map(|item| restore(item, &inputs))
+                .enumerate()
+                .map(|(i, item)| restore(item, &inputs, i > 0))
                 .collect();
         }
     }
@@ -436,7 +437,8 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// carries the id of an object that went in, that object's comments and field
 /// order (`kyaml_format::restore_comments_and_order`), and the ids go; an object
 /// without a known id stays as printed, ids and all, as under kpt.
-fn restore(mut item: Item, inputs: &[Input]) -> Item {
+/// `below_an_item`: another item comes before it in what the function printed.
+fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     let id = item
         .annotation(ID)
         .or_else(|| item.annotation(annotations::ID))
@@ -454,6 +456,10 @@ fn restore(mut item: Item, inputs: &[Input]) -> Item {
     // The head the function read right above the object and printed back so is
     // the document's head it stands for (the input's): set apart again, it is
     // that comment, not one more of the first key's (fuzz seed 1 case 42).
+    // kpt's function read it before the item's `- `: below another item, go-yaml
+    // reads a head with a blank line inside back as two comments
+    // (`kyaml_format::head_read_back_below_an_item`).
+    let mut read_below_an_item = false;
     if let Some(head) = &input.head {
         if let Some(rest) = printed
             .strip_prefix(head.as_str())
@@ -461,6 +467,7 @@ fn restore(mut item: Item, inputs: &[Input]) -> Item {
             .filter(|rest| !rest.starts_with('\n'))
         {
             printed = format!("{head}\n\n{rest}");
+            read_below_an_item = below_an_item;
         }
     }
     let limits = Limits::default();
@@ -469,6 +476,10 @@ fn restore(mut item: Item, inputs: &[Input]) -> Item {
         .as_deref()
         .and_then(|input| {
             kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID])
+        })
+        .map(|text| match read_below_an_item {
+            true => kyaml_format::head_read_back_below_an_item(&text).unwrap_or(text),
+            false => text,
         })
         .and_then(|text| {
             let mut read = krm_sdk::yaml::parse_documents(&text, &limits).ok()?;
@@ -890,6 +901,39 @@ mod tests {
         );
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
         assert!(back.starts_with("# license\n# more\n\n"), "{back}");
+    }
+
+    /// From the second step on, kpt prints a document's head right below the
+    /// item before; go-yaml reads a head with a blank line inside back as the
+    /// first key's foot (its upper part) and the object's head: the next
+    /// function sees them so, and the file has them so (fuzz seed 98 case 5,
+    /// fuzz case stdin-license-after-first-key). The first item keeps its head.
+    #[test]
+    fn a_head_with_a_blank_line_read_back_below_an_item_splits() {
+        let text = "# a\n# b\n\n# c\n\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
+        let mut list = list_of(text);
+        list.items.insert(0, list_of(text).items.remove(0));
+        function_input(&mut list);
+        for item in &mut list.items {
+            item.record_step(false);
+        }
+        let second = function_input(&mut list);
+        assert!(
+            second.contains("- # a\n  # b\n\n  # c\n  apiVersion: v1\n  kind: ConfigMap\n"),
+            "{second}"
+        );
+        let third = function_input(&mut list);
+        assert!(
+            third.contains("- # c\n  apiVersion: v1\n  # a\n  # b\n\n  kind: ConfigMap\n"),
+            "{third}"
+        );
+        let first = crate::output::unindent_item(list.items[0].source_text().unwrap());
+        assert!(first.starts_with("# a\n# b\n\n# c\n"), "{first}");
+        let back = crate::output::unindent_item(list.items[1].source_text().unwrap());
+        assert!(
+            back.starts_with("# c\napiVersion: v1\n# a\n# b\n\nkind: ConfigMap\n"),
+            "{back}"
+        );
     }
 
     /// go-yaml writes the quote closing a single-quoted scalar that ends with a
