@@ -148,9 +148,10 @@ def _without_duplicated_comments(text, drop=0):
                     del out[first:first + n]
                     out.extend([dash] + twin)
                     continue
-                # The twin after the dash pushed the item's own head comment onto
-                # the next line; without the twin go-yaml prints it after the dash.
-                if (i < len(lines) and comment(lines[i])
+                # The twin after the dash pushed the item's own head comment, or
+                # its first key (fuzz seed i1 case 80), onto the next line; without
+                # the twin go-yaml prints it after the dash.
+                if (i < len(lines) and lines[i].strip()
                         and indent(lines[i]) == indent(dash) + 2):
                     out.append(dash + " " + lines[i].lstrip())
                     i += 1

@@ -106,6 +106,14 @@ struct ScalarData {
 pub(crate) struct Emitter {
     pub out: Vec<u8>,
     pub compact_sequence_indent: bool,
+    /// Leave out the blank line go-yaml sets a document's foot comment apart
+    /// with when a keep block scalar (`|+`, `>+`) ends right above it: there it
+    /// becomes an empty line of the value, which grows at every render.
+    pub keep_values: bool,
+    /// The last block scalar's chomping indicator is `+`.
+    keep_chomp: bool,
+    /// Nothing was written since a keep block scalar's text.
+    after_keep_scalar: bool,
     best_indent: i64,
     best_width: i64,
     states: Vec<State>,
@@ -206,6 +214,9 @@ impl Emitter {
         Emitter {
             out: Vec::new(),
             compact_sequence_indent: true,
+            keep_values: false,
+            keep_chomp: false,
+            after_keep_scalar: false,
             best_indent: 2,
             best_width: i64::from(i32::MAX),
             states: Vec::new(),
@@ -401,7 +412,9 @@ impl Emitter {
         if !self.key_line_comment.is_empty() {
             self.dropped.extend(self.key_held);
         }
-        self.foot_indent = 0;
+        if !(self.keep_values && self.after_keep_scalar) {
+            self.foot_indent = 0;
+        }
         self.process_foot_comment();
         self.foot_indent = -1;
         self.write_indent();
@@ -1057,6 +1070,7 @@ impl Emitter {
     }
 
     fn write_indent(&mut self) {
+        self.after_keep_scalar = false;
         let indent = self.indent.max(0);
         if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.put_break();
@@ -1083,6 +1097,7 @@ impl Emitter {
             self.put(b' ');
         }
         self.write_all(indicator);
+        self.after_keep_scalar = false;
         self.whitespace = is_whitespace;
         self.indention = self.indention && is_indention;
         self.open_ended = false;
@@ -1292,6 +1307,7 @@ impl Emitter {
                 }
             }
         }
+        self.keep_chomp = chomp == Some(b'+');
         if let Some(c) = chomp {
             self.write_indicator(&[c], false, false, false);
         }
@@ -1317,6 +1333,7 @@ impl Emitter {
                 breaks = false;
             }
         }
+        self.after_keep_scalar = self.keep_chomp;
     }
 
     fn write_folded_scalar(&mut self, value: &[u8]) {
@@ -1360,6 +1377,7 @@ impl Emitter {
                 breaks = false;
             }
         }
+        self.after_keep_scalar = self.keep_chomp;
     }
 
     fn write_comment(&mut self, comment: &[u8]) {

@@ -23,7 +23,7 @@ pub use readback::{resource_list_files, unwrap_resource_list};
 pub use restore::{head_read_back_below_an_item, restore_comments_and_order, split_document_head};
 pub use value::{
     format_list_item, format_sequence_item, format_value, format_values, format_values_restyled,
-    written_text, FileDocument, ListItem, Original, Restyle,
+    format_values_restyled_keeping_values, written_text, FileDocument, ListItem, Original, Restyle,
 };
 
 /// How block sequences nested in a mapping are indented (kyaml's `seqindent`
@@ -215,6 +215,15 @@ fn key_line_before<'a>(lines: &[&'a str], i: usize) -> Option<&'a str> {
 }
 
 pub(crate) fn emit_documents(docs: &[Document], indents: &[SeqIndent]) -> String {
+    emit_documents_as(docs, indents, false)
+}
+
+/// [`emit_documents`]; `keep_values`: see `Emitter::keep_values`.
+pub(crate) fn emit_documents_as(
+    docs: &[Document],
+    indents: &[SeqIndent],
+    keep_values: bool,
+) -> String {
     let mut events = vec![Event::new(EventType::StreamStart)];
     for doc in docs {
         let mut start = Event::new(EventType::DocumentStart);
@@ -238,12 +247,14 @@ pub(crate) fn emit_documents(docs: &[Document], indents: &[SeqIndent]) -> String
     });
     let copy = held.then(|| events.clone());
     let mut emitter = Emitter::new(events);
+    emitter.keep_values = keep_values;
     emitter.run(&compact);
     if let (Some(mut events), false) = (copy, emitter.dropped.is_empty()) {
         for end in std::mem::take(&mut emitter.dropped) {
             keep_line_comment(&mut events, end);
         }
         emitter = Emitter::new(events);
+        emitter.keep_values = keep_values;
         emitter.run(&compact);
     }
     String::from_utf8(emitter.out).unwrap_or_default()

@@ -192,3 +192,38 @@ fn comments_after_an_explicit_document_start_belong_to_the_first_key() {
         );
     }
 }
+
+/// go-yaml sets a document's foot comment apart with a blank line, which under
+/// a keep block scalar (`|+`) ending the document is one more empty line of
+/// the value: kpt's text reads back as other data. The variant that keeps
+/// values leaves that line out and is otherwise kpt's formatting (`key2: |`,
+/// go-yaml's chomping indicator; fuzz seed 98 case 11).
+#[test]
+fn a_keep_scalar_above_a_document_foot_comment_keeps_its_value() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  key2: |+\n    # hash\n    echo $HOME\n  key3: |+\n    key: value\n\n# me me me do not edit\n# x do not edit beta TODO\n";
+    let value = read(text).remove(0);
+    let document = |restyled| kyaml_format::FileDocument {
+        original: kyaml_format::Original::Text(text),
+        value: &value,
+        seq_indent: kyaml_format::SeqIndent::Compact,
+        restyled,
+        changed: false,
+        set_annotations: &[],
+    };
+    let kpt = kyaml_format::format(text).unwrap();
+    assert!(kpt.contains("  key2: |\n"));
+    assert!(kpt.contains("key: value\n\n\n# me"));
+    assert_ne!(read(&kpt), vec![value.clone()]);
+    assert_eq!(
+        kyaml_format::format_values_restyled(&[document(kyaml_format::Restyle::Keep)]),
+        kpt
+    );
+    let kept = kyaml_format::format_values_restyled_keeping_values(&[document(
+        kyaml_format::Restyle::Keep,
+    )]);
+    assert_eq!(
+        kept,
+        kpt.replace("key: value\n\n\n# me", "key: value\n\n# me")
+    );
+    assert_eq!(read(&kept), vec![value.clone()]);
+}

@@ -333,9 +333,17 @@ pub(crate) fn file_text(source: Option<&Source>, documents: &[Document]) -> Stri
         if source.is_none() && documents.iter().all(|d| d.written) {
             return Some(text);
         }
-        let same = parse_documents(&text, &Limits::default())
-            .is_ok_and(|read| read.iter().eq(documents.iter().map(|d| &d.value)));
-        same.then_some(text)
+        let same = |text: &str| {
+            parse_documents(text, &Limits::default())
+                .is_ok_and(|read| read.iter().eq(documents.iter().map(|d| &d.value)))
+        };
+        if same(&text) {
+            return Some(text);
+        }
+        // Where go-yaml's writing alone grows a keep block scalar (`|+`), kpt's
+        // formatting without that change (fuzz seed 98 case 11).
+        let text = kyaml_format::format_values_restyled_keeping_values(&entries);
+        same(&text).then_some(text)
     });
     match (formatted, source) {
         (Some(text), _) => text,

@@ -12,7 +12,7 @@ use crate::runtime;
 use crate::state::*;
 use crate::status::{Failure, Outcome, SaidBy};
 use anyhow::{anyhow, bail, Context as _, Result};
-use krm_sdk::object::{annotations, set_file, FileRef};
+use krm_sdk::object::annotations;
 use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -1522,7 +1522,13 @@ fn package_folder(root: &Path, package: &str) -> Option<String> {
     Some(folder.to_string_lossy().into_owned())
 }
 
-/// kpt's `adjustRelPath`: every path becomes relative to the root package.
+/// kpt's `adjustRelPath` (internal/util/render/executor.go): every path becomes
+/// relative to the root package, in both spellings; the index annotations stay
+/// as they are, each spelling apart: an object a function added without an
+/// index prints without one (the file writer numbers it), an index kpt cannot
+/// parse is printed as the function wrote it (only kpt's file writer reads it,
+/// `check_indexes`), and one kyaml's `checkAnnotationsAltered` emptied in the
+/// legacy spelling alone stays there alone (fuzz seed 98 case 46).
 pub(crate) fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
     items
         .into_iter()
@@ -1538,33 +1544,12 @@ pub(crate) fn rebase(root: &Path, items: Vec<Item>) -> Result<Vec<Item>> {
                         root.display()
                     )
                 })?;
-                path = Some(FileRef {
-                    path: join(&prefix, &kptfile::clean(&file.path)),
-                    index: file.index,
-                });
+                path = Some(join(&prefix, &kptfile::clean(&file.path)));
             }
-            // An index kpt cannot parse stays as the function wrote it: only
-            // kpt's file writer reads it (`check_indexes`); `-o stdout` prints it.
-            let raw_index = [annotations::INDEX, annotations::LEGACY_INDEX]
-                .into_iter()
-                .find_map(|key| item.annotation(key).filter(|i| i.parse::<u32>().is_err()))
-                .map(str::to_string);
-            // kpt's `adjustRelPath` rewrites the path alone: an object a function
-            // added without an index prints without one (the file writer numbers it).
-            let indexed = [annotations::INDEX, annotations::LEGACY_INDEX]
-                .into_iter()
-                .any(|key| item.annotation(key).is_some());
             item.update(|v| {
-                if let Some(file) = &path {
-                    set_file(v, file);
-                    if let Some(index) = &raw_index {
-                        v.set_annotation(annotations::INDEX, index);
-                        v.set_annotation(annotations::LEGACY_INDEX, index);
-                    }
-                    if !indexed {
-                        v.remove_annotation(annotations::INDEX);
-                        v.remove_annotation(annotations::LEGACY_INDEX);
-                    }
+                if let Some(path) = &path {
+                    v.set_annotation(annotations::PATH, path);
+                    v.set_annotation(annotations::LEGACY_PATH, path);
                 }
                 v.remove_annotation(PACKAGE_PATH);
                 drop_empty_annotations(v);
@@ -1642,6 +1627,49 @@ mod tests {
              Hello world 5!\n    \n  Exit code: 1\n"
         );
         assert_eq!(outcome("fn", 0.0, &[], "", None), "[PASS] \"fn\" in 0s\n");
+    }
+
+    /// kpt's `adjustRelPath` sets the two path annotations and nothing else:
+    /// a subpackage's function that deleted both spellings of path and index
+    /// leaves the legacy index empty alone (kyaml's `checkAnnotationsAltered`),
+    /// and `-o stdout` prints no internal index (fuzz seed 98 case 46).
+    #[test]
+    fn rebasing_a_subpackage_object_sets_its_paths_only() {
+        let root = std::env::temp_dir();
+        let package = root.join("sub1").join("sub2");
+        let items = ResourceList::new(vec![
+            krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": "x", "annotations": {
+                "internal.config.kubernetes.io/path": "configmap_x.yaml",
+                "config.kubernetes.io/path": "configmap_x.yaml",
+                "config.kubernetes.io/index": "",
+                PACKAGE_PATH: package.to_string_lossy(),
+            }}}),
+            krm_sdk::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": "y", "annotations": {
+                "internal.config.kubernetes.io/path": "y.yaml",
+                "internal.config.kubernetes.io/index": "01",
+                PACKAGE_PATH: package.to_string_lossy(),
+            }}}),
+        ])
+        .items;
+        let rebased = rebase(&root, items).unwrap();
+        assert_eq!(
+            rebased[0].value()["metadata"]["annotations"],
+            krm_sdk::json!({
+                "internal.config.kubernetes.io/path": "sub1/sub2/configmap_x.yaml",
+                "config.kubernetes.io/path": "sub1/sub2/configmap_x.yaml",
+                "config.kubernetes.io/index": "",
+            })
+        );
+        assert_eq!(
+            rebased[1].value()["metadata"]["annotations"],
+            krm_sdk::json!({
+                "internal.config.kubernetes.io/path": "sub1/sub2/y.yaml",
+                "internal.config.kubernetes.io/index": "01",
+                "config.kubernetes.io/path": "sub1/sub2/y.yaml",
+            })
+        );
     }
 
     #[test]
