@@ -2423,6 +2423,11 @@ def main():
             with multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) as pool:
                 for r in pool.imap_unordered(run_case, jobs):
                     results.append(r)
+                    # a long run (`make fuzz-render N=10000`) says how far it is
+                    if len(jobs) >= 1000 and len(results) % 500 == 0:
+                        print("fuzz-render: %d of %d cases run, %d differ so far" % (
+                            len(results), len(jobs), sum(1 for x in results if unexplained(x[2]))),
+                            file=sys.stderr, flush=True)
         results.sort(key=lambda r: (r[0] is not None, str(r[0]), str(r[1]) if r[0] is None else r[1]))
         failed = 0
         kinds = {}
