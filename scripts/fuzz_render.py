@@ -1158,9 +1158,9 @@ def gen_base(seed, case):
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
-# The catalog's releases before v0.2 that round-trip every object through JSON
+# The catalog's releases that round-trip every object through JSON
 # (kpt_catalog::restyles): under kpt they run inside json-roundtrip-fn.py.
-RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
+from catalog_restyles import RESTYLING  # noqa: E402  (kpt_catalog::restyles)
 LUMMO_IMAGE = re.compile(r"^ghcr\.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+$")
 LOCAL = '    config.kubernetes.io/local-config: "true"\n'
 
