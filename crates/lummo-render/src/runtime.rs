@@ -390,11 +390,18 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
         return 0;
     };
     let keys: Vec<String> = match before {
-        // The function printed the others in its own style.
-        Before::Written => [MIGRATION_ID, ID, annotations::ID]
-            .map(String::from)
-            .to_vec(),
-        Before::Text(..) => item
+        // The function printed the others in its own style; so did the step that
+        // restyled the object (kpt's node is what it printed, and kyaml's
+        // `SetAnnotation` leaves a value it does not change as it is): kpt gives
+        // the reader's annotations there as go-yaml writes them afresh (`"0"`,
+        // `Kptfile`), only this step's ids as set anew (fuzz case
+        // restyled-subpackage-ids-in-validator-input).
+        Before::Written | Before::Text(_, kyaml_format::Restyle::All) => {
+            [MIGRATION_ID, ID, annotations::ID]
+                .map(String::from)
+                .to_vec()
+        }
+        Before::Text(_, kyaml_format::Restyle::Keep) => item
             .get("metadata")
             .and_then(|m| m.get("annotations"))
             .and_then(Value::as_object)
@@ -956,6 +963,46 @@ mod tests {
         assert!(input.contains("  data:\n    # me\n    k: v\n"), "{input}");
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
         assert!(back.contains("data:\n  # me\n  k: v\n"), "{back}");
+    }
+
+    /// After a step that restyled an object (a JSON round trip), kpt's node is
+    /// the one the step printed: the reader's annotations come to the next
+    /// function in go-yaml's fresh styles, not single-quoted as kyaml's
+    /// `SetAnnotation` sets a new one; this step's ids are new, so single-quoted
+    /// (fuzz seed i98 case 21, restyled-subpackage-ids-in-validator-input).
+    #[test]
+    fn a_restyled_objects_reader_annotations_keep_the_styles_it_was_printed_in() {
+        let read = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n";
+        let mut item: Item = krm_sdk::yaml::parse_documents(read, &Limits::default())
+            .unwrap()
+            .pop()
+            .unwrap()
+            .into();
+        item.update(|v| {
+            v.set_annotation(annotations::INDEX, "0");
+            v.set_annotation(annotations::PATH, "Kptfile");
+            v.set_annotation("internal.config.kubernetes.io/seqindent", "wide");
+        });
+        let mut list = ResourceList::new(vec![item]);
+        list.items[0].record_step(true);
+        assert!(list.items[0].source_text().is_none());
+        let input = input_of_a_step(&mut list, &|_| Some(read));
+        for line in [
+            "config.kubernetes.io/index: \"0\"\n",
+            "config.kubernetes.io/path: Kptfile\n",
+            "internal.config.kubernetes.io/seqindent: wide\n",
+            "internal.config.kubernetes.io/id: '1'\n",
+        ] {
+            assert!(input.contains(line), "{line}{input}");
+        }
+        // Not restyled: the reader's annotations are kyaml's, single-quoted.
+        let mut list = list_of(read);
+        list.items[0].update(|v| v.set_annotation(annotations::PATH, "Kptfile"));
+        let input = function_input(&mut list);
+        assert!(
+            input.contains("config.kubernetes.io/path: 'Kptfile'\n"),
+            "{input}"
+        );
     }
 
     #[test]
