@@ -1187,7 +1187,8 @@ def map_back(text, mapping):
         text = text.decode("utf-8", "surrogateescape")
     for command, image in mapping.items():
         for form in ('"%s"' % command, command):
-            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]*(?:\n|$))", lambda _: "image: " + image, text)
+            # A line comment may follow (the step's, kept by kpt).
+            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]+#|[ \t]*(?:\n|$))", lambda _: "image: " + image, text)
     return text.encode("utf-8", "surrogateescape") if binary else text
 
 
