@@ -976,17 +976,14 @@ mod tests {
     #[test]
     fn a_restyled_objects_reader_annotations_keep_the_styles_it_was_printed_in() {
         let read = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n";
-        let mut item: Item = krm_sdk::yaml::parse_documents(read, &Limits::default())
+        let mut value = krm_sdk::yaml::parse_documents(read, &Limits::default())
             .unwrap()
             .pop()
-            .unwrap()
-            .into();
-        item.update(|v| {
-            v.set_annotation(annotations::INDEX, "0");
-            v.set_annotation(annotations::PATH, "Kptfile");
-            v.set_annotation("internal.config.kubernetes.io/seqindent", "wide");
-        });
-        let mut list = ResourceList::new(vec![item]);
+            .unwrap();
+        value.set_annotation(annotations::INDEX, "0");
+        value.set_annotation(annotations::PATH, "Kptfile");
+        value.set_annotation("internal.config.kubernetes.io/seqindent", "wide");
+        let mut list = ResourceList::new(vec![value]);
         list.items[0].record_step(true);
         assert!(list.items[0].source_text().is_none());
         let input = input_of_a_step(&mut list, &|_| Some(read));
