@@ -1388,9 +1388,9 @@ def gen_base(seed, case):
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
-# The catalog's releases before v0.2 that round-trip every object through JSON
+# The catalog's releases that round-trip every object through JSON
 # (kpt_catalog::restyles): under kpt they run inside json-roundtrip-fn.py.
-RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
+from catalog_restyles import RESTYLING  # noqa: E402  (kpt_catalog::restyles)
 LUMMO_IMAGE = re.compile(r"^ghcr\.io/lummo/krm-functions/(lummo-[a-z]+):v[0-9.]+$")
 LOCAL = '    config.kubernetes.io/local-config: "true"\n'
 
@@ -1417,7 +1417,8 @@ def map_back(text, mapping):
         text = text.decode("utf-8", "surrogateescape")
     for command, image in mapping.items():
         for form in ('"%s"' % command, command):
-            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]*(?:#|\n|$))", lambda _: "image: " + image, text)
+            # A line comment may follow (the step's, kept by kpt).
+            text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]+#|[ \t]*(?:\n|$))", lambda _: "image: " + image, text)
     return text.encode("utf-8", "surrogateescape") if binary else text
 
 

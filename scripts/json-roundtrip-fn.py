@@ -2,7 +2,8 @@
 """`json-roundtrip-fn.py COMMAND...`: an exec function for kpt that runs COMMAND (a
 KRM function) on the ResourceList on stdin, then prints its output the way a
 function built on kyaml's `filtersutil.ApplyToJSON` does (the catalog's
-set-namespace, set-labels and set-annotations before v0.2): every object marshalled
+set-labels before v0.2, set-namespace before v0.3, set-annotations before v0.1.4:
+scripts/catalog_restyles.py): every object marshalled
 to JSON and read back (`RNode.UnmarshalJSON`, `yaml.FromMap`), so it comes out in
 go-yaml's default styles (block collections, keys sorted, quotes only where a
 plain scalar would read as another type) and without comments. kpt restores the

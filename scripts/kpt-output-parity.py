@@ -27,7 +27,7 @@ import bench_mixed  # noqa: E402  (its make_package, at BIN)
 
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
 IMAGE = re.compile(r"^(\s*-?\s*)image: (\S+)\s*$")
-RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
+from catalog_restyles import RESTYLING  # noqa: E402  (kpt_catalog::restyles)
 
 # A package whose objects carry what the writers must get right: head comments of
 # documents and keys, quoted and flow-style values, a Config Connector object

@@ -52,11 +52,11 @@ import time
 from kpt_status import strip_root_status
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The catalog's releases before v0.2 of these round-trip every object through JSON
+# The catalog's releases that round-trip every object through JSON
 # (go-yaml's default styles); our kpt-catalog binary keeps the text, so under kpt it
 # runs inside scripts/json-roundtrip-fn.py, as kpt-output-parity.py runs it
 # (kpt_catalog::restyles).
-RESTYLING = re.compile(r"^(?:gcr\.io/kpt-fn/)?(?:(?:set-labels|set-annotations):v0\.1|set-namespace:v0\.[12])(\.\d+)?$")
+from catalog_restyles import RESTYLING  # noqa: E402  (kpt_catalog::restyles)
 ROUNDTRIP = os.path.join(ROOT, "scripts", "json-roundtrip-fn.py")
 # set-project-id reads the pipeline (the step whose image contains `apply-setters`),
 # generate-folders prints the Kptfile afresh (js-yaml quotes an image with a `:`):

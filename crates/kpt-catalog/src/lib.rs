@@ -305,8 +305,12 @@ pub fn lookup(image: &str) -> Option<Function> {
         // v0.1.5 also takes `SetLabels` configs.
         "set-labels" if before(0, 2) => ("set-labels", set_labels::process_v0_1_5),
         "set-labels" => ("set-labels", set_labels::process),
-        // v0.1 round-tripped objects through a kustomize resmap (styles lost).
-        "set-annotations" if before(0, 2) => ("set-annotations", set_annotations::process_v0_1),
+        // v0.1.3 round-tripped objects through a kustomize resmap (styles lost);
+        // v0.1.4 edits the nodes in place (see `restyles`).
+        "set-annotations" if v.is_some_and(|v| v < (0, 1, 4)) => {
+            ("set-annotations", set_annotations::process_v0_1)
+        }
+        "set-annotations" if before(0, 2) => ("set-annotations", set_annotations::process_v0_1_4),
         "set-annotations" => ("set-annotations", set_annotations::process),
         "set-image" => ("set-image", set_image::process),
         "apply-setters" => ("apply-setters", apply_setters::process),
@@ -412,27 +416,47 @@ pub fn lookup(image: &str) -> Option<Function> {
 }
 
 /// Whether a release of a catalog function gives back every object it is given
-/// restyled: the one place that decides it. set-labels and set-annotations
-/// before v0.2, set-namespace before v0.3, were kustomize filters run by kyaml's
-/// `filtersutil.ApplyToJSON` (kustomize kyaml `filtersutil/filtersutil.go`):
-/// each object is marshalled to JSON and read back with `RNode.UnmarshalJSON`
-/// (`yaml.FromMap`), which builds new nodes in go-yaml's default styles (quotes
-/// only where needed, block collections, keys sorted). kpt's `FunctionFilter`
-/// (kyaml `fn/runtime/runtimeutil/runtimeutil.go`) then copies the comments
-/// (`comments.CopyComments`) and the field order (`order.SyncOrder`) of each
-/// input object back, never its styles: kpt's e2e cases `out-of-place-stdout`
-/// and `out-of-place-fnchain-stdout` print the reader's annotations `"0"` and
-/// `Kptfile` where a style-keeping step leaves kpt's `'0'` and `'Kptfile'`.
-/// Later releases (kpt-functions-sdk `fn`) and the other functions edit the
-/// objects' nodes in place and keep every style.
+/// restyled: the one place that decides it. The releases built on kustomize's
+/// filters through kyaml's `filtersutil.ApplyToJSON` (kustomize kyaml
+/// `filtersutil/filtersutil.go`) marshal each object to JSON and read it back
+/// (`RNode.UnmarshalJSON`: `yaml.FromMap`), which builds new nodes in go-yaml's
+/// default styles (quotes only where needed, block collections, keys sorted).
+/// kpt's `FunctionFilter` (kyaml `fn/runtime/runtimeutil/runtimeutil.go`) then
+/// copies the comments (`comments.CopyComments`) and the field order
+/// (`order.SyncOrder`) of each input object back, never its styles: kpt's e2e
+/// cases `out-of-place-stdout` and `out-of-place-fnchain-stdout` print the
+/// reader's annotations `"0"` and `Kptfile` where a style-keeping step leaves
+/// kpt's `'0'` and `'Kptfile'`.
+///
+/// Which releases (kptdev/krm-functions-catalog, tags `<fn>/vX.Y.Z`):
+/// - set-labels v0.1.3-v0.1.5, set-namespace v0.1.0-v0.2.0: their
+///   `Transform` calls `filtersutil.ApplyToJSON(labels.Filter{..}, r)` (resp.
+///   `namespace.Filter`). v0.1.5, set-namespace v0.1.4 and v0.2.0 moved to
+///   kustomize api v0.8.11-0.20210614195535 (go.mod), whose `resource.Resource`
+///   embeds a `kyaml.RNode`, but `ApplyToJSON` still goes through
+///   `RNode.MarshalJSON`/`UnmarshalJSON` (kyaml v0.10.21), and
+///   `ToRNodeSlice` hands back the rebuilt nodes: restyled. kpt's e2e case
+///   `fn-render/save-on-render-failure/bfs-deep-nested-middle-fails` (kpt
+///   before 42fc54a5, ghcr.io/.../set-labels:v0.1.5) records the Kptfile's
+///   `level: "root"` becoming `level: root`.
+/// - set-annotations v0.1.3 (kustomize api v0.7.2): `r.ApplyFilter`, which for
+///   a kunstruct-backed resource (`NewKunstructuredFactoryImpl`) is
+///   `filtersutil.ApplyToJSON` (api `resource/resource.go`): restyled.
+/// - set-annotations v0.1.4 (api v0.8.11-0.20210614195535): `r.ApplyFilter`
+///   runs the filter on the resource's own `RNode` (`f.Filter([]*RNode{&r.RNode})`)
+///   and `ToRNodeSlice` copies the nodes (`RNode.Copy`): styles kept.
+/// - Later releases (kpt-functions-sdk `fn`) and the other functions edit the
+///   objects' nodes in place and keep every style.
 ///
 /// The starlark function, every release, turns the objects into Go values and
 /// prints them back from Go maps (`starlark::from_starlark`): restyled too.
+/// A tag `vX.Y` reads as `vX.Y.0`, as [`lookup`] reads it.
 pub fn restyles(name: &str, version: Option<(u32, u32, u32)>) -> bool {
-    let before = |minor: u32| version.is_some_and(|(major, m, _)| (major, m) < (0, minor));
+    let before = |v: (u32, u32, u32)| version.is_some_and(|version| version < v);
     name == "starlark"
-        || before(2) && matches!(name, "set-labels" | "set-annotations")
-        || before(3) && name == "set-namespace"
+        || before((0, 2, 0)) && name == "set-labels"
+        || before((0, 1, 4)) && name == "set-annotations"
+        || before((0, 3, 0)) && name == "set-namespace"
 }
 
 /// Which catalog function an image names that lummo does not run in process,
@@ -485,14 +509,20 @@ mod tests {
                 "\"1e3\""
             ]
         );
-        // A release that edits the nodes in place keeps the user's spelling.
-        let function = lookup("gcr.io/kpt-fn/set-annotations:v0.2.0").unwrap();
-        let mut list = ResourceList::new(vec![krm_sdk::json!({"kind": "A", "n": 1})]);
-        list.items[0].update(|v| v["n"] = serde_json::from_str("1e3").unwrap());
-        let before = list.items[0].value()["n"].to_string();
-        function.run(&mut list);
-        assert_eq!(list.items[0].value()["n"].to_string(), before);
-        assert_ne!(before, "1000");
+        // A release that edits the nodes in place keeps the user's spelling:
+        // v0.1.4 too (kustomize api v0.8.11's `Resource.ApplyFilter`).
+        for image in [
+            "gcr.io/kpt-fn/set-annotations:v0.2.0",
+            "gcr.io/kpt-fn/set-annotations:v0.1.4",
+        ] {
+            let function = lookup(image).unwrap();
+            let mut list = ResourceList::new(vec![krm_sdk::json!({"kind": "A", "n": 1})]);
+            list.items[0].update(|v| v["n"] = serde_json::from_str("1e3").unwrap());
+            let before = list.items[0].value()["n"].to_string();
+            function.run(&mut list);
+            assert_eq!(list.items[0].value()["n"].to_string(), before, "{image}");
+            assert_ne!(before, "1000");
+        }
     }
 
     #[test]
@@ -501,12 +531,20 @@ mod tests {
             "gcr.io/kpt-fn/set-namespace:v0.1.3",
             "set-labels:v0.1.4",
             "gcr.io/kpt-fn/set-annotations:v0.1",
+            "gcr.io/kpt-fn/set-annotations:v0.1.3",
+            // Still `filtersutil.ApplyToJSON` on kustomize api v0.8.11 (fuzz
+            // seed i98 case 40, set-labels-v0.1.5-ghcr-restyles-kptfile).
+            "ghcr.io/kptdev/krm-functions-catalog/set-labels:v0.1.5",
+            "gcr.io/kpt-fn/set-namespace:v0.1.4",
+            "ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.2.0",
         ] {
             assert!(lookup(image).unwrap().restyles, "{image}");
         }
         for image in [
             "gcr.io/kpt-fn/set-namespace:v0.3.0",
             "gcr.io/kpt-fn/set-labels:v0.2.0",
+            "gcr.io/kpt-fn/set-annotations:v0.1.4",
+            "ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4",
             "gcr.io/kpt-fn/set-namespace:latest",
             "gcr.io/kpt-fn/apply-setters:v0.1.1",
             "gcr.io/kpt-fn/set-image:v0.1.1",

@@ -40,7 +40,7 @@ const COMMON_ANNOTATIONS: &[StaticSpec] = &[
     .group("batch"),
 ];
 
-/// v0.1.x: the same transformer, but the release round-tripped every object
+/// v0.1.3: the same transformer, but the release round-tripped every object
 /// through a kustomize resmap, so all of them come back restyled (quotes and flow
 /// style gone; kpt restores comments only): kpt's e2e case
 /// `fn-render/resource-has-pkgname-prefix` records `'PROJECT_ID'` → `PROJECT_ID`.
@@ -52,6 +52,13 @@ pub fn process_v0_1(list: &mut ResourceList) {
         // A mutable borrow forgets the source text: the item is written afresh.
         let _: &mut Value = &mut *item;
     }
+}
+
+/// v0.1.4: the same transformer on kustomize api v0.8.11, whose resources are
+/// the function's own nodes (`Resource.ApplyFilter` filters `&r.RNode`): the
+/// objects keep their styles (see `crate::restyles`); nothing reported.
+pub fn process_v0_1_4(list: &mut ResourceList) {
+    let _ = annotate(list);
 }
 
 /// The newest source: sets the annotations and reports, for every map it set

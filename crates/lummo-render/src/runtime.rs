@@ -363,8 +363,11 @@ enum Before {
 /// function after such a step would see, and give back, the object without
 /// its comments).
 fn text_before(item: &Item, lend: &Lend) -> Option<Before> {
+    // An in-process step that restyles may leave the object its text (the
+    // edit followed it): kpt's node is restyled all the same (fuzz seed i98
+    // case 40, set-labels v0.1.5 in a subpackage).
     if let Some(text) = crate::output::document_text(item) {
-        return Some(Before::Text(text, kyaml_format::Restyle::Keep));
+        return Some(Before::Text(text, crate::output::restyled(item, false)));
     }
     if item.annotation(lummo_core::GENERATED_BY).is_some() {
         return Some(Before::Written);
@@ -391,11 +394,18 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
         return 0;
     };
     let keys: Vec<String> = match before {
-        // The function printed the others in its own style.
-        Before::Written => [MIGRATION_ID, ID, annotations::ID]
-            .map(String::from)
-            .to_vec(),
-        Before::Text(..) => item
+        // The function printed the others in its own style; so did the step that
+        // restyled the object (kpt's node is what it printed, and kyaml's
+        // `SetAnnotation` leaves a value it does not change as it is): kpt gives
+        // the reader's annotations there as go-yaml writes them afresh (`"0"`,
+        // `Kptfile`), only this step's ids as set anew (fuzz case
+        // restyled-subpackage-ids-in-next-function-input).
+        Before::Written | Before::Text(_, kyaml_format::Restyle::All) => {
+            [MIGRATION_ID, ID, annotations::ID]
+                .map(String::from)
+                .to_vec()
+        }
+        Before::Text(_, kyaml_format::Restyle::Keep) => item
             .get("metadata")
             .and_then(|m| m.get("annotations"))
             .and_then(Value::as_object)
@@ -1000,6 +1010,58 @@ mod tests {
         assert!(input.contains("  data:\n    # me\n    k: v\n"), "{input}");
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
         assert!(back.contains("data:\n  # me\n  k: v\n"), "{back}");
+    }
+
+    /// After a step that restyled an object (a JSON round trip), kpt's node is
+    /// the one the step printed: the reader's annotations come to the next
+    /// function in go-yaml's fresh styles, not single-quoted as kyaml's
+    /// `SetAnnotation` sets a new one; this step's ids are new, so single-quoted
+    /// (fuzz seed i98 case 21, restyled-subpackage-ids-in-next-function-input).
+    #[test]
+    fn a_restyled_objects_reader_annotations_keep_the_styles_it_was_printed_in() {
+        let read = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n";
+        let mut value = krm_sdk::yaml::parse_documents(read, &Limits::default())
+            .unwrap()
+            .pop()
+            .unwrap();
+        value.set_annotation(annotations::INDEX, "0");
+        value.set_annotation(annotations::PATH, "Kptfile");
+        value.set_annotation("internal.config.kubernetes.io/seqindent", "wide");
+        let mut list = ResourceList::new(vec![value]);
+        list.items[0].record_step(true);
+        assert!(list.items[0].source_text().is_none());
+        let input = input_of_a_step(&mut list, &|_| Some(read));
+        for line in [
+            "config.kubernetes.io/index: \"0\"\n",
+            "config.kubernetes.io/path: Kptfile\n",
+            "internal.config.kubernetes.io/seqindent: wide\n",
+            "internal.config.kubernetes.io/id: '1'\n",
+        ] {
+            assert!(input.contains(line), "{line}{input}");
+        }
+        // Restyled by a step that left the object its text: the same, and
+        // the object's own styles are go-yaml's too.
+        let read =
+            "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\ndata:\n  app: \"web\"\n";
+        let mut list = list_of(read);
+        list.items[0].update(|v| v.set_annotation(annotations::PATH, "Kptfile"));
+        list.items[0].record_step(true);
+        let input = function_input(&mut list);
+        for line in [
+            "config.kubernetes.io/path: Kptfile\n",
+            "    app: web\n",
+            "internal.config.kubernetes.io/id: '1'\n",
+        ] {
+            assert!(input.contains(line), "{line}{input}");
+        }
+        // Not restyled: the reader's annotations are kyaml's, single-quoted.
+        let mut list = list_of(read);
+        list.items[0].update(|v| v.set_annotation(annotations::PATH, "Kptfile"));
+        let input = function_input(&mut list);
+        assert!(
+            input.contains("config.kubernetes.io/path: 'Kptfile'\n"),
+            "{input}"
+        );
     }
 
     #[test]
