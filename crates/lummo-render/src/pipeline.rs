@@ -607,7 +607,38 @@ pub(crate) fn run_step(
             Provenance::Skip => (function.process)(&mut list),
         },
         Runner::Catalog(function) if function.filter.is_none() => {
+            // kpt compares what its container printed with what went in, by id
+            // (`runtime::kind_change`); here the object of the same kind, name
+            // and namespace is the one that went in (the Go SDK sorts them).
+            let identity = |v: &Value| {
+                let field = |path: &[&str]| {
+                    path.iter()
+                        .try_fold(v, |v, key| v.get(key))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
+                (
+                    field(&["apiVersion"]),
+                    field(&["kind"]),
+                    field(&["metadata", "namespace"]),
+                    field(&["metadata", "name"]),
+                )
+            };
+            let before: std::collections::HashMap<_, Value> = list
+                .items
+                .iter()
+                .map(|i| (identity(i.value()), i.value().clone()))
+                .collect();
             function.run(&mut list);
+            if !list.failed() {
+                let change = list.items.iter().find_map(|after| {
+                    let before = before.get(&identity(after.value()))?;
+                    runtime::kind_change(before, after.value())
+                });
+                if let Some(change) = change {
+                    bail!("{label}: {change}");
+                }
+            }
             catalog_stderr = function.stderr(&list);
             // kpt runs it as a container: a failure is its exit code 1.
             rendered.say(&outcome(

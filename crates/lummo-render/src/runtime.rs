@@ -262,6 +262,7 @@ fn run_over_text(
                 text,
                 explicit_start: item.explicit_start(),
                 head,
+                value: item.value().clone(),
             }
         })
         .collect();
@@ -290,6 +291,13 @@ fn run_over_text(
     if let Some(parsed) = parsed {
         list.results.extend(parsed.results);
         if success {
+            for item in &parsed.items {
+                if let Some(change) = input_of(item, &inputs)
+                    .and_then(|input| kind_change(&input.value, item.value()))
+                {
+                    bail!("{label}: {change}");
+                }
+            }
             list.items = parsed
                 .items
                 .into_iter()
@@ -449,14 +457,7 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// without a known id stays as printed, ids and all, as under kpt.
 /// `below_an_item`: another item comes before it in what the function printed.
 fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
-    let id = item
-        .annotation(ID)
-        .or_else(|| item.annotation(annotations::ID))
-        .and_then(|id| id.parse::<usize>().ok());
-    let Some(input) = id
-        .and_then(|id| id.checked_sub(1))
-        .and_then(|i| inputs.get(i))
-    else {
+    let Some(input) = input_of(&item, inputs) else {
         return item;
     };
     let mut printed = match item.source_text() {
@@ -506,6 +507,91 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         v.remove_annotation(annotations::ID);
     });
     item
+}
+
+/// The object that went in with the id of `item`, one the function printed.
+fn input_of<'a>(item: &Item, inputs: &'a [Input]) -> Option<&'a Input> {
+    let id = item
+        .annotation(ID)
+        .or_else(|| item.annotation(annotations::ID))
+        .and_then(|id| id.parse::<usize>().ok())?;
+    inputs.get(id.checked_sub(1)?)
+}
+
+/// A field a function gave another kind of node (a list made a string), which
+/// kpt refuses: `comments.CopyComments` walks the object that went in and the
+/// one printed with its id together (kyaml `walk.Walker.Walk`,
+/// kyaml/yaml/walk/walk.go), each field's first non-null node sets the kind and
+/// `yaml.ErrorIfAnyInvalidAndNonNull` fails the step on the other (fuzz seed
+/// i98 case 68: apply-replacements set a list to a name). List items pair by
+/// index (`walkNonAssociativeSequence`; the copier goes into two items only when
+/// neither is a scalar), or by `name` where every item has one, as the merge
+/// key of kpt's schema of the Kubernetes kinds pairs them.
+pub(crate) fn kind_change(input: &Value, output: &Value) -> Option<String> {
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Object(_) => "MappingNode",
+            Value::Array(_) => "SequenceNode",
+            _ => "ScalarNode",
+        }
+    }
+    fn named(items: &[Value]) -> Option<Vec<&str>> {
+        items.iter().map(|i| i.get("name")?.as_str()).collect()
+    }
+    fn walk(input: &Value, output: &Value, path: &mut Vec<String>) -> Option<String> {
+        if input.is_null() || output.is_null() {
+            return None;
+        }
+        if kind(input) != kind(output) {
+            let field = if path.is_empty() {
+                ".".to_string()
+            } else {
+                path.join(".")
+            };
+            return Some(format!(
+                "wrong node kind: expected {} but got {}: node contents:\n{}\nkpt refuses a \
+                 function that changes the kind of a field it was given (here `{field}`): \
+                 have the function remove the field, and set it anew in a later step",
+                kind(input),
+                kind(output),
+                krm_sdk::yaml::to_string(output).trim_end()
+            ));
+        }
+        match (input, output) {
+            (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(key, x)| {
+                let y = b.get(key)?;
+                path.push(key.clone());
+                let found = walk(x, y, path);
+                path.pop();
+                found
+            }),
+            (Value::Array(a), Value::Array(b)) => {
+                let pairs: Vec<(&Value, &Value)> = match (named(a), named(b)) {
+                    (Some(names_a), Some(names_b)) => names_a
+                        .iter()
+                        .zip(a)
+                        .filter_map(|(name, x)| {
+                            let j = names_b.iter().position(|n| n == name)?;
+                            Some((x, &b[j]))
+                        })
+                        .collect(),
+                    _ => a.iter().zip(b).collect(),
+                };
+                pairs.into_iter().enumerate().find_map(|(i, (x, y))| {
+                    let scalar = |v: &Value| kind(v) == "ScalarNode";
+                    if scalar(x) || scalar(y) {
+                        return None;
+                    }
+                    path.push(i.to_string());
+                    let found = walk(x, y, path);
+                    path.pop();
+                    found
+                })
+            }
+            _ => None,
+        }
+    }
+    walk(input, output, &mut Vec::new())
 }
 
 /// An object as kpt's function runner prints it into a function's input, where
@@ -563,6 +649,8 @@ struct Input {
     text: Option<String>,
     explicit_start: bool,
     head: Option<String>,
+    /// The object as it went in, for [`kind_change`].
+    value: Value,
 }
 
 /// go-yaml's emitter writes the quote closing a single-quoted scalar that ends
@@ -989,6 +1077,37 @@ mod tests {
             input.contains("\n    key3: >\n      # hash line one\n\n- apiVersion: v1\n"),
             "{input}"
         );
+    }
+
+    /// kpt refuses a function that gives a field it was given another kind of
+    /// node (kyaml's walker under `CopyComments`: "wrong node kind"); a field it
+    /// sets to null, or a new object, is no such change (fuzz seed i98 case 68).
+    #[test]
+    fn a_function_changing_a_fields_kind_fails_as_under_kpt() {
+        let read = "apiVersion: v1\nkind: Widget\nmetadata:\n  name: a\nspec:\n  extra:\n  - name: x\n  keep: 1\n";
+        let run = |script: &str| {
+            let mut list = list_of(read);
+            let mut command = Command::new("sh");
+            command.arg("-c").arg(script);
+            run_external(command, "fn", Stage::Mutators, &mut list, &|_| None).map(|_| list)
+        };
+        let error = run(r"sed -e 's/ extra:$/ extra: cm-5/' -e '/- name: x$/d'")
+            .err()
+            .expect("a list made a string fails the step")
+            .to_string();
+        assert!(
+            error.starts_with(
+                "fn: wrong node kind: expected SequenceNode but got ScalarNode: node contents:\ncm-5\n"
+            ),
+            "{error}"
+        );
+        assert!(error.contains("`spec.extra`"), "{error}");
+        let list = run(r"sed -e 's/ extra:$/ extra: null/' -e '/- name: x$/d'").unwrap();
+        assert!(list.items[0].value()["spec"]["extra"].is_null());
+        // Without its id the object is a new one: nothing to compare it with.
+        let list =
+            run(r"sed -e 's/ extra:$/ extra: cm-5/' -e '/- name: x$/d' -e '/\/id: /d'").unwrap();
+        assert_eq!(list.items[0].value()["spec"]["extra"], "cm-5");
     }
 
     /// An item an in-process step left without text goes to the next function
