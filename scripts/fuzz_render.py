@@ -614,19 +614,14 @@ def _held_tree(d, flow_comments):
     return tree
 
 
-def _kpt_reindents_a_foot_comment(d, model):
-    """A comment the user wrote at the end of a file, at column 0 below a nested
-    block mapping (the document's foot): kpt writes it at the indentation of the
-    innermost mapping's keys, even with no function in the pipeline, as the foot
-    of that mapping (go-yaml's parser gives the foot to the node it follows; its
-    emitter writes it at that node's indentation: fuzz seed 91 case 90); lummo
-    keeps the line the user wrote. The texts differ only in the indentation of
-    comment lines, each of lummo's as it stands in the file's input, up to kpt's
-    duplicated foot comments."""
-    k, m, source = d.get("kpt_text"), d.get("lummo_text"), d.get("source")
+def _reindented_user_line(d):
+    """The check of `_kpt_reindents_a_foot_comment`: whether kpt's comment line
+    `a` stands for lummo's `b` as the user wrote it (None: nothing to check it
+    against)."""
+    source = d.get("source")
     stdout = d.get("path") == "<stdout>" and d.get("mode") == "stdout"
-    if k is None or m is None or (source is None and not stdout) or k == m:
-        return False
+    if source is None and not stdout:
+        return None
     src = set(source.split("\n")) if source is not None else set()
     user = d.get("user") or Counter()
 
@@ -637,7 +632,22 @@ def _kpt_reindents_a_foot_comment(d, model):
         # kpt's deeper
         ia, ib = len(a) - len(a.lstrip()), len(b) - len(b.lstrip())
         return ib == 2 and ia > 2 and user.get(_content(b), 0) > 0
+    return users
 
+
+def _kpt_reindents_a_foot_comment(d, model):
+    """A comment the user wrote at the end of a file, at column 0 below a nested
+    block mapping (the document's foot): kpt writes it at the indentation of the
+    innermost mapping's keys, even with no function in the pipeline, as the foot
+    of that mapping (go-yaml's parser gives the foot to the node it follows; its
+    emitter writes it at that node's indentation: fuzz seed 91 case 90); lummo
+    keeps the line the user wrote. The texts differ only in the indentation of
+    comment lines, each of lummo's as it stands in the file's input, up to kpt's
+    duplicated foot comments."""
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    users = _reindented_user_line(d)
+    if k is None or m is None or users is None or k == m:
+        return False
     ml = m.split("\n")
     for v in _twin_variants(k):
         kl = v.split("\n")
@@ -854,19 +864,10 @@ def _rewrite_reindent(d):
     """kpt-reindents-foot-comment: kpt's comment lines that differ from lummo's
     only in their indentation, each of lummo's as the user wrote it (as
     `_kpt_reindents_a_foot_comment` checks), taken as lummo's."""
-    k, m, source = d["kpt_text"], d["lummo_text"], d.get("source")
-    stdout = d.get("path") == "<stdout>" and d.get("mode") == "stdout"
-    if source is None and not stdout:
+    k, m = d["kpt_text"], d["lummo_text"]
+    users = _reindented_user_line(d)
+    if users is None:
         return
-    src = set(source.split("\n")) if source is not None else set()
-    user = d.get("user") or Counter()
-
-    def users(a, b):
-        if not stdout:
-            return b in src
-        ia, ib = len(a) - len(a.lstrip()), len(b) - len(b.lstrip())
-        return ib == 2 and ia > 2 and user.get(_content(b), 0) > 0
-
     kl, ml = k.split("\n"), m.split("\n")
     changed = False
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, kl, ml, autojunk=False).get_opcodes():
