@@ -262,7 +262,6 @@ fn run_over_text(
                 text,
                 explicit_start: item.explicit_start(),
                 head,
-                value: item.value().clone(),
             }
         })
         .collect();
@@ -291,9 +290,11 @@ fn run_over_text(
     if let Some(parsed) = parsed {
         list.results.extend(parsed.results);
         if success {
+            // `list.items` still holds the objects as they went in.
             for item in &parsed.items {
-                if let Some(change) = input_of(item, &inputs)
-                    .and_then(|input| kind_change(&input.value, item.value()))
+                if let Some(change) = input_index(item)
+                    .and_then(|i| list.items.get(i))
+                    .and_then(|input| kind_change(input.value(), item.value()))
                 {
                     bail!("{label}: {change}");
                 }
@@ -457,7 +458,7 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// without a known id stays as printed, ids and all, as under kpt.
 /// `below_an_item`: another item comes before it in what the function printed.
 fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
-    let Some(input) = input_of(&item, inputs) else {
+    let Some(input) = input_index(&item).and_then(|i| inputs.get(i)) else {
         return item;
     };
     let mut printed = match item.source_text() {
@@ -509,13 +510,14 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     item
 }
 
-/// The object that went in with the id of `item`, one the function printed.
-fn input_of<'a>(item: &Item, inputs: &'a [Input]) -> Option<&'a Input> {
+/// Where the object that went in with the id of `item` (one the function
+/// printed) stood in the function's input.
+fn input_index(item: &Item) -> Option<usize> {
     let id = item
         .annotation(ID)
         .or_else(|| item.annotation(annotations::ID))
         .and_then(|id| id.parse::<usize>().ok())?;
-    inputs.get(id.checked_sub(1)?)
+    id.checked_sub(1)
 }
 
 /// A field a function gave another kind of node (a list made a string), which
@@ -649,8 +651,6 @@ struct Input {
     text: Option<String>,
     explicit_start: bool,
     head: Option<String>,
-    /// The object as it went in, for [`kind_change`].
-    value: Value,
 }
 
 /// go-yaml's emitter writes the quote closing a single-quoted scalar that ends
