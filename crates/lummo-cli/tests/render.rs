@@ -475,6 +475,51 @@ fn results_dir_records_exec_steps_as_kpt_does() {
     );
 }
 
+/// A file and a symbolic link to it are two files to kpt, both written through the
+/// link in Go's map order: when a step leaves the two copies different, which one
+/// stays is chance under kpt (fuzz seed 103 case 3). lummo refuses, writing
+/// nothing; copies a step left alike are written once and the link stays.
+#[test]
+fn a_link_whose_copy_a_step_changed_apart_is_refused() {
+    let kptfile = |step: &str| {
+        format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: app\npipeline:\n  mutators:\n  - exec: \"{step}\"\n")
+    };
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: one # kept\n";
+    for (name, step, refused) in [
+        ("link-alike", "cat".to_string(), false),
+        (
+            "link-apart",
+            "sed '0,/o[n]e # kept/s//two # kept/'".to_string(),
+            true,
+        ),
+    ] {
+        let pkg = package(name, &[("Kptfile", &kptfile(&step)), ("cm.yaml", cm)]);
+        std::os::unix::fs::symlink("cm.yaml", pkg.join("link.yaml")).unwrap();
+        let before = snapshot(&pkg);
+        let out = lummo(&["render", ".", "--allow-exec"], &pkg);
+        assert!(std::fs::symlink_metadata(pkg.join("link.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        if refused {
+            assert!(!out.status.success());
+            let said = stderr(&out);
+            assert!(
+                said.contains("link.yaml is a symbolic link to cm.yaml"),
+                "{said}"
+            );
+            assert!(
+                said.contains("suggestion: replace link.yaml with a copy of cm.yaml"),
+                "{said}"
+            );
+            assert_eq!(failed_render_snapshot(&pkg), before, "nothing is written");
+        } else {
+            assert!(out.status.success(), "{}", stderr(&out));
+            assert_eq!(std::fs::read_to_string(pkg.join("cm.yaml")).unwrap(), cm);
+        }
+    }
+}
+
 /// Issue 27 point 10: an in-place render places a warning on its field, as
 /// `-o stdout` does, not at the start of the document.
 #[test]

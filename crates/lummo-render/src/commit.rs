@@ -43,6 +43,43 @@ pub struct Summary {
     pub deleted: Vec<String>,
 }
 
+/// A file and a symbolic link to it, both in the package, are two files to kpt:
+/// it reads the object twice and writes both texts through the link, one after
+/// the other in Go's map order (kyaml `LocalPackageWriter`), so when a function
+/// changed one copy and not the other, which one stays differs from run to run
+/// and the other is lost. lummo refuses that render, writing nothing.
+fn refuse_a_link_written_apart(
+    root: &Path,
+    files: &[(String, Option<Source>, Vec<Document>)],
+    texts: &[String],
+) -> Result<()> {
+    let mut written: std::collections::HashMap<PathBuf, (&str, &str)> = Default::default();
+    for ((path, _, _), text) in files.iter().zip(texts) {
+        let file = root.join(path);
+        let is_link = std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
+        let Ok(destination) = std::fs::canonicalize(&file) else {
+            continue;
+        };
+        let Some((other, other_text)) = written.insert(destination, (path, text)) else {
+            continue;
+        };
+        if other_text != text {
+            let (link, target) = if is_link {
+                (path.as_str(), other)
+            } else {
+                (other, path.as_str())
+            };
+            bail!(
+                "{link} is a symbolic link to {target}, and the pipeline left the two copies of its \
+                 objects different: kpt would write both texts through the link in random order, \
+                 losing one of them\n  suggestion: replace {link} with a copy of {target}, or list \
+                 {link} in .krmignore so that only {target} is read"
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Rendered {
     /// Stages a rendered subtree whose paths are root-relative: changed and new
     /// files go to temporary files, files whose resources all went away are
@@ -81,6 +118,7 @@ impl Rendered {
                 text
             }
         });
+        refuse_a_link_written_apart(&self.root, &files, &texts)?;
         let mut staging = self.staging.take().unwrap_or_default();
         let mut changed = Vec::new();
         for ((path, source, _), text) in files.into_iter().zip(texts) {

@@ -219,6 +219,7 @@ fn run_over_text(
     // what comes back under it gets its comments and field order back.
     let mut originals = Vec::with_capacity(list.items.len());
     let mut blank_after = Vec::with_capacity(list.items.len());
+    let mut node_texts = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter_mut().enumerate() {
         let id = (i + 1).to_string();
         let get = |new: &str, legacy: &str| {
@@ -235,6 +236,20 @@ fn run_over_text(
         // new to it, single-quoted however an earlier step's text had them
         // (fuzz seed i1 case 14).
         let before = text_before(item, lend);
+        // kpt's node as it was read from its file lends the comments, not its
+        // text as the function read it, where go-yaml's emitter and parser may
+        // have moved one (a `>` value's foot comment, written after the extra
+        // line break of `yaml_emitter_write_folded_scalar`, reads back as the
+        // head of the next key, one of the reader's annotations, which goes
+        // again with it; fuzz seed 103 case 465). Once a step held the object,
+        // kpt's node is laid out as that step left it, which the text the
+        // function read stands for.
+        node_texts.push(match &before {
+            Some(Before::Text(text, kyaml_format::Restyle::Keep)) if !item.passage().mutated => {
+                Some(text.clone())
+            }
+            _ => None,
+        });
         item.update(|v| {
             if stage == Stage::Mutators {
                 v.set_annotation(MIGRATION_ID, &i.to_string());
@@ -247,7 +262,8 @@ fn run_over_text(
     let inputs: Vec<Input> = list
         .items
         .iter()
-        .map(|item| {
+        .zip(node_texts)
+        .map(|(item, node_text)| {
             // Without kpt's annotations where those cannot be put in the text:
             // the comments and the order of the object's own fields are what count.
             let text = item
@@ -259,6 +275,7 @@ fn run_over_text(
                 .and_then(|t| object_head(item, t))
                 .map(|(head, _)| head);
             Input {
+                node_text,
                 text,
                 explicit_start: item.explicit_start(),
                 head,
@@ -484,8 +501,9 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     }
     let limits = Limits::default();
     let restored = input
-        .text
+        .node_text
         .as_deref()
+        .or(input.text.as_deref())
         .and_then(|input| {
             kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID])
         })
@@ -648,6 +666,9 @@ fn object_head(item: &Item, document: &str) -> Option<(String, String)> {
 /// field order come back from it), whether its document began with `---`, and
 /// the head the function read right above it ([`object_head`]).
 struct Input {
+    /// kpt's node before the step, where it is a text (see [`text_before`]).
+    node_text: Option<String>,
+    /// The object as the function read it.
     text: Option<String>,
     explicit_start: bool,
     head: Option<String>,
@@ -1108,6 +1129,27 @@ mod tests {
         let list =
             run(r"sed -e 's/ extra:$/ extra: cm-5/' -e '/- name: x$/d' -e '/\/id: /d'").unwrap();
         assert_eq!(list.items[0].value()["spec"]["extra"], "cm-5");
+    }
+
+    /// A comment below a folded (`>`) value that ends a mapping is the key's
+    /// foot in kpt's node as read. go-yaml writes an extra line break after the
+    /// value, so the function reads the comment back as the head of the next
+    /// key, kpt's annotations, which go again after the step: the node as read
+    /// lends it back (fuzz seed 103 case 465: a pass-through lost it).
+    #[test]
+    fn a_foot_comment_below_a_folded_value_survives_a_pass_through() {
+        let read = "apiVersion: v1\nkind: Widget\nmetadata:\n  name: a\n  annotations:\n    note: >\n        indented\n\n      # hash\nspec: x\n";
+        let mut list = list_of(read);
+        list.items[0].update(|v| v.set_annotation(annotations::LEGACY_INDEX, "0"));
+        let mut command = Command::new("sh");
+        command.arg("-c").arg("cat");
+        run_external(command, "fn", Stage::Mutators, &mut list, &|_| None).unwrap();
+        // kpt's node now holds it twice: the key's foot, the next key's head
+        let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
+        assert!(
+            back.contains("    note: \"indented\\n\"\n    # hash\n\n    # hash\n    config.kubernetes.io/index: '0'\n"),
+            "{back}"
+        );
     }
 
     /// An item an in-process step left without text goes to the next function
