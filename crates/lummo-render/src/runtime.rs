@@ -275,8 +275,7 @@ fn run_over_text(
                 .and_then(|t| object_head(item, t))
                 .map(|(head, _)| head);
             Input {
-                node_text,
-                text,
+                text: node_text.or(text),
                 explicit_start: item.explicit_start(),
                 head,
             }
@@ -501,9 +500,8 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     }
     let limits = Limits::default();
     let restored = input
-        .node_text
+        .text
         .as_deref()
-        .or(input.text.as_deref())
         .and_then(|input| {
             kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID])
         })
@@ -666,9 +664,8 @@ fn object_head(item: &Item, document: &str) -> Option<(String, String)> {
 /// field order come back from it), whether its document began with `---`, and
 /// the head the function read right above it ([`object_head`]).
 struct Input {
-    /// kpt's node before the step, where it is a text (see [`text_before`]).
-    node_text: Option<String>,
-    /// The object as the function read it.
+    /// kpt's node before the step: the object's text as read while no mutator
+    /// has held it, else as the function read it.
     text: Option<String>,
     explicit_start: bool,
     head: Option<String>,
