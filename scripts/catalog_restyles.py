@@ -6,10 +6,11 @@ scripts/json-roundtrip-fn.py (the JSON round trip of kyaml's
 and kpt-output-parity.py, in every spelling lummo reads (kpt_catalog's
 `PREFIXES`, or no registry): set-labels before v0.2, set-namespace before v0.3,
 set-annotations before v0.1.4 (v0.1.4 filters its own nodes: styles kept). A
-tag `vX.Y` reads as `vX.Y.0`, as lummo reads it. Starlark restyles too, but our
+floating tag `vX.Y` is the newest release of its line (set-annotations:v0.1 is
+v0.1.4), as lummo reads it (kpt_catalog::version). Starlark restyles too, but our
 binary's Starlark prints from Go values itself."""
 import re
 
 RESTYLING = re.compile(
     r"^(?:gcr\.io/kpt-fn/|ghcr\.io/kptdev/krm-functions-catalog/)?"
-    r"(?:set-labels:v0\.1(?:\.\d+)?|set-namespace:v0\.[12](?:\.\d+)?|set-annotations:v0\.1(?:\.[0-3])?)$")
+    r"(?:set-labels:v0\.1(?:\.\d+)?|set-namespace:v0\.[12](?:\.\d+)?|set-annotations:v0\.1\.[0-3])$")

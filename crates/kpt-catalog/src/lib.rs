@@ -274,15 +274,19 @@ pub fn parse_image(image: &str) -> Option<(&str, &str)> {
     })
 }
 
-/// A release version `vX.Y[.Z]`; `None` for `unstable`, `latest` and the like,
-/// which mean the newest behaviour.
+/// A release version `vX.Y.Z`; `None` for `unstable`, `latest` and the like,
+/// which mean the newest behaviour. A floating tag (`vX.Y`, `vX`: the catalog
+/// moves it to each release of its line, `gcr.io/kpt-fn/set-labels:v0.1` is
+/// v0.1.5) reads as the newest release of its line: its missing parts as
+/// `u32::MAX`.
 pub fn version(tag: &str) -> Option<(u32, u32, u32)> {
     let mut parts = tag.strip_prefix('v')?.split('.');
     let major = parts.next()?.parse().ok()?;
-    let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-    let patch = parts
-        .next()
-        .map_or(Some(0), |p| p.split('-').next()?.parse().ok())?;
+    let minor = parts.next().map_or(Some(u32::MAX), |p| p.parse().ok())?;
+    let patch = match (minor, parts.next()) {
+        (u32::MAX, _) | (_, None) => u32::MAX,
+        (_, Some(p)) => p.split('-').next()?.parse().ok()?,
+    };
     Some((major, minor, patch))
 }
 
@@ -450,7 +454,8 @@ pub fn lookup(image: &str) -> Option<Function> {
 ///
 /// The starlark function, every release, turns the objects into Go values and
 /// prints them back from Go maps (`starlark::from_starlark`): restyled too.
-/// A tag `vX.Y` reads as `vX.Y.0`, as [`lookup`] reads it.
+/// A floating tag `vX.Y` is the newest release of its line, as [`lookup`]
+/// reads it ([`version`]).
 pub fn restyles(name: &str, version: Option<(u32, u32, u32)>) -> bool {
     let before = |v: (u32, u32, u32)| version.is_some_and(|version| version < v);
     name == "starlark"
@@ -530,8 +535,9 @@ mod tests {
         for image in [
             "gcr.io/kpt-fn/set-namespace:v0.1.3",
             "set-labels:v0.1.4",
-            "gcr.io/kpt-fn/set-annotations:v0.1",
             "gcr.io/kpt-fn/set-annotations:v0.1.3",
+            // the newest v0.1 release, v0.1.5
+            "gcr.io/kpt-fn/set-labels:v0.1",
             // Still `filtersutil.ApplyToJSON` on kustomize api v0.8.11 (fuzz
             // seed i98 case 40, set-labels-v0.1.5-ghcr-restyles-kptfile).
             "ghcr.io/kptdev/krm-functions-catalog/set-labels:v0.1.5",
@@ -544,6 +550,8 @@ mod tests {
             "gcr.io/kpt-fn/set-namespace:v0.3.0",
             "gcr.io/kpt-fn/set-labels:v0.2.0",
             "gcr.io/kpt-fn/set-annotations:v0.1.4",
+            // a floating tag is the newest release of its line: v0.1.4
+            "gcr.io/kpt-fn/set-annotations:v0.1",
             "ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4",
             "gcr.io/kpt-fn/set-namespace:latest",
             "gcr.io/kpt-fn/apply-setters:v0.1.1",
@@ -724,7 +732,8 @@ mod tests {
     #[test]
     fn reads_versions() {
         assert_eq!(version("v0.1.3"), Some((0, 1, 3)));
-        assert_eq!(version("v0.1"), Some((0, 1, 0)));
+        assert_eq!(version("v0.1"), Some((0, 1, u32::MAX)));
+        assert_eq!(version("v1"), Some((1, u32::MAX, u32::MAX)));
         assert_eq!(version("unstable"), None);
     }
 }
