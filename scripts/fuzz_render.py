@@ -2100,9 +2100,7 @@ def compare(model, kpt_cmd, lummo, base, python):
             lost = lost_lines(*texts, out_user)
             diffs.append(dict(mode=mode, kind="stdout-lost" + lost_kind(lost) if lost else "stdout",
                               cat="lost" if lost else "other",
-                              kpt_text=k["stdout"].decode("utf-8", "replace"),
-                              lummo_text=m["stdout"].decode("utf-8", "replace"),
-                              user=out_user, path="<stdout>", detail=("lost lines: %r\n" % lost[:5] if lost else "")
+                              kpt_text=texts[0], lummo_text=texts[1], user=out_user, path="<stdout>", detail=("lost lines: %r\n" % lost[:5] if lost else "")
                               + text_diff(k["stdout"], m["stdout"], "stdout")))
         if mode == "inplace" and model.get("results_dir") and k["results"] != m["results"]:
             diffs.append(dict(mode=mode, kind="results", cat="other", path="results.yaml",
