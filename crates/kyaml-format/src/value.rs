@@ -542,6 +542,16 @@ fn set_annotations_as_kyaml(
     if keys.is_empty() {
         return;
     }
+    // `AnnotationSetter` first drops an empty `annotations` field
+    // (`ClearEmptyAnnotations`), then `addMetadataNode` adds a new block
+    // mapping at the end of `metadata`: `annotations: {}` goes to the function
+    // as a block mapping below the other fields (fuzz seed 104 case 2943).
+    if orig
+        .and_then(annotations_of)
+        .is_some_and(|a| a.children.is_empty())
+    {
+        annotations_anew(root);
+    }
     let old: Vec<Node> = orig
         .and_then(annotations_of)
         .map(|a| {
@@ -575,6 +585,34 @@ fn set_annotations_as_kyaml(
         value.line.clear();
         value.foot.clear();
     }
+}
+
+/// `metadata.annotations` of an object node as a new field: a block mapping,
+/// the last of `metadata`, without the comments of the field it replaces.
+fn annotations_anew(root: &mut Node) {
+    let Some(metadata) = root
+        .children
+        .chunks_mut(2)
+        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
+        .map(|p| &mut p[1])
+    else {
+        return;
+    };
+    let Some(i) = metadata
+        .children
+        .chunks(2)
+        .position(|p| p.len() == 2 && p[0].value == "annotations" && p[1].kind == Kind::Mapping)
+    else {
+        return;
+    };
+    let mut pair: Vec<Node> = metadata.children.drain(2 * i..2 * i + 2).collect();
+    for node in &mut pair {
+        node.head.clear();
+        node.line.clear();
+        node.foot.clear();
+    }
+    pair[1].style = Style::Block;
+    metadata.children.extend(pair);
 }
 
 /// The mapping `metadata.annotations` of an object node, to change.

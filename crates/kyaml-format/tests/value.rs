@@ -227,3 +227,27 @@ fn a_keep_scalar_above_a_document_foot_comment_keeps_its_value() {
     );
     assert_eq!(read(&kept), vec![value.clone()]);
 }
+
+/// kyaml's `SetAnnotation` drops an empty `annotations` field first
+/// (`ClearEmptyAnnotations`) and adds a new block mapping at the end of
+/// `metadata`: kpt gives a function `annotations: {}` that way, with its ids
+/// (fuzz seed 104 case 2943: in flow style, lummo's text of the object was
+/// refused and the function got it without its comments).
+#[test]
+fn an_empty_annotations_mapping_given_annotations_is_a_new_block_field() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  annotations: {}\n  name: x\ndata:\n  setting: on2\n# foot";
+    let mut value = read(text).remove(0);
+    value["metadata"]["annotations"]["config.k8s.io/id"] = "2".into();
+    let written = kyaml_format::format_values_restyled(&[kyaml_format::FileDocument {
+        original: kyaml_format::Original::Text(text),
+        value: &value,
+        seq_indent: kyaml_format::SeqIndent::Compact,
+        restyled: kyaml_format::Restyle::Keep,
+        changed: false,
+        set_annotations: &["config.k8s.io/id"],
+    }]);
+    assert_eq!(
+        written,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    config.k8s.io/id: '2'\ndata:\n  setting: on2\n  # foot\n"
+    );
+}
