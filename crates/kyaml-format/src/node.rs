@@ -54,6 +54,20 @@ impl Node {
             children: Vec::new(),
         }
     }
+
+    /// Where the field `key` whose value is a mapping stands in this mapping
+    /// (its key's index over 2).
+    pub fn mapping_field(&self, key: &str) -> Option<usize> {
+        self.children
+            .chunks(2)
+            .position(|p| p.len() == 2 && p[0].value == key && p[1].kind == Kind::Mapping)
+    }
+
+    /// The value of the field `key`, when a mapping.
+    pub fn mapping_field_mut(&mut self, key: &str) -> Option<&mut Node> {
+        let i = self.mapping_field(key)?;
+        Some(&mut self.children[2 * i + 1])
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -136,19 +136,10 @@ pub fn head_read_back_below_an_item(document: &str) -> Option<String> {
 /// `metadata.annotations` without the keys in `clear`, and without the mapping
 /// when that empties it (kyaml `ClearAnnotation`).
 pub(crate) fn remove_annotations(root: &mut Node, clear: &[&str]) {
-    let Some(metadata) = root
-        .children
-        .chunks_mut(2)
-        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
-        .map(|p| &mut p[1])
-    else {
+    let Some(metadata) = root.mapping_field_mut("metadata") else {
         return;
     };
-    let Some(i) = metadata
-        .children
-        .chunks(2)
-        .position(|p| p.len() == 2 && p[0].value == "annotations" && p[1].kind == Kind::Mapping)
-    else {
+    let Some(i) = metadata.mapping_field("annotations") else {
         return;
     };
     let annotations = &mut metadata.children[2 * i + 1];

@@ -590,19 +590,10 @@ fn set_annotations_as_kyaml(
 /// `metadata.annotations` of an object node as a new field: a block mapping,
 /// the last of `metadata`, without the comments of the field it replaces.
 fn annotations_anew(root: &mut Node) {
-    let Some(metadata) = root
-        .children
-        .chunks_mut(2)
-        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)
-        .map(|p| &mut p[1])
-    else {
+    let Some(metadata) = root.mapping_field_mut("metadata") else {
         return;
     };
-    let Some(i) = metadata
-        .children
-        .chunks(2)
-        .position(|p| p.len() == 2 && p[0].value == "annotations" && p[1].kind == Kind::Mapping)
-    else {
+    let Some(i) = metadata.mapping_field("annotations") else {
         return;
     };
     let mut pair: Vec<Node> = metadata.children.drain(2 * i..2 * i + 2).collect();
@@ -617,13 +608,8 @@ fn annotations_anew(root: &mut Node) {
 
 /// The mapping `metadata.annotations` of an object node, to change.
 pub(crate) fn annotations_of_mut(root: &mut Node) -> Option<&mut Node> {
-    root.children
-        .chunks_mut(2)
-        .find(|p| p.len() == 2 && p[0].value == "metadata" && p[1].kind == Kind::Mapping)?[1]
-        .children
-        .chunks_mut(2)
-        .find(|q| q.len() == 2 && q[0].value == "annotations" && q[1].kind == Kind::Mapping)
-        .map(|q| &mut q[1])
+    root.mapping_field_mut("metadata")?
+        .mapping_field_mut("annotations")
 }
 
 /// Single-quotes the annotations named by `keys` that `orig` lacks.
