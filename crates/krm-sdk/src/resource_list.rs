@@ -53,6 +53,13 @@ pub struct Item {
     /// The document began with an explicit `---`: go-yaml then gives the
     /// comments before the first key to that key, not to the document.
     explicit_start: bool,
+    /// Comment lines a ResourceList held at column 0 right above the item's
+    /// `- ` (with their line breaks), written there again: go-yaml reads them
+    /// as the head of the entry below and writes a sequence entry's head there.
+    /// kpt writes the head of a document a mutator held so; a function that
+    /// reorders or deletes the items takes it with its object, not with the
+    /// one above (fuzz case inproc-catalog-gives-head-before-dash-to-previous-item).
+    head_above_dash: Option<Arc<str>>,
 }
 
 /// The steps an object went through, as far as kpt's printing of it tells them
@@ -96,9 +103,11 @@ impl Item {
         };
         let passage = self.passage;
         let explicit_start = self.explicit_start || read.explicit_start;
+        let head_above_dash = self.head_above_dash.take();
         *self = read;
         self.passage = passage;
         self.explicit_start = explicit_start;
+        self.head_above_dash = head_above_dash;
         true
     }
 
@@ -106,6 +115,12 @@ impl Item {
     /// `---` (an object printed back by a function in place of the one read).
     pub fn set_explicit_start(&mut self, explicit_start: bool) {
         self.explicit_start = explicit_start;
+    }
+
+    /// The comment lines written above the item's `- ` in a ResourceList (see
+    /// the field), each with its line break.
+    pub fn head_above_dash(&self) -> Option<&str> {
+        self.head_above_dash.as_deref()
     }
 
     pub fn into_value(self) -> Value {
@@ -172,6 +187,7 @@ impl Item {
             edited: OnceLock::new(),
             passage: Passage::default(),
             explicit_start,
+            head_above_dash: None,
         })
     }
 
@@ -298,6 +314,7 @@ impl From<Value> for Item {
             text_without_kpt: false,
             passage: Passage::default(),
             explicit_start: false,
+            head_above_dash: None,
         }
     }
 }
@@ -418,8 +435,9 @@ impl ResourceList {
             let mut list = Self::from_value(document, Format::Yaml)?;
             if sources.len() == list.items.len() {
                 let text: Arc<str> = Arc::from(text.as_ref());
-                for (item, range) in list.items.iter_mut().zip(sources) {
-                    item.source = range.map(|r| (Arc::clone(&text), r));
+                for (item, source) in list.items.iter_mut().zip(sources) {
+                    item.head_above_dash = source.head.map(|r| Arc::from(&text[r]));
+                    item.source = source.text.map(|r| (Arc::clone(&text), r));
                 }
             }
             return Ok(list);
@@ -572,6 +590,9 @@ impl ResourceList {
         } else {
             out.push_str("items:\n");
             for item in &self.items {
+                if let Some(head) = &item.head_above_dash {
+                    out.push_str(head);
+                }
                 if let Some(text) = print(item) {
                     out.push_str("- ");
                     out.push_str(&text);
@@ -932,5 +953,25 @@ mod tests {
         assert_eq!(kinds, ["ConfigMap", "Secret"]);
         let err = ResourceList::parse("{\"kind\": ", &limits).unwrap_err();
         assert!(err.message.contains("JSON"), "{err}");
+    }
+
+    /// Fuzz case inproc-catalog-gives-head-before-dash-to-previous-item: kpt
+    /// writes a document's head above the item's `- `; go-yaml reads it as that
+    /// item's head, so a function that sorts or deletes the items takes it with
+    /// that object. It was read into the item above.
+    #[test]
+    fn a_head_above_an_items_dash_goes_with_that_item() {
+        let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n# first\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: a\n  # foot of a\n# license\n#  of b\n- apiVersion: v1\n  kind: B\n  metadata:\n    name: b\n";
+        let mut list = parse(input).unwrap();
+        assert_eq!(list.write(), input, "written back as read");
+        assert_eq!(list.items[0].head_above_dash(), Some("# first\n"));
+        assert_eq!(list.items[1].head_above_dash(), Some("# license\n#  of b\n"));
+        list.items.reverse();
+        assert_eq!(
+            list.write(),
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n# license\n#  of b\n- apiVersion: v1\n  kind: B\n  metadata:\n    name: b\n# first\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: a\n  # foot of a\n"
+        );
+        list.items.remove(0);
+        assert!(!list.write().contains("# license"));
     }
 }

@@ -159,23 +159,27 @@ fn indent_quoted_scalar(text: &str, start: usize) -> Option<String> {
     None
 }
 
-/// Like [`parse_documents`], and also returns, for each entry of the first
-/// document's top-level `items` sequence, the byte range of its source text when
-/// that text can be copied to the output verbatim: a block mapping laid out as kpt
-/// writes it (`- ` at column 0, keys at column 2) without anchors or aliases.
+/// Where an entry of a ResourceList's `items` sits in its text (byte ranges).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemSource {
+    /// Its text after the `- `, when that text can be copied to the output
+    /// verbatim: a block mapping laid out as kpt writes it (`- ` at column 0,
+    /// keys at column 2) without anchors or aliases.
+    pub text: Option<Range<usize>>,
+    /// The comment lines at column 0 right above its `- ` line (with their line
+    /// breaks): go-yaml reads them as the head comment of the entry below, not
+    /// as part of the entry above, and writes a sequence entry's head there.
+    pub head: Option<Range<usize>>,
+}
+
+/// Like [`parse_documents`], and also returns where each entry of the first
+/// document's top-level `items` sequence sits in the text ([`ItemSource`]).
 /// The ranges are into the text returned with them: the input, or where saphyr
 /// needed it, the input as [`readable`] gives it.
 pub fn parse_with_item_sources<'a>(
     input: &'a str,
     limits: &Limits,
-) -> Result<
-    (
-        Vec<Value>,
-        Vec<Option<Range<usize>>>,
-        std::borrow::Cow<'a, str>,
-    ),
-    YamlError,
-> {
+) -> Result<(Vec<Value>, Vec<ItemSource>, std::borrow::Cow<'a, str>), YamlError> {
     check_size(input, limits)?;
     let (documents, spans, text) = match Builder::new(limits).run(input) {
         Ok((documents, spans)) => (documents, spans, std::borrow::Cow::Borrowed(input)),
@@ -210,7 +214,7 @@ enum ItemsState {
 }
 
 impl ItemSpans {
-    fn into_byte_ranges(self, input: &str) -> Vec<Option<Range<usize>>> {
+    fn into_byte_ranges(self, input: &str) -> Vec<ItemSource> {
         let mut bounds: Vec<usize> = self.starts.iter().map(|(start, _)| *start).collect();
         bounds.push(self.end);
         if !input.is_ascii() {
@@ -235,23 +239,52 @@ impl ItemSpans {
             .iter()
             .map(|&start| input.get(..start)?.rfind("\n-").map(|newline| newline + 1))
             .collect();
+        // The comment lines at column 0 right above an entry's `-` line are its
+        // head: the entry above ends before them.
+        let heads: Vec<Option<Range<usize>>> = dashes
+            .iter()
+            .map(|dash| {
+                let dash = (*dash)?;
+                let start = column_0_comments_above(input, dash);
+                (start < dash).then_some(start..dash)
+            })
+            .collect();
         (0..self.starts.len())
             .map(|i| {
-                let dash = dashes[i]?;
-                let end = match dashes.get(i + 1) {
-                    Some(next) => (*next)?,
-                    None => bounds[i + 1],
-                };
-                // Only the line break before the next entry goes: trailing spaces
-                // and blank lines may belong to a block scalar (`|`, `|+`).
-                let text = input.get(dash + 1..end)?.strip_prefix(' ')?;
-                let text = text.strip_suffix('\n').unwrap_or(text);
-                let text = text.strip_suffix('\r').unwrap_or(text);
-                (self.starts[i].1 && !text.trim().is_empty())
-                    .then(|| dash + 2..dash + 2 + text.len())
+                let head = heads[i].clone();
+                let text = (|| {
+                    let dash = dashes[i]?;
+                    let end = match heads.get(i + 1) {
+                        Some(Some(head)) => head.start,
+                        Some(None) => dashes[i + 1]?,
+                        None => bounds[i + 1],
+                    };
+                    // Only the line break before the next entry goes: trailing
+                    // spaces and blank lines may belong to a block scalar (`|`, `|+`).
+                    let text = input.get(dash + 1..end)?.strip_prefix(' ')?;
+                    let text = text.strip_suffix('\n').unwrap_or(text);
+                    let text = text.strip_suffix('\r').unwrap_or(text);
+                    (self.starts[i].1 && !text.trim().is_empty())
+                        .then(|| dash + 2..dash + 2 + text.len())
+                })();
+                ItemSource { text, head }
             })
             .collect()
     }
+}
+
+/// Where the run of comment lines at column 0 that ends right before `line`
+/// (a line start) begins; `line` itself when there is none.
+fn column_0_comments_above(input: &str, line: usize) -> usize {
+    let mut start = line;
+    while start > 0 {
+        let above = input[..start - 1].rfind('\n').map_or(0, |newline| newline + 1);
+        if !input[above..start].starts_with('#') {
+            break;
+        }
+        start = above;
+    }
+    start
 }
 
 fn check_size(input: &str, limits: &Limits) -> Result<(), YamlError> {

@@ -481,6 +481,11 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         Some(text) => crate::output::unindent_item(text),
         None => krm_sdk::yaml::to_string(item.value()),
     };
+    // A head the function printed above the item's `- ` is the object's own
+    // head comment to go-yaml, as one printed right above its first key.
+    if let Some(head) = item.head_above_dash() {
+        printed.insert_str(0, head);
+    }
     // The head the function read right above the object and printed back so is
     // the document's head it stands for (the input's): set apart again, it is
     // that comment, not one more of the first key's (fuzz seed 1 case 42).
