@@ -334,40 +334,9 @@ def _without_contents(text, lines, last=False):
     return "\n".join(reversed(out) if last else out)
 
 
-def _heads_after_dash(text):
-    """A ResourceList's text with every comment block that stands right before an
-    item's `- ` (at the dash's indentation) moved after the dash, as lummo gives it:
-    `- # first`, the other comment lines and then the item's first key at the
-    item's indentation."""
-    lines = text.split("\n")
-    out = []
-    for line in lines:
-        stripped = line.lstrip()
-        ind = len(line) - len(stripped)
-        if stripped.startswith("- ") or stripped == "-":
-            k = len(out)
-            while k and ((out[k - 1].lstrip().startswith("#")
-                          and len(out[k - 1]) - len(out[k - 1].lstrip()) == ind) or not out[k - 1].strip()):
-                k -= 1
-            while k < len(out) and not out[k].strip():
-                k += 1
-            block = [l.lstrip() for l in out[k:]]
-            if block:
-                del out[k:]
-                out.append(" " * ind + "- " + block[0])
-                out.extend(" " * (ind + 2) + c if c else "" for c in block[1:])
-                rest = stripped[2:] if stripped != "-" else ""
-                if rest:
-                    out.append(" " * (ind + 2) + rest)
-                continue
-        out.append(line)
-    return "\n".join(out)
-
-
-def _stdin_head_comment_after_dash(d, model):
-    """A step's stdin that differs only where a document head comment stands (before
-    the item's `- ` under kpt, after it under lummo) and in the deliberate
-    differences of KNOWN (see `stdin_key`)."""
+def _stdin_known(d, model):
+    """A step's stdin that differs only in the deliberate differences of KNOWN
+    (STDIN_KNOWN, see `stdin_key`)."""
     return d.get("kind") == "stdin-known"
 
 
@@ -736,11 +705,10 @@ KNOWN = [
      "where go-yaml reads it back as the next item's head, and `CopyComments` then "
      "copies it into another object, often of another file; lummo keeps each comment "
      "in the file the user wrote it in, once: nothing is lost, no copy is added"),
-    ("stdin-head-comment-after-dash", _stdin_head_comment_after_dash,
-     "from the second step on, kpt gives a function an item's document head comment "
-     "before the item's `- ` (where go-yaml reads it back partly as the previous item's "
-     "foot); an item's text cannot hold a comment before its dash, so lummo gives it "
-     "after the `- ` (ARCHITECTURE.md): the same comment lines, the same data"),
+    ("stdin-known", _stdin_known,
+     "a function's input differs from kpt's only in differences listed here (kpt "
+     "writing a foot comment twice, growing a folded scalar, lummo keeping a line "
+     "comment on a held flow mapping): the same comment lines, the same data"),
     ("kpt-duplicates-foot-comment", _kpt_duplicates_a_comment,
      "kpt writes a foot comment twice (at the mapping's and at its last key's "
      "indentation) once the object went through a function; lummo writes it once, "
@@ -1945,10 +1913,10 @@ MIGRATION_ID = "internal.config.kubernetes.io/annotations-migration-resource-id"
 # What may set two records of a step's stdin apart, each a normalization of both
 # texts; `stdin_key` names the ones a difference needs. The first and the last
 # two are deliberate (KNOWN); any other is a finding.
-STDIN_NORMAL = ["head-comment-after-dash", "migration-id", "line-comment-spacing", "blank-line",
+STDIN_NORMAL = ["migration-id", "line-comment-spacing", "blank-line",
                 "closing-quote-indent", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar",
                 "lummo-keeps-held-line-comment"]
-STDIN_KNOWN = {"head-comment-after-dash", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar",
+STDIN_KNOWN = {"kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar",
                "lummo-keeps-held-line-comment"}
 
 
@@ -1960,8 +1928,6 @@ def _stdin_equal(k, m, use, user=None):
             if _stdin_equal(k, m, rest) or any(_stdin_equal(v, found[1], rest) for v in found[0]):
                 return True
         use = use - {"lummo-keeps-held-line-comment"}
-    if "head-comment-after-dash" in use:
-        k, m = _heads_after_dash(k), _heads_after_dash(m)
     if "migration-id" in use:
         k, m = ("\n".join(l for l in t.split("\n") if MIGRATION_ID not in l) for t in (k, m))
     if "line-comment-spacing" in use:
@@ -2032,7 +1998,7 @@ def stdin_key(k, m, user=None):
     if not _stdin_equal(k, m, every, user):
         return "other"
     needed = [n for n in STDIN_NORMAL if not _stdin_equal(k, m, every - {n}, user)]
-    return "+".join(needed) or "head-comment-after-dash"
+    return "+".join(needed or STDIN_NORMAL)
 
 
 def diff_stdin(mode, ks, ms, diffs, user=None):

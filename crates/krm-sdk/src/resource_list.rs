@@ -70,6 +70,10 @@ pub struct Passage {
     pub mutated: bool,
     /// A step round-tripped it through JSON: its styles are go-yaml's defaults.
     pub restyled: bool,
+    /// The comment lines right above its first key are the head of the
+    /// object's node, not of that key: a function printed them above the
+    /// item's `- `, where go-yaml reads them so and kpt prints them again.
+    pub head_on_object: bool,
 }
 
 impl Item {
@@ -89,6 +93,12 @@ impl Item {
     pub fn record_step(&mut self, restyled: bool) {
         self.passage.mutated = true;
         self.passage.restyled |= restyled;
+    }
+
+    /// Records whether the comment lines above the first key are the head of
+    /// the object's node (see [`Passage::head_on_object`]).
+    pub fn set_head_on_object(&mut self, on_object: bool) {
+        self.passage.head_on_object = on_object;
     }
 
     pub fn value(&self) -> &Value {
@@ -567,10 +577,9 @@ impl ResourceList {
         }
     }
 
-    /// The list as YAML, each item's text (after `- `, the rest indented by
-    /// two) as `print` gives it when it gives one: where a function runner
-    /// prints an object otherwise than its text holds it.
-    pub fn write_yaml_with(&self, print: impl Fn(&Item) -> Option<String>) -> String {
+    /// The list as YAML, each item as `print` gives it when it gives one:
+    /// where a function runner prints an object otherwise than its text holds it.
+    pub fn write_yaml_with(&self, print: impl Fn(&Item) -> Option<ItemText>) -> String {
         self.write_yaml_items(print)
     }
 
@@ -579,7 +588,7 @@ impl ResourceList {
         self.write_yaml_items(|_| None)
     }
 
-    fn write_yaml_items(&self, print: impl Fn(&Item) -> Option<String>) -> String {
+    fn write_yaml_items(&self, print: impl Fn(&Item) -> Option<ItemText>) -> String {
         let mut out = String::with_capacity(self.items.len() * 512 + 128);
         let mut head = Map::new();
         head.insert("apiVersion".into(), Value::String(self.api_version.clone()));
@@ -590,14 +599,15 @@ impl ResourceList {
         } else {
             out.push_str("items:\n");
             for item in &self.items {
-                if let Some(head) = &item.head_above_dash {
-                    out.push_str(head);
-                }
-                if let Some(text) = print(item) {
+                if let Some(printed) = print(item) {
+                    out.push_str(&printed.head_above_dash);
                     out.push_str("- ");
-                    out.push_str(&text);
+                    out.push_str(&printed.text);
                     out.push('\n');
                     continue;
+                }
+                if let Some(head) = &item.head_above_dash {
+                    out.push_str(head);
                 }
                 match item.complete_text() {
                     Some(text) => {
@@ -624,6 +634,17 @@ impl ResourceList {
         }
         out
     }
+}
+
+/// One item of a ResourceList as a function runner prints it
+/// ([`ResourceList::write_yaml_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemText {
+    /// Comment lines written above the `- `, each with its line break.
+    pub head_above_dash: String,
+    /// The text after the `- ` (the rest indented by two), without a final
+    /// line break.
+    pub text: String,
 }
 
 /// The JSON form of a list, borrowing everything.
@@ -965,7 +986,10 @@ mod tests {
         let mut list = parse(input).unwrap();
         assert_eq!(list.write(), input, "written back as read");
         assert_eq!(list.items[0].head_above_dash(), Some("# first\n"));
-        assert_eq!(list.items[1].head_above_dash(), Some("# license\n#  of b\n"));
+        assert_eq!(
+            list.items[1].head_above_dash(),
+            Some("# license\n#  of b\n")
+        );
         list.items.reverse();
         assert_eq!(
             list.write(),
@@ -973,5 +997,17 @@ mod tests {
         );
         list.items.remove(0);
         assert!(!list.write().contains("# license"));
+        // A blank line inside: go-yaml gives the part above it to the entry
+        // below too (the foot no block end takes goes to its first key), and
+        // blank lines before the comments stay with the entry above, where a
+        // keep block scalar (`|+`) may hold them.
+        let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  data:\n    x: |+\n      text\n\n# upper\n\n# lower\n- apiVersion: v1\n  kind: B\n";
+        let list = parse(input).unwrap();
+        assert_eq!(
+            list.items[1].head_above_dash(),
+            Some("# upper\n\n# lower\n")
+        );
+        assert_eq!(list.items[0].value()["data"]["x"], "text\n\n");
+        assert_eq!(list.write(), input);
     }
 }

@@ -166,9 +166,10 @@ pub struct ItemSource {
     /// verbatim: a block mapping laid out as kpt writes it (`- ` at column 0,
     /// keys at column 2) without anchors or aliases.
     pub text: Option<Range<usize>>,
-    /// The comment lines at column 0 right above its `- ` line (with their line
-    /// breaks): go-yaml reads them as the head comment of the entry below, not
-    /// as part of the entry above, and writes a sequence entry's head there.
+    /// The comment lines at column 0 right above its `- ` line, blank lines
+    /// between them included, with their line breaks: go-yaml reads them as
+    /// comments of this entry, not of the entry above, and writes a sequence
+    /// entry's head there.
     pub head: Option<Range<usize>>,
 }
 
@@ -273,16 +274,25 @@ impl ItemSpans {
     }
 }
 
-/// Where the run of comment lines at column 0 that ends right before `line`
-/// (a line start) begins; `line` itself when there is none.
+/// Where the comments at column 0 right above `line` (a line start) begin: the
+/// run of such comment lines and blank lines between them that ends there,
+/// from its first comment line (blank lines above it may belong to a block
+/// scalar of the entry above); `line` itself when there is none. go-yaml gives
+/// all of them to the entry below: the lines after the run's first blank line
+/// head it, the ones before are a foot that no block end takes, which the
+/// parser gives to the entry's first key (`kyaml_format::head_read_back_below_an_item`).
 fn column_0_comments_above(input: &str, line: usize) -> usize {
     let mut start = line;
-    while start > 0 {
-        let above = input[..start - 1].rfind('\n').map_or(0, |newline| newline + 1);
-        if !input[above..start].starts_with('#') {
+    let mut at = line;
+    while at > 0 {
+        let above = input[..at - 1].rfind('\n').map_or(0, |newline| newline + 1);
+        let text = &input[above..at];
+        if text.starts_with('#') {
+            start = above;
+        } else if !text.trim().is_empty() {
             break;
         }
-        start = above;
+        at = above;
     }
     start
 }

@@ -71,11 +71,33 @@ impl std::error::Error for Error {}
 /// The text `kpt fn render` writes for this file when no function changed it.
 /// Documents that are empty or only comments are dropped, as kyaml drops them.
 pub fn format(text: &str) -> Result<String, Error> {
+    write_as_read(text, Writer::Kpt)
+}
+
+/// The text go-yaml writes for what it read of `text`, nothing cleared: where
+/// its reader puts each comment, with every value kept (an empty
+/// `annotations: {}`, which [`format`] drops as kpt's writer does).
+pub fn round_trip(text: &str) -> Result<String, Error> {
+    write_as_read(text, Writer::GoYaml)
+}
+
+/// Who writes what go-yaml read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// kpt's `ByteWriter`: empty annotations cleared first.
+    Kpt,
+    /// go-yaml's encoder alone.
+    GoYaml,
+}
+
+fn write_as_read(text: &str, writer: Writer) -> Result<String, Error> {
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for piece in split_documents(text)? {
         if let Some(mut doc) = parse::parse_document(&piece)? {
-            clear_empty_annotations(&mut doc.root);
+            if writer == Writer::Kpt {
+                clear_empty_annotations(&mut doc.root);
+            }
             indents.push(derive_seq_indent(&piece));
             docs.push(doc);
         }

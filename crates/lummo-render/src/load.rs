@@ -94,9 +94,12 @@ fn terminated(piece: String) -> String {
     if !ends_in_a_comment {
         return piece;
     }
+    // go-yaml's reading alone: kpt's writer would also drop an empty
+    // `annotations: {}`, and the text would no longer be the document (fuzz
+    // seed 104 case 2943: the object then went to functions without its text).
     match (
-        kyaml_format::format(&piece),
-        kyaml_format::format(&format!("{piece}\n")),
+        kyaml_format::round_trip(&piece),
+        kyaml_format::round_trip(&format!("{piece}\n")),
     ) {
         (Ok(text), Ok(with_break)) if !text.is_empty() && text != with_break => text,
         _ => piece,
@@ -361,4 +364,29 @@ pub(crate) fn read_text(path: &Path) -> std::io::Result<(String, std::fs::Permis
     let mut text = String::with_capacity(metadata.len() as usize);
     file.read_to_string(&mut text)?;
     Ok((text, metadata.permissions()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fuzz seed 104 case 2943: a file ending in a comment without a line
+    /// break, whose last object has `annotations: {}`. Its text was written as
+    /// kpt's writer would (dropping the empty annotations) and so no longer was
+    /// the object: it went to every function without comments or styles.
+    #[test]
+    fn a_last_document_ending_in_a_comment_keeps_its_text_with_empty_annotations() {
+        let limits = Limits::default();
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n  annotations: {}\ndata:\n  setting: 'on'\n# do not edit";
+        let documents = parse_documents(text, &limits).unwrap();
+        let (pieces, items) = document_texts(text, &documents, &limits);
+        assert!(pieces.is_some());
+        let item = items[0].as_ref().expect("the object keeps its text");
+        // go-yaml reads the comment as the foot of `setting` (no line break
+        // closes the `data` block), as kpt then writes it.
+        assert_eq!(
+            item.source_text(),
+            Some("apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: y\n    annotations: {}\n  data:\n    setting: 'on'\n    # do not edit")
+        );
+    }
 }

@@ -6,7 +6,7 @@
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::annotations;
 use krm_sdk::yaml::Limits;
-use krm_sdk::{Item, ObjectExt, ResourceList, Value};
+use krm_sdk::{Item, ItemText, ObjectExt, ResourceList, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -285,11 +285,11 @@ fn run_over_text(
     let next = std::cell::Cell::new(0);
     let input = list.write_yaml_with(|item| {
         let i = next.replace(next.get() + 1);
-        let mut text = as_function_input(item)?;
+        let mut printed = as_function_input(item)?;
         for _ in 0..blank_after.get(i).copied().unwrap_or(0) {
-            text.push('\n');
+            printed.text.push('\n');
         }
-        Some(text)
+        Some(printed)
     });
     let printed = function(input)?;
     let stderr = printed.stderr;
@@ -475,7 +475,18 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// `below_an_item`: another item comes before it in what the function printed.
 fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     let Some(input) = input_index(&item).and_then(|i| inputs.get(i)) else {
-        return item;
+        // An object the function added: a head it printed above the `- ` is
+        // the head of its node, which the file and later steps keep.
+        let (Some(head), Some(text)) = (item.head_above_dash(), item.source_text()) else {
+            return item;
+        };
+        let document = format!("{head}{}", crate::output::unindent_item(text));
+        let Some(mut with_head) = Item::from_document(&document, item.value(), &Limits::default())
+        else {
+            return item;
+        };
+        with_head.set_head_on_object(true);
+        return with_head;
     };
     let mut printed = match item.source_text() {
         Some(text) => crate::output::unindent_item(text),
@@ -493,6 +504,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     // reads a head with a blank line inside back as two comments
     // (`kyaml_format::head_read_back_below_an_item`).
     let mut read_below_an_item = false;
+    let mut input_head = false;
     if let Some(head) = &input.head {
         if let Some(rest) = printed
             .strip_prefix(head.as_str())
@@ -501,8 +513,14 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         {
             printed = format!("{head}\n\n{rest}");
             read_below_an_item = below_an_item;
+            input_head = true;
         }
     }
+    // What go-yaml read as the head of the object's node, which kpt prints
+    // above the item's `- ` in the next function's input: a head printed there
+    // (but the document's head the function read, set apart again above), or
+    // the lower part of a document's head read back below an item.
+    let head_on_object = read_below_an_item || (item.head_above_dash().is_some() && !input_head);
     let limits = Limits::default();
     let restored = input
         .text
@@ -524,6 +542,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         // The comments came back where the input's `---` had put them.
         item.set_explicit_start(input.explicit_start);
     }
+    item.set_head_on_object(head_on_object);
     item.update(|v| {
         v.remove_annotation(ID);
         v.remove_annotation(annotations::ID);
@@ -623,33 +642,56 @@ pub(crate) fn kind_change(input: &Value, output: &Value) -> Option<String> {
 /// `kyaml_format::split_document_head`) is not in the input, as kyaml's
 /// `RNode.YNode` skips the document node (fuzz seed 1 case 1: a license header
 /// above a blank line).
-/// After that kpt prints it before the item's `- `, where go-yaml reads it back
-/// as a head of that item or a foot of the one before, which our items' text
-/// cannot tell apart: such an object keeps the head after its `- `, and the
-/// fuzzer's open cases list what that changes. The blank lines that set it
-/// apart from the object are gone then: `CopyComments` put it on the object's
-/// node, whose head go-yaml writes right above it (fuzz case
-/// stdin-head-comment-blank-line).
+/// After that it is the head of the object's node, which go-yaml's emitter
+/// writes before the item's `- ` (`yaml_emitter_emit_block_sequence_item`),
+/// its blank lines inside kept, the ones that set it apart from the object
+/// gone (fuzz seed i105 case 3; fuzz case stdin-head-comment-blank-line).
 /// And the line closing a multi-line single-quoted scalar stays at column 0
 /// (see [`closing_quotes_at_column_0`]).
-fn as_function_input(item: &Item) -> Option<String> {
+fn as_function_input(item: &Item) -> Option<ItemText> {
     let text = item.complete_text()?;
     // After an explicit `---` the comments are the first key's, never the
     // document's (fuzz seed 5 case 51).
-    let without_head = (!item.explicit_start())
+    let split = (!item.explicit_start())
         .then(|| {
             let document = crate::output::unindent_item(&text);
-            let document = if item.passage().mutated {
-                object_head(item, &document)?.1
-            } else {
-                kyaml_format::split_document_head(&document)?.1.to_string()
+            let (head, rest) = kyaml_format::split_document_head(&document)?;
+            let head_above_dash = match item.passage().mutated {
+                true => format!("{}\n", head.trim_matches('\n')),
+                false => String::new(),
             };
-            let item = Item::from_document(&document, item.value(), &Limits::default())?;
-            Some(item.source_text()?.to_string())
+            let item = Item::from_document(rest, item.value(), &Limits::default())?;
+            Some((head_above_dash, item.source_text()?.to_string()))
         })
         .flatten();
-    let text = without_head.unwrap_or_else(|| text.into_owned());
-    Some(closing_quotes_at_column_0(text, item.value()))
+    let (head_above_dash, text) = split
+        .or_else(|| head_on_object(item, &text))
+        .unwrap_or_else(|| (String::new(), text.into_owned()));
+    Some(ItemText {
+        head_above_dash,
+        text: closing_quotes_at_column_0(text, item.value()),
+    })
+}
+
+/// The comment lines above the first key of an object whose node holds them
+/// as its head ([`krm_sdk::Passage::head_on_object`]), which go-yaml's emitter
+/// writes above the item's `- ` (fuzz case stdin-license-after-first-key), and
+/// the text without them.
+fn head_on_object(item: &Item, text: &str) -> Option<(String, String)> {
+    if !item.passage().head_on_object || item.explicit_start() {
+        return None;
+    }
+    let document = crate::output::unindent_item(text);
+    let end = document
+        .split_inclusive('\n')
+        .take_while(|line| line.starts_with('#'))
+        .map(str::len)
+        .sum::<usize>();
+    let (head, rest) = document.split_at(end);
+    let item = (end > 0)
+        .then(|| Item::from_document(rest, item.value(), &Limits::default()))
+        .flatten()?;
+    Some((head.to_string(), item.source_text()?.to_string()))
 }
 
 /// The head comment of the object's document and its `document` (its text at
@@ -1004,7 +1046,7 @@ mod tests {
     }
 
     /// Once a mutator made a document's head comment the object's own
-    /// (`CopyComments`), kpt's ResourceList gives it right above the object:
+    /// (`CopyComments`), kpt's ResourceList gives it above the item's `- `:
     /// the blank line below a license header is gone from the next function's
     /// input (fuzz case stdin-head-comment-blank-line); the file keeps it.
     #[test]
@@ -1017,18 +1059,19 @@ mod tests {
         list.items[0].record_step(false);
         let second = function_input(&mut list);
         assert!(
-            second.contains("items:\n- # license\n  # more\n  apiVersion: v1\n"),
+            second.contains("items:\n# license\n# more\n- apiVersion: v1\n"),
             "{second}"
         );
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
         assert!(back.starts_with("# license\n# more\n\n"), "{back}");
     }
 
-    /// From the second step on, kpt prints a document's head right below the
-    /// item before; go-yaml reads a head with a blank line inside back as the
-    /// first key's foot (its upper part) and the object's head: the next
-    /// function sees them so, and the file has them so (fuzz seed 98 case 5,
-    /// fuzz case stdin-license-after-first-key). The first item keeps its head.
+    /// From the second step on, kpt prints a document's head above the item's
+    /// `- `, right below the item before; go-yaml reads a head with a blank
+    /// line inside back as the first key's foot (its upper part) and the
+    /// object's head (above the `- ` again): the next function sees them so,
+    /// and the file has them so (fuzz seed 98 case 5, fuzz case
+    /// stdin-license-after-first-key). The first item keeps its head.
     #[test]
     fn a_head_with_a_blank_line_read_back_below_an_item_splits() {
         let text = "# a\n# b\n\n# c\n\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n";
@@ -1040,12 +1083,12 @@ mod tests {
         }
         let second = function_input(&mut list);
         assert!(
-            second.contains("- # a\n  # b\n\n  # c\n  apiVersion: v1\n  kind: ConfigMap\n"),
+            second.contains("id: '1'\n# a\n# b\n\n# c\n- apiVersion: v1\n  kind: ConfigMap\n"),
             "{second}"
         );
         let third = function_input(&mut list);
         assert!(
-            third.contains("- # c\n  apiVersion: v1\n  # a\n  # b\n\n  kind: ConfigMap\n"),
+            third.contains("id: '1'\n# c\n- apiVersion: v1\n  # a\n  # b\n\n  kind: ConfigMap\n"),
             "{third}"
         );
         let first = crate::output::unindent_item(list.items[0].source_text().unwrap());
