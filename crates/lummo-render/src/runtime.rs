@@ -474,13 +474,25 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// without a known id stays as printed, ids and all, as under kpt.
 /// `below_an_item`: another item comes before it in what the function printed.
 fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
-    let Some(input) = input_index(&item).and_then(|i| inputs.get(i)) else {
-        // An object the function added: a head it printed above the `- ` is
-        // the head of its node, which the file and later steps keep.
-        let (Some(head), Some(text)) = (item.head_above_dash(), item.source_text()) else {
-            return item;
+    // A head the function printed above the item's `- ` is the object's own
+    // head comment to go-yaml, as one printed right above its first key.
+    let printed_document = |item: &Item| {
+        let mut printed = match item.source_text() {
+            Some(text) => crate::output::unindent_item(text),
+            None => krm_sdk::yaml::to_string(item.value()),
         };
-        let document = format!("{head}{}", crate::output::unindent_item(text));
+        if let Some(head) = item.head_above_dash() {
+            printed.insert_str(0, head);
+        }
+        printed
+    };
+    let Some(input) = input_index(&item).and_then(|i| inputs.get(i)) else {
+        // An object the function added: such a head is the head of its node,
+        // which the file and later steps keep.
+        if item.head_above_dash().is_none() || item.source_text().is_none() {
+            return item;
+        }
+        let document = printed_document(&item);
         let Some(mut with_head) = Item::from_document(&document, item.value(), &Limits::default())
         else {
             return item;
@@ -488,15 +500,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         with_head.set_head_on_object(true);
         return with_head;
     };
-    let mut printed = match item.source_text() {
-        Some(text) => crate::output::unindent_item(text),
-        None => krm_sdk::yaml::to_string(item.value()),
-    };
-    // A head the function printed above the item's `- ` is the object's own
-    // head comment to go-yaml, as one printed right above its first key.
-    if let Some(head) = item.head_above_dash() {
-        printed.insert_str(0, head);
-    }
+    let mut printed = printed_document(&item);
     // The head the function read right above the object and printed back so is
     // the document's head it stands for (the input's): set apart again, it is
     // that comment, not one more of the first key's (fuzz seed 1 case 42).
@@ -655,43 +659,34 @@ fn as_function_input(item: &Item) -> Option<ItemText> {
     let split = (!item.explicit_start())
         .then(|| {
             let document = crate::output::unindent_item(&text);
-            let (head, rest) = kyaml_format::split_document_head(&document)?;
-            let head_above_dash = match item.passage().mutated {
-                true => format!("{}\n", head.trim_matches('\n')),
-                false => String::new(),
+            let (head_above_dash, rest) = match kyaml_format::split_document_head(&document) {
+                Some((head, rest)) => match item.passage().mutated {
+                    true => (format!("{}\n", head.trim_matches('\n')), rest),
+                    false => (String::new(), rest),
+                },
+                // The comment lines above the first key of an object whose
+                // node holds them as its head ([`krm_sdk::Passage::head_on_object`];
+                // fuzz case stdin-license-after-first-key).
+                None if item.passage().head_on_object => {
+                    let end = document
+                        .split_inclusive('\n')
+                        .take_while(|line| line.starts_with('#'))
+                        .map(str::len)
+                        .sum::<usize>();
+                    let (head, rest) = document.split_at(end);
+                    (end > 0).then(|| (head.to_string(), rest))?
+                }
+                None => return None,
             };
             let item = Item::from_document(rest, item.value(), &Limits::default())?;
             Some((head_above_dash, item.source_text()?.to_string()))
         })
         .flatten();
-    let (head_above_dash, text) = split
-        .or_else(|| head_on_object(item, &text))
-        .unwrap_or_else(|| (String::new(), text.into_owned()));
+    let (head_above_dash, text) = split.unwrap_or_else(|| (String::new(), text.into_owned()));
     Some(ItemText {
         head_above_dash,
         text: closing_quotes_at_column_0(text, item.value()),
     })
-}
-
-/// The comment lines above the first key of an object whose node holds them
-/// as its head ([`krm_sdk::Passage::head_on_object`]), which go-yaml's emitter
-/// writes above the item's `- ` (fuzz case stdin-license-after-first-key), and
-/// the text without them.
-fn head_on_object(item: &Item, text: &str) -> Option<(String, String)> {
-    if !item.passage().head_on_object || item.explicit_start() {
-        return None;
-    }
-    let document = crate::output::unindent_item(text);
-    let end = document
-        .split_inclusive('\n')
-        .take_while(|line| line.starts_with('#'))
-        .map(str::len)
-        .sum::<usize>();
-    let (head, rest) = document.split_at(end);
-    let item = (end > 0)
-        .then(|| Item::from_document(rest, item.value(), &Limits::default()))
-        .flatten()?;
-    Some((head.to_string(), item.source_text()?.to_string()))
 }
 
 /// The head comment of the object's document and its `document` (its text at
