@@ -351,11 +351,14 @@ def _kpt_grows_a_keep_scalar(d, model):
     lesser indentation: go-yaml reads the empty lines into the value, then writes a
     blank line before the comment (a foot comment is set apart from what it
     follows), so under kpt the value gains a line break at every render (fuzz seed
-    91 case 114); lummo writes the file's text back as it was. The texts differ
-    only in blank lines, kpt's values are lummo's with line breaks added at the
-    end of some strings, up to kpt's duplicated foot comments."""
+    91 case 114); lummo writes the file's text back as it was. The same once a
+    function printed the value in another style (quoted: fuzz seed 107 case 7,
+    seed 91 case 114, where it went to a new file).
+    The texts differ only in blank lines, kpt's values are lummo's with line
+    breaks added at the end of some strings, up to kpt's duplicated foot comments."""
     k, m = d.get("kpt_text"), d.get("lummo_text")
-    if k is None or m is None or k == m or "|+" not in m:
+    user = d.get("user") or Counter()
+    if k is None or m is None or k == m or ("|+" not in m and not any("|+" in l for l in user)):
         return False
 
     def nonblank(t):
@@ -1782,6 +1785,12 @@ def run_tool(cmd, base, model, tools, python, extra, bin_dir=None):
     # The newest kpt's render status, which lummo writes and kpt v1.0.0-beta.56
     # does not: the one thing not compared (scripts/kpt_status.py).
     strip_root_status(pkg)
+    if os.environ.get("FUZZ_KEEP"):
+        keep = os.path.join(base, "kept-%s-%s" % ("kpt" if bin_dir else "lummo", extra))
+        shutil.rmtree(keep, ignore_errors=True)
+        shutil.copytree(pkg, keep, symlinks=True)
+        if os.path.isdir(os.path.join(tools, "stdin")):
+            shutil.copytree(os.path.join(tools, "stdin"), os.path.join(keep, ".stdin"))
     res = os.path.join(base, "results", "results.yaml")
     results = None
     if os.path.exists(res):
@@ -2329,7 +2338,11 @@ def run_model(model):
     try:
         return compare(model, CTX["kpt"], CTX["lummo"], base, CTX["python"])
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        # FUZZ_KEEP=1 keeps each case's trees (kpt's and lummo's) to look at.
+        if os.environ.get("FUZZ_KEEP"):
+            print(f"fuzz-render: kept {base}", file=sys.stderr)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 def load_saved(path):
@@ -2507,7 +2520,8 @@ def main():
         print("fuzz-render: %d passed, %d failed" % (passed, failed))
         return 1 if failed else 0
     finally:
-        shutil.rmtree(workroot, ignore_errors=True)
+        if not os.environ.get("FUZZ_KEEP"):
+            shutil.rmtree(workroot, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,21 @@ pub struct Passage {
     /// object's node, not of that key: a function printed them above the
     /// item's `- `, where go-yaml reads them so and kpt prints them again.
     pub head_on_object: bool,
+    /// The function runner set these annotations on the object after the
+    /// last step (a path for an object added without one): kyaml's
+    /// `SetAnnotation` single-quotes what it sets, whatever the step's styles.
+    pub set_by_runner: RunnerAnnotations,
+}
+
+/// Which of kpt's annotations the function runner set on an object after a
+/// step ([`Passage::set_by_runner`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunnerAnnotations {
+    /// `internal.config.kubernetes.io/package-path` (kpt's
+    /// `setPkgPathAnnotationIfNotExist`).
+    pub package_path: bool,
+    /// Both spellings of the path (kyaml's `DefaultPathAnnotation`).
+    pub path: bool,
 }
 
 impl Item {
@@ -93,6 +108,12 @@ impl Item {
     pub fn record_step(&mut self, restyled: bool) {
         self.passage.mutated = true;
         self.passage.restyled |= restyled;
+    }
+
+    /// Records the annotations the function runner set after a step (see
+    /// [`Passage::set_by_runner`]).
+    pub fn set_by_runner(&mut self, set: RunnerAnnotations) {
+        self.passage.set_by_runner = set;
     }
 
     /// Records whether the comment lines above the first key are the head of

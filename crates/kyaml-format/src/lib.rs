@@ -20,7 +20,10 @@ use node::{Document, Kind, Node, Style};
 use std::fmt;
 
 pub use readback::{resource_list_files, unwrap_resource_list};
-pub use restore::{head_read_back_below_an_item, restore_comments_and_order, split_document_head};
+pub use restore::{
+    head_read_back_below_an_item, restore_comments_and_order, split_document_foot,
+    split_document_head, TextFrom,
+};
 pub use value::{
     format_list_item, format_sequence_item, format_value, format_values, format_values_restyled,
     format_values_restyled_keeping_values, written_text, FileDocument, ListItem, Original, Restyle,

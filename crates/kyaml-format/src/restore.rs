@@ -13,12 +13,22 @@ use crate::{emit_documents, parse, SeqIndent};
 /// read as one document.
 /// The annotations in `clear` are taken off the function's object first (kpt
 /// clears its id annotations once it has matched the object).
-pub fn restore_comments_and_order(input: &str, output: &str, clear: &[&str]) -> Option<String> {
+pub fn restore_comments_and_order(
+    input: &str,
+    input_from: TextFrom,
+    output: &str,
+    clear: &[&str],
+) -> Option<String> {
     let mut from = parse::parse_document(input).ok()??;
     let mut to = parse::parse_document(output).ok()??;
     remove_annotations(&mut to.root, clear);
-    // Both were items of a ResourceList, which have no document of their own.
-    foot_to_last_key(&mut from);
+    // Both were items of a ResourceList, which have no document of their own,
+    // but a foot a blank line sets apart in the input is its node's own: the
+    // foot of its document as read from a file, or of its mapping, where
+    // `CopyComments` put such a foot the step before (fuzz seed 107 case 25).
+    if split_document_foot(input, input_from).is_none() {
+        foot_to_last_key(&mut from);
+    }
     foot_to_last_key(&mut to);
     // `copyFieldComments(from.Document(), to.Document())`: the input is a document
     // node (its comments are the document's), the output an item of a
@@ -93,6 +103,81 @@ pub fn split_document_head(document: &str) -> Option<(&str, &str)> {
     // Only where the lines are exactly the parser's head (a `---` or a
     // directive between would make them something else).
     (said(before) == said(&head)).then(|| (before.trim_matches('\n'), rest))
+}
+
+/// A document's foot comment, the comment lines it ends with that a blank line
+/// sets apart from its object (go-yaml keeps them on the document node), and
+/// the text before the blank line; `None` when it has none. As with
+/// [`split_document_head`], kpt's function runner gives a function the object
+/// without that comment until a mutator's `CopyComments` made it the foot of
+/// the object's mapping, which go-yaml's emitter writes after a blank line at
+/// column 0, in a ResourceList as in a file (fuzz seed 107 case 25).
+pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str)> {
+    let body = document.trim_end_matches('\n');
+    // The lines after the last line of content: comments, blank lines between.
+    let mut start = body.len();
+    for line in body.split_inclusive('\n').rev() {
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            break;
+        }
+        start -= line.len();
+    }
+    let tail = &body[start..];
+    // Set apart: the first of them is blank.
+    if !tail.trim_start_matches([' ', '\t']).starts_with('\n') {
+        return None;
+    }
+    let foot = tail.trim_start_matches(|c: char| c.is_whitespace());
+    if foot.is_empty() {
+        return None;
+    }
+    let parsed = parse::parse_document(document).ok()??;
+    // go-yaml's emitter writes a line break after a folded scalar's last line
+    // (`yaml_emitter_write_folded_scalar`): a text it wrote, where the object
+    // ends with one, has a blank line there that kpt's node does not stand for
+    // (fuzz seed i107 case 10, seed s1 case 36), and one more before a
+    // document's foot; the first stays with the object. In a file each blank
+    // line is the user's (fuzz seed 1 case 241).
+    if from == TextFrom::Emitter
+        && last_scalar(&parsed.root).is_some_and(|s| s.style == Style::Folded)
+    {
+        let blank = tail.split_inclusive('\n').next().map_or(0, str::len);
+        if !tail[blank..]
+            .trim_start_matches([' ', '\t'])
+            .starts_with('\n')
+        {
+            return None;
+        }
+        start += blank;
+    }
+    let parsed = parsed.foot;
+    let said = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    (said(foot) == said(&parsed)).then(|| (&body[..start], foot))
+}
+
+/// Who wrote a text: its blank lines are the user's, or go-yaml's emitter
+/// may have added one (see [`split_document_foot`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFrom {
+    /// A document of a file, as read.
+    File,
+    /// go-yaml's emitter (kpt's, a function's, ours standing for them).
+    Emitter,
+}
+
+/// The last scalar of a tree in document order.
+fn last_scalar(node: &Node) -> Option<&Node> {
+    match node.kind {
+        Kind::Scalar => Some(node),
+        _ => node.children.last().and_then(last_scalar),
+    }
 }
 
 /// The document as go-yaml v3 reads its object back from a ResourceList where
@@ -328,7 +413,7 @@ mod tests {
     fn a_foot_below_the_printed_item_stays_the_objects() {
         let input = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
         let output = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
-        let restored = restore_comments_and_order(input, output, &[]).unwrap();
+        let restored = restore_comments_and_order(input, TextFrom::Emitter, output, &[]).unwrap();
         let document = parse::parse_document(&restored).unwrap().unwrap();
         assert_eq!(document.foot, "", "{restored:?}");
         assert_eq!(restored.matches("# alpha").count(), 1, "{restored:?}");
@@ -374,9 +459,32 @@ mod tests {
             ),
         ];
         for (input, output, expected) in cases {
-            let restored = restore_comments_and_order(input, output, &[]).unwrap();
+            let restored = restore_comments_and_order(input, TextFrom::File, output, &[]).unwrap();
             assert_eq!(restored, expected, "{input:?}");
         }
+    }
+
+    /// go-yaml's document foot: comment lines a blank line sets apart at the
+    /// end; not one right below the last value, not a folded scalar's last
+    /// line break (the emitter's), not the lines of a kept block scalar.
+    #[test]
+    fn a_document_foot_is_set_apart_by_a_blank_line() {
+        let split = |t| split_document_foot(t, TextFrom::Emitter);
+        assert_eq!(
+            split("a: 1\nb:\n  c: |-\n    v\n\n# x\n# y\n"),
+            Some(("a: 1\nb:\n  c: |-\n    v\n", "# x\n# y"))
+        );
+        assert_eq!(split("a: 1\nb:\n  c: v\n# x\n"), None);
+        assert_eq!(split("a: 1\nb: >\n  v\n\n# x\n"), None);
+        assert_eq!(
+            split("a: 1\nb: >\n  v\n\n\n# x\n"),
+            Some(("a: 1\nb: >\n  v\n\n", "# x"))
+        );
+        assert_eq!(split("a: 1\nb: |+\n  v\n\n  # x\n"), None);
+        assert_eq!(
+            split_document_foot("a: 1\nb: >\n  v\n\n# x\n", TextFrom::File),
+            Some(("a: 1\nb: >\n  v\n", "# x"))
+        );
     }
 
     #[test]
@@ -384,7 +492,7 @@ mod tests {
     fn comments_and_order_come_back() {
         let input = "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: \"1\"\n  a: 'x'\n  # foot\n";
         let output = "apiVersion: v1\ndata:\n  a: x\n  new: y\n  z: '1'\nkind: ConfigMap\nmetadata:\n  name: cm\n";
-        let restored = restore_comments_and_order(input, output, &[]).unwrap();
+        let restored = restore_comments_and_order(input, TextFrom::File, output, &[]).unwrap();
         assert_eq!(
             restored,
             "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: '1'\n  a: x\n  # foot\n\n  new: y\n"

@@ -83,12 +83,14 @@ fn restyled_documents(documents: &[FileDocument], keep_values: bool) -> String {
             restyled,
             changed,
             set_annotations,
+            set_anew,
         } = document;
         let (mut root, orig) = tree(*original, value, *restyled);
         set_annotations_as_kyaml(
             &mut root,
             orig.as_ref().map(|d| &d.root),
             set_annotations,
+            set_anew,
             *restyled,
         );
         crate::clear_empty_annotations(&mut root);
@@ -126,6 +128,10 @@ pub struct FileDocument<'a> {
     pub changed: bool,
     /// Annotations kpt set after every step (its attributor's).
     pub set_annotations: &'a [&'a str],
+    /// Of those, the ones kyaml set on the object since the original's text
+    /// was taken (a path the runner gave an object a step added): new nodes,
+    /// single-quoted, whatever style the original shows for them.
+    pub set_anew: &'a [&'a str],
 }
 
 /// The tree kpt writes for `value`, and the original document it took comments
@@ -477,6 +483,7 @@ fn list_item_document(item: &ListItem) -> (String, Document) {
         &mut root,
         orig.as_ref().map(|d| &d.root),
         item.added_annotations,
+        &[],
         item.restyled,
     );
     crate::clear_empty_annotations(&mut root);
@@ -537,6 +544,7 @@ fn set_annotations_as_kyaml(
     root: &mut Node,
     orig: Option<&Node>,
     keys: &[&str],
+    set_anew: &[&str],
     restyled: Restyle,
 ) {
     if keys.is_empty() {
@@ -572,7 +580,7 @@ fn set_annotations_as_kyaml(
         }
         let before = old
             .chunks(2)
-            .find(|p| p[0].value == key.value)
+            .find(|p| p[0].value == key.value && !set_anew.contains(&key.value.as_str()))
             .map(|p| &p[1]);
         value.style = match before {
             None => Style::Single,

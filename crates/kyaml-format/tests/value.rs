@@ -209,6 +209,7 @@ fn a_keep_scalar_above_a_document_foot_comment_keeps_its_value() {
         restyled,
         changed: false,
         set_annotations: &[],
+        set_anew: &[],
     };
     let kpt = kyaml_format::format(text).unwrap();
     assert!(kpt.contains("  key2: |\n"));
@@ -245,6 +246,7 @@ fn an_empty_annotations_mapping_given_annotations_is_a_new_block_field() {
         restyled: kyaml_format::Restyle::Keep,
         changed: false,
         set_annotations: &["config.k8s.io/id"],
+        set_anew: &[],
     }]);
     assert_eq!(
         written,

@@ -16,6 +16,7 @@ fn check(value: &Value, origin: &str) -> bool {
         restyled: Restyle::Keep,
         changed: false,
         set_annotations: &[],
+        set_anew: &[],
     }]);
     let built = format_values_restyled(&[FileDocument {
         original: Original::Written,
@@ -24,6 +25,7 @@ fn check(value: &Value, origin: &str) -> bool {
         restyled: Restyle::Keep,
         changed: false,
         set_annotations: &[],
+        set_anew: &[],
     }]);
     assert_eq!(
         built, read,

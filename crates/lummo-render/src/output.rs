@@ -317,6 +317,7 @@ pub(crate) fn file_text(source: Option<&Source>, documents: &[Document]) -> Stri
                     } else {
                         &[]
                     },
+                    set_anew: &[],
                 }
             })
             .collect();

@@ -13,7 +13,7 @@ use crate::state::*;
 use crate::status::{Failure, Outcome, SaidBy};
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::annotations;
-use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, Value};
+use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, RunnerAnnotations, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -718,7 +718,13 @@ pub(crate) fn run_step(
             items
         }));
     }
-    // What kpt's function runner does to every function's output.
+    // What kpt's function runner does to every function's output. A step that
+    // restyles its objects printed every annotation in its own style.
+    if matches!(runner, Runner::Catalog(ref f) if f.restyles) {
+        for item in &mut list.items {
+            item.set_by_runner(RunnerAnnotations::default());
+        }
+    }
     default_paths(&mut list.items);
     let checked = if stage == Stage::Mutators {
         mutator_output(rendered, at, &runner, external_exit.as_ref(), list.items)
@@ -934,6 +940,10 @@ fn mutator_output(
             // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
             if item.annotation(PACKAGE_PATH).is_none() {
                 item.update(|v| v.set_annotation(PACKAGE_PATH, &at.package_path));
+                item.set_by_runner(RunnerAnnotations {
+                    package_path: true,
+                    ..item.passage().set_by_runner
+                });
             }
             item
         })
@@ -1119,6 +1129,12 @@ pub(crate) fn default_paths(items: &mut [Item]) {
                 v.set_annotation(annotations::LEGACY_PATH, &path);
             }
         });
+        if no_path {
+            item.set_by_runner(RunnerAnnotations {
+                path: true,
+                ..item.passage().set_by_runner
+            });
+        }
     }
 }
 

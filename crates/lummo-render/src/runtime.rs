@@ -7,6 +7,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::annotations;
 use krm_sdk::yaml::Limits;
 use krm_sdk::{Item, ItemText, ObjectExt, ResourceList, Value};
+use kyaml_format::TextFrom;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -274,8 +275,13 @@ fn run_over_text(
                 .as_deref()
                 .and_then(|t| object_head(item, t))
                 .map(|(head, _)| head);
+            let text_from = match node_text {
+                Some(_) => TextFrom::File,
+                None => TextFrom::Emitter,
+            };
             Input {
                 text: node_text.or(text),
+                text_from,
                 explicit_start: item.explicit_start(),
                 head,
             }
@@ -418,6 +424,15 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
     let Some(before) = before else {
         return 0;
     };
+    let set = item.passage().set_by_runner;
+    let set_anew: Vec<&str> = [
+        (set.package_path, crate::PACKAGE_PATH),
+        (set.path, annotations::PATH),
+        (set.path, annotations::LEGACY_PATH),
+    ]
+    .into_iter()
+    .filter_map(|(set, key)| set.then_some(key))
+    .collect();
     let keys: Vec<String> = match before {
         // The function printed the others in its own style; so did the step that
         // restyled the object (kpt's node is what it printed, and kyaml's
@@ -425,10 +440,14 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
         // the reader's annotations there as go-yaml writes them afresh (`"0"`,
         // `Kptfile`), only this step's ids as set anew (fuzz case
         // restyled-subpackage-ids-in-next-function-input).
+        // What the runner set after that step is single-quoted all the same
+        // (fuzz seed i107 case 40: a path for an object Starlark added).
         Before::Written | Before::Text(_, kyaml_format::Restyle::All) => {
             [MIGRATION_ID, ID, annotations::ID]
+                .into_iter()
+                .chain(set_anew.iter().copied())
                 .map(String::from)
-                .to_vec()
+                .collect()
         }
         Before::Text(_, kyaml_format::Restyle::Keep) => item
             .get("metadata")
@@ -454,6 +473,7 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
         restyled,
         changed: false,
         set_annotations: &keys,
+        set_anew: &set_anew,
     };
     let written = kyaml_format::format_values_restyled(&[document]);
     if !item.replace_text(&written, &Limits::default()) {
@@ -501,6 +521,23 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         return with_head;
     };
     let mut printed = printed_document(&item);
+    // Comment lines at column 0 that a blank line sets apart below the list's
+    // last item are the foot of the ResourceList's document to go-yaml, which
+    // kyaml's reader drops with the list (it keeps the items); the object's own
+    // foot comes back from its input (`CopyComments`; fuzz seed 107 case 25).
+    if let Some((rest, _)) = kyaml_format::split_document_foot(&printed, TextFrom::Emitter) {
+        let lines = printed.trim_end_matches('\n')[rest.len()..].lines().count();
+        let at_column_0 = item.source_text().is_some_and(|source| {
+            source
+                .trim_end_matches('\n')
+                .rsplit('\n')
+                .take(lines)
+                .all(|line| line.is_empty() || line.starts_with('#'))
+        });
+        if at_column_0 {
+            printed = rest.to_string();
+        }
+    }
     // The head the function read right above the object and printed back so is
     // the document's head it stands for (the input's): set apart again, it is
     // that comment, not one more of the first key's (fuzz seed 1 case 42).
@@ -529,8 +566,13 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     let restored = input
         .text
         .as_deref()
-        .and_then(|input| {
-            kyaml_format::restore_comments_and_order(input, &printed, &[ID, annotations::ID])
+        .and_then(|text| {
+            kyaml_format::restore_comments_and_order(
+                text,
+                input.text_from,
+                &printed,
+                &[ID, annotations::ID],
+            )
         })
         .map(|text| match read_below_an_item {
             true => kyaml_format::head_read_back_below_an_item(&text).unwrap_or(text),
@@ -683,10 +725,39 @@ fn as_function_input(item: &Item) -> Option<ItemText> {
         })
         .flatten();
     let (head_above_dash, text) = split.unwrap_or_else(|| (String::new(), text.into_owned()));
+    let text = document_foot_in_input(item, text);
     Some(ItemText {
         head_above_dash,
         text: closing_quotes_at_column_0(text, item.value()),
     })
+}
+
+/// An object's text (`- ` then the rest indented by two) with the foot comment
+/// of its document (see `kyaml_format::split_document_foot`) as kpt's function
+/// runner prints it: left out until a mutator's `CopyComments` made it the
+/// foot of the object's mapping, then after a blank line at column 0, where
+/// go-yaml's emitter writes a foot that closes a document's top-level mapping
+/// (fuzz seed 107 case 25).
+fn document_foot_in_input(item: &Item, text: String) -> String {
+    let document = crate::output::unindent_item(&text);
+    // The text is go-yaml's (`write_as_kyaml` wrote it for this step).
+    let Some((rest, foot)) = kyaml_format::split_document_foot(&document, TextFrom::Emitter) else {
+        return text;
+    };
+    let lines = document.trim_end_matches('\n')[rest.len()..]
+        .lines()
+        .count();
+    let body = text.trim_end_matches('\n');
+    let Some(end) = body.rmatch_indices('\n').nth(lines - 1).map(|(at, _)| at) else {
+        return text;
+    };
+    let mut kept = body[..end].to_string();
+    if item.passage().mutated {
+        kept.push_str("\n\n");
+        let foot: Vec<&str> = foot.lines().map(str::trim_start).collect();
+        kept.push_str(&foot.join("\n"));
+    }
+    kept
 }
 
 /// The head comment of the object's document and its `document` (its text at
@@ -709,6 +780,8 @@ struct Input {
     /// kpt's node before the step: the object's text as read while no mutator
     /// has held it, else as the function read it.
     text: Option<String>,
+    /// Whether that text is the file's or go-yaml's.
+    text_from: TextFrom,
     explicit_start: bool,
     head: Option<String>,
 }
@@ -1038,6 +1111,28 @@ mod tests {
         list.items
             .push(Item::from_document(text, &value, &limits).unwrap());
         list
+    }
+
+    /// A document's foot set apart by a blank line is the document node's, not
+    /// in a function's input until a mutator made it the foot of the object's
+    /// mapping (`CopyComments`); then kpt's ResourceList gives it after a blank
+    /// line at column 0, and a function printing it back so gives it once, not
+    /// twice (kpt's bytes under `tee`; fuzz seed 107 case 25).
+    #[test]
+    fn a_document_foot_set_apart_comes_at_column_0_from_the_second_step_on() {
+        let text =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: v\n\n# foot\n";
+        let mut list = list_of(text);
+        let first = function_input(&mut list);
+        assert!(!first.contains("# foot"), "{first}");
+        list.items[0].record_step(false);
+        let second = function_input(&mut list);
+        assert!(second.ends_with("    k: v\n\n# foot\n"), "{second}");
+        list.items[0].record_step(false);
+        let third = function_input(&mut list);
+        assert_eq!(third, second);
+        let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
+        assert!(back.ends_with("  k: v\n\n# foot\n"), "{back}");
     }
 
     /// Once a mutator made a document's head comment the object's own
