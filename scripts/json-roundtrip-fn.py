@@ -79,13 +79,67 @@ def emit(v, ind, out):
                 out.append(" " * ind + "- " + scalar(x, ind + 2))
 
 
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_SPECIAL_FLOATS = {".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
+                   "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
+                   "-.inf": float("-inf"), "-.Inf": float("-inf"), "-.INF": float("-inf"),
+                   ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan")}
+
+
+def go_int(s):
+    """go-yaml v3's integer (resolve.go: `strconv.ParseInt(plain, 0, 64)` with
+    underscores taken out, so `0o644` and `0644` are octal); None if not one."""
+    plain = s.replace("_", "")
+    sign, body = (plain[0], plain[1:]) if plain[:1] in "+-" and plain[:1] else ("", plain)
+    bases = {"0x": 16, "0X": 16, "0o": 8, "0O": 8, "0b": 2, "0B": 2}
+    try:
+        if body[:2] in bases and len(body) > 2:
+            value = int(body[2:], bases[body[:2]])
+        elif len(body) > 1 and body[0] == "0":
+            value = int(body[1:], 8)
+        elif body.isdigit():
+            value = int(body)
+        else:
+            return None
+    except ValueError:
+        return None
+    return -value if sign == "-" else value
+
+
+class GoYamlV3Loader(yaml.SafeLoader):
+    """Plain scalars resolved as go-yaml v3 resolves them into an `interface{}`
+    (what kyaml's `RNode.MarshalJSON` decodes through): YAML 1.2's booleans only
+    (`yes`, `on` stay strings), octal `0o644`, no timestamps, no base 60."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            if value in ("", "~", "null", "Null", "NULL"):
+                return "tag:yaml.org,2002:null"
+            if value in ("true", "True", "TRUE", "false", "False", "FALSE"):
+                return "tag:yaml.org,2002:bool"
+            if go_int(value) is not None:
+                return "tag:yaml.org,2002:int"
+            if value in _SPECIAL_FLOATS or _FLOAT.match(value.replace("_", "")):
+                return "tag:yaml.org,2002:float"
+            return "tag:yaml.org,2002:str"
+        return super().resolve(kind, value, implicit)
+
+
+GoYamlV3Loader.add_constructor("tag:yaml.org,2002:int",
+                               lambda loader, node: go_int(loader.construct_scalar(node)))
+GoYamlV3Loader.add_constructor("tag:yaml.org,2002:float",
+                               lambda loader, node: _SPECIAL_FLOATS.get(loader.construct_scalar(node))
+                               if loader.construct_scalar(node) in _SPECIAL_FLOATS
+                               else float(loader.construct_scalar(node).replace("_", "")))
+
+
 def main():
     proc = subprocess.run(sys.argv[1:], stdin=sys.stdin, capture_output=True, text=True)
     sys.stderr.write(proc.stderr)
     if proc.returncode != 0:
         sys.stdout.write(proc.stdout)
         sys.exit(proc.returncode)
-    rl = yaml.safe_load(proc.stdout)
+    rl = yaml.load(proc.stdout, Loader=GoYamlV3Loader)
     out = []
     emit(rl, 0, out)
     print("\n".join(out))

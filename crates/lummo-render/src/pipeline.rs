@@ -729,7 +729,12 @@ pub(crate) fn run_step(
     let checked = if stage == Stage::Mutators {
         mutator_output(rendered, at, &runner, external_exit.as_ref(), list.items)
     } else {
-        are_krm(&list.items).map(|()| Vec::new())
+        // kpt's runner checks a validator's output as a mutator's (`do`): two
+        // objects a mutator's legacy annotation put on one path and index fail
+        // here, once kyaml reconciled the other spelling (fuzz seed 108 case 64).
+        enforce_path_invariants(&list.items)
+            .and_then(|()| are_krm(&list.items))
+            .map(|()| Vec::new())
     };
     let output = match checked {
         Ok(output) => output,
