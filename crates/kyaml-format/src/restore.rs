@@ -93,13 +93,7 @@ pub fn split_document_head(document: &str) -> Option<(&str, &str)> {
         at += line.len();
     }
     let (before, rest) = document.split_at(end?);
-    let said = |text: &str| -> Vec<String> {
-        text.lines()
-            .map(str::trim_end)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
+    let said = |text: &str| comment_lines(text, str::trim_end);
     // Only where the lines are exactly the parser's head (a `---` or a
     // directive between would make them something else).
     (said(before) == said(&head)).then(|| (before.trim_matches('\n'), rest))
@@ -151,15 +145,18 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
         }
         start += blank;
     }
-    let parsed = parsed.foot;
-    let said = |text: &str| -> Vec<String> {
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    (said(foot) == said(&parsed)).then(|| (&body[..start], foot))
+    // Each line at whatever indentation the text has it.
+    let said = |text: &str| comment_lines(text, str::trim);
+    (said(foot) == said(&parsed.foot)).then(|| (&body[..start], foot))
+}
+
+/// The non-blank lines of a comment, each as `line` leaves it.
+fn comment_lines(text: &str, line: fn(&str) -> &str) -> Vec<String> {
+    text.lines()
+        .map(line)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Who wrote a text: its blank lines are the user's, or go-yaml's emitter
