@@ -900,9 +900,21 @@ fn resolve(
                     // puts the foot on that block, which the decoder moves to the
                     // key owning it, past the items of a list (kpt writes `# c` of
                     // `a:\n  b: 1\n\n  # c\nd:` at `a`'s column).
-                    open()
-                        .find(|p| p.col < col && !p.item)
-                        .or_else(|| open().find(|p| p.col == col))
+                    // But where the next token is the list's next item, only the
+                    // item's mapping ends: go-yaml's `parser.mapping` gives its
+                    // foot to that mapping's last key (kpt writes `  # c` of
+                    // `- a:\n    b: 1\n  # c\n- d: 1` at `a`'s column; fuzz seed
+                    // 107 case 140).
+                    let next_item = |owner: &Point| {
+                        run.following
+                            .is_some_and(|f| f.item && f.col == owner.col && owner.item)
+                    };
+                    match open().find(|p| p.col < col) {
+                        Some(owner) if next_item(owner) => open().find(|p| p.col == col),
+                        _ => None,
+                    }
+                    .or_else(|| open().find(|p| p.col < col && !p.item))
+                    .or_else(|| open().find(|p| p.col == col))
                 } else {
                     // A list's foot goes on its key too, not on its last item.
                     open()

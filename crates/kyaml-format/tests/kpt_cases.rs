@@ -185,3 +185,15 @@ fn document_foot_after_a_blank_line_keeps_it() {
         assert_kpt(input, input);
     }
 }
+
+/// A comment at a list item's key column, less indented than the comments
+/// before it, where the list's next item follows: only the item's mapping ends
+/// there, and go-yaml's `parser.mapping` gives its foot to that mapping's last
+/// key; kpt writes it back where it was (fuzz seed 107 case 140: lummo gave it
+/// to the key owning the list and wrote it below the list; in `-o unwrap` it
+/// was lost with the ResourceList's `items`).
+#[test]
+fn comment_closing_a_list_items_mapping_stays_with_the_item() {
+    let input = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\nspec:\n- b: 1\n  c:\n    d: 1\n    # hash\n  # license\n- e: 2\n";
+    assert_kpt(input, input);
+}
