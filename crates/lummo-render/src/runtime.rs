@@ -525,8 +525,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     // last item are the foot of the ResourceList's document to go-yaml, which
     // kyaml's reader drops with the list (it keeps the items); the object's own
     // foot comes back from its input (`CopyComments`; fuzz seed 107 case 25).
-    if let Some((rest, _)) = kyaml_format::split_document_foot(&printed, TextFrom::Emitter) {
-        let lines = printed.trim_end_matches('\n')[rest.len()..].lines().count();
+    if let Some((rest, _, lines)) = document_foot(&printed) {
         let at_column_0 = item.source_text().is_some_and(|source| {
             source
                 .trim_end_matches('\n')
@@ -741,12 +740,9 @@ fn as_function_input(item: &Item) -> Option<ItemText> {
 fn document_foot_in_input(item: &Item, text: String) -> String {
     let document = crate::output::unindent_item(&text);
     // The text is go-yaml's (`write_as_kyaml` wrote it for this step).
-    let Some((rest, foot)) = kyaml_format::split_document_foot(&document, TextFrom::Emitter) else {
+    let Some((_, foot, lines)) = document_foot(&document) else {
         return text;
     };
-    let lines = document.trim_end_matches('\n')[rest.len()..]
-        .lines()
-        .count();
     let body = text.trim_end_matches('\n');
     let Some(end) = body.rmatch_indices('\n').nth(lines - 1).map(|(at, _)| at) else {
         return text;
@@ -758,6 +754,18 @@ fn document_foot_in_input(item: &Item, text: String) -> String {
         kept.push_str(&foot.join("\n"));
     }
     kept
+}
+
+/// The foot of a document go-yaml's emitter wrote
+/// (`kyaml_format::split_document_foot`): the text before it, the foot, and
+/// how many of the document's last lines it takes, blank lines before it
+/// included.
+fn document_foot(document: &str) -> Option<(&str, &str, usize)> {
+    let (rest, foot) = kyaml_format::split_document_foot(document, TextFrom::Emitter)?;
+    let lines = document.trim_end_matches('\n')[rest.len()..]
+        .lines()
+        .count();
+    Some((rest, foot, lines))
 }
 
 /// The head comment of the object's document and its `document` (its text at
