@@ -320,10 +320,24 @@ def _copies_only(k, m, own, tree, user, may_keep):
     return _without_contents(m, kept) in (_without_contents(k, copied), _without_contents(k, copied, last=True))
 
 
-def _without_contents(text, lines, last=False):
+def _without_contents(text, lines, last=False, other=None):
     """The text without `lines[c]` lines of each content `c` (`_content`), the
-    first ones (or the `last`)."""
+    first ones (or the `last`); with `other`, first those with no counterpart in
+    `other`'s text (fuzz seed 110 case 105: kpt's copies below one object, where
+    the first or the last would take the Kptfile's own line)."""
     lines = dict(lines)
+    if other is not None:
+        tl = text.split("\n")
+        ops = difflib.SequenceMatcher(None, tl, other.split("\n"), autojunk=False).get_opcodes()
+        unmatched = {i for op, i1, i2, _, _ in ops if op != "equal" for i in range(i1, i2)}
+        kept = []
+        for i, line in enumerate(tl):
+            c = _content(line)
+            if i in unmatched and line.strip() and lines.get(c, 0) > 0:
+                lines[c] -= 1
+                continue
+            kept.append(line)
+        text = "\n".join(kept)
     out = []
     for line in (reversed if last else iter)(text.split("\n")):
         c = _content(line)
@@ -487,22 +501,32 @@ def _held_comment_spots(lines, c):
 
 
 def _held_line_comments(k, m, user):
-    """kpt's and lummo's texts without the line comments of flow mappings
-    (`- {a: 1}  # c` in `user`'s lines) that lummo keeps at the end of the block
-    mapping's first line and kpt does not: lummo's text without them, and every
+    """kpt's and lummo's texts without the line comments of flow collections
+    (`- {a: 1}  # c`, `k: [a, b]  # c` in `user`'s lines) that lummo keeps at the
+    end of the block collection's first line and kpt does not (kpt drops a block
+    sequence's at once, fuzz seed 110 case 74): lummo's text without them, and every
     text kpt's makes without them where its emitter wrote them (or as it is).
     None when lummo keeps none."""
-    flow_comments = set()
+    flow_comments, flows = set(), {}
     for line in user or ():
         t = _trailing_comment(line)
-        if t and t[0].rstrip().endswith("}"):
+        if t and t[0].rstrip().endswith(("}", "]")):
             flow_comments.add(t[1])
+            flows.setdefault(t[1], []).append(t[0])
+
+    def first_entry(text, c):
+        # lummo's line is an entry of the collection the user wrote the comment on
+        entry = text.strip()
+        entry = entry[2:] if entry.startswith("- ") else entry
+        return bool(entry) and any(entry in f for f in flows.get(c, ()))
+
     kl, ml = k.split("\n"), m.split("\n")
     klines = Counter(l.rstrip() for l in kl)
     held, stripped = [], []
     for line in ml:
         t = _trailing_comment(line)
-        if t and t[1] in flow_comments and klines[line.rstrip()] == 0 and klines[t[0]] > 0:
+        if (t and t[1] in flow_comments and klines[line.rstrip()] == 0 and klines[t[0]] > 0
+                and first_entry(t[0], t[1])):
             held.append(t[1])
             stripped.append(t[0])
         else:
@@ -519,14 +543,24 @@ def _held_line_comments(k, m, user):
     extra = []
     # kpt's copies on lines of their own, more than lummo writes (fuzz seed 91 case
     # 118: before the next item's dash, after it and on the next line)
-    excess = {c: count(kl, c) - count(ml, c) for c in flow_comments if count(ml, c) > 0}
-    for line in kl:
+    # while lummo keeps every line the user wrote the comment on
+    wrote = {c: sum(n for l, n in (user or Counter()).items()
+                    if l == c.strip() or (_trailing_comment(l) or (None, None))[1] == c)
+             for c in flow_comments}
+    excess = {c: count(kl, c) - count(ml, c) for c in flow_comments
+              if count(ml, c) > 0 and count(ml, c) >= wrote[c]}
+    # only lines lummo's text has no counterpart of: the same comment the user also
+    # wrote on a line of its own elsewhere (the Kptfile's, fuzz seed 110 case 0) is
+    # not one of kpt's copies
+    unmatched = {i for op, i1, i2, _, _ in difflib.SequenceMatcher(None, kl, ml, autojunk=False).get_opcodes()
+                 if op != "equal" for i in range(i1, i2)}
+    for i, line in enumerate(kl):
         t = _trailing_comment(line)
         own = next((c for c in flow_comments if line.strip() == c.strip()), None)
         if (t and t[1] in flow_comments and mlines[line.rstrip()] == 0 and mlines[t[0]] > 0
                 and count(kl, t[1]) > count(ml, t[1]) and count(ml, t[1]) > 0):
             extra.append(t[0])
-        elif own is not None and excess.get(own, 0) > 0:
+        elif own is not None and excess.get(own, 0) > 0 and i in unmatched:
             excess[own] -= 1
         else:
             extra.append(line)
@@ -576,12 +610,12 @@ def _lummo_keeps_a_held_line_comment(d, model):
 
 
 def _held_tree(d, flow_comments):
-    """lummo's tree, where a held flow-mapping comment at the end of a line of its
-    own also counts as that comment."""
+    """lummo's tree, where a held flow-collection comment at the end of a line of
+    its own also counts as that comment."""
     tree = Counter(d.get("lummo_tree") or {})
     for line, n in list(tree.items()):
         t = _trailing_comment(line)
-        if t and t[1] in flow_comments and not t[0].endswith("}"):
+        if t and t[1] in flow_comments and not t[0].endswith(("}", "]")):
             tree[t[1]] += n
     return tree
 
@@ -750,8 +784,10 @@ KNOWN = [
      "go-yaml's emitter holds a block mapping's line comment (a flow mapping's "
      "`- {a: 1}  # c` a function printed in block style) for the next line comment "
      "slot: kpt writes it into the next object or drops it at the end of the text, "
-     "and writes it once more in a later step (the node keeps it); lummo keeps it "
-     "once, on its own object (on the mapping's first entry, `- a: 1 # c`)"),
+     "and writes it once more in a later step (the node keeps it); a block "
+     "sequence's (`k: [a, b]  # c` printed in block style) the next event's "
+     "analysis overwrites, so kpt drops it; lummo keeps it once, on its own object "
+     "(on the collection's first entry, `- a: 1 # c`, `- a # c`)"),
 ]
 
 # Several known kinds in one text (e.g. `-o unwrap`: a held line comment, a
@@ -811,6 +847,7 @@ def _rewrite_copies(d):
         m2 = _without_contents(m, kept)
         for last in (False, True):
             yield dict(d, kpt_text=_without_contents(k, copied, last), lummo_text=m2)
+        yield dict(d, kpt_text=_without_contents(k, copied, other=m2), lummo_text=m2)
     if d.get("path") == "<stdout>":
         for k2 in _doc_head_moves(k, m, user):
             yield dict(d, kpt_text=k2)

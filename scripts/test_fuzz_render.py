@@ -158,5 +158,75 @@ class ComposedUnwrap(unittest.TestCase):
         self.assertIsNone(F._composed_known(stdout_diff(UNWRAP_KPT, lummo), None))
 
 
+# A flow collection's line comment, held by go-yaml's emitter once a function
+# printed the collection in block style (`lummo-keeps-held-line-comment`).
+HELD_USER = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  # do not edit
+spec:
+  list:
+  - {a: 1}  # do not edit
+  - {b: 2}
+  extra: [x, y]  # about extra
+"""
+# lummo: each kept once, on its collection's first entry or the next item
+HELD_LUMMO = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  # do not edit
+spec:
+  list:
+  - a: 1
+  - # do not edit
+    b: 2
+  extra:
+  - x # about extra
+  - y
+"""
+# kpt, two steps later: the list's comment written three times, the
+# sequence's dropped (the next event's analysis overwrites it)
+HELD_KPT = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+  # do not edit
+spec:
+  list:
+  - a: 1
+  # do not edit
+  # do not edit
+  - # do not edit
+    b: 2
+  extra:
+  - x
+  - y
+"""
+
+
+class HeldLineComments(unittest.TestCase):
+    def diff(self, kpt, lummo):
+        user = F.input_lines({"a.yaml": HELD_USER})
+        tree = Counter(F._content(l) for l in lummo.splitlines() if l.strip())
+        return dict(mode="inplace", kind="content", cat="other", path="a.yaml", kpt_text=kpt,
+                    lummo_text=lummo, source=HELD_USER, lummo_tree=tree, user=user)
+
+    def test_kpts_copies_and_a_dropped_sequence_comment_are_accepted(self):
+        # the same comment on a line of its own elsewhere (under metadata) is
+        # the user's, not one of kpt's copies (fuzz seed 110 case 0)
+        self.assertEqual(single(self.diff(HELD_KPT, HELD_LUMMO)), ["lummo-keeps-held-line-comment"])
+
+    def test_the_list_comment_lummo_drops_is_not_accepted(self):
+        lummo = HELD_LUMMO.replace("  - # do not edit\n    b: 2\n", "  - b: 2\n")
+        self.assertEqual(single(self.diff(HELD_KPT, lummo)), [])
+
+    def test_a_sequence_comment_lummo_moves_elsewhere_is_not_accepted(self):
+        lummo = HELD_LUMMO.replace("  - x # about extra\n", "  - x\n").replace(
+            "  name: a\n", "  name: a # about extra\n")
+        self.assertEqual(single(self.diff(HELD_KPT, lummo)), [])
+
+
 if __name__ == "__main__":
     unittest.main()

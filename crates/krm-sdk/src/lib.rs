@@ -41,7 +41,9 @@ pub mod yaml;
 pub use decode::{from_value, function_config, DecodeError};
 pub use generate::{Generated, Generator};
 pub use object::{annotations, FileRef, ObjectExt, ResourceRef};
-pub use resource_list::{Format, Item, ItemText, Passage, ResourceList, RunnerAnnotations};
+pub use resource_list::{
+    Format, GivenBack, Item, ItemText, Passage, ResourceList, RunnerAnnotations,
+};
 pub use result::{ResultItem, Severity};
 pub use run::{process_text, run, FunctionInfo, Outcome};
 pub use serde_json::{json, Map, Value};

@@ -70,6 +70,12 @@ pub struct Passage {
     pub mutated: bool,
     /// A step round-tripped it through JSON: its styles are go-yaml's defaults.
     pub restyled: bool,
+    /// The last mutator held it in process, so its text does not show what
+    /// kpt's function runner did to the function's printing of it: kyaml's
+    /// comment copier writes a folded scalar (`>`) double-quoted (kpt#766),
+    /// which an exec step's restored text shows at once (fuzz seed i110 case
+    /// 36: set-image, then an exec step's input).
+    pub held: bool,
     /// The comment lines right above its first key are the head of the
     /// object's node, not of that key: a function printed them above the
     /// item's `- `, where go-yaml reads them so and kpt prints them again.
@@ -78,6 +84,18 @@ pub struct Passage {
     /// last step (a path for an object added without one): kyaml's
     /// `SetAnnotation` single-quotes what it sets, whatever the step's styles.
     pub set_by_runner: RunnerAnnotations,
+}
+
+/// How a mutator gave an object back ([`Item::record_step`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivenBack {
+    /// Printed as text (an exec or container step), which the runner restored
+    /// the comments and field order of.
+    Printed,
+    /// Held in process, the object's text kept.
+    Held,
+    /// Held in process and round-tripped through JSON.
+    Restyled,
 }
 
 /// Which of kpt's annotations the function runner set on an object after a
@@ -103,11 +121,12 @@ impl Item {
         self.explicit_start
     }
 
-    /// Records that a mutator's output held the object, and whether that step
-    /// round-tripped it through JSON; the text and value are unchanged.
-    pub fn record_step(&mut self, restyled: bool) {
+    /// Records that a mutator's output held the object, and how the step gave
+    /// it back; the text and value are unchanged.
+    pub fn record_step(&mut self, given: GivenBack) {
         self.passage.mutated = true;
-        self.passage.restyled |= restyled;
+        self.passage.restyled |= given == GivenBack::Restyled;
+        self.passage.held = given != GivenBack::Printed;
     }
 
     /// Records the annotations the function runner set after a step (see

@@ -19,7 +19,7 @@ use emit::{Emitter, Event, EventType, ScalarStyle};
 use node::{Document, Kind, Node, Style};
 use std::fmt;
 
-pub use readback::{resource_list_files, unwrap_resource_list};
+pub use readback::{item_as_read_in_a_list, resource_list_files, unwrap_resource_list};
 pub use restore::{
     head_read_back_below_an_item, restore_comments_and_order, split_document_foot,
     split_document_head, TextFrom,

@@ -147,6 +147,35 @@ fn written(mut item: Node) -> (Document, SeqIndent) {
     (doc, indent)
 }
 
+/// An object a function printed in its ResourceList as go-yaml reads it there
+/// and writes it again, for a caller that has its text alone (`document`, the
+/// item unindented): in the list, comment lines at the item's column below a
+/// nested block are that block's foot (the key after the list is less
+/// indented), where alone they would end the document (fuzz seed i110 case
+/// 97: an object printed without kpt's ids, which kpt's node is as read).
+/// `None` when the text does not read as one object.
+pub fn item_as_read_in_a_list(document: &str) -> Option<String> {
+    let mut list = String::from("items:\n");
+    for (i, line) in document.trim_end_matches('\n').split('\n').enumerate() {
+        match (i, line.is_empty()) {
+            (0, _) => list.push_str("- "),
+            (_, false) => list.push_str("  "),
+            (_, true) => {}
+        }
+        list.push_str(line);
+        list.push('\n');
+    }
+    list.push_str("end: 0\n");
+    let mut items = read_items(&list).ok()?;
+    let item = (items.len() == 1).then(|| items.pop())??;
+    let doc = Document {
+        head: String::new(),
+        foot: String::new(),
+        root: item,
+    };
+    Some(emit_documents(&[doc], &[SeqIndent::Compact]))
+}
+
 /// The value of a scalar annotation of an object node.
 fn annotation<'a>(root: &'a Node, key: &str) -> Option<&'a str> {
     crate::value::annotations_of(root)?

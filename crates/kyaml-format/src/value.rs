@@ -38,6 +38,12 @@ pub fn format_values(documents: &[(Option<&str>, &Value, SeqIndent)]) -> String 
 pub enum Restyle {
     /// The original's styles stay (a function kept its text).
     Keep,
+    /// The original's styles stay but a folded scalar's, which is
+    /// double-quoted: a step held the object in process, and kpt's function
+    /// runner copied the comments of what went in onto the function's printing
+    /// of it, which kyaml's copier does writing a folded scalar double-quoted
+    /// (`comments.copier.VisitScalar`, kpt#766) as an exec step's text shows.
+    FoldedQuoted,
     /// Every scalar's and collection's: a function printed the object afresh, or
     /// a step round-tripped it through JSON (kyaml `filtersutil.ApplyToJSON` →
     /// `RNode.UnmarshalJSON`/`FromMap`), which builds every node anew; kpt's
@@ -149,10 +155,20 @@ fn tree(original: Original, value: &Value, restyled: Restyle) -> (Node, Option<D
             (build(value, orig.as_ref().map(|d| &d.root)), orig)
         }
     };
-    if restyled == Restyle::All {
-        restyle(&mut root, &build(value, None));
+    match restyled {
+        Restyle::All => restyle(&mut root, &build(value, None)),
+        Restyle::FoldedQuoted => quote_folded(&mut root),
+        Restyle::Keep => {}
     }
     (root, orig)
+}
+
+/// Every folded scalar of a tree double-quoted (see [`Restyle::FoldedQuoted`]).
+fn quote_folded(node: &mut Node) {
+    if node.kind == Kind::Scalar && node.style == Style::Folded {
+        node.style = Style::Double;
+    }
+    node.children.iter_mut().for_each(quote_folded);
 }
 
 /// Where the comments and styles of a document come from.
@@ -310,6 +326,8 @@ fn copy_comments(to: &mut Node, from: &Node) {
 
 /// The original item for a new one: lists of objects match on `name` (kpt's
 /// associative key for most Kubernetes lists), everything else on position.
+/// A name is the data, not the text: `name: true` (a bool) is not the item
+/// named `'true'` (fuzz seed 110 case 259).
 /// Items sharing a name match in order, the n-th of the new list with the n-th of
 /// the original: a function that keeps the nodes it does not change (kyaml's
 /// filters edit the tree in place) leaves each such item its own styles and
@@ -325,9 +343,12 @@ fn match_item<'a>(orig: &'a Node, items: &[Value], index: usize) -> Option<&'a N
             .count();
         let named = |c: &&Node| {
             c.kind == Kind::Mapping
-                && c.children
-                    .chunks(2)
-                    .any(|p| p[0].value == "name" && p.get(1).is_some_and(|v| v.value == name))
+                && c.children.chunks(2).any(|p| {
+                    p[0].value == "name"
+                        && p.get(1).is_some_and(|v| {
+                            v.kind == Kind::Scalar && same_scalar(v, &Value::String(name.into()))
+                        })
+                })
         };
         let mut by_name = orig.children.iter().filter(named);
         if let Some(found) = by_name.clone().nth(nth).or_else(|| by_name.next()) {
@@ -472,7 +493,7 @@ pub fn format_sequence_item(item: &ListItem) -> (String, String) {
 /// The comment lines before the item, and the object as a document.
 fn list_item_document(item: &ListItem) -> (String, Document) {
     let (mut root, orig) = tree(item.original, item.value, item.restyled);
-    if item.restyled == Restyle::Keep && !matches!(item.original, Original::Written) {
+    if item.restyled != Restyle::All && !matches!(item.original, Original::Written) {
         quote_new_annotations(
             &mut root,
             orig.as_ref().map(|d| &d.root),

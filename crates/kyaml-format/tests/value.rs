@@ -113,6 +113,38 @@ data:
     );
 }
 
+/// An item is matched to the original of the same name by the name's data:
+/// `name: true` is a bool, not the item named `'true'`, which keeps its own
+/// quotes and comments (fuzz seed 110 case 259: it took the bool's comment and
+/// lost its own).
+#[test]
+fn items_match_their_original_by_the_names_data_not_its_text() {
+    let original = "\
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w
+spec:
+  list:
+    - ~
+    - name: true # of the bool
+    - args: plain # of args
+      name: 'true'
+";
+    let value = json!({
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "labels": {"a": "b"}},
+        "spec": {"list": [null, {"name": true}, {"args": "plain", "name": "true"}]}
+    });
+    let out = check(Some(original), &value);
+    assert!(
+        out.contains("    - args: plain # of args\n      name: 'true'\n"),
+        "the item named 'true' lost its own comment or quotes:\n{out}"
+    );
+    assert_eq!(out.matches("# of the bool").count(), 1, "{out}");
+}
+
 #[test]
 fn new_documents_use_kyaml_defaults() {
     let value = json!({"apiVersion": "v1", "kind": "List", "metadata": {"name": "demo", "annotations": {}},

@@ -185,6 +185,8 @@ pub(crate) fn restyled(item: &Item, written: bool) -> kyaml_format::Restyle {
     let passage = item.passage();
     if passage.restyled || (passage.mutated && !written && item.source_text().is_none()) {
         kyaml_format::Restyle::All
+    } else if passage.held {
+        kyaml_format::Restyle::FoldedQuoted
     } else {
         kyaml_format::Restyle::Keep
     }

@@ -13,7 +13,7 @@ use crate::state::*;
 use crate::status::{Failure, Outcome, SaidBy};
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::annotations;
-use krm_sdk::{Item, ObjectExt, ResourceList, ResultItem, RunnerAnnotations, Value};
+use krm_sdk::{GivenBack, Item, ObjectExt, ResourceList, ResultItem, RunnerAnnotations, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -936,11 +936,17 @@ fn mutator_output(
         rendered.hand_edits.emitted(function.name, &items);
     }
     // What kpt's printing of the objects will show of this step.
-    let restyles = matches!(runner, Runner::Catalog(f) if f.restyles);
+    let given = match runner {
+        Runner::Catalog(f) if f.restyles => GivenBack::Restyled,
+        // run over the ResourceList's text, as an exec step
+        Runner::Catalog(f) if f.filter.is_some() => GivenBack::Printed,
+        Runner::Catalog(_) | Runner::Native(_) => GivenBack::Held,
+        Runner::Exec(_) | Runner::Container(_) => GivenBack::Printed,
+    };
     let output: Vec<Item> = items
         .into_iter()
         .map(|mut item| {
-            item.record_step(restyles);
+            item.record_step(given);
             // kpt's runner: what a function adds belongs to the package
             // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
             if item.annotation(PACKAGE_PATH).is_none() {

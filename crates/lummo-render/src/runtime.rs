@@ -449,7 +449,7 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
                 .map(String::from)
                 .collect()
         }
-        Before::Text(_, kyaml_format::Restyle::Keep) => item
+        Before::Text(_, kyaml_format::Restyle::Keep | kyaml_format::Restyle::FoldedQuoted) => item
             .get("metadata")
             .and_then(|m| m.get("annotations"))
             .and_then(Value::as_object)
@@ -507,9 +507,14 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         printed
     };
     let Some(input) = input_index(&item).and_then(|i| inputs.get(i)) else {
-        // An object the function added: such a head is the head of its node,
-        // which the file and later steps keep.
-        if item.head_above_dash().is_none() || item.source_text().is_none() {
+        // An object the function added, or printed without kpt's ids: kpt's
+        // node is what go-yaml read in the list.
+        if item.head_above_dash().is_none() {
+            return foot_as_read_in_the_list(item);
+        }
+        // Such a head is the head of its node, which the file and later steps
+        // keep.
+        if item.source_text().is_none() {
             return item;
         }
         let document = printed_document(&item);
@@ -592,6 +597,33 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         v.remove_annotation(ID);
         v.remove_annotation(annotations::ID);
     });
+    item
+}
+
+/// An object no input lends its comments: comment lines a function printed at
+/// the item's column right below a nested block are that block's foot to
+/// go-yaml (the list's next key is less indented), which kpt's next
+/// ResourceList and file write at the block's indentation; alone, the item's
+/// text would make them the document's foot (fuzz seed i110 case 97).
+fn foot_as_read_in_the_list(mut item: Item) -> Item {
+    let Some(document) = item.source_text().map(crate::output::unindent_item) else {
+        return item;
+    };
+    let lines: Vec<&str> = document.trim_end_matches('\n').split('\n').collect();
+    let foot = lines
+        .iter()
+        .rev()
+        .take_while(|l| l.starts_with('#'))
+        .count();
+    let below_a_block = lines
+        .len()
+        .checked_sub(foot + 1)
+        .is_some_and(|i| foot > 0 && lines[i].starts_with(' '));
+    if below_a_block {
+        if let Some(read) = kyaml_format::item_as_read_in_a_list(&document) {
+            item.replace_text(&read, &Limits::default());
+        }
+    }
     item
 }
 
@@ -1073,6 +1105,7 @@ pub fn merge(input: Vec<Item>, chosen: &[bool], output: Vec<Item>) -> Vec<Item> 
 mod tests {
     use super::*;
     use krm_sdk::json;
+    use krm_sdk::GivenBack;
 
     /// kpt's function runner gives a function an object without the head
     /// comment its document keeps above a blank line (a license header), and
@@ -1133,10 +1166,10 @@ mod tests {
         let mut list = list_of(text);
         let first = function_input(&mut list);
         assert!(!first.contains("# foot"), "{first}");
-        list.items[0].record_step(false);
+        list.items[0].record_step(GivenBack::Printed);
         let second = function_input(&mut list);
         assert!(second.ends_with("    k: v\n\n# foot\n"), "{second}");
-        list.items[0].record_step(false);
+        list.items[0].record_step(GivenBack::Printed);
         let third = function_input(&mut list);
         assert_eq!(third, second);
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
@@ -1154,7 +1187,7 @@ mod tests {
         );
         let first = function_input(&mut list);
         assert!(!first.contains("# license"), "{first}");
-        list.items[0].record_step(false);
+        list.items[0].record_step(GivenBack::Printed);
         let second = function_input(&mut list);
         assert!(
             second.contains("items:\n# license\n# more\n- apiVersion: v1\n"),
@@ -1177,7 +1210,7 @@ mod tests {
         list.items.insert(0, list_of(text).items.remove(0));
         function_input(&mut list);
         for item in &mut list.items {
-            item.record_step(false);
+            item.record_step(GivenBack::Printed);
         }
         let second = function_input(&mut list);
         assert!(
@@ -1332,7 +1365,7 @@ mod tests {
         value.set_annotation(annotations::PATH, "Kptfile");
         value.set_annotation("internal.config.kubernetes.io/seqindent", "wide");
         let mut list = ResourceList::new(vec![value]);
-        list.items[0].record_step(true);
+        list.items[0].record_step(GivenBack::Restyled);
         assert!(list.items[0].source_text().is_none());
         let input = input_of_a_step(&mut list, &|_| Some(read));
         for line in [
@@ -1349,7 +1382,7 @@ mod tests {
             "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\ndata:\n  app: \"web\"\n";
         let mut list = list_of(read);
         list.items[0].update(|v| v.set_annotation(annotations::PATH, "Kptfile"));
-        list.items[0].record_step(true);
+        list.items[0].record_step(GivenBack::Restyled);
         let input = function_input(&mut list);
         for line in [
             "config.kubernetes.io/path: Kptfile\n",
