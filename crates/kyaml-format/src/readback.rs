@@ -189,6 +189,23 @@ fn annotation<'a>(root: &'a Node, key: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
+    /// A function printed the comment at the item's column below `data`'s
+    /// block, the list's next key less indented: the function's own output
+    /// under kpt's `tee` (kpt-catalog ensure-name-substring, fuzz seed i110
+    /// case 97), which kpt's next ResourceList gives at the block's
+    /// indentation.
+    #[test]
+    fn a_comment_at_the_items_column_below_a_block_is_the_blocks_foot() {
+        let document =
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: null\n# c1\n# c2\n";
+        assert_eq!(
+            item_as_read_in_a_list(document).unwrap(),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: null\n  # c1\n  # c2\n"
+        );
+        let flat = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+        assert_eq!(item_as_read_in_a_list(flat).unwrap(), flat);
+    }
+
     #[test]
     fn a_foot_comment_printed_at_the_item_indent_is_read_back_by_its_last_key() {
         // kpt prints a document's foot comment inside the item; read back, it is

@@ -81,7 +81,14 @@ impl Rendered {
     pub(crate) fn list_item(&self, item: &Item, form: ListForm) -> (String, String) {
         let unwrap = form == ListForm::Unwrap;
         let file = item.file_ref();
-        let text = document_text(item);
+        let mut text = document_text(item);
+        // The comment lines right above the first key that are the head of
+        // the object's node go before the item's `- `, as a document's head
+        // does once a mutator held it (fuzz seed i110 case 23: a head a
+        // function printed there, its object without kpt's ids).
+        if item.passage().head_on_object && !unwrap {
+            text = text.map(|t| head_set_apart(&t).unwrap_or(t));
+        }
         let piece = match (&text, &file) {
             (None, Some(file)) => self
                 .sources
@@ -149,6 +156,19 @@ impl Rendered {
     pub(crate) fn files(&self) -> BTreeMap<String, Vec<Document>> {
         group_files(&self.items)
     }
+}
+
+/// A document whose comment lines above its first key are set apart from it
+/// by a blank line (a document's head to `kyaml_format::split_document_head`);
+/// `None` when it has no such lines, or they already are.
+fn head_set_apart(document: &str) -> Option<String> {
+    let end: usize = document
+        .split_inclusive('\n')
+        .take_while(|line| line.starts_with('#'))
+        .map(str::len)
+        .sum();
+    let (head, rest) = document.split_at(end);
+    (end > 0 && !rest.starts_with('\n') && !rest.is_empty()).then(|| format!("{head}\n{rest}"))
 }
 
 /// One document of a file to write: its index in the original file, the value

@@ -284,6 +284,7 @@ fn run_over_text(
                 text_from,
                 explicit_start: item.explicit_start(),
                 head,
+                head_on_object: item.passage().head_on_object,
             }
         })
         .collect();
@@ -565,7 +566,12 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     // above the item's `- ` in the next function's input: a head printed there
     // (but the document's head the function read, set apart again above), or
     // the lower part of a document's head read back below an item.
-    let head_on_object = read_below_an_item || (item.head_above_dash().is_some() && !input_head);
+    // Or the object's head that went in (`CopyComments` gives it back to the
+    // object's node), where the function printed none (fuzz seed i110 case
+    // 23: a dump after a step that printed the head there).
+    let head_on_object = read_below_an_item
+        || (item.head_above_dash().is_some() && !input_head)
+        || (item.head_above_dash().is_none() && input.head_on_object && !printed.starts_with('#'));
     let limits = Limits::default();
     let restored = input
         .text
@@ -824,6 +830,9 @@ struct Input {
     text_from: TextFrom,
     explicit_start: bool,
     head: Option<String>,
+    /// The comment lines above its first key were the head of its node
+    /// ([`krm_sdk::Passage::head_on_object`]).
+    head_on_object: bool,
 }
 
 /// go-yaml's emitter writes the quote closing a single-quoted scalar that ends
