@@ -145,6 +145,15 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
         }
         start += blank;
     }
+    // A kept block scalar (`|+`) ending the object reads the blank lines above
+    // the foot into its value (fuzz seed 113 case 732): they stay with the
+    // object, which would otherwise lose a line break.
+    if last_scalar(&parsed.root).is_some_and(|s| {
+        matches!(s.style, Style::Literal | Style::Folded) && s.value.ends_with("\n\n")
+    }) {
+        start = body.len() - foot.len();
+        start -= body[..start].len() - body[..start].trim_end_matches([' ', '\t']).len();
+    }
     // Each line at whatever indentation the text has it.
     let said = |text: &str| comment_lines(text, str::trim);
     (said(foot) == said(&parsed.foot)).then(|| (&body[..start], foot))
@@ -478,6 +487,11 @@ mod tests {
             Some(("a: 1\nb: >\n  v\n\n", "# x"))
         );
         assert_eq!(split("a: 1\nb: |+\n  v\n\n  # x\n"), None);
+        // the blank line is the kept scalar's
+        assert_eq!(
+            split_document_foot("a: 1\nb: |+\n  v\n\n# x\n", TextFrom::File),
+            Some(("a: 1\nb: |+\n  v\n\n", "# x"))
+        );
         assert_eq!(
             split_document_foot("a: 1\nb: >\n  v\n\n# x\n", TextFrom::File),
             Some(("a: 1\nb: >\n  v\n", "# x"))
