@@ -66,7 +66,10 @@ class ComposedKnown(unittest.TestCase):
         self.assertEqual(single(d), [], "one kind alone does not explain it")
         names = F._composed_known(d, None)
         self.assertIsNotNone(names)
-        self.assertEqual(set(names), {"kpt-duplicates-foot-comment", "kpt-copies-comment-from-another-file"})
+        # the foot's second copy is a copy too: the copies' rewrite, where
+        # lummo's text has no counterpart of a line, may take both
+        self.assertIn("kpt-copies-comment-from-another-file", names)
+        self.assertLessEqual(set(names), {"kpt-duplicates-foot-comment", "kpt-copies-comment-from-another-file"})
 
     def test_each_kind_alone_is_still_its_predicate(self):
         twins = content_diff(KPT.replace("# license b\n", ""), LUMMO)
@@ -188,22 +191,9 @@ spec:
 """
 # kpt, two steps later: the list's comment written three times, the
 # sequence's dropped (the next event's analysis overwrites it)
-HELD_KPT = """apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: a
-  # do not edit
-spec:
-  list:
-  - a: 1
-  # do not edit
-  # do not edit
-  - # do not edit
-    b: 2
-  extra:
-  - x
-  - y
-"""
+HELD_KPT = HELD_LUMMO.replace(
+    "  - a: 1\n", "  - a: 1\n  # do not edit\n  # do not edit\n").replace(
+    "  - x # about extra\n", "  - x\n")
 
 
 class HeldLineComments(unittest.TestCase):
