@@ -338,7 +338,20 @@ pub fn lookup(image: &str) -> Option<Function> {
         }
         "apply-replacements" => ("apply-replacements", apply_replacements::process),
         "search-replace" => ("search-replace", search_replace::process),
-        "create-setters" => ("create-setters", create_setters::process),
+        // It reads every field of every object, kpt's id annotations
+        // included: a setter whose value is an object's id marks that
+        // annotation too, and says so in its results (fuzz seed i110 case 71).
+        // It runs over the ResourceList's text, ids in, as kpt runs it.
+        "create-setters" => {
+            return Some(Function {
+                name: "create-setters",
+                tag: tag.to_string(),
+                process: create_setters::process,
+                restyles: false,
+                filter: Some(create_setters::filter),
+                sdk: None,
+            })
+        }
         "kubeconform" => ("kubeconform", kubeconform::process),
         // The catalog documents kubeval's config as kubeconform's; every
         // release's image ran instrumenta/kubeval v0.16.1 (gojsonschema),

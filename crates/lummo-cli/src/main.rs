@@ -593,13 +593,17 @@ fn write_results(dir: &std::path::Path, rendered: &lummo_render::Rendered) -> Re
         }
         items.push(item.into());
     }
-    let list = serde_json::json!({
+    let mut list = serde_json::json!({
         "apiVersion": "kpt.dev/v1",
         "kind": "FunctionResultList",
         "metadata": { "name": "fnresults" },
         "exitCode": u8::from(rendered.failed()),
-        "items": items,
     });
+    // kpt's `fnresult.ResultList` leaves out an empty `items` (`omitempty`):
+    // a package without a step (fuzz case no-step-results-without-items).
+    if !items.is_empty() {
+        list["items"] = items.into();
+    }
     std::fs::create_dir_all(dir)?;
     // kpt marshals it with kyaml: indent 2, sequences indented under their key.
     let text = kyaml_format::format_value(None, &list, kyaml_format::SeqIndent::Wide);

@@ -475,6 +475,52 @@ fn results_dir_records_exec_steps_as_kpt_does() {
     );
 }
 
+/// create-setters reads every field, kpt's id annotations included: under kpt,
+/// a setter whose value is an object's id marks that annotation and says so
+/// (kpt v1.0.0-beta.56 running the kpt-catalog binary as an exec step gave
+/// these results; fuzz seed i110 case 71). And a package without a step gets
+/// a FunctionResultList without `items` (kpt's `omitempty`).
+#[test]
+fn create_setters_sees_kpts_ids_and_no_step_means_no_items() {
+    let kptfile = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\npipeline:\n  mutators:\n    - image: gcr.io/kpt-fn/create-setters:v0.1.0\n      configMap:\n        n: \"1\"\n";
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n";
+    for (name, kptfile) in [
+        ("results-create-setters", kptfile),
+        (
+            "results-no-step",
+            "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n",
+        ),
+    ] {
+        let pkg = package(name, &[("Kptfile", kptfile), ("cm.yaml", cm)]);
+        let results = pkg.with_extension("results");
+        let _ = std::fs::remove_dir_all(&results);
+        let out = lummo(
+            &["render", ".", "--results-dir", results.to_str().unwrap()],
+            &pkg,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = std::fs::read_to_string(results.join("results.yaml")).unwrap();
+        if name == "results-no-step" {
+            assert_eq!(
+                text,
+                "apiVersion: kpt.dev/v1\nkind: FunctionResultList\nmetadata:\n  name: fnresults\nexitCode: 0\n"
+            );
+            continue;
+        }
+        for (path, file) in [
+            ("metadata.annotations.internal.config.kubernetes.io/id", "Kptfile"),
+            ("metadata.annotations.config.k8s.io/id", "Kptfile"),
+            (
+                "metadata.annotations.internal.config.kubernetes.io/annotations-migration-resource-id",
+                "cm.yaml",
+            ),
+        ] {
+            let said = format!("'Added line comment \"kpt-set: ${{n}}\" for field with value \"1\"'\n        severity: info\n        field:\n          path: {path}\n        file:\n          path: {file}\n");
+            assert!(text.contains(&said), "{said}\n{text}");
+        }
+    }
+}
+
 /// A file and a symbolic link to it are two files to kpt, both written through the
 /// link in Go's map order: when a step leaves the two copies different, which one
 /// stays is chance under kpt (fuzz seed 103 case 3). lummo refuses, writing
