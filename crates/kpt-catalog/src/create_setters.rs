@@ -54,11 +54,6 @@ struct Found {
     comment: String,
 }
 
-/// [`process`] over a ResourceList's text, as kpt runs its container.
-pub fn filter(input: &str) -> krm_sdk::Outcome {
-    krm_sdk::process_text("create-setters", input, &Limits::default(), process)
-}
-
 pub fn process(list: &mut ResourceList) {
     let setters = match decode(list.function_config.as_ref()) {
         Ok(setters) => setters,

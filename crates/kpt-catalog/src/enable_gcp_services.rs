@@ -23,7 +23,7 @@
 //! the ResourceList's text ([`filter`]) so that kpt's id step happens as well.
 
 use krm_sdk::yaml::Limits;
-use krm_sdk::{FileRef, ObjectExt, Outcome, ResourceList, ResourceRef, ResultItem, Value};
+use krm_sdk::{FileRef, ObjectExt, ResourceList, ResourceRef, ResultItem, Value};
 
 const SET_API_VERSION: &str = "blueprints.cloud.google.com/v1alpha1";
 const SET_KIND: &str = "ProjectServiceSet";
@@ -37,13 +37,6 @@ const NOT_INHERITED: &[&str] = &[
     "config.kubernetes.io/index",
     LOCAL_CONFIG,
 ];
-
-/// The function over a ResourceList's text, as kpt runs its container: the
-/// Services carry the set's id annotations, by which kpt gives them its
-/// comments and field order.
-pub fn filter(input: &str) -> Outcome {
-    krm_sdk::process_text("enable-gcp-services", input, &Limits::default(), process)
-}
 
 pub fn process(list: &mut ResourceList) {
     match generate(&list.items) {

@@ -108,16 +108,6 @@ impl Settings {
     }
 }
 
-/// [`process`] over a ResourceList's text, as kpt runs its container.
-pub fn filter(input: &str) -> krm_sdk::Outcome {
-    krm_sdk::process_text(
-        "ensure-name-substring",
-        input,
-        &krm_sdk::yaml::Limits::default(),
-        process,
-    )
-}
-
 pub fn process(list: &mut ResourceList) {
     let settings = match settings(list) {
         Ok(s) => s,

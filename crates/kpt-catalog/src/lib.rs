@@ -46,16 +46,31 @@ pub struct Function {
     /// kpt every scalar and collection of its output is in go-yaml's default
     /// style (see [`restyles`]).
     pub restyles: bool,
-    /// The release replaces every object it is given with one it prints afresh
-    /// (Starlark: the whole list goes through the script), so kpt can only
-    /// match its output to its input by the ids its function runner puts on
-    /// each object: callers run it over the ResourceList's text, as kpt runs
-    /// its container (ids in, comments and field order restored by id), and
-    /// take its stderr (what the script printed) as a container's.
-    pub filter: Option<fn(&str) -> krm_sdk::Outcome>,
+    /// What the release runs over: its objects, or the ResourceList's text
+    /// with kpt's ids in (see [`Over`]).
+    pub over: Over,
     /// The SDK the release is built on, where its end of a run shows (see
     /// [`Sdk`]).
     pub sdk: Option<Sdk>,
+}
+
+/// What a release is given, as kpt runs its container.
+#[derive(Debug, Clone, Copy)]
+pub enum Over {
+    /// The objects, kpt's ids off: what the release prints back is matched to
+    /// what went in by kind, name and namespace (most releases).
+    Objects,
+    /// The ResourceList's text, ids in: the release reads or prints kpt's ids
+    /// (ensure-name-substring takes them off, create-setters reads them, the
+    /// Services of enable-gcp-services carry their set's), so kpt matches its
+    /// output to its input by them, and callers must too (comments and field
+    /// order restored by id after). It runs as [`Function::run`] over the
+    /// parsed text.
+    Text,
+    /// The ResourceList's text, by a program of the release's own that prints
+    /// every object afresh (Starlark's interpreter, whose stderr is what the
+    /// script printed; the TypeScript SDK's reading and sorting).
+    Program(fn(&str) -> krm_sdk::Outcome),
 }
 
 /// How a release built on one of kpt-functions-sdk's packages handles the
@@ -102,10 +117,29 @@ impl Function {
         if let Some(Sdk::GoFn { .. }) = self.sdk {
             sort_items(list);
         }
-        if self.restyles && self.filter.is_none() {
+        if self.restyles && !self.over_text() {
             for item in &mut list.items {
                 item.update(json_numbers);
             }
+        }
+    }
+
+    /// Whether the release runs over the ResourceList's text, kpt's ids in
+    /// (see [`Over`]).
+    pub fn over_text(&self) -> bool {
+        !matches!(self.over, Over::Objects)
+    }
+
+    /// The release over a ResourceList's text, as its container runs.
+    pub fn filter(&self, input: &str) -> krm_sdk::Outcome {
+        match self.over {
+            Over::Program(program) => program(input),
+            Over::Objects | Over::Text => krm_sdk::process_text(
+                self.name,
+                input,
+                &krm_sdk::yaml::Limits::default(),
+                |list| self.run(list),
+            ),
         }
     }
 
@@ -328,7 +362,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 tag: tag.to_string(),
                 process: ensure_name_substring::process,
                 restyles: false,
-                filter: Some(ensure_name_substring::filter),
+                over: Over::Text,
                 sdk: None,
             })
         }
@@ -348,7 +382,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 tag: tag.to_string(),
                 process: create_setters::process,
                 restyles: false,
-                filter: Some(create_setters::filter),
+                over: Over::Text,
                 sdk: None,
             })
         }
@@ -360,18 +394,17 @@ pub fn lookup(image: &str) -> Option<Function> {
         // v0.1.0 adds apply-setters v0.1 to a Kptfile without it, v0.2.0 v0.2;
         // a Kptfile printed afresh gets its comments back by kpt's ids.
         "set-project-id" => {
-            let (process, filter): (fn(&mut ResourceList), fn(&str) -> krm_sdk::Outcome) =
-                if before(0, 2) {
-                    (set_project_id::process_v0_1, set_project_id::filter_v0_1)
-                } else {
-                    (set_project_id::process, set_project_id::filter)
-                };
+            let process: fn(&mut ResourceList) = if before(0, 2) {
+                set_project_id::process_v0_1
+            } else {
+                set_project_id::process
+            };
             return Some(Function {
                 name: "set-project-id",
                 tag: tag.to_string(),
                 process,
                 restyles: false,
-                filter: Some(filter),
+                over: Over::Text,
                 sdk: None,
             });
         }
@@ -388,7 +421,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 tag: tag.to_string(),
                 process: enable_gcp_services::process,
                 restyles: false,
-                filter: Some(enable_gcp_services::filter),
+                over: Over::Text,
                 sdk: None,
             })
         }
@@ -400,7 +433,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 tag: tag.to_string(),
                 process: generate_folders::process,
                 restyles: false,
-                filter: Some(generate_folders::filter),
+                over: Over::Program(generate_folders::filter),
                 // The TypeScript SDK's sorting is the filter's own.
                 sdk: None,
             });
@@ -428,7 +461,7 @@ pub fn lookup(image: &str) -> Option<Function> {
                 tag: tag.to_string(),
                 process,
                 restyles: restyles("starlark", v),
-                filter: Some(filter),
+                over: Over::Program(filter),
                 // The whole list goes through its filter (its own output).
                 sdk: None,
             });
@@ -440,7 +473,7 @@ pub fn lookup(image: &str) -> Option<Function> {
         tag: tag.to_string(),
         process,
         restyles: restyles(name, v),
-        filter: None,
+        over: Over::Objects,
         sdk: sdk(name, v),
     })
 }

@@ -24,8 +24,7 @@
 //! text ([`filter`]) so that kpt's id step gives it back its comments and field
 //! order, as under kpt.
 
-use krm_sdk::yaml::Limits;
-use krm_sdk::{ObjectExt, Outcome, ResourceList, ResultItem, Value};
+use krm_sdk::{ObjectExt, ResourceList, ResultItem, Value};
 
 const SETTER: &str = "project-id";
 const ANNOTATION: &str = "cnrm.cloud.google.com/project-id";
@@ -37,16 +36,6 @@ pub fn process_v0_1(list: &mut ResourceList) {
 
 pub fn process(list: &mut ResourceList) {
     run(list, "gcr.io/kpt-fn/apply-setters:v0.2")
-}
-
-/// [`process_v0_1`] over a ResourceList's text, as kpt runs its container.
-pub fn filter_v0_1(input: &str) -> Outcome {
-    krm_sdk::process_text("set-project-id", input, &Limits::default(), process_v0_1)
-}
-
-/// [`process`] over a ResourceList's text, as kpt runs its container.
-pub fn filter(input: &str) -> Outcome {
-    krm_sdk::process_text("set-project-id", input, &Limits::default(), process)
 }
 
 fn run(list: &mut ResourceList, apply_setters: &str) {

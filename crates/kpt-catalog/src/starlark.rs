@@ -17,7 +17,7 @@
 //!   from Go maps, so every object comes back with its keys sorted and in
 //!   go-yaml's default styles; kpt's function runner then copies each input
 //!   object's comments and field order back by id (what lummo-render does to
-//!   every whole-list step, see [`crate::Function::filter`]).
+//!   every step over the text, see [`crate::Over`]).
 //!
 //! Releases: v0.1–v0.3 were kyaml `framework` functions (their config checks
 //! and messages, `[error] : <message>` on stderr); v0.4 and later are

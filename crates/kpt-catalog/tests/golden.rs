@@ -18,14 +18,14 @@ fn run(
     input: &str,
     config: Option<krm_sdk::Value>,
 ) -> krm_sdk::Outcome {
-    if let Some(filter) = function.filter {
-        // A whole-list function runs over the text, its stderr what the script printed.
+    if function.over_text() {
+        // A function over the text (Starlark: its stderr is what the script printed).
         let Some(config) = config else {
-            return filter(input);
+            return function.filter(input);
         };
         let mut list = ResourceList::parse(input, &Limits::default()).expect("input.yaml");
         list.function_config = Some(config);
-        return filter(&list.write());
+        return function.filter(&list.write());
     }
     process_text(
         function.name,

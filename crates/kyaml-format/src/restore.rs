@@ -99,6 +99,18 @@ pub fn split_document_head(document: &str) -> Option<(&str, &str)> {
     (said(before) == said(&head)).then(|| (before.trim_matches('\n'), rest))
 }
 
+/// The comment lines at column 0 a document begins with, with no blank line
+/// among them (empty when it begins otherwise), and the rest: the comments
+/// above its first key, the head of whichever node go-yaml gives them to.
+pub fn split_leading_comments(document: &str) -> (&str, &str) {
+    let end = document
+        .split_inclusive('\n')
+        .take_while(|line| line.starts_with('#'))
+        .map(str::len)
+        .sum();
+    document.split_at(end)
+}
+
 /// A document's foot comment, the comment lines it ends with that a blank line
 /// sets apart from its object (go-yaml keeps them on the document node), and
 /// the text before the blank line; `None` when it has none. As with

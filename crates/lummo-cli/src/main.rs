@@ -241,7 +241,7 @@ fn main() -> ExitCode {
 /// ResourceList on stdin, what it prints on stdout and stderr, its exit code;
 /// the render's child process for a Starlark step.
 fn catalog_filter(args: &[std::ffi::OsString]) -> ExitCode {
-    let Some(filter) = args
+    let Some(function) = args
         .first()
         .and_then(|a| a.to_str())
         .and_then(lummo_render::runtime::catalog_filter)
@@ -257,7 +257,7 @@ fn catalog_filter(args: &[std::ffi::OsString]) -> ExitCode {
         eprintln!("lummo: cannot read stdin: {e}");
         return ExitCode::from(2);
     }
-    let outcome = filter(&input);
+    let outcome = function.filter(&input);
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), outcome.stdout.as_bytes());
     let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), outcome.stderr.as_bytes());
     ExitCode::from(outcome.exit_code)

@@ -162,13 +162,9 @@ impl Rendered {
 /// by a blank line (a document's head to `kyaml_format::split_document_head`);
 /// `None` when it has no such lines, or they already are.
 fn head_set_apart(document: &str) -> Option<String> {
-    let end: usize = document
-        .split_inclusive('\n')
-        .take_while(|line| line.starts_with('#'))
-        .map(str::len)
-        .sum();
-    let (head, rest) = document.split_at(end);
-    (end > 0 && !rest.starts_with('\n') && !rest.is_empty()).then(|| format!("{head}\n{rest}"))
+    let (head, rest) = kyaml_format::split_leading_comments(document);
+    (!head.is_empty() && !rest.starts_with('\n') && !rest.is_empty())
+        .then(|| format!("{head}\n{rest}"))
 }
 
 /// One document of a file to write: its index in the original file, the value

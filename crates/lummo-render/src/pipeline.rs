@@ -606,7 +606,7 @@ pub(crate) fn run_step(
             Provenance::Record => origins = (function.record)(&mut list),
             Provenance::Skip => (function.process)(&mut list),
         },
-        Runner::Catalog(function) if function.filter.is_none() => {
+        Runner::Catalog(function) if !function.over_text() => {
             // kpt compares what its container printed with what went in, by id
             // (`runtime::kind_change`); here the object of the same kind, name
             // and namespace is the one that went in (the Go SDK sorts them).
@@ -653,7 +653,7 @@ pub(crate) fn run_step(
             let exit = match &runner {
                 // A catalog function that prints every object afresh (Starlark)
                 // runs over the ResourceList's text, as kpt runs its container.
-                Runner::Catalog(function) if function.filter.is_some() => {
+                Runner::Catalog(function) if function.over_text() => {
                     runtime::run_filter(function, &label, stage, &mut list, &lender(rendered, at))?
                 }
                 _ => {
@@ -939,7 +939,7 @@ fn mutator_output(
     let given = match runner {
         Runner::Catalog(f) if f.restyles => GivenBack::Restyled,
         // run over the ResourceList's text, as an exec step
-        Runner::Catalog(f) if f.filter.is_some() => GivenBack::Printed,
+        Runner::Catalog(f) if f.over_text() => GivenBack::Printed,
         Runner::Catalog(_) | Runner::Native(_) => GivenBack::Held,
         Runner::Exec(_) | Runner::Container(_) => GivenBack::Printed,
     };

@@ -50,10 +50,10 @@ pub fn run_external(
     })
 }
 
-/// Runs a catalog function that replaces every object it is given
-/// ([`kpt_catalog::Function::filter`], Starlark) in process, over the
-/// ResourceList's text exactly as [`run_external`] runs a container: the same
-/// ids in, the same comments and field order restored by id after.
+/// Runs a catalog function that runs over the ResourceList's text
+/// ([`kpt_catalog::Over`]) in process, exactly as [`run_external`] runs a
+/// container: the same ids in, the same comments and field order restored by
+/// id after.
 pub fn run_filter(
     function: &kpt_catalog::Function,
     label: &str,
@@ -61,14 +61,14 @@ pub fn run_filter(
     list: &mut ResourceList,
     lend: &Lend,
 ) -> Result<Exit> {
-    let filter = function
-        .filter
-        .ok_or_else(|| anyhow!("{label}: not a whole-list function"))?;
+    if !function.over_text() {
+        return Err(anyhow!("{label}: not a function over the text"));
+    }
     let isolation = ISOLATION.get().filter(|_| function.name == "starlark");
     run_over_text(label, stage, list, lend, |input| match isolation {
         Some(isolation) => run_isolated(isolation, function, label, input),
         None => {
-            let outcome = filter(&input);
+            let outcome = function.filter(&input);
             Ok(Printed {
                 stdout: outcome.stdout,
                 stderr: outcome.stderr,
@@ -92,9 +92,9 @@ pub struct Isolation {
 /// stdin (`lummo __catalog-filter <image>`), for [`Isolation`].
 pub const FILTER_COMMAND: &str = "__catalog-filter";
 
-/// The whole-list function of a catalog image, for [`FILTER_COMMAND`].
-pub fn catalog_filter(image: &str) -> Option<fn(&str) -> krm_sdk::Outcome> {
-    kpt_catalog::lookup(image)?.filter
+/// The catalog function over the text of an image, for [`FILTER_COMMAND`].
+pub fn catalog_filter(image: &str) -> Option<kpt_catalog::Function> {
+    kpt_catalog::lookup(image).filter(kpt_catalog::Function::over_text)
 }
 
 /// The address space a Starlark step's child process gets: room for the
@@ -747,13 +747,8 @@ fn as_function_input(item: &Item) -> Option<ItemText> {
                 // node holds them as its head ([`krm_sdk::Passage::head_on_object`];
                 // fuzz case stdin-license-after-first-key).
                 None if item.passage().head_on_object => {
-                    let end = document
-                        .split_inclusive('\n')
-                        .take_while(|line| line.starts_with('#'))
-                        .map(str::len)
-                        .sum::<usize>();
-                    let (head, rest) = document.split_at(end);
-                    (end > 0).then(|| (head.to_string(), rest))?
+                    let (head, rest) = kyaml_format::split_leading_comments(&document);
+                    (!head.is_empty()).then(|| (head.to_string(), rest))?
                 }
                 None => return None,
             };

@@ -25,16 +25,16 @@ fn main() -> ExitCode {
         eprintln!("kpt-catalog: unknown function `{name}`\n{usage}");
         return ExitCode::from(1);
     };
-    let Some(filter) = function.filter else {
+    if !function.over_text() {
         return krm_sdk::run::run_stdin(function.name, |list| function.run(list));
-    };
-    // A whole-list function (Starlark): its stderr is what the script printed.
+    }
+    // A function over the text (Starlark: its stderr is what the script printed).
     let mut input = String::new();
     if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut input) {
         eprintln!("kpt-catalog: cannot read stdin: {e}");
         return ExitCode::from(1);
     }
-    let outcome = filter(&input);
+    let outcome = function.filter(&input);
     let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), outcome.stdout.as_bytes());
     eprint!("{}", outcome.stderr);
     ExitCode::from(outcome.exit_code)
