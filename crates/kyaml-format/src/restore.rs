@@ -120,13 +120,27 @@ pub fn split_leading_comments(document: &str) -> (&str, &str) {
 /// column 0, in a ResourceList as in a file (fuzz seed 107 case 25).
 pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str)> {
     let body = document.trim_end_matches('\n');
-    // The lines after the last line of content: comments, blank lines between.
-    let mut start = body.len();
+    // Only a text that ends with a comment has one: no parse for the rest.
+    if !body
+        .lines()
+        .next_back()
+        .is_some_and(|line| line.trim_start().starts_with('#'))
+    {
+        return None;
+    }
+    let parsed = parse::parse_document(document).ok()??;
+    // The foot's lines, blank lines between, and the blank lines above them:
+    // as many comment lines as the parser's foot has, since a block scalar's
+    // last lines may read as comments too (`|+` ending in `# hash`, then a
+    // blank line, then the foot: fuzz seed 114 case 54).
+    let wanted = comment_lines(&parsed.foot, str::trim).len();
+    let (mut start, mut seen) = (body.len(), 0);
     for line in body.split_inclusive('\n').rev() {
         let trimmed = line.trim();
-        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+        if !trimmed.is_empty() && (seen == wanted || !trimmed.starts_with('#')) {
             break;
         }
+        seen += usize::from(!trimmed.is_empty());
         start -= line.len();
     }
     let tail = &body[start..];
@@ -138,7 +152,6 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
     if foot.is_empty() {
         return None;
     }
-    let parsed = parse::parse_document(document).ok()??;
     // go-yaml's emitter writes a line break after a folded scalar's last line
     // (`yaml_emitter_write_folded_scalar`): a text it wrote, where the object
     // ends with one, has a blank line there that kpt's node does not stand for
@@ -507,6 +520,12 @@ mod tests {
         assert_eq!(
             split_document_foot("a: 1\nb: >\n  v\n\n# x\n", TextFrom::File),
             Some(("a: 1\nb: >\n  v\n", "# x"))
+        );
+        // a kept scalar whose last line reads as a comment (fuzz seed 114
+        // case 54): the foot is the parser's two lines, not three
+        assert_eq!(
+            split_document_foot("a: 1\nb: |+\n  # v\n\n# x\n# y\n", TextFrom::File),
+            Some(("a: 1\nb: |+\n  # v\n\n", "# x\n# y"))
         );
     }
 
