@@ -1143,7 +1143,8 @@ def step_name(step):
 #                     "eol": bool} | {"path", "mode", "raw": str}],
 #          "symlinks": [{"path", "target"}], "dirs": [path],
 #          "outputs": ["stdout" | "unwrap" | "dir"], "results_dir": bool}
-# Doc   = {"license": [str], "head": [str], "fields": [Field], "foot": [str]}
+# Doc   = {"license": [str], "head": [str], "fields": [Field], "foot": [str],
+#          "foot_apart": bool (a blank line above the foot)}
 # Field = {"k", "v": Value, "c": line comment | None, "h": [str] head comment, "blank": bool}
 # Value = {"s": scalar text} | {"flow": text} | {"block": "|"|"|-", "lines": [str]}
 #         | {"m": [Field]} | {"l": [{"v": Value, "c": comment | None}]}
@@ -1282,8 +1283,12 @@ def resource(rng, names):
 
 
 def doc(rng, fields):
-    return {"license": comments(rng, 0.2, 3), "head": comments(rng, 0.25, 2), "fields": fields,
-            "foot": comments(rng, 0.15, 2)}
+    license, head, foot = comments(rng, 0.2, 3), comments(rng, 0.25, 2), comments(rng, 0.15, 2)
+    # Half the feet are set apart by a blank line (go-yaml's document foot, as
+    # below most license-style trailers), decided by the foot's own text so
+    # that the seeds' random streams, and every other case, stay as they were.
+    apart = bool(foot) and random.Random("\n".join(foot)).random() < 0.5
+    return {"license": license, "head": head, "fields": fields, "foot": foot, "foot_apart": apart}
 
 
 def gen_step(rng, ids, validator):
@@ -1687,6 +1692,8 @@ def emit_doc(d, seq):
         out.append("")
     out.extend(d["head"])
     emit_fields(d["fields"], 0, seq, out)
+    if d.get("foot_apart"):
+        out.append("")
     out.extend(d["foot"])
     return out
 
@@ -2227,6 +2234,8 @@ def reductions(model):
         for part in ("license", "head", "foot"):
             if d[part]:
                 yield "%s no %s" % (name, part), variant(lambda m, get=get, part=part: get(m).__setitem__(part, []))
+        if d.get("foot_apart"):
+            yield "%s foot not apart" % name, variant(lambda m, get=get: get(m).__setitem__("foot_apart", False))
         # fields: every Field list reachable in the doc, by path
         for path, fl in field_lists(d["fields"], ()):
             for i in range(len(fl)):

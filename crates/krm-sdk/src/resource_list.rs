@@ -487,7 +487,26 @@ impl ResourceList {
                 let text: Arc<str> = Arc::from(text.as_ref());
                 for (item, source) in list.items.iter_mut().zip(sources) {
                     item.head_above_dash = source.head.map(|r| Arc::from(&text[r]));
-                    item.source = source.text.map(|r| (Arc::clone(&text), r));
+                    item.source = source.text.map(|r| match &source.below_dash {
+                        // The lines below the `-` head the first key: the
+                        // item's text as go-yaml writes such a head, after
+                        // `- ` and then at column 2.
+                        Some(below) => {
+                            let mut own = String::with_capacity(below.len() + r.len() + 8);
+                            for (i, line) in text[below.clone()].lines().enumerate() {
+                                if i > 0 {
+                                    own.push_str("  ");
+                                }
+                                own.push_str(line);
+                                own.push('\n');
+                            }
+                            own.push_str("  ");
+                            own.push_str(&text[r]);
+                            let len = own.len();
+                            (Arc::from(own), 0..len)
+                        }
+                        None => (Arc::clone(&text), r),
+                    });
                 }
             }
             return Ok(list);
@@ -638,14 +657,24 @@ impl ResourceList {
             out.push_str("items: []\n");
         } else {
             out.push_str("items:\n");
+            // The foot of the previous item's mapping, not written yet.
+            let mut held = String::new();
             for item in &self.items {
                 if let Some(printed) = print(item) {
                     out.push_str(&printed.head_above_dash);
-                    out.push_str("- ");
+                    if held.is_empty() {
+                        out.push_str("- ");
+                    } else {
+                        out.push_str("-\n");
+                        out.push_str(&std::mem::take(&mut held));
+                        out.push_str("\n  ");
+                    }
                     out.push_str(&printed.text);
                     out.push('\n');
+                    held = printed.foot;
                     continue;
                 }
+                write_held_foot(&mut out, &mut held);
                 if let Some(head) = &item.head_above_dash {
                     out.push_str(head);
                 }
@@ -658,6 +687,7 @@ impl ResourceList {
                     None => yaml::write_seq_items(&mut out, std::slice::from_ref(&item.value)),
                 }
             }
+            write_held_foot(&mut out, &mut held);
         }
         let mut tail = Map::new();
         if let Some(fc) = &self.function_config {
@@ -676,6 +706,16 @@ impl ResourceList {
     }
 }
 
+/// A mapping's foot held past the end of its item ([`ItemText::foot`]) where
+/// no printed item follows: after a blank line.
+fn write_held_foot(out: &mut String, held: &mut String) {
+    if !held.is_empty() {
+        out.push('\n');
+        out.push_str(&std::mem::take(held));
+        out.push('\n');
+    }
+}
+
 /// One item of a ResourceList as a function runner prints it
 /// ([`ResourceList::write_yaml_with`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -685,6 +725,12 @@ pub struct ItemText {
     /// The text after the `- ` (the rest indented by two), without a final
     /// line break.
     pub text: String,
+    /// Comment lines (at column 0, without a final line break) that close the
+    /// object's mapping, its foot: go-yaml's emitter holds a mapping's foot
+    /// until the next event, so it writes them below the next item's `-`, on a
+    /// line of its own (`-`, the foot, then the item's first line indented by
+    /// two), or after a blank line when no item follows. Empty when none.
+    pub foot: String,
 }
 
 /// The JSON form of a list, borrowing everything.
@@ -1020,6 +1066,25 @@ mod tests {
     /// writes a document's head above the item's `- `; go-yaml reads it as that
     /// item's head, so a function that sorts or deletes the items takes it with
     /// that object. It was read into the item above.
+    /// go-yaml's emitter writes the foot of an item's mapping below the next
+    /// item's `-`, alone on its line (as kpt v1.0.0-beta.56 gave it to an
+    /// `exec:` step, fuzz seed 116 case 269); read back, those lines head that
+    /// item's first key, and the item keeps its text (styles, comments).
+    #[test]
+    fn comments_below_a_dash_alone_head_the_first_key() {
+        let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: x\n# h1\n-\n# note me\n# delta\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n    annotations:\n      a: 'kpt'\n";
+        let list = ResourceList::parse(text, &Limits::default()).unwrap();
+        assert_eq!(list.items[1].head_above_dash(), Some("# h1\n"));
+        assert_eq!(
+            list.items[1].source_text(),
+            Some("# note me\n  # delta\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n    annotations:\n      a: 'kpt'")
+        );
+        assert_eq!(
+            list.items[0].source_text(),
+            Some("apiVersion: v1\n  kind: A\n  metadata:\n    name: x")
+        );
+    }
+
     #[test]
     fn a_head_above_an_items_dash_goes_with_that_item() {
         let input = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n# first\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: a\n  # foot of a\n# license\n#  of b\n- apiVersion: v1\n  kind: B\n  metadata:\n    name: b\n";

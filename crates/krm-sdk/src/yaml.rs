@@ -171,6 +171,12 @@ pub struct ItemSource {
     /// comments of this entry, not of the entry above, and writes a sequence
     /// entry's head there.
     pub head: Option<Range<usize>>,
+    /// The comment lines at column 0 between a `-` alone on its line and the
+    /// entry's first key at column 2 (with their line breaks): the foot of the
+    /// entry above, which go-yaml's emitter holds past the next `-` (see
+    /// `ItemText::foot`), read back by go-yaml as the head of this entry's
+    /// first key. `text` then starts at that key.
+    pub below_dash: Option<Range<usize>>,
 }
 
 /// Like [`parse_documents`], and also returns where each entry of the first
@@ -253,8 +259,23 @@ impl ItemSpans {
         (0..self.starts.len())
             .map(|i| {
                 let head = heads[i].clone();
+                let mut below_dash = None;
                 let text = (|| {
-                    let dash = dashes[i]?;
+                    let mut dash = dashes[i]?;
+                    // `-` alone, comment lines at column 0, then the entry's
+                    // first line at column 2: the text starts there.
+                    if input.get(dash..)?.starts_with("-\n") {
+                        let comments = dash + 2;
+                        let mut at = comments;
+                        while input.get(at..)?.starts_with('#') {
+                            at += input[at..].find('\n')? + 1;
+                        }
+                        if at == comments || !input.get(at..)?.starts_with("  ") {
+                            return None;
+                        }
+                        below_dash = Some(comments..at);
+                        dash = at;
+                    }
                     let end = match heads.get(i + 1) {
                         Some(Some(head)) => head.start,
                         Some(None) => dashes[i + 1]?,
@@ -268,7 +289,11 @@ impl ItemSpans {
                     (self.starts[i].1 && !text.trim().is_empty())
                         .then(|| dash + 2..dash + 2 + text.len())
                 })();
-                ItemSource { text, head }
+                ItemSource {
+                    text,
+                    head,
+                    below_dash,
+                }
             })
             .collect()
     }

@@ -474,20 +474,50 @@ pub fn format_list_item(item: &ListItem, seq_indent: SeqIndent) -> (String, Stri
     (head, emit_documents(&[doc], &[seq_indent]))
 }
 
+/// One object as an item of a ResourceList's `items` ([`format_sequence_item`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceItem {
+    /// The comment lines before the item's `- `.
+    pub head: String,
+    /// The item, `- ` and all, with its final line break.
+    pub body: String,
+    /// The comment lines (at column 0, no final line break) that close the
+    /// object's mapping, which go-yaml's emitter holds until the next event:
+    /// written below the next item's `-`, alone on its line, or after a blank
+    /// line when no item follows (as `krm_sdk::ItemText::foot`). Empty when
+    /// none: the foot of the object's document is the document node's, which
+    /// kpt does not print until a mutator's `CopyComments` made it the
+    /// mapping's ([`ListItem::document_head`]).
+    pub foot: String,
+}
+
 /// [`format_list_item`] as an item of the ResourceList's `items`, `- ` and all,
 /// written by the emitter inside the sequence (compact, as kyaml's encoder
 /// writes a ResourceList): where a comment or a quoted scalar's continuation
 /// goes depends on the sequence around the object, as in go-yaml.
-pub fn format_sequence_item(item: &ListItem) -> (String, String) {
+pub fn format_sequence_item(item: &ListItem) -> SequenceItem {
     let (head, doc) = list_item_document(item);
+    let foot = match item.document_head {
+        true => doc
+            .foot
+            .lines()
+            .map(str::trim_start)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        false => String::new(),
+    };
     let mut sequence = Node::new(Kind::Sequence, Style::Block, "");
     sequence.children.push(doc.root);
     let doc = Document {
         head: String::new(),
-        foot: doc.foot,
+        foot: String::new(),
         root: sequence,
     };
-    (head, emit_documents(&[doc], &[SeqIndent::Compact]))
+    SequenceItem {
+        head,
+        body: emit_documents(&[doc], &[SeqIndent::Compact]),
+        foot,
+    }
 }
 
 /// The comment lines before the item, and the object as a document.

@@ -182,7 +182,7 @@ fn resource_list_items_are_written_inside_the_sequence() {
     let text = "resources:\n- r0.yaml\nnote: 'a\n\n  '\n";
     let value = json!({"resources": ["r0.yaml"], "note": "a\n", "metadata": {}});
     let item = kept_list_item(text, &value, true);
-    let (head, body) = kyaml_format::format_sequence_item(&item);
+    let kyaml_format::SequenceItem { head, body, .. } = kyaml_format::format_sequence_item(&item);
     assert_eq!(head, "");
     assert_eq!(body, "- resources:\n  - r0.yaml\n  note: 'a\n\n'\n");
 }
@@ -195,7 +195,7 @@ fn a_document_head_keeps_its_blank_lines_before_the_item() {
     let text = "# license\n# note\n\n# keep\n\napiVersion: v1\nkind: A\n";
     let value = json!({"apiVersion": "v1", "kind": "A"});
     let item = kept_list_item(text, &value, true);
-    let (head, body) = kyaml_format::format_sequence_item(&item);
+    let kyaml_format::SequenceItem { head, body, .. } = kyaml_format::format_sequence_item(&item);
     assert_eq!(head, "# license\n# note\n\n# keep\n");
     assert_eq!(body, "- apiVersion: v1\n  kind: A\n");
 }
@@ -211,7 +211,8 @@ fn comments_after_an_explicit_document_start_belong_to_the_first_key() {
     let value = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}});
     for document_head in [false, true] {
         let item = kept_list_item(text, &value, document_head);
-        let (head, body) = kyaml_format::format_sequence_item(&item);
+        let kyaml_format::SequenceItem { head, body, .. } =
+            kyaml_format::format_sequence_item(&item);
         assert_eq!(head, "");
         assert_eq!(
             body,

@@ -757,36 +757,37 @@ fn as_function_input(item: &Item) -> Option<ItemText> {
         })
         .flatten();
     let (head_above_dash, text) = split.unwrap_or_else(|| (String::new(), text.into_owned()));
-    let text = document_foot_in_input(item, text);
+    let (text, foot) = document_foot_in_input(item, text);
     Some(ItemText {
         head_above_dash,
         text: closing_quotes_at_column_0(text, item.value()),
+        foot,
     })
 }
 
-/// An object's text (`- ` then the rest indented by two) with the foot comment
+/// An object's text (`- ` then the rest indented by two) and the foot comment
 /// of its document (see `kyaml_format::split_document_foot`) as kpt's function
 /// runner prints it: left out until a mutator's `CopyComments` made it the
-/// foot of the object's mapping, then after a blank line at column 0, where
-/// go-yaml's emitter writes a foot that closes a document's top-level mapping
-/// (fuzz seed 107 case 25).
-fn document_foot_in_input(item: &Item, text: String) -> String {
+/// foot of the object's mapping, then at column 0 where go-yaml's emitter
+/// writes a foot that closes a top-level mapping of a sequence (see
+/// [`ItemText::foot`]: below the next item's `-`, fuzz seed 116 case 0; after a
+/// blank line at the end of the list, fuzz seed 107 case 25).
+fn document_foot_in_input(item: &Item, text: String) -> (String, String) {
     let document = crate::output::unindent_item(&text);
     // The text is go-yaml's (`write_as_kyaml` wrote it for this step).
     let Some((_, foot, lines)) = document_foot(&document) else {
-        return text;
+        return (text, String::new());
     };
     let body = text.trim_end_matches('\n');
     let Some(end) = body.rmatch_indices('\n').nth(lines - 1).map(|(at, _)| at) else {
-        return text;
+        return (text, String::new());
     };
-    let mut kept = body[..end].to_string();
-    if item.passage().mutated {
-        kept.push_str("\n\n");
-        let foot: Vec<&str> = foot.lines().map(str::trim_start).collect();
-        kept.push_str(&foot.join("\n"));
+    let kept = body[..end].to_string();
+    if !item.passage().mutated {
+        return (kept, String::new());
     }
-    kept
+    let foot: Vec<&str> = foot.lines().map(str::trim_start).collect();
+    (kept, foot.join("\n"))
 }
 
 /// The foot of a document go-yaml's emitter wrote
