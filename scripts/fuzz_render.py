@@ -5,7 +5,8 @@ Each case is a random package generated from `random.Random(f"{seed}:{case}")`
 (so one case replays alone with `--seed S --case K`): a root Kptfile with a
 pipeline of `exec:` steps (small Python scripts written to a tools folder
 outside the package), nested subpackages with and without pipelines,
-`.krmignore`, comments everywhere, empty / comment-only / `---`-only files,
+`.krmignore`, comments everywhere (license headers and document feet, each
+set apart by a blank line or not), empty / comment-only / `---`-only files,
 multi-document files, `.yml`, kustomization.yaml, README.md, flow mappings in
 block lists, quoted and block scalars, file modes, symlinks, empty folders.
 

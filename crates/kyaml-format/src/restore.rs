@@ -44,7 +44,34 @@ pub fn restore_comments_and_order(
     }
     copy_children(&from.root, &mut to.root);
     sync_order(&from.root, &mut to.root);
-    Some(emit_documents(&[to], &[SeqIndent::Compact]))
+    Some(read_as_written(emit_documents(
+        &[to],
+        &[SeqIndent::Compact],
+    )))
+}
+
+/// A text go-yaml's emitter wrote that reads back as what it wrote: below a
+/// kept block scalar (`|+`) ending the object, the emitter sets a foot comment
+/// apart by a blank line, which the scalar reads back into its value (the
+/// value would gain a line break: fuzz seed 116 case 269); without it, the
+/// comment is still set apart, by the value's own blank lines.
+fn read_as_written(text: String) -> String {
+    let Some((rest, foot)) = split_document_foot(&text, TextFrom::Emitter) else {
+        return text;
+    };
+    match rest.strip_suffix("\n\n\n") {
+        Some(value) if ends_with_kept_scalar(rest) => format!("{value}\n\n{foot}\n"),
+        _ => text,
+    }
+}
+
+/// Whether the text's last scalar is a block scalar that keeps its blank lines.
+fn ends_with_kept_scalar(text: &str) -> bool {
+    parse::parse_document(text).ok().flatten().is_some_and(|d| {
+        last_scalar(&d.root).is_some_and(|s| {
+            matches!(s.style, Style::Literal | Style::Folded) && s.value.ends_with("\n\n")
+        })
+    })
 }
 
 /// A comment below an item of a ResourceList at the item's indentation closes
