@@ -661,17 +661,7 @@ impl ResourceList {
             let mut held = String::new();
             for item in &self.items {
                 if let Some(printed) = print(item) {
-                    out.push_str(&printed.head_above_dash);
-                    if held.is_empty() {
-                        out.push_str("- ");
-                    } else {
-                        out.push_str("-\n");
-                        out.push_str(&std::mem::take(&mut held));
-                        out.push_str("\n  ");
-                    }
-                    out.push_str(&printed.text);
-                    out.push('\n');
-                    held = printed.foot;
+                    write_item(&mut out, &mut held, printed);
                     continue;
                 }
                 write_held_foot(&mut out, &mut held);
@@ -706,9 +696,26 @@ impl ResourceList {
     }
 }
 
+/// One item of a sequence of objects, its head above its `- `, below which
+/// the foot `held` from the item above goes ([`ItemText::foot`]); its own
+/// foot is held in turn.
+pub fn write_item(out: &mut String, held: &mut String, item: ItemText) {
+    out.push_str(&item.head_above_dash);
+    if held.is_empty() {
+        out.push_str("- ");
+    } else {
+        out.push_str("-\n");
+        out.push_str(&std::mem::take(held));
+        out.push_str("\n  ");
+    }
+    out.push_str(&item.text);
+    out.push('\n');
+    *held = item.foot;
+}
+
 /// A mapping's foot held past the end of its item ([`ItemText::foot`]) where
-/// no printed item follows: after a blank line.
-fn write_held_foot(out: &mut String, held: &mut String) {
+/// no item follows: after a blank line.
+pub fn write_held_foot(out: &mut String, held: &mut String) {
     if !held.is_empty() {
         out.push('\n');
         out.push_str(&std::mem::take(held));

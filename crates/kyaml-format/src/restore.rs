@@ -44,34 +44,35 @@ pub fn restore_comments_and_order(
     }
     copy_children(&from.root, &mut to.root);
     sync_order(&from.root, &mut to.root);
-    Some(read_as_written(emit_documents(
-        &[to],
-        &[SeqIndent::Compact],
-    )))
+    let kept_scalar = ends_with_kept_scalar(&to.root);
+    let text = emit_documents(&[to], &[SeqIndent::Compact]);
+    Some(match kept_scalar {
+        true => read_as_written(text),
+        false => text,
+    })
+}
+
+/// Whether the node's last scalar is a block scalar that keeps blank lines.
+fn ends_with_kept_scalar(node: &Node) -> bool {
+    last_scalar(node).is_some_and(|s| {
+        matches!(s.style, Style::Literal | Style::Folded) && s.value.ends_with("\n\n")
+    })
 }
 
 /// A text go-yaml's emitter wrote that reads back as what it wrote: below a
 /// kept block scalar (`|+`) ending the object, the emitter sets a foot comment
 /// apart by a blank line, which the scalar reads back into its value (the
 /// value would gain a line break: fuzz seed 116 case 269); without it, the
-/// comment is still set apart, by the value's own blank lines.
+/// comment is still set apart, by the value's own blank lines. For a text
+/// whose object ends with a kept block scalar.
 fn read_as_written(text: String) -> String {
     let Some((rest, foot)) = split_document_foot(&text, TextFrom::Emitter) else {
         return text;
     };
     match rest.strip_suffix("\n\n\n") {
-        Some(value) if ends_with_kept_scalar(rest) => format!("{value}\n\n{foot}\n"),
-        _ => text,
+        Some(value) => format!("{value}\n\n{foot}\n"),
+        None => text,
     }
-}
-
-/// Whether the text's last scalar is a block scalar that keeps its blank lines.
-fn ends_with_kept_scalar(text: &str) -> bool {
-    parse::parse_document(text).ok().flatten().is_some_and(|d| {
-        last_scalar(&d.root).is_some_and(|s| {
-            matches!(s.style, Style::Literal | Style::Folded) && s.value.ends_with("\n\n")
-        })
-    })
 }
 
 /// A comment below an item of a ResourceList at the item's indentation closes
@@ -147,12 +148,21 @@ pub fn split_leading_comments(document: &str) -> (&str, &str) {
 /// column 0, in a ResourceList as in a file (fuzz seed 107 case 25).
 pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str)> {
     let body = document.trim_end_matches('\n');
-    // Only a text that ends with a comment has one: no parse for the rest.
-    if !body
-        .lines()
-        .next_back()
-        .is_some_and(|line| line.trim_start().starts_with('#'))
-    {
+    // Only a text whose last lines are comments with a blank line among
+    // them may have one: no parse for the rest.
+    let mut ends_in_comment = false;
+    let mut blank = false;
+    for line in body.lines().rev() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            blank = true;
+        } else if trimmed.starts_with('#') {
+            ends_in_comment = true;
+        } else {
+            break;
+        }
+    }
+    if !(ends_in_comment && blank) {
         return None;
     }
     let parsed = parse::parse_document(document).ok()??;
@@ -200,9 +210,7 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
     // A kept block scalar (`|+`) ending the object reads the blank lines above
     // the foot into its value (fuzz seed 113 case 732): they stay with the
     // object, which would otherwise lose a line break.
-    if last_scalar(&parsed.root).is_some_and(|s| {
-        matches!(s.style, Style::Literal | Style::Folded) && s.value.ends_with("\n\n")
-    }) {
+    if ends_with_kept_scalar(&parsed.root) {
         start = body.len() - foot.len();
         start -= body[..start].len() - body[..start].trim_end_matches([' ', '\t']).len();
     }

@@ -38,23 +38,16 @@ impl Rendered {
         // `-` (see `kyaml_format::SequenceItem::foot`).
         let mut held = String::new();
         for item in printed {
-            out.push_str(&item.head);
-            match (held.is_empty(), item.body.strip_prefix("- ")) {
-                (false, Some(rest)) => {
-                    out.push_str("-\n");
-                    out.push_str(&std::mem::take(&mut held));
-                    out.push_str("\n  ");
-                    out.push_str(rest);
-                }
-                _ => out.push_str(&item.body),
-            }
-            held = item.foot;
+            let text = item.body.strip_prefix("- ").unwrap_or(&item.body);
+            let text = text.strip_suffix('\n').unwrap_or(text).to_string();
+            let item = krm_sdk::ItemText {
+                head_above_dash: item.head,
+                text,
+                foot: item.foot,
+            };
+            krm_sdk::resource_list::write_item(&mut out, &mut held, item);
         }
-        if !held.is_empty() {
-            out.push('\n');
-            out.push_str(&held);
-            out.push('\n');
-        }
+        krm_sdk::resource_list::write_held_foot(&mut out, &mut held);
         out
     }
 
