@@ -890,6 +890,20 @@ fn resolve(
                     append(&mut first.foot, &text, "\n");
                     continue;
                 }
+                // A foot of a `-` alone on its line waits, as a head does, for
+                // go-yaml's next scalar event: a block mapping's start takes no
+                // comments (`parserc.go` `yaml_parser_parse_node`), so the
+                // item's first key keeps it, and kpt writes it below that
+                // key's value (fuzz seed 1 case 291).
+                let first_key = stack.last().map(|&i| &points[i]).and_then(|item| {
+                    let dash_alone = lines.text(item.line).iter().collect::<String>().trim() == "-";
+                    run.following
+                        .filter(|f| item.item && dash_alone && !f.item && f.depth == item.depth + 1)
+                });
+                if let Some(key) = first_key.filter(|_| after_token) {
+                    append(&mut node_at(&mut doc.root, &key.path).foot, &text, "\n");
+                    continue;
+                }
                 let open = || stack.iter().rev().map(|&i| &points[i]);
                 let target = if after_token {
                     stack.last().map(|&i| &points[i])

@@ -248,6 +248,21 @@ mod tests {
         );
     }
 
+    /// A mapping's foot held below the next `-` (go-yaml's emitter), then a
+    /// blank line: go-yaml's scanner makes the lines above the blank a foot of
+    /// the `-`, which its parser hands to the next scalar event, the item's
+    /// first key (a block mapping's start takes no comments), so kpt writes
+    /// them below that key's value, a blank line after them (fuzz seed 1 case
+    /// 291, `-o DIR`).
+    #[test]
+    fn a_foot_below_a_dash_alone_is_the_first_keys_foot() {
+        let list = "items:\n- a: 1\n-\n# f1\n  # f2\n\n  # h\n  k: 1\n  l: 2\n";
+        assert_eq!(
+            unwrap_resource_list(list).unwrap(),
+            "a: 1\n---\n# h\nk: 1\n# f1\n# f2\n\nl: 2\n"
+        );
+    }
+
     #[test]
     fn an_item_without_a_path_is_not_written_to_a_folder() {
         let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n";

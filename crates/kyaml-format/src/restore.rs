@@ -127,6 +127,14 @@ pub fn split_document_head(document: &str) -> Option<(&str, &str)> {
     (said(before) == said(&head)).then(|| (before.trim_matches('\n'), rest))
 }
 
+/// A foot comment as go-yaml's emitter writes it when it holds it past the
+/// end of its node (`krm_sdk::ItemText::foot`): each line at column 0, no
+/// final line break.
+pub fn held_foot(foot: &str) -> String {
+    let lines: Vec<&str> = foot.lines().map(str::trim_start).collect();
+    lines.join("\n")
+}
+
 /// The comment lines at column 0 a document begins with, with no blank line
 /// among them (empty when it begins otherwise), and the rest: the comments
 /// above its first key, the head of whichever node go-yaml gives them to.
@@ -195,8 +203,11 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
     // (fuzz seed i107 case 10, seed s1 case 36), and one more before a
     // document's foot; the first stays with the object. In a file each blank
     // line is the user's (fuzz seed 1 case 241).
+    // Not after a value whose last line starts with a blank: the emitter
+    // adds none there (fuzz seed 91 case 20).
     if from == TextFrom::Emitter
-        && last_scalar(&parsed.root).is_some_and(|s| s.style == Style::Folded)
+        && last_scalar(&parsed.root)
+            .is_some_and(|s| s.style == Style::Folded && folded_ends_with_a_break(&s.value))
     {
         let blank = tail.split_inclusive('\n').next().map_or(0, str::len);
         if !tail[blank..]
@@ -217,6 +228,19 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
     // Each line at whatever indentation the text has it.
     let said = |text: &str| comment_lines(text, str::trim);
     (said(foot) == said(&parsed.foot)).then(|| (&body[..start], foot))
+}
+
+/// Whether go-yaml's emitter writes a line break of its own after a folded
+/// scalar's last line (`yaml_emitter_write_folded_scalar`: at the value's
+/// final line break, when that line does not start with a blank and, looking
+/// from the value's start, the value does not either).
+fn folded_ends_with_a_break(value: &str) -> bool {
+    let Some(body) = value.strip_suffix('\n') else {
+        return false;
+    };
+    let last = body.rsplit('\n').next().unwrap_or(body);
+    let starts_blank = |t: &str| t.is_empty() || t.starts_with([' ', '\t']);
+    !starts_blank(last) && !starts_blank(value.trim_start_matches(['\n', '\r']))
 }
 
 /// The non-blank lines of a comment, each as `line` leaves it.
@@ -545,6 +569,12 @@ mod tests {
         assert_eq!(
             split("a: 1\nb: >\n  v\n\n\n# x\n"),
             Some(("a: 1\nb: >\n  v\n\n", "# x"))
+        );
+        // no line break of the emitter's after a last line that starts with
+        // a blank (fuzz seed 91 case 20)
+        assert_eq!(
+            split("a: 1\nb: >\n  v\n    w\n\n# x\n"),
+            Some(("a: 1\nb: >\n  v\n    w\n", "# x"))
         );
         assert_eq!(split("a: 1\nb: |+\n  v\n\n  # x\n"), None);
         // the blank line is the kept scalar's

@@ -498,12 +498,7 @@ pub struct SequenceItem {
 pub fn format_sequence_item(item: &ListItem) -> SequenceItem {
     let (head, doc) = list_item_document(item);
     let foot = match item.document_head {
-        true => doc
-            .foot
-            .lines()
-            .map(str::trim_start)
-            .collect::<Vec<_>>()
-            .join("\n"),
+        true => crate::held_foot(&doc.foot),
         false => String::new(),
     };
     let mut sequence = Node::new(Kind::Sequence, Style::Block, "");

@@ -219,7 +219,7 @@ fn run_over_text(
     // `FunctionFilter.setIds` gives it an id (from 1, both spellings), so that
     // what comes back under it gets its comments and field order back.
     let mut originals = Vec::with_capacity(list.items.len());
-    let mut blank_after = Vec::with_capacity(list.items.len());
+    let mut written = Vec::with_capacity(list.items.len());
     let mut node_texts = Vec::with_capacity(list.items.len());
     for (i, item) in list.items.iter_mut().enumerate() {
         let id = (i + 1).to_string();
@@ -258,7 +258,7 @@ fn run_over_text(
             v.set_annotation(ID, &id);
             v.set_annotation(annotations::ID, &id);
         });
-        blank_after.push(write_as_kyaml(item, before));
+        written.push(write_as_kyaml(item, before));
     }
     let inputs: Vec<Input> = list
         .items
@@ -292,8 +292,9 @@ fn run_over_text(
     let next = std::cell::Cell::new(0);
     let input = list.write_yaml_with(|item| {
         let i = next.replace(next.get() + 1);
-        let mut printed = as_function_input(item)?;
-        for _ in 0..blank_after.get(i).copied().unwrap_or(0) {
+        let written = written.get(i).copied().unwrap_or_default();
+        let mut printed = as_function_input(item, written.from)?;
+        for _ in 0..written.blank_after {
             printed.text.push('\n');
         }
         Some(printed)
@@ -421,9 +422,9 @@ fn text_before(item: &Item, lend: &Lend) -> Option<Before> {
 /// last line (it looks for the next line from the value's start), so a `>`
 /// value ending an object is followed by a blank line in kpt's ResourceList
 /// (fuzz seed 93 case 22).
-fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
+fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> Written {
     let Some(before) = before else {
-        return 0;
+        return Written::default();
     };
     let set = item.passage().set_by_runner;
     let set_anew: Vec<&str> = [
@@ -478,11 +479,40 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> usize {
     };
     let written = kyaml_format::format_values_restyled(&[document]);
     if !item.replace_text(&written, &Limits::default()) {
-        return 0;
+        return Written {
+            blank_after: 0,
+            from: TextFrom::File,
+        };
     }
     let breaks = |t: &str| t.len() - t.trim_end_matches('\n').len();
     let kept = item.source_text().map_or(0, breaks);
-    breaks(&written).saturating_sub(1 + kept)
+    Written {
+        blank_after: breaks(&written).saturating_sub(1 + kept),
+        from: TextFrom::Emitter,
+    }
+}
+
+/// How [`write_as_kyaml`] left an object's text for a step.
+#[derive(Debug, Clone, Copy)]
+struct Written {
+    /// Blank lines go-yaml's emitter wrote below the object's last line that
+    /// its text (which ends at that line) leaves out.
+    blank_after: usize,
+    /// Who wrote its text: go-yaml's emitter, or the user, where the emitter
+    /// would have changed a value and the item kept its text
+    /// ([`Item::replace_text`] refused it: a `>` value go-yaml's
+    /// `yaml_emitter_write_folded_scalar` grows), so its blank lines are the
+    /// file's (fuzz seed 91 case 20).
+    from: TextFrom,
+}
+
+impl Default for Written {
+    fn default() -> Self {
+        Written {
+            blank_after: 0,
+            from: TextFrom::Emitter,
+        }
+    }
 }
 
 /// kyaml's id annotation (`kioutil.IdAnnotation`); [`annotations::ID`] is its
@@ -531,7 +561,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
     // last item are the foot of the ResourceList's document to go-yaml, which
     // kyaml's reader drops with the list (it keeps the items); the object's own
     // foot comes back from its input (`CopyComments`; fuzz seed 107 case 25).
-    if let Some((rest, _, lines)) = document_foot(&printed) {
+    if let Some((rest, _, lines)) = document_foot(&printed, TextFrom::Emitter) {
         let at_column_0 = item.source_text().is_some_and(|source| {
             source
                 .trim_end_matches('\n')
@@ -731,7 +761,7 @@ pub(crate) fn kind_change(input: &Value, output: &Value) -> Option<String> {
 /// gone (fuzz seed i105 case 3; fuzz case stdin-head-comment-blank-line).
 /// And the line closing a multi-line single-quoted scalar stays at column 0
 /// (see [`closing_quotes_at_column_0`]).
-fn as_function_input(item: &Item) -> Option<ItemText> {
+fn as_function_input(item: &Item, from: TextFrom) -> Option<ItemText> {
     let text = item.complete_text()?;
     // After an explicit `---` the comments are the first key's, never the
     // document's (fuzz seed 5 case 51).
@@ -757,7 +787,7 @@ fn as_function_input(item: &Item) -> Option<ItemText> {
         })
         .flatten();
     let (head_above_dash, text) = split.unwrap_or_else(|| (String::new(), text.into_owned()));
-    let (text, foot) = document_foot_in_input(item, text);
+    let (text, foot) = document_foot_in_input(item, text, from);
     Some(ItemText {
         head_above_dash,
         text: closing_quotes_at_column_0(text, item.value()),
@@ -772,10 +802,9 @@ fn as_function_input(item: &Item) -> Option<ItemText> {
 /// writes a foot that closes a top-level mapping of a sequence (see
 /// [`ItemText::foot`]: below the next item's `-`, fuzz seed 116 case 0; after a
 /// blank line at the end of the list, fuzz seed 107 case 25).
-fn document_foot_in_input(item: &Item, text: String) -> (String, String) {
+fn document_foot_in_input(item: &Item, text: String, from: TextFrom) -> (String, String) {
     let document = crate::output::unindent_item(&text);
-    // The text is go-yaml's (`write_as_kyaml` wrote it for this step).
-    let Some((_, foot, lines)) = document_foot(&document) else {
+    let Some((_, foot, lines)) = document_foot(&document, from) else {
         return (text, String::new());
     };
     let body = text.trim_end_matches('\n');
@@ -786,16 +815,15 @@ fn document_foot_in_input(item: &Item, text: String) -> (String, String) {
     if !item.passage().mutated {
         return (kept, String::new());
     }
-    let foot: Vec<&str> = foot.lines().map(str::trim_start).collect();
-    (kept, foot.join("\n"))
+    (kept, kyaml_format::held_foot(foot))
 }
 
 /// The foot of a document go-yaml's emitter wrote
 /// (`kyaml_format::split_document_foot`): the text before it, the foot, and
 /// how many of the document's last lines it takes, blank lines before it
 /// included.
-fn document_foot(document: &str) -> Option<(&str, &str, usize)> {
-    let (rest, foot) = kyaml_format::split_document_foot(document, TextFrom::Emitter)?;
+fn document_foot(document: &str, from: TextFrom) -> Option<(&str, &str, usize)> {
+    let (rest, foot) = kyaml_format::split_document_foot(document, from)?;
     let lines = document.trim_end_matches('\n')[rest.len()..]
         .lines()
         .count();
