@@ -92,7 +92,7 @@ from kpt_status import strip_root_status
 # A difference any predicate accepts is listed as "known" and fails no case.
 # Empty: no deliberate difference is confirmed by a generated case yet (the
 # fuzzer never asks for `-o .`, which lummo refuses on purpose).
-def _without_duplicated_comments(text, drop=0):
+def _without_duplicated_comments(text, drop=0, keep=0, kinds=None):
     """kpt's text without one of two blocks of comment lines that say the same (kpt
     beta.56 writes a foot comment twice once an object went through a function: the
     ResourceList printing moves the foot of a nested mapping onto its last key, then
@@ -107,7 +107,10 @@ def _without_duplicated_comments(text, drop=0):
     `drop` says which copy goes, one bit per pair in text order: 0 drops the first
     (the comment stays where the user wrote it, as lummo writes files in place), 1
     the second (where kpt's reading back of its `-o stdout` text puts it, as
-    `-o unwrap` and `-o DIR` do). Returns the text and the number of pairs."""
+    `-o unwrap` and `-o DIR` do). A pair whose bit is set in `keep` stays
+    whole (lummo writes go-yaml's held foot below a dash as kpt does: fuzz seed
+    1 case 258); `kinds` collects each pair's kind (`dash`, `held`, `end`).
+    Returns the text and the number of pairs."""
     lines = text.split("\n")
 
     def indent(line):
@@ -142,9 +145,15 @@ def _without_duplicated_comments(text, drop=0):
                           and indent(out[j]) != indent(twin[0])), None) if n else None
             if first is not None and indent(twin[0]) == indent(lines[i]):
                 second = drop >> pairs & 1
+                whole = keep >> pairs & 1
                 pairs += 1
+                if kinds is not None:
+                    kinds.append("dash")
                 dash = lines[i]
                 i += 1 + n
+                if whole:
+                    out.extend([dash] + twin)
+                    continue
                 if not second:
                     del out[first:first + n]
                     out.extend([dash] + twin)
@@ -172,8 +181,14 @@ def _without_duplicated_comments(text, drop=0):
                 and (blank or indent(twin[0]) != indent(lines[i]))
                 and same(twin, lines[i:i + n])):
             second = drop >> pairs & 1
+            whole = keep >> pairs & 1
             pairs += 1
-            out.extend(lines[i:i + n] if second else twin)
+            # go-yaml's held foot, below a dash alone: `-`, the foot at
+            # column 0, then at the item's indentation
+            held = i > 0 and lines[i - 1].strip() == "-"
+            if kinds is not None:
+                kinds.append("held" if held else "end")
+            out.extend(lines[i:at + n] if whole else lines[i:i + n] if second else twin)
             i = at + n
             continue
         out.append(lines[i])
@@ -186,12 +201,22 @@ def _twin_variants(text):
     (up to 2^8 of them), and first as it is: lummo writes go-yaml's held foot
     twice where kpt does (`-`, the foot at column 0, then at the item's
     indentation: fuzz seed 1 case 258)."""
-    first, pairs = _without_duplicated_comments(text, 0)
+    kinds = []
+    first, pairs = _without_duplicated_comments(text, 0, kinds=kinds)
     if pairs:
         yield text
     yield first
     for drop in range(1, 1 << min(pairs, 8)):
         yield _without_duplicated_comments(text, drop)[0]
+    # some pairs at a dash kept whole, the others dropped either way (fuzz seed
+    # s1 case 39: one held foot lummo writes as kpt does, others it does not)
+    dash = [b for b, k in enumerate(kinds) if k in ("dash", "held")]
+    keeps = {sum(1 << b for b, bit in zip(dash, range(len(dash))) if mask >> bit & 1)
+             for mask in range(1, 1 << min(len(dash), 3))} | {sum(1 << b for b in dash)}
+    for keep in sorted(keeps - {0}):
+        for drop in range(0, 1 << min(pairs, 6)):
+            if drop & keep == 0:
+                yield _without_duplicated_comments(text, drop, keep)[0]
 
 
 def _kpt_duplicates_a_comment(d, model):

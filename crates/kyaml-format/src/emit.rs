@@ -106,9 +106,12 @@ struct ScalarData {
 pub(crate) struct Emitter {
     pub out: Vec<u8>,
     pub compact_sequence_indent: bool,
-    /// Leave out the blank line go-yaml sets a document's foot comment apart
-    /// with when a keep block scalar (`|+`, `>+`) ends right above it: there it
-    /// becomes an empty line of the value, which grows at every render.
+    /// Leave out the two line breaks go-yaml writes that read back as more of a
+    /// value, which then grows at every render: the blank line it sets a
+    /// document's foot comment apart with when a keep block scalar (`|+`,
+    /// `>+`) ends right above it, and the one `yaml_emitter_write_folded_scalar`
+    /// adds before a more-indented line of a folded scalar (`>`: it looks for
+    /// the next line from the value's start, not from the break).
     pub keep_values: bool,
     /// The last block scalar's chomping indicator is `+`.
     keep_chomp: bool,
@@ -1352,7 +1355,12 @@ impl Emitter {
                     while is_break(value, k) {
                         k += width(value[k]).max(1);
                     }
-                    if !is_blankz(value, k) {
+                    let mut next_line = i;
+                    while is_break(value, next_line) {
+                        next_line += width(value[next_line]).max(1);
+                    }
+                    let more_indented = is_blank(value, next_line);
+                    if !is_blankz(value, k) && !(self.keep_values && more_indented) {
                         self.put_break();
                     }
                 }

@@ -262,6 +262,37 @@ fn a_keep_scalar_above_a_document_foot_comment_keeps_its_value() {
     assert_eq!(read(&kept), vec![value.clone()]);
 }
 
+/// go-yaml writes a folded scalar with a line break before a more-indented
+/// line that reads back into the value (`yaml_emitter_write_folded_scalar`
+/// looks for the next line from the value's start); the variant that keeps
+/// values leaves that break out and is otherwise kpt's text: a block scalar
+/// at go-yaml's indentation, one space before a line comment (fuzz seed s1
+/// case 39, a function's input).
+#[test]
+fn a_folded_scalar_before_a_more_indented_line_keeps_its_value() {
+    let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    note: |\n        indented\ndata:\n  key0: >\n    key: value\n    line one\n      indented\n  key1: \"q\"  # c\n";
+    let value = read(text).remove(0);
+    let document = kyaml_format::FileDocument {
+        original: kyaml_format::Original::Text(text),
+        value: &value,
+        seq_indent: kyaml_format::SeqIndent::Compact,
+        restyled: kyaml_format::Restyle::Keep,
+        changed: false,
+        set_annotations: &[],
+        set_anew: &[],
+    };
+    let kpt = kyaml_format::format_values_restyled(&[document]);
+    assert!(kpt.contains("  key0: >\n    key: value line one\n\n      indented\n"));
+    assert_ne!(read(&kpt), vec![value.clone()]);
+    let kept = kyaml_format::format_values_restyled_keeping_values(&[document]);
+    assert_eq!(
+        kept,
+        kpt.replace("line one\n\n      indented", "line one\n      indented")
+    );
+    assert!(kept.contains("    note: |\n      indented\n") && kept.contains("key1: \"q\" # c\n"));
+    assert_eq!(read(&kept), vec![value.clone()]);
+}
+
 /// kyaml's `SetAnnotation` drops an empty `annotations` field first
 /// (`ClearEmptyAnnotations`) and adds a new block mapping at the end of
 /// `metadata`: kpt gives a function `annotations: {}` that way, with its ids

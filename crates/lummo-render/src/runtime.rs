@@ -468,16 +468,27 @@ fn write_as_kyaml(item: &mut Item, before: Option<Before>) -> Written {
         Before::Text(text, restyled) => (kyaml_format::Original::Text(text), *restyled),
         Before::Written => (kyaml_format::Original::Written, kyaml_format::Restyle::Keep),
     };
-    let document = kyaml_format::FileDocument {
-        original,
-        value: item.value(),
-        seq_indent: kyaml_format::SeqIndent::Compact,
-        restyled,
-        changed: false,
-        set_annotations: &keys,
-        set_anew: &set_anew,
+    let write = |format: fn(&[kyaml_format::FileDocument]) -> String, value: &Value| {
+        format(&[kyaml_format::FileDocument {
+            original,
+            value,
+            seq_indent: kyaml_format::SeqIndent::Compact,
+            restyled,
+            changed: false,
+            set_annotations: &keys,
+            set_anew: &set_anew,
+        }])
     };
-    let written = kyaml_format::format_values_restyled(&[document]);
+    // Where go-yaml's writing alone would change a value (a `>` value grows a
+    // line break), kpt's text without that change: the same bytes elsewhere,
+    // which the step's input holds (fuzz seed s1 case 39).
+    let mut written = write(kyaml_format::format_values_restyled, item.value());
+    if !item.replace_text(&written, &Limits::default()) {
+        written = write(
+            kyaml_format::format_values_restyled_keeping_values,
+            item.value(),
+        );
+    }
     if !item.replace_text(&written, &Limits::default()) {
         return Written {
             blank_after: 0,
@@ -499,9 +510,8 @@ struct Written {
     /// its text (which ends at that line) leaves out.
     blank_after: usize,
     /// Who wrote its text: go-yaml's emitter, or the user, where the emitter
-    /// would have changed a value and the item kept its text
-    /// ([`Item::replace_text`] refused it: a `>` value go-yaml's
-    /// `yaml_emitter_write_folded_scalar` grows), so its blank lines are the
+    /// would have changed a value even keeping values and the item kept its
+    /// text ([`Item::replace_text`] refused it), so its blank lines are the
     /// file's (fuzz seed 91 case 20).
     from: TextFrom,
 }
