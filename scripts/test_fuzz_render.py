@@ -218,5 +218,34 @@ class HeldLineComments(unittest.TestCase):
         self.assertEqual(single(self.diff(HELD_KPT, lummo)), [])
 
 
+
+class HeldFootAndDeletedObjects(unittest.TestCase):
+    """go-yaml's held foot below a dash, which lummo writes as kpt does, and
+    comments of objects a function deleted (fuzz seeds 1 case 258, 117 cases
+    54 and 251)."""
+
+    LIST = "items:\n- a: 1\n  # f\n-\n# f\n  # f\n  b: 2\n"
+
+    def test_a_held_foot_twin_may_stay_whole(self):
+        self.assertIn(self.LIST, list(F._twin_variants(self.LIST)))
+        # or one copy dropped, as before
+        self.assertIn("items:\n- a: 1\n  # f\n- # f\n  b: 2\n", list(F._twin_variants(self.LIST)))
+
+    def test_a_dash_alone_is_rejoined_with_the_line_below_it(self):
+        self.assertEqual(F._rejoin_dashes("items:\n-\n  b: 2\n"), "items:\n- b: 2\n")
+        # a held foot at column 0 keeps it apart
+        self.assertEqual(F._rejoin_dashes("-\n# f\n  b: 2"), "-\n# f\n  b: 2")
+
+    def test_the_comments_of_a_deleted_object_are_not_the_users_to_keep(self):
+        sources = {"a.yaml": "# gone\nkind: A\nmetadata:\n  name: gone-1\n---\n# kept\nkind: A\nmetadata:\n  name: kept-2\n"}
+        tree = {"a.yaml": ("file", 0o644, b"# kept\nkind: A\nmetadata:\n  name: kept-2\n")}
+        user = F._user_lines_of_kept_objects(sources, tree, tree)
+        self.assertEqual(user["# kept"], 1)
+        self.assertEqual(user["# gone"], 0)
+        # an object moved to another file is still the user's
+        moved = {"b/a_kept.yaml": tree["a.yaml"]}
+        self.assertEqual(F._user_lines_of_kept_objects(sources, moved, moved)["# kept"], 1)
+
+
 if __name__ == "__main__":
     unittest.main()
