@@ -1525,6 +1525,14 @@ def map_back(text, mapping):
         for form in ('"%s"' % command, command):
             # A line comment may follow (the step's, kept by kpt).
             text = re.sub(r"exec: " + re.escape(form) + r"(?=[ \t]+#|[ \t]*(?:\n|$))", lambda _: "image: " + image, text)
+    # The program before the image in a value a function made of the step,
+    # e.g. create-setters' `# kpt-set: ...${tier}` comment (fuzz seed i118
+    # case 72), once every step is written back.
+    for command, image in mapping.items():
+        if command.endswith(" " + image):
+            program = command[:-len(image)]
+            registry = image.split("/")[0] + "/"
+            text = text.replace(program + registry, registry)
     return text.encode("utf-8", "surrogateescape") if binary else text
 
 

@@ -558,7 +558,15 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         if item.source_text().is_none() {
             return item;
         }
-        let document = printed_document(&item);
+        // The first key's own head, printed after the `- `, stays the key's:
+        // a blank line sets the node's head apart from it (fuzz seed i118
+        // case 65: kpt prints `# h` then `- # k` again).
+        let mut document = printed_document(&item);
+        if let Some(head) = item.head_above_dash() {
+            if document[head.len()..].starts_with('#') {
+                document.insert(head.len(), '\n');
+            }
+        }
         let Some(mut with_head) = Item::from_document(&document, item.value(), &Limits::default())
         else {
             return item;
