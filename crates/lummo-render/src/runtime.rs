@@ -416,8 +416,8 @@ fn text_before(item: &Item, lend: &Lend) -> Option<Before> {
 /// place, the annotations would sit elsewhere among the comments: a foot
 /// comment closing `metadata` would go to the last of them, and with them when
 /// they go again.
-/// Returns how many blank lines the emitter wrote below the object's last line
-/// that its text (which ends at that line) leaves out: go-yaml's
+/// Returns who wrote the text and how many blank lines the emitter wrote below
+/// the object's last line that its text (which ends at that line) leaves out: go-yaml's
 /// `yaml_emitter_write_folded_scalar` adds a line break after a folded scalar's
 /// last line (it looks for the next line from the value's start), so a `>`
 /// value ending an object is followed by a blank line in kpt's ResourceList
