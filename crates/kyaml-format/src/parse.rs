@@ -895,12 +895,19 @@ fn resolve(
                 // comments (`parserc.go` `yaml_parser_parse_node`), so the
                 // item's first key keeps it, and kpt writes it below that
                 // key's value (fuzz seed 1 case 291).
-                let first_key = stack.last().map(|&i| &points[i]).and_then(|item| {
-                    let dash_alone = lines.text(item.line).iter().collect::<String>().trim() == "-";
-                    run.following
-                        .filter(|f| item.item && dash_alone && !f.item && f.depth == item.depth + 1)
-                });
-                if let Some(key) = first_key.filter(|_| after_token) {
+                let first_key = stack
+                    .last()
+                    .map(|&i| &points[i])
+                    .filter(|item| after_token && item.item)
+                    .filter(|item| {
+                        let mut said = lines.text(item.line).iter().filter(|c| !c.is_whitespace());
+                        said.next() == Some(&'-') && said.next().is_none()
+                    })
+                    .and_then(|item| {
+                        run.following
+                            .filter(|f| !f.item && f.depth == item.depth + 1)
+                    });
+                if let Some(key) = first_key {
                     append(&mut node_at(&mut doc.root, &key.path).foot, &text, "\n");
                     continue;
                 }
