@@ -103,16 +103,29 @@ struct ScalarData {
     style: Option<ScalarStyle>,
 }
 
-pub(crate) struct Emitter {
-    pub out: Vec<u8>,
-    pub compact_sequence_indent: bool,
-    /// Leave out the two line breaks go-yaml writes that read back as more of a
+/// What go-yaml's emitter may change of what it writes, read back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Writing {
+    /// Every byte as go-yaml writes it.
+    AsGoYaml,
+    /// Without the two line breaks go-yaml writes that read back as more of a
     /// value, which then grows at every render: the blank line it sets a
     /// document's foot comment apart with when a keep block scalar (`|+`,
     /// `>+`) ends right above it, and the one `yaml_emitter_write_folded_scalar`
     /// adds before a more-indented line of a folded scalar (`>`: it looks for
     /// the next line from the value's start, not from the break).
-    pub keep_values: bool,
+    KeepingValues,
+    /// Also without the line break that function adds after a folded scalar's
+    /// last line: a comment below it would read back set apart by a blank
+    /// line, on the document rather than on the key (fuzz seed 119 case 461).
+    KeepingNodes,
+}
+
+pub(crate) struct Emitter {
+    pub out: Vec<u8>,
+    pub compact_sequence_indent: bool,
+    /// Which of go-yaml's line breaks that change what the text says to leave out.
+    pub writing: Writing,
     /// The last block scalar's chomping indicator is `+`.
     keep_chomp: bool,
     /// Nothing was written since a keep block scalar's text.
@@ -217,7 +230,7 @@ impl Emitter {
         Emitter {
             out: Vec::new(),
             compact_sequence_indent: true,
-            keep_values: false,
+            writing: Writing::AsGoYaml,
             keep_chomp: false,
             after_keep_scalar: false,
             best_indent: 2,
@@ -415,7 +428,7 @@ impl Emitter {
         if !self.key_line_comment.is_empty() {
             self.dropped.extend(self.key_held);
         }
-        if !(self.keep_values && self.after_keep_scalar) {
+        if !(self.writing != Writing::AsGoYaml && self.after_keep_scalar) {
             self.foot_indent = 0;
         }
         self.process_foot_comment();
@@ -1359,8 +1372,14 @@ impl Emitter {
                     while is_break(value, next_line) {
                         next_line += width(value[next_line]).max(1);
                     }
-                    let more_indented = is_blank(value, next_line);
-                    if !is_blankz(value, k) && !(self.keep_values && more_indented) {
+                    let kept = match self.writing {
+                        Writing::AsGoYaml => false,
+                        Writing::KeepingValues => is_blank(value, next_line),
+                        Writing::KeepingNodes => {
+                            is_blank(value, next_line) || next_line >= value.len()
+                        }
+                    };
+                    if !is_blankz(value, k) && !kept {
                         self.put_break();
                     }
                 }

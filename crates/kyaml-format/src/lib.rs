@@ -15,7 +15,7 @@ mod readback;
 mod restore;
 mod value;
 
-use emit::{Emitter, Event, EventType, ScalarStyle};
+use emit::{Emitter, Event, EventType, ScalarStyle, Writing};
 use node::{Document, Kind, Node, Style};
 use std::fmt;
 
@@ -80,7 +80,11 @@ pub fn format(text: &str) -> Result<String, Error> {
 
 /// The text go-yaml writes for what it read of `text`, nothing cleared: where
 /// its reader puts each comment, with every value kept (an empty
-/// `annotations: {}`, which [`format`] drops as kpt's writer does).
+/// `annotations: {}`, which [`format`] drops as kpt's writer does), without
+/// the line breaks of go-yaml's emitter that read back otherwise
+/// ([`Writing::KeepingNodes`]): a text that reads back as go-yaml read `text`
+/// (fuzz seed 119 case 461: a file ending in a comment without a line break,
+/// which is a foot of the last key, below a `>` value).
 pub fn round_trip(text: &str) -> Result<String, Error> {
     write_as_read(text, Writer::GoYaml)
 }
@@ -90,7 +94,8 @@ pub fn round_trip(text: &str) -> Result<String, Error> {
 enum Writer {
     /// kpt's `ByteWriter`: empty annotations cleared first.
     Kpt,
-    /// go-yaml's encoder alone.
+    /// go-yaml's encoder alone, without its line breaks that read back
+    /// otherwise.
     GoYaml,
 }
 
@@ -106,7 +111,11 @@ fn write_as_read(text: &str, writer: Writer) -> Result<String, Error> {
             docs.push(doc);
         }
     }
-    Ok(emit_documents(&docs, &indents))
+    let writing = match writer {
+        Writer::Kpt => Writing::AsGoYaml,
+        Writer::GoYaml => Writing::KeepingNodes,
+    };
+    Ok(emit_documents_as(&docs, &indents, writing))
 }
 
 /// kyaml's `ClearEmptyAnnotations`, run by the ByteWriter after it removes the
@@ -241,14 +250,14 @@ fn key_line_before<'a>(lines: &[&'a str], i: usize) -> Option<&'a str> {
 }
 
 pub(crate) fn emit_documents(docs: &[Document], indents: &[SeqIndent]) -> String {
-    emit_documents_as(docs, indents, false)
+    emit_documents_as(docs, indents, Writing::AsGoYaml)
 }
 
-/// [`emit_documents`]; `keep_values`: see `Emitter::keep_values`.
+/// [`emit_documents`] leaving out what `writing` says.
 pub(crate) fn emit_documents_as(
     docs: &[Document],
     indents: &[SeqIndent],
-    keep_values: bool,
+    writing: Writing,
 ) -> String {
     let mut events = vec![Event::new(EventType::StreamStart)];
     for doc in docs {
@@ -273,14 +282,14 @@ pub(crate) fn emit_documents_as(
     });
     let copy = held.then(|| events.clone());
     let mut emitter = Emitter::new(events);
-    emitter.keep_values = keep_values;
+    emitter.writing = writing;
     emitter.run(&compact);
     if let (Some(mut events), false) = (copy, emitter.dropped.is_empty()) {
         for end in std::mem::take(&mut emitter.dropped) {
             keep_line_comment(&mut events, end);
         }
         emitter = Emitter::new(events);
-        emitter.keep_values = keep_values;
+        emitter.writing = writing;
         emitter.run(&compact);
     }
     String::from_utf8(emitter.out).unwrap_or_default()

@@ -65,7 +65,7 @@ pub enum Restyle {
 /// Annotations in `set_annotations` are set as kyaml's `SetAnnotation` sets them
 /// (see [`set_annotations_as_kyaml`]).
 pub fn format_values_restyled(documents: &[FileDocument]) -> String {
-    restyled_documents(documents, false)
+    restyled_documents(documents, crate::Writing::AsGoYaml)
 }
 
 /// [`format_values_restyled`] without the one change of data go-yaml's
@@ -75,10 +75,10 @@ pub fn format_values_restyled(documents: &[FileDocument]) -> String {
 /// sets `foot_indent = 0`, and `yaml_emitter_write_indent` breaks the line once
 /// more; fuzz seed 98 case 11). The rest is kpt's formatting.
 pub fn format_values_restyled_keeping_values(documents: &[FileDocument]) -> String {
-    restyled_documents(documents, true)
+    restyled_documents(documents, crate::Writing::KeepingValues)
 }
 
-fn restyled_documents(documents: &[FileDocument], keep_values: bool) -> String {
+fn restyled_documents(documents: &[FileDocument], writing: crate::Writing) -> String {
     let mut docs = Vec::new();
     let mut indents = Vec::new();
     for document in documents {
@@ -120,7 +120,7 @@ fn restyled_documents(documents: &[FileDocument], keep_values: bool) -> String {
         docs.push(Document { head, foot, root });
         indents.push(*indent);
     }
-    crate::emit_documents_as(&docs, &indents, keep_values)
+    crate::emit_documents_as(&docs, &indents, writing)
 }
 
 /// One document of a file for [`format_values_restyled`].
