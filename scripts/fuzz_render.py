@@ -1956,11 +1956,12 @@ def stdout_user_lines(original, texts):
     """The user's lines of the files `-o stdout` prints (those whose path an
     item of either tool's text names): a file `.krmignore` leaves out, a
     README, are not in that text (fuzz seed i103 case 29: a comment line the
-    user also wrote in an ignored file). None when no item names a path."""
+    user also wrote in an ignored file); of every file when no item names a
+    path (`-o unwrap`). Comments of objects neither text holds are not counted
+    (`_user_lines_of_kept_objects`)."""
     paths = {p for t in texts for _, p in _PATH_ANNOTATION.findall(t)}
-    if not paths:
-        return None
-    return input_lines({p: t for p, t in original.items() if p in paths})
+    files = {p: t for p, t in original.items() if p in paths} if paths else original
+    return _user_lines_of_kept_objects(files, "\n".join(texts))
 
 
 def _content(line):
@@ -2001,13 +2002,12 @@ def text_diff(a, b, name):
     return "\n".join(d)
 
 
-def _user_lines_of_kept_objects(sources, kt, lt):
+def _user_lines_of_kept_objects(sources, alive):
     """The user's lines (`input_lines`) but those of documents whose object is
-    in neither tool's tree: a comment of an object a function deleted need not
-    stay, though kpt may have copied it into another object first (fuzz seed
-    117 case 251). An object is known by its `metadata.name`."""
-    alive = "\n".join(v[2].decode("utf-8", "replace") for tree in (kt, lt)
-                      for v in tree.values() if v[0] == "file")
+    in neither tool's output (`alive`, their texts): a comment of an object a
+    function deleted need not stay, though kpt may have copied it into another
+    object first (fuzz seed 117 case 251; in `-o unwrap`, seed 119 case 715).
+    An object is known by its `metadata.name`."""
     kept = {}
     for path, text in sources.items():
         docs = re.split(r"(?m)^(?=---)", text)
@@ -2021,7 +2021,9 @@ def _user_lines_of_kept_objects(sources, kt, lt):
 def diff_trees(mode, where, kt, lt, user, diffs, sources=None):
     kt, lt = kt or {}, lt or {}
     if sources:
-        user = _user_lines_of_kept_objects(sources, kt, lt)
+        alive = "\n".join(v[2].decode("utf-8", "replace") for tree in (kt, lt)
+                          for v in tree.values() if v[0] == "file")
+        user = _user_lines_of_kept_objects(sources, alive)
     sources = sources or {}
     tree = Counter(_content(l) for v in lt.values() if v[0] == "file"
                    for l in v[2].decode("utf-8", "replace").splitlines() if l.strip())
@@ -2214,7 +2216,7 @@ def compare(model, kpt_cmd, lummo, base, python):
             diff_trees(mode, "out/", k["out"], m["out"], user, diffs, original)
         if mode in ("stdout", "unwrap") and k["stdout"] != m["stdout"]:
             texts = [t["stdout"].decode("utf-8", "replace") for t in (k, m)]
-            out_user = stdout_user_lines(original, texts) or user
+            out_user = stdout_user_lines(original, texts)
             lost = lost_lines(*texts, out_user)
             diffs.append(dict(mode=mode, kind="stdout-lost" + lost_kind(lost) if lost else "stdout",
                               cat="lost" if lost else "other",

@@ -238,13 +238,20 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
 
     def test_the_comments_of_a_deleted_object_are_not_the_users_to_keep(self):
         sources = {"a.yaml": "# gone\nkind: A\nmetadata:\n  name: gone-1\n---\n# kept\nkind: A\nmetadata:\n  name: kept-2\n"}
-        tree = {"a.yaml": ("file", 0o644, b"# kept\nkind: A\nmetadata:\n  name: kept-2\n")}
-        user = F._user_lines_of_kept_objects(sources, tree, tree)
+        alive = "# kept\nkind: A\nmetadata:\n  name: kept-2\n"
+        user = F._user_lines_of_kept_objects(sources, alive)
         self.assertEqual(user["# kept"], 1)
         self.assertEqual(user["# gone"], 0)
-        # an object moved to another file is still the user's
-        moved = {"b/a_kept.yaml": tree["a.yaml"]}
-        self.assertEqual(F._user_lines_of_kept_objects(sources, moved, moved)["# kept"], 1)
+
+    def test_unwrap_counts_only_the_comments_of_objects_it_prints(self):
+        # `-o unwrap` names no path: every file's lines, but a deleted object's
+        # (fuzz seed 119 case 715: kpt had copied its foot into the next object)
+        original = {"a.yaml": "kind: A\nmetadata:\n  name: gone-1\n# gone\n",
+                    "b.yaml": "# kept\nkind: A\nmetadata:\n  name: kept-2\n"}
+        texts = ["# gone\n# kept\nkind: A\nmetadata:\n  name: kept-2\n", "# kept\nkind: A\nmetadata:\n  name: kept-2\n"]
+        user = F.stdout_user_lines(original, texts)
+        self.assertEqual((user["# kept"], user["# gone"]), (1, 0))
+        self.assertEqual(F.lost_lines(texts[0], texts[1], user), [])
 
 
 if __name__ == "__main__":
