@@ -155,6 +155,23 @@ fn written(mut item: Node) -> (Document, SeqIndent) {
 /// 97: an object printed without kpt's ids, which kpt's node is as read).
 /// `None` when the text does not read as one object.
 pub fn item_as_read_in_a_list(document: &str) -> Option<String> {
+    let doc = Document {
+        head: String::new(),
+        foot: String::new(),
+        root: read_in_a_list(document)?,
+    };
+    // Written so that it reads back as the node (a comment below a `>` value
+    // is not set apart by the emitter's blank line: fuzz seed 119 case 600).
+    Some(crate::emit_documents_as(
+        &[doc],
+        &[SeqIndent::Compact],
+        crate::Writing::KeepingNodes,
+    ))
+}
+
+/// The node go-yaml reads for an object's text (`document`, the item
+/// unindented) as an item of a ResourceList, a key following the list.
+pub(crate) fn read_in_a_list(document: &str) -> Option<Node> {
     let mut list = String::from("items:\n");
     for (i, line) in document.trim_end_matches('\n').split('\n').enumerate() {
         match (i, line.is_empty()) {
@@ -167,13 +184,7 @@ pub fn item_as_read_in_a_list(document: &str) -> Option<String> {
     }
     list.push_str("end: 0\n");
     let mut items = read_items(&list).ok()?;
-    let item = (items.len() == 1).then(|| items.pop())??;
-    let doc = Document {
-        head: String::new(),
-        foot: String::new(),
-        root: item,
-    };
-    Some(emit_documents(&[doc], &[SeqIndent::Compact]))
+    (items.len() == 1).then(|| items.pop())?
 }
 
 /// The value of a scalar annotation of an object node.

@@ -20,7 +20,19 @@ pub fn restore_comments_and_order(
     clear: &[&str],
 ) -> Option<String> {
     let mut from = parse::parse_document(input).ok()??;
-    let mut to = parse::parse_document(output).ok()??;
+    let mut to = match ends_in_an_indented_comment(output) {
+        // In the list, go-yaml reads comment lines the function printed
+        // indented below the object's last value as the foot of the key or
+        // block they stand under: the list goes on below them. Alone, the text
+        // would end there and make them the document's foot (a `>` value's
+        // key foot after the emitter's blank line: fuzz seed 119 case 600).
+        true => Document {
+            head: String::new(),
+            foot: String::new(),
+            root: crate::readback::read_in_a_list(output)?,
+        },
+        false => parse::parse_document(output).ok()??,
+    };
     remove_annotations(&mut to.root, clear);
     // Both were items of a ResourceList, which have no document of their own,
     // but a foot a blank line sets apart in the input is its node's own: the
@@ -50,6 +62,18 @@ pub fn restore_comments_and_order(
         true => read_as_written(text),
         false => text,
     })
+}
+
+/// Whether a text without a head comment ends in a comment line that is
+/// indented (a block scalar's last lines may look so too: read in a list, they
+/// are its lines all the same).
+fn ends_in_an_indented_comment(text: &str) -> bool {
+    !text.starts_with('#')
+        && text
+            .trim_end()
+            .rsplit('\n')
+            .next()
+            .is_some_and(|line| line.starts_with([' ', '\t']) && line.trim_start().starts_with('#'))
 }
 
 /// Whether the node's last scalar is a block scalar that keeps blank lines.
@@ -189,8 +213,18 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
         start -= line.len();
     }
     let tail = &body[start..];
-    // Set apart: the first of them is blank.
-    if !tail.trim_start_matches([' ', '\t']).starts_with('\n') {
+    // Set apart: the first of them is blank; or right below a foot comment of
+    // a key or a block, which go-yaml's scanner ends at the less indented line
+    // (a file's `    # hash` then `# beta`: fuzz seed 119 case 600).
+    let set_apart = tail.trim_start_matches([' ', '\t']).starts_with('\n');
+    let below_a_foot = || {
+        body[..start]
+            .trim_end_matches('\n')
+            .rsplit('\n')
+            .next()
+            .is_some_and(|line| line.trim_start().starts_with('#'))
+    };
+    if !set_apart && !below_a_foot() {
         return None;
     }
     let foot = tail.trim_start_matches(|c: char| c.is_whitespace());
@@ -204,10 +238,14 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
     // document's foot; the first stays with the object. In a file each blank
     // line is the user's (fuzz seed 1 case 241).
     // Not after a value whose last line starts with a blank: the emitter
-    // adds none there (fuzz seed 91 case 20).
+    // adds none there (fuzz seed 91 case 20). Nor where a foot comment of a
+    // key or a block comes between that value and the document's foot: the
+    // break is above that comment (fuzz seed 119 case 600).
     if from == TextFrom::Emitter
+        && set_apart
         && last_scalar(&parsed.root)
             .is_some_and(|s| s.style == Style::Folded && folded_ends_with_a_break(&s.value))
+        && !foot_below_last_scalar(&parsed.root)
     {
         let blank = tail.split_inclusive('\n').next().map_or(0, str::len);
         if !tail[blank..]
@@ -260,6 +298,19 @@ pub enum TextFrom {
     File,
     /// go-yaml's emitter (kpt's, a function's, ours standing for them).
     Emitter,
+}
+
+/// Whether a node on the way to the last scalar of a tree, or the key of a
+/// mapping's last pair (where go-yaml keeps a pair's foot), has a foot comment,
+/// which go-yaml's emitter writes below that scalar.
+fn foot_below_last_scalar(node: &Node) -> bool {
+    let key_foot = node.kind == Kind::Mapping
+        && node
+            .children
+            .len()
+            .checked_sub(2)
+            .is_some_and(|key| !node.children[key].foot.is_empty());
+    !node.foot.is_empty() || key_foot || node.children.last().is_some_and(foot_below_last_scalar)
 }
 
 /// The last scalar of a tree in document order.
@@ -577,6 +628,21 @@ mod tests {
             Some(("a: 1\nb: >\n  v\n    w\n", "# x"))
         );
         assert_eq!(split("a: 1\nb: |+\n  v\n\n  # x\n"), None);
+        // the emitter's line break is above the key's foot, not the
+        // document's (fuzz seed 119 case 600)
+        assert_eq!(
+            split("a: 1\nb:\n  c: >\n    v\n\n  # k\n\n# x\n"),
+            Some(("a: 1\nb:\n  c: >\n    v\n\n  # k\n", "# x"))
+        );
+        // right below a key's foot, which go-yaml's scanner ends at the less
+        // indented line (fuzz seed 119 case 600)
+        assert_eq!(
+            split_document_foot(
+                "a: 1\nb:\n  c: >\n      v\n\n    # k\n# x\n",
+                TextFrom::File
+            ),
+            Some(("a: 1\nb:\n  c: >\n      v\n\n    # k\n", "# x"))
+        );
         // the blank line is the kept scalar's
         assert_eq!(
             split_document_foot("a: 1\nb: |+\n  v\n\n# x\n", TextFrom::File),
@@ -591,6 +657,20 @@ mod tests {
         assert_eq!(
             split_document_foot("a: 1\nb: |+\n  # v\n\n# x\n# y\n", TextFrom::File),
             Some(("a: 1\nb: |+\n  # v\n\n", "# x\n# y"))
+        );
+    }
+
+    /// A function printed a key's foot back below a `>` value, after the
+    /// emitter's blank line: in the list it stays that key's, not the
+    /// document's, so `CopyComments` adds no second copy (fuzz seed 119 case
+    /// 600: the real kpt writes `  # hash`, a blank line, `# beta`).
+    #[test]
+    fn an_indented_foot_printed_last_stays_the_keys() {
+        let input = "a: 1\nspec:\n  script: >\n      v\n\n    # hash\n# beta\n";
+        let output = "a: 1\nspec:\n  script: >\n    v\n\n  # hash\n";
+        assert_eq!(
+            restore_comments_and_order(input, TextFrom::File, output, &[]).as_deref(),
+            Some("a: 1\nspec:\n  script: \"v\\n\"\n  # hash\n\n# beta\n")
         );
     }
 
