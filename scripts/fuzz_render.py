@@ -523,6 +523,11 @@ def _trailing_comment(line):
     """A content line's ` # comment` part and the line without it, or None."""
     if line.lstrip().lstrip("- ").startswith("#"):
         return None
+    # the closing quote of a quoted scalar that went on over lines (`' # c`,
+    # fuzz seed 119 case 988), not an opening one
+    closing = re.match(r"^(\s*['\"])[ \t]+(#.*)$", line)
+    if closing:
+        return closing.group(1), closing.group(2)
     quote = None
     for i, ch in enumerate(line):
         if quote:

@@ -243,6 +243,13 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         self.assertEqual(user["# kept"], 1)
         self.assertEqual(user["# gone"], 0)
 
+    def test_a_comment_after_a_closing_quote_is_a_line_comment(self):
+        # a single-quoted value over lines ends with `'` at column 0 (fuzz seed
+        # 119 case 988: a held line comment written there)
+        self.assertEqual(F._trailing_comment("' # c"), ("'", "# c"))
+        self.assertEqual(F._trailing_comment("  b' # c"), ("  b'", "# c"))
+        self.assertIsNone(F._trailing_comment("'a # b'"))
+
     def test_unwrap_counts_only_the_comments_of_objects_it_prints(self):
         # `-o unwrap` names no path: every file's lines, but a deleted object's
         # (fuzz seed 119 case 715: kpt had copied its foot into the next object)
