@@ -243,6 +243,17 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         self.assertEqual(user["# kept"], 1)
         self.assertEqual(user["# gone"], 0)
 
+    def test_a_comment_kpt_repeats_from_step_to_step_is_a_duplicate(self):
+        # fuzz seed i121 case 8: a held foot below the next item's dash, once
+        # more after each exec step
+        kpt = "- a: 1\n-\n# c\n  # c\n  # c\n  # c\n  b: 2\n"
+        lummo = "- a: 1\n-\n# c\n  b: 2\n"
+        self.assertTrue(F._kpt_duplicates_a_comment({"kpt_text": kpt, "lummo_text": lummo}, None))
+        # a comment lummo lost is not a duplicate
+        self.assertFalse(F._kpt_duplicates_a_comment({"kpt_text": kpt, "lummo_text": "- a: 1\n- b: 2\n"}, None))
+        # two blocks that say different things stay
+        self.assertEqual(F._collapse_repeats("  # a\n  # b\n  # a\n"), "  # a\n  # b\n  # a\n")
+
     def test_a_comment_after_a_closing_quote_is_a_line_comment(self):
         # a single-quoted value over lines ends with `'` at column 0 (fuzz seed
         # 119 case 988: a held line comment written there)
