@@ -17,15 +17,17 @@ pub fn restore_comments_and_order(
     input: &str,
     input_from: TextFrom,
     output: &str,
+    end: ItemEnd,
     clear: &[&str],
 ) -> Option<String> {
     let mut from = parse::parse_document(input).ok()??;
-    let mut to = match ends_in_an_indented_comment(output) {
+    let mut to = match end == ItemEnd::Followed && ends_in_an_indented_comment(output) {
         // In the list, go-yaml reads comment lines the function printed
         // indented below the object's last value as the foot of the key or
         // block they stand under: the list goes on below them. Alone, the text
         // would end there and make them the document's foot (a `>` value's
-        // key foot after the emitter's blank line: fuzz seed 119 case 600).
+        // key foot after the emitter's blank line; the real kpt, fed such
+        // items by a generator, writes them so).
         true => Document {
             head: String::new(),
             foot: String::new(),
@@ -41,7 +43,15 @@ pub fn restore_comments_and_order(
     if split_document_foot(input, input_from).is_none() {
         foot_to_last_key(&mut from);
     }
-    foot_to_last_key(&mut to);
+    match end {
+        ItemEnd::Followed => foot_to_last_key(&mut to),
+        // Below the list's last item, at the end of the text, comment lines a
+        // blank line sets apart are the ResourceList document's foot, which
+        // kyaml's reader drops with the list (the real kpt, fed such an item by
+        // a generator, writes no such comment; fuzz seed 119 case 600, seed
+        // 121 case 426).
+        ItemEnd::EndOfText => to.foot.clear(),
+    }
     // `copyFieldComments(from.Document(), to.Document())`: the input is a document
     // node (its comments are the document's), the output an item of a
     // ResourceList (its comments are the object's own).
@@ -55,6 +65,22 @@ pub fn restore_comments_and_order(
         to.root.foot.clone_from(&from.foot);
     }
     copy_children(&from.root, &mut to.root);
+    // kpt's reader set its annotations on every object: one without
+    // `metadata` got it last (kyaml `SetAnnotation`), and its node keeps it
+    // there from step to step (fuzz seed 121 case 543: a kustomization.yaml).
+    let has_metadata = from
+        .root
+        .children
+        .chunks(2)
+        .any(|p| p[0].value == "metadata");
+    if from.root.kind == Kind::Mapping && !has_metadata {
+        from.root
+            .children
+            .push(Node::scalar("metadata", Style::Plain));
+        from.root
+            .children
+            .push(Node::new(Kind::Mapping, Style::Block, ""));
+    }
     sync_order(&from.root, &mut to.root);
     let kept_scalar = ends_with_kept_scalar(&to.root);
     let text = emit_documents(&[to], &[SeqIndent::Compact]);
@@ -62,6 +88,16 @@ pub fn restore_comments_and_order(
         true => read_as_written(text),
         false => text,
     })
+}
+
+/// What follows an item in the ResourceList a function printed, which decides
+/// where go-yaml puts the comment lines that end the item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemEnd {
+    /// Another item, or another key of the ResourceList.
+    Followed,
+    /// Nothing: the item ends the text.
+    EndOfText,
 }
 
 /// Whether a text without a head comment ends in a comment line that is
@@ -554,7 +590,9 @@ mod tests {
     fn a_foot_below_the_printed_item_stays_the_objects() {
         let input = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
         let output = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
-        let restored = restore_comments_and_order(input, TextFrom::Emitter, output, &[]).unwrap();
+        let restored =
+            restore_comments_and_order(input, TextFrom::Emitter, output, ItemEnd::Followed, &[])
+                .unwrap();
         let document = parse::parse_document(&restored).unwrap().unwrap();
         assert_eq!(document.foot, "", "{restored:?}");
         assert_eq!(restored.matches("# alpha").count(), 1, "{restored:?}");
@@ -600,7 +638,9 @@ mod tests {
             ),
         ];
         for (input, output, expected) in cases {
-            let restored = restore_comments_and_order(input, TextFrom::File, output, &[]).unwrap();
+            let restored =
+                restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[])
+                    .unwrap();
             assert_eq!(restored, expected, "{input:?}");
         }
     }
@@ -668,9 +708,36 @@ mod tests {
     fn an_indented_foot_printed_last_stays_the_keys() {
         let input = "a: 1\nspec:\n  script: >\n      v\n\n    # hash\n# beta\n";
         let output = "a: 1\nspec:\n  script: >\n    v\n\n  # hash\n";
+        // below the last item, at the end of the text, the ResourceList's
+        // foot, which kyaml drops: `CopyComments` lends the key's back
+        for end in [ItemEnd::Followed, ItemEnd::EndOfText] {
+            assert_eq!(
+                restore_comments_and_order(input, TextFrom::File, output, end, &[]).as_deref(),
+                Some("a: 1\nspec:\n  script: \"v\\n\"\n  # hash\n\n# beta\n")
+            );
+        }
+        // an item's foot set apart below the list's last item is dropped
+        // with the ResourceList's foot; the input's comes back
+        let input = "a: 1\nspec:\n  c: 1\n";
+        let output = "a: 1\nspec:\n  c: 1\n\n  # printed\n";
         assert_eq!(
-            restore_comments_and_order(input, TextFrom::File, output, &[]).as_deref(),
-            Some("a: 1\nspec:\n  script: \"v\\n\"\n  # hash\n\n# beta\n")
+            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::EndOfText, &[])
+                .as_deref(),
+            Some("a: 1\nspec:\n  c: 1\n")
+        );
+    }
+
+    /// kpt's reader gave an object without `metadata` its annotations there,
+    /// last: the function's `metadata` keeps that place (fuzz seed 121 case
+    /// 543).
+    #[test]
+    fn metadata_the_reader_added_keeps_its_place() {
+        let input = "resources: x\n";
+        let output = "data:\n  k: q\nmetadata:\n  namespace: p\nresources: x\n";
+        assert_eq!(
+            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[])
+                .as_deref(),
+            Some("resources: x\nmetadata:\n  namespace: p\ndata:\n  k: q\n")
         );
     }
 
@@ -679,7 +746,9 @@ mod tests {
     fn comments_and_order_come_back() {
         let input = "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: \"1\"\n  a: 'x'\n  # foot\n";
         let output = "apiVersion: v1\ndata:\n  a: x\n  new: y\n  z: '1'\nkind: ConfigMap\nmetadata:\n  name: cm\n";
-        let restored = restore_comments_and_order(input, TextFrom::File, output, &[]).unwrap();
+        let restored =
+            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[])
+                .unwrap();
         assert_eq!(
             restored,
             "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: '1'\n  a: x\n  # foot\n\n  new: y\n"

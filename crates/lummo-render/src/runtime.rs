@@ -7,7 +7,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::annotations;
 use krm_sdk::yaml::Limits;
 use krm_sdk::{Item, ItemText, ObjectExt, ResourceList, Value};
-use kyaml_format::TextFrom;
+use kyaml_format::{ItemEnd, TextFrom};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -323,11 +323,23 @@ fn run_over_text(
                     bail!("{label}: {change}");
                 }
             }
+            let count = parsed.items.len();
+            let last_end = match keys_after_items(&printed.stdout) {
+                true => ItemEnd::Followed,
+                false => ItemEnd::EndOfText,
+            };
             list.items = parsed
                 .items
                 .into_iter()
                 .enumerate()
-                .map(|(i, item)| restore(item, &inputs, i > 0))
+                .map(|(i, item)| {
+                    let end = if i + 1 < count {
+                        ItemEnd::Followed
+                    } else {
+                        last_end
+                    };
+                    restore(item, &inputs, i > 0, end)
+                })
                 .collect();
         }
     }
@@ -533,8 +545,9 @@ const ID: &str = "internal.config.kubernetes.io/id";
 /// carries the id of an object that went in, that object's comments and field
 /// order (`kyaml_format::restore_comments_and_order`), and the ids go; an object
 /// without a known id stays as printed, ids and all, as under kpt.
-/// `below_an_item`: another item comes before it in what the function printed.
-fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
+/// `below_an_item`: another item comes before it in what the function printed;
+/// `end`: what comes after it.
+fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) -> Item {
     // A head the function printed above the item's `- ` is the object's own
     // head comment to go-yaml, as one printed right above its first key.
     let printed_document = |item: &Item| {
@@ -551,7 +564,10 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         // An object the function added, or printed without kpt's ids: kpt's
         // node is what go-yaml read in the list.
         if item.head_above_dash().is_none() {
-            return foot_as_read_in_the_list(item);
+            return match end {
+                ItemEnd::Followed => foot_as_read_in_the_list(item),
+                ItemEnd::EndOfText => item,
+            };
         }
         // Such a head is the head of its node, which the file and later steps
         // keep.
@@ -629,6 +645,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
                 text,
                 input.text_from,
                 &printed,
+                end,
                 &[ID, annotations::ID],
             )
         })
@@ -652,6 +669,17 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool) -> Item {
         v.remove_annotation(annotations::ID);
     });
     item
+}
+
+/// Whether a key of the ResourceList a function printed (`results:`,
+/// `functionConfig:`) comes after its `items`: then go-yaml reads the comments
+/// that end the last item as it reads those of an item another one follows.
+fn keys_after_items(text: &str) -> bool {
+    let mut lines = text.lines().skip_while(|line| !line.starts_with("items:"));
+    lines.next();
+    lines.any(|line| {
+        line.starts_with(|c: char| !matches!(c, ' ' | '\t' | '-' | '#')) && line != "..."
+    })
 }
 
 /// An object no input lends its comments: comment lines a function printed at
