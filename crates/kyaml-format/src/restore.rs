@@ -712,7 +712,7 @@ mod tests {
         // foot, which kyaml drops: `CopyComments` lends the key's back
         for end in [ItemEnd::Followed, ItemEnd::EndOfText] {
             assert_eq!(
-                restore_comments_and_order(input, TextFrom::File, output, end, &[]).as_deref(),
+                restored(input, output, end).as_deref(),
                 Some("a: 1\nspec:\n  script: \"v\\n\"\n  # hash\n\n# beta\n")
             );
         }
@@ -721,10 +721,14 @@ mod tests {
         let input = "a: 1\nspec:\n  c: 1\n";
         let output = "a: 1\nspec:\n  c: 1\n\n  # printed\n";
         assert_eq!(
-            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::EndOfText, &[])
-                .as_deref(),
+            restored(input, output, ItemEnd::EndOfText).as_deref(),
             Some("a: 1\nspec:\n  c: 1\n")
         );
+    }
+
+    /// What kpt makes of `output` printed for the file's `input`.
+    fn restored(input: &str, output: &str, end: ItemEnd) -> Option<String> {
+        restore_comments_and_order(input, TextFrom::File, output, end, &[])
     }
 
     /// kpt's reader gave an object without `metadata` its annotations there,
@@ -735,8 +739,7 @@ mod tests {
         let input = "resources: x\n";
         let output = "data:\n  k: q\nmetadata:\n  namespace: p\nresources: x\n";
         assert_eq!(
-            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[])
-                .as_deref(),
+            restored(input, output, ItemEnd::Followed).as_deref(),
             Some("resources: x\nmetadata:\n  namespace: p\ndata:\n  k: q\n")
         );
     }

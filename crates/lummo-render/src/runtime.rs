@@ -566,6 +566,8 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
         if item.head_above_dash().is_none() {
             return match end {
                 ItemEnd::Followed => foot_as_read_in_the_list(item),
+                // Nothing below: go-yaml closes its blocks at the end of the
+                // text as at the end of the item's own text.
                 ItemEnd::EndOfText => item,
             };
         }
