@@ -1997,10 +1997,12 @@ def stdout_user_lines(original, texts):
     item of either tool's text names): a file `.krmignore` leaves out, a
     README, are not in that text (fuzz seed i103 case 29: a comment line the
     user also wrote in an ignored file); of every file when no item names a
-    path (`-o unwrap`). Comments of objects neither text holds are not counted
+    path the package has (`-o unwrap`). Comments of objects neither text holds are not counted
     (`_user_lines_of_kept_objects`)."""
     paths = {p for t in texts for _, p in _PATH_ANNOTATION.findall(t)}
-    files = {p: t for p, t in original.items() if p in paths} if paths else original
+    # every file where no path named is one the user wrote (a function that
+    # dropped the paths: kpt's default `deployment_x.yaml`, fuzz seed 122 case 284)
+    files = {p: t for p, t in original.items() if p in paths} or original
     return _user_lines_of_kept_objects(files, "\n".join(texts))
 
 
