@@ -592,13 +592,15 @@ def _held_comment_spots(lines, c):
                 yield lines[:i] + [t[0]] + lines[i + 1:]
 
 
-def _held_line_comments(k, m, user):
+def _held_line_comments(k, m, user, tree=None):
     """kpt's and lummo's texts without the line comments of flow collections
     (`- {a: 1}  # c`, `k: [a, b]  # c` in `user`'s lines) that lummo keeps at the
     end of the block collection's first line and kpt does not (kpt drops a block
     sequence's at once, fuzz seed 110 case 74): lummo's text without them, and every
     text kpt's makes without them where its emitter wrote them (or as it is).
-    None when lummo keeps none."""
+    None when lummo keeps none. `tree`, lummo's lines of every file: kpt also
+    writes the comment into another file's object, where lummo keeps it on its
+    own (fuzz seed 122 case 366: into the Kptfile next in a reversed list)."""
     flow_comments, flows = set(), {}
     for line in user or ():
         t = _trailing_comment(line)
@@ -632,6 +634,11 @@ def _held_line_comments(k, m, user):
         return sum(1 for l in lines if (_trailing_comment(l) or (None, None))[1] == c
                    or l.strip() in (c.strip(), "- " + c.strip()))
 
+    def kept_elsewhere(c):
+        # lummo's tree holds it on an entry of the collection the user wrote it on
+        return any((t := _trailing_comment(l)) and t[1] == c and first_entry(t[0], c)
+                   for l in (tree or ()))
+
     extra = []
     # kpt's copies on lines of their own, more than lummo writes (fuzz seed 91 case
     # 118: before the next item's dash, after it and on the next line)
@@ -650,7 +657,8 @@ def _held_line_comments(k, m, user):
         t = _trailing_comment(line)
         own = next((c for c in flow_comments if line.strip() == c.strip()), None)
         if (t and t[1] in flow_comments and mlines[line.rstrip()] == 0 and mlines[t[0]] > 0
-                and count(kl, t[1]) > count(ml, t[1]) and count(ml, t[1]) > 0):
+                and count(kl, t[1]) > count(ml, t[1])
+                and (count(ml, t[1]) > 0 or kept_elsewhere(t[1]))):
             extra.append(t[0])
         elif own is not None and excess.get(own, 0) > 0 and i in unmatched:
             excess[own] -= 1
@@ -686,7 +694,7 @@ def _lummo_keeps_a_held_line_comment(d, model):
     k, m = d.get("kpt_text"), d.get("lummo_text")
     if k is None or m is None or k == m:
         return False
-    found = _held_line_comments(k, m, d.get("user"))
+    found = _held_line_comments(k, m, d.get("user"), d.get("lummo_tree"))
     if found is None:
         return False
     variants, m2, flow_comments = found
@@ -908,7 +916,7 @@ def _rewrite_twins(d):
 def _rewrite_held(d):
     """lummo-keeps-held-line-comment: both texts without the held comments, kpt's
     where its emitter wrote them (`_held_line_comments`)."""
-    found = _held_line_comments(d["kpt_text"], d["lummo_text"], d.get("user"))
+    found = _held_line_comments(d["kpt_text"], d["lummo_text"], d.get("user"), d.get("lummo_tree"))
     if found is None:
         return
     variants, m2, flow_comments = found

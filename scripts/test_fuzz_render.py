@@ -254,6 +254,18 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         # two blocks that say different things stay
         self.assertEqual(F._collapse_repeats("  # a\n  # b\n  # a\n"), "  # a\n  # b\n  # a\n")
 
+    def test_a_held_line_comment_kpt_wrote_into_another_file(self):
+        # fuzz seed 122 case 366: kpt wrote it into the Kptfile next in the
+        # list; lummo keeps it on its own object, in another file
+        from collections import Counter
+        user = Counter(["- {a: 1}  # c", "apiVersion: kpt.dev/v1"])
+        d = {"kpt_text": "apiVersion: kpt.dev/v1 # c\nkind: Kptfile\n",
+             "lummo_text": "apiVersion: kpt.dev/v1\nkind: Kptfile\n", "user": user,
+             "lummo_tree": Counter(["a: 1 # c", "apiVersion: kpt.dev/v1"])}
+        self.assertTrue(F._lummo_keeps_a_held_line_comment(d, None))
+        # not where lummo's tree lacks it
+        self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, lummo_tree=Counter(["a: 1"])), None))
+
     def test_a_comment_after_a_closing_quote_is_a_line_comment(self):
         # a single-quoted value over lines ends with `'` at column 0 (fuzz seed
         # 119 case 988: a held line comment written there)
