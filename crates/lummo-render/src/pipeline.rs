@@ -231,6 +231,17 @@ pub(crate) fn render_package(
     let has_pipeline = kptfile.steps().next().is_some();
     let mut items = Vec::new();
     let subs = subpackages(root, relative)?;
+    // kpt reads the Kptfiles of a package's subpackages as it lists them,
+    // before it renders any: an unreadable one stops the render before a
+    // step runs (fuzz seed s121 case 41).
+    for sub in &subs {
+        let path = join(sub, "Kptfile");
+        let unreadable = std::fs::read_to_string(root.join(&path))
+            .map_or(true, |text| kptfile::parse(&path, &text).is_err());
+        if unreadable {
+            read_kptfile(rendered, root, sub)?;
+        }
+    }
     if ancestors == Ancestors::NoPipeline && !has_pipeline {
         render_subtrees(rendered, root, &subs)?;
         if rendered.failed() {
