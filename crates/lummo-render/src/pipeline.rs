@@ -603,6 +603,21 @@ pub(crate) fn run_step(
     let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
     let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
     let input = step_input(&mut items, &chosen, selective, stage);
+    // kpt's runner checks a function's input as it checks its output (`do`:
+    // AreKRM) before it runs the function: an object an earlier step left
+    // outside KRM once kyaml reconciled its path (a kustomization.yaml whose
+    // legacy path a function moved) stops this step unrun (fuzz seed s121
+    // case 109).
+    if let Some((path, reason)) = input
+        .iter()
+        .find_map(|item| Some((file_annotations(item).0, is_krm(item).err()?)))
+    {
+        let why = format!("input resource list must contain only KRM resources: {path}: {reason}");
+        rendered
+            .steps
+            .push(unstarted_step(at.relative, stage, step, why.clone()));
+        bail!(why);
+    }
     let mut list = ResourceList::new(Vec::new());
     list.items = input;
     list.function_config = config;
