@@ -374,7 +374,7 @@ def _copies_context(d):
         return user, tree, user, user
     if tree is None:
         return None
-    own = Counter(_content(l) for l in (d.get("source") or "").splitlines() if l.strip())
+    own = input_lines({"": d.get("source") or ""})
     # what lummo may keep in the file that kpt does not
     may_keep = own if d.get("source") is not None else Counter(
         {l: n for l, n in user.items() if tree.get(l, 0) <= n})
@@ -1988,10 +1988,23 @@ def run_tool(cmd, base, model, tools, python, extra, bin_dir=None):
 
 
 def input_lines(texts):
-    """Lines of user input without their indentation and dashes, counted over every file."""
+    """Lines of user input without their indentation and dashes, counted over
+    every file; a block scalar's lines that look like comments (`>` over
+    `# hash`) are its value, not comment lines the user wrote (fuzz seed i123
+    case 65: kpt copied a `# hash` comment into an object whose value held one)."""
     lines = Counter()
     for t in texts.values():
+        inside = None
         for line in t.splitlines():
+            indent = len(line) - len(line.lstrip(" "))
+            if inside is not None and (not line.strip() or indent > inside):
+                if not line.strip().startswith("#"):
+                    lines[_content(line)] += 1
+                continue
+            inside = None
+            start = _BLOCK_SCALAR_START.match(line)
+            if start:
+                inside = len(start.group(1))
             if line.strip():
                 lines[_content(line)] += 1
     return lines

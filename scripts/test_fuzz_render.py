@@ -266,6 +266,10 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         # not where lummo's tree lacks it
         self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, lummo_tree=Counter(["a: 1"])), None))
 
+    def test_a_block_scalars_comment_like_lines_are_not_the_users_comments(self):
+        user = F.input_lines({"a.yaml": "data:\n  k: >\n    v\n    # hash\n# foot\n"})
+        self.assertEqual((user["# hash"], user["# foot"], user["v"]), (0, 1, 1))
+
     def test_a_comment_after_a_closing_quote_is_a_line_comment(self):
         # a single-quoted value over lines ends with `'` at column 0 (fuzz seed
         # 119 case 988: a held line comment written there)
