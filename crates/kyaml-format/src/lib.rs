@@ -82,7 +82,7 @@ pub fn format(text: &str) -> Result<String, Error> {
 /// its reader puts each comment, with every value kept (an empty
 /// `annotations: {}`, which [`format`] drops as kpt's writer does), without
 /// the line breaks of go-yaml's emitter that read back otherwise
-/// ([`Writing::KeepingNodes`]): a text that reads back as go-yaml read `text`
+/// (`Writing::KeepingNodes`): a text that reads back as go-yaml read `text`
 /// (fuzz seed 119 case 461: a file ending in a comment without a line break,
 /// which is a foot of the last key, below a `>` value).
 pub fn round_trip(text: &str) -> Result<String, Error> {
