@@ -301,21 +301,26 @@ def _same_but_folded(k, m, found):
 _BLOCK_SCALAR_START = re.compile(r"^( *)(?:- +)*(?:[^#\s][^#]*?:\s+)?[|>][-+0-9]*\s*(#.*)?$")
 
 
+def _marked_block_lines(lines):
+    """Each line with whether it is a line of a block scalar's value (below a
+    `|` or `>` line and more indented than it, or blank there)."""
+    inside = None
+    for line in lines:
+        indent = len(line) - len(line.lstrip(" "))
+        if inside is not None and (not line.strip() or indent > inside):
+            yield line, True
+            continue
+        start = _BLOCK_SCALAR_START.match(line)
+        inside = len(start.group(1)) if start else None
+        yield line, False
+
+
 def _comment_lines(text):
     """The comment lines of a text, not the lines of a block scalar that look
     like one (`>` over `# hash`, fuzz seed 91 case 20)."""
-    out, inside = [], None
-    for line in text.split("\n"):
-        indent = len(line) - len(line.lstrip(" "))
-        if inside is not None and (not line.strip() or indent > inside):
-            continue
-        inside = None
-        start = _BLOCK_SCALAR_START.match(line)
-        if start:
-            inside = len(start.group(1))
-        elif line.strip().startswith("#"):
-            out.append(line.rstrip())
-    return out
+    return [line.rstrip() for line, in_block in _marked_block_lines(text.split("\n"))
+            if not in_block and not _BLOCK_SCALAR_START.match(line)
+            and line.strip().startswith("#")]
 
 
 def _kpt_adds_newline_in_folded_scalar(d, model):
@@ -1992,22 +1997,9 @@ def input_lines(texts):
     every file; a block scalar's lines that look like comments (`>` over
     `# hash`) are its value, not comment lines the user wrote (fuzz seed i123
     case 65: kpt copied a `# hash` comment into an object whose value held one)."""
-    lines = Counter()
-    for t in texts.values():
-        inside = None
-        for line in t.splitlines():
-            indent = len(line) - len(line.lstrip(" "))
-            if inside is not None and (not line.strip() or indent > inside):
-                if not line.strip().startswith("#"):
-                    lines[_content(line)] += 1
-                continue
-            inside = None
-            start = _BLOCK_SCALAR_START.match(line)
-            if start:
-                inside = len(start.group(1))
-            if line.strip():
-                lines[_content(line)] += 1
-    return lines
+    return Counter(_content(line) for t in texts.values()
+                   for line, in_block in _marked_block_lines(t.splitlines())
+                   if line.strip() and not (in_block and line.strip().startswith("#")))
 
 
 _PATH_ANNOTATION = re.compile(r"config\.kubernetes\.io/path: *(['\"]?)([^'\"\n]+)\1 *$", re.M)
