@@ -608,10 +608,7 @@ pub(crate) fn run_step(
     // outside KRM once kyaml reconciled its path (a kustomization.yaml whose
     // legacy path a function moved) stops this step unrun (fuzz seed s121
     // case 109).
-    if let Some((path, reason)) = input
-        .iter()
-        .find_map(|item| Some((file_annotations(item).0, is_krm(item).err()?)))
-    {
+    if let Some((path, reason)) = first_not_krm(&input) {
         let why = format!("input resource list must contain only KRM resources: {path}: {reason}");
         rendered
             .steps
@@ -1111,15 +1108,19 @@ pub(crate) fn file_annotations(item: &Value) -> (&str, &str) {
 
 /// kpt's check after every function (`AreKRM` of its output).
 pub(crate) fn are_krm(items: &[Item]) -> Result<()> {
-    for item in items {
-        if let Err(reason) = is_krm(item) {
-            bail!(
-                "output resource list must contain only KRM resources: {}: {reason}",
-                file_annotations(item).0
-            );
+    match first_not_krm(items) {
+        Some((path, reason)) => {
+            bail!("output resource list must contain only KRM resources: {path}: {reason}")
         }
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The path and the reason of the first object kpt's `AreKRM` refuses.
+fn first_not_krm(items: &[Item]) -> Option<(&str, &'static str)> {
+    items
+        .iter()
+        .find_map(|item| Some((file_annotations(item).0, is_krm(item).err()?)))
 }
 
 /// What kyaml's `FunctionFilter` does to a function's output before kpt sees it
