@@ -422,6 +422,8 @@ def _without_contents(text, lines, last=False, other=None):
             if i in unmatched and line.strip() and lines.get(c, 0) > 0:
                 lines[c] -= 1
                 dropped = True
+                if line.lstrip().startswith("- "):
+                    kept.append(_dashes_of(line))
                 continue
             # the blank line go-yaml's emitter writes after a foot comment
             # that is not its mapping's last (fuzz seed i110 case 12)
@@ -435,9 +437,84 @@ def _without_contents(text, lines, last=False, other=None):
         c = _content(line)
         if line.strip() and lines.get(c, 0) > 0:
             lines[c] -= 1
+            # the item's dash stays (`_rejoin_dashes` puts the next line on
+            # it: fuzz seed i125 case 55, a copy given after the dash)
+            if line.lstrip().startswith("- "):
+                out.append(_dashes_of(line))
             continue
         out.append(line)
     return "\n".join(reversed(out) if last else out)
+
+
+def _dashes_of(line):
+    """A line's indentation and sequence dashes, without what follows them
+    (`  - - # c` gives `  - -`)."""
+    return line[:len(line) - len(_content(line))].rstrip()
+
+
+def _holds_objects_in_process(model):
+    """Whether lummo runs a step of the case in process holding its objects (a
+    Lummo function, a catalog function but Starlark) where kpt runs it as an
+    exec step of our binary."""
+    return any(step.get("mode") == "image" and "starlark" not in step.get("image", "")
+               for pkg in (model or {}).get("packages", [])
+               for step in pkg.get("mutators", []) + pkg.get("validators", []))
+
+
+def _comments_apart(text):
+    """A text's whole-line comments (by `_content`, not a block scalar's lines)
+    and the rest: its other non-blank lines, a comment's sequence dashes put back
+    on the line below (`_rejoin_dashes`)."""
+    comments, rest = Counter(), []
+    for line, in_block in _marked_block_lines(text.split("\n")):
+        c = _content(line)
+        if not in_block and c.startswith("#"):
+            comments[c.rstrip()] += 1
+            if line.lstrip().startswith("- "):
+                rest.append(_dashes_of(line))
+        elif in_block or line.strip():
+            rest.append(line)
+    return comments, _rejoin_dashes("\n".join(rest))
+
+
+def _comments_moved_only(k, m, user):
+    """kpt's and lummo's texts say the same (the same values; the same lines but
+    whole-line comments, line comments included, in the same order) and hold the
+    same whole-line comments, up to kpt's copies: lummo has each comment kpt
+    has, at least every copy the user wrote (of those kpt keeps), and no more
+    than kpt or the user has. Only where a whole-line comment stands differs."""
+    user = user or Counter()
+    mc, mrest = _comments_apart(m)
+    try:
+        mv = list(yaml.safe_load_all(m))
+    except yaml.YAMLError:
+        return False
+    for k2 in dict.fromkeys([k, _unfold_go_yaml(k)]):
+        kc, krest = _comments_apart(k2)
+        if krest != mrest:
+            continue
+        if any(mc[c] < (1 if kc[c] else 0) or mc[c] < min(user.get(c, 0), kc[c])
+               or mc[c] > max(kc[c], user.get(c, 0)) for c in set(kc) | set(mc)):
+            continue
+        try:
+            if list(yaml.safe_load_all(k2)) == mv:
+                return True
+        except yaml.YAMLError:
+            continue
+    return False
+
+
+def _lummo_holds_comments_in_process(d, model):
+    """An in-process step holds its objects: kpt's exec of the same function's
+    binary prints them into a ResourceList and reads them back, and go-yaml gives
+    a document's foot or head comment to the node next to it there (the foot of
+    a last key, the head of the next item), where `CopyComments` adds the
+    input's copy back (fuzz seed i125 cases 19, 54); lummo keeps each comment
+    once where it stood. The same data, every comment kept (`_comments_moved_only`)."""
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    if k is None or m is None or k == m or not _holds_objects_in_process(model):
+        return False
+    return _comments_moved_only(k, m, d.get("user"))
 
 
 def _stdin_known(d, model):
@@ -893,6 +970,13 @@ KNOWN = [
      "sequence's (`k: [a, b]  # c` printed in block style) the next event's "
      "analysis overwrites, so kpt drops it; lummo keeps it once, on its own object "
      "(on the collection's first entry, `- a: 1 # c`, `- a # c`)"),
+    ("lummo-holds-comments-in-process", _lummo_holds_comments_in_process,
+     "a step lummo runs in process holds its objects; kpt runs a function by "
+     "printing the objects into a ResourceList and reading back what it prints, "
+     "where go-yaml gives a document's foot or head comment to the node next to "
+     "it (a last key's foot, the next item's head) and `CopyComments` adds the "
+     "input's copy back; lummo keeps each comment once, where it stood: the same "
+     "data, the same comment lines but kpt's copies"),
 ]
 
 # Several known kinds in one text (e.g. `-o unwrap`: a held line comment, a
@@ -2062,14 +2146,18 @@ def _user_lines_of_kept_objects(sources, alive):
     in neither tool's output (`alive`, their texts): a comment of an object a
     function deleted need not stay, though kpt may have copied it into another
     object first (fuzz seed 117 case 251; in `-o unwrap`, seed 119 case 715).
-    An object is known by its `metadata.name`."""
+    An object is known by its `metadata.name`, or that name with the
+    ensure-name-substring steps' `pre-` and `-suf` (fuzz seed i125 case 110: the
+    comments of an object it renamed were not counted the user's, and a loss
+    passed as another file's copy)."""
     kept = {}
     for path, text in sources.items():
         docs = re.split(r"(?m)^(?=---)", text)
         kept[path] = "".join(
             doc for doc in docs
             if not (name := re.search(r"(?m)^  name: *['\"]?([\w.-]+)['\"]? *(?:#.*)?$", doc))
-            or re.search(r"(?m)name: *['\"]?%s['\"]? *(?:#.*)?$" % re.escape(name.group(1)), alive))
+            or re.search(r"(?m)name: *['\"]?(?:pre-)?%s(?:-suf)?['\"]? *(?:#.*)?$" % re.escape(name.group(1)),
+                         alive))
     return input_lines(kept)
 
 
@@ -2210,8 +2298,10 @@ def stdin_key(k, m, user=None):
     return "+".join(needed or STDIN_NORMAL)
 
 
-def diff_stdin(mode, ks, ms, diffs, user=None):
-    """What each exec step read on stdin, kpt's against lummo's, byte for byte."""
+def diff_stdin(mode, ks, ms, diffs, user=None, held=False):
+    """What each exec step read on stdin, kpt's against lummo's, byte for byte;
+    `held`: a step before it may have held the objects in process, so where
+    whole-line comments stand may differ (`lummo-holds-comments-in-process`)."""
     for name in sorted(set(ks) | set(ms), key=lambda n: int(re.sub(r"\D", "", n) or 0)):
         k, m = ks.get(name), ms.get(name)
         if k == m:
@@ -2221,6 +2311,9 @@ def diff_stdin(mode, ks, ms, diffs, user=None):
                                                                  m.decode("utf-8", "replace"), user)
         # the kind names what is not deliberate (the key says all)
         kind = "+".join(p for p in key.split("+") if p not in STDIN_KNOWN) or "known"
+        if kind != "known" and key != "not-run" and held and _comments_moved_only(
+                *(t.decode("utf-8", "replace") for t in (k, m)), user):
+            key, kind = "lummo-holds-comments-in-process", "known"
         diffs.append(dict(mode=mode, kind="stdin-" + kind, cat="other", path="step %s" % step, key=kind,
                           needs=key,
                           kpt_text=None if k is None else k.decode("utf-8", "replace"),
@@ -2243,7 +2336,7 @@ def compare(model, kpt_cmd, lummo, base, python):
         k = run_tool(kpt_cmd, base, model, tools, python, mode, os.path.dirname(lummo))
         m = run_tool([lummo], base, model, tools, python, mode)
         if model.get("record_stdin") and (k["rc"] == 0) == (m["rc"] == 0):
-            diff_stdin(mode, k["stdin"], m["stdin"], diffs, user)
+            diff_stdin(mode, k["stdin"], m["stdin"], diffs, user, _holds_objects_in_process(model))
         kok, mok = k["rc"] == 0, m["rc"] == 0
         stderr = m["stderr"].decode("utf-8", "replace")[-600:]
         if kok and not mok:

@@ -859,6 +859,7 @@ fn resolve(
     lines: &Lines,
 ) {
     let next_indent = stack.last().map_or(0, |&i| points[i].col);
+    let mut foot_above: Option<usize> = None;
     for piece in split_run(run, lines, next_indent) {
         match piece {
             Piece::Foot {
@@ -867,6 +868,8 @@ fn resolve(
                 col,
                 after_token,
             } => {
+                // The run's foot right above this one is of its column.
+                let same_above = foot_above.replace(col) == Some(col);
                 if let Some(p) = open_at_unterminated_end(run, stack, points, lines, line, col) {
                     append(&mut node_at(&mut doc.root, &p.path).foot, &text, "\n");
                     continue;
@@ -921,17 +924,26 @@ fn resolve(
                     // puts the foot on that block, which the decoder moves to the
                     // key owning it, past the items of a list (kpt writes `# c` of
                     // `a:\n  b: 1\n\n  # c\nd:` at `a`'s column).
-                    // But where the next token is the list's next item, only the
-                    // item's mapping ends: go-yaml's `parser.mapping` gives its
-                    // foot to that mapping's last key (kpt writes `  # c` of
-                    // `- a:\n    b: 1\n  # c\n- d: 1` at `a`'s column; fuzz seed
-                    // 107 case 140).
+                    // But where that block is a list item's mapping, only the
+                    // mapping ends: go-yaml's `parser.mapping` gives its foot
+                    // to the mapping's last key (kpt writes `  # c` of
+                    // `- a:\n    b: 1\n  # c\n- d: 1` at `a`'s column, fuzz
+                    // seed 107 case 140; and `  # c` of
+                    // `- a:\n    b: 1\n    # d\n  # c\nk: 1`, an object a
+                    // function printed without ids, fuzz seed i125 case 110:
+                    // given to `items`, it was lost). A foot of that column
+                    // right below another of it goes past the list unless the
+                    // list's next item follows (the real kpt keeps `# c3` and
+                    // drops `# c4` of `- a:\n    b: 1\n  # c3\n\n  # c4\nk: 1`;
+                    // `comment_closing_a_block_goes_to_its_key`).
                     let next_item = |owner: &Point| {
                         run.following
                             .is_some_and(|f| f.item && f.col == owner.col && owner.item)
                     };
                     match open().find(|p| p.col < col) {
-                        Some(owner) if next_item(owner) => open().find(|p| p.col == col),
+                        Some(owner) if next_item(owner) || (owner.item && !same_above) => {
+                            open().find(|p| p.col == col)
+                        }
                         _ => None,
                     }
                     .or_else(|| open().find(|p| p.col < col && !p.item))

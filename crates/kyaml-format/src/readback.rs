@@ -217,6 +217,27 @@ mod tests {
         assert_eq!(item_as_read_in_a_list(flat).unwrap(), flat);
     }
 
+    /// Below a deeper foot, a comment at the item's column ends the item's
+    /// mapping, which gives it to its last key, though the key after the list
+    /// follows: kpt writes it at the document's column (an object
+    /// ensure-name-substring printed without ids, fuzz seed i125 case 110;
+    /// lummo had given it to the list's key, and lost it).
+    #[test]
+    fn a_foot_at_the_items_column_below_a_deeper_foot_stays_the_items() {
+        for document in [
+            "kind: Widget\nspec:\n  extra: x\n  # hash\n#owner: do not edit\n",
+            "kind: Widget\nspec:\n  extra: > # team\n    indented\n  # hash\n#owner: do not edit\n",
+        ] {
+            assert_eq!(item_as_read_in_a_list(document).unwrap(), document);
+        }
+        // right below another foot of its column, past the list (the real
+        // kpt keeps `# c3` on `spec` and drops `# c4`)
+        assert_eq!(
+            item_as_read_in_a_list("kind: W\nspec:\n  extra: x\n# c3\n\n# c4\n").unwrap(),
+            "kind: W\nspec:\n  extra: x\n# c3\n"
+        );
+    }
+
     #[test]
     fn a_foot_comment_printed_at_the_item_indent_is_read_back_by_its_last_key() {
         // kpt prints a document's foot comment inside the item; read back, it is

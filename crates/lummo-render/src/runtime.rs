@@ -293,7 +293,12 @@ fn run_over_text(
     let input = list.write_yaml_with(|item| {
         let i = next.replace(next.get() + 1);
         let written = written.get(i).copied().unwrap_or_default();
-        let mut printed = as_function_input(item, written.from)?;
+        // The file's text, where kpt's node is as read from it.
+        let node_text = inputs
+            .get(i)
+            .filter(|input| input.text_from == TextFrom::File)
+            .and_then(|input| input.text.as_deref());
+        let mut printed = as_function_input(item, written.from, node_text)?;
         for _ in 0..written.blank_after {
             printed.text.push('\n');
         }
@@ -694,10 +699,13 @@ fn foot_as_read_in_the_list(mut item: Item) -> Item {
         return item;
     };
     let lines: Vec<&str> = document.trim_end_matches('\n').split('\n').collect();
+    // The comment lines at the item's column ending it, blank lines between
+    // (the real kpt fed `  # d\n\n# c` below a block gives `# c` to the
+    // block's key, without the blank line).
     let foot = lines
         .iter()
         .rev()
-        .take_while(|l| l.starts_with('#'))
+        .take_while(|l| l.starts_with('#') || l.is_empty())
         .count();
     let below_a_block = lines
         .len()
@@ -809,7 +817,7 @@ pub(crate) fn kind_change(input: &Value, output: &Value) -> Option<String> {
 /// gone (fuzz seed i105 case 3; fuzz case stdin-head-comment-blank-line).
 /// And the line closing a multi-line single-quoted scalar stays at column 0
 /// (see [`closing_quotes_at_column_0`]).
-fn as_function_input(item: &Item, from: TextFrom) -> Option<ItemText> {
+fn as_function_input(item: &Item, from: TextFrom, node_text: Option<&str>) -> Option<ItemText> {
     let text = item.complete_text()?;
     // After an explicit `---` the comments are the first key's, never the
     // document's (fuzz seed 5 case 51).
@@ -835,7 +843,7 @@ fn as_function_input(item: &Item, from: TextFrom) -> Option<ItemText> {
         })
         .flatten();
     let (head_above_dash, text) = split.unwrap_or_else(|| (String::new(), text.into_owned()));
-    let (text, foot) = document_foot_in_input(item, text, from);
+    let (text, foot) = document_foot_in_input(item, text, from, node_text);
     Some(ItemText {
         head_above_dash,
         text: closing_quotes_at_column_0(text, item.value()),
@@ -850,7 +858,21 @@ fn as_function_input(item: &Item, from: TextFrom) -> Option<ItemText> {
 /// writes a foot that closes a top-level mapping of a sequence (see
 /// [`ItemText::foot`]: below the next item's `-`, fuzz seed 116 case 0; after a
 /// blank line at the end of the list, fuzz seed 107 case 25).
-fn document_foot_in_input(item: &Item, text: String, from: TextFrom) -> (String, String) {
+///
+/// Where kpt's node is as read from its file (`node_text`), that text says
+/// whether the document has a foot: the emitter's line break after a `>`
+/// value can set the last comment lines apart in the text it wrote (a key's
+/// foot `#c` right below `  # d`, below the value, fuzz seed i125 case 110:
+/// taken for the document's, it was left out of the function's input).
+fn document_foot_in_input(
+    item: &Item,
+    text: String,
+    from: TextFrom,
+    node_text: Option<&str>,
+) -> (String, String) {
+    if node_text.is_some_and(|t| kyaml_format::split_document_foot(t, TextFrom::File).is_none()) {
+        return (text, String::new());
+    }
     let document = crate::output::unindent_item(&text);
     let Some((_, foot, lines)) = document_foot(&document, from) else {
         return (text, String::new());
@@ -1201,6 +1223,19 @@ mod tests {
         assert!(input.contains("items:\n- apiVersion: v1\n"), "{input}");
         let back = crate::output::unindent_item(list.items[0].source_text().unwrap());
         assert!(back.starts_with("# license\n"), "{back}");
+    }
+
+    /// A key's foot right below another below a `>` value, no blank line in
+    /// the file: the key's (`spec`'s), which kpt prints in the function's
+    /// input; the emitter's line break after the value set it apart in the
+    /// text lummo wrote, which took it for the document's and left it out
+    /// (fuzz seed i125 case 110: a function printing without ids lost it).
+    #[test]
+    fn a_keys_foot_below_a_folded_value_is_in_the_input() {
+        let text = "apiVersion: v1\nkind: W\nmetadata:\n  name: w\nspec:\n  extra: >\n    indented\n  # hash\n#owner\n";
+        let mut list = list_of(text);
+        let input = input_of_a_step(&mut list, &|_| Some(text));
+        assert!(input.ends_with("  spec:\n    extra: >\n      indented\n\n    # hash\n  #owner\n"), "{input}");
     }
 
     /// What `tee` recorded of the ResourceList a step printed for `list`.
