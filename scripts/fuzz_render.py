@@ -38,7 +38,8 @@ Two more modes, chosen by the seed (`--seed`, or `--also SEED:CASES` beside it):
   kind names what differs beyond the deliberate (`stdin_key`): `stdin-known` when
   it is only that from the second step on kpt gives a document's head comment
   before the item's `- ` and lummo after it (ARCHITECTURE.md), or kpt's duplicated
-  foot comment or folded-scalar line break (KNOWN below); else
+  foot comment or folded-scalar line break (KNOWN below), or, once a step ran
+  in process, where whole-line comments stand (`lummo-holds-comments-in-process`); else
   `stdin-migration-id`, `stdin-blank-line`, `stdin-closing-quote-indent`,
   `stdin-line-comment-spacing`, `stdin-other` (joined by `+`), `stdin-not-run`.
 
