@@ -1235,7 +1235,10 @@ mod tests {
         let text = "apiVersion: v1\nkind: W\nmetadata:\n  name: w\nspec:\n  extra: >\n    indented\n  # hash\n#owner\n";
         let mut list = list_of(text);
         let input = input_of_a_step(&mut list, &|_| Some(text));
-        assert!(input.ends_with("  spec:\n    extra: >\n      indented\n\n    # hash\n  #owner\n"), "{input}");
+        assert!(
+            input.ends_with("  spec:\n    extra: >\n      indented\n\n    # hash\n  #owner\n"),
+            "{input}"
+        );
     }
 
     /// What `tee` recorded of the ResourceList a step printed for `list`.
