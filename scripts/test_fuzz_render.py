@@ -314,6 +314,11 @@ class InProcess(unittest.TestCase):
             self.assertFalse(F._lummo_holds_comments_in_process(d, HELD), lummo)
             self.assertIsNone(F._composed_known(d, HELD), lummo)
 
+    def test_with_a_folded_value_kpt_grew_and_quoted(self):
+        kpt, lummo = 'a: "x\\n\\n  y\\n"\n# beta\n# beta\n', 'a: "x\\n  y\\n"\n# beta\n'
+        self.assertTrue(F._lummo_holds_comments_in_process(self.diff(kpt, lummo), HELD))
+        self.assertFalse(F._lummo_holds_comments_in_process(self.diff(kpt.replace("y", "z"), lummo), HELD))
+
     def test_a_comment_taken_out_after_a_dash_leaves_the_dash(self):
         # kpt gave a copy after the next item's `- ` (fuzz seed i125 case 55)
         kpt = "- a: 1\n- # c\n  # c\n  # d\n  b: 2\n"
