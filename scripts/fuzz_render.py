@@ -725,9 +725,14 @@ def _held_line_comments(k, m, user, tree=None):
                    or l.strip() in (c.strip(), "- " + c.strip()))
 
     def kept_elsewhere(c):
-        # lummo's tree holds it on an entry of the collection the user wrote it on
-        return any((t := _trailing_comment(l)) and t[1] == c and first_entry(t[0], c)
-                   for l in (tree or ()))
+        # lummo's tree holds it on an entry of the collection the user wrote it
+        # on, or in the slot kpt's emitter gave it in its own object as often as
+        # the user wrote it (`script: '…' # c` below the list, fuzz seed 126
+        # case 579, where kpt's `-o DIR` also wrote it into the next file)
+        trailing = [(l, n) for l, n in (tree or Counter()).items()
+                    if (t := _trailing_comment(l)) and t[1] == c]
+        return (any(first_entry(_trailing_comment(l)[0], c) for l, _ in trailing)
+                or sum(n for _, n in trailing) >= max(wrote[c], 1))
 
     extra = []
     # kpt's copies on lines of their own, more than lummo writes (fuzz seed 91 case
