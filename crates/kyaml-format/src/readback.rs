@@ -173,7 +173,11 @@ pub fn item_as_read_in_a_list(document: &str) -> Option<String> {
 /// unindented) as an item of a ResourceList, a key following the list.
 pub(crate) fn read_in_a_list(document: &str) -> Option<Node> {
     let mut list = String::from("items:\n");
-    for (i, line) in document.trim_end_matches('\n').split('\n').enumerate() {
+    // Blank lines ending the text stay: a keep block scalar (`|+`) holds them
+    // (fuzz seed 127 case 1958: `|+` over `# hash` and a blank line came back
+    // `|`, a line break lost).
+    let text = document.strip_suffix('\n').unwrap_or(document);
+    for (i, line) in text.split('\n').enumerate() {
         match (i, line.is_empty()) {
             (0, _) => list.push_str("- "),
             (_, false) => list.push_str("  "),

@@ -726,6 +726,18 @@ mod tests {
         );
     }
 
+    /// A keep block scalar ending the object over lines that look like
+    /// comments (`# hash`) keeps its blank line when another item follows
+    /// (fuzz seed 127 case 1958: read in the list without it, `|+` came back
+    /// `|`, the value a line break short).
+    #[test]
+    fn a_keep_scalar_over_comment_like_lines_keeps_its_blank_line() {
+        let input = "kind: A\ndata:\n  key2: |+\n    # hash\n\n";
+        for end in [ItemEnd::Followed, ItemEnd::EndOfText] {
+            assert_eq!(restored(input, input, end).as_deref(), Some(input));
+        }
+    }
+
     /// What kpt makes of `output` printed for the file's `input`.
     fn restored(input: &str, output: &str, end: ItemEnd) -> Option<String> {
         restore_comments_and_order(input, TextFrom::File, output, end, &[])
