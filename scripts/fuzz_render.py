@@ -423,8 +423,7 @@ def _without_contents(text, lines, last=False, other=None):
             if i in unmatched and line.strip() and lines.get(c, 0) > 0:
                 lines[c] -= 1
                 dropped = True
-                if line.lstrip().startswith("- "):
-                    kept.append(_dashes_of(line))
+                kept.extend(_dashes_left(line))
                 continue
             # the blank line go-yaml's emitter writes after a foot comment
             # that is not its mapping's last (fuzz seed i110 case 12)
@@ -438,19 +437,20 @@ def _without_contents(text, lines, last=False, other=None):
         c = _content(line)
         if line.strip() and lines.get(c, 0) > 0:
             lines[c] -= 1
-            # the item's dash stays (`_rejoin_dashes` puts the next line on
-            # it: fuzz seed i125 case 55, a copy given after the dash)
-            if line.lstrip().startswith("- "):
-                out.append(_dashes_of(line))
+            out.extend(_dashes_left(line))
             continue
         out.append(line)
     return "\n".join(reversed(out) if last else out)
 
 
-def _dashes_of(line):
-    """A line's indentation and sequence dashes, without what follows them
-    (`  - - # c` gives `  - -`)."""
-    return line[:len(line) - len(_content(line))].rstrip()
+def _dashes_left(line):
+    """What stays of a line whose content is taken out: its indentation and
+    sequence dashes (`  - - # c` gives `  - -`), if it has any, for
+    `_rejoin_dashes` to put the next line on (fuzz seed i125 case 55: a copy
+    kpt gave after an item's dash)."""
+    if not line.lstrip().startswith("- "):
+        return []
+    return [line[:len(line) - len(_content(line))].rstrip()]
 
 
 def _holds_objects_in_process(model):
@@ -471,11 +471,16 @@ def _comments_apart(text):
         c = _content(line)
         if not in_block and c.startswith("#"):
             comments[c.rstrip()] += 1
-            if line.lstrip().startswith("- "):
-                rest.append(_dashes_of(line))
+            rest.extend(_dashes_left(line))
         elif in_block or line.strip():
             rest.append(line)
     return comments, _rejoin_dashes("\n".join(rest))
+
+
+def _unquoted_lines(text):
+    """A text's lines but those of a double-quoted multi-line value (a folded
+    scalar kpt printed double-quoted, `"a\\n\\n b"`)."""
+    return [l for l in text.split("\n") if not ('"' in l and "\\n" in l)]
 
 
 def _comments_moved_only(k, m, user):
@@ -490,9 +495,6 @@ def _comments_moved_only(k, m, user):
         mv = list(yaml.safe_load_all(m))
     except yaml.YAMLError:
         return False
-    def unquoted(rest):  # but the lines of a double-quoted multi-line value
-        return [l for l in rest.split("\n") if not ('"' in l and "\\n" in l)]
-
     for k2 in dict.fromkeys([k, _unfold_go_yaml(k)]):
         kc, krest = _comments_apart(k2)
         if any(mc[c] < (1 if kc[c] else 0) or mc[c] < min(user.get(c, 0), kc[c])
@@ -507,7 +509,7 @@ def _comments_moved_only(k, m, user):
         # a folded scalar kpt printed double-quoted, with go-yaml's extra
         # line break (kpt-adds-newline-in-folded-scalar; fuzz seed i125 case 4)
         found = []
-        if unquoted(krest) == unquoted(mrest) and _same_but_folded(kv, mv, found) and found:
+        if _unquoted_lines(krest) == _unquoted_lines(mrest) and _same_but_folded(kv, mv, found) and found:
             return True
     return False
 
@@ -2261,10 +2263,8 @@ def _stdin_equal(k, m, use, user=None):
             return False
         found = []
         if _same_but_folded(kv, mv, found) and found:
-            def commented(t):  # the lines but those of a double-quoted multi-line value
-                return [l for l in t.split("\n") if not ('"' in l and "\\n" in l)]
             variants = _twin_variants(k) if "kpt-duplicates-foot-comment" in use else [k]
-            return any(commented(v) == commented(m) for v in variants)
+            return any(_unquoted_lines(v) == _unquoted_lines(m) for v in variants)
     return False
 
 
