@@ -1344,9 +1344,17 @@ def step_script(step, python, record=False):
         prelude = prelude.replace("raw = sys.stdin.read()\n",
                                   "raw = sys.stdin.buffer.read().decode(\"utf-8\", \"surrogateescape\")\n"
                                   "STEP = %d\n%s" % (step["id"], RECORD))
-    return "#!%s\n# step %s: %s %s\n%sSORT = %r\n%s" % (
-        python, step["id"], step["mode"], " ".join(step["args"]), prelude,
+    # `-S`: no site module. Its .pth files (a sandbox's certifi hook) cost more
+    # than a step's whole work, run tens of thousands of times in a long run;
+    # PyYAML's folder is put on the path by hand instead.
+    return "#!%s -S\n# step %s: %s %s\nimport sys\nsys.path.append(%r)\n%sSORT = %r\n%s" % (
+        python, step["id"], step["mode"], " ".join(step["args"]), _yaml_dir(), prelude,
         bool(step.get("sort")), SNIPPETS[step["mode"]])
+
+
+def _yaml_dir():
+    """The folder holding PyYAML (the site-packages the step scripts skip)."""
+    return os.path.dirname(os.path.dirname(yaml.__file__))
 
 
 def step_name(step):
@@ -2757,6 +2765,11 @@ def main():
             with multiprocessing.Pool(a.jobs, init_worker, ([kpt, "fn"], lummo, python, workroot)) as pool:
                 for r in pool.imap_unordered(run_case, jobs):
                     results.append(r)
+                    # a long run names each differing case as it comes, so that one
+                    # stopped early still says which cases to look at
+                    if len(jobs) >= 1000 and r[0] is not None and unexplained(r[2]):
+                        print("fuzz-render: case %s:%s differs (%s)" % (r[0], r[1], " ".join(sorted(
+                            {"%s:%s:%s" % signature(d) for d in unexplained(r[2])}))), file=sys.stderr, flush=True)
                     # a long run (`make fuzz-render N=10000`) says how far it is
                     if len(jobs) >= 1000 and len(results) % 500 == 0:
                         print("fuzz-render: %d of %d cases run, %d differ so far" % (
