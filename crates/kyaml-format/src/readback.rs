@@ -29,8 +29,9 @@ const CLEARED: [&str; 5] = [
 /// stream, the reader's annotations cleared, each in the sequence indent its
 /// seqindent annotation names.
 pub fn unwrap_resource_list(text: &str) -> Result<String, Error> {
-    let items = read_items(text)?;
-    let (docs, indents): (Vec<Document>, Vec<SeqIndent>) = items.into_iter().map(written).unzip();
+    let (docs, indents): (Vec<Document>, Vec<SeqIndent>) = with_feet(read_list(text)?)
+        .map(|(item, foot)| written(item, foot))
+        .unzip();
     Ok(emit_documents(&docs, &indents))
 }
 
@@ -40,8 +41,9 @@ pub fn unwrap_resource_list(text: &str) -> Result<String, Error> {
 /// an item without a path, or with an index that is not a number, is
 /// [`Error::Unsupported`]: the caller checks those before printing.
 pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
-    let mut files: std::collections::BTreeMap<String, Vec<(String, Node)>> = Default::default();
-    for item in read_items(text)? {
+    let mut files: std::collections::BTreeMap<String, Vec<(String, (Node, String))>> =
+        Default::default();
+    for (item, foot) in with_feet(read_list(text)?) {
         let path = annotation(&item, "internal.config.kubernetes.io/path")
             .or_else(|| annotation(&item, "config.kubernetes.io/path"))
             .filter(|p| !p.is_empty())
@@ -51,14 +53,14 @@ pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
             .or_else(|| annotation(&item, "config.kubernetes.io/index"))
             .unwrap_or("")
             .to_string();
-        files.entry(path).or_default().push((index, item));
+        files.entry(path).or_default().push((index, (item, foot)));
     }
     let mut written_files = Vec::with_capacity(files.len());
     for (path, mut items) in files {
         sort_by_index(&mut items)?;
         let (docs, indents): (Vec<Document>, Vec<SeqIndent>) = items
             .into_iter()
-            .map(|(_, item)| written(item))
+            .map(|(_, (item, foot))| written(item, foot))
             .collect::<Vec<_>>()
             .into_iter()
             .unzip();
@@ -67,10 +69,24 @@ pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
     Ok(written_files)
 }
 
+/// Each item with its document foot: the last one's read below the list.
+fn with_feet((items, below): (Vec<Node>, String)) -> impl Iterator<Item = (Node, String)> {
+    let last = items.len().saturating_sub(1);
+    let mut below = Some(below);
+    items.into_iter().enumerate().map(move |(at, item)| {
+        let foot = if at == last {
+            below.take().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        (item, foot)
+    })
+}
+
 /// `kioutil.SortNodes` within one file: stable, an item without an index
 /// first, indexes compared as numbers — parsed only when two differ, so one
 /// item alone may carry any index.
-fn sort_by_index(items: &mut [(String, Node)]) -> Result<(), Error> {
+fn sort_by_index<T>(items: &mut [(String, T)]) -> Result<(), Error> {
     let mut failed = None;
     items.sort_by(|(a, _), (b, _)| {
         use std::cmp::Ordering;
@@ -103,8 +119,17 @@ fn sort_by_index(items: &mut [(String, Node)]) -> Result<(), Error> {
 /// The items of a ResourceList text, as go-yaml's parser reads them (each item
 /// node is taken out of the list as it is: `yaml.NewRNode(items.Content()[i])`).
 fn read_items(text: &str) -> Result<Vec<Node>, Error> {
+    Ok(read_list(text)?.0)
+}
+
+/// The items of a ResourceList text and the comment below the last one: the
+/// foot go-yaml gives to `items` or to the document, where lummo's `-o stdout`
+/// puts the document foot of the last object an in-process step held. kpt's
+/// writers drop it (kpt never prints one there: its exec round trip moved it
+/// onto the next document); lummo's give it back to that object's document.
+fn read_list(text: &str) -> Result<(Vec<Node>, String), Error> {
     let Some(doc) = parse::parse_document(text)? else {
-        return Ok(Vec::new());
+        return Ok(Default::default());
     };
     let root = doc.root;
     if root.kind != Kind::Mapping {
@@ -115,23 +140,28 @@ fn read_items(text: &str) -> Result<Vec<Node>, Error> {
     let mut children = root.children.into_iter();
     while let (Some(key), Some(value)) = (children.next(), children.next()) {
         if key.value == "items" {
+            let below: Vec<&str> = [&value.foot, &key.foot, &doc.foot]
+                .into_iter()
+                .filter(|foot| !foot.is_empty())
+                .map(String::as_str)
+                .collect();
             return match value.kind {
-                Kind::Sequence => Ok(value.children),
-                _ if value.children.is_empty() => Ok(Vec::new()),
+                Kind::Sequence => Ok((value.children, below.join("\n"))),
+                _ if value.children.is_empty() => Ok(Default::default()),
                 _ => Err(Error::Unsupported(
                     "ResourceList items that are not a list".into(),
                 )),
             };
         }
     }
-    Ok(Vec::new())
+    Ok(Default::default())
 }
 
 /// An item as a `ByteWriter` encodes it: its seqindent read, the reader's
 /// annotations cleared, then empty annotations and metadata
 /// (`yaml.ClearEmptyAnnotations`); a document without head or foot of its own
 /// (`encoder.Encode` of a mapping node opens an implicit document).
-fn written(mut item: Node) -> (Document, SeqIndent) {
+fn written(mut item: Node, foot: String) -> (Document, SeqIndent) {
     let indent = match annotation(&item, "internal.config.kubernetes.io/seqindent") {
         Some("wide") => SeqIndent::Wide,
         _ => SeqIndent::Compact,
@@ -141,7 +171,7 @@ fn written(mut item: Node) -> (Document, SeqIndent) {
     crate::clear_empty_metadata(&mut item);
     let doc = Document {
         head: String::new(),
-        foot: String::new(),
+        foot,
         root: item,
     };
     (doc, indent)
@@ -203,6 +233,27 @@ fn annotation<'a>(root: &'a Node, key: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A document foot lummo holds below the last item of its `-o stdout`
+    /// (an in-process step keeps an object's foot, which kpt's exec round
+    /// trip would have moved to the next document): `-o unwrap` and `-o DIR`
+    /// read it back as that document's foot. go-yaml gives it to `items`,
+    /// which kpt's writers drop (fuzz seed i128 case 9 lost it).
+    #[test]
+    fn a_foot_below_the_last_item_stays_its_documents() {
+        let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n\
+            - apiVersion: v1\n  kind: A\n  metadata:\n    name: a\n    annotations:\n      \
+            config.kubernetes.io/path: a.yaml\n\n# owner: x\n";
+        let doc = "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n";
+        assert_eq!(
+            unwrap_resource_list(list).unwrap(),
+            format!("{doc}\n# owner: x\n")
+        );
+        assert_eq!(
+            resource_list_files(list).unwrap(),
+            vec![("a.yaml".to_string(), format!("{doc}\n# owner: x\n"))]
+        );
+    }
 
     /// A function printed the comment at the item's column below `data`'s
     /// block, the list's next key less indented: the function's own output
