@@ -734,7 +734,7 @@ def _held_line_comments(k, m, user, tree=None):
         trailing = [(l, n) for l, n in (tree or Counter()).items()
                     if (t := _trailing_comment(l)) and t[1] == c]
         return (any(first_entry(_trailing_comment(l)[0], c) for l, _ in trailing)
-                or sum(n for _, n in trailing) >= max(wrote[c], 1))
+                or sum(n for _, n in trailing) >= max(wrote_after_values[c], 1))
 
     extra = []
     # kpt's copies on lines of their own, more than lummo writes (fuzz seed 91 case
@@ -743,6 +743,11 @@ def _held_line_comments(k, m, user, tree=None):
     wrote = {c: sum(n for l, n in (user or Counter()).items()
                     if l == c.strip() or (_trailing_comment(l) or (None, None))[1] == c)
              for c in flow_comments}
+    # as line comments only: the same words on a line of their own elsewhere are
+    # another comment (fuzz seed 129 case 823: `# do not edit` in a Kptfile too)
+    wrote_after_values = {c: sum(n for l, n in (user or Counter()).items()
+                                 if (_trailing_comment(l) or (None, None))[1] == c)
+                          for c in flow_comments}
     excess = {c: count(kl, c) - count(ml, c) for c in flow_comments
               if count(ml, c) > 0 and count(ml, c) >= wrote[c]}
     # only lines lummo's text has no counterpart of: the same comment the user also
@@ -2123,6 +2128,10 @@ def stdout_user_lines(original, texts):
     # every file where no path named is one the user wrote (a function that
     # dropped the paths: kpt's default `deployment_x.yaml`, fuzz seed 122 case 284)
     files = {p: t for p, t in original.items() if p in paths} or original
+    # and the objects of another file, printed under kpt's default path once a
+    # function dropped theirs (fuzz seed 129 case 355)
+    files = dict(files, **{p: "".join(doc for doc in re.split(r"(?m)^(?=---)", t) if _OBJECT_NAME.search(doc))
+                           for p, t in original.items() if p not in files})
     return _user_lines_of_kept_objects(files, "\n".join(texts))
 
 
@@ -2164,6 +2173,10 @@ def text_diff(a, b, name):
     return "\n".join(d)
 
 
+# a document's object name (`metadata.name`, two spaces in)
+_OBJECT_NAME = re.compile(r"(?m)^  name: *['\"]?([\w.-]+)['\"]? *(?:#.*)?$")
+
+
 def _user_lines_of_kept_objects(sources, alive):
     """The user's lines (`input_lines`) but those of documents whose object is
     in neither tool's output (`alive`, their texts): a comment of an object a
@@ -2178,7 +2191,7 @@ def _user_lines_of_kept_objects(sources, alive):
         docs = re.split(r"(?m)^(?=---)", text)
         kept[path] = "".join(
             doc for doc in docs
-            if not (name := re.search(r"(?m)^  name: *['\"]?([\w.-]+)['\"]? *(?:#.*)?$", doc))
+            if not (name := _OBJECT_NAME.search(doc))
             or re.search(r"(?m)name: *['\"]?(?:pre-)?%s(?:-suf)?['\"]? *(?:#.*)?$" % re.escape(name.group(1)),
                          alive))
     return input_lines(kept)

@@ -266,6 +266,34 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         # not where lummo's tree lacks it
         self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, lummo_tree=Counter(["a: 1"])), None))
 
+    def test_a_held_line_comment_kept_in_its_slot_when_its_words_stand_alone_too(self):
+        # fuzz seed 129 case 823: lummo keeps it once, in its own object's next
+        # slot (`mode: 493 # c`); the user also wrote `# c` on lines of their own,
+        # which are other comments
+        from collections import Counter
+        user = Counter(["- {a: 1}  # c", "# c", "# c", "apiVersion: v1"])
+        d = {"kpt_text": "apiVersion: v1\nkind: Widget # c\n",
+             "lummo_text": "apiVersion: v1\nkind: Widget\n", "user": user,
+             "lummo_tree": Counter(["mode: 493 # c", "# c", "# c", "apiVersion: v1"])}
+        self.assertTrue(F._lummo_keeps_a_held_line_comment(d, None))
+        # not where lummo's tree lacks the line comment
+        self.assertFalse(F._lummo_keeps_a_held_line_comment(
+            dict(d, lummo_tree=Counter(["mode: 493", "# c", "# c"])), None))
+
+    def test_stdout_counts_the_lines_of_an_object_printed_under_kpts_default_path(self):
+        # fuzz seed 129 case 355: a function dropped the object's path; the
+        # text names `deployment_a.yaml`, the user wrote it in r2.yml
+        original = {"r1.yaml": "kind: ConfigMap\nmetadata:\n  name: b\n",
+                    "r2.yml": "kind: Deployment\nmetadata:\n  name: a\nports:\n- {p: 1}  # c\n",
+                    "README.md": "# c\n"}
+        text = ("- kind: Deployment\n  metadata:\n    name: a\n    annotations:\n"
+                "      config.kubernetes.io/path: 'deployment_a.yaml'\n- kind: ConfigMap\n"
+                "  metadata:\n    name: b\n    annotations:\n      config.kubernetes.io/path: 'r1.yaml'\n")
+        user = F.stdout_user_lines(original, [text, text])
+        self.assertEqual(user["{p: 1}  # c"], 1)
+        # a file no printed object comes from is not counted
+        self.assertEqual(user["# c"], 0)
+
     def test_a_block_scalars_comment_like_lines_are_not_the_users_comments(self):
         user = F.input_lines({"a.yaml": "data:\n  k: >\n    v\n    # hash\n# foot\n"})
         self.assertEqual((user["# hash"], user["# foot"], user["v"]), (0, 1, 1))
