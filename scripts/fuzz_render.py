@@ -874,6 +874,40 @@ def _kpt_reindents_a_foot_comment(d, model):
     return False
 
 
+def _without_feet_kpt_drops(k, m, user):
+    """lummo's text without the document feet it has and kpt's lacks: blocks of
+    comment lines at column 0 (a blank line above them) ending a document, each
+    line the user's, no more often than the user wrote it. None when lummo's has
+    no such block or differs from kpt's otherwise."""
+    kl, ml = k.split("\n"), m.split("\n")
+    keep, found = [], False
+    mc = Counter(_content(l) for l in ml if l.strip())
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, kl, ml, autojunk=False).get_opcodes():
+        if op == "equal":
+            keep.extend(ml[j1:j2])
+            continue
+        comments = [l for l in ml[j1:j2] if l.strip()]
+        rest = ml[j2:]
+        ends_a_document = not any(l.strip() for l in rest) or rest[0] == "---"
+        if (op != "insert" or not comments or not ends_a_document
+                or not all(l.startswith("#") and mc[l] <= user.get(l, 0) for l in comments)):
+            return None
+        found = True
+    return "\n".join(keep) if found else None
+
+
+def _kpt_drops_a_foot_below_the_last_item(d, model):
+    """`-o DIR`, `-o unwrap`: a document's foot that kpt prints below the last
+    item of its `-o stdout` (held by go-yaml's emitter past the object, fuzz seed
+    129 case 1897), which go-yaml then reads as the ResourceList's, and kpt's
+    writers drop with the list; lummo writes it back below its document. The
+    texts differ only by such blocks of the user's comment lines in lummo's."""
+    k, m = d.get("kpt_text"), d.get("lummo_text")
+    if d.get("mode") not in ("dir", "unwrap") or k is None or m is None or k == m:
+        return False
+    return _without_feet_kpt_drops(k, m, d.get("user") or Counter()) == k
+
+
 def _kpt_leaves_an_empty_output_folder(d, model):
     """Both fail while rendering to `-o DIR` (e.g. a function set a legacy
     `config.kubernetes.io/index` that is not a number: fuzz seed 91 case 106): kpt
@@ -990,6 +1024,10 @@ KNOWN = [
      "sequence's (`k: [a, b]  # c` printed in block style) the next event's "
      "analysis overwrites, so kpt drops it; lummo keeps it once, on its own object "
      "(on the collection's first entry, `- a: 1 # c`, `- a # c`)"),
+    ("kpt-drops-foot-below-last-item", _kpt_drops_a_foot_below_the_last_item,
+     "-o DIR and -o unwrap: a document's foot kpt's -o stdout holds below the "
+     "last item, which go-yaml reads back as the ResourceList's and kpt's writers "
+     "drop; lummo writes it below its document, as in place"),
     ("lummo-holds-comments-in-process", _lummo_holds_comments_in_process,
      "a step lummo runs in process holds its objects; kpt runs a function by "
      "printing the objects into a ResourceList and reading back what it prints, "

@@ -294,6 +294,24 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         # a file no printed object comes from is not counted
         self.assertEqual(user["# c"], 0)
 
+    def test_a_foot_kpt_drops_below_the_last_item_is_known_in_dir_and_unwrap(self):
+        # fuzz seed 129 case 1897: kpt's -o DIR drops `# team`, lummo keeps it
+        from collections import Counter
+        d = dict(mode="dir", kpt_text="a: 1\n  # hash\n", lummo_text="a: 1\n  # hash\n\n# team\n",
+                 user=Counter(["# team", "a: 1"]))
+        self.assertTrue(F._kpt_drops_a_foot_below_the_last_item(d, None))
+        self.assertTrue(F._kpt_drops_a_foot_below_the_last_item(
+            dict(d, kpt_text="a: 1\n---\nb: 2\n", lummo_text="a: 1\n\n# team\n---\nb: 2\n"), None))
+        # not a comment the user did not write, nor one more than the user wrote
+        self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(dict(d, user=Counter(["a: 1"])), None))
+        self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(
+            dict(d, lummo_text="a: 1\n  # hash\n\n# team\n# team\n"), None))
+        # not in place, not in the middle of a document, not a line lummo lacks
+        self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(dict(d, mode="inplace"), None))
+        self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(
+            dict(d, kpt_text="a: 1\nb: 2\n", lummo_text="a: 1\n\n# team\nb: 2\n"), None))
+        self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(dict(d, lummo_text="a: 1\n\n# team\n"), None))
+
     def test_a_block_scalars_comment_like_lines_are_not_the_users_comments(self):
         user = F.input_lines({"a.yaml": "data:\n  k: >\n    v\n    # hash\n# foot\n"})
         self.assertEqual((user["# hash"], user["# foot"], user["v"]), (0, 1, 1))

@@ -28,11 +28,7 @@ pub fn restore_comments_and_order(
         // would end there and make them the document's foot (a `>` value's
         // key foot after the emitter's blank line; the real kpt, fed such
         // items by a generator, writes them so).
-        true => Document {
-            head: String::new(),
-            foot: String::new(),
-            root: crate::readback::read_in_a_list(output)?,
-        },
+        true => read_in_a_list_with_head(output)?,
         false => parse::parse_document(output).ok()??,
     };
     remove_annotations(&mut to.root, clear);
@@ -100,16 +96,49 @@ pub enum ItemEnd {
     EndOfText,
 }
 
-/// Whether a text without a head comment ends in a comment line that is
-/// indented (a block scalar's last lines may look so too: read in a list, they
-/// are its lines all the same).
+/// Whether a text ends in a comment line that is indented (a block scalar's
+/// last lines may look so too: read in a list, they are its lines all the
+/// same).
 fn ends_in_an_indented_comment(text: &str) -> bool {
-    !text.starts_with('#')
-        && text
-            .trim_end()
-            .rsplit('\n')
-            .next()
-            .is_some_and(|line| line.starts_with([' ', '\t']) && line.trim_start().starts_with('#'))
+    text.trim_end()
+        .rsplit('\n')
+        .next()
+        .is_some_and(|line| line.starts_with([' ', '\t']) && line.trim_start().starts_with('#'))
+}
+
+/// An object a function printed as go-yaml reads it in its ResourceList
+/// ([`crate::readback::read_in_a_list`]), its head comment where the text
+/// alone puts it: the document's head and the first key's. A head above the
+/// object had kept lummo from reading it in the list, and the foot of its
+/// last key came back on its parent too (fuzz seed 129 case 1897: `# hash`
+/// below a `|+` value, printed twice).
+fn read_in_a_list_with_head(output: &str) -> Option<Document> {
+    let mut top = 0;
+    for line in output.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            break;
+        }
+        top += line.len();
+    }
+    let mut root = crate::readback::read_in_a_list(&output[top..])?;
+    if top == 0 {
+        return Some(Document {
+            head: String::new(),
+            foot: String::new(),
+            root,
+        });
+    }
+    let parsed = parse::parse_document(output).ok()??;
+    root.head = parsed.root.head;
+    if let (Some(first), Some(read)) = (root.children.first_mut(), parsed.root.children.first()) {
+        first.head.clone_from(&read.head);
+    }
+    Some(Document {
+        head: parsed.head,
+        foot: String::new(),
+        root,
+    })
 }
 
 /// Whether the node's last scalar is a block scalar that keeps blank lines.
@@ -736,6 +765,20 @@ mod tests {
         for end in [ItemEnd::Followed, ItemEnd::EndOfText] {
             assert_eq!(restored(input, input, end).as_deref(), Some(input));
         }
+    }
+
+    /// A key's foot below a kept block scalar ending an object with a head
+    /// comment, then the document's foot: each once (fuzz seed 129 case 1897;
+    /// the real kpt prints `# hash` at the key's column, `# team` held below
+    /// the next item's dash).
+    #[test]
+    fn a_keys_foot_below_a_kept_scalar_is_read_once_below_a_head() {
+        let input =
+            "# head\nkind: A\ndata:\n  key3: |+\n      v\n\n    # hash\n    # hash\n# team\n";
+        let output = "# head\nkind: A\ndata:\n  key3: |+\n    v\n\n  # hash\n  # hash\n";
+        let restored = restored(input, output, ItemEnd::Followed).unwrap();
+        assert_eq!(restored.matches("# hash").count(), 2, "{restored}");
+        assert!(restored.starts_with(output), "{restored}");
     }
 
     /// What kpt makes of `output` printed for the file's `input`.
