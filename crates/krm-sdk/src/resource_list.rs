@@ -60,6 +60,11 @@ pub struct Item {
     /// reorders or deletes the items takes it with its object, not with the
     /// one above (fuzz case inproc-catalog-gives-head-before-dash-to-previous-item).
     head_above_dash: Option<Arc<str>>,
+    /// Read from a ResourceList where the item's `-` stood alone on its line
+    /// with comment lines at column 0 below it (see `ItemSource::below_dash`):
+    /// go-yaml reads those comments up to the first blank line as the foot of
+    /// the item's first key, which its text, starting with them, cannot say.
+    below_lone_dash: bool,
 }
 
 /// The steps an object went through, as far as kpt's printing of it tells them
@@ -173,6 +178,12 @@ impl Item {
         self.head_above_dash.as_deref()
     }
 
+    /// Whether the item was read below a `-` alone on its line, comment lines
+    /// at column 0 between (see the field).
+    pub fn read_below_a_lone_dash(&self) -> bool {
+        self.below_lone_dash
+    }
+
     pub fn into_value(self) -> Value {
         self.value
     }
@@ -238,6 +249,7 @@ impl Item {
             passage: Passage::default(),
             explicit_start,
             head_above_dash: None,
+            below_lone_dash: false,
         })
     }
 
@@ -365,6 +377,7 @@ impl From<Value> for Item {
             passage: Passage::default(),
             explicit_start: false,
             head_above_dash: None,
+            below_lone_dash: false,
         }
     }
 }
@@ -487,6 +500,7 @@ impl ResourceList {
                 let text: Arc<str> = Arc::from(text.as_ref());
                 for (item, source) in list.items.iter_mut().zip(sources) {
                     item.head_above_dash = source.head.map(|r| Arc::from(&text[r]));
+                    item.below_lone_dash = source.below_dash.is_some();
                     item.source = source.text.map(|r| match &source.below_dash {
                         // The lines below the `-` head the first key: the
                         // item's text as go-yaml writes such a head, after

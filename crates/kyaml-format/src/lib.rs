@@ -21,8 +21,9 @@ use std::fmt;
 
 pub use readback::{item_as_read_in_a_list, resource_list_files, unwrap_resource_list};
 pub use restore::{
-    head_read_back_below_an_item, held_foot, restore_comments_and_order, split_document_foot,
-    split_document_head, split_leading_comments, ItemEnd, TextFrom,
+    head_read_back_below_a_lone_dash, head_read_back_below_an_item, held_foot,
+    restore_comments_and_order, split_document_foot, split_document_head, split_leading_comments,
+    ItemEnd, TextFrom,
 };
 pub use value::{
     format_list_item, format_sequence_item, format_value, format_values, format_values_restyled,

@@ -402,12 +402,53 @@ fn last_scalar(node: &Node) -> Option<&Node> {
 /// stdin-license-after-first-key). `None` when the document's head (see
 /// [`split_document_head`]) has no blank line inside.
 pub fn head_read_back_below_an_item(document: &str) -> Option<String> {
-    let mut doc = parse::parse_document(document).ok()??;
+    let doc = parse::parse_document(document).ok()??;
+    let (foot, rest) = doc.head.split_once("\n\n")?;
+    let (foot, rest) = (foot.to_string(), rest.trim_start_matches('\n').to_string());
+    head_split_at_the_first_key(doc, foot, rest)
+}
+
+/// The document as go-yaml v3 reads its object back from a ResourceList where
+/// the item's `-` stands alone on its line and comment lines at column 0
+/// follow it (a foot go-yaml's emitter held past the dash), then the object's
+/// head (krm-sdk's `Item::read_below_a_lone_dash`): `yaml_parser_scan_comments`
+/// ends the run at its first blank line as a foot of the `-` token (it starts
+/// on the line below it), which waits, as a block mapping's start takes no
+/// comments (`parserc.go` `yaml_parser_parse_node`), for the first key; the
+/// rest is that key's head. So the first key's foot holds the lines above the
+/// first blank line, which go-yaml's emitter writes below the key's value (fuzz
+/// seed 129 case 917: the real kpt wrote a Kptfile's held foot and the next
+/// object's head there). The text alone reads them as the document's head.
+/// `None` when no blank line ends them.
+pub fn head_read_back_below_a_lone_dash(document: &str) -> Option<String> {
+    let doc = parse::parse_document(document).ok()??;
+    if doc.head.is_empty() {
+        return None;
+    }
+    let key_head = doc
+        .root
+        .children
+        .first()
+        .map(|key| key.head.as_str())
+        .unwrap_or("");
+    let run = match key_head.is_empty() {
+        true => doc.head.clone(),
+        false => format!("{}\n\n{key_head}", doc.head),
+    };
+    let (foot, rest) = run.split_once("\n\n").unwrap_or((&run, ""));
+    let (foot, rest) = (foot.to_string(), rest.trim_start_matches('\n').to_string());
+    let mut doc = doc;
+    if let Some(key) = doc.root.children.first_mut() {
+        key.head.clear();
+    }
+    head_split_at_the_first_key(doc, foot, rest)
+}
+
+/// `foot` on the object's first key, `rest` its head, the document's head gone.
+fn head_split_at_the_first_key(mut doc: Document, foot: String, rest: String) -> Option<String> {
     if doc.root.kind != Kind::Mapping || doc.root.children.is_empty() {
         return None;
     }
-    let (foot, rest) = doc.head.split_once("\n\n")?;
-    let (foot, rest) = (foot.to_string(), rest.trim_start_matches('\n').to_string());
     let key = &mut doc.root.children[0];
     key.head = match key.head.is_empty() {
         true => rest,
@@ -779,6 +820,27 @@ mod tests {
         let restored = restored(input, output, ItemEnd::Followed).unwrap();
         assert_eq!(restored.matches("# hash").count(), 2, "{restored}");
         assert!(restored.starts_with(output), "{restored}");
+    }
+
+    /// Below a `-` alone on its line, the comment lines up to the first blank
+    /// line are the first key's foot, the rest its head (fuzz seed 129 case
+    /// 917: the real kpt wrote `# a`, `# b` below `apiVersion`'s value).
+    #[test]
+    fn comments_below_a_lone_dash_end_at_the_first_blank_line_as_a_foot() {
+        let document = "# a\n# b\n\n# h\napiVersion: v1\nkind: W\n";
+        assert_eq!(
+            head_read_back_below_a_lone_dash(document).as_deref(),
+            Some("# h\napiVersion: v1\n# a\n# b\n\nkind: W\n")
+        );
+        assert_eq!(
+            head_read_back_below_a_lone_dash("# a\n\napiVersion: v1\n").as_deref(),
+            Some("apiVersion: v1\n# a\n")
+        );
+        // no blank line: all of it is the key's head, as the text says
+        assert_eq!(
+            head_read_back_below_a_lone_dash("# a\napiVersion: v1\n"),
+            None
+        );
     }
 
     /// What kpt makes of `output` printed for the file's `input`.

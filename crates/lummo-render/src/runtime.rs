@@ -614,6 +614,19 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
             printed = rest.to_string();
         }
     }
+    // Comment lines below a `-` alone on its line, up to the first blank line,
+    // are the first key's foot to go-yaml (fuzz seed 129 case 917). Those the
+    // node went in with after an explicit `---` are its first key's head, not
+    // a document head `CopyComments` would add back.
+    let mut input_text = input.text.clone();
+    if item.read_below_a_lone_dash() {
+        if let Some(read) = kyaml_format::head_read_back_below_a_lone_dash(&printed) {
+            printed = read;
+            if input.explicit_start {
+                input_text = input_text.map(|text| format!("---\n{text}"));
+            }
+        }
+    }
     // The head the function read right above the object and printed back so is
     // the document's head it stands for (the input's): set apart again, it is
     // that comment, not one more of the first key's (fuzz seed 1 case 42).
@@ -644,8 +657,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
         || (item.head_above_dash().is_some() && !input_head)
         || (item.head_above_dash().is_none() && input.head_on_object && !printed.starts_with('#'));
     let limits = Limits::default();
-    let restored = input
-        .text
+    let restored = input_text
         .as_deref()
         .and_then(|text| {
             kyaml_format::restore_comments_and_order(
