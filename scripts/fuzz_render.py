@@ -649,7 +649,11 @@ def _kpt_moves_a_head_comment_into_the_object(d, model):
 def _trailing_comment(line):
     """A content line's ` # comment` part and the line without it, or None."""
     if line.lstrip().lstrip("- ").startswith("#"):
-        return None
+        # the last line of a quoted scalar that looks like a comment, its
+        # closing quote then a comment (`    # hash' # c`, fuzz seed 129 case
+        # 4061: a held line comment written there)
+        closing = re.match(r"^(\s*#[^'\"]*['\"])[ \t]+(#.*)$", line)
+        return (closing.group(1), closing.group(2)) if closing else None
     # the closing quote of a quoted scalar that went on over lines (`' # c`,
     # fuzz seed 119 case 988), not an opening one
     closing = re.match(r"^(\s*['\"])[ \t]+(#.*)$", line)

@@ -322,6 +322,10 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         self.assertEqual(F._trailing_comment("' # c"), ("'", "# c"))
         self.assertEqual(F._trailing_comment("  b' # c"), ("  b'", "# c"))
         self.assertIsNone(F._trailing_comment("'a # b'"))
+        # a last line that looks like a comment (fuzz seed 129 case 4061)
+        self.assertEqual(F._trailing_comment("    # hash' # c"), ("    # hash'", "# c"))
+        self.assertIsNone(F._trailing_comment("# it's # c"))
+        self.assertIsNone(F._trailing_comment("# hash"))
 
     def test_unwrap_counts_only_the_comments_of_objects_it_prints(self):
         # `-o unwrap` names no path: every file's lines, but a deleted object's
