@@ -766,6 +766,11 @@ def _held_line_comments(k, m, user, tree=None):
                 and count(kl, t[1]) > count(ml, t[1])
                 and (count(ml, t[1]) > 0 or kept_elsewhere(t[1]))):
             extra.append(t[0])
+        elif (t and t[1] in flow_comments and i in unmatched and klines[line.rstrip()] > mlines[line.rstrip()] > 0
+              and count(ml, t[1]) >= max(wrote_after_values[t[1]], 1)):
+            # the same line once more, where lummo's has it as often as the user
+            # wrote the comment (fuzz seed 130 case 998: `' # c` twice)
+            extra.append(t[0])
         elif own is not None and excess.get(own, 0) > 0 and i in unmatched:
             excess[own] -= 1
         else:

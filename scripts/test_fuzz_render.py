@@ -312,6 +312,17 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
             dict(d, kpt_text="a: 1\nb: 2\n", lummo_text="a: 1\n\n# team\nb: 2\n"), None))
         self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(dict(d, lummo_text="a: 1\n\n# team\n"), None))
 
+    def test_a_held_line_comment_kpt_writes_twice_in_one_slot_form(self):
+        # fuzz seed 130 case 998: kpt writes `' # c` twice, lummo once, as often
+        # as the user wrote it
+        from collections import Counter
+        user = Counter(["{topic: a}  # c", "a: 'x"])
+        d = {"kpt_text": "a: 'x\n\n' # c\nb: 'y\n\n' # c\n", "lummo_text": "a: 'x\n\n' # c\nb: 'y\n\n'\n",
+             "user": user, "lummo_tree": Counter(["' # c", "a: 'x"])}
+        self.assertTrue(F._lummo_keeps_a_held_line_comment(d, None))
+        # not where the user wrote it twice and lummo keeps one
+        self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, user=user + Counter(["{b: 1}  # c"])), None))
+
     def test_a_block_scalars_comment_like_lines_are_not_the_users_comments(self):
         user = F.input_lines({"a.yaml": "data:\n  k: >\n    v\n    # hash\n# foot\n"})
         self.assertEqual((user["# hash"], user["# foot"], user["v"]), (0, 1, 1))
