@@ -402,10 +402,19 @@ fn last_scalar(node: &Node) -> Option<&Node> {
 /// stdin-license-after-first-key). `None` when the document's head (see
 /// [`split_document_head`]) has no blank line inside.
 pub fn head_read_back_below_an_item(document: &str) -> Option<String> {
-    let doc = parse::parse_document(document).ok()??;
+    let mut doc = parse::parse_document(document).ok()??;
     let (foot, rest) = doc.head.split_once("\n\n")?;
     let (foot, rest) = (foot.to_string(), rest.trim_start_matches('\n').to_string());
-    head_split_at_the_first_key(doc, foot, rest)
+    match doc.root.children.first_mut() {
+        // The rest is the object's head, which go-yaml's emitter writes
+        // above the item's `- `; the first key's own head stays the key's,
+        // after the dash (fuzz seed 129 case 5687): the two stay apart.
+        Some(key) if !key.head.is_empty() => {
+            doc.head = rest;
+            with_first_key_foot(doc, foot)
+        }
+        _ => head_split_at_the_first_key(doc, foot, rest),
+    }
 }
 
 /// The document as go-yaml v3 reads its object back from a ResourceList where
@@ -446,14 +455,22 @@ pub fn head_read_back_below_a_lone_dash(document: &str) -> Option<String> {
 
 /// `foot` on the object's first key, `rest` its head, the document's head gone.
 fn head_split_at_the_first_key(mut doc: Document, foot: String, rest: String) -> Option<String> {
+    if let Some(key) = doc.root.children.first_mut() {
+        key.head = match key.head.is_empty() {
+            true => rest,
+            false => format!("{rest}\n{}", key.head),
+        };
+    }
+    doc.head.clear();
+    with_first_key_foot(doc, foot)
+}
+
+/// The document with `foot` on its object's first key.
+fn with_first_key_foot(mut doc: Document, foot: String) -> Option<String> {
     if doc.root.kind != Kind::Mapping || doc.root.children.is_empty() {
         return None;
     }
     let key = &mut doc.root.children[0];
-    key.head = match key.head.is_empty() {
-        true => rest,
-        false => format!("{rest}\n{}", key.head),
-    };
     // A foot of its value stays on the value in go-yaml (`parser.mapping`
     // moves it to the key only when the key has none), and is written first,
     // each foot followed by a blank line.
@@ -461,7 +478,6 @@ fn head_split_at_the_first_key(mut doc: Document, foot: String, rest: String) ->
         true => foot,
         false => format!("{}\n\n{foot}", key.foot),
     };
-    doc.head.clear();
     Some(emit_documents(&[doc], &[SeqIndent::Compact]))
 }
 
@@ -640,7 +656,10 @@ mod tests {
                 "# a\n\n# b\n\n# c\n\n# k\napiVersion: v1\nkind: A\nmetadata:\n  name: x\n"
             )
             .as_deref(),
-            Some("# b\n\n# c\n# k\napiVersion: v1\n# a\n\nkind: A\nmetadata:\n  name: x\n")
+            // the first key's own head stays apart from the object's, which
+            // kpt prints above the item's `- ` and the key's after it (fuzz
+            // seed 129 case 5687)
+            Some("# b\n\n# c\n\n# k\napiVersion: v1\n# a\n\nkind: A\nmetadata:\n  name: x\n")
         );
         assert_eq!(
             head_read_back_below_an_item("# a\n\nmetadata:\n  name: x\nkind: A\n"),

@@ -653,7 +653,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
     // Or the object's head that went in (`CopyComments` gives it back to the
     // object's node), where the function printed none (fuzz seed i110 case
     // 23: a dump after a step that printed the head there).
-    let head_on_object = read_below_an_item
+    let mut head_on_object = read_below_an_item
         || (item.head_above_dash().is_some() && !input_head)
         || (item.head_above_dash().is_none() && input.head_on_object && !printed.starts_with('#'));
     let limits = Limits::default();
@@ -669,7 +669,16 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
             )
         })
         .map(|text| match read_below_an_item {
-            true => kyaml_format::head_read_back_below_an_item(&text).unwrap_or(text),
+            true => {
+                let read = kyaml_format::head_read_back_below_an_item(&text).unwrap_or(text);
+                // The object's head kept apart from its first key's own: a
+                // document head, which a mutator's object prints above its
+                // `- `, the key's after it (fuzz seed 129 case 5687).
+                if kyaml_format::split_document_head(&read).is_some() {
+                    head_on_object = false;
+                }
+                read
+            }
             false => text,
         })
         .and_then(|text| {
