@@ -30,6 +30,7 @@ const CLEARED: [&str; 5] = [
 /// seqindent annotation names.
 pub fn unwrap_resource_list(text: &str) -> Result<String, Error> {
     let (docs, indents): (Vec<Document>, Vec<SeqIndent>) = with_feet(read_list(text)?)
+        .into_iter()
         .map(|(item, foot)| written(item, foot))
         .unzip();
     Ok(emit_documents(&docs, &indents))
@@ -70,17 +71,15 @@ pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
 }
 
 /// Each item with its document foot: the last one's read below the list.
-fn with_feet((items, below): (Vec<Node>, String)) -> impl Iterator<Item = (Node, String)> {
-    let last = items.len().saturating_sub(1);
-    let mut below = Some(below);
-    items.into_iter().enumerate().map(move |(at, item)| {
-        let foot = if at == last {
-            below.take().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        (item, foot)
-    })
+fn with_feet((items, below): (Vec<Node>, String)) -> Vec<(Node, String)> {
+    let mut items: Vec<(Node, String)> = items
+        .into_iter()
+        .map(|item| (item, String::new()))
+        .collect();
+    if let Some((_, foot)) = items.last_mut() {
+        *foot = below;
+    }
+    items
 }
 
 /// `kioutil.SortNodes` within one file: stable, an item without an index

@@ -430,26 +430,22 @@ pub fn head_read_back_below_an_item(document: &str) -> Option<String> {
 /// object's head there). The text alone reads them as the document's head.
 /// `None` when no blank line ends them.
 pub fn head_read_back_below_a_lone_dash(document: &str) -> Option<String> {
-    let doc = parse::parse_document(document).ok()??;
+    let mut doc = parse::parse_document(document).ok()??;
     if doc.head.is_empty() {
         return None;
     }
-    let key_head = doc
+    // The whole run of comments above the first key, its head taken off.
+    let mut run = std::mem::take(&mut doc.head);
+    if let Some(key) = doc
         .root
         .children
-        .first()
-        .map(|key| key.head.as_str())
-        .unwrap_or("");
-    let run = match key_head.is_empty() {
-        true => doc.head.clone(),
-        false => format!("{}\n\n{key_head}", doc.head),
-    };
+        .first_mut()
+        .filter(|key| !key.head.is_empty())
+    {
+        run = format!("{run}\n\n{}", std::mem::take(&mut key.head));
+    }
     let (foot, rest) = run.split_once("\n\n").unwrap_or((&run, ""));
     let (foot, rest) = (foot.to_string(), rest.trim_start_matches('\n').to_string());
-    let mut doc = doc;
-    if let Some(key) = doc.root.children.first_mut() {
-        key.head.clear();
-    }
     head_split_at_the_first_key(doc, foot, rest)
 }
 

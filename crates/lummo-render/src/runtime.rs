@@ -618,12 +618,12 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
     // are the first key's foot to go-yaml (fuzz seed 129 case 917). Those the
     // node went in with after an explicit `---` are its first key's head, not
     // a document head `CopyComments` would add back.
-    let mut input_text = input.text.clone();
+    let mut after_explicit_start = None;
     if item.read_below_a_lone_dash() {
         if let Some(read) = kyaml_format::head_read_back_below_a_lone_dash(&printed) {
             printed = read;
             if input.explicit_start {
-                input_text = input_text.map(|text| format!("---\n{text}"));
+                after_explicit_start = input.text.as_deref().map(|text| format!("---\n{text}"));
             }
         }
     }
@@ -657,8 +657,9 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
         || (item.head_above_dash().is_some() && !input_head)
         || (item.head_above_dash().is_none() && input.head_on_object && !printed.starts_with('#'));
     let limits = Limits::default();
-    let restored = input_text
+    let restored = after_explicit_start
         .as_deref()
+        .or(input.text.as_deref())
         .and_then(|text| {
             kyaml_format::restore_comments_and_order(
                 text,
