@@ -304,15 +304,18 @@ _BLOCK_SCALAR_START = re.compile(r"^( *)(?:- +)*(?:[^#\s][^#]*?:\s+)?[|>][-+0-9]
 
 def _marked_block_lines(lines):
     """Each line with whether it is a line of a block scalar's value (below a
-    `|` or `>` line and more indented than it, or blank there)."""
-    inside = None
+    `|` or `>` line, blank or as indented as the value's first line and more
+    than the key): a comment less indented than the value's first line ends it
+    (`      indented` over `    # hash` is a comment: fuzz seed 130 case 6965)."""
+    inside = content = None
     for line in lines:
         indent = len(line) - len(line.lstrip(" "))
-        if inside is not None and (not line.strip() or indent > inside):
+        if inside is not None and (not line.strip() or indent > inside and indent >= (content or indent)):
+            content = content or (indent if line.strip() else None)
             yield line, True
             continue
         start = _BLOCK_SCALAR_START.match(line)
-        inside = len(start.group(1)) if start else None
+        inside, content = (len(start.group(1)) if start else None), None
         yield line, False
 
 
@@ -883,26 +886,25 @@ def _kpt_reindents_a_foot_comment(d, model):
     return False
 
 
-def _without_feet_kpt_drops(k, m, user):
+def _feet_kpt_drops(k, m, user):
     """lummo's text without the document feet it has and kpt's lacks: blocks of
     comment lines at column 0 (a blank line above them) ending a document, each
-    line the user's, no more often than the user wrote it. None when lummo's has
-    no such block or differs from kpt's otherwise."""
+    line the user's, no more often than the user wrote it; and whether lummo's
+    text differs from kpt's otherwise. (None, _) when lummo's has no such block."""
     kl, ml = k.split("\n"), m.split("\n")
-    keep, found = [], False
+    keep, found, other = [], False, False
     mc = Counter(_content(l) for l in ml if l.strip())
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, kl, ml, autojunk=False).get_opcodes():
-        if op == "equal":
-            keep.extend(ml[j1:j2])
-            continue
         comments = [l for l in ml[j1:j2] if l.strip()]
         rest = ml[j2:]
         ends_a_document = not any(l.strip() for l in rest) or rest[0] == "---"
-        if (op != "insert" or not comments or not ends_a_document
-                or not all(l.startswith("#") and mc[l] <= user.get(l, 0) for l in comments)):
-            return None
-        found = True
-    return "\n".join(keep) if found else None
+        if (op == "insert" and comments and ends_a_document
+                and all(l.startswith("#") and mc[l] <= user.get(l, 0) for l in comments)):
+            found = True
+            continue
+        other = other or op != "equal"
+        keep.extend(ml[j1:j2])
+    return ("\n".join(keep) if found else None), other
 
 
 def _kpt_drops_a_foot_below_the_last_item(d, model):
@@ -914,7 +916,8 @@ def _kpt_drops_a_foot_below_the_last_item(d, model):
     k, m = d.get("kpt_text"), d.get("lummo_text")
     if d.get("mode") not in ("dir", "unwrap") or k is None or m is None or k == m:
         return False
-    return _without_feet_kpt_drops(k, m, d.get("user") or Counter()) == k
+    text, other = _feet_kpt_drops(k, m, d.get("user") or Counter())
+    return text is not None and not other
 
 
 def _kpt_leaves_an_empty_output_folder(d, model):
@@ -1193,12 +1196,24 @@ def _rewrite_commas(d):
         yield dict(d, kpt_text=k)
 
 
+def _rewrite_dropped_feet(d):
+    """kpt-drops-foot-below-last-item: lummo's text without the document feet
+    kpt's `-o DIR`/`-o unwrap` drop (`_feet_kpt_drops`), other differences left
+    to the other kinds (fuzz seed 130 case 6965: next to a `|+` value kpt grows)."""
+    if d.get("mode") not in ("dir", "unwrap"):
+        return
+    text, _ = _feet_kpt_drops(d["kpt_text"], d["lummo_text"], d.get("user") or Counter())
+    if text is not None:
+        yield dict(d, lummo_text=text)
+
+
 REWRITES = [
     ("kpt-duplicates-foot-comment", _rewrite_twins),
     ("lummo-keeps-held-line-comment", _rewrite_held),
     ("kpt-copies-comment-from-another-file", _rewrite_copies),
     ("kpt-reindents-foot-comment", _rewrite_reindent),
     ("kpt-adds-comma-before-foot-comment", _rewrite_commas),
+    ("kpt-drops-foot-below-last-item", _rewrite_dropped_feet),
 ]
 
 

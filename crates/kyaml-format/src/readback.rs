@@ -42,7 +42,7 @@ pub fn unwrap_resource_list(text: &str) -> Result<String, Error> {
 /// an item without a path, or with an index that is not a number, is
 /// [`Error::Unsupported`]: the caller checks those before printing.
 pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
-    let mut files: std::collections::BTreeMap<String, Vec<(String, (Node, String))>> =
+    let mut files: std::collections::BTreeMap<String, Vec<(Option<String>, (Node, String))>> =
         Default::default();
     for (item, foot) in with_feet(read_list(text)?) {
         let path = annotation(&item, "internal.config.kubernetes.io/path")
@@ -52,12 +52,12 @@ pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
             .to_string();
         let index = annotation(&item, "internal.config.kubernetes.io/index")
             .or_else(|| annotation(&item, "config.kubernetes.io/index"))
-            .unwrap_or("")
-            .to_string();
+            .map(str::to_string);
         files.entry(path).or_default().push((index, (item, foot)));
     }
     let mut written_files = Vec::with_capacity(files.len());
-    for (path, mut items) in files {
+    for (path, items) in files {
+        let mut items = with_default_indexes(items);
         sort_by_index(&mut items)?;
         let (docs, indents): (Vec<Document>, Vec<SeqIndent>) = items
             .into_iter()
@@ -80,6 +80,29 @@ fn with_feet((items, below): (Vec<Node>, String)) -> Vec<(Node, String)> {
         *foot = below;
     }
     items
+}
+
+/// `kioutil.DefaultPathAndIndexAnnotation` within one file, before the writer
+/// sorts: an item without an index gets the file's highest index (0 when none
+/// is higher), the next such item that plus one, and so on; so the first ties
+/// with the item that holds the highest and stays after it (fuzz seed 130
+/// case 431). An index that is not a number counts as 0, as `strconv.Atoi`'s
+/// error is ignored there.
+fn with_default_indexes<T>(items: Vec<(Option<String>, T)>) -> Vec<(String, T)> {
+    let mut next = items
+        .iter()
+        .filter_map(|(index, _)| index.as_deref()?.parse::<i64>().ok())
+        .fold(0, i64::max);
+    items
+        .into_iter()
+        .map(|(index, item)| {
+            let index = index.unwrap_or_else(|| {
+                next += 1;
+                (next - 1).to_string()
+            });
+            (index, item)
+        })
+        .collect()
 }
 
 /// `kioutil.SortNodes` within one file: stable, an item without an index
@@ -252,6 +275,33 @@ mod tests {
             resource_list_files(list).unwrap(),
             vec![("a.yaml".to_string(), format!("{doc}\n# owner: x\n"))]
         );
+    }
+
+    /// Two items of one path in `-o DIR`, the first with index 1, the second
+    /// without: kyaml's writer gives the second the file's highest index, 1,
+    /// and the stable sort keeps the first first (fuzz seed 130 case 431:
+    /// lummo wrote the one without an index first).
+    #[test]
+    fn an_item_without_an_index_ties_with_the_highest_and_stays_after_it() {
+        let item = |name: &str, index: &str| {
+            format!(
+                "- apiVersion: v1\n  kind: A\n  metadata:\n    name: {name}\n    annotations:\n      \
+                 config.kubernetes.io/path: a.yaml\n{index}"
+            )
+        };
+        let list = format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{}{}{}",
+            item("x", "      config.kubernetes.io/index: '1'\n"),
+            item("y", ""),
+            item("z", "      config.kubernetes.io/index: '0'\n"),
+        );
+        let files = resource_list_files(&list).unwrap();
+        let names: Vec<&str> = files[0]
+            .1
+            .lines()
+            .filter_map(|l| l.strip_prefix("  name: "))
+            .collect();
+        assert_eq!(names, ["z", "x", "y"]);
     }
 
     /// A function printed the comment at the item's column below `data`'s
