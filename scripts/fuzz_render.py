@@ -888,7 +888,7 @@ def _kpt_reindents_a_foot_comment(d, model):
 
 def _feet_kpt_drops(k, m, user):
     """lummo's text without the document feet it has and kpt's lacks: blocks of
-    comment lines at column 0 (a blank line above them) ending a document, each
+    comment lines at column 0 (one blank line with them) ending a document, each
     line the user's, no more often than the user wrote it; and whether lummo's
     text differs from kpt's otherwise. (None, _) when lummo's has no such block."""
     kl, ml = k.split("\n"), m.split("\n")
@@ -898,7 +898,8 @@ def _feet_kpt_drops(k, m, user):
         comments = [l for l in ml[j1:j2] if l.strip()]
         rest = ml[j2:]
         ends_a_document = not any(l.strip() for l in rest) or rest[0] == "---"
-        if (op == "insert" and comments and ends_a_document
+        # one blank line sets a foot apart; more would be a `|+` value's lines
+        if (op == "insert" and comments and ends_a_document and j2 - j1 - len(comments) <= 1
                 and all(l.startswith("#") and mc[l] <= user.get(l, 0) for l in comments)):
             found = True
             continue

@@ -312,6 +312,30 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
             dict(d, kpt_text="a: 1\nb: 2\n", lummo_text="a: 1\n\n# team\nb: 2\n"), None))
         self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(dict(d, lummo_text="a: 1\n\n# team\n"), None))
 
+    def test_a_comment_less_indented_than_a_block_scalars_value_ends_it(self):
+        # fuzz seed 130 case 6965: `    # hash` below `      indented` is the
+        # user's comment, not a line of the `|+` value
+        user = F.input_lines({"a.yaml": "a:\n  s: |+\n      indented\n\n    # hash\n  # deeper\n"})
+        self.assertEqual((user["# hash"], user["indented"], user["# deeper"]), (1, 1, 1))
+        user = F.input_lines({"a.yaml": "a:\n  s: |+\n    v\n    # in\n\n      # more\n"})
+        self.assertEqual((user["# in"], user["# more"]), (0, 0))
+
+    def test_a_foot_kpt_drops_composes_with_another_kind(self):
+        # fuzz seed 130 case 6965's kinds: a foot kpt's -o DIR drops below the
+        # last item, next to a `|+` value kpt grows; each predicate alone
+        # rejects the pair, the two together accept it
+        from collections import Counter
+        user = Counter(["a: 1", "s: |+", "v", "# team"])
+        d = dict(mode="dir", kpt_text="a: 1\ns: |+\n  v\n\n\n\n",
+                 lummo_text="a: 1\ns: |+\n  v\n\n\n# team\n", user=user)
+        self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(d, None))
+        self.assertFalse(F._kpt_grows_a_keep_scalar(d, None))
+        self.assertEqual(F._composed_known(d, None), ("kpt-drops-foot-below-last-item", "kpt-grows-keep-scalar"))
+        # not a comment the user did not write, not in place, not a value kpt shrank
+        self.assertIsNone(F._composed_known(dict(d, user=Counter(["a: 1", "s: |+", "v"])), None))
+        self.assertIsNone(F._composed_known(dict(d, mode="inplace"), None))
+        self.assertIsNone(F._composed_known(dict(d, kpt_text="a: 1\ns: |+\n  v\n"), None))
+
     def test_a_held_line_comment_kpt_writes_twice_in_one_slot_form(self):
         # fuzz seed 130 case 998: kpt writes `' # c` twice, lummo once, as often
         # as the user wrote it
