@@ -101,7 +101,8 @@ def _without_duplicated_comments(text, drop=0, keep=0, kinds=None):
     one or more comment lines at one indentation. The twins stand
     - one after the other, at different indentations;
     - at the end of a file written in place (or of a document of it, before its
-      `---`: fuzz seed 91 case 142), at one indentation with a blank line between;
+      `---`: fuzz seed 91 case 142), or of an item of a ResourceList, at one
+      indentation with a blank line between;
     - in a ResourceList, on both sides of the next item's dash (`-` alone on its
       line, the second twin at the dash's indentation), with the next item's head
       comments possibly between the first twin and the dash.
@@ -170,11 +171,14 @@ def _without_duplicated_comments(text, drop=0, keep=0, kinds=None):
                     out.append(dash)
                 continue
         n = block_at(i)
-        # the end of the file, or of a document (the next line a `---`)
+        # the end of the file, or of a document (the next line a `---`), or of
+        # an item of a ResourceList (the next line its next item's dash: fuzz
+        # seed 130 case 3364)
         after = lines[i + 2 * n + 1:]
         end = next((j for j, l in enumerate(after) if l.startswith("---")), len(after))
+        nxt = next((l for l in after if l.strip()), "")
         blank = (i + n < len(lines) and lines[i + n] == ""
-                 and not any(l.strip() for l in after[:end]))
+                 and (not any(l.strip() for l in after[:end]) or nxt == "-" or nxt.startswith("- ")))
         at = i + n + blank
         twin = lines[at:at + n]
         if (n and len(twin) == n and all(comment(t) for t in twin)
@@ -1062,15 +1066,13 @@ KNOWN = [
 # texts equal, or leaves a difference one predicate of KNOWN accepts, and names
 # the kinds it used (`known: a+b`).
 def _rewrite_twins(d):
-    """kpt-duplicates-foot-comment: kpt's text with one copy of each pair dropped."""
+    """kpt-duplicates-foot-comment: kpt's text with one copy of each pair
+    dropped, or of some (those at a dash lummo also writes twice kept whole:
+    fuzz seed 130 case 3364), every choice `_pair_variants` says."""
     k = d["kpt_text"]
-    # every first copy dropped (in place), every second (`-o unwrap`), then the others
-    first, pairs = _without_duplicated_comments(k, 0)
-    if not pairs:
-        return
-    every = (1 << min(pairs, 8)) - 1
-    for drop in [0, every] + list(range(1, every)):
-        yield dict(d, kpt_text=first if drop == 0 else _without_duplicated_comments(k, drop)[0])
+    for variant in _pair_variants(k):
+        if variant != k:
+            yield dict(d, kpt_text=variant)
 
 
 def _rewrite_held(d):

@@ -336,6 +336,18 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         self.assertIsNone(F._composed_known(dict(d, mode="inplace"), None))
         self.assertIsNone(F._composed_known(dict(d, kpt_text="a: 1\ns: |+\n  v\n"), None))
 
+    def test_twins_at_the_end_of_an_item_with_a_held_pair_lummo_writes_too(self):
+        # fuzz seed 130 case 3364: in a ResourceList kpt writes a foot twice at
+        # one indentation, a blank line between, before the next item's dash;
+        # the held foot below that dash lummo writes twice too
+        k = "items:\n- a: 1\n  b:\n    c: 1\n    # f\n\n    # f\n-\n# h\n  # h\n  d: 1\n"
+        m = "items:\n- a: 1\n  b:\n    c: 1\n    # f\n-\n# h\n  # h\n  d: 1\n"
+        d = dict(kpt_text=k, lummo_text=m)
+        self.assertIn(m, [v["kpt_text"] for v in F._rewrite_twins(d)])
+        # not a foot written once more than twice, nor twins with other text between
+        for other in (k.replace("# f\n-", "# f\n\n    # f\n-"), k.replace("\n\n    # f", "\n    x: 1\n    # f")):
+            self.assertNotIn(m, [v["kpt_text"] for v in F._rewrite_twins(dict(d, kpt_text=other))])
+
     def test_a_held_line_comment_kpt_writes_twice_in_one_slot_form(self):
         # fuzz seed 130 case 998: kpt writes `' # c` twice, lummo once, as often
         # as the user wrote it
