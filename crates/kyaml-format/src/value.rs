@@ -156,7 +156,11 @@ fn tree(original: Original, value: &Value, restyled: Restyle) -> (Node, Option<D
         }
     };
     match restyled {
-        Restyle::All => restyle(&mut root, &build(value, None)),
+        Restyle::All => restyle(
+            &mut root,
+            &build(value, None),
+            orig.as_ref().map(|d| &d.root),
+        ),
         Restyle::FoldedQuoted => quote_folded(&mut root),
         Restyle::Keep => {}
     }
@@ -556,14 +560,38 @@ fn list_item_document(item: &ListItem) -> (String, Document) {
 /// same value built afresh: what go-yaml gives a value decoded from JSON. A
 /// scalar's spelling goes too (`~` comes back `null`, `True` `true`): JSON keeps
 /// the data, not the text.
-fn restyle(to: &mut Node, from: &Node) {
+///
+/// `before` is the original the comments came from: kpt gives a sequence's
+/// item its comments back only where the item's text is the one the step
+/// took (kyaml's `copier.VisitList` compares `Value`), so an item JSON
+/// respells (`1.10` as `1.1`) loses them; a mapping's value keeps its own
+/// (`VisitScalar` copies them whatever the text): fuzz seed i131 case 21.
+fn restyle(to: &mut Node, from: &Node, before: Option<&Node>) {
     to.style = from.style;
     if to.kind == Kind::Scalar && from.kind == Kind::Scalar {
         to.value.clone_from(&from.value);
         to.tag.clone_from(&from.tag);
     }
-    for (t, f) in to.children.iter_mut().zip(&from.children) {
-        restyle(t, f);
+    let before = before.filter(|b| b.kind == to.kind);
+    let befores: Vec<Option<&Node>> = (0..to.children.len())
+        .map(|i| match (to.kind, before) {
+            (Kind::Sequence, Some(b)) => b.children.get(i),
+            (Kind::Mapping, Some(b)) if i % 2 == 1 => b
+                .children
+                .chunks(2)
+                .find(|p| p[0].value == to.children[i - 1].value)
+                .and_then(|p| p.get(1)),
+            _ => None,
+        })
+        .collect();
+    let items = to.kind == Kind::Sequence;
+    for ((t, f), b) in to.children.iter_mut().zip(&from.children).zip(befores) {
+        if items && b.is_some_and(|b| b.kind == Kind::Scalar && b.value != f.value) {
+            t.line.clear();
+            t.head.clear();
+            t.foot.clear();
+        }
+        restyle(t, f, b);
     }
 }
 

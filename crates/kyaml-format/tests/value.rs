@@ -330,3 +330,29 @@ fn a_round_trip_reads_back_as_the_text_did() {
     assert_eq!(written, "a:\n  k: >\n    x y\n  # c\n");
     assert_eq!(kyaml_format::format(&written), kyaml_format::format(text));
 }
+
+/// A step that round-trips its objects through JSON (set-namespace before
+/// v0.3) respells `1.10` as `1.1`; kpt then gives a sequence item its comments
+/// back only where the item's text is the same (kyaml `copier.VisitList`
+/// compares `Value`), so the item loses its line comment while a mapping
+/// value respelled the same way keeps its own (`VisitScalar` copies
+/// regardless): fuzz seed i131 case 21, a later step's input.
+#[test]
+fn a_sequence_item_json_respells_loses_its_comments() {
+    let text = "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nspec:\n  items:\n  - 1.10  # respelled\n  - 'x'  # kept\n  - a: 1.10  # in a mapping\n  value: 1.10  # on a key\n";
+    // the objects as the step gave them back, numbers as JSON spells them
+    let value = read(&text.replace("1.10", "1.1")).remove(0);
+    let document = kyaml_format::FileDocument {
+        original: kyaml_format::Original::Text(text),
+        value: &value,
+        seq_indent: kyaml_format::SeqIndent::Compact,
+        restyled: kyaml_format::Restyle::All,
+        changed: false,
+        set_annotations: &[],
+        set_anew: &[],
+    };
+    assert_eq!(
+        kyaml_format::format_values_restyled(&[document]),
+        "apiVersion: v1\nkind: A\nmetadata:\n  name: x\nspec:\n  items:\n  - 1.1\n  - x # kept\n  - a: 1.1 # in a mapping\n  value: 1.1 # on a key\n"
+    );
+}
