@@ -348,6 +348,21 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         for other in (k.replace("# f\n-", "# f\n\n    # f\n-"), k.replace("\n\n    # f", "\n    x: 1\n    # f")):
             self.assertNotIn(m, [v["kpt_text"] for v in F._rewrite_twins(dict(d, kpt_text=other))])
 
+    def test_a_folded_value_kpt_wrote_twice_grew_twice(self):
+        # fuzz seed i131 case 44: two steps before the first exec step, each a
+        # pass through go-yaml's folded writing, each a line break more
+        m = "spec:\n  extra: >\n    line one\n      indented\n"
+        k = "spec:\n  extra: >\n    line one\n\n\n      indented\n"
+        self.assertEqual(F.stdin_key(k, m), "kpt-adds-newline-in-folded-scalar")
+        d = dict(kpt_text='spec:\n  extra: "line one\\n\\n\\n  indented\\n"\n',
+                 lummo_text='spec:\n  extra: "line one\\n  indented\\n"\n')
+        self.assertTrue(F._kpt_adds_newline_in_folded_scalar(d, None))
+        # not a break where no more-indented line follows, nor a value kpt shrank
+        self.assertFalse(F._kpt_adds_newline_in_folded_scalar(
+            dict(d, kpt_text='spec:\n  extra: "line one\\n\\n\\nnot indented\\n"\n',
+                 lummo_text='spec:\n  extra: "line one\\nnot indented\\n"\n'), None))
+        self.assertFalse(F._kpt_adds_newline_in_folded_scalar(dict(d, kpt_text=d["lummo_text"], lummo_text=d["kpt_text"]), None))
+
     def test_a_held_line_comment_kpt_writes_twice_in_one_slot_form(self):
         # fuzz seed 130 case 998: kpt writes `' # c` twice, lummo once, as often
         # as the user wrote it
