@@ -119,7 +119,19 @@ impl Function {
         }
         if self.restyles && !self.over_text() {
             for item in &mut list.items {
-                item.update(json_numbers);
+                let before = item.value().clone();
+                if item.update(json_numbers) {
+                    // kpt gives a list item its comments back only where its
+                    // text is the one that went in (kyaml `copier.VisitList`
+                    // compares `Value`): one JSON respelled loses its own.
+                    let mut respelled = Vec::new();
+                    respelled_items(&before, item.value(), String::new(), &mut respelled);
+                    if !respelled.is_empty() {
+                        let cleared: Vec<(String, String)> =
+                            respelled.into_iter().map(|p| (p, String::new())).collect();
+                        item.set_line_comments(&cleared);
+                    }
+                }
             }
         }
     }
@@ -181,6 +193,32 @@ fn json_numbers(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(json_numbers),
         Value::Object(map) => map.values_mut().for_each(json_numbers),
+        _ => {}
+    }
+}
+
+/// The JSON pointers of the scalar list items `new` spells otherwise than `old`
+/// (fuzz seed i131 case 21: `- 1.10  # c` came back `- 1.1`, without `# c`).
+fn respelled_items(old: &Value, new: &Value, pointer: String, found: &mut Vec<String>) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, x) in a {
+                if let Some(y) = b.get(key) {
+                    let key = key.replace('~', "~0").replace('/', "~1");
+                    respelled_items(x, y, format!("{pointer}/{key}"), found);
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                let at = format!("{pointer}/{i}");
+                match (x, y) {
+                    (Value::Array(_) | Value::Object(_), _) => respelled_items(x, y, at, found),
+                    _ if x.to_string() != y.to_string() => found.push(at),
+                    _ => {}
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -539,6 +577,36 @@ pub fn unsupported(image: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzz seed i131 case 21: a release that round-trips its objects through
+    /// JSON gives `- 1.10  # c` back as `- 1.1`, and kpt gives the list item
+    /// its comment back only where its text is the same; a mapping's value
+    /// respelled so keeps its own.
+    #[test]
+    fn a_list_item_json_respells_loses_its_line_comment() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\nspec:\n  l:\n  - 1.10  # respelled\n  - 2  # same\n  - a: 1.10  # in a mapping\n  v: 1.10  # on a key\n";
+        let value = krm_sdk::yaml::parse_documents(text, &krm_sdk::yaml::Limits::default())
+            .unwrap()
+            .remove(0);
+        let item =
+            krm_sdk::Item::from_document(text, &value, &krm_sdk::yaml::Limits::default()).unwrap();
+        let mut list = ResourceList::parse(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    namespace: b\n",
+            &krm_sdk::yaml::Limits::default(),
+        )
+        .unwrap();
+        list.items.push(item);
+        lookup("gcr.io/kpt-fn/set-namespace:v0.2.0")
+            .unwrap()
+            .run(&mut list);
+        let text = list.items[0].source_text().unwrap().to_string();
+        assert!(
+            // (the text of a ResourceList's item: indented by two)
+            text.contains("    l:\n    - 1.1\n    - 2  # same\n    - a: 1.1  # in a mapping\n"),
+            "{text}"
+        );
+        assert!(text.contains("    v: 1.1  # on a key"), "{text}");
+    }
 
     /// Fuzz seed i1 case 4: set-annotations v0.1.3 in process gave back `1e3`
     /// where the release (and the same binary under kpt) gives `1000`.

@@ -151,7 +151,12 @@ pub fn set_line_comments(text: &str, comments: &[(String, String)]) -> Option<St
         if !rest.is_empty() && !rest.starts_with('#') {
             return None;
         }
-        edits.push((at, line_end, format!(" # {comment}")));
+        // An empty comment takes the node's line comment away.
+        let replacement = match comment.is_empty() {
+            true => String::new(),
+            false => format!(" # {comment}"),
+        };
+        edits.push((at, line_end, replacement));
     }
     edits.sort_by_key(|(start, end, _)| (*start, *end));
     edits.dedup_by_key(|(start, _, _)| *start);
