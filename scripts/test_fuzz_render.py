@@ -311,6 +311,12 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(
             dict(d, kpt_text="a: 1\nb: 2\n", lummo_text="a: 1\n\n# team\nb: 2\n"), None))
         self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(dict(d, lummo_text="a: 1\n\n# team\n"), None))
+        # fuzz seed 132 case 7354: kpt's text holds a copy of its own (a head
+        # copied from a linked file); lummo's one more, the user's foot
+        self.assertTrue(F._kpt_drops_a_foot_below_the_last_item(
+            dict(d, kpt_text="# team\na: 1\n", lummo_text="# team\na: 1\n\n# team\n"), None))
+        self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(
+            dict(d, kpt_text="# team\na: 1\n", lummo_text="# team\na: 1\n\n# team\n# team\n"), None))
 
     def test_a_comment_less_indented_than_a_block_scalars_value_ends_it(self):
         # fuzz seed 130 case 6965: `    # hash` below `      indented` is the
