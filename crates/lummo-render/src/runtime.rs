@@ -656,10 +656,18 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
     let mut head_on_object = read_below_an_item
         || (item.head_above_dash().is_some() && !input_head)
         || (item.head_above_dash().is_none() && input.head_on_object && !printed.starts_with('#'));
+    // A head above the item's lone `-` whose lines after its first blank line
+    // (all of them, without one) go-yaml gives the entry: the object's node
+    // has a head of its own, so `CopyComments` adds the input's none (fuzz
+    // seed 132 case 8373: lummo wrote the input's document head as well).
+    let own_head = item.read_below_a_lone_dash() && item.head_above_dash().is_some_and(entry_head);
+    let input_text = after_explicit_start.as_deref().or(input.text.as_deref());
+    let input_text = match input_text.and_then(kyaml_format::split_document_head) {
+        Some((_, rest)) if own_head => Some(rest),
+        _ => input_text,
+    };
     let limits = Limits::default();
-    let restored = after_explicit_start
-        .as_deref()
-        .or(input.text.as_deref())
+    let restored = input_text
         .and_then(|text| {
             kyaml_format::restore_comments_and_order(
                 text,
@@ -698,6 +706,17 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
         v.remove_annotation(annotations::ID);
     });
     item
+}
+
+/// Whether comment lines above an item's `-` leave the entry a head of its
+/// own: go-yaml gives it the lines after their first blank line, or all of
+/// them (`kyaml_format::head_read_back_below_an_item`).
+fn entry_head(above_dash: &str) -> bool {
+    let above_dash = above_dash.trim_end_matches('\n');
+    let head = above_dash
+        .split_once("\n\n")
+        .map_or(above_dash, |(_, head)| head);
+    !head.trim().is_empty()
 }
 
 /// Whether a key of the ResourceList a function printed (`results:`,
