@@ -119,18 +119,15 @@ impl Function {
         }
         if self.restyles && !self.over_text() {
             for item in &mut list.items {
-                let before = item.value().clone();
-                if item.update(json_numbers) {
-                    // kpt gives a list item its comments back only where its
-                    // text is the one that went in (kyaml `copier.VisitList`
-                    // compares `Value`): one JSON respelled loses its own.
-                    let mut respelled = Vec::new();
-                    respelled_items(&before, item.value(), String::new(), &mut respelled);
-                    if !respelled.is_empty() {
-                        let cleared: Vec<(String, String)> =
-                            respelled.into_iter().map(|p| (p, String::new())).collect();
-                        item.set_line_comments(&cleared);
-                    }
+                // kpt gives a list item its comments back only where its text
+                // is the one that went in (kyaml `copier.VisitList` compares
+                // `Value`): one JSON respells loses its own.
+                let mut respelled = Vec::new();
+                respelled_items(item.value(), String::new(), &mut respelled);
+                if item.update(json_numbers) && !respelled.is_empty() {
+                    let cleared: Vec<(String, String)> =
+                        respelled.into_iter().map(|p| (p, String::new())).collect();
+                    item.set_line_comments(&cleared);
                 }
             }
         }
@@ -197,25 +194,27 @@ fn json_numbers(value: &mut Value) {
     }
 }
 
-/// The JSON pointers of the scalar list items `new` spells otherwise than `old`
+/// The JSON pointers of the list items [`json_numbers`] spells otherwise
 /// (fuzz seed i131 case 21: `- 1.10  # c` came back `- 1.1`, without `# c`).
-fn respelled_items(old: &Value, new: &Value, pointer: String, found: &mut Vec<String>) {
-    match (old, new) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (key, x) in a {
-                if let Some(y) = b.get(key) {
-                    let key = key.replace('~', "~0").replace('/', "~1");
-                    respelled_items(x, y, format!("{pointer}/{key}"), found);
-                }
+fn respelled_items(value: &Value, pointer: String, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, x) in map {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                respelled_items(x, format!("{pointer}/{key}"), found);
             }
         }
-        (Value::Array(a), Value::Array(b)) => {
-            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
                 let at = format!("{pointer}/{i}");
-                match (x, y) {
-                    (Value::Array(_) | Value::Object(_), _) => respelled_items(x, y, at, found),
-                    _ if x.to_string() != y.to_string() => found.push(at),
-                    _ => {}
+                if let Value::Number(_) = x {
+                    let mut y = x.clone();
+                    json_numbers(&mut y);
+                    if y.to_string() != x.to_string() {
+                        found.push(at);
+                    }
+                } else {
+                    respelled_items(x, at, found);
                 }
             }
         }

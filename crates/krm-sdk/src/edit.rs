@@ -128,7 +128,8 @@ pub fn quote_marks(text: &str) -> Vec<(String, char)> {
 
 /// The text with a line comment put after each node named by a JSON pointer
 /// (after a scalar, or after the key of a collection), replacing the comment that
-/// was there; `None` when a node is not found or is not on a line of its own.
+/// was there (an empty comment takes it away); `None` when a node is not found
+/// or is not on a line of its own.
 pub fn set_line_comments(text: &str, comments: &[(String, String)]) -> Option<String> {
     let doc = format!("  {text}");
     let root = parse_tree(&doc)?;
@@ -151,7 +152,6 @@ pub fn set_line_comments(text: &str, comments: &[(String, String)]) -> Option<St
         if !rest.is_empty() && !rest.starts_with('#') {
             return None;
         }
-        // An empty comment takes the node's line comment away.
         let replacement = match comment.is_empty() {
             true => String::new(),
             false => format!(" # {comment}"),

@@ -573,25 +573,29 @@ fn restyle(to: &mut Node, from: &Node, before: Option<&Node>) {
         to.tag.clone_from(&from.tag);
     }
     let before = before.filter(|b| b.kind == to.kind);
-    let befores: Vec<Option<&Node>> = (0..to.children.len())
-        .map(|i| match (to.kind, before) {
-            (Kind::Sequence, Some(b)) => b.children.get(i),
-            (Kind::Mapping, Some(b)) if i % 2 == 1 => b
-                .children
-                .chunks(2)
-                .find(|p| p[0].value == to.children[i - 1].value)
-                .and_then(|p| p.get(1)),
-            _ => None,
-        })
-        .collect();
-    let items = to.kind == Kind::Sequence;
-    for ((t, f), b) in to.children.iter_mut().zip(&from.children).zip(befores) {
-        if items && b.is_some_and(|b| b.kind == Kind::Scalar && b.value != f.value) {
-            t.line.clear();
-            t.head.clear();
-            t.foot.clear();
+    match to.kind {
+        Kind::Mapping => {
+            for (pair, f) in to.children.chunks_mut(2).zip(from.children.chunks(2)) {
+                // the value's original, found by its key
+                let b = before
+                    .and_then(|b| b.children.chunks(2).find(|p| p[0].value == pair[0].value))
+                    .and_then(|p| p.get(1));
+                for (at, (t, f)) in pair.iter_mut().zip(f).enumerate() {
+                    restyle(t, f, b.filter(|_| at == 1));
+                }
+            }
         }
-        restyle(t, f, b);
+        _ => {
+            for (i, (t, f)) in to.children.iter_mut().zip(&from.children).enumerate() {
+                let b = before.and_then(|b| b.children.get(i));
+                if b.is_some_and(|b| b.kind == Kind::Scalar && b.value != f.value) {
+                    t.line.clear();
+                    t.head.clear();
+                    t.foot.clear();
+                }
+                restyle(t, f, b);
+            }
+        }
     }
 }
 
