@@ -503,12 +503,16 @@ def _unquoted_lines(text):
     return [l for l in text.split("\n") if not ('"' in l and "\\n" in l)]
 
 
-def _comments_moved_only(k, m, user):
+def _comments_moved_only(k, m, user, held=None):
     """kpt's and lummo's texts say the same (the same values; the same lines but
     whole-line comments, line comments included, in the same order) and hold the
     same whole-line comments, up to kpt's copies: lummo has each comment kpt
     has, at least every copy the user wrote (of those kpt keeps), and no more
-    than kpt or the user has. Only where a whole-line comment stands differs."""
+    than kpt or the user has. Only where a whole-line comment stands differs.
+    `held`: the user's lines of the objects lummo's text holds; a comment of none
+    of them is one kpt's ResourceList gave to a neighbour of an object a step
+    removed (a Kptfile's foot became the next item's head, and survived
+    remove-local-config-resources: fuzz seed i134 case 5), which lummo may lack."""
     user = user or Counter()
     mc, mrest = _comments_apart(m)
     try:
@@ -517,7 +521,8 @@ def _comments_moved_only(k, m, user):
         return False
     for k2 in dict.fromkeys([k, _unfold_go_yaml(k)]):
         kc, krest = _comments_apart(k2)
-        if any(mc[c] < (1 if kc[c] else 0) or mc[c] < min(user.get(c, 0), kc[c])
+        if any(mc[c] < (1 if kc[c] and (held is None or held[c]) else 0)
+               or mc[c] < min(user.get(c, 0), kc[c], held[c] if held is not None else kc[c])
                or mc[c] > max(kc[c], user.get(c, 0)) for c in set(kc) | set(mc)):
             continue
         try:
@@ -2418,10 +2423,11 @@ def stdin_key(k, m, user=None):
     return "+".join(needed or STDIN_NORMAL)
 
 
-def diff_stdin(mode, ks, ms, diffs, user=None, held=False):
+def diff_stdin(mode, ks, ms, diffs, original, held=False):
     """What each exec step read on stdin, kpt's against lummo's, byte for byte;
     `held`: a step before it may have held the objects in process, so where
     whole-line comments stand may differ (`lummo-holds-comments-in-process`)."""
+    user = input_lines(original)
     for name in sorted(set(ks) | set(ms), key=lambda n: int(re.sub(r"\D", "", n) or 0)):
         k, m = ks.get(name), ms.get(name)
         if k == m:
@@ -2432,7 +2438,8 @@ def diff_stdin(mode, ks, ms, diffs, user=None, held=False):
         # the kind names what is not deliberate (the key says all)
         kind = "+".join(p for p in key.split("+") if p not in STDIN_KNOWN) or "known"
         if kind != "known" and key != "not-run" and held and _comments_moved_only(
-                *(t.decode("utf-8", "replace") for t in (k, m)), user):
+                *(t.decode("utf-8", "replace") for t in (k, m)), user,
+                stdout_user_lines(original, [m.decode("utf-8", "replace")])):
             key, kind = "lummo-holds-comments-in-process", "known"
         diffs.append(dict(mode=mode, kind="stdin-" + kind, cat="other", path="step %s" % step, key=kind,
                           needs=key,
@@ -2456,7 +2463,7 @@ def compare(model, kpt_cmd, lummo, base, python):
         k = run_tool(kpt_cmd, base, model, tools, python, mode, os.path.dirname(lummo))
         m = run_tool([lummo], base, model, tools, python, mode)
         if model.get("record_stdin") and (k["rc"] == 0) == (m["rc"] == 0):
-            diff_stdin(mode, k["stdin"], m["stdin"], diffs, user, _holds_objects_in_process(model))
+            diff_stdin(mode, k["stdin"], m["stdin"], diffs, original, _holds_objects_in_process(model))
         kok, mok = k["rc"] == 0, m["rc"] == 0
         stderr = m["stderr"].decode("utf-8", "replace")[-600:]
         if kok and not mok:

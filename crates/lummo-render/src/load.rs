@@ -227,7 +227,7 @@ pub(crate) fn read_local(
     rendered
         .leftovers
         .extend(leftovers.iter().map(|file| join(relative, file)));
-    files.sort();
+    sort_as_walked(&mut files);
     let limits = Limits::default();
     let package_path = package_dir(root, relative).display().to_string();
     let mut items = Vec::new();
@@ -340,6 +340,14 @@ pub(crate) fn collect_files(
     Ok(())
 }
 
+/// Puts relative file paths in the order kyaml's `LocalPackageReader` reads them:
+/// `filepath.Walk` lists each folder's entries by name and enters a folder where
+/// its name falls, so `config/in-folder.yaml` comes before `config.yaml` (the
+/// paths as whole strings would sort the other way: `.` is below `/`).
+fn sort_as_walked(files: &mut [String]) {
+    files.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+}
+
 /// The folder of the package at `relative` (the root itself for ""), as kpt
 /// names it in `internal.config.kubernetes.io/package-path`: no trailing `/`.
 pub(crate) fn package_dir(root: &Path, relative: &str) -> PathBuf {
@@ -382,6 +390,33 @@ pub(crate) fn read_text(path: &Path) -> std::io::Result<(String, std::fs::Permis
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzz seed i134 case 0: a file `config.yaml` beside a folder `config/`.
+    /// kpt reads the folder's files first, so a step that picks an item by its
+    /// place (and every ResourceList) saw another order under lummo. A folder
+    /// comes before every name it begins (`config` < `config-b.yaml`).
+    #[test]
+    fn files_are_read_in_filepath_walk_order() {
+        let mut files = [
+            "config.yaml",
+            "config/in-folder.yaml",
+            "a.yaml",
+            "config-b.yaml",
+            "Kptfile",
+        ]
+        .map(String::from);
+        sort_as_walked(&mut files);
+        assert_eq!(
+            files,
+            [
+                "Kptfile",
+                "a.yaml",
+                "config/in-folder.yaml",
+                "config-b.yaml",
+                "config.yaml"
+            ]
+        );
+    }
 
     /// Fuzz seed 104 case 2943: a file ending in a comment without a line
     /// break, whose last object has `annotations: {}`. Its text was written as
