@@ -437,6 +437,21 @@ class InProcess(unittest.TestCase):
         self.assertTrue(F._lummo_holds_comments_in_process(self.diff(kpt, lummo), HELD))
         self.assertFalse(F._lummo_holds_comments_in_process(self.diff(kpt.replace("y", "z"), lummo), HELD))
 
+    def test_a_comment_of_an_object_a_step_removed_may_be_missing_from_a_stdin(self):
+        # kpt's ResourceList gave a Kptfile's foot to the next item as its head,
+        # and remove-local-config-resources then removed the Kptfile (seed i134 case 5)
+        original = {"Kptfile": "kind: Kptfile\nmetadata:\n  name: root\n\n# note\n",
+                    "a.yaml": "kind: A\nmetadata:\n  name: a-1\n# keep\n"}
+        kpt = "items:\n- # note\n  kind: A\n  metadata:\n    name: a-1\n    annotations:\n" \
+              "      config.kubernetes.io/path: a.yaml\n  # keep\n"
+        lummo = kpt.replace("- # note\n  kind", "- kind")
+        user = F.input_lines(original)
+        held = F.stdout_user_lines(original, [lummo])
+        self.assertTrue(F._comments_moved_only(kpt, lummo, user, held))
+        self.assertFalse(F._comments_moved_only(kpt, lummo, user), "without what lummo holds")
+        # a comment of an object lummo still holds is not
+        self.assertFalse(F._comments_moved_only(kpt, lummo.replace("  # keep\n", ""), user, held))
+
     def test_a_comment_taken_out_after_a_dash_leaves_the_dash(self):
         # kpt gave a copy after the next item's `- ` (fuzz seed i125 case 55)
         kpt = "- a: 1\n- # c\n  # c\n  # d\n  b: 2\n"
