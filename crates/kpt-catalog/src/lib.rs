@@ -139,6 +139,21 @@ impl Function {
         !matches!(self.over, Over::Objects)
     }
 
+    /// What the release's container does to a list: [`Function::run`], then a
+    /// restyling release's objects without their texts, as it prints them
+    /// afresh from what the JSON round trip left (no comments, its styles;
+    /// a release that failed prints what it read). In process they keep their
+    /// texts, for the comments kpt gives back from the node that went in (see
+    /// [`restyles`]).
+    pub fn run_as_container(&self, list: &mut ResourceList) {
+        self.run(list);
+        if self.restyles && !list.failed() {
+            for item in &mut list.items {
+                let _: &mut Value = &mut *item;
+            }
+        }
+    }
+
     /// The release over a ResourceList's text, as its container runs.
     pub fn filter(&self, input: &str) -> krm_sdk::Outcome {
         match self.over {
@@ -147,7 +162,7 @@ impl Function {
                 self.name,
                 input,
                 &krm_sdk::yaml::Limits::default(),
-                |list| self.run(list),
+                |list| self.run_as_container(list),
             ),
         }
     }
@@ -380,12 +395,9 @@ pub fn lookup(image: &str) -> Option<Function> {
         // v0.1.5 also takes `SetLabels` configs.
         "set-labels" if before(0, 2) => ("set-labels", set_labels::process_v0_1_5),
         "set-labels" => ("set-labels", set_labels::process),
-        // v0.1.3 round-tripped objects through a kustomize resmap (styles lost);
-        // v0.1.4 edits the nodes in place (see `restyles`).
-        "set-annotations" if v.is_some_and(|v| v < (0, 1, 4)) => {
-            ("set-annotations", set_annotations::process_v0_1)
-        }
-        "set-annotations" if before(0, 2) => ("set-annotations", set_annotations::process_v0_1_4),
+        // v0.1.3 round-tripped objects through a kustomize resmap (styles lost),
+        // v0.1.4 edits the nodes in place: `restyles` tells them apart.
+        "set-annotations" if before(0, 2) => ("set-annotations", set_annotations::process_v0_1),
         "set-annotations" => ("set-annotations", set_annotations::process),
         "set-image" => ("set-image", set_image::process),
         "apply-setters" => ("apply-setters", apply_setters::process),

@@ -40,24 +40,18 @@ const COMMON_ANNOTATIONS: &[StaticSpec] = &[
     .group("batch"),
 ];
 
-/// v0.1.3: the same transformer, but the release round-tripped every object
-/// through a kustomize resmap, so all of them come back restyled (quotes and flow
-/// style gone; kpt restores comments only): kpt's e2e case
+/// v0.1.3 and v0.1.4: the transformer, reporting nothing. v0.1.3 round-tripped
+/// every object through a kustomize resmap, so all of them come back restyled
+/// (quotes and flow style gone; kpt restores comments only): kpt's e2e case
 /// `fn-render/resource-has-pkgname-prefix` records `'PROJECT_ID'` → `PROJECT_ID`.
+/// v0.1.4, on kustomize api v0.8.11, filters the function's own nodes
+/// (`Resource.ApplyFilter` filters `&r.RNode`): the objects keep their styles.
+/// That difference is `crate::restyles`'; the objects keep their texts either
+/// way, as kpt gives the comments back from the node that went in
+/// (`CopyComments` by id), which the text is (fuzz seed i134 case 49: without
+/// it a v0.1.3 object got its comments from the file at its path, none once an
+/// earlier step had moved it).
 pub fn process_v0_1(list: &mut ResourceList) {
-    if annotate(list).is_none() {
-        return;
-    }
-    for item in &mut list.items {
-        // A mutable borrow forgets the source text: the item is written afresh.
-        let _: &mut Value = &mut *item;
-    }
-}
-
-/// v0.1.4: the same transformer on kustomize api v0.8.11, whose resources are
-/// the function's own nodes (`Resource.ApplyFilter` filters `&r.RNode`): the
-/// objects keep their styles (see `crate::restyles`); nothing reported.
-pub fn process_v0_1_4(list: &mut ResourceList) {
     let _ = annotate(list);
 }
 

@@ -35,7 +35,7 @@ fn run(
             if config.is_some() {
                 list.function_config = config.clone();
             }
-            function.run(list)
+            function.run_as_container(list)
         },
     )
 }

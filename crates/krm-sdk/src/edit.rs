@@ -467,6 +467,28 @@ fn scalar_text(doc: &str, node: &Node) -> Option<String> {
 
 type Edit = (usize, usize, String);
 
+/// The edit putting a one-line scalar in place of a block scalar: from its
+/// header (`|`, `>` and their indicators, after the key or the dash) to the
+/// end of its content: the parser's span leaves the header out and takes in
+/// the line breaks after the content, up to the next line's indentation. Without the
+/// header the edit left `|` over the new value (fuzz seed i133 case 455:
+/// search-replace put a plain value in place of a `|` block, the object lost
+/// its text, and with it a line comment kpt keeps). `None` when a comment
+/// follows the header.
+fn replace_block_scalar(doc: &str, node: &Node, replacement: String) -> Option<Edit> {
+    let before = doc[..node.start].trim_end_matches([' ', '\n', '\r']);
+    let header = before.rfind(['|', '>'])?;
+    if !before[header + 1..]
+        .chars()
+        .all(|c| matches!(c, '+' | '-' | '0'..='9'))
+    {
+        return None;
+    }
+    // The line breaks and blank lines after the content stay: they end the line.
+    let end = node.start + doc[node.start..node.end].trim_end().len();
+    Some((header, end, replacement))
+}
+
 fn diff(doc: &str, node: &Node, old: &Value, new: &Value, edits: &mut Vec<Edit>) -> Option<()> {
     if old == new {
         return Some(());
@@ -476,7 +498,13 @@ fn diff(doc: &str, node: &Node, old: &Value, new: &Value, edits: &mut Vec<Edit>)
             if old.is_object() || old.is_array() || node.start == node.end {
                 return None;
             }
-            edits.push((node.start, node.end, render_scalar(new, *style)?));
+            let replacement = render_scalar(new, *style)?;
+            match style {
+                ScalarStyle::Literal | ScalarStyle::Folded => {
+                    edits.push(replace_block_scalar(doc, node, replacement)?)
+                }
+                _ => edits.push((node.start, node.end, replacement)),
+            }
             Some(())
         }
         (
@@ -788,6 +816,29 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    /// Fuzz seed i133 case 455: search-replace put a plain value in place of a
+    /// `|` block; the edit kept the header over it, failed to read back, and the
+    /// object lost its text (a line comment kpt keeps went with it).
+    #[test]
+    fn a_block_scalar_replaced_by_a_one_line_value_loses_its_header() {
+        let text = "data:\n    key0: |\n      # hash\n\n      # hash\n    key2: a # c";
+        check(
+            text,
+            |v| v["data"]["key0"] = json!("x"),
+            "data:\n    key0: x\n    key2: a # c",
+        );
+        check(
+            "data:\n    key0: >-\n      one\n      two",
+            |v| v["data"]["key0"] = json!("x y"),
+            "data:\n    key0: x y",
+        );
+        check(
+            "list:\n  - |\n    one\n  - b # c",
+            |v| v["list"][0] = json!(3),
+            "list:\n  - 3\n  - b # c",
+        );
+    }
 
     fn check(text: &str, change: impl FnOnce(&mut Value), expected: &str) {
         let doc = format!("  {text}");
