@@ -470,15 +470,22 @@ type Edit = (usize, usize, String);
 /// The edit putting a one-line scalar in place of a block scalar: from its
 /// header (`|`, `>` and their indicators, after the key or the dash) to the
 /// end of its content: the parser's span leaves the header out and takes in
-/// the line breaks after the content, up to the next line's indentation. Without the
-/// header the edit left `|` over the new value (fuzz seed i133 case 455:
-/// search-replace put a plain value in place of a `|` block, the object lost
-/// its text, and with it a line comment kpt keeps). `None` when a comment
-/// follows the header.
+/// the line breaks after the content, up to the next line's indentation.
+/// Without the header the edit left `|` over the new value (fuzz seed i133 case
+/// 455: search-replace put a plain value in place of a `|` block, the object
+/// lost its text, and with it a line comment kpt keeps). A comment after the
+/// header stays, after the value, as go-yaml keeps a node's line comment.
 fn replace_block_scalar(doc: &str, node: &Node, replacement: String) -> Option<Edit> {
     let before = doc[..node.start].trim_end_matches([' ', '\n', '\r']);
     let header = before.rfind(['|', '>'])?;
-    if !before[header + 1..]
+    let (indicators, comment) = match before[header + 1..].split_once('#') {
+        Some((indicators, comment)) if indicators.ends_with(' ') => {
+            (indicators.trim_end(), Some(comment))
+        }
+        Some(_) => return None,
+        None => (&before[header + 1..], None),
+    };
+    if !indicators
         .chars()
         .all(|c| matches!(c, '+' | '-' | '0'..='9'))
     {
@@ -486,6 +493,10 @@ fn replace_block_scalar(doc: &str, node: &Node, replacement: String) -> Option<E
     }
     // The line breaks and blank lines after the content stay: they end the line.
     let end = node.start + doc[node.start..node.end].trim_end().len();
+    let replacement = match comment {
+        Some(comment) => format!("{replacement} #{comment}"),
+        None => replacement,
+    };
     Some((header, end, replacement))
 }
 
@@ -837,6 +848,12 @@ mod tests {
             "list:\n  - |\n    one\n  - b # c",
             |v| v["list"][0] = json!(3),
             "list:\n  - 3\n  - b # c",
+        );
+        // the header's comment stays on the value (fuzz seed i133 case 455 again)
+        check(
+            "data:\n    key0: |  # see\n      # hash\n    key2: a # c",
+            |v| v["data"]["key0"] = json!("x"),
+            "data:\n    key0: x # see\n    key2: a # c",
         );
     }
 
