@@ -2423,6 +2423,17 @@ def stdin_key(k, m, user=None):
     return "+".join(needed or STDIN_NORMAL)
 
 
+def _held_comments_moved_only(k, m, user, original):
+    """`_comments_moved_only` for a step's stdin after a step held the objects:
+    also once the line comments of flow collections lummo keeps are taken out
+    (`lummo-keeps-held-line-comment`, fuzz seed i133 case 283: both in one text)."""
+    held = stdout_user_lines(original, [m])
+    if _comments_moved_only(k, m, user, held):
+        return True
+    found = _held_line_comments(k, m, user)
+    return found is not None and any(_comments_moved_only(v, found[1], user, held) for v in found[0])
+
+
 def diff_stdin(mode, ks, ms, diffs, original, held=False):
     """What each exec step read on stdin, kpt's against lummo's, byte for byte;
     `held`: a step before it may have held the objects in process, so where
@@ -2437,9 +2448,8 @@ def diff_stdin(mode, ks, ms, diffs, original, held=False):
                                                                  m.decode("utf-8", "replace"), user)
         # the kind names what is not deliberate (the key says all)
         kind = "+".join(p for p in key.split("+") if p not in STDIN_KNOWN) or "known"
-        if kind != "known" and key != "not-run" and held and _comments_moved_only(
-                *(t.decode("utf-8", "replace") for t in (k, m)), user,
-                stdout_user_lines(original, [m.decode("utf-8", "replace")])):
+        if kind != "known" and key != "not-run" and held and _held_comments_moved_only(
+                *(t.decode("utf-8", "replace") for t in (k, m)), user, original):
             key, kind = "lummo-holds-comments-in-process", "known"
         diffs.append(dict(mode=mode, kind="stdin-" + kind, cat="other", path="step %s" % step, key=kind,
                           needs=key,

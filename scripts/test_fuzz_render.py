@@ -452,6 +452,19 @@ class InProcess(unittest.TestCase):
         # a comment of an object lummo still holds is not
         self.assertFalse(F._comments_moved_only(kpt, lummo.replace("  # keep\n", ""), user, held))
 
+    def test_a_held_flow_line_comment_and_a_moved_foot_in_one_stdin(self):
+        # lummo-keeps-held-line-comment and a foot kpt wrote twice (seed i133 case 283)
+        original = {"a.yaml": "kind: A\nmetadata:\n  name: a-1\nspec:\n  subs:\n"
+                              "    - {topic: a, subscription: b} # delta\n  x: 1\n  # foot\n"}
+        user = F.input_lines(original)
+        head = "items:\n- kind: A\n  metadata:\n    name: a-1\n    annotations:\n" \
+               "      config.kubernetes.io/path: a.yaml\n  spec:\n    subs:\n"
+        kpt = head + "    - topic: a\n      subscription: b\n    x: 1\n    # foot\n  # foot\n"
+        lummo = head + "    - topic: a # delta\n      subscription: b\n    x: 1\n  # foot\n"
+        self.assertTrue(F._held_comments_moved_only(kpt, lummo, user, original))
+        self.assertFalse(F._held_comments_moved_only(kpt, lummo.replace("x: 1", "x: 2"), user, original))
+        self.assertFalse(F._held_comments_moved_only(kpt, lummo.replace("  # foot\n", ""), user, original))
+
     def test_a_comment_taken_out_after_a_dash_leaves_the_dash(self):
         # kpt gave a copy after the next item's `- ` (fuzz seed i125 case 55)
         kpt = "- a: 1\n- # c\n  # c\n  # d\n  b: 2\n"
