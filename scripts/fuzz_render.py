@@ -1011,12 +1011,52 @@ def _without_foot_commas(text):
     return "\n".join(out), found
 
 
+def _setter_renames(model):
+    """(old, new) for each setter a create-setters step of the model creates
+    (value `old`) and an apply-setters step sets (value `new`), quotes gone."""
+    created, applied = {}, {}
+    for pkg in (model or {}).get("packages", []):
+        for step in pkg.get("mutators", []):
+            for name, value in step.get("configMap") or []:
+                value = value.strip("'\"")
+                if "create-setters" in step.get("image", ""):
+                    created[name] = value
+                elif "apply-setters" in step.get("image", ""):
+                    applied[name] = value
+    return [(created[n], applied[n]) for n in created if n in applied and created[n] and created[n] != applied[n]]
+
+
+def _kpt_moves_a_file_by_a_setter(d, model):
+    """create-setters put `# kpt-set:` on kpt's path annotation of an object
+    whose file name holds a setter's value, and a later apply-setters rewrote
+    that path by it: kpt moves the user's file (`r3.yaml` to `rweb2.yaml`);
+    lummo never keeps such a comment and leaves the file where the user put it
+    (fuzz seed i133 case 391). The file lummo keeps is the user's, the one
+    kpt writes its name with the setter applied."""
+    if d.get("kind") not in ("missing-file", "extra-file"):
+        return False
+    path = d["path"].split("/", 1)[1] if d["path"].startswith("out/") else d["path"]
+    users = {f["path"] for f in model.get("files", [])}
+    for old, new in _setter_renames(model):
+        if d["kind"] == "extra-file" and path in users and old in path:
+            return True
+        if d["kind"] == "missing-file" and new in path and any(
+                path == u.replace(old, new) or path == u.replace(old, new, 1) for u in users if old in u):
+            return True
+    return False
+
+
 KNOWN = [
     ("kpt-copies-comment-from-another-file", _kpt_copies_a_comment_from_another_file,
      "from a pipeline's second step on, kpt prints a document's head or foot comment "
      "where go-yaml reads it back as the next item's head, and `CopyComments` then "
      "copies it into another object, often of another file; lummo keeps each comment "
      "in the file the user wrote it in, once: nothing is lost, no copy is added"),
+    ("kpt-moves-file-by-setter-on-its-path", _kpt_moves_a_file_by_a_setter,
+     "create-setters marks kpt's own path annotation when a setter's value is in a "
+     "file name, and kpt's node keeps the comment, so a later apply-setters moves the "
+     "user's file to a name with the setter applied; lummo keeps no comment on kpt's "
+     "annotations (no output of kpt's holds one) and leaves the file where it is"),
     ("stdin-known", _stdin_known,
      "a function's input differs from kpt's only in differences listed here (kpt "
      "writing a foot comment twice, growing a folded scalar, lummo keeping a line "
@@ -2335,12 +2375,21 @@ MIGRATION_ID = "internal.config.kubernetes.io/annotations-migration-resource-id"
 # two are deliberate (KNOWN); any other is a finding.
 STDIN_NORMAL = ["migration-id", "line-comment-spacing", "blank-line",
                 "closing-quote-indent", "kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar",
-                "lummo-keeps-held-line-comment"]
+                "lummo-keeps-held-line-comment", "kpt-keeps-setter-comment-on-its-annotation"]
 STDIN_KNOWN = {"kpt-duplicates-foot-comment", "kpt-adds-newline-in-folded-scalar",
-               "lummo-keeps-held-line-comment"}
+               "lummo-keeps-held-line-comment", "kpt-keeps-setter-comment-on-its-annotation"}
+# A `# kpt-set:` line comment create-setters put on one of kpt's own annotations
+# (a setter's value in a path): kpt's node keeps it from step to step, lummo
+# never holds one (ARCHITECTURE.md, deliberate differences; fuzz seed i133 case 293).
+_KPT_ANNOTATION_SETTER = re.compile(
+    r"(?m)^(\s*(?:internal\.config\.kubernetes\.io/[\w.-]+|internal\.config\.k8s\.io/[\w.-]+"
+    r"|config\.kubernetes\.io/(?:path|index)|config\.k8s\.io/id): .*?) # kpt-set: .*$")
 
 
 def _stdin_equal(k, m, use, user=None):
+    # first: the other normalizations compare lines kpt's comment would set apart
+    if "kpt-keeps-setter-comment-on-its-annotation" in use:
+        k = _KPT_ANNOTATION_SETTER.sub(r"\1", k)
     if "lummo-keeps-held-line-comment" in use:
         found = _held_line_comments(k, m, user)
         if found is not None:

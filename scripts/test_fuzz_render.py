@@ -7,6 +7,7 @@ real loss mixed with a known kind is not.
 """
 import os
 import sys
+import copy
 import unittest
 from collections import Counter
 
@@ -404,6 +405,28 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         user = F.stdout_user_lines(original, texts)
         self.assertEqual((user["# kept"], user["# gone"]), (1, 0))
         self.assertEqual(F.lost_lines(texts[0], texts[1], user), [])
+
+
+class SetterOnKptAnnotation(unittest.TestCase):
+    """create-setters' comment on kpt's own annotations (fuzz seed i133 cases 293, 391)."""
+    MODEL = {"files": [{"path": "sub1/r3.yaml"}], "packages": [
+        {"dir": "", "mutators": [{"image": "gcr.io/kpt-fn/apply-setters:v0.2.1", "configMap": [["replicas", "web2"]]}]},
+        {"dir": "sub1", "mutators": [{"image": "gcr.io/kpt-fn/create-setters:v0.1.0",
+                                      "configMap": [["replicas", '"3"']]}]}]}
+
+    def test_a_file_kpt_moves_by_the_setter_is_known(self):
+        self.assertTrue(F._kpt_moves_a_file_by_a_setter({"kind": "missing-file", "path": "sub1/rweb2.yaml"}, self.MODEL))
+        self.assertTrue(F._kpt_moves_a_file_by_a_setter({"kind": "extra-file", "path": "sub1/r3.yaml"}, self.MODEL))
+        self.assertFalse(F._kpt_moves_a_file_by_a_setter({"kind": "missing-file", "path": "sub1/other.yaml"}, self.MODEL))
+        no_apply = copy.deepcopy(self.MODEL)
+        no_apply["packages"][0]["mutators"] = []
+        self.assertFalse(F._kpt_moves_a_file_by_a_setter({"kind": "extra-file", "path": "sub1/r3.yaml"}, no_apply))
+
+    def test_a_stdin_with_kpts_setter_comment_on_its_annotation(self):
+        kpt = "      config.kubernetes.io/path: 'r3.yaml' # kpt-set: r${replicas}.yaml\n      a: 3 # kpt-set: ${replicas}\n"
+        lummo = "      config.kubernetes.io/path: 'r3.yaml'\n      a: 3 # kpt-set: ${replicas}\n"
+        self.assertEqual(F.stdin_key(kpt, lummo), "kpt-keeps-setter-comment-on-its-annotation")
+        self.assertEqual(F.stdin_key(kpt, lummo.replace("a: 3 # kpt-set: ${replicas}", "a: 3")), "other")
 
 
 # an in-process step ran (`_holds_objects_in_process`)

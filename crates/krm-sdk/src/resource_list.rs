@@ -320,6 +320,35 @@ impl Item {
         true
     }
 
+    /// Takes away the line comments a text holding kpt's own annotations (path,
+    /// index, package path, ids) has on them: kpt's node keeps such a comment
+    /// between steps, but kpt clears or sets those annotations afresh
+    /// (`ClearAnnotation`, `SetAnnotation` replace the node, comment and all)
+    /// before it writes a file or prints the list, so no output holds it; a
+    /// renderer that does not keep it is spared kpt's later apply-setters
+    /// rewriting its path by it (fuzz seed i133 cases 146 and 391, where a
+    /// setter's value was in a file name).
+    pub fn drop_kpt_annotation_comments(&mut self) {
+        if self.text_without_kpt {
+            return;
+        }
+        // Only create-setters puts such comments: a text without one is spared
+        // the reading, and one without a comment on kpt's annotations the edit.
+        let Some(text) = self.source_text().filter(|t| t.contains("kpt-set")) else {
+            return;
+        };
+        let pointers: Vec<(String, String)> = crate::edit::comments_and_quoted(text)
+            .0
+            .into_iter()
+            .filter(|(pointer, _)| on_kpt_annotation(pointer))
+            .map(|(pointer, _)| (pointer, String::new()))
+            .collect();
+        if pointers.is_empty() {
+            return;
+        }
+        self.set_line_comments(&pointers);
+    }
+
     /// The text of the object as read, or as edited since (comments, styles), if
     /// it has one. It may leave out kpt's own annotations (see
     /// [`Item::complete_text`]): use it for comments and styles.
@@ -900,6 +929,23 @@ mod tests {
         assert!(item.set_line_comments(&[on_path("config.kubernetes.io~1path")]));
         // A node the text holds is still required.
         assert!(!item.set_line_comments(&[("/metadata/labels".into(), "x".into())]));
+    }
+
+    /// Fuzz seed i133 case 146: create-setters in process put a comment on the
+    /// path annotation of a text that holds it, and `-o stdout` printed it
+    /// where kpt, setting the annotation afresh, does not.
+    #[test]
+    fn comments_on_kpt_annotations_a_text_holds_are_taken_away() {
+        let doc = "kind: A\nmetadata:\n  name: a3 # kpt-set: a${n}\n  annotations:\n    config.kubernetes.io/path: 'r3.yaml' # kpt-set: r${n}.yaml\n";
+        let value = yaml::parse_documents(doc, &Limits::default())
+            .unwrap()
+            .remove(0);
+        let mut item = Item::from_document(doc, &value, &Limits::default()).unwrap();
+        item.drop_kpt_annotation_comments();
+        assert_eq!(
+            item.source_text(),
+            Some("kind: A\n  metadata:\n    name: a3 # kpt-set: a${n}\n    annotations:\n      config.kubernetes.io/path: 'r3.yaml'")
+        );
     }
 
     #[test]
