@@ -996,7 +996,7 @@ fn mutator_output(
 
 /// kpt `IsKRM`: apiVersion, kind and metadata.name, except kustomization files.
 pub(crate) fn is_krm(item: &Value) -> std::result::Result<(), &'static str> {
-    let file = item.file_ref().map(|f| f.path).unwrap_or_default();
+    let (file, _) = file_annotations(item);
     let base = file.rsplit('/').next().unwrap_or("");
     let kustomization = matches!(
         base,
@@ -1118,9 +1118,10 @@ pub(crate) fn are_krm(items: &[Item]) -> Result<()> {
 
 /// The path and the reason of the first object kpt's `AreKRM` refuses.
 fn first_not_krm(items: &[Item]) -> Option<(&str, &'static str)> {
-    items
-        .iter()
-        .find_map(|item| Some((file_annotations(item).0, is_krm(item).err()?)))
+    items.iter().find_map(|item| {
+        let reason = is_krm(item).err()?;
+        Some((file_annotations(item).0, reason))
+    })
 }
 
 /// What kyaml's `FunctionFilter` does to a function's output before kpt sees it
