@@ -148,19 +148,17 @@ impl Rendered {
         // kpt writes a file through a symbolic link (the link stays); a file and a
         // link to it are one file, written once.
         let mut targets = BTreeSet::new();
-        let result = changed
-            .into_iter()
-            .try_for_each(|(path, text, permissions)| {
-                let mut destination = self.root.join(path);
-                if std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink())
-                {
-                    destination = std::fs::canonicalize(&destination).unwrap_or(destination);
-                }
-                if !targets.insert(destination.clone()) {
-                    return Ok(());
-                }
-                writer.send(destination, text, permissions)
-            });
+        let mut batch = Vec::with_capacity(changed.len());
+        for (path, text, permissions) in changed {
+            let mut destination = self.root.join(path);
+            if std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink()) {
+                destination = std::fs::canonicalize(&destination).unwrap_or(destination);
+            }
+            if targets.insert(destination.clone()) {
+                batch.push((destination, text, permissions));
+            }
+        }
+        let result = writer.send(batch);
         self.staging = Some(staging);
         result
     }
@@ -419,13 +417,15 @@ pub(crate) type Renames = Vec<(PathBuf, PathBuf)>;
 /// or the new one, never half of one). Creating thousands of files is the file
 /// system's work, most of a monorepo render's time: it overlaps with rendering.
 pub(crate) struct Writer {
-    pub(crate) sender: Option<std::sync::mpsc::Sender<Staged>>,
+    /// The files of one staged subtree at a time: a message per file would wake
+    /// a writer per file.
+    pub(crate) sender: Option<std::sync::mpsc::Sender<Vec<Staged>>>,
     pub(crate) workers: Vec<std::thread::JoinHandle<(Renames, Option<anyhow::Error>)>>,
 }
 
 impl Writer {
     pub(crate) fn start() -> Writer {
-        let (sender, receiver) = std::sync::mpsc::channel::<Staged>();
+        let (sender, receiver) = std::sync::mpsc::channel::<Vec<Staged>>();
         let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
         let workers = (0..2)
             .map(|_| {
@@ -438,12 +438,14 @@ impl Writer {
                             Ok(receiver) => receiver.recv(),
                             Err(_) => break,
                         };
-                        let Ok((destination, text, permissions)) = next else {
+                        let Ok(batch) = next else {
                             break;
                         };
-                        match write_temporary(&destination, &text, permissions, &mut folders) {
-                            Ok(temporary) => renames.push((temporary, destination)),
-                            Err(error) => return (renames, Some(error)),
+                        for (destination, text, permissions) in batch {
+                            match write_temporary(&destination, &text, permissions, &mut folders) {
+                                Ok(temporary) => renames.push((temporary, destination)),
+                                Err(error) => return (renames, Some(error)),
+                            }
                         }
                     }
                     (renames, None)
@@ -465,15 +467,13 @@ impl Writer {
         }
     }
 
-    pub(crate) fn send(
-        &self,
-        destination: PathBuf,
-        text: String,
-        permissions: Option<std::fs::Permissions>,
-    ) -> Result<()> {
+    pub(crate) fn send(&self, files: Vec<Staged>) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
         self.sender
             .as_ref()
-            .and_then(|s| s.send((destination, text, permissions)).ok())
+            .and_then(|s| s.send(files).ok())
             .ok_or_else(|| anyhow!("the file writers stopped"))
     }
 
