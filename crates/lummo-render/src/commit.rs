@@ -25,6 +25,10 @@ pub(crate) struct Staging {
     /// Root-relative paths of the files created and updated, for `-v`.
     pub(crate) created: Vec<String>,
     pub(crate) updated: Vec<String>,
+    /// The root Kptfile was staged with the render status of a render that
+    /// succeeded (`status::kptfile_with_status`, or as it was where that cannot
+    /// read it): once it is in place, `status::write` would find the same text.
+    pub(crate) status_staged: bool,
 }
 
 /// One file a render would change: its old text (none when new) and its new
@@ -125,6 +129,7 @@ impl Rendered {
         });
         refuse_a_link_written_apart(&self.root, &files, &texts)?;
         let mut staging = self.staging.take().unwrap_or_default();
+        staging.status_staged |= !self.failed() && files.iter().any(|(path, ..)| path == "Kptfile");
         let mut changed = Vec::new();
         for ((path, source, _), text) in files.into_iter().zip(texts) {
             match source {
@@ -205,12 +210,14 @@ impl Rendered {
             }
             return Ok(summary);
         }
+        let status_staged = self.staging.as_ref().is_some_and(|s| s.status_staged);
         let mut summary = self.put_in_place(true)?;
-        // The status went with the staged root Kptfile; a render whose
-        // functions removed its object stages none, and kpt writes the status
-        // into the Kptfile on disk then.
-        let status_written =
-            crate::status::write(&self.root, &self.steps, &crate::status::Outcome::Success)?;
+        // The status went with the staged root Kptfile (reading it back and
+        // making it again, some 20 ms for a thousand steps, would find the same
+        // text); a render whose functions removed its object stages none, and
+        // kpt writes the status into the Kptfile on disk then.
+        let status_written = !status_staged
+            && crate::status::write(&self.root, &self.steps, &crate::status::Outcome::Success)?;
         if status_written && !summary.updated.iter().any(|p| p == "Kptfile") {
             summary.updated.push("Kptfile".into());
         }
