@@ -105,14 +105,13 @@ impl Rendered {
                     .insert(path.to_string(), source.text.clone());
             }
         }
-        let files: Vec<(String, Option<Source>, Vec<Document>)> = group_files(&items)
+        let files: Vec<(String, Option<Source>, Vec<Document>)> = group_files(items)
             .into_iter()
             .map(|(path, documents)| {
                 let source = self.sources.remove(&path);
                 (path, source, documents)
             })
             .collect();
-        drop(items);
         let texts = krm_sdk::parallel::map(&files, |(path, source, documents)| {
             let text = file_text(source.as_ref(), documents);
             // The root Kptfile is staged last, when every step has run: it goes
