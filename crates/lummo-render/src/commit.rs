@@ -52,17 +52,18 @@ pub struct Summary {
 /// the other in Go's map order (kyaml `LocalPackageWriter`), so when a function
 /// changed one copy and not the other, which one stays differs from run to run
 /// and the other is lost. lummo refuses that render, writing nothing.
+/// Otherwise, whether any of the files is a link.
 fn refuse_a_link_written_apart(
     root: &Path,
     files: &[(String, Option<Source>, Vec<Document>)],
     texts: &[String],
-) -> Result<()> {
+) -> Result<bool> {
     let is_link = |path: &str| {
         std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.file_type().is_symlink())
     };
     // One `lstat` a file where there is no link; paths resolved only otherwise.
     if !files.iter().any(|(path, _, _)| is_link(path)) {
-        return Ok(());
+        return Ok(false);
     }
     let mut written: std::collections::HashMap<PathBuf, (&str, &str)> = Default::default();
     for ((path, _, _), text) in files.iter().zip(texts) {
@@ -86,7 +87,7 @@ fn refuse_a_link_written_apart(
             );
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 impl Rendered {
@@ -126,7 +127,7 @@ impl Rendered {
                 text
             }
         });
-        refuse_a_link_written_apart(&self.root, &files, &texts)?;
+        let links = refuse_a_link_written_apart(&self.root, &files, &texts)?;
         let mut staging = self.staging.take().unwrap_or_default();
         staging.status_staged |= !self.failed() && files.iter().any(|(path, ..)| path == "Kptfile");
         let mut changed = Vec::new();
@@ -155,7 +156,11 @@ impl Rendered {
         let mut batch = Vec::with_capacity(changed.len());
         for (path, text, permissions) in changed {
             let mut destination = self.root.join(path);
-            if std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink()) {
+            // Asked again only when one of the files is a link: a second `lstat`
+            // of every new file otherwise.
+            if links
+                && std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink())
+            {
                 destination = std::fs::canonicalize(&destination).unwrap_or(destination);
             }
             if targets.insert(destination.clone()) {
