@@ -124,7 +124,9 @@ impl Function {
                 // `Value`): one JSON respells loses its own.
                 let mut respelled = Vec::new();
                 respelled_items(item.value(), String::new(), &mut respelled);
-                if item.update(json_numbers) && !respelled.is_empty() {
+                let before = (!respelled.is_empty()).then(|| item.value().clone());
+                item.update(json_numbers);
+                if before.is_some_and(|before| before != *item.value()) {
                     let cleared: Vec<(String, String)> =
                         respelled.into_iter().map(|p| (p, String::new())).collect();
                     item.set_line_comments(&cleared);

@@ -883,18 +883,31 @@ fn typo_distance(a: &str, b: &str) -> usize {
 
 /// Levenshtein distance over chars.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    edit_distance_within(a, b, usize::MAX).unwrap_or(usize::MAX)
+}
+
+/// [`edit_distance`] when it is at most `max`, else `None`: the table stops at
+/// the first row whose every distance exceeds `max`, as no row below it has a
+/// smaller one (each cell is one of the row above plus 0 or 1, or its left
+/// neighbour plus 1). Most pairs asked about differ from the first letters.
+pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut previous = row[0];
         row[0] = i + 1;
+        let mut least = row[0];
         for (j, cb) in b.iter().enumerate() {
             let substitution = previous + usize::from(ca != *cb);
             previous = row[j + 1];
             row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+            least = least.min(row[j + 1]);
+        }
+        if least > max {
+            return None;
         }
     }
-    row[b.len()]
+    Some(row[b.len()]).filter(|d| *d <= max)
 }
 
 /// One ConfigMap value, converted on demand to what the target field wants.
@@ -1199,6 +1212,11 @@ mod tests {
     #[test]
     fn edit_distance_counts_edits() {
         assert_eq!(edit_distance("minreplica", "minreplicas"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance_within("kitten", "sitting", 3), Some(3));
+        assert_eq!(edit_distance_within("kitten", "sitting", 2), None);
+        assert_eq!(edit_distance_within("configmap", "lummotopic", 2), None);
+        assert_eq!(edit_distance_within("", "ab", 2), Some(2));
         assert_eq!(
             suggest("minReplica", ["maxReplicas", "minReplicas"]),
             Some("minReplicas")

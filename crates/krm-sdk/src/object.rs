@@ -128,25 +128,40 @@ pub trait ObjectExt {
     fn is_local_config(&self) -> bool;
 }
 
-fn meta_str<'a>(value: &'a Value, field: &str) -> &'a str {
-    value
-        .get("metadata")
-        .and_then(|m| m.get(field))
+/// The field `key` of a mapping, as `Value::get`. An object's mappings are small
+/// (a handful of top-level keys, of `metadata`'s, of its annotations): comparing
+/// the keys costs less than hashing the one wanted (serde_json's maps hash every
+/// lookup with SipHash), and these accessors run millions of times in a render.
+pub fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    /// Beyond this many keys, hashing wins.
+    const SCAN: usize = 16;
+    let map = value.as_object()?;
+    if map.len() > SCAN {
+        return map.get(key);
+    }
+    map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+}
+
+fn meta_str<'a>(value: &'a Value, name: &str) -> &'a str {
+    field(value, "metadata")
+        .and_then(|m| field(m, name))
         .and_then(Value::as_str)
         .unwrap_or("")
 }
 
 fn string_map_entry<'a>(value: &'a Value, map: &str, key: &str) -> Option<&'a str> {
-    value.get("metadata")?.get(map)?.get(key)?.as_str()
+    field(field(field(value, "metadata")?, map)?, key)?.as_str()
 }
 
 impl ObjectExt for Value {
     fn api_version(&self) -> &str {
-        self.get("apiVersion").and_then(Value::as_str).unwrap_or("")
+        field(self, "apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     fn kind(&self) -> &str {
-        self.get("kind").and_then(Value::as_str).unwrap_or("")
+        field(self, "kind").and_then(Value::as_str).unwrap_or("")
     }
 
     fn name(&self) -> &str {

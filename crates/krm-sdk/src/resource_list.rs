@@ -272,16 +272,21 @@ impl Item {
         self.edited = OnceLock::new();
     }
 
-    /// Changes a copy of the object with `change` and keeps it as [`Item::set`]
-    /// does; whether anything changed.
-    pub fn update(&mut self, change: impl FnOnce(&mut Value)) -> bool {
+    /// Changes the object with `change` and keeps it as [`Item::set`] does.
+    pub fn update(&mut self, change: impl FnOnce(&mut Value)) {
+        // `set` needs the object as it was only to remember what the text says
+        // before its first change. An item without text, or whose text waits
+        // for an edit from what it said already, is changed in place: a
+        // generated object goes through every later step and the rebasing of
+        // paths, which would copy and compare it each time.
+        if self.source.is_none() || self.said.is_some() {
+            change(&mut self.value);
+            self.edited = OnceLock::new();
+            return;
+        }
         let mut value = self.value.clone();
         change(&mut value);
-        let changed = value != self.value;
-        if changed {
-            self.set(value);
-        }
-        changed
+        self.set(value);
     }
 
     /// Puts line comments after the nodes named by JSON pointers (see

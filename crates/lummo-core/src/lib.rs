@@ -149,7 +149,7 @@ pub fn looks_like_lummo(object: &Value) -> bool {
         || lowercase_kinds().iter().any(|k| {
             // The distance is at least the difference in length: skip the
             // computation for most kinds (validate asks this of every object).
-            k.len().abs_diff(kind.len()) <= 2 && decode::edit_distance(&kind, k) <= 2
+            k.len().abs_diff(kind.len()) <= 2 && decode::edit_distance_within(&kind, k, 2).is_some()
         })
 }
 

@@ -25,6 +25,10 @@ pub(crate) struct Staging {
     /// Root-relative paths of the files created and updated, for `-v`.
     pub(crate) created: Vec<String>,
     pub(crate) updated: Vec<String>,
+    /// The root Kptfile was staged with the render status of a render that
+    /// succeeded (`status::kptfile_with_status`, or as it was where that cannot
+    /// read it): once it is in place, `status::write` would find the same text.
+    pub(crate) status_staged: bool,
 }
 
 /// One file a render would change: its old text (none when new) and its new
@@ -48,17 +52,18 @@ pub struct Summary {
 /// the other in Go's map order (kyaml `LocalPackageWriter`), so when a function
 /// changed one copy and not the other, which one stays differs from run to run
 /// and the other is lost. lummo refuses that render, writing nothing.
+/// Otherwise, whether any of the files is a link.
 fn refuse_a_link_written_apart(
     root: &Path,
     files: &[(String, Option<Source>, Vec<Document>)],
     texts: &[String],
-) -> Result<()> {
+) -> Result<bool> {
     let is_link = |path: &str| {
         std::fs::symlink_metadata(root.join(path)).is_ok_and(|m| m.file_type().is_symlink())
     };
     // One `lstat` a file where there is no link; paths resolved only otherwise.
     if !files.iter().any(|(path, _, _)| is_link(path)) {
-        return Ok(());
+        return Ok(false);
     }
     let mut written: std::collections::HashMap<PathBuf, (&str, &str)> = Default::default();
     for ((path, _, _), text) in files.iter().zip(texts) {
@@ -82,7 +87,7 @@ fn refuse_a_link_written_apart(
             );
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 impl Rendered {
@@ -101,14 +106,13 @@ impl Rendered {
                     .insert(path.to_string(), source.text.clone());
             }
         }
-        let files: Vec<(String, Option<Source>, Vec<Document>)> = group_files(&items)
+        let files: Vec<(String, Option<Source>, Vec<Document>)> = group_files(items)
             .into_iter()
             .map(|(path, documents)| {
                 let source = self.sources.remove(&path);
                 (path, source, documents)
             })
             .collect();
-        drop(items);
         let texts = krm_sdk::parallel::map(&files, |(path, source, documents)| {
             let text = file_text(source.as_ref(), documents);
             // The root Kptfile is staged last, when every step has run: it goes
@@ -123,8 +127,9 @@ impl Rendered {
                 text
             }
         });
-        refuse_a_link_written_apart(&self.root, &files, &texts)?;
+        let links = refuse_a_link_written_apart(&self.root, &files, &texts)?;
         let mut staging = self.staging.take().unwrap_or_default();
+        staging.status_staged |= !self.failed() && files.iter().any(|(path, ..)| path == "Kptfile");
         let mut changed = Vec::new();
         for ((path, source, _), text) in files.into_iter().zip(texts) {
             match source {
@@ -148,19 +153,21 @@ impl Rendered {
         // kpt writes a file through a symbolic link (the link stays); a file and a
         // link to it are one file, written once.
         let mut targets = BTreeSet::new();
-        let result = changed
-            .into_iter()
-            .try_for_each(|(path, text, permissions)| {
-                let mut destination = self.root.join(path);
-                if std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink())
-                {
-                    destination = std::fs::canonicalize(&destination).unwrap_or(destination);
-                }
-                if !targets.insert(destination.clone()) {
-                    return Ok(());
-                }
-                writer.send(destination, text, permissions)
-            });
+        let mut batch = Vec::with_capacity(changed.len());
+        for (path, text, permissions) in changed {
+            let mut destination = self.root.join(path);
+            // Asked again only when one of the files is a link: a second `lstat`
+            // of every new file otherwise.
+            if links
+                && std::fs::symlink_metadata(&destination).is_ok_and(|m| m.file_type().is_symlink())
+            {
+                destination = std::fs::canonicalize(&destination).unwrap_or(destination);
+            }
+            if targets.insert(destination.clone()) {
+                batch.push((destination, text, permissions));
+            }
+        }
+        let result = writer.send(batch);
         self.staging = Some(staging);
         result
     }
@@ -207,12 +214,14 @@ impl Rendered {
             }
             return Ok(summary);
         }
+        let status_staged = self.staging.as_ref().is_some_and(|s| s.status_staged);
         let mut summary = self.put_in_place(true)?;
-        // The status went with the staged root Kptfile; a render whose
-        // functions removed its object stages none, and kpt writes the status
-        // into the Kptfile on disk then.
-        let status_written =
-            crate::status::write(&self.root, &self.steps, &crate::status::Outcome::Success)?;
+        // The status went with the staged root Kptfile (reading it back and
+        // making it again, some 20 ms for a thousand steps, would find the same
+        // text); a render whose functions removed its object stages none, and
+        // kpt writes the status into the Kptfile on disk then.
+        let status_written = !status_staged
+            && crate::status::write(&self.root, &self.steps, &crate::status::Outcome::Success)?;
         if status_written && !summary.updated.iter().any(|p| p == "Kptfile") {
             summary.updated.push("Kptfile".into());
         }
@@ -419,13 +428,15 @@ pub(crate) type Renames = Vec<(PathBuf, PathBuf)>;
 /// or the new one, never half of one). Creating thousands of files is the file
 /// system's work, most of a monorepo render's time: it overlaps with rendering.
 pub(crate) struct Writer {
-    pub(crate) sender: Option<std::sync::mpsc::Sender<Staged>>,
+    /// The files of one staged subtree at a time: a message per file would wake
+    /// a writer per file.
+    pub(crate) sender: Option<std::sync::mpsc::Sender<Vec<Staged>>>,
     pub(crate) workers: Vec<std::thread::JoinHandle<(Renames, Option<anyhow::Error>)>>,
 }
 
 impl Writer {
     pub(crate) fn start() -> Writer {
-        let (sender, receiver) = std::sync::mpsc::channel::<Staged>();
+        let (sender, receiver) = std::sync::mpsc::channel::<Vec<Staged>>();
         let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
         let workers = (0..2)
             .map(|_| {
@@ -438,12 +449,14 @@ impl Writer {
                             Ok(receiver) => receiver.recv(),
                             Err(_) => break,
                         };
-                        let Ok((destination, text, permissions)) = next else {
+                        let Ok(batch) = next else {
                             break;
                         };
-                        match write_temporary(&destination, &text, permissions, &mut folders) {
-                            Ok(temporary) => renames.push((temporary, destination)),
-                            Err(error) => return (renames, Some(error)),
+                        for (destination, text, permissions) in batch {
+                            match write_temporary(&destination, &text, permissions, &mut folders) {
+                                Ok(temporary) => renames.push((temporary, destination)),
+                                Err(error) => return (renames, Some(error)),
+                            }
                         }
                     }
                     (renames, None)
@@ -465,15 +478,13 @@ impl Writer {
         }
     }
 
-    pub(crate) fn send(
-        &self,
-        destination: PathBuf,
-        text: String,
-        permissions: Option<std::fs::Permissions>,
-    ) -> Result<()> {
+    pub(crate) fn send(&self, files: Vec<Staged>) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
         self.sender
             .as_ref()
-            .and_then(|s| s.send((destination, text, permissions)).ok())
+            .and_then(|s| s.send(files).ok())
             .ok_or_else(|| anyhow!("the file writers stopped"))
     }
 

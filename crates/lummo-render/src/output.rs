@@ -170,7 +170,7 @@ impl Rendered {
 
     /// The rendered documents of every file, in index order.
     pub(crate) fn files(&self) -> BTreeMap<String, Vec<Document>> {
-        group_files(&self.items)
+        group_files(self.items.clone())
     }
 }
 
@@ -224,25 +224,30 @@ pub(crate) fn restyled(item: &Item, written: bool) -> kyaml_format::Restyle {
     }
 }
 
-/// The documents of every file, in index order.
-pub(crate) fn group_files(items: &[Item]) -> BTreeMap<String, Vec<Document>> {
-    // On every core: cleaning copies objects, and reading the text of a changed
-    // item makes the edit it still owes (see `Item::source_text`).
-    let documents = krm_sdk::parallel::map(items, |item| {
-        let (path, index) = file_annotations(item);
-        if path.is_empty() {
-            return None;
-        }
-        let index = (!index.is_empty()).then(|| index.parse::<u32>().unwrap_or(0));
-        let text = item.source_text().map(|text| {
-            let text = unindent_item(&text);
+/// The documents of every file, in index order; the items are given up, each
+/// object cleaned in place rather than copied.
+pub(crate) fn group_files(items: Vec<Item>) -> BTreeMap<String, Vec<Document>> {
+    // On every core: reading the text of a changed item makes the edit it still
+    // owes (see `Item::source_text`).
+    let texts = krm_sdk::parallel::map(&items, |item| {
+        item.source_text().map(|text| {
+            let text = unindent_item(text);
             // The `---` decides where go-yaml puts the comments before the first key.
             if item.explicit_start() {
                 format!("---\n{text}")
             } else {
                 text
             }
-        });
+        })
+    });
+    let mut files: BTreeMap<String, Vec<Document>> = BTreeMap::new();
+    for (item, text) in items.into_iter().zip(texts) {
+        let (path, index) = file_annotations(&item);
+        if path.is_empty() {
+            continue;
+        }
+        let path = path.to_string();
+        let index = (!index.is_empty()).then(|| index.parse::<u32>().unwrap_or(0));
         let written = text.is_none() && item.annotation(lummo_core::GENERATED_BY).is_some();
         let document = Document {
             seq_indent: match item.annotation(SEQ_INDENT) {
@@ -251,16 +256,12 @@ pub(crate) fn group_files(items: &[Item]) -> BTreeMap<String, Vec<Document>> {
             },
             index: index.unwrap_or(0),
             fresh: index.is_none(),
-            value: clean(item),
             text,
             written,
             mutated: item.passage().mutated,
-            restyled: restyled(item, written),
+            restyled: restyled(&item, written),
+            value: cleaned(item.into_value()),
         };
-        Some((path.to_string(), document))
-    });
-    let mut files: BTreeMap<String, Vec<Document>> = BTreeMap::new();
-    for (path, document) in documents.into_iter().flatten() {
         files.entry(path).or_default().push(document);
     }
     for documents in files.values_mut() {
@@ -595,14 +596,8 @@ pub fn unmarked_local_config(items: &[Item], function_configs: &BTreeSet<String>
         .collect()
 }
 
-/// An item as kpt writes it: its own annotations only, and Config Connector
-/// objects stamped with kpt's attribution.
-pub(crate) fn clean(item: &Value) -> Value {
-    clean_borrowed(item).into_owned()
-}
-
-/// [`clean`] without a copy when there is nothing to clean (most documents read
-/// from files).
+/// [`cleaned`] without a copy when there is nothing to clean (most documents
+/// read from files).
 pub(crate) fn clean_borrowed(item: &Value) -> std::borrow::Cow<'_, Value> {
     let attributed = attribution(item).is_none_or(|a| item.annotation(BLUEPRINT) == Some(&a));
     let metadata = item.get("metadata").and_then(Value::as_object);
@@ -615,11 +610,12 @@ pub(crate) fn clean_borrowed(item: &Value) -> std::borrow::Cow<'_, Value> {
     if attributed && !empties && !krm_sdk::object::has_kpt_annotations(item) {
         return std::borrow::Cow::Borrowed(item);
     }
-    std::borrow::Cow::Owned(clean_owned(item))
+    std::borrow::Cow::Owned(cleaned(item.clone()))
 }
 
-pub(crate) fn clean_owned(item: &Value) -> Value {
-    let mut item = item.clone();
+/// An item as kpt writes it: its own annotations only, and Config Connector
+/// objects stamped with kpt's attribution.
+pub(crate) fn cleaned(mut item: Value) -> Value {
     // kpt's attributor runs while the reader's annotations are still on the
     // object: its annotation joins that map, where the reader put it (after the
     // fields the file had), not after fields the steps added since.

@@ -14,6 +14,7 @@ use crate::status::{Failure, Outcome, SaidBy};
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::object::annotations;
 use krm_sdk::{GivenBack, Item, ObjectExt, ResourceList, ResultItem, RunnerAnnotations, Value};
+use lummo_core::function::Role;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -602,7 +603,20 @@ pub(crate) fn run_step(
     let config = step_config(rendered, at, step, &items)?;
     let selective = !step.selectors.is_empty() || !step.excludes.is_empty();
     let chosen = runtime::selected(&items, &step.selectors, &step.excludes);
-    let input = step_input(&mut items, &chosen, selective, stage);
+    // A validator that only reads the package (lummo-validate: its `render`
+    // borrows the list, and nothing is applied) gives back what it was given, as
+    // it was: it is lent the items rather than copies (thousands of objects in a
+    // monorepo), which come back after it. Where kpt's runner would give its
+    // copies default paths, it gets copies: the checks below are of those.
+    let lent = stage == Stage::Validators
+        && !selective
+        && matches!(&runner, Runner::Native(f) if f.role == Role::Validator)
+        && !items.iter().any(|item| needs_default_paths(item));
+    let input = if lent {
+        std::mem::take(&mut items)
+    } else {
+        step_input(&mut items, &chosen, selective, stage)
+    };
     // kpt's runner checks a function's input as it checks its output (`do`:
     // AreKRM) before it runs the function: an object an earlier step left
     // outside KRM once kyaml reconciled its path (a kustomization.yaml whose
@@ -750,7 +764,8 @@ pub(crate) fn run_step(
     }
     default_paths(&mut list.items);
     let checked = if stage == Stage::Mutators {
-        mutator_output(rendered, at, &runner, external_exit.as_ref(), list.items)
+        let output = std::mem::take(&mut list.items);
+        mutator_output(rendered, at, &runner, external_exit.as_ref(), output)
     } else {
         // kpt's runner checks a validator's output as a mutator's (`do`): two
         // objects a mutator's legacy annotation put on one path and index fail
@@ -784,6 +799,8 @@ pub(crate) fn run_step(
             let step = format!("{} {} ({label})", at.kptfile_path, step.field);
             rendered.tracker.step(&step, &items);
         }
+    } else if lent {
+        items = list.items;
     }
     Ok(StepOutcome::Next(items))
 }
@@ -996,7 +1013,7 @@ fn mutator_output(
 
 /// kpt `IsKRM`: apiVersion, kind and metadata.name, except kustomization files.
 pub(crate) fn is_krm(item: &Value) -> std::result::Result<(), &'static str> {
-    let file = item.file_ref().map(|f| f.path).unwrap_or_default();
+    let (file, _) = file_annotations(item);
     let base = file.rsplit('/').next().unwrap_or("");
     let kustomization = matches!(
         base,
@@ -1118,9 +1135,32 @@ pub(crate) fn are_krm(items: &[Item]) -> Result<()> {
 
 /// The path and the reason of the first object kpt's `AreKRM` refuses.
 fn first_not_krm(items: &[Item]) -> Option<(&str, &'static str)> {
-    items
-        .iter()
-        .find_map(|item| Some((file_annotations(item).0, is_krm(item).err()?)))
+    items.iter().find_map(|item| {
+        let reason = is_krm(item).err()?;
+        Some((file_annotations(item).0, reason))
+    })
+}
+
+/// The legacy and new spellings of the annotations kpt's runner makes agree.
+const SPELLINGS: [(&str, &str); 3] = [
+    (annotations::LEGACY_PATH, annotations::PATH),
+    (annotations::LEGACY_INDEX, annotations::INDEX),
+    (annotations::ID, "internal.config.kubernetes.io/id"),
+];
+
+fn has_no_path(item: &Value) -> bool {
+    item.annotation(annotations::PATH).unwrap_or("").is_empty()
+        && item
+            .annotation(annotations::LEGACY_PATH)
+            .unwrap_or("")
+            .is_empty()
+}
+
+/// Whether [`default_paths`] changes the object: it has no path, or an
+/// annotation in one spelling only.
+fn needs_default_paths(item: &Value) -> bool {
+    let set = |key: &str| item.annotation(key).is_some_and(|x| !x.is_empty());
+    has_no_path(item) || SPELLINGS.iter().any(|(a, b)| set(a) != set(b))
 }
 
 /// What kyaml's `FunctionFilter` does to a function's output before kpt sees it
@@ -1130,25 +1170,12 @@ fn first_not_krm(items: &[Item]) -> Option<(&str, &'static str)> {
 /// the writer gives it one, see [`group_files`]).
 pub(crate) fn default_paths(items: &mut [Item]) {
     for item in items.iter_mut() {
-        let needs = |v: &Value, a: &str, b: &str| {
-            v.annotation(a).is_some_and(|x| !x.is_empty())
-                != v.annotation(b).is_some_and(|x| !x.is_empty())
-        };
-        let pairs = [
-            (annotations::LEGACY_PATH, annotations::PATH),
-            (annotations::LEGACY_INDEX, annotations::INDEX),
-            (annotations::ID, "internal.config.kubernetes.io/id"),
-        ];
-        let no_path = item.annotation(annotations::PATH).unwrap_or("").is_empty()
-            && item
-                .annotation(annotations::LEGACY_PATH)
-                .unwrap_or("")
-                .is_empty();
-        if !no_path && !pairs.iter().any(|(a, b)| needs(item, a, b)) {
+        if !needs_default_paths(item) {
             continue;
         }
+        let no_path = has_no_path(item);
         item.update(|v| {
-            for (legacy, new) in pairs {
+            for (legacy, new) in SPELLINGS {
                 let new_value = v.annotation(new).unwrap_or("").to_string();
                 let legacy_value = v.annotation(legacy).unwrap_or("").to_string();
                 if !new_value.is_empty() && legacy_value.is_empty() {

@@ -13,6 +13,8 @@ pub struct Function {
     pub process: fn(&mut ResourceList),
     /// `process`, returning where the generated fields come from.
     pub record: fn(&mut ResourceList) -> Vec<lummo_core::origins::ObjectOrigins>,
+    /// A `Validator` only reads the list's items.
+    pub role: lummo_core::function::Role,
 }
 
 /// The function of that name, from the one list of every Lummo function.
@@ -24,6 +26,7 @@ pub fn function(name: &str) -> Option<Function> {
             name: d.name(),
             process: d.process,
             record: d.record,
+            role: d.role,
         })
 }
 
