@@ -467,6 +467,10 @@ pub struct ListItem<'a> {
     /// Annotations kpt set after every step (its attributor's): single-quoted
     /// whatever the steps did, as `AnnotationSetter.Filter` sets them.
     pub added_annotations: &'a [&'a str],
+    /// Those of `added_annotations` kpt's node lacked when they were set (the
+    /// path its runner gives an object a function added without one), though
+    /// the original text has them: single-quoted too.
+    pub set_anew: &'a [&'a str],
 }
 
 /// One object as kpt prints it from a ResourceList: `head` holds the comment
@@ -533,7 +537,7 @@ fn list_item_document(item: &ListItem) -> (String, Document) {
         &mut root,
         orig.as_ref().map(|d| &d.root),
         item.added_annotations,
-        &[],
+        item.set_anew,
         item.restyled,
     );
     crate::clear_empty_annotations(&mut root);

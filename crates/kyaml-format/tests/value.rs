@@ -169,6 +169,7 @@ fn kept_list_item<'a>(
         document_head,
         reader_annotations: &[],
         added_annotations: &[],
+        set_anew: &[],
     }
 }
 

@@ -118,13 +118,24 @@ impl Rendered {
         let passage = item.passage();
         let mut value = std::borrow::Cow::Borrowed(item.value());
         // kpt's attributor runs before either writer.
-        let mut added_annotations: &[&str] = &[];
+        let mut added_annotations: Vec<&str> = Vec::new();
         if let Some(attribution) = attribution(item) {
             if item.annotation(BLUEPRINT) != Some(attribution.as_str()) {
                 value.to_mut().set_annotation(BLUEPRINT, &attribution);
             }
-            added_annotations = &[BLUEPRINT];
+            added_annotations.push(BLUEPRINT);
         }
+        // The path kpt's runner gave an object a function added without one,
+        // after the last step that printed it (fuzz seed i133 case 397: a
+        // Starlark step's new object, `-o stdout` right after it).
+        let set_anew: &[&str] = match passage.set_by_runner.path {
+            true => &[
+                krm_sdk::annotations::PATH,
+                krm_sdk::annotations::LEGACY_PATH,
+            ],
+            false => &[],
+        };
+        added_annotations.extend(set_anew);
         let mut seq_indent = kyaml_format::SeqIndent::Compact;
         if unwrap {
             if item.annotation(SEQ_INDENT) == Some("wide") {
@@ -154,7 +165,8 @@ impl Rendered {
             restyled: restyled(item, written),
             document_head: passage.mutated,
             reader_annotations,
-            added_annotations,
+            added_annotations: &added_annotations,
+            set_anew,
         };
         if unwrap {
             let (head, body) = kyaml_format::format_list_item(&list_item, seq_indent);
