@@ -821,6 +821,14 @@ mod tests {
         ResourceList::parse(s, &Limits::default())
     }
 
+    /// The item of a file's only document, with its text.
+    fn item_of(doc: &str) -> Item {
+        let value = yaml::parse_documents(doc, &Limits::default())
+            .unwrap()
+            .remove(0);
+        Item::from_document(doc, &value, &Limits::default()).unwrap()
+    }
+
     /// A kept (`|+`) block scalar at the end of the last item keeps its blank
     /// lines in the item's text as in its value: what kpt's writer printed
     /// (fuzz seed 21 case 80), read back from a function that passed it on.
@@ -896,10 +904,7 @@ mod tests {
             // Fuzz seed 1 case 1: kept empty lines at the end of the file.
             ("kind: A # c\ndata:\n  a: |+\n    x\n\n", "a: |+"),
         ] {
-            let value = yaml::parse_documents(doc, &Limits::default())
-                .unwrap()
-                .remove(0);
-            let item = Item::from_document(doc, &value, &Limits::default()).unwrap();
+            let item = item_of(doc);
             let text = item.source_text().unwrap();
             assert!(text.contains(header) && text.contains("# c"), "{text}");
         }
@@ -911,10 +916,7 @@ mod tests {
     #[test]
     fn line_comments_on_kpt_annotations_the_text_leaves_out_are_dropped() {
         let doc = "kind: A\nmetadata:\n  name: a3\n";
-        let value = yaml::parse_documents(doc, &Limits::default())
-            .unwrap()
-            .remove(0);
-        let mut item = Item::from_document(doc, &value, &Limits::default()).unwrap();
+        let mut item = item_of(doc);
         item.update(|v| {
             v["metadata"]["annotations"] = serde_json::json!({
                 "internal.config.kubernetes.io/package-path": "/tmp/x3",
@@ -942,10 +944,7 @@ mod tests {
     #[test]
     fn comments_on_kpt_annotations_a_text_holds_are_taken_away() {
         let doc = "kind: A\nmetadata:\n  name: a3 # kpt-set: a${n}\n  annotations:\n    config.kubernetes.io/path: 'r3.yaml' # kpt-set: r${n}.yaml\n";
-        let value = yaml::parse_documents(doc, &Limits::default())
-            .unwrap()
-            .remove(0);
-        let mut item = Item::from_document(doc, &value, &Limits::default()).unwrap();
+        let mut item = item_of(doc);
         item.drop_kpt_annotation_comments();
         assert_eq!(
             item.source_text(),
@@ -956,10 +955,7 @@ mod tests {
     #[test]
     fn items_from_file_documents_keep_their_text() {
         let doc = "# head\napiVersion: v1\nkind: ConfigMap # c\ndata:\n  a: |\n    x\n\n    y\n  b: 'q'\n";
-        let value = yaml::parse_documents(doc, &Limits::default())
-            .unwrap()
-            .remove(0);
-        let item = Item::from_document(doc, &value, &Limits::default()).unwrap();
+        let item = item_of(doc);
         assert_eq!(item["data"]["a"], "x\n\ny\n");
         // The text must read back as the document the caller read.
         let other = serde_json::json!({"kind": "ConfigMap"});
