@@ -131,6 +131,7 @@ impl Function {
                         respelled.into_iter().map(|p| (p, String::new())).collect();
                     item.set_line_comments(&cleared);
                 }
+                restyle_text(item);
             }
         }
     }
@@ -177,6 +178,30 @@ impl Function {
             _ => "",
         }
     }
+}
+
+/// The object's text as kpt's node for it stands after a release that
+/// round-trips it through JSON: every node built anew in go-yaml's default
+/// styles, the comments and field order copied back (`comments.CopyComments`,
+/// `order.SyncOrder`). A later step edits that node, so its styles are the
+/// ones that stay: apply-setters reads a quoted value as a string, and a value
+/// search-replace puts in takes the restyled node's quotes (fuzz seed i136
+/// case 19, i135 case 142).
+fn restyle_text(item: &mut krm_sdk::Item) {
+    let Some(text) = item.source_text().map(krm_sdk::edit::unindent_item) else {
+        return;
+    };
+    let restyled =
+        kyaml_format::format_values_restyled_keeping_values(&[kyaml_format::FileDocument {
+            original: kyaml_format::Original::Text(&text),
+            value: item.value(),
+            seq_indent: kyaml_format::derive_seq_indent(&text),
+            restyled: kyaml_format::Restyle::All,
+            changed: false,
+            set_annotations: &[],
+            set_anew: &[],
+        }]);
+    item.replace_text(&restyled, &krm_sdk::yaml::Limits::default());
 }
 
 /// Every number of `value` as a kustomize release before v0.2 gives it back
@@ -614,11 +639,42 @@ mod tests {
             .run(&mut list);
         let text = list.items[0].source_text().unwrap().to_string();
         assert!(
-            // (the text of a ResourceList's item: indented by two)
-            text.contains("    l:\n    - 1.1\n    - 2  # same\n    - a: 1.1  # in a mapping\n"),
+            // (the text of a ResourceList's item: indented by two, restyled
+            // as go-yaml writes a node: one space before a line comment)
+            text.contains("    l:\n    - 1.1\n    - 2 # same\n    - a: 1.1 # in a mapping\n"),
             "{text}"
         );
-        assert!(text.contains("    v: 1.1  # on a key"), "{text}");
+        assert!(text.contains("    v: 1.1 # on a key"), "{text}");
+    }
+
+    /// Fuzz seed i136 case 19: after a release that restyles, kpt's node for
+    /// `'kpt'` is plain, so apply-setters v0.2.1 reads it as not quoted and
+    /// gives the value `5` the type its text reads as (a number), as kpt
+    /// writes it; the text the release kept said the field was quoted.
+    #[test]
+    fn a_setter_reads_the_styles_a_restyling_release_left() {
+        let mut list = ResourceList::parse(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: # kept\n    name: a\n    annotations:\n      tier: 'kpt' # kpt-set: ${tier}\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: x\n  data:\n    team: shop\n",
+            &krm_sdk::yaml::Limits::default(),
+        )
+        .unwrap();
+        lookup("gcr.io/kpt-fn/set-annotations:v0.1.3")
+            .unwrap()
+            .run(&mut list);
+        let text = list.items[0].source_text().unwrap().to_string();
+        assert!(text.contains("metadata: # kept\n"), "{text}");
+        assert!(text.contains("tier: kpt # kpt-set: ${tier}\n"), "{text}");
+        list.function_config = Some(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "setters"},
+            "data": {"tier": "5"}
+        }));
+        lookup("gcr.io/kpt-fn/apply-setters:v0.2.1")
+            .unwrap()
+            .run(&mut list);
+        assert_eq!(
+            list.items[0].value()["metadata"]["annotations"]["tier"],
+            serde_json::json!(5)
+        );
     }
 
     /// Fuzz seed i1 case 4: set-annotations v0.1.3 in process gave back `1e3`

@@ -130,7 +130,9 @@ impl Item {
     /// it back; the text and value are unchanged.
     pub fn record_step(&mut self, given: GivenBack) {
         self.passage.mutated = true;
-        self.passage.restyled |= given == GivenBack::Restyled;
+        // A text the step kept holds the restyled node's styles itself
+        // (`kpt_catalog`'s `restyle_text`), which later steps edit.
+        self.passage.restyled |= given == GivenBack::Restyled && self.source_text().is_none();
         self.passage.held = given != GivenBack::Printed;
     }
 
