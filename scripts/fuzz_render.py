@@ -938,8 +938,11 @@ def _kpt_drops_a_foot_below_the_last_item(d, model):
     """`-o DIR`, `-o unwrap`: a document's foot that kpt prints below the last
     item of its `-o stdout` (held by go-yaml's emitter past the object, fuzz seed
     129 case 1897), which go-yaml then reads as the ResourceList's, and kpt's
-    writers drop with the list; lummo writes it back below its document. The
-    texts differ only by such blocks of the user's comment lines in lummo's."""
+    writers drop with the list; lummo writes it back below its document. In
+    `-o DIR`, also a foot kpt holds above an item of another file, which go-yaml
+    reads back as that item's head (kpt moves it into that file: there the
+    copies of `kpt-copies-comment-from-another-file`). The texts differ only by
+    such blocks of the user's comment lines in lummo's."""
     k, m = d.get("kpt_text"), d.get("lummo_text")
     if d.get("mode") not in ("dir", "unwrap") or k is None or m is None or k == m:
         return False
@@ -1106,7 +1109,9 @@ KNOWN = [
     ("kpt-drops-foot-below-last-item", _kpt_drops_a_foot_below_the_last_item,
      "-o DIR and -o unwrap: a document's foot kpt's -o stdout holds below the "
      "last item, which go-yaml reads back as the ResourceList's and kpt's writers "
-     "drop; lummo writes it below its document, as in place"),
+     "drop (in -o DIR also one held above an item of another file, which go-yaml "
+     "reads back as that item's head); lummo writes it below its document, as in "
+     "place"),
     ("lummo-holds-comments-in-process", _lummo_holds_comments_in_process,
      "a step lummo runs in process holds its objects; kpt runs a function by "
      "printing the objects into a ResourceList and reading back what it prints, "

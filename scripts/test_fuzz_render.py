@@ -319,6 +319,24 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
         self.assertFalse(F._kpt_drops_a_foot_below_the_last_item(
             dict(d, kpt_text="# team\na: 1\n", lummo_text="# team\na: 1\n\n# team\n# team\n"), None))
 
+    def test_a_foot_kpt_moves_into_the_next_items_file_is_known_in_dir(self):
+        # an exec-only pipeline whose last step sorts its items: kpt's -o DIR
+        # reads the Widget's foot back as the head of the Kptfile below it;
+        # lummo keeps it in r1.yml (ARCHITECTURE.md, fuzz seed i133 case 287)
+        from collections import Counter
+        user = Counter(["# TODO keep", "# x", "apiVersion: kpt.dev/v1", "kind: Widget"])
+        widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: x\n"
+        kptfile = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n"
+        r1 = dict(mode="dir", path="out/r1.yml", kpt_text=widget,
+                  lummo_text=widget + "\n# TODO keep\n# x\n", user=user)
+        self.assertTrue(F._kpt_drops_a_foot_below_the_last_item(r1, None))
+        moved = dict(mode="dir", path="out/Kptfile", kpt_text="# TODO keep\n# x\n" + kptfile,
+                     lummo_text=kptfile, user=user, source=kptfile,
+                     lummo_tree=Counter(["# TODO keep", "# x"]))
+        self.assertTrue(F._kpt_copies_a_comment_from_another_file(moved, None))
+        # not when lummo's tree lost it
+        self.assertFalse(F._kpt_copies_a_comment_from_another_file(dict(moved, lummo_tree=Counter()), None))
+
     def test_a_comment_less_indented_than_a_block_scalars_value_ends_it(self):
         # fuzz seed 130 case 6965: `    # hash` below `      indented` is the
         # user's comment, not a line of the `|+` value

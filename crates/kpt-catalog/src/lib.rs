@@ -118,6 +118,8 @@ impl Function {
             sort_items(list);
         }
         if self.restyles && !self.over_text() {
+            // A release that failed prints what it read (kpt keeps none of it).
+            let failed = list.failed();
             for item in &mut list.items {
                 // kpt gives a list item its comments back only where its text
                 // is the one that went in (kyaml `copier.VisitList` compares
@@ -131,7 +133,9 @@ impl Function {
                         respelled.into_iter().map(|p| (p, String::new())).collect();
                     item.set_line_comments(&cleared);
                 }
-                restyle_text(item);
+                if !failed {
+                    restyle_text(item);
+                }
             }
         }
     }

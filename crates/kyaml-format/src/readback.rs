@@ -41,10 +41,16 @@ pub fn unwrap_resource_list(text: &str) -> Result<String, Error> {
 /// path are sorted by their index annotation (`kioutil.SortNodes`, stable);
 /// an item without a path, or with an index that is not a number, is
 /// [`Error::Unsupported`]: the caller checks those before printing.
-pub fn resource_list_files(text: &str) -> Result<Vec<(String, String)>, Error> {
+/// Several texts are read as one list, their items in order, each text's
+/// foot below its last item.
+pub fn resource_list_files<T: AsRef<str>>(texts: &[T]) -> Result<Vec<(String, String)>, Error> {
     let mut files: std::collections::BTreeMap<String, Vec<(Option<String>, (Node, String))>> =
         Default::default();
-    for (item, foot) in with_feet(read_list(text)?) {
+    let mut read = Vec::new();
+    for text in texts {
+        read.extend(with_feet(read_list(text.as_ref())?));
+    }
+    for (item, foot) in read {
         let path = annotation(&item, "internal.config.kubernetes.io/path")
             .or_else(|| annotation(&item, "config.kubernetes.io/path"))
             .filter(|p| !p.is_empty())
@@ -272,7 +278,7 @@ mod tests {
             format!("{doc}\n# owner: x\n")
         );
         assert_eq!(
-            resource_list_files(list).unwrap(),
+            resource_list_files(&[list]).unwrap(),
             vec![("a.yaml".to_string(), format!("{doc}\n# owner: x\n"))]
         );
     }
@@ -295,7 +301,7 @@ mod tests {
             item("y", ""),
             item("z", "      config.kubernetes.io/index: '0'\n"),
         );
-        let files = resource_list_files(&list).unwrap();
+        let files = resource_list_files(&[&list]).unwrap();
         let names: Vec<&str> = files[0]
             .1
             .lines()
@@ -352,7 +358,7 @@ mod tests {
             unwrap_resource_list(list).unwrap(),
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  key0: true\n  # note\n"
         );
-        let files = resource_list_files(list).unwrap();
+        let files = resource_list_files(&[list]).unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].0, "a.yaml");
         assert_eq!(files[0].1, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  key0: true\n  # note\n");
@@ -361,7 +367,7 @@ mod tests {
     #[test]
     fn files_are_sorted_by_index_and_keep_each_seqindent() {
         let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: B\n  metadata:\n    annotations:\n      internal.config.kubernetes.io/path: 'f.yaml'\n      internal.config.kubernetes.io/index: '1'\n      internal.config.kubernetes.io/seqindent: 'wide'\n  list:\n  - x\n- kind: A\n  metadata:\n    annotations:\n      internal.config.kubernetes.io/path: 'f.yaml'\n      internal.config.kubernetes.io/index: '0'\n";
-        let files = resource_list_files(list).unwrap();
+        let files = resource_list_files(&[list]).unwrap();
         assert_eq!(
             files,
             vec![(
@@ -403,7 +409,7 @@ mod tests {
     fn an_item_without_a_path_is_not_written_to_a_folder() {
         let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n";
         assert!(matches!(
-            resource_list_files(list),
+            resource_list_files(&[list]),
             Err(Error::Unsupported(_))
         ));
         assert_eq!(unwrap_resource_list(list).unwrap(), "kind: A\n");

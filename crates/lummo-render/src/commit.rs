@@ -7,7 +7,7 @@ use crate::output::*;
 use crate::state::*;
 use anyhow::{anyhow, bail, Context as _, Result};
 use krm_sdk::Item;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// An in-place render of a monorepo: a subtree no ancestor pipeline will touch is
@@ -367,15 +367,51 @@ impl Rendered {
                 dir.display()
             );
         }
-        // kpt writes the folder from its `-o stdout` text read back (see
-        // `unwrapped`), one file per path.
-        let files = match kyaml_format::resource_list_files(&self.resource_list()) {
+        let files = match self.files_read_back() {
             Ok(files) => files,
             Err(_) => self.files_as_printed(),
         };
         std::fs::create_dir_all(&absolute).with_context(|| dir.display().to_string())?;
         write_files(&absolute, &files)?;
         Ok(files.len())
+    }
+
+    /// The folder's files as kpt writes them from its `-o stdout` text read back
+    /// (see `unwrapped`), one file per path. Where go-yaml reads a document's
+    /// foot back as the head of the next item, of another file, kpt moves the
+    /// user's comment out of the file they wrote it in (unless a copy kept it
+    /// there); lummo reads those two files from the text cut at that item
+    /// ([`Rendered::resource_lists_for_files`]), where the foot stays below its
+    /// own object (ARCHITECTURE.md, deliberate differences; fuzz seed i133 case
+    /// 287, where kpt's own copy from an exec step kept it in the user's file
+    /// too). A file whose whole-line comments the cut does not change is kpt's
+    /// (a foot go-yaml gives back to its own object: fuzz seed 1 case 61).
+    fn files_read_back(&self) -> std::result::Result<Vec<(String, String)>, kyaml_format::Error> {
+        let files = kyaml_format::resource_list_files(&[self.resource_list()])?;
+        let read: BTreeMap<String, String> = files.iter().cloned().collect();
+        let lists = self.resource_lists_for_files(&read);
+        if lists.len() == 1 {
+            return Ok(files);
+        }
+        let mut cut: BTreeMap<String, String> = kyaml_format::resource_list_files(&lists)?
+            .into_iter()
+            .collect();
+        fn comments(text: &str) -> Vec<&str> {
+            let mut lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with('#'))
+                .collect();
+            lines.sort_unstable();
+            lines
+        }
+        Ok(files
+            .into_iter()
+            .map(|(path, text)| match cut.remove(&path) {
+                Some(kept) if comments(&kept) != comments(&text) => (path, kept),
+                _ => (path, text),
+            })
+            .collect())
     }
 
     /// The folder's files where the reader cannot take the printed text: each

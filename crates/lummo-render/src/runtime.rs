@@ -1543,12 +1543,20 @@ mod tests {
         ] {
             assert!(input.contains(line), "{line}{input}");
         }
-        // Restyled by a step that left the object its text: the same, and
-        // the object's own styles are go-yaml's too.
+        // Restyled by a release that left the object its text (restyled in
+        // turn): the same, and the object's own styles are go-yaml's too.
         let read =
             "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\ndata:\n  app: \"web\"\n";
         let mut list = list_of(read);
         list.items[0].update(|v| v.set_annotation(annotations::PATH, "Kptfile"));
+        list.function_config = Some(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+            "data": {"team": "shop"}
+        }));
+        kpt_catalog::lookup("gcr.io/kpt-fn/set-annotations:v0.1.3")
+            .unwrap()
+            .run(&mut list);
+        list.function_config = None;
         list.items[0].record_step(GivenBack::Restyled);
         let input = function_input(&mut list);
         for line in [
