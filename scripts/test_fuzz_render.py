@@ -506,6 +506,28 @@ class InProcess(unittest.TestCase):
         self.assertFalse(F._held_comments_moved_only(kpt, lummo.replace("x: 1", "x: 2"), user, original))
         self.assertFalse(F._held_comments_moved_only(kpt, lummo.replace("  # foot\n", ""), user, original))
 
+    def test_a_setter_comment_on_kpts_annotation_and_a_moved_foot_in_one_stdin(self):
+        # kpt-keeps-setter-comment-on-its-annotation with a document foot kpt
+        # gave the next item after a held step (fuzz seed i135 case 132)
+        original = {"a.yaml": "kind: A\nmetadata:\n  name: a-1\nspec:\n  x: 1\n\n# c\n---\n"
+                              "kind: B\nmetadata:\n  name: b-1\n"}
+
+        def item(kind, setter):
+            return ("kind: %s\n  metadata:\n    name: %s-1\n    annotations:\n"
+                    "      config.kubernetes.io/path: 'a.yaml'%s\n"
+                    % (kind, kind.lower(), " # kpt-set: ${name}.yaml" if setter else ""))
+        kpt = "items:\n- " + item("A", True) + "  spec:\n    x: 1\n- # c\n  " + item("B", True)
+        lummo = "items:\n- " + item("A", False) + "  spec:\n    x: 1\n-\n# c\n  " + item("B", False)
+
+        def kinds(kpt, lummo):
+            diffs = []
+            F.diff_stdin("inplace", {"s1.yaml": kpt.encode()}, {"s1.yaml": lummo.encode()},
+                         diffs, original, held=True)
+            return [d["kind"] for d in diffs]
+        self.assertEqual(kinds(kpt, lummo), ["stdin-known"])
+        self.assertEqual(kinds(kpt, lummo.replace("x: 1", "x: 2")), ["stdin-other"])
+        self.assertEqual(kinds(kpt, lummo.replace("# c\n", "")), ["stdin-other"])
+
     def test_a_comment_taken_out_after_a_dash_leaves_the_dash(self):
         # kpt gave a copy after the next item's `- ` (fuzz seed i125 case 55)
         kpt = "- a: 1\n- # c\n  # c\n  # d\n  b: 2\n"
