@@ -2309,7 +2309,7 @@ def text_diff(a, b, name):
 _OBJECT_NAME = re.compile(r"(?m)^  name: *['\"]?([\w.-]+)['\"]? *(?:#.*)?$")
 
 
-def _user_lines_of_kept_objects(sources, alive):
+def _user_lines_of_kept_objects(sources, alive, files=None):
     """The user's lines (`input_lines`) but those of documents whose object is
     in neither tool's output (`alive`, their texts): a comment of an object a
     function deleted need not stay, though kpt may have copied it into another
@@ -2317,9 +2317,14 @@ def _user_lines_of_kept_objects(sources, alive):
     An object is known by its `metadata.name`, or that name with the
     ensure-name-substring steps' `pre-` and `-suf` (fuzz seed i125 case 110: the
     comments of an object it renamed were not counted the user's, and a loss
-    passed as another file's copy)."""
+    passed as another file's copy). A document without a name (a
+    kustomization.yaml kpt reads as an item) is kept while its file is in one
+    of the trees, when `files` names them (fuzz seed i135 case 205: a function
+    deleted it, after kpt copied its comment into another object)."""
     kept = {}
     for path, text in sources.items():
+        if files is not None and path not in files and not _OBJECT_NAME.search(text):
+            continue
         docs = re.split(r"(?m)^(?=---)", text)
         kept[path] = "".join(
             doc for doc in docs
@@ -2334,7 +2339,7 @@ def diff_trees(mode, where, kt, lt, user, diffs, sources=None):
     if sources:
         alive = "\n".join(v[2].decode("utf-8", "replace") for tree in (kt, lt)
                           for v in tree.values() if v[0] == "file")
-        user = _user_lines_of_kept_objects(sources, alive)
+        user = _user_lines_of_kept_objects(sources, alive, set(kt) | set(lt))
     sources = sources or {}
     tree = Counter(_content(l) for v in lt.values() if v[0] == "file"
                    for l in v[2].decode("utf-8", "replace").splitlines() if l.strip())

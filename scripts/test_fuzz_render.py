@@ -539,6 +539,13 @@ class InProcess(unittest.TestCase):
         self.assertEqual(F._user_lines_of_kept_objects(source, alive)["#owner"], 1)
         self.assertEqual(F._user_lines_of_kept_objects(source, "name: other\n")["#owner"], 0)
 
+    def test_the_comments_of_a_deleted_nameless_document_are_not_the_users_to_keep(self):
+        # a function deleted kustomization.yaml's item (fuzz seed i135 case 205)
+        source = {"kustomization.yaml": "resources:\n- r0.yaml\n# see\n"}
+        self.assertEqual(F._user_lines_of_kept_objects(source, "", {"r0.yaml"})["# see"], 0)
+        self.assertEqual(F._user_lines_of_kept_objects(source, "", {"kustomization.yaml"})["# see"], 1)
+        self.assertEqual(F._user_lines_of_kept_objects(source, "")["# see"], 1)
+
 
 if __name__ == "__main__":
     unittest.main()
