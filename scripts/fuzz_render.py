@@ -1825,7 +1825,9 @@ def map_back(text, mapping):
     # The program before the image in a value a function made of the step,
     # e.g. create-setters' `# kpt-set: ...${tier}` comment (fuzz seed i118
     # case 72), once every step is written back.
-    for command, image in mapping.items():
+    # (the longest program first: a restyling release's `json-roundtrip-fn.py
+    # kpt-catalog` holds another step's `kpt-catalog`; fuzz seed i138 case 207)
+    for command, image in sorted(mapping.items(), key=lambda ci: -len(ci[0]) + len(ci[1])):
         if command.endswith(" " + image):
             program = command[:-len(image)]
             registry = image.split("/")[0] + "/"

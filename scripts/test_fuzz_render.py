@@ -451,6 +451,20 @@ class SetterOnKptAnnotation(unittest.TestCase):
 HELD = {"packages": [{"mutators": [{"mode": "image", "image": "gcr.io/kpt-fn/set-labels:v0.1.5"}]}]}
 
 
+class MapBack(unittest.TestCase):
+    def test_a_setter_comment_on_a_restyling_steps_command_is_written_back(self):
+        # the longest program first (fuzz seed i138 case 207): the restyling
+        # release's command holds another step's `kpt-catalog`
+        mapping = {
+            "/b/kpt-catalog gcr.io/kpt-fn/apply-setters:v0.2.1": "gcr.io/kpt-fn/apply-setters:v0.2.1",
+            "/r/json-roundtrip-fn.py /b/kpt-catalog gcr.io/kpt-fn/set-annotations:v0.1.3":
+                "gcr.io/kpt-fn/set-annotations:v0.1.3",
+        }
+        text = "    - image: x # kpt-set: /r/json-roundtrip-fn.py /b/kpt-catalog gcr.io/kpt-fn/set-annotations:v0.1.${a}\n"
+        self.assertEqual(F.map_back(text, mapping),
+                         "    - image: x # kpt-set: gcr.io/kpt-fn/set-annotations:v0.1.${a}\n")
+
+
 class InProcess(unittest.TestCase):
     """lummo-holds-comments-in-process: only where a whole-line comment stands."""
     KPT = "a: 1\ndata:\n  k: 1\n  # beta\n\n  n: x\n  # beta\n# beta\n"
