@@ -2513,9 +2513,13 @@ def diff_stdin(mode, ks, ms, diffs, original, held=False):
             kt, mt = (t.decode("utf-8", "replace") for t in (k, m))
             # also with kpt's setter comments on its own annotations taken
             # out (the deliberate difference, fuzz seed i135 case 132)
+            # and with the commas go-yaml writes before a flow mapping's foot
+            # (kpt-adds-comma-before-foot-comment, fuzz seed i138 case 293)
+            unset = _KPT_ANNOTATION_SETTER.sub(r"\1", kt)
             for k2, key2 in ((kt, "lummo-holds-comments-in-process"),
-                             (_KPT_ANNOTATION_SETTER.sub(r"\1", kt),
-                              "kpt-keeps-setter-comment-on-its-annotation+lummo-holds-comments-in-process")):
+                             (unset, "kpt-keeps-setter-comment-on-its-annotation+lummo-holds-comments-in-process"),
+                             (_without_foot_commas(unset)[0],
+                              "kpt-adds-comma-before-foot-comment+lummo-holds-comments-in-process")):
                 if _held_comments_moved_only(k2, mt, user, original):
                     key, kind = key2, "known"
                     break

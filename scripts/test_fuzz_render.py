@@ -542,6 +542,22 @@ class InProcess(unittest.TestCase):
         self.assertEqual(kinds(kpt, lummo.replace("x: 1", "x: 2")), ["stdin-other"])
         self.assertEqual(kinds(kpt, lummo.replace("# c\n", "")), ["stdin-other"])
 
+    def test_a_comma_before_a_foot_and_a_moved_foot_in_one_stdin(self):
+        # kpt-adds-comma-before-foot-comment after a held step (fuzz seed i138
+        # case 293)
+        original = {"a.yaml": "kind: A\nmetadata:\n  name: a-1\nspec:\n  l:\n  - {a: 1}\n# foot\n"}
+        head = "items:\n- kind: A\n  metadata:\n    name: a-1\n  spec:\n    l:\n"
+        kpt = head + "    - {a: 1,}\n    # foot\n  metadata2: x\n  # foot\n"
+        lummo = head + "    - {a: 1}\n  metadata2: x\n  # foot\n"
+
+        def kinds(kpt, lummo):
+            diffs = []
+            F.diff_stdin("inplace", {"s1.yaml": kpt.encode()}, {"s1.yaml": lummo.encode()},
+                         diffs, original, held=True)
+            return [d["kind"] for d in diffs]
+        self.assertEqual(kinds(kpt, lummo), ["stdin-known"])
+        self.assertEqual(kinds(kpt, lummo.replace("{a: 1}", "{a: 2}")), ["stdin-other"])
+
     def test_a_comment_taken_out_after_a_dash_leaves_the_dash(self):
         # kpt gave a copy after the next item's `- ` (fuzz seed i125 case 55)
         kpt = "- a: 1\n- # c\n  # c\n  # d\n  b: 2\n"
