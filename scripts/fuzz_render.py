@@ -707,6 +707,10 @@ def _held_comment_spots(lines, c):
         elif s == "- " + c0 and i + 1 < len(lines):
             dash = line[:len(line) - len(line.lstrip())] + "- "
             yield lines[:i] + [dash + lines[i + 1].lstrip()] + lines[i + 2:]
+            # or the dash alone, where a held foot at column 0 follows
+            # (fuzz seed s138 case 32)
+            if lines[i + 1][:1] == "#":
+                yield lines[:i] + [dash.rstrip()] + lines[i + 1:]
         else:
             t = _trailing_comment(line)
             if t and t[1] == c:

@@ -465,6 +465,16 @@ class MapBack(unittest.TestCase):
                          "    - image: x # kpt-set: gcr.io/kpt-fn/set-annotations:v0.1.${a}\n")
 
 
+class HeldCommentSpots(unittest.TestCase):
+    def test_a_held_comment_after_a_dash_above_a_held_foot_leaves_the_dash_alone(self):
+        # fuzz seed s138 case 32: `- # c` over a foot at column 0
+        spots = list(F._held_comment_spots(["x: 1", "- # c", "# foot", "  a: 1"], "# c"))
+        self.assertIn(["x: 1", "-", "# foot", "  a: 1"], spots)
+        # over the item's first line: the line joins the dash
+        spots = list(F._held_comment_spots(["- # c", "  a: 1"], "# c"))
+        self.assertEqual(spots, [["- a: 1"]])
+
+
 class InProcess(unittest.TestCase):
     """lummo-holds-comments-in-process: only where a whole-line comment stands."""
     KPT = "a: 1\ndata:\n  k: 1\n  # beta\n\n  n: x\n  # beta\n# beta\n"
