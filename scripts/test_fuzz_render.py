@@ -475,6 +475,15 @@ class HeldCommentSpots(unittest.TestCase):
         self.assertEqual(spots, [["- a: 1"]])
 
 
+def stdin_kinds(original, kpt, lummo):
+    """The kinds `diff_stdin` gives a step's stdin recorded by both tools after
+    a held step."""
+    diffs = []
+    F.diff_stdin("inplace", {"s1.yaml": kpt.encode()}, {"s1.yaml": lummo.encode()},
+                 diffs, original, held=True)
+    return [d["kind"] for d in diffs]
+
+
 class InProcess(unittest.TestCase):
     """lummo-holds-comments-in-process: only where a whole-line comment stands."""
     KPT = "a: 1\ndata:\n  k: 1\n  # beta\n\n  n: x\n  # beta\n# beta\n"
@@ -544,10 +553,7 @@ class InProcess(unittest.TestCase):
         lummo = "items:\n- " + item("A", False) + "  spec:\n    x: 1\n-\n# c\n  " + item("B", False)
 
         def kinds(kpt, lummo):
-            diffs = []
-            F.diff_stdin("inplace", {"s1.yaml": kpt.encode()}, {"s1.yaml": lummo.encode()},
-                         diffs, original, held=True)
-            return [d["kind"] for d in diffs]
+            return stdin_kinds(original, kpt, lummo)
         self.assertEqual(kinds(kpt, lummo), ["stdin-known"])
         self.assertEqual(kinds(kpt, lummo.replace("x: 1", "x: 2")), ["stdin-other"])
         self.assertEqual(kinds(kpt, lummo.replace("# c\n", "")), ["stdin-other"])
@@ -561,10 +567,7 @@ class InProcess(unittest.TestCase):
         lummo = head + "    - {a: 1}\n  metadata2: x\n  # foot\n"
 
         def kinds(kpt, lummo):
-            diffs = []
-            F.diff_stdin("inplace", {"s1.yaml": kpt.encode()}, {"s1.yaml": lummo.encode()},
-                         diffs, original, held=True)
-            return [d["kind"] for d in diffs]
+            return stdin_kinds(original, kpt, lummo)
         self.assertEqual(kinds(kpt, lummo), ["stdin-known"])
         self.assertEqual(kinds(kpt, lummo.replace("{a: 1}", "{a: 2}")), ["stdin-other"])
 
