@@ -205,6 +205,8 @@ fn restyle_text(item: &mut krm_sdk::Item) {
             set_annotations: &[],
             set_anew: &[],
         }]);
+    // A restyled text that does not read back as the value (none is known) is
+    // not taken: the object keeps the styles it had, never other data.
     item.replace_text(&restyled, &krm_sdk::yaml::Limits::default());
 }
 
