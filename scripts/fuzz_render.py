@@ -866,12 +866,17 @@ def _reindented_user_line(d):
     against)."""
     source = d.get("source")
     stdout = d.get("path") == "<stdout>" and d.get("mode") == "stdout"
-    if source is None and not stdout:
-        return None
+    # a file at a path the user had none at (a function dropped the object's
+    # path: kpt's default `widget_x.yaml`, fuzz seed 139 case 1576): lummo's
+    # line at column 0, a comment the user wrote
+    new_file = source is None and not stdout and d.get("kpt_text") is not None
     src = set(source.split("\n")) if source is not None else set()
     user = d.get("user") or Counter()
 
     def users(a, b):
+        if new_file:
+            ia, ib = len(a) - len(a.lstrip()), len(b) - len(b.lstrip())
+            return ib == 0 and ia > 0 and user.get(_content(b), 0) > 0
         if not stdout:
             return b in src
         # a ResourceList: lummo's line at the item's column 0 (indentation 2),

@@ -465,6 +465,17 @@ class MapBack(unittest.TestCase):
                          "    - image: x # kpt-set: gcr.io/kpt-fn/set-annotations:v0.1.${a}\n")
 
 
+class ReindentedFoot(unittest.TestCase):
+    def test_a_foot_in_a_file_the_user_had_none_at(self):
+        # an object a function moved to kpt's default path (fuzz seed 139 case 1576)
+        d = dict(mode="inplace", path="widget_w.yaml", kpt_text="a:\n  b: 1\n  # c\n",
+                 lummo_text="a:\n  b: 1\n# c\n", user=Counter({"# c": 1}), source=None)
+        self.assertTrue(F._kpt_reindents_a_foot_comment(d, None))
+        self.assertFalse(F._kpt_reindents_a_foot_comment(dict(d, user=Counter()), None))
+        self.assertFalse(F._kpt_reindents_a_foot_comment(
+            dict(d, lummo_text="a:\n  b: 2\n# c\n"), None))
+
+
 class HeldCommentSpots(unittest.TestCase):
     def test_a_held_comment_after_a_dash_above_a_held_foot_leaves_the_dash_alone(self):
         # fuzz seed s138 case 32: `- # c` over a foot at column 0
