@@ -476,6 +476,15 @@ class ReindentedFoot(unittest.TestCase):
             dict(d, lummo_text="a:\n  b: 2\n# c\n"), None))
 
 
+class StepField(unittest.TestCase):
+    def test_a_results_field_naming_an_image_steps_exec(self):
+        # fuzz seed i139 case 48
+        k = b"- field:\n    path: pipeline.mutators[1].exec\n"
+        self.assertTrue(F._same_but_step_field(k, k.replace(b".exec", b".image")))
+        self.assertFalse(F._same_but_step_field(k, k.replace(b"[1].exec", b"[2].image")))
+        self.assertFalse(F._same_but_step_field(k, None))
+
+
 class HeldCommentSpots(unittest.TestCase):
     def test_a_held_comment_after_a_dash_above_a_held_foot_leaves_the_dash_alone(self):
         # fuzz seed s138 case 32: `- # c` over a foot at column 0
