@@ -400,10 +400,14 @@ def _copies_context(d):
         return user, tree, user, user
     if tree is None:
         return None
-    own = input_lines({"": d.get("source") or ""})
+    source = {"": d.get("source") or ""}
     # what lummo may keep in the file that kpt does not
-    may_keep = own if d.get("source") is not None else Counter(
+    may_keep = input_lines(source) if d.get("source") is not None else Counter(
         {l: n for l, n in user.items() if tree.get(l, 0) <= n})
+    # the input's lines of the objects lummo's file still holds: the comments
+    # of an object a step moved to another file went with it, under kpt too,
+    # which also left a copy behind (fuzz seed i139 case 957)
+    own = _user_lines_of_kept_objects(source, m)
     return own, tree, user, may_keep
 
 

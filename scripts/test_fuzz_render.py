@@ -485,6 +485,24 @@ class StepField(unittest.TestCase):
         self.assertFalse(F._same_but_step_field(k, None))
 
 
+class MovedObjectsComments(unittest.TestCase):
+    def test_a_foot_that_went_with_its_object_to_another_file(self):
+        # fuzz seed i139 case 957: a step moved deploy-1 to sub/m.yaml; kpt left
+        # a copy of its foot in r0.yaml, lummo's went with it
+        source = "kind: A\nmetadata:\n  name: a-1\n\n# foot\n---\nkind: A\nmetadata:\n  name: a-2\n"
+        kpt = "# foot\nkind: A\nmetadata:\n  name: a-2\n"
+        lummo = "kind: A\nmetadata:\n  name: a-2\n"
+        user = Counter(["# foot", "kind: A", "metadata:", "name: a-1", "name: a-2"])
+        d = dict(mode="inplace", path="r0.yaml", kpt_text=kpt, lummo_text=lummo, source=source,
+                 user=user, lummo_tree=Counter(["# foot", "kind: A"]))
+        self.assertTrue(F._kpt_copies_a_comment_from_another_file(d, None))
+        # not when lummo's tree lost it, nor when the object stayed in the file
+        self.assertFalse(F._kpt_copies_a_comment_from_another_file(dict(d, lummo_tree=Counter()), None))
+        stayed = dict(d, kpt_text="kind: A\nmetadata:\n  name: a-1\n---\n# foot\n" + lummo,
+                      lummo_text="kind: A\nmetadata:\n  name: a-1\n---\n" + lummo)
+        self.assertFalse(F._kpt_copies_a_comment_from_another_file(stayed, None))
+
+
 class HeldCommentSpots(unittest.TestCase):
     def test_a_held_comment_after_a_dash_above_a_held_foot_leaves_the_dash_alone(self):
         # fuzz seed s138 case 32: `- # c` over a foot at column 0
