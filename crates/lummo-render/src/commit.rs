@@ -387,9 +387,12 @@ impl Rendered {
     /// too). A file whose whole-line comments the cut does not change is kpt's
     /// (a foot go-yaml gives back to its own object: fuzz seed 1 case 61).
     fn files_read_back(&self) -> std::result::Result<Vec<(String, String)>, kyaml_format::Error> {
-        let files = kyaml_format::resource_list_files(&[self.resource_list()])?;
+        // The items formatted once, for both readings.
+        let printed = self.printed_items();
+        let files =
+            kyaml_format::resource_list_files(&self.resource_lists(&printed, |_, _, _| false))?;
         let read: BTreeMap<String, String> = files.iter().cloned().collect();
-        let lists = self.resource_lists_for_files(&read);
+        let lists = self.resource_lists_for_files(&printed, &read);
         if lists.len() == 1 {
             return Ok(files);
         }

@@ -25,60 +25,69 @@ impl Rendered {
     /// wrapping encoder is kyaml's `yaml.NewEncoder`, compact sequences throughout.
     /// Each item as [`Rendered::list_item`] says.
     pub fn resource_list(&self) -> String {
-        let mut texts = self.resource_lists(|_, _, _| false);
+        let mut texts = self.resource_lists(&self.printed_items(), |_, _, _| false);
         texts.pop().unwrap_or_default()
     }
 
-    /// [`Rendered::resource_list`] cut into several ResourceLists: a new one
-    /// starts at each item below a held foot where `cut(above, item)` says so,
-    /// the foot written below the last item of its list, as where no item
-    /// follows.
-    fn resource_lists(&self, cut: impl Fn(&Item, &Item, &str) -> bool) -> Vec<String> {
+    /// Each item as [`Rendered::list_item`] prints it in `-o stdout`, formatted
+    /// on its own: on every core, in order.
+    pub(crate) fn printed_items(&self) -> Vec<krm_sdk::ItemText> {
+        krm_sdk::parallel::map(&self.items, |item| {
+            let item = self.list_item(item, ListForm::Stdout);
+            let text = item.body.strip_prefix("- ").unwrap_or(&item.body);
+            let text = text.strip_suffix('\n').unwrap_or(text).to_string();
+            krm_sdk::ItemText {
+                head_above_dash: item.head,
+                text,
+                foot: item.foot,
+            }
+        })
+    }
+
+    /// The `printed` items (see [`Rendered::printed_items`]) as ResourceLists:
+    /// one, or a new one at each item below a held foot where `cut(above,
+    /// item, foot)` says so, the foot written below the last item of its
+    /// list, as where no item follows.
+    pub(crate) fn resource_lists(
+        &self,
+        printed: &[krm_sdk::ItemText],
+        cut: impl Fn(&Item, &Item, &str) -> bool,
+    ) -> Vec<String> {
         const HEADER: &str = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n";
-        if self.items.is_empty() {
+        if printed.is_empty() {
             return vec![format!("{HEADER}items: []\n")];
         }
-        // Each item is formatted on its own: on every core, joined in order.
-        let printed =
-            krm_sdk::parallel::map(&self.items, |item| self.list_item(item, ListForm::Stdout));
         let mut texts = Vec::new();
         let mut out = format!("{HEADER}items:\n");
         // The foot of the item above, held by go-yaml's emitter past the next
         // `-` (see `kyaml_format::SequenceItem::foot`).
         let mut held = String::new();
-        for (i, item) in printed.into_iter().enumerate() {
+        for (i, item) in printed.iter().enumerate() {
             if !held.is_empty() && cut(&self.items[i - 1], &self.items[i], &held) {
                 krm_sdk::resource_list::write_held_foot(&mut out, &mut held);
                 texts.push(std::mem::replace(&mut out, format!("{HEADER}items:\n")));
             }
-            let text = item.body.strip_prefix("- ").unwrap_or(&item.body);
-            let text = text.strip_suffix('\n').unwrap_or(text).to_string();
-            let item = krm_sdk::ItemText {
-                head_above_dash: item.head,
-                text,
-                foot: item.foot,
-            };
-            krm_sdk::resource_list::write_item(&mut out, &mut held, item);
+            krm_sdk::resource_list::write_item(&mut out, &mut held, item.clone());
         }
         krm_sdk::resource_list::write_held_foot(&mut out, &mut held);
         texts.push(out);
         texts
     }
 
-    /// kpt's `-o stdout` text cut where an object's document foot, held past
-    /// the next `-`, goes above an item of another file, and the file the
-    /// object is in had the foot's lines but holds fewer of them as kpt's
-    /// `-o DIR` writes it (`read`, by path): read back, the foot stays below
-    /// its own object (see `commit::files_read_back`).
-    pub(crate) fn resource_lists_for_files(&self, read: &BTreeMap<String, String>) -> Vec<String> {
-        let path = |item: &Item| {
-            item.annotation(krm_sdk::annotations::PATH)
-                .or_else(|| item.annotation(krm_sdk::annotations::LEGACY_PATH))
-                .map(str::to_string)
-        };
+    /// The `printed` items' ResourceList cut where an object's document foot,
+    /// held past the next `-`, goes above an item of another file, and the
+    /// file the object is in had the foot's lines but holds fewer of them as
+    /// kpt's `-o DIR` writes it (`read`, by path): read back, the foot stays
+    /// below its own object (see `commit::files_read_back`).
+    pub(crate) fn resource_lists_for_files(
+        &self,
+        printed: &[krm_sdk::ItemText],
+        read: &BTreeMap<String, String>,
+    ) -> Vec<String> {
+        let path = |item: &Item| item.file_ref().map(|file| file.path);
         let count =
             |text: &str, line: &str| text.lines().filter(|l| l.trim() == line.trim()).count();
-        self.resource_lists(|above, item, held| {
+        self.resource_lists(printed, |above, item, held| {
             let Some(file) = path(above).filter(|file| Some(file) != path(item).as_ref()) else {
                 return false;
             };
