@@ -2335,7 +2335,13 @@ def _user_lines_of_kept_objects(sources, alive, files=None):
     passed as another file's copy). A document without a name (a
     kustomization.yaml kpt reads as an item) is kept while its file is in one
     of the trees, when `files` names them (fuzz seed i135 case 205: a function
-    deleted it, after kpt copied its comment into another object)."""
+    deleted it, after kpt copied its comment into another object). Or the name
+    search-replace's `cm-(.*)` -> `config-${1}` gives it (fuzz seed i139 case
+    417: a renamed object's foot, which kpt's `-o unwrap` drops)."""
+    def names(name):
+        renamed = ["config-" + name[3:]] if name.startswith("cm-") else []
+        return "|".join(re.escape(n) for n in [name] + renamed)
+
     kept = {}
     for path, text in sources.items():
         if files is not None and path not in files and not _OBJECT_NAME.search(text):
@@ -2344,7 +2350,7 @@ def _user_lines_of_kept_objects(sources, alive, files=None):
         kept[path] = "".join(
             doc for doc in docs
             if not (name := _OBJECT_NAME.search(doc))
-            or re.search(r"(?m)name: *['\"]?(?:pre-)?%s(?:-suf)?['\"]? *(?:#.*)?$" % re.escape(name.group(1)),
+            or re.search(r"(?m)name: *['\"]?(?:pre-)?(?:%s)(?:-suf)?['\"]? *(?:#.*)?$" % names(name.group(1)),
                          alive))
     return input_lines(kept)
 

@@ -620,6 +620,14 @@ class InProcess(unittest.TestCase):
         self.assertEqual(F._user_lines_of_kept_objects(source, alive)["#owner"], 1)
         self.assertEqual(F._user_lines_of_kept_objects(source, "name: other\n")["#owner"], 0)
 
+    def test_an_object_search_replace_renamed_keeps_its_users_lines(self):
+        # `cm-(.*)` -> `config-${1}`, then kpt's -o unwrap dropped the
+        # object's foot (fuzz seed i139 case 417)
+        source = {"a.yaml": "apiVersion: v1\nkind: W\nmetadata:\n  name: cm-3\n\n# foot\n"}
+        alive = "apiVersion: v1\nkind: W\nmetadata:\n  name: config-3\n"
+        self.assertEqual(F._user_lines_of_kept_objects(source, alive)["# foot"], 1)
+        self.assertEqual(F._user_lines_of_kept_objects(source, "name: config-4\n")["# foot"], 0)
+
     def test_the_comments_of_a_deleted_nameless_document_are_not_the_users_to_keep(self):
         # a function deleted kustomization.yaml's item (fuzz seed i135 case 205)
         source = {"kustomization.yaml": "resources:\n- r0.yaml\n# see\n"}

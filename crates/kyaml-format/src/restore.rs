@@ -420,33 +420,74 @@ pub fn head_read_back_below_an_item(document: &str) -> Option<String> {
 /// The document as go-yaml v3 reads its object back from a ResourceList where
 /// the item's `-` stands alone on its line and comment lines at column 0
 /// follow it (a foot go-yaml's emitter held past the dash), then the object's
-/// head (krm-sdk's `Item::read_below_a_lone_dash`): `yaml_parser_scan_comments`
-/// ends the run at its first blank line as a foot of the `-` token (it starts
-/// on the line below it), which waits, as a block mapping's start takes no
-/// comments (`parserc.go` `yaml_parser_parse_node`), for the first key; the
-/// rest is that key's head. So the first key's foot holds the lines above the
-/// first blank line, which go-yaml's emitter writes below the key's value (fuzz
-/// seed 129 case 917: the real kpt wrote a Kptfile's held foot and the next
-/// object's head there). The text alone reads them as the document's head.
-/// `None` when no blank line ends them.
-pub fn head_read_back_below_a_lone_dash(document: &str) -> Option<String> {
+/// head (krm-sdk's `Item::read_below_a_lone_dash`). `document` is the item's
+/// text at column 0, starting with the lines below the dash; `above_dash` the
+/// comment lines printed above the dash, and whether another item comes
+/// before (`below_an_item`).
+///
+/// Below the dash, `yaml_parser_scan_comments` ends the run at its first blank
+/// line as a foot of the `-` token (it starts on the line below it), which
+/// waits, as a block mapping's start takes no comments (`parserc.go`
+/// `yaml_parser_parse_node`), for the first key; the rest is that key's head.
+/// So the first key's foot holds the lines above the first blank line, which
+/// go-yaml's emitter writes below the key's value (fuzz seed 129 case 917: the
+/// real kpt wrote a Kptfile's held foot and the next object's head there).
+/// Above the dash, below another item, the lines before the first blank line
+/// go to that foot too and the rest is the object's head (as
+/// [`head_read_back_below_an_item`]); above the first item, all of them are.
+/// The object's head is set apart as the document's head, the first key's own
+/// head (the lines below the dash) after it (fuzz seed 139 case 3675: kpt
+/// printed `# h` above the dash and the key's `# a` below it).
+/// `None` when the text reads so already.
+pub fn head_read_back_below_a_lone_dash(
+    above_dash: Option<&str>,
+    below_an_item: bool,
+    document: &str,
+) -> Option<String> {
     let mut doc = parse::parse_document(document).ok()??;
-    if doc.head.is_empty() {
+    let above = above_dash
+        .map(|above| above.trim_matches('\n'))
+        .filter(|above| !above.is_empty());
+    if doc.head.is_empty() && above.is_none() {
         return None;
     }
-    // The whole run of comments above the first key, its head taken off.
-    let mut run = std::mem::take(&mut doc.head);
-    if let Some(key) = doc
-        .root
-        .children
-        .first_mut()
-        .filter(|key| !key.head.is_empty())
-    {
-        run = format!("{run}\n\n{}", std::mem::take(&mut key.head));
+    let key_head = match doc.root.children.first_mut() {
+        Some(key) => std::mem::take(&mut key.head),
+        None => String::new(),
+    };
+    // The lines below the dash: the document's head to the text alone, the
+    // first key's after it.
+    let (below_foot, below_head) = match doc.head.is_empty() {
+        true => (String::new(), key_head),
+        false => {
+            let mut run = std::mem::take(&mut doc.head);
+            if !key_head.is_empty() {
+                run = format!("{run}\n\n{key_head}");
+            }
+            let (foot, rest) = run.split_once("\n\n").unwrap_or((&run, ""));
+            (foot.to_string(), rest.trim_start_matches('\n').to_string())
+        }
+    };
+    let (above_foot, object_head) = match above {
+        Some(above) if below_an_item => above
+            .split_once("\n\n")
+            .map_or(("", above), |(foot, head)| (foot, head.trim_start_matches('\n'))),
+        Some(above) => ("", above),
+        None => ("", ""),
+    };
+    let foot: Vec<&str> = [above_foot, below_foot.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    if let Some(key) = doc.root.children.first_mut() {
+        key.head = below_head;
     }
-    let (foot, rest) = run.split_once("\n\n").unwrap_or((&run, ""));
-    let (foot, rest) = (foot.to_string(), rest.trim_start_matches('\n').to_string());
-    head_split_at_the_first_key(doc, foot, rest)
+    doc.head = object_head.to_string();
+    match foot.is_empty() {
+        true => (doc.root.kind == Kind::Mapping && !doc.root.children.is_empty())
+            .then(|| emit_documents(&[doc], &[SeqIndent::Compact])),
+        false => with_first_key_foot(doc, foot.join("\n")),
+    }
 }
 
 /// `foot` on the object's first key, `rest` its head, the document's head gone.
@@ -844,17 +885,40 @@ mod tests {
     fn comments_below_a_lone_dash_end_at_the_first_blank_line_as_a_foot() {
         let document = "# a\n# b\n\n# h\napiVersion: v1\nkind: W\n";
         assert_eq!(
-            head_read_back_below_a_lone_dash(document).as_deref(),
+            head_read_back_below_a_lone_dash(None, true, document).as_deref(),
             Some("# h\napiVersion: v1\n# a\n# b\n\nkind: W\n")
         );
         assert_eq!(
-            head_read_back_below_a_lone_dash("# a\n\napiVersion: v1\n").as_deref(),
+            head_read_back_below_a_lone_dash(None, true, "# a\n\napiVersion: v1\n").as_deref(),
             Some("apiVersion: v1\n# a\n")
         );
         // no blank line: all of it is the key's head, as the text says
         assert_eq!(
-            head_read_back_below_a_lone_dash("# a\napiVersion: v1\n"),
+            head_read_back_below_a_lone_dash(None, true, "# a\napiVersion: v1\n"),
             None
+        );
+        // Above the dash below another item: the lines before the first blank
+        // line join the foot, the rest are the object's head, the lines below
+        // the dash stay the key's (fuzz seed 139 case 3675).
+        assert_eq!(
+            head_read_back_below_a_lone_dash(
+                Some("# o\n\n# h\n"),
+                true,
+                "# a\n\n# b\napiVersion: v1\nkind: W\n"
+            )
+            .as_deref(),
+            Some("# h\n\n# b\napiVersion: v1\n# o\n# a\n\nkind: W\n")
+        );
+        assert_eq!(
+            head_read_back_below_a_lone_dash(Some("# h\n"), true, "# a\napiVersion: v1\n")
+                .as_deref(),
+            Some("# h\n\n# a\napiVersion: v1\n")
+        );
+        // above the first item, all of the lines are the object's head
+        assert_eq!(
+            head_read_back_below_a_lone_dash(Some("# o\n\n# h\n"), false, "# a\napiVersion: v1\n")
+                .as_deref(),
+            Some("# o\n\n# h\n\n# a\napiVersion: v1\n")
         );
     }
 

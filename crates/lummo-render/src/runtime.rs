@@ -622,13 +622,23 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
         }
     }
     // Comment lines below a `-` alone on its line, up to the first blank line,
-    // are the first key's foot to go-yaml (fuzz seed 129 case 917). Those the
-    // node went in with after an explicit `---` are its first key's head, not
-    // a document head `CopyComments` would add back.
+    // are the first key's foot to go-yaml (fuzz seed 129 case 917), the rest
+    // its head; a head above the dash is the object's, set apart as its
+    // document's (fuzz seed 139 case 3675). Those the node went in with after
+    // an explicit `---` are its first key's head, not a document head
+    // `CopyComments` would add back.
     let mut after_explicit_start = None;
+    let mut head_below_dash_read = false;
     if item.read_below_a_lone_dash() {
-        if let Some(read) = kyaml_format::head_read_back_below_a_lone_dash(&printed) {
+        let above = item.head_above_dash();
+        let document = above
+            .and_then(|head| printed.strip_prefix(head))
+            .unwrap_or(&printed);
+        if let Some(read) =
+            kyaml_format::head_read_back_below_a_lone_dash(above, below_an_item, document)
+        {
             printed = read;
+            head_below_dash_read = above.is_some();
             if input.explicit_start {
                 after_explicit_start = input.text.as_deref().map(|text| format!("---\n{text}"));
             }
@@ -661,7 +671,7 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
     // object's node), where the function printed none (fuzz seed i110 case
     // 23: a dump after a step that printed the head there).
     let mut head_on_object = read_below_an_item
-        || (item.head_above_dash().is_some() && !input_head)
+        || (item.head_above_dash().is_some() && !input_head && !head_below_dash_read)
         || (item.head_above_dash().is_none() && input.head_on_object && !printed.starts_with('#'));
     // A head above the item's lone `-` whose lines after its first blank line
     // (all of them, without one) go-yaml gives the entry: the object's node
