@@ -620,6 +620,15 @@ class InProcess(unittest.TestCase):
         self.assertEqual(F._user_lines_of_kept_objects(source, alive)["#owner"], 1)
         self.assertEqual(F._user_lines_of_kept_objects(source, "name: other\n")["#owner"], 0)
 
+    def test_a_grown_folded_value_a_step_printed_literal_is_known_with_moved_comments(self):
+        # kpt's folded growth, then a restyling step's literal block (fuzz
+        # seed i139 case 571), next to a comment kpt copied
+        kpt = "# c\n# c\nkind: A\nnote: |\n  x\n\n    y\n"
+        lummo = "# c\nkind: A\nnote: |\n  x\n    y\n"
+        user = F.Counter({"# c": 1})
+        self.assertTrue(F._comments_moved_only(kpt, lummo, user))
+        self.assertFalse(F._comments_moved_only(kpt, lummo.replace("    y", "    z"), user))
+
     def test_an_object_search_replace_renamed_keeps_its_users_lines(self):
         # `cm-(.*)` -> `config-${1}`, then kpt's -o unwrap dropped the
         # object's foot (fuzz seed i139 case 417)

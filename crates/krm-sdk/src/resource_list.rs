@@ -168,6 +168,34 @@ impl Item {
         true
     }
 
+    /// Rewrites the object's text with `rewrite`, which gets it as a document at
+    /// column 0 and the value it says (without kpt's annotations where the text
+    /// leaves them out, which the new text leaves out too). The new text is taken
+    /// when it says the same; the value and the steps it went through stay.
+    pub fn rewrite_text(
+        &mut self,
+        rewrite: impl FnOnce(&str, &Value) -> Option<String>,
+        limits: &Limits,
+    ) -> bool {
+        let Some(text) = self.source_text().map(crate::edit::unindent_item) else {
+            return false;
+        };
+        if !self.text_without_kpt {
+            return rewrite(&text, &self.value).is_some_and(|new| self.replace_text(&new, limits));
+        }
+        let said = crate::object::without_kpt_annotations(&self.value);
+        let Some(read) = rewrite(&text, &said)
+            .and_then(|new| Item::from_document(&new, &said, limits))
+        else {
+            return false;
+        };
+        self.source = read.source;
+        self.said = None;
+        self.edited = OnceLock::new();
+        self.explicit_start |= read.explicit_start;
+        true
+    }
+
     /// Says that the text stands for a document that began with an explicit
     /// `---` (an object printed back by a function in place of the one read).
     pub fn set_explicit_start(&mut self, explicit_start: bool) {

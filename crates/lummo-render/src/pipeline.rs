@@ -987,6 +987,9 @@ fn mutator_output(
         .into_iter()
         .map(|mut item| {
             item.record_step(given);
+            if given == GivenBack::Held {
+                runtime::quote_folded_as_copied_back(&mut item);
+            }
             // kpt's runner: what a function adds belongs to the package
             // whose pipeline ran it (`setPkgPathAnnotationIfNotExist`).
             if item.annotation(PACKAGE_PATH).is_none() {

@@ -549,6 +549,38 @@ impl Default for Written {
     }
 }
 
+/// kpt's node for an object a mutator it runs as a program gave back with its
+/// id, which lummo ran in process and held: kyaml's comment copier writes the
+/// function's folded scalars (`>`) double-quoted (`comments.copier.VisitScalar`,
+/// kpt#766), so the next step reads them so. The text says it for the steps
+/// that read styles (fuzz seed i139 case 530: search-replace put `x` in a
+/// value apply-setters had left double-quoted, which kept its quotes); the
+/// value stays.
+pub(crate) fn quote_folded_as_copied_back(item: &mut Item) {
+    // Only a text with a `>` may hold a folded scalar: no parse for the rest.
+    if !item.source_text().is_some_and(|text| text.contains('>')) {
+        return;
+    }
+    item.rewrite_text(
+        |text, value| {
+            let document = |restyled| kyaml_format::FileDocument {
+                original: kyaml_format::Original::Text(text),
+                value,
+                seq_indent: kyaml_format::derive_seq_indent(text),
+                restyled,
+                changed: false,
+                set_annotations: &[],
+                set_anew: &[],
+            };
+            let format = kyaml_format::format_values_restyled_keeping_values;
+            let quoted = format(&[document(kyaml_format::Restyle::FoldedQuoted)]);
+            // Without a folded scalar the text stays as it is.
+            (quoted != format(&[document(kyaml_format::Restyle::Keep)])).then_some(quoted)
+        },
+        &Limits::default(),
+    );
+}
+
 /// kyaml's id annotation (`kioutil.IdAnnotation`); [`annotations::ID`] is its
 /// legacy spelling.
 const ID: &str = "internal.config.kubernetes.io/id";
