@@ -723,7 +723,7 @@ def _held_comment_spots(lines, c):
                 yield lines[:i] + [t[0]] + lines[i + 1:]
 
 
-def _held_line_comments(k, m, user, tree=None):
+def _held_line_comments(k, m, user, tree=None, gone=None):
     """kpt's and lummo's texts without the line comments of flow collections
     (`- {a: 1}  # c`, `k: [a, b]  # c` in `user`'s lines) that lummo keeps at the
     end of the block collection's first line and kpt does not (kpt drops a block
@@ -731,8 +731,13 @@ def _held_line_comments(k, m, user, tree=None):
     text kpt's makes without them where its emitter wrote them (or as it is).
     None when lummo keeps none. `tree`, lummo's lines of every file: kpt also
     writes the comment into another file's object, where lummo keeps it on its
-    own (fuzz seed 122 case 366: into the Kptfile next in a reversed list)."""
+    own (fuzz seed 122 case 366: into the Kptfile next in a reversed list).
+    `gone`: the user's lines of objects a step deleted: kpt may have written
+    such a comment into the next object before (fuzz seed i139 case 2932),
+    where lummo's went with its object."""
     flow_comments, flows = set(), {}
+    gone_comments = {t[1] for line in gone or () if (t := _trailing_comment(line))
+                     and t[0].rstrip().endswith(("}", "]"))}
     for line in user or ():
         t = _trailing_comment(line)
         if t and t[0].rstrip().endswith(("}", "]")):
@@ -806,6 +811,9 @@ def _held_line_comments(k, m, user, tree=None):
             # the same line once more, where lummo's has it as often as the user
             # wrote the comment (fuzz seed 130 case 998: `' # c` twice)
             extra.append(t[0])
+        elif (t and t[1] in gone_comments and t[1] not in flow_comments and count(ml, t[1]) == 0
+              and mlines[t[0]] > 0):
+            extra.append(t[0])
         elif own is not None and excess.get(own, 0) > 0 and i in unmatched:
             excess[own] -= 1
         else:
@@ -840,7 +848,7 @@ def _lummo_keeps_a_held_line_comment(d, model):
     k, m = d.get("kpt_text"), d.get("lummo_text")
     if k is None or m is None or k == m:
         return False
-    found = _held_line_comments(k, m, d.get("user"), d.get("lummo_tree"))
+    found = _held_line_comments(k, m, d.get("user"), d.get("lummo_tree"), d.get("gone"))
     if found is None:
         return False
     variants, m2, flow_comments = found
@@ -1120,7 +1128,8 @@ KNOWN = [
      "and writes it once more in a later step (the node keeps it); a block "
      "sequence's (`k: [a, b]  # c` printed in block style) the next event's "
      "analysis overwrites, so kpt drops it; lummo keeps it once, on its own object "
-     "(on the collection's first entry, `- a: 1 # c`, `- a # c`)"),
+     "(on the collection's first entry, `- a: 1 # c`, `- a # c`), and deletes it with "
+     "its object (kpt may have written it into the next object before)"),
     ("kpt-drops-foot-below-last-item", _kpt_drops_a_foot_below_the_last_item,
      "-o DIR and -o unwrap: a document's foot kpt's -o stdout holds below the "
      "last item, which go-yaml reads back as the ResourceList's and kpt's writers "
@@ -1160,7 +1169,8 @@ def _rewrite_twins(d):
 def _rewrite_held(d):
     """lummo-keeps-held-line-comment: both texts without the held comments, kpt's
     where its emitter wrote them (`_held_line_comments`)."""
-    found = _held_line_comments(d["kpt_text"], d["lummo_text"], d.get("user"), d.get("lummo_tree"))
+    found = _held_line_comments(d["kpt_text"], d["lummo_text"], d.get("user"), d.get("lummo_tree"),
+                                d.get("gone"))
     if found is None:
         return
     variants, m2, flow_comments = found
@@ -2363,6 +2373,8 @@ def diff_trees(mode, where, kt, lt, user, diffs, sources=None):
         alive = "\n".join(v[2].decode("utf-8", "replace") for tree in (kt, lt)
                           for v in tree.values() if v[0] == "file")
         user = _user_lines_of_kept_objects(sources, alive, set(kt) | set(lt))
+    # the user's lines of the objects steps deleted
+    gone = (input_lines(sources) - user) if sources else Counter()
     sources = sources or {}
     tree = Counter(_content(l) for v in lt.values() if v[0] == "file"
                    for l in v[2].decode("utf-8", "replace").splitlines() if l.strip())
@@ -2395,7 +2407,7 @@ def diff_trees(mode, where, kt, lt, user, diffs, sources=None):
                                   cat="lost" if lost else "other", path=where + path,
                                   kpt_text=k[2].decode("utf-8", "replace"),
                                   lummo_text=m[2].decode("utf-8", "replace"),
-                                  source=sources.get(path), lummo_tree=tree, user=user,
+                                  source=sources.get(path), lummo_tree=tree, user=user, gone=gone,
                                   detail=("lost lines: %r\n" % lost[:5] if lost else "")
                                   + text_diff(k[2], m[2], path)))
 

@@ -629,6 +629,18 @@ class InProcess(unittest.TestCase):
         self.assertTrue(F._comments_moved_only(kpt, lummo, user))
         self.assertFalse(F._comments_moved_only(kpt, lummo.replace("    y", "    z"), user))
 
+    def test_a_held_line_comment_of_a_deleted_object_kpt_wrote_into_the_next_is_known(self):
+        # a step printed `- {name: http}  # c` in block style, kpt's emitter
+        # wrote the comment into the next object, then a step deleted the
+        # comment's own object (fuzz seed i139 case 2932)
+        kpt = "apiVersion: v1 # c\nkind: A\n"
+        lummo = "apiVersion: v1\nkind: A\n"
+        d = dict(kpt_text=kpt, lummo_text=lummo, user=F.Counter({"apiVersion: v1": 1, "kind: A": 1}),
+                 gone=F.Counter({"{name: http}  # c": 1}), lummo_tree=F.Counter())
+        self.assertTrue(F._lummo_keeps_a_held_line_comment(d, None))
+        self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, gone=F.Counter()), None))
+        self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, kpt_text=kpt.replace("kind: A", "kind: B")), None))
+
     def test_an_object_search_replace_renamed_keeps_its_users_lines(self):
         # `cm-(.*)` -> `config-${1}`, then kpt's -o unwrap dropped the
         # object's foot (fuzz seed i139 case 417)

@@ -352,10 +352,11 @@ pub(crate) fn group_files(items: Vec<Item>) -> BTreeMap<String, Vec<Document>> {
 /// changed one is written in our block style.
 pub(crate) fn file_text(source: Option<&Source>, documents: &[Document]) -> String {
     // A new file of one generated object: most often its writing is already
-    // kyaml's formatting (`kyaml_format::written_text`).
+    // kyaml's formatting (`kyaml_format::written_text`), unless a step
+    // restyled it (fuzz seed i139 case 1939: set-labels v0.1.5 after
+    // lummo-workload, `"1.4.2"` written plain).
     if let (None, [document]) = (source, documents) {
-        if let Some(text) = document
-            .written
+        if let Some(text) = (document.written && document.restyled != kyaml_format::Restyle::All)
             .then(|| kyaml_format::written_text(&document.value))
             .flatten()
         {
