@@ -1963,7 +1963,8 @@ def catalog_step(rng, ids, model, pdir, names):
         cm = rng.choice([
             [("by-value", _cfg_value(rng, ["plain", "web", "hello world"])), ("put-value", "replaced")],
             [("by-path", "data.key0"), ("put-value", _cfg_value(rng, ["new-value", "x"]))],
-            [("by-path", "metadata.name"), ("by-value-regex", "cm-(.*)"), ("put-value", "config-${1}")],
+            [("by-path", "metadata.name"), ("by-value-regex", RENAME[0] + "(.*)"),
+             ("put-value", RENAME[1] + "${1}")],
             [("by-path", "spec.**"), ("by-value", "plain"), ("put-comment", "kpt-set: ${plain-setter}")],
         ])
     elif fn == "ensure-name-substring":
@@ -2336,6 +2337,11 @@ def text_diff(a, b, name):
 _OBJECT_NAME = re.compile(r"(?m)^  name: *['\"]?([\w.-]+)['\"]? *(?:#.*)?$")
 
 
+# The prefix of the names search-replace renames, and the one it puts instead
+# (its `by-value-regex` and `put-value`).
+RENAME = ("cm-", "config-")
+
+
 def _user_lines_of_kept_objects(sources, alive, files=None):
     """The user's lines (`input_lines`) but those of documents whose object is
     in neither tool's output (`alive`, their texts): a comment of an object a
@@ -2351,7 +2357,7 @@ def _user_lines_of_kept_objects(sources, alive, files=None):
     search-replace's `cm-(.*)` -> `config-${1}` gives it (fuzz seed i139 case
     417: a renamed object's foot, which kpt's `-o unwrap` drops)."""
     def names(name):
-        renamed = ["config-" + name[3:]] if name.startswith("cm-") else []
+        renamed = [RENAME[1] + name[len(RENAME[0]):]] if name.startswith(RENAME[0]) else []
         return "|".join(re.escape(n) for n in [name] + renamed)
 
     kept = {}

@@ -27,7 +27,7 @@ pub use restore::{
 };
 pub use value::{
     format_list_item, format_sequence_item, format_value, format_values, format_values_restyled,
-    format_values_restyled_keeping_values, written_text, FileDocument, ListItem, Original, Restyle,
+    format_values_restyled_keeping_values, holds_folded_scalar, written_text, FileDocument, ListItem, Original, Restyle,
     SequenceItem,
 };
 

@@ -167,6 +167,15 @@ fn tree(original: Original, value: &Value, restyled: Restyle) -> (Node, Option<D
     (root, orig)
 }
 
+/// Whether a document holds a folded scalar (`>`), which [`Restyle::FoldedQuoted`]
+/// writes double-quoted; false where it does not parse.
+pub fn holds_folded_scalar(document: &str) -> bool {
+    fn folded(node: &Node) -> bool {
+        (node.kind == Kind::Scalar && node.style == Style::Folded) || node.children.iter().any(folded)
+    }
+    matches!(parse::parse_document(document), Ok(Some(doc)) if folded(&doc.root))
+}
+
 /// Every folded scalar of a tree double-quoted (see [`Restyle::FoldedQuoted`]).
 fn quote_folded(node: &mut Node) {
     if node.kind == Kind::Scalar && node.style == Style::Folded {

@@ -566,19 +566,17 @@ pub(crate) fn quote_folded_as_copied_back(item: &mut Item) {
     }
     item.rewrite_text(
         |text, value| {
-            let document = |restyled| kyaml_format::FileDocument {
-                original: kyaml_format::Original::Text(text),
-                value,
-                seq_indent: kyaml_format::derive_seq_indent(text),
-                restyled,
-                changed: false,
-                set_annotations: &[],
-                set_anew: &[],
-            };
-            let format = kyaml_format::format_values_restyled_keeping_values;
-            let quoted = format(&[document(kyaml_format::Restyle::FoldedQuoted)]);
-            // Without a folded scalar the text stays as it is.
-            (quoted != format(&[document(kyaml_format::Restyle::Keep)])).then_some(quoted)
+            kyaml_format::holds_folded_scalar(text).then(|| {
+                kyaml_format::format_values_restyled_keeping_values(&[kyaml_format::FileDocument {
+                    original: kyaml_format::Original::Text(text),
+                    value,
+                    seq_indent: kyaml_format::derive_seq_indent(text),
+                    restyled: kyaml_format::Restyle::FoldedQuoted,
+                    changed: false,
+                    set_annotations: &[],
+                    set_anew: &[],
+                }])
+            })
         },
         &Limits::default(),
     );
