@@ -346,7 +346,9 @@ def _comment_lines(text):
 
 def _kpt_adds_newline_in_folded_scalar(d, model):
     """kpt's values are lummo's with go-yaml's folded-scalar line break added
-    (at least one), and the comments are the same."""
+    (at least one), and the comments are the same. Other strings of the text may
+    have grown at their end as a keep block scalar does under kpt
+    (`kpt-grows-keep-scalar`, fuzz seed 140 case 114: both in one file)."""
     k, m = d.get("kpt_text"), d.get("lummo_text")
     if k is None or m is None or k == m:
         return False
@@ -355,8 +357,9 @@ def _kpt_adds_newline_in_folded_scalar(d, model):
         mv = list(yaml.safe_load_all(m))
     except yaml.YAMLError:
         return False
-    found = []
-    return (_same_but_folded(kv, mv, found) and found
+    found, grown = [], []
+    return (_same_but(kv, mv, found, lambda k, m: _folded_again(k, m) or _grown(k, m) and not grown.append(m))
+            and len(found) > len(grown)
             and any(_comment_lines(m) == _comment_lines(v) for v in _twin_variants(k)))
 
 
@@ -564,10 +567,14 @@ def _stdin_known(d, model):
     return d.get("kind") == "stdin-known"
 
 
+def _grown(k, m):
+    """Whether `k` is `m` with line breaks added at its end (a keep scalar's)."""
+    return m.endswith("\n") and k.startswith(m) and k[len(m):].strip("\n") == ""
+
+
 def _same_but_grown(k, m, found):
     """`_same_but` lummo's strings with line breaks added at their end."""
-    return _same_but(k, m, found, lambda k, m: (
-        m.endswith("\n") and k.startswith(m) and k[len(m):].strip("\n") == ""))
+    return _same_but(k, m, found, _grown)
 
 
 def _kpt_grows_a_keep_scalar(d, model):
@@ -1059,6 +1066,8 @@ def _kpt_moves_a_file_by_a_setter(d, model):
     lummo never keeps such a comment and leaves the file where the user put it
     (fuzz seed i133 case 391). The file lummo keeps is the user's, the one
     kpt writes its name with the setter applied."""
+    if d.get("kind") == "results":
+        return _setter_renames(model) and _results_but_kpts_path_set(d, model)
     if d.get("kind") not in ("missing-file", "extra-file"):
         return False
     path = d["path"].split("/", 1)[1] if d["path"].startswith("out/") else d["path"]
@@ -1070,6 +1079,46 @@ def _kpt_moves_a_file_by_a_setter(d, model):
                 path == u.replace(old, new) or path == u.replace(old, new, 1) for u in users if old in u):
             return True
     return False
+
+
+# kpt's own annotations that name an object's file: a setter kpt moves a file by
+# sets them (`_kpt_moves_a_file_by_a_setter`).
+KPT_PATH_FIELDS = {"metadata.annotations.config.kubernetes.io~1path",
+                   "metadata.annotations.internal.config.kubernetes.io~1path",
+                   "metadata.annotations.config.kubernetes.io~1index",
+                   "metadata.annotations.internal.config.kubernetes.io~1index"}
+
+
+def _results_but_kpts_path_set(d, model):
+    """kpt's results.yaml equals lummo's but for apply-setters' records of
+    setting kpt's path annotations to a file name with a setter applied
+    (fuzz seed i140 case 1050), and that file name where a later record names the
+    moved file."""
+    renames = _setter_renames(model)
+
+    def results(text, of_kpt):
+        try:
+            doc = yaml.safe_load(text or "")
+        except yaml.YAMLError:
+            return None
+        for item in (doc or {}).get("items") or []:
+            kept = []
+            for r in item.get("results") or []:
+                field = (r.get("field") or {}).get("path")
+                if of_kpt and field in KPT_PATH_FIELDS and any(
+                        new in str((r.get("message") or "")) for _, new in renames):
+                    continue
+                path = (r.get("file") or {}).get("path")
+                if of_kpt and path:
+                    for old, new in renames:
+                        path = path.replace(new, old)
+                    r["file"]["path"] = path
+                kept.append(r)
+            item["results"] = kept
+        return doc
+
+    k = results(d.get("kpt_text"), True)
+    return k is not None and k == results(d.get("lummo_text"), False)
 
 
 KNOWN = [
@@ -1333,8 +1382,9 @@ def _composed_known(d, model, budget=150, last_tries=12):
     to each other are rewritten first, `budget` of them at most; the predicates
     then judge the `last_tries` closest (each predicate reads whole texts)."""
     k, m = d.get("kpt_text"), d.get("lummo_text")
-    if k is None or m is None or k == m or d.get("kind", "").startswith("stdin"):
-        return None  # a step's stdin: `stdin_key` composes its normalizations
+    if k is None or m is None or k == m or d.get("kind", "").startswith("stdin") or d.get("kind") == "results":
+        # a step's stdin: `stdin_key` composes its normalizations; results hold no user lines
+        return None
     seen = {(k, m)}
     queue = [(_text_distance(k, m), 0, (), d)]
     done = []
@@ -2622,6 +2672,8 @@ def compare(model, kpt_cmd, lummo, base, python):
                 image_mapping(model, os.path.dirname(lummo))
                 and _same_but_step_field(k["results"], m["results"])):
             diffs.append(dict(mode=mode, kind="results", cat="other", path="results.yaml",
+                              kpt_text=(k["results"] or b"").decode("utf-8", "replace"),
+                              lummo_text=(m["results"] or b"").decode("utf-8", "replace"),
                               detail=text_diff(k["results"] or b"<none>", m["results"] or b"<none>", "results.yaml")))
     for d in diffs:
         for name, pred, reason in KNOWN:

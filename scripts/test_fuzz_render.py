@@ -388,6 +388,18 @@ class HeldFootAndDeletedObjects(unittest.TestCase):
                  lummo_text='spec:\n  extra: "line one\\nnot indented\\n"\n'), None))
         self.assertFalse(F._kpt_adds_newline_in_folded_scalar(dict(d, kpt_text=d["lummo_text"], lummo_text=d["kpt_text"]), None))
 
+    def test_a_folded_value_and_a_grown_keep_scalar_in_one_file(self):
+        # fuzz seed 140 case 114: a keep scalar above a less indented comment and
+        # a folded one, each rewritten by go-yaml as its known kind says
+        lummo = 'a: |+\n  key: value\n\n# c\nb: "line one\\n  indented\\n"\n'
+        kpt = 'a: |+\n  key: value\n\n\n# c\nb: "line one\\n\\n  indented\\n"\n'
+        d = dict(kpt_text=kpt, lummo_text=lummo)
+        self.assertTrue(F._kpt_adds_newline_in_folded_scalar(d, None))
+        # grown alone is the keep scalar's own kind; a comment kpt lacks is not known
+        self.assertFalse(F._kpt_adds_newline_in_folded_scalar(
+            dict(d, kpt_text=kpt.replace("\\n\\n  indented", "\\n  indented")), None))
+        self.assertFalse(F._kpt_adds_newline_in_folded_scalar(dict(d, kpt_text=kpt.replace("# c\n", "")), None))
+
     def test_a_held_line_comment_kpt_writes_twice_in_one_slot_form(self):
         # fuzz seed 130 case 998: kpt writes `' # c` twice, lummo once, as often
         # as the user wrote it
@@ -439,6 +451,25 @@ class SetterOnKptAnnotation(unittest.TestCase):
         no_apply = copy.deepcopy(self.MODEL)
         no_apply["packages"][0]["mutators"] = []
         self.assertFalse(F._kpt_moves_a_file_by_a_setter({"kind": "extra-file", "path": "sub1/r3.yaml"}, no_apply))
+
+    def test_kpts_records_of_setting_its_path_are_known_in_results(self):
+        """Fuzz seed i140 case 1050: apply-setters' records of setting kpt's path
+        annotations, and nothing else, are what kpt's results.yaml has more."""
+        def record(message, field, path="r3.yaml"):
+            return ("      - message: %s\n        severity: info\n        field:\n          path: %s\n"
+                    "        file:\n          path: %s\n" % (message, field, path))
+        head = "apiVersion: kpt.dev/v1\nkind: FunctionResultList\nitems:\n  - image: apply-setters\n    results:\n"
+        lummo = head + record('set field value to "web2"', "data.replicas")
+        kpt = head + record('set field value to "rweb2.yaml"', "metadata.annotations.config.kubernetes.io~1path") \
+            + record('set field value to "rweb2.yaml"', "metadata.annotations.internal.config.kubernetes.io~1path") \
+            + record('set field value to "web2"', "data.replicas")
+        d = {"kind": "results", "kpt_text": kpt, "lummo_text": lummo}
+        self.assertTrue(F._kpt_moves_a_file_by_a_setter(d, self.MODEL))
+        other = dict(d, lummo_text=head + record('set field value to "web3"', "data.replicas"))
+        self.assertFalse(F._kpt_moves_a_file_by_a_setter(other, self.MODEL))
+        no_apply = copy.deepcopy(self.MODEL)
+        no_apply["packages"][0]["mutators"] = []
+        self.assertFalse(F._kpt_moves_a_file_by_a_setter(d, no_apply))
 
     def test_a_stdin_with_kpts_setter_comment_on_its_annotation(self):
         kpt = "      config.kubernetes.io/path: 'r3.yaml' # kpt-set: r${replicas}.yaml\n      a: 3 # kpt-set: ${replicas}\n"

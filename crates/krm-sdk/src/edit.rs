@@ -654,7 +654,12 @@ fn diff_map(
         } else {
             edits.push((foot_end, foot_end, format!("\n\n{text}")));
         }
-    } else if at == doc.len() && !doc.ends_with('\n') {
+    } else if at == doc.len() {
+        // The item's text ends before its final line break, which the new
+        // entries go after. A keep block scalar (`|+`) ending the text holds
+        // that line break too: without it the scalar would lose a line and the
+        // object its text (fuzz seed i140 case 498: apply-replacements printed
+        // `0644`, `1e3` and a flow mapping afresh).
         edits.push((at, at, format!("\n{}", text.trim_end_matches('\n'))));
     } else {
         edits.push((at, at, text));
@@ -902,6 +907,37 @@ mod tests {
             update_item_text(text, &old, &new).as_deref(),
             Some("kind: A\n  metadata:\n    tag: v2 # kpt-set: ${tag}\n  data:\n    source: |\n      x: 1")
         );
+    }
+
+    /// Fuzz seed i140 case 498: an item that ends in a keep block scalar (`|+`)
+    /// holds the scalar's last line break in its final one; an entry added after
+    /// it goes after both, and the rest keeps its text (`0644`, `1e3`).
+    #[test]
+    fn adds_an_entry_after_a_keep_block_scalar_ending_the_item() {
+        for (text, value) in [
+            (
+                "kind: A\n  spec:\n    mode: 0644\n    k0: 1e3\n    script: |+\n      # hash\n",
+                "# hash\n\n",
+            ),
+            ("kind: A\n  script: |+\n    # hash\n\n", "# hash\n\n\n"),
+        ] {
+            let old = yaml::parse_documents(&format!("  {text}\n"), &Limits::default())
+                .unwrap()
+                .remove(0);
+            let mut new = old.clone();
+            new["data"] = json!({"copied": "src"});
+            let edited = update_item_text(text, &old, &new).expect("edited on the text");
+            assert_eq!(edited, format!("{text}\n  data:\n    copied: src"));
+            let reread =
+                yaml::parse_documents(&format!("  {edited}\n"), &Limits::default()).unwrap();
+            assert_eq!(reread[0], new);
+            assert!(
+                reread[0]
+                    .pointer("/spec/script")
+                    .or(reread[0].get("script"))
+                    == Some(&json!(value))
+            );
+        }
     }
 
     #[test]

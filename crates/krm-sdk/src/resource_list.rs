@@ -184,8 +184,8 @@ impl Item {
             return rewrite(&text, &self.value).is_some_and(|new| self.replace_text(&new, limits));
         }
         let said = crate::object::without_kpt_annotations(&self.value);
-        let Some(read) = rewrite(&text, &said)
-            .and_then(|new| Item::from_document(&new, &said, limits))
+        let Some(read) =
+            rewrite(&text, &said).and_then(|new| Item::from_document(&new, &said, limits))
         else {
             return false;
         };
