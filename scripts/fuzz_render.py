@@ -1321,14 +1321,24 @@ def _rewrite_reindent(d):
         return
     kl, ml = k.split("\n"), m.split("\n")
     changed = False
+    blanks = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, kl, ml, autojunk=False).get_opcodes():
-        if op != "replace" or i2 - i1 != j2 - j1:
+        # A key a function put after the foot: lummo sets the foot apart from it
+        # by a blank line, as go-yaml writes a foot a key follows at its
+        # indentation; kpt's deeper foot needs none (fuzz seed 141 case 662).
+        blank = (j2 - j1 == i2 - i1 + 1 and ml[j2 - 1] == "" and j2 < len(ml)
+                 and ml[j2][:1] not in ("", " ", "#") and not ml[j2 - 2].startswith(" "))
+        if op != "replace" or i2 - i1 != j2 - j1 and not blank:
             continue
         for i, j in zip(range(i1, i2), range(j1, j2)):
             a, b = kl[i], ml[j]
             if a != b and a.strip() == b.strip() and b.strip().startswith("#") and users(a, b):
                 kl[i] = b
                 changed = True
+                if blank and i + 1 == i2:
+                    blanks.append(i2)
+    for i in reversed(blanks):
+        kl.insert(i, "")
     if changed:
         yield dict(d, kpt_text="\n".join(kl))
 

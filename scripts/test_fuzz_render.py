@@ -507,6 +507,18 @@ class ReindentedFoot(unittest.TestCase):
             dict(d, lummo_text="a:\n  b: 2\n# c\n"), None))
 
 
+    def test_a_key_a_function_put_after_the_foot(self):
+        # fuzz seed 141 case 662: lummo's foot at column 0 is set apart from the
+        # new key by a blank line; kpt's deeper foot is not
+        d = dict(mode="inplace", path="r0.yaml", kpt_text="a:\n  b: 1\n  # c\nd: 2\n",
+                 lummo_text="a:\n  b: 1\n# c\n\nd: 2\n", user=Counter({"# c": 1}), source="a:\n  b: 1\n# c")
+        self.assertEqual([r["kpt_text"] for r in F._rewrite_reindent(d)], [d["lummo_text"]])
+        # not a blank line before a key kpt lacks, nor one below a comment kept in place
+        other = dict(d, lummo_text="a:\n  b: 1\n# c\n\ne: 2\n")
+        self.assertNotIn(other["lummo_text"], [r["kpt_text"] for r in F._rewrite_reindent(other)])
+        kept = dict(d, kpt_text="a:\n  b: 1\n# c\nd: 2\n")
+        self.assertEqual(list(F._rewrite_reindent(kept)), [])
+
 class StepField(unittest.TestCase):
     def test_a_results_field_naming_an_image_steps_exec(self):
         # fuzz seed i139 case 48
