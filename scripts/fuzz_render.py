@@ -411,6 +411,7 @@ def _copies_context(d):
     # of an object a step moved to another file went with it, under kpt too,
     # which also left a copy behind (fuzz seed i139 case 957)
     own = _user_lines_of_kept_objects(source, m)
+    own.subtract(d.get("dropped") or Counter())
     return own, tree, user, may_keep
 
 
@@ -1358,7 +1359,12 @@ def _rewrite_dropped_feet(d):
         return
     text, _ = _feet_kpt_drops(d["kpt_text"], d["lummo_text"], d.get("user") or Counter())
     if text is not None:
-        yield dict(d, lummo_text=text)
+        # the feet kpt dropped are no longer the file's own: a line of them kpt
+        # holds elsewhere in the file is a copy (fuzz seed 141 case 2956: the
+        # same foot, of a linked file's last document, above the file's first)
+        dropped = Counter(_content(l) for l in d["lummo_text"].splitlines() if l.strip())
+        dropped.subtract(Counter(_content(l) for l in text.splitlines() if l.strip()))
+        yield dict(d, lummo_text=text, dropped=+dropped + (d.get("dropped") or Counter()))
 
 
 REWRITES = [

@@ -92,6 +92,25 @@ class ComposedKnown(unittest.TestCase):
         d["user"]["# keep me"] += 1
         self.assertIsNone(F._composed_known(d, None))
 
+    def test_a_foot_kpt_dropped_and_held_above_a_linked_files_first_document(self):
+        # fuzz seed 141 case 2956, -o DIR: link.yaml is a link to r0.yaml; kpt
+        # holds link.yaml's last foot above r0.yaml's first document and drops
+        # r0.yaml's own; lummo writes the foot below r0.yaml's last document
+        source = "a: 1\n---\nb: 2\n\n# foot\n"
+        lummo = source
+        kpt = "# foot\na: 1\n---\nb: 2\n"
+        user = F.input_lines({"r0.yaml": source, "link.yaml": source})
+        tree = Counter(F._content(l) for l in (lummo * 2).splitlines() if l.strip())
+        d = dict(mode="dir", kind="content", cat="other", path="out/r0.yaml", kpt_text=kpt,
+                 lummo_text=lummo, source=source, lummo_tree=tree, user=user)
+        self.assertEqual(single(d), [])
+        self.assertEqual(set(F._composed_known(d, None) or ()),
+                         {"kpt-drops-foot-below-last-item", "kpt-copies-comment-from-another-file"})
+        # a foot lummo keeps nowhere else is lost when kpt moves it: not known
+        lost = dict(d, lummo_tree=Counter(F._content(l) for l in lummo.splitlines() if l.strip()),
+                    user=F.input_lines({"r0.yaml": source, "link.yaml": source + "# foot\n"}))
+        self.assertIsNone(F._composed_known(lost, None))
+
     def test_a_changed_value_mixed_with_known_kinds_is_not_accepted(self):
         d = content_diff(KPT, LUMMO.replace('x: "1"', 'x: "2"'))
         self.assertEqual(single(d), [])
