@@ -1922,6 +1922,11 @@ def map_back(text, mapping):
         if command.endswith(" " + image):
             program = command[:-len(image)]
             registry = image.split("/")[0] + "/"
+            # A step whose image a setter rewrote (apply-setters by create-setters'
+            # comment on the step): its exec line holds an image no step has
+            # (fuzz seed i141 case 38, i139 case 2648).
+            text = re.sub(r'exec: "?' + re.escape(program + registry) + r'([^"\s]*)"?(?=[ \t]+#|[ \t]*(?:\n|$))',
+                          lambda m: "image: " + registry + m.group(1), text)
             text = text.replace(program + registry, registry)
     return text.encode("utf-8", "surrogateescape") if binary else text
 

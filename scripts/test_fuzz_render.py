@@ -515,6 +515,20 @@ class MapBack(unittest.TestCase):
                          "    - image: x # kpt-set: gcr.io/kpt-fn/set-annotations:v0.1.${a}\n")
 
 
+    def test_an_exec_line_a_setter_rewrote_is_its_image_step(self):
+        # fuzz seed i141 case 38: apply-setters set the step's image by
+        # create-setters' comment on it; the command names an image no step has
+        mapping = {"/b/kpt-catalog ghcr.io/kptdev/krm-functions-catalog/starlark:v0.1.0":
+                   "ghcr.io/kptdev/krm-functions-catalog/starlark:v0.1.0"}
+        text = ('    - exec: "/b/kpt-catalog ghcr.io/kptdev/krm-functions-catalog/starlark:v0.web.0" '
+                "# kpt-set: /b/kpt-catalog ghcr.io/kptdev/krm-functions-catalog/starlark:v0.${tier}.0\n")
+        self.assertEqual(F.map_back(text, mapping),
+                         "    - image: ghcr.io/kptdev/krm-functions-catalog/starlark:v0.web.0 "
+                         "# kpt-set: ghcr.io/kptdev/krm-functions-catalog/starlark:v0.${tier}.0\n")
+        # another program's exec line stays
+        other = '    - exec: "/x/fn ghcr.io/kptdev/krm-functions-catalog/starlark:v0.web.0"\n'
+        self.assertEqual(F.map_back(other, mapping), other)
+
 class ReindentedFoot(unittest.TestCase):
     def test_a_foot_in_a_file_the_user_had_none_at(self):
         # an object a function moved to kpt's default path (fuzz seed 139 case 1576)
