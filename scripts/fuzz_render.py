@@ -2508,17 +2508,21 @@ _KPT_ANNOTATION_SETTER = re.compile(
     r"|config\.kubernetes\.io/(?:path|index)|config\.k8s\.io/id): .*?) # kpt-set: .*$")
 
 
-def _stdin_equal(k, m, use, user=None):
+def _stdin_equal(k, m, use, user=None, gone=None):
     # first: the other normalizations compare lines kpt's comment would set apart
     if "kpt-keeps-setter-comment-on-its-annotation" in use:
         k = _KPT_ANNOTATION_SETTER.sub(r"\1", k)
     if "lummo-keeps-held-line-comment" in use:
-        found = _held_line_comments(k, m, user)
-        if found is not None:
-            rest = use - {"lummo-keeps-held-line-comment"}
-            if _stdin_equal(k, m, rest) or any(_stdin_equal(v, found[1], rest) for v in found[0]):
+        rest = use - {"lummo-keeps-held-line-comment"}
+        # also with the user's lines of the objects a step deleted apart: kpt
+        # may have written such an object's held comment into the next one
+        # before, which keeps it from step to step (fuzz seed i141 case 230)
+        for u, g in [(user, None)] + ([(user - gone, gone)] if user and gone else []):
+            found = _held_line_comments(k, m, u, None, g)
+            if found is not None and (_stdin_equal(k, m, rest)
+                                      or any(_stdin_equal(v, found[1], rest) for v in found[0])):
                 return True
-        use = use - {"lummo-keeps-held-line-comment"}
+        use = rest
     if "migration-id" in use:
         k, m = ("\n".join(l for l in t.split("\n") if MIGRATION_ID not in l) for t in (k, m))
     if "line-comment-spacing" in use:
@@ -2577,7 +2581,7 @@ def _unfold_go_yaml(text):
     return "\n".join(out)
 
 
-def stdin_key(k, m, user=None):
+def stdin_key(k, m, user=None, gone=None):
     """What sets two records of a step's stdin apart: the normalizations of
     STDIN_NORMAL that the texts need to be equal (each one left out in turn), joined
     with `+`, or `other` when all of them together do not make the texts equal:
@@ -2586,11 +2590,12 @@ def stdin_key(k, m, user=None):
     `blank-line` (blank lines after a comment line, e.g. a license header's),
     `closing-quote-indent` (the indentation of the line closing a multi-line quoted
     scalar: go-yaml writes it at column 0), `lummo-keeps-held-line-comment` (KNOWN;
-    `user`: the user's input lines, which must hold the flow mapping's comment)."""
+    `user`: the user's input lines, which must hold the flow mapping's comment;
+    `gone`: those of the objects no longer in the step's input)."""
     every = set(STDIN_NORMAL)
-    if not _stdin_equal(k, m, every, user):
+    if not _stdin_equal(k, m, every, user, gone):
         return "other"
-    needed = [n for n in STDIN_NORMAL if not _stdin_equal(k, m, every - {n}, user)]
+    needed = [n for n in STDIN_NORMAL if not _stdin_equal(k, m, every - {n}, user, gone)]
     return "+".join(needed or STDIN_NORMAL)
 
 
@@ -2615,8 +2620,13 @@ def diff_stdin(mode, ks, ms, diffs, original, held=False):
         if k == m:
             continue
         step = name.split(".")[0][1:]
-        key = "not-run" if k is None or m is None else stdin_key(k.decode("utf-8", "replace"),
-                                                                 m.decode("utf-8", "replace"), user)
+        if k is None or m is None:
+            key = "not-run"
+        else:
+            mt = m.decode("utf-8", "replace")
+            # the user's lines of the objects no longer in the step's input
+            gone = user - _user_lines_of_kept_objects(original, mt)
+            key = stdin_key(k.decode("utf-8", "replace"), mt, user, gone)
         # the kind names what is not deliberate (the key says all)
         kind = "+".join(p for p in key.split("+") if p not in STDIN_KNOWN) or "known"
         if kind != "known" and key != "not-run" and held:

@@ -717,6 +717,17 @@ class InProcess(unittest.TestCase):
         self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, gone=F.Counter()), None))
         self.assertFalse(F._lummo_keeps_a_held_line_comment(dict(d, kpt_text=kpt.replace("kind: A", "kind: B")), None))
 
+    def test_in_a_later_steps_input_too(self):
+        # fuzz seed i141 case 230: kpt's node keeps the comment it wrote into
+        # the next object, step after step, once its own object is gone
+        kpt = "items:\n- apiVersion: apps/v1 # c\n  kind: Deployment\n"
+        lummo = "items:\n- apiVersion: apps/v1\n  kind: Deployment\n"
+        user = F.Counter({"apiVersion: apps/v1": 1, "kind: Deployment": 1, "- {a: 1}  # c": 1})
+        gone = F.Counter({"- {a: 1}  # c": 1})
+        self.assertEqual(F.stdin_key(kpt, lummo, user, gone), "lummo-keeps-held-line-comment")
+        self.assertEqual(F.stdin_key(kpt, lummo, user), "other")
+        self.assertEqual(F.stdin_key(kpt, lummo.replace("Deployment", "Job"), user, gone), "other")
+
     def test_an_object_search_replace_renamed_keeps_its_users_lines(self):
         # `cm-(.*)` -> `config-${1}`, then kpt's -o unwrap dropped the
         # object's foot (fuzz seed i139 case 417)
