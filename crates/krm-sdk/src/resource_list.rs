@@ -731,12 +731,12 @@ impl ResourceList {
         head.insert("apiVersion".into(), Value::String(self.api_version.clone()));
         head.insert("kind".into(), Value::String(KIND.into()));
         yaml::write_document(&mut out, &Value::Object(head));
+        // The foot of the previous item's mapping, not written yet.
+        let mut held = String::new();
         if self.items.is_empty() {
             out.push_str("items: []\n");
         } else {
             out.push_str("items:\n");
-            // The foot of the previous item's mapping, not written yet.
-            let mut held = String::new();
             for item in &self.items {
                 if let Some(printed) = print(item) {
                     write_item(&mut out, &mut held, printed);
@@ -755,7 +755,6 @@ impl ResourceList {
                     None => yaml::write_seq_items(&mut out, std::slice::from_ref(&item.value)),
                 }
             }
-            write_held_foot(&mut out, &mut held);
         }
         let mut tail = Map::new();
         if let Some(fc) = &self.function_config {
@@ -767,8 +766,29 @@ impl ResourceList {
                 serde_json::to_value(&self.results).expect("results always serialize"),
             );
         }
-        if !tail.is_empty() {
-            yaml::write_document(&mut out, &Value::Object(tail));
+        if tail.is_empty() {
+            write_held_foot(&mut out, &mut held);
+            return out;
+        }
+        let mut text = String::new();
+        yaml::write_document(&mut text, &Value::Object(tail));
+        // go-yaml's emitter writes the last item's held foot after the next
+        // event, the list's next key (`functionConfig:`), where go-yaml reads
+        // it back as that key's comment, not as empty lines of a keep block
+        // scalar (`|+`) ending the item (fuzz seed i141 case 1491: kpt's
+        // input of a step with a `configMap`).
+        match text.split_once('\n') {
+            Some((key, rest)) if !held.is_empty() && key.ends_with(':') => {
+                out.push_str(key);
+                out.push('\n');
+                out.push_str(&std::mem::take(&mut held));
+                out.push('\n');
+                out.push_str(rest);
+            }
+            _ => {
+                write_held_foot(&mut out, &mut held);
+                out.push_str(&text);
+            }
         }
         out
     }
@@ -857,6 +877,32 @@ mod tests {
             .unwrap()
             .remove(0);
         Item::from_document(doc, &value, &Limits::default()).unwrap()
+    }
+
+    /// The last item's held foot goes after the list's next key, as go-yaml's
+    /// emitter writes it, so a keep block scalar (`|+`) ending the item reads
+    /// back with its own empty lines only (fuzz seed i141 case 1491); with no
+    /// key after the items, after a blank line.
+    #[test]
+    fn the_last_items_held_foot_goes_after_the_next_key() {
+        let mut list = parse(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- kind: A\n  data:\n    key0: |+\n      line one\n\nfunctionConfig:\n  kind: B\n",
+        )
+        .unwrap();
+        let print = |item: &Item| {
+            Some(ItemText {
+                text: item.source_text()?.trim_end_matches('\n').to_string() + "\n",
+                foot: "# foot".to_string(),
+                ..ItemText::default()
+            })
+        };
+        let text = list.write_yaml_with(print);
+        assert!(text.ends_with("      line one\n\nfunctionConfig:\n# foot\n  kind: B\n"), "{text}");
+        let read = parse(&text).unwrap();
+        assert_eq!(read.items[0].value(), list.items[0].value());
+        list.function_config = None;
+        let text = list.write_yaml_with(print);
+        assert!(text.ends_with("      line one\n\n\n# foot\n"), "{text}");
     }
 
     /// A kept (`|+`) block scalar at the end of the last item keeps its blank
