@@ -358,7 +358,16 @@ def _kpt_adds_newline_in_folded_scalar(d, model):
     except yaml.YAMLError:
         return False
     found, grown = [], []
-    return (_same_but(kv, mv, found, lambda k, m: _folded_again(k, m) or _grown(k, m) and not grown.append(m))
+
+    def folded_or_grown(k, m):
+        if _folded_again(k, m):
+            return True
+        if _grown(k, m):
+            grown.append(m)
+            return True
+        return False
+    # at least one folded string: a grown one alone is `kpt-grows-keep-scalar`
+    return (_same_but(kv, mv, found, folded_or_grown)
             and len(found) > len(grown)
             and any(_comment_lines(m) == _comment_lines(v) for v in _twin_variants(k)))
 
@@ -1068,7 +1077,8 @@ def _kpt_moves_a_file_by_a_setter(d, model):
     (fuzz seed i133 case 391). The file lummo keeps is the user's, the one
     kpt writes its name with the setter applied."""
     if d.get("kind") == "results":
-        return _setter_renames(model) and _results_but_kpts_path_set(d, model)
+        renames = _setter_renames(model)
+        return bool(renames) and _results_but_kpts_path_set(d, renames)
     if d.get("kind") not in ("missing-file", "extra-file"):
         return False
     path = d["path"].split("/", 1)[1] if d["path"].startswith("out/") else d["path"]
@@ -1090,12 +1100,11 @@ KPT_PATH_FIELDS = {"metadata.annotations.config.kubernetes.io~1path",
                    "metadata.annotations.internal.config.kubernetes.io~1index"}
 
 
-def _results_but_kpts_path_set(d, model):
+def _results_but_kpts_path_set(d, renames):
     """kpt's results.yaml equals lummo's but for apply-setters' records of
     setting kpt's path annotations to a file name with a setter applied
-    (fuzz seed i140 case 1050), and that file name where a later record names the
-    moved file."""
-    renames = _setter_renames(model)
+    (`renames`, fuzz seed i140 case 1050), and that file name where a later
+    record names the moved file."""
 
     def results(text, of_kpt):
         try:
