@@ -42,7 +42,8 @@ pub use decode::{from_value, function_config, DecodeError};
 pub use generate::{Generated, Generator};
 pub use object::{annotations, FileRef, ObjectExt, ResourceRef};
 pub use resource_list::{
-    Format, GivenBack, Item, ItemText, Passage, ResourceList, RunnerAnnotations,
+    Format, GivenBack, HeldComment, Item, ItemText, NodeStep, Passage, ResourceList,
+    RunnerAnnotations,
 };
 pub use result::{ResultItem, Severity};
 pub use run::{process_text, run, FunctionInfo, Outcome};

@@ -65,6 +65,37 @@ pub struct Item {
     /// go-yaml reads those comments up to the first blank line as the foot of
     /// the item's first key, which its text, starting with them, cannot say.
     below_lone_dash: bool,
+    /// Line comments of block collections that the text shows on a later node
+    /// (see [`HeldComment`]); kept by every change and copy, checked against
+    /// the text where they are used.
+    held_comments: Arc<[HeldComment]>,
+}
+
+/// A block collection's line comment that go-yaml's emitter held for the next
+/// line comment slot and wrote on a later node (`- {a: 1}  # c` that a function
+/// printed back in block style: `mode: 493 # c` two keys on). kpt's node still
+/// has it on the collection, so a step that gives that later node a comment of
+/// its own does not take it (fuzz seed i142 case 170); the text alone would
+/// say it is that node's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldComment {
+    /// The collection the comment is on.
+    pub owner: Vec<NodeStep>,
+    /// The node the text shows it on.
+    pub slot: Vec<NodeStep>,
+    /// The comment, `#` included.
+    pub comment: String,
+}
+
+/// One step of a path from an object's root to one of its nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeStep {
+    /// The value of a mapping's key.
+    Value(String),
+    /// A mapping's key node itself.
+    Key(String),
+    /// A sequence's entry.
+    Entry(usize),
 }
 
 /// The steps an object went through, as far as kpt's printing of it tells them
@@ -161,10 +192,12 @@ impl Item {
         let passage = self.passage;
         let explicit_start = self.explicit_start || read.explicit_start;
         let head_above_dash = self.head_above_dash.take();
+        let held_comments = std::mem::replace(&mut self.held_comments, Arc::from([]));
         *self = read;
         self.passage = passage;
         self.explicit_start = explicit_start;
         self.head_above_dash = head_above_dash;
+        self.held_comments = held_comments;
         true
     }
 
@@ -200,6 +233,17 @@ impl Item {
     /// `---` (an object printed back by a function in place of the one read).
     pub fn set_explicit_start(&mut self, explicit_start: bool) {
         self.explicit_start = explicit_start;
+    }
+
+    /// Line comments the text shows on a later node than the collection they
+    /// are on (see [`HeldComment`]).
+    pub fn held_comments(&self) -> &[HeldComment] {
+        &self.held_comments
+    }
+
+    /// Says which line comments of the text are held ones (see [`HeldComment`]).
+    pub fn set_held_comments(&mut self, held: Vec<HeldComment>) {
+        self.held_comments = Arc::from(held);
     }
 
     /// The comment lines written above the item's `- ` in a ResourceList (see
@@ -280,6 +324,7 @@ impl Item {
             explicit_start,
             head_above_dash: None,
             below_lone_dash: false,
+            held_comments: Arc::from([]),
         })
     }
 
@@ -442,6 +487,7 @@ impl From<Value> for Item {
             explicit_start: false,
             head_above_dash: None,
             below_lone_dash: false,
+            held_comments: Arc::from([]),
         }
     }
 }
@@ -897,7 +943,10 @@ mod tests {
             })
         };
         let text = list.write_yaml_with(print);
-        assert!(text.ends_with("      line one\n\nfunctionConfig:\n# foot\n  kind: B\n"), "{text}");
+        assert!(
+            text.ends_with("      line one\n\nfunctionConfig:\n# foot\n  kind: B\n"),
+            "{text}"
+        );
         let read = parse(&text).unwrap();
         assert_eq!(read.items[0].value(), list.items[0].value());
         list.function_config = None;

@@ -587,7 +587,7 @@ impl Emitter {
         }
         self.write_indent();
         if !self.line_comment.is_empty() {
-            if !self.key_line_comment.is_empty() {
+            if !self.key_line_comment.is_empty() && self.key_line_comment != self.line_comment {
                 self.dropped.extend(self.key_held);
             }
             self.key_line_comment = std::mem::take(&mut self.line_comment);
@@ -1036,7 +1036,10 @@ impl Emitter {
             self.head_comment = ev.head_comment.clone();
         }
         if !ev.line_comment.is_empty() {
-            if !self.line_comment.is_empty() {
+            // A held comment overwritten by the same words is not lost: a
+            // function that printed its input back gave the slot the comment
+            // it had read there (fuzz seed 1 case 84).
+            if !self.line_comment.is_empty() && self.line_comment != ev.line_comment {
                 self.dropped.extend(self.held);
             }
             self.line_comment = ev.line_comment.clone();

@@ -7,20 +7,25 @@
 
 use crate::node::{Document, Kind, Node, Style};
 use crate::{emit_documents, parse, SeqIndent};
+use krm_sdk::{HeldComment, NodeStep};
 
 /// The function's object `output` (a document at column 0) with the comments and
 /// field order of the object that went in, `input`; `None` when either does not
 /// read as one document.
 /// The annotations in `clear` are taken off the function's object first (kpt
-/// clears its id annotations once it has matched the object).
+/// clears its id annotations once it has matched the object). `held`: the
+/// line comments `input` shows on a later node than the collection they are
+/// on, which go back on that collection first (see [`HeldComment`]).
 pub fn restore_comments_and_order(
     input: &str,
     input_from: TextFrom,
     output: &str,
     end: ItemEnd,
     clear: &[&str],
-) -> Option<String> {
+    held: &[HeldComment],
+) -> Option<Restored> {
     let mut from = parse::parse_document(input).ok()??;
+    put_back_held(&mut from.root, held);
     let mut to = match end == ItemEnd::Followed && ends_in_an_indented_comment(output) {
         // In the list, go-yaml reads comment lines the function printed
         // indented below the object's last value as the foot of the key or
@@ -79,11 +84,135 @@ pub fn restore_comments_and_order(
     }
     sync_order(&from.root, &mut to.root);
     let kept_scalar = ends_with_kept_scalar(&to.root);
-    let text = emit_documents(&[to], &[SeqIndent::Compact]);
-    Some(match kept_scalar {
+    let docs = [to];
+    let text = emit_documents(&docs, &[SeqIndent::Compact]);
+    let text = match kept_scalar {
         true => read_as_written(text),
         false => text,
+    };
+    let held = held_in_text(&docs[0].root, &text);
+    Some(Restored { text, held })
+}
+
+/// An object with the comments and field order kpt's node has after a step
+/// ([`restore_comments_and_order`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    /// The object as go-yaml's emitter writes kpt's node.
+    pub text: String,
+    /// The line comments the text shows on a later node than the collection
+    /// kpt's node has them on.
+    pub held: Vec<HeldComment>,
+}
+
+/// Puts each held line comment back on its collection, where the text shows it
+/// on the node `held` says and the collection has none (a step in process may
+/// have changed the object since: then the text says what the comment is on).
+fn put_back_held(root: &mut Node, held: &[HeldComment]) {
+    for h in held {
+        let on_slot = node_at(root, &h.slot).is_some_and(|n| n.line == h.comment);
+        let owner_free = node_at(root, &h.owner).is_some_and(|n| {
+            matches!(n.kind, Kind::Mapping | Kind::Sequence)
+                && n.style == Style::Block
+                && n.line.is_empty()
+        });
+        if !(on_slot && owner_free) {
+            continue;
+        }
+        if let Some(slot) = node_at_mut(root, &h.slot) {
+            slot.line.clear();
+        }
+        if let Some(owner) = node_at_mut(root, &h.owner) {
+            owner.line.clone_from(&h.comment);
+        }
+    }
+}
+
+/// Where in `node`'s children a step goes.
+fn child_index(node: &Node, step: &NodeStep) -> Option<usize> {
+    match (node.kind, step) {
+        (Kind::Mapping, NodeStep::Key(key) | NodeStep::Value(key)) => {
+            let pair = node.children.chunks(2).position(|p| p[0].value == *key)?;
+            Some(2 * pair + usize::from(matches!(step, NodeStep::Value(_))))
+        }
+        (Kind::Sequence, NodeStep::Entry(i)) => Some(*i),
+        _ => None,
+    }
+    .filter(|&i| i < node.children.len())
+}
+
+fn node_at<'a>(root: &'a Node, path: &[NodeStep]) -> Option<&'a Node> {
+    path.iter().try_fold(root, |node, step| {
+        Some(&node.children[child_index(node, step)?])
     })
+}
+
+fn node_at_mut<'a>(root: &'a mut Node, path: &[NodeStep]) -> Option<&'a mut Node> {
+    path.iter().try_fold(root, |node, step| {
+        let i = child_index(node, step)?;
+        Some(&mut node.children[i])
+    })
+}
+
+/// The line comments of block collections in `root` that go-yaml's emitter
+/// wrote in `text` on a later node: read back, the text has them there.
+fn held_in_text(root: &Node, text: &str) -> Vec<HeldComment> {
+    fn walk(
+        written: &Node,
+        read: &Node,
+        path: &mut Vec<NodeStep>,
+        owners: &mut Vec<(Vec<NodeStep>, String)>,
+        slots: &mut Vec<(Vec<NodeStep>, String)>,
+    ) {
+        if written.line != read.line {
+            if matches!(written.kind, Kind::Mapping | Kind::Sequence) && !written.line.is_empty() {
+                owners.push((path.clone(), written.line.clone()));
+            }
+            if !read.line.is_empty() {
+                slots.push((path.clone(), read.line.clone()));
+            }
+        }
+        if written.kind != read.kind || written.children.len() != read.children.len() {
+            return;
+        }
+        for (i, (w, r)) in written.children.iter().zip(&read.children).enumerate() {
+            let step = match written.kind {
+                Kind::Mapping if i % 2 == 0 => NodeStep::Key(w.value.clone()),
+                Kind::Mapping => NodeStep::Value(written.children[i - 1].value.clone()),
+                _ => NodeStep::Entry(i),
+            };
+            path.push(step);
+            walk(w, r, path, owners, slots);
+            path.pop();
+        }
+    }
+    fn holds(node: &Node) -> bool {
+        (matches!(node.kind, Kind::Mapping | Kind::Sequence)
+            && node.style == Style::Block
+            && !node.line.is_empty())
+            || node.children.iter().any(holds)
+    }
+    // Only a block collection with a line comment is held: no parse for the rest.
+    if !holds(root) {
+        return Vec::new();
+    }
+    let Some(read) = parse::parse_document(text).ok().flatten() else {
+        return Vec::new();
+    };
+    let (mut owners, mut slots) = (Vec::new(), Vec::new());
+    walk(root, &read.root, &mut Vec::new(), &mut owners, &mut slots);
+    owners
+        .into_iter()
+        .filter_map(|(owner, comment)| {
+            let at = slots.iter().position(|(_, c)| *c == comment)?;
+            let (slot, _) = slots.remove(at);
+            Some(HeldComment {
+                owner,
+                slot,
+                comment,
+            })
+        })
+        .collect()
 }
 
 /// What follows an item in the ResourceList a function printed, which decides
@@ -471,7 +600,9 @@ pub fn head_read_back_below_a_lone_dash(
     let (above_foot, object_head) = match above {
         Some(above) if below_an_item => above
             .split_once("\n\n")
-            .map_or(("", above), |(foot, head)| (foot, head.trim_start_matches('\n'))),
+            .map_or(("", above), |(foot, head)| {
+                (foot, head.trim_start_matches('\n'))
+            }),
         Some(above) => ("", above),
         None => ("", ""),
     };
@@ -716,9 +847,16 @@ mod tests {
     fn a_foot_below_the_printed_item_stays_the_objects() {
         let input = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
         let output = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
-        let restored =
-            restore_comments_and_order(input, TextFrom::Emitter, output, ItemEnd::Followed, &[])
-                .unwrap();
+        let restored = restore_comments_and_order(
+            input,
+            TextFrom::Emitter,
+            output,
+            ItemEnd::Followed,
+            &[],
+            &[],
+        )
+        .unwrap()
+        .text;
         let document = parse::parse_document(&restored).unwrap().unwrap();
         assert_eq!(document.foot, "", "{restored:?}");
         assert_eq!(restored.matches("# alpha").count(), 1, "{restored:?}");
@@ -764,10 +902,101 @@ mod tests {
             ),
         ];
         for (input, output, expected) in cases {
-            let restored =
-                restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[])
-                    .unwrap();
+            let restored = restore_comments_and_order(
+                input,
+                TextFrom::File,
+                output,
+                ItemEnd::Followed,
+                &[],
+                &[],
+            )
+            .unwrap()
+            .text;
             assert_eq!(restored, expected, "{input:?}");
+        }
+    }
+
+    /// The held line comment of a flow mapping printed back in block style
+    /// (`mode: 493 # c`) is the mapping's to kpt's node: a step that gives
+    /// `mode` a comment of its own leaves it to go to the next slot, as kpt
+    /// writes it (fuzz seed i142 case 170).
+    #[test]
+    fn a_held_line_comment_stays_its_collections() {
+        let file = "spec:\n  subs:\n  - {a: 1}  # c\n  mode: 493\n  script: x\n";
+        let printed = "spec:\n  subs:\n  - a: 1\n  mode: 493\n  script: x\n";
+        let first =
+            restore_comments_and_order(file, TextFrom::File, printed, ItemEnd::Followed, &[], &[])
+                .unwrap();
+        assert_eq!(
+            first.text,
+            "spec:\n  subs:\n  - a: 1\n  mode: 493 # c\n  script: x\n"
+        );
+        let value = |key: &str| NodeStep::Value(key.to_string());
+        assert_eq!(
+            first.held,
+            [HeldComment {
+                owner: vec![value("spec"), value("subs"), NodeStep::Entry(0)],
+                slot: vec![value("spec"), value("mode")],
+                comment: "# c".to_string(),
+            }]
+        );
+        let setter = "spec:\n  subs:\n  - a: 1\n  mode: 493 # kpt-set: ${m}\n  script: x\n";
+        let next = |held: &[HeldComment]| {
+            restore_comments_and_order(
+                &first.text,
+                TextFrom::Emitter,
+                setter,
+                ItemEnd::Followed,
+                &[],
+                held,
+            )
+            .unwrap()
+            .text
+        };
+        assert_eq!(
+            next(&first.held),
+            "spec:\n  subs:\n  - a: 1\n  mode: 493 # kpt-set: ${m}\n  script: x # c\n"
+        );
+        // Without the record, the text says the comment is `mode`'s.
+        assert_eq!(next(&[]), setter);
+    }
+
+    /// A function that prints its input back gives the node that showed a
+    /// held comment that comment as its own: kpt's node then has it twice, and
+    /// go-yaml writes it once, the held one overwritten by the same words (fuzz
+    /// seed 1 case 84); so does lummo, where it had kept a comment go-yaml
+    /// would drop on the collection's first entry.
+    #[test]
+    fn a_held_line_comment_printed_back_is_written_once() {
+        let value = |key: &str| NodeStep::Value(key.to_string());
+        let ports = || vec![value("ports")];
+        let entry = |i| [ports(), vec![NodeStep::Entry(i)]].concat();
+        let cases = [
+            // held for the next item's slot
+            ("ports:\n- a: 1\n- 1e3 # c\n", entry(0), entry(1)),
+            // none follows: kept on the first entry
+            (
+                "ports:\n- a: 1 # c\n",
+                entry(0),
+                [entry(0), vec![value("a")]].concat(),
+            ),
+        ];
+        for (text, owner, slot) in cases {
+            let held = [HeldComment {
+                owner,
+                slot,
+                comment: "# c".to_string(),
+            }];
+            let restored = restore_comments_and_order(
+                text,
+                TextFrom::Emitter,
+                text,
+                ItemEnd::Followed,
+                &[],
+                &held,
+            )
+            .unwrap();
+            assert_eq!(restored.text, text);
         }
     }
 
@@ -924,7 +1153,7 @@ mod tests {
 
     /// What kpt makes of `output` printed for the file's `input`.
     fn restored(input: &str, output: &str, end: ItemEnd) -> Option<String> {
-        restore_comments_and_order(input, TextFrom::File, output, end, &[])
+        restore_comments_and_order(input, TextFrom::File, output, end, &[], &[]).map(|r| r.text)
     }
 
     /// kpt's reader gave an object without `metadata` its annotations there,
@@ -946,8 +1175,9 @@ mod tests {
         let input = "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: \"1\"\n  a: 'x'\n  # foot\n";
         let output = "apiVersion: v1\ndata:\n  a: x\n  new: y\n  z: '1'\nkind: ConfigMap\nmetadata:\n  name: cm\n";
         let restored =
-            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[])
-                .unwrap();
+            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[], &[])
+                .unwrap()
+                .text;
         assert_eq!(
             restored,
             "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: '1'\n  a: x\n  # foot\n\n  new: y\n"

@@ -171,7 +171,8 @@ fn tree(original: Original, value: &Value, restyled: Restyle) -> (Node, Option<D
 /// writes double-quoted; false where it does not parse.
 pub fn holds_folded_scalar(document: &str) -> bool {
     fn folded(node: &Node) -> bool {
-        (node.kind == Kind::Scalar && node.style == Style::Folded) || node.children.iter().any(folded)
+        (node.kind == Kind::Scalar && node.style == Style::Folded)
+            || node.children.iter().any(folded)
     }
     matches!(parse::parse_document(document), Ok(Some(doc)) if folded(&doc.root))
 }

@@ -292,6 +292,7 @@ fn run_over_text(
                 explicit_start: item.explicit_start(),
                 head,
                 head_on_object: item.passage().head_on_object,
+                held: item.held_comments().to_vec(),
             }
         })
         .collect();
@@ -725,25 +726,31 @@ fn restore(mut item: Item, inputs: &[Input], below_an_item: bool, end: ItemEnd) 
                 &printed,
                 end,
                 &[ID, annotations::ID],
+                &input.held,
             )
         })
-        .map(|text| match read_below_an_item {
-            true => {
-                let read = kyaml_format::head_read_back_below_an_item(&text).unwrap_or(text);
-                // The object's head kept apart from its first key's own: a
-                // document head, which a mutator's object prints above its
-                // `- `, the key's after it (fuzz seed 129 case 5687).
-                if kyaml_format::split_document_head(&read).is_some() {
-                    head_on_object = false;
+        .map(|kyaml_format::Restored { text, held }| {
+            let text = match read_below_an_item {
+                true => {
+                    let read = kyaml_format::head_read_back_below_an_item(&text).unwrap_or(text);
+                    // The object's head kept apart from its first key's own: a
+                    // document head, which a mutator's object prints above its
+                    // `- `, the key's after it (fuzz seed 129 case 5687).
+                    if kyaml_format::split_document_head(&read).is_some() {
+                        head_on_object = false;
+                    }
+                    read
                 }
-                read
-            }
-            false => text,
+                false => text,
+            };
+            (text, held)
         })
-        .and_then(|text| {
+        .and_then(|(text, held)| {
             let mut read = krm_sdk::yaml::parse_documents(&text, &limits).ok()?;
             let value = (read.len() == 1).then(|| read.pop())??;
-            Item::from_document(&text, &value, &limits)
+            let mut item = Item::from_document(&text, &value, &limits)?;
+            item.set_held_comments(held);
+            Some(item)
         });
     if let Some(restored) = restored {
         item = restored;
@@ -1018,6 +1025,9 @@ struct Input {
     /// The comment lines above its first key were the head of its node
     /// ([`krm_sdk::Passage::head_on_object`]).
     head_on_object: bool,
+    /// The line comments its text shows on a later node than kpt's node has
+    /// them on ([`krm_sdk::HeldComment`]).
+    held: Vec<krm_sdk::HeldComment>,
 }
 
 /// go-yaml's emitter writes the quote closing a single-quoted scalar that ends
