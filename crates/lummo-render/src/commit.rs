@@ -390,7 +390,7 @@ impl Rendered {
         // The items formatted once, for both readings.
         let printed = self.printed_items();
         let files =
-            kyaml_format::resource_list_files(&self.resource_lists(&printed, |_, _, _| false))?;
+            kyaml_format::resource_list_files(&self.resource_lists(&printed, |_, _| false))?;
         let read: BTreeMap<String, String> = files.iter().cloned().collect();
         let lists = self.resource_lists_for_files(&printed, &read);
         if lists.len() == 1 {

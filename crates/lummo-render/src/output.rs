@@ -25,7 +25,7 @@ impl Rendered {
     /// wrapping encoder is kyaml's `yaml.NewEncoder`, compact sequences throughout.
     /// Each item as [`Rendered::list_item`] says.
     pub fn resource_list(&self) -> String {
-        let mut texts = self.resource_lists(&self.printed_items(), |_, _, _| false);
+        let mut texts = self.resource_lists(&self.printed_items(), |_, _| false);
         texts.pop().unwrap_or_default()
     }
 
@@ -45,13 +45,13 @@ impl Rendered {
     }
 
     /// The `printed` items (see [`Rendered::printed_items`]) as ResourceLists:
-    /// one, or a new one at each item below a held foot where `cut(above,
-    /// item, foot)` says so, the foot written below the last item of its
-    /// list, as where no item follows.
+    /// one, or a new one at each item below a held foot where `cut(i, foot)`
+    /// says so (`i`: the item below the foot), the foot written below the last
+    /// item of its list, as where no item follows.
     pub(crate) fn resource_lists(
         &self,
         printed: &[krm_sdk::ItemText],
-        cut: impl Fn(&Item, &Item, &str) -> bool,
+        cut: impl Fn(usize, &str) -> bool,
     ) -> Vec<String> {
         const HEADER: &str = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n";
         if printed.is_empty() {
@@ -63,7 +63,7 @@ impl Rendered {
         // `-` (see `kyaml_format::SequenceItem::foot`).
         let mut held = String::new();
         for (i, item) in printed.iter().enumerate() {
-            if !held.is_empty() && cut(&self.items[i - 1], &self.items[i], &held) {
+            if !held.is_empty() && cut(i, &held) {
                 krm_sdk::resource_list::write_held_foot(&mut out, &mut held);
                 texts.push(std::mem::replace(&mut out, format!("{HEADER}items:\n")));
             }
@@ -79,6 +79,10 @@ impl Rendered {
     /// file the object is in had the foot's lines but holds fewer of them as
     /// kpt's `-o DIR` writes it (`read`, by path): read back, the foot stays
     /// below its own object (see `commit::files_read_back`).
+    /// Not below an object that ends with a keep block scalar's blank lines
+    /// (`|+`): go-yaml reads a foot written below the last item after a blank
+    /// line into that value, which would grow (fuzz seed 143 case 478); kpt's
+    /// writing stays, the foot above the next item.
     pub(crate) fn resource_lists_for_files(
         &self,
         printed: &[krm_sdk::ItemText],
@@ -87,7 +91,11 @@ impl Rendered {
         let path = |item: &Item| item.file_ref().map(|file| file.path);
         let count =
             |text: &str, line: &str| text.lines().filter(|l| l.trim() == line.trim()).count();
-        self.resource_lists(printed, |above, item, held| {
+        self.resource_lists(printed, |i, held| {
+            let (above, item) = (&self.items[i - 1], &self.items[i]);
+            if printed[i - 1].text.ends_with('\n') {
+                return false;
+            }
             let Some(file) = path(above).filter(|file| Some(file) != path(item).as_ref()) else {
                 return false;
             };
