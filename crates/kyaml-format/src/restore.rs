@@ -452,8 +452,10 @@ pub fn split_document_foot(document: &str, from: TextFrom) -> Option<(&str, &str
     }
     // A kept block scalar (`|+`) ending the object reads the blank lines above
     // the foot into its value (fuzz seed 113 case 732): they stay with the
-    // object, which would otherwise lose a line break.
-    if ends_with_kept_scalar(&parsed.root) {
+    // object, which would otherwise lose a line break. Not those below a
+    // comment that ends that value's key or block: the scalar ends above it
+    // (fuzz seed s141 case 345: a blank line more in the step's input).
+    if ends_with_kept_scalar(&parsed.root) && !foot_below_last_scalar(&parsed.root) {
         start = body.len() - foot.len();
         start -= body[..start].len() - body[..start].trim_end_matches([' ', '\t']).len();
     }
@@ -1011,6 +1013,12 @@ mod tests {
             Some(("a: 1\nb:\n  c: |-\n    v\n", "# x\n# y"))
         );
         assert_eq!(split("a: 1\nb:\n  c: v\n# x\n"), None);
+        // a keep scalar's blank lines are its own, not those below the foot
+        // of its key (fuzz seed s141 case 345)
+        assert_eq!(
+            split("b:\n  c: |+\n    v\n\n  # h\n\n# x\n"),
+            Some(("b:\n  c: |+\n    v\n\n  # h\n", "# x"))
+        );
         assert_eq!(split("a: 1\nb: >\n  v\n\n# x\n"), None);
         assert_eq!(
             split("a: 1\nb: >\n  v\n\n\n# x\n"),
