@@ -849,16 +849,7 @@ mod tests {
     fn a_foot_below_the_printed_item_stays_the_objects() {
         let input = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
         let output = "kind: ConfigMap\ndata:\n  key0: >\n    key: value\n\n# alpha\n";
-        let restored = restore_comments_and_order(
-            input,
-            TextFrom::Emitter,
-            output,
-            ItemEnd::Followed,
-            &[],
-            &[],
-        )
-        .unwrap()
-        .text;
+        let restored = restore(input, TextFrom::Emitter, output, &[]).text;
         let document = parse::parse_document(&restored).unwrap().unwrap();
         assert_eq!(document.foot, "", "{restored:?}");
         assert_eq!(restored.matches("# alpha").count(), 1, "{restored:?}");
@@ -904,16 +895,7 @@ mod tests {
             ),
         ];
         for (input, output, expected) in cases {
-            let restored = restore_comments_and_order(
-                input,
-                TextFrom::File,
-                output,
-                ItemEnd::Followed,
-                &[],
-                &[],
-            )
-            .unwrap()
-            .text;
+            let restored = restore(input, TextFrom::File, output, &[]).text;
             assert_eq!(restored, expected, "{input:?}");
         }
     }
@@ -926,9 +908,7 @@ mod tests {
     fn a_held_line_comment_stays_its_collections() {
         let file = "spec:\n  subs:\n  - {a: 1}  # c\n  mode: 493\n  script: x\n";
         let printed = "spec:\n  subs:\n  - a: 1\n  mode: 493\n  script: x\n";
-        let first =
-            restore_comments_and_order(file, TextFrom::File, printed, ItemEnd::Followed, &[], &[])
-                .unwrap();
+        let first = restore(file, TextFrom::File, printed, &[]);
         assert_eq!(
             first.text,
             "spec:\n  subs:\n  - a: 1\n  mode: 493 # c\n  script: x\n"
@@ -943,18 +923,8 @@ mod tests {
             }]
         );
         let setter = "spec:\n  subs:\n  - a: 1\n  mode: 493 # kpt-set: ${m}\n  script: x\n";
-        let next = |held: &[HeldComment]| {
-            restore_comments_and_order(
-                &first.text,
-                TextFrom::Emitter,
-                setter,
-                ItemEnd::Followed,
-                &[],
-                held,
-            )
-            .unwrap()
-            .text
-        };
+        let next =
+            |held: &[HeldComment]| restore(&first.text, TextFrom::Emitter, setter, held).text;
         assert_eq!(
             next(&first.held),
             "spec:\n  subs:\n  - a: 1\n  mode: 493 # kpt-set: ${m}\n  script: x # c\n"
@@ -989,15 +959,7 @@ mod tests {
                 slot,
                 comment: "# c".to_string(),
             }];
-            let restored = restore_comments_and_order(
-                text,
-                TextFrom::Emitter,
-                text,
-                ItemEnd::Followed,
-                &[],
-                &held,
-            )
-            .unwrap();
+            let restored = restore(text, TextFrom::Emitter, text, &held);
             assert_eq!(restored.text, text);
         }
     }
@@ -1159,6 +1121,11 @@ mod tests {
         );
     }
 
+    /// [`restore_comments_and_order`] of an item another one follows.
+    fn restore(input: &str, from: TextFrom, output: &str, held: &[HeldComment]) -> Restored {
+        restore_comments_and_order(input, from, output, ItemEnd::Followed, &[], held).unwrap()
+    }
+
     /// What kpt makes of `output` printed for the file's `input`.
     fn restored(input: &str, output: &str, end: ItemEnd) -> Option<String> {
         restore_comments_and_order(input, TextFrom::File, output, end, &[], &[]).map(|r| r.text)
@@ -1182,10 +1149,7 @@ mod tests {
     fn comments_and_order_come_back() {
         let input = "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: \"1\"\n  a: 'x'\n  # foot\n";
         let output = "apiVersion: v1\ndata:\n  a: x\n  new: y\n  z: '1'\nkind: ConfigMap\nmetadata:\n  name: cm\n";
-        let restored =
-            restore_comments_and_order(input, TextFrom::File, output, ItemEnd::Followed, &[], &[])
-                .unwrap()
-                .text;
+        let restored = restore(input, TextFrom::File, output, &[]).text;
         assert_eq!(
             restored,
             "# head\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm # line\ndata:\n  z: '1'\n  a: x\n  # foot\n\n  new: y\n"
