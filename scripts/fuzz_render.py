@@ -171,14 +171,22 @@ def _without_duplicated_comments(text, drop=0, keep=0, kinds=None):
                     out.append(dash)
                 continue
         n = block_at(i)
+        if not n:
+            # not a comment line: no twin starts here (and no scan of the rest
+            # of the text, which made a large step input take minutes)
+            out.append(lines[i])
+            i += 1
+            continue
         # the end of the file, or of a document (the next line a `---`), or of
         # an item of a ResourceList (the next line its next item's dash: fuzz
         # seed 130 case 3364)
-        after = lines[i + 2 * n + 1:]
-        end = next((j for j, l in enumerate(after) if l.startswith("---")), len(after))
-        nxt = next((l for l in after if l.strip()), "")
+        def at_an_end(after):
+            end = next((j for j, l in enumerate(after) if l.startswith("---")), len(after))
+            nxt = next((l for l in after if l.strip()), "")
+            return not any(l.strip() for l in after[:end]) or nxt == "-" or nxt.startswith("- ")
+
         blank = (i + n < len(lines) and lines[i + n] == ""
-                 and (not any(l.strip() for l in after[:end]) or nxt == "-" or nxt.startswith("- ")))
+                 and at_an_end(lines[i + 2 * n + 1:]))
         at = i + n + blank
         twin = lines[at:at + n]
         if (n and len(twin) == n and all(comment(t) for t in twin)
