@@ -192,7 +192,7 @@ impl Item {
         let passage = self.passage;
         let explicit_start = self.explicit_start || read.explicit_start;
         let head_above_dash = self.head_above_dash.take();
-        let held_comments = std::mem::replace(&mut self.held_comments, Arc::from([]));
+        let held_comments = self.held_comments.clone();
         *self = read;
         self.passage = passage;
         self.explicit_start = explicit_start;

@@ -110,22 +110,23 @@ pub struct Restored {
 /// have changed the object since: then the text says what the comment is on).
 fn put_back_held(root: &mut Node, held: &[HeldComment]) {
     for h in held {
-        let on_slot = node_at(root, &h.slot).is_some_and(|n| n.line == h.comment);
-        let owner_free = node_at(root, &h.owner).is_some_and(|n| {
-            matches!(n.kind, Kind::Mapping | Kind::Sequence)
-                && n.style == Style::Block
-                && n.line.is_empty()
-        });
-        if !(on_slot && owner_free) {
+        if !node_at(root, &h.owner).is_some_and(|n| holds_its_line(n) && n.line.is_empty()) {
             continue;
         }
-        if let Some(slot) = node_at_mut(root, &h.slot) {
-            slot.line.clear();
-        }
+        let Some(slot) = node_at_mut(root, &h.slot).filter(|n| n.line == h.comment) else {
+            continue;
+        };
+        slot.line.clear();
         if let Some(owner) = node_at_mut(root, &h.owner) {
             owner.line.clone_from(&h.comment);
         }
     }
+}
+
+/// A block collection: go-yaml's emitter holds its line comment for the next
+/// slot (`emit_documents_as`).
+fn holds_its_line(node: &Node) -> bool {
+    matches!(node.kind, Kind::Mapping | Kind::Sequence) && node.style == Style::Block
 }
 
 /// Where in `node`'s children a step goes.
@@ -165,7 +166,7 @@ fn held_in_text(root: &Node, text: &str) -> Vec<HeldComment> {
         slots: &mut Vec<(Vec<NodeStep>, String)>,
     ) {
         if written.line != read.line {
-            if matches!(written.kind, Kind::Mapping | Kind::Sequence) && !written.line.is_empty() {
+            if holds_its_line(written) && !written.line.is_empty() {
                 owners.push((path.clone(), written.line.clone()));
             }
             if !read.line.is_empty() {
@@ -187,10 +188,7 @@ fn held_in_text(root: &Node, text: &str) -> Vec<HeldComment> {
         }
     }
     fn holds(node: &Node) -> bool {
-        (matches!(node.kind, Kind::Mapping | Kind::Sequence)
-            && node.style == Style::Block
-            && !node.line.is_empty())
-            || node.children.iter().any(holds)
+        (holds_its_line(node) && !node.line.is_empty()) || node.children.iter().any(holds)
     }
     // Only a block collection with a line comment is held: no parse for the rest.
     if !holds(root) {
